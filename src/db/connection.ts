@@ -1,0 +1,103 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver } from 'kysely';
+import type { Database } from './schema.ts';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface Db {
+  kysely: Kysely<Database>;
+  dialect: DialectName;
+  /** Where the data lives: a file path for SQLite, the URL without password for PostgreSQL. */
+  location: string;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  /** `postgres://…` selects PostgreSQL; `sqlite:PATH` or a plain path selects SQLite. */
+  url?: string;
+  dataDir?: string;
+  poolSize?: number;
+}
+
+/** The data directory: `CASHLOOP_DATA_DIR`, default `./data`. */
+export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.CASHLOOP_DATA_DIR ?? 'data');
+}
+
+// PostgreSQL returns 64-bit integers as strings; money fits in a double's 53-bit integer
+// range (±90 trillion in cents), so read them as numbers and refuse anything larger.
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID || oid === NUMERIC_OID) {
+      return (value: string) => {
+        const n = Number(value);
+        if (oid === INT8_OID && !Number.isSafeInteger(n)) throw new Error(`integer ${value} exceeds the safe range`);
+        return n;
+      };
+    }
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+/**
+ * SQLite transactions start with BEGIN IMMEDIATE: the write lock is taken up front, so a
+ * second process (the CLI beside a running server) waits for it under busy_timeout instead
+ * of failing midway when its read snapshot turns stale.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #database: SQLite.Database;
+  constructor(database: SQLite.Database) {
+    super({ database });
+    this.#database = database;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver({ database: this.#database });
+  }
+}
+
+/**
+ * Opens the core database: PostgreSQL when `DATABASE_URL` (or `url`) is a postgres URL,
+ * otherwise the SQLite file `cashloop.db` in the data directory, in WAL mode.
+ */
+export function connect(options: ConnectOptions = {}): Db {
+  const url = options.url ?? process.env.DATABASE_URL;
+  if (url && /^postgres(ql)?:\/\//.test(url)) {
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types: pgTypes });
+    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      kysely,
+      dialect: 'postgres',
+      location: url.replace(/:[^:@/]*@/, ':***@'),
+      close: () => kysely.destroy(),
+    };
+  }
+  const file = url ? url.replace(/^sqlite:/, '') : path.join(options.dataDir ?? dataDir(), 'cashloop.db');
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const database = new SQLite(file);
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 10000');
+  const kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(database) });
+  return { kysely, dialect: 'sqlite', location: path.resolve(file), close: () => kysely.destroy() };
+}
+
+/** True when the database answers a trivial query. */
+export async function ping(db: Db): Promise<boolean> {
+  try {
+    await sql`select 1`.execute(db.kysely);
+    return true;
+  } catch {
+    return false;
+  }
+}

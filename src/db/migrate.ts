@@ -1,0 +1,39 @@
+import { sql, type Kysely } from 'kysely';
+import type { Db } from './connection.ts';
+import * as core from './migrations/0001_core.ts';
+
+/**
+ * Versioned migrations, applied in order, each in its own transaction, recorded in
+ * `schema_migrations`. A migration is `up(db, isPg)`: one source for both databases.
+ */
+interface Migration {
+  version: string;
+  up(db: Kysely<unknown>, isPg: boolean): Promise<void>;
+}
+
+export const migrations: Migration[] = [{ version: '0001_core', up: core.up }];
+
+export interface MigrateResult {
+  applied: string[];
+  current: string | null;
+}
+
+export async function migrate(db: Db): Promise<MigrateResult> {
+  const k = db.kysely as unknown as Kysely<unknown>;
+  const isPg = db.dialect === 'postgres';
+  await sql`create table if not exists schema_migrations (version text primary key, applied_at text not null)`.execute(k);
+  const applied: string[] = [];
+  for (const m of migrations) {
+    await k.transaction().execute(async (trx) => {
+      // Two processes may start at once: on PostgreSQL the first takes this lock and the
+      // second waits, then sees the version recorded and skips it.
+      if (isPg) await sql`select pg_advisory_xact_lock(727274)`.execute(trx);
+      const done = await sql<{ n: number }>`select count(*) as n from schema_migrations where version = ${m.version}`.execute(trx);
+      if (Number(done.rows[0]?.n) > 0) return;
+      await m.up(trx, isPg);
+      await sql`insert into schema_migrations (version, applied_at) values (${m.version}, ${new Date().toISOString()})`.execute(trx);
+      applied.push(m.version);
+    });
+  }
+  return { applied, current: migrations.at(-1)?.version ?? null };
+}

@@ -1,0 +1,325 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * The core's tables as Kysely sees them. Money columns end in `_minor` (integer minor units,
+ * currency beside them); business dates are `YYYY-MM-DD` text; `_at` columns are ISO-8601 UTC
+ * text; booleans are 0/1 integers so SQLite and PostgreSQL read the same.
+ */
+export interface Database {
+  settings: SettingsTable;
+  document_sequences: DocumentSequencesTable;
+  events: EventsTable;
+  customers: CustomersTable;
+  products: ProductsTable;
+  stock_levels: StockLevelsTable;
+  stock_movements: StockMovementsTable;
+  orders: OrdersTable;
+  order_lines: OrderLinesTable;
+  order_status_history: OrderStatusHistoryTable;
+  credit_decisions: CreditDecisionsTable;
+  shipments: ShipmentsTable;
+  shipment_lines: ShipmentLinesTable;
+  shipment_events: ShipmentEventsTable;
+  invoices: InvoicesTable;
+  invoice_lines: InvoiceLinesTable;
+  credit_notes: CreditNotesTable;
+  payments: PaymentsTable;
+  payment_allocations: PaymentAllocationsTable;
+  write_offs: WriteOffsTable;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+  updated_at: string;
+}
+
+export interface DocumentSequencesTable {
+  kind: string;
+  year: number;
+  last_value: number;
+}
+
+export interface EventsTable {
+  seq: Generated<number>;
+  event_type: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  payload: string;
+  actor: string;
+  occurred_at: string;
+}
+
+export type CustomerStatus = 'active' | 'blocked';
+export type RiskClass = 'A' | 'B' | 'C' | 'D' | 'E';
+
+export interface CustomersTable {
+  id: Generated<number>;
+  external_id: string | null;
+  name: string;
+  country: string | null;
+  segment: string | null;
+  currency: string;
+  payment_terms_days: number;
+  early_discount_days: number | null;
+  early_discount_bp: number | null;
+  credit_limit_minor: number;
+  risk_class: RiskClass | null;
+  sales_rep: string | null;
+  email: string | null;
+  iban: string | null;
+  status: CustomerStatus;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ProductsTable {
+  id: Generated<number>;
+  sku: string;
+  name: string;
+  category: string | null;
+  currency: string;
+  list_price_minor: number;
+  unit_cost_minor: number;
+  tax_rate_bp: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface StockLevelsTable {
+  product_id: number;
+  on_hand: number;
+  reserved: number;
+  updated_at: string;
+}
+
+export type StockMovementKind = 'receipt' | 'adjustment' | 'shipment';
+
+export interface StockMovementsTable {
+  id: Generated<number>;
+  product_id: number;
+  kind: StockMovementKind;
+  quantity: number;
+  reason: string | null;
+  reference: string | null;
+  created_at: string;
+}
+
+export type OrderStatus =
+  | 'draft'
+  | 'submitted'
+  | 'approved'
+  | 'credit_hold'
+  | 'rejected'
+  | 'partially_shipped'
+  | 'shipped'
+  | 'delivered'
+  | 'invoiced'
+  | 'paid'
+  | 'cancelled';
+
+export interface OrdersTable {
+  id: Generated<number>;
+  customer_id: number;
+  status: OrderStatus;
+  currency: string;
+  order_date: string;
+  idempotency_key: string | null;
+  external_id: string | null;
+  subtotal_minor: number;
+  discount_minor: number;
+  tax_minor: number;
+  total_minor: number;
+  cancel_reason: string | null;
+  created_at: string;
+  submitted_at: string | null;
+  approved_at: string | null;
+  shipped_at: string | null;
+  delivered_at: string | null;
+  invoiced_at: string | null;
+  paid_at: string | null;
+  cancelled_at: string | null;
+  updated_at: string;
+}
+
+export interface OrderLinesTable {
+  id: Generated<number>;
+  order_id: number;
+  line_no: number;
+  product_id: number;
+  quantity: number;
+  unit_price_minor: number;
+  discount_bp: number;
+  tax_rate_bp: number;
+  gross_minor: number;
+  discount_minor: number;
+  net_minor: number;
+  tax_minor: number;
+  total_minor: number;
+  reserved_qty: number;
+  shipped_qty: number;
+  invoiced_qty: number;
+}
+
+export interface OrderStatusHistoryTable {
+  id: Generated<number>;
+  order_id: number;
+  from_status: string | null;
+  to_status: string;
+  reason: string | null;
+  actor: string;
+  at: string;
+}
+
+export type CreditDecisionKind = 'approved' | 'credit_hold' | 'released' | 'rejected';
+
+export interface CreditDecisionsTable {
+  id: Generated<number>;
+  order_id: number;
+  decision: CreditDecisionKind;
+  automatic: number;
+  exposure_minor: number;
+  credit_limit_minor: number;
+  open_ar_minor: number;
+  unbilled_minor: number;
+  order_total_minor: number;
+  overdue_minor: number;
+  max_days_overdue: number;
+  risk_class: string | null;
+  reasons: string;
+  rules: string;
+  decided_by: string;
+  decided_at: string;
+}
+
+export type ShipmentStatus = 'picked' | 'shipped' | 'in_transit' | 'delivered' | 'failed';
+
+export interface ShipmentsTable {
+  id: Generated<number>;
+  order_id: number;
+  status: ShipmentStatus;
+  carrier: string;
+  tracking_number: string;
+  shipped_at: string | null;
+  delivered_at: string | null;
+  signed_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ShipmentLinesTable {
+  id: Generated<number>;
+  shipment_id: number;
+  order_line_id: number;
+  product_id: number;
+  quantity: number;
+}
+
+export interface ShipmentEventsTable {
+  id: Generated<number>;
+  shipment_id: number;
+  status: ShipmentStatus;
+  note: string | null;
+  at: string;
+}
+
+export type InvoiceStatus = 'open' | 'partially_paid' | 'paid' | 'cancelled';
+
+export interface InvoicesTable {
+  id: Generated<number>;
+  number: string;
+  external_ref: string | null;
+  customer_id: number;
+  order_id: number | null;
+  shipment_id: number | null;
+  currency: string;
+  invoice_date: string;
+  due_date: string;
+  status: InvoiceStatus;
+  subtotal_minor: number;
+  tax_minor: number;
+  total_minor: number;
+  disputed: number;
+  settled_date: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface InvoiceLinesTable {
+  id: Generated<number>;
+  invoice_id: number;
+  order_line_id: number | null;
+  product_id: number | null;
+  description: string;
+  quantity: number;
+  unit_price_minor: number;
+  net_minor: number;
+  tax_rate_bp: number;
+  tax_minor: number;
+  total_minor: number;
+}
+
+export type CreditNoteKind = 'return' | 'price_correction' | 'dispute' | 'other';
+
+export interface CreditNotesTable {
+  id: Generated<number>;
+  number: string;
+  invoice_id: number;
+  customer_id: number;
+  currency: string;
+  amount_minor: number;
+  kind: CreditNoteKind;
+  reason: string;
+  credit_date: string;
+  created_at: string;
+}
+
+export type PaymentStatus = 'received' | 'reversed';
+
+export interface PaymentsTable {
+  id: Generated<number>;
+  customer_id: number;
+  currency: string;
+  amount_minor: number;
+  payment_date: string;
+  method: string;
+  bank_reference: string | null;
+  payer: string | null;
+  external_id: string | null;
+  status: PaymentStatus;
+  reversal_reason: string | null;
+  reversed_at: string | null;
+  created_at: string;
+}
+
+export type AllocationRule = 'reference' | 'exact_amount' | 'oldest_due' | 'unapplied_credit' | 'manual';
+
+export interface PaymentAllocationsTable {
+  id: Generated<number>;
+  payment_id: number;
+  invoice_id: number;
+  amount_minor: number;
+  rule: AllocationRule;
+  applied_on: string;
+  reversed: number;
+  created_at: string;
+}
+
+export interface WriteOffsTable {
+  id: Generated<number>;
+  invoice_id: number;
+  amount_minor: number;
+  reason: string;
+  write_off_date: string;
+  created_at: string;
+}
+
+export type CustomerRow = Selectable<CustomersTable>;
+export type ProductRow = Selectable<ProductsTable>;
+export type OrderRow = Selectable<OrdersTable>;
+export type OrderLineRow = Selectable<OrderLinesTable>;
+export type ShipmentRow = Selectable<ShipmentsTable>;
+export type InvoiceRow = Selectable<InvoicesTable>;
+export type PaymentRow = Selectable<PaymentsTable>;
+export type NewCustomer = Insertable<CustomersTable>;
+export type CustomerUpdate = Updateable<CustomersTable>;

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { applyRate, divRoundHalfUp, formatAmount, parseAmount, parsePercent } from '../../src/shared/money.ts';
+import { DomainError } from '../../src/shared/errors.ts';
+
+describe('money', () => {
+  it('parses decimals into minor units without floats', () => {
+    expect(parseAmount('120.50', 'EUR')).toBe(12050);
+    expect(parseAmount('0.1', 'EUR')).toBe(10);
+    expect(parseAmount('-3', 'EUR')).toBe(-300);
+    expect(parseAmount('1500', 'JPY')).toBe(1500);
+    expect(parseAmount('1.234', 'BHD')).toBe(1234);
+    expect(parseAmount('90071992547409.91', 'EUR')).toBe(9007199254740991);
+  });
+
+  it('refuses more decimals than the currency has, commas and words', () => {
+    for (const bad of ['1.005', '1,50', 'abc', '', '1.2.3']) {
+      expect(() => parseAmount(bad, 'EUR')).toThrow(DomainError);
+    }
+    expect(() => parseAmount('1.5', 'JPY')).toThrow(/JPY allows 0/);
+  });
+
+  it('formats minor units back', () => {
+    expect(formatAmount(12050, 'EUR')).toBe('120.50');
+    expect(formatAmount(5, 'EUR')).toBe('0.05');
+    expect(formatAmount(-5, 'EUR')).toBe('-0.05');
+    expect(formatAmount(1500, 'JPY')).toBe('1500');
+  });
+
+  it('rounds halves away from zero', () => {
+    expect(divRoundHalfUp(5n, 2n)).toBe(3n);
+    expect(divRoundHalfUp(-5n, 2n)).toBe(-3n);
+    expect(divRoundHalfUp(4n, 3n)).toBe(1n);
+    expect(divRoundHalfUp(5n, 3n)).toBe(2n);
+    // 19.99 at 20 % = 3.998 → 4.00; 0.125 at 100 % stays; 2.5 cents → 3 cents
+    expect(applyRate(1999, 2000)).toBe(400);
+    expect(applyRate(25, 5000)).toBe(13);
+    expect(applyRate(-25, 5000)).toBe(-13);
+  });
+
+  it('parses percentages into basis points', () => {
+    expect(parsePercent('20', 'tax')).toBe(2000);
+    expect(parsePercent('7.5', 'tax')).toBe(750);
+    expect(parsePercent('12.25', 'tax')).toBe(1225);
+    expect(() => parsePercent('101', 'tax')).toThrow(/at most 100/);
+    expect(() => parsePercent('-1', 'tax')).toThrow(DomainError);
+  });
+});
