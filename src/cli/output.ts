@@ -1,0 +1,43 @@
+import { DomainError, exitCode } from '../shared/errors.ts';
+
+/** Options every command accepts. */
+export interface OutputOptions {
+  json?: boolean;
+}
+
+/** Prints a result as JSON (`--json`) or as the human text `render` makes of it. */
+export function emit<T>(result: T, options: OutputOptions, render: (r: T) => string): void {
+  if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else process.stdout.write(`${render(result)}\n`);
+}
+
+/** Lays rows out as an aligned text table. */
+export function table(rows: Record<string, unknown>[], columns?: string[]): string {
+  if (rows.length === 0) return '(none)';
+  const cols = columns ?? Object.keys(rows[0]!);
+  const cell = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n');
+}
+
+/**
+ * Turns a thrown error into the CLI's answer: the message on stderr (or a problem object
+ * with `--json`) and the exit code of its kind. Unknown errors exit 1.
+ */
+export function reportError(error: unknown, json: boolean): number {
+  if (error instanceof DomainError) {
+    if (json) {
+      process.stderr.write(
+        `${JSON.stringify({ error: error.kind, message: error.message, ...error.detail, problems: error.problems }, null, 2)}\n`,
+      );
+    } else {
+      process.stderr.write(`error: ${error.message}\n`);
+      for (const p of error.problems) process.stderr.write(`  - ${p.message}\n`);
+    }
+    return exitCode(error.kind);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(json ? `${JSON.stringify({ error: 'internal', message })}\n` : `error: ${message}\n`);
+  return 1;
+}
