@@ -46,6 +46,14 @@ export async function runChange<T>(core: Core, actor: string, fn: (scope: Change
   });
 }
 
+/**
+ * Adds `FOR UPDATE` on PostgreSQL, where concurrent transactions must queue on the rows
+ * they are about to change; SQLite has a single writer and no such clause.
+ */
+export function forUpdate<QB extends { forUpdate(): QB }>(qb: QB, dialect: Db['dialect']): QB {
+  return dialect === 'postgres' ? qb.forUpdate() : qb;
+}
+
 /** Opens the database, brings its schema up to date, and pairs it with the clock. */
 export async function openCore(options: ConnectOptions & { clock?: Clock; migrate?: boolean } = {}): Promise<Core> {
   const db = connect(options);

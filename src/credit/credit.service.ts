@@ -1,0 +1,179 @@
+import type { Core, Tx } from '../core.ts';
+import { runChange } from '../core.ts';
+import type { DialectName } from '../db/connection.ts';
+import type { CreditDecisionKind, OrderRow } from '../db/schema.ts';
+import { badTransition, notFound } from '../shared/errors.ts';
+import { requireId, requireText } from '../shared/validate.ts';
+import { getSettings } from '../settings/settings.service.ts';
+import { getOrder, type Order } from '../orders/order.service.ts';
+import { lockOrder, moveOrder, reserveOrderStock } from '../orders/order.workflow.ts';
+import { exposureFigures } from './credit.repository.ts';
+import { evaluateCredit, type CreditEvaluation } from './credit.rules.ts';
+
+export interface SubmitResult extends Order {
+  credit: CreditEvaluation;
+}
+
+async function recordDecision(trx: Tx, order: OrderRow, decision: CreditDecisionKind, automatic: boolean, evaluation: CreditEvaluation, inputs: Awaited<ReturnType<typeof exposureFigures>> & { limit: number; riskClass: string | null }, reasons: string[], actor: string, at: string) {
+  return trx
+    .insertInto('credit_decisions')
+    .values({
+      order_id: order.id,
+      decision,
+      automatic: automatic ? 1 : 0,
+      exposure_minor: evaluation.exposureMinor,
+      credit_limit_minor: inputs.limit,
+      open_ar_minor: inputs.openArMinor,
+      unbilled_minor: inputs.unbilledMinor,
+      order_total_minor: order.total_minor,
+      overdue_minor: inputs.overdueMinor,
+      max_days_overdue: inputs.oldestDaysOverdue,
+      risk_class: inputs.riskClass,
+      reasons: JSON.stringify(reasons),
+      rules: JSON.stringify(evaluation.rules),
+      decided_by: actor,
+      decided_at: at,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+async function evaluate(trx: Tx, order: OrderRow, today: string) {
+  const settings = await getSettings(trx);
+  const customer = await trx.selectFrom('customers').selectAll().where('id', '=', order.customer_id).executeTakeFirstOrThrow();
+  const figures = await exposureFigures(trx, order.customer_id, today, order.id);
+  const evaluation = evaluateCredit({
+    currency: order.currency,
+    customerStatus: customer.status,
+    riskClass: customer.risk_class,
+    creditLimitMinor: customer.credit_limit_minor,
+    openArMinor: figures.openArMinor,
+    unappliedCashMinor: figures.unappliedCashMinor,
+    unbilledMinor: figures.unbilledMinor,
+    orderTotalMinor: order.total_minor,
+    overdueMinor: figures.overdueMinor,
+    oldestDaysOverdue: figures.oldestDaysOverdue,
+    maxDaysOverdueAllowed: settings['credit.max_days_overdue'],
+    classDLimitSharePercent: settings['credit.class_d_limit_share'],
+  });
+  return { evaluation, inputs: { ...figures, limit: customer.credit_limit_minor, riskClass: customer.risk_class } };
+}
+
+async function approveInTx(trx: Tx, order: OrderRow, at: string, actor: string, dialect: DialectName, reason: string | null) {
+  const moved = await moveOrder(trx, order, 'approved', at, actor, reason);
+  const reserved = await reserveOrderStock(trx, order.id, at, dialect);
+  return { moved, reserved };
+}
+
+/**
+ * Submits a draft order and runs the credit check in the same transaction: the order ends
+ * approved (stock reserved, shortages on backorder) or on credit_hold with every reason.
+ * The decision is stored with its inputs.
+ */
+export async function submitOrder(core: Core, id: number | string, actor: string): Promise<SubmitResult> {
+  const orderId = requireId(id, 'orderId');
+  const evaluation = await runChange(core, actor, async ({ trx, at, today, dialect }) => {
+    const draft = await lockOrder(trx, orderId, dialect);
+    const submitted = await moveOrder(trx, draft, 'submitted', at, actor);
+    const { evaluation, inputs } = await evaluate(trx, submitted.order, today);
+    const decision = await recordDecision(trx, submitted.order, evaluation.approved ? 'approved' : 'credit_hold', true, evaluation, inputs, evaluation.reasons, actor, at);
+    if (evaluation.approved) {
+      const { moved, reserved } = await approveInTx(trx, submitted.order, at, actor, dialect, null);
+      return {
+        result: evaluation,
+        events: [{ type: 'order.approved', aggregate: 'order', id: orderId, after: { orders: [moved.order], order_status_history: [submitted.history, moved.history], credit_decisions: [decision], order_lines: reserved.lines, stock_levels: reserved.stock } }],
+      };
+    }
+    const held = await moveOrder(trx, submitted.order, 'credit_hold', at, actor, evaluation.reasons.join('; '));
+    return {
+      result: evaluation,
+      events: [{ type: 'order.credit_held', aggregate: 'order', id: orderId, after: { orders: [held.order], order_status_history: [submitted.history, held.history], credit_decisions: [decision] } }],
+    };
+  });
+  return { ...(await getOrder(core, orderId)), credit: evaluation };
+}
+
+/** A credit controller releases a held order (it is approved and reserves stock). */
+export async function releaseOrder(core: Core, id: number | string, reason: string, actor: string): Promise<Order> {
+  return decide(core, id, 'released', reason, actor);
+}
+
+/** A credit controller rejects a held (or just submitted) order. */
+export async function rejectOrder(core: Core, id: number | string, reason: string, actor: string): Promise<Order> {
+  return decide(core, id, 'rejected', reason, actor);
+}
+
+async function decide(core: Core, id: number | string, decision: 'released' | 'rejected', reason: string, actor: string): Promise<Order> {
+  const orderId = requireId(id, 'orderId');
+  const why = requireText(reason, 'reason', 500);
+  await runChange(core, actor, async ({ trx, at, today, dialect }) => {
+    const order = await lockOrder(trx, orderId, dialect);
+    if (order.status !== 'credit_hold' && !(decision === 'rejected' && order.status === 'submitted')) {
+      throw badTransition('order', orderId, order.status, decision === 'released' ? 'approved' : 'rejected', 'only an order on credit hold can be released or rejected');
+    }
+    const { evaluation, inputs } = await evaluate(trx, order, today);
+    const row = await recordDecision(trx, order, decision, false, evaluation, inputs, [why], actor, at);
+    if (decision === 'released') {
+      const { moved, reserved } = await approveInTx(trx, order, at, actor, dialect, why);
+      return { result: null, events: [{ type: 'order.credit_released', aggregate: 'order', id: orderId, after: { orders: [moved.order], order_status_history: [moved.history], credit_decisions: [row], order_lines: reserved.lines, stock_levels: reserved.stock } }] };
+    }
+    const moved = await moveOrder(trx, order, 'rejected', at, actor, why);
+    return { result: null, events: [{ type: 'order.credit_rejected', aggregate: 'order', id: orderId, after: { orders: [moved.order], order_status_history: [moved.history], credit_decisions: [row] } }] };
+  });
+  return getOrder(core, orderId);
+}
+
+export interface CreditDecision {
+  id: number;
+  orderId: number;
+  decision: CreditDecisionKind;
+  automatic: boolean;
+  exposureMinor: number;
+  creditLimitMinor: number;
+  openArMinor: number;
+  unbilledMinor: number;
+  orderTotalMinor: number;
+  overdueMinor: number;
+  maxDaysOverdue: number;
+  riskClass: string | null;
+  reasons: string[];
+  rules: unknown;
+  decidedBy: string;
+  decidedAt: string;
+}
+
+export async function creditDecisions(core: Core, id: number | string): Promise<CreditDecision[]> {
+  const orderId = requireId(id, 'orderId');
+  const exists = await core.db.kysely.selectFrom('orders').select('id').where('id', '=', orderId).executeTakeFirst();
+  if (!exists) throw notFound('order', orderId);
+  const rows = await core.db.kysely.selectFrom('credit_decisions').selectAll().where('order_id', '=', orderId).orderBy('id').execute();
+  return rows.map((r) => ({
+    id: r.id,
+    orderId: r.order_id,
+    decision: r.decision,
+    automatic: r.automatic === 1,
+    exposureMinor: r.exposure_minor,
+    creditLimitMinor: r.credit_limit_minor,
+    openArMinor: r.open_ar_minor,
+    unbilledMinor: r.unbilled_minor,
+    orderTotalMinor: r.order_total_minor,
+    overdueMinor: r.overdue_minor,
+    maxDaysOverdue: r.max_days_overdue,
+    riskClass: r.risk_class,
+    reasons: JSON.parse(r.reasons) as string[],
+    rules: JSON.parse(r.rules) as unknown,
+    decidedBy: r.decided_by,
+    decidedAt: r.decided_at,
+  }));
+}
+
+/** Orders waiting for a credit controller, oldest first. */
+export async function listHolds(core: Core) {
+  return core.db.kysely
+    .selectFrom('orders')
+    .innerJoin('customers', 'customers.id', 'orders.customer_id')
+    .select(['orders.id', 'orders.customer_id', 'customers.name as customer_name', 'orders.total_minor', 'orders.currency', 'orders.submitted_at'])
+    .where('orders.status', '=', 'credit_hold')
+    .orderBy('orders.id')
+    .execute();
+}

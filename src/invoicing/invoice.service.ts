@@ -1,0 +1,181 @@
+import type { Core } from '../core.ts';
+import { forUpdate, runChange } from '../core.ts';
+import type { CreditNoteKind } from '../db/schema.ts';
+import { badTransition, conflict, invalid, notFound } from '../shared/errors.ts';
+import { formatAmount, formatMoney, parsePositiveAmount } from '../shared/money.ts';
+import { daysBetween, parseBusinessDate, yearOf } from '../shared/dates.ts';
+import { oneOf, requireText } from '../shared/validate.ts';
+import { getSettings } from '../settings/settings.service.ts';
+import { refreshOrderStatus } from '../orders/order.workflow.ts';
+import { invoiceBalances, type InvoiceBalance } from './invoice.repository.ts';
+import { settleStatus } from './invoice.workflow.ts';
+import { nextDocumentNumber } from './numbering.ts';
+
+export interface Invoice {
+  id: number;
+  number: string;
+  externalRef: string | null;
+  customerId: number;
+  orderId: number | null;
+  shipmentId: number | null;
+  currency: string;
+  invoiceDate: string;
+  dueDate: string;
+  status: string;
+  disputed: boolean;
+  subtotalMinor: number;
+  taxMinor: number;
+  totalMinor: number;
+  creditedMinor: number;
+  paidMinor: number;
+  writtenOffMinor: number;
+  balanceMinor: number;
+  total: string;
+  balance: string;
+  settledDate: string | null;
+}
+
+export function toInvoice(b: InvoiceBalance): Invoice {
+  return {
+    id: b.id,
+    number: b.number,
+    externalRef: b.external_ref,
+    customerId: b.customer_id,
+    orderId: b.order_id,
+    shipmentId: b.shipment_id,
+    currency: b.currency,
+    invoiceDate: b.invoice_date,
+    dueDate: b.due_date,
+    status: b.status,
+    disputed: b.disputed === 1,
+    subtotalMinor: b.subtotal_minor,
+    taxMinor: b.tax_minor,
+    totalMinor: b.total_minor,
+    creditedMinor: b.credited_minor,
+    paidMinor: b.paid_minor,
+    writtenOffMinor: b.written_off_minor,
+    balanceMinor: b.balance_minor,
+    total: formatAmount(b.total_minor, b.currency),
+    balance: formatAmount(b.balance_minor, b.currency),
+    settledDate: b.settled_date,
+  };
+}
+
+export interface InvoiceDetail extends Invoice {
+  lines: { description: string; quantity: number; unitPriceMinor: number; netMinor: number; taxRateBp: number; taxMinor: number; totalMinor: number }[];
+  creditNotes: { number: string; amountMinor: number; kind: string; reason: string; creditDate: string }[];
+  payments: { paymentId: number; amountMinor: number; rule: string; appliedOn: string; reversed: boolean }[];
+  writeOffs: { amountMinor: number; reason: string; date: string }[];
+}
+
+async function findByNumber(core: Core, number: string): Promise<InvoiceBalance> {
+  const num = requireText(number, 'invoice', 100);
+  const [inv] = await invoiceBalances(core.db.kysely, { number: num });
+  if (inv) return inv;
+  // Imported invoices are also found by the number they had in the old system.
+  const byRef = await core.db.kysely.selectFrom('invoices').select('number').where('external_ref', '=', num).executeTakeFirst();
+  if (byRef) return (await invoiceBalances(core.db.kysely, { number: byRef.number }))[0]!;
+  throw notFound('invoice', num);
+}
+
+export async function getInvoice(core: Core, number: string): Promise<InvoiceDetail> {
+  const inv = await findByNumber(core, number);
+  const db = core.db.kysely;
+  const lines = await db.selectFrom('invoice_lines').selectAll().where('invoice_id', '=', inv.id).orderBy('id').execute();
+  const notes = await db.selectFrom('credit_notes').selectAll().where('invoice_id', '=', inv.id).orderBy('id').execute();
+  const allocations = await db.selectFrom('payment_allocations').selectAll().where('invoice_id', '=', inv.id).orderBy('id').execute();
+  const writeOffs = await db.selectFrom('write_offs').selectAll().where('invoice_id', '=', inv.id).orderBy('id').execute();
+  return {
+    ...toInvoice(inv),
+    lines: lines.map((l) => ({ description: l.description, quantity: l.quantity, unitPriceMinor: l.unit_price_minor, netMinor: l.net_minor, taxRateBp: l.tax_rate_bp, taxMinor: l.tax_minor, totalMinor: l.total_minor })),
+    creditNotes: notes.map((n) => ({ number: n.number, amountMinor: n.amount_minor, kind: n.kind, reason: n.reason, creditDate: n.credit_date })),
+    payments: allocations.map((a) => ({ paymentId: a.payment_id, amountMinor: a.amount_minor, rule: a.rule, appliedOn: a.applied_on, reversed: a.reversed === 1 })),
+    writeOffs: writeOffs.map((w) => ({ amountMinor: w.amount_minor, reason: w.reason, date: w.write_off_date })),
+  };
+}
+
+export async function listInvoices(core: Core, options: { customerId?: number; openOnly?: boolean; orderId?: number; afterId?: number; limit?: number } = {}): Promise<Invoice[]> {
+  const rows = await invoiceBalances(core.db.kysely, options);
+  return rows.map(toInvoice);
+}
+
+export interface CreditNoteInput {
+  invoice: string;
+  /** Decimal in the invoice's currency. */
+  amount: string | number;
+  reason: string;
+  kind?: CreditNoteKind;
+  date?: string;
+}
+
+/**
+ * Issues a credit note against an invoice (goods returned, price corrected, dispute
+ * settled). It reduces the invoice's balance and may not exceed it.
+ */
+export async function createCreditNote(core: Core, input: CreditNoteInput, actor: string) {
+  const target = await findByNumber(core, input.invoice);
+  const amount = parsePositiveAmount(input.amount, target.currency, 'amount');
+  const reason = requireText(input.reason, 'reason', 500);
+  const kind = oneOf(input.kind ?? 'other', 'kind', ['return', 'price_correction', 'dispute', 'other'] as const);
+  return runChange(core, actor, async ({ trx, at, today, dialect }) => {
+    const date = input.date ? parseBusinessDate(input.date, 'date') : today;
+    await forUpdate(trx.selectFrom('invoices').select('id').where('id', '=', target.id), dialect).execute();
+    const [inv] = await invoiceBalances(trx, { invoiceIds: [target.id] });
+    if (!inv) throw notFound('invoice', target.number);
+    if (inv.status === 'cancelled') throw badTransition('invoice', inv.number, inv.status, 'credited', 'the invoice is cancelled');
+    if (amount > inv.balance_minor) {
+      throw conflict(`invoice ${inv.number} cannot take a credit note of ${formatMoney(amount, inv.currency)}: open balance is ${formatMoney(inv.balance_minor, inv.currency)}`, {
+        entity: 'invoice', id: inv.number, field: 'amount', value: input.amount, rule: 'credit_within_balance',
+      });
+    }
+    const number = await nextDocumentNumber(trx, 'CN', yearOf(date));
+    const note = await trx.insertInto('credit_notes').values({ number, invoice_id: inv.id, customer_id: inv.customer_id, currency: inv.currency, amount_minor: amount, kind, reason, credit_date: date, created_at: at }).returningAll().executeTakeFirstOrThrow();
+    const invoice = await settleStatus(trx, inv.id, date, at);
+    const after: Record<string, unknown[]> = { credit_notes: [note], invoices: [invoice] };
+    if (inv.order_id) {
+      const change = await refreshOrderStatus(trx, inv.order_id, at, actor, dialect);
+      after.orders = [change.order];
+      after.order_status_history = change.history ? [change.history] : [];
+    }
+    const [balance] = await invoiceBalances(trx, { invoiceIds: [inv.id] });
+    return {
+      result: { number, invoice: toInvoice(balance!), amountMinor: amount, amount: formatAmount(amount, inv.currency), kind, reason, date },
+      events: [{ type: 'credit_note.issued', aggregate: 'invoice', id: inv.id, after }],
+    };
+  });
+}
+
+/**
+ * Writes off what is left of an invoice when it is within the tolerance (setting
+ * `payments.write_off_tolerance_minor`): small remainders of short payments, bank charges.
+ */
+export async function writeOffInvoice(core: Core, number: string, reason: string, actor: string, date?: string) {
+  const target = await findByNumber(core, number);
+  const why = requireText(reason, 'reason', 500);
+  const settings = await getSettings(core.db.kysely);
+  const tolerance = settings['payments.write_off_tolerance_minor'];
+  return runChange(core, actor, async ({ trx, at, today, dialect }) => {
+    const day = date ? parseBusinessDate(date, 'date') : today;
+    await forUpdate(trx.selectFrom('invoices').select('id').where('id', '=', target.id), dialect).execute();
+    const [inv] = await invoiceBalances(trx, { invoiceIds: [target.id] });
+    if (!inv) throw notFound('invoice', target.number);
+    if (inv.balance_minor <= 0) throw badTransition('invoice', inv.number, inv.status, 'written_off', 'nothing is left to write off');
+    if (inv.balance_minor > tolerance) {
+      throw invalid(`invoice ${inv.number} has ${formatMoney(inv.balance_minor, inv.currency)} open; only up to ${formatMoney(tolerance, inv.currency)} may be written off`, {
+        entity: 'invoice', id: inv.number, field: 'balance', value: formatAmount(inv.balance_minor, inv.currency), rule: 'write_off_tolerance',
+      });
+    }
+    const row = await trx.insertInto('write_offs').values({ invoice_id: inv.id, amount_minor: inv.balance_minor, reason: why, write_off_date: day, created_at: at }).returningAll().executeTakeFirstOrThrow();
+    const invoice = await settleStatus(trx, inv.id, day, at);
+    const after: Record<string, unknown[]> = { write_offs: [row], invoices: [invoice] };
+    if (inv.order_id) {
+      const change = await refreshOrderStatus(trx, inv.order_id, at, actor, dialect);
+      after.orders = [change.order];
+      after.order_status_history = change.history ? [change.history] : [];
+    }
+    return { result: { number: inv.number, writtenOffMinor: row.amount_minor, writtenOff: formatAmount(row.amount_minor, inv.currency) }, events: [{ type: 'invoice.written_off', aggregate: 'invoice', id: inv.id, after }] };
+  });
+}
+
+/** Days past due of an open invoice on `asOf` (negative while not yet due). */
+export const daysPastDue = (inv: { due_date: string }, asOf: string): number => daysBetween(inv.due_date, asOf);

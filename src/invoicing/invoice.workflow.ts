@@ -1,0 +1,136 @@
+import type { Tx } from '../core.ts';
+import type { DialectName } from '../db/connection.ts';
+import type { InvoiceRow, InvoiceStatus, OrderLineRow, PaymentAllocationsTable } from '../db/schema.ts';
+import type { Selectable } from 'kysely';
+import { addDays, yearOf } from '../shared/dates.ts';
+import { partAmounts, sumAmounts } from '../orders/order.totals.ts';
+import { refreshOrderStatus } from '../orders/order.workflow.ts';
+import { invoiceBalances, unappliedPayments } from './invoice.repository.ts';
+import { nextDocumentNumber } from './numbering.ts';
+
+/**
+ * Sets an invoice's status from its derived balance: open (nothing paid), partially_paid,
+ * or paid (balance zero; `settled_date` is the day that happened). Returns the new row.
+ */
+export async function settleStatus(trx: Tx, invoiceId: number, onDate: string, at: string): Promise<InvoiceRow> {
+  const [inv] = await invoiceBalances(trx, { invoiceIds: [invoiceId] });
+  if (!inv) throw new Error(`invoice ${invoiceId} vanished`);
+  if (inv.status === 'cancelled') return inv;
+  const status: InvoiceStatus = inv.balance_minor <= 0 ? 'paid' : inv.paid_minor > 0 ? 'partially_paid' : 'open';
+  const settled = status === 'paid' ? (inv.status === 'paid' && inv.settled_date ? inv.settled_date : onDate) : null;
+  if (status === inv.status && settled === inv.settled_date) return inv;
+  return trx.updateTable('invoices').set({ status, settled_date: settled, updated_at: at }).where('id', '=', invoiceId).returningAll().executeTakeFirstOrThrow();
+}
+
+/**
+ * Uses a customer's unapplied cash (overpayments, payments made ahead) on an invoice,
+ * oldest payment first.
+ */
+export async function applyUnappliedCash(trx: Tx, invoice: InvoiceRow, onDate: string, at: string): Promise<Selectable<PaymentAllocationsTable>[]> {
+  const credits = await unappliedPayments(trx, invoice.customer_id);
+  let left = invoice.total_minor;
+  const allocations: Selectable<PaymentAllocationsTable>[] = [];
+  for (const p of credits) {
+    if (left <= 0) break;
+    if (p.currency !== invoice.currency) continue;
+    const amount = Math.min(left, p.unapplied_minor);
+    allocations.push(
+      await trx
+        .insertInto('payment_allocations')
+        .values({ payment_id: p.id, invoice_id: invoice.id, amount_minor: amount, rule: 'unapplied_credit', applied_on: onDate, reversed: 0, created_at: at })
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    );
+    left -= amount;
+  }
+  return allocations;
+}
+
+export interface InvoiceCreated {
+  invoices: InvoiceRow[];
+  invoice_lines: unknown[];
+  order_lines: OrderLineRow[];
+  payment_allocations: Selectable<PaymentAllocationsTable>[];
+}
+
+/**
+ * Invoices what a shipment carried: one line per shipped order line, priced as ordered; the
+ * last part of a line takes the rest of its amounts so partial invoices add up to the order.
+ * Due date = invoice date + the customer's terms. Unapplied cash is used at once.
+ */
+export async function invoiceShipment(trx: Tx, shipmentId: number, today: string, at: string, actor: string, dialect: DialectName): Promise<InvoiceCreated & { orderChange: Awaited<ReturnType<typeof refreshOrderStatus>> }> {
+  const shipment = await trx.selectFrom('shipments').selectAll().where('id', '=', shipmentId).executeTakeFirstOrThrow();
+  const order = await trx.selectFrom('orders').selectAll().where('id', '=', shipment.order_id).executeTakeFirstOrThrow();
+  const customer = await trx.selectFrom('customers').selectAll().where('id', '=', order.customer_id).executeTakeFirstOrThrow();
+  const shipped = await trx
+    .selectFrom('shipment_lines')
+    .innerJoin('order_lines', 'order_lines.id', 'shipment_lines.order_line_id')
+    .innerJoin('products', 'products.id', 'order_lines.product_id')
+    .selectAll('order_lines')
+    .select(['shipment_lines.quantity as ship_qty', 'products.sku', 'products.name as product_name'])
+    .where('shipment_lines.shipment_id', '=', shipmentId)
+    .orderBy('order_lines.line_no')
+    .execute();
+  const parts = [];
+  for (const l of shipped) {
+    const before = await trx
+      .selectFrom('invoice_lines')
+      .innerJoin('invoices', 'invoices.id', 'invoice_lines.invoice_id')
+      .select((eb) => [eb.fn.coalesce(eb.fn.sum<number>('invoice_lines.quantity'), eb.lit(0)).as('q'), eb.fn.coalesce(eb.fn.sum<number>('invoice_lines.net_minor'), eb.lit(0)).as('n'), eb.fn.coalesce(eb.fn.sum<number>('invoice_lines.tax_minor'), eb.lit(0)).as('t')])
+      .where('invoice_lines.order_line_id', '=', l.id)
+      .where('invoices.status', '!=', 'cancelled')
+      .executeTakeFirstOrThrow();
+    const amounts = partAmounts(l, l.ship_qty, { quantity: Number(before.q), net: Number(before.n), tax: Number(before.t) });
+    parts.push({ line: l, amounts });
+  }
+  const totals = sumAmounts(parts.map((p) => p.amounts));
+  const number = await nextDocumentNumber(trx, 'INV', yearOf(today));
+  const invoice = await trx
+    .insertInto('invoices')
+    .values({
+      number,
+      external_ref: null,
+      customer_id: order.customer_id,
+      order_id: order.id,
+      shipment_id: shipmentId,
+      currency: order.currency,
+      invoice_date: today,
+      due_date: addDays(today, customer.payment_terms_days),
+      status: 'open',
+      subtotal_minor: totals.net,
+      tax_minor: totals.tax,
+      total_minor: totals.total,
+      disputed: 0,
+      settled_date: null,
+      created_at: at,
+      updated_at: at,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const invoiceLines = await trx
+    .insertInto('invoice_lines')
+    .values(
+      parts.map((p) => ({
+        invoice_id: invoice.id,
+        order_line_id: p.line.id,
+        product_id: p.line.product_id,
+        description: `${p.line.sku} ${p.line.product_name}`,
+        quantity: p.line.ship_qty,
+        unit_price_minor: p.line.unit_price_minor,
+        net_minor: p.amounts.net,
+        tax_rate_bp: p.line.tax_rate_bp,
+        tax_minor: p.amounts.tax,
+        total_minor: p.amounts.total,
+      })),
+    )
+    .returningAll()
+    .execute();
+  const orderLines: OrderLineRow[] = [];
+  for (const p of parts) {
+    orderLines.push(await trx.updateTable('order_lines').set({ invoiced_qty: p.line.invoiced_qty + p.line.ship_qty }).where('id', '=', p.line.id).returningAll().executeTakeFirstOrThrow());
+  }
+  const allocations = await applyUnappliedCash(trx, invoice, today, at);
+  const settledInvoice = allocations.length ? await settleStatus(trx, invoice.id, today, at) : invoice;
+  const orderChange = await refreshOrderStatus(trx, order.id, at, actor, dialect);
+  return { invoices: [settledInvoice], invoice_lines: invoiceLines, order_lines: orderLines, payment_allocations: allocations, orderChange };
+}

@@ -1,0 +1,282 @@
+import type { Core } from '../core.ts';
+import { runChange } from '../core.ts';
+import type { OrderLineRow, OrderRow, OrderStatus } from '../db/schema.ts';
+import { conflict, DomainError, invalid, notFound } from '../shared/errors.ts';
+import { formatAmount, parseAmount, parsePercent } from '../shared/money.ts';
+import { parseBusinessDate } from '../shared/dates.ts';
+import { optionalText, requireId, requireInt, requireText } from '../shared/validate.ts';
+import { lineAmounts, sumAmounts } from './order.totals.ts';
+import { lockOrder, moveOrder, releaseOrderStock } from './order.workflow.ts';
+
+export interface OrderLineInput {
+  sku: string;
+  quantity: number | string;
+  /** Decimal unit price in the order's currency; defaults to the product's list price. */
+  unitPrice?: string | number | null;
+  /** Percent off the line, e.g. "10". */
+  discountPercent?: string | number | null;
+}
+
+export interface OrderInput {
+  customerId: number | string;
+  lines: OrderLineInput[];
+  orderDate?: string;
+  /** A retry with the same key returns the first order instead of creating another. */
+  idempotencyKey?: string | null;
+  externalId?: string | null;
+}
+
+export interface OrderLine {
+  lineNo: number;
+  sku: string;
+  productName: string;
+  quantity: number;
+  unitPriceMinor: number;
+  discountBp: number;
+  taxRateBp: number;
+  netMinor: number;
+  taxMinor: number;
+  totalMinor: number;
+  reservedQty: number;
+  shippedQty: number;
+  invoicedQty: number;
+  backorderQty: number;
+}
+
+export interface Order {
+  id: number;
+  customerId: number;
+  status: OrderStatus;
+  currency: string;
+  orderDate: string;
+  externalId: string | null;
+  subtotalMinor: number;
+  discountMinor: number;
+  taxMinor: number;
+  totalMinor: number;
+  total: string;
+  cancelReason: string | null;
+  createdAt: string;
+  submittedAt: string | null;
+  approvedAt: string | null;
+  shippedAt: string | null;
+  deliveredAt: string | null;
+  invoicedAt: string | null;
+  paidAt: string | null;
+  cancelledAt: string | null;
+  lines: OrderLine[];
+}
+
+export function toOrder(o: OrderRow, lines: (OrderLineRow & { sku: string; product_name: string })[]): Order {
+  return {
+    id: o.id,
+    customerId: o.customer_id,
+    status: o.status,
+    currency: o.currency,
+    orderDate: o.order_date,
+    externalId: o.external_id,
+    subtotalMinor: o.subtotal_minor,
+    discountMinor: o.discount_minor,
+    taxMinor: o.tax_minor,
+    totalMinor: o.total_minor,
+    total: formatAmount(o.total_minor, o.currency),
+    cancelReason: o.cancel_reason,
+    createdAt: o.created_at,
+    submittedAt: o.submitted_at,
+    approvedAt: o.approved_at,
+    shippedAt: o.shipped_at,
+    deliveredAt: o.delivered_at,
+    invoicedAt: o.invoiced_at,
+    paidAt: o.paid_at,
+    cancelledAt: o.cancelled_at,
+    lines: lines.map((l) => ({
+      lineNo: l.line_no,
+      sku: l.sku,
+      productName: l.product_name,
+      quantity: l.quantity,
+      unitPriceMinor: l.unit_price_minor,
+      discountBp: l.discount_bp,
+      taxRateBp: l.tax_rate_bp,
+      netMinor: l.net_minor,
+      taxMinor: l.tax_minor,
+      totalMinor: l.total_minor,
+      reservedQty: l.reserved_qty,
+      shippedQty: l.shipped_qty,
+      invoicedQty: l.invoiced_qty,
+      backorderQty: ['approved', 'partially_shipped'].includes(o.status) ? l.quantity - l.shipped_qty - l.reserved_qty : 0,
+    })),
+  };
+}
+
+async function loadOrder(core: Core, orderId: number): Promise<Order> {
+  const db = core.db.kysely;
+  const o = await db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirst();
+  if (!o) throw notFound('order', orderId);
+  const lines = await db
+    .selectFrom('order_lines')
+    .innerJoin('products', 'products.id', 'order_lines.product_id')
+    .selectAll('order_lines')
+    .select(['products.sku', 'products.name as product_name'])
+    .where('order_id', '=', orderId)
+    .orderBy('line_no')
+    .execute();
+  return toOrder(o, lines);
+}
+
+/**
+ * Creates a draft order with priced lines. Validates every line and reports all problems at
+ * once; writes nothing unless all are right. Retrying with the same idempotency key returns
+ * the first order (`created: false`).
+ */
+export async function createOrder(core: Core, input: OrderInput, actor: string): Promise<Order & { created: boolean }> {
+  const customerId = requireId(input.customerId, 'customerId');
+  const idempotencyKey = optionalText(input.idempotencyKey, 'idempotencyKey', 200);
+  const externalId = optionalText(input.externalId, 'externalId', 100);
+  const db = core.db.kysely;
+  if (idempotencyKey) {
+    const existing = await db.selectFrom('orders').select(['id', 'customer_id']).where('idempotency_key', '=', idempotencyKey).executeTakeFirst();
+    if (existing) return replay(existing);
+  }
+  if (externalId) {
+    const existing = await db.selectFrom('orders').select(['id', 'customer_id']).where('external_id', '=', externalId).executeTakeFirst();
+    if (existing) return replay(existing);
+  }
+  async function replay(existing: { id: number; customer_id: number }) {
+    if (existing.customer_id !== customerId) {
+      throw conflict(`idempotency key ${idempotencyKey ?? externalId} was used for order ${existing.id} of another customer`, {
+        entity: 'order', id: existing.id, field: 'idempotencyKey', value: idempotencyKey ?? externalId, rule: 'idempotency_key_reuse',
+      });
+    }
+    return { ...(await loadOrder(core, existing.id)), created: false };
+  }
+
+  const customer = await db.selectFrom('customers').selectAll().where('id', '=', customerId).executeTakeFirst();
+  if (!customer) throw notFound('customer', customerId);
+  if (!Array.isArray(input.lines) || input.lines.length === 0) {
+    throw invalid('an order needs at least one line', { entity: 'order', field: 'lines', value: input.lines, rule: 'lines_required' });
+  }
+  const problems: { message: string; field: string; value: unknown; rule: string }[] = [];
+  const priced: { product_id: number; quantity: number; unit_price_minor: number; discount_bp: number; tax_rate_bp: number; amounts: ReturnType<typeof lineAmounts> }[] = [];
+  for (const [i, line] of input.lines.entries()) {
+    try {
+      const sku = requireText(line.sku, `lines.${i}.sku`, 64);
+      const quantity = requireInt(line.quantity, `lines.${i}.quantity`, 1, 1_000_000);
+      const product = await db.selectFrom('products').selectAll().where('sku', '=', sku).executeTakeFirst();
+      if (!product) throw invalid(`line ${i + 1}: product ${sku} does not exist`, { field: `lines.${i}.sku`, value: sku, rule: 'product_exists' });
+      let unitPrice = product.list_price_minor;
+      if (line.unitPrice !== undefined && line.unitPrice !== null && line.unitPrice !== '') {
+        unitPrice = parseAmount(line.unitPrice, customer.currency, `lines.${i}.unitPrice`);
+        if (unitPrice < 0) throw invalid(`line ${i + 1}: unit price must not be negative`, { field: `lines.${i}.unitPrice`, value: line.unitPrice, rule: 'amount_not_negative' });
+      } else if (product.currency !== customer.currency) {
+        throw invalid(`line ${i + 1}: product ${sku} is priced in ${product.currency} but customer ${customerId} buys in ${customer.currency}; give a unit price`, {
+          field: `lines.${i}.unitPrice`, value: null, rule: 'currency_match',
+        });
+      }
+      const discountBp = line.discountPercent == null || line.discountPercent === '' ? 0 : parsePercent(line.discountPercent, `lines.${i}.discountPercent`);
+      priced.push({ product_id: product.id, quantity, unit_price_minor: unitPrice, discount_bp: discountBp, tax_rate_bp: product.tax_rate_bp, amounts: lineAmounts(quantity, unitPrice, discountBp, product.tax_rate_bp) });
+    } catch (e) {
+      if (!(e instanceof DomainError)) throw e;
+      problems.push({ message: e.message, field: e.detail.field ?? `lines.${i}`, value: e.detail.value, rule: e.detail.rule ?? 'invalid' });
+    }
+  }
+  if (problems.length > 0) {
+    const first = problems[0]!;
+    throw new DomainError('invalid', problems.length === 1 ? first.message : `${problems.length} order lines are invalid: ${problems.map((p) => p.message).join('; ')}`, { entity: 'order', field: first.field, value: first.value, rule: first.rule }, problems);
+  }
+  const totals = sumAmounts(priced.map((p) => p.amounts));
+
+  try {
+    return await runChange(core, actor, async ({ trx, at, today }) => {
+      const orderDate = input.orderDate ? parseBusinessDate(input.orderDate, 'orderDate') : today;
+      const order = await trx
+        .insertInto('orders')
+        .values({
+          customer_id: customerId,
+          status: 'draft',
+          currency: customer.currency,
+          order_date: orderDate,
+          idempotency_key: idempotencyKey,
+          external_id: externalId,
+          subtotal_minor: totals.gross,
+          discount_minor: totals.discount,
+          tax_minor: totals.tax,
+          total_minor: totals.total,
+          cancel_reason: null,
+          created_at: at,
+          submitted_at: null, approved_at: null, shipped_at: null, delivered_at: null, invoiced_at: null, paid_at: null, cancelled_at: null,
+          updated_at: at,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const lines = await trx
+        .insertInto('order_lines')
+        .values(
+          priced.map((p, i) => ({
+            order_id: order.id,
+            line_no: i + 1,
+            product_id: p.product_id,
+            quantity: p.quantity,
+            unit_price_minor: p.unit_price_minor,
+            discount_bp: p.discount_bp,
+            tax_rate_bp: p.tax_rate_bp,
+            gross_minor: p.amounts.gross,
+            discount_minor: p.amounts.discount,
+            net_minor: p.amounts.net,
+            tax_minor: p.amounts.tax,
+            total_minor: p.amounts.total,
+            reserved_qty: 0,
+            shipped_qty: 0,
+            invoiced_qty: 0,
+          })),
+        )
+        .returningAll()
+        .execute();
+      const history = await trx.insertInto('order_status_history').values({ order_id: order.id, from_status: null, to_status: 'draft', reason: null, actor, at }).returningAll().executeTakeFirstOrThrow();
+      return {
+        result: order.id,
+        events: [{ type: 'order.created', aggregate: 'order', id: order.id, after: { orders: [order], order_lines: lines, order_status_history: [history] } }],
+      };
+    }).then(async (id) => ({ ...(await loadOrder(core, id)), created: true }));
+  } catch (e) {
+    // Two retries racing with one key: the loser reads the winner's order.
+    if (idempotencyKey && !(e instanceof DomainError)) {
+      const existing = await db.selectFrom('orders').select(['id', 'customer_id']).where('idempotency_key', '=', idempotencyKey).executeTakeFirst();
+      if (existing) return replay(existing);
+    }
+    throw e;
+  }
+}
+
+export async function getOrder(core: Core, id: number | string): Promise<Order> {
+  return loadOrder(core, requireId(id, 'orderId'));
+}
+
+export async function orderHistory(core: Core, id: number | string) {
+  const orderId = requireId(id, 'orderId');
+  return core.db.kysely.selectFrom('order_status_history').selectAll().where('order_id', '=', orderId).orderBy('id').execute();
+}
+
+export async function listOrders(core: Core, options: { customerId?: number; status?: OrderStatus; afterId?: number; limit?: number } = {}): Promise<Order[]> {
+  let q = core.db.kysely.selectFrom('orders').select('id').orderBy('id').limit(options.limit ?? 100);
+  if (options.customerId !== undefined) q = q.where('customer_id', '=', options.customerId);
+  if (options.status) q = q.where('status', '=', options.status);
+  if (options.afterId) q = q.where('id', '>', options.afterId);
+  const ids = await q.execute();
+  return Promise.all(ids.map((r) => loadOrder(core, r.id)));
+}
+
+/** Cancels an order before its first shipment, releasing its reservations. */
+export async function cancelOrder(core: Core, id: number | string, reason: string, actor: string): Promise<Order> {
+  const orderId = requireId(id, 'orderId');
+  const why = requireText(reason, 'reason');
+  await runChange(core, actor, async ({ trx, at, dialect }) => {
+    const order = await lockOrder(trx, orderId, dialect);
+    const moved = await moveOrder(trx, order, 'cancelled', at, actor, why, order.shipped_at ? 'goods have already shipped' : undefined);
+    const released = await releaseOrderStock(trx, orderId, at, dialect);
+    return {
+      result: null,
+      events: [{ type: 'order.cancelled', aggregate: 'order', id: orderId, after: { orders: [moved.order], order_status_history: [moved.history], order_lines: released.lines, stock_levels: released.stock } }],
+    };
+  });
+  return loadOrder(core, orderId);
+}

@@ -1,0 +1,110 @@
+import type { Tx } from '../core.ts';
+import { forUpdate } from '../core.ts';
+import type { DialectName } from '../db/connection.ts';
+import type { OrderLineRow, OrderRow, OrderStatus, OrderStatusHistoryTable, StockLevelsTable } from '../db/schema.ts';
+import type { Insertable, Selectable } from 'kysely';
+import { notFound } from '../shared/errors.ts';
+import { assertOrderMove } from './order.state.ts';
+
+type HistoryRow = Selectable<OrderStatusHistoryTable>;
+
+/** Rows a workflow step changed, for the event's after-image. */
+export interface OrderChange {
+  orders: OrderRow[];
+  order_status_history: HistoryRow[];
+  order_lines?: OrderLineRow[];
+  stock_levels?: Selectable<StockLevelsTable>[];
+}
+
+const STAMP: Partial<Record<OrderStatus, keyof OrderRow>> = {
+  submitted: 'submitted_at',
+  approved: 'approved_at',
+  partially_shipped: 'shipped_at',
+  shipped: 'shipped_at',
+  delivered: 'delivered_at',
+  invoiced: 'invoiced_at',
+  paid: 'paid_at',
+  cancelled: 'cancelled_at',
+};
+
+export async function lockOrder(trx: Tx, orderId: number, dialect: DialectName): Promise<OrderRow> {
+  const order = await forUpdate(trx.selectFrom('orders').selectAll().where('id', '=', orderId), dialect).executeTakeFirst();
+  if (!order) throw notFound('order', orderId);
+  return order;
+}
+
+/**
+ * Moves an order to `to` if its state machine allows it, stamps the lifecycle timestamp
+ * (first time only, so `shipped_at` is the first shipment), and writes the history row.
+ */
+export async function moveOrder(trx: Tx, order: OrderRow, to: OrderStatus, at: string, actor: string, reason: string | null = null, why?: string): Promise<{ order: OrderRow; history: HistoryRow }> {
+  assertOrderMove(order.id, order.status, to, why);
+  const set: Partial<OrderRow> = { status: to, updated_at: at };
+  const stamp = STAMP[to];
+  if (stamp && (order[stamp] === null || to === 'paid')) (set as Record<string, unknown>)[stamp] = at;
+  if (to === 'cancelled') set.cancel_reason = reason;
+  if (order.status === 'paid' && to === 'invoiced') set.paid_at = null;
+  const updated = await trx.updateTable('orders').set(set).where('id', '=', order.id).returningAll().executeTakeFirstOrThrow();
+  const history: Insertable<OrderStatusHistoryTable> = { order_id: order.id, from_status: order.status, to_status: to, reason, actor, at };
+  const row = await trx.insertInto('order_status_history').values(history).returningAll().executeTakeFirstOrThrow();
+  return { order: updated, history: row };
+}
+
+/**
+ * Reserves free stock for every line of an order at approval; what cannot be reserved is
+ * backorder (quantity − shipped − reserved) and waits for receipts.
+ */
+export async function reserveOrderStock(trx: Tx, orderId: number, at: string, dialect: DialectName): Promise<{ lines: OrderLineRow[]; stock: Selectable<StockLevelsTable>[] }> {
+  const lines = await trx.selectFrom('order_lines').selectAll().where('order_id', '=', orderId).orderBy('line_no').execute();
+  const changedLines: OrderLineRow[] = [];
+  const stocks: Selectable<StockLevelsTable>[] = [];
+  for (const line of lines) {
+    const stock = await forUpdate(trx.selectFrom('stock_levels').selectAll().where('product_id', '=', line.product_id), dialect).executeTakeFirstOrThrow();
+    const want = line.quantity - line.shipped_qty - line.reserved_qty;
+    const take = Math.max(0, Math.min(want, stock.on_hand - stock.reserved));
+    if (take === 0) continue;
+    changedLines.push(await trx.updateTable('order_lines').set({ reserved_qty: line.reserved_qty + take }).where('id', '=', line.id).returningAll().executeTakeFirstOrThrow());
+    stocks.push(await trx.updateTable('stock_levels').set({ reserved: stock.reserved + take, updated_at: at }).where('product_id', '=', line.product_id).returningAll().executeTakeFirstOrThrow());
+  }
+  return { lines: changedLines, stock: stocks };
+}
+
+/** Gives back an order's reservations (cancellation). */
+export async function releaseOrderStock(trx: Tx, orderId: number, at: string, dialect: DialectName): Promise<{ lines: OrderLineRow[]; stock: Selectable<StockLevelsTable>[] }> {
+  const lines = await trx.selectFrom('order_lines').selectAll().where('order_id', '=', orderId).where('reserved_qty', '>', 0).execute();
+  const changedLines: OrderLineRow[] = [];
+  const stocks: Selectable<StockLevelsTable>[] = [];
+  for (const line of lines) {
+    const stock = await forUpdate(trx.selectFrom('stock_levels').selectAll().where('product_id', '=', line.product_id), dialect).executeTakeFirstOrThrow();
+    stocks.push(await trx.updateTable('stock_levels').set({ reserved: stock.reserved - line.reserved_qty, updated_at: at }).where('product_id', '=', line.product_id).returningAll().executeTakeFirstOrThrow());
+    changedLines.push(await trx.updateTable('order_lines').set({ reserved_qty: 0 }).where('id', '=', line.id).returningAll().executeTakeFirstOrThrow());
+  }
+  return { lines: changedLines, stock: stocks };
+}
+
+/**
+ * Derives where an order stands from its lines, shipments and invoices, and moves it there:
+ * paid when every line is invoiced and every invoice settled; invoiced when every line is
+ * invoiced; delivered when fully shipped and every shipment delivered; shipped when every
+ * line has left; partially shipped when some has.
+ */
+export async function refreshOrderStatus(trx: Tx, orderId: number, at: string, actor: string, dialect: DialectName): Promise<{ order: OrderRow; history: HistoryRow | null }> {
+  const order = await lockOrder(trx, orderId, dialect);
+  if (['draft', 'submitted', 'credit_hold', 'rejected', 'cancelled'].includes(order.status)) return { order, history: null };
+  const lines = await trx.selectFrom('order_lines').select(['quantity', 'shipped_qty', 'invoiced_qty']).where('order_id', '=', orderId).execute();
+  const shipments = await trx.selectFrom('shipments').select(['status']).where('order_id', '=', orderId).execute();
+  const invoices = await trx.selectFrom('invoices').select(['status']).where('order_id', '=', orderId).where('status', '!=', 'cancelled').execute();
+  const fullyShipped = lines.every((l) => l.shipped_qty >= l.quantity);
+  const anyShipped = lines.some((l) => l.shipped_qty > 0);
+  const allDelivered = shipments.length > 0 && shipments.every((s) => s.status === 'delivered');
+  const fullyInvoiced = lines.every((l) => l.invoiced_qty >= l.quantity);
+  const allPaid = fullyInvoiced && invoices.length > 0 && invoices.every((i) => i.status === 'paid');
+  let target: OrderStatus = order.status;
+  if (allPaid) target = 'paid';
+  else if (fullyInvoiced) target = 'invoiced';
+  else if (fullyShipped && allDelivered) target = 'delivered';
+  else if (fullyShipped) target = 'shipped';
+  else if (anyShipped) target = 'partially_shipped';
+  if (target === order.status) return { order, history: null };
+  return moveOrder(trx, order, target, at, actor);
+}

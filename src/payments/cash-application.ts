@@ -1,0 +1,63 @@
+/**
+ * Cash application: which open invoices a receipt pays, in this order:
+ * 1. invoices named in the payment's reference (by number or by the old system's number),
+ *    each up to its balance, in the order named;
+ * 2. if none is named: one open invoice whose balance is exactly the amount (oldest due);
+ * 3. what is left goes to the oldest due invoices first.
+ * Anything still left stays on the payment as unapplied credit for later invoices.
+ * Pure: it plans, the payment service writes.
+ */
+export interface OpenItem {
+  id: number;
+  number: string;
+  externalRef: string | null;
+  dueDate: string;
+  balanceMinor: number;
+}
+
+export interface PlannedAllocation {
+  invoiceId: number;
+  amountMinor: number;
+  rule: 'reference' | 'exact_amount' | 'oldest_due';
+}
+
+const INVOICE_NUMBER_RE = /\b(?:INV|inv)-\d{4}-\d{6}\b/g;
+
+/** Invoice numbers or old-system references found in free remittance text. */
+export function referencedInvoices(reference: string | null, items: OpenItem[]): OpenItem[] {
+  if (!reference) return [];
+  const found: OpenItem[] = [];
+  const add = (item: OpenItem | undefined) => {
+    if (item && !found.includes(item)) found.push(item);
+  };
+  for (const m of reference.matchAll(INVOICE_NUMBER_RE)) add(items.find((i) => i.number === m[0].toUpperCase()));
+  const tokens = reference.split(/[\s,;/]+/).filter(Boolean);
+  for (const t of tokens) add(items.find((i) => i.externalRef !== null && i.externalRef === t));
+  return found;
+}
+
+export function planCashApplication(amountMinor: number, reference: string | null, openItems: OpenItem[]): { allocations: PlannedAllocation[]; unappliedMinor: number } {
+  const items = [...openItems].filter((i) => i.balanceMinor > 0).sort((a, b) => (a.dueDate < b.dueDate ? -1 : a.dueDate > b.dueDate ? 1 : a.id - b.id));
+  const left = new Map(items.map((i) => [i.id, i.balanceMinor]));
+  const allocations: PlannedAllocation[] = [];
+  let remaining = amountMinor;
+  const take = (item: OpenItem, rule: PlannedAllocation['rule']) => {
+    const open = left.get(item.id) ?? 0;
+    const amount = Math.min(open, remaining);
+    if (amount <= 0) return;
+    allocations.push({ invoiceId: item.id, amountMinor: amount, rule });
+    left.set(item.id, open - amount);
+    remaining -= amount;
+  };
+  const named = referencedInvoices(reference, items);
+  for (const item of named) take(item, 'reference');
+  if (named.length === 0) {
+    const exact = items.find((i) => i.balanceMinor === amountMinor);
+    if (exact) take(exact, 'exact_amount');
+  }
+  for (const item of items) {
+    if (remaining <= 0) break;
+    take(item, 'oldest_due');
+  }
+  return { allocations, unappliedMinor: remaining };
+}

@@ -1,0 +1,73 @@
+import type { Kysely } from 'kysely';
+import type { Core } from '../core.ts';
+import { runChange } from '../core.ts';
+import type { Database } from '../db/schema.ts';
+import { invalid } from '../shared/errors.ts';
+
+/**
+ * Company settings the rules read. Stored in the `settings` table; every key has a default
+ * so a fresh database works as documented.
+ */
+export interface Settings {
+  /** An order is held when the customer has an invoice more than this many days overdue. */
+  'credit.max_days_overdue': number;
+  /** Risk class D holds orders whose exposure exceeds this share (percent) of the limit. */
+  'credit.class_d_limit_share': number;
+  /** Invoice automatically at `shipment` or at `delivery`. */
+  'invoicing.trigger': 'shipment' | 'delivery';
+  /** Largest remaining balance (minor units) that may be written off. */
+  'payments.write_off_tolerance_minor': number;
+  /** Default currency of new customers and products. */
+  'company.currency': string;
+}
+
+export const defaultSettings: Settings = {
+  'credit.max_days_overdue': 30,
+  'credit.class_d_limit_share': 50,
+  'invoicing.trigger': 'delivery',
+  'payments.write_off_tolerance_minor': 500,
+  'company.currency': 'EUR',
+};
+
+type Key = keyof Settings;
+
+function parseSetting(key: string, value: string): Settings[Key] {
+  switch (key as Key) {
+    case 'credit.max_days_overdue':
+    case 'credit.class_d_limit_share':
+    case 'payments.write_off_tolerance_minor': {
+      if (!/^\d+$/.test(value)) throw invalid(`setting ${key} must be a whole number, got ${value}`, { field: key, value, rule: 'integer' });
+      return Number(value);
+    }
+    case 'invoicing.trigger':
+      if (value !== 'shipment' && value !== 'delivery') {
+        throw invalid(`setting ${key} must be shipment or delivery, got ${value}`, { field: key, value, rule: 'one_of' });
+      }
+      return value;
+    case 'company.currency':
+      if (!/^[A-Z]{3}$/.test(value)) throw invalid(`setting ${key} must be an ISO 4217 code, got ${value}`, { field: key, value, rule: 'currency_code' });
+      return value;
+    default:
+      throw invalid(`unknown setting ${key}; known: ${Object.keys(defaultSettings).join(', ')}`, { field: 'key', value: key, rule: 'known_setting' });
+  }
+}
+
+export async function getSettings(db: Kysely<Database>): Promise<Settings> {
+  const rows = await db.selectFrom('settings').selectAll().execute();
+  const settings: Settings = { ...defaultSettings };
+  for (const r of rows) {
+    if (r.key in defaultSettings) (settings as unknown as Record<string, unknown>)[r.key] = parseSetting(r.key, r.value);
+  }
+  return settings;
+}
+
+export async function setSetting(core: Core, key: string, value: string, actor: string): Promise<Settings> {
+  parseSetting(key, value);
+  await runChange(core, actor, async ({ trx, at }) => {
+    const existing = await trx.selectFrom('settings').select('key').where('key', '=', key).executeTakeFirst();
+    if (existing) await trx.updateTable('settings').set({ value, updated_at: at }).where('key', '=', key).execute();
+    else await trx.insertInto('settings').values({ key, value, updated_at: at }).execute();
+    return { result: null, events: [{ type: 'setting.changed', aggregate: 'setting', id: key, after: { settings: [{ key, value, updated_at: at }] } }] };
+  });
+  return getSettings(core.db.kysely);
+}

@@ -1,0 +1,194 @@
+import type { Core } from '../core.ts';
+import { forUpdate, runChange } from '../core.ts';
+import type { OrderLineRow, ShipmentRow, ShipmentStatus } from '../db/schema.ts';
+import { invalid, notFound } from '../shared/errors.ts';
+import { oneOf, optionalText, requireId, requireInt, requireText } from '../shared/validate.ts';
+import { getSettings } from '../settings/settings.service.ts';
+import { lockOrder, refreshOrderStatus } from '../orders/order.workflow.ts';
+import { badTransition } from '../shared/errors.ts';
+import { invoiceShipment } from '../invoicing/invoice.workflow.ts';
+import { assertShipmentMove } from './shipment.state.ts';
+
+export interface ShipmentInput {
+  orderId: number | string;
+  /** What to ship; by default everything reserved for the order. */
+  lines?: { sku: string; quantity: number | string }[];
+  carrier: string;
+  trackingNumber: string;
+}
+
+export interface Shipment {
+  id: number;
+  orderId: number;
+  status: ShipmentStatus;
+  carrier: string;
+  trackingNumber: string;
+  shippedAt: string | null;
+  deliveredAt: string | null;
+  signedBy: string | null;
+  lines: { sku: string; quantity: number }[];
+  events: { status: ShipmentStatus; note: string | null; at: string }[];
+  invoiceNumber: string | null;
+}
+
+export async function getShipment(core: Core, id: number | string): Promise<Shipment> {
+  const shipmentId = requireId(id, 'shipmentId');
+  const db = core.db.kysely;
+  const s = await db.selectFrom('shipments').selectAll().where('id', '=', shipmentId).executeTakeFirst();
+  if (!s) throw notFound('shipment', shipmentId);
+  return toShipment(core, s);
+}
+
+async function toShipment(core: Core, s: ShipmentRow): Promise<Shipment> {
+  const db = core.db.kysely;
+  const lines = await db.selectFrom('shipment_lines').innerJoin('products', 'products.id', 'shipment_lines.product_id').select(['products.sku', 'shipment_lines.quantity']).where('shipment_id', '=', s.id).orderBy('shipment_lines.id').execute();
+  const events = await db.selectFrom('shipment_events').select(['status', 'note', 'at']).where('shipment_id', '=', s.id).orderBy('id').execute();
+  const invoice = await db.selectFrom('invoices').select('number').where('shipment_id', '=', s.id).executeTakeFirst();
+  return {
+    id: s.id,
+    orderId: s.order_id,
+    status: s.status,
+    carrier: s.carrier,
+    trackingNumber: s.tracking_number,
+    shippedAt: s.shipped_at,
+    deliveredAt: s.delivered_at,
+    signedBy: s.signed_by,
+    lines,
+    events,
+    invoiceNumber: invoice?.number ?? null,
+  };
+}
+
+export async function listShipments(core: Core, orderId: number | string): Promise<Shipment[]> {
+  const id = requireId(orderId, 'orderId');
+  const rows = await core.db.kysely.selectFrom('shipments').selectAll().where('order_id', '=', id).orderBy('id').execute();
+  return Promise.all(rows.map((r) => toShipment(core, r)));
+}
+
+/**
+ * Ships goods of an approved order. Each line ships from its reservation first, then from
+ * free stock; it may not ship more than is left to ship or than is in stock. Stock leaves
+ * now. Partial shipments are allowed; the order moves to partially_shipped or shipped.
+ * When invoicing is set to `shipment`, the invoice is written in the same transaction.
+ */
+export async function createShipment(core: Core, input: ShipmentInput, actor: string): Promise<Shipment> {
+  const orderId = requireId(input.orderId, 'orderId');
+  const carrier = requireText(input.carrier, 'carrier', 100);
+  const tracking = requireText(input.trackingNumber, 'trackingNumber', 100);
+  const wanted = input.lines?.map((l, i) => ({ sku: requireText(l.sku, `lines.${i}.sku`, 64), quantity: requireInt(l.quantity, `lines.${i}.quantity`, 1) }));
+  const settings = await getSettings(core.db.kysely);
+  const shipmentId = await runChange(core, actor, async ({ trx, at, today, dialect }) => {
+    const order = await lockOrder(trx, orderId, dialect);
+    if (order.status !== 'approved' && order.status !== 'partially_shipped') {
+      throw badTransition('order', orderId, order.status, 'shipped', 'only an approved order can ship');
+    }
+    const lines = await trx.selectFrom('order_lines').innerJoin('products', 'products.id', 'order_lines.product_id').selectAll('order_lines').select('products.sku').where('order_id', '=', orderId).orderBy('line_no').execute();
+    const plan: { line: (typeof lines)[number]; quantity: number }[] = [];
+    if (wanted) {
+      for (const [i, w] of wanted.entries()) {
+        const line = lines.find((l) => l.sku === w.sku);
+        if (!line) throw invalid(`order ${orderId} has no line for ${w.sku}`, { entity: 'order', id: orderId, field: `lines.${i}.sku`, value: w.sku, rule: 'line_exists' });
+        plan.push({ line, quantity: w.quantity });
+      }
+    } else {
+      for (const line of lines) if (line.reserved_qty > 0) plan.push({ line, quantity: line.reserved_qty });
+      if (plan.length === 0) throw invalid(`order ${orderId} has nothing reserved to ship; receive stock or name the lines`, { entity: 'order', id: orderId, field: 'lines', rule: 'nothing_to_ship' });
+    }
+    const shipment = await trx.insertInto('shipments').values({ order_id: orderId, status: 'shipped', carrier, tracking_number: tracking, shipped_at: at, delivered_at: null, signed_by: null, created_at: at, updated_at: at }).returningAll().executeTakeFirstOrThrow();
+    const changedLines: OrderLineRow[] = [];
+    const stocks = [];
+    const movements = [];
+    const shipmentLines = [];
+    for (const [i, p] of plan.entries()) {
+      const left = p.line.quantity - p.line.shipped_qty;
+      if (p.quantity > left) {
+        throw invalid(`order ${orderId} line ${p.line.line_no} (${p.line.sku}) has ${left} left to ship, not ${p.quantity}`, { entity: 'order', id: orderId, field: `lines.${i}.quantity`, value: p.quantity, rule: 'quantity_within_open' });
+      }
+      const stock = await forUpdate(trx.selectFrom('stock_levels').selectAll().where('product_id', '=', p.line.product_id), dialect).executeTakeFirstOrThrow();
+      const fromReserved = Math.min(p.line.reserved_qty, p.quantity);
+      const fromFree = p.quantity - fromReserved;
+      if (fromFree > stock.on_hand - stock.reserved) {
+        throw invalid(`product ${p.line.sku} has ${stock.on_hand - stock.reserved} free in stock; ${p.quantity} cannot ship (${fromReserved} reserved for this order)`, {
+          entity: 'product', id: p.line.sku, field: `lines.${i}.quantity`, value: p.quantity, rule: 'stock_available',
+        });
+      }
+      stocks.push(await trx.updateTable('stock_levels').set({ on_hand: stock.on_hand - p.quantity, reserved: stock.reserved - fromReserved, updated_at: at }).where('product_id', '=', p.line.product_id).returningAll().executeTakeFirstOrThrow());
+      movements.push(await trx.insertInto('stock_movements').values({ product_id: p.line.product_id, kind: 'shipment', quantity: -p.quantity, reason: 'shipment', reference: `shipment ${shipment.id}`, created_at: at }).returningAll().executeTakeFirstOrThrow());
+      changedLines.push(await trx.updateTable('order_lines').set({ reserved_qty: p.line.reserved_qty - fromReserved, shipped_qty: p.line.shipped_qty + p.quantity }).where('id', '=', p.line.id).returningAll().executeTakeFirstOrThrow());
+      shipmentLines.push(await trx.insertInto('shipment_lines').values({ shipment_id: shipment.id, order_line_id: p.line.id, product_id: p.line.product_id, quantity: p.quantity }).returningAll().executeTakeFirstOrThrow());
+      p.line.reserved_qty -= fromReserved;
+      p.line.shipped_qty += p.quantity;
+    }
+    const shipEvent = await trx.insertInto('shipment_events').values({ shipment_id: shipment.id, status: 'shipped', note: null, at }).returningAll().executeTakeFirstOrThrow();
+    const orderChange = await refreshOrderStatus(trx, orderId, at, actor, dialect);
+    const after: Record<string, unknown[]> = {
+      shipments: [shipment],
+      shipment_lines: shipmentLines,
+      shipment_events: [shipEvent],
+      order_lines: changedLines,
+      stock_levels: stocks,
+      stock_movements: movements,
+      orders: [orderChange.order],
+      order_status_history: orderChange.history ? [orderChange.history] : [],
+    };
+    if (settings['invoicing.trigger'] === 'shipment') {
+      const inv = await invoiceShipment(trx, shipment.id, today, at, actor, dialect);
+      Object.assign(after, { invoices: inv.invoices, invoice_lines: inv.invoice_lines, payment_allocations: inv.payment_allocations, order_lines: [...changedLines, ...inv.order_lines], orders: [inv.orderChange.order] });
+      if (inv.orderChange.history) after.order_status_history = [...after.order_status_history!, inv.orderChange.history];
+    }
+    return { result: shipment.id, events: [{ type: 'shipment.shipped', aggregate: 'shipment', id: shipment.id, after }] };
+  });
+  return getShipment(core, shipmentId);
+}
+
+/** Records a carrier status (in_transit, failed) on a shipment, with an optional note. */
+export async function updateShipmentStatus(core: Core, id: number | string, status: string, note: string | null, actor: string): Promise<Shipment> {
+  const shipmentId = requireId(id, 'shipmentId');
+  const to = oneOf(status, 'status', ['in_transit', 'failed'] as const);
+  const text = optionalText(note, 'note', 500);
+  await runChange(core, actor, async ({ trx, at, dialect }) => {
+    const s = await forUpdate(trx.selectFrom('shipments').selectAll().where('id', '=', shipmentId), dialect).executeTakeFirst();
+    if (!s) throw notFound('shipment', shipmentId);
+    assertShipmentMove(shipmentId, s.status, to);
+    const updated = await trx.updateTable('shipments').set({ status: to, updated_at: at }).where('id', '=', shipmentId).returningAll().executeTakeFirstOrThrow();
+    const ev = await trx.insertInto('shipment_events').values({ shipment_id: shipmentId, status: to, note: text, at }).returningAll().executeTakeFirstOrThrow();
+    return { result: null, events: [{ type: to === 'failed' ? 'shipment.delivery_failed' : 'shipment.in_transit', aggregate: 'shipment', id: shipmentId, after: { shipments: [updated], shipment_events: [ev] } }] };
+  });
+  return getShipment(core, shipmentId);
+}
+
+/**
+ * Confirms delivery with proof (who signed, when). When invoicing is set to `delivery`
+ * (the default) the shipment is invoiced in the same transaction.
+ */
+export async function deliverShipment(core: Core, id: number | string, input: { signedBy: string; deliveredAt?: string }, actor: string): Promise<Shipment> {
+  const shipmentId = requireId(id, 'shipmentId');
+  const signedBy = requireText(input.signedBy, 'signedBy', 200);
+  const settings = await getSettings(core.db.kysely);
+  await runChange(core, actor, async ({ trx, at, today, dialect }) => {
+    const s = await forUpdate(trx.selectFrom('shipments').selectAll().where('id', '=', shipmentId), dialect).executeTakeFirst();
+    if (!s) throw notFound('shipment', shipmentId);
+    assertShipmentMove(shipmentId, s.status, 'delivered');
+    const deliveredAt = input.deliveredAt ?? at;
+    if (Number.isNaN(Date.parse(deliveredAt))) throw invalid(`deliveredAt must be an ISO timestamp, got ${deliveredAt}`, { field: 'deliveredAt', value: deliveredAt, rule: 'timestamp_format' });
+    const updated = await trx.updateTable('shipments').set({ status: 'delivered', delivered_at: deliveredAt, signed_by: signedBy, updated_at: at }).where('id', '=', shipmentId).returningAll().executeTakeFirstOrThrow();
+    const ev = await trx.insertInto('shipment_events').values({ shipment_id: shipmentId, status: 'delivered', note: `signed by ${signedBy}`, at: deliveredAt }).returningAll().executeTakeFirstOrThrow();
+    const after: Record<string, unknown[]> = { shipments: [updated], shipment_events: [ev] };
+    const history = [];
+    if (settings['invoicing.trigger'] === 'delivery') {
+      // Delivery first, so the order passes through `delivered` before `invoiced`.
+      const delivered = await refreshOrderStatus(trx, s.order_id, at, actor, dialect);
+      if (delivered.history) history.push(delivered.history);
+      const inv = await invoiceShipment(trx, shipmentId, today, at, actor, dialect);
+      if (inv.orderChange.history) history.push(inv.orderChange.history);
+      Object.assign(after, { invoices: inv.invoices, invoice_lines: inv.invoice_lines, order_lines: inv.order_lines, payment_allocations: inv.payment_allocations, orders: [inv.orderChange.order] });
+    } else {
+      const orderChange = await refreshOrderStatus(trx, s.order_id, at, actor, dialect);
+      if (orderChange.history) history.push(orderChange.history);
+      after.orders = [orderChange.order];
+    }
+    after.order_status_history = history;
+    return { result: null, events: [{ type: 'shipment.delivered', aggregate: 'shipment', id: shipmentId, after }] };
+  });
+  return getShipment(core, shipmentId);
+}
