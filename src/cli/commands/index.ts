@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { registerMigrate } from './migrate.ts';
+import { registerCore } from './core.ts';
 
 /**
  * Every command module of the CLI, in the order they appear in `cashloop --help`.
  * A module is `(program) => void` and adds its commands to the program.
  */
-export const commandModules: ((program: Command) => void)[] = [registerMigrate];
+export const commandModules: ((program: Command) => void)[] = [registerMigrate, registerCore];
