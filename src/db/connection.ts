@@ -73,6 +73,9 @@ export function connect(options: ConnectOptions = {}): Db {
   const url = options.url ?? process.env.DATABASE_URL;
   if (url && /^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types: pgTypes });
+    // An idle connection the server closes (restart, admin command) is dropped from the pool
+    // and replaced on next use; without a listener Node would end the process.
+    pool.on('error', () => undefined);
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       kysely,

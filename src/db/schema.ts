@@ -259,7 +259,7 @@ export interface InvoiceLinesTable {
   total_minor: number;
 }
 
-export type CreditNoteKind = 'return' | 'price_correction' | 'dispute' | 'other';
+export type CreditNoteKind = 'return' | 'price_correction' | 'dispute' | 'early_payment_discount' | 'other';
 
 export interface CreditNotesTable {
   id: Generated<number>;

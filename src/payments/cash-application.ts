@@ -5,6 +5,8 @@
  * 2. if none is named: one open invoice whose balance is exactly the amount (oldest due);
  * 3. what is left goes to the oldest due invoices first.
  * Anything still left stays on the payment as unapplied credit for later invoices.
+ * An invoice inside its early-payment window is settled by its balance less the discount;
+ * the discount is then granted (the payment service books it as a credit note).
  * Pure: it plans, the payment service writes.
  */
 export interface OpenItem {
@@ -13,12 +15,16 @@ export interface OpenItem {
   externalRef: string | null;
   dueDate: string;
   balanceMinor: number;
+  /** Early-payment discount the customer earns if this receipt settles the invoice now. */
+  discountMinor?: number;
 }
 
 export interface PlannedAllocation {
   invoiceId: number;
   amountMinor: number;
   rule: 'reference' | 'exact_amount' | 'oldest_due';
+  /** Discount granted because this allocation settles the invoice within the discount window. */
+  discountMinor: number;
 }
 
 const INVOICE_NUMBER_RE = /\b(?:INV|inv)-\d{4}-\d{6}\b/g;
@@ -38,21 +44,23 @@ export function referencedInvoices(reference: string | null, items: OpenItem[]):
 
 export function planCashApplication(amountMinor: number, reference: string | null, openItems: OpenItem[]): { allocations: PlannedAllocation[]; unappliedMinor: number } {
   const items = [...openItems].filter((i) => i.balanceMinor > 0).sort((a, b) => (a.dueDate < b.dueDate ? -1 : a.dueDate > b.dueDate ? 1 : a.id - b.id));
-  const left = new Map(items.map((i) => [i.id, i.balanceMinor]));
+  // What settles each invoice now: its balance, less the discount while it is earned.
+  const left = new Map(items.map((i) => [i.id, i.balanceMinor - (i.discountMinor ?? 0)]));
   const allocations: PlannedAllocation[] = [];
   let remaining = amountMinor;
   const take = (item: OpenItem, rule: PlannedAllocation['rule']) => {
     const open = left.get(item.id) ?? 0;
     const amount = Math.min(open, remaining);
     if (amount <= 0) return;
-    allocations.push({ invoiceId: item.id, amountMinor: amount, rule });
+    const settles = amount === open && (item.discountMinor ?? 0) > 0;
+    allocations.push({ invoiceId: item.id, amountMinor: amount, rule, discountMinor: settles ? item.discountMinor! : 0 });
     left.set(item.id, open - amount);
     remaining -= amount;
   };
   const named = referencedInvoices(reference, items);
   for (const item of named) take(item, 'reference');
   if (named.length === 0) {
-    const exact = items.find((i) => i.balanceMinor === amountMinor);
+    const exact = items.find((i) => left.get(i.id) === amountMinor);
     if (exact) take(exact, 'exact_amount');
   }
   for (const item of items) {

@@ -3,8 +3,9 @@ import { forUpdate, runChange } from '../core.ts';
 import type { DialectName } from '../db/connection.ts';
 import type { PaymentRow } from '../db/schema.ts';
 import { badTransition, conflict, invalid, notFound } from '../shared/errors.ts';
-import { formatAmount, formatMoney, parseCurrency, parsePositiveAmount } from '../shared/money.ts';
-import { parseBusinessDate } from '../shared/dates.ts';
+import { applyRate, formatAmount, formatMoney, parseCurrency, parsePositiveAmount } from '../shared/money.ts';
+import { daysBetween, parseBusinessDate, yearOf } from '../shared/dates.ts';
+import { nextDocumentNumber } from '../invoicing/numbering.ts';
 import { optionalText, requireId, requireText } from '../shared/validate.ts';
 import { invoiceBalances } from '../invoicing/invoice.repository.ts';
 import { settleStatus } from '../invoicing/invoice.workflow.ts';
@@ -85,6 +86,22 @@ export async function listPayments(core: Core, options: { customerId?: number; a
   return Promise.all((await q.execute()).map((p) => toPayment(core, p)));
 }
 
+/**
+ * The early-payment discount a receipt dated `date` earns on an invoice: the customer's
+ * discount rate on the invoice total while `date` is within the discount days of the invoice
+ * date and nothing has been paid or credited yet; otherwise zero.
+ */
+export function earlyDiscount(
+  customer: { early_discount_bp: number | null; early_discount_days: number | null },
+  invoice: { invoice_date: string; total_minor: number; balance_minor: number },
+  date: string,
+): number {
+  if (!customer.early_discount_bp || customer.early_discount_days === null) return 0;
+  if (invoice.balance_minor !== invoice.total_minor) return 0;
+  if (daysBetween(invoice.invoice_date, date) > customer.early_discount_days || date < invoice.invoice_date) return 0;
+  return applyRate(invoice.total_minor, customer.early_discount_bp);
+}
+
 /** Locks a customer's open invoices (PostgreSQL) so concurrent receipts queue on them. */
 async function lockOpenInvoices(trx: Tx, customerId: number, dialect: DialectName) {
   await forUpdate(trx.selectFrom('invoices').select('id').where('customer_id', '=', customerId).where('status', 'in', ['open', 'partially_paid']), dialect).execute();
@@ -147,7 +164,7 @@ export async function recordPayment(core: Core, input: PaymentInput, actor: stri
     const plan = planCashApplication(
       amount,
       reference,
-      open.map((i) => ({ id: i.id, number: i.number, externalRef: i.external_ref, dueDate: i.due_date, balanceMinor: i.balance_minor })),
+      open.map((i) => ({ id: i.id, number: i.number, externalRef: i.external_ref, dueDate: i.due_date, balanceMinor: i.balance_minor, discountMinor: earlyDiscount(customer, i, date) })),
     );
     const allocations = [];
     for (const a of plan.allocations) {
@@ -155,8 +172,20 @@ export async function recordPayment(core: Core, input: PaymentInput, actor: stri
         await trx.insertInto('payment_allocations').values({ payment_id: payment.id, invoice_id: a.invoiceId, amount_minor: a.amountMinor, rule: a.rule, applied_on: date, reversed: 0, created_at: at }).returningAll().executeTakeFirstOrThrow(),
       );
     }
+    const discounts = [];
+    for (const a of plan.allocations.filter((x) => x.discountMinor > 0)) {
+      const number = await nextDocumentNumber(trx, 'CN', yearOf(date));
+      discounts.push(
+        await trx
+          .insertInto('credit_notes')
+          .values({ number, invoice_id: a.invoiceId, customer_id: customerId, currency, amount_minor: a.discountMinor, kind: 'early_payment_discount', reason: `early-payment discount for payment ${payment.id}`, credit_date: date, created_at: at })
+          .returningAll()
+          .executeTakeFirstOrThrow(),
+      );
+    }
     const touched = await settleTouched(trx, plan.allocations.map((a) => a.invoiceId), date, at, actor, dialect);
-    return { result: payment.id, events: [{ type: 'payment.recorded', aggregate: 'payment', id: payment.id, after: { payments: [payment], payment_allocations: allocations, ...touched } }] };
+    const after = { payments: [payment], payment_allocations: allocations, ...(discounts.length ? { credit_notes: discounts } : {}), ...touched };
+    return { result: payment.id, events: [{ type: 'payment.recorded', aggregate: 'payment', id: payment.id, after }] };
   });
   return { ...(await getPayment(core, paymentId)), created: true };
 }

@@ -232,6 +232,26 @@ describe(`order to cash on ${testDialect}`, () => {
     expect((await getProduct(core, 'WIDGET')).reserved).toBe(0);
   });
 
+  it('grants the early-payment discount inside its window only', async () => {
+    const { core, clock } = t;
+    const { customer } = await seedBasics(core, { stock: 100, customer: { earlyDiscountPercent: '2', earlyDiscountDays: 10 } });
+    await setSetting(core, 'invoicing.trigger', 'shipment', actor);
+    const sell = async () => {
+      const o = await createOrder(core, { customerId: customer.id, lines: [{ sku: 'WIDGET', quantity: 8 }] }, actor); // 120.00
+      await submitOrder(core, o.id, actor);
+      return (await createShipment(core, { orderId: o.id, carrier: 'UPS', trackingNumber: `T${o.id}` }, actor)).invoiceNumber!;
+    };
+    const a = await sell();
+    clock.advanceDays(10);
+    await recordPayment(core, { customerId: customer.id, amount: '117.60', reference: a }, actor); // 120.00 − 2 %
+    expect(await getInvoice(core, a)).toMatchObject({ status: 'paid', paidMinor: 11_760, creditedMinor: 240 });
+    expect((await getInvoice(core, a)).creditNotes[0]).toMatchObject({ kind: 'early_payment_discount', amountMinor: 240 });
+    const b = await sell();
+    clock.advanceDays(11);
+    await recordPayment(core, { customerId: customer.id, amount: '117.60', reference: b }, actor);
+    expect(await getInvoice(core, b)).toMatchObject({ status: 'partially_paid', balanceMinor: 240, creditedMinor: 0 });
+  });
+
   it('returns the first order on a retry with the same idempotency key', async () => {
     const { core } = t;
     const { customer } = await seedBasics(core);
