@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Db } from './connection.ts';
 import * as core from './migrations/0001_core.ts';
+import * as bank from './migrations/0003_bank.ts';
 
 /**
  * Versioned migrations, applied in order, each in its own transaction, recorded in
@@ -11,7 +12,10 @@ interface Migration {
   up(db: Kysely<unknown>, isPg: boolean): Promise<void>;
 }
 
-export const migrations: Migration[] = [{ version: '0001_core', up: core.up }];
+export const migrations: Migration[] = [
+  { version: '0001_core', up: core.up },
+  { version: '0003_bank', up: bank.up },
+];
 
 export interface MigrateResult {
   applied: string[];

@@ -26,6 +26,7 @@ export interface Database {
   payments: PaymentsTable;
   payment_allocations: PaymentAllocationsTable;
   write_offs: WriteOffsTable;
+  bank_entries: BankEntriesTable;
 }
 
 export interface SettingsTable {
@@ -323,3 +324,34 @@ export type InvoiceRow = Selectable<InvoicesTable>;
 export type PaymentRow = Selectable<PaymentsTable>;
 export type NewCustomer = Insertable<CustomersTable>;
 export type CustomerUpdate = Updateable<CustomersTable>;
+
+export type BankEntryStatus = 'matched' | 'unmatched' | 'reversed' | 'ignored';
+
+/** One bank statement entry (src/bank): credits become payments, returns reverse them. */
+export interface BankEntriesTable {
+  id: Generated<number>;
+  entry_key: string;
+  statement_id: string;
+  entry_ref: string;
+  account_iban: string | null;
+  direction: 'credit' | 'debit';
+  amount_minor: number;
+  currency: string;
+  booking_date: string;
+  value_date: string | null;
+  payer_name: string | null;
+  payer_iban: string | null;
+  remittance: string | null;
+  end_to_end_id: string | null;
+  return_reason: string | null;
+  status: BankEntryStatus;
+  match_rule: string | null;
+  customer_id: number | null;
+  invoice_id: number | null;
+  payment_id: number | null;
+  source_file: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type BankEntryRow = Selectable<BankEntriesTable>;

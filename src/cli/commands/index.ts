@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { registerMigrate } from './migrate.ts';
 import { registerCore } from './core.ts';
+import { registerImport } from './import.ts';
 
 /**
  * Every command module of the CLI, in the order they appear in `cashloop --help`.
  * A module is `(program) => void` and adds its commands to the program.
  */
-export const commandModules: ((program: Command) => void)[] = [registerMigrate, registerCore];
+export const commandModules: ((program: Command) => void)[] = [registerMigrate, registerCore, registerImport];

@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { withCore, cliActor } from '../context.ts';
+import { emit, table } from '../output.ts';
+import { progressBar } from '../progress.ts';
+import { conflict, invalid } from '../../shared/errors.ts';
+import { formatAmount } from '../../shared/money.ts';
+import { ENTITIES } from '../../onboarding/entities.ts';
+import { importFile, type ImportReport } from '../../onboarding/import.service.ts';
+
+type ImportFlags = { mapping?: string; dryRun?: boolean; acceptValid?: boolean; json?: boolean };
+
+/** The human tie-out: counts, amounts by currency, open receivables per customer. */
+export function reportText(r: ImportReport): string {
+  const out = [
+    `${r.dryRun ? 'checked (dry run, nothing written)' : 'imported'} ${r.entity} from ${r.file} (${r.format})`,
+    `rows read ${r.rowsRead}, accepted ${r.accepted}, rejected ${r.rejected}${r.dryRun ? '' : `; created ${r.created}, already there ${r.unchanged}`}`,
+  ];
+  if (r.ignoredColumns.length) out.push(`columns not used: ${r.ignoredColumns.join(', ')}`);
+  for (const p of r.problems.slice(0, 50)) out.push(`  rejected ${p.message} [${p.field}: ${p.rule}]`);
+  if (r.problems.length > 50) out.push(`  … and ${r.problems.length - 50} more`);
+  if (r.rejectedFile) out.push(`rejected rows with their reasons: ${r.rejectedFile}`);
+  if (r.amounts.length) {
+    out.push('', 'amounts by currency (accepted rows):');
+    out.push(table(r.amounts.map((a) => ({ currency: a.currency, rows: a.rows, amount: formatAmount(a.amountMinor, a.currency) }))));
+  }
+  if (r.tieOut) {
+    out.push('', 'open receivables per customer (as in the extract / as in cashloop):');
+    const shown = r.tieOut.filter((t) => !t.agrees).concat(r.tieOut.filter((t) => t.agrees)).slice(0, 100);
+    out.push(table(shown.map((t) => ({ customer: t.externalId ?? t.customerId, currency: t.currency, extract: formatAmount(t.expectedMinor, t.currency), cashloop: formatAmount(t.actualMinor, t.currency), agrees: t.agrees ? 'yes' : 'NO' }))));
+    if (r.tieOut.length > shown.length) out.push(`… ${r.tieOut.length - shown.length} more customers, all agreeing`);
+    const totals = new Map<string, [number, number]>();
+    for (const t of r.tieOut) {
+      const s = totals.get(t.currency) ?? [0, 0];
+      totals.set(t.currency, [s[0] + t.expectedMinor, s[1] + t.actualMinor]);
+    }
+    for (const [cur, [e, a]] of totals) out.push(`total ${cur}: extract ${formatAmount(e, cur)}, cashloop ${formatAmount(a, cur)}`);
+    out.push(r.tieOutAgrees ? `tie-out: agrees for all ${r.tieOut.length} customers` : `tie-out: DOES NOT AGREE for ${r.tieOut.filter((t) => !t.agrees).length} customers`);
+  }
+  return out.join('\n');
+}
+
+/** Files of a canonical folder, in the order they depend on each other. */
+function folderFiles(dir: string): { entity: string; file: string }[] {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw invalid(`folder ${dir} does not exist`, { field: 'folder', value: dir, rule: 'folder_exists' });
+  const names = fs.readdirSync(dir);
+  const found = [];
+  for (const entity of ENTITIES) {
+    const name = names.find((n) => new RegExp(`^${entity}\\.(csv|parquet)$`, 'i').test(n));
+    if (name) found.push({ entity, file: path.join(dir, name) });
+  }
+  if (found.length === 0) throw invalid(`folder ${dir} holds none of ${ENTITIES.map((e) => `${e}.csv`).join(', ')}`, { field: 'folder', value: dir, rule: 'canonical_files' });
+  return found;
+}
+
+export function registerImport(program: Command): void {
+  program
+    .command('import')
+    .description(`legacy import of canonical extract files (DESIGN.md) or mapped layouts: ${ENTITIES.join('|')} FILE, or folder DIR`)
+    .argument('<what>', `${ENTITIES.join(', ')}, or "folder" for a folder of <entity>.csv|parquet files`)
+    .argument('<file>', 'CSV or Parquet file (or folder)')
+    .option('--mapping <file>', 'mapping JSON for a non-canonical layout')
+    .option('--dry-run', 'validate and report, write nothing')
+    .option('--accept-valid', 'load the valid rows; write the rejected ones to <file>.rejected.csv')
+    .option('--json')
+    .action(async (what: string, file: string, o: ImportFlags) =>
+      withCore(async (core) => {
+        const jobs = what === 'folder' ? folderFiles(file) : [{ entity: what, file }];
+        const reports: ImportReport[] = [];
+        for (const job of jobs) {
+          const bar = progressBar(!o.json && process.stderr.isTTY === true);
+          try {
+            reports.push(await importFile(core, { entity: job.entity, file: job.file, mapping: o.mapping, dryRun: o.dryRun, acceptValid: o.acceptValid, actor: cliActor(), onProgress: bar.update }));
+          } finally {
+            bar.stop();
+          }
+        }
+        emit(what === 'folder' ? reports : reports[0]!, o, () => reports.map(reportText).join('\n\n'));
+        const bad = reports.filter((r) => r.tieOutAgrees === false);
+        if (bad.length) {
+          const first = bad[0]!.tieOut!.find((t) => !t.agrees)!;
+          throw conflict(`tie-out failed: open receivables of ${bad.flatMap((r) => r.tieOut!.filter((t) => !t.agrees)).length} customers differ between the extract and cashloop (first: ${first.externalId}, extract ${formatAmount(first.expectedMinor, first.currency)}, cashloop ${formatAmount(first.actualMinor, first.currency)})`, {
+            entity: 'customer', id: first.externalId ?? first.customerId, field: 'open_receivables', value: formatAmount(first.actualMinor, first.currency), rule: 'tie_out',
+          });
+        }
+      }),
+    );
+}

@@ -1,0 +1,339 @@
+import type { Core } from '../core.ts';
+import { createCustomer } from '../customers/customer.service.ts';
+import { createProduct, findProductBySku } from '../catalog/product.service.ts';
+import { importHistoricalInvoice } from '../invoicing/invoice-import.service.ts';
+import { recordPayment, reversePayment } from '../payments/payment.service.ts';
+import { formatAmount, formatMoney } from '../shared/money.ts';
+import type { RowFields } from './fields.ts';
+
+export const ENTITIES = ['customers', 'products', 'invoices', 'payments'] as const;
+export type Entity = (typeof ENTITIES)[number];
+
+/** `method` of payments written by the import: file rows, and the settlements DESIGN.md implies. */
+export const IMPORT_METHOD = 'import';
+export const SETTLEMENT_METHOD = 'import_settlement';
+
+export interface ImportContext {
+  core: Core;
+  actor: string;
+  /** Business date of the core's clock: payments cannot be dated after it. */
+  today: string;
+  companyCurrency: string;
+  /** external id → customer (or null: not there); holds one entry per customer named. */
+  customers: Map<string, { id: number; currency: string } | null>;
+  /** Ids seen in this file, to reject duplicates. */
+  seen: Set<string>;
+  /** Payments import: per invoice named by new rows, what those rows pay of it. */
+  covered: Map<number, number>;
+}
+
+export type LoadOutcome = 'created' | 'unchanged';
+
+export interface EntitySpec<T> {
+  entity: Entity;
+  columns: readonly string[];
+  required: readonly string[];
+  idColumn: string;
+  /** How many times the load streams the file (payments: rows naming an invoice first). */
+  phases: number;
+  /** Validates one row; null when it has problems (they are on `f`). */
+  check(f: RowFields, ctx: ImportContext): Promise<{ record: T; exists: boolean } | null>;
+  amount?(r: T): { currency: string; minor: number };
+  customerOf?(r: T): number;
+  beforeLoad?(ctx: ImportContext): Promise<void>;
+  /** Writes one valid row in `phase`; `skip` when the row belongs to another phase. */
+  load(ctx: ImportContext, r: T, phase: number): Promise<LoadOutcome | 'skip'>;
+}
+
+async function customerByExternalId(ctx: ImportContext, externalId: string) {
+  if (!ctx.customers.has(externalId)) {
+    const c = await ctx.core.db.kysely.selectFrom('customers').select(['id', 'currency']).where('external_id', '=', externalId).executeTakeFirst();
+    ctx.customers.set(externalId, c ?? null);
+  }
+  return ctx.customers.get(externalId) ?? null;
+}
+
+function duplicate(f: RowFields, ctx: ImportContext, column: string, id: string | null): boolean {
+  if (id === null) return false;
+  if (ctx.seen.has(id)) {
+    f.problem(column, id, 'duplicate_id', `${column} ${id} appears more than once in the file`);
+    return true;
+  }
+  ctx.seen.add(id);
+  return false;
+}
+
+async function knownCustomer(f: RowFields, ctx: ImportContext, currencyColumn = 'currency') {
+  const externalId = f.text('customer_id', { required: true, max: 100 });
+  if (externalId === null) return null;
+  const customer = await customerByExternalId(ctx, externalId);
+  if (!customer) {
+    f.problem('customer_id', externalId, 'unknown_customer', `customer_id ${externalId} is not a customer in cashloop (import customers first)`);
+    return null;
+  }
+  const currency = f.currency(currencyColumn, customer.currency);
+  if (currency && currency !== customer.currency) {
+    f.problem(currencyColumn, currency, 'currency_match', `currency ${currency} does not match customer ${externalId}, who is invoiced in ${customer.currency}`);
+    return null;
+  }
+  return { externalId, ...customer };
+}
+
+// --- customers -------------------------------------------------------------------------
+
+export interface CustomerRecord {
+  externalId: string;
+  name: string;
+  country: string | null;
+  segment: string | null;
+  currency: string;
+  creditLimit: string;
+  paymentTermsDays: number;
+  email: string | null;
+  iban: string | null;
+}
+
+const customers: EntitySpec<CustomerRecord> = {
+  entity: 'customers',
+  columns: ['customer_id', 'name', 'country', 'segment', 'currency', 'credit_limit', 'payment_terms_days', 'email', 'iban'],
+  required: ['customer_id'],
+  idColumn: 'customer_id',
+  phases: 1,
+  async check(f, ctx) {
+    const externalId = f.text('customer_id', { required: true, max: 100 });
+    if (duplicate(f, ctx, 'customer_id', externalId)) return null;
+    const currency = f.currency('currency', ctx.companyCurrency);
+    const limit = currency ? f.amount('credit_limit', currency, { sign: 'not_negative' }) : null;
+    const terms = f.int('payment_terms_days', 0, 365);
+    const name = f.text('name', { max: 200 }) ?? externalId;
+    const country = f.text('country', { max: 60 });
+    const segment = f.text('segment', { max: 60 });
+    const email = f.text('email', { max: 200 });
+    const ibanText = f.text('iban', { max: 40 });
+    const iban = ibanText?.replace(/\s+/g, '').toUpperCase() ?? null;
+    if (iban && !/^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/.test(iban)) f.problem('iban', ibanText!, 'iban_format', `iban ${ibanText} is not an IBAN`);
+    if (f.problems.length || !externalId || !currency) return null;
+    const existing = await customerByExternalId(ctx, externalId);
+    if (existing && existing.currency !== currency) {
+      f.problem('currency', currency, 'currency_match', `customer ${externalId} is already in cashloop with currency ${existing.currency}`);
+      return null;
+    }
+    return {
+      record: { externalId, name: name!, country, segment, currency, creditLimit: formatAmount(limit ?? 0, currency), paymentTermsDays: terms ?? 30, email, iban },
+      exists: existing !== null,
+    };
+  },
+  async load(ctx, r) {
+    const c = await createCustomer(ctx.core, { ...r }, ctx.actor);
+    ctx.customers.set(r.externalId, { id: c.id, currency: c.currency });
+    return c.created ? 'created' : 'unchanged';
+  },
+};
+
+// --- products --------------------------------------------------------------------------
+
+export interface ProductRecord {
+  sku: string;
+  name: string;
+  category: string | null;
+  currency: string;
+  price: string;
+  unitCost: string;
+}
+
+const products: EntitySpec<ProductRecord> = {
+  entity: 'products',
+  columns: ['product_id', 'name', 'category', 'unit_price', 'unit_cost', 'currency'],
+  required: ['product_id'],
+  idColumn: 'product_id',
+  phases: 1,
+  async check(f, ctx) {
+    const sku = f.text('product_id', { required: true, max: 64 });
+    if (sku !== null && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(sku)) f.problem('product_id', sku, 'sku_format', `product_id ${sku} may hold letters, digits, dot, dash and underscore only`);
+    if (duplicate(f, ctx, 'product_id', sku)) return null;
+    const currency = f.currency('currency', ctx.companyCurrency);
+    const price = currency ? f.amount('unit_price', currency, { sign: 'not_negative' }) : null;
+    const cost = currency ? f.amount('unit_cost', currency, { sign: 'not_negative' }) : null;
+    const name = f.text('name') ?? sku;
+    const category = f.text('category', { max: 100 });
+    if (f.problems.length || !sku || !currency) return null;
+    const existing = await findProductBySku(ctx.core.db.kysely, sku);
+    return { record: { sku, name: name!, category, currency, price: formatAmount(price ?? 0, currency), unitCost: formatAmount(cost ?? 0, currency) }, exists: existing !== undefined };
+  },
+  async load(ctx, r) {
+    if (await findProductBySku(ctx.core.db.kysely, r.sku)) return 'unchanged';
+    await createProduct(ctx.core, r, ctx.actor);
+    return 'created';
+  },
+};
+
+// --- invoices --------------------------------------------------------------------------
+
+export interface InvoiceRecord {
+  externalRef: string;
+  customerId: number;
+  currency: string;
+  invoiceDate: string;
+  dueDate: string;
+  amountMinor: number;
+  disputed: boolean;
+  settledDate: string | null;
+}
+
+const invoices: EntitySpec<InvoiceRecord> = {
+  entity: 'invoices',
+  columns: ['invoice_id', 'customer_id', 'invoice_date', 'due_date', 'amount', 'currency', 'disputed', 'settled_date'],
+  required: ['invoice_id', 'customer_id', 'invoice_date', 'due_date', 'amount'],
+  idColumn: 'invoice_id',
+  phases: 1,
+  async check(f, ctx) {
+    const ref = f.text('invoice_id', { required: true, max: 90 });
+    if (duplicate(f, ctx, 'invoice_id', ref)) return null;
+    const customer = await knownCustomer(f, ctx);
+    const invoiceDate = f.date('invoice_date', { required: true });
+    const dueDate = f.date('due_date', { required: true });
+    const settledDate = f.date('settled_date');
+    const amount = customer ? f.amount('amount', customer.currency, { required: true, sign: 'positive' }) : null;
+    const disputed = f.bool('disputed');
+    if (invoiceDate && dueDate && dueDate < invoiceDate) f.problem('due_date', dueDate, 'due_after_invoice_date', `due_date ${dueDate} is before invoice_date ${invoiceDate}`);
+    if (invoiceDate && settledDate && settledDate < invoiceDate) f.problem('settled_date', settledDate, 'settled_after_invoice_date', `settled_date ${settledDate} is before invoice_date ${invoiceDate}`);
+    if (settledDate && settledDate > ctx.today) f.problem('settled_date', settledDate, 'not_future', `settled_date ${settledDate} is after today (${ctx.today})`);
+    if (f.problems.length || !ref || !customer || !invoiceDate || !dueDate || amount === null) return null;
+    const existing = await ctx.core.db.kysely.selectFrom('invoices').select(['number', 'customer_id', 'total_minor']).where('external_ref', '=', ref).executeTakeFirst();
+    if (existing && (existing.customer_id !== customer.id || existing.total_minor !== amount)) {
+      f.problem('invoice_id', ref, 'idempotent_retry', `invoice_id ${ref} is already in cashloop as ${existing.number} with another customer or amount (${formatMoney(existing.total_minor, customer.currency)})`);
+      return null;
+    }
+    return {
+      record: { externalRef: ref, customerId: customer.id, currency: customer.currency, invoiceDate, dueDate, amountMinor: amount, disputed: disputed ?? false, settledDate },
+      exists: existing !== undefined,
+    };
+  },
+  amount: (r) => ({ currency: r.currency, minor: r.amountMinor }),
+  customerOf: (r) => r.customerId,
+  async load(ctx, r) {
+    const inv = await importHistoricalInvoice(
+      ctx.core,
+      { customerId: r.customerId, externalRef: r.externalRef, invoiceDate: r.invoiceDate, dueDate: r.dueDate, amount: formatAmount(r.amountMinor, r.currency), currency: r.currency, disputed: r.disputed },
+      ctx.actor,
+    );
+    let created = inv.created;
+    if (r.settledDate) {
+      // DESIGN.md: a settled_date no payment row covers means "paid in full on that date".
+      // The import records that as a payment of its own; a later payments import that
+      // covers the invoice replaces it (see settlePayments).
+      const p = await recordPayment(
+        ctx.core,
+        { customerId: r.customerId, amount: formatAmount(r.amountMinor, r.currency), currency: r.currency, date: r.settledDate, method: SETTLEMENT_METHOD, reference: r.externalRef, externalId: `settled:${r.externalRef}` },
+        ctx.actor,
+      );
+      created ||= p.created;
+    }
+    return created ? 'created' : 'unchanged';
+  },
+};
+
+// --- payments --------------------------------------------------------------------------
+
+export interface PaymentRecord {
+  externalId: string;
+  customerId: number;
+  currency: string;
+  date: string;
+  amountMinor: number;
+  /** The invoice the row names (its external ref or number), if any. */
+  invoiceRef: string | null;
+  invoiceId: number | null;
+}
+
+const payments: EntitySpec<PaymentRecord> = {
+  entity: 'payments',
+  columns: ['payment_id', 'customer_id', 'payment_date', 'amount', 'currency', 'invoice_id'],
+  required: ['payment_id', 'customer_id', 'payment_date', 'amount'],
+  idColumn: 'payment_id',
+  phases: 2,
+  async check(f, ctx) {
+    const externalId = f.text('payment_id', { required: true, max: 200 });
+    if (duplicate(f, ctx, 'payment_id', externalId)) return null;
+    const customer = await knownCustomer(f, ctx);
+    const date = f.date('payment_date', { required: true });
+    if (date && date > ctx.today) f.problem('payment_date', date, 'not_future', `payment_date ${date} is after today (${ctx.today})`);
+    const amount = customer ? f.amount('amount', customer.currency, { required: true, sign: 'positive' }) : null;
+    const invoiceRef = f.text('invoice_id', { max: 100 });
+    let invoiceId: number | null = null;
+    if (invoiceRef && customer) {
+      const inv = await ctx.core.db.kysely
+        .selectFrom('invoices')
+        .select(['id', 'customer_id', 'number'])
+        .where((eb) => eb.or([eb('external_ref', '=', invoiceRef), eb('number', '=', invoiceRef)]))
+        .executeTakeFirst();
+      if (!inv) f.problem('invoice_id', invoiceRef, 'unknown_invoice', `invoice_id ${invoiceRef} is not an invoice in cashloop (import invoices first)`);
+      else if (inv.customer_id !== customer.id) f.problem('invoice_id', invoiceRef, 'invoice_customer', `invoice ${invoiceRef} belongs to another customer than ${customer.externalId}`);
+      else invoiceId = inv.id;
+    }
+    if (f.problems.length || !externalId || !customer || !date || amount === null) return null;
+    const existing = await ctx.core.db.kysely.selectFrom('payments').select(['id', 'customer_id', 'amount_minor']).where('external_id', '=', externalId).executeTakeFirst();
+    if (existing && (existing.customer_id !== customer.id || existing.amount_minor !== amount)) {
+      f.problem('payment_id', externalId, 'idempotent_retry', `payment_id ${externalId} is already in cashloop (payment ${existing.id}) with another customer or amount`);
+      return null;
+    }
+    if (!existing && invoiceId !== null) ctx.covered.set(invoiceId, (ctx.covered.get(invoiceId) ?? 0) + amount);
+    return { record: { externalId, customerId: customer.id, currency: customer.currency, date, amountMinor: amount, invoiceRef, invoiceId }, exists: existing !== undefined };
+  },
+  amount: (r) => ({ currency: r.currency, minor: r.amountMinor }),
+  customerOf: (r) => r.customerId,
+  beforeLoad: settlePayments,
+  async load(ctx, r, phase) {
+    // Rows that name an invoice go first, so rows that do not cannot take its balance.
+    if ((phase === 0) !== (r.invoiceId !== null)) return 'skip';
+    const p = await recordPayment(
+      ctx.core,
+      { customerId: r.customerId, amount: formatAmount(r.amountMinor, r.currency), currency: r.currency, date: r.date, method: IMPORT_METHOD, reference: r.invoiceRef, externalId: r.externalId },
+      ctx.actor,
+    );
+    return p.created ? 'created' : 'unchanged';
+  },
+};
+
+/**
+ * Before payment rows are written: an invoice that was imported as settled (with a
+ * settlement payment standing in for the missing rows) and that rows of this file pay now
+ * keeps a settlement only for what those rows do not cover — the standing one is reversed
+ * and, if anything is left, replaced by a smaller one on the same date.
+ */
+async function settlePayments(ctx: ImportContext): Promise<void> {
+  const db = ctx.core.db.kysely;
+  for (const [invoiceId, newlyCovered] of ctx.covered) {
+    const inv = await db.selectFrom('invoices').select(['id', 'external_ref', 'number', 'customer_id', 'currency', 'total_minor']).where('id', '=', invoiceId).executeTakeFirstOrThrow();
+    const ref = inv.external_ref ?? inv.number;
+    const settlements = await db.selectFrom('payments').selectAll().where('method', '=', SETTLEMENT_METHOD).where('customer_id', '=', inv.customer_id).where('bank_reference', '=', ref).orderBy('id').execute();
+    if (settlements.length === 0) continue;
+    const before = await db
+      .selectFrom('payments')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount_minor'), eb.lit(0)).as('s'))
+      .where('method', '=', IMPORT_METHOD)
+      .where('status', '=', 'received')
+      .where('customer_id', '=', inv.customer_id)
+      .where('bank_reference', '=', ref)
+      .executeTakeFirstOrThrow();
+    const needed = Math.max(0, inv.total_minor - Number(before.s) - newlyCovered);
+    const live = settlements.filter((s) => s.status === 'received');
+    if (live.length === 1 && live[0]!.amount_minor === needed) continue;
+    if (live.length === 0 && needed === 0) continue;
+    for (const s of live) await reversePayment(ctx.core, s.id, `replaced: payment rows of the import cover invoice ${ref}`, ctx.actor);
+    if (needed > 0) {
+      await recordPayment(
+        ctx.core,
+        { customerId: inv.customer_id, amount: formatAmount(needed, inv.currency), currency: inv.currency, date: settlements[0]!.payment_date, method: SETTLEMENT_METHOD, reference: ref, externalId: `settled:${ref}:${settlements.length + 1}` },
+        ctx.actor,
+      );
+    }
+  }
+}
+
+export const SPECS: Record<Entity, EntitySpec<unknown>> = {
+  customers: customers as EntitySpec<unknown>,
+  products: products as EntitySpec<unknown>,
+  invoices: invoices as EntitySpec<unknown>,
+  payments: payments as EntitySpec<unknown>,
+};

@@ -1,0 +1,191 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Core } from '../core.ts';
+import { DomainError, invalid } from '../shared/errors.ts';
+import { getSettings } from '../settings/settings.service.ts';
+import { canonicalHeader, loadMapping, type FileMapping } from './mapping.ts';
+import { openSource, type SourceRow } from './source.ts';
+import { RowFields, type RowProblem } from './fields.ts';
+import { ENTITIES, SPECS, type Entity, type ImportContext } from './entities.ts';
+import { tieOut, type CustomerTieOut } from './tieout.ts';
+
+export interface ImportOptions {
+  entity: Entity | string;
+  file: string;
+  /** Mapping file (JSON) for a non-canonical layout. */
+  mapping?: string;
+  dryRun?: boolean;
+  /** Load the valid rows and write the rejected ones beside the input. */
+  acceptValid?: boolean;
+  actor: string;
+  /** Called as the file streams: phase, units done, units in all (bytes or rows). */
+  onProgress?: (phase: string, done: number, total: number) => void;
+}
+
+export interface ImportReport {
+  entity: Entity;
+  file: string;
+  format: 'csv' | 'parquet';
+  dryRun: boolean;
+  rowsRead: number;
+  accepted: number;
+  rejected: number;
+  /** Accepted rows already in cashloop (nothing written for them). */
+  unchanged: number;
+  created: number;
+  /** Sum of accepted rows' amounts, per currency, as decimals in minor units. */
+  amounts: { currency: string; rows: number; amountMinor: number }[];
+  problems: RowProblem[];
+  rejectedFile: string | null;
+  ignoredColumns: string[];
+  /** Open receivables per customer of the file, as in the extract and as in cashloop. */
+  tieOut: CustomerTieOut[] | null;
+  tieOutAgrees: boolean | null;
+}
+
+/** Most problems kept in the report and the error; the rejects file has every one. */
+const MAX_PROBLEMS_IN_REPORT = 10_000;
+
+export function isEntity(value: string): value is Entity {
+  return (ENTITIES as readonly string[]).includes(value);
+}
+
+function rowValues(canonical: string[], mapping: FileMapping, row: SourceRow): Record<string, string> {
+  const values: Record<string, string> = {};
+  canonical.forEach((name, i) => {
+    values[name] = row.raw[i] ?? '';
+  });
+  for (const [name, value] of Object.entries(mapping.constants ?? {})) {
+    if ((values[name] ?? '').trim() === '') values[name] = value;
+  }
+  return values;
+}
+
+function csvCell(v: string): string {
+  return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+export function rejectedFileFor(file: string): string {
+  const ext = path.extname(file);
+  return path.join(path.dirname(file), `${path.basename(file, ext)}.rejected.csv`);
+}
+
+/**
+ * Imports one canonical (or mapped) file: validates every row in a first streaming pass,
+ * then — if nothing was rejected, or `acceptValid` — loads the valid rows through the core's
+ * services in a second pass, and ties out the open receivables of the customers it touched.
+ * Re-running the same file changes nothing: every row is keyed by its external id.
+ */
+export async function importFile(core: Core, options: ImportOptions): Promise<ImportReport> {
+  if (!isEntity(options.entity)) throw invalid(`cannot import ${options.entity}: choose one of ${ENTITIES.join(', ')}`, { field: 'entity', value: options.entity, rule: 'one_of' });
+  const entity = options.entity;
+  const spec = SPECS[entity];
+  const given: FileMapping = options.mapping ? loadMapping(options.mapping, entity) : {};
+  const source = await openSource(options.file, given);
+  // Parquet carries typed values: its decimals are written with a dot whatever the mapping says.
+  const mapping: FileMapping = source.format === 'parquet' ? { ...given, decimalSeparator: '.' } : { ...given, delimiter: source.delimiter ?? undefined };
+  try {
+    const canonical = canonicalHeader(source.header, mapping);
+    const constants = Object.keys(mapping.constants ?? {});
+    const missing = spec.required.filter((c) => !canonical.includes(c) && !constants.includes(c));
+    if (missing.length) {
+      throw invalid(`file ${path.basename(options.file)}: required column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing (header: ${source.header.join(', ')})`, {
+        entity, field: missing[0], value: source.header.join(','), rule: 'column_required',
+      });
+    }
+    const dupes = canonical.filter((c, i) => canonical.indexOf(c) !== i);
+    if (dupes.length) throw invalid(`file ${path.basename(options.file)}: column ${dupes[0]} appears twice`, { entity, field: dupes[0], rule: 'column_unique' });
+    const ignoredColumns = source.header.filter((_, i) => !spec.columns.includes(canonical[i]!));
+    const settings = await getSettings(core.db.kysely);
+    const newContext = (): ImportContext => ({
+      core, actor: options.actor, today: core.clock.now().toISOString().slice(0, 10), companyCurrency: settings['company.currency'],
+      customers: new Map(), seen: new Set(), covered: new Map(),
+    });
+
+    // Pass 1: validate every row, write nothing.
+    const ctx = newContext();
+    const report: ImportReport = {
+      entity, file: options.file, format: source.format, dryRun: options.dryRun ?? false, rowsRead: 0, accepted: 0, rejected: 0, unchanged: 0, created: 0,
+      amounts: [], problems: [], rejectedFile: null, ignoredColumns, tieOut: null, tieOutAgrees: null,
+    };
+    const rejectedRows = new Set<number>();
+    const amounts = new Map<string, { rows: number; amountMinor: number }>();
+    const customers = new Set<number>();
+    const rejectsPath = rejectedFileFor(options.file);
+    let rejectsFd: number | null = null;
+    const progress = (phase: string) => (done: number) => options.onProgress?.(phase, done, source.size);
+    for await (const row of source.rows(progress('validate'))) {
+      report.rowsRead += 1;
+      const f = new RowFields(rowValues(canonical, mapping, row), mapping, row);
+      if (row.raw.length !== source.header.length) {
+        f.problem('*', String(row.raw.length), 'field_count', `has ${row.raw.length} fields; the header has ${source.header.length}`);
+      }
+      const checked = f.problems.length ? null : await spec.check(f, ctx);
+      if (!checked) {
+        report.rejected += 1;
+        rejectedRows.add(row.row);
+        for (const p of f.problems) if (report.problems.length < MAX_PROBLEMS_IN_REPORT) report.problems.push(p);
+        if (options.acceptValid && !options.dryRun) {
+          if (rejectsFd === null) {
+            rejectsFd = fs.openSync(rejectsPath, 'w');
+            fs.writeSync(rejectsFd, `${['row', 'line', 'field', 'rule', 'reason', ...source.header].map(csvCell).join(',')}\n`);
+          }
+          const why = [f.problems.map((p) => p.field).join(' | '), f.problems.map((p) => p.rule).join(' | '), f.problems.map((p) => p.message).join(' | ')];
+          fs.writeSync(rejectsFd, `${[String(row.row), String(row.line), ...why, ...row.raw].map(csvCell).join(',')}\n`);
+        }
+        continue;
+      }
+      report.accepted += 1;
+      if (checked.exists) report.unchanged += 1;
+      const a = spec.amount?.(checked.record);
+      if (a) {
+        const sum = amounts.get(a.currency) ?? { rows: 0, amountMinor: 0 };
+        sum.rows += 1;
+        sum.amountMinor += a.minor;
+        amounts.set(a.currency, sum);
+      }
+      const c = spec.customerOf?.(checked.record);
+      if (c !== undefined) customers.add(c);
+    }
+    if (rejectsFd !== null) {
+      fs.closeSync(rejectsFd);
+      report.rejectedFile = rejectsPath;
+    }
+    report.amounts = [...amounts].map(([currency, s]) => ({ currency, ...s })).sort((x, y) => x.currency.localeCompare(y.currency));
+    if (report.rejected > 0 && !options.acceptValid) {
+      throw new DomainError(
+        'invalid',
+        `${path.basename(options.file)}: ${report.rejected} of ${report.rowsRead} ${entity} rows rejected; nothing was written (fix them, or load the valid rows with --accept-valid)`,
+        { entity, field: report.problems[0]?.field, value: report.problems[0]?.value, rule: report.problems[0]?.rule },
+        report.problems.map((p) => ({ entity, id: `row ${p.row}`, field: p.field, value: p.value, rule: p.rule, message: p.message })),
+      );
+    }
+    if (report.dryRun) {
+      report.unchanged = 0;
+      return report;
+    }
+
+    // Pass 2 (and 3): load the valid rows through the services.
+    report.unchanged = 0;
+    await spec.beforeLoad?.(ctx);
+    for (let phase = 0; phase < spec.phases; phase += 1) {
+      const loadCtx = { ...newContext(), customers: ctx.customers };
+      for await (const row of source.rows(progress(spec.phases > 1 ? `load ${phase + 1}/${spec.phases}` : 'load'))) {
+        if (rejectedRows.has(row.row)) continue;
+        const f = new RowFields(rowValues(canonical, mapping, row), mapping, row);
+        const checked = await spec.check(f, loadCtx);
+        if (!checked) throw new Error(`row ${row.row} of ${options.file} changed between validation and load: ${f.problems.map((p) => p.message).join('; ')}`);
+        const outcome = await spec.load(loadCtx, checked.record, phase);
+        if (outcome === 'created') report.created += 1;
+        else if (outcome === 'unchanged') report.unchanged += 1;
+      }
+    }
+    if (spec.customerOf) {
+      report.tieOut = await tieOut(core, customers);
+      report.tieOutAgrees = report.tieOut.every((t) => t.agrees);
+    }
+    return report;
+  } finally {
+    await source.close();
+  }
+}
