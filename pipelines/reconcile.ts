@@ -1,0 +1,138 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { sql } from 'kysely';
+import type { Db } from '../src/db/connection.ts';
+import { EVENTS_WATERMARK } from './ingest/events.ts';
+import { getWatermark } from './schema.ts';
+import { rowsJson, scalarNumber } from './warehouse.ts';
+
+export interface ReconciliationCheck {
+  source: string;
+  check: string;
+  expected: string;
+  actual: string;
+  ok: boolean;
+}
+
+export interface ReconciliationResult {
+  status: 'ok' | 'failed' | 'deferred' | 'skipped';
+  note?: string;
+  checks: ReconciliationCheck[];
+}
+
+export class ReconciliationError extends Error {
+  readonly checks: ReconciliationCheck[];
+  constructor(checks: ReconciliationCheck[]) {
+    const bad = checks.filter((c) => !c.ok);
+    super(`reconciliation failed: ${bad.map((c) => `${c.source} ${c.check}: expected ${c.expected}, warehouse has ${c.actual}`).join('; ')}`);
+    this.name = 'ReconciliationError';
+    this.checks = checks;
+  }
+}
+
+interface CoreTotals {
+  seq: number;
+  invoices: number;
+  invoiced: number;
+  payments: number;
+  received: number;
+  open: number;
+}
+
+/**
+ * Reads the core's totals in one read snapshot, together with the feed position they
+ * correspond to, so that a core which keeps taking orders never produces a false alarm.
+ */
+async function coreTotals(core: Db): Promise<CoreTotals> {
+  return core.kysely.connection().execute(async (c) => {
+    await sql.raw(core.dialect === 'postgres' ? 'begin isolation level repeatable read' : 'begin').execute(c);
+    try {
+      const one = async (query: string) => {
+        const r = await sql.raw<{ v: number | string | null }>(query).execute(c);
+        return Number(r.rows[0]?.v ?? 0);
+      };
+      const totals: CoreTotals = {
+        seq: await one('select coalesce(max(seq), 0) as v from events'),
+        invoices: await one('select count(*) as v from invoices'),
+        invoiced: await one('select coalesce(sum(total_minor), 0) as v from invoices'),
+        payments: await one(`select count(*) as v from payments where status = 'received'`),
+        received: await one(`select coalesce(sum(amount_minor), 0) as v from payments where status = 'received'`),
+        open: await one(`select coalesce(sum(total_minor), 0)
+            - (select coalesce(sum(amount_minor), 0) from credit_notes c join invoices i2 on i2.id = c.invoice_id where i2.status <> 'cancelled')
+            - (select coalesce(sum(amount_minor), 0) from payment_allocations a join invoices i3 on i3.id = a.invoice_id where a.reversed = 0 and i3.status <> 'cancelled')
+            - (select coalesce(sum(amount_minor), 0) from write_offs w join invoices i4 on i4.id = w.invoice_id where i4.status <> 'cancelled') as v
+          from invoices where status <> 'cancelled'`),
+      };
+      await sql.raw('commit').execute(c);
+      return totals;
+    } catch (error) {
+      await sql.raw('rollback').execute(c).catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+/**
+ * Compares the core with the warehouse: invoice and payment counts and sums, and the open
+ * receivables, in staging and (unless replaying an earlier date) in the marts. Extract
+ * sources are compared with their landed rows. Any difference is a failure.
+ */
+export async function reconcile(conn: DuckDBConnection, core: Db | null, asOf: string | undefined): Promise<ReconciliationResult> {
+  const checks: ReconciliationCheck[] = [];
+  const add = (source: string, check: string, expected: number, actual: number) =>
+    checks.push({ source, check, expected: String(expected), actual: String(actual), ok: expected === actual });
+  let note: string | undefined;
+  let deferred = false;
+  if (asOf !== undefined) await conn.run(`set variable as_of = date '${asOf.replaceAll("'", '')}'`);
+
+  if (core) {
+    const t = await coreTotals(core);
+    const watermark = await getWatermark(conn, EVENTS_WATERMARK);
+    if (t.seq !== watermark) {
+      deferred = true;
+      note = `core is at event ${t.seq}, the warehouse at ${watermark}: the core moved on after the load; checked next run`;
+    } else {
+      add('core', 'invoice count', t.invoices, await scalarNumber(conn, 'select count(*) from staging.core_invoices'));
+      add('core', 'invoiced cents', t.invoiced, await scalarNumber(conn, 'select coalesce(sum(total_minor), 0) from staging.core_invoices'));
+      add('core', 'payment count', t.payments, await scalarNumber(conn, `select count(*) from staging.core_payments where status = 'received'`));
+      add('core', 'received cents', t.received, await scalarNumber(conn, `select coalesce(sum(amount_minor), 0) from staging.core_payments where status = 'received'`));
+      // The marts are as of the run's date; compare them when nothing is dated after it.
+      const latest = await rowsJson(
+        conn,
+        `select cast(greatest(
+           (select max(invoice_date) from staging.stg_invoices where source = 'core'),
+           (select max(effective_date) from staging.stg_payment_allocations where source = 'core'),
+           (select max(reversed_date) from staging.stg_payment_allocations where source = 'core'),
+           (select max(credit_date) from staging.stg_credit_notes),
+           (select max(write_off_date) from staging.stg_write_offs)) as varchar) as d`,
+      );
+      const latestDate = latest[0]?.d;
+      if (asOf !== undefined && (typeof latestDate !== 'string' || latestDate <= asOf)) {
+        add('core', 'invoices in marts', t.invoices, await scalarNumber(conn, `select count(*) from marts.fct_invoices where source = 'core'`));
+        add('core', 'open receivables cents', t.open, await scalarNumber(conn, `select coalesce(sum(open_cents), 0) from marts.fct_invoices where source = 'core'`));
+      }
+    }
+  }
+
+  for (const s of await rowsJson(conn, 'select distinct source from raw.extract_invoices order by 1')) {
+    const source = String(s.source);
+    const landed = `(select * from raw.extract_invoices where source = $1 and cast(invoice_date as date) <= getvariable('as_of')
+                     qualify row_number() over (partition by invoice_id order by row_no desc) = 1)`;
+    add(source, 'invoice count', await scalarNumber(conn, `select count(*) from ${landed}`, [source]), await scalarNumber(conn, 'select count(*) from marts.fct_invoices where source = $1', [source]));
+    add(
+      source,
+      'invoiced cents',
+      await scalarNumber(conn, `select coalesce(sum(cast(cast(amount as decimal(18,2)) * 100 as bigint)), 0) from ${landed}`, [source]),
+      await scalarNumber(conn, 'select coalesce(sum(amount_cents), 0) from marts.fct_invoices where source = $1', [source]),
+    );
+    add(
+      source,
+      'settled invoices',
+      await scalarNumber(conn, `select count(*) from ${landed} where cast(settled_date as date) <= getvariable('as_of')`, [source]),
+      await scalarNumber(conn, 'select count(*) from marts.fct_invoices where source = $1 and settled_date is not null', [source]),
+    );
+  }
+
+  const failed = checks.some((c) => !c.ok);
+  const status = failed ? 'failed' : deferred ? 'deferred' : checks.length ? 'ok' : 'skipped';
+  return { status, checks, ...(note ? { note } : {}) };
+}

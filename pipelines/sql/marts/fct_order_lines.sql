@@ -1,0 +1,23 @@
+-- table: Order lines (what was sold), as known on the as-of date.
+-- grain: one row per order line
+-- column order_key: Order (fct_orders)
+-- column line_no: Line number within the order
+-- column customer_key: Customer who ordered (dim_customer)
+-- column product_key: Product sold (dim_product)
+-- column order_date: Business date of the order
+-- column currency: ISO 4217 currency
+-- column quantity: Units ordered
+-- column unit_price_cents: Price per unit, minor units
+-- column gross_cents: quantity × unit price, minor units
+-- column discount_cents: Line discount, minor units
+-- column net_cents: Net line amount before tax, minor units
+-- column tax_cents: Line tax, minor units
+-- column total_cents: Line total including tax, minor units
+-- column shipped_quantity: Units shipped so far (current state; null for extracts)
+-- column invoiced_quantity: Units invoiced so far (current state; null for extracts)
+-- column source: `core` or the extract's source name
+select
+  order_key, line_no, customer_key, product_key, order_date, currency, quantity, unit_price_cents, gross_cents,
+  discount_cents, net_cents, tax_cents, total_cents, shipped_quantity, invoiced_quantity, source
+from staging.stg_order_lines
+where order_date <= getvariable('as_of')

@@ -1,0 +1,25 @@
+-- table: Payments received up to the as-of date. Extract invoices settled without a payment row get a synthesized payment on their settled date (method `settlement`).
+-- grain: one row per payment
+-- column payment_key: Warehouse key `<source>:<id>` (synthesized: `<source>:settle:<invoice number>`)
+-- column customer_key: Paying customer (dim_customer)
+-- column payment_date: Date the money was received
+-- column amount_cents: Amount received, minor units
+-- column currency: ISO 4217 currency
+-- column method: Payment method (transfer, card, …; `settlement` when synthesized)
+-- column is_reversed: True when reversed on or before the as-of date
+-- column reversed_date: Date of the reversal (null when not reversed by the as-of date)
+-- column is_synthesized: True for a payment derived from an extract's settled date
+-- column source: `core` or the extract's source name
+select
+  payment_key,
+  customer_key,
+  payment_date,
+  amount_cents,
+  currency,
+  method,
+  coalesce(is_reversed and reversed_date <= getvariable('as_of'), false) as is_reversed,
+  case when is_reversed and reversed_date <= getvariable('as_of') then reversed_date end as reversed_date,
+  is_synthesized,
+  source
+from staging.stg_payments
+where payment_date <= getvariable('as_of')

@@ -1,0 +1,24 @@
+-- table: Receivables aging per customer at every month-end and at the as-of date. For each as_of the buckets of all customers add up to the open total (ar_kpis_monthly.ar_total_cents).
+-- grain: one row per as-of date, customer and non-empty bucket
+-- column source: `core` or the extract's source name
+-- column currency: ISO 4217 currency
+-- column as_of: Month-end or the run's as-of date
+-- column customer_id: Customer key (marts.dim_customer.customer_key)
+-- column bucket: current, 1-30, 31-60, 61-90, 91-120, 120+ (days past due at as_of)
+-- column bucket_order: 0 for current … 5 for 120+, to sort buckets
+-- column amount_cents: Open balance in the bucket, minor units
+-- column amount: Open balance in the bucket, in currency units (decimal)
+-- column invoice_count: Number of open invoices in the bucket
+select
+  source,
+  currency,
+  as_of,
+  customer_key as customer_id,
+  bucket,
+  case bucket when 'current' then 0 when '1-30' then 1 when '31-60' then 2 when '61-90' then 3 when '91-120' then 4 else 5 end as bucket_order,
+  sum(open_cents) as amount_cents,
+  cast(sum(open_cents) as decimal(18, 0)) / 100 as amount,
+  count(*) as invoice_count
+from metrics.ar_open_items
+group by all
+order by source, currency, as_of, customer_id, bucket_order

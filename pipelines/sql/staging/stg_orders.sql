@@ -1,0 +1,59 @@
+-- table: Orders of every source with their lifecycle timestamps; extract orders are built from their lines.
+-- grain: one row per order_key
+with core as (
+  select
+    'core:' || id as order_key,
+    'core:' || customer_id as customer_key,
+    cast(order_date as date) as order_date,
+    status,
+    currency,
+    subtotal_minor as subtotal_cents,
+    discount_minor as discount_cents,
+    tax_minor as tax_cents,
+    total_minor as total_cents,
+    cast(created_at as timestamp) as created_at,
+    cast(submitted_at as timestamp) as submitted_at,
+    cast(approved_at as timestamp) as approved_at,
+    cast(shipped_at as timestamp) as shipped_at,
+    cast(delivered_at as timestamp) as delivered_at,
+    cast(invoiced_at as timestamp) as invoiced_at,
+    cast(paid_at as timestamp) as paid_at,
+    cast(cancelled_at as timestamp) as cancelled_at,
+    cast(updated_at as timestamp) as updated_at,
+    'core' as source
+  from staging.core_orders
+),
+
+extract as (
+  select
+    order_key,
+    any_value(customer_key) as customer_key,
+    min(order_date) as order_date,
+    'extract' as status,
+    any_value(currency) as currency,
+    sum(net_cents) as subtotal_cents,
+    cast(0 as bigint) as discount_cents,
+    cast(0 as bigint) as tax_cents,
+    sum(total_cents) as total_cents,
+    cast(min(order_date) as timestamp) as created_at,
+    cast(null as timestamp) as submitted_at,
+    cast(null as timestamp) as approved_at,
+    cast(null as timestamp) as shipped_at,
+    cast(null as timestamp) as delivered_at,
+    cast(null as timestamp) as invoiced_at,
+    cast(null as timestamp) as paid_at,
+    cast(null as timestamp) as cancelled_at,
+    cast(min(order_date) as timestamp) as updated_at,
+    any_value(source) as source
+  from staging.stg_order_lines
+  where source <> 'core'
+  group by order_key
+),
+
+final as (
+  select * from core
+  union all by name
+  select * from extract
+)
+
+select * from final

@@ -1,0 +1,47 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { coreTables, getWatermark, setWatermark } from '../schema.ts';
+import { lit, scalarNumber } from '../warehouse.ts';
+
+export const STAGING_WATERMARK = 'core_staging';
+
+/**
+ * Brings `staging.core_<table>` up to date with the events landed since the last transform:
+ * the payloads are after-images keyed by table name, so for each table the newest image of
+ * a row (highest seq) replaces the staged one. Only new events are parsed, which keeps an
+ * incremental run proportional to what changed. Runs inside the transform's transaction;
+ * the staging watermark moves with the rows.
+ */
+export async function stageCoreEvents(conn: DuckDBConnection): Promise<{ events: number; rowsWritten: number }> {
+  const from = await getWatermark(conn, STAGING_WATERMARK);
+  const to = await scalarNumber(conn, 'select coalesce(max(seq), 0) from raw.events');
+  if (to <= from) return { events: 0, rowsWritten: 0 };
+  const events = await scalarNumber(conn, 'select count(*) from raw.events where seq > $1 and seq <= $2', [BigInt(from), BigInt(to)]);
+  // Parse each payload once into JSON; each table then reads its own key.
+  await conn.run(
+    `create or replace temp table _new_events as select seq, payload::json as payload from raw.events where seq > ${from} and seq <= ${to}`,
+  );
+  let rowsWritten = 0;
+  for (const [table, columns] of Object.entries(coreTables)) {
+    const spec = JSON.stringify(Object.fromEntries(Object.entries(columns)));
+    const names = Object.keys(columns);
+    await conn.run(`create or replace temp table _new_rows as
+      select * from (
+        select _seq, ${names.map((n) => `r.${n}`).join(', ')}
+        from (
+          select seq as _seq, unnest(from_json(payload -> ${lit(`$.${table}`)}, ${lit(`[${spec}]`)})) as r
+          from _new_events
+          where json_exists(payload, ${lit(`$.${table}`)})
+        )
+      )
+      qualify row_number() over (partition by id order by _seq desc) = 1`);
+    const n = await scalarNumber(conn, 'select count(*) from _new_rows');
+    if (n === 0) continue;
+    await conn.run(`delete from staging.core_${table} where id in (select id from _new_rows)`);
+    await conn.run(`insert into staging.core_${table} by name select * from _new_rows`);
+    rowsWritten += n;
+  }
+  await conn.run('drop table if exists _new_rows');
+  await conn.run('drop table if exists _new_events');
+  await setWatermark(conn, STAGING_WATERMARK, to);
+  return { events, rowsWritten };
+}

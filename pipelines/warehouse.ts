@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+
+/**
+ * Where the warehouse lives inside a data directory. The pipeline writes `warehouse.duckdb`;
+ * analysts read the published copies, which a run replaces atomically when it succeeds.
+ */
+export function warehousePaths(dataDir: string) {
+  const published = path.join(dataDir, 'published');
+  return {
+    warehouse: path.join(dataDir, 'warehouse.duckdb'),
+    published,
+    snapshot: path.join(published, 'warehouse.duckdb'),
+    parquet: path.join(published, 'parquet'),
+    locks: path.join(dataDir, 'locks'),
+  };
+}
+
+/** An open DuckDB file and one connection to it. */
+export interface Warehouse {
+  conn: DuckDBConnection;
+  file: string;
+  close(): void;
+}
+
+/**
+ * Opens a DuckDB file. Nothing is ever downloaded: extension auto-install is off, and only
+ * the built-in parquet, json and icu extensions are used.
+ */
+export async function openWarehouse(file: string, options: { readOnly?: boolean } = {}): Promise<Warehouse> {
+  if (!options.readOnly) fs.mkdirSync(path.dirname(file), { recursive: true });
+  const config: Record<string, string> = { autoinstall_known_extensions: 'false', autoload_known_extensions: 'true' };
+  if (options.readOnly) config.access_mode = 'READ_ONLY';
+  const instance = await DuckDBInstance.create(file, config);
+  const conn = await instance.connect();
+  return {
+    conn,
+    file,
+    close() {
+      conn.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+/** Runs a query and returns its rows as JSON-safe values (BIGINT and DECIMAL as strings). */
+export async function rowsJson(conn: DuckDBConnection, sql: string, values?: DuckDBValue[] | Record<string, DuckDBValue>) {
+  const reader = await conn.runAndReadAll(sql, values);
+  return reader.getRowObjectsJson();
+}
+
+/** Runs a query and returns its rows as JS values (BIGINT as bigint, DATE as Date). */
+export async function rowsJs(conn: DuckDBConnection, sql: string, values?: DuckDBValue[] | Record<string, DuckDBValue>) {
+  const reader = await conn.runAndReadAll(sql, values);
+  return reader.getRowObjectsJS();
+}
+
+/** A single number from a one-row, one-column query (counts and sums). */
+export async function scalarNumber(conn: DuckDBConnection, sql: string, values?: DuckDBValue[] | Record<string, DuckDBValue>): Promise<number> {
+  const reader = await conn.runAndReadAll(sql, values);
+  const v = reader.getRowsJS()[0]?.[0];
+  return v === null || v === undefined ? 0 : Number(v);
+}
+
+/** Runs `fn` in one DuckDB transaction: everything it writes commits together or not at all. */
+export async function inTransaction<T>(conn: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
+  await conn.run('begin transaction');
+  try {
+    const result = await fn();
+    await conn.run('commit');
+    return result;
+  } catch (error) {
+    await conn.run('rollback').catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Quotes a string as an SQL literal. */
+export function lit(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** Quotes an identifier. */
+export function ident(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/**
+ * Fault injection for the exactly-once tests: `CASHLOOP_FAULT=<point>` throws at that point,
+ * `CASHLOOP_FAULT=<point>:kill` kills the process there (as a power cut would).
+ */
+export function faultPoint(point: string): void {
+  const fault = process.env.CASHLOOP_FAULT;
+  if (!fault) return;
+  if (fault === `${point}:kill`) process.kill(process.pid, 'SIGKILL');
+  if (fault === point) throw new Error(`injected fault at ${point}`);
+}
