@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import { registerMigrate } from './migrate.ts';
 import { registerCore } from './core.ts';
 import { registerImport } from './import.ts';
+import { registerBank } from './bank.ts';
 
 /**
  * Every command module of the CLI, in the order they appear in `cashloop --help`.
  * A module is `(program) => void` and adds its commands to the program.
  */
-export const commandModules: ((program: Command) => void)[] = [registerMigrate, registerCore, registerImport];
+export const commandModules: ((program: Command) => void)[] = [registerMigrate, registerCore, registerImport, registerBank];

@@ -1,0 +1,266 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Core } from '../core.ts';
+import { runChange } from '../core.ts';
+import type { BankEntryRow, InvoiceRow } from '../db/schema.ts';
+import { badTransition, conflict, DomainError, invalid, notFound } from '../shared/errors.ts';
+import { formatAmount, formatMoney } from '../shared/money.ts';
+import { requireId, requireText } from '../shared/validate.ts';
+import { getSettings } from '../settings/settings.service.ts';
+import { invoiceBalances } from '../invoicing/invoice.repository.ts';
+import { recordPayment, reversePayment } from '../payments/payment.service.ts';
+import { loadMapping } from '../onboarding/mapping.ts';
+import { parseCamt053 } from './camt053.ts';
+import { parseCsvStatement } from './csv-statement.ts';
+import { entryKey, remittanceText, type StatementEntry } from './statement.ts';
+
+export const BANK_ACTOR_METHOD = 'bank_transfer';
+
+export interface BankEntry {
+  id: number;
+  key: string;
+  statementId: string;
+  entryRef: string;
+  direction: 'credit' | 'debit';
+  amountMinor: number;
+  amount: string;
+  currency: string;
+  bookingDate: string;
+  payerName: string | null;
+  payerIban: string | null;
+  remittance: string | null;
+  endToEndId: string | null;
+  returnReason: string | null;
+  status: string;
+  matchRule: string | null;
+  customerId: number | null;
+  invoiceNumber: string | null;
+  paymentId: number | null;
+}
+
+export interface BankImportReport {
+  file: string;
+  format: 'camt.053' | 'csv';
+  entries: number;
+  /** Entries already imported before (a re-run): nothing written for them. */
+  unchanged: number;
+  matched: number;
+  unmatched: number;
+  reversed: number;
+  ignored: number;
+  /** Credits booked as payments, per currency. */
+  credits: { currency: string; entries: number; amountMinor: number }[];
+  results: { key: string; status: string; rule: string | null; invoiceNumber: string | null; paymentId: number | null; outcome: 'created' | 'unchanged' }[];
+}
+
+async function toEntry(core: Core, r: BankEntryRow): Promise<BankEntry> {
+  const inv = r.invoice_id ? await core.db.kysely.selectFrom('invoices').select('number').where('id', '=', r.invoice_id).executeTakeFirst() : undefined;
+  return {
+    id: r.id, key: r.entry_key, statementId: r.statement_id, entryRef: r.entry_ref, direction: r.direction, amountMinor: Number(r.amount_minor), amount: formatAmount(Number(r.amount_minor), r.currency),
+    currency: r.currency, bookingDate: r.booking_date, payerName: r.payer_name, payerIban: r.payer_iban, remittance: r.remittance, endToEndId: r.end_to_end_id, returnReason: r.return_reason,
+    status: r.status, matchRule: r.match_rule, customerId: r.customer_id, invoiceNumber: inv?.number ?? null, paymentId: r.payment_id,
+  };
+}
+
+/** Reads a statement file: camt.053 XML by content, anything else as CSV (with a mapping). */
+export async function readStatement(core: Core, file: string, mappingFile?: string): Promise<{ format: 'camt.053' | 'csv'; entries: StatementEntry[] }> {
+  if (!fs.existsSync(file)) throw invalid(`file ${file} does not exist`, { field: 'file', value: file, rule: 'file_exists' });
+  const head = fs.readFileSync(file, { encoding: 'utf8' }).slice(0, 4096).replace(/^\uFEFF/, '').trimStart();
+  if (head.startsWith('<')) return { format: 'camt.053', entries: parseCamt053(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, ''), path.basename(file)) };
+  const settings = await getSettings(core.db.kysely);
+  const mapping = mappingFile ? loadMapping(mappingFile, 'bank', ['statement']) : {};
+  return { format: 'csv', entries: await parseCsvStatement(file, mapping, settings['company.currency']) };
+}
+
+const TOKEN_SPLIT = /[\s,;:/()[\]]+/;
+
+/**
+ * Invoices named in the remittance information: structured creditor references first, then
+ * any word of the free text that is an invoice number (`INV-2026-000123`, `IMP-…`) or an
+ * imported invoice's old-system number.
+ */
+export async function invoicesNamedIn(core: Core, e: Pick<StatementEntry, 'structuredRefs' | 'unstructured'>): Promise<InvoiceRow[]> {
+  const tokens = [...new Set([...e.structuredRefs.map((s) => s.trim()), ...e.unstructured.flatMap((u) => u.split(TOKEN_SPLIT))].map((t) => t.replace(/[.]+$/, '')).filter((t) => t.length >= 3))].slice(0, 100);
+  if (tokens.length === 0) return [];
+  const upper = tokens.map((t) => t.toUpperCase());
+  const rows = await core.db.kysely
+    .selectFrom('invoices')
+    .selectAll()
+    .where((eb) => eb.or([eb('number', 'in', upper), eb('external_ref', 'in', tokens)]))
+    .execute();
+  const rank = (r: InvoiceRow) => {
+    const i = upper.indexOf(r.number);
+    return i >= 0 ? i : tokens.indexOf(r.external_ref ?? '');
+  };
+  return rows.sort((a, b) => rank(a) - rank(b));
+}
+
+/** The customer who sent the money: by the IBAN on file, else by exactly one customer of that name. */
+export async function identifyPayer(core: Core, e: Pick<StatementEntry, 'payerIban' | 'payerName'>): Promise<{ id: number; currency: string } | null> {
+  const db = core.db.kysely;
+  if (e.payerIban) {
+    const byIban = await db.selectFrom('customers').select(['id', 'currency']).where('iban', '=', e.payerIban).execute();
+    if (byIban.length === 1) return byIban[0]!;
+  }
+  if (e.payerName) {
+    const byName = await db.selectFrom('customers').select(['id', 'currency']).where((eb) => eb(eb.fn('lower', ['name']), '=', e.payerName!.trim().toLowerCase())).execute();
+    if (byName.length === 1) return byName[0]!;
+  }
+  return null;
+}
+
+/** How a credit entry is settled: which customer, which invoice, by which rule (or null). */
+async function matchCredit(core: Core, e: StatementEntry): Promise<{ customerId: number | null; invoice: InvoiceRow | null; rule: 'reference' | 'amount' | null }> {
+  const named = (await invoicesNamedIn(core, e)).filter((i) => i.status !== 'cancelled');
+  const first = named[0];
+  if (first) {
+    const customer = await core.db.kysely.selectFrom('customers').select(['id', 'currency']).where('id', '=', first.customer_id).executeTakeFirstOrThrow();
+    if (customer.currency === e.currency) return { customerId: customer.id, invoice: first, rule: 'reference' };
+  }
+  const payer = await identifyPayer(core, e);
+  if (!payer || payer.currency !== e.currency) return { customerId: payer?.id ?? null, invoice: null, rule: null };
+  const open = await invoiceBalances(core.db.kysely, { customerId: payer.id, openOnly: true });
+  const same = open.find((i) => i.balance_minor === e.amountMinor);
+  return same ? { customerId: payer.id, invoice: same, rule: 'amount' } : { customerId: payer.id, invoice: null, rule: null };
+}
+
+/** The reference a payment carries so cash application pays `invoice` first. */
+const referenceFor = (invoice: InvoiceRow, remittance: string | null) => `${invoice.external_ref ?? invoice.number}${remittance ? ` ${remittance}` : ''}`.slice(0, 500);
+
+async function insertEntry(core: Core, e: StatementEntry, fields: Pick<BankEntryRow, 'status' | 'match_rule' | 'customer_id' | 'invoice_id' | 'payment_id'>, sourceFile: string, actor: string, also?: { reversedEntryId: number }) {
+  return runChange(core, actor, async ({ trx, at }) => {
+    const row = await trx
+      .insertInto('bank_entries')
+      .values({
+        entry_key: entryKey(e), statement_id: e.statementId, entry_ref: e.entryRef, account_iban: e.accountIban, direction: e.direction, amount_minor: e.amountMinor, currency: e.currency,
+        booking_date: e.bookingDate, value_date: e.valueDate, payer_name: e.payerName, payer_iban: e.payerIban, remittance: remittanceText(e), end_to_end_id: e.endToEndId, return_reason: e.returnReason,
+        ...fields, source_file: sourceFile, created_at: at, updated_at: at,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const rows = [row];
+    if (also) rows.push(await trx.updateTable('bank_entries').set({ status: 'reversed', updated_at: at }).where('id', '=', also.reversedEntryId).returningAll().executeTakeFirstOrThrow());
+    return { result: row, events: [{ type: `bank_entry.${row.status}`, aggregate: 'bank_entry', id: row.id, after: { bank_entries: rows } }] };
+  });
+}
+
+/** The credit entry (and its payment) a returned debit names: same end-to-end id, else same payer IBAN and amount. */
+async function findReturned(core: Core, e: StatementEntry): Promise<{ entry: BankEntryRow | null; paymentId: number | null }> {
+  const db = core.db.kysely;
+  if (e.endToEndId) {
+    const entry = await db.selectFrom('bank_entries').selectAll().where('end_to_end_id', '=', e.endToEndId).where('direction', '=', 'credit').where('payment_id', 'is not', null).orderBy('id', 'desc').executeTakeFirst();
+    if (entry) return { entry, paymentId: entry.payment_id };
+    const payment = await db.selectFrom('payments').select('id').where('external_id', '=', e.endToEndId).executeTakeFirst();
+    if (payment) return { entry: null, paymentId: payment.id };
+  }
+  if (e.payerIban) {
+    const entry = await db
+      .selectFrom('bank_entries')
+      .selectAll()
+      .where('payer_iban', '=', e.payerIban)
+      .where('amount_minor', '=', e.amountMinor)
+      .where('direction', '=', 'credit')
+      .where('status', '=', 'matched')
+      .where('payment_id', 'is not', null)
+      .orderBy('booking_date', 'desc')
+      .executeTakeFirst();
+    if (entry) return { entry, paymentId: entry.payment_id };
+  }
+  return { entry: null, paymentId: null };
+}
+
+/**
+ * Imports a bank statement: each credit entry becomes a payment matched to an invoice (by the
+ * invoice number in the remittance, else the payer's open invoice of the same amount), or
+ * waits as unmatched; each returned debit reverses the payment it names; other debits (fees,
+ * outgoing transfers) are kept as ignored. The whole file is checked before anything is
+ * written; a re-import changes nothing (statement id + entry reference).
+ */
+export async function importStatement(core: Core, input: { file: string; mapping?: string; actor: string }): Promise<BankImportReport> {
+  const { format, entries } = await readStatement(core, input.file, input.mapping);
+  const today = core.clock.now().toISOString().slice(0, 10);
+  const future = entries.filter((e) => e.bookingDate > today);
+  if (future.length) {
+    throw new DomainError('invalid', `${path.basename(input.file)}: ${future.length} entries are booked after today (${today}); nothing was written`, { field: 'booking_date', value: future[0]!.bookingDate, rule: 'not_future' }, future.map((e) => ({ entity: 'bank_entry', id: e.where, field: 'booking_date', value: e.bookingDate, rule: 'not_future', message: `${e.where}: booking date ${e.bookingDate} is after today` })));
+  }
+  const report: BankImportReport = { file: input.file, format, entries: entries.length, unchanged: 0, matched: 0, unmatched: 0, reversed: 0, ignored: 0, credits: [], results: [] };
+  const credits = new Map<string, { entries: number; amountMinor: number }>();
+  const sourceFile = path.basename(input.file);
+  const db = core.db.kysely;
+  for (const e of entries) {
+    const key = entryKey(e);
+    const existing = await db.selectFrom('bank_entries').selectAll().where('entry_key', '=', key).executeTakeFirst();
+    if (existing) {
+      report.unchanged += 1;
+      report.results.push({ key, status: existing.status, rule: existing.match_rule, invoiceNumber: (await toEntry(core, existing)).invoiceNumber, paymentId: existing.payment_id, outcome: 'unchanged' });
+      continue;
+    }
+    let row: BankEntryRow;
+    if (e.direction === 'credit') {
+      const m = await matchCredit(core, e);
+      if (m.invoice && m.customerId) {
+        const remittance = remittanceText(e);
+        const payment = await recordPayment(core, { customerId: m.customerId, amount: formatAmount(e.amountMinor, e.currency), currency: e.currency, date: e.bookingDate, method: BANK_ACTOR_METHOD, reference: referenceFor(m.invoice, remittance), payer: e.payerName, externalId: key }, input.actor);
+        row = await insertEntry(core, e, { status: 'matched', match_rule: m.rule, customer_id: m.customerId, invoice_id: m.invoice.id, payment_id: payment.id }, sourceFile, input.actor);
+        const s = credits.get(e.currency) ?? { entries: 0, amountMinor: 0 };
+        credits.set(e.currency, { entries: s.entries + 1, amountMinor: s.amountMinor + e.amountMinor });
+      } else {
+        row = await insertEntry(core, e, { status: 'unmatched', match_rule: null, customer_id: m.customerId, invoice_id: null, payment_id: null }, sourceFile, input.actor);
+      }
+    } else if (e.returnReason) {
+      const found = await findReturned(core, e);
+      const payment = found.paymentId ? await db.selectFrom('payments').selectAll().where('id', '=', found.paymentId).executeTakeFirst() : undefined;
+      if (payment && payment.status === 'received' && payment.amount_minor === e.amountMinor) {
+        await reversePayment(core, payment.id, `returned by the bank: ${e.returnReason} (${key})`, input.actor);
+        const inv = found.entry?.invoice_id ?? null;
+        row = await insertEntry(core, e, { status: 'matched', match_rule: 'return', customer_id: payment.customer_id, invoice_id: inv, payment_id: payment.id }, sourceFile, input.actor, found.entry ? { reversedEntryId: found.entry.id } : undefined);
+        report.reversed += 1;
+      } else {
+        row = await insertEntry(core, e, { status: 'unmatched', match_rule: null, customer_id: payment?.customer_id ?? null, invoice_id: null, payment_id: null }, sourceFile, input.actor);
+      }
+    } else {
+      row = await insertEntry(core, e, { status: 'ignored', match_rule: null, customer_id: null, invoice_id: null, payment_id: null }, sourceFile, input.actor);
+    }
+    if (row.status === 'matched' && row.match_rule !== 'return') report.matched += 1;
+    if (row.status === 'unmatched') report.unmatched += 1;
+    if (row.status === 'ignored') report.ignored += 1;
+    report.results.push({ key, status: row.status, rule: row.match_rule, invoiceNumber: (await toEntry(core, row)).invoiceNumber, paymentId: row.payment_id, outcome: 'created' });
+  }
+  report.credits = [...credits].map(([currency, s]) => ({ currency, ...s }));
+  return report;
+}
+
+export async function listBankEntries(core: Core, options: { status?: string; limit?: number } = {}): Promise<BankEntry[]> {
+  let q = core.db.kysely.selectFrom('bank_entries').selectAll().orderBy('booking_date').orderBy('id').limit(options.limit ?? 500);
+  if (options.status) q = q.where('status', '=', options.status as BankEntryRow['status']);
+  return Promise.all((await q.execute()).map((r) => toEntry(core, r)));
+}
+
+/** What is left to work by hand: credits nobody could match, returns whose payment was not found. */
+export const listUnmatched = (core: Core) => listBankEntries(core, { status: 'unmatched' });
+
+/**
+ * Settles an unmatched credit entry by hand: records its payment for the invoice's customer
+ * with the invoice number as reference (so cash application pays that invoice first).
+ */
+export async function matchEntry(core: Core, entryId: number | string, invoice: string, actor: string): Promise<BankEntry> {
+  const id = requireId(entryId, 'entry');
+  const number = requireText(invoice, 'invoice', 100);
+  const db = core.db.kysely;
+  const entry = await db.selectFrom('bank_entries').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!entry) throw notFound('bank entry', id);
+  if (entry.direction !== 'credit') throw badTransition('bank entry', id, entry.status, 'matched', 'only a credit entry is matched to an invoice');
+  if (entry.status !== 'unmatched') throw badTransition('bank entry', id, entry.status, 'matched', `it is already ${entry.status}`);
+  const inv = await db.selectFrom('invoices').selectAll().where((eb) => eb.or([eb('number', '=', number), eb('external_ref', '=', number)])).executeTakeFirst();
+  if (!inv) throw notFound('invoice', number);
+  if (inv.currency !== entry.currency) {
+    throw conflict(`bank entry ${id} is ${formatMoney(Number(entry.amount_minor), entry.currency)}; invoice ${inv.number} is in ${inv.currency}`, { entity: 'bank_entry', id, field: 'invoice', value: number, rule: 'currency_match' });
+  }
+  const payment = await recordPayment(core, { customerId: inv.customer_id, amount: formatAmount(Number(entry.amount_minor), entry.currency), currency: entry.currency, date: entry.booking_date, method: BANK_ACTOR_METHOD, reference: referenceFor(inv, entry.remittance), payer: entry.payer_name, externalId: entry.entry_key }, actor);
+  const row = await runChange(core, actor, async ({ trx, at }) => {
+    const updated = await trx.updateTable('bank_entries').set({ status: 'matched', match_rule: 'manual', customer_id: inv.customer_id, invoice_id: inv.id, payment_id: payment.id, updated_at: at }).where('id', '=', id).where('status', '=', 'unmatched').returningAll().executeTakeFirst();
+    if (!updated) throw conflict(`bank entry ${id} was matched meanwhile`, { entity: 'bank_entry', id, rule: 'concurrent_match' });
+    return { result: updated, events: [{ type: 'bank_entry.matched', aggregate: 'bank_entry', id, after: { bank_entries: [updated] } }] };
+  });
+  return toEntry(core, row);
+}
