@@ -1,0 +1,154 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import cron, { type ScheduledTask } from 'node-cron';
+import { invalid } from '../src/shared/errors.ts';
+import { tryAcquireJobLock } from './lock.ts';
+import { runPipeline, type PipelineOptions, type PipelineRunResult } from './run.ts';
+
+/** One scheduled job: a cron expression and the pipeline run it starts. */
+export interface ScheduleJob {
+  name: string;
+  /** node-cron expression (5 or 6 fields), e.g. `*\/15 * * * *`. */
+  cron: string;
+  steps?: string[];
+  extract?: string;
+  mapping?: string;
+  /** Extra attempts after a failure (default 2), waiting backoffMs, then twice that, … */
+  retries?: number;
+  backoffMs?: number;
+  timezone?: string;
+}
+
+export interface ScheduleConfig {
+  jobs: ScheduleJob[];
+}
+
+/** Used when the data directory has no `schedule.json`: the full pipeline every 15 minutes. */
+export const defaultSchedule: ScheduleConfig = { jobs: [{ name: 'warehouse', cron: '*/15 * * * *', steps: ['all'] }] };
+
+/** Reads `file`, else `<dataDir>/schedule.json`, else the default schedule; checks every expression. */
+export function loadScheduleConfig(dataDir: string, file?: string): { config: ScheduleConfig; from: string } {
+  const candidate = file ?? path.join(dataDir, 'schedule.json');
+  let config = defaultSchedule;
+  let from = 'default';
+  if (file || fs.existsSync(candidate)) {
+    try {
+      config = JSON.parse(fs.readFileSync(candidate, 'utf8')) as ScheduleConfig;
+    } catch (error) {
+      throw invalid(`schedule ${candidate} cannot be read: ${(error as Error).message}`, { entity: 'schedule', id: candidate, rule: 'readable_json' });
+    }
+    from = candidate;
+  }
+  if (!Array.isArray(config.jobs) || config.jobs.length === 0) throw invalid(`schedule ${from} lists no jobs`, { entity: 'schedule', field: 'jobs', rule: 'jobs_listed' });
+  const names = new Set<string>();
+  for (const job of config.jobs) {
+    if (!job.name || names.has(job.name)) throw invalid(`schedule ${from}: every job needs a unique name`, { entity: 'schedule', field: 'name', value: job.name, rule: 'unique_name' });
+    names.add(job.name);
+    if (!cron.validate(job.cron)) throw invalid(`schedule ${from}: job ${job.name} has an invalid cron expression ${JSON.stringify(job.cron)}`, { entity: 'schedule', field: `${job.name}.cron`, value: job.cron, rule: 'cron_expression' });
+  }
+  return { config, from };
+}
+
+export type JobOutcome =
+  | { job: string; status: 'succeeded'; attempts: number; result: PipelineRunResult }
+  | { job: string; status: 'failed'; attempts: number; error: string }
+  | { job: string; status: 'skipped'; reason: 'overlap' | 'locked' };
+
+export interface SchedulerOptions {
+  dataDir: string;
+  coreUrl?: string;
+  config: ScheduleConfig;
+  /** What a job runs; the pipeline by default (tests pass a slower or failing one). */
+  run?: (options: PipelineOptions) => Promise<PipelineRunResult>;
+  log?: (line: string) => void;
+}
+
+/**
+ * Runs the jobs of a schedule on their cron expressions. A job never overlaps itself: in
+ * this process a second start while it runs is skipped, and across processes and servers
+ * the job lock (lock file, or PostgreSQL advisory lock) lets only one holder run it.
+ * Failures are retried with exponential backoff; every attempt is in ops.pipeline_runs.
+ */
+export class Scheduler {
+  readonly #options: SchedulerOptions;
+  readonly #running = new Set<string>();
+  readonly #tasks: ScheduledTask[] = [];
+
+  constructor(options: SchedulerOptions) {
+    this.#options = options;
+  }
+
+  start(): void {
+    for (const job of this.#options.config.jobs) {
+      const task = cron.schedule(
+        job.cron,
+        async () => {
+          await this.runJob(job.name);
+        },
+        { name: `cashloop:${job.name}`, noOverlap: true, ...(job.timezone ? { timezone: job.timezone } : {}) },
+      );
+      this.#tasks.push(task);
+    }
+    this.#log(`scheduler: ${this.#options.config.jobs.map((j) => `${j.name} (${j.cron})`).join(', ')}`);
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.#tasks.splice(0)) await t.stop();
+  }
+
+  /** Runs one job now, under the same no-overlap and single-runner rules as a scheduled start. */
+  async runJob(name: string): Promise<JobOutcome> {
+    const job = this.#options.config.jobs.find((j) => j.name === name);
+    if (!job) throw invalid(`schedule has no job ${name}`, { entity: 'schedule', id: name, rule: 'known_job' });
+    if (this.#running.has(name)) {
+      this.#log(`${name}: still running, this start is skipped`);
+      return { job: name, status: 'skipped', reason: 'overlap' };
+    }
+    this.#running.add(name);
+    try {
+      const lock = await tryAcquireJobLock(`job-${name}`, { dataDir: this.#options.dataDir, coreUrl: this.#options.coreUrl });
+      if (!lock) {
+        this.#log(`${name}: another process is running it, this start is skipped`);
+        return { job: name, status: 'skipped', reason: 'locked' };
+      }
+      try {
+        return await this.#attempt(job);
+      } finally {
+        await lock.release();
+      }
+    } finally {
+      this.#running.delete(name);
+    }
+  }
+
+  async #attempt(job: ScheduleJob): Promise<JobOutcome> {
+    const run = this.#options.run ?? runPipeline;
+    const retries = job.retries ?? 2;
+    const backoff = job.backoffMs ?? 30_000;
+    let lastError = '';
+    for (let attempt = 1; attempt <= retries + 1; attempt++) {
+      try {
+        const result = await run({
+          dataDir: this.#options.dataDir,
+          coreUrl: this.#options.coreUrl,
+          steps: job.steps,
+          extract: job.extract,
+          mapping: job.mapping,
+          quiet: true,
+          job: job.name,
+        });
+        this.#log(`${job.name}: succeeded in ${result.ms} ms (attempt ${attempt})`);
+        return { job: job.name, status: 'succeeded', attempts: attempt, result };
+      } catch (error) {
+        lastError = error instanceof Error ? error.message : String(error);
+        this.#log(`${job.name}: attempt ${attempt} failed: ${lastError}`);
+        if (attempt <= retries) await new Promise((r) => setTimeout(r, backoff * 2 ** (attempt - 1)));
+      }
+    }
+    return { job: job.name, status: 'failed', attempts: retries + 1, error: lastError };
+  }
+
+  #log(line: string): void {
+    (this.#options.log ?? ((l: string) => process.stderr.write(`${new Date().toISOString()} ${l}\n`)))(line);
+  }
+}

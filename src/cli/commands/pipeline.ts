@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import { dataDir } from '../../db/connection.ts';
+import { runPipeline, pipelineSteps, type PipelineRunResult } from '../../../pipelines/run.ts';
+import { emit } from '../output.ts';
+
+function render(r: PipelineRunResult): string {
+  const lines = [`run ${r.runId} succeeded in ${(r.ms / 1000).toFixed(1)} s${r.asOf ? `, as of ${r.asOf}` : ''}`];
+  for (const s of r.steps) lines.push(`  ${s.name.padEnd(10)} ${String(s.rowsRead).padStart(10)} read ${String(s.rowsWritten).padStart(10)} written  ${(s.ms / 1000).toFixed(2)} s`);
+  if (r.reconciliation) lines.push(`  reconciliation: ${r.reconciliation.status}${r.reconciliation.note ? ` (${r.reconciliation.note})` : ''}`);
+  if (r.published) lines.push(`  published: ${r.published.snapshot}`, `             ${r.published.parquet}/`);
+  return lines.join('\n');
+}
+
+export function registerPipeline(program: Command): void {
+  const pipeline = program.command('pipeline').description('the warehouse pipelines: load the core feed and extracts into DuckDB, build marts and metrics, publish');
+  pipeline
+    .command('run')
+    .description(`run pipeline steps (${pipelineSteps.map((s) => s.name).join(', ')}, publish, or all = every step then publish)`)
+    .argument('[steps...]', 'steps to run', ['all'])
+    .option('--extract <dir>', 'also load this extract folder (canonical layout, or any layout with --mapping)')
+    .option('--mapping <file>', 'JSON column mapping for the extract')
+    .option('--as-of <date>', 'compute everything as known on this date (YYYY-MM-DD)')
+    .option('--quiet', 'no progress bars or log lines')
+    .option('--json', 'print JSON')
+    .action(async (steps: string[], opts: { extract?: string; mapping?: string; asOf?: string; quiet?: boolean; json?: boolean }) => {
+      const result = await runPipeline({
+        dataDir: dataDir(),
+        steps,
+        extract: opts.extract,
+        mapping: opts.mapping,
+        asOf: opts.asOf,
+        quiet: opts.quiet || opts.json,
+        job: 'cli',
+      });
+      emit(result, opts, render);
+    });
+}
