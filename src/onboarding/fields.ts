@@ -1,5 +1,5 @@
 import { DomainError } from '../shared/errors.ts';
-import { currencyExponent, parseAmount } from '../shared/money.ts';
+import { parseAmount } from '../shared/money.ts';
 import { normaliseDecimal, parseBoolean, parseDate, type FileMapping } from './mapping.ts';
 import type { SourceRow } from './source.ts';
 
@@ -79,7 +79,7 @@ export class RowFields {
       minor = parseAmount(text, currency, name);
     } catch (e) {
       const d = e instanceof DomainError ? e : null;
-      this.problem(name, v, d?.detail.rule ?? 'amount_format', d ? `${d.message} (${currency} has ${currencyExponent(currency)} decimals)` : String(e));
+      this.problem(name, v, d?.detail.rule ?? 'amount_format', d ? d.message : String(e));
       return null;
     }
     if (minor < 0) {
