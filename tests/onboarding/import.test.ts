@@ -14,10 +14,9 @@ import { DomainError } from '../../src/shared/errors.ts';
 const fixtures = path.resolve(import.meta.dirname, '../fixtures/onboarding');
 const canonical = (name: string) => path.join(fixtures, 'canonical', `${name}.csv`);
 
-async function importCanonical(core: TestCore['core']): Promise<ImportReport[]> {
-  const out = [];
-  for (const entity of ['customers', 'products', 'invoices', 'payments']) out.push(await importFile(core, { entity, file: canonical(entity), actor }));
-  return out;
+async function importCanonical(core: TestCore['core']): Promise<[ImportReport, ImportReport, ImportReport, ImportReport]> {
+  const one = (entity: string) => importFile(core, { entity, file: canonical(entity), actor });
+  return [await one('customers'), await one('products'), await one('invoices'), await one('payments')];
 }
 
 async function rejection(p: Promise<unknown>): Promise<DomainError> {
@@ -75,7 +74,7 @@ describe(`legacy import (${testDialect})`, () => {
     const events = await countEvents(t.core);
     const again = await importCanonical(t.core);
     expect(again.map((r) => [r.created, r.unchanged])).toEqual([[0, 3], [0, 2], [0, 6], [0, 5]]);
-    expect(again[3]!.tieOutAgrees).toBe(true);
+    expect(again[3].tieOutAgrees).toBe(true);
     expect(await countEvents(t.core)).toBe(events);
   });
 
