@@ -2,11 +2,12 @@ import type { Core } from '../core.ts';
 import { createCustomer } from '../customers/customer.service.ts';
 import { createProduct, findProductBySku } from '../catalog/product.service.ts';
 import { importHistoricalInvoice } from '../invoicing/invoice-import.service.ts';
+import { importHistoricalOrder } from '../orders/order-import.service.ts';
 import { recordPayment, reversePayment } from '../payments/payment.service.ts';
 import { formatAmount, formatMoney } from '../shared/money.ts';
 import type { RowFields } from './fields.ts';
 
-export const ENTITIES = ['customers', 'products', 'invoices', 'payments'] as const;
+export const ENTITIES = ['customers', 'products', 'orders', 'invoices', 'payments'] as const;
 export type Entity = (typeof ENTITIES)[number];
 
 /** `method` of payments written by the import: file rows, and the settlements DESIGN.md implies. */
@@ -23,6 +24,10 @@ export interface ImportContext {
   customers: Map<string, { id: number; currency: string } | null>;
   /** Ids seen in this file, to reject duplicates. */
   seen: Set<string>;
+  /** Orders import: the order whose lines are being read (lines of an order come together). */
+  group: { key: string; customerId: number | null; orderDate: string | null; lineNos: Set<number> } | null;
+  /** Orders import: SKU → product (or null: not there). */
+  products: Map<string, { id: number } | null>;
   /** Payments import: per invoice named by new rows, what those rows pay of it. */
   covered: Map<number, number>;
 }
@@ -41,6 +46,9 @@ export interface EntitySpec<T> {
   amount?(r: T): { currency: string; minor: number };
   customerOf?(r: T): number;
   beforeLoad?(ctx: ImportContext): Promise<void>;
+  /** Rows sharing this column's value are one document, validated and loaded together. */
+  groupBy?: string;
+  loadGroup?(ctx: ImportContext, records: T[]): Promise<LoadOutcome>;
   /** Writes one valid row in `phase`; `skip` when the row belongs to another phase. */
   load(ctx: ImportContext, r: T, phase: number): Promise<LoadOutcome | 'skip'>;
 }
@@ -164,6 +172,71 @@ const products: EntitySpec<ProductRecord> = {
     if (await findProductBySku(ctx.core.db.kysely, r.sku)) return 'unchanged';
     await createProduct(ctx.core, r, ctx.actor);
     return 'created';
+  },
+};
+
+// --- orders (order lines) -----------------------------------------------------------
+
+export interface OrderLineRecord {
+  externalId: string;
+  lineNo: number;
+  customerId: number;
+  currency: string;
+  orderDate: string;
+  productId: number;
+  quantity: number;
+  unitPriceMinor: number;
+}
+
+const orders: EntitySpec<OrderLineRecord> = {
+  entity: 'orders',
+  columns: ['order_id', 'line_no', 'customer_id', 'order_date', 'product_id', 'quantity', 'unit_price', 'currency'],
+  required: ['order_id', 'line_no', 'customer_id', 'order_date', 'product_id', 'quantity', 'unit_price'],
+  idColumn: 'order_id',
+  phases: 1,
+  groupBy: 'order_id',
+  async check(f, ctx) {
+    const externalId = f.text('order_id', { required: true, max: 100 });
+    if (externalId !== null && ctx.group?.key !== externalId) {
+      if (ctx.seen.has(externalId)) f.problem('order_id', externalId, 'order_lines_together', `order_id ${externalId} appeared earlier in the file: the lines of an order must follow each other`);
+      ctx.seen.add(externalId);
+      ctx.group = { key: externalId, customerId: null, orderDate: null, lineNos: new Set() };
+    }
+    const lineNo = f.int('line_no', 1, 100_000);
+    if (lineNo === null && !f.raw('line_no')) f.problem('line_no', '', 'required', 'line_no is required');
+    const customer = await knownCustomer(f, ctx);
+    const orderDate = f.date('order_date', { required: true });
+    const sku = f.text('product_id', { required: true, max: 64 });
+    let productId: number | null = null;
+    if (sku !== null) {
+      if (!ctx.products.has(sku)) ctx.products.set(sku, (await ctx.core.db.kysely.selectFrom('products').select('id').where('sku', '=', sku).executeTakeFirst()) ?? null);
+      productId = ctx.products.get(sku)?.id ?? null;
+      if (productId === null) f.problem('product_id', sku, 'unknown_product', `product_id ${sku} is not a product in cashloop (import products first)`);
+    }
+    const quantity = f.int('quantity', 1, 1_000_000_000);
+    if (quantity === null && !f.raw('quantity')) f.problem('quantity', '', 'required', 'quantity is required');
+    const price = customer ? f.amount('unit_price', customer.currency, { required: true, sign: 'not_negative' }) : null;
+    const g = ctx.group;
+    if (g && externalId === g.key) {
+      if (lineNo !== null && g.lineNos.has(lineNo)) f.problem('line_no', String(lineNo), 'duplicate_id', `line_no ${lineNo} appears twice in order ${externalId}`);
+      if (lineNo !== null) g.lineNos.add(lineNo);
+      if (customer && g.customerId !== null && g.customerId !== customer.id) f.problem('customer_id', customer.externalId, 'order_consistent', `customer_id ${customer.externalId} differs from the order's first line`);
+      if (orderDate && g.orderDate !== null && g.orderDate !== orderDate) f.problem('order_date', orderDate, 'order_consistent', `order_date ${orderDate} differs from the order's first line (${g.orderDate})`);
+      if (customer && g.customerId === null) g.customerId = customer.id;
+      if (orderDate && g.orderDate === null) g.orderDate = orderDate;
+    }
+    if (f.problems.length || !externalId || lineNo === null || !customer || !orderDate || productId === null || quantity === null || price === null) return null;
+    const existing = await ctx.core.db.kysely.selectFrom('orders').select('id').where('external_id', '=', externalId).executeTakeFirst();
+    return { record: { externalId, lineNo, customerId: customer.id, currency: customer.currency, orderDate, productId, quantity, unitPriceMinor: price }, exists: existing !== undefined };
+  },
+  amount: (r) => ({ currency: r.currency, minor: r.quantity * r.unitPriceMinor }),
+  async load() {
+    throw new Error('order lines are loaded per order (loadGroup)');
+  },
+  async loadGroup(ctx, lines) {
+    const first = lines[0]!;
+    const o = await importHistoricalOrder(ctx.core, { customerId: first.customerId, externalId: first.externalId, orderDate: first.orderDate, currency: first.currency, lines }, ctx.actor);
+    return o.created ? 'created' : 'unchanged';
   },
 };
 
@@ -334,6 +407,7 @@ async function settlePayments(ctx: ImportContext): Promise<void> {
 export const SPECS: Record<Entity, EntitySpec<unknown>> = {
   customers: customers as EntitySpec<unknown>,
   products: products as EntitySpec<unknown>,
+  orders: orders as EntitySpec<unknown>,
   invoices: invoices as EntitySpec<unknown>,
   payments: payments as EntitySpec<unknown>,
 };

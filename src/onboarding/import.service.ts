@@ -80,7 +80,7 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
   if (!isEntity(options.entity)) throw invalid(`cannot import ${options.entity}: choose one of ${ENTITIES.join(', ')}`, { field: 'entity', value: options.entity, rule: 'one_of' });
   const entity = options.entity;
   const spec = SPECS[entity];
-  const given: FileMapping = options.mapping ? loadMapping(options.mapping, entity) : {};
+  const given: FileMapping = options.mapping ? loadMapping(options.mapping, entity, entity === 'orders' ? ['order_lines'] : []) : {};
   const source = await openSource(options.file, given);
   // Parquet carries typed values: its decimals are written with a dot whatever the mapping says.
   const mapping: FileMapping = source.format === 'parquet' ? { ...given, decimalSeparator: '.' } : { ...given, delimiter: source.delimiter ?? undefined };
@@ -99,7 +99,7 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
     const settings = await getSettings(core.db.kysely);
     const newContext = (): ImportContext => ({
       core, actor: options.actor, today: core.clock.now().toISOString().slice(0, 10), companyCurrency: settings['company.currency'],
-      customers: new Map(), seen: new Set(), covered: new Map(),
+      customers: new Map(), seen: new Set(), covered: new Map(), group: null, products: new Map(),
     });
 
     // Pass 1: validate every row, write nothing.
@@ -112,16 +112,12 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
     const amounts = new Map<string, { rows: number; amountMinor: number }>();
     const customers = new Set<number>();
     const rejectsPath = rejectedFileFor(options.file);
-    let rejectsFd: number | null = null;
+    let rejectsFd = null as number | null;
     const progress = (phase: string) => (done: number) => options.onProgress?.(phase, done, source.size);
-    for await (const row of source.rows(progress('validate'))) {
-      report.rowsRead += 1;
-      const f = new RowFields(rowValues(canonical, mapping, row), mapping, row);
-      if (row.raw.length !== source.header.length) {
-        f.problem('*', String(row.raw.length), 'field_count', `has ${row.raw.length} fields; the header has ${source.header.length}`);
-      }
-      const checked = f.problems.length ? null : await spec.check(f, ctx);
-      if (!checked) {
+    type Checked = { row: SourceRow; f: RowFields; checked: Awaited<ReturnType<typeof spec.check>> };
+    const settle = (item: Checked) => {
+      const { row, f, checked } = item;
+      if (!checked || f.problems.length) {
         report.rejected += 1;
         rejectedRows.add(row.row);
         for (const p of f.problems) if (report.problems.length < MAX_PROBLEMS_IN_REPORT) report.problems.push(p);
@@ -133,7 +129,7 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
           const why = [f.problems.map((p) => p.field).join(' | '), f.problems.map((p) => p.rule).join(' | '), f.problems.map((p) => p.message).join(' | ')];
           fs.writeSync(rejectsFd, `${[String(row.row), String(row.line), ...why, ...row.raw].map(csvCell).join(',')}\n`);
         }
-        continue;
+        return;
       }
       report.accepted += 1;
       if (checked.exists) report.unchanged += 1;
@@ -146,7 +142,39 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
       }
       const c = spec.customerOf?.(checked.record);
       if (c !== undefined) customers.add(c);
+    };
+    // Rows of one group (the lines of an order) stand or fall together: one bad line
+    // rejects its order. Only the current group is held, never the file.
+    let group: Checked[] = [];
+    let groupKey: string | null = null;
+    const flushGroup = () => {
+      const bad = group.find((g) => !g.checked || g.f.problems.length);
+      if (bad) {
+        for (const g of group) {
+          if (g.checked && !g.f.problems.length) g.f.problem(spec.groupBy!, groupKey ?? '', 'group_rejected', `${spec.groupBy} ${groupKey} is rejected with its row ${bad.row.row}`);
+        }
+      }
+      group.forEach(settle);
+      group = [];
+    };
+    for await (const row of source.rows(progress('validate'))) {
+      report.rowsRead += 1;
+      const values = rowValues(canonical, mapping, row);
+      const f = new RowFields(values, mapping, row);
+      if (row.raw.length !== source.header.length) {
+        f.problem('*', String(row.raw.length), 'field_count', `has ${row.raw.length} fields; the header has ${source.header.length}`);
+      }
+      const checked = f.problems.length ? null : await spec.check(f, ctx);
+      if (!spec.groupBy) {
+        settle({ row, f, checked });
+        continue;
+      }
+      const key = (values[spec.groupBy] ?? '').trim();
+      if (key !== groupKey) flushGroup();
+      groupKey = key;
+      group.push({ row, f, checked });
     }
+    if (spec.groupBy) flushGroup();
     if (rejectsFd !== null) {
       fs.closeSync(rejectsFd);
       report.rejectedFile = rejectsPath;
@@ -170,15 +198,32 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
     await spec.beforeLoad?.(ctx);
     for (let phase = 0; phase < spec.phases; phase += 1) {
       const loadCtx = { ...newContext(), customers: ctx.customers };
+      const count = (outcome: string, n = 1) => {
+        if (outcome === 'created') report.created += n;
+        else if (outcome === 'unchanged') report.unchanged += n;
+      };
+      let pending: unknown[] = [];
+      let pendingKey: string | null = null;
+      const flush = async () => {
+        if (pending.length) count(await spec.loadGroup!(loadCtx, pending), pending.length);
+        pending = [];
+      };
       for await (const row of source.rows(progress(spec.phases > 1 ? `load ${phase + 1}/${spec.phases}` : 'load'))) {
         if (rejectedRows.has(row.row)) continue;
-        const f = new RowFields(rowValues(canonical, mapping, row), mapping, row);
+        const values = rowValues(canonical, mapping, row);
+        const f = new RowFields(values, mapping, row);
         const checked = await spec.check(f, loadCtx);
         if (!checked) throw new Error(`row ${row.row} of ${options.file} changed between validation and load: ${f.problems.map((p) => p.message).join('; ')}`);
-        const outcome = await spec.load(loadCtx, checked.record, phase);
-        if (outcome === 'created') report.created += 1;
-        else if (outcome === 'unchanged') report.unchanged += 1;
+        if (spec.groupBy) {
+          const key = (values[spec.groupBy] ?? '').trim();
+          if (key !== pendingKey) await flush();
+          pendingKey = key;
+          pending.push(checked.record);
+          continue;
+        }
+        count(await spec.load(loadCtx, checked.record, phase));
       }
+      await flush();
     }
     if (spec.customerOf) {
       report.tieOut = await tieOut(core, customers);

@@ -176,6 +176,46 @@ describe(`legacy import (${testDialect})`, () => {
     expect((await getInvoice(t.core, '2025-0006')).totalMinor).toBe(199999);
   });
 
+  it('imports order lines as history: one order per order_id, invoiced, no stock touched', async () => {
+    await importFile(t.core, { entity: 'customers', file: canonical('customers'), actor });
+    await importFile(t.core, { entity: 'products', file: canonical('products'), actor });
+    const r = await importFile(t.core, { entity: 'orders', file: canonical('order_lines'), actor });
+    expect(r).toMatchObject({ rowsRead: 4, accepted: 4, rejected: 0, created: 4, tieOut: null });
+    expect(r.amounts).toEqual([
+      { currency: 'EUR', rows: 3, amountMinor: 50000 + 69930 + 30000 },
+      { currency: 'USD', rows: 1, amountMinor: 199980 },
+    ]);
+    const orders = await t.core.db.kysely.selectFrom('orders').select(['external_id', 'status', 'total_minor', 'order_date']).orderBy('id').execute();
+    expect(orders.map((o) => [o.external_id, o.status, Number(o.total_minor), o.order_date])).toEqual([
+      ['SO-1001', 'invoiced', 119930, '2025-09-28'],
+      ['SO-1002', 'invoiced', 30000, '2025-11-10'],
+      ['SO-1003', 'invoiced', 199980, '2025-12-18'],
+    ]);
+    expect((await getProduct(t.core, 'P-100')).reserved).toBe(0);
+    const events = await countEvents(t.core);
+    expect(await importFile(t.core, { entity: 'orders', file: canonical('order_lines'), actor })).toMatchObject({ created: 0, unchanged: 4 });
+    expect(await countEvents(t.core)).toBe(events);
+  });
+
+  it('an order with a bad line is rejected whole; lines of an order must follow each other', async () => {
+    await importFile(t.core, { entity: 'customers', file: canonical('customers'), actor });
+    await importFile(t.core, { entity: 'products', file: canonical('products'), actor });
+    const e = await rejection(importFile(t.core, { entity: 'orders', file: path.join(fixtures, 'order-lines-broken.csv'), actor }));
+    expect(e.problems.map((p) => [p.id, p.field, p.rule])).toEqual([
+      ['row 1', 'order_id', 'group_rejected'],
+      ['row 2', 'product_id', 'unknown_product'],
+      ['row 3', 'order_id', 'group_rejected'],
+      ['row 4', 'quantity', 'integer_range'],
+      ['row 4', 'line_no', 'duplicate_id'],
+      ['row 5', 'order_id', 'group_rejected'],
+      ['row 6', 'customer_id', 'order_consistent'],
+      ['row 6', 'order_date', 'order_consistent'],
+      ['row 8', 'order_id', 'order_lines_together'],
+    ]);
+    const r = await importFile(t.core, { entity: 'orders', file: path.join(fixtures, 'order-lines-broken.csv'), actor, acceptValid: true, dryRun: true });
+    expect(r).toMatchObject({ accepted: 1, rejected: 7 });
+  });
+
   it('file-level problems name the file, line or column', async () => {
     const noId = await rejection(importFile(t.core, { entity: 'customers', file: path.join(fixtures, 'customers-no-id-column.csv'), actor }));
     expect(noId.detail).toMatchObject({ field: 'customer_id', rule: 'column_required' });

@@ -47,7 +47,8 @@ function folderFiles(dir: string): { entity: string; file: string }[] {
   const names = fs.readdirSync(dir);
   const found = [];
   for (const entity of ENTITIES) {
-    const name = names.find((n) => new RegExp(`^${entity}\\.(csv|parquet)$`, 'i').test(n));
+    const stem = entity === 'orders' ? '(orders|order_lines)' : entity;
+    const name = names.find((n) => new RegExp(`^${stem}\\.(csv|parquet)$`, 'i').test(n));
     if (name) found.push({ entity, file: path.join(dir, name) });
   }
   if (found.length === 0) throw invalid(`folder ${dir} holds none of ${ENTITIES.map((e) => `${e}.csv`).join(', ')}`, { field: 'folder', value: dir, rule: 'canonical_files' });
