@@ -32,7 +32,7 @@ export async function queryPublished(dataDir: string, sqlText: string): Promise<
     return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() as Record<string, unknown>[], snapshot };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const refused = /read-only|read only|external access|disabled by configuration|lock_configuration|cannot be changed/i.test(message);
+    const refused = /read-only|read only|external access|disabled by configuration|configuration has been locked|cannot be changed/i.test(message);
     throw new DomainError(refused ? 'forbidden' : 'invalid', refused ? `query refused, the published warehouse is read-only: ${message}` : `query failed: ${message}`, {
       entity: 'query',
       rule: refused ? 'read_only' : 'valid_sql',
