@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Db } from './connection.ts';
 import * as core from './migrations/0001_core.ts';
 import * as bank from './migrations/0003_bank.ts';
+import * as fkIndexes from './migrations/0005_fk_indexes.ts';
 
 /**
  * Versioned migrations, applied in order, each in its own transaction, recorded in
@@ -15,6 +16,7 @@ interface Migration {
 export const migrations: Migration[] = [
   { version: '0001_core', up: core.up },
   { version: '0003_bank', up: bank.up },
+  { version: '0005_fk_indexes', up: fkIndexes.up },
 ];
 
 export interface MigrateResult {
