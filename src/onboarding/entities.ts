@@ -6,6 +6,7 @@ import { importHistoricalOrder } from '../orders/order-import.service.ts';
 import { recordPayment, reversePayment } from '../payments/payment.service.ts';
 import { formatAmount, formatMoney } from '../shared/money.ts';
 import type { RowFields } from './fields.ts';
+import type { IdSet } from './id-set.ts';
 
 export const ENTITIES = ['customers', 'products', 'orders', 'invoices', 'payments'] as const;
 export type Entity = (typeof ENTITIES)[number];
@@ -23,7 +24,7 @@ export interface ImportContext {
   /** external id → customer (or null: not there); holds one entry per customer named. */
   customers: Map<string, { id: number; currency: string } | null>;
   /** Ids seen in this file, to reject duplicates. */
-  seen: Set<string>;
+  seen: IdSet;
   /** Orders import: the order whose lines are being read (lines of an order come together). */
   group: { key: string; customerId: number | null; orderDate: string | null; lineNos: Set<number> } | null;
   /** Orders import: SKU → product (or null: not there). */
@@ -63,11 +64,10 @@ async function customerByExternalId(ctx: ImportContext, externalId: string) {
 
 function duplicate(f: RowFields, ctx: ImportContext, column: string, id: string | null): boolean {
   if (id === null) return false;
-  if (ctx.seen.has(id)) {
+  if (!ctx.seen.add(id)) {
     f.problem(column, id, 'duplicate_id', `${column} ${id} appears more than once in the file`);
     return true;
   }
-  ctx.seen.add(id);
   return false;
 }
 
@@ -198,8 +198,7 @@ const orders: EntitySpec<OrderLineRecord> = {
   async check(f, ctx) {
     const externalId = f.text('order_id', { required: true, max: 100 });
     if (externalId !== null && ctx.group?.key !== externalId) {
-      if (ctx.seen.has(externalId)) f.problem('order_id', externalId, 'order_lines_together', `order_id ${externalId} appeared earlier in the file: the lines of an order must follow each other`);
-      ctx.seen.add(externalId);
+      if (!ctx.seen.add(externalId)) f.problem('order_id', externalId, 'order_lines_together', `order_id ${externalId} appeared earlier in the file: the lines of an order must follow each other`);
       ctx.group = { key: externalId, customerId: null, orderDate: null, lineNos: new Set() };
     }
     const lineNo = f.int('line_no', 1, 100_000);

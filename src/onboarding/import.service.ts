@@ -8,6 +8,7 @@ import { openSource, type SourceRow } from './source.ts';
 import { RowFields, type RowProblem } from './fields.ts';
 import { ENTITIES, SPECS, type Entity, type ImportContext } from './entities.ts';
 import { tieOut, type CustomerTieOut } from './tieout.ts';
+import { IdSet } from './id-set.ts';
 
 export interface ImportOptions {
   entity: Entity | string;
@@ -82,6 +83,8 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
   const spec = SPECS[entity];
   const given: FileMapping = options.mapping ? loadMapping(options.mapping, entity, entity === 'orders' ? ['order_lines'] : []) : {};
   const source = await openSource(options.file, given);
+  const contexts: ImportContext[] = [];
+  const remember = (c: ImportContext) => (contexts.push(c), c);
   // Parquet carries typed values: its decimals are written with a dot whatever the mapping says.
   const mapping: FileMapping = source.format === 'parquet' ? { ...given, decimalSeparator: '.' } : { ...given, delimiter: source.delimiter ?? undefined };
   try {
@@ -97,9 +100,9 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
     if (dupes.length) throw invalid(`file ${path.basename(options.file)}: column ${dupes[0]} appears twice`, { entity, field: dupes[0], rule: 'column_unique' });
     const ignoredColumns = source.header.filter((_, i) => !spec.columns.includes(canonical[i]!));
     const settings = await getSettings(core.db.kysely);
-    const newContext = (): ImportContext => ({
+    const newContext = (): ImportContext => remember({
       core, actor: options.actor, today: core.clock.now().toISOString().slice(0, 10), companyCurrency: settings['company.currency'],
-      customers: new Map(), seen: new Set(), covered: new Map(), group: null, products: new Map(),
+      customers: new Map(), seen: new IdSet(), covered: new Map(), group: null, products: new Map(),
     });
 
     // Pass 1: validate every row, write nothing.
@@ -231,6 +234,7 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
     }
     return report;
   } finally {
+    for (const c of contexts) c.seen.close();
     await source.close();
   }
 }
