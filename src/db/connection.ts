@@ -66,6 +66,33 @@ class ImmediateSqliteDialect extends SqliteDialect {
 }
 
 /**
+ * Kysely's SQLite driver prepares every query afresh; preparing cost about a quarter of the
+ * CPU time of a service call (profile in docs/demo.md). The core's queries come from a few
+ * hundred shapes, so prepared statements are kept by SQL text (most recently used first,
+ * at most `size`). A statement still being iterated (a streaming read) is busy and cannot be
+ * shared: that caller gets a fresh one. SQLite re-prepares a cached statement by itself
+ * when the schema changes.
+ */
+export function cacheStatements(database: SQLite.Database, size = 1000): SQLite.Database {
+  const prepare = database.prepare.bind(database);
+  const cache = new Map<string, SQLite.Statement>();
+  database.prepare = ((source: string) => {
+    const hit = cache.get(source);
+    if (hit) {
+      if (hit.busy) return prepare(source);
+      cache.delete(source);
+      cache.set(source, hit);
+      return hit;
+    }
+    const stmt = prepare(source);
+    cache.set(source, stmt);
+    if (cache.size > size) cache.delete(cache.keys().next().value!);
+    return stmt;
+  }) as SQLite.Database['prepare'];
+  return database;
+}
+
+/**
  * Opens the core database: PostgreSQL when `DATABASE_URL` (or `url`) is a postgres URL,
  * otherwise the SQLite file `cashloop.db` in the data directory, in WAL mode.
  */
@@ -91,7 +118,7 @@ export function connect(options: ConnectOptions = {}): Db {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 10000');
-  const kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(database) });
+  const kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(cacheStatements(database)) });
   return { kysely, dialect: 'sqlite', location: path.resolve(file), close: () => kysely.destroy() };
 }
 
