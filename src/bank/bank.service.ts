@@ -68,7 +68,7 @@ export async function readStatement(core: Core, file: string, mappingFile?: stri
   const head = fs.readFileSync(file, { encoding: 'utf8' }).slice(0, 4096).replace(/^\uFEFF/, '').trimStart();
   if (head.startsWith('<')) return { format: 'camt.053', entries: parseCamt053(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, ''), path.basename(file)) };
   const settings = await getSettings(core.db.kysely);
-  const mapping = mappingFile ? loadMapping(mappingFile, 'bank', ['statement']) : {};
+  const mapping = mappingFile ? loadMapping(mappingFile, 'bank', ['bank_statement', 'statement'], file) : {};
   return { format: 'csv', entries: await parseCsvStatement(file, mapping, settings['company.currency']) };
 }
 

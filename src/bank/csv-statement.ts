@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { DomainError, invalid } from '../shared/errors.ts';
-import { canonicalHeader, type FileMapping } from '../onboarding/mapping.ts';
+import type { FileMapping } from '../onboarding/mapping.ts';
+import { columnPositions, rowValues } from '../onboarding/import.service.ts';
 import { openSource } from '../onboarding/source.ts';
 import { RowFields } from '../onboarding/fields.ts';
 import { normaliseIban, type EntryProblem, type StatementEntry } from './statement.ts';
@@ -22,16 +23,14 @@ export async function parseCsvStatement(file: string, given: FileMapping, defaul
   const source = await openSource(file, given);
   const mapping: FileMapping = { ...given, delimiter: source.delimiter ?? undefined };
   try {
-    const canonical = canonicalHeader(source.header, mapping);
-    const missing = REQUIRED.filter((c) => !canonical.includes(c) && !(c in (mapping.constants ?? {})));
+    const positions = columnPositions(source.header, mapping);
+    const missing = REQUIRED.filter((c) => !positions.has(c) && !(c in (mapping.constants ?? {})));
     if (missing.length) throw invalid(`${path.basename(file)}: required column ${missing.join(', ')} missing (header: ${source.header.join(', ')})`, { field: missing[0], rule: 'column_required' });
     const entries: StatementEntry[] = [];
     const problems: EntryProblem[] = [];
     const seen = new Set<string>();
     for await (const row of source.rows()) {
-      const values: Record<string, string> = {};
-      canonical.forEach((c, i) => (values[c] = row.raw[i] ?? ''));
-      for (const [k, v] of Object.entries(mapping.constants ?? {})) if (!(values[k] ?? '').trim()) values[k] = v;
+      const values = rowValues(positions, mapping, row);
       const f = new RowFields(values, mapping, row);
       const where = `row ${row.row} (line ${row.line})`;
       const statementId = f.text('statement_id', { max: 100 }) ?? path.basename(file, path.extname(file));

@@ -51,11 +51,23 @@ export function isEntity(value: string): value is Entity {
   return (ENTITIES as readonly string[]).includes(value);
 }
 
-function rowValues(canonical: string[], mapping: FileMapping, row: SourceRow): Record<string, string> {
-  const values: Record<string, string> = {};
-  canonical.forEach((name, i) => {
-    values[name] = row.raw[i] ?? '';
+/** Where each canonical column comes from: the header position of its source column. */
+export function columnPositions(header: string[], mapping: FileMapping): Map<string, number> {
+  const positions = new Map<string, number>();
+  canonicalHeader(header, mapping).forEach((name, i) => {
+    if (!positions.has(name)) positions.set(name, i);
   });
+  for (const [name, sourceColumn] of Object.entries(mapping.pick ?? {})) {
+    const i = header.findIndex((h) => h.trim() === sourceColumn);
+    if (i < 0) throw invalid(`the mapping takes ${name} from column ${sourceColumn}, which the file does not have (header: ${header.join(', ')})`, { field: name, value: sourceColumn, rule: 'column_required' });
+    positions.set(name, i);
+  }
+  return positions;
+}
+
+export function rowValues(positions: Map<string, number>, mapping: FileMapping, row: SourceRow): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [name, i] of positions) values[name] = row.raw[i] ?? '';
   for (const [name, value] of Object.entries(mapping.constants ?? {})) {
     if ((values[name] ?? '').trim() === '') values[name] = value;
   }
@@ -81,24 +93,26 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
   if (!isEntity(options.entity)) throw invalid(`cannot import ${options.entity}: choose one of ${ENTITIES.join(', ')}`, { field: 'entity', value: options.entity, rule: 'one_of' });
   const entity = options.entity;
   const spec = SPECS[entity];
-  const given: FileMapping = options.mapping ? loadMapping(options.mapping, entity, entity === 'orders' ? ['order_lines'] : []) : {};
+  const given: FileMapping = options.mapping ? loadMapping(options.mapping, entity, entity === 'orders' ? ['order_lines'] : [], options.file) : {};
   const source = await openSource(options.file, given);
   const contexts: ImportContext[] = [];
   const remember = (c: ImportContext) => (contexts.push(c), c);
   // Parquet carries typed values: its decimals are written with a dot whatever the mapping says.
   const mapping: FileMapping = source.format === 'parquet' ? { ...given, decimalSeparator: '.' } : { ...given, delimiter: source.delimiter ?? undefined };
   try {
-    const canonical = canonicalHeader(source.header, mapping);
+    const positions = columnPositions(source.header, mapping);
     const constants = Object.keys(mapping.constants ?? {});
-    const missing = spec.required.filter((c) => !canonical.includes(c) && !constants.includes(c));
+    const missing = spec.required.filter((c) => !positions.has(c) && !constants.includes(c));
     if (missing.length) {
       throw invalid(`file ${path.basename(options.file)}: required column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing (header: ${source.header.join(', ')})`, {
         entity, field: missing[0], value: source.header.join(','), rule: 'column_required',
       });
     }
-    const dupes = canonical.filter((c, i) => canonical.indexOf(c) !== i);
+    const canonical = canonicalHeader(source.header, mapping);
+    const dupes = canonical.filter((c, i) => canonical.indexOf(c) !== i && spec.columns.includes(c));
     if (dupes.length) throw invalid(`file ${path.basename(options.file)}: column ${dupes[0]} appears twice`, { entity, field: dupes[0], rule: 'column_unique' });
-    const ignoredColumns = source.header.filter((_, i) => !spec.columns.includes(canonical[i]!));
+    const used = new Set([...positions].filter(([name]) => spec.columns.includes(name)).map(([, i]) => i));
+    const ignoredColumns = source.header.filter((_, i) => !used.has(i));
     const settings = await getSettings(core.db.kysely);
     const newContext = (): ImportContext => remember({
       core, actor: options.actor, today: core.clock.now().toISOString().slice(0, 10), companyCurrency: settings['company.currency'],
@@ -162,7 +176,7 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
     };
     for await (const row of source.rows(progress('validate'))) {
       report.rowsRead += 1;
-      const values = rowValues(canonical, mapping, row);
+      const values = rowValues(positions, mapping, row);
       const f = new RowFields(values, mapping, row);
       if (row.raw.length !== source.header.length) {
         f.problem('*', String(row.raw.length), 'field_count', `has ${row.raw.length} fields; the header has ${source.header.length}`);
@@ -213,7 +227,7 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
       };
       for await (const row of source.rows(progress(spec.phases > 1 ? `load ${phase + 1}/${spec.phases}` : 'load'))) {
         if (rejectedRows.has(row.row)) continue;
-        const values = rowValues(canonical, mapping, row);
+        const values = rowValues(positions, mapping, row);
         const f = new RowFields(values, mapping, row);
         const checked = await spec.check(f, loadCtx);
         if (!checked) throw new Error(`row ${row.row} of ${options.file} changed between validation and load: ${f.problems.map((p) => p.message).join('; ')}`);

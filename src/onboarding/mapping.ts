@@ -5,8 +5,19 @@ import { isBusinessDate } from '../shared/dates.ts';
 /**
  * A mapping adapts a file in another layout to the canonical extract (DESIGN.md): which
  * source column feeds which canonical column, how dates, decimals and booleans are written,
- * and constant values for columns the source does not have. One JSON file holds one
- * mapping per entity, or a single mapping:
+ * and constant values for columns the source does not have.
+ *
+ * Two spellings are read. The warehouse's mapping format (pipelines/ingest/mapping.ts,
+ * e.g. pipelines/mappings/ibm-ar.json) is the shared one:
+ *
+ * ```json
+ * { "source": "ibm-ar", "files": [ { "file": "ar.csv", "entity": "invoices",
+ *   "columns": { "invoice_id": "invoiceNumber" }, "constants": { "currency": "USD" },
+ *   "date_format": "%m/%d/%Y", "true_values": ["Yes"], "false_values": ["No"],
+ *   "delimiter": ";", "decimal_separator": "," } ] }
+ * ```
+ * (canonical column → source column; `decimal_separator` is an addition the importer reads.)
+ * The short form keys one mapping per entity and maps source column → canonical column:
  *
  * ```json
  * { "invoices": { "columns": { "invoiceNumber": "invoice_id", "InvoiceAmount": "amount" },
@@ -18,6 +29,8 @@ import { isBusinessDate } from '../shared/dates.ts';
 export interface FileMapping {
   /** source column → canonical column */
   columns?: Record<string, string>;
+  /** canonical column → source column (the shared format; one source column may feed several). */
+  pick?: Record<string, string>;
   /** tokens YYYY, YY, MM, M, DD, D; everything else is literal. Default `YYYY-MM-DD`. */
   dateFormat?: string;
   true?: string[];
@@ -32,8 +45,52 @@ export interface FileMapping {
 
 const MAPPING_KEYS = new Set(['columns', 'dateFormat', 'true', 'false', 'constants', 'delimiter', 'decimalSeparator']);
 
-/** Reads a mapping file and returns the mapping for `entity` (or the file's single mapping). */
-export function loadMapping(file: string, entity: string, aliases: string[] = []): FileMapping {
+/** strptime (`%m/%d/%Y`) → the importer's tokens (`M/D/YYYY`); months and days may be unpadded, as strptime allows. */
+export function strptimeToTokens(format: string, where: string): string {
+  return format.replace(/%-?([a-zA-Z%])/g, (whole, c: string) => {
+    const t = ({ Y: 'YYYY', y: 'YY', m: 'M', d: 'D', '%': '%' } as Record<string, string>)[c];
+    if (!t) throw invalid(`${where}: date_format ${format} uses ${whole}; only %Y %y %m %d are read`, { field: 'mapping.date_format', value: format, rule: 'date_format_pattern' });
+    return t;
+  });
+}
+
+interface SharedEntry {
+  file?: string;
+  entity?: string;
+  columns?: Record<string, string>;
+  constants?: Record<string, string>;
+  date_format?: string;
+  true_values?: string[];
+  false_values?: string[];
+  delimiter?: string;
+  decimal_separator?: string;
+}
+
+function fromShared(entry: SharedEntry, where: string): FileMapping {
+  const m: Record<string, unknown> = {};
+  if (entry.columns) m.pick = entry.columns;
+  if (entry.constants) m.constants = entry.constants;
+  if (entry.date_format) m.dateFormat = strptimeToTokens(entry.date_format, where);
+  if (entry.true_values) m.true = entry.true_values;
+  if (entry.false_values) m.false = entry.false_values;
+  if (entry.delimiter) m.delimiter = entry.delimiter;
+  if (entry.decimal_separator) m.decimalSeparator = entry.decimal_separator;
+  const pick = m.pick;
+  delete m.pick;
+  const checked = checkMapping(m, where);
+  if (pick !== undefined) {
+    if (!pick || typeof pick !== 'object' || Object.values(pick).some((x) => typeof x !== 'string')) throw invalid(`${where}: columns must map names to strings`, { field: 'mapping.columns', value: pick, rule: 'mapping_shape' });
+    checked.pick = pick as Record<string, string>;
+  }
+  return checked;
+}
+
+/**
+ * Reads a mapping file and returns the mapping for `entity` (or the file's single mapping).
+ * In the shared format, when several entries name the entity, the one whose `file` is the
+ * input's file name wins.
+ */
+export function loadMapping(file: string, entity: string, aliases: string[] = [], inputFile?: string): FileMapping {
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -42,6 +99,14 @@ export function loadMapping(file: string, entity: string, aliases: string[] = []
   }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw invalid(`mapping ${file} must be a JSON object`, { field: 'mapping', value: file, rule: 'mapping_shape' });
   const obj = raw as Record<string, unknown>;
+  if (Array.isArray(obj.files)) {
+    const names = [entity, ...aliases];
+    const entries = (obj.files as SharedEntry[]).filter((f) => f && names.includes(String(f.entity)));
+    const base = inputFile ? inputFile.split(/[\\/]/).pop() : undefined;
+    const entry = entries.find((f) => f.file === base) ?? entries[0];
+    if (!entry) throw invalid(`mapping ${file} has no entry for ${names.join(' or ')} (entities: ${(obj.files as SharedEntry[]).map((f) => f?.entity).join(', ')})`, { field: 'mapping', value: file, rule: 'mapping_entity' });
+    return fromShared(entry, `mapping ${file}`);
+  }
   const key = [entity, ...aliases].find((k) => k in obj);
   const m = key ? obj[key] : Object.keys(obj).some((k) => MAPPING_KEYS.has(k)) ? obj : undefined;
   if (!m) throw invalid(`mapping ${file} has no entry for ${entity} (keys: ${Object.keys(obj).join(', ')})`, { field: 'mapping', value: file, rule: 'mapping_entity' });
