@@ -29,8 +29,21 @@ export interface ImportContext {
   group: { key: string; customerId: number | null; orderDate: string | null; lineNos: Set<number> } | null;
   /** Orders import: SKU → product (or null: not there). */
   products: Map<string, { id: number } | null>;
+  /** A dry run over a folder: what earlier files of the folder would have created. */
+  pending: DryRunMemory | null;
   /** Payments import: per invoice named by new rows, what those rows pay of it. */
   covered: Map<number, number>;
+}
+
+/**
+ * What a dry run of a folder remembers from one file for the next: the customers and
+ * products it would create (with stand-in negative ids) and the invoices (by ref + customer).
+ */
+export interface DryRunMemory {
+  customers: Map<string, { id: number; currency: string } | null>;
+  products: Map<string, { id: number } | null>;
+  invoices: IdSet;
+  nextId: number;
 }
 
 export type LoadOutcome = 'created' | 'unchanged';
@@ -47,6 +60,8 @@ export interface EntitySpec<T> {
   amount?(r: T): { currency: string; minor: number };
   customerOf?(r: T): number;
   beforeLoad?(ctx: ImportContext): Promise<void>;
+  /** Dry run of a folder: notes a valid row so later files can refer to it. */
+  remember?(memory: DryRunMemory, r: T): void;
   /** Rows sharing this column's value are one document, validated and loaded together. */
   groupBy?: string;
   loadGroup?(ctx: ImportContext, records: T[]): Promise<LoadOutcome>;
@@ -131,6 +146,9 @@ const customers: EntitySpec<CustomerRecord> = {
       exists: existing !== null,
     };
   },
+  remember(memory, r) {
+    if (!memory.customers.get(r.externalId)) memory.customers.set(r.externalId, { id: -++memory.nextId, currency: r.currency });
+  },
   async load(ctx, r) {
     const c = await createCustomer(ctx.core, { ...r }, ctx.actor);
     ctx.customers.set(r.externalId, { id: c.id, currency: c.currency });
@@ -167,6 +185,9 @@ const products: EntitySpec<ProductRecord> = {
     if (f.problems.length || !sku || !currency) return null;
     const existing = await findProductBySku(ctx.core.db.kysely, sku);
     return { record: { sku, name: name!, category, currency, price: formatAmount(price ?? 0, currency), unitCost: formatAmount(cost ?? 0, currency) }, exists: existing !== undefined };
+  },
+  remember(memory, r) {
+    if (!memory.products.get(r.sku)) memory.products.set(r.sku, { id: -++memory.nextId });
   },
   async load(ctx, r) {
     if (await findProductBySku(ctx.core.db.kysely, r.sku)) return 'unchanged';
@@ -283,6 +304,9 @@ const invoices: EntitySpec<InvoiceRecord> = {
   },
   amount: (r) => ({ currency: r.currency, minor: r.amountMinor }),
   customerOf: (r) => r.customerId,
+  remember(memory, r) {
+    memory.invoices.add(`${r.externalRef}\u0000${r.customerId}`);
+  },
   async load(ctx, r) {
     const inv = await importHistoricalInvoice(
       ctx.core,
@@ -339,7 +363,8 @@ const payments: EntitySpec<PaymentRecord> = {
         .select(['id', 'customer_id', 'number'])
         .where((eb) => eb.or([eb('external_ref', '=', invoiceRef), eb('number', '=', invoiceRef)]))
         .executeTakeFirst();
-      if (!inv) f.problem('invoice_id', invoiceRef, 'unknown_invoice', `invoice_id ${invoiceRef} is not an invoice in cashloop (import invoices first)`);
+      if (!inv && ctx.pending?.invoices.has(`${invoiceRef}\u0000${customer.id}`)) invoiceId = null;
+      else if (!inv) f.problem('invoice_id', invoiceRef, 'unknown_invoice', `invoice_id ${invoiceRef} is not an invoice in cashloop (import invoices first)`);
       else if (inv.customer_id !== customer.id) f.problem('invoice_id', invoiceRef, 'invoice_customer', `invoice ${invoiceRef} belongs to another customer than ${customer.externalId}`);
       else invoiceId = inv.id;
     }

@@ -6,7 +6,7 @@ import { getSettings } from '../settings/settings.service.ts';
 import { canonicalHeader, loadMapping, type FileMapping } from './mapping.ts';
 import { openSource, type SourceRow } from './source.ts';
 import { RowFields, type RowProblem } from './fields.ts';
-import { ENTITIES, SPECS, type Entity, type ImportContext } from './entities.ts';
+import { ENTITIES, SPECS, type DryRunMemory, type Entity, type ImportContext } from './entities.ts';
 import { tieOut, type CustomerTieOut } from './tieout.ts';
 import { IdSet } from './id-set.ts';
 
@@ -21,6 +21,26 @@ export interface ImportOptions {
   actor: string;
   /** Called as the file streams: phase, units done, units in all (bytes or rows). */
   onProgress?: (phase: string, done: number, total: number) => void;
+  /** A folder import: a file the mapping has no entry for is read as canonical. */
+  mappingOptional?: boolean;
+  /** Dry run over several files: carries what earlier files would create (see `dryRunMemory`). */
+  dryRunMemory?: DryRunMemory;
+}
+
+function mappingFor(file: string, entity: Entity, input: string, optional: boolean): FileMapping {
+  try {
+    return loadMapping(file, entity, entity === 'orders' ? ['order_lines'] : [], input);
+  } catch (e) {
+    // A folder's mapping need not cover every file: files without an entry are canonical.
+    if (optional && e instanceof DomainError && e.detail.rule === 'mapping_entity') return {};
+    throw e;
+  }
+}
+
+/** Memory for a dry run over a folder; close it when done. */
+export function dryRunMemory(): DryRunMemory & { close(): void } {
+  const invoices = new IdSet();
+  return { customers: new Map(), products: new Map(), invoices, nextId: 0, close: () => invoices.close() };
 }
 
 export interface ImportReport {
@@ -93,7 +113,7 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
   if (!isEntity(options.entity)) throw invalid(`cannot import ${options.entity}: choose one of ${ENTITIES.join(', ')}`, { field: 'entity', value: options.entity, rule: 'one_of' });
   const entity = options.entity;
   const spec = SPECS[entity];
-  const given: FileMapping = options.mapping ? loadMapping(options.mapping, entity, entity === 'orders' ? ['order_lines'] : [], options.file) : {};
+  const given = options.mapping ? mappingFor(options.mapping, entity, options.file, options.mappingOptional ?? false) : {};
   const source = await openSource(options.file, given);
   const contexts: ImportContext[] = [];
   const remember = (c: ImportContext) => (contexts.push(c), c);
@@ -114,9 +134,10 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
     const used = new Set([...positions].filter(([name]) => spec.columns.includes(name)).map(([, i]) => i));
     const ignoredColumns = source.header.filter((_, i) => !used.has(i));
     const settings = await getSettings(core.db.kysely);
+    const pending = options.dryRun ? (options.dryRunMemory ?? null) : null;
     const newContext = (): ImportContext => remember({
       core, actor: options.actor, today: core.clock.now().toISOString().slice(0, 10), companyCurrency: settings['company.currency'],
-      customers: new Map(), seen: new IdSet(), covered: new Map(), group: null, products: new Map(),
+      customers: pending?.customers ?? new Map(), seen: new IdSet(), covered: new Map(), group: null, products: pending?.products ?? new Map(), pending,
     });
 
     // Pass 1: validate every row, write nothing.
@@ -150,6 +171,7 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
       }
       report.accepted += 1;
       if (checked.exists) report.unchanged += 1;
+      if (pending) spec.remember?.(pending, checked.record);
       const a = spec.amount?.(checked.record);
       if (a) {
         const sum = amounts.get(a.currency) ?? { rows: 0, amountMinor: 0 };

@@ -4,7 +4,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { actor, countEvents } from '../helpers/fixtures.ts';
-import { importFile, rejectedFileFor, type ImportReport } from '../../src/onboarding/import.service.ts';
+import { dryRunMemory, importFile, rejectedFileFor, type ImportReport } from '../../src/onboarding/import.service.ts';
 import { getInvoice, listInvoices } from '../../src/invoicing/invoice.service.ts';
 import { listPayments } from '../../src/payments/payment.service.ts';
 import { listCustomers } from '../../src/customers/customer.service.ts';
@@ -126,6 +126,19 @@ describe(`legacy import (${testDialect})`, () => {
     const r = await importFile(t.core, { entity: 'customers', file: canonical('customers'), actor, dryRun: true });
     expect(r).toMatchObject({ dryRun: true, rowsRead: 3, accepted: 3, created: 0, tieOut: null });
     expect(await countEvents(t.core)).toBe(0);
+  });
+
+  it('a dry run over a folder checks each file as if the files before it were loaded', async () => {
+    const memory = dryRunMemory();
+    const reports = [];
+    for (const entity of ['customers', 'products', 'order_lines', 'invoices', 'payments']) {
+      reports.push(await importFile(t.core, { entity: entity === 'order_lines' ? 'orders' : entity, file: canonical(entity), actor, dryRun: true, dryRunMemory: memory }));
+    }
+    memory.close();
+    expect(reports.map((r) => [r.entity, r.accepted, r.rejected])).toEqual([['customers', 3, 0], ['products', 2, 0], ['orders', 4, 0], ['invoices', 6, 0], ['payments', 5, 0]]);
+    expect(await countEvents(t.core)).toBe(0);
+    // without the memory, later files know nothing of the earlier ones
+    await expect(importFile(t.core, { entity: 'invoices', file: canonical('invoices'), actor, dryRun: true })).rejects.toMatchObject({ detail: { rule: 'unknown_customer' } });
   });
 
   it('--accept-valid loads the valid rows and writes the rejected ones with reasons beside the input', async () => {

@@ -7,7 +7,7 @@ import { progressBar } from '../progress.ts';
 import { conflict, invalid } from '../../shared/errors.ts';
 import { formatAmount } from '../../shared/money.ts';
 import { ENTITIES } from '../../onboarding/entities.ts';
-import { importFile, type ImportReport } from '../../onboarding/import.service.ts';
+import { dryRunMemory, importFile, type ImportReport } from '../../onboarding/import.service.ts';
 
 type ImportFlags = { mapping?: string; dryRun?: boolean; acceptValid?: boolean; json?: boolean };
 
@@ -69,13 +69,19 @@ export function registerImport(program: Command): void {
       withCore(async (core) => {
         const jobs = what === 'folder' ? folderFiles(file) : [{ entity: what, file }];
         const reports: ImportReport[] = [];
-        for (const job of jobs) {
-          const bar = progressBar(!o.json && process.stderr.isTTY === true);
-          try {
-            reports.push(await importFile(core, { entity: job.entity, file: job.file, mapping: o.mapping, dryRun: o.dryRun, acceptValid: o.acceptValid, actor: cliActor(), onProgress: bar.update }));
-          } finally {
-            bar.stop();
+        // A dry run of a folder checks each file as if the files before it had been loaded.
+        const memory = o.dryRun && jobs.length > 1 ? dryRunMemory() : undefined;
+        try {
+          for (const job of jobs) {
+            const bar = progressBar(!o.json && process.stderr.isTTY === true);
+            try {
+              reports.push(await importFile(core, { entity: job.entity, file: job.file, mapping: o.mapping, mappingOptional: jobs.length > 1, dryRun: o.dryRun, acceptValid: o.acceptValid, actor: cliActor(), onProgress: bar.update, dryRunMemory: memory }));
+            } finally {
+              bar.stop();
+            }
           }
+        } finally {
+          memory?.close();
         }
         emit(what === 'folder' ? reports : reports[0]!, o, () => reports.map(reportText).join('\n\n'));
         const bad = reports.filter((r) => r.tieOutAgrees === false);
