@@ -1,0 +1,117 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
+import { generateDemo, type DemoResult } from '../../src/demo/generator.ts';
+import { MANIFEST_FILE, type DemoManifest } from '../../src/demo/manifest.ts';
+import { invoiceBalances } from '../../src/invoicing/invoice.repository.ts';
+import { DomainError } from '../../src/shared/errors.ts';
+import type { Core } from '../../src/core.ts';
+
+/** Small enough for the suite (15 customers × 4 months), big enough for every phenomenon. */
+const SIZE = { seed: 12, customers: 15, months: 4, start: '2024-01-01' };
+
+async function scalar(core: Core, query: string): Promise<number> {
+  const r = await sql<{ n: number | string | null }>`${sql.raw(query)}`.execute(core.db.kysely);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/** A fingerprint of the documents: same seed, same documents, same numbers, same amounts. */
+async function fingerprint(core: Core) {
+  const db = core.db.kysely;
+  return {
+    invoices: await db.selectFrom('invoices').select(['number', 'customer_id', 'invoice_date', 'due_date', 'total_minor', 'status']).orderBy('id').execute(),
+    payments: await db.selectFrom('payments').select(['customer_id', 'amount_minor', 'payment_date', 'status']).orderBy('id').execute(),
+    creditNotes: await db.selectFrom('credit_notes').select(['number', 'amount_minor', 'kind']).orderBy('id').execute(),
+    events: await scalar(core, 'select count(*) as n from events'),
+  };
+}
+
+describe(`demo company generator (${testDialect})`, () => {
+  let a: TestCore;
+  let b: TestCore;
+  let ra: DemoResult;
+  let rb: DemoResult;
+  beforeAll(async () => {
+    a = await createTestCore(`${SIZE.start}T07:00:00Z`);
+    b = await createTestCore(`${SIZE.start}T07:00:00Z`);
+    ra = await generateDemo(a.core, a.clock, { ...SIZE, dataDir: a.dataDir });
+    rb = await generateDemo(b.core, b.clock, { ...SIZE });
+  }, 120_000);
+  afterAll(async () => {
+    await a?.cleanup();
+    await b?.cleanup();
+  });
+
+  it('is deterministic: the same seed gives the same counts, totals and documents', async () => {
+    const strip = (m: DemoManifest) => ({ ...m });
+    expect(strip(rb.manifest)).toEqual(strip(ra.manifest));
+    expect(await fingerprint(b.core)).toEqual(await fingerprint(a.core));
+  });
+
+  it('makes every promised phenomenon happen, as the database records it', async () => {
+    const c = ra.manifest.counts;
+    for (const key of ['holdsReleased', 'holdsRejected', 'backorderedOrders', 'partialShipments', 'failedDeliveries', 'delayedDeliveries', 'partialPayments', 'shortPayments', 'overpayments', 'reversedPayments', 'disputeCreditNotes', 'writeOffs'] as const) {
+      expect(c[key], key).toBeGreaterThan(0);
+    }
+    const n = (q: string) => scalar(a.core, q);
+    expect(await n(`select count(*) as n from credit_decisions where decision = 'released'`)).toBe(c.holdsReleased);
+    expect(await n(`select count(*) as n from credit_decisions where decision = 'rejected'`)).toBe(c.holdsRejected);
+    expect(await n(`select count(*) as n from shipment_events where status = 'failed'`)).toBe(c.failedDeliveries);
+    expect(await n(`select count(*) as n from shipment_events where status = 'in_transit'`)).toBe(c.delayedDeliveries);
+    // partial shipments: orders with more than one shipment
+    expect(await n(`select count(*) as n from (select order_id from shipments group by order_id having count(*) > 1) x`)).toBeGreaterThan(0);
+    // backorders: stock received later was reserved for waiting order lines
+    expect(await n(`select count(*) as n from events where event_type = 'stock.received' and payload like '%"order_lines":[{%'`)).toBeGreaterThan(0);
+    expect(await n(`select count(*) as n from payments where status = 'reversed'`)).toBe(c.reversedPayments);
+    expect(await n(`select count(*) as n from credit_notes where kind = 'dispute'`)).toBe(c.disputeCreditNotes);
+    expect(await n(`select count(*) as n from write_offs`)).toBe(c.writeOffs);
+    // partial payments: invoices paid by more than one receipt
+    expect(await n(`select count(*) as n from (select invoice_id from payment_allocations where reversed = 0 group by invoice_id having count(distinct payment_id) > 1) x`)).toBeGreaterThan(0);
+    // overpayments: receipts larger than what they paid on the day, the surplus used later or still open
+    expect(await n(`select count(*) as n from payment_allocations where rule = 'unapplied_credit' or rule = 'oldest_due'`)).toBeGreaterThan(0);
+    expect(await n(`select count(*) as n from customers where status = 'blocked'`)).toBe(c.customersBlocked);
+    expect(ra.manifest.database.orders).toBe(c.orders);
+  });
+
+  it('balances the books: invoiced − credit notes − active allocations − write-offs = open AR', async () => {
+    const n = (q: string) => scalar(a.core, q);
+    const invoiced = await n('select coalesce(sum(total_minor), 0) as n from invoices');
+    const credited = await n('select coalesce(sum(amount_minor), 0) as n from credit_notes');
+    const allocated = await n('select coalesce(sum(amount_minor), 0) as n from payment_allocations where reversed = 0');
+    const writtenOff = await n('select coalesce(sum(amount_minor), 0) as n from write_offs');
+    const open = (await invoiceBalances(a.core.db.kysely)).reduce((s, i) => s + i.balance_minor, 0);
+    expect(invoiced - credited - allocated - writtenOff).toBe(open);
+    expect(open).toBeGreaterThan(0);
+    expect(ra.manifest.books).toEqual({ balanced: true, differenceMinor: 0 });
+    expect(ra.manifest.totals.openArMinor).toBe(open);
+    // Cash: every received payment is applied or still unapplied, never lost.
+    const received = await n(`select coalesce(sum(amount_minor), 0) as n from payments where status = 'received'`);
+    expect(received).toBe(allocated + ra.manifest.totals.unappliedMinor);
+  });
+
+  it('writes the manifest with every customer\'s habit, and the habits show in the payments', () => {
+    const file = JSON.parse(fs.readFileSync(path.join(a.dataDir, MANIFEST_FILE), 'utf8')) as DemoManifest;
+    expect(file).toEqual(JSON.parse(JSON.stringify(ra.manifest)));
+    expect(file.customerHabits).toHaveLength(15);
+    expect(new Set(file.customerHabits.map((c) => c.habit)).size).toBe(7);
+    const late = (h: keyof DemoManifest['byHabit']) => file.byHabit[h].meanDaysLate!;
+    expect(late('prompt')).toBeLessThan(1);
+    expect(late('steady_late')).toBeGreaterThan(late('prompt') + 10);
+  });
+
+  it('refuses a database that is not empty, and writes nothing', async () => {
+    const before = await scalar(a.core, 'select count(*) as n from events');
+    const err = await generateDemo(a.core, a.clock, { ...SIZE }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DomainError);
+    expect((err as DomainError).kind).toBe('conflict');
+    expect((err as DomainError).message).toContain('is not empty');
+    expect(await scalar(a.core, 'select count(*) as n from events')).toBe(before);
+  });
+
+  it('rejects bad options with the field named', async () => {
+    const err = (await generateDemo(b.core, b.clock, { ...SIZE, months: 0 }).catch((e: unknown) => e)) as DomainError;
+    expect(err.detail).toMatchObject({ field: 'months', rule: 'range' });
+  });
+});
