@@ -30,7 +30,13 @@ export interface Warehouse {
  */
 export async function openWarehouse(file: string, options: { readOnly?: boolean } = {}): Promise<Warehouse> {
   if (!options.readOnly) fs.mkdirSync(path.dirname(file), { recursive: true });
-  const config: Record<string, string> = { autoinstall_known_extensions: 'false', autoload_known_extensions: 'true' };
+  const config: Record<string, string> = {
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'true',
+    // DuckDB takes 80 % of RAM by default; a pipeline shares its machine with the core.
+    memory_limit: process.env.CASHLOOP_DUCKDB_MEMORY ?? '1GB',
+    preserve_insertion_order: 'false',
+  };
   if (options.readOnly) config.access_mode = 'READ_ONLY';
   const instance = await DuckDBInstance.create(file, config);
   const conn = await instance.connect();

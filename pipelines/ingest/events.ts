@@ -41,6 +41,7 @@ export async function ingestEvents(
       for (;;) {
         const batch = await core.kysely.selectFrom('events').selectAll().where('seq', '>', cursor).orderBy('seq').limit(batchSize).execute();
         if (batch.length === 0) break;
+        // Value by value: measured faster than column-wise data chunks for these rows.
         for (const e of batch) {
           appender.appendBigInt(BigInt(e.seq));
           appender.appendVarchar(e.event_type);

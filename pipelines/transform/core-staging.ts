@@ -16,24 +16,17 @@ export async function stageCoreEvents(conn: DuckDBConnection): Promise<{ events:
   const to = await scalarNumber(conn, 'select coalesce(max(seq), 0) from raw.events');
   if (to <= from) return { events: 0, rowsWritten: 0 };
   const events = await scalarNumber(conn, 'select count(*) from raw.events where seq > $1 and seq <= $2', [BigInt(from), BigInt(to)]);
-  // Parse each payload once into JSON; each table then reads its own key.
-  await conn.run(
-    `create or replace temp table _new_events as select seq, payload::json as payload from raw.events where seq > ${from} and seq <= ${to}`,
-  );
+  // Each payload is parsed once, into one struct holding a list per core table.
+  const spec = Object.fromEntries(Object.entries(coreTables).map(([table, columns]) => [table, [columns]]));
+  await conn.run(`create or replace temp table _new_events as
+    select seq, from_json(payload, ${lit(JSON.stringify(spec))}) as p from raw.events where seq > ${from} and seq <= ${to}`);
   let rowsWritten = 0;
   for (const [table, columns] of Object.entries(coreTables)) {
-    const spec = JSON.stringify(Object.fromEntries(Object.entries(columns)));
     const names = Object.keys(columns);
     await conn.run(`create or replace temp table _new_rows as
-      select * from (
-        select _seq, ${names.map((n) => `r.${n}`).join(', ')}
-        from (
-          select seq as _seq, unnest(from_json(payload -> ${lit(`$.${table}`)}, ${lit(`[${spec}]`)})) as r
-          from _new_events
-          where json_exists(payload, ${lit(`$.${table}`)})
-        )
-      )
-      qualify row_number() over (partition by id order by _seq desc) = 1`);
+      select _seq, ${names.map((n) => `r.${n}`).join(', ')}
+      from (select seq as _seq, unnest(p.${table}) as r from _new_events where len(p.${table}) > 0)
+      qualify row_number() over (partition by r.id order by _seq desc) = 1`);
     const n = await scalarNumber(conn, 'select count(*) from _new_rows');
     if (n === 0) continue;
     await conn.run(`delete from staging.core_${table} where id in (select id from _new_rows)`);

@@ -8,8 +8,10 @@ import { buildModel, loadModels, qualified } from './models.ts';
 export interface TransformResult {
   asOf: string;
   eventsStaged: number;
+  /** Time spent staging the new events, ms. */
+  stagedMs: number;
   rowsWritten: number;
-  models: { model: string; rows: number }[];
+  models: { model: string; rows: number; ms: number }[];
 }
 
 /**
@@ -23,7 +25,9 @@ export async function transform(conn: DuckDBConnection, options: { asOf?: string
   }
   const models = loadModels();
   return inTransaction(conn, async () => {
+    const t0 = performance.now();
     const staged = await stageCoreEvents(conn);
+    const stagedMs = Math.round(performance.now() - t0);
     const built: TransformResult['models'] = [];
     let rowsWritten = staged.rowsWritten;
     let asOf = options.asOf;
@@ -32,12 +36,13 @@ export async function transform(conn: DuckDBConnection, options: { asOf?: string
         asOf = await defaultAsOf(conn);
       }
       if (asOf !== undefined) await conn.run(`set variable as_of = date ${lit(asOf)}`);
+      const t0 = performance.now();
       const rows = await buildModel(conn, model);
-      built.push({ model: qualified(model), rows });
+      built.push({ model: qualified(model), rows, ms: Math.round(performance.now() - t0) });
       rowsWritten += rows;
     }
     faultPoint('transform:before-commit');
-    return { asOf: asOf ?? (await defaultAsOf(conn)), eventsStaged: staged.events, rowsWritten, models: built };
+    return { asOf: asOf ?? (await defaultAsOf(conn)), eventsStaged: staged.events, stagedMs, rowsWritten, models: built };
   });
 }
 

@@ -1,0 +1,135 @@
+/**
+ * Pipeline benchmark: `npm run bench:pipeline -- --invoices 1000000 [--dir DIR] [--keep]`.
+ *
+ * Writes a synthetic core history straight into a migrated SQLite core (a fast fixture, not
+ * the services: customers, invoices, payments with allocations, and their events shaped as
+ * the feed contract says), then measures, in one process:
+ *   - DuckDB's own read_csv of the same event rows (exported to CSV first) — the baseline;
+ *   - a full pipeline run (ingest, transform, reconcile, publish) and its ingest rows/s;
+ *   - an incremental run after 1 % more events;
+ *   - peak RSS.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import SQLite from 'better-sqlite3';
+import { openCore, closeCore } from '../../src/core.ts';
+import { runPipeline, type PipelineRunResult } from '../run.ts';
+import { openWarehouse, lit } from '../warehouse.ts';
+
+const { values } = parseArgs({ options: { invoices: { type: 'string', default: '1000000' }, dir: { type: 'string' }, keep: { type: 'boolean', default: false } } });
+const invoices = Number(values.invoices);
+const dir = values.dir ? path.resolve(values.dir) : fs.mkdtempSync(path.join(os.tmpdir(), 'cashloop-bench-'));
+fs.mkdirSync(dir, { recursive: true });
+const coreFile = path.join(dir, 'cashloop.db');
+const say = (s: string) => process.stdout.write(`${s}\n`);
+
+const core = await openCore({ url: `sqlite:${coreFile}` });
+await closeCore(core);
+
+const day0 = Date.UTC(2023, 0, 1) / 86_400_000;
+const iso = (d: number) => new Date(d * 86_400_000).toISOString().slice(0, 10);
+const customers = Math.max(10, Math.round(invoices / 100));
+
+/** Appends `count` invoices (and their payments, ~90 % paid) after what the core already holds. */
+function writeHistory(db: SQLite.Database, firstInvoice: number, count: number, withCustomers: boolean): number {
+  const insCustomer = db.prepare(`insert into customers (id, name, country, segment, currency, payment_terms_days, credit_limit_minor, status, created_at, updated_at)
+    values (?, ?, 'DE', ?, 'EUR', 30, 1000000, 'active', ?, ?)`);
+  const insInvoice = db.prepare(`insert into invoices (id, number, customer_id, currency, invoice_date, due_date, status, subtotal_minor, tax_minor, total_minor, disputed, created_at, updated_at)
+    values (?, ?, ?, 'EUR', ?, ?, ?, ?, 0, ?, 0, ?, ?)`);
+  const insPayment = db.prepare(`insert into payments (id, customer_id, currency, amount_minor, payment_date, method, status, created_at)
+    values (?, ?, 'EUR', ?, ?, 'transfer', 'received', ?)`);
+  const insAlloc = db.prepare(`insert into payment_allocations (id, payment_id, invoice_id, amount_minor, rule, applied_on, reversed, created_at)
+    values (?, ?, ?, ?, 'reference', ?, 0, ?)`);
+  const insEvent = db.prepare(`insert into events (event_type, aggregate_type, aggregate_id, payload, actor, occurred_at) values (?, ?, ?, ?, 'bench', ?)`);
+  let events = 0;
+  db.transaction(() => {
+    if (withCustomers) {
+      for (let c = 1; c <= customers; c++) {
+        const at = `${iso(day0)}T08:00:00.000Z`;
+        insCustomer.run(c, `Customer ${c}`, c % 3 === 0 ? 'retail' : 'wholesale', at, at);
+        const row = { id: c, external_id: null, name: `Customer ${c}`, country: 'DE', segment: c % 3 === 0 ? 'retail' : 'wholesale', currency: 'EUR', payment_terms_days: 30, credit_limit_minor: 1000000, risk_class: null, status: 'active', created_at: at, updated_at: at };
+        insEvent.run('customer.created', 'customer', String(c), JSON.stringify({ customers: [row] }), at);
+        events++;
+      }
+    }
+    for (let k = 0; k < count; k++) {
+      const id = firstInvoice + k;
+      const customer = 1 + (id % customers);
+      const issued = day0 + Math.floor((id * 1096) / (invoices * 1.02));
+      const amount = 1000 + ((id * 7919) % 500_000);
+      const paid = id % 10 !== 0;
+      const payDay = issued + 10 + ((id * 31) % 50);
+      const at = `${iso(issued)}T10:00:00.000Z`;
+      const inv = { id, number: `INV-${id}`, external_ref: null, customer_id: customer, order_id: null, shipment_id: null, currency: 'EUR', invoice_date: iso(issued), due_date: iso(issued + 30), status: paid ? 'paid' : 'open', subtotal_minor: amount, tax_minor: 0, total_minor: amount, disputed: 0, settled_date: null, created_at: at, updated_at: at };
+      insInvoice.run(id, inv.number, customer, inv.invoice_date, inv.due_date, inv.status, amount, amount, at, at);
+      insEvent.run('invoice.issued', 'invoice', String(id), JSON.stringify({ invoices: [{ ...inv, status: 'open' }] }), at);
+      events++;
+      if (paid) {
+        const pat = `${iso(payDay)}T11:00:00.000Z`;
+        insPayment.run(id, customer, amount, iso(payDay), pat);
+        insAlloc.run(id, id, id, amount, iso(payDay), pat);
+        const payment = { id, customer_id: customer, currency: 'EUR', amount_minor: amount, payment_date: iso(payDay), method: 'transfer', bank_reference: null, external_id: null, status: 'received', reversal_reason: null, reversed_at: null, created_at: pat };
+        const alloc = { id, payment_id: id, invoice_id: id, amount_minor: amount, rule: 'reference', applied_on: iso(payDay), reversed: 0, created_at: pat };
+        insEvent.run('payment.recorded', 'payment', String(id), JSON.stringify({ payments: [payment], payment_allocations: [alloc], invoices: [inv] }), pat);
+        events++;
+      }
+    }
+  })();
+  return events;
+}
+
+const t0 = Date.now();
+const db = new SQLite(coreFile);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = OFF');
+const events = writeHistory(db, 1, invoices, true);
+say(`fixture: ${invoices.toLocaleString('en')} invoices, ${events.toLocaleString('en')} events written in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+// DuckDB's own scan of the same rows, as CSV: the baseline the ingest is compared with.
+const csv = path.join(dir, 'events.csv');
+{
+  const out = fs.openSync(csv, 'w');
+  const q = (s: string) => `"${s.replaceAll('"', '""')}"`;
+  let buf: string[] = ['seq,event_type,aggregate_type,aggregate_id,payload,actor,occurred_at'];
+  for (const r of db.prepare('select * from events order by seq').raw().iterate() as IterableIterator<unknown[]>) {
+    buf.push(`${r[0]},${r[1]},${r[2]},${r[3]},${q(String(r[4]))},${r[5]},${r[6]}`);
+    if (buf.length >= 50_000) {
+      fs.writeSync(out, `${buf.join('\n')}\n`);
+      buf = [];
+    }
+  }
+  fs.writeSync(out, `${buf.join('\n')}\n`);
+  fs.closeSync(out);
+}
+let baselineRowsPerS = 0;
+{
+  const wh = await openWarehouse(path.join(dir, 'baseline.duckdb'));
+  const s = performance.now();
+  await wh.conn.run(`create or replace table events as select * from read_csv(${lit(csv)}, header = true)`);
+  const secs = (performance.now() - s) / 1000;
+  wh.close();
+  baselineRowsPerS = events / secs;
+  say(`DuckDB read_csv baseline: ${events.toLocaleString('en')} rows in ${secs.toFixed(2)} s = ${Math.round(baselineRowsPerS).toLocaleString('en')} rows/s`);
+}
+
+const coreUrl = `sqlite:${coreFile}`;
+const describe = (label: string, r: PipelineRunResult) => {
+  const ingest = r.steps.find((s) => s.name === 'ingest')!;
+  const rate = ingest.rowsRead / (ingest.ms / 1000);
+  say(`${label}: ${(r.ms / 1000).toFixed(2)} s total — ${r.steps.map((s) => `${s.name} ${(s.ms / 1000).toFixed(2)} s`).join(', ')}`);
+  say(`  ingest ${ingest.rowsRead.toLocaleString('en')} rows at ${Math.round(rate).toLocaleString('en')} rows/s (${(rate / baselineRowsPerS).toFixed(2)}× DuckDB read_csv)`);
+  return r;
+};
+const full = describe('full run', await runPipeline({ dataDir: dir, coreUrl, quiet: true, job: 'bench' }));
+
+const more = Math.max(1, Math.round(invoices / 100));
+const added = writeHistory(db, invoices + 1, more, false);
+db.close();
+say(`added ${more.toLocaleString('en')} invoices, ${added.toLocaleString('en')} events (${((100 * added) / events).toFixed(1)} % more)`);
+const inc = describe('incremental run', await runPipeline({ dataDir: dir, coreUrl, quiet: true, job: 'bench' }));
+say(`incremental / full: ${((100 * inc.ms) / full.ms).toFixed(1)} %`);
+say(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+if (!values.keep && !values.dir) fs.rmSync(dir, { recursive: true, force: true });
+else say(`kept ${dir}`);
