@@ -15,10 +15,10 @@ export function progressBar(enabled = process.stderr.isTTY === true): { update(p
     update(phase, done, total) {
       if (phase !== current) {
         if (current !== null) bar.stop();
-        bar.start(Math.max(total, 1), 0, { phase: phase.padEnd(10) });
+        bar.start(Math.max(total, 1), 0, { phase: phase.padEnd(18) });
         current = phase;
       }
-      bar.update(Math.min(done, total), { phase: phase.padEnd(10) });
+      bar.update(Math.min(done, total), { phase: phase.padEnd(18) });
     },
     stop() {
       if (current !== null) bar.stop();

@@ -75,7 +75,7 @@ export function registerImport(program: Command): void {
           for (const job of jobs) {
             const bar = progressBar(!o.json && process.stderr.isTTY === true);
             try {
-              reports.push(await importFile(core, { entity: job.entity, file: job.file, mapping: o.mapping, mappingOptional: jobs.length > 1, dryRun: o.dryRun, acceptValid: o.acceptValid, actor: cliActor(), onProgress: bar.update, dryRunMemory: memory }));
+              reports.push(await importFile(core, { entity: job.entity, file: job.file, mapping: o.mapping, mappingOptional: jobs.length > 1, dryRun: o.dryRun, acceptValid: o.acceptValid, actor: cliActor(), onProgress: (phase, done, total) => bar.update(`${job.entity} ${phase}`, done, total), dryRunMemory: memory }));
             } finally {
               bar.stop();
             }
