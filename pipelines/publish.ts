@@ -42,10 +42,29 @@ export async function publish(conn: DuckDBConnection, dataDir: string, runId: st
   fs.rmSync(old, { recursive: true, force: true });
 
   await beforeSnapshot?.();
-  // After a checkpoint the file holds every committed change and nothing else writes it.
-  await conn.run('checkpoint');
+
+  // The snapshot holds what analysts read (marts, metrics, the run log), not the raw
+  // payloads: it is written as a fresh DuckDB file, comments included, then renamed.
   const snapshotTmp = path.join(paths.published, `.warehouse-${runId}.duckdb`);
-  fs.copyFileSync(paths.warehouse, snapshotTmp);
+  fs.rmSync(snapshotTmp, { force: true });
+  await conn.run(`attach ${lit(snapshotTmp)} as snap`);
+  try {
+    for (const schema of [...PUBLIC_SCHEMAS, 'ops']) await conn.run(`create schema snap.${schema}`);
+    const snapTables = [...tables, 'ops.pipeline_runs', 'ops.reconciliation', 'ops.extract_loads'];
+    for (const t of snapTables) await conn.run(`create table snap.${t} as select * from ${t}`);
+    const comments = await rowsJson(
+      conn,
+      `select schema_name || '.' || table_name as t, comment from duckdb_tables() where database_name = current_database() and schema_name in (${PUBLIC_SCHEMAS.map(lit).join(', ')}) and comment is not null`,
+    );
+    for (const c of comments) await conn.run(`comment on table snap.${String(c.t)} is ${lit(String(c.comment))}`);
+    const columnComments = await rowsJson(
+      conn,
+      `select schema_name || '.' || table_name || '.' || column_name as c, comment from duckdb_columns() where database_name = current_database() and schema_name in (${PUBLIC_SCHEMAS.map(lit).join(', ')}) and comment is not null`,
+    );
+    for (const c of columnComments) await conn.run(`comment on column snap.${String(c.c)} is ${lit(String(c.comment))}`);
+  } finally {
+    await conn.run('detach snap');
+  }
   fs.renameSync(snapshotTmp, paths.snapshot);
   return { snapshot: paths.snapshot, parquet: paths.parquet, tables };
 }
