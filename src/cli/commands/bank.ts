@@ -8,7 +8,7 @@ type Json = { json?: boolean };
 
 const entryRows = (entries: BankEntry[]) =>
   table(
-    entries.map((e) => ({ entry: e.id, date: e.bookingDate, dir: e.direction, amount: e.amount, currency: e.currency, payer: e.payerName ?? e.payerIban ?? '', remittance: (e.remittance ?? '').slice(0, 40), status: e.status, rule: e.matchRule ?? '', invoice: e.invoiceNumber ?? '', payment: e.paymentId ?? '' })),
+    entries.map((e) => ({ entry: e.id, date: e.bookingDate, dir: e.direction, amount: e.amount, currency: e.currency, payer: e.payerName ?? e.payerIban ?? '', customer: e.customerId ?? '', remittance: (e.remittance ?? '').replace(/\s+/g, ' ').slice(0, 40), status: e.status, rule: e.matchRule ?? '', invoice: e.invoiceNumber ?? '', payment: e.paymentId ?? '', return: e.returnReason ?? '' })),
   );
 
 function importText(r: BankImportReport): string {
