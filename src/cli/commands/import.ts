@@ -8,6 +8,7 @@ import { conflict, invalid } from '../../shared/errors.ts';
 import { formatAmount } from '../../shared/money.ts';
 import { ENTITIES } from '../../onboarding/entities.ts';
 import { dryRunMemory, importFile, type ImportReport } from '../../onboarding/import.service.ts';
+import { tieOut, type CustomerTieOut } from '../../onboarding/tieout.ts';
 
 type ImportFlags = { mapping?: string; dryRun?: boolean; acceptValid?: boolean; json?: boolean };
 
@@ -25,19 +26,24 @@ export function reportText(r: ImportReport): string {
     out.push('', 'amounts by currency (accepted rows):');
     out.push(table(r.amounts.map((a) => ({ currency: a.currency, rows: a.rows, amount: formatAmount(a.amountMinor, a.currency) }))));
   }
-  if (r.tieOut) {
-    out.push('', 'open receivables per customer (as in the extract / as in cashloop):');
-    const shown = r.tieOut.filter((t) => !t.agrees).concat(r.tieOut.filter((t) => t.agrees)).slice(0, 100);
-    out.push(table(shown.map((t) => ({ customer: t.externalId ?? t.customerId, currency: t.currency, extract: formatAmount(t.expectedMinor, t.currency), cashloop: formatAmount(t.actualMinor, t.currency), agrees: t.agrees ? 'yes' : 'NO' }))));
-    if (r.tieOut.length > shown.length) out.push(`… ${r.tieOut.length - shown.length} more customers, all agreeing`);
-    const totals = new Map<string, [number, number]>();
-    for (const t of r.tieOut) {
-      const s = totals.get(t.currency) ?? [0, 0];
-      totals.set(t.currency, [s[0] + t.expectedMinor, s[1] + t.actualMinor]);
-    }
-    for (const [cur, [e, a]] of totals) out.push(`total ${cur}: extract ${formatAmount(e, cur)}, cashloop ${formatAmount(a, cur)}`);
-    out.push(r.tieOutAgrees ? `tie-out: agrees for all ${r.tieOut.length} customers` : `tie-out: DOES NOT AGREE for ${r.tieOut.filter((t) => !t.agrees).length} customers`);
+  if (r.tieOut) out.push('', tieOutText('open receivables per customer (as in the extract / as in cashloop):', r.tieOut));
+  return out.join('\n');
+}
+
+/** The tie-out table: disagreeing customers first, totals per currency, the verdict. */
+export function tieOutText(title: string, rows: CustomerTieOut[]): string {
+  const out = [title];
+  const shown = rows.filter((t) => !t.agrees).concat(rows.filter((t) => t.agrees)).slice(0, 100);
+  out.push(table(shown.map((t) => ({ customer: t.externalId ?? t.customerId, currency: t.currency, extract: formatAmount(t.expectedMinor, t.currency), cashloop: formatAmount(t.actualMinor, t.currency), agrees: t.agrees ? 'yes' : 'NO' }))));
+  if (rows.length > shown.length) out.push(`… ${rows.length - shown.length} more customers, all agreeing`);
+  const totals = new Map<string, [number, number]>();
+  for (const t of rows) {
+    const s = totals.get(t.currency) ?? [0, 0];
+    totals.set(t.currency, [s[0] + t.expectedMinor, s[1] + t.actualMinor]);
   }
+  for (const [cur, [e, a]] of totals) out.push(`total ${cur}: extract ${formatAmount(e, cur)}, cashloop ${formatAmount(a, cur)}`);
+  const differ = rows.filter((t) => !t.agrees).length;
+  out.push(differ === 0 ? `tie-out: agrees for all ${rows.length} customers` : `tie-out: DOES NOT AGREE for ${differ} customers`);
   return out.join('\n');
 }
 
@@ -83,11 +89,17 @@ export function registerImport(program: Command): void {
         } finally {
           memory?.close();
         }
-        emit(what === 'folder' ? reports : reports[0]!, o, () => reports.map(reportText).join('\n\n'));
-        const bad = reports.filter((r) => r.tieOutAgrees === false);
-        if (bad.length) {
-          const first = bad[0]!.tieOut!.find((t) => !t.agrees)!;
-          throw conflict(`tie-out failed: open receivables of ${bad.flatMap((r) => r.tieOut!.filter((t) => !t.agrees)).length} customers differ between the extract and cashloop (first: ${first.externalId}, extract ${formatAmount(first.expectedMinor, first.currency)}, cashloop ${formatAmount(first.actualMinor, first.currency)})`, {
+        // After a folder, one tie-out over every customer its invoices and payments touched,
+        // as things stand at the end (each file's own tie-out is the state after that file).
+        const touched = new Set(reports.flatMap((r) => (r.tieOut ?? []).map((t) => t.customerId)));
+        const final = what === 'folder' && !o.dryRun && touched.size ? await tieOut(core, touched) : null;
+        const result = what === 'folder' ? { files: reports, tieOut: final, tieOutAgrees: final ? final.every((t) => t.agrees) : null } : reports[0]!;
+        emit(result, o, () => [...reports.map(reportText), ...(final ? [tieOutText('folder tie-out — open receivables per customer after all files (as in the extract / as in cashloop):', final)] : [])].join('\n\n'));
+        const failing = final ?? reports.flatMap((r) => r.tieOut ?? []);
+        const differ = failing.filter((t) => !t.agrees);
+        if (differ.length) {
+          const first = differ[0]!;
+          throw conflict(`tie-out failed: open receivables of ${differ.length} customers differ between the extract and cashloop (first: ${first.externalId}, extract ${formatAmount(first.expectedMinor, first.currency)}, cashloop ${formatAmount(first.actualMinor, first.currency)})`, {
             entity: 'customer', id: first.externalId ?? first.customerId, field: 'open_receivables', value: formatAmount(first.actualMinor, first.currency), rule: 'tie_out',
           });
         }
