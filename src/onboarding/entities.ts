@@ -358,11 +358,11 @@ const payments: EntitySpec<PaymentRecord> = {
     const invoiceRef = f.text('invoice_id', { max: 100 });
     let invoiceId: number | null = null;
     if (invoiceRef && customer) {
-      const inv = await ctx.core.db.kysely
-        .selectFrom('invoices')
-        .select(['id', 'customer_id', 'number'])
-        .where((eb) => eb.or([eb('external_ref', '=', invoiceRef), eb('number', '=', invoiceRef)]))
-        .executeTakeFirst();
+      // The old system's number first: a cashloop number that happens to be equal is not it.
+      const db = ctx.core.db.kysely;
+      const inv =
+        (await db.selectFrom('invoices').select(['id', 'customer_id', 'number']).where('external_ref', '=', invoiceRef).executeTakeFirst()) ??
+        (await db.selectFrom('invoices').select(['id', 'customer_id', 'number']).where('number', '=', invoiceRef).executeTakeFirst());
       if (!inv && ctx.pending?.invoices.has(`${invoiceRef}\u0000${customer.id}`)) invoiceId = null;
       else if (!inv) f.problem('invoice_id', invoiceRef, 'unknown_invoice', `invoice_id ${invoiceRef} is not an invoice in cashloop (import invoices first)`);
       else if (inv.customer_id !== customer.id) f.problem('invoice_id', invoiceRef, 'invoice_customer', `invoice ${invoiceRef} belongs to another customer than ${customer.externalId}`);
