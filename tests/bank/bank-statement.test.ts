@@ -109,6 +109,17 @@ describe(`bank statements (${testDialect})`, () => {
     expect(entries[0]!.remittance).toBe('Rechnung AR-10005\nVielen Dank');
   });
 
+  it('a return whose payment is unknown waits in the unmatched list and cannot be matched to an invoice', async () => {
+    await seed(t.core);
+    const file = path.join(t.dataDir, 'returns.csv');
+    fs.writeFileSync(file, 'entry_ref,booking_date,amount,currency,payer_name,end_to_end_id,return_reason\nR-1,2026-03-03,-75.00,EUR,Acme GmbH,E2E-UNKNOWN,MD06 refund request\n');
+    const r = await importStatement(t.core, { file, actor });
+    expect(r).toMatchObject({ format: 'csv', entries: 1, unmatched: 1, reversed: 0 });
+    const [open] = await listUnmatched(t.core);
+    expect(open).toMatchObject({ direction: 'debit', amountMinor: 7500, returnReason: 'MD06 refund request', endToEndId: 'E2E-UNKNOWN', statementId: 'returns' });
+    await expect(matchEntry(t.core, open!.id, 'AR-10001', actor)).rejects.toMatchObject({ kind: 'transition' });
+  });
+
   it('broken statements name the entry and field, and write nothing', async () => {
     await seed(t.core);
     const before = await countEvents(t.core);
