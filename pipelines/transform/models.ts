@@ -94,13 +94,21 @@ function topoSort(models: Model[]): Model[] {
 export async function buildModel(conn: DuckDBConnection, model: Model): Promise<number> {
   const name = qualified(model);
   const body = model.sql.trim().replace(/;\s*$/, '');
+  // Staging models are views: they only rename, cast and union, and each is read once or
+  // twice per run, so materializing them would only add writes. Marts and metrics are tables.
+  const kind = model.layer === 'staging' ? 'view' : 'table';
+  // A model that changed kind (table ↔ view) since the last run: drop the old object first.
+  const existing = await rowsJson(conn, `select table_type from information_schema.tables where table_schema = $1 and table_name = $2`, [model.layer, model.name]);
+  const existingType = existing[0]?.table_type;
+  if (existingType === 'VIEW' && kind === 'table') await conn.run(`drop view ${name}`);
+  if (existingType === 'BASE TABLE' && kind === 'view') await conn.run(`drop table ${name}`);
   try {
-    await conn.run(`create or replace table ${name} as\n${body}`);
+    await conn.run(`create or replace ${kind} ${name} as\n${body}`);
   } catch (error) {
     throw new Error(`model ${name} (${path.relative(process.cwd(), model.file)}) failed: ${(error as Error).message}`, { cause: error });
   }
   const comment = [model.description, model.grain ? `Grain: ${model.grain}.` : ''].filter(Boolean).join(' ');
-  if (comment) await conn.run(`comment on table ${name} is ${lit(comment)}`);
+  if (comment) await conn.run(`comment on ${kind === 'view' ? 'view' : 'table'} ${name} is ${lit(comment)}`);
   const cols = await rowsJson(conn, `select column_name from information_schema.columns where table_schema = $1 and table_name = $2 order by ordinal_position`, [
     model.layer,
     model.name,
@@ -113,5 +121,5 @@ export async function buildModel(conn: DuckDBConnection, model: Model): Promise<
     else if (model.layer !== 'staging') missing.push(column);
   }
   if (missing.length) throw new Error(`model ${name}: column(s) ${missing.join(', ')} have no "-- column <name>: …" comment in ${model.file}`);
-  return scalarNumber(conn, `select count(*) from ${name}`);
+  return kind === 'view' ? 0 : scalarNumber(conn, `select count(*) from ${name}`);
 }

@@ -21,4 +21,3 @@ select
   count(*) as invoice_count
 from metrics.ar_open_items
 group by all
-order by source, currency, as_of, customer_id, bucket_order

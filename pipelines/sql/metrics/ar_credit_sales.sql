@@ -12,7 +12,7 @@ with invoiced as (
   select p.source, p.currency, p.period_end, sum(i.amount_cents) as cents
   from metrics.ar_periods as p
   join marts.fct_invoices as i
-    on i.source = p.source and i.currency = p.currency and i.invoice_date between p.month_start and p.period_end
+    on i.source = p.source and i.currency = p.currency and cast(date_trunc('month', i.invoice_date) as date) = p.month_start
   where not i.is_cancelled
   group by all
 ),
@@ -21,7 +21,7 @@ credited as (
   select p.source, p.currency, p.period_end, sum(c.amount_cents) as cents
   from metrics.ar_periods as p
   join marts.fct_credit_notes as c
-    on c.source = p.source and c.currency = p.currency and c.credit_date between p.month_start and p.period_end
+    on c.source = p.source and c.currency = p.currency and cast(date_trunc('month', c.credit_date) as date) = p.month_start
   group by all
 ),
 

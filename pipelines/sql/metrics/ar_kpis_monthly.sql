@@ -87,7 +87,7 @@ settled as (
   from metrics.ar_periods as p
   left join marts.fct_invoices as i
     on i.source = p.source and i.currency = p.currency and i.days_to_pay is not null
-    and i.settled_date between p.month_start and p.period_end
+    and cast(date_trunc('month', i.settled_date) as date) = p.month_start
   group by all
 ),
 

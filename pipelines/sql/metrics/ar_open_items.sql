@@ -10,24 +10,44 @@
 -- column open_cents: Balance at M, minor units
 -- column days_past_due: M − due date (zero or negative when not yet due)
 -- column bucket: Aging bucket: current (≤ 0 days past due), 1-30, 31-60, 61-90, 91-120, 120+
-with candidates as (
-  -- After its last movement an invoice's balance no longer changes, so only periods before
-  -- that movement, or any period when it is still open now, can find it open.
-  select p.source, p.currency, p.period_end, i.invoice_key, i.customer_key, i.invoice_date, i.due_date, i.amount_cents
-  from marts.fct_invoices as i
+with invoices as (
+  -- After its last movement an invoice's balance no longer changes, so it can be open at a
+  -- period end only before that movement, or at any period end if it is still open now:
+  -- each invoice is paired with those months only.
+  select
+    source, currency, invoice_key, customer_key, invoice_date, due_date, amount_cents, open_cents, last_movement_date,
+    cast(date_trunc('month', invoice_date) as date) as first_month,
+    cast(date_trunc('month', case when open_cents > 0 then cast(getvariable('as_of') as date) else last_movement_date - 1 end) as date) as last_month
+  from marts.fct_invoices
+  where not is_cancelled and (open_cents > 0 or last_movement_date > invoice_date)
+),
+
+invoice_months as (
+  select *, cast(unnest(generate_series(first_month, last_month, interval 1 month)) as date) as month_start
+  from invoices
+  where last_month >= first_month
+),
+
+candidates as (
+  select i.source, i.currency, p.period_end, i.invoice_key, i.customer_key, i.invoice_date, i.due_date, i.amount_cents
+  from invoice_months as i
   join metrics.ar_periods as p
-    on p.source = i.source and p.currency = i.currency and i.invoice_date <= p.period_end
-  where not i.is_cancelled
+    on p.source = i.source and p.currency = i.currency and p.month_start = i.month_start
+  where i.invoice_date <= p.period_end
     and (i.open_cents > 0 or p.period_end < i.last_movement_date)
 ),
 
-balances as (
-  select
-    c.source, c.currency, c.period_end, c.invoice_key, c.customer_key, c.invoice_date, c.due_date,
-    c.amount_cents + coalesce(sum(m.amount_cents), 0) as open_cents
+moved as (
+  select c.invoice_key, c.period_end, sum(m.amount_cents) as moved_cents
   from candidates as c
-  left join marts.fct_invoice_movements as m on m.invoice_key = c.invoice_key and m.movement_date <= c.period_end
-  group by c.source, c.currency, c.period_end, c.invoice_key, c.customer_key, c.invoice_date, c.due_date, c.amount_cents
+  join marts.fct_invoice_movements as m on m.invoice_key = c.invoice_key and m.movement_date <= c.period_end
+  group by c.invoice_key, c.period_end
+),
+
+balances as (
+  select c.*, c.amount_cents + coalesce(m.moved_cents, 0) as open_cents
+  from candidates as c
+  left join moved as m on m.invoice_key = c.invoice_key and m.period_end = c.period_end
 ),
 
 final as (
