@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse, CsvError } from 'csv-parse';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { invalid } from '../shared/errors.ts';
 import type { FileMapping } from './mapping.ts';
 
@@ -111,6 +110,8 @@ async function openCsv(file: string, mapping: FileMapping): Promise<Source> {
 }
 
 async function openParquet(file: string): Promise<Source> {
+  // Loaded on first use: the native DuckDB binding costs every CLI start a third of a second.
+  const { DuckDBInstance } = await import('@duckdb/node-api');
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   let header: string[];

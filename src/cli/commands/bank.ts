@@ -2,7 +2,10 @@ import type { Command } from 'commander';
 import { withCore, cliActor } from '../context.ts';
 import { emit, table } from '../output.ts';
 import { formatAmount } from '../../shared/money.ts';
-import { importStatement, listBankEntries, listUnmatched, matchEntry, type BankEntry, type BankImportReport } from '../../bank/bank.service.ts';
+import type { BankEntry, BankImportReport } from '../../bank/bank.service.ts';
+
+/** The bank service (and its XML parser) loads only when a bank command runs. */
+const bankService = () => import('../../bank/bank.service.ts');
 
 type Json = { json?: boolean };
 
@@ -29,24 +32,24 @@ export function registerBank(program: Command): void {
     .description('import a camt.053 XML statement, or a CSV statement through --mapping')
     .option('--mapping <file>', 'mapping JSON for a CSV statement')
     .option('--json')
-    .action(async (file: string, o: Json & { mapping?: string }) => withCore(async (core) => emit(await importStatement(core, { file, mapping: o.mapping, actor: cliActor() }), o, importText)));
+    .action(async (file: string, o: Json & { mapping?: string }) => withCore(async (core) => emit(await (await bankService()).importStatement(core, { file, mapping: o.mapping, actor: cliActor() }), o, importText)));
   bank
     .command('unmatched')
     .description('entries left to match by hand')
     .option('--json')
-    .action(async (o: Json) => withCore(async (core) => emit(await listUnmatched(core), o, entryRows)));
+    .action(async (o: Json) => withCore(async (core) => emit(await (await bankService()).listUnmatched(core), o, entryRows)));
   bank
     .command('entries')
     .description('all imported entries')
     .option('--status <status>', 'matched | unmatched | reversed | ignored')
     .option('--json')
-    .action(async (o: Json & { status?: string }) => withCore(async (core) => emit(await listBankEntries(core, { status: o.status }), o, entryRows)));
+    .action(async (o: Json & { status?: string }) => withCore(async (core) => emit(await (await bankService()).listBankEntries(core, { status: o.status }), o, entryRows)));
   bank
     .command('match <entry>')
     .description('settle an unmatched credit entry with an invoice (records its payment)')
     .requiredOption('--invoice <number>', 'invoice number, or an imported invoice\'s old number')
     .option('--json')
     .action(async (entry: string, o: Json & { invoice: string }) =>
-      withCore(async (core) => emit(await matchEntry(core, entry, o.invoice, cliActor()), o, (e) => `entry ${e.id} matched to ${e.invoiceNumber}: payment ${e.paymentId} of ${e.amount} ${e.currency}`)),
+      withCore(async (core) => emit(await (await bankService()).matchEntry(core, entry, o.invoice, cliActor()), o, (e) => `entry ${e.id} matched to ${e.invoiceNumber}: payment ${e.paymentId} of ${e.amount} ${e.currency}`)),
     );
 }

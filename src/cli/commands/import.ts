@@ -7,8 +7,8 @@ import { progressBar } from '../progress.ts';
 import { conflict, invalid } from '../../shared/errors.ts';
 import { formatAmount } from '../../shared/money.ts';
 import { ENTITIES } from '../../onboarding/entities.ts';
-import { dryRunMemory, importFile, type ImportReport } from '../../onboarding/import.service.ts';
-import { tieOut, type CustomerTieOut } from '../../onboarding/tieout.ts';
+import type { ImportReport } from '../../onboarding/import.service.ts';
+import type { CustomerTieOut } from '../../onboarding/tieout.ts';
 
 type ImportFlags = { mapping?: string; dryRun?: boolean; acceptValid?: boolean; json?: boolean };
 
@@ -73,6 +73,9 @@ export function registerImport(program: Command): void {
     .option('--json')
     .action(async (what: string, file: string, o: ImportFlags) =>
       withCore(async (core) => {
+        // The importer (and DuckDB for Parquet) loads only when an import runs.
+        const { dryRunMemory, importFile } = await import('../../onboarding/import.service.ts');
+        const { tieOut } = await import('../../onboarding/tieout.ts');
         const jobs = what === 'folder' ? folderFiles(file) : [{ entity: what, file }];
         const reports: ImportReport[] = [];
         // A dry run of a folder checks each file as if the files before it had been loaded.
