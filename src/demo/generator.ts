@@ -564,7 +564,7 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
     for (const c of joiners.get(day) ?? []) await addCustomer(c, day);
     for (const c of customers) {
       const turn = c.plan.profile.turnDay;
-      if (c.plan.habit === 'stops_paying' && turn !== null && day === turn) {
+      if (c.plan.habit === 'stops_paying' && turn !== null && day >= turn && !c.stopped) {
         c.stopped = true;
         counts.customersStopped++;
         schedule(businessDay(day + c.rng.int(60, 90)), { kind: 'block', customer: c });
