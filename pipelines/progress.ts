@@ -15,7 +15,7 @@ export function createProgress(quiet: boolean | undefined): Progress {
   return {
     start(label, total) {
       bar = new cliProgress.SingleBar(
-        { format: `${label.padEnd(18)} [{bar}] {percentage}% {value}/{total} rows, eta {eta}s`, stream: process.stderr, hideCursor: true },
+        { format: `${label.padEnd(18)} [{bar}] {percentage}% {value}/{total}, eta {eta}s`, stream: process.stderr, hideCursor: true },
         cliProgress.Presets.shades_classic,
       );
       bar.start(total, 0);

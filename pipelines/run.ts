@@ -105,7 +105,7 @@ const transformStep: PipelineStep = {
   name: 'transform',
   description: 'stage new events, then rebuild staging, marts and metrics from the SQL models',
   async run(ctx) {
-    const r = await transform(ctx.conn, { asOf: ctx.options.asOf });
+    const r = await transform(ctx.conn, { asOf: ctx.options.asOf, progress: ctx.progress });
     ctx.asOf = r.asOf;
     ctx.log(`transform as of ${r.asOf}: ${r.eventsStaged} events staged, ${r.models.length} models, ${r.rowsWritten} rows`);
     return { rowsRead: r.eventsStaged, rowsWritten: r.rowsWritten, detail: r };

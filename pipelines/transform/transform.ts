@@ -4,6 +4,7 @@ import { invalid } from '../../src/shared/errors.ts';
 import { faultPoint, inTransaction, lit, rowsJson, scalarNumber } from '../warehouse.ts';
 import { stageCoreEvents } from './core-staging.ts';
 import { buildModel, loadModels, qualified } from './models.ts';
+import type { Progress } from '../progress.ts';
 
 export interface TransformResult {
   asOf: string;
@@ -19,7 +20,7 @@ export interface TransformResult {
  * then every SQL model in dependency order, all in one transaction. A run that dies
  * midway leaves the previous marts and metrics exactly as they were.
  */
-export async function transform(conn: DuckDBConnection, options: { asOf?: string }): Promise<TransformResult> {
+export async function transform(conn: DuckDBConnection, options: { asOf?: string; progress?: Progress }): Promise<TransformResult> {
   if (options.asOf !== undefined && !isIsoDate(options.asOf)) {
     throw invalid(`as-of date ${options.asOf} is not a YYYY-MM-DD date`, { field: 'asOf', value: options.asOf, rule: 'iso_date' });
   }
@@ -28,6 +29,7 @@ export async function transform(conn: DuckDBConnection, options: { asOf?: string
     const t0 = performance.now();
     const staged = await stageCoreEvents(conn);
     const stagedMs = Math.round(performance.now() - t0);
+    options.progress?.start('transform models', models.length);
     const built: TransformResult['models'] = [];
     let rowsWritten = staged.rowsWritten;
     let asOf = options.asOf;
@@ -39,8 +41,10 @@ export async function transform(conn: DuckDBConnection, options: { asOf?: string
       const t0 = performance.now();
       const rows = await buildModel(conn, model);
       built.push({ model: qualified(model), rows, ms: Math.round(performance.now() - t0) });
+      options.progress?.increment(1);
       rowsWritten += rows;
     }
+    options.progress?.stop();
     faultPoint('transform:before-commit');
     return { asOf: asOf ?? (await defaultAsOf(conn)), eventsStaged: staged.events, stagedMs, rowsWritten, models: built };
   });

@@ -90,3 +90,34 @@ describe('canonical extract', () => {
     await expect(runPipeline({ dataDir: dir, extract, mapping, quiet: true })).rejects.toThrow('extract file ar.csv has no column Customer (mapped to invoices.customer_id)');
   });
 });
+
+describe('the CLI commands', () => {
+  it('pipeline run --json, then query in table, csv and json; a write exits 5, nothing published exits 3', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const repo = path.resolve(import.meta.dirname, '../..');
+    const extract = tempDir('cashloop-extract-');
+    const dir = tempDir();
+    try {
+      write(extract, { 'invoices.csv': 'invoice_id,customer_id,invoice_date,due_date,amount\nI1,K1,2025-11-05,2025-12-05,12.50\nI2,K1,2025-11-20,2025-12-20,7.25\n' });
+      const cli = (...args: string[]) =>
+        spawnSync(process.execPath, [path.join(repo, 'bin/cashloop.js'), ...args], { cwd: repo, env: { ...process.env, CASHLOOP_DATA_DIR: dir, DATABASE_URL: '' }, encoding: 'utf8' });
+      expect(cli('query', 'select 1').status).toBe(3);
+      const run = cli('pipeline', 'run', '--extract', extract, '--json');
+      expect(run.status).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ status: 'succeeded', asOf: '2025-11-20', steps: [{ name: 'ingest' }, { name: 'transform' }, { name: 'reconcile' }, { name: 'publish' }] });
+      const csv = cli('query', 'select invoice_number, open_cents from marts.fct_invoices order by 1', '--format', 'csv');
+      expect(csv.stdout).toBe('invoice_number,open_cents\nI1,1250\nI2,725\n');
+      const json = cli('query', 'select sum(amount_cents) as s from metrics.ar_aging', '--format', 'json');
+      expect(JSON.parse(json.stdout)).toEqual([{ s: '1975' }]);
+      const table = cli('query', "select month_end::varchar m, ar_total from metrics.ar_kpis_monthly");
+      expect(table.stdout).toBe('m           ar_total\n----------  --------\n2025-11-20  19.75\n');
+      const refused = cli('query', 'delete from marts.fct_invoices');
+      expect(refused.status).toBe(5);
+      expect(refused.stderr).toMatch(/read-only/);
+      expect(cli('pipeline', 'run', 'nonsense').status).toBe(2);
+    } finally {
+      fs.rmSync(extract, { recursive: true, force: true });
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
