@@ -33,7 +33,7 @@ extract as (
     x.invoice_id as invoice_number,
     x.source || ':' || x.customer_id as customer_key,
     case when x.order_id is null then null else x.source || ':' || x.order_id end as order_key,
-    coalesce(x.currency, c.currency) as currency,
+    coalesce(x.currency, c.currency, 'XXX') as currency,
     cast(x.invoice_date as date) as invoice_date,
     cast(x.due_date as date) as due_date,
     cast(cast(x.amount as decimal(18, 2)) * 100 as bigint) as amount_cents,

@@ -28,7 +28,7 @@ extract as (
     p.source || ':' || p.customer_id as customer_key,
     cast(p.payment_date as date) as payment_date,
     cast(cast(p.amount as decimal(18, 2)) * 100 as bigint) as amount_cents,
-    coalesce(p.currency, c.currency) as currency,
+    coalesce(p.currency, c.currency, 'XXX') as currency,
     coalesce(p.method, 'extract') as method,
     false as is_reversed,
     cast(null as date) as reversed_date,
