@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DomainError } from '../src/shared/errors.ts';
 
 /**
  * Where the warehouse lives inside a data directory. The pipeline writes `warehouse.duckdb`;
@@ -38,7 +39,20 @@ export async function openWarehouse(file: string, options: { readOnly?: boolean 
     preserve_insertion_order: 'false',
   };
   if (options.readOnly) config.access_mode = 'READ_ONLY';
-  const instance = await DuckDBInstance.create(file, config);
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(file, config);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/could not set lock/i.test(message)) {
+      throw new DomainError('conflict', `the warehouse ${file} is in use by another pipeline run; try again when it has finished (${message.split('\n')[0]})`, {
+        entity: 'warehouse',
+        id: file,
+        rule: 'single_writer',
+      });
+    }
+    throw error;
+  }
   const conn = await instance.connect();
   return {
     conn,
