@@ -49,6 +49,8 @@ export async function publish(conn: DuckDBConnection, dataDir: string, runId: st
   fs.rmSync(snapshotTmp, { force: true });
   await conn.run(`attach ${lit(snapshotTmp)} as snap`);
   try {
+    // One transaction for the whole snapshot: a commit per comment would cost hundreds of syncs.
+    await conn.run('begin transaction');
     for (const schema of [...PUBLIC_SCHEMAS, 'ops']) await conn.run(`create schema snap.${schema}`);
     const snapTables = [...tables, 'ops.pipeline_runs', 'ops.reconciliation', 'ops.extract_loads'];
     for (const t of snapTables) await conn.run(`create table snap.${t} as select * from ${t}`);
@@ -62,6 +64,10 @@ export async function publish(conn: DuckDBConnection, dataDir: string, runId: st
       `select schema_name || '.' || table_name || '.' || column_name as c, comment from duckdb_columns() where database_name = current_database() and schema_name in (${PUBLIC_SCHEMAS.map(lit).join(', ')}) and comment is not null`,
     );
     for (const c of columnComments) await conn.run(`comment on column snap.${String(c.c)} is ${lit(String(c.comment))}`);
+    await conn.run('commit');
+  } catch (error) {
+    await conn.run('rollback').catch(() => undefined);
+    throw error;
   } finally {
     await conn.run('detach snap');
   }
