@@ -72,6 +72,10 @@ describe(`receivables measures, hand-computed (${testDialect})`, () => {
       ['2026-02-28', '110000', '0', '0'],
       ['2026-03-31', '260000', '210000', '210000'],
     ]);
+    // Currency units are exact decimals, not floats.
+    expect(await q(`select ar_total, ar_current, ar_overdue, credit_sales, typeof(ar_total) t from metrics.ar_kpis_monthly where month_end = '2026-03-31'`)).toEqual([
+      { ar_total: '2600.00', ar_current: '2100.00', ar_overdue: '500.00', credit_sales: '2100.00', t: 'DECIMAL(18,2)' },
+    ]);
     const [jan, feb, mar] = rows as Record<string, number>[];
     // January: one month of history. 1100 / 1500 × 31.
     expect(jan!.dso_standard).toBeCloseTo((1100 / 1500) * 31, 9);

@@ -17,7 +17,7 @@ select
   bucket,
   case bucket when 'current' then 0 when '1-30' then 1 when '31-60' then 2 when '61-90' then 3 when '91-120' then 4 else 5 end as bucket_order,
   sum(open_cents) as amount_cents,
-  cast(sum(open_cents) as decimal(18, 0)) / 100 as amount,
+  cast(sum(open_cents) as decimal(18, 0)) * 0.01 as amount,
   count(*) as invoice_count
 from metrics.ar_open_items
 group by all
