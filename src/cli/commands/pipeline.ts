@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { dataDir } from '../../db/connection.ts';
-import { runPipeline, pipelineSteps, type PipelineRunResult } from '../../../pipelines/run.ts';
+import type { PipelineRunResult } from '../../../pipelines/run.ts';
 import { emit } from '../output.ts';
 
 function render(r: PipelineRunResult): string {
@@ -15,7 +15,7 @@ export function registerPipeline(program: Command): void {
   const pipeline = program.command('pipeline').description('the warehouse pipelines: load the core feed and extracts into DuckDB, build marts and metrics, publish');
   pipeline
     .command('run')
-    .description(`run pipeline steps (${pipelineSteps.map((s) => s.name).join(', ')}, publish, or all = every step then publish)`)
+    .description('run pipeline steps (ingest, transform, reconcile, publish, or all = every registered step then publish)')
     .argument('[steps...]', 'steps to run', ['all'])
     .option('--extract <dir>', 'also load this extract folder (canonical layout, or any layout with --mapping)')
     .option('--mapping <file>', 'JSON column mapping for the extract')
@@ -23,6 +23,8 @@ export function registerPipeline(program: Command): void {
     .option('--quiet', 'no progress bars or log lines')
     .option('--json', 'print JSON')
     .action(async (steps: string[], opts: { extract?: string; mapping?: string; asOf?: string; quiet?: boolean; json?: boolean }) => {
+      // Loaded when the command runs, so DuckDB is not loaded at every CLI start.
+      const { runPipeline } = await import('../../../pipelines/run.ts');
       const result = await runPipeline({
         dataDir: dataDir(),
         steps,

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { dataDir } from '../../db/connection.ts';
-import { loadScheduleConfig, Scheduler } from '../../../pipelines/schedule.ts';
 import { emit } from '../output.ts';
 
 export function registerSchedule(program: Command): void {
@@ -11,6 +10,7 @@ export function registerSchedule(program: Command): void {
     .option('--once <job>', 'run this job once now (same locking and retries) and exit')
     .option('--json', 'print JSON (with --once)')
     .action(async (opts: { config?: string; once?: string; json?: boolean }) => {
+      const { loadScheduleConfig, Scheduler } = await import('../../../pipelines/schedule.ts');
       const dir = dataDir();
       const { config } = loadScheduleConfig(dir, opts.config);
       const scheduler = new Scheduler({ dataDir: dir, config });
