@@ -1,0 +1,31 @@
+import { emit, mainScope, withSnapshot } from './snapshot.ts';
+
+/**
+ * Collections: open invoices ranked by expected loss. With payment-date forecasts:
+ * probability of paying late × open amount × the customer's risk weight; without them the
+ * fallback ranking is days overdue × open amount.
+ */
+const RISK_WEIGHT = `case coalesce(s.risk_class, c.risk_class) when 'A' then 0.2 when 'B' then 0.4 when 'C' then 0.6 when 'D' then 0.8 when 'E' then 1.0 else 0.5 end`;
+
+emit(
+  await withSnapshot(async (q, has) => {
+    const scope = await mainScope(q);
+    const forecasts = (await has('forecast.invoice_payment')) && (await q(`select count(*) as n from forecast.invoice_payment`))[0]!.n !== 0;
+    const scores = await has('forecast.customer_scores');
+    const items = await q(`
+      select o.invoice_key, coalesce(i.invoice_number, o.invoice_key) as invoice, coalesce(c.customer_name, o.customer_key) as customer,
+             o.due_date::varchar as due_date, o.days_past_due, o.open_cents / 100.0 as open_amount,
+             coalesce(s.risk_class, c.risk_class) as risk_class,
+             ${forecasts ? `f.predicted_date::varchar as predicted_date, f.p10_date::varchar as p10_date, f.p90_date::varchar as p90_date, f.prob_late,
+             f.prob_late * (o.open_cents / 100.0) * ${RISK_WEIGHT}` : `null as predicted_date, null as p10_date, null as p90_date, null as prob_late,
+             greatest(o.days_past_due, 0) * (o.open_cents / 100.0)`} as expected_loss
+      from metrics.ar_open_items o
+      left join marts.fct_invoices i using (invoice_key)
+      left join marts.dim_customer c on c.customer_key = o.customer_key
+      ${scores ? `left join (select customer_key, risk_class from forecast.customer_scores where as_of = (select max(as_of) from forecast.customer_scores)) s on s.customer_key = o.customer_key` : `left join (select null as customer_key, null as risk_class) s on false`}
+      ${forecasts ? `left join (select * from forecast.invoice_payment where as_of = (select max(as_of) from forecast.invoice_payment)) f on f.invoice_key = o.invoice_key` : ''}
+      where o.source = '${scope.source}' and o.currency = '${scope.currency}' and o.as_of = '${scope.asOf}'
+      order by expected_loss desc nulls last, o.open_cents desc limit 200`);
+    return { ...scope, ranking: forecasts ? 'prob_late × open amount × risk weight' : 'days overdue × open amount (no forecast yet)', items };
+  }),
+);

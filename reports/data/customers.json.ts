@@ -1,0 +1,35 @@
+import { emit, mainScope, withSnapshot } from './snapshot.ts';
+
+/**
+ * Customers: payment cycle (distribution and trend), risk class with reasons, credit
+ * utilisation, and sales of the last 12 months against payment speed (the quadrant).
+ */
+emit(
+  await withSnapshot(async (q, has) => {
+    const scope = await mainScope(q);
+    const scores = await has('forecast.customer_scores');
+    const customers = await q(`
+      with sales as (
+        select customer_key, sum(amount_cents) / 100.0 as sales_12m from marts.fct_invoices
+        where invoice_date > date '${scope.asOf}' - interval 12 month and invoice_date <= date '${scope.asOf}' and currency = '${scope.currency}'
+        group by all
+      )
+      select b.customer_id, coalesce(c.customer_name, b.customer_id) as customer, c.segment, c.country,
+             b.invoices_paid, b.mean_days_to_pay, b.median_days_to_pay, b.p90_days_to_pay, b.share_paid_late, b.mean_days_late, b.trend_days_per_quarter,
+             b.open_cents / 100.0 as open_amount, b.overdue_cents / 100.0 as overdue_amount,
+             c.credit_limit_cents / 100.0 as credit_limit,
+             case when c.credit_limit_cents > 0 then b.open_cents / c.credit_limit_cents end as utilisation,
+             coalesce(s.sales_12m, 0) as sales_12m,
+             ${scores ? 'sc.score, sc.risk_class, sc.reasons' : 'null as score, c.risk_class, null as reasons'}
+      from metrics.customer_payment_behaviour b
+      left join marts.dim_customer c on c.customer_key = b.customer_id
+      left join sales s on s.customer_key = b.customer_id
+      ${scores ? `left join (select * from forecast.customer_scores where as_of = (select max(as_of) from forecast.customer_scores)) sc on sc.customer_key = b.customer_id` : ''}
+      where b.source = '${scope.source}' and b.currency = '${scope.currency}'
+      order by sales_12m desc`);
+    if (customers.length === 0) throw new Error('metrics.customer_payment_behaviour is empty');
+    const daysToPay = await q(`select customer_key, days_to_pay, settled_date::varchar as settled_date from marts.fct_invoices
+                               where days_to_pay is not null and currency = '${scope.currency}' and settled_date <= date '${scope.asOf}'`);
+    return { ...scope, customers, daysToPay };
+  }),
+);

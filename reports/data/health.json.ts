@@ -1,0 +1,19 @@
+import { emit, mainScope, withSnapshot } from './snapshot.ts';
+
+/** Data health: pipeline runs, freshness, reconciliation results, extract loads. */
+emit(
+  await withSnapshot(async (q, has) => {
+    const scope = await mainScope(q);
+    const runs = await q(`select run_id, job, steps, as_of::varchar as as_of, started_at::varchar as started_at, ended_at::varchar as ended_at, status,
+                                 rows_read, rows_written, error, epoch(ended_at - started_at) as seconds
+                          from ops.pipeline_runs order by started_at desc limit 50`);
+    const reconciliation = (await has('ops.reconciliation'))
+      ? await q(`select run_id, checked_at::varchar as checked_at, source, check_name, expected, actual, ok from ops.reconciliation
+                 where run_id = (select run_id from ops.reconciliation order by checked_at desc limit 1) order by check_name`)
+      : [];
+    const loads = (await has('ops.extract_loads')) ? await q(`select run_id, source, loaded_at::varchar as loaded_at, files, rows from ops.extract_loads order by loaded_at desc limit 20`) : [];
+    const freshness = await q(`select max(invoice_date)::varchar as last_invoice, (select max(payment_date)::varchar from marts.fct_payments) as last_payment,
+                                      (select max(ended_at)::varchar from ops.pipeline_runs where status = 'succeeded') as last_success from marts.fct_invoices`);
+    return { ...scope, runs, reconciliation, loads, freshness: freshness[0] ?? {} };
+  }),
+);

@@ -1,0 +1,20 @@
+import { emit, mainScope, withSnapshot } from './snapshot.ts';
+
+/** Overview: the receivables KPIs over month-ends, the latest figures, and expected cash. */
+emit(
+  await withSnapshot(async (q, has) => {
+    const scope = await mainScope(q);
+    const kpis = await q(`
+      select month_end::varchar as month_end, is_month_end, ar_total_cents / 100.0 as ar_total, ar_current_cents / 100.0 as ar_current,
+             ar_overdue_cents / 100.0 as ar_overdue, credit_sales_cents / 100.0 as credit_sales,
+             dso_standard, dso_countback, bpdso, add_days, cei, avg_days_to_pay, avg_days_late, weighted_days_late
+      from metrics.ar_kpis_monthly where source = '${scope.source}' and currency = '${scope.currency}' order by month_end`);
+    if (kpis.length === 0) throw new Error('no KPI rows');
+    let cash: unknown[] = [];
+    if (await has('forecast.cash_weekly')) {
+      cash = await q(`select week_start::varchar as week_start, expected_cents / 100.0 as expected, low_cents / 100.0 as low, high_cents / 100.0 as high
+                      from forecast.cash_weekly where as_of = (select max(as_of) from forecast.cash_weekly) order by week_start`);
+    }
+    return { ...scope, kpis, cash };
+  }),
+);

@@ -1,0 +1,50 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { openWarehouse, rowsJson } from '../../pipelines/warehouse.ts';
+
+/**
+ * What every data loader shares: the published, read-only warehouse snapshot of the data
+ * directory (`CASHLOOP_DATA_DIR`, default ./data), opened read-only so the next pipeline
+ * run can replace it while a build reads.
+ */
+export function snapshotFile(): string {
+  const dataDir = path.resolve(process.env.CASHLOOP_DATA_DIR ?? 'data');
+  const file = path.join(dataDir, 'published', 'warehouse.duckdb');
+  if (!fs.existsSync(file)) throw new Error(`no published warehouse at ${file}: run \`cashloop pipeline run all\` first`);
+  return file;
+}
+
+export type Row = Record<string, unknown>;
+
+/** Runs queries against the snapshot; numbers come back as numbers (cast money to DOUBLE in SQL). */
+export async function withSnapshot<T>(fn: (q: (sql: string) => Promise<Row[]>, has: (table: string) => Promise<boolean>) => Promise<T>): Promise<T> {
+  const wh = await openWarehouse(snapshotFile(), { readOnly: true });
+  try {
+    const q = async (sql: string) =>
+      ((await rowsJson(wh.conn, sql)) as Row[]).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) && !k.endsWith('_key') && !k.endsWith('_id') ? Number(v) : v])));
+    const has = async (table: string) => {
+      const [schema, name] = table.split('.');
+      const rows = await rowsJson(wh.conn, `select count(*) as n from information_schema.tables where table_schema = '${schema}' and table_name = '${name}'`);
+      return Number((rows[0] as Row).n) > 0;
+    };
+    return await fn(q, has);
+  } finally {
+    wh.close();
+  }
+}
+
+/**
+ * The currency the reports show: the one with the most receivables (a company reporting in
+ * several currencies gets one site per currency in a later version).
+ */
+export async function mainScope(q: (sql: string) => Promise<Row[]>): Promise<{ source: string; currency: string; asOf: string }> {
+  const rows = await q(`select source, currency, max(month_end)::varchar as as_of, sum(ar_total_cents) as ar from metrics.ar_kpis_monthly group by all order by ar desc limit 1`);
+  const r = rows[0];
+  if (!r) throw new Error('metrics.ar_kpis_monthly is empty: the warehouse holds no receivables yet');
+  return { source: String(r.source), currency: String(r.currency), asOf: String(r.as_of) };
+}
+
+/** Writes a loader's result to stdout (Framework reads it from there). */
+export function emit(value: unknown): void {
+  process.stdout.write(JSON.stringify(value));
+}

@@ -1,0 +1,90 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser } from 'playwright-core';
+import { openCore, closeCore } from '../../src/core.ts';
+import { ManualClock } from '../../src/shared/clock.ts';
+import { generateDemo } from '../../src/demo/generator.ts';
+import { runPipeline } from '../../pipelines/run.ts';
+import { buildReports, pageWeights } from '../../reports/build.ts';
+import { serveStatic } from '../helpers/static-server.ts';
+import { chromiumArgs, chromiumPath, hasChromium } from '../helpers/browser.ts';
+
+const PAGES = ['index', 'aging', 'collections', 'customers', 'cash', 'sales', 'fulfilment', 'health', 'definitions'];
+const shots = path.resolve('test-output/reports');
+
+/**
+ * Builds the site from a small demo company (generated through the core, loaded by the
+ * pipelines) and reads every page in headless Chromium: no console error, no request
+ * leaving the machine, the main chart and table drawn with data.
+ */
+describe.skipIf(!hasChromium)('published reports in a browser', () => {
+  let dataDir: string;
+  let site: { url: string; close(): Promise<void> };
+  let browser: Browser;
+
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cashloop-reports-'));
+    const clock = new ManualClock('2025-01-01T07:00:00Z');
+    const core = await openCore({ url: `sqlite:${path.join(dataDir, 'cashloop.db')}`, clock });
+    const demo = await generateDemo(core, clock, { seed: 7, customers: 12, months: 5, start: '2025-01-01' });
+    await closeCore(core);
+    await runPipeline({ dataDir, coreUrl: `sqlite:${path.join(dataDir, 'cashloop.db')}`, asOf: demo.manifest.end, quiet: true });
+    const built = await buildReports({ dataDir, quiet: true });
+    site = await serveStatic(built.siteDir);
+    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+    fs.mkdirSync(shots, { recursive: true });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await site?.close();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps every page under 1.5 MB with links that work on a plain static server', () => {
+    const weights = pageWeights(path.join(dataDir, 'site'));
+    expect(weights.map((w) => w.page).sort()).toEqual(expect.arrayContaining(PAGES.map((p) => `${p}.html`)));
+    for (const w of weights) expect(w.bytes, w.page).toBeLessThan(1.5 * 1024 * 1024);
+    const html = fs.readFileSync(path.join(dataDir, 'site', 'index.html'), 'utf8');
+    expect(html).toContain('href="./aging.html"');
+    expect(html).not.toMatch(/cdn\.jsdelivr|fonts\.googleapis|unpkg\.com/);
+  });
+
+  for (const page of PAGES) {
+    it(`renders ${page} with data, no console error and no outside request`, async () => {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const p = await context.newPage();
+      const errors: string[] = [];
+      const outside: string[] = [];
+      p.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      p.on('pageerror', (e) => errors.push(e.message));
+      await context.route('**/*', (route) => {
+        const u = new URL(route.request().url());
+        if (u.hostname !== '127.0.0.1' && u.protocol !== 'data:') {
+          outside.push(u.href);
+          return route.abort();
+        }
+        return route.continue();
+      });
+      await p.goto(`${site.url}/${page}.html`, { waitUntil: 'networkidle' });
+      if (page !== 'definitions') {
+        await p.waitForSelector('svg[role="img"], figure svg, .plot-d6a7b5 svg, svg.plot-d6a7b5', { timeout: 15_000 }).catch(() => undefined);
+        const charts = await p.locator('main svg').count();
+        expect(charts, 'a chart is drawn').toBeGreaterThan(0);
+        const marks = await p.locator('main svg rect, main svg path, main svg circle').count();
+        expect(marks, 'the chart has marks').toBeGreaterThan(3);
+        const text = await p.locator('main').innerText();
+        expect(text).toMatch(/As of \d{4}-\d{2}-\d{2}/);
+      }
+      if (['aging', 'collections', 'customers', 'fulfilment', 'health'].includes(page)) {
+        expect(await p.locator('main table tbody tr').count(), 'a table with rows').toBeGreaterThan(0);
+      }
+      await p.screenshot({ path: path.join(shots, `${page}.png`), fullPage: true });
+      expect(errors).toEqual([]);
+      expect(outside).toEqual([]);
+      await context.close();
+    });
+  }
+});
