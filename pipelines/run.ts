@@ -30,6 +30,8 @@ export interface PipelineOptions {
   quiet?: boolean;
   /** Name recorded in the run log (the scheduler passes its job name). */
   job?: string;
+  /** After publishing, rebuild the reports site into `<dataDir>/site` (the CLI and the scheduler do). */
+  site?: boolean;
 }
 
 export interface StepResult {
@@ -233,6 +235,14 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
         });
         results.push({ name: 'publish', rowsRead: 0, rowsWritten: published.tables.length, ms: Date.now() - t0, detail: published });
         ctx.log(`published ${published.tables.length} tables to ${published.snapshot} and ${published.parquet}`);
+        if (options.site) {
+          const t1 = Date.now();
+          // The site reads the snapshot just published; loaded only when asked for.
+          const { buildReports } = await import('../reports/build.ts');
+          const site = await buildReports({ dataDir, quiet: true });
+          results.push({ name: 'site', rowsRead: published.tables.length, rowsWritten: site.pages.length, ms: Date.now() - t1, detail: site });
+          ctx.log(`reports built into ${site.siteDir} in ${site.seconds.toFixed(1)} s`);
+        }
       }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

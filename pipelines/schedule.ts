@@ -136,6 +136,7 @@ export class Scheduler {
           mapping: job.mapping,
           quiet: true,
           job: job.name,
+          site: true,
         });
         this.#log(`${job.name}: succeeded in ${result.ms} ms (attempt ${attempt})`);
         return { job: job.name, status: 'succeeded', attempts: attempt, result };

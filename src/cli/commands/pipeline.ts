@@ -21,8 +21,9 @@ export function registerPipeline(program: Command): void {
     .option('--mapping <file>', 'JSON column mapping for the extract')
     .option('--as-of <date>', 'compute everything as known on this date (YYYY-MM-DD)')
     .option('--quiet', 'no progress bars or log lines')
+    .option('--no-site', 'do not rebuild the reports site after publishing')
     .option('--json', 'print JSON')
-    .action(async (steps: string[], opts: { extract?: string; mapping?: string; asOf?: string; quiet?: boolean; json?: boolean }) => {
+    .action(async (steps: string[], opts: { extract?: string; mapping?: string; asOf?: string; quiet?: boolean; json?: boolean; site: boolean }) => {
       // Loaded when the command runs, so DuckDB is not loaded at every CLI start.
       const { runPipeline } = await import('../../../pipelines/run.ts');
       const result = await runPipeline({
@@ -33,6 +34,7 @@ export function registerPipeline(program: Command): void {
         asOf: opts.asOf,
         quiet: opts.quiet || opts.json,
         job: 'cli',
+        site: opts.site,
       });
       emit(result, opts, render);
     });
