@@ -1,0 +1,87 @@
+// npm run demo — the one-command tour: migrate, generate the demo company if the database is
+// empty, run every pipeline step (with forecasts and the reports site), then serve the
+// reports, the API docs and a customer's portal, and print their addresses.
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { openCore, closeCore } from '../src/core.ts';
+import { dataDir as defaultDataDir } from '../src/db/connection.ts';
+import { ManualClock } from '../src/shared/clock.ts';
+import { generateDemo } from '../src/demo/generator.ts';
+import { summaryText } from '../src/cli/commands/demo.ts';
+import { progressBar } from '../src/cli/progress.ts';
+import { MANIFEST_FILE, type DemoManifest } from '../src/demo/manifest.ts';
+import { runPipeline } from '../pipelines/run.ts';
+
+const dataDir = path.resolve(process.env.CASHLOOP_DATA_DIR ?? defaultDataDir());
+process.env.CASHLOOP_DATA_DIR = dataDir;
+const port = Number(process.env.PORT ?? 3000);
+const host = process.env.HOST ?? '127.0.0.1';
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/** First day of the month 24 months before this one: the history ends at the last month-end. */
+function defaultStart(today: Date): string {
+  const d = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() - 24, 1));
+  return d.toISOString().slice(0, 10);
+}
+
+say(`cashloop demo — data directory ${dataDir}`);
+const probe = await openCore();
+const customers = Number((await probe.db.kysely.selectFrom('customers').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+await closeCore(probe);
+
+let manifest: DemoManifest | null = null;
+const manifestFile = path.join(dataDir, MANIFEST_FILE);
+if (customers === 0) {
+  const start = process.env.DEMO_START ?? defaultStart(new Date());
+  const size = { seed: Number(process.env.DEMO_SEED ?? 42), customers: Number(process.env.DEMO_CUSTOMERS ?? 200), months: Number(process.env.DEMO_MONTHS ?? 24), start };
+  say(`1/3 generating the demo company (${size.customers} customers, ${size.months} months from ${start}) through the core services…`);
+  const clock = new ManualClock(`${start}T07:00:00Z`);
+  const core = await openCore({ clock });
+  const bar = progressBar(process.stderr.isTTY === true);
+  try {
+    const result = await generateDemo(core, clock, { ...size, dataDir, actor: 'demo', onProgress: (day, total) => bar.update('simulating days', day, total) });
+    bar.stop();
+    manifest = result.manifest;
+    say(summaryText(result, core.db.location, manifestFile));
+  } finally {
+    bar.stop();
+    await closeCore(core);
+  }
+} else {
+  say(`1/3 the database already holds ${customers} customers: keeping them (delete ${dataDir} to start over)`);
+  if (fs.existsSync(manifestFile)) manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as DemoManifest;
+}
+
+const asOf = manifest?.end;
+say(`2/3 running every pipeline step${asOf ? ` as of ${asOf}` : ''}, then publishing the warehouse and building the reports…`);
+const run = await runPipeline({ dataDir, steps: ['all'], asOf, site: true, job: 'demo' });
+for (const s of run.steps) say(`    ${s.name.padEnd(10)} ${(s.ms / 1000).toFixed(1).padStart(6)} s`);
+
+say('3/3 starting the server…');
+const siteDir = path.join(dataDir, 'site');
+const urls = await startServer();
+say('');
+say('cashloop is running:');
+for (const [what, url] of urls) say(`  ${what.padEnd(22)} ${url}`);
+say('');
+say(`warehouse for analysts: ${run.published?.snapshot ?? path.join(dataDir, 'published', 'warehouse.duckdb')} (cashloop query "select * from metrics.ar_kpis_monthly")`);
+say('stop with Ctrl-C');
+
+/** Serves the site (and, once the HTTP API is in place, the API, its docs and the portal). */
+async function startServer(): Promise<[string, string][]> {
+  const types: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.csv': 'text/csv' };
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/' ) return void res.writeHead(302, { location: '/reports/' }).end();
+    if (!url.pathname.startsWith('/reports')) return void res.writeHead(404).end('not found');
+    let file = path.join(siteDir, decodeURIComponent(url.pathname.slice('/reports'.length)) || '/');
+    if (!file.startsWith(siteDir)) return void res.writeHead(403).end();
+    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
+    if (!fs.existsSync(file)) return void res.writeHead(404).end('not found');
+    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  return [['reports', `http://${host}:${port}/reports/`]];
+}
