@@ -102,7 +102,7 @@ describe('the CLI commands', () => {
       const cli = (...args: string[]) =>
         spawnSync(process.execPath, [path.join(repo, 'bin/cashloop.js'), ...args], { cwd: repo, env: { ...process.env, CASHLOOP_DATA_DIR: dir, DATABASE_URL: '' }, encoding: 'utf8' });
       expect(cli('query', 'select 1').status).toBe(3);
-      const run = cli('pipeline', 'run', '--extract', extract, '--json');
+      const run = cli('pipeline', 'run', '--extract', extract, '--no-site', '--json');
       expect(run.status).toBe(0);
       expect(JSON.parse(run.stdout)).toMatchObject({ status: 'succeeded', asOf: '2025-11-20', steps: [{ name: 'ingest' }, { name: 'transform' }, { name: 'reconcile' }, { name: 'publish' }] });
       const csv = cli('query', 'select invoice_number, open_cents from marts.fct_invoices order by 1', '--format', 'csv');

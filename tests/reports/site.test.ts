@@ -7,7 +7,7 @@ import { openCore, closeCore } from '../../src/core.ts';
 import { ManualClock } from '../../src/shared/clock.ts';
 import { generateDemo } from '../../src/demo/generator.ts';
 import { runPipeline } from '../../pipelines/run.ts';
-import { buildReports, pageWeights } from '../../reports/build.ts';
+import { pageWeights } from '../../reports/build.ts';
 import { serveStatic } from '../helpers/static-server.ts';
 import { chromiumArgs, chromiumPath, hasChromium } from '../helpers/browser.ts';
 
@@ -30,9 +30,10 @@ describe.skipIf(!hasChromium)('published reports in a browser', () => {
     const core = await openCore({ url: `sqlite:${path.join(dataDir, 'cashloop.db')}`, clock });
     const demo = await generateDemo(core, clock, { seed: 7, customers: 12, months: 5, start: '2025-01-01' });
     await closeCore(core);
-    await runPipeline({ dataDir, coreUrl: `sqlite:${path.join(dataDir, 'cashloop.db')}`, asOf: demo.manifest.end, quiet: true });
-    const built = await buildReports({ dataDir, quiet: true });
-    site = await serveStatic(built.siteDir);
+    // The pipeline publishes and then rebuilds the site, as `cashloop pipeline run` and the scheduler do.
+    const run = await runPipeline({ dataDir, coreUrl: `sqlite:${path.join(dataDir, 'cashloop.db')}`, asOf: demo.manifest.end, quiet: true, site: true });
+    expect(run.steps.map((s) => s.name)).toEqual(['ingest', 'transform', 'reconcile', 'publish', 'site']);
+    site = await serveStatic(path.join(dataDir, 'site'));
     browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
     fs.mkdirSync(shots, { recursive: true });
   }, 180_000);
