@@ -3,6 +3,7 @@ import type { Db } from './connection.ts';
 import * as core from './migrations/0001_core.ts';
 import * as bank from './migrations/0003_bank.ts';
 import * as fkIndexes from './migrations/0005_fk_indexes.ts';
+import * as api from './migrations/0006_api.ts';
 
 /**
  * Versioned migrations, applied in order, each in its own transaction, recorded in
@@ -17,6 +18,7 @@ export const migrations: Migration[] = [
   { version: '0001_core', up: core.up },
   { version: '0003_bank', up: bank.up },
   { version: '0005_fk_indexes', up: fkIndexes.up },
+  { version: '0006_api', up: api.up },
 ];
 
 export interface MigrateResult {

@@ -6,6 +6,9 @@ import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
  * text; booleans are 0/1 integers so SQLite and PostgreSQL read the same.
  */
 export interface Database {
+  api_keys: ApiKeysTable;
+  portal_tokens: PortalTokensTable;
+  api_idempotency: ApiIdempotencyTable;
   settings: SettingsTable;
   document_sequences: DocumentSequencesTable;
   events: EventsTable;
@@ -355,3 +358,34 @@ export interface BankEntriesTable {
 }
 
 export type BankEntryRow = Selectable<BankEntriesTable>;
+
+/** API keys of the HTTP API (src/api): only the SHA-256 of the key is stored. */
+export interface ApiKeysTable {
+  id: Generated<number>;
+  name: string;
+  role: string;
+  key_hash: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+/** Customer portal tokens: one customer's read-only view of its own documents. */
+export interface PortalTokensTable {
+  id: Generated<number>;
+  customer_id: number;
+  token_hash: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+/** Responses to POSTs made with an Idempotency-Key, per API key (`scope`). */
+export interface ApiIdempotencyTable {
+  id: Generated<number>;
+  scope: string;
+  idem_key: string;
+  method: string;
+  path: string;
+  status: number;
+  body: string;
+  created_at: string;
+}

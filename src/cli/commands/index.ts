@@ -7,9 +7,10 @@ import { registerBank } from './bank.ts';
 import { registerPipeline } from './pipeline.ts';
 import { registerQuery } from './query.ts';
 import { registerSchedule } from './schedule.ts';
+import { registerServe } from './serve.ts';
 
 /**
  * Every command module of the CLI, in the order they appear in `cashloop --help`.
  * A module is `(program) => void` and adds its commands to the program.
  */
-export const commandModules: ((program: Command) => void)[] = [registerMigrate, registerCore, registerImport, registerDemo, registerBank, registerPipeline, registerQuery, registerSchedule];
+export const commandModules: ((program: Command) => void)[] = [registerMigrate, registerCore, registerImport, registerDemo, registerBank, registerPipeline, registerQuery, registerSchedule, registerServe];

@@ -1,0 +1,63 @@
+import type {} from '@fastify/swagger';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { TSchema } from '@sinclair/typebox';
+import type { Core } from '../core.ts';
+import type { Permission } from './permissions.ts';
+import type { ApiKey } from './keys.service.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The permission of the matrix this route needs; `open` for health checks. */
+    permission?: Permission | 'open' | 'portal';
+  }
+  interface FastifyRequest {
+    apiKey?: ApiKey;
+    portalCustomerId?: number;
+  }
+}
+
+/** Who acts, for the event log: `api:<key name>`. */
+export const actorOf = (req: FastifyRequest): string => (req.apiKey ? `api:${req.apiKey.name}` : 'api');
+
+export interface RouteSpec {
+  method: 'GET' | 'POST' | 'PATCH';
+  url: string;
+  permission: Permission;
+  summary: string;
+  tag: string;
+  body?: TSchema;
+  params?: TSchema;
+  querystring?: TSchema;
+  /** Answer status for success (201 for creations). */
+  status?: number;
+  handler(req: FastifyRequest, core: Core): Promise<unknown>;
+}
+
+/** Registers routes with their schemas, tag and permission; handlers return the body. */
+export function addRoutes(app: FastifyInstance, core: Core, specs: RouteSpec[]): void {
+  for (const s of specs) {
+    const route: RouteOptions = {
+      method: s.method,
+      url: s.url,
+      config: { permission: s.permission },
+      schema: {
+        summary: s.summary,
+        tags: [s.tag],
+        security: [{ bearer: [] }],
+        ...(s.body ? { body: s.body } : {}),
+        ...(s.params ? { params: s.params } : {}),
+        ...(s.querystring ? { querystring: s.querystring } : {}),
+      },
+      handler: async (req: FastifyRequest, reply: FastifyReply) => {
+        const result = await s.handler(req, core);
+        return reply.status(s.status ?? 200).send(result);
+      },
+    };
+    app.route(route);
+  }
+}
+
+/** A page of a list and the cursor of the next one (`?after=`), or null at the end. */
+export function page<T extends { id: number }>(items: T[], limit: number): { items: T[]; next: string | null } {
+  return { items, next: items.length === limit && items.length > 0 ? String(items.at(-1)!.id) : null };
+}

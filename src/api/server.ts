@@ -1,0 +1,188 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import rateLimit from '@fastify/rate-limit';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { Core } from '../core.ts';
+import { ping } from '../db/connection.ts';
+import { allowed } from './permissions.ts';
+import { hashSecret, resolveApiKey, resolvePortalToken } from './keys.service.ts';
+import { errorHandler, sendProblem } from './problem.ts';
+import { addRoutes, type RouteSpec } from './http.ts';
+import { customerRoutes } from './routes/customers.routes.ts';
+import { catalogRoutes } from './routes/catalog.routes.ts';
+import { orderRoutes } from './routes/orders.routes.ts';
+import { shippingRoutes } from './routes/shipping.routes.ts';
+import { moneyRoutes } from './routes/money.routes.ts';
+import { registerPortal } from './portal.ts';
+
+export interface ServerOptions {
+  /** Pino logger options, `true` for JSON logs on stdout, `false` (default) for none. */
+  logger?: boolean | Record<string, unknown>;
+  /** Requests per minute per API key (or per address without one). */
+  rateLimitPerMinute?: number;
+  bodyLimit?: number;
+  /** The built reports site to serve at /reports (default: none). */
+  siteDir?: string;
+  /** More route specs from other business areas (collections…), under the same auth. */
+  extraRoutes?: RouteSpec[];
+}
+
+/** Every route of the core's API, in one list: the OpenAPI document and the role test walk it. */
+export const coreRouteSpecs: RouteSpec[] = [...customerRoutes, ...catalogRoutes, ...orderRoutes, ...shippingRoutes, ...moneyRoutes];
+
+const LOG_REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.query.key', 'req.query.token', 'res.headers["set-cookie"]'];
+
+/** The URL with `key` and `token` query values masked, for logs. */
+export function scrubUrl(url: string): string {
+  return url.replace(/([?&](?:key|token)=)[^&]*/g, '$1***');
+}
+
+function cookies(req: FastifyRequest): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0) out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return out;
+}
+
+function bearer(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  return h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
+}
+
+/**
+ * Builds the HTTP API on a core: REST JSON over every core action, problem+json errors,
+ * API keys with roles on every route, Idempotency-Key replay, rate limits, OpenAPI at
+ * /openapi.json and docs at /docs, the customer portal, and the reports at /reports.
+ * Browsers pass a key once as `?key=` (pages) or a portal token as `?token=`; it is kept in
+ * an HttpOnly cookie.
+ */
+export async function buildServer(core: Core, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger:
+      options.logger === undefined || options.logger === false
+        ? false
+        : {
+            ...(options.logger === true ? {} : options.logger),
+            redact: LOG_REDACT,
+            // Keys and tokens given in the query string never reach the log.
+            serializers: { req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: scrubUrl(req.url), remoteAddress: req.ip }) },
+          },
+    bodyLimit: options.bodyLimit ?? 256 * 1024,
+    requestIdHeader: 'x-request-id',
+  });
+  // Bodies are JSON and must have the right types ("42" is not a number); path and query
+  // values are text and are converted to the declared types.
+  const strictAjv = addFormats.default(new Ajv({ removeAdditional: false, coerceTypes: false, allErrors: true, useDefaults: true }));
+  const coercingAjv = addFormats.default(new Ajv({ removeAdditional: false, coerceTypes: 'array', allErrors: true, useDefaults: true }));
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema));
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => sendProblem(reply, 404, `no route ${req.method} ${req.url.split('?')[0]}`, { rule: 'route_exists' }));
+
+  // Every route declares a permission; documentation routes need any valid key.
+  app.addHook('onRoute', (route) => {
+    route.config = { ...(route.config ?? {}), permission: route.config?.permission ?? 'reports:read' } as typeof route.config;
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    const permission = req.routeOptions.config?.permission ?? 'reports:read';
+    if (permission === 'open') return;
+    const query = req.query as Record<string, string | undefined>;
+    if (permission === 'portal') {
+      const token = bearer(req) ?? query.token ?? cookies(req).cashloop_portal;
+      const customerId = token ? await resolvePortalToken(core, token) : null;
+      if (!customerId) return sendProblem(reply, 401, 'a valid portal token is required (Authorization: Bearer … or ?token=…)', { rule: 'portal_token' });
+      req.portalCustomerId = customerId;
+      if (query.token) reply.header('set-cookie', `cashloop_portal=${encodeURIComponent(query.token)}; Path=/portal; HttpOnly; SameSite=Strict`);
+      return;
+    }
+    const secret = bearer(req) ?? (req.method === 'GET' ? query.key : undefined) ?? cookies(req).cashloop_key;
+    const key = secret ? await resolveApiKey(core, secret) : null;
+    if (!key) return sendProblem(reply, 401, 'a valid API key is required: Authorization: Bearer <key> (create one with `cashloop apikey create`)', { rule: 'api_key' });
+    req.apiKey = key;
+    if (!allowed(key.role, permission)) return sendProblem(reply, 403, `role ${key.role} may not ${permission.replace(':', ' ')}`, { rule: `permission_${permission.replace(':', '_')}`, value: key.role });
+    if (req.method === 'GET' && query.key) reply.header('set-cookie', `cashloop_key=${encodeURIComponent(query.key)}; Path=/; HttpOnly; SameSite=Strict`);
+  });
+
+  await app.register(rateLimit, {
+    global: true,
+    max: options.rateLimitPerMinute ?? 6000,
+    timeWindow: '1 minute',
+    keyGenerator: (req) => {
+      const secret = bearer(req);
+      return secret ? hashSecret(secret) : req.ip;
+    },
+    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, message: `rate limit of ${ctx.max} requests per ${ctx.after} reached` }),
+  });
+
+  // Idempotency-Key on creating POSTs: the first response is stored per key and replayed.
+  app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
+    const key = req.headers['idempotency-key'];
+    if (req.method !== 'POST' || typeof key !== 'string' || !req.apiKey) return;
+    const row = await core.db.kysely.selectFrom('api_idempotency').selectAll().where('scope', '=', String(req.apiKey.id)).where('idem_key', '=', key).executeTakeFirst();
+    if (!row) return;
+    if (row.method !== req.method || row.path !== req.url) {
+      return sendProblem(reply, 409, `Idempotency-Key ${key} was used for ${row.method} ${row.path}`, { rule: 'idempotency_key_reuse', value: key });
+    }
+    reply.header('idempotent-replayed', 'true');
+    return reply.status(row.status).type('application/json').send(row.body);
+  });
+  app.addHook('onSend', async (req, reply, payload) => {
+    const key = req.headers['idempotency-key'];
+    if (req.method !== 'POST' || typeof key !== 'string' || !req.apiKey || reply.getHeader('idempotent-replayed')) return payload;
+    if (reply.statusCode >= 200 && reply.statusCode < 300 && typeof payload === 'string') {
+      await core.db.kysely
+        .insertInto('api_idempotency')
+        .values({ scope: String(req.apiKey.id), idem_key: key, method: req.method, path: req.url, status: reply.statusCode, body: payload, created_at: core.clock.now().toISOString() })
+        .onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing())
+        .execute();
+    }
+    return payload;
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'cashloop API', version: '0.1.0', description: 'Order-to-cash: customers, products and stock, orders and credit, shipping, invoicing, payments, statements; the customer portal.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'API key from `cashloop apikey create`' },
+          portal: { type: 'http', scheme: 'bearer', description: 'portal token from `cashloop customer portal-token ID`' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get('/health', { config: { permission: 'open' }, schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/ready', { config: { permission: 'open' }, schema: { hide: true } }, async (_req, reply) =>
+    (await ping(core.db)) ? { status: 'ready', database: core.db.dialect } : reply.status(503).send({ status: 'unavailable' }),
+  );
+
+  addRoutes(app, core, [...coreRouteSpecs, ...(options.extraRoutes ?? [])]);
+  registerPortal(app, core);
+  if (options.siteDir) serveSite(app, options.siteDir);
+  return app;
+}
+
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.csv': 'text/csv', '.svg': 'image/svg+xml', '.png': 'image/png' };
+
+/** The published reports, for any key (viewer or above). */
+function serveSite(app: FastifyInstance, siteDir: string): void {
+  const root = path.resolve(siteDir);
+  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const rel = decodeURIComponent((req.params as { '*'?: string })['*'] ?? '');
+    let file = path.join(root, rel);
+    if (!file.startsWith(root)) return sendProblem(reply, 404, 'no such report', { rule: 'route_exists' });
+    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
+    if (!fs.existsSync(file)) return sendProblem(reply, 404, fs.existsSync(root) ? `no report ${rel}` : 'the reports have not been built yet: run `cashloop pipeline run all`', { rule: 'route_exists' });
+    return reply.type(TYPES[path.extname(file)] ?? 'application/octet-stream').send(fs.createReadStream(file));
+  };
+  app.get('/reports', { config: { permission: 'reports:read' }, schema: { hide: true } }, async (req, reply) => reply.redirect(`/reports/${req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : ''}`));
+  app.get('/reports/*', { config: { permission: 'reports:read' }, schema: { hide: true } }, handler);
+}
