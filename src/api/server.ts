@@ -82,6 +82,16 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   const coercingAjv = addFormats.default(new Ajv({ removeAdditional: false, coerceTypes: 'array', allErrors: true, useDefaults: true }));
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema));
   app.setErrorHandler(errorHandler);
+  // An action without a body (POST /orders/1/submit) may still say it sends JSON.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
   app.setNotFoundHandler((req, reply) => sendProblem(reply, 404, `no route ${req.method} ${req.url.split('?')[0]}`, { rule: 'route_exists' }));
 
   // Every route declares a permission; documentation routes need any valid key.
