@@ -169,6 +169,7 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  app.get('/favicon.ico', { config: { permission: 'open' }, schema: { hide: true } }, async (_req, reply) => reply.status(204).send());
   app.get('/health', { config: { permission: 'open' }, schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/ready', { config: { permission: 'open' }, schema: { hide: true } }, async (_req, reply) =>
     (await ping(core.db)) ? { status: 'ready', database: core.db.dialect } : reply.status(503).send({ status: 'unavailable' }),
