@@ -55,7 +55,7 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('portal page in a br
       expect(requests.every((u) => u.startsWith(base))).toBe(true);
       expect(errors).toEqual([]);
       // No horizontal scrolling on a phone.
-      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
+      expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1')).toBe(true);
       fs.mkdirSync('test-output/portal', { recursive: true });
       await page.screenshot({ path: path.join('test-output/portal', 'portal-phone.png'), fullPage: true });
     } finally {
