@@ -1,8 +1,7 @@
 // npm run demo — the one-command tour: migrate, generate the demo company if the database is
-// empty, run every pipeline step (with forecasts and the reports site), then serve the
-// reports, the API docs and a customer's portal, and print their addresses.
+// empty, run every pipeline step (and build the reports site), then start the API server with
+// the reports, the API docs and a customer's portal, and print their addresses.
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { openCore, closeCore } from '../src/core.ts';
 import { dataDir as defaultDataDir } from '../src/db/connection.ts';
@@ -12,6 +11,8 @@ import { summaryText } from '../src/cli/commands/demo.ts';
 import { progressBar } from '../src/cli/progress.ts';
 import { MANIFEST_FILE, type DemoManifest } from '../src/demo/manifest.ts';
 import { runPipeline } from '../pipelines/run.ts';
+import { buildServer } from '../src/api/server.ts';
+import { createApiKey, createPortalToken } from '../src/api/keys.service.ts';
 
 const dataDir = path.resolve(process.env.CASHLOOP_DATA_DIR ?? defaultDataDir());
 process.env.CASHLOOP_DATA_DIR = dataDir;
@@ -68,20 +69,19 @@ say('');
 say(`warehouse for analysts: ${run.published?.snapshot ?? path.join(dataDir, 'published', 'warehouse.duckdb')} (cashloop query "select * from metrics.ar_kpis_monthly")`);
 say('stop with Ctrl-C');
 
-/** Serves the site (and, once the HTTP API is in place, the API, its docs and the portal). */
+/** Starts the API with the reports at /reports; a demo admin key and one customer's portal token open them. */
 async function startServer(): Promise<[string, string][]> {
-  const types: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.csv': 'text/csv' };
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname === '/' ) return void res.writeHead(302, { location: '/reports/' }).end();
-    if (!url.pathname.startsWith('/reports')) return void res.writeHead(404).end('not found');
-    let file = path.join(siteDir, decodeURIComponent(url.pathname.slice('/reports'.length)) || '/');
-    if (!file.startsWith(siteDir)) return void res.writeHead(403).end();
-    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
-    if (!fs.existsSync(file)) return void res.writeHead(404).end('not found');
-    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
-    fs.createReadStream(file).pipe(res);
-  });
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
-  return [['reports', `http://${host}:${port}/reports/`]];
+  const core = await openCore();
+  const { key } = await createApiKey(core, { role: 'admin', name: `demo-${Date.now()}` }, 'demo');
+  const customer = await core.db.kysely.selectFrom('customers').select('id').orderBy('id').executeTakeFirst();
+  const portal = customer ? await createPortalToken(core, customer.id, 'demo') : null;
+  const app = await buildServer(core, { siteDir });
+  await app.listen({ port, host });
+  const base = `http://${host}:${port}`;
+  return [
+    ['reports', `${base}/reports/?key=${key}`],
+    ['API docs', `${base}/docs?key=${key}`],
+    ...(portal ? ([[`portal (customer ${portal.customerId})`, `${base}/portal?token=${portal.token}`]] as [string, string][]) : []),
+    ['API key (admin)', key],
+  ];
 }
