@@ -66,11 +66,26 @@ describe(`HTTP API on ${testDialect}`, () => {
     const o2 = (await call('POST', '/orders', 'sales', { customerId, lines: [{ sku: 'WIDGET', quantity: 1 }] })).json();
     expect((await call('POST', `/orders/${o2.id}/cancel`, 'sales', { reason: 'changed mind' })).json().status).toBe('cancelled');
     const o3 = (await call('POST', '/orders', 'sales', { customerId, lines: [{ sku: 'WIDGET', quantity: 1 }] })).json();
-    expect((await call('POST', `/orders/${o3.id}/reject`, 'credit', { reason: 'x' })).statusCode).toBe(409);
+    expect((await call('POST', `/orders/${o3.id}/reject`, 'credit', { reason: 'x' })).statusCode).toBe(409); // a draft is not held
+    await call('PATCH', `/customers/${customerId}`, 'credit', { riskClass: 'E' });
+    expect((await call('POST', `/orders/${o3.id}/submit`, 'sales')).json().status).toBe('credit_hold');
+    expect((await call('POST', `/orders/${o3.id}/reject`, 'credit', { reason: 'class E' })).json().status).toBe('rejected');
+    await call('PATCH', `/customers/${customerId}`, 'credit', { riskClass: 'B' });
     expect((await call('GET', '/customers?limit=1', 'viewer')).json().next).toBe(String(customerId));
     expect((await call('GET', '/orders?limit=2', 'viewer')).json()).toMatchObject({ next: expect.any(String) });
     expect((await call('GET', `/payments/${pay.id}`, 'viewer')).json().status).toBe('reversed');
-    expect((await call('POST', `/payments/${p1.json().id}/apply`, 'finance', { invoice: 'INV-2026-000001' })).statusCode).toBe(409);
+    expect((await call('POST', `/payments/${p1.json().id}/apply`, 'finance', { invoice: 'INV-2026-000001' })).statusCode).toBe(409); // nothing unapplied
+    const ahead = (await call('POST', '/payments', 'finance', { customerId, amount: '20.00' })).json(); // the reversal re-opened INV-1: oldest due first
+    const extra = (await call('POST', '/payments', 'finance', { customerId, amount: '2000.00' })).json();
+    expect(extra.unappliedMinor).toBeGreaterThan(0);
+    const o4 = (await call('POST', '/orders', 'sales', { customerId, lines: [{ sku: 'WIDGET', quantity: 1 }] })).json();
+    expect(ahead.appliedMinor).toBe(2_000);
+    expect(o4.status).toBe('draft');
+    // The 20.00 bounces: INV-2026-000001 opens again, and the unapplied 2000.00 is applied to it by hand.
+    await call('POST', `/payments/${ahead.id}/reverse`, 'finance', { reason: 'returned' });
+    const applied = await call('POST', `/payments/${extra.id}/apply`, 'finance', { invoice: 'INV-2026-000001' });
+    expect(applied.statusCode).toBe(200);
+    expect(applied.json().allocations.at(-1)).toMatchObject({ invoiceNumber: 'INV-2026-000001', rule: 'manual' });
     expect((await call('GET', '/products?limit=5', 'viewer')).json().items).toHaveLength(1);
     expect((await call('GET', `/customers/${customerId}`, 'viewer')).json().riskClass).toBe('B');
   });
