@@ -4,6 +4,7 @@ import * as core from './migrations/0001_core.ts';
 import * as bank from './migrations/0003_bank.ts';
 import * as fkIndexes from './migrations/0005_fk_indexes.ts';
 import * as api from './migrations/0006_api.ts';
+import * as writeOffKind from './migrations/0007_write_off_kind.ts';
 
 /**
  * Versioned migrations, applied in order, each in its own transaction, recorded in
@@ -19,6 +20,7 @@ export const migrations: Migration[] = [
   { version: '0003_bank', up: bank.up },
   { version: '0005_fk_indexes', up: fkIndexes.up },
   { version: '0006_api', up: api.up },
+  { version: '0007_write_off_kind', up: writeOffKind.up },
 ];
 
 export interface MigrateResult {

@@ -312,6 +312,8 @@ export interface PaymentAllocationsTable {
 export interface WriteOffsTable {
   id: Generated<number>;
   invoice_id: number;
+  /** `small_balance` (within the tolerance) or `bad_debt` (an uncollectable remainder). */
+  kind: Generated<'small_balance' | 'bad_debt'>;
   amount_minor: number;
   reason: string;
   write_off_date: string;

@@ -73,6 +73,7 @@ export interface DemoCounts {
   disputeCreditNotes: number;
   disputesConceded: number;
   writeOffs: number;
+  badDebtWriteOffs: number;
   customersStopped: number;
   customersBlocked: number;
 }
@@ -131,7 +132,8 @@ type Task =
   | { kind: 'bounce'; paymentId: number; customer: CustomerState; invoices: InvoiceState[] }
   | { kind: 'writeoff'; invoices: InvoiceState[] }
   | { kind: 'dispute'; invoice: InvoiceState; amountMinor: number; concede: boolean }
-  | { kind: 'block'; customer: CustomerState };
+  | { kind: 'block'; customer: CustomerState }
+  | { kind: 'bad_debt'; customer: CustomerState };
 
 /** Adds calendar months to a date, clamped to the month's last day. */
 export function addMonths(date: string, months: number): string {
@@ -209,7 +211,7 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
     customers: 0, customersJoinedLater: 0, products: 0, orders: 0, orderLines: 0, creditHolds: 0, holdsReleased: 0, holdsRejected: 0, creditLimitRaises: 0,
     backorderedOrders: 0, cancelledOrders: 0, purchaseOrders: 0, supplierDelays: 0, shipments: 0, partialShipments: 0, delayedDeliveries: 0,
     failedDeliveries: 0, invoices: 0, payments: 0, partialPayments: 0, shortPayments: 0, overpayments: 0, reversedPayments: 0, creditAppliedByHand: 0,
-    disputes: 0, disputeCreditNotes: 0, disputesConceded: 0, writeOffs: 0, customersStopped: 0, customersBlocked: 0,
+    disputes: 0, disputeCreditNotes: 0, disputesConceded: 0, writeOffs: 0, badDebtWriteOffs: 0, customersStopped: 0, customersBlocked: 0,
   };
 
   const agenda = new Map<number, Task[]>();
@@ -590,6 +592,14 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
         await call('setCustomerStatus', () => setCustomerStatus(core, t.customer.id, 'blocked', 'stopped paying: account handed to a collections agency', `${actor}:credit`));
         t.customer.blocked = true;
         counts.customersBlocked++;
+        // The collections agency gives up after a quarter: what is left is a bad debt.
+        schedule(businessDay(day + t.customer.rng.int(80, 110)), { kind: 'bad_debt', customer: t.customer });
+      } else if (t.kind === 'bad_debt') {
+        const open = await invoiceBalances(core.db.kysely, { customerId: t.customer.id, openOnly: true });
+        for (const inv of open.filter((i) => i.balance_minor > 0)) {
+          await call('writeOffInvoice', () => writeOffInvoice(core, inv.number, 'bad debt: collections agency closed the file', `${actor}:ar`, undefined, { badDebt: true }));
+          counts.badDebtWriteOffs++;
+        }
       }
     }
     if (!isWeekend(date)) {

@@ -146,10 +146,12 @@ export async function createCreditNote(core: Core, input: CreditNoteInput, actor
 }
 
 /**
- * Writes off what is left of an invoice when it is within the tolerance (setting
- * `payments.write_off_tolerance_minor`): small remainders of short payments, bank charges.
+ * Writes off what is left of an invoice. A small balance is written off only within the
+ * tolerance (setting `payments.write_off_tolerance_minor`): short payments, bank charges.
+ * A bad debt (`badDebt`: the customer will not pay, the account went to collections or
+ * insolvency) writes off any remainder, with its reason.
  */
-export async function writeOffInvoice(core: Core, number: string, reason: string, actor: string, date?: string) {
+export async function writeOffInvoice(core: Core, number: string, reason: string, actor: string, date?: string, options: { badDebt?: boolean } = {}) {
   const target = await findByNumber(core, number);
   const why = requireText(reason, 'reason', 500);
   const settings = await getSettings(core.db.kysely);
@@ -160,12 +162,12 @@ export async function writeOffInvoice(core: Core, number: string, reason: string
     const [inv] = await invoiceBalances(trx, { invoiceIds: [target.id] });
     if (!inv) throw notFound('invoice', target.number);
     if (inv.balance_minor <= 0) throw badTransition('invoice', inv.number, inv.status, 'written_off', 'nothing is left to write off');
-    if (inv.balance_minor > tolerance) {
-      throw invalid(`invoice ${inv.number} has ${formatMoney(inv.balance_minor, inv.currency)} open; only up to ${formatMoney(tolerance, inv.currency)} may be written off`, {
+    if (!options.badDebt && inv.balance_minor > tolerance) {
+      throw invalid(`invoice ${inv.number} has ${formatMoney(inv.balance_minor, inv.currency)} open; only up to ${formatMoney(tolerance, inv.currency)} may be written off (a bad debt is written off as such)`, {
         entity: 'invoice', id: inv.number, field: 'balance', value: formatAmount(inv.balance_minor, inv.currency), rule: 'write_off_tolerance',
       });
     }
-    const row = await trx.insertInto('write_offs').values({ invoice_id: inv.id, amount_minor: inv.balance_minor, reason: why, write_off_date: day, created_at: at }).returningAll().executeTakeFirstOrThrow();
+    const row = await trx.insertInto('write_offs').values({ invoice_id: inv.id, kind: options.badDebt ? 'bad_debt' : 'small_balance', amount_minor: inv.balance_minor, reason: why, write_off_date: day, created_at: at }).returningAll().executeTakeFirstOrThrow();
     const invoice = await settleStatus(trx, inv.id, day, at);
     const after: Record<string, unknown[]> = { write_offs: [row], invoices: [invoice] };
     if (inv.order_id) {
@@ -173,7 +175,7 @@ export async function writeOffInvoice(core: Core, number: string, reason: string
       after.orders = [change.order];
       after.order_status_history = change.history ? [change.history] : [];
     }
-    return { result: { number: inv.number, writtenOffMinor: row.amount_minor, writtenOff: formatAmount(row.amount_minor, inv.currency) }, events: [{ type: 'invoice.written_off', aggregate: 'invoice', id: inv.id, after }] };
+    return { result: { number: inv.number, kind: row.kind, writtenOffMinor: row.amount_minor, writtenOff: formatAmount(row.amount_minor, inv.currency) }, events: [{ type: 'invoice.written_off', aggregate: 'invoice', id: inv.id, after }] };
   });
 }
 

@@ -168,6 +168,13 @@ describe(`order to cash on ${testDialect}`, () => {
     expect(await getInvoice(core, inv)).toMatchObject({ status: 'paid', balanceMinor: 0, writtenOffMinor: 499, creditedMinor: 1_000 });
     expect((await getOrder(core, o.id)).status).toBe('paid');
     await expectDomainError(writeOffInvoice(core, inv, 'again', actor), 'transition');
+    // A bad debt is written off whatever is left.
+    const o2 = await createOrder(core, { customerId: customer.id, lines: [{ sku: 'WIDGET', quantity: 4 }] }, actor);
+    await submitOrder(core, o2.id, actor);
+    const inv2 = (await createShipment(core, { orderId: o2.id, carrier: 'UPS', trackingNumber: 'T2' }, actor)).invoiceNumber!;
+    const bad = await writeOffInvoice(core, inv2, 'customer insolvent', actor, undefined, { badDebt: true });
+    expect(bad).toMatchObject({ kind: 'bad_debt', writtenOffMinor: 6_000 });
+    expect((await getOrder(core, o2.id)).status).toBe('paid');
   });
 
   it('applies the credit rules at submission: overdue invoices, blocked customers, risk classes', async () => {

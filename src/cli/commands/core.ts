@@ -211,9 +211,13 @@ export function registerCore(program: Command): void {
   invoice.command('show <number>').option('--json').action(async (n: string, o: Json) => withCore(async (core) => emit(await getInvoice(core, n), o, invoiceText)));
   invoice
     .command('write-off <number>')
+    .description('write off a small remainder (within the tolerance), or with --bad-debt an uncollectable balance')
     .requiredOption('--reason <reason>')
+    .option('--bad-debt', 'the customer will not pay: write off any remainder')
     .option('--json')
-    .action(async (n: string, o: Json & { reason: string }) => withCore(async (core) => emit(await writeOffInvoice(core, n, o.reason, cliActor()), o, (r) => `invoice ${r.number}: wrote off ${r.writtenOff}`)));
+    .action(async (n: string, o: Json & { reason: string; badDebt?: boolean }) =>
+      withCore(async (core) => emit(await writeOffInvoice(core, n, o.reason, cliActor(), undefined, { badDebt: o.badDebt }), o, (r) => `invoice ${r.number}: wrote off ${r.writtenOff} (${r.kind})`)),
+    );
 
   program
     .command('credit-note')

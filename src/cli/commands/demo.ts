@@ -33,7 +33,7 @@ export function summaryText(r: DemoResult, location: string, manifestPath: strin
     `time: ${r.seconds.toFixed(1)} s, ${c.orders} orders, ${r.ordersPerSecond.toFixed(0)} orders/s, ${m.database.events} events`,
     '',
     'what it contains:',
-    `  customers        ${c.customers} (${c.customersJoinedLater} joined during the period), ${c.customersStopped} stopped paying, ${c.customersBlocked} blocked`,
+    `  customers        ${c.customers} (${c.customersJoinedLater} joined during the period), ${c.customersStopped} stopped paying, ${c.customersBlocked} blocked, ${c.badDebtWriteOffs} invoices written off as bad debt`,
     `  products         ${c.products} in 6 categories with trend and seasonality; ${c.purchaseOrders} purchase orders (${c.supplierDelays} late from the supplier)`,
     `  orders           ${c.orders} with ${c.orderLines} lines; ${c.backorderedOrders} backordered, ${c.cancelledOrders} cancelled after waiting`,
     `  credit           ${c.creditHolds} holds: ${c.holdsReleased} released, ${c.holdsRejected} rejected; ${c.creditLimitRaises} limits raised`,
