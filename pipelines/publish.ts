@@ -11,7 +11,7 @@ export interface PublishResult {
 }
 
 /** The schemas analysts read; raw, staging and ops stay inside the warehouse file. */
-export const PUBLIC_SCHEMAS = ['marts', 'metrics'];
+export const PUBLIC_SCHEMAS = ['marts', 'metrics', 'forecast'];
 
 /**
  * Publishes what the run built: Parquet copies of every mart and metric, then a read-only

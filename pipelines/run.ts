@@ -114,6 +114,21 @@ const transformStep: PipelineStep = {
   },
 };
 
+const forecastStep: PipelineStep = {
+  name: 'forecast',
+  description: 'forecast payment dates of open invoices and 13 weeks of cash-in, and evaluate the model walking forward (models/)',
+  async run(ctx) {
+    const asOf = ctx.asOf ?? ctx.options.asOf ?? (await lastAsOf(ctx.conn));
+    if (!asOf) throw invalid('the forecast step needs an as-of date: run transform first or give --as-of', { field: 'asOf', rule: 'as_of_known' });
+    const { runForecastStep } = await import('../models/forecast-step.ts');
+    const r = await runForecastStep(ctx.conn, { asOf, quiet: ctx.options.quiet });
+    ctx.asOf = asOf;
+    const written = Object.values(r.tables).reduce((a, b) => a + b, 0);
+    ctx.log(`forecast as of ${asOf}: ${Object.entries(r.tables).map(([t, n]) => `${n} ${t}`).join(', ')}`);
+    return { rowsRead: r.tables['forecast.invoice_payment'] ?? 0, rowsWritten: written, detail: r };
+  },
+};
+
 const reconcileStep: PipelineStep = {
   name: 'reconcile',
   description: 'compare the core (and extracts) with the warehouse; any difference fails the run',
@@ -134,7 +149,7 @@ const reconcileStep: PipelineStep = {
  * The registry of steps, in order. `all` runs every one of them and then publishes.
  * To add a step (e.g. forecasts after transform), insert it here.
  */
-export const pipelineSteps: PipelineStep[] = [ingestStep, transformStep, reconcileStep];
+export const pipelineSteps: PipelineStep[] = [ingestStep, transformStep, forecastStep, reconcileStep];
 
 async function lastAsOf(conn: DuckDBConnection): Promise<string | undefined> {
   const rows = await rowsJson(conn, `select cast(as_of as varchar) as d from ops.pipeline_runs where status = 'succeeded' and as_of is not null order by started_at desc limit 1`);

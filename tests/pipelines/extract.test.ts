@@ -104,7 +104,7 @@ describe('the CLI commands', () => {
       expect(cli('query', 'select 1').status).toBe(3);
       const run = cli('pipeline', 'run', '--extract', extract, '--no-site', '--json');
       expect(run.status).toBe(0);
-      expect(JSON.parse(run.stdout)).toMatchObject({ status: 'succeeded', asOf: '2025-11-20', steps: [{ name: 'ingest' }, { name: 'transform' }, { name: 'reconcile' }, { name: 'publish' }] });
+      expect(JSON.parse(run.stdout)).toMatchObject({ status: 'succeeded', asOf: '2025-11-20', steps: [{ name: 'ingest' }, { name: 'transform' }, { name: 'forecast' }, { name: 'reconcile' }, { name: 'publish' }] });
       const csv = cli('query', 'select invoice_number, open_cents from marts.fct_invoices order by 1', '--format', 'csv');
       expect(csv.stdout).toBe('invoice_number,open_cents\nI1,1250\nI2,725\n');
       const json = cli('query', 'select sum(amount_cents) as s from metrics.ar_aging', '--format', 'json');

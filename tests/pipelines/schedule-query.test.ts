@@ -36,7 +36,7 @@ describe(`scheduler and read-only query (${testDialect})`, () => {
     const outcome = await s.runJob('warehouse');
     expect(outcome).toMatchObject({ job: 'warehouse', status: 'succeeded', attempts: 1 });
     const runs = await readWarehouse(warehousePaths(dir).warehouse, `select job, status, steps, rows_read > 0 as read_some, rows_written > 0 as wrote_some from ops.pipeline_runs`);
-    expect(runs).toEqual([{ job: 'warehouse', status: 'succeeded', steps: 'ingest,transform,reconcile,publish', read_some: true, wrote_some: true }]);
+    expect(runs).toEqual([{ job: 'warehouse', status: 'succeeded', steps: 'ingest,transform,forecast,reconcile,publish', read_some: true, wrote_some: true }]);
   });
 
   it('never overlaps a job with itself in one process', async () => {

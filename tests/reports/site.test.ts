@@ -34,7 +34,7 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('published reports i
     await closeCore(core);
     // The pipeline publishes and then rebuilds the site, as `cashloop pipeline run` and the scheduler do.
     const run = await runPipeline({ dataDir, coreUrl: `sqlite:${path.join(dataDir, 'cashloop.db')}`, asOf: demo.manifest.end, quiet: true, site: true });
-    expect(run.steps.map((s) => s.name)).toEqual(['ingest', 'transform', 'reconcile', 'publish', 'site']);
+    expect(run.steps.map((s) => s.name)).toEqual(['ingest', 'transform', 'forecast', 'reconcile', 'publish', 'site']);
     site = await serveStatic(path.join(dataDir, 'site'));
     browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
     fs.mkdirSync(shots, { recursive: true });

@@ -1,0 +1,55 @@
+import { addDays, daysBetween } from '../../src/shared/dates.ts';
+
+/**
+ * 13-week cash-in forecast from open invoices: each invoice's open amount is spread over the
+ * weeks by its predicted payment-date distribution (the conditional outcomes of the
+ * payment-date model); the expected receipts of a week are the sum, and its 80 % interval
+ * treats each invoice as paying in that week or not, independently (normal approximation,
+ * z = 1.2816). For planners; judged later against the cash that arrived (the reports show
+ * forecast against actual). New sales are not included yet (no sales forecast).
+ */
+export interface OpenInvoiceOutlook {
+  openCents: number;
+  /** Possible payment dates (YYYY-MM-DD), equally likely. */
+  outcomes: string[];
+}
+
+export interface CashWeek {
+  weekStart: string;
+  expectedCents: number;
+  lowCents: number;
+  highCents: number;
+}
+
+/** Monday on or after the day after `asOf`. */
+export function firstWeekStart(asOf: string): string {
+  let d = addDays(asOf, 1);
+  while (new Date(`${d}T00:00:00Z`).getUTCDay() !== 1) d = addDays(d, 1);
+  return d;
+}
+
+export function cashWeekly(asOf: string, invoices: OpenInvoiceOutlook[], weeks = 13): CashWeek[] {
+  const start = firstWeekStart(asOf);
+  // Receipts between as-of and the first Monday fall in week 0 as well.
+  const out: CashWeek[] = [];
+  const mean = new Array<number>(weeks).fill(0);
+  const variance = new Array<number>(weeks).fill(0);
+  for (const inv of invoices) {
+    if (inv.outcomes.length === 0) continue;
+    const perWeek = new Array<number>(weeks).fill(0);
+    for (const d of inv.outcomes) {
+      const w = Math.max(0, Math.floor(daysBetween(start, d) / 7));
+      if (w < weeks) perWeek[w]! += 1 / inv.outcomes.length;
+    }
+    for (let w = 0; w < weeks; w++) {
+      const p = perWeek[w]!;
+      mean[w]! += inv.openCents * p;
+      variance[w]! += inv.openCents ** 2 * p * (1 - p);
+    }
+  }
+  for (let w = 0; w < weeks; w++) {
+    const sd = Math.sqrt(variance[w]!);
+    out.push({ weekStart: addDays(start, 7 * w), expectedCents: Math.round(mean[w]!), lowCents: Math.max(0, Math.round(mean[w]! - 1.2816 * sd)), highCents: Math.round(mean[w]! + 1.2816 * sd) });
+  }
+  return out;
+}

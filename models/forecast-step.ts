@@ -1,0 +1,98 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { addDays, daysBetween } from '../src/shared/dates.ts';
+import { issueTimeFeatures, openItemFeatures } from './payment-date/features.ts';
+import { fitPaymentDate, predictPaymentDate } from './payment-date/model.ts';
+import { walkForward } from './payment-date/evaluate.ts';
+import { cashWeekly } from './cash-in/cash-weekly.ts';
+
+const TABLES = `
+create schema if not exists forecast;
+create table if not exists forecast.invoice_payment (as_of date, invoice_key varchar, customer_key varchar, open_cents bigint, due_date date, predicted_date date, p10_date date, p90_date date, prob_late double, model varchar);
+create table if not exists forecast.cash_weekly (as_of date, week_start date, expected_cents bigint, low_cents bigint, high_cents bigint);
+create table if not exists forecast.model_evaluations (model varchar, as_of date, metric varchar, value double, baseline varchar, baseline_value double, invoices integer, months integer);
+comment on table forecast.invoice_payment is 'One row per invoice open on as_of: predicted payment date with its 80 % interval and the probability of paying after the due date (models/payment-date).';
+comment on column forecast.invoice_payment.as_of is 'Date the forecast was made for (features use only what was known then).';
+comment on column forecast.invoice_payment.invoice_key is 'Invoice (marts.fct_invoices.invoice_key).';
+comment on column forecast.invoice_payment.customer_key is 'Customer (marts.dim_customer.customer_key).';
+comment on column forecast.invoice_payment.open_cents is 'Open balance on as_of, integer cents.';
+comment on column forecast.invoice_payment.due_date is 'Due date of the invoice.';
+comment on column forecast.invoice_payment.predicted_date is 'Median predicted payment date, after as_of.';
+comment on column forecast.invoice_payment.p10_date is 'Lower end of the 80 % interval of the payment date.';
+comment on column forecast.invoice_payment.p90_date is 'Upper end of the 80 % interval of the payment date.';
+comment on column forecast.invoice_payment.prob_late is 'Probability that the invoice is paid after its due date (0–1).';
+comment on column forecast.invoice_payment.model is 'Model and version that made the forecast.';
+comment on table forecast.cash_weekly is 'One row per week of the 13 after as_of: expected receipts from open invoices with an 80 % interval (models/cash-in).';
+comment on column forecast.cash_weekly.as_of is 'Date the forecast was made for.';
+comment on column forecast.cash_weekly.week_start is 'Monday the week starts (receipts before the first Monday count in the first week).';
+comment on column forecast.cash_weekly.expected_cents is 'Expected receipts in the week, integer cents.';
+comment on column forecast.cash_weekly.low_cents is 'Lower end of the 80 % interval, integer cents.';
+comment on column forecast.cash_weekly.high_cents is 'Upper end of the 80 % interval, integer cents.';
+comment on table forecast.model_evaluations is 'Walk-forward accuracy of each model beside its baselines, on past dates with features from those dates only.';
+comment on column forecast.model_evaluations.model is 'Model evaluated.';
+comment on column forecast.model_evaluations.as_of is 'Last month-end of the walk-forward evaluation.';
+comment on column forecast.model_evaluations.metric is 'mae_days, rmse_days, late_accuracy, interval_80_coverage.';
+comment on column forecast.model_evaluations.value is 'The model''s value of the metric.';
+comment on column forecast.model_evaluations.baseline is 'Baseline compared against: due_date, customer_mean, global_mean (nominal for coverage).';
+comment on column forecast.model_evaluations.baseline_value is 'The baseline''s value of the metric.';
+comment on column forecast.model_evaluations.invoices is 'Invoices predicted in the walk.';
+comment on column forecast.model_evaluations.months is 'Months walked.';
+`;
+
+export const PAYMENT_DATE_MODEL = 'payment-date/linear-history@1';
+
+/**
+ * The `forecast` step of the pipeline: fits the payment-date model on everything settled by
+ * `asOf`, forecasts every invoice open on `asOf`, spreads them into the 13-week cash-in
+ * forecast, and records the model's walk-forward evaluation. Rows of that as_of are replaced.
+ */
+export async function runForecastStep(conn: DuckDBConnection, options: { asOf: string; quiet?: boolean }): Promise<{ tables: Record<string, number> }> {
+  const asOf = options.asOf;
+  await conn.run(TABLES);
+  const history = (await issueTimeFeatures(conn)).filter((r) => r.invoice_date <= asOf);
+  const settled = history.filter((r) => r.settled_date !== null && r.settled_date <= asOf);
+  const open = await openItemFeatures(conn, asOf);
+  const tables: Record<string, number> = { 'forecast.invoice_payment': 0, 'forecast.cash_weekly': 0, 'forecast.model_evaluations': 0 };
+  await conn.run('begin transaction');
+  try {
+    for (const t of ['invoice_payment', 'cash_weekly']) await conn.run(`delete from forecast.${t} where as_of = $1::date`, [asOf]);
+    if (settled.length > 0) {
+      const model = fitPaymentDate(settled);
+      const outlooks = [];
+      const rows: string[] = [];
+      for (const r of open) {
+        const openOnDay = daysBetween(r.invoice_date, asOf);
+        const p = predictPaymentDate(model, r, openOnDay);
+        const date = (d: number) => addDays(r.invoice_date, Math.max(openOnDay + 1, Math.round(d)));
+        rows.push(`('${asOf}', '${r.invoice_key.replaceAll("'", "''")}', '${r.customer_key.replaceAll("'", "''")}', ${r.open_cents}, '${r.due_date}', '${date(p.days)}', '${date(p.p10)}', '${date(p.p90)}', ${p.probLate}, '${PAYMENT_DATE_MODEL}')`);
+        // The conditional outcomes again, as dates, for the weekly spread.
+        outlooks.push({ openCents: r.open_cents, outcomes: spread(model, r, openOnDay).map((d) => addDays(r.invoice_date, d)) });
+      }
+      for (let i = 0; i < rows.length; i += 500) await conn.run(`insert into forecast.invoice_payment values ${rows.slice(i, i + 500).join(',')}`);
+      tables['forecast.invoice_payment'] = rows.length;
+      const weeks = cashWeekly(asOf, outlooks);
+      await conn.run(`insert into forecast.cash_weekly values ${weeks.map((w) => `('${asOf}', '${w.weekStart}', ${w.expectedCents}, ${w.lowCents}, ${w.highCents})`).join(',')}`);
+      tables['forecast.cash_weekly'] = weeks.length;
+    }
+    const evaluable = history.filter((r) => r.settled_date === null || r.settled_date <= asOf).map((r) => (r.settled_date && r.settled_date <= asOf ? r : { ...r, settled_date: null, days_to_pay: null }));
+    if (evaluable.filter((r) => r.days_to_pay !== null).length >= 40) {
+      const ev = walkForward(evaluable);
+      if (ev.invoices > 0) {
+        await conn.run(`delete from forecast.model_evaluations where model = $1`, [PAYMENT_DATE_MODEL]);
+        await conn.run(`insert into forecast.model_evaluations values ${ev.metrics.map((m) => `('${PAYMENT_DATE_MODEL}', '${ev.asOf}', '${m.metric}', ${m.value}, '${m.baseline}', ${m.baselineValue}, ${ev.invoices}, ${ev.months})`).join(',')}`);
+        tables['forecast.model_evaluations'] = ev.metrics.length;
+      }
+    }
+    await conn.run('commit');
+  } catch (error) {
+    await conn.run('rollback');
+    throw error;
+  }
+  return { tables };
+}
+
+/** Possible payment days (from the invoice date) of an invoice still open on day `openOnDay`. */
+function spread(model: ReturnType<typeof fitPaymentDate>, r: Parameters<typeof predictPaymentDate>[1], openOnDay: number): number[] {
+  const p = predictPaymentDate(model, r);
+  const outcomes = model.residuals.map((e) => Math.round(Math.max(0, p.days + e))).filter((d) => d > openOnDay);
+  return outcomes.length >= 5 ? outcomes : [openOnDay + 1, openOnDay + 7, openOnDay + 14, openOnDay + 21, openOnDay + 30];
+}
