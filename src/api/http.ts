@@ -30,6 +30,8 @@ export interface RouteSpec {
   querystring?: TSchema;
   /** Answer status for success (201 for creations). */
   status?: number;
+  /** Schema of the success body (OpenAPI and serialisation). */
+  response?: TSchema;
   handler(req: FastifyRequest, core: Core): Promise<unknown>;
 }
 
@@ -47,6 +49,7 @@ export function addRoutes(app: FastifyInstance, core: Core, specs: RouteSpec[]):
         ...(s.body ? { body: s.body } : {}),
         ...(s.params ? { params: s.params } : {}),
         ...(s.querystring ? { querystring: s.querystring } : {}),
+        ...(s.response ? { response: { [s.status ?? 200]: s.response } } : {}),
       },
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
         const result = await s.handler(req, core);

@@ -4,6 +4,7 @@ import { actorOf, page } from '../http.ts';
 import { createCustomer, getCustomer, listCustomers, setCustomerStatus, updateCustomer } from '../../customers/customer.service.ts';
 import { customerStatement } from '../../payments/statement.service.ts';
 import { BusinessDate, IdParams, ListQuery, Money, Percent, Reason, strict } from './schemas.ts';
+import { CustomerResponse, Page, StatementResponse } from './responses.ts';
 
 const CustomerFields = {
   name: Type.String({ minLength: 1, maxLength: 200 }),
@@ -23,18 +24,18 @@ const CustomerFields = {
 type Q = { after?: number; limit?: number; status?: 'active' | 'blocked' };
 
 export const customerRoutes: RouteSpec[] = [
-  { method: 'GET', url: '/customers', permission: 'customers:read', tag: 'customers', summary: 'List customers (cursor: ?after=ID)', querystring: Type.Composite([ListQuery, Type.Object({ status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('blocked')])) })]),
+  { method: 'GET', url: '/customers', response: Page(CustomerResponse), permission: 'customers:read', tag: 'customers', summary: 'List customers (cursor: ?after=ID)', querystring: Type.Composite([ListQuery, Type.Object({ status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('blocked')])) })]),
     handler: async (req, core) => { const q = req.query as Q; const limit = q.limit ?? 100; return page(await listCustomers(core, { afterId: q.after, limit, status: q.status }), limit); } },
-  { method: 'POST', url: '/customers', permission: 'customers:write', tag: 'customers', summary: 'Create a customer', status: 201, body: Type.Object({ ...CustomerFields, externalId: Type.Optional(Type.String({ maxLength: 100 })) }, strict),
+  { method: 'POST', url: '/customers', response: CustomerResponse, permission: 'customers:write', tag: 'customers', summary: 'Create a customer', status: 201, body: Type.Object({ ...CustomerFields, externalId: Type.Optional(Type.String({ maxLength: 100 })) }, strict),
     handler: async (req, core) => createCustomer(core, req.body as never, actorOf(req)) },
-  { method: 'GET', url: '/customers/:id', permission: 'customers:read', tag: 'customers', summary: 'Show a customer', params: IdParams,
+  { method: 'GET', url: '/customers/:id', response: CustomerResponse, permission: 'customers:read', tag: 'customers', summary: 'Show a customer', params: IdParams,
     handler: async (req, core) => getCustomer(core, (req.params as { id: number }).id) },
-  { method: 'PATCH', url: '/customers/:id', permission: 'customers:write', tag: 'customers', summary: 'Change terms, limit, risk class or contact data', params: IdParams, body: Type.Partial(Type.Object(CustomerFields), strict),
+  { method: 'PATCH', url: '/customers/:id', response: CustomerResponse, permission: 'customers:write', tag: 'customers', summary: 'Change terms, limit, risk class or contact data', params: IdParams, body: Type.Partial(Type.Object(CustomerFields), strict),
     handler: async (req, core) => updateCustomer(core, (req.params as { id: number }).id, req.body as never, actorOf(req)) },
-  { method: 'POST', url: '/customers/:id/block', permission: 'customers:write', tag: 'customers', summary: 'Block a customer (new orders go on credit hold)', params: IdParams, body: Reason,
+  { method: 'POST', url: '/customers/:id/block', response: CustomerResponse, permission: 'customers:write', tag: 'customers', summary: 'Block a customer (new orders go on credit hold)', params: IdParams, body: Reason,
     handler: async (req, core) => setCustomerStatus(core, (req.params as { id: number }).id, 'blocked', (req.body as { reason: string }).reason, actorOf(req)) },
-  { method: 'POST', url: '/customers/:id/activate', permission: 'customers:write', tag: 'customers', summary: 'Re-activate a blocked customer', params: IdParams, body: Reason,
+  { method: 'POST', url: '/customers/:id/activate', response: CustomerResponse, permission: 'customers:write', tag: 'customers', summary: 'Re-activate a blocked customer', params: IdParams, body: Reason,
     handler: async (req, core) => setCustomerStatus(core, (req.params as { id: number }).id, 'active', (req.body as { reason: string }).reason, actorOf(req)) },
-  { method: 'GET', url: '/customers/:id/statement', permission: 'statements:read', tag: 'customers', summary: 'Statement of account with running balance and aging', params: IdParams, querystring: Type.Object({ from: Type.Optional(BusinessDate), to: Type.Optional(BusinessDate) }),
+  { method: 'GET', url: '/customers/:id/statement', response: StatementResponse, permission: 'statements:read', tag: 'customers', summary: 'Statement of account with running balance and aging', params: IdParams, querystring: Type.Object({ from: Type.Optional(BusinessDate), to: Type.Optional(BusinessDate) }),
     handler: async (req, core) => customerStatement(core, { customerId: (req.params as { id: number }).id, ...(req.query as { from?: string; to?: string }) }) },
 ];

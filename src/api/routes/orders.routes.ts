@@ -5,6 +5,7 @@ import { cancelOrder, createOrder, getOrder, listOrders, orderHistory } from '..
 import { creditDecisions, listHolds, rejectOrder, releaseOrder, submitOrder } from '../../credit/credit.service.ts';
 import type { OrderStatus } from '../../db/schema.ts';
 import { BusinessDate, IdParams, ListQuery, Money, Percent, Reason, strict } from './schemas.ts';
+import { AnyList, OrderResponse, Page } from './responses.ts';
 
 const OrderBody = Type.Object(
   {
@@ -17,24 +18,24 @@ const OrderBody = Type.Object(
 );
 
 export const orderRoutes: RouteSpec[] = [
-  { method: 'GET', url: '/orders', permission: 'orders:read', tag: 'orders', summary: 'List orders (cursor: ?after=ID)', querystring: Type.Composite([ListQuery, Type.Object({ customerId: Type.Optional(Type.Integer({ minimum: 1 })), status: Type.Optional(Type.String()) })]),
+  { method: 'GET', url: '/orders', response: Page(OrderResponse), permission: 'orders:read', tag: 'orders', summary: 'List orders (cursor: ?after=ID)', querystring: Type.Composite([ListQuery, Type.Object({ customerId: Type.Optional(Type.Integer({ minimum: 1 })), status: Type.Optional(Type.String()) })]),
     handler: async (req, core) => { const q = req.query as { after?: number; limit?: number; customerId?: number; status?: OrderStatus }; const limit = q.limit ?? 100; return page(await listOrders(core, { afterId: q.after, limit, customerId: q.customerId, status: q.status }), limit); } },
-  { method: 'POST', url: '/orders', permission: 'orders:write', tag: 'orders', summary: 'Create a draft order (send Idempotency-Key to make retries safe)', status: 201, body: OrderBody,
+  { method: 'POST', url: '/orders', response: OrderResponse, permission: 'orders:write', tag: 'orders', summary: 'Create a draft order (send Idempotency-Key to make retries safe)', status: 201, body: OrderBody,
     handler: async (req, core) => createOrder(core, { ...(req.body as object), idempotencyKey: (req.headers['idempotency-key'] as string | undefined) ?? null } as never, actorOf(req)) },
-  { method: 'GET', url: '/orders/:id', permission: 'orders:read', tag: 'orders', summary: 'Show an order with lines, reservations and backorders', params: IdParams,
+  { method: 'GET', url: '/orders/:id', response: OrderResponse, permission: 'orders:read', tag: 'orders', summary: 'Show an order with lines, reservations and backorders', params: IdParams,
     handler: async (req, core) => getOrder(core, (req.params as { id: number }).id) },
-  { method: 'GET', url: '/orders/:id/history', permission: 'orders:read', tag: 'orders', summary: 'Status history of an order', params: IdParams,
+  { method: 'GET', url: '/orders/:id/history', response: AnyList, permission: 'orders:read', tag: 'orders', summary: 'Status history of an order', params: IdParams,
     handler: async (req, core) => orderHistory(core, (req.params as { id: number }).id) },
-  { method: 'POST', url: '/orders/:id/submit', permission: 'orders:write', tag: 'orders', summary: 'Submit for the credit check: approved (stock reserved) or credit_hold with reasons', params: IdParams,
+  { method: 'POST', url: '/orders/:id/submit', response: OrderResponse, permission: 'orders:write', tag: 'orders', summary: 'Submit for the credit check: approved (stock reserved) or credit_hold with reasons', params: IdParams,
     handler: async (req, core) => submitOrder(core, (req.params as { id: number }).id, actorOf(req)) },
-  { method: 'POST', url: '/orders/:id/cancel', permission: 'orders:write', tag: 'orders', summary: 'Cancel before the first shipment', params: IdParams, body: Reason,
+  { method: 'POST', url: '/orders/:id/cancel', response: OrderResponse, permission: 'orders:write', tag: 'orders', summary: 'Cancel before the first shipment', params: IdParams, body: Reason,
     handler: async (req, core) => cancelOrder(core, (req.params as { id: number }).id, (req.body as { reason: string }).reason, actorOf(req)) },
-  { method: 'GET', url: '/credit/holds', permission: 'credit:read', tag: 'credit', summary: 'Orders waiting for a credit controller',
+  { method: 'GET', url: '/credit/holds', response: AnyList, permission: 'credit:read', tag: 'credit', summary: 'Orders waiting for a credit controller',
     handler: async (_req, core) => listHolds(core) },
-  { method: 'GET', url: '/orders/:id/credit-decisions', permission: 'credit:read', tag: 'credit', summary: 'Credit decisions of an order with their inputs', params: IdParams,
+  { method: 'GET', url: '/orders/:id/credit-decisions', response: AnyList, permission: 'credit:read', tag: 'credit', summary: 'Credit decisions of an order with their inputs', params: IdParams,
     handler: async (req, core) => creditDecisions(core, (req.params as { id: number }).id) },
-  { method: 'POST', url: '/orders/:id/release', permission: 'credit:decide', tag: 'credit', summary: 'Release a held order', params: IdParams, body: Reason,
+  { method: 'POST', url: '/orders/:id/release', response: OrderResponse, permission: 'credit:decide', tag: 'credit', summary: 'Release a held order', params: IdParams, body: Reason,
     handler: async (req, core) => releaseOrder(core, (req.params as { id: number }).id, (req.body as { reason: string }).reason, actorOf(req)) },
-  { method: 'POST', url: '/orders/:id/reject', permission: 'credit:decide', tag: 'credit', summary: 'Reject a held order', params: IdParams, body: Reason,
+  { method: 'POST', url: '/orders/:id/reject', response: OrderResponse, permission: 'credit:decide', tag: 'credit', summary: 'Reject a held order', params: IdParams, body: Reason,
     handler: async (req, core) => rejectOrder(core, (req.params as { id: number }).id, (req.body as { reason: string }).reason, actorOf(req)) },
 ];
