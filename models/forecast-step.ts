@@ -4,6 +4,7 @@ import { issueTimeFeatures, openItemFeatures } from './payment-date/features.ts'
 import { fitPaymentDate, predictPaymentDate } from './payment-date/model.ts';
 import { walkForward } from './payment-date/evaluate.ts';
 import { cashWeekly } from './cash-in/cash-weekly.ts';
+import { customerScores } from './credit-score/customer-scores.ts';
 
 const TABLES = `
 create schema if not exists forecast;
@@ -27,6 +28,16 @@ comment on column forecast.cash_weekly.week_start is 'Monday the week starts (re
 comment on column forecast.cash_weekly.expected_cents is 'Expected receipts in the week, integer cents.';
 comment on column forecast.cash_weekly.low_cents is 'Lower end of the 80 % interval, integer cents.';
 comment on column forecast.cash_weekly.high_cents is 'Upper end of the 80 % interval, integer cents.';
+create table if not exists forecast.customer_scores (as_of date, customer_key varchar, customer_id varchar, source varchar, score integer, risk_class varchar, suggested_limit_cents bigint, reasons varchar);
+comment on table forecast.customer_scores is 'One row per customer: explainable credit score (100 minus the points of its reasons), risk class A–E and a suggested credit limit (models/credit-score).';
+comment on column forecast.customer_scores.as_of is 'Date the score was computed for.';
+comment on column forecast.customer_scores.customer_key is 'Customer (marts.dim_customer.customer_key).';
+comment on column forecast.customer_scores.customer_id is 'The source system''s customer id (the core''s id for source core).';
+comment on column forecast.customer_scores.source is 'Source of the customer (core or an extract).';
+comment on column forecast.customer_scores.score is 'Points, 0–100: 100 plus the (negative) points of the reasons.';
+comment on column forecast.customer_scores.risk_class is 'A (score ≥ 85), B (≥ 70), C (≥ 55), D (≥ 40), E (below).';
+comment on column forecast.customer_scores.suggested_limit_cents is 'Suggested credit limit: the larger of the last two quarters'' invoicing × 1.5 (A) … 0 (E), integer cents.';
+comment on column forecast.customer_scores.reasons is 'JSON array of {factor, points, text}, largest deduction first.';
 comment on table forecast.model_evaluations is 'Walk-forward accuracy of each model beside its baselines, on past dates with features from those dates only.';
 comment on column forecast.model_evaluations.model is 'Model evaluated.';
 comment on column forecast.model_evaluations.as_of is 'Last month-end of the walk-forward evaluation.';
@@ -51,10 +62,16 @@ export async function runForecastStep(conn: DuckDBConnection, options: { asOf: s
   const history = (await issueTimeFeatures(conn)).filter((r) => r.invoice_date <= asOf);
   const settled = history.filter((r) => r.settled_date !== null && r.settled_date <= asOf);
   const open = await openItemFeatures(conn, asOf);
-  const tables: Record<string, number> = { 'forecast.invoice_payment': 0, 'forecast.cash_weekly': 0, 'forecast.model_evaluations': 0 };
+  const tables: Record<string, number> = { 'forecast.invoice_payment': 0, 'forecast.cash_weekly': 0, 'forecast.customer_scores': 0, 'forecast.model_evaluations': 0 };
+  const scores = await customerScores(conn, asOf);
   await conn.run('begin transaction');
   try {
-    for (const t of ['invoice_payment', 'cash_weekly']) await conn.run(`delete from forecast.${t} where as_of = $1::date`, [asOf]);
+    for (const t of ['invoice_payment', 'cash_weekly', 'customer_scores']) await conn.run(`delete from forecast.${t} where as_of = $1::date`, [asOf]);
+    const q = (v: string) => `'${v.replaceAll("'", "''")}'`;
+    for (let i = 0; i < scores.length; i += 500) {
+      await conn.run(`insert into forecast.customer_scores values ${scores.slice(i, i + 500).map((c) => `('${asOf}', ${q(c.customerKey)}, ${q(c.customerId)}, ${q(c.source)}, ${c.score}, '${c.riskClass}', ${c.suggestedLimitCents}, ${q(JSON.stringify(c.reasons))})`).join(',')}`);
+    }
+    tables['forecast.customer_scores'] = scores.length;
     if (settled.length > 0) {
       const model = fitPaymentDate(settled);
       const outlooks = [];

@@ -28,6 +28,9 @@ emit(
       where b.source = '${scope.source}' and b.currency = '${scope.currency}'
       order by sales_12m desc`);
     if (customers.length === 0) throw new Error('metrics.customer_payment_behaviour is empty');
+    for (const c of customers) {
+      if (typeof c.reasons === 'string') c.reasons = (JSON.parse(c.reasons) as { text: string; points: number }[]).map((r) => `${r.text} (${r.points})`);
+    }
     const daysToPay = await q(`select customer_key, days_to_pay, settled_date::varchar as settled_date from marts.fct_invoices
                                where days_to_pay is not null and currency = '${scope.currency}' and settled_date <= date '${scope.asOf}'`);
     return { ...scope, customers, daysToPay };

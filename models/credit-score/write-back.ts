@@ -1,0 +1,36 @@
+import type { Core } from '../../src/core.ts';
+import { applyCreditScores } from '../../src/credit/score.service.ts';
+import type { RiskClass } from '../../src/db/schema.ts';
+import { openWarehouse, rowsJs } from '../../pipelines/warehouse.ts';
+
+/**
+ * Hands the credit scores of the published warehouse (`forecast.customer_scores`, latest or
+ * given as_of) back to the core through its own service call, for the customers that came
+ * from the core. The credit check uses the risk class from the next order on.
+ */
+export async function writeBackScores(core: Core, snapshotFile: string, actor: string, asOf?: string): Promise<{ asOf: string | null; updated: number; byClass: Record<string, number> }> {
+  const wh = await openWarehouse(snapshotFile, { readOnly: true });
+  let rows: Record<string, unknown>[];
+  try {
+    rows = await rowsJs(
+      wh.conn,
+      `select as_of::varchar as as_of, customer_id, score, risk_class, suggested_limit_cents, reasons from forecast.customer_scores
+       where source = 'core' and as_of = ${asOf ? `date '${asOf.replace(/[^0-9-]/g, '')}'` : '(select max(as_of) from forecast.customer_scores)'}`,
+    );
+  } finally {
+    wh.close();
+  }
+  const scores = rows
+    .filter((r) => /^\d+$/.test(String(r.customer_id)))
+    .map((r) => ({
+      customerId: Number(r.customer_id),
+      riskClass: String(r.risk_class) as RiskClass,
+      score: Number(r.score),
+      suggestedLimitMinor: Number(r.suggested_limit_cents),
+      reasons: (JSON.parse(String(r.reasons)) as { text: string; points: number }[]).map((x) => `${x.text} (${x.points})`),
+    }));
+  const { updated } = await applyCreditScores(core, scores, actor);
+  const byClass: Record<string, number> = {};
+  for (const s of scores) byClass[s.riskClass] = (byClass[s.riskClass] ?? 0) + 1;
+  return { asOf: (rows[0]?.as_of as string | undefined) ?? null, updated, byClass };
+}
