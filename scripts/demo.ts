@@ -13,6 +13,7 @@ import { MANIFEST_FILE, type DemoManifest } from '../src/demo/manifest.ts';
 import { runPipeline } from '../pipelines/run.ts';
 import { buildServer } from '../src/api/server.ts';
 import { createApiKey, createPortalToken } from '../src/api/keys.service.ts';
+import { writeBackScores } from '../models/credit-score/write-back.ts';
 
 const dataDir = path.resolve(process.env.CASHLOOP_DATA_DIR ?? defaultDataDir());
 process.env.CASHLOOP_DATA_DIR = dataDir;
@@ -58,6 +59,16 @@ const asOf = manifest?.end;
 say(`2/3 running every pipeline step${asOf ? ` as of ${asOf}` : ''}, then publishing the warehouse and building the reports…`);
 const run = await runPipeline({ dataDir, steps: ['all'], asOf, site: true, job: 'demo' });
 for (const s of run.steps) say(`    ${s.name.padEnd(10)} ${(s.ms / 1000).toFixed(1).padStart(6)} s`);
+{
+  // The credit scores go back to the core, so the next orders are checked against them.
+  const core = await openCore();
+  try {
+    const scores = await writeBackScores(core, path.join(dataDir, 'published', 'warehouse.duckdb'), 'demo');
+    say(`    risk classes set from the credit scores: ${Object.entries(scores.byClass).sort().map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  } finally {
+    await closeCore(core);
+  }
+}
 
 say('3/3 starting the server…');
 const siteDir = path.join(dataDir, 'site');
