@@ -5,6 +5,7 @@ import { fitPaymentDate, predictPaymentDate } from './payment-date/model.ts';
 import { walkForward } from './payment-date/evaluate.ts';
 import { cashWeekly } from './cash-in/cash-weekly.ts';
 import { customerScores } from './credit-score/customer-scores.ts';
+import { writePaymentCycle } from './payment-cycle/cycle.ts';
 
 const TABLES = `
 create schema if not exists forecast;
@@ -38,6 +39,19 @@ comment on column forecast.customer_scores.score is 'Points, 0–100: 100 plus t
 comment on column forecast.customer_scores.risk_class is 'A (score ≥ 85), B (≥ 70), C (≥ 55), D (≥ 40), E (below).';
 comment on column forecast.customer_scores.suggested_limit_cents is 'Suggested credit limit: the larger of the last two quarters'' invoicing × 1.5 (A) … 0 (E), integer cents.';
 comment on column forecast.customer_scores.reasons is 'JSON array of {factor, points, text}, largest deduction first.';
+create table if not exists forecast.customer_payment_cycle (as_of date, customer_key varchar, invoices_paid bigint, p10_days double, median_days double, p90_days double, mean_days double, trend_days_per_quarter double, reliability double, next_expected_payment_date date, open_cents hugeint);
+comment on table forecast.customer_payment_cycle is 'One row per customer with settled invoices: distribution, trend and reliability of its days to pay, and when its next payment is expected (models/payment-cycle).';
+comment on column forecast.customer_payment_cycle.as_of is 'Date the cycle was measured for (invoices settled by then).';
+comment on column forecast.customer_payment_cycle.customer_key is 'Customer (marts.dim_customer.customer_key).';
+comment on column forecast.customer_payment_cycle.invoices_paid is 'Invoices settled by as_of.';
+comment on column forecast.customer_payment_cycle.p10_days is '10th percentile of days to pay.';
+comment on column forecast.customer_payment_cycle.median_days is 'Median days to pay.';
+comment on column forecast.customer_payment_cycle.p90_days is '90th percentile of days to pay.';
+comment on column forecast.customer_payment_cycle.mean_days is 'Mean days to pay (the baseline).';
+comment on column forecast.customer_payment_cycle.trend_days_per_quarter is 'Least-squares slope of days to pay against invoice date, days per quarter (positive: paying later).';
+comment on column forecast.customer_payment_cycle.reliability is 'Share of payments within 7 days of the customer''s median (0–1).';
+comment on column forecast.customer_payment_cycle.next_expected_payment_date is 'Earliest predicted payment date of its open invoices (forecast.invoice_payment).';
+comment on column forecast.customer_payment_cycle.open_cents is 'Open balance on as_of, integer cents.';
 comment on table forecast.model_evaluations is 'Walk-forward accuracy of each model beside its baselines, on past dates with features from those dates only.';
 comment on column forecast.model_evaluations.model is 'Model evaluated.';
 comment on column forecast.model_evaluations.as_of is 'Last month-end of the walk-forward evaluation.';
@@ -62,7 +76,7 @@ export async function runForecastStep(conn: DuckDBConnection, options: { asOf: s
   const history = (await issueTimeFeatures(conn)).filter((r) => r.invoice_date <= asOf);
   const settled = history.filter((r) => r.settled_date !== null && r.settled_date <= asOf);
   const open = await openItemFeatures(conn, asOf);
-  const tables: Record<string, number> = { 'forecast.invoice_payment': 0, 'forecast.cash_weekly': 0, 'forecast.customer_scores': 0, 'forecast.model_evaluations': 0 };
+  const tables: Record<string, number> = { 'forecast.invoice_payment': 0, 'forecast.cash_weekly': 0, 'forecast.customer_payment_cycle': 0, 'forecast.customer_scores': 0, 'forecast.model_evaluations': 0 };
   const scores = await customerScores(conn, asOf);
   await conn.run('begin transaction');
   try {
@@ -90,6 +104,7 @@ export async function runForecastStep(conn: DuckDBConnection, options: { asOf: s
       await conn.run(`insert into forecast.cash_weekly values ${weeks.map((w) => `('${asOf}', '${w.weekStart}', ${w.expectedCents}, ${w.lowCents}, ${w.highCents})`).join(',')}`);
       tables['forecast.cash_weekly'] = weeks.length;
     }
+    tables['forecast.customer_payment_cycle'] = await writePaymentCycle(conn, asOf);
     const evaluable = history.filter((r) => r.settled_date === null || r.settled_date <= asOf).map((r) => (r.settled_date && r.settled_date <= asOf ? r : { ...r, settled_date: null, days_to_pay: null }));
     if (evaluable.filter((r) => r.days_to_pay !== null).length >= 40) {
       const ev = walkForward(evaluable);
