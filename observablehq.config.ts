@@ -11,6 +11,8 @@ export default {
   root: 'reports',
   output: process.env.CASHLOOP_SITE_DIR ?? path.join(dataDir, 'site'),
   globalStylesheets: [],
+  // The default theme plus the Inputs stylesheet from node_modules (see reports/style.css).
+  style: 'style.css',
   head: `<style>
     .asof { color: var(--theme-foreground-muted); margin-top: -0.5rem; }
     .kpi .big { font-size: 1.6rem; font-weight: 600; display: block; margin: 0.25rem 0; }
