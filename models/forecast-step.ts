@@ -3,9 +3,12 @@ import { addDays, daysBetween } from '../src/shared/dates.ts';
 import { issueTimeFeatures, openItemFeatures } from './payment-date/features.ts';
 import { fitPaymentDate, predictPaymentDate } from './payment-date/model.ts';
 import { walkForward } from './payment-date/evaluate.ts';
-import { cashWeekly } from './cash-in/cash-weekly.ts';
+import { cashWeekly, firstWeekStart } from './cash-in/cash-weekly.ts';
+import { collectionCurve, newSalesReceipts, type ExpectedInvoicing } from './cash-in/new-sales.ts';
 import { customerScores } from './credit-score/customer-scores.ts';
 import { writePaymentCycle } from './payment-cycle/cycle.ts';
+import { computeSalesForecast, SALES_TABLES, writeSalesForecast, type SalesForecast } from './sales/forecast.ts';
+import { Z80 } from './sales/backtest.ts';
 
 const TABLES = `
 create schema if not exists forecast;
@@ -23,10 +26,12 @@ comment on column forecast.invoice_payment.p10_date is 'Lower end of the 80 % in
 comment on column forecast.invoice_payment.p90_date is 'Upper end of the 80 % interval of the payment date.';
 comment on column forecast.invoice_payment.prob_late is 'Probability that the invoice is paid after its due date (0–1).';
 comment on column forecast.invoice_payment.model is 'Model and version that made the forecast.';
-comment on table forecast.cash_weekly is 'One row per week of the 13 after as_of: expected receipts from open invoices with an 80 % interval (models/cash-in).';
+alter table forecast.cash_weekly add column if not exists new_sales_cents bigint;
+comment on table forecast.cash_weekly is 'One row per week of the 13 after as_of: expected receipts from open invoices and from invoices not yet issued (the sales forecast through the collection curve), with an 80 % interval (models/cash-in).';
 comment on column forecast.cash_weekly.as_of is 'Date the forecast was made for.';
 comment on column forecast.cash_weekly.week_start is 'Monday the week starts (receipts before the first Monday count in the first week).';
-comment on column forecast.cash_weekly.expected_cents is 'Expected receipts in the week, integer cents.';
+comment on column forecast.cash_weekly.expected_cents is 'Expected receipts in the week, open invoices and new sales, integer cents.';
+comment on column forecast.cash_weekly.new_sales_cents is 'Part of expected_cents from invoices issued after as_of (sales forecast through the collection curve), integer cents.';
 comment on column forecast.cash_weekly.low_cents is 'Lower end of the 80 % interval, integer cents.';
 comment on column forecast.cash_weekly.high_cents is 'Upper end of the 80 % interval, integer cents.';
 create table if not exists forecast.customer_scores (as_of date, customer_key varchar, customer_id varchar, source varchar, score integer, risk_class varchar, suggested_limit_cents bigint, reasons varchar);
@@ -53,31 +58,35 @@ comment on column forecast.customer_payment_cycle.reliability is 'Share of payme
 comment on column forecast.customer_payment_cycle.next_expected_payment_date is 'Earliest predicted payment date of its open invoices (forecast.invoice_payment).';
 comment on column forecast.customer_payment_cycle.open_cents is 'Open balance on as_of, integer cents.';
 comment on table forecast.model_evaluations is 'Walk-forward accuracy of each model beside its baselines, on past dates with features from those dates only.';
-comment on column forecast.model_evaluations.model is 'Model evaluated.';
-comment on column forecast.model_evaluations.as_of is 'Last month-end of the walk-forward evaluation.';
-comment on column forecast.model_evaluations.metric is 'mae_days, rmse_days, late_accuracy, interval_80_coverage.';
+comment on column forecast.model_evaluations.model is 'Model evaluated (sales/<level> for the sales forecast of a level).';
+comment on column forecast.model_evaluations.as_of is 'Last month-end of the walk-forward evaluation (sales: of the history backtested).';
+comment on column forecast.model_evaluations.metric is 'mae_days, rmse_days, late_accuracy, interval_80_coverage; for sales: mase (selection replayed in time order, mean over the level''s series), mase_best_in_backtest, interval_80_coverage.';
 comment on column forecast.model_evaluations.value is 'The model''s value of the metric.';
-comment on column forecast.model_evaluations.baseline is 'Baseline compared against: due_date, customer_mean, global_mean (nominal for coverage).';
+comment on column forecast.model_evaluations.baseline is 'Baseline compared against: due_date, customer_mean, global_mean; for sales seasonal_naive (naive under 12 months) and the other candidates holt_winters, regression (nominal for coverage).';
 comment on column forecast.model_evaluations.baseline_value is 'The baseline''s value of the metric.';
-comment on column forecast.model_evaluations.invoices is 'Invoices predicted in the walk.';
-comment on column forecast.model_evaluations.months is 'Months walked.';
+comment on column forecast.model_evaluations.invoices is 'Invoices predicted in the walk (sales: invoices in the history).';
+comment on column forecast.model_evaluations.months is 'Months walked (sales: months of history of the level''s longest series).';
 `;
 
 export const PAYMENT_DATE_MODEL = 'payment-date/linear-history@1';
 
 /**
  * The `forecast` step of the pipeline: fits the payment-date model on everything settled by
- * `asOf`, forecasts every invoice open on `asOf`, spreads them into the 13-week cash-in
- * forecast, and records the model's walk-forward evaluation. Rows of that as_of are replaced.
+ * `asOf`, forecasts every invoice open on `asOf`, forecasts monthly sales per total,
+ * category, segment and product, spreads the open invoices and the expected new sales into
+ * the 13-week cash-in forecast, and records each model's backtest. Rows of that as_of are
+ * replaced in one transaction.
  */
 export async function runForecastStep(conn: DuckDBConnection, options: { asOf: string; quiet?: boolean }): Promise<{ tables: Record<string, number> }> {
   const asOf = options.asOf;
   await conn.run(TABLES);
+  await conn.run(SALES_TABLES);
   const history = (await issueTimeFeatures(conn)).filter((r) => r.invoice_date <= asOf);
   const settled = history.filter((r) => r.settled_date !== null && r.settled_date <= asOf);
   const open = await openItemFeatures(conn, asOf);
   const tables: Record<string, number> = { 'forecast.invoice_payment': 0, 'forecast.cash_weekly': 0, 'forecast.customer_payment_cycle': 0, 'forecast.customer_scores': 0, 'forecast.model_evaluations': 0 };
   const scores = await customerScores(conn, asOf);
+  const sales = await computeSalesForecast(conn, asOf);
   await conn.run('begin transaction');
   try {
     for (const t of ['invoice_payment', 'cash_weekly', 'customer_scores']) await conn.run(`delete from forecast.${t} where as_of = $1::date`, [asOf]);
@@ -86,6 +95,10 @@ export async function runForecastStep(conn: DuckDBConnection, options: { asOf: s
       await conn.run(`insert into forecast.customer_scores values ${scores.slice(i, i + 500).map((c) => `('${asOf}', ${q(c.customerKey)}, ${q(c.customerId)}, ${q(c.source)}, ${c.score}, '${c.riskClass}', ${c.suggestedLimitCents}, ${q(JSON.stringify(c.reasons))})`).join(',')}`);
     }
     tables['forecast.customer_scores'] = scores.length;
+    const written = await writeSalesForecast(conn, sales);
+    tables['forecast.sales_monthly'] = written.monthly;
+    tables['forecast.sales_backtest'] = written.backtest;
+    tables['forecast.model_evaluations'] = written.evaluations;
     if (settled.length > 0) {
       const model = fitPaymentDate(settled);
       const outlooks = [];
@@ -100,8 +113,8 @@ export async function runForecastStep(conn: DuckDBConnection, options: { asOf: s
       }
       for (let i = 0; i < rows.length; i += 500) await conn.run(`insert into forecast.invoice_payment values ${rows.slice(i, i + 500).join(',')}`);
       tables['forecast.invoice_payment'] = rows.length;
-      const weeks = cashWeekly(asOf, outlooks);
-      await conn.run(`insert into forecast.cash_weekly values ${weeks.map((w) => `('${asOf}', '${w.weekStart}', ${w.expectedCents}, ${w.lowCents}, ${w.highCents})`).join(',')}`);
+      const weeks = cashWeekly(asOf, outlooks, 13, await expectedNewSales(conn, asOf, sales));
+      await conn.run(`insert into forecast.cash_weekly (as_of, week_start, expected_cents, low_cents, high_cents, new_sales_cents) values ${weeks.map((w) => `('${asOf}', '${w.weekStart}', ${w.expectedCents}, ${w.lowCents}, ${w.highCents}, ${w.newSalesCents})`).join(',')}`);
       tables['forecast.cash_weekly'] = weeks.length;
     }
     tables['forecast.customer_payment_cycle'] = await writePaymentCycle(conn, asOf);
@@ -111,7 +124,7 @@ export async function runForecastStep(conn: DuckDBConnection, options: { asOf: s
       if (ev.invoices > 0) {
         await conn.run(`delete from forecast.model_evaluations where model = $1`, [PAYMENT_DATE_MODEL]);
         await conn.run(`insert into forecast.model_evaluations values ${ev.metrics.map((m) => `('${PAYMENT_DATE_MODEL}', '${ev.asOf}', '${m.metric}', ${m.value}, '${m.baseline}', ${m.baselineValue}, ${ev.invoices}, ${ev.months})`).join(',')}`);
-        tables['forecast.model_evaluations'] = ev.metrics.length;
+        tables['forecast.model_evaluations'] = (tables['forecast.model_evaluations'] ?? 0) + ev.metrics.length;
       }
     }
     await conn.run('commit');
@@ -120,6 +133,25 @@ export async function runForecastStep(conn: DuckDBConnection, options: { asOf: s
     throw error;
   }
   return { tables };
+}
+
+/**
+ * Receipts of the next 13 weeks from invoices not yet issued: each currency's total sales
+ * forecast, tax added back, through the collection curve (currencies are added up, as the
+ * open invoices are). Undefined without a curve or a forecast.
+ */
+async function expectedNewSales(conn: DuckDBConnection, asOf: string, sales: SalesForecast) {
+  const curve = await collectionCurve(conn, asOf);
+  const months: ExpectedInvoicing[] = [];
+  for (const f of sales.forecasts.filter((x) => x.series.level === 'total')) {
+    const ratio = sales.grossRatio[f.series.currency] ?? 1;
+    for (const m of f.months) {
+      const sd = m.lowCents === null || m.highCents === null ? 0 : (m.highCents - m.lowCents) / (2 * Z80);
+      months.push({ month: m.month, expectedCents: m.expectedCents * ratio, sdCents: sd * ratio });
+    }
+  }
+  if (!curve || months.length === 0) return undefined;
+  return newSalesReceipts(asOf, firstWeekStart(asOf), 13, months, curve);
 }
 
 /** Possible payment days (from the invoice date) of an invoice still open on day `openOnDay`. */
