@@ -1,12 +1,15 @@
 import { addDays, daysBetween } from '../../src/shared/dates.ts';
+import type { WeeklyReceipts } from './new-sales.ts';
 
 /**
- * 13-week cash-in forecast from open invoices: each invoice's open amount is spread over the
+ * 13-week cash-in forecast. Open invoices: each invoice's open amount is spread over the
  * weeks by its predicted payment-date distribution (the conditional outcomes of the
- * payment-date model); the expected receipts of a week are the sum, and its 80 % interval
- * treats each invoice as paying in that week or not, independently (normal approximation,
- * z = 1.2816). For planners; judged later against the cash that arrived (the reports show
- * forecast against actual). New sales are not included yet (no sales forecast).
+ * payment-date model), each invoice paying in a week or not, independently. New sales: the
+ * receipts of invoices not yet issued (new-sales.ts: the sales forecast through the
+ * collection curve), with their own variance. A week's expectation is the sum of both, its
+ * 80 % interval the normal approximation of the two independent parts (z = 1.2816). For
+ * planners; judged later against the cash that arrived (the reports show forecast against
+ * actual).
  */
 export interface OpenInvoiceOutlook {
   openCents: number;
@@ -19,6 +22,8 @@ export interface CashWeek {
   expectedCents: number;
   lowCents: number;
   highCents: number;
+  /** Part of the expectation from invoices not yet issued. */
+  newSalesCents: number;
 }
 
 /** Monday on or after the day after `asOf`. */
@@ -28,7 +33,7 @@ export function firstWeekStart(asOf: string): string {
   return d;
 }
 
-export function cashWeekly(asOf: string, invoices: OpenInvoiceOutlook[], weeks = 13): CashWeek[] {
+export function cashWeekly(asOf: string, invoices: OpenInvoiceOutlook[], weeks = 13, newSales?: WeeklyReceipts): CashWeek[] {
   const start = firstWeekStart(asOf);
   // Receipts between as-of and the first Monday fall in week 0 as well.
   const out: CashWeek[] = [];
@@ -48,8 +53,10 @@ export function cashWeekly(asOf: string, invoices: OpenInvoiceOutlook[], weeks =
     }
   }
   for (let w = 0; w < weeks; w++) {
-    const sd = Math.sqrt(variance[w]!);
-    out.push({ weekStart: addDays(start, 7 * w), expectedCents: Math.round(mean[w]!), lowCents: Math.max(0, Math.round(mean[w]! - 1.2816 * sd)), highCents: Math.round(mean[w]! + 1.2816 * sd) });
+    const fresh = newSales?.meanCents[w] ?? 0;
+    const m = mean[w]! + fresh;
+    const sd = Math.sqrt(variance[w]! + (newSales?.varianceCents[w] ?? 0));
+    out.push({ weekStart: addDays(start, 7 * w), expectedCents: Math.round(m), lowCents: Math.max(0, Math.round(m - 1.2816 * sd)), highCents: Math.round(m + 1.2816 * sd), newSalesCents: Math.round(fresh) });
   }
   return out;
 }
