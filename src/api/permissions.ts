@@ -25,6 +25,11 @@ export const PERMISSIONS = {
   'payments:read': ['admin', 'sales', 'credit', 'finance', 'collector', 'viewer'],
   'payments:write': ['admin', 'finance'],
   'statements:read': ['admin', 'sales', 'credit', 'finance', 'collector', 'viewer'],
+  'collections:read': ['admin', 'sales', 'credit', 'finance', 'collector', 'viewer'],
+  'collections:write': ['admin', 'credit', 'finance', 'collector'],
+  'collections:run': ['admin', 'finance', 'collector'],
+  'collections:configure': ['admin', 'finance'],
+  'disputes:resolve': ['admin', 'credit', 'finance'],
   'reports:read': ALL,
 } as const satisfies Record<string, readonly Role[]>;
 

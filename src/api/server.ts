@@ -17,6 +17,7 @@ import { catalogRoutes } from './routes/catalog.routes.ts';
 import { orderRoutes } from './routes/orders.routes.ts';
 import { shippingRoutes } from './routes/shipping.routes.ts';
 import { moneyRoutes } from './routes/money.routes.ts';
+import { collectionRoutes } from './routes/collections.routes.ts';
 import { registerPortal } from './portal.ts';
 
 export interface ServerOptions {
@@ -32,7 +33,7 @@ export interface ServerOptions {
 }
 
 /** Every route of the core's API, in one list: the OpenAPI document and the role test walk it. */
-export const coreRouteSpecs: RouteSpec[] = [...customerRoutes, ...catalogRoutes, ...orderRoutes, ...shippingRoutes, ...moneyRoutes];
+export const coreRouteSpecs: RouteSpec[] = [...customerRoutes, ...catalogRoutes, ...orderRoutes, ...shippingRoutes, ...moneyRoutes, ...collectionRoutes];
 
 const LOG_REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.query.key', 'req.query.token', 'res.headers["set-cookie"]'];
 

@@ -49,3 +49,18 @@ export async function exposureFigures(db: Kysely<Database>, customerId: number, 
     oldestDaysOverdue: oldest,
   };
 }
+
+/** Open invoices of a customer that reached a dunning level whose actions include `credit_hold`. */
+export async function finalNoticeInvoices(db: Kysely<Database>, customerId: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('dunning_notices as n')
+    .innerJoin('invoices as i', 'i.id', 'n.invoice_id')
+    .select('i.number')
+    .distinct()
+    .where('n.customer_id', '=', customerId)
+    .where('n.actions', 'like', '%credit_hold%')
+    .where('i.status', 'in', ['open', 'partially_paid'])
+    .orderBy('i.number')
+    .execute();
+  return rows.map((r) => r.number);
+}

@@ -11,7 +11,9 @@ import { formatMoney } from '../shared/money.ts';
  * - `within_limit`: exposure ≤ credit limit;
  * - `no_old_overdue`: no invoice is more than N days past due (setting, default 30);
  * - `risk_class_e`: risk class E holds every order;
- * - `risk_class_d_share`: risk class D holds orders whose exposure exceeds a share of the limit.
+ * - `risk_class_d_share`: risk class D holds orders whose exposure exceeds a share of the limit;
+ * - `no_final_notice`: an open invoice has reached a dunning level whose action is
+ *   `credit_hold` (src/collections): new orders wait until it is paid.
  */
 export interface CreditInputs {
   currency: string;
@@ -26,10 +28,12 @@ export interface CreditInputs {
   oldestDaysOverdue: number;
   maxDaysOverdueAllowed: number;
   classDLimitSharePercent: number;
+  /** Open invoices at a dunning level that holds new orders. */
+  finalNoticeInvoices?: string[];
 }
 
 export interface RuleResult {
-  rule: 'customer_active' | 'within_limit' | 'no_old_overdue' | 'risk_class_e' | 'risk_class_d_share';
+  rule: 'customer_active' | 'within_limit' | 'no_old_overdue' | 'risk_class_e' | 'risk_class_d_share' | 'no_final_notice';
   passed: boolean;
   detail: string;
 }
@@ -78,6 +82,12 @@ export function evaluateCredit(i: CreditInputs): CreditEvaluation {
       i.riskClass === 'D'
         ? `risk class D: exposure ${money(exposure)} against ${i.classDLimitSharePercent}% of the limit (${money(share)})`
         : 'not risk class D',
+  });
+  const held = i.finalNoticeInvoices ?? [];
+  rules.push({
+    rule: 'no_final_notice',
+    passed: held.length === 0,
+    detail: held.length ? `dunning holds new orders: ${held.join(', ')} reached a level with credit hold and ${held.length === 1 ? 'is' : 'are'} still open` : 'no invoice at a dunning level that holds orders',
   });
   const failed = rules.filter((r) => !r.passed);
   return { approved: failed.length === 0, exposureMinor: exposure, rules, reasons: failed.map((r) => r.detail) };

@@ -7,7 +7,7 @@ import { requireId, requireText } from '../shared/validate.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import { getOrder, type Order } from '../orders/order.service.ts';
 import { lockOrder, moveOrder, reserveOrderStock } from '../orders/order.workflow.ts';
-import { exposureFigures } from './credit.repository.ts';
+import { exposureFigures, finalNoticeInvoices } from './credit.repository.ts';
 import { evaluateCredit, type CreditEvaluation } from './credit.rules.ts';
 
 export interface SubmitResult extends Order {
@@ -55,6 +55,7 @@ async function evaluate(trx: Tx, order: OrderRow, today: string) {
     oldestDaysOverdue: figures.oldestDaysOverdue,
     maxDaysOverdueAllowed: settings['credit.max_days_overdue'],
     classDLimitSharePercent: settings['credit.class_d_limit_share'],
+    finalNoticeInvoices: await finalNoticeInvoices(trx, order.customer_id),
   });
   return { evaluation, inputs: { ...figures, limit: customer.credit_limit_minor, riskClass: customer.risk_class } };
 }

@@ -42,6 +42,10 @@ export interface Customer {
   email: string | null;
   iban: string | null;
   status: CustomerStatus;
+  /** Collector who works this customer's receivables (collections). */
+  collector: string | null;
+  /** Dunning policy overriding the company default, if any. */
+  dunningPolicy: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -66,6 +70,8 @@ export function toCustomer(r: CustomerRow): Customer {
     email: r.email,
     iban: r.iban,
     status: r.status,
+    collector: r.collector,
+    dunningPolicy: r.dunning_policy,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };

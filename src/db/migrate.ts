@@ -5,6 +5,7 @@ import * as bank from './migrations/0003_bank.ts';
 import * as fkIndexes from './migrations/0005_fk_indexes.ts';
 import * as api from './migrations/0006_api.ts';
 import * as writeOffKind from './migrations/0007_write_off_kind.ts';
+import * as collections from './migrations/0008_collections.ts';
 
 /**
  * Versioned migrations, applied in order, each in its own transaction, recorded in
@@ -21,6 +22,7 @@ export const migrations: Migration[] = [
   { version: '0005_fk_indexes', up: fkIndexes.up },
   { version: '0006_api', up: api.up },
   { version: '0007_write_off_kind', up: writeOffKind.up },
+  { version: '0008_collections', up: collections.up },
 ];
 
 export interface MigrateResult {

@@ -30,6 +30,13 @@ export interface Database {
   payment_allocations: PaymentAllocationsTable;
   write_offs: WriteOffsTable;
   bank_entries: BankEntriesTable;
+  dunning_policies: DunningPoliciesTable;
+  outbox_messages: OutboxMessagesTable;
+  dunning_notices: DunningNoticesTable;
+  promises_to_pay: PromisesToPayTable;
+  promise_invoices: PromiseInvoicesTable;
+  disputes: DisputesTable;
+  collection_actions: CollectionActionsTable;
 }
 
 export interface SettingsTable {
@@ -73,6 +80,10 @@ export interface CustomersTable {
   email: string | null;
   iban: string | null;
   status: CustomerStatus;
+  /** Collector the customer is assigned to (collections worklist). */
+  collector: string | null;
+  /** Dunning policy overriding the default (`collections.default_policy`). */
+  dunning_policy: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -389,5 +400,116 @@ export interface ApiIdempotencyTable {
   path: string;
   status: number;
   body: string;
+  created_at: string;
+}
+
+/** Dunning policies by name: the levels as JSON (src/collections/policy.ts). */
+export interface DunningPoliciesTable {
+  name: string;
+  levels: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export type OutboxKind = 'reminder' | 'statement';
+export type OutboxStatus = 'pending' | 'sent' | 'failed' | 'exported';
+
+/** Messages to customers (reminders, statements): sent by SMTP or exported. */
+export interface OutboxMessagesTable {
+  id: Generated<number>;
+  kind: OutboxKind;
+  customer_id: number;
+  /** What makes the message unique: `reminder:<customer>:<date>`, `statement:<customer>:<month>`. */
+  dedupe_key: string;
+  as_of: string;
+  to_address: string | null;
+  subject: string;
+  body_text: string;
+  body_html: string;
+  status: OutboxStatus;
+  error: string | null;
+  attempts: number;
+  created_at: string;
+  sent_at: string | null;
+  exported_at: string | null;
+}
+
+/** One dunning level reached by one invoice, in the reminder that announced it. */
+export interface DunningNoticesTable {
+  id: Generated<number>;
+  message_id: number;
+  invoice_id: number;
+  customer_id: number;
+  policy: string;
+  level: number;
+  level_name: string;
+  notice_date: string;
+  days_past_due: number;
+  balance_minor: number;
+  fee_minor: number;
+  interest_minor: number;
+  /** JSON array of the level's actions (`credit_hold`, `hand_over`). */
+  actions: string;
+  created_at: string;
+}
+
+export type PromiseStatus = 'open' | 'kept' | 'broken' | 'cancelled';
+
+export interface PromisesToPayTable {
+  id: Generated<number>;
+  customer_id: number;
+  promised_date: string;
+  amount_minor: number;
+  currency: string;
+  promised_by: string | null;
+  note: string | null;
+  status: PromiseStatus;
+  /** Paid against the promise's invoices between the promise and its resolution. */
+  paid_minor: number;
+  resolved_on: string | null;
+  recorded_by: string;
+  recorded_on: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PromiseInvoicesTable {
+  promise_id: number;
+  invoice_id: number;
+}
+
+export type DisputeStatus = 'open' | 'credited' | 'rejected' | 'withdrawn';
+
+export interface DisputesTable {
+  id: Generated<number>;
+  invoice_id: number;
+  invoice_line_id: number | null;
+  customer_id: number;
+  reason: string;
+  amount_minor: number;
+  currency: string;
+  status: DisputeStatus;
+  resolution_note: string | null;
+  credit_note_id: number | null;
+  opened_by: string;
+  opened_on: string;
+  resolved_by: string | null;
+  resolved_on: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type CollectionActionKind = 'call' | 'email' | 'note' | 'promise' | 'dispute' | 'escalation' | 'reminder' | 'statement';
+
+export interface CollectionActionsTable {
+  id: Generated<number>;
+  customer_id: number;
+  invoice_id: number | null;
+  kind: CollectionActionKind;
+  note: string | null;
+  next_action: string | null;
+  next_action_on: string | null;
+  action_date: string;
+  actor: string;
   created_at: string;
 }

@@ -1,5 +1,5 @@
 import type { Core } from '../core.ts';
-import { forUpdate, runChange } from '../core.ts';
+import { forUpdate, runChange, type ChangeScope } from '../core.ts';
 import type { CreditNoteKind } from '../db/schema.ts';
 import { badTransition, conflict, invalid, notFound } from '../shared/errors.ts';
 import { formatAmount, formatMoney, parsePositiveAmount } from '../shared/money.ts';
@@ -68,7 +68,8 @@ export interface InvoiceDetail extends Invoice {
   writeOffs: { amountMinor: number; reason: string; date: string }[];
 }
 
-async function findByNumber(core: Core, number: string): Promise<InvoiceBalance> {
+/** Finds an invoice with its balance by number, or by the number it had in an imported system. */
+export async function findByNumber(core: Core, number: string): Promise<InvoiceBalance> {
   const num = requireText(number, 'invoice', 100);
   const [inv] = await invoiceBalances(core.db.kysely, { number: num });
   if (inv) return inv;
@@ -117,32 +118,48 @@ export async function createCreditNote(core: Core, input: CreditNoteInput, actor
   const amount = parsePositiveAmount(input.amount, target.currency, 'amount');
   const reason = requireText(input.reason, 'reason', 500);
   const kind = oneOf(input.kind ?? 'other', 'kind', ['return', 'price_correction', 'dispute', 'other'] as const);
-  return runChange(core, actor, async ({ trx, at, today, dialect }) => {
-    const date = input.date ? parseBusinessDate(input.date, 'date') : today;
-    await forUpdate(trx.selectFrom('invoices').select('id').where('id', '=', target.id), dialect).execute();
-    const [inv] = await invoiceBalances(trx, { invoiceIds: [target.id] });
-    if (!inv) throw notFound('invoice', target.number);
-    if (inv.status === 'cancelled') throw badTransition('invoice', inv.number, inv.status, 'credited', 'the invoice is cancelled');
-    if (amount > inv.balance_minor) {
-      throw conflict(`invoice ${inv.number} cannot take a credit note of ${formatMoney(amount, inv.currency)}: open balance is ${formatMoney(inv.balance_minor, inv.currency)}`, {
-        entity: 'invoice', id: inv.number, field: 'amount', value: input.amount, rule: 'credit_within_balance',
-      });
-    }
-    const number = await nextDocumentNumber(trx, 'CN', yearOf(date));
-    const note = await trx.insertInto('credit_notes').values({ number, invoice_id: inv.id, customer_id: inv.customer_id, currency: inv.currency, amount_minor: amount, kind, reason, credit_date: date, created_at: at }).returningAll().executeTakeFirstOrThrow();
-    const invoice = await settleStatus(trx, inv.id, date, at);
-    const after: Record<string, unknown[]> = { credit_notes: [note], invoices: [invoice] };
-    if (inv.order_id) {
-      const change = await refreshOrderStatus(trx, inv.order_id, at, actor, dialect);
-      after.orders = [change.order];
-      after.order_status_history = change.history ? [change.history] : [];
-    }
-    const [balance] = await invoiceBalances(trx, { invoiceIds: [inv.id] });
-    return {
-      result: { number, invoice: toInvoice(balance!), amountMinor: amount, amount: formatAmount(amount, inv.currency), kind, reason, date },
-      events: [{ type: 'credit_note.issued', aggregate: 'invoice', id: inv.id, after }],
-    };
+  return runChange(core, actor, async (scope) => {
+    const date = input.date ? parseBusinessDate(input.date, 'date') : scope.today;
+    const { result, after } = await issueCreditNote(scope, { invoiceId: target.id, number: target.number, amountMinor: amount, amountText: input.amount, kind, reason, date });
+    return { result, events: [{ type: 'credit_note.issued', aggregate: 'invoice', id: target.id, after }] };
   });
+}
+
+/**
+ * Issues a credit note inside a change that is already open (a dispute settled by a credit
+ * note is one change): locks the invoice, checks the balance, numbers the note, settles the
+ * invoice's status. Returns the note and the rows for the change's event.
+ */
+export async function issueCreditNote(
+  scope: Pick<ChangeScope, 'trx' | 'at' | 'actor' | 'dialect'>,
+  input: { invoiceId: number; number: string; amountMinor: number; amountText?: unknown; kind: CreditNoteKind; reason: string; date: string },
+) {
+  const { trx, at, actor, dialect } = scope;
+  const { amountMinor: amount, kind, reason, date } = input;
+  await forUpdate(trx.selectFrom('invoices').select('id').where('id', '=', input.invoiceId), dialect).execute();
+  const [inv] = await invoiceBalances(trx, { invoiceIds: [input.invoiceId] });
+  if (!inv) throw notFound('invoice', input.number);
+  if (inv.status === 'cancelled') throw badTransition('invoice', inv.number, inv.status, 'credited', 'the invoice is cancelled');
+  if (amount > inv.balance_minor) {
+    throw conflict(`invoice ${inv.number} cannot take a credit note of ${formatMoney(amount, inv.currency)}: open balance is ${formatMoney(inv.balance_minor, inv.currency)}`, {
+      entity: 'invoice', id: inv.number, field: 'amount', value: input.amountText ?? formatAmount(amount, inv.currency), rule: 'credit_within_balance',
+    });
+  }
+  const number = await nextDocumentNumber(trx, 'CN', yearOf(date));
+  const note = await trx.insertInto('credit_notes').values({ number, invoice_id: inv.id, customer_id: inv.customer_id, currency: inv.currency, amount_minor: amount, kind, reason, credit_date: date, created_at: at }).returningAll().executeTakeFirstOrThrow();
+  const invoice = await settleStatus(trx, inv.id, date, at);
+  const after: Record<string, unknown[]> = { credit_notes: [note], invoices: [invoice] };
+  if (inv.order_id) {
+    const change = await refreshOrderStatus(trx, inv.order_id, at, actor, dialect);
+    after.orders = [change.order];
+    after.order_status_history = change.history ? [change.history] : [];
+  }
+  const [balance] = await invoiceBalances(trx, { invoiceIds: [inv.id] });
+  return {
+    result: { number, invoice: toInvoice(balance!), amountMinor: amount, amount: formatAmount(amount, inv.currency), kind, reason, date },
+    note,
+    after,
+  };
 }
 
 /**

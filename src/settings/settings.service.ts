@@ -19,6 +19,16 @@ export interface Settings {
   'payments.write_off_tolerance_minor': number;
   /** Default currency of new customers and products. */
   'company.currency': string;
+  /** The company's name, as letters and statements are signed. */
+  'company.name': string;
+  /** Sender address of reminders and statements. */
+  'company.email': string;
+  /** How to pay, printed on every reminder and statement (bank account, reference to quote). */
+  'company.payment_instructions': string;
+  /** Dunning policy of customers without their own (src/collections/policy.ts). */
+  'collections.default_policy': string;
+  /** Days after its date a promise to pay may still be kept (bank transfers take a while). */
+  'collections.promise_grace_days': number;
 }
 
 export const defaultSettings: Settings = {
@@ -27,6 +37,11 @@ export const defaultSettings: Settings = {
   'invoicing.trigger': 'delivery',
   'payments.write_off_tolerance_minor': 500,
   'company.currency': 'EUR',
+  'company.name': 'Our company',
+  'company.email': 'receivables@example.com',
+  'company.payment_instructions': 'Please pay by bank transfer, quoting the invoice numbers.',
+  'collections.default_policy': 'standard',
+  'collections.promise_grace_days': 3,
 };
 
 type Key = keyof Settings;
@@ -35,7 +50,8 @@ function parseSetting(key: string, value: string): Settings[Key] {
   switch (key as Key) {
     case 'credit.max_days_overdue':
     case 'credit.class_d_limit_share':
-    case 'payments.write_off_tolerance_minor': {
+    case 'payments.write_off_tolerance_minor':
+    case 'collections.promise_grace_days': {
       if (!/^\d+$/.test(value)) throw invalid(`setting ${key} must be a whole number, got ${value}`, { field: key, value, rule: 'integer' });
       return Number(value);
     }
@@ -46,6 +62,16 @@ function parseSetting(key: string, value: string): Settings[Key] {
       return value;
     case 'company.currency':
       if (!/^[A-Z]{3}$/.test(value)) throw invalid(`setting ${key} must be an ISO 4217 code, got ${value}`, { field: key, value, rule: 'currency_code' });
+      return value;
+    case 'company.name':
+    case 'company.payment_instructions':
+      if (value.trim() === '' || value.length > 1000) throw invalid(`setting ${key} must be a text of 1–1000 characters`, { field: key, value, rule: 'text' });
+      return value;
+    case 'company.email':
+      if (!/^[^\s@]+@[^\s@]+$/.test(value)) throw invalid(`setting ${key} must be an e-mail address, got ${value}`, { field: key, value, rule: 'email' });
+      return value;
+    case 'collections.default_policy':
+      if (!/^[a-z0-9][a-z0-9_-]{0,39}$/.test(value)) throw invalid(`setting ${key} must name a dunning policy, got ${value}`, { field: key, value, rule: 'policy_name' });
       return value;
     default:
       throw invalid(`unknown setting ${key}; known: ${Object.keys(defaultSettings).join(', ')}`, { field: 'key', value: key, rule: 'known_setting' });

@@ -1,0 +1,209 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { withCore, cliActor } from '../context.ts';
+import { emit, table } from '../output.ts';
+import { invalid } from '../../shared/errors.ts';
+import { formatAmount } from '../../shared/money.ts';
+import { requireId } from '../../shared/validate.ts';
+import type { OutboxStatus, PromiseStatus, DisputeStatus } from '../../db/schema.ts';
+import { runReminders, type ReminderRunResult } from '../../collections/reminder.service.ts';
+import { runStatements } from '../../collections/statement-run.service.ts';
+import { exportOutbox, getMessage, listOutbox, sendOutbox } from '../../collections/outbox.service.ts';
+import { worklist, type Worklist } from '../../collections/worklist.service.ts';
+import { listActions, logAction } from '../../collections/action.service.ts';
+import { assignCustomer, getPolicy, listPolicies, savePolicy } from '../../collections/policy.service.ts';
+import { policyToJson } from '../../collections/policy.ts';
+import { cancelPromise, listPromises, recordPromise, type PromiseToPay } from '../../collections/promise.service.ts';
+import { listDisputes, openDispute, resolveDispute, type Dispute } from '../../collections/dispute.service.ts';
+
+type Json = { json?: boolean };
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function runText(r: ReminderRunResult): string {
+  const out = [`reminder run as of ${r.asOf}${r.dryRun ? ' (dry run: nothing written)' : ''}: ${r.customersChecked} customers with open invoices, ${r.messages.length} reminders`];
+  if (r.promisesDecided.length) out.push(`promises decided: ${r.promisesDecided.map((p) => `${p.id} ${p.status}`).join(', ')}`);
+  if (r.messages.length) out.push('', table(r.messages.map((m) => ({ message: m.messageId ?? '', customer: m.customerId, name: m.customer, level: `${m.level} ${m.levelName}`, invoices: m.invoices, new: m.newNotices, paused: m.paused, 'total due': m.totalDue, actions: m.actions.join(' '), to: m.to ?? '(no address)' }))));
+  if (r.sent !== null) out.push('', `sent ${r.sent}, failed ${r.failed}`);
+  else if (!r.dryRun && r.messages.length) out.push('', 'messages are in the outbox: cashloop collections outbox (send with CASHLOOP_SMTP_URL set, or --export DIR)');
+  return out.join('\n');
+}
+
+function worklistText(w: Worklist): string {
+  const head = `worklist as of ${w.asOf}${w.collector ? ` for ${w.collector}` : ''}: ${w.totalItems} open invoices, ranked by ${w.basis === 'forecast' ? `expected loss (forecast of ${w.forecastAsOf})` : 'days overdue × amount (no forecast published yet)'}`;
+  return [
+    head, '',
+    table(w.items.map((i) => ({
+      rank: i.rank, customer: `${i.customerId} ${i.customer}`.slice(0, 28), collector: i.collector ?? '', invoice: i.invoice, due: i.dueDate, 'days over': i.daysPastDue, open: `${i.balance} ${i.currency}`, class: i.riskClass ?? '',
+      'p(late)': i.probLate === null ? '' : i.probLate.toFixed(2), level: i.dunningLevel || '', promise: i.promise ? i.promise.date : i.brokenPromiseRecently ? 'broken' : '', dispute: i.disputed ? 'open' : '',
+      'last action': i.lastAction ? `${i.lastAction.date} ${i.lastAction.kind}` : '', next: i.nextAction ? `${i.nextAction.on ?? ''} ${i.nextAction.what}${i.nextAction.overdue ? ' (due)' : ''}`.trim() : '',
+      score: formatAmount(i.expectedLoss, i.currency),
+    }))),
+  ].join('\n');
+}
+
+const promiseRows = (ps: PromiseToPay[]) => table(ps.map((p) => ({ promise: p.id, customer: p.customerId, invoices: p.invoices.join(' '), date: p.promisedDate, amount: `${p.amount} ${p.currency}`, by: p.promisedBy ?? '', status: p.status, paid: formatAmount(p.paidMinor, p.currency), resolved: p.resolvedOn ?? '' })));
+const disputeRows = (ds: Dispute[]) => table(ds.map((d) => ({ dispute: d.id, invoice: d.invoice, line: d.line ?? '', customer: d.customerId, amount: `${d.amount} ${d.currency}`, reason: d.reason.slice(0, 40), status: d.status, 'credit note': d.creditNote ?? '', opened: d.openedOn, resolved: d.resolvedOn ?? '' })));
+const disputeText = (d: Dispute) => `dispute ${d.id} on ${d.invoice}${d.line ? ` line ${d.line}` : ''}: ${d.amount} ${d.currency}, ${d.status}${d.creditNote ? `, credit note ${d.creditNote}` : ''}${d.resolutionNote ? ` (${d.resolutionNote})` : ''}`;
+
+export function registerCollections(program: Command): void {
+  const col = program.command('collections').description('dunning runs, statements, the outbox, the collector worklist and its log');
+  col
+    .command('run')
+    .description('reminder run: one consolidated reminder per customer with invoices at a new dunning level')
+    .option('--as-of <date>', 'run as of this day (default today)')
+    .option('--dry-run', 'show what would be written, write nothing')
+    .option('--no-send', 'leave the new messages in the outbox even when SMTP is configured')
+    .option('--customer <id>', 'only this customer; repeat for more', collect, [])
+    .option('--json')
+    .action(async (o: Json & { asOf?: string; dryRun?: boolean; send: boolean; customer: string[] }) =>
+      withCore(async (core) => emit(await runReminders(core, cliActor(), { asOf: o.asOf, dryRun: o.dryRun, send: o.send, customerIds: o.customer.length ? o.customer.map((c) => requireId(c, 'customer')) : undefined }), o, runText)),
+    );
+  col
+    .command('statements')
+    .description('monthly statements of account into the outbox (default: last month)')
+    .option('--month <YYYY-MM>', 'the month')
+    .option('--dry-run', 'write nothing')
+    .option('--json')
+    .action(async (o: Json & { month?: string; dryRun?: boolean }) =>
+      withCore(async (core) =>
+        emit(await runStatements(core, cliActor(), { month: o.month, dryRun: o.dryRun }), o, (r) => `statements for ${r.month}: ${r.statements.length} written${r.dryRun ? ' (dry run)' : ''}, ${r.skipped} already written\n\n${table(r.statements.map((s) => ({ message: s.messageId ?? '', customer: s.customerId, name: s.customer, lines: s.lines, balance: s.closingBalance })))}`),
+      ),
+    );
+  col
+    .command('outbox')
+    .description('messages waiting, sent or failed; --show one, --send over SMTP, --export as .eml files')
+    .option('--status <status>', 'pending | sent | failed | exported')
+    .option('--customer <id>', 'one customer')
+    .option('--show <id>', 'print one message as text (--html for its HTML)')
+    .option('--html', 'with --show: the HTML body')
+    .option('--send', 'send pending messages to CASHLOOP_SMTP_URL')
+    .option('--retry-failed', 'with --send: failed messages too')
+    .option('--export <dir>', 'write pending messages as .eml files into DIR and mark them exported')
+    .option('--json')
+    .action(async (o: Json & { status?: OutboxStatus; customer?: string; show?: string; html?: boolean; send?: boolean; retryFailed?: boolean; export?: string }) =>
+      withCore(async (core) => {
+        if (o.show) {
+          const m = await getMessage(core.db.kysely, o.show);
+          emit(m, o, (x) => (o.html ? x.html : `To: ${x.to ?? '(no address)'}\nSubject: ${x.subject}\nStatus: ${x.status}${x.error ? ` (${x.error})` : ''}\n\n${x.text}`));
+        } else if (o.send) {
+          emit(await sendOutbox(core, cliActor(), { retryFailed: o.retryFailed }), o, (r) => `sent ${r.sent}, failed ${r.failed}${r.failed ? `\n${table(r.results.filter((x) => x.status === 'failed').map((x) => ({ message: x.id, customer: x.customerId, error: x.error ?? '' })))}` : ''}`);
+        } else if (o.export) {
+          emit(await exportOutbox(core, o.export, cliActor(), { status: o.status }), o, (r) => `${r.files.length} messages written to ${r.dir}`);
+        } else {
+          emit(await listOutbox(core.db.kysely, { status: o.status, customerId: o.customer ? requireId(o.customer, 'customer') : undefined }), o, (ms) => table(ms.map((m) => ({ message: m.id, kind: m.kind, customer: m.customerId, 'as of': m.asOf, to: m.to ?? '', status: m.status, subject: m.subject.slice(0, 70), error: m.error ?? '' }))));
+        }
+      }),
+    );
+  col
+    .command('worklist')
+    .description('open invoices ranked by expected loss, with promises, disputes, last and next action')
+    .option('--collector <name>', "only this collector's customers")
+    .option('--as-of <date>', 'as of this day (default today)')
+    .option('--limit <n>', 'how many items', '50')
+    .option('--json')
+    .action(async (o: Json & { collector?: string; asOf?: string; limit: string }) => withCore(async (core) => emit(await worklist(core, { collector: o.collector, asOf: o.asOf, limit: Number(o.limit) }), o, worklistText)));
+  col
+    .command('log')
+    .description('log a call, e-mail, note or escalation, with the next action')
+    .requiredOption('--customer <id>', 'customer id')
+    .requiredOption('--kind <kind>', 'call | email | note | escalation')
+    .option('--invoice <number>', 'about this invoice')
+    .option('--note <text>', 'what happened')
+    .option('--next-action <text>', 'what to do next')
+    .option('--next-on <date>', 'when')
+    .option('--json')
+    .action(async (o: Json & { customer: string; kind: string; invoice?: string; note?: string; nextAction?: string; nextOn?: string }) =>
+      withCore(async (core) => emit(await logAction(core, { customerId: o.customer, kind: o.kind, invoice: o.invoice, note: o.note, nextAction: o.nextAction, nextActionOn: o.nextOn }, cliActor()), o, (a) => `logged ${a.kind} ${a.id} for customer ${a.customerId}${a.nextAction ? `; next: ${a.nextAction}${a.nextActionOn ? ` on ${a.nextActionOn}` : ''}` : ''}`)),
+    );
+  col
+    .command('history')
+    .description("a customer's collections log, newest first")
+    .requiredOption('--customer <id>', 'customer id')
+    .option('--json')
+    .action(async (o: Json & { customer: string }) => withCore(async (core) => emit(await listActions(core.db.kysely, requireId(o.customer, 'customer')), o, (as) => table(as.map((a) => ({ id: a.id, date: a.actionDate, kind: a.kind, note: (a.note ?? '').slice(0, 80), next: a.nextAction ? `${a.nextActionOn ?? ''} ${a.nextAction}`.trim() : '', by: a.actor }))))));
+  col
+    .command('assign')
+    .description('assign a customer to a collector and/or a dunning policy ("" clears)')
+    .requiredOption('--customer <id>', 'customer id')
+    .option('--collector <name>', 'collector')
+    .option('--policy <name>', 'dunning policy')
+    .option('--json')
+    .action(async (o: Json & { customer: string; collector?: string; policy?: string }) =>
+      withCore(async (core) => emit(await assignCustomer(core, { customerId: o.customer, collector: o.collector, policy: o.policy }, cliActor()), o, (c) => `customer ${c.id} ${c.name}: collector ${c.collector ?? '-'}, policy ${c.dunningPolicy ?? '(company default)'}`)),
+    );
+  const policy = col.command('policy').description('dunning policies');
+  policy
+    .command('list')
+    .option('--json')
+    .action(async (o: Json) => withCore(async (core) => emit((await listPolicies(core.db.kysely)).map(policyToJson), o, (ps) => ps.map((p) => `${p.name}\n${table(p.levels.map((l) => ({ level: l.level, name: l.name, days: l.days, template: l.template, fee: l.fee, 'interest %': l.interestRatePercent, actions: (l.actions as string[]).join(' ') })))}`).join('\n\n'))));
+  policy
+    .command('show <name>')
+    .action(async (name: string) => withCore(async (core) => emit(policyToJson(await getPolicy(core.db.kysely, name)), { json: true }, () => '')));
+  policy
+    .command('set')
+    .description('create or replace a policy from a JSON file (see docs/collections.md)')
+    .requiredOption('--file <file>', 'policy JSON')
+    .option('--json')
+    .action(async (o: Json & { file: string }) =>
+      withCore(async (core) => {
+        let input: unknown;
+        try {
+          input = JSON.parse(fs.readFileSync(o.file, 'utf8'));
+        } catch (e) {
+          throw invalid(`policy file ${o.file} cannot be read as JSON: ${(e as Error).message}`, { field: 'file', value: o.file, rule: 'readable_json' });
+        }
+        emit(policyToJson(await savePolicy(core, input, cliActor())), o, (p) => `policy ${p.name} saved with ${p.levels.length} levels`);
+      }),
+    );
+
+  const promise = program.command('promise').description('promises to pay: record, list, cancel (kept or broken is decided from payments)');
+  promise
+    .command('add')
+    .description('record a promise to pay; it pauses dunning for its invoices until its date')
+    .requiredOption('--customer <id>', 'customer id')
+    .requiredOption('--date <date>', 'promised payment date')
+    .option('--invoice <number>', 'an invoice it covers; repeat for more (default: all open)', collect, [])
+    .option('--amount <decimal>', 'promised amount (default: the open balance)')
+    .option('--by <who>', 'who promised')
+    .option('--note <text>')
+    .option('--json')
+    .action(async (o: Json & { customer: string; date: string; invoice: string[]; amount?: string; by?: string; note?: string }) =>
+      withCore(async (core) => emit(await recordPromise(core, { customerId: o.customer, date: o.date, invoices: o.invoice, amount: o.amount, promisedBy: o.by, note: o.note }, cliActor()), o, (p) => `promise ${p.id}: ${p.amount} ${p.currency} by ${p.promisedDate} for ${p.invoices.join(', ')}`)),
+    );
+  promise
+    .command('list')
+    .option('--customer <id>')
+    .option('--status <status>', 'open | kept | broken | cancelled')
+    .option('--json')
+    .action(async (o: Json & { customer?: string; status?: PromiseStatus }) => withCore(async (core) => emit(await listPromises(core.db.kysely, { customerId: o.customer ? requireId(o.customer, 'customer') : undefined, status: o.status }), o, promiseRows)));
+  promise
+    .command('cancel <id>')
+    .requiredOption('--reason <text>')
+    .option('--json')
+    .action(async (id: string, o: Json & { reason: string }) => withCore(async (core) => emit(await cancelPromise(core, id, o.reason, cliActor()), o, (p) => `promise ${p.id} cancelled`)));
+
+  const dispute = program.command('dispute').description('disputes on invoices: open, resolve (credit note, reject, withdraw), list');
+  dispute
+    .command('open')
+    .description('open a dispute on an invoice or one of its lines; dunning pauses for the invoice')
+    .requiredOption('--invoice <number>')
+    .requiredOption('--reason <text>')
+    .option('--line <n>', 'line number on the invoice (1 = first)')
+    .option('--amount <decimal>', 'amount contested (default: the line or the open balance)')
+    .option('--json')
+    .action(async (o: Json & { invoice: string; reason: string; line?: string; amount?: string }) => withCore(async (core) => emit(await openDispute(core, { invoice: o.invoice, reason: o.reason, line: o.line, amount: o.amount }, cliActor()), o, disputeText)));
+  dispute
+    .command('resolve <id>')
+    .description('end a dispute: credit (issues a dispute credit note), reject, or withdraw')
+    .requiredOption('--outcome <outcome>', 'credit | reject | withdraw')
+    .option('--amount <decimal>', 'with credit: the credit note amount (default: the contested amount)')
+    .option('--note <text>')
+    .option('--json')
+    .action(async (id: string, o: Json & { outcome: string; amount?: string; note?: string }) => withCore(async (core) => emit(await resolveDispute(core, id, { outcome: o.outcome, amount: o.amount, note: o.note }, cliActor()), o, disputeText)));
+  dispute
+    .command('list')
+    .option('--customer <id>')
+    .option('--status <status>', 'open | credited | rejected | withdrawn')
+    .option('--json')
+    .action(async (o: Json & { customer?: string; status?: DisputeStatus }) => withCore(async (core) => emit(await listDisputes(core.db.kysely, { customerId: o.customer ? requireId(o.customer, 'customer') : undefined, status: o.status }), o, disputeRows)));
+}

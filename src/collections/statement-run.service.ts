@@ -1,0 +1,61 @@
+import type { Core } from '../core.ts';
+import { runChange } from '../core.ts';
+import { invalid } from '../shared/errors.ts';
+import { addDays, monthEnd } from '../shared/dates.ts';
+import { formatMoney } from '../shared/money.ts';
+import { customerStatement } from '../payments/statement.service.ts';
+import { renderStatement } from './message.render.ts';
+import { companyOf } from './reminder.service.ts';
+import { insertAction } from './action.service.ts';
+
+/**
+ * Monthly statements of account: for a month (default: the last complete one), one
+ * statement per customer that had movements in the month or a balance at its end, into the
+ * outbox. A customer's statement for a month is written once; re-running adds nothing.
+ */
+export interface StatementRunResult {
+  month: string;
+  from: string;
+  to: string;
+  dryRun: boolean;
+  statements: { customerId: number; customer: string; closingBalance: string; lines: number; messageId: number | null }[];
+  skipped: number;
+}
+
+export async function runStatements(core: Core, actor: string, options: { month?: string; dryRun?: boolean; customerIds?: number[] } = {}): Promise<StatementRunResult> {
+  const today = core.clock.now().toISOString().slice(0, 10);
+  const month = options.month ?? addDays(`${today.slice(0, 7)}-01`, -1).slice(0, 7);
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw invalid(`month must be written YYYY-MM, got ${JSON.stringify(options.month)}`, { field: 'month', value: options.month, rule: 'month_format' });
+  const from = `${month}-01`;
+  const to = monthEnd(from);
+  const db = core.db.kysely;
+  const company = await companyOf(db);
+  let q = db.selectFrom('customers').select(['id', 'name', 'email']).orderBy('id');
+  if (options.customerIds) q = q.where('id', 'in', options.customerIds.length ? options.customerIds : [-1]);
+  const customers = await q.execute();
+  const result: StatementRunResult = { month, from, to, dryRun: options.dryRun ?? false, statements: [], skipped: 0 };
+  for (const c of customers) {
+    const key = `statement:${c.id}:${month}`;
+    if (await db.selectFrom('outbox_messages').select('id').where('dedupe_key', '=', key).executeTakeFirst()) {
+      result.skipped++;
+      continue;
+    }
+    const statement = await customerStatement(core, { customerId: c.id, from, to });
+    if (statement.lines.length === 0 && statement.closingBalanceMinor === 0) continue;
+    const rendered = renderStatement(statement, c, company);
+    let messageId: number | null = null;
+    if (!result.dryRun) {
+      messageId = await runChange(core, actor, async ({ trx, at }) => {
+        const message = await trx
+          .insertInto('outbox_messages')
+          .values({ kind: 'statement', customer_id: c.id, dedupe_key: key, as_of: to, to_address: c.email, subject: rendered.subject, body_text: rendered.text, body_html: rendered.html, status: 'pending', error: null, attempts: 0, created_at: at, sent_at: null, exported_at: null })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        const action = await insertAction(trx, { customer_id: c.id, invoice_id: null, kind: 'statement', note: `statement ${from} to ${to}, balance ${formatMoney(statement.closingBalanceMinor, statement.currency)}`, next_action: null, next_action_on: null, action_date: to, actor, created_at: at });
+        return { result: message.id, events: [{ type: 'statement.created', aggregate: 'customer', id: c.id, after: { outbox_messages: [message], collection_actions: [action] } }] };
+      });
+    }
+    result.statements.push({ customerId: c.id, customer: c.name, closingBalance: formatMoney(statement.closingBalanceMinor, statement.currency), lines: statement.lines.length, messageId });
+  }
+  return result;
+}
