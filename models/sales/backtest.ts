@@ -48,7 +48,7 @@ export interface Backtest {
   /** Interval half-widths (80 %) of the chosen method per horizon 1…12; null without a backtest. */
   halfWidths: number[] | null;
   /** Honest selection replayed in time order: its MASE, the baseline's on the same forecasts, and 80 % interval coverage. */
-  online: { mase: number; baselineMase: number; forecasts: number; coverage: number | null; judged: number } | null;
+  online: { mase: number; baselineMase: number; forecasts: number; coverage: number | null; judged: number; picks: { origin: number; method: Method }[] } | null;
   errors: BacktestForecast[];
 }
 
@@ -150,15 +150,21 @@ export function backtest(y: number[]): Backtest {
   };
 }
 
+/** Backtest forecasts whose target month (index origin + h − 1) had been observed by origin `o` (months 0…o−1). */
+export function knownBy<T extends { origin: number; h: number }>(errors: T[], o: number): T[] {
+  return errors.filter((e) => e.origin + e.h <= o);
+}
+
 /** The selection as it would have happened: at origin o, only forecasts of months before o are known. */
 function replay(errors: BacktestForecast[], origins: number[], methods: Method[], baseline: Method, scale: number): Backtest['online'] {
   if (errors.length === 0) return null;
   const picked: BacktestForecast[] = [];
   const base: BacktestForecast[] = [];
+  const picks: { origin: number; method: Method }[] = [];
   let covered = 0;
   let judged = 0;
   for (const o of origins) {
-    const known = errors.filter((e) => e.origin + e.h <= o);
+    const known = knownBy(errors, o);
     let method = baseline;
     if (known.filter((e) => e.method === baseline).length >= 3) {
       let best = Infinity;
@@ -168,6 +174,7 @@ function replay(errors: BacktestForecast[], origins: number[], methods: Method[]
         if (mine.length >= 3 && v < best - 1e-12) [method, best] = [m, v];
       }
     }
+    picks.push({ origin: o, method });
     const widths = intervalHalfWidths(known.filter((e) => e.method === method));
     for (const e of errors) {
       if (e.origin !== o) continue;
@@ -180,5 +187,5 @@ function replay(errors: BacktestForecast[], origins: number[], methods: Method[]
       }
     }
   }
-  return { mase: mase(picked, scale), baselineMase: mase(base, scale), forecasts: picked.length, coverage: judged ? covered / judged : null, judged };
+  return { mase: mase(picked, scale), baselineMase: mase(base, scale), forecasts: picked.length, coverage: judged ? covered / judged : null, judged, picks };
 }
