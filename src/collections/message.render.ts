@@ -21,7 +21,7 @@ export interface RenderedMessage {
 }
 
 const INTRO = {
-  friendly: 'This is a friendly reminder that the invoices below fall due shortly. If you have already paid them, thank you, and please ignore this message.',
+  friendly: 'This is a friendly reminder about the invoices below, which fall due shortly or have just fallen due. If you have already paid them, thank you, and please ignore this message.',
   reminder: 'According to our records the invoices below are past their due date. Please pay the amounts shown, or tell us straight away if anything about an invoice is wrong.',
   final: 'Despite our earlier reminders the invoices below remain unpaid. Please pay the total shown within 7 days.',
 } as const;
@@ -78,7 +78,7 @@ export function renderReminder(plan: ReminderPlan, customer: { name: string }, c
   const overdue = plan.lines.filter((l) => l.daysPastDue > 0).length;
   const subject =
     plan.level.template === 'friendly'
-      ? `Friendly reminder: ${plan.lines.length} invoice${plan.lines.length === 1 ? '' : 's'} due soon — ${company.name}`
+      ? `Friendly reminder: ${plan.lines.length} invoice${plan.lines.length === 1 ? '' : 's'} ${overdue ? 'due or just past due' : 'due soon'} — ${company.name}`
       : plan.level.template === 'final'
         ? `Final notice: ${overdue} overdue invoice${overdue === 1 ? '' : 's'}, ${money(plan.totalDueMinor)} — ${company.name}`
         : `${plan.level.name}: ${overdue} overdue invoice${overdue === 1 ? '' : 's'}, ${money(plan.totalDueMinor)} — ${company.name}`;
