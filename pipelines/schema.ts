@@ -59,6 +59,10 @@ export const coreTables: Record<string, Record<string, ColType>> = {
   write_offs: {
     id: 'BIGINT', invoice_id: 'BIGINT', amount_minor: 'BIGINT', reason: 'VARCHAR', write_off_date: 'VARCHAR', created_at: 'VARCHAR',
   },
+  dunning_notices: {
+    id: 'BIGINT', message_id: 'BIGINT', invoice_id: 'BIGINT', customer_id: 'BIGINT', policy: 'VARCHAR', level: 'BIGINT', level_name: 'VARCHAR',
+    notice_date: 'VARCHAR', days_past_due: 'BIGINT', balance_minor: 'BIGINT', fee_minor: 'BIGINT', interest_minor: 'BIGINT', created_at: 'VARCHAR',
+  },
 };
 
 /** The canonical extract (DESIGN.md): entity → columns; `*` marks a required column. */
