@@ -5,11 +5,16 @@ import { invalid } from '../src/shared/errors.ts';
 import { tryAcquireJobLock } from './lock.ts';
 import { runPipeline, type PipelineOptions, type PipelineRunResult } from './run.ts';
 
-/** One scheduled job: a cron expression and the pipeline run it starts. */
+/** One scheduled job: a cron expression and the pipeline run (or other task) it starts. */
 export interface ScheduleJob {
   name: string;
   /** node-cron expression (5 or 6 fields), e.g. `*\/15 * * * *`. */
   cron: string;
+  /**
+   * What the job runs: `pipeline` (default) or a task the caller registers, such as
+   * `collections-reminders` and `collections-statements` (the CLI's `schedule`).
+   */
+  task?: string;
   steps?: string[];
   extract?: string;
   mapping?: string;
@@ -23,8 +28,20 @@ export interface ScheduleConfig {
   jobs: ScheduleJob[];
 }
 
-/** Used when the data directory has no `schedule.json`: the full pipeline every 15 minutes. */
-export const defaultSchedule: ScheduleConfig = { jobs: [{ name: 'warehouse', cron: '*/15 * * * *', steps: ['all'] }] };
+/**
+ * Used when the data directory has no `schedule.json`: the full pipeline every 15 minutes,
+ * the reminder run every morning and the statements on the first of the month.
+ */
+export const defaultSchedule: ScheduleConfig = {
+  jobs: [
+    { name: 'warehouse', cron: '*/15 * * * *', steps: ['all'] },
+    { name: 'reminders', cron: '0 6 * * *', task: 'collections-reminders' },
+    { name: 'statements', cron: '0 7 1 * *', task: 'collections-statements' },
+  ],
+};
+
+/** A task other than the pipeline: runs once, says what it did. */
+export type JobTask = (job: ScheduleJob) => Promise<{ summary: string }>;
 
 /** Reads `file`, else `<dataDir>/schedule.json`, else the default schedule; checks every expression. */
 export function loadScheduleConfig(dataDir: string, file?: string): { config: ScheduleConfig; from: string } {
@@ -50,7 +67,7 @@ export function loadScheduleConfig(dataDir: string, file?: string): { config: Sc
 }
 
 export type JobOutcome =
-  | { job: string; status: 'succeeded'; attempts: number; result: PipelineRunResult }
+  | { job: string; status: 'succeeded'; attempts: number; result: PipelineRunResult | { summary: string; ms: number } }
   | { job: string; status: 'failed'; attempts: number; error: string }
   | { job: string; status: 'skipped'; reason: 'overlap' | 'locked' };
 
@@ -60,6 +77,8 @@ export interface SchedulerOptions {
   config: ScheduleConfig;
   /** What a job runs; the pipeline by default (tests pass a slower or failing one). */
   run?: (options: PipelineOptions) => Promise<PipelineRunResult>;
+  /** Tasks jobs may name besides the pipeline (`task` of a job). */
+  tasks?: Record<string, JobTask>;
   log?: (line: string) => void;
 }
 
@@ -75,6 +94,11 @@ export class Scheduler {
   readonly #tasks: ScheduledTask[] = [];
 
   constructor(options: SchedulerOptions) {
+    for (const job of options.config.jobs) {
+      if (job.task && job.task !== 'pipeline' && !options.tasks?.[job.task]) {
+        throw invalid(`schedule job ${job.name} names an unknown task ${job.task}; known: pipeline${Object.keys(options.tasks ?? {}).map((t) => `, ${t}`).join('')}`, { entity: 'schedule', field: `${job.name}.task`, value: job.task, rule: 'known_task' });
+      }
+    }
     this.#options = options;
   }
 
@@ -128,6 +152,14 @@ export class Scheduler {
     let lastError = '';
     for (let attempt = 1; attempt <= retries + 1; attempt++) {
       try {
+        const task = job.task && job.task !== 'pipeline' ? this.#options.tasks![job.task]! : null;
+        if (task) {
+          const t0 = performance.now();
+          const done = await task(job);
+          const ms = Math.round(performance.now() - t0);
+          this.#log(`${job.name}: ${done.summary} (${ms} ms, attempt ${attempt})`);
+          return { job: job.name, status: 'succeeded', attempts: attempt, result: { ...done, ms } };
+        }
         const result = await run({
           dataDir: this.#options.dataDir,
           coreUrl: this.#options.coreUrl,

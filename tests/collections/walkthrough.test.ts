@@ -46,6 +46,9 @@ describe(`collections walk-through on ${testDialect}`, () => {
     expect(outbox).toMatch(/reminder\s+1\s+2026-03-20\s+ap@acme.example\s+pending/);
     expect(await run(['collections', 'outbox', '--show', '1'], later)).toContain('IMP-7002');
     expect(await run(['collections', 'history', '--customer', '1'], later)).toMatch(/reminder[\s\S]*promise[\s\S]*call/);
+    // The scheduler's collections jobs, once each: today's reminders are out already, February's statement is not.
+    expect(await run(['schedule', '--once', 'reminders'], later)).toContain('reminders: succeeded (reminder run as of 2026-03-20: 0 reminders in the outbox)');
+    expect(await run(['schedule', '--once', 'statements'], later)).toContain('statements: succeeded (statements for 2026-02: 1 written, 0 already there)');
     const bad = await cli(['promise', 'add', '--customer', '1', '--date', '2026-13-01'], env);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('date must be a date written YYYY-MM-DD');
@@ -72,7 +75,7 @@ describe(`collections walk-through on ${testDialect}`, () => {
       expect((await call('GET', '/customers/1/collections', collector)).json()[0]).toMatchObject({ kind: 'email' });
       const runDry = (await call('POST', '/collections/runs', collector, { dryRun: true, asOf: '2026-03-20' })).json();
       expect(runDry.dryRun).toBe(true);
-      expect((await call('GET', '/collections/outbox?status=pending', collector)).json()).toHaveLength(1);
+      expect((await call('GET', '/collections/outbox?status=pending', collector)).json().map((m: { kind: string }) => m.kind)).toEqual(['reminder', 'statement']);
       const bad = await call('POST', '/promises', collector, { customerId: 1, date: '2026-03-01' });
       expect(bad.statusCode).toBe(400);
       expect(bad.json()).toMatchObject({ field: 'date', rule: 'not_in_past' });

@@ -1,22 +1,45 @@
 import type { Command } from 'commander';
 import { dataDir } from '../../db/connection.ts';
 import { emit } from '../output.ts';
+import { cliActor, withCore } from '../context.ts';
+
+/** Tasks the schedule may name besides the pipeline: the collections runs, through the core. */
+const collectionTasks = {
+  'collections-reminders': async () =>
+    withCore(async (core) => {
+      const { runReminders } = await import('../../collections/reminder.service.ts');
+      const r = await runReminders(core, cliActor());
+      return { summary: `reminder run as of ${r.asOf}: ${r.messages.length} reminders${r.sent !== null ? `, sent ${r.sent}, failed ${r.failed}` : ' in the outbox'}` };
+    }),
+  'collections-statements': async () =>
+    withCore(async (core) => {
+      const { runStatements } = await import('../../collections/statement-run.service.ts');
+      const r = await runStatements(core, cliActor());
+      return { summary: `statements for ${r.month}: ${r.statements.length} written, ${r.skipped} already there` };
+    }),
+};
 
 export function registerSchedule(program: Command): void {
   program
     .command('schedule')
-    .description('run the pipeline jobs on their cron expressions (<data dir>/schedule.json, default: everything every 15 minutes) until stopped')
-    .option('--config <file>', 'schedule file: {"jobs":[{"name","cron","steps","extract","mapping","retries","backoffMs"}]}')
+    .description('run the jobs on their cron expressions (<data dir>/schedule.json; default: the pipeline every 15 minutes, reminders daily at 06:00, statements on the 1st) until stopped')
+    .option('--config <file>', 'schedule file: {"jobs":[{"name","cron","steps","task","extract","mapping","retries","backoffMs"}]}')
     .option('--once <job>', 'run this job once now (same locking and retries) and exit')
     .option('--json', 'print JSON (with --once)')
     .action(async (opts: { config?: string; once?: string; json?: boolean }) => {
       const { loadScheduleConfig, Scheduler } = await import('../../../pipelines/schedule.ts');
       const dir = dataDir();
       const { config } = loadScheduleConfig(dir, opts.config);
-      const scheduler = new Scheduler({ dataDir: dir, config });
+      const scheduler = new Scheduler({ dataDir: dir, config, tasks: collectionTasks });
       if (opts.once) {
         const outcome = await scheduler.runJob(opts.once);
-        emit(outcome, opts, (o) => (o.status === 'skipped' ? `${o.job}: skipped (${o.reason})` : o.status === 'failed' ? `${o.job}: failed after ${o.attempts} attempt(s): ${o.error}` : `${o.job}: succeeded (run ${o.result.runId})`));
+        emit(outcome, opts, (o) =>
+          o.status === 'skipped'
+            ? `${o.job}: skipped (${o.reason})`
+            : o.status === 'failed'
+              ? `${o.job}: failed after ${o.attempts} attempt(s): ${o.error}`
+              : `${o.job}: succeeded (${'runId' in o.result ? `run ${o.result.runId}` : o.result.summary})`,
+        );
         if (outcome.status === 'failed') process.exitCode = 1;
         return;
       }
