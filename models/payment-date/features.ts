@@ -36,43 +36,97 @@ export interface FeatureRow {
   month: number;
 }
 
+/**
+ * The feature query over `target` (invoice_key, customer_key, pred_date and the invoice's own
+ * columns). Linear in the number of invoices: each customer's history is kept as running
+ * totals by date (settlements by settlement date; due and settled amounts by the day they
+ * became overdue or were cleared), and each target row takes the last running total
+ * strictly before its prediction date with an ASOF join. The recency weight
+ * exp(−(pred − settled)/120) is split into exp(settled/120) summed in the running total and
+ * exp(−pred/120), which cancels in the weighted mean. A target's own invoice is taken back
+ * out where it would count (an overdue open invoice is not its own overdue balance).
+ */
 export function featureSql(target: string): string {
+  // Days since 2000-01-01 keep exp(days/120) far from overflow (about e^300 in 2100).
+  const day = (col: string) => `(${col} - date '2000-01-01')`;
   return `
     with target as (${target}),
-    hist as (
-      select t.invoice_key,
-             count(h.invoice_key) as hist_n,
-             avg(h.days_to_pay) as hist_mean,
-             sum(h.days_to_pay * exp(-(t.pred_date - h.settled_date) / 120.0)) / nullif(sum(exp(-(t.pred_date - h.settled_date) / 120.0)), 0) as hist_ew_mean,
-             stddev_samp(h.days_to_pay) as hist_sd,
-             avg(case when h.days_late > 0 then 1.0 else 0.0 end) as hist_share_late,
-             avg(h.days_late) as hist_mean_late,
-             avg(h.amount_cents) as hist_mean_amount
-      from target t
-      left join marts.fct_invoices h
-        on h.customer_key = t.customer_key and h.settled_date < t.pred_date and h.days_to_pay is not null and h.invoice_key <> t.invoice_key
-      group by t.invoice_key
+    paid as (
+      select customer_key, settled_date as k, count(*) as n, sum(days_to_pay) as s_days, sum(days_to_pay * days_to_pay) as s_days2,
+             sum(days_to_pay * exp(${day('settled_date')} / 120.0)) as s_days_w, sum(exp(${day('settled_date')} / 120.0)) as s_w,
+             sum(case when days_late > 0 then 1 else 0 end) as n_late, sum(days_late) as s_late, sum(amount_cents) as s_amount
+      from marts.fct_invoices
+      where days_to_pay is not null and settled_date is not null
+      group by all
     ),
-    overdue as (
-      select t.invoice_key, coalesce(sum(o.amount_cents), 0) as overdue_cents
+    paid_running as (
+      select customer_key, k, sum(n) over w as n, sum(s_days) over w as s_days, sum(s_days2) over w as s_days2, sum(s_days_w) over w as s_days_w,
+             sum(s_w) over w as s_w, sum(n_late) over w as n_late, sum(s_late) over w as s_late, sum(s_amount) over w as s_amount
+      from paid
+      window w as (partition by customer_key order by k rows between unbounded preceding and current row)
+    ),
+    overdue_from as (
+      select customer_key, greatest(invoice_date, due_date) as k, sum(amount_cents) as amount
+      from marts.fct_invoices where not coalesce(is_cancelled, false) group by all
+    ),
+    overdue_from_running as (
+      select customer_key, k, sum(amount) over (partition by customer_key order by k rows between unbounded preceding and current row) as amount from overdue_from
+    ),
+    overdue_cleared as (
+      select customer_key, greatest(invoice_date, due_date, settled_date) as k, sum(amount_cents) as amount
+      from marts.fct_invoices where not coalesce(is_cancelled, false) and settled_date is not null group by all
+    ),
+    overdue_cleared_running as (
+      select customer_key, k, sum(amount) over (partition by customer_key order by k rows between unbounded preceding and current row) as amount from overdue_cleared
+    ),
+    joined as (
+      select t.*,
+             -- The target's own invoice, where it would count in its own history: paid before the
+             -- prediction date (never, with clean data) or overdue and still open on it.
+             coalesce(t.days_to_pay is not null and t.settled_date < t.pred_date, false) as own_paid,
+             coalesce(not coalesce(t.is_cancelled, false) and greatest(t.invoice_date, t.due_date) < t.pred_date
+                      and (t.settled_date is null or t.settled_date >= t.pred_date), false) as own_overdue,
+             p.n as run_n, p.s_days as run_days, p.s_days2 as run_days2, p.s_days_w as run_days_w, p.s_w as run_w,
+             p.n_late as run_late_n, p.s_late as run_late, p.s_amount as run_amount,
+             f.amount as run_overdue_from, c.amount as run_overdue_cleared
       from target t
-      left join marts.fct_invoices o
-        on o.customer_key = t.customer_key and o.invoice_key <> t.invoice_key and o.invoice_date < t.pred_date
-       and o.due_date < t.pred_date and (o.settled_date is null or o.settled_date >= t.pred_date) and not coalesce(o.is_cancelled, false)
-      group by t.invoice_key
+      asof left join paid_running p on p.customer_key = t.customer_key and t.pred_date > p.k
+      asof left join overdue_from_running f on f.customer_key = t.customer_key and t.pred_date > f.k
+      asof left join overdue_cleared_running c on c.customer_key = t.customer_key and t.pred_date > c.k
+    ),
+    own_removed as (
+      select *,
+             coalesce(run_n, 0) - case when own_paid then 1 else 0 end as n,
+             coalesce(run_days, 0) - case when own_paid then days_to_pay else 0 end as s_days,
+             coalesce(run_days2, 0) - case when own_paid then days_to_pay * days_to_pay else 0 end as s_days2,
+             coalesce(run_days_w, 0) - case when own_paid then days_to_pay * exp(${day('settled_date')} / 120.0) else 0 end as s_days_w,
+             coalesce(run_w, 0) - case when own_paid then exp(${day('settled_date')} / 120.0) else 0 end as s_w,
+             coalesce(run_late_n, 0) - case when own_paid and days_late > 0 then 1 else 0 end as n_late,
+             coalesce(run_late, 0) - case when own_paid then days_late else 0 end as s_late,
+             coalesce(run_amount, 0) - case when own_paid then amount_cents else 0 end as s_amount,
+             coalesce(run_overdue_from, 0) - coalesce(run_overdue_cleared, 0) - case when own_overdue then amount_cents else 0 end as overdue_cents
+      from joined
+    ),
+    final as (
+      select invoice_key, customer_key, invoice_date::varchar as invoice_date, due_date::varchar as due_date, pred_date::varchar as pred_date,
+             coalesce(terms_days, due_date - invoice_date)::integer as terms_days, amount_cents::bigint as amount_cents, open_cents::bigint as open_cents,
+             settled_date::varchar as settled_date, days_to_pay,
+             n::integer as hist_n,
+             (case when n > 0 then s_days / n end)::double as hist_mean,
+             (case when n > 0 and s_w > 0 then s_days_w / s_w end)::double as hist_ew_mean,
+             (case when n > 1 then sqrt(greatest(0, (s_days2 - s_days * s_days / n) / (n - 1))) end)::double as hist_sd,
+             -- 0 (not null) without history, as the model has always been fitted.
+             (case when n > 0 then n_late / n else 0 end)::double as hist_share_late,
+             (case when n > 0 then s_late / n end)::double as hist_mean_late,
+             (case when n > 0 then s_amount / n end)::double as hist_mean_amount,
+             overdue_cents::bigint as overdue_cents, coalesce(is_disputed, false) as is_disputed,
+             coalesce(lower(billing_channel) in ('electronic', 'paperless', 'email'), false) as is_electronic, month(invoice_date)::integer as month
+      from own_removed
     )
-    select t.invoice_key, t.customer_key, t.invoice_date::varchar as invoice_date, t.due_date::varchar as due_date, t.pred_date::varchar as pred_date,
-           coalesce(t.terms_days, t.due_date - t.invoice_date)::integer as terms_days, t.amount_cents::bigint as amount_cents, t.open_cents::bigint as open_cents,
-           t.settled_date::varchar as settled_date, t.days_to_pay,
-           h.hist_n::integer as hist_n, h.hist_mean::double as hist_mean, h.hist_ew_mean::double as hist_ew_mean, h.hist_sd::double as hist_sd,
-           h.hist_share_late::double as hist_share_late, h.hist_mean_late::double as hist_mean_late, h.hist_mean_amount::double as hist_mean_amount,
-           o.overdue_cents::bigint as overdue_cents, coalesce(t.is_disputed, false) as is_disputed,
-           coalesce(lower(t.billing_channel) in ('electronic', 'paperless', 'email'), false) as is_electronic, month(t.invoice_date)::integer as month
-    from target t join hist h using (invoice_key) join overdue o using (invoice_key)
-    order by t.invoice_date, t.invoice_key`;
+    select * from final order by invoice_date, invoice_key`;
 }
 
-const base = `select invoice_key, customer_key, invoice_date, due_date, terms_days, amount_cents, open_cents, settled_date, days_to_pay, is_disputed, billing_channel, is_cancelled`;
+const base = `select invoice_key, customer_key, invoice_date, due_date, terms_days, amount_cents, open_cents, settled_date, days_to_pay, days_late, is_disputed, billing_channel, is_cancelled`;
 
 /** Every invoice with features as of its own issue date (training and walk-forward rows). */
 export async function issueTimeFeatures(conn: DuckDBConnection): Promise<FeatureRow[]> {
@@ -82,7 +136,7 @@ export async function issueTimeFeatures(conn: DuckDBConnection): Promise<Feature
 /** Invoices open on `asOf` (from metrics.ar_open_items), with features as of that date. */
 export async function openItemFeatures(conn: DuckDBConnection, asOf: string): Promise<FeatureRow[]> {
   const target = `select i.invoice_key, i.customer_key, i.invoice_date, i.due_date, i.terms_days, i.amount_cents, oi.open_cents, null::date as settled_date, null::integer as days_to_pay,
-                         i.is_disputed, i.billing_channel, i.is_cancelled, date '${asOf}' as pred_date
+                         null::integer as days_late, i.is_disputed, i.billing_channel, i.is_cancelled, date '${asOf}' as pred_date
                   from metrics.ar_open_items oi join marts.fct_invoices i using (invoice_key) where oi.as_of = date '${asOf}'`;
   return normalise(await rowsJs(conn, featureSql(target)));
 }
