@@ -13,7 +13,7 @@ import { worklist, type Worklist } from '../../collections/worklist.service.ts';
 import { listActions, logAction } from '../../collections/action.service.ts';
 import { assignCustomer, getPolicy, listPolicies, savePolicy } from '../../collections/policy.service.ts';
 import { policyToJson } from '../../collections/policy.ts';
-import { cancelPromise, listPromises, recordPromise, type PromiseToPay } from '../../collections/promise.service.ts';
+import { cancelPromise, listPromises, promiseReliability, recordPromise, type PromiseToPay } from '../../collections/promise.service.ts';
 import { listDisputes, openDispute, resolveDispute, type Dispute } from '../../collections/dispute.service.ts';
 
 type Json = { json?: boolean };
@@ -34,7 +34,7 @@ function worklistText(w: Worklist): string {
     head, '',
     table(w.items.map((i) => ({
       rank: i.rank, customer: `${i.customerId} ${i.customer}`.slice(0, 28), collector: i.collector ?? '', invoice: i.invoice, due: i.dueDate, 'days over': i.daysPastDue, open: `${i.balance} ${i.currency}`, class: i.riskClass ?? '',
-      'p(late)': i.probLate === null ? '' : i.probLate.toFixed(2), level: i.dunningLevel || '', promise: i.promise ? i.promise.date : i.brokenPromiseRecently ? 'broken' : '', dispute: i.disputed ? 'open' : '',
+      'p(late)': i.probLate === null ? '' : i.probLate.toFixed(2), level: i.dunningLevel || '', promise: i.promise ? `${i.promise.date}${i.promise.reliability === null ? '' : ` (kept ${Math.round(i.promise.reliability * 100)} %)`}` : i.brokenPromiseRecently ? 'broken' : '', dispute: i.disputed ? 'open' : '',
       'last action': i.lastAction ? `${i.lastAction.date} ${i.lastAction.kind}` : '', next: i.nextAction ? `${i.nextAction.on ?? ''} ${i.nextAction.what}${i.nextAction.overdue ? ' (due)' : ''}`.trim() : '',
       score: formatAmount(i.expectedLoss, i.currency),
     }))),
@@ -175,7 +175,14 @@ export function registerCollections(program: Command): void {
     .option('--customer <id>')
     .option('--status <status>', 'open | kept | broken | cancelled')
     .option('--json')
-    .action(async (o: Json & { customer?: string; status?: PromiseStatus }) => withCore(async (core) => emit(await listPromises(core.db.kysely, { customerId: o.customer ? requireId(o.customer, 'customer') : undefined, status: o.status }), o, promiseRows)));
+    .action(async (o: Json & { customer?: string; status?: PromiseStatus }) =>
+      withCore(async (core) => {
+        const promises = await listPromises(core.db.kysely, { customerId: o.customer ? requireId(o.customer, 'customer') : undefined, status: o.status });
+        const reliability = await promiseReliability(core.db.kysely);
+        const kept = [...new Set(promises.map((p) => p.customerId))].filter((c) => reliability.has(c)).map((c) => `customer ${c}: ${reliability.get(c)!.kept} of ${reliability.get(c)!.kept + reliability.get(c)!.broken} promises kept`);
+        emit(promises, o, (ps) => [promiseRows(ps), ...(kept.length ? ['', ...kept] : [])].join('\n'));
+      }),
+    );
   promise
     .command('cancel <id>')
     .requiredOption('--reason <text>')
