@@ -58,14 +58,14 @@ export const SERIES_SQL = (asOf: string) => `
     where o.order_total_cents > 0
   ),
   by_level as (
-    select currency, 'total' as level, 'total' as key, date_trunc('month', invoice_date) as month, sum(net_cents) as net_cents, sum(amount_cents) as gross_cents from invoice_net group by all
+    select currency, 'total' as level, 'total' as key, date_trunc('month', invoice_date)::date as month, sum(net_cents) as net_cents, sum(amount_cents) as gross_cents from invoice_net group by all
     union all
-    select i.currency, 'segment', coalesce(nullif(c.segment, ''), 'unknown'), date_trunc('month', i.invoice_date), sum(i.net_cents), sum(i.amount_cents)
+    select i.currency, 'segment', coalesce(nullif(c.segment, ''), 'unknown'), date_trunc('month', i.invoice_date)::date, sum(i.net_cents), sum(i.amount_cents)
     from invoice_net i left join marts.dim_customer c using (customer_key) group by all
     union all
-    select currency, 'category', category, date_trunc('month', invoice_date), sum(net_cents), null from line_net group by all
+    select currency, 'category', category, date_trunc('month', invoice_date)::date, sum(net_cents), null from line_net group by all
     union all
-    select currency, 'product', product_key, date_trunc('month', invoice_date), sum(net_cents), null from line_net group by all
+    select currency, 'product', product_key, date_trunc('month', invoice_date)::date, sum(net_cents), null from line_net group by all
   ),
   final as (
     select currency, level, key, month::varchar as month, round(net_cents)::bigint as net_cents, round(gross_cents)::bigint as gross_cents

@@ -1,28 +1,40 @@
-import { emit, mainScope, withSnapshot } from './snapshot.ts';
+import { firstForecastMonth, SERIES_SQL } from '../../models/sales/series.ts';
+import { emit, mainScope, withSnapshot, type Row } from './snapshot.ts';
 
-/** Sales: monthly history by total, category and segment, the 12-month forecast, backtest accuracy. */
+/**
+ * Sales: monthly net invoiced sales (before tax, the series the forecast is fitted on) per
+ * total, category, segment and product, the latest 12-month forecast with its 80 % interval,
+ * and the backtest accuracy per level (forecast.model_evaluations) and per series
+ * (forecast.sales_backtest). Money in the report's currency (cents / 100).
+ */
 emit(
   await withSnapshot(async (q, has) => {
     const scope = await mainScope(q);
+    const cur = scope.currency.replaceAll("'", "''");
     const history = await q(`
-      with lines as (
-        select date_trunc('month', l.order_date)::date as month, l.net_cents, coalesce(p.category, 'uncategorised') as category, coalesce(c.segment, 'unknown') as segment
-        from marts.fct_order_lines l left join marts.dim_product p on p.product_key = l.product_key left join marts.dim_customer c on c.customer_key = l.customer_key
-        where l.order_date <= date '${scope.asOf}' and l.currency = '${scope.currency}'
-      )
-      select 'total' as level, 'total' as key, month::varchar as month, sum(net_cents) / 100.0 as amount from lines group by all
-      union all select 'category', category, month::varchar, sum(net_cents) / 100.0 from lines group by all
-      union all select 'segment', segment, month::varchar, sum(net_cents) / 100.0 from lines group by all
-      order by level, key, month`);
-    let forecast: unknown[] = [];
-    let accuracy: unknown[] = [];
+      with series as (${SERIES_SQL(scope.asOf)})
+      select level, key, month, net_cents / 100.0 as amount from series
+      where currency = '${cur}' and month < '${firstForecastMonth(scope.asOf)}' order by level, key, month`);
+    const products = await q(`select product_key as key, coalesce(sku || ' · ', '') || coalesce(product_name, product_key) as label from marts.dim_product`);
+    let forecast: Row[] = [];
+    let series: Row[] = [];
+    let accuracy: Row[] = [];
+    let forecastAsOf: string | null = null;
     if (await has('forecast.sales_monthly')) {
-      forecast = await q(`select level, key, month::varchar as month, expected, low, high, method from forecast.sales_monthly
-                          where as_of = (select max(as_of) from forecast.sales_monthly) and level in ('total', 'category', 'segment') order by level, key, month`);
+      const latest = await q(`select max(as_of)::varchar as as_of from forecast.sales_monthly`);
+      forecastAsOf = latest[0]?.as_of ? String(latest[0].as_of) : null;
+      if (forecastAsOf) {
+        forecast = await q(`select level, key, month::varchar as month, expected_cents / 100.0 as expected, low_cents / 100.0 as low, high_cents / 100.0 as high, method
+                            from forecast.sales_monthly where as_of = date '${forecastAsOf}' and currency = '${cur}' order by level, key, month`);
+      }
+    }
+    if (forecastAsOf && (await has('forecast.sales_backtest'))) {
+      series = await q(`select level, key, months, method, mase, chosen from forecast.sales_backtest where as_of = date '${forecastAsOf}' and currency = '${cur}' order by level, key, method`);
     }
     if (await has('forecast.model_evaluations')) {
-      accuracy = await q(`select model, as_of::varchar as as_of, metric, value, baseline, baseline_value from forecast.model_evaluations where model like 'sales%' order by model, metric`);
+      accuracy = await q(`select replace(model, 'sales/', '') as level, as_of::varchar as as_of, metric, baseline, value, baseline_value, months
+                          from forecast.model_evaluations where model like 'sales/%' order by model, metric, baseline`);
     }
-    return { ...scope, history, forecast, accuracy };
+    return { ...scope, forecastAsOf, history, forecast, series, accuracy, products };
   }),
 );
