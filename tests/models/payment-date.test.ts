@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../pipelines/run.ts';
 import { openWarehouse } from '../../pipelines/warehouse.ts';
-import { issueTimeFeatures, type FeatureRow } from '../../models/payment-date/features.ts';
+import { issueTimeFeatures, openItemFeatures, type FeatureRow } from '../../models/payment-date/features.ts';
 import { fitPaymentDate, predictPaymentDate } from '../../models/payment-date/model.ts';
 import { walkForward } from '../../models/payment-date/evaluate.ts';
 import { cashWeekly } from '../../models/cash-in/cash-weekly.ts';
@@ -14,7 +14,7 @@ const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 /** Loads invoices (canonical extract CSV) through the real pipeline and returns issue-time features. */
-async function featuresOf(invoices: [string, string, string, string, string | null][]): Promise<FeatureRow[]> {
+async function featuresOf(invoices: [string, string, string, string, string | null][], openOn?: string): Promise<FeatureRow[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cashloop-models-'));
   dirs.push(dir);
   const extract = path.join(dir, 'extract');
@@ -24,13 +24,13 @@ async function featuresOf(invoices: [string, string, string, string, string | nu
   const saved = process.env.DATABASE_URL;
   delete process.env.DATABASE_URL;
   try {
-    await runPipeline({ dataDir: dir, extract, quiet: true, steps: ['ingest', 'transform'] });
+    await runPipeline({ dataDir: dir, extract, quiet: true, steps: ['ingest', 'transform'], ...(openOn ? { asOf: openOn } : {}) });
   } finally {
     if (saved !== undefined) process.env.DATABASE_URL = saved;
   }
   const wh = await openWarehouse(path.join(dir, 'warehouse.duckdb'), { readOnly: true });
   try {
-    return await issueTimeFeatures(wh.conn);
+    return openOn ? await openItemFeatures(wh.conn, openOn) : await issueTimeFeatures(wh.conn);
   } finally {
     wh.close();
   }
@@ -53,6 +53,23 @@ describe('payment-date features', () => {
     const { settled_date: _s1, days_to_pay: _d1, ...fa } = a;
     const { settled_date: _s2, days_to_pay: _d2, ...fb } = b;
     expect(fb).toEqual(fa);
+  }, 30_000);
+
+  it('as of a date: an overdue open invoice counts in its customer\'s overdue balance, not in its own', async () => {
+    const rows = await featuresOf([
+      ['I1', 'K1', '2025-01-02', '2025-02-01', null],
+      ['I2', 'K1', '2025-01-16', '2025-02-15', null],
+      ['I3', 'K1', '2025-03-20', '2025-04-19', null],
+      ['I4', 'K1', '2024-12-01', '2024-12-31', '2025-01-20'],
+    ], '2025-03-31');
+    const by = Object.fromEntries(rows.map((r) => [r.invoice_key.split(':')[1], r]));
+    expect(Object.keys(by).sort()).toEqual(['I1', 'I2', 'I3']);
+    // On 31 March I1 and I2 are overdue (100.00 each), I3 is not due yet.
+    expect(by.I1!.overdue_cents).toBe(10_000);
+    expect(by.I2!.overdue_cents).toBe(10_000);
+    expect(by.I3!.overdue_cents).toBe(20_000);
+    // The one settled invoice, 50 days to pay, 20 days late, is each one's history.
+    expect(by.I1).toMatchObject({ hist_n: 1, hist_mean: 50, hist_ew_mean: 50, hist_sd: null, hist_share_late: 1, hist_mean_late: 20, hist_mean_amount: 10_000 });
   }, 30_000);
 
   it('walk forward: baselines as computed by hand, and the model learns each customer', async () => {
