@@ -6,6 +6,8 @@ import { chromium, type Browser } from 'playwright-core';
 import { openCore, closeCore } from '../../src/core.ts';
 import { ManualClock } from '../../src/shared/clock.ts';
 import { generateDemo } from '../../src/demo/generator.ts';
+import { runReminders } from '../../src/collections/reminder.service.ts';
+import { addDays } from '../../src/shared/dates.ts';
 import { runPipeline } from '../../pipelines/run.ts';
 import { pageWeights } from '../../reports/build.ts';
 import { serveStatic } from '../helpers/static-server.ts';
@@ -31,6 +33,8 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('published reports i
     const clock = new ManualClock('2025-01-01T07:00:00Z');
     const core = await openCore({ url: `sqlite:${path.join(dataDir, 'cashloop.db')}`, clock });
     const demo = await generateDemo(core, clock, { seed: 7, customers: 12, months: 5, start: '2025-01-01' });
+    // Two reminder runs, old enough for the dunning-effectiveness windows to have ended.
+    for (const days of [-60, -35]) await runReminders(core, 'test', { asOf: addDays(demo.manifest.end, days), send: false });
     await closeCore(core);
     // The pipeline publishes and then rebuilds the site, as `cashloop pipeline run` and the scheduler do.
     const run = await runPipeline({ dataDir, coreUrl: `sqlite:${path.join(dataDir, 'cashloop.db')}`, asOf: demo.manifest.end, quiet: true, site: true });
@@ -81,6 +85,7 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('published reports i
         const text = await p.locator('main').innerText();
         expect(text).toMatch(/As of \d{4}-\d{2}-\d{2}/);
       }
+      if (page === 'collections') expect(await p.locator('main svg').count(), 'the worklist and the dunning effectiveness charts').toBeGreaterThanOrEqual(2);
       if (['aging', 'collections', 'customers', 'fulfilment', 'health'].includes(page)) {
         expect(await p.locator('main table tbody tr').count(), 'a table with rows').toBeGreaterThan(0);
       }
