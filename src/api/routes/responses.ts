@@ -34,3 +34,24 @@ export const StatementResponse = Type.Object({ customerId: Type.Integer(), curre
 export const Page = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item), next: Nullable(Type.String({ description: 'pass as ?after= for the next page' })) });
 export const AnyObject = Type.Object({}, open);
 export const AnyList = Type.Array(Type.Object({}, open));
+export const PromiseResponse = Type.Object(
+  { id: Type.Integer(), customerId: Type.Integer(), invoices: Type.Array(Type.String()), promisedDate: Type.String(), amountMinor: Minor, amount: Type.String(), currency: Type.String(), status: Type.String(), paidMinor: Minor, resolvedOn: Nullable(Type.String()) },
+  open,
+);
+export const DisputeResponse = Type.Object(
+  { id: Type.Integer(), invoice: Type.String(), line: Nullable(Type.Integer()), customerId: Type.Integer(), reason: Type.String(), amountMinor: Minor, currency: Type.String(), status: Type.String(), creditNote: Nullable(Type.String()) },
+  open,
+);
+export const ActionResponse = Type.Object({ id: Type.Integer(), customerId: Type.Integer(), invoiceId: Nullable(Type.Integer()), kind: Type.String(), note: Nullable(Type.String()), nextAction: Nullable(Type.String()), nextActionOn: Nullable(Type.String()), actionDate: Type.String() }, open);
+export const MessageResponse = Type.Object({ id: Type.Integer(), kind: Type.String(), customerId: Type.Integer(), asOf: Type.String(), to: Nullable(Type.String()), subject: Type.String(), status: Type.String(), error: Nullable(Type.String()) }, open);
+export const WorklistResponse = Type.Object(
+  {
+    asOf: Type.String(), basis: Type.String({ description: 'forecast | days_overdue' }), forecastAsOf: Nullable(Type.String()), totalItems: Type.Integer(),
+    items: Type.Array(Type.Object({ rank: Type.Integer(), customerId: Type.Integer(), customer: Type.String(), invoice: Type.String(), dueDate: Type.String(), daysPastDue: Type.Integer(), balanceMinor: Minor, expectedLoss: Type.Integer(), disputed: Type.Boolean() }, open)),
+  },
+  open,
+);
+export const ReminderRunResponse = Type.Object(
+  { asOf: Type.String(), dryRun: Type.Boolean(), customersChecked: Type.Integer(), messages: Type.Array(Type.Object({ customerId: Type.Integer(), level: Type.Integer(), invoices: Type.Integer(), newNotices: Type.Integer(), totalDue: Type.String(), messageId: Nullable(Type.Integer()) }, open)) },
+  open,
+);
