@@ -10,8 +10,8 @@ import { baselineOf, candidates, forecastWith, MIN_SEASONAL_FIT, SEASON, type Me
  * The scale is one number per series, the same for every method, so choosing by MASE is
  * choosing by mean absolute error.
  *
- * Origins: the last 24 at most, and never before the months the richest candidate needs
- * (15 months from 16 months of history on, 12 from 13, otherwise 2). Horizons: 1…H with
+ * Origins: the last 24 at most, and never before the months every candidate needs (15 from
+ * 16 months of history on, 12 from 13, otherwise 2; see `candidates`). Horizons: 1…H with
  * H = min(12, n − first origin − 3) — with 24 months of history, origins 15…23 and
  * horizons 1–6 (33 forecasts per method).
  *

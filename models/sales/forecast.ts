@@ -128,7 +128,7 @@ comment on column forecast.sales_monthly.month is 'First day of the month foreca
 comment on column forecast.sales_monthly.expected_cents is 'Expected net invoiced sales of the month, before tax, integer cents of currency.';
 comment on column forecast.sales_monthly.low_cents is 'Lower end of the 80 % interval, integer cents (null when the series is too short to backtest).';
 comment on column forecast.sales_monthly.high_cents is 'Upper end of the 80 % interval, integer cents (null when the series is too short to backtest).';
-comment on column forecast.sales_monthly.method is 'Method chosen by the lowest backtest MASE: seasonal_naive, holt_winters, regression; naive or mean for series under 12 months.';
+comment on column forecast.sales_monthly.method is 'Method chosen by the lowest backtest MASE: seasonal_naive, holt_winters, regression (16+ months); seasonal_naive or naive (13–15); naive or mean (12 or fewer).';
 comment on column forecast.sales_monthly.currency is 'ISO 4217 currency of the amounts (one series per currency).';
 create table if not exists forecast.sales_backtest (as_of date, level varchar, key varchar, currency varchar, months integer, method varchar, mase double, mae_cents double, forecasts integer, chosen boolean);
 comment on table forecast.sales_backtest is 'One row per series and method: rolling-origin backtest accuracy of the sales forecast (models/sales/backtest.ts).';

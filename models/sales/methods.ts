@@ -14,18 +14,19 @@ export const SEASON = 12;
 export const MIN_SEASONAL_FIT = 15;
 
 /**
- * The candidates for a series of `n` months, the baseline first:
- * ≥ 15 months: seasonal naive, Holt-Winters, regression on trend and month;
- * 12–14 months: seasonal naive, naive; fewer: naive, mean.
+ * The candidates for a series of `n` months, the baseline first — those that can be fitted
+ * at every backtest origin (backtest.ts, `design`):
+ * ≥ 16 months: seasonal naive, Holt-Winters, regression on trend and month (fitted from 15);
+ * 13–15 months: seasonal naive, naive; fewer: naive, mean.
  */
 export function candidates(n: number): Method[] {
-  if (n >= MIN_SEASONAL_FIT) return ['seasonal_naive', 'holt_winters', 'regression'];
-  if (n >= SEASON) return ['seasonal_naive', 'naive'];
+  if (n > MIN_SEASONAL_FIT) return ['seasonal_naive', 'holt_winters', 'regression'];
+  if (n > SEASON) return ['seasonal_naive', 'naive'];
   return ['naive', 'mean'];
 }
 
 export function baselineOf(n: number): Method {
-  return n >= SEASON ? 'seasonal_naive' : 'naive';
+  return n > SEASON ? 'seasonal_naive' : 'naive';
 }
 
 /** Seasonal naive: each month as it was the same month a year before, `ŷ(T+h) = y(T+h−m(k+1))`, k = ⌊(h−1)/m⌋. Needs n ≥ m. */

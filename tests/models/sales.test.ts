@@ -124,6 +124,17 @@ describe('sales backtest', () => {
     expect(f.months).toHaveLength(12);
   });
 
+  it('forecasts a series of any length, each candidate fitted at every origin', () => {
+    for (let n = 1; n <= 40; n++) {
+      const f = forecastSeries({ currency: 'EUR', level: 'total', key: 'total', start: '2023-01-01', values: pure(n), monthsWithSales: n });
+      expect(f.months, `n = ${n}`).toHaveLength(12);
+      for (const m of f.backtest.methods) expect(m.forecasts, `${m.method}, n = ${n}`).toBe(f.backtest.errors.filter((e) => e.method === m.method).length);
+    }
+    expect(design(16).origins).toEqual([15]);
+    expect(design(15).origins).toEqual([12, 13, 14]);
+    expect(design(12).origins[0]).toBe(2);
+  });
+
   it('falls back to naive and mean on short series', () => {
     const f = forecastSeries({ currency: 'EUR', level: 'product', key: 'p', start: '2025-01-01', values: [100, 120, 90, 110, 105], monthsWithSales: 5 });
     expect(f.backtest.methods.map((m) => m.method)).toEqual(['naive', 'mean']);
