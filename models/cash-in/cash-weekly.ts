@@ -55,7 +55,8 @@ export function cashWeekly(asOf: string, invoices: OpenInvoiceOutlook[], weeks =
   for (let w = 0; w < weeks; w++) {
     const fresh = newSales?.meanCents[w] ?? 0;
     const m = mean[w]! + fresh;
-    const sd = Math.sqrt(variance[w]! + (newSales?.varianceCents[w] ?? 0));
+    // Rounding can leave a variance a hair below zero when every outcome falls in one week.
+    const sd = Math.sqrt(Math.max(0, variance[w]! + (newSales?.varianceCents[w] ?? 0)));
     out.push({ weekStart: addDays(start, 7 * w), expectedCents: Math.round(m), lowCents: Math.max(0, Math.round(m - 1.2816 * sd)), highCents: Math.round(m + 1.2816 * sd), newSalesCents: Math.round(fresh) });
   }
   return out;

@@ -93,3 +93,40 @@ export function newSalesReceipts(asOf: string, start: string, weeks: number, mon
   }
   return { meanCents, varianceCents };
 }
+
+/**
+ * Share of an open balance that is eventually paid, by its aging bucket on the day: from the
+ * balances open at the month-ends 180 to 455 days before `asOf` (old enough for their fate to
+ * be known), what was paid on them after that month-end up to `asOf`. The payment-date model
+ * learns only from invoices that were paid; this is the part of an open amount it should
+ * expect at all (a stop-payer's 120-day-old invoice is mostly never paid).
+ */
+export const COLLECTION_BY_AGE_SQL = (asOf: string) => `
+  with snaps as (
+    select o.as_of, o.invoice_key, o.open_cents, o.bucket
+    from metrics.ar_open_items o
+    where o.as_of = last_day(o.as_of) and o.as_of <= date '${asOf}' - interval 180 day and o.as_of > date '${asOf}' - interval 455 day and o.open_cents > 0
+  ),
+  paid as (
+    select s.bucket, s.invoice_key, s.as_of, any_value(s.open_cents) as open_cents,
+           coalesce(sum(a.amount_cents) filter (where a.effective_date > s.as_of and a.effective_date <= date '${asOf}' and not coalesce(a.is_reversed, false)), 0) as paid_cents
+    from snaps s left join marts.fct_payment_allocations a on a.invoice_key = s.invoice_key
+    group by s.bucket, s.invoice_key, s.as_of
+  )
+  select bucket, count(*) as items, least(1.0, sum(least(paid_cents, open_cents))::double / sum(open_cents)) as share from paid group by bucket`;
+
+/** Bucket → share paid (buckets of metrics.ar_open_items); empty before a year and a half of history. */
+export async function collectionByAge(conn: DuckDBConnection, asOf: string): Promise<Map<string, number>> {
+  const rows = await rowsJs(conn, COLLECTION_BY_AGE_SQL(asOf));
+  return new Map(rows.filter((r) => Number(r.items) >= 20).map((r) => [String(r.bucket), Number(r.share)]));
+}
+
+/** The aging bucket of a balance `daysPastDue` days past due (as metrics.ar_open_items writes it). */
+export function agingBucket(daysPastDue: number): string {
+  if (daysPastDue <= 0) return 'current';
+  if (daysPastDue <= 30) return '1-30';
+  if (daysPastDue <= 60) return '31-60';
+  if (daysPastDue <= 90) return '61-90';
+  if (daysPastDue <= 120) return '91-120';
+  return '120+';
+}

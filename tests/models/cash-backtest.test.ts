@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { backtestOrigins, dueDateBaseline, metricsOf, weekOf, weeklyActuals, type BacktestWeek } from '../../models/cash-in/backtest.ts';
+
+describe('cash-in backtest', () => {
+  it('replays at the month-ends with at least four full weeks behind the as-of date', () => {
+    // 2026-10-31 is a Saturday. 09-30 (Wed): first Monday 10-05, 10-05 + 27 = 11-01 > 10-31 → too young.
+    expect(backtestOrigins('2026-10-31', 3)).toEqual(['2026-06-30', '2026-07-31', '2026-08-31']);
+    expect(backtestOrigins('2026-11-02', 2)).toEqual(['2026-08-31', '2026-09-30']);
+  });
+
+  it('puts a day into the week the forecast counts it in: before the first Monday in week 0', () => {
+    const origin = '2026-09-30'; // Wednesday; first Monday 2026-10-05
+    expect(weekOf(origin, '2026-09-30')).toBe(-1);
+    expect(weekOf(origin, '2026-10-01')).toBe(0);
+    expect(weekOf(origin, '2026-10-11')).toBe(0);
+    expect(weekOf(origin, '2026-10-12')).toBe(1);
+    expect(weekOf(origin, '2026-12-28')).toBe(12);
+    expect(weekOf(origin, '2027-01-04')).toBe(-1);
+    const actual = weeklyActuals(origin, new Map([['2026-09-30', 1], ['2026-10-02', 100], ['2026-10-05', 50], ['2026-10-13', 7]]), 3);
+    expect(actual).toEqual([150, 7, 0]);
+  });
+
+  it('the due-date baseline: open amounts on their due dates, overdue ones in the first week', () => {
+    expect(dueDateBaseline('2026-09-30', [{ openCents: 10, dueDate: '2026-09-01' }, { openCents: 20, dueDate: '2026-10-12' }, { openCents: 40, dueDate: '2027-03-01' }], 3)).toEqual([10, 20, 0]);
+  });
+
+  it('computes WAPE, bias and coverage by hand', () => {
+    const w = (expected: number, low: number, high: number, actual: number, due: number, run: number): BacktestWeek => ({ origin: 'o', weekStart: 'w', expectedCents: expected, lowCents: low, highCents: high, actualCents: actual, dueDateCents: due, runRateCents: run });
+    const m = metricsOf([w(100, 80, 120, 110, 0, 90), w(50, 40, 60, 70, 200, 90)]);
+    // actual 180; model |−10| + |−20| = 30 → 1/6; run rate 20 + 20 = 40 → 2/9; due date 110 + 130 = 240 → 4/3.
+    expect(m.find((x) => x.metric === 'wape' && x.baseline === 'run_rate')).toMatchObject({ value: 30 / 180, baselineValue: 40 / 180 });
+    expect(m.find((x) => x.metric === 'wape' && x.baseline === 'due_date')).toMatchObject({ value: 30 / 180, baselineValue: 240 / 180 });
+    expect(m.find((x) => x.metric === 'bias' && x.baseline === 'due_date')).toMatchObject({ value: -30 / 180, baselineValue: 20 / 180 });
+    expect(m.find((x) => x.metric === 'interval_80_coverage')).toMatchObject({ value: 0.5, baselineValue: 0.8 });
+  });
+});
+
+describe('cash-in backtest in the forecast step (demo company, SQLite core)', () => {
+  it('replays the forecast at past month-ends and sets it against the cash received, week by week', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { openCore, closeCore } = await import('../../src/core.ts');
+    const { ManualClock } = await import('../../src/shared/clock.ts');
+    const { generateDemo } = await import('../../src/demo/generator.ts');
+    const { runPipeline } = await import('../../pipelines/run.ts');
+    const { readWarehouse } = await import('../pipelines/ledger.ts');
+    const { addDays } = await import('../../src/shared/dates.ts');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cashloop-cash-bt-'));
+    try {
+      const url = `sqlite:${path.join(dir, 'cashloop.db')}`;
+      const clock = new ManualClock('2025-01-01T07:00:00Z');
+      const core = await openCore({ url, clock });
+      const demo = await generateDemo(core, clock, { seed: 3, customers: 12, months: 7, start: '2025-01-01' });
+      // Cash received per day, straight from the core: the actuals the replay must find.
+      const payments = await core.db.kysely.selectFrom('payments').select(['payment_date', 'amount_minor']).where('status', '=', 'received').execute();
+      await closeCore(core);
+      const asOf = demo.manifest.end;
+      await runPipeline({ dataDir: dir, coreUrl: url, asOf, quiet: true, steps: ['ingest', 'transform', 'forecast'] });
+      const file = path.join(dir, 'warehouse.duckdb');
+      const weeks = await readWarehouse(file, `select as_of::varchar as origin, week_start::varchar as week_start, expected_cents::double as expected, low_cents::double as low, high_cents::double as high, actual_cents::double as actual from forecast.cash_backtest order by 1, 2`);
+      const origins = [...new Set(weeks.map((w) => w.origin as string))];
+      expect(origins).toEqual(backtestOrigins(asOf).filter((o) => o > '2025-01-31'));
+      for (const w of weeks) {
+        expect(addDays(w.week_start as string, 6) <= asOf, `${w.origin} ${w.week_start} has ended`).toBe(true);
+        expect(w.low as number).toBeLessThanOrEqual(w.expected as number);
+        expect(w.high as number).toBeGreaterThanOrEqual(w.expected as number);
+        const hand = payments.filter((p) => weekOf(w.origin as string, p.payment_date) === weekOf(w.origin as string, w.week_start as string) && p.payment_date > (w.origin as string)).reduce((s, p) => s + Number(p.amount_minor), 0);
+        expect(w.actual, `${w.origin} ${w.week_start}`).toBe(hand);
+      }
+      const evals = await readWarehouse(file, `select metric, baseline, value, baseline_value from forecast.model_evaluations where model = 'cash-in/13-week@1' order by metric, baseline`);
+      expect(evals.map((e) => `${e.metric}/${e.baseline}`)).toEqual(['bias/due_date', 'bias/run_rate', 'interval_80_coverage/nominal', 'wape/due_date', 'wape/run_rate']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
