@@ -13,10 +13,15 @@ emit(
     if (await has('forecast.cash_weekly')) {
       forecast = await q(`select week_start::varchar as week_start, expected_cents / 100.0 as expected, low_cents / 100.0 as low, high_cents / 100.0 as high
                           from forecast.cash_weekly where as_of = (select max(as_of) from forecast.cash_weekly) order by week_start`);
-      // Forecasts made at earlier as-of dates, for the weeks that have happened since.
-      past = await q(`select as_of::varchar as as_of, week_start::varchar as week_start, expected_cents / 100.0 as expected, low_cents / 100.0 as low, high_cents / 100.0 as high
-                      from forecast.cash_weekly where as_of < (select max(as_of) from forecast.cash_weekly) and week_start <= date '${scope.asOf}' order by as_of, week_start`);
     }
-    return { ...scope, actual, forecast, past };
+    // The forecast replayed at past month-ends with what was known then, against the cash received.
+    let accuracy: unknown[] = [];
+    if (await has('forecast.cash_backtest')) {
+      past = await q(`select as_of::varchar as as_of, week_start::varchar as week_start, expected_cents / 100.0 as expected, low_cents / 100.0 as low, high_cents / 100.0 as high,
+                             actual_cents / 100.0 as actual, due_date_baseline_cents / 100.0 as due_date_baseline, run_rate_baseline_cents / 100.0 as run_rate_baseline
+                      from forecast.cash_backtest where run_as_of = (select max(run_as_of) from forecast.cash_backtest) order by as_of, week_start`);
+      accuracy = await q(`select metric, baseline, value, baseline_value, invoices as weeks, months as origins from forecast.model_evaluations where model like 'cash-in/%' order by metric, baseline`);
+    }
+    return { ...scope, actual, forecast, past, accuracy };
   }),
 );
