@@ -7,9 +7,10 @@ import { addMonths, firstForecastMonth, LEVELS, salesHistory, type Level, type M
 /**
  * Sales forecast, 12 months ahead with 80 % intervals, for the total, each category, each
  * customer segment and each product with at least 24 months with sales (fewer: skipped,
- * too sparse to tell a season from noise). Per series the method with the lowest backtest
- * MASE (backtest.ts) among seasonal naive (the baseline), Holt-Winters and the trend-and-month
- * regression, refitted on the whole history. Interval: the point forecast ± 1.2816 × the
+ * too sparse to tell a season from noise). Per series: the mean of seasonal naive (the
+ * baseline), Holt-Winters and the trend-and-month regression, unless one of them beats that
+ * combination clearly in the rolling-origin backtest (backtest.ts, `choose`), refitted on the
+ * whole history. Interval: the point forecast ± 1.2816 × the
  * chosen method's backtest RMSE at that horizon (grown with √h past the measured
  * horizons); expected and low are never below 0. For planners (sales.md) and the cash-in
  * forecast, which turns the total into expected receipts from invoices not yet issued.
@@ -80,8 +81,8 @@ export interface LevelEvaluation {
 
 /**
  * Backtest accuracy per level, each series weighing the same (MASE is scale-free): `mase` is
- * the selection replayed in time order (honest) beside each candidate on the same forecasts;
- * `mase_best_in_backtest` is the method picked with the whole backtest in view (the one
+ * the choice replayed in time order (honest) beside each candidate on the same forecasts;
+ * `mase_best_in_backtest` is the method chosen with the whole backtest in view (the one
  * published, flattered by the choice); `interval_80_coverage` the replayed intervals' coverage.
  */
 export function evaluateLevels(forecast: SalesForecast): LevelEvaluation[] {
@@ -94,7 +95,7 @@ export function evaluateLevels(forecast: SalesForecast): LevelEvaluation[] {
     const metrics: LevelEvaluation['metrics'] = [];
     const online = avg(fs.map((f) => f.backtest.online!.mase));
     metrics.push({ metric: 'mase', value: online, baseline: baselineName, baselineValue: avg(fs.map((f) => f.backtest.online!.baselineMase)) });
-    for (const method of ['holt_winters', 'regression'] as Method[]) {
+    for (const method of ['holt_winters', 'regression', 'combination'] as Method[]) {
       const with_ = fs.filter((f) => f.backtest.methods.some((m) => m.method === method && Number.isFinite(m.mase)));
       if (with_.length !== fs.length) continue;
       metrics.push({ metric: 'mase', value: online, baseline: method, baselineValue: avg(with_.map((f) => f.backtest.methods.find((m) => m.method === method)!.mase)) });
@@ -128,7 +129,7 @@ comment on column forecast.sales_monthly.month is 'First day of the month foreca
 comment on column forecast.sales_monthly.expected_cents is 'Expected net invoiced sales of the month, before tax, integer cents of currency.';
 comment on column forecast.sales_monthly.low_cents is 'Lower end of the 80 % interval, integer cents (null when the series is too short to backtest).';
 comment on column forecast.sales_monthly.high_cents is 'Upper end of the 80 % interval, integer cents (null when the series is too short to backtest).';
-comment on column forecast.sales_monthly.method is 'Method chosen by the lowest backtest MASE: seasonal_naive, holt_winters, regression (16+ months); seasonal_naive or naive (13–15); naive or mean (12 or fewer).';
+comment on column forecast.sales_monthly.method is 'Method used: combination (mean of seasonal_naive, holt_winters and regression) unless one of those beats it clearly in the backtest (16+ months); seasonal_naive unless naive beats it clearly (13–15); naive unless mean does (12 or fewer).';
 comment on column forecast.sales_monthly.currency is 'ISO 4217 currency of the amounts (one series per currency).';
 create table if not exists forecast.sales_backtest (as_of date, level varchar, key varchar, currency varchar, months integer, method varchar, mase double, mae_cents double, forecasts integer, chosen boolean);
 comment on table forecast.sales_backtest is 'One row per series and method: rolling-origin backtest accuracy of the sales forecast (models/sales/backtest.ts).';
@@ -137,7 +138,7 @@ comment on column forecast.sales_backtest.level is 'total, category, segment or 
 comment on column forecast.sales_backtest.key is 'Series key, as in forecast.sales_monthly.';
 comment on column forecast.sales_backtest.currency is 'ISO 4217 currency of the series.';
 comment on column forecast.sales_backtest.months is 'Months of history of the series.';
-comment on column forecast.sales_backtest.method is 'A candidate method, or selected: the choice among them replayed in time order (each origin picks with the errors known by then).';
+comment on column forecast.sales_backtest.method is 'A candidate method (seasonal_naive, holt_winters, regression, combination; naive, mean on short series), or selected: the choice among them replayed in time order (each origin chooses with the errors known by then).';
 comment on column forecast.sales_backtest.mase is 'Mean absolute scaled error over every backtest forecast (scale: in-sample MAE of the seasonal naive forecast); below 1 beats that in-sample benchmark.';
 comment on column forecast.sales_backtest.mae_cents is 'Mean absolute error of the backtest forecasts, cents of currency.';
 comment on column forecast.sales_backtest.forecasts is 'Backtest forecasts (origin × horizon pairs) behind the figures.';

@@ -4,29 +4,43 @@ import { MultivariateLinearRegression } from 'ml-regression';
  * Forecasting methods for a monthly series (one value per month, oldest first), each
  * returning the point forecasts for the next `h` months. Reference: Hyndman &
  * Athanasopoulos, "Forecasting: principles and practice" (3rd ed.), §5.2 (simple methods),
- * §8.3 (Holt-Winters additive), §7.4 (trend and seasonal dummies). The baseline every
- * other method is judged against is the seasonal naive forecast (naive below 12 months).
+ * §8.3 (Holt-Winters additive), §7.4 (trend and seasonal dummies), §13.4 (forecast
+ * combinations). The baseline every other method is judged against is the seasonal naive
+ * forecast (naive below 12 months).
  */
-export type Method = 'seasonal_naive' | 'holt_winters' | 'regression' | 'naive' | 'mean';
+export type Method = 'seasonal_naive' | 'holt_winters' | 'regression' | 'combination' | 'naive' | 'mean';
 
 export const SEASON = 12;
 /** Months a series needs before Holt-Winters and the regression are fitted (12 dummies + trend leave 2 degrees of freedom). */
 export const MIN_SEASONAL_FIT = 15;
 
+/** The methods the combination averages, each weighing the same. */
+export const COMBINED: Method[] = ['seasonal_naive', 'holt_winters', 'regression'];
+
 /**
  * The candidates for a series of `n` months, the baseline first — those that can be fitted
  * at every backtest origin (backtest.ts, `design`):
- * ≥ 16 months: seasonal naive, Holt-Winters, regression on trend and month (fitted from 15);
- * 13–15 months: seasonal naive, naive; fewer: naive, mean.
+ * ≥ 16 months: seasonal naive, Holt-Winters, regression on trend and month (fitted from 15)
+ * and their combination; 13–15 months: seasonal naive, naive; fewer: naive, mean.
  */
 export function candidates(n: number): Method[] {
-  if (n > MIN_SEASONAL_FIT) return ['seasonal_naive', 'holt_winters', 'regression'];
+  if (n > MIN_SEASONAL_FIT) return [...COMBINED, 'combination'];
   if (n > SEASON) return ['seasonal_naive', 'naive'];
   return ['naive', 'mean'];
 }
 
 export function baselineOf(n: number): Method {
   return n > SEASON ? 'seasonal_naive' : 'naive';
+}
+
+/**
+ * The method a series uses unless the backtest shows another is clearly better (backtest.ts,
+ * `choose`): the combination where there is one — on short, noisy series an equal-weight
+ * mean of methods beats picking one of them more often than not (Makridakis & Hibon, M3,
+ * 2000; Hyndman & Athanasopoulos §13.4) — otherwise the baseline.
+ */
+export function defaultOf(n: number): Method {
+  return candidates(n).includes('combination') ? 'combination' : baselineOf(n);
 }
 
 /** Seasonal naive: each month as it was the same month a year before, `ŷ(T+h) = y(T+h−m(k+1))`, k = ⌊(h−1)/m⌋. Needs n ≥ m. */
@@ -144,9 +158,25 @@ export function holtWintersForecast(fit: HoltWinters, h: number, m = SEASON): nu
   return Array.from({ length: h }, (_, i) => fit.level + (i + 1) * fit.trend + fit.season[i % m]!);
 }
 
+/**
+ * Forecast combination: the mean, month by month, of forecasts of the same months (one array
+ * per method). `combine([[10, 20], [13, 26], [16, 20]])` → `[13, 22]`.
+ */
+export function combine(forecasts: number[][]): number[] {
+  if (forecasts.length === 0) throw new Error('a combination needs at least one forecast');
+  return forecasts[0]!.map((_, i) => forecasts.reduce((a, f) => a + f[i]!, 0) / forecasts.length);
+}
+
+/** The combination of seasonal naive, Holt-Winters and the regression (`COMBINED`). Needs n ≥ m + 1. */
+export function combinationForecast(y: number[], h: number): number[] {
+  return combine(COMBINED.map((m) => forecastWith(m, y, h)));
+}
+
 /** Point forecasts of `method` for the `h` months after `y`. */
 export function forecastWith(method: Method, y: number[], h: number): number[] {
   switch (method) {
+    case 'combination':
+      return combinationForecast(y, h);
     case 'seasonal_naive':
       return seasonalNaive(y, h);
     case 'naive':

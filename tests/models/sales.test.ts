@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../pipelines/run.ts';
 import { openWarehouse, rowsJs } from '../../pipelines/warehouse.ts';
-import { fitHoltWinters, fitTrendSeason, forecastWith, holtWintersForecast, meanForecast, naive, regressionForecast, seasonalNaive } from '../../models/sales/methods.ts';
-import { backtest, design, intervalHalfWidths, knownBy, mase, maseScale, Z80 } from '../../models/sales/backtest.ts';
+import { candidates, combinationForecast, combine, defaultOf, fitHoltWinters, fitTrendSeason, forecastWith, holtWintersForecast, meanForecast, naive, regressionForecast, seasonalNaive, type Method } from '../../models/sales/methods.ts';
+import { backtest, choose, design, intervalHalfWidths, knownBy, mase, maseScale, studentT95, Z80, type BacktestForecast } from '../../models/sales/backtest.ts';
 import { forecastSeries } from '../../models/sales/forecast.ts';
 import { addMonths, firstForecastMonth, monthsBetween, salesHistory } from '../../models/sales/series.ts';
 import { addDays } from '../../src/shared/dates.ts';
@@ -64,6 +64,77 @@ describe('sales methods by hand', () => {
   });
 });
 
+describe('forecast combination by hand', () => {
+  it('averages the forecasts month by month', () => {
+    expect(combine([[10, 20], [13, 26], [16, 20]])).toEqual([13, 22]);
+    expect(() => combine([])).toThrow(/at least one/);
+  });
+
+  it('on a pure trend and season: a third of the way from the exact methods to seasonal naive', () => {
+    // y = 1000 + 7t + season over 24 months. Holt-Winters and the regression continue it
+    // exactly; seasonal naive repeats last year, 12 × 7 = 84 short in the first year ahead and
+    // 168 in the second; the mean of the three is 28, then 56, short.
+    const y = pure(24);
+    const truth = pure(38).slice(24);
+    const f = combinationForecast(y, 14);
+    f.forEach((v, i) => expect(v).toBeCloseTo(truth[i]! - (i < 12 ? 28 : 56), 6));
+    expect(forecastWith('combination', y, 14)).toEqual(f);
+  });
+
+  it('is a candidate, and the default, wherever the seasonal methods are', () => {
+    expect(candidates(24)).toEqual(['seasonal_naive', 'holt_winters', 'regression', 'combination']);
+    expect(defaultOf(16)).toBe('combination');
+    expect(candidates(15)).not.toContain('combination');
+    expect(defaultOf(15)).toBe('seasonal_naive');
+    expect(defaultOf(8)).toBe('naive');
+  });
+});
+
+describe('choice by hand', () => {
+  /** Backtest forecasts of `method` with the given absolute errors, one per [origin, h] (actual 100). */
+  const errs = (method: Method, rows: [number, number, number][]): BacktestForecast[] => rows.map(([origin, h, e]) => ({ origin, h, method, forecast: 100 - e, actual: 100 }));
+  const methods: Method[] = ['seasonal_naive', 'combination'];
+
+  it('Student t quantiles (one-sided 95 %) from the table, and Cornish-Fisher beyond 30 degrees of freedom', () => {
+    expect(studentT95(1)).toBe(6.314);
+    expect(studentT95(2)).toBe(2.92);
+    expect(studentT95(30)).toBe(1.697);
+    // 1.6449 + (1.6449³ + 1.6449) / 480 = 1.6576; tables give 1.658 at 120.
+    expect(studentT95(120)).toBeCloseTo(1.6576, 4);
+    expect(() => studentT95(0)).toThrow(/degree of freedom/);
+  });
+
+  it('leaves the combination only when a candidate beats it clearly', () => {
+    const comb = errs('combination', [[15, 1, 10], [16, 1, 10], [17, 1, 10]]);
+    // Differences 2, 3, 4: mean 3, sd 1, t = 3 / (1 / √3) = 5.196 > t(0.95, 2) = 2.920 → seasonal naive.
+    expect(choose([...comb, ...errs('seasonal_naive', [[15, 1, 8], [16, 1, 7], [17, 1, 6]])], methods, 'combination')).toBe('seasonal_naive');
+    // Differences 1, 5, −1: mean 5/3, sd √(168/18) = 3.055, t = 0.945 → the combination stays although its mean error is higher.
+    expect(choose([...comb, ...errs('seasonal_naive', [[15, 1, 9], [16, 1, 5], [17, 1, 11]])], methods, 'combination')).toBe('combination');
+    // One origin is not evidence, however large the gain.
+    expect(choose([...errs('combination', [[15, 1, 10], [15, 2, 10]]), ...errs('seasonal_naive', [[15, 1, 1], [15, 2, 1]])], methods, 'combination')).toBe('combination');
+    // The same gain at every origin passes (no spread to weigh it against); a loss never does.
+    expect(choose([...comb, ...errs('seasonal_naive', [[15, 1, 9], [16, 1, 9], [17, 1, 9]])], methods, 'combination')).toBe('seasonal_naive');
+    expect(choose([...comb, ...errs('seasonal_naive', [[15, 1, 11], [16, 1, 11], [17, 1, 11]])], methods, 'combination')).toBe('combination');
+    expect(choose([], methods, 'combination')).toBe('combination');
+  });
+
+  it('takes one difference per origin (its horizons averaged), and the largest clear gain among candidates', () => {
+    // Origin 15: horizons 1 and 2 with differences 1 and 3 → 2; origins 16, 17: 3 and 4. Mean 3, sd 1 → t 5.196: passes.
+    const comb = errs('combination', [[15, 1, 10], [15, 2, 10], [16, 1, 10], [17, 1, 10]]);
+    const sn = errs('seasonal_naive', [[15, 1, 9], [15, 2, 7], [16, 1, 7], [17, 1, 6]]);
+    expect(choose([...comb, ...sn], methods, 'combination')).toBe('seasonal_naive');
+    // Six forecasts with differences 3, 3, 3, 3 (origin 15), −1 (16), 3 (17): taken one by one, t = 2.333 / (1.633 / √6)
+    // = 3.50 > t(0.95, 5) = 2.015; but four of them share origin 15, so per origin it is 3, −1, 3:
+    // mean 5/3, sd 2.309, t = 1.25 < t(0.95, 2) = 2.920 → the combination stays.
+    const comb6 = errs('combination', [[15, 1, 10], [15, 2, 10], [15, 3, 10], [15, 4, 10], [16, 1, 10], [17, 1, 10]]);
+    const oneOrigin = errs('seasonal_naive', [[15, 1, 7], [15, 2, 7], [15, 3, 7], [15, 4, 7], [16, 1, 11], [17, 1, 7]]);
+    expect(choose([...comb6, ...oneOrigin], methods, 'combination')).toBe('combination');
+    // Two candidates clearly better: the larger mean gain wins.
+    const reg = errs('regression', [[15, 1, 5], [15, 2, 5], [16, 1, 4], [17, 1, 3]]);
+    expect(choose([...comb, ...sn, ...reg], [...methods, 'regression'], 'combination')).toBe('regression');
+  });
+});
+
 describe('MASE by hand', () => {
   it('scales by the in-sample seasonal naive error (lag 1 up to a season)', () => {
     // y = 10, 12, 11, 15: lag-1 errors 2, 1, 4 → scale 7/3; forecast errors 2 and 5 → MAE 3.5 → MASE 1.5.
@@ -103,7 +174,7 @@ describe('sales backtest', () => {
       const other = backtest(changed);
       const at = (bt: typeof base) => bt.errors.filter((e) => e.origin === o).map((e) => [e.method, e.h, e.forecast]);
       expect(at(other)).toEqual(at(base));
-      // The selection replayed in time order picks the same methods up to that origin.
+      // The choice replayed in time order picks the same methods up to that origin.
       expect(other.online!.picks.filter((p) => p.origin <= o)).toEqual(base.online!.picks.filter((p) => p.origin <= o));
       // What the replay knows at origin o are forecasts of months before o only.
       const known = knownBy(base.errors, o);
@@ -111,6 +182,19 @@ describe('sales backtest', () => {
       for (const e of known) expect(e.origin + e.h - 1).toBeLessThan(o);
       expect(known).toEqual(base.errors.filter((e) => e.origin + e.h - 1 < o));
     }
+  });
+
+  it('replays the choice from the combination: nothing is known at the first origin', () => {
+    const z = normalDraws(7);
+    const bt = backtest(pure(24).map((v) => v + 30 * z()));
+    expect(bt.fallback).toBe('combination');
+    expect(bt.online!.picks[0]).toEqual({ origin: 15, method: 'combination' });
+    expect(bt.online!.picks[1]).toEqual({ origin: 16, method: 'combination' }); // one origin known: not evidence yet
+    expect(bt.online!.forecasts).toBe(39); // origins 15…23, horizons up to 6
+    // The combination's backtest forecasts are the mean of the three made at the same origin.
+    const at = (m: Method) => bt.errors.find((e) => e.method === m && e.origin === 18 && e.h === 4)!.forecast;
+    expect(at('combination')).toBeCloseTo((at('seasonal_naive') + at('holt_winters') + at('regression')) / 3, 6);
+    expect(backtest(pure(14)).online!.picks[0]!.method).toBe('seasonal_naive');
   });
 
   it('picks a non-baseline method where trend makes seasonal naive lag behind', () => {
