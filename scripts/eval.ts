@@ -36,7 +36,7 @@ for (const r of rows) {
       console.log(`\n${model}: ${mine.size} series, up to ${r.months} months of history to ${r.as_of}; rolling-origin backtest, MASE (scaled by the in-sample seasonal naive error; mean over the series)`);
       console.log(`  ${'metric'.padEnd(22)} ${'model'.padStart(8)}   ${'baseline'.padEnd(14)} ${'value'.padStart(8)}  improvement`);
     } else {
-      console.log(`\n${model}: ${r.invoices} invoices predicted over ${r.months} months, last month-end ${r.as_of}`);
+      console.log(model.startsWith('cash-in/') ? `\n${model}: the 13-week forecast replayed at ${r.months} past month-ends, ${r.invoices} weeks set against the cash received, as of ${r.as_of}` : `\n${model}: ${r.invoices} invoices predicted over ${r.months} months, last month-end ${r.as_of}`);
       console.log(`  ${'metric'.padEnd(22)} ${'model'.padStart(8)}   ${'baseline'.padEnd(14)} ${'value'.padStart(8)}  improvement`);
     }
     last = model;
@@ -45,7 +45,7 @@ for (const r of rows) {
   const b = Number(r.baseline_value);
   const metric = String(r.metric);
   const better = metric.startsWith('late') || metric.includes('coverage') ? v - b : (b - v) / b;
-  const shown = metric.includes('coverage') ? `${(v * 100).toFixed(1)} % (nominal 80 %)` : metric.startsWith('late') ? `${(better * 100).toFixed(1)} points` : `${Math.abs(better * 100).toFixed(1)} % ${better < 0 ? 'higher' : 'lower'}`;
+  const shown = metric === 'bias' ? `${Math.abs(v) <= Math.abs(b) ? 'closer to' : 'further from'} zero (${(v * 100).toFixed(1)} % against ${(b * 100).toFixed(1)} %)` : metric.includes('coverage') ? `${(v * 100).toFixed(1)} % (nominal 80 %)` : metric.startsWith('late') ? `${(better * 100).toFixed(1)} points` : `${Math.abs(better * 100).toFixed(1)} % ${better < 0 ? 'higher' : 'lower'}`;
   const name = sales && metric === 'mase' ? 'mase (selection)' : metric;
   console.log(`  ${name.padEnd(22)} ${v.toFixed(3).padStart(8)}   ${String(r.baseline).padEnd(14)} ${b.toFixed(3).padStart(8)}  ${shown}`);
 }
