@@ -79,11 +79,11 @@ function printSeries(model: string) {
     const chosenMase = mine.find((x) => x.chosen)?.mase;
     if (chosenMase !== undefined && baseline !== undefined && chosenMase < baseline - 1e-9) bestBeat++;
     const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '     –' : v.toFixed(3).padStart(6));
-    lines.push(`    ${key.slice(0, 22).padEnd(22)} ${chosen.padEnd(14)} ${fmt(of('seasonal_naive') ?? of('naive'))} ${fmt(of('holt_winters'))} ${fmt(of('regression'))} ${fmt(selected)}`);
+    lines.push(`    ${key.slice(0, 22).padEnd(22)} ${chosen.padEnd(14)} ${fmt(of('seasonal_naive') ?? of('naive'))} ${fmt(of('holt_winters'))} ${fmt(of('regression'))} ${fmt(of('combination'))} ${fmt(selected)}`);
   }
   console.log(`  beats the seasonal naive baseline on: ${beat} of ${keys.length} series (selection replayed in time order), ${bestBeat} of ${keys.length} (published method, chosen on the whole backtest)`);
   if (level === 'product' || keys.length === 0) return;
-  console.log(`    ${'series'.padEnd(22)} ${'published'.padEnd(14)} ${'s.naive'.padStart(6)} ${'h-w'.padStart(6)} ${'regr.'.padStart(6)} ${'select'.padStart(6)}`);
+  console.log(`    ${'series'.padEnd(22)} ${'published'.padEnd(14)} ${'s.naive'.padStart(6)} ${'h-w'.padStart(6)} ${'regr.'.padStart(6)} ${'comb.'.padStart(6)} ${'select'.padStart(6)}`);
   for (const l of lines) console.log(l);
 }
 if (extract) fs.rmSync(dataDir, { recursive: true, force: true });
