@@ -1,76 +1,317 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { lit, rowsJson } from './warehouse.ts';
+import { faultPoint, ident, lit, rowsJson } from './warehouse.ts';
 import { warehousePaths } from './warehouse.ts';
+import { partFilter } from './transform/models.ts';
 
 export interface PublishResult {
   snapshot: string;
   parquet: string;
   tables: string[];
+  /** Tables whose published copies were written (in whole or in part) this time. */
+  tablesChanged: string[];
+  /** Parts copied into the Parquet folder and the snapshot; the others were kept as published. */
+  partsWritten: number;
+  partsKept: number;
+  /** True when the snapshot was written afresh rather than updated from the previous one. */
+  freshSnapshot: boolean;
 }
 
 /** The schemas analysts read; raw, staging and ops stay inside the warehouse file. */
 export const PUBLIC_SCHEMAS = ['marts', 'metrics', 'forecast'];
+/** The run log tables published beside them (small: always copied whole). */
+const OPS_TABLES = ['ops.pipeline_runs', 'ops.reconciliation', 'ops.extract_loads'];
+
+/** A public table as it is now: how it splits into parts, each part's version, and its columns. */
+interface TableParts {
+  table: string;
+  /** Date column of monthly parts, or null for one part. */
+  column: string | null;
+  /** part → version (the run that last changed it, or a content fingerprint). */
+  parts: Map<string, string>;
+  /** Column names and types: a different one republishes the table whole. */
+  columns: string;
+}
+
+/** What a Parquet version folder holds, in its `_manifest.json`. */
+interface Manifest {
+  run: string;
+  tables: Record<string, { column: string | null; columns: string; parts: Record<string, { version: string; files: string[] }> }>;
+}
 
 /**
- * Publishes what the run built: Parquet copies of every mart and metric, then a read-only
- * snapshot of the warehouse file. Both appear by rename, so a reader sees the previous
- * complete set or the new one, never half of either (a reader that has the old snapshot
- * open keeps reading it).
+ * Publishes what the run built, copying only what changed since the last publish: a table
+ * is published in parts (one per month of a date column for the large tables, else one),
+ * and a part whose version (the run that last changed it, see `ops.table_parts`) is the
+ * published one is kept as it is.
+ *
+ * - Parquet: a new folder `published/.parquet-<run>` gets the changed parts written and the
+ *   unchanged ones hard-linked from the previous folder; then the symbolic link
+ *   `published/parquet` is switched to it by rename.
+ * - Snapshot: the previous snapshot file is copied, the changed parts are replaced in the
+ *   copy in one transaction, and the copy is renamed over the snapshot.
+ *
+ * Both appear by rename, so a reader sees the previous complete set or the new one, never
+ * half of either; a reader that has the old snapshot open keeps reading it; and a run killed
+ * at any point leaves the previous copies in place (its leftovers are removed next time).
  */
 export async function publish(conn: DuckDBConnection, dataDir: string, runId: string, beforeSnapshot?: () => Promise<void>): Promise<PublishResult> {
   const paths = warehousePaths(dataDir);
   fs.mkdirSync(paths.published, { recursive: true });
+  const current = await currentParts(conn);
+  const tables = current.map((t) => t.table);
+  const parquet = await publishParquet(conn, paths.published, paths.parquet, runId, current);
+  await beforeSnapshot?.();
+  const snapshot = await publishSnapshot(conn, paths.published, paths.snapshot, runId, current);
+  removeLeftovers(paths.published, parquet.keep);
+  const changed = new Set([...parquet.tablesChanged, ...snapshot.tablesChanged]);
+  return {
+    snapshot: paths.snapshot,
+    parquet: paths.parquet,
+    tables,
+    tablesChanged: tables.filter((t) => changed.has(t)),
+    partsWritten: parquet.written + snapshot.written,
+    partsKept: parquet.kept + snapshot.kept,
+    freshSnapshot: snapshot.fresh,
+  };
+}
+
+/**
+ * The public tables and their parts. Tables the transform builds have their parts recorded
+ * in `ops.table_parts`; any other (the forecasts) is one part whose version is a fingerprint
+ * of its content, computed here.
+ */
+async function currentParts(conn: DuckDBConnection): Promise<TableParts[]> {
   const tables = (
     await rowsJson(
       conn,
       `select table_schema || '.' || table_name as t from information_schema.tables
-       where table_schema in (${PUBLIC_SCHEMAS.map(lit).join(', ')}) and table_type = 'BASE TABLE' order by 1`,
+       where table_catalog = current_database() and table_schema in (${PUBLIC_SCHEMAS.map(lit).join(', ')}) and table_type = 'BASE TABLE' order by 1`,
     )
   ).map((r) => String(r.t));
-
-  const parquetTmp = path.join(paths.published, `.parquet-${runId}`);
-  fs.rmSync(parquetTmp, { recursive: true, force: true });
-  fs.mkdirSync(parquetTmp, { recursive: true });
-  for (const t of tables) {
-    await conn.run(`copy (select * from ${t}) to ${lit(path.join(parquetTmp, `${t}.parquet`))} (format parquet, compression zstd)`);
+  const layouts = new Map((await rowsJson(conn, `select model, part_expr from ops.model_state where mode <> 'view'`)).map((r) => [String(r.model), String(r.part_expr)]));
+  const recorded = new Map<string, Map<string, string>>();
+  for (const r of await rowsJson(conn, 'select table_name, part, version from ops.table_parts')) {
+    const t = String(r.table_name);
+    if (!recorded.has(t)) recorded.set(t, new Map());
+    recorded.get(t)!.set(String(r.part), String(r.version));
   }
-  const old = path.join(paths.published, `.parquet-old-${runId}`);
-  if (fs.existsSync(paths.parquet)) fs.renameSync(paths.parquet, old);
-  fs.renameSync(parquetTmp, paths.parquet);
-  fs.rmSync(old, { recursive: true, force: true });
+  const out: TableParts[] = [];
+  for (const table of tables) {
+    const columns = await columnSignature(conn, table, 'current_database()');
+    const layout = layouts.get(table);
+    if (layout !== undefined) {
+      const column = /strftime\(([a-z0-9_]+),/.exec(layout)?.[1] ?? null;
+      const parts = recorded.get(table) ?? new Map<string, string>();
+      // An empty table is published as one empty part, so its schema is still there to read.
+      out.push({ table, column, parts: parts.size > 0 ? parts : new Map([['all', `empty:${columns}`]]), columns });
+    } else {
+      const fp = (await rowsJson(conn, `select count(*) || ':' || coalesce(cast(sum(hash(t)::hugeint) as varchar), '0') as fp from ${table} as t`))[0]!.fp;
+      out.push({ table, column: null, parts: new Map([['all', `fp:${String(fp)}`]]), columns });
+    }
+  }
+  return out;
+}
 
-  await beforeSnapshot?.();
+async function columnSignature(conn: DuckDBConnection, table: string, database: string): Promise<string> {
+  const [schema, name] = table.split('.');
+  const rows = await rowsJson(
+    conn,
+    `select column_name || ' ' || data_type as c from duckdb_columns() where database_name = ${database} and schema_name = $1 and table_name = $2 order by column_index`,
+    [schema!, name!],
+  );
+  return rows.map((r) => String(r.c)).join(', ');
+}
 
-  // The snapshot holds what analysts read (marts, metrics, the run log), not the raw
-  // payloads: it is written as a fresh DuckDB file, comments included, then renamed.
-  const snapshotTmp = path.join(paths.published, `.warehouse-${runId}.duckdb`);
-  fs.rmSync(snapshotTmp, { force: true });
-  await conn.run(`attach ${lit(snapshotTmp)} as snap`);
+function partExpr(t: Pick<TableParts, 'column'>): string {
+  return t.column === null ? `'all'` : `coalesce(strftime(${ident(t.column)}, '%Y-%m'), 'none')`;
+}
+
+function readManifest(dir: string | null): Manifest | null {
+  if (!dir) return null;
   try {
-    // One transaction for the whole snapshot: a commit per comment would cost hundreds of syncs.
+    return JSON.parse(fs.readFileSync(path.join(dir, '_manifest.json'), 'utf8')) as Manifest;
+  } catch {
+    return null;
+  }
+}
+
+/** The folder `published/parquet` currently points to (null when there is none, or it is a folder of an older layout). */
+function currentParquetDir(link: string): string | null {
+  try {
+    if (!fs.lstatSync(link).isSymbolicLink()) return null;
+    return path.resolve(path.dirname(link), fs.readlinkSync(link));
+  } catch {
+    return null;
+  }
+}
+
+async function publishParquet(conn: DuckDBConnection, published: string, link: string, runId: string, current: TableParts[]) {
+  const previousDir = currentParquetDir(link);
+  const previous = readManifest(previousDir);
+  const nextName = `.parquet-${runId}`;
+  const next = path.join(published, nextName);
+  fs.rmSync(next, { recursive: true, force: true });
+  fs.mkdirSync(next, { recursive: true });
+  const manifest: Manifest = { run: runId, tables: {} };
+  const tablesChanged: string[] = [];
+  let written = 0;
+  let kept = 0;
+  for (const t of current) {
+    const dir = path.join(next, t.table);
+    fs.mkdirSync(dir);
+    const before = previous?.tables[t.table];
+    const sameLayout = before !== undefined && before.column === t.column && before.columns === t.columns;
+    const entry: Manifest['tables'][string] = { column: t.column, columns: t.columns, parts: {} };
+    const toWrite: string[] = [];
+    for (const [part, version] of t.parts) {
+      const had = sameLayout ? before.parts[part] : undefined;
+      if (had && had.version === version && had.files.every((f) => fs.existsSync(path.join(previousDir!, t.table, f)))) {
+        for (const f of had.files) fs.linkSync(path.join(previousDir!, t.table, f), path.join(dir, f));
+        entry.parts[part] = had;
+        kept++;
+      } else toWrite.push(part);
+    }
+    if (toWrite.length > 0) {
+      tablesChanged.push(t.table);
+      written += toWrite.length;
+      if (t.column === null || toWrite.includes('all')) {
+        const file = `${toWrite[0]}.parquet`;
+        await conn.run(`copy (select * from ${t.table}) to ${lit(path.join(dir, file))} (format parquet, compression zstd)`);
+        entry.parts[toWrite[0]!] = { version: t.parts.get(toWrite[0]!)!, files: [file] };
+      } else {
+        // One scan writes every changed part, each into its own folder; the files are then named by part.
+        const scratch = path.join(next, `.scratch-${t.table}`);
+        await conn.run(
+          `copy (select *, ${partExpr(t)} as _part from ${t.table} where ${partFilter(t.column, toWrite)}) to ${lit(scratch)} (format parquet, compression zstd, partition_by (_part))`,
+        );
+        for (const part of toWrite) {
+          const from = path.join(scratch, `_part=${part}`);
+          const files = fs.existsSync(from) ? fs.readdirSync(from).filter((f) => f.endsWith('.parquet')).sort() : [];
+          const names = files.map((_, i) => (files.length === 1 ? `${part}.parquet` : `${part}-${i}.parquet`));
+          files.forEach((f, i) => fs.renameSync(path.join(from, f), path.join(dir, names[i]!)));
+          if (names.length > 0) entry.parts[part] = { version: t.parts.get(part)!, files: names };
+        }
+        fs.rmSync(scratch, { recursive: true, force: true });
+      }
+    }
+    if (toWrite.length === 0 && before && Object.keys(before.parts).some((p) => !t.parts.has(p))) tablesChanged.push(t.table);
+    manifest.tables[t.table] = entry;
+  }
+  fs.writeFileSync(path.join(next, '_manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
+  faultPoint('publish:before-parquet-switch');
+
+  // Switch the link: a rename replaces it in one step. A folder of the older layout is moved aside first.
+  const tmpLink = path.join(published, `.parquet-link-${runId}`);
+  fs.rmSync(tmpLink, { force: true });
+  fs.symlinkSync(nextName, tmpLink);
+  if (fs.existsSync(link) && !fs.lstatSync(link).isSymbolicLink()) fs.renameSync(link, path.join(published, `.parquet-old-${runId}`));
+  fs.renameSync(tmpLink, link);
+  return { tablesChanged, written, kept, keep: [nextName, ...(previousDir ? [path.basename(previousDir)] : [])] };
+}
+
+async function publishSnapshot(conn: DuckDBConnection, published: string, snapshot: string, runId: string, current: TableParts[]) {
+  const tmp = path.join(published, `.warehouse-${runId}.duckdb`);
+  fs.rmSync(tmp, { force: true });
+  fs.rmSync(`${tmp}.wal`, { force: true });
+  // The previous snapshot is the starting point: only changed parts are replaced in its copy.
+  const fresh = !fs.existsSync(snapshot);
+  if (!fresh) fs.copyFileSync(snapshot, tmp, fs.constants.COPYFILE_FICLONE);
+  const tablesChanged: string[] = [];
+  let written = 0;
+  let kept = 0;
+  await conn.run(`attach ${lit(tmp)} as snap`);
+  try {
+    const hasParts = (await rowsJson(conn, `select 1 from duckdb_tables() where database_name = 'snap' and schema_name = 'ops' and table_name = 'published_parts'`)).length > 0;
+    const before = new Map<string, { column: string | null; parts: Map<string, string> }>();
+    if (hasParts) {
+      for (const r of await rowsJson(conn, 'select table_name, part_column, part, version from snap.ops.published_parts')) {
+        const t = String(r.table_name);
+        if (!before.has(t)) before.set(t, { column: r.part_column === null ? null : String(r.part_column), parts: new Map() });
+        before.get(t)!.parts.set(String(r.part), String(r.version));
+      }
+    }
+    const snapTables = new Set(
+      (
+        await rowsJson(
+          conn,
+          `select schema_name || '.' || table_name as t from duckdb_tables() where database_name = 'snap' and schema_name in (${PUBLIC_SCHEMAS.map(lit).join(', ')})`,
+        )
+      ).map((r) => String(r.t)),
+    );
+    // One transaction for the whole snapshot: a commit per statement would cost hundreds of syncs.
     await conn.run('begin transaction');
-    for (const schema of [...PUBLIC_SCHEMAS, 'ops']) await conn.run(`create schema snap.${schema}`);
-    const snapTables = [...tables, 'ops.pipeline_runs', 'ops.reconciliation', 'ops.extract_loads'];
-    for (const t of snapTables) await conn.run(`create table snap.${t} as select * from ${t}`);
-    const comments = await rowsJson(
-      conn,
-      `select schema_name || '.' || table_name as t, comment from duckdb_tables() where database_name = current_database() and schema_name in (${PUBLIC_SCHEMAS.map(lit).join(', ')}) and comment is not null`,
-    );
-    for (const c of comments) await conn.run(`comment on table snap.${String(c.t)} is ${lit(String(c.comment))}`);
-    const columnComments = await rowsJson(
-      conn,
-      `select schema_name || '.' || table_name || '.' || column_name as c, comment from duckdb_columns() where database_name = current_database() and schema_name in (${PUBLIC_SCHEMAS.map(lit).join(', ')}) and comment is not null`,
-    );
-    for (const c of columnComments) await conn.run(`comment on column snap.${String(c.c)} is ${lit(String(c.comment))}`);
+    for (const schema of [...PUBLIC_SCHEMAS, 'ops']) await conn.run(`create schema if not exists snap.${schema}`);
+    for (const t of current) {
+      const b = before.get(t.table);
+      const same = snapTables.has(t.table) && b !== undefined && b.column === t.column && (await columnSignature(conn, t.table, `'snap'`)) === t.columns;
+      if (!same) {
+        await conn.run(`create or replace table snap.${t.table} as select * from ${t.table}`);
+        tablesChanged.push(t.table);
+        written += t.parts.size;
+        continue;
+      }
+      const changed = [...t.parts].filter(([p, v]) => b.parts.get(p) !== v).map(([p]) => p);
+      const removed = [...b.parts.keys()].filter((p) => !t.parts.has(p));
+      kept += t.parts.size - changed.length;
+      if (changed.length === 0 && removed.length === 0) continue;
+      tablesChanged.push(t.table);
+      written += changed.length;
+      await conn.run(`delete from snap.${t.table} where ${partFilter(t.column, [...changed, ...removed])}`);
+      if (changed.length > 0) await conn.run(`insert into snap.${t.table} select * from ${t.table} where ${partFilter(t.column, changed)}`);
+    }
+    for (const t of snapTables) {
+      if (!current.some((c) => c.table === t)) await conn.run(`drop table snap.${t}`);
+    }
+    for (const t of OPS_TABLES) await conn.run(`create or replace table snap.${t} as select * from ${t}`);
+    const partRows = current.flatMap((t) => [...t.parts].map(([p, v]) => `(${lit(t.table)}, ${t.column === null ? 'null' : lit(t.column)}, ${lit(p)}, ${lit(v)})`));
+    await conn.run(`create or replace table snap.ops.published_parts (table_name VARCHAR, part_column VARCHAR, part VARCHAR, version VARCHAR)`);
+    if (partRows.length > 0) await conn.run(`insert into snap.ops.published_parts values ${partRows.join(', ')}`);
+    await copyComments(conn);
+    faultPoint('publish:before-snapshot-commit');
     await conn.run('commit');
+    await conn.run('checkpoint snap');
   } catch (error) {
     await conn.run('rollback').catch(() => undefined);
     throw error;
   } finally {
     await conn.run('detach snap');
   }
-  fs.renameSync(snapshotTmp, paths.snapshot);
-  return { snapshot: paths.snapshot, parquet: paths.parquet, tables };
+  faultPoint('publish:before-snapshot-rename');
+  fs.renameSync(tmp, snapshot);
+  return { tablesChanged, written, kept, fresh };
+}
+
+/** Brings the snapshot's table and column comments in line with the warehouse's (only those that differ are written). */
+async function copyComments(conn: DuckDBConnection): Promise<void> {
+  const schemas = PUBLIC_SCHEMAS.map(lit).join(', ');
+  const tables = await rowsJson(
+    conn,
+    `select w.schema_name || '.' || w.table_name as t, w.comment
+     from duckdb_tables() as w
+     left join duckdb_tables() as s on s.database_name = 'snap' and s.schema_name = w.schema_name and s.table_name = w.table_name
+     where w.database_name = current_database() and w.schema_name in (${schemas}) and w.comment is not null and s.comment is distinct from w.comment`,
+  );
+  for (const c of tables) await conn.run(`comment on table snap.${String(c.t)} is ${lit(String(c.comment))}`);
+  const columns = await rowsJson(
+    conn,
+    `select w.schema_name || '.' || w.table_name as t, w.column_name as c, w.comment
+     from duckdb_columns() as w
+     left join duckdb_columns() as s on s.database_name = 'snap' and s.schema_name = w.schema_name and s.table_name = w.table_name and s.column_name = w.column_name
+     where w.database_name = current_database() and w.schema_name in (${schemas}) and w.comment is not null and s.comment is distinct from w.comment`,
+  );
+  for (const c of columns) await conn.run(`comment on column snap.${String(c.t)}.${ident(String(c.c))} is ${lit(String(c.comment))}`);
+}
+
+/**
+ * Removes what earlier publishes left behind: Parquet folders other than the current one and
+ * the one before it (a reader may still be reading that), and unfinished snapshot copies.
+ */
+function removeLeftovers(published: string, keep: string[]): void {
+  for (const f of fs.readdirSync(published)) {
+    if ((f.startsWith('.parquet-') && !keep.includes(f)) || /^\.warehouse-.*\.duckdb(\.wal)?$/.test(f)) {
+      fs.rmSync(path.join(published, f), { recursive: true, force: true });
+    }
+  }
 }

@@ -105,11 +105,12 @@ const ingestStep: PipelineStep = {
 
 const transformStep: PipelineStep = {
   name: 'transform',
-  description: 'stage new events, then rebuild staging, marts and metrics from the SQL models',
+  description: 'stage new events, then bring marts and metrics up to date from the SQL models (in place where only some keys changed)',
   async run(ctx) {
-    const r = await transform(ctx.conn, { asOf: ctx.options.asOf, progress: ctx.progress });
+    const r = await transform(ctx.conn, { asOf: ctx.options.asOf, progress: ctx.progress, runId: ctx.runId });
     ctx.asOf = r.asOf;
-    ctx.log(`transform as of ${r.asOf}: ${r.eventsStaged} events staged, ${r.models.length} models, ${r.rowsWritten} rows`);
+    const modes = ['full', 'incremental', 'unchanged'].map((m) => `${r.models.filter((x) => x.mode === m).length} ${m}`).join(', ');
+    ctx.log(`transform as of ${r.asOf}: ${r.eventsStaged} events staged; models ${modes}${r.fullReason ? ` (whole: ${r.fullReason})` : ''}; ${r.rowsWritten} rows written`);
     return { rowsRead: r.eventsStaged, rowsWritten: r.rowsWritten, detail: r };
   },
 };

@@ -107,6 +107,16 @@ export async function ensureWarehouseSchema(conn: DuckDBConnection): Promise<voi
     `create table if not exists ops.reconciliation (
        run_id VARCHAR not null, checked_at TIMESTAMP not null, source VARCHAR not null, check_name VARCHAR not null,
        expected VARCHAR, actual VARCHAR, ok BOOLEAN not null)`,
+    // How each SQL model was last built, so the next transform knows what it may update in place.
+    `create table if not exists ops.model_state (
+       model VARCHAR primary key, definition_hash VARCHAR not null, as_of DATE, extract_mark VARCHAR not null,
+       part_expr VARCHAR not null, mode VARCHAR not null, run_id VARCHAR not null, built_at TIMESTAMP not null)`,
+    // Each public model table in parts (one per month of a date column, or 'all'): the run that
+    // last changed a part, its rows and, for tables rebuilt whole, a content fingerprint. Publishing
+    // compares these versions with the published ones and copies only parts that differ.
+    `create table if not exists ops.table_parts (
+       table_name VARCHAR not null, part VARCHAR not null, version VARCHAR not null, row_count BIGINT not null,
+       fingerprint HUGEINT, primary key (table_name, part))`,
   ];
   for (const [table, cols] of Object.entries(coreTables)) {
     const body = Object.entries(cols).map(([c, t]) => `${c} ${t}`).join(', ');

@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { coreTables, getWatermark, setWatermark } from '../schema.ts';
 import { lit, scalarNumber } from '../warehouse.ts';
+import { deltaTable } from './models.ts';
 
 export const STAGING_WATERMARK = 'core_staging';
 
@@ -10,11 +11,21 @@ export const STAGING_WATERMARK = 'core_staging';
  * a row (highest seq) replaces the staged one. Only new events are parsed, which keeps an
  * incremental run proportional to what changed. Runs inside the transform's transaction;
  * the staging watermark moves with the rows.
+ *
+ * With `deltas`, every table's change is also kept for the incremental models as the
+ * temporary table `delta_staging_core_<table>`: the replaced rows (`_change = 'old'`) and
+ * their new images (`'new'`), empty when nothing changed.
  */
-export async function stageCoreEvents(conn: DuckDBConnection): Promise<{ events: number; rowsWritten: number }> {
+export async function stageCoreEvents(conn: DuckDBConnection, options: { deltas?: boolean } = {}): Promise<{ events: number; rowsWritten: number; changed: Record<string, number> }> {
   const from = await getWatermark(conn, STAGING_WATERMARK);
   const to = await scalarNumber(conn, 'select coalesce(max(seq), 0) from raw.events');
-  if (to <= from) return { events: 0, rowsWritten: 0 };
+  const changed: Record<string, number> = Object.fromEntries(Object.keys(coreTables).map((t) => [t, 0]));
+  if (options.deltas) {
+    for (const table of Object.keys(coreTables)) {
+      await conn.run(`create or replace temp table ${deltaTable(`staging.core_${table}`)} as select 'old' as _change, * from staging.core_${table} limit 0`);
+    }
+  }
+  if (to <= from) return { events: 0, rowsWritten: 0, changed };
   const events = await scalarNumber(conn, 'select count(*) from raw.events where seq > $1 and seq <= $2', [BigInt(from), BigInt(to)]);
   // Each payload is parsed once, into one struct holding a list per core table.
   const spec = Object.fromEntries(Object.entries(coreTables).map(([table, columns]) => [table, [columns]]));
@@ -29,6 +40,12 @@ export async function stageCoreEvents(conn: DuckDBConnection): Promise<{ events:
       qualify row_number() over (partition by r.id order by _seq desc) = 1`);
     const n = await scalarNumber(conn, 'select count(*) from _new_rows');
     if (n === 0) continue;
+    changed[table] = n;
+    if (options.deltas) {
+      const delta = deltaTable(`staging.core_${table}`);
+      await conn.run(`insert into ${delta} by name select 'old' as _change, * from staging.core_${table} where id in (select id from _new_rows)`);
+      await conn.run(`insert into ${delta} by name select 'new' as _change, * from _new_rows`);
+    }
     await conn.run(`delete from staging.core_${table} where id in (select id from _new_rows)`);
     await conn.run(`insert into staging.core_${table} by name select * from _new_rows`);
     rowsWritten += n;
@@ -36,5 +53,5 @@ export async function stageCoreEvents(conn: DuckDBConnection): Promise<{ events:
   await conn.run('drop table if exists _new_rows');
   await conn.run('drop table if exists _new_events');
   await setWatermark(conn, STAGING_WATERMARK, to);
-  return { events, rowsWritten };
+  return { events, rowsWritten, changed };
 }

@@ -1,8 +1,7 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { lit, rowsJson, scalarNumber } from '../warehouse.ts';
 
 export const sqlDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'sql');
 
@@ -16,6 +15,18 @@ export type Layer = (typeof LAYERS)[number];
  *     -- table: Invoices as of the run's as-of date.
  *     -- grain: one row per invoice
  *     -- column invoice_key: `<source>:<id>` of the invoice
+ *
+ * A model is rebuilt whole on every run that changed what it reads, unless it declares how to
+ * update it in place (see `pipelines/README.md`, "Incremental models"):
+ *
+ *     -- incremental key: invoice_key
+ *     -- partition: month of invoice_date
+ *     /* changed keys:
+ *     select 'core:' || id as invoice_key from delta_staging_core_invoices
+ *     *\/
+ *
+ * and may narrow its own scans with `/*incremental: … *\/` markers, which are SQL only in an
+ * incremental update (in a full build they stay comments).
  */
 export interface Model {
   layer: Layer;
@@ -25,15 +36,67 @@ export interface Model {
   description: string;
   grain: string;
   columns: Map<string, string>;
+  /** Models this one reads or whose changes it reads; they run first. */
   dependsOn: string[];
+  /** Every `raw.`, `staging.`, `marts.`, `metrics.`, `forecast.` and `ops.` table or view the model reads, models or not. */
+  reads: string[];
+  /** Columns whose rows are replaced together in an incremental update; empty: always rebuilt whole. */
+  incrementalKey: string[];
+  /** The query naming the `incrementalKey` values whose rows may differ after this run's changes. */
+  changedKeys: string | null;
+  /** The `delta_<schema>_<table>` tables the changed-keys query reads. */
+  deltaReads: string[];
+  /** Date column the table is published in monthly parts by, or null for one part. */
+  partitionColumn: string | null;
+  /** Hash of the file: a different definition is always rebuilt whole. */
+  hash: string;
 }
 
 export function qualified(m: Pick<Model, 'layer' | 'name'>): string {
   return `${m.layer}.${m.name}`;
 }
 
+/** Name of the temporary table holding the rows a run changed in `schema.table` (see README). */
+export function deltaTable(table: string): string {
+  return `delta_${table.replace('.', '_')}`;
+}
+
+/** SQL expression naming the published part of a row of the model. */
+export function partExpression(model: Pick<Model, 'partitionColumn'>): string {
+  return model.partitionColumn ? `coalesce(strftime(${model.partitionColumn}, '%Y-%m'), 'none')` : `'all'`;
+}
+
+/**
+ * SQL condition selecting the rows of the given parts: month ranges on the date column (so a
+ * scan skips row groups by their min/max), `is null` for the part 'none', everything for 'all'.
+ */
+export function partFilter(column: string | null, parts: string[]): string {
+  if (column === null || parts.includes('all')) return 'true';
+  const col = `"${column}"`;
+  const terms = parts.map((p) => {
+    if (p === 'none') return `${col} is null`;
+    const [y, m] = p.split('-').map(Number) as [number, number];
+    const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
+    return `(${col} >= date '${p}-01' and ${col} < date '${next}-01')`;
+  });
+  return terms.length ? `(${terms.join(' or ')})` : 'false';
+}
+
+const CHANGED_KEYS = /\/\*\s*changed keys:\s*([\s\S]*?)\*\//i;
+const MARKER = /\/\*\s*incremental:\s*([\s\S]*?)\*\//gi;
+
+/** The model's SELECT for an incremental update: its `/*incremental: … *\/` markers become SQL. */
+export function incrementalBody(model: Model): string {
+  return body(model).replace(MARKER, (_, sql: string) => ` ${sql.trim()} `);
+}
+
+/** The model's SELECT as a full build runs it (markers and the changed-keys block stay comments). */
+export function body(model: Model): string {
+  return model.sql.replace(CHANGED_KEYS, '').trim().replace(/;\s*$/, '');
+}
+
 /** Reads every model file and orders them so that each runs after the models it reads. */
-export function loadModels(dir = sqlDir): Model[] {
+export function loadModels(dir = sqlDir, salt = ''): Model[] {
   const models: Model[] = [];
   for (const layer of LAYERS) {
     const folder = path.join(dir, layer);
@@ -44,6 +107,8 @@ export function loadModels(dir = sqlDir): Model[] {
       const columns = new Map<string, string>();
       let description = '';
       let grain = '';
+      let incrementalKey: string[] = [];
+      let partitionColumn: string | null = null;
       for (const line of sql.split('\n')) {
         const col = /^--\s*column\s+([a-z0-9_]+):\s*(.+)$/i.exec(line);
         if (col) columns.set(col[1]!, col[2]!.trim());
@@ -51,18 +116,40 @@ export function loadModels(dir = sqlDir): Model[] {
         if (t) description += (description ? ' ' : '') + t[1]!.trim();
         const g = /^--\s*grain:\s*(.+)$/i.exec(line);
         if (g) grain = g[1]!.trim();
+        const k = /^--\s*incremental key:\s*(.+)$/i.exec(line);
+        if (k) incrementalKey = k[1]!.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+        const p = /^--\s*partition:\s*month of\s+([a-z0-9_]+)\s*$/i.exec(line);
+        if (p) partitionColumn = p[1]!.toLowerCase();
       }
-      models.push({ layer, name: f.replace(/\.sql$/, ''), file, sql, description, grain, columns, dependsOn: [] });
+      const changed = CHANGED_KEYS.exec(sql)?.[1]?.trim() ?? null;
+      if (incrementalKey.length > 0 && !changed) throw new Error(`model ${file} declares an incremental key but no /* changed keys: … */ query`);
+      if (changed && incrementalKey.length === 0) throw new Error(`model ${file} has a /* changed keys: … */ query but no "-- incremental key:" line`);
+      if (layer === 'staging' && incrementalKey.length > 0) throw new Error(`model ${file}: staging models are views and cannot be incremental`);
+      const hash = createHash('sha256').update(salt).update('\0').update(sql).digest('hex').slice(0, 32);
+      models.push({
+        layer, name: f.replace(/\.sql$/, ''), file, sql, description, grain, columns, dependsOn: [], reads: [],
+        incrementalKey, changedKeys: changed, deltaReads: [], partitionColumn, hash,
+      });
     }
   }
   const names = new Set(models.map(qualified));
+  const byDelta = new Map(models.map((m) => [deltaTable(qualified(m)), qualified(m)]));
   for (const m of models) {
-    const body = m.sql.replace(/--.*$/gm, '');
-    const refs = new Set<string>();
-    for (const match of body.matchAll(/\b(staging|marts|metrics)\.([a-z0-9_]+)\b/gi)) {
+    const text = m.sql.replace(/--.*$/gm, '');
+    const reads = new Set<string>();
+    for (const match of text.replace(CHANGED_KEYS, '').matchAll(/\b(raw|staging|marts|metrics|forecast|ops)\.([a-z0-9_]+)\b/gi)) {
       const ref = `${match[1]!.toLowerCase()}.${match[2]!.toLowerCase()}`;
-      if (ref !== qualified(m) && names.has(ref)) refs.add(ref);
+      if (ref !== qualified(m)) reads.add(ref);
     }
+    const deltaReads = new Set<string>();
+    for (const match of (m.changedKeys ?? '').matchAll(/\bdelta_[a-z0-9_]+\b/gi)) deltaReads.add(match[0].toLowerCase());
+    const refs = new Set([...reads].filter((r) => names.has(r)));
+    for (const d of deltaReads) {
+      const upstream = byDelta.get(d);
+      if (upstream && upstream !== qualified(m)) refs.add(upstream);
+    }
+    m.reads = [...reads];
+    m.deltaReads = [...deltaReads];
     m.dependsOn = [...refs];
   }
   return topoSort(models);
@@ -85,41 +172,4 @@ function topoSort(models: Model[]): Model[] {
   };
   for (const m of models) visit(m);
   return out;
-}
-
-/**
- * Builds one model as a table and writes its comments. Marts and metrics are public, so
- * every one of their columns must be documented in the file: a missing comment fails the run.
- */
-export async function buildModel(conn: DuckDBConnection, model: Model): Promise<number> {
-  const name = qualified(model);
-  const body = model.sql.trim().replace(/;\s*$/, '');
-  // Staging models are views: they only rename, cast and union, and each is read once or
-  // twice per run, so materializing them would only add writes. Marts and metrics are tables.
-  const kind = model.layer === 'staging' ? 'view' : 'table';
-  // A model that changed kind (table ↔ view) since the last run: drop the old object first.
-  const existing = await rowsJson(conn, `select table_type from information_schema.tables where table_schema = $1 and table_name = $2`, [model.layer, model.name]);
-  const existingType = existing[0]?.table_type;
-  if (existingType === 'VIEW' && kind === 'table') await conn.run(`drop view ${name}`);
-  if (existingType === 'BASE TABLE' && kind === 'view') await conn.run(`drop table ${name}`);
-  try {
-    await conn.run(`create or replace ${kind} ${name} as\n${body}`);
-  } catch (error) {
-    throw new Error(`model ${name} (${path.relative(process.cwd(), model.file)}) failed: ${(error as Error).message}`, { cause: error });
-  }
-  const comment = [model.description, model.grain ? `Grain: ${model.grain}.` : ''].filter(Boolean).join(' ');
-  if (comment) await conn.run(`comment on ${kind === 'view' ? 'view' : 'table'} ${name} is ${lit(comment)}`);
-  const cols = await rowsJson(conn, `select column_name from information_schema.columns where table_schema = $1 and table_name = $2 order by ordinal_position`, [
-    model.layer,
-    model.name,
-  ]);
-  const missing: string[] = [];
-  for (const c of cols) {
-    const column = String(c.column_name);
-    const text = model.columns.get(column);
-    if (text) await conn.run(`comment on column ${name}.${column} is ${lit(text)}`);
-    else if (model.layer !== 'staging') missing.push(column);
-  }
-  if (missing.length) throw new Error(`model ${name}: column(s) ${missing.join(', ')} have no "-- column <name>: …" comment in ${model.file}`);
-  return kind === 'view' ? 0 : scalarNumber(conn, `select count(*) from ${name}`);
 }

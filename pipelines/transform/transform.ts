@@ -1,10 +1,26 @@
+import { randomUUID } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { clockFromEnv } from '../../src/shared/clock.ts';
 import { invalid } from '../../src/shared/errors.ts';
+import { coreTables, getWatermark } from '../schema.ts';
 import { faultPoint, inTransaction, lit, rowsJson, scalarNumber } from '../warehouse.ts';
-import { stageCoreEvents } from './core-staging.ts';
-import { buildModel, loadModels, qualified } from './models.ts';
+import { buildFull, buildIncremental, buildView, checkKeys, emptyDelta, recordDeltaParts, recordFullParts } from './build.ts';
+import { STAGING_WATERMARK, stageCoreEvents } from './core-staging.ts';
+import { deltaTable, loadModels, partExpression, qualified, sqlDir } from './models.ts';
 import type { Progress } from '../progress.ts';
+
+/** Changes to how models are built, or to the staged core tables, rebuild every model whole once. */
+const RUNNER_VERSION = 'incremental-1';
+
+export interface ModelBuild {
+  model: string;
+  /** view; full (rebuilt whole); incremental (only the changed keys); unchanged (nothing it reads changed). */
+  mode: 'view' | 'full' | 'incremental' | 'unchanged';
+  rows: number;
+  /** Rows written: the whole table for a full build, the changed rows (old and new) for an incremental one. */
+  rowsWritten: number;
+  ms: number;
+}
 
 export interface TransformResult {
   asOf: string;
@@ -12,42 +28,153 @@ export interface TransformResult {
   /** Time spent staging the new events, ms. */
   stagedMs: number;
   rowsWritten: number;
-  models: { model: string; rows: number; ms: number }[];
+  /** Why this run could not update models in place (null when it could). */
+  fullReason: string | null;
+  models: ModelBuild[];
 }
 
+interface InputStatus {
+  /** The table's content may differ from the last build. */
+  changed: boolean;
+  /** Its change is described by a delta table (directly, or for a view by those of what it reads). */
+  delta: boolean;
+}
+
+/** New events above this share of those already staged (and above the floor) rebuild whole: it is cheaper. */
+const LARGE_BATCH_SHARE = 0.25;
+const LARGE_BATCH_FLOOR = 50_000;
+
 /**
- * Rebuilds the warehouse from what has landed: the core's new events into core staging,
- * then every SQL model in dependency order, all in one transaction. A run that dies
+ * Brings the warehouse up to date with what has landed: the core's new events into core
+ * staging, then every SQL model in dependency order, all in one transaction. A run that dies
  * midway leaves the previous marts and metrics exactly as they were.
+ *
+ * A model is rebuilt only when something it reads changed. A model that declares an
+ * incremental key is updated in place (only the keys its changed-keys query names) when the
+ * as-of date, the extracts and its definition are those of its last build and everything it
+ * reads changed in a way described by a delta; otherwise it is rebuilt whole. Either way the
+ * result is the same table.
  */
-export async function transform(conn: DuckDBConnection, options: { asOf?: string; progress?: Progress }): Promise<TransformResult> {
+export async function transform(conn: DuckDBConnection, options: { asOf?: string; progress?: Progress; runId?: string }): Promise<TransformResult> {
   if (options.asOf !== undefined && !isIsoDate(options.asOf)) {
     throw invalid(`as-of date ${options.asOf} is not a YYYY-MM-DD date`, { field: 'asOf', value: options.asOf, rule: 'iso_date' });
   }
-  const models = loadModels();
+  const runId = options.runId ?? randomUUID();
+  const models = loadModels(sqlDir, `${RUNNER_VERSION}\0${JSON.stringify(coreTables)}`);
   return inTransaction(conn, async () => {
-    const t0 = performance.now();
-    const staged = await stageCoreEvents(conn);
-    const stagedMs = Math.round(performance.now() - t0);
+    const state = new Map(
+      (await rowsJson(conn, `select model, definition_hash, cast(as_of as varchar) as as_of, extract_mark, part_expr from ops.model_state`)).map((r) => [String(r.model), r]),
+    );
+    const built: ModelBuild[] = [];
     options.progress?.start('transform models', models.length);
-    const built: TransformResult['models'] = [];
-    let rowsWritten = staged.rowsWritten;
-    let asOf = options.asOf;
-    for (const model of models) {
-      if (model.layer !== 'staging' && asOf === undefined) {
-        asOf = await defaultAsOf(conn);
-      }
-      if (asOf !== undefined) await conn.run(`set variable as_of = date ${lit(asOf)}`);
-      const t0 = performance.now();
-      const rows = await buildModel(conn, model);
-      built.push({ model: qualified(model), rows, ms: Math.round(performance.now() - t0) });
-      options.progress?.increment(1);
-      rowsWritten += rows;
+
+    // Views are read lazily, so those whose definition changed can be made before the rows move.
+    const redefined = new Set<string>();
+    for (const model of models.filter((m) => m.layer === 'staging')) {
+      const name = qualified(model);
+      if (state.get(name)?.definition_hash === model.hash && (await relationExists(conn, name))) continue;
+      await buildView(conn, model);
+      redefined.add(name);
     }
+    const asOf = options.asOf ?? (await defaultAsOf(conn));
+    await conn.run(`set variable as_of = date ${lit(asOf)}`);
+    const extractMark = String((await rowsJson(conn, `select count(*) || ':' || coalesce(cast(max(loaded_at) as varchar), '-') as m from ops.extract_loads`))[0]?.m);
+
+    const tableModels = models.filter((m) => m.layer !== 'staging');
+    const previous = tableModels.map((m) => state.get(qualified(m))).filter((s) => s !== undefined);
+    const pending = await scalarNumber(conn, 'select count(*) from raw.events where seq > $1', [BigInt(await getWatermark(conn, STAGING_WATERMARK))]);
+    const staged = await scalarNumber(conn, 'select count(*) from raw.events') - pending;
+    const fullReason =
+      previous.length === 0 ? 'first build'
+      : previous.some((s) => s.as_of !== asOf) ? `as-of date ${String(previous.find((s) => s.as_of !== asOf)!.as_of)} → ${asOf}`
+      : previous.some((s) => s.extract_mark !== extractMark) ? 'an extract was loaded'
+      : pending > Math.max(LARGE_BATCH_FLOOR, staged * LARGE_BATCH_SHARE) ? `${pending} new events, a large share of the ${staged} staged`
+      : null;
+    const deltas = fullReason === null;
+
+    const t0 = performance.now();
+    const stagedResult = await stageCoreEvents(conn, { deltas });
+    const stagedMs = Math.round(performance.now() - t0);
+
+    const status = new Map<string, InputStatus>();
+    const deltaTables = new Set<string>();
+    for (const [table, n] of Object.entries(stagedResult.changed)) {
+      status.set(`staging.core_${table}`, { changed: n > 0, delta: deltas });
+      if (deltas) deltaTables.add(deltaTable(`staging.core_${table}`));
+    }
+    status.set('raw.events', { changed: stagedResult.events > 0, delta: false });
+    // Anything else a model reads (raw extracts, another schema) counts as changed, with no delta.
+    const statusOf = (table: string): InputStatus => {
+      if (table.startsWith('raw.extract_')) return { changed: previous.some((s) => s.extract_mark !== extractMark) || previous.length === 0, delta: false };
+      return status.get(table) ?? { changed: true, delta: false };
+    };
+
+    let rowsWritten = stagedResult.rowsWritten;
+    for (const model of models) {
+      const name = qualified(model);
+      const started = performance.now();
+      const inputs = model.reads.map(statusOf);
+      if (model.layer === 'staging') {
+        const isNew = redefined.has(name);
+        status.set(name, { changed: isNew || inputs.some((i) => i.changed), delta: !isNew && inputs.every((i) => !i.changed || i.delta) });
+        built.push({ model: name, mode: 'view', rows: 0, rowsWritten: 0, ms: Math.round(performance.now() - started) });
+        options.progress?.increment(1);
+        continue;
+      }
+      const prev = state.get(name);
+      const same =
+        prev !== undefined &&
+        prev.definition_hash === model.hash &&
+        prev.as_of === asOf &&
+        prev.extract_mark === extractMark &&
+        prev.part_expr === partExpression(model) &&
+        (await relationExists(conn, name));
+      let mode: ModelBuild['mode'];
+      let written: number;
+      let result: InputStatus;
+      if (same && inputs.every((i) => !i.changed)) {
+        mode = 'unchanged';
+        written = 0;
+        await emptyDelta(conn, name);
+        result = { changed: false, delta: true };
+      } else if (same && model.incrementalKey.length > 0 && inputs.every((i) => !i.changed || i.delta) && model.deltaReads.every((d) => deltaTables.has(d))) {
+        mode = 'incremental';
+        const r = await buildIncremental(conn, model);
+        await recordDeltaParts(conn, model, runId);
+        written = r.deltaRows;
+        result = { changed: r.deltaRows > 0, delta: true };
+      } else {
+        mode = 'full';
+        written = await buildFull(conn, model);
+        await checkKeys(conn, model);
+        const changed = await recordFullParts(conn, model, runId, written);
+        if (!changed) await emptyDelta(conn, name);
+        result = { changed, delta: !changed };
+      }
+      if (result.delta) deltaTables.add(deltaTable(name));
+      status.set(name, result);
+      await conn.run(
+        `insert or replace into ops.model_state values ($1, $2, $3::date, $4, $5, $6, $7, now())`,
+        [name, model.hash, asOf, extractMark, partExpression(model), mode, runId],
+      );
+      const rows = await scalarNumber(conn, `select count(*) from ${name}`);
+      built.push({ model: name, mode, rows, rowsWritten: written, ms: Math.round(performance.now() - started) });
+      rowsWritten += written;
+      options.progress?.increment(1);
+    }
+    for (const m of models.filter((x) => x.layer === 'staging')) {
+      await conn.run(`insert or replace into ops.model_state values ($1, $2, null, $3, $4, 'view', $5, now())`, [qualified(m), m.hash, extractMark, "'all'", runId]);
+    }
+    for (const t of deltaTables) await conn.run(`drop table if exists ${t}`);
     options.progress?.stop();
     faultPoint('transform:before-commit');
-    return { asOf: asOf ?? (await defaultAsOf(conn)), eventsStaged: staged.events, stagedMs, rowsWritten, models: built };
+    return { asOf, eventsStaged: stagedResult.events, stagedMs, rowsWritten, fullReason, models: built };
   });
+}
+
+async function relationExists(conn: DuckDBConnection, name: string): Promise<boolean> {
+  const [schema, table] = name.split('.');
+  return (await scalarNumber(conn, 'select count(*) from information_schema.tables where table_schema = $1 and table_name = $2', [schema!, table!])) > 0;
 }
 
 /**

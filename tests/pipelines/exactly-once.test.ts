@@ -7,7 +7,7 @@ import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { runPipeline } from '../../pipelines/run.ts';
 import { ReconciliationError } from '../../pipelines/reconcile.ts';
 import { warehousePaths } from '../../pipelines/warehouse.ts';
-import { dumpPublic, Ledger, readWarehouse, tempDir } from './ledger.ts';
+import { dumpParquet, dumpPublic, dumpSchemas, Ledger, parquetDifferences, readWarehouse, tempDir } from './ledger.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 
@@ -128,6 +128,42 @@ describe(`exactly-once and incremental loads (${testDialect})`, () => {
     const full = dir();
     await run(full);
     expect(await dumpPublic(wh)).toEqual(await dumpPublic(warehousePaths(full).warehouse));
+  });
+
+  it('a process killed while transforming or publishing leaves the published copies as they were; the next run completes to the same result', async () => {
+    const l = new Ledger(t.core);
+    const ids = await firstHalf(l);
+    const wh = (d: string) => warehousePaths(d);
+    const points = ['transform:before-commit', 'publish:before-parquet-switch', 'publish:before-snapshot-commit', 'publish:before-snapshot-rename'];
+    for (const [k, point] of points.entries()) {
+      const inc = dir();
+      await run(inc);
+      const snapshot = await dumpSchemas(wh(inc).snapshot, ['marts', 'metrics', 'ops']);
+      const parquet = await dumpParquet(inc);
+      // More history, each time: a late payment to an old invoice, and a new invoice.
+      await l.payment(ids.c2, '2026-03-0' + String(k + 1), 1_000, [[ids.i2, 1_000]]);
+      await l.invoice(ids.c1, `INV-K${k}`, '2026-03-1' + String(k), '2026-04-1' + String(k), 5_000);
+      const child = spawnSync(process.execPath, [path.join(repo, 'bin/cashloop.js'), 'pipeline', 'run', '--quiet', '--as-of', '2026-03-31'], {
+        cwd: repo,
+        env: { ...process.env, CASHLOOP_DATA_DIR: inc, DATABASE_URL: t.url, CASHLOOP_FAULT: `${point}:kill` },
+        encoding: 'utf8',
+      });
+      expect({ point, signal: child.signal }).toEqual({ point, signal: 'SIGKILL' });
+      // Readers still see the previous snapshot, whole. The Parquet copies are switched first:
+      // killed before that, they are the previous run's; after it, the complete new set.
+      expect({ point, snapshot: await dumpSchemas(wh(inc).snapshot, ['marts', 'metrics', 'ops']) }).toEqual({ point, snapshot });
+      if (k < 2) expect({ point, parquet: await dumpParquet(inc) }).toEqual({ point, parquet });
+      else expect({ point, parquet: await parquetDifferences(inc) }).toEqual({ point, parquet: {} });
+
+      await run(inc);
+      const full = dir();
+      await run(full);
+      expect(await dumpPublic(wh(inc).warehouse)).toEqual(await dumpPublic(wh(full).warehouse));
+      expect(await dumpSchemas(wh(inc).snapshot, ['marts', 'metrics'])).toEqual(await dumpSchemas(wh(full).snapshot, ['marts', 'metrics']));
+      expect(await dumpParquet(inc)).toEqual(await dumpParquet(full));
+      // What the killed run left behind is gone.
+      expect(fs.readdirSync(path.join(inc, 'published')).filter((f) => f.startsWith('.warehouse-'))).toEqual([]);
+    }
   });
 
   it('reconciliation fails the run loudly when the core and the warehouse disagree, and nothing is published', async () => {

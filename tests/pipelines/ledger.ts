@@ -142,3 +142,66 @@ export async function dumpPublic(file: string): Promise<Record<string, unknown[]
     wh.close();
   }
 }
+
+/** Every table of the given schemas in a warehouse or snapshot file, sorted, as JSON. */
+export async function dumpSchemas(file: string, schemas: string[]): Promise<Record<string, unknown[]>> {
+  const wh = await openWarehouse(file, { readOnly: true });
+  try {
+    const tables = await rowsJson(
+      wh.conn,
+      `select table_schema || '.' || table_name as t from information_schema.tables where table_schema in (${schemas.map((s) => `'${s}'`).join(', ')}) order by 1`,
+    );
+    const out: Record<string, unknown[]> = {};
+    for (const { t } of tables) out[String(t)] = (await rowsJson(wh.conn, `select * from ${String(t)} order by all`)) as unknown[];
+    return out;
+  } finally {
+    wh.close();
+  }
+}
+
+/**
+ * Differences between the working warehouse's public tables and their published Parquet
+ * copies (`published/parquet/<schema>.<table>/*.parquet`): per table, the rows only one side
+ * has. Empty when every copy holds exactly its table.
+ */
+export async function parquetDifferences(dataDir: string, schemas = ['marts', 'metrics', 'forecast']): Promise<Record<string, string>> {
+  const wh = await openWarehouse(path.join(dataDir, 'warehouse.duckdb'), { readOnly: true });
+  try {
+    const tables = await rowsJson(
+      wh.conn,
+      `select table_schema || '.' || table_name as t from information_schema.tables where table_type = 'BASE TABLE' and table_schema in (${schemas.map((s) => `'${s}'`).join(', ')}) order by 1`,
+    );
+    const folder = path.join(dataDir, 'published', 'parquet');
+    const out: Record<string, string> = {};
+    const listed = fs.readdirSync(folder).filter((f) => !f.startsWith('_')).sort();
+    const expected = tables.map((r) => String(r.t));
+    if (JSON.stringify(listed) !== JSON.stringify(expected)) out['(folders)'] = `published ${listed.join(', ')}; warehouse ${expected.join(', ')}`;
+    for (const t of expected) {
+      const files = `read_parquet('${path.join(folder, t)}/*.parquet')`;
+      const [d] = await rowsJson(
+        wh.conn,
+        `select (select count(*) from (select * from ${t} except all select * from ${files})) as only_table,
+                (select count(*) from (select * from ${files} except all select * from ${t})) as only_parquet`,
+      );
+      if (d!.only_table !== '0' || d!.only_parquet !== '0') out[t] = `${String(d!.only_table)} rows only in the table, ${String(d!.only_parquet)} only in Parquet`;
+    }
+    return out;
+  } finally {
+    wh.close();
+  }
+}
+
+/** Every published Parquet table (`published/parquet/<schema>.<table>/*.parquet`), sorted, as JSON. */
+export async function dumpParquet(dataDir: string): Promise<Record<string, unknown[]>> {
+  const folder = path.join(dataDir, 'published', 'parquet');
+  const wh = await openWarehouse(':memory:');
+  try {
+    const out: Record<string, unknown[]> = {};
+    for (const t of fs.readdirSync(folder).filter((f) => !f.startsWith('_')).sort()) {
+      out[t] = (await rowsJson(wh.conn, `select * from read_parquet('${path.join(folder, t)}/*.parquet') order by all`)) as unknown[];
+    }
+    return out;
+  } finally {
+    wh.close();
+  }
+}

@@ -162,8 +162,19 @@ describe(`receivables measures, hand-computed (${testDialect})`, () => {
     expect(missing).toEqual([]);
     const tables = await q(`select table_name from duckdb_tables() where schema_name in ('marts', 'metrics') and (comment is null or comment = '')`);
     expect(tables).toEqual([]);
+  });
+
+  it('publishes every mart and metric as Parquet, one folder per table, large tables in monthly files', async () => {
+    const parquet = path.join(dir, 'published', 'parquet');
     for (const name of ['dim_customer', 'dim_product', 'dim_date', 'fct_orders', 'fct_order_lines', 'fct_shipments', 'fct_invoices', 'fct_payments', 'fct_payment_allocations', 'fct_credit_notes']) {
-      expect(fs.existsSync(path.join(dir, 'published', 'parquet', `marts.${name}.parquet`))).toBe(true);
+      expect(fs.readdirSync(path.join(parquet, `marts.${name}`)).some((f) => f.endsWith('.parquet'))).toBe(true);
+    }
+    expect(fs.readdirSync(path.join(parquet, 'marts.fct_invoices')).sort()).toEqual(['2026-01.parquet', '2026-03.parquet']);
+    expect(fs.readdirSync(path.join(parquet, 'metrics.ar_kpis_monthly'))).toEqual(['all.parquet']);
+    // The files of a table read back as the table.
+    for (const table of ['marts.fct_invoices', 'metrics.ar_aging', 'metrics.ar_kpis_monthly', 'marts.fct_orders']) {
+      const fromParquet = await q(`select * from read_parquet('${path.join(parquet, table)}/*.parquet') order by all`);
+      expect(fromParquet).toEqual(await q(`select * from ${table} order by all`));
     }
   });
 });

@@ -1,5 +1,7 @@
 -- table: Invoices issued up to the as-of date with their balance on that date. Paid, credited, written off and open amounts count only what happened on or before the as-of date.
 -- grain: one row per invoice
+-- incremental key: invoice_key
+-- partition: month of invoice_date
 -- column invoice_key: Warehouse key `<source>:<id>`
 -- column invoice_number: Invoice number as printed
 -- column customer_key: Customer billed (dim_customer)
@@ -21,18 +23,24 @@
 -- column last_movement_date: Date of the last balance movement on or before the as-of date (null when none)
 -- column billing_channel: Paper or Electronic where the source says (IBM sample)
 -- column source: `core` or the extract's source name
+/* changed keys:
+select 'core:' || id as invoice_key from delta_staging_core_invoices
+union select invoice_key from delta_marts_fct_invoice_movements
+*/
 with invoices as (
-  select * from staging.stg_invoices where invoice_date <= getvariable('as_of')
+  select * from staging.stg_invoices
+  where invoice_date <= getvariable('as_of') /*incremental: and invoice_key in (select invoice_key from incremental_keys) */
 ),
 
 movements as (
   select
     invoice_key,
-    sum(case when kind in ('payment', 'payment_reversal') then -amount_cents else 0 end) as paid_cents,
-    sum(case when kind = 'credit_note' then -amount_cents else 0 end) as credited_cents,
-    sum(case when kind = 'write_off' then -amount_cents else 0 end) as written_off_cents,
+    cast(sum(case when kind in ('payment', 'payment_reversal') then -amount_cents else 0 end) as bigint) as paid_cents,
+    cast(sum(case when kind = 'credit_note' then -amount_cents else 0 end) as bigint) as credited_cents,
+    cast(sum(case when kind = 'write_off' then -amount_cents else 0 end) as bigint) as written_off_cents,
     max(movement_date) as last_movement_date
   from marts.fct_invoice_movements
+  /*incremental: where invoice_key in (select invoice_key from incremental_keys) */
   group by invoice_key
 ),
 

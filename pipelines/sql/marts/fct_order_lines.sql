@@ -1,5 +1,7 @@
 -- table: Order lines (what was sold), as known on the as-of date.
 -- grain: one row per order line
+-- incremental key: order_key
+-- partition: month of order_date
 -- column order_key: Order (fct_orders)
 -- column line_no: Line number within the order
 -- column customer_key: Customer who ordered (dim_customer)
@@ -16,6 +18,12 @@
 -- column shipped_quantity: Units shipped so far (current state; null for extracts)
 -- column invoiced_quantity: Units invoiced so far (current state; null for extracts)
 -- column source: `core` or the extract's source name
+/* changed keys:
+select 'core:' || order_id as order_key from delta_staging_core_order_lines
+union
+-- the customer and order date come from the order
+select 'core:' || id from delta_staging_core_orders
+*/
 select
   order_key, line_no, customer_key, product_key, order_date, currency, quantity, unit_price_cents, gross_cents,
   discount_cents, net_cents, tax_cents, total_cents, shipped_quantity, invoiced_quantity, source

@@ -1,5 +1,7 @@
 -- table: Orders as known on the as-of date, with their lifecycle timestamps (a step after the as-of date is null).
 -- grain: one row per order
+-- incremental key: order_key
+-- partition: month of order_date
 -- column order_key: Warehouse key `<source>:<id>`
 -- column customer_key: Customer who ordered (dim_customer)
 -- column order_date: Business date of the order
@@ -18,6 +20,9 @@
 -- column paid_at: Fully paid (UTC)
 -- column cancelled_at: Cancelled (UTC)
 -- column source: `core` or the extract's source name
+/* changed keys:
+select 'core:' || id as order_key from delta_staging_core_orders
+*/
 with orders as (
   select *, cast(getvariable('as_of') as date) + interval 1 day as cutoff
   from staging.stg_orders

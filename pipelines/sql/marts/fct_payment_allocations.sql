@@ -1,5 +1,7 @@
 -- table: Which invoice each payment paid, as known on the as-of date.
 -- grain: one row per allocation of a payment to an invoice
+-- incremental key: allocation_key
+-- partition: month of applied_date
 -- column allocation_key: Warehouse key of the allocation
 -- column payment_key: Payment (fct_payments)
 -- column invoice_key: Invoice paid (fct_invoices)
@@ -12,6 +14,12 @@
 -- column is_reversed: True when the payment was reversed on or before the as-of date
 -- column reversed_date: Date of the reversal, when reversed by the as-of date
 -- column source: `core` or the extract's source name
+/* changed keys:
+select 'core:' || id as allocation_key from delta_staging_core_payment_allocations
+union
+-- a payment's date and reversal are its allocations' too
+select 'core:' || a.id from staging.core_payment_allocations as a where a.payment_id in (select id from delta_staging_core_payments)
+*/
 select
   allocation_key,
   payment_key,

@@ -1,5 +1,7 @@
 -- table: Payments received up to the as-of date. Extract invoices settled without a payment row get a synthesized payment on their settled date (method `settlement`).
 -- grain: one row per payment
+-- incremental key: payment_key
+-- partition: month of payment_date
 -- column payment_key: Warehouse key `<source>:<id>` (synthesized: `<source>:settle:<invoice number>`)
 -- column customer_key: Paying customer (dim_customer)
 -- column payment_date: Date the money was received
@@ -10,6 +12,9 @@
 -- column reversed_date: Date of the reversal (null when not reversed by the as-of date)
 -- column is_synthesized: True for a payment derived from an extract's settled date
 -- column source: `core` or the extract's source name
+/* changed keys:
+select 'core:' || id as payment_key from delta_staging_core_payments
+*/
 select
   payment_key,
   customer_key,

@@ -1,5 +1,7 @@
 -- table: Shipments as known on the as-of date.
 -- grain: one row per shipment
+-- incremental key: shipment_key
+-- partition: month of created_at
 -- column shipment_key: Warehouse key `<source>:<id>`
 -- column order_key: Order shipped (fct_orders)
 -- column customer_key: Customer (dim_customer)
@@ -14,6 +16,13 @@
 -- column quantity: Units shipped
 -- column days_in_transit: Days from shipped to delivered, fractional
 -- column source: `core`
+/* changed keys:
+select 'core:' || id as shipment_key from delta_staging_core_shipments
+union select 'core:' || shipment_id from delta_staging_core_shipment_lines
+union
+-- the customer comes from the order
+select 'core:' || s.id from staging.core_shipments as s where s.order_id in (select id from delta_staging_core_orders)
+*/
 with cut as (
   select *, cast(getvariable('as_of') as date) + interval 1 day as cutoff
   from staging.stg_shipments

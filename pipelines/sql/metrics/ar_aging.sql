@@ -1,5 +1,7 @@
 -- table: Receivables aging per customer at every month-end and at the as-of date. For each as_of the buckets of all customers add up to the open total (ar_kpis_monthly.ar_total_cents).
 -- grain: one row per as-of date, customer and non-empty bucket
+-- incremental key: as_of, customer_id
+-- partition: month of as_of
 -- column source: `core` or the extract's source name
 -- column currency: ISO 4217 currency
 -- column as_of: Month-end or the run's as-of date
@@ -9,6 +11,9 @@
 -- column amount_cents: Open balance in the bucket, minor units
 -- column amount: Open balance in the bucket, in currency units (decimal)
 -- column invoice_count: Number of open invoices in the bucket
+/* changed keys:
+select as_of, customer_key as customer_id from delta_metrics_ar_open_items
+*/
 select
   source,
   currency,
@@ -16,8 +21,9 @@ select
   customer_key as customer_id,
   bucket,
   case bucket when 'current' then 0 when '1-30' then 1 when '31-60' then 2 when '61-90' then 3 when '91-120' then 4 else 5 end as bucket_order,
-  sum(open_cents) as amount_cents,
+  cast(sum(open_cents) as bigint) as amount_cents,
   cast(sum(open_cents) as decimal(18, 0)) * 0.01 as amount,
   count(*) as invoice_count
-from metrics.ar_open_items
+from metrics.ar_open_items as o
+/*incremental: semi join incremental_keys as k on k.as_of = o.as_of and k.customer_id = o.customer_key */
 group by all

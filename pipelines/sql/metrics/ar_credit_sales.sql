@@ -9,7 +9,7 @@
 -- column credited_cents: Credit notes dated in the period, minor units
 -- column credit_sales_cents: invoiced_cents − credited_cents
 with invoiced as (
-  select p.source, p.currency, p.period_end, sum(i.amount_cents) as cents
+  select p.source, p.currency, p.period_end, cast(sum(i.amount_cents) as bigint) as cents
   from metrics.ar_periods as p
   join marts.fct_invoices as i
     on i.source = p.source and i.currency = p.currency and cast(date_trunc('month', i.invoice_date) as date) = p.month_start
@@ -18,7 +18,7 @@ with invoiced as (
 ),
 
 credited as (
-  select p.source, p.currency, p.period_end, sum(c.amount_cents) as cents
+  select p.source, p.currency, p.period_end, cast(sum(c.amount_cents) as bigint) as cents
   from metrics.ar_periods as p
   join marts.fct_credit_notes as c
     on c.source = p.source and c.currency = p.currency and cast(date_trunc('month', c.credit_date) as date) = p.month_start

@@ -25,21 +25,28 @@
 -- column weighted_days_to_pay: Mean days to pay weighted by invoice amount
 -- column avg_days_late: Mean days late of those invoices
 -- column weighted_days_late: Mean days late weighted by invoice amount
-with ar as (
+with aged as (
+  -- AR(M) and current AR(M) from the aging, whose buckets hold every open invoice at M
+  -- (current = not yet past due); a fifth of the rows of metrics.ar_open_items to add up.
+  select source, currency, as_of, cast(sum(amount_cents) as bigint) as ar_total_cents, cast(sum(amount_cents) filter (where bucket = 'current') as bigint) as ar_current_cents
+  from metrics.ar_aging
+  group by all
+),
+
+ar as (
   select
     p.source, p.currency, p.period_end, p.month_start, p.days_in_period, p.is_month_end,
-    coalesce(sum(o.open_cents), 0) as ar_total_cents,
-    coalesce(sum(o.open_cents) filter (where o.days_past_due <= 0), 0) as ar_current_cents
+    coalesce(a.ar_total_cents, 0) as ar_total_cents,
+    coalesce(a.ar_current_cents, 0) as ar_current_cents
   from metrics.ar_periods as p
-  left join metrics.ar_open_items as o on o.source = p.source and o.currency = p.currency and o.as_of = p.period_end
-  group by all
+  left join aged as a on a.source = p.source and a.currency = p.currency and a.as_of = p.period_end
 ),
 
 with_sales as (
   select
     ar.*,
     s.credit_sales_cents,
-    sum(s.credit_sales_cents) over w3 as credit_sales_3m_cents,
+    cast(sum(s.credit_sales_cents) over w3 as bigint) as credit_sales_3m_cents,
     sum(s.days_in_period) over w3 as days_3m,
     coalesce(lag(ar.ar_total_cents) over w, 0) as ar_previous_cents
   from ar

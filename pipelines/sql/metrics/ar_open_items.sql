@@ -1,5 +1,7 @@
 -- table: Every invoice open at every period end (month-ends and the as-of date): its balance then, how far past due, and its aging bucket. An invoice is open at M when issued on or before M and its balance after what happened on or before M is above zero.
 -- grain: one row per period end and open invoice
+-- incremental key: invoice_key
+-- partition: month of invoice_date
 -- column source: `core` or the extract's source name
 -- column currency: ISO 4217 currency
 -- column as_of: The period end M
@@ -10,6 +12,10 @@
 -- column open_cents: Balance at M, minor units
 -- column days_past_due: M − due date (zero or negative when not yet due)
 -- column bucket: Aging bucket: current (≤ 0 days past due), 1-30, 31-60, 61-90, 91-120, 120+
+/* changed keys:
+select invoice_key from delta_marts_fct_invoices
+union select invoice_key from delta_marts_fct_invoice_movements
+*/
 with invoices as (
   -- After its last movement an invoice's balance no longer changes, so it can be open at a
   -- period end only before that movement, or at any period end if it is still open now:
@@ -20,6 +26,7 @@ with invoices as (
     cast(date_trunc('month', case when open_cents > 0 then cast(getvariable('as_of') as date) else last_movement_date - 1 end) as date) as last_month
   from marts.fct_invoices
   where not is_cancelled and (open_cents > 0 or last_movement_date > invoice_date)
+    /*incremental: and invoice_key in (select invoice_key from incremental_keys) */
 ),
 
 invoice_months as (
@@ -38,7 +45,7 @@ candidates as (
 ),
 
 moved as (
-  select c.invoice_key, c.period_end, sum(m.amount_cents) as moved_cents
+  select c.invoice_key, c.period_end, cast(sum(m.amount_cents) as bigint) as moved_cents
   from candidates as c
   join marts.fct_invoice_movements as m on m.invoice_key = c.invoice_key and m.movement_date <= c.period_end
   group by c.invoice_key, c.period_end

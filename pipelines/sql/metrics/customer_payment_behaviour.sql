@@ -1,5 +1,6 @@
 -- table: How each customer pays, from the invoices it has settled with a payment up to the as-of date, and what it owes on that date.
 -- grain: one row per customer with at least one invoice
+-- incremental key: customer_id
 -- column source: `core` or the extract's source name
 -- column currency: ISO 4217 currency
 -- column customer_id: Customer key (marts.dim_customer.customer_key)
@@ -17,8 +18,12 @@
 -- column open_invoices: Invoices open on the as-of date
 -- column open_cents: Open balance on the as-of date, minor units
 -- column overdue_cents: Part of open_cents past its due date, minor units
+/* changed keys:
+select customer_key as customer_id from delta_marts_fct_invoices
+*/
 with invoices as (
-  select * from marts.fct_invoices where not is_cancelled
+  select * from marts.fct_invoices
+  where not is_cancelled /*incremental: and customer_key in (select customer_id from incremental_keys) */
 ),
 
 paid as (
@@ -44,8 +49,8 @@ owed as (
     source, currency, customer_key,
     count(*) as invoices_issued,
     count(*) filter (where open_cents > 0) as open_invoices,
-    coalesce(sum(open_cents) filter (where open_cents > 0), 0) as open_cents,
-    coalesce(sum(open_cents) filter (where open_cents > 0 and due_date < getvariable('as_of')), 0) as overdue_cents
+    cast(coalesce(sum(open_cents) filter (where open_cents > 0), 0) as bigint) as open_cents,
+    cast(coalesce(sum(open_cents) filter (where open_cents > 0 and due_date < getvariable('as_of')), 0) as bigint) as overdue_cents
   from invoices
   group by all
 ),

@@ -1,5 +1,7 @@
 -- table: How long each step of order to cash takes, by the month the order was placed: order → approval → shipment → delivery → invoice → payment, and the whole loop. Only orders that completed the step by the as-of date count.
 -- grain: one row per source, order month and step
+-- incremental key: source, month
+-- partition: month of month
 -- column source: `core` or the extract's source name
 -- column month: First day of the month the orders were placed in
 -- column step: order_to_approval, approval_to_shipment, shipment_to_delivery, delivery_to_invoice, invoice_to_payment or order_to_cash
@@ -8,13 +10,21 @@
 -- column median_days: Median duration in days (fractional, linear interpolation)
 -- column p90_days: 90th percentile of the duration in days
 -- column mean_days: Mean duration in days
-with steps as (
-  select source, order_date, 'order_to_approval' as step, 1 as step_order, created_at as started_at, approved_at as ended_at from marts.fct_orders
-  union all select source, order_date, 'approval_to_shipment', 2, approved_at, shipped_at from marts.fct_orders
-  union all select source, order_date, 'shipment_to_delivery', 3, shipped_at, delivered_at from marts.fct_orders
-  union all select source, order_date, 'delivery_to_invoice', 4, delivered_at, invoiced_at from marts.fct_orders
-  union all select source, order_date, 'invoice_to_payment', 5, invoiced_at, paid_at from marts.fct_orders
-  union all select source, order_date, 'order_to_cash', 6, created_at, paid_at from marts.fct_orders
+/* changed keys:
+select source, cast(date_trunc('month', order_date) as date) as month from delta_marts_fct_orders
+*/
+with orders as (
+  select * from marts.fct_orders as o
+  /*incremental: semi join incremental_keys as k on k.source = o.source and k.month = cast(date_trunc('month', o.order_date) as date) */
+),
+
+steps as (
+  select source, order_date, 'order_to_approval' as step, 1 as step_order, created_at as started_at, approved_at as ended_at from orders
+  union all select source, order_date, 'approval_to_shipment', 2, approved_at, shipped_at from orders
+  union all select source, order_date, 'shipment_to_delivery', 3, shipped_at, delivered_at from orders
+  union all select source, order_date, 'delivery_to_invoice', 4, delivered_at, invoiced_at from orders
+  union all select source, order_date, 'invoice_to_payment', 5, invoiced_at, paid_at from orders
+  union all select source, order_date, 'order_to_cash', 6, created_at, paid_at from orders
 ),
 
 durations as (

@@ -40,7 +40,7 @@ extract as (
 ),
 
 covered as (
-  select source || ':' || invoice_id as invoice_key, sum(cast(cast(amount as decimal(18, 2)) * 100 as bigint)) as paid_cents
+  select source || ':' || invoice_id as invoice_key, cast(sum(cast(cast(amount as decimal(18, 2)) * 100 as bigint)) as bigint) as paid_cents
   from extract_rows
   where invoice_id is not null
   group by all

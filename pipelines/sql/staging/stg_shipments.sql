@@ -1,7 +1,7 @@
 -- table: Shipments from the core feed.
 -- grain: one row per shipment_key
 with shipped_lines as (
-  select shipment_id, count(*) as line_count, sum(quantity) as quantity
+  select shipment_id, count(*) as line_count, cast(sum(quantity) as bigint) as quantity
   from staging.core_shipment_lines
   group by shipment_id
 ),

@@ -1,0 +1,182 @@
+import path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { ident, lit, rowsJson, scalarNumber } from '../warehouse.ts';
+import { body, deltaTable, incrementalBody, partExpression, partFilter, qualified, type Model } from './models.ts';
+
+/** Tables rebuilt whole up to this size get a content fingerprint per part, so an unchanged one is not republished. */
+export const FINGERPRINT_MAX_ROWS = 250_000;
+
+/** What building a model did: its rows, and what its readers may rely on. */
+export interface BuildOutcome {
+  mode: 'view' | 'full' | 'incremental' | 'unchanged';
+  /** Rows in the table after the build (0 for a view). */
+  rows: number;
+  /** Rows removed or added by an incremental update (the size of its delta); all rows for a full build. */
+  rowsWritten: number;
+  /** True when the table's content may differ from before the run. */
+  changed: boolean;
+  /** True when `delta_<schema>_<table>` holds exactly the rows that changed (empty when none did). */
+  delta: boolean;
+}
+
+function describe(model: Model): string {
+  return `model ${qualified(model)} (${path.relative(process.cwd(), model.file)})`;
+}
+
+async function run(conn: DuckDBConnection, model: Model, sql: string): Promise<void> {
+  try {
+    await conn.run(sql);
+  } catch (error) {
+    throw new Error(`${describe(model)} failed: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** (Re)creates a staging view and its comments. Staging models only rename, cast and union, and are read once or twice per run. */
+export async function buildView(conn: DuckDBConnection, model: Model): Promise<void> {
+  const name = qualified(model);
+  const existing = await rowsJson(conn, `select table_type from information_schema.tables where table_schema = $1 and table_name = $2`, [model.layer, model.name]);
+  if (existing[0]?.table_type === 'BASE TABLE') await conn.run(`drop table ${name}`);
+  await run(conn, model, `create or replace view ${name} as\n${body(model)}`);
+  await writeComments(conn, model, 'view');
+}
+
+/**
+ * Builds a mart or metric whole and writes its comments. Marts and metrics are public, so
+ * every one of their columns must be documented in the file: a missing comment fails the run.
+ */
+export async function buildFull(conn: DuckDBConnection, model: Model): Promise<number> {
+  const name = qualified(model);
+  const existing = await rowsJson(conn, `select table_type from information_schema.tables where table_schema = $1 and table_name = $2`, [model.layer, model.name]);
+  if (existing[0]?.table_type === 'VIEW') await conn.run(`drop view ${name}`);
+  await run(conn, model, `create or replace table ${name} as\n${body(model)}`);
+  await writeComments(conn, model, 'table');
+  return scalarNumber(conn, `select count(*) from ${name}`);
+}
+
+async function writeComments(conn: DuckDBConnection, model: Model, kind: 'view' | 'table'): Promise<void> {
+  const name = qualified(model);
+  const comment = [model.description, model.grain ? `Grain: ${model.grain}.` : ''].filter(Boolean).join(' ');
+  if (comment) await conn.run(`comment on ${kind} ${name} is ${lit(comment)}`);
+  const cols = await rowsJson(conn, `select column_name from information_schema.columns where table_schema = $1 and table_name = $2 order by ordinal_position`, [model.layer, model.name]);
+  const missing: string[] = [];
+  for (const c of cols) {
+    const column = String(c.column_name);
+    const text = model.columns.get(column);
+    if (text) await conn.run(`comment on column ${name}.${ident(column)} is ${lit(text)}`);
+    else if (model.layer !== 'staging') missing.push(column);
+  }
+  if (missing.length) throw new Error(`model ${name}: column(s) ${missing.join(', ')} have no "-- column <name>: …" comment in ${model.file}`);
+}
+
+/**
+ * `a.k = b.k and …` over the model's key columns. Plain equality lets DuckDB prune the scan
+ * of the large side by the range of the keys; key columns are never null (checked on every
+ * full build).
+ */
+function keyMatch(model: Model, a: string, b: string): string {
+  return model.incrementalKey.map((k) => `${a}.${ident(k)} = ${b}.${ident(k)}`).join(' and ');
+}
+
+/** Fails the build when a key column of an incremental model holds a null: such rows could never be replaced. */
+export async function checkKeys(conn: DuckDBConnection, model: Model): Promise<void> {
+  if (model.incrementalKey.length === 0) return;
+  const nulls = await scalarNumber(conn, `select count(*) from ${qualified(model)} where ${model.incrementalKey.map((k) => `${ident(k)} is null`).join(' or ')}`);
+  if (nulls > 0) throw new Error(`${describe(model)}: ${nulls} row(s) have a null in the incremental key (${model.incrementalKey.join(', ')})`);
+}
+
+/**
+ * Updates a model in place: the keys its changed-keys query names are recomputed with the
+ * model's own SELECT (restricted to them), compared with the rows they have now, and only
+ * the keys whose rows differ are deleted and inserted. The difference is left in
+ * `delta_<schema>_<table>` (column `_change` = 'old' or 'new') for the models downstream.
+ */
+export async function buildIncremental(conn: DuckDBConnection, model: Model): Promise<{ keys: number; deltaRows: number }> {
+  const name = qualified(model);
+  const delta = deltaTable(name);
+  const keys = model.incrementalKey.map(ident).join(', ');
+  await run(
+    conn,
+    model,
+    `create or replace temp table incremental_keys as select distinct ${keys} from (\n${model.changedKeys}\n) as changed where ${model.incrementalKey.map((k) => `${ident(k)} is not null`).join(' and ')}`,
+  );
+  const keyCount = await scalarNumber(conn, 'select count(*) from incremental_keys');
+  if (keyCount === 0) {
+    await emptyDelta(conn, name);
+    return { keys: 0, deltaRows: 0 };
+  }
+  await run(conn, model, `create or replace temp table _model_new as select b.* from (\n${incrementalBody(model)}\n) as b semi join incremental_keys as k on ${keyMatch(model, 'b', 'k')}`);
+  await run(conn, model, `create or replace temp table _model_old as select t.* from ${name} as t semi join incremental_keys as k on ${keyMatch(model, 't', 'k')}`);
+  // Only rows that really differ: downstream work (and publishing) follows the true change.
+  await run(conn, model, `create or replace temp table ${delta} as
+    select 'old' as _change, * from (select * from _model_old except all select * from _model_new)
+    union all
+    select 'new' as _change, * from (select * from _model_new except all select * from _model_old)`);
+  const deltaRows = await scalarNumber(conn, `select count(*) from ${delta}`);
+  if (deltaRows > 0) {
+    await conn.run(`create or replace temp table _model_keys as select distinct ${keys} from ${delta}`);
+    await run(conn, model, `delete from ${name} as t using _model_keys as k where ${keyMatch(model, 't', 'k')}`);
+    await run(conn, model, `insert into ${name} select n.* from _model_new as n semi join _model_keys as k on ${keyMatch(model, 'n', 'k')}`);
+  }
+  for (const t of ['incremental_keys', '_model_new', '_model_old', '_model_keys']) await conn.run(`drop table if exists ${t}`);
+  return { keys: keyCount, deltaRows };
+}
+
+/** An empty delta: the table did not change this run. */
+export async function emptyDelta(conn: DuckDBConnection, table: string): Promise<void> {
+  await conn.run(`create or replace temp table ${deltaTable(table)} as select 'old' as _change, * from ${table} limit 0`);
+}
+
+/**
+ * Records the parts a full build produced. Small tables get a fingerprint per part (row
+ * count and the sum of row hashes); a part whose fingerprint is unchanged keeps its version,
+ * so publishing skips it. Returns true when any part changed.
+ */
+export async function recordFullParts(conn: DuckDBConnection, model: Model, runId: string, rows: number): Promise<boolean> {
+  const name = qualified(model);
+  const fingerprint = rows <= FINGERPRINT_MAX_ROWS;
+  const before = new Map(
+    (await rowsJson(conn, 'select part, version, row_count, cast(fingerprint as varchar) as fp from ops.table_parts where table_name = $1', [name])).map((r) => [
+      String(r.part),
+      { version: String(r.version), rows: String(r.row_count), fp: r.fp === null ? null : String(r.fp) },
+    ]),
+  );
+  const after = await rowsJson(
+    conn,
+    `select ${partExpression(model)} as part, count(*) as row_count, ${fingerprint ? 'cast(sum(hash(t)::hugeint) as varchar)' : 'null'} as fp
+     from ${name} as t group by all`,
+  );
+  const unchanged = (r: Record<string, unknown>) => {
+    const b = before.get(String(r.part));
+    return fingerprint && b !== undefined && b.fp !== null && b.fp === r.fp && b.rows === String(r.row_count);
+  };
+  if (before.size === after.length && after.every(unchanged)) return false;
+  await conn.run('delete from ops.table_parts where table_name = $1', [name]);
+  for (const r of after) {
+    const version = unchanged(r) ? before.get(String(r.part))!.version : runId;
+    await conn.run('insert into ops.table_parts values ($1, $2, $3, $4, $5::hugeint)', [name, String(r.part), version, BigInt(String(r.row_count)), r.fp === null ? null : String(r.fp)]);
+  }
+  return true;
+}
+
+/**
+ * Records the parts an incremental update touched (those of its delta's old and new rows):
+ * each gets this run as its version and its new row count; a part left empty is dropped.
+ */
+export async function recordDeltaParts(conn: DuckDBConnection, model: Model, runId: string): Promise<void> {
+  const name = qualified(model);
+  const part = partExpression(model);
+  const touched = (await rowsJson(conn, `select distinct ${part} as part from ${deltaTable(name)}`)).map((r) => String(r.part));
+  if (touched.length === 0) return;
+  const list = touched.map(lit).join(', ');
+  const counts = new Map(
+    (await rowsJson(conn, `select ${part} as part, count(*) as n from ${name} where ${partFilter(model.partitionColumn, touched)} group by all`)).map((r) => [
+      String(r.part),
+      String(r.n),
+    ]),
+  );
+  await conn.run(`delete from ops.table_parts where table_name = $1 and part in (${list})`, [name]);
+  for (const p of touched) {
+    const n = counts.get(p);
+    if (n !== undefined) await conn.run('insert into ops.table_parts values ($1, $2, $3, $4, null)', [name, p, runId, BigInt(n)]);
+  }
+}
