@@ -59,11 +59,17 @@ interface Manifest {
 export async function publish(conn: DuckDBConnection, dataDir: string, runId: string, beforeSnapshot?: () => Promise<void>): Promise<PublishResult> {
   const paths = warehousePaths(dataDir);
   fs.mkdirSync(paths.published, { recursive: true });
+  // The previous snapshot is the starting point of the next: its copy is made while the Parquet parts are written.
+  const tmp = path.join(paths.published, `.warehouse-${runId}.duckdb`);
+  fs.rmSync(tmp, { force: true });
+  fs.rmSync(`${tmp}.wal`, { force: true });
+  const copied = fs.existsSync(paths.snapshot) ? fs.promises.copyFile(paths.snapshot, tmp, fs.constants.COPYFILE_FICLONE).then(() => true) : Promise.resolve(false);
+  copied.catch(() => undefined);
   const current = await currentParts(conn);
   const tables = current.map((t) => t.table);
   const parquet = await publishParquet(conn, paths.published, paths.parquet, runId, current);
   await beforeSnapshot?.();
-  const snapshot = await publishSnapshot(conn, paths.published, paths.snapshot, runId, current);
+  const snapshot = await publishSnapshot(conn, tmp, paths.snapshot, await copied, current);
   removeLeftovers(paths.published, parquet.keep);
   const changed = new Set([...parquet.tablesChanged, ...snapshot.tablesChanged]);
   return {
@@ -211,13 +217,9 @@ async function publishParquet(conn: DuckDBConnection, published: string, link: s
   return { tablesChanged, written, kept, keep: [nextName, ...(previousDir ? [path.basename(previousDir)] : [])] };
 }
 
-async function publishSnapshot(conn: DuckDBConnection, published: string, snapshot: string, runId: string, current: TableParts[]) {
-  const tmp = path.join(published, `.warehouse-${runId}.duckdb`);
-  fs.rmSync(tmp, { force: true });
-  fs.rmSync(`${tmp}.wal`, { force: true });
-  // The previous snapshot is the starting point: only changed parts are replaced in its copy.
-  const fresh = !fs.existsSync(snapshot);
-  if (!fresh) fs.copyFileSync(snapshot, tmp, fs.constants.COPYFILE_FICLONE);
+/** Brings `tmp` (a copy of the previous snapshot, or nothing) up to date with changed parts only, then renames it over the snapshot. */
+async function publishSnapshot(conn: DuckDBConnection, tmp: string, snapshot: string, copied: boolean, current: TableParts[]) {
+  const fresh = !copied;
   const tablesChanged: string[] = [];
   let written = 0;
   let kept = 0;

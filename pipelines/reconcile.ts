@@ -29,7 +29,7 @@ export class ReconciliationError extends Error {
   }
 }
 
-interface CoreTotals {
+export interface CoreTotals {
   seq: number;
   invoices: number;
   invoiced: number;
@@ -41,8 +41,10 @@ interface CoreTotals {
 /**
  * Reads the core's totals in one read snapshot, together with the feed position they
  * correspond to, so that a core which keeps taking orders never produces a false alarm.
+ * The pipeline reads them while the transform runs (they only need to be taken after the
+ * ingest): the core's database and DuckDB then work at the same time.
  */
-async function coreTotals(core: Db): Promise<CoreTotals> {
+export async function readCoreTotals(core: Db): Promise<CoreTotals> {
   return core.kysely.connection().execute(async (c) => {
     await sql.raw(core.dialect === 'postgres' ? 'begin isolation level repeatable read' : 'begin').execute(c);
     try {
@@ -76,7 +78,7 @@ async function coreTotals(core: Db): Promise<CoreTotals> {
  * receivables, in staging and (unless replaying an earlier date) in the marts. Extract
  * sources are compared with their landed rows. Any difference is a failure.
  */
-export async function reconcile(conn: DuckDBConnection, core: Db | null, asOf: string | undefined): Promise<ReconciliationResult> {
+export async function reconcile(conn: DuckDBConnection, core: Db | null, asOf: string | undefined, totals?: Promise<CoreTotals>): Promise<ReconciliationResult> {
   const checks: ReconciliationCheck[] = [];
   const add = (source: string, check: string, expected: number, actual: number) =>
     checks.push({ source, check, expected: String(expected), actual: String(actual), ok: expected === actual });
@@ -85,7 +87,7 @@ export async function reconcile(conn: DuckDBConnection, core: Db | null, asOf: s
   if (asOf !== undefined) await conn.run(`set variable as_of = date '${asOf.replaceAll("'", '')}'`);
 
   if (core) {
-    const t = await coreTotals(core);
+    const t = await (totals ?? readCoreTotals(core));
     const watermark = await getWatermark(conn, EVENTS_WATERMARK);
     if (t.seq !== watermark) {
       deferred = true;

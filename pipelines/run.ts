@@ -8,7 +8,7 @@ import { ingestEvents } from './ingest/events.ts';
 import { ingestExtract } from './ingest/extract.ts';
 import { publish, type PublishResult } from './publish.ts';
 import { createProgress, type Progress } from './progress.ts';
-import { reconcile, ReconciliationError, type ReconciliationResult } from './reconcile.ts';
+import { readCoreTotals, reconcile, ReconciliationError, type CoreTotals, type ReconciliationResult } from './reconcile.ts';
 import { ensureWarehouseSchema } from './schema.ts';
 import { transform } from './transform/transform.ts';
 import { openWarehouse, rowsJson, warehousePaths } from './warehouse.ts';
@@ -68,6 +68,8 @@ export interface StepContext {
   /** Set by `transform`: the date the marts were computed as of. */
   asOf: string | undefined;
   reconciliation: ReconciliationResult | null;
+  /** The core's totals for reconciliation, when read ahead (after the ingest, while the transform runs). */
+  coreTotals?: Promise<CoreTotals>;
   log(message: string): void;
 }
 
@@ -135,7 +137,7 @@ const reconcileStep: PipelineStep = {
   description: 'compare the core (and extracts) with the warehouse; any difference fails the run',
   async run(ctx) {
     const asOf = ctx.asOf ?? (await lastAsOf(ctx.conn));
-    const r = await reconcile(ctx.conn, await ctx.core(), asOf);
+    const r = await reconcile(ctx.conn, await ctx.core(), asOf, ctx.coreTotals);
     ctx.reconciliation = r;
     for (const c of r.checks) {
       await ctx.conn.run('insert into ops.reconciliation values ($1, now(), $2, $3, $4, $5, $6)', [ctx.runId, c.source, c.check, c.expected, c.actual, c.ok]);
@@ -238,6 +240,13 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
       );
     try {
       for (const step of steps) {
+        if (step.name === 'transform' && steps.some((s) => s.name === 'reconcile')) {
+          const core = await ctx.core();
+          if (core) {
+            ctx.coreTotals = readCoreTotals(core);
+            ctx.coreTotals.catch(() => undefined);
+          }
+        }
         const t0 = Date.now();
         const r = await step.run(ctx);
         results.push({ name: step.name, ms: Date.now() - t0, ...r });
@@ -289,6 +298,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
     if (!published) await markSucceeded();
     return result;
   } finally {
+    await ctx.coreTotals?.catch(() => undefined);
     wh.close();
     if (coreDb) await coreDb.close();
   }

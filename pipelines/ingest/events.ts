@@ -33,6 +33,17 @@ interface Batch {
   text: Buffer | string;
 }
 
+/** A batch written to its scratch file (the text is not kept in memory). */
+interface Written {
+  file: string;
+  after: number;
+  n: number;
+  last: number;
+  bytes: number;
+  /** False when a carriage return inside a value would stop DuckDB's reader with an error (and abort the transaction). */
+  asText: boolean;
+}
+
 /**
  * Loads the core's event feed after the watermark into `raw.events`. The rows and the new
  * watermark commit in one DuckDB transaction, so a run killed midway loads nothing and the
@@ -70,13 +81,14 @@ export async function ingestEvents(
       // Batches are loaded a group at a time (one DuckDB statement parses a group's files in
       // parallel) while the core's database joins the next group: two groups of files alternate.
       for (let g = 0, done = false; !done; g++) {
-        const group: { file: string; after: number; batch: Batch }[] = [];
+        const group: Written[] = [];
         while (group.length < GROUP && !done) {
           const batch = await readBatch(core, cursor, batchSize);
           if (batch.n === 0) break;
           const file = path.join(scratch, `batch-${g % 2}-${group.length}.txt`);
           fs.writeFileSync(file, batch.text);
-          group.push({ file, after: cursor, batch });
+          const asText = typeof batch.text === 'string' ? !batch.text.includes('\r') : !batch.text.includes(13);
+          group.push({ file, after: cursor, n: batch.n, last: batch.last, bytes: batch.bytes, asText });
           cursor = batch.last;
           rows += batch.n;
           options.progress?.increment(batch.n);
@@ -140,35 +152,30 @@ async function insertFiles(conn: DuckDBConnection, files: string[], runId: strin
                   columns = {'seq': 'BIGINT', ${COLUMNS.map((c) => `'${c}': 'VARCHAR'`).join(', ')}})`);
 }
 
-/** A carriage return inside a value would stop DuckDB's reader with an error (and abort the transaction). */
-function carriesAsText(batch: Batch): boolean {
-  return typeof batch.text === 'string' ? !batch.text.includes('\r') : !batch.text.includes(13);
-}
-
 /**
  * Loads a group of batch files into `raw.events` in one statement and checks it: as many
  * events as the core counted, with as many bytes. When the group does not add up, each batch
  * is loaded and checked on its own, and one that still does not is loaded row by row.
  * Returns the number of batches loaded row by row.
  */
-async function loadGroup(conn: DuckDBConnection, core: Db, group: { file: string; after: number; batch: Batch }[], runId: string): Promise<number> {
+async function loadGroup(conn: DuckDBConnection, core: Db, group: Written[], runId: string): Promise<number> {
   const first = group[0]!.after;
-  const last = group[group.length - 1]!.batch.last;
-  if (group.every((b) => carriesAsText(b.batch))) {
+  const last = group[group.length - 1]!.last;
+  if (group.every((b) => b.asText)) {
     await insertFiles(conn, group.map((b) => b.file), runId);
     const got = await landed(conn, first, last);
-    if (got.n === group.reduce((s, b) => s + b.batch.n, 0) && got.bytes === group.reduce((s, b) => s + b.batch.bytes, 0)) return 0;
+    if (got.n === group.reduce((s, b) => s + b.n, 0) && got.bytes === group.reduce((s, b) => s + b.bytes, 0)) return 0;
     await conn.run('delete from raw.events where seq > $1 and seq <= $2', [BigInt(first), BigInt(last)]);
   }
   let byRow = 0;
-  for (const { file, after, batch } of group) {
-    if (carriesAsText(batch)) {
-      await insertFiles(conn, [file], runId);
-      const got = await landed(conn, after, batch.last);
-      if (got.n === batch.n && got.bytes === batch.bytes) continue;
-      await conn.run('delete from raw.events where seq > $1 and seq <= $2', [BigInt(after), BigInt(batch.last)]);
+  for (const b of group) {
+    if (b.asText) {
+      await insertFiles(conn, [b.file], runId);
+      const got = await landed(conn, b.after, b.last);
+      if (got.n === b.n && got.bytes === b.bytes) continue;
+      await conn.run('delete from raw.events where seq > $1 and seq <= $2', [BigInt(b.after), BigInt(b.last)]);
     }
-    await appendRows(conn, core, after, batch.last, runId);
+    await appendRows(conn, core, b.after, b.last, runId);
     byRow++;
   }
   return byRow;

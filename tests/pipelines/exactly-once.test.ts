@@ -164,7 +164,8 @@ describe(`exactly-once and incremental loads (${testDialect})`, () => {
       // What the killed run left behind is gone.
       expect(fs.readdirSync(path.join(inc, 'published')).filter((f) => f.startsWith('.warehouse-'))).toEqual([]);
     }
-  });
+    // Four kill points, each with a killed child process, a resumed run and a full run to compare.
+  }, 120_000);
 
   it('reconciliation fails the run loudly when the core and the warehouse disagree, and nothing is published', async () => {
     const l = new Ledger(t.core);
