@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { addDays, daysBetween } from '../src/shared/dates.ts';
 import { issueTimeFeatures, openItemFeatures, type FeatureRow } from './payment-date/features.ts';
-import { fitPaymentDate, predictPaymentDate } from './payment-date/model.ts';
+import { fitPaymentDate, predictDays, predictPaymentDate } from './payment-date/model.ts';
 import { walkForward } from './payment-date/evaluate.ts';
 import { cashWeekly, firstWeekStart, type OpenInvoiceOutlook } from './cash-in/cash-weekly.ts';
 import { agingBucket, collectionByAge, collectionCurve, newSalesReceipts, type CollectionCurve, type ExpectedInvoicing } from './cash-in/new-sales.ts';
@@ -103,7 +103,7 @@ export async function runForecastStep(conn: DuckDBConnection, options: { asOf: s
   const backtest = await cashBacktest(conn, asOf, async (origin) => {
     const hist = await salesHistory(conn, origin);
     const past = salesForecast({ ...hist, series: hist.series.filter((x) => x.level === 'total') }, origin);
-    const o = await cashOutlook(conn, origin, history, past, { maxTrainingRows: 100_000 });
+    const o = await cashOutlook(conn, origin, history, past, { maxTrainingRows: 100_000, predictions: false });
     return o && { weeks: o.weeks, open: o.open.map((r) => ({ openCents: r.open_cents, dueDate: r.due_date })) };
   });
   await conn.run('begin transaction');
@@ -180,9 +180,11 @@ async function expectedNewSales(asOf: string, sales: SalesForecast, curve: Colle
  * The payment-date forecast of the invoices open on `asOf` and the 13 weeks of cash-in, from
  * what was known on `asOf`: the model fitted on the invoices settled by then (the most recent
  * `maxTrainingRows` of them when given: the backtest's replays), the open items with
- * features as of then, the new sales from `sales`. Null before any invoice was settled.
+ * features as of then, the new sales from `sales`. The per-invoice predictions (sorting every
+ * residual for each invoice) are left out with `predictions: false`: the replays need only
+ * the weeks. Null before any invoice was settled.
  */
-async function cashOutlook(conn: DuckDBConnection, asOf: string, history: FeatureRow[], sales: SalesForecast, options: { maxTrainingRows?: number } = {}) {
+async function cashOutlook(conn: DuckDBConnection, asOf: string, history: FeatureRow[], sales: SalesForecast, options: { maxTrainingRows?: number; predictions?: boolean } = {}) {
   let settled = history.filter((r) => r.invoice_date <= asOf && r.settled_date !== null && r.settled_date <= asOf);
   if (settled.length === 0) return null;
   if (options.maxTrainingRows !== undefined && settled.length > options.maxTrainingRows) {
@@ -193,13 +195,18 @@ async function cashOutlook(conn: DuckDBConnection, asOf: string, history: Featur
   const predictions = [];
   const outlooks: OpenInvoiceOutlook[] = [];
   const grid = residualGrid(model.residuals);
+  // Outcome dates as days after as-of, each date string made once (a few hundred thousand per replay otherwise).
+  const days: string[] = [];
+  const dayAfter = (k: number) => (days[k] ??= addDays(asOf, k));
   for (const r of open) {
     const openOnDay = daysBetween(r.invoice_date, asOf);
-    const p = predictPaymentDate(model, r, openOnDay);
-    const date = (d: number) => addDays(r.invoice_date, Math.max(openOnDay + 1, Math.round(d)));
-    predictions.push({ r, p, date });
+    if (options.predictions !== false) {
+      const p = predictPaymentDate(model, r, openOnDay);
+      const date = (d: number) => addDays(r.invoice_date, Math.max(openOnDay + 1, Math.round(d)));
+      predictions.push({ r, p, date });
+    }
     // The conditional outcomes again, as dates, for the weekly spread.
-    outlooks.push({ openCents: r.open_cents, outcomes: spread(model, grid, r, openOnDay).map((d) => addDays(r.invoice_date, d)) });
+    outlooks.push({ openCents: r.open_cents, outcomes: spread(model, grid, r, openOnDay).map((d) => dayAfter(d - openOnDay)) });
   }
   // Not every open amount is paid: some is credited or written off, more of it the older it
   // is. Each open invoice's receipts are scaled by the share paid of balances of its age in
@@ -226,7 +233,7 @@ export function residualGrid(residuals: number[], points = 200): number[] {
 
 /** Possible payment days (from the invoice date) of an invoice still open on day `openOnDay`. */
 function spread(model: ReturnType<typeof fitPaymentDate>, grid: number[], r: Parameters<typeof predictPaymentDate>[1], openOnDay: number): number[] {
-  const p = predictPaymentDate(model, r);
-  const outcomes = grid.map((e) => Math.round(Math.max(0, p.days + e))).filter((d) => d > openOnDay);
+  const days = predictDays(model, r);
+  const outcomes = grid.map((e) => Math.round(Math.max(0, days + e))).filter((d) => d > openOnDay);
   return outcomes.length >= 5 ? outcomes : [openOnDay + 1, openOnDay + 7, openOnDay + 14, openOnDay + 21, openOnDay + 30];
 }

@@ -39,11 +39,14 @@ export function cashWeekly(asOf: string, invoices: OpenInvoiceOutlook[], weeks =
   const out: CashWeek[] = [];
   const mean = new Array<number>(weeks).fill(0);
   const variance = new Array<number>(weeks).fill(0);
+  // Week of each outcome date, computed once per date (invoices share most of their dates).
+  const weekOf = new Map<string, number>();
   for (const inv of invoices) {
     if (inv.outcomes.length === 0) continue;
     const perWeek = new Array<number>(weeks).fill(0);
     for (const d of inv.outcomes) {
-      const w = Math.max(0, Math.floor(daysBetween(start, d) / 7));
+      let w = weekOf.get(d);
+      if (w === undefined) weekOf.set(d, (w = Math.max(0, Math.floor(daysBetween(start, d) / 7))));
       if (w < weeks) perWeek[w]! += 1 / inv.outcomes.length;
     }
     for (let w = 0; w < weeks; w++) {
