@@ -10,6 +10,7 @@ import { writePaymentCycle } from './payment-cycle/cycle.ts';
 import { computeSalesForecast, salesForecast, SALES_TABLES, writeSalesForecast, type SalesForecast } from './sales/forecast.ts';
 import { salesHistory } from './sales/series.ts';
 import { cashBacktest } from './cash-in/backtest.ts';
+import { calibrated, calibrationAt } from './cash-in/calibration.ts';
 import { Z80 } from './sales/backtest.ts';
 
 const TABLES = `
@@ -34,8 +35,10 @@ comment on column forecast.cash_weekly.as_of is 'Date the forecast was made for.
 comment on column forecast.cash_weekly.week_start is 'Monday the week starts (receipts before the first Monday count in the first week).';
 comment on column forecast.cash_weekly.expected_cents is 'Expected receipts in the week, open invoices and new sales, integer cents.';
 comment on column forecast.cash_weekly.new_sales_cents is 'Part of expected_cents from invoices issued after as_of (sales forecast through the collection curve), integer cents.';
-comment on column forecast.cash_weekly.low_cents is 'Lower end of the 80 % interval, integer cents.';
-comment on column forecast.cash_weekly.high_cents is 'Upper end of the 80 % interval, integer cents.';
+comment on column forecast.cash_weekly.low_cents is 'Lower end of the 80 % interval (see interval_method), integer cents, never above expected_cents nor below 0.';
+comment on column forecast.cash_weekly.high_cents is 'Upper end of the 80 % interval (see interval_method), integer cents, never below expected_cents.';
+alter table forecast.cash_weekly add column if not exists interval_method varchar;
+comment on column forecast.cash_weekly.interval_method is 'How the 80 % interval was made: calibrated (expected × the 10 % and 90 % points of the relative errors (actual − expected) / expected of the forecast replayed at past month-ends, weeks ended by as_of only; forecast.cash_backtest) or model (fewer than 20 such weeks: the normal approximation treating each invoice as paying independently, too narrow in practice).';
 create table if not exists forecast.customer_scores (as_of date, customer_key varchar, customer_id varchar, source varchar, score integer, risk_class varchar, suggested_limit_cents bigint, reasons varchar);
 comment on table forecast.customer_scores is 'One row per customer: explainable credit score (100 minus the points of its reasons), risk class A–E and a suggested credit limit (models/credit-score).';
 comment on column forecast.customer_scores.as_of is 'Date the score was computed for.';
@@ -65,20 +68,26 @@ comment on column forecast.cash_backtest.run_as_of is 'As-of date of the run tha
 comment on column forecast.cash_backtest.as_of is 'Origin: the past month-end the forecast is replayed at.';
 comment on column forecast.cash_backtest.week_start is 'Monday the week starts (receipts between the origin and the first Monday count in the first week).';
 comment on column forecast.cash_backtest.expected_cents is 'Expected receipts in the week as forecast at the origin, integer cents.';
-comment on column forecast.cash_backtest.low_cents is 'Lower end of the 80 % interval, integer cents.';
-comment on column forecast.cash_backtest.high_cents is 'Upper end of the 80 % interval, integer cents.';
+comment on column forecast.cash_backtest.low_cents is 'Lower end of the 80 % interval as it would have been published at the origin (see interval_method), integer cents.';
+comment on column forecast.cash_backtest.high_cents is 'Upper end of the 80 % interval as it would have been published at the origin (see interval_method), integer cents.';
+alter table forecast.cash_backtest add column if not exists interval_method varchar;
+alter table forecast.cash_backtest add column if not exists model_low_cents bigint;
+alter table forecast.cash_backtest add column if not exists model_high_cents bigint;
+comment on column forecast.cash_backtest.interval_method is 'calibrated: interval from the relative errors of the replayed weeks that had ended by the origin (as_of), never a later week; model: fewer than 20 such weeks, the model''s own interval. The accuracy in forecast.model_evaluations is over the calibrated origins.';
+comment on column forecast.cash_backtest.model_low_cents is 'Lower end of the model''s own 80 % interval (invoices paying independently), integer cents.';
+comment on column forecast.cash_backtest.model_high_cents is 'Upper end of the model''s own 80 % interval (invoices paying independently), integer cents.';
 comment on column forecast.cash_backtest.actual_cents is 'Cash received in the week (payments not reversed), integer cents.';
 comment on column forecast.cash_backtest.due_date_baseline_cents is 'Baseline: invoices open at the origin paid on their due dates (overdue ones in the first week), no new sales.';
 comment on column forecast.cash_backtest.run_rate_baseline_cents is 'Baseline: average weekly receipts of the 13 weeks before the origin.';
 comment on table forecast.model_evaluations is 'Walk-forward accuracy of each model beside its baselines, on past dates with features from those dates only.';
 comment on column forecast.model_evaluations.model is 'Model evaluated (sales/<level> for the sales forecast of a level).';
 comment on column forecast.model_evaluations.as_of is 'Last month-end of the walk-forward evaluation (sales: of the history backtested).';
-comment on column forecast.model_evaluations.metric is 'mae_days, rmse_days, late_accuracy, interval_80_coverage; for sales: mase (selection replayed in time order, mean over the level''s series), mase_best_in_backtest, interval_80_coverage; for cash-in: wape, bias (share of actual receipts), interval_80_coverage over the replayed weeks.';
+comment on column forecast.model_evaluations.metric is 'mae_days, rmse_days, late_accuracy, interval_80_coverage; for sales: mase (selection replayed in time order, mean over the level''s series), mase_best_in_backtest, interval_80_coverage; for cash-in: wape, bias (share of actual receipts), interval_80_coverage over the replayed weeks of the origins whose interval was calibrated.';
 comment on column forecast.model_evaluations.value is 'The model''s value of the metric.';
-comment on column forecast.model_evaluations.baseline is 'Baseline compared against: due_date, customer_mean, global_mean; for sales seasonal_naive (naive under 12 months) and the other candidates holt_winters, regression, combination; for cash-in run_rate (average weekly receipts of the 13 weeks before) and due_date (open invoices on their due dates) (nominal for coverage).';
+comment on column forecast.model_evaluations.baseline is 'Baseline compared against: due_date, customer_mean, global_mean; for sales seasonal_naive (naive under 12 months) and the other candidates holt_winters, regression, combination; for cash-in run_rate (average weekly receipts of the 13 weeks before) and due_date (open invoices on their due dates); for coverage nominal (0.8) and model_interval (the model''s own interval on the same weeks).';
 comment on column forecast.model_evaluations.baseline_value is 'The baseline''s value of the metric.';
 comment on column forecast.model_evaluations.invoices is 'Invoices predicted in the walk (sales: invoices in the history; cash-in: weeks compared).';
-comment on column forecast.model_evaluations.months is 'Months walked (sales: months of history of the level''s longest series; cash-in: origins replayed).';
+comment on column forecast.model_evaluations.months is 'Months walked (sales: months of history of the level''s longest series; cash-in: origins compared).';
 `;
 
 export const PAYMENT_DATE_MODEL = 'payment-date/linear-history@1';
@@ -126,15 +135,20 @@ export async function runForecastStep(conn: DuckDBConnection, options: { asOf: s
       );
       for (let i = 0; i < rows.length; i += 500) await conn.run(`insert into forecast.invoice_payment values ${rows.slice(i, i + 500).join(',')}`);
       tables['forecast.invoice_payment'] = rows.length;
-      const weeks = outlook.weeks;
-      await conn.run(`insert into forecast.cash_weekly (as_of, week_start, expected_cents, low_cents, high_cents, new_sales_cents) values ${weeks.map((w) => `('${asOf}', '${w.weekStart}', ${w.expectedCents}, ${w.lowCents}, ${w.highCents}, ${w.newSalesCents})`).join(',')}`);
+      // The interval from the replayed weeks that had ended by the as-of date, when there are enough.
+      const weeks = calibrated(outlook.weeks, calibrationAt(backtest?.weeks ?? [], asOf));
+      await conn.run(`insert into forecast.cash_weekly (as_of, week_start, expected_cents, low_cents, high_cents, new_sales_cents, interval_method) values ${weeks.map((w) => `('${asOf}', '${w.weekStart}', ${w.expectedCents}, ${w.lowCents}, ${w.highCents}, ${w.newSalesCents}, '${w.intervalMethod}')`).join(',')}`);
       tables['forecast.cash_weekly'] = weeks.length;
     }
     if (backtest) {
       await conn.run(`delete from forecast.cash_backtest where run_as_of = date '${asOf}'`);
-      await conn.run(`insert into forecast.cash_backtest values ${backtest.weeks.map((w) => `(date '${asOf}', date '${w.origin}', date '${w.weekStart}', ${w.expectedCents}, ${w.lowCents}, ${w.highCents}, ${w.actualCents}, ${w.dueDateCents}, ${w.runRateCents})`).join(',')}`);
+      await conn.run(
+        `insert into forecast.cash_backtest (run_as_of, as_of, week_start, expected_cents, low_cents, high_cents, actual_cents, due_date_baseline_cents, run_rate_baseline_cents, interval_method, model_low_cents, model_high_cents)
+         values ${backtest.weeks.map((w) => `(date '${asOf}', date '${w.origin}', date '${w.weekStart}', ${w.expectedCents}, ${w.lowCents}, ${w.highCents}, ${w.actualCents}, ${w.dueDateCents}, ${w.runRateCents}, '${w.intervalMethod}', ${w.modelLowCents}, ${w.modelHighCents})`).join(',')}`,
+      );
       await conn.run(`delete from forecast.model_evaluations where model = '${CASH_MODEL}'`);
-      await conn.run(`insert into forecast.model_evaluations values ${backtest.metrics.map((m) => `('${CASH_MODEL}', '${asOf}', '${m.metric}', ${m.value}, '${m.baseline}', ${m.baselineValue}, ${backtest.weeks.length}, ${backtest.origins.length})`).join(',')}`);
+      const compared = backtest.weeks.filter((w) => backtest.evaluated.includes(w.origin)).length;
+      await conn.run(`insert into forecast.model_evaluations values ${backtest.metrics.map((m) => `('${CASH_MODEL}', '${asOf}', '${m.metric}', ${m.value}, '${m.baseline}', ${m.baselineValue}, ${compared}, ${backtest.evaluated.length})`).join(',')}`);
       tables['forecast.cash_backtest'] = backtest.weeks.length;
       tables['forecast.model_evaluations'] = (tables['forecast.model_evaluations'] ?? 0) + backtest.metrics.length;
     }

@@ -7,7 +7,9 @@ import type { WeeklyReceipts } from './new-sales.ts';
  * payment-date model), each invoice paying in a week or not, independently. New sales: the
  * receipts of invoices not yet issued (new-sales.ts: the sales forecast through the
  * collection curve), with their own variance. A week's expectation is the sum of both, its
- * 80 % interval the normal approximation of the two independent parts (z = 1.2816). For
+ * 80 % interval the normal approximation of the two independent parts (z = 1.2816) — too
+ * narrow, since real weeks move together; the forecast step replaces it by the interval
+ * calibrated on the forecast's replays when there are enough of them (calibration.ts). For
  * planners; judged later against the cash that arrived (the reports show forecast against
  * actual).
  */
@@ -24,6 +26,8 @@ export interface CashWeek {
   highCents: number;
   /** Part of the expectation from invoices not yet issued. */
   newSalesCents: number;
+  /** 'model': the normal approximation below; 'calibrated': set from the replays (calibration.ts). */
+  intervalMethod: 'model' | 'calibrated';
 }
 
 /** Monday on or after the day after `asOf`. */
@@ -60,7 +64,7 @@ export function cashWeekly(asOf: string, invoices: OpenInvoiceOutlook[], weeks =
     const m = mean[w]! + fresh;
     // Rounding can leave a variance a hair below zero when every outcome falls in one week.
     const sd = Math.sqrt(Math.max(0, variance[w]! + (newSales?.varianceCents[w] ?? 0)));
-    out.push({ weekStart: addDays(start, 7 * w), expectedCents: Math.round(m), lowCents: Math.max(0, Math.round(m - 1.2816 * sd)), highCents: Math.round(m + 1.2816 * sd), newSalesCents: Math.round(fresh) });
+    out.push({ weekStart: addDays(start, 7 * w), expectedCents: Math.round(m), lowCents: Math.max(0, Math.round(m - 1.2816 * sd)), highCents: Math.round(m + 1.2816 * sd), newSalesCents: Math.round(fresh), intervalMethod: 'model' });
   }
   return out;
 }

@@ -5,6 +5,9 @@ describe('cash-in backtest', () => {
   it('replays at the month-ends with at least four full weeks behind the as-of date', () => {
     // 2026-10-31 is a Saturday. 09-30 (Wed): first Monday 10-05, 10-05 + 27 = 11-01 > 10-31 → too young.
     expect(backtestOrigins('2026-10-31', 3)).toEqual(['2026-06-30', '2026-07-31', '2026-08-31']);
+    // By default the latest 18, enough for a year of origins calibrated on the weeks before them.
+    expect(backtestOrigins('2026-10-31')).toHaveLength(18);
+    expect(backtestOrigins('2026-10-31')[0]).toBe('2025-03-31');
     expect(backtestOrigins('2026-11-02', 2)).toEqual(['2026-08-31', '2026-09-30']);
   });
 
@@ -25,13 +28,15 @@ describe('cash-in backtest', () => {
   });
 
   it('computes WAPE, bias and coverage by hand', () => {
-    const w = (expected: number, low: number, high: number, actual: number, due: number, run: number): BacktestWeek => ({ origin: 'o', weekStart: 'w', expectedCents: expected, lowCents: low, highCents: high, actualCents: actual, dueDateCents: due, runRateCents: run });
-    const m = metricsOf([w(100, 80, 120, 110, 0, 90), w(50, 40, 60, 70, 200, 90)]);
+    const w = (expected: number, low: number, high: number, actual: number, due: number, run: number, modelLow = expected, modelHigh = expected): BacktestWeek => ({ origin: 'o', weekStart: 'w', expectedCents: expected, lowCents: low, highCents: high, intervalMethod: 'calibrated', modelLowCents: modelLow, modelHighCents: modelHigh, actualCents: actual, dueDateCents: due, runRateCents: run });
+    const m = metricsOf([w(100, 80, 120, 110, 0, 90, 95, 111), w(50, 40, 60, 70, 200, 90)]);
     // actual 180; model |−10| + |−20| = 30 → 1/6; run rate 20 + 20 = 40 → 2/9; due date 110 + 130 = 240 → 4/3.
     expect(m.find((x) => x.metric === 'wape' && x.baseline === 'run_rate')).toMatchObject({ value: 30 / 180, baselineValue: 40 / 180 });
     expect(m.find((x) => x.metric === 'wape' && x.baseline === 'due_date')).toMatchObject({ value: 30 / 180, baselineValue: 240 / 180 });
     expect(m.find((x) => x.metric === 'bias' && x.baseline === 'due_date')).toMatchObject({ value: -30 / 180, baselineValue: 20 / 180 });
-    expect(m.find((x) => x.metric === 'interval_80_coverage')).toMatchObject({ value: 0.5, baselineValue: 0.8 });
+    expect(m.find((x) => x.metric === 'interval_80_coverage' && x.baseline === 'nominal')).toMatchObject({ value: 0.5, baselineValue: 0.8 });
+    // The model's own interval on the same weeks: 110 in 95…111, 70 outside 50…50.
+    expect(m.find((x) => x.metric === 'interval_80_coverage' && x.baseline === 'model_interval')).toMatchObject({ value: 0.5, baselineValue: 0.5 });
   });
 });
 
@@ -58,18 +63,36 @@ describe('cash-in backtest in the forecast step (demo company, SQLite core)', ()
       const asOf = demo.manifest.end;
       await runPipeline({ dataDir: dir, coreUrl: url, asOf, quiet: true, steps: ['ingest', 'transform', 'forecast'] });
       const file = path.join(dir, 'warehouse.duckdb');
-      const weeks = await readWarehouse(file, `select as_of::varchar as origin, week_start::varchar as week_start, expected_cents::double as expected, low_cents::double as low, high_cents::double as high, actual_cents::double as actual from forecast.cash_backtest order by 1, 2`);
+      const weeks = await readWarehouse(
+        file,
+        `select as_of::varchar as origin, week_start::varchar as week_start, expected_cents::double as expected, low_cents::double as low, high_cents::double as high, actual_cents::double as actual,
+                interval_method, model_low_cents::double as model_low, model_high_cents::double as model_high from forecast.cash_backtest order by 1, 2`,
+      );
       const origins = [...new Set(weeks.map((w) => w.origin as string))];
       expect(origins).toEqual(backtestOrigins(asOf).filter((o) => o > '2025-01-31'));
       for (const w of weeks) {
         expect(addDays(w.week_start as string, 6) <= asOf, `${w.origin} ${w.week_start} has ended`).toBe(true);
         expect(w.low as number).toBeLessThanOrEqual(w.expected as number);
         expect(w.high as number).toBeGreaterThanOrEqual(w.expected as number);
+        expect(w.low as number).toBeGreaterThanOrEqual(0);
+        expect(w.model_low as number).toBeLessThanOrEqual(w.expected as number);
+        expect(['model', 'calibrated']).toContain(w.interval_method);
+        if (w.interval_method === 'model') expect([w.low, w.high]).toEqual([w.model_low, w.model_high]);
         const hand = payments.filter((p) => weekOf(w.origin as string, p.payment_date) === weekOf(w.origin as string, w.week_start as string) && p.payment_date > (w.origin as string)).reduce((s, p) => s + Number(p.amount_minor), 0);
         expect(w.actual, `${w.origin} ${w.week_start}`).toBe(hand);
       }
       const evals = await readWarehouse(file, `select metric, baseline, value, baseline_value from forecast.model_evaluations where model = 'cash-in/13-week@1' order by metric, baseline`);
-      expect(evals.map((e) => `${e.metric}/${e.baseline}`)).toEqual(['bias/due_date', 'bias/run_rate', 'interval_80_coverage/nominal', 'wape/due_date', 'wape/run_rate']);
+      expect(evals.map((e) => `${e.metric}/${e.baseline}`)).toEqual(['bias/due_date', 'bias/run_rate', 'interval_80_coverage/model_interval', 'interval_80_coverage/nominal', 'wape/due_date', 'wape/run_rate']);
+      // The published weeks say how their interval was made; the first origins, with few weeks behind them, keep the model's.
+      expect(weeks[0]!.interval_method).toBe('model');
+      const published = await readWarehouse(file, `select interval_method, low_cents::double as low, expected_cents::double as expected, high_cents::double as high from forecast.cash_weekly where as_of = date '${asOf}'`);
+      expect(published).toHaveLength(13);
+      const ended = weeks.filter((w) => (w.expected as number) > 0).length;
+      for (const w of published) {
+        expect(w.interval_method).toBe(ended >= 20 ? 'calibrated' : 'model');
+        expect(w.low as number).toBeLessThanOrEqual(w.expected as number);
+        expect(w.high as number).toBeGreaterThanOrEqual(w.expected as number);
+      }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

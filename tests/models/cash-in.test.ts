@@ -30,7 +30,7 @@ describe('new sales in the cash-in', () => {
     // Its share of June is 7/30, so its sd is 7/30 × 30.00 = 7.00.
     expect(Math.sqrt(r.varianceCents[2]!)).toBeCloseTo(700, 6);
     const weeks = cashWeekly('2025-05-31', [], 4, r);
-    expect(weeks[2]).toEqual({ weekStart: '2025-06-16', expectedCents: 7_000, lowCents: Math.round(7_000 - 1.2816 * 700), highCents: Math.round(7_000 + 1.2816 * 700), newSalesCents: 7_000 });
+    expect(weeks[2]).toEqual({ weekStart: '2025-06-16', expectedCents: 7_000, lowCents: Math.round(7_000 - 1.2816 * 700), highCents: Math.round(7_000 + 1.2816 * 700), newSalesCents: 7_000, intervalMethod: 'model' });
     // Beside an open invoice the two parts add up, and so do their variances.
     const both = cashWeekly('2025-05-31', [{ openCents: 10_000, outcomes: ['2025-06-17', '2025-06-30'] }], 4, r);
     expect(both[2]!.expectedCents).toBe(7_000 + 5_000);
