@@ -1,22 +1,30 @@
-import { addDays } from '../../src/shared/dates.ts';
+import { addDays, daysBetween } from '../../src/shared/dates.ts';
 import type { CashWeek } from './cash-weekly.ts';
 
 /**
  * The 80 % interval of the 13-week cash-in forecast, calibrated on the forecast's own
- * replays (split conformal on relative errors). The model's interval treats every invoice as
- * paying independently; real weeks move together (a customer's batch run, month-ends, a
- * sales month above or below its forecast), so it is too narrow. Instead: over the replayed
- * weeks that had ended by the forecast date, the relative error (actual − expected) /
- * expected, pooled across the 13 horizons; its 10 % and 90 % points, taken at the split-
- * conformal ranks ⌊0.1 (n + 1)⌋ and ⌈0.9 (n + 1)⌉ of the n sorted errors, give the interval
- * expected × (1 + low error) … expected × (1 + high error). In words for a planner: in 80 %
- * of past weeks the cash received was between those two shares of the forecast.
+ * replays. The model's interval treats every invoice as paying independently; real weeks move
+ * together (a customer's batch run, month-ends, a sales month above or below its forecast),
+ * so it is too narrow. Instead: over the replayed weeks that had ended by the forecast date,
+ * the relative error (actual − expected) / expected, pooled across the 13 horizons; its
+ * 10 % and 90 % points give the interval expected × (1 + low error) … expected × (1 + high
+ * error). In words for a planner: in 80 % of past weeks the cash received was between those
+ * two shares of the forecast.
  *
- * Reference: Vovk, Gammerman & Shafer, Algorithmic Learning in a Random World (2005); Lei et
- * al., Distribution-free predictive inference for regression, JASA 2018 (split conformal).
- * The guarantee (coverage ≥ 80 %) holds for exchangeable errors; replayed weeks overlap and
- * drift, so it is checked on the replays themselves (backtest.ts), beside the model's own
- * interval. Cost: a sort of the calibration weeks.
+ * Recent weeks count more: a week's weight halves every 91 days (13 weeks, the forecast's
+ * own horizon) between its end and the latest week's end. The forecast gets better as the
+ * history it learns from grows, so old replays overstate today's errors; with equal weights
+ * and split-conformal ranks (⌊0.1 (n + 1)⌋, ⌈0.9 (n + 1)⌉) the interval covered 78–93 % of
+ * the replayed weeks of the IBM sample and five demo companies (mean 86 %), with these
+ * weights 77–88 % (mean 81 %; models/README.md).
+ * The points are those of the weighted empirical distribution: the smallest error whose
+ * cumulative weight reaches 10 % (90 %) of the total.
+ *
+ * Reference: weighted quantiles of past errors with weights decaying in time, as in Barber,
+ * Candès, Ramdas & Tibshirani, "Conformal prediction beyond exchangeability", Annals of
+ * Statistics 2023 — without its extra mass for the new week, which widened the interval
+ * here. No coverage guarantee: it is measured on the replays themselves (backtest.ts), beside
+ * the model's own interval. Cost: a sort of the calibration weeks.
  *
  * Fewer than `MIN_CALIBRATION_WEEKS` usable weeks (a young history): the model's own interval,
  * said so by `intervalMethod: 'model'`.
@@ -38,6 +46,8 @@ export interface IntervalCalibration {
 }
 
 export const MIN_CALIBRATION_WEEKS = 20;
+/** Days in which a replayed week's weight halves. */
+export const HALF_LIFE_DAYS = 91;
 
 /** Last day of a replayed week (week 0 starts the day after its origin and ends the Sunday before the second Monday). */
 export const weekEnd = (w: { weekStart: string }): string => addDays(w.weekStart, 6);
@@ -48,19 +58,29 @@ export const weekEnd = (w: { weekStart: string }): string => addDays(w.weekStart
  *
  * @example calibrationAt(replayed, '2025-12-31') // { method: 'calibrated', weeks: 140, lowError: -0.21, highError: 0.17 }
  */
-export function calibrationAt(replayed: readonly ReplayedWeek[], asOf: string, minWeeks = MIN_CALIBRATION_WEEKS): IntervalCalibration {
-  const errors: number[] = [];
+export function calibrationAt(replayed: readonly ReplayedWeek[], asOf: string, minWeeks = MIN_CALIBRATION_WEEKS, halfLifeDays = HALF_LIFE_DAYS): IntervalCalibration {
+  const known: { error: number; end: string }[] = [];
   for (const w of replayed) {
     // An expectation of nothing has no relative error.
     if (weekEnd(w) > asOf || !(w.expectedCents > 0) || !Number.isFinite(w.actualCents)) continue;
-    errors.push((w.actualCents - w.expectedCents) / w.expectedCents);
+    known.push({ error: (w.actualCents - w.expectedCents) / w.expectedCents, end: weekEnd(w) });
   }
-  const n = errors.length;
+  const n = known.length;
   if (n < minWeeks) return { method: 'model', weeks: n, lowError: 0, highError: 0 };
-  errors.sort((a, b) => a - b);
-  const lo = Math.max(1, Math.floor(0.1 * (n + 1)));
-  const hi = Math.min(n, Math.ceil(0.9 * (n + 1)));
-  return { method: 'calibrated', weeks: n, lowError: errors[lo - 1]!, highError: errors[hi - 1]! };
+  // Weights relative to the latest week (weight 1), so no weight underflows.
+  const latest = known.reduce((m, k) => (k.end > m ? k.end : m), known[0]!.end);
+  const weighted = known.map((k) => ({ error: k.error, weight: 0.5 ** (daysBetween(k.end, latest) / halfLifeDays) })).sort((a, b) => a.error - b.error);
+  const total = weighted.reduce((s, k) => s + k.weight, 0);
+  const point = (p: number) => {
+    let cumulative = 0;
+    for (const k of weighted) {
+      cumulative += k.weight;
+      // A relative tolerance, so that equal weights summing to exactly p × total stop here.
+      if (cumulative >= p * total * (1 - 1e-12)) return k.error;
+    }
+    return weighted[weighted.length - 1]!.error;
+  };
+  return { method: 'calibrated', weeks: n, lowError: point(0.1), highError: point(0.9) };
 }
 
 /**

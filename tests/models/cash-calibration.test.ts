@@ -28,7 +28,7 @@ function weeksEndingBy(lastEnd: string, n: number, error: () => number, expected
 
 const inside = (w: { lowCents: number; highCents: number }, actual: number) => actual >= w.lowCents && actual <= w.highCents;
 
-describe('cash-in interval calibrated on the replays (split conformal on relative errors)', () => {
+describe('cash-in interval calibrated on the replays (weighted quantiles of relative errors)', () => {
   it('covers about 80 % of new weeks when past and future errors share a distribution, symmetric or skewed', () => {
     const z = normal(uniform(7));
     const cases: { name: string; error: () => number; low: number; high: number }[] = [
@@ -127,12 +127,24 @@ describe('cash-in interval calibrated on the replays (split conformal on relativ
     expect(cal).toEqual({ method: 'model', weeks: 19, lowError: 0, highError: 0 });
     const model: CashWeek = { weekStart: '2025-07-07', expectedCents: 10_000, lowCents: 9_000, highCents: 11_000, newSalesCents: 0, intervalMethod: 'model' };
     expect(calibrated([model], cal)).toEqual([model]);
-    // The twentieth week calibrates: ranks ⌊0.1 × 21⌋ = 2 and ⌈0.9 × 21⌉ = 19 of the sorted errors.
+    // The twentieth week calibrates. With equal weights (no decay): the 2nd and 18th of the 20 sorted errors.
     const errors = Array.from({ length: 20 }, (_, i) => (i - 10) / 50); // −0.20 … +0.18
     const twenty = errors.map((e, i) => ({ weekStart: addDays(asOf, -6 - 7 * i), expectedCents: 100_000, actualCents: Math.round(100_000 * (1 + e)) }));
-    const twentyCal = calibrationAt(twenty, asOf);
-    expect(twentyCal).toEqual({ method: 'calibrated', weeks: 20, lowError: -0.18, highError: 0.16 });
-    expect(calibrated([model], twentyCal)).toEqual([{ ...model, lowCents: 8_200, highCents: 11_600, intervalMethod: 'calibrated' }]);
+    const twentyCal = calibrationAt(twenty, asOf, 20, Infinity);
+    expect(twentyCal).toEqual({ method: 'calibrated', weeks: 20, lowError: -0.18, highError: 0.14 });
+    expect(calibrated([model], twentyCal)).toEqual([{ ...model, lowCents: 8_200, highCents: 11_400, intervalMethod: 'calibrated' }]);
+    expect(calibrationAt(twenty, asOf).method).toBe('calibrated');
+  });
+
+  it('weighs a week by its age: the weight halves every half-life', () => {
+    const asOf = '2025-06-29'; // a Sunday
+    const week = (endsDaysBefore: number, error: number): ReplayedWeek => ({ weekStart: addDays(asOf, -6 - endsDaysBefore), expectedCents: 100_000, actualCents: Math.round(100_000 * (1 + error)) });
+    // Half-life 7 days: weights 1, 0.5, 0.25, 0.125; sorted errors −0.2 (0.25), −0.1 (0.5), +0.3 (1), +0.5 (0.125), total 1.875.
+    const weeks = [week(0, 0.3), week(7, -0.1), week(14, -0.2), week(21, 0.5)];
+    // 10 % of 1.875 = 0.1875: reached at −0.2; 90 % = 1.6875: reached at +0.3 (0.25 + 0.5 + 1 = 1.75).
+    expect(calibrationAt(weeks, asOf, 4, 7)).toEqual({ method: 'calibrated', weeks: 4, lowError: -0.2, highError: 0.3 });
+    // With equal weights the old +0.5 would be the upper end (90 % of 4 = 3.6: the 4th).
+    expect(calibrationAt(weeks, asOf, 4, Infinity)).toMatchObject({ lowError: -0.2, highError: 0.5 });
   });
 
   it('the interval always holds the expectation and never goes below zero', () => {
