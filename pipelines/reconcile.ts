@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sql } from 'kysely';
 import type { Db } from '../src/db/connection.ts';
@@ -38,34 +41,82 @@ export interface CoreTotals {
   open: number;
 }
 
+// One scan per table: on a large core these reads are most of an incremental run's reconciliation.
+// Cancelled invoices are few, so what reduced the others is summed with a list rather than a join per row.
+const CANCELLED = `(select id from invoices where status = 'cancelled')`;
+const TOTALS_QUERIES: Record<'seq' | 'invoices' | 'payments' | 'reduced', string> = {
+  seq: 'select coalesce(max(seq), 0) as v from events',
+  invoices: `select count(*) as n, coalesce(sum(total_minor), 0) as total,
+      coalesce(sum(case when status <> 'cancelled' then total_minor end), 0) as open_total from invoices`,
+  payments: `select count(*) as n, coalesce(sum(amount_minor), 0) as total from payments where status = 'received'`,
+  reduced: `select
+      (select coalesce(sum(amount_minor), 0) from credit_notes where invoice_id not in ${CANCELLED}) as credited,
+      (select coalesce(sum(amount_minor), 0) from payment_allocations where reversed = 0 and invoice_id not in ${CANCELLED}) as allocated,
+      (select coalesce(sum(amount_minor), 0) from write_offs where invoice_id not in ${CANCELLED}) as written_off`,
+};
+type TotalsRows = Record<keyof typeof TOTALS_QUERIES, Record<string, unknown>>;
+
+function totalsFrom(rows: TotalsRows): CoreTotals {
+  const n = (row: Record<string, unknown>, key: string) => Number(row[key] ?? 0);
+  return {
+    seq: n(rows.seq, 'v'),
+    invoices: n(rows.invoices, 'n'),
+    invoiced: n(rows.invoices, 'total'),
+    payments: n(rows.payments, 'n'),
+    received: n(rows.payments, 'total'),
+    open: n(rows.invoices, 'open_total') - n(rows.reduced, 'credited') - n(rows.reduced, 'allocated') - n(rows.reduced, 'written_off'),
+  };
+}
+
+// SQLite reads block the thread that makes them (better-sqlite3 is synchronous), so on a SQLite
+// core they run in a worker thread with their own read-only connection and one read transaction.
+const SQLITE_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+let db;
+try {
+  db = new Database(workerData.file, { readonly: true, fileMustExist: true });
+  const rows = db.transaction(() => Object.fromEntries(Object.entries(workerData.queries).map(([k, q]) => [k, db.prepare(q).get()])))();
+  parentPort.postMessage({ rows });
+} catch (error) {
+  parentPort.postMessage({ error: String((error && error.message) || error) });
+} finally {
+  if (db) db.close();
+}
+`;
+
+function readSqliteTotals(file: string): Promise<CoreTotals> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(SQLITE_WORKER, {
+      eval: true,
+      workerData: { file, driver: createRequire(import.meta.url).resolve('better-sqlite3'), queries: TOTALS_QUERIES },
+    });
+    worker.once('message', (m: { rows?: TotalsRows; error?: string }) => (m.rows ? resolve(totalsFrom(m.rows)) : reject(new Error(`reading the core's totals from ${file}: ${m.error}`))));
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`reading the core's totals from ${file}: worker exited with ${code}`));
+    });
+  });
+}
+
 /**
  * Reads the core's totals in one read snapshot, together with the feed position they
  * correspond to, so that a core which keeps taking orders never produces a false alarm.
  * The pipeline reads them while the transform runs (they only need to be taken after the
- * ingest): the core's database and DuckDB then work at the same time.
+ * ingest): the core's database and DuckDB then work at the same time — on PostgreSQL over
+ * the connection, on SQLite in a worker thread.
  */
 export async function readCoreTotals(core: Db): Promise<CoreTotals> {
+  if (core.dialect === 'sqlite' && fs.existsSync(core.location)) return readSqliteTotals(core.location);
   return core.kysely.connection().execute(async (c) => {
     await sql.raw(core.dialect === 'postgres' ? 'begin isolation level repeatable read' : 'begin').execute(c);
     try {
-      const one = async (query: string) => {
-        const r = await sql.raw<{ v: number | string | null }>(query).execute(c);
-        return Number(r.rows[0]?.v ?? 0);
-      };
-      const totals: CoreTotals = {
-        seq: await one('select coalesce(max(seq), 0) as v from events'),
-        invoices: await one('select count(*) as v from invoices'),
-        invoiced: await one('select coalesce(sum(total_minor), 0) as v from invoices'),
-        payments: await one(`select count(*) as v from payments where status = 'received'`),
-        received: await one(`select coalesce(sum(amount_minor), 0) as v from payments where status = 'received'`),
-        open: await one(`select coalesce(sum(total_minor), 0)
-            - (select coalesce(sum(amount_minor), 0) from credit_notes c join invoices i2 on i2.id = c.invoice_id where i2.status <> 'cancelled')
-            - (select coalesce(sum(amount_minor), 0) from payment_allocations a join invoices i3 on i3.id = a.invoice_id where a.reversed = 0 and i3.status <> 'cancelled')
-            - (select coalesce(sum(amount_minor), 0) from write_offs w join invoices i4 on i4.id = w.invoice_id where i4.status <> 'cancelled') as v
-          from invoices where status <> 'cancelled'`),
-      };
+      const rows = {} as TotalsRows;
+      for (const [key, query] of Object.entries(TOTALS_QUERIES) as [keyof TotalsRows, string][]) {
+        rows[key] = (await sql.raw<Record<string, unknown>>(query).execute(c)).rows[0] ?? {};
+      }
       await sql.raw('commit').execute(c);
-      return totals;
+      return totalsFrom(rows);
     } catch (error) {
       await sql.raw('rollback').execute(c).catch(() => undefined);
       throw error;

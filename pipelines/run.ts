@@ -7,6 +7,7 @@ import { invalid } from '../src/shared/errors.ts';
 import { ingestEvents } from './ingest/events.ts';
 import { ingestExtract } from './ingest/extract.ts';
 import { publish, type PublishResult } from './publish.ts';
+import { allowVacuum, compactionDue } from './compact.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { readCoreTotals, reconcile, ReconciliationError, type CoreTotals, type ReconciliationResult } from './reconcile.ts';
 import { ensureWarehouseSchema } from './schema.ts';
@@ -32,6 +33,8 @@ export interface PipelineOptions {
   job?: string;
   /** After publishing, rebuild the reports site into `<dataDir>/site` (the CLI and the scheduler do). */
   site?: boolean;
+  /** Vacuum the warehouse file in this run even if it is not due (see compact.ts). */
+  compact?: boolean;
 }
 
 export interface StepResult {
@@ -53,6 +56,8 @@ export interface PipelineRunResult {
   reconciliation: ReconciliationResult | null;
   published: PublishResult | null;
   warehouse: string;
+  /** True when this run's checkpoints vacuumed the warehouse file (see compact.ts). */
+  compacted: boolean;
   ms: number;
 }
 
@@ -201,7 +206,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
   const runId = `${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
   const job = options.job ?? 'manual';
   const paths = warehousePaths(dataDir);
-  const wh = await openWarehouse(paths.warehouse);
+  const wh = await openWarehouse(paths.warehouse, { deferCompaction: true });
   let coreDb: Db | null | undefined;
   const ctx: StepContext = {
     conn: wh.conn,
@@ -223,6 +228,12 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
   const stepNames = [...steps.map((s) => s.name), ...(doPublish ? ['publish'] : [])].join(',');
   try {
     await ensureWarehouseSchema(wh.conn);
+    const compaction = await compactionDue(wh.conn);
+    const compacted = options.compact === true || compaction.due;
+    if (compacted) {
+      await allowVacuum(wh.conn);
+      ctx.log(`this run compacts the warehouse file (raw.events in ${compaction.rowGroups} row groups, ${compaction.needed} needed)`);
+    }
     // The DuckDB file lock makes this process the only writer: a run still marked running was killed.
     await wh.conn.run(`update ops.pipeline_runs set status = 'abandoned', ended_at = now(), error = 'process ended before the run finished' where status = 'running'`);
     await wh.conn.run(`insert into ops.pipeline_runs (run_id, job, steps, started_at, status) values ($1, $2, $3, now(), 'running')`, [runId, job, stepNames]);
@@ -293,6 +304,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
       reconciliation: ctx.reconciliation,
       published,
       warehouse: paths.warehouse,
+      compacted,
       ms: Date.now() - started,
     };
     if (!published) await markSucceeded();

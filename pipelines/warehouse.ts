@@ -25,11 +25,15 @@ export interface Warehouse {
   close(): void;
 }
 
+/** DuckDB's own number of vacuum tasks per checkpoint (its default): checkpoints compact row groups. */
+export const VACUUM_TASKS = 100;
+
 /**
  * Opens a DuckDB file. Nothing is ever downloaded: extension auto-install is off, and only
- * the built-in parquet, json and icu extensions are used.
+ * the built-in parquet, json and icu extensions are used. With `deferCompaction`, checkpoints
+ * do not merge row groups (see `compactWarehouse`).
  */
-export async function openWarehouse(file: string, options: { readOnly?: boolean } = {}): Promise<Warehouse> {
+export async function openWarehouse(file: string, options: { readOnly?: boolean; deferCompaction?: boolean } = {}): Promise<Warehouse> {
   if (!options.readOnly) fs.mkdirSync(path.dirname(file), { recursive: true });
   const config: Record<string, string> = {
     autoinstall_known_extensions: 'false',
@@ -39,6 +43,7 @@ export async function openWarehouse(file: string, options: { readOnly?: boolean 
     preserve_insertion_order: 'false',
   };
   if (options.readOnly) config.access_mode = 'READ_ONLY';
+  if (options.deferCompaction) config.max_vacuum_tasks = '0';
   let instance: DuckDBInstance;
   try {
     instance = await DuckDBInstance.create(file, config);

@@ -17,6 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { openCore, closeCore } from '../../src/core.ts';
+import { SPARE_ROW_GROUPS } from '../compact.ts';
 import { runPipeline, type PipelineRunResult } from '../run.ts';
 import { openWarehouse, lit } from '../warehouse.ts';
 
@@ -164,11 +165,16 @@ const timed = async (fn: () => Promise<PipelineRunResult>) => {
 const describe = (label: string, { r, ms, cpu }: { r: PipelineRunResult; ms: number; cpu: number }) => {
   const ingest = r.steps.find((s) => s.name === 'ingest')!;
   const rate = ingest.rowsRead / (ingest.ms / 1000);
-  say(`${label}: ${(ms / 1000).toFixed(2)} s total (${cpu.toFixed(1)} s CPU, load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores) — ${r.steps.map((s) => `${s.name} ${(s.ms / 1000).toFixed(2)} s`).join(', ')}`);
-  const transform = r.steps.find((s) => s.name === 'transform')?.detail as { fullReason?: string | null; models?: { mode: string }[] } | undefined;
+  say(`${label}${r.compacted ? ' (vacuums the file)' : ''}: ${(ms / 1000).toFixed(2)} s total (${cpu.toFixed(1)} s CPU, load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores) — ${r.steps.map((s) => `${s.name} ${(s.ms / 1000).toFixed(2)} s`).join(', ')}`);
+  const transform = r.steps.find((s) => s.name === 'transform')?.detail as { fullReason?: string | null; stagedMs?: number; models?: { model: string; mode: string; ms: number }[] } | undefined;
   if (transform?.models) {
     const count = (mode: string) => transform.models!.filter((m) => m.mode === mode).length;
-    say(`  models: ${count('full')} rebuilt whole${transform.fullReason ? ` (${transform.fullReason})` : ''}, ${count('incremental')} updated in place, ${count('unchanged')} unchanged`);
+    const names = (mode: string) => (mode === 'full' && transform.fullReason ? '' : ` [${transform.models!.filter((m) => m.mode === mode).map((m) => m.model).join(', ')}]`);
+    say(`  models: ${count('full')} rebuilt whole${transform.fullReason ? ` (${transform.fullReason})` : names('full')}, ${count('incremental')} updated in place, ${count('unchanged')} unchanged`);
+    const stepMs = r.steps.find((s) => s.name === 'transform')!.ms;
+    const modelMs = transform.models.reduce((s, m) => s + m.ms, 0);
+    const stagedMs = transform.stagedMs ?? 0;
+    say(`  transform: staging the events ${(stagedMs / 1000).toFixed(2)} s, models ${(modelMs / 1000).toFixed(2)} s, the rest (state checks, commit) ${((stepMs - stagedMs - modelMs) / 1000).toFixed(2)} s`);
   }
   const published = r.steps.find((s) => s.name === 'publish')?.detail as { partsWritten?: number; partsKept?: number } | undefined;
   if (published) say(`  published: ${published.partsWritten} parts written, ${published.partsKept} kept`);
@@ -196,4 +202,12 @@ db2.close();
 say(`added ${more.toLocaleString('en')} invoices more, ${again.toLocaleString('en')} events`);
 const inc2 = describe('second incremental run', await timed(() => runPipeline({ dataDir: dir, coreUrl, quiet: true, job: 'bench', steps })));
 say(`second incremental / full: ${((100 * inc2.ms) / full.ms).toFixed(1)} %`);
+// One run in SPARE_ROW_GROUPS (or so) also vacuums the warehouse file (pipelines/compact.ts): its cost, and the average.
+const db3 = new SQLite(coreFile);
+const third = writeHistory(db3, invoices + 2 * more + 1, more, false);
+db3.close();
+say(`added ${more.toLocaleString('en')} invoices more, ${third.toLocaleString('en')} events`);
+const inc3 = describe('incremental run that compacts', await timed(() => runPipeline({ dataDir: dir, coreUrl, quiet: true, job: 'bench', steps, compact: true })));
+const average = ((SPARE_ROW_GROUPS - 1) * ((inc.ms + inc2.ms) / 2) + inc3.ms) / SPARE_ROW_GROUPS;
+say(`compacting incremental / full: ${((100 * inc3.ms) / full.ms).toFixed(1)} %; average incremental run, one in ${SPARE_ROW_GROUPS} compacting: ${(average / 1000).toFixed(2)} s = ${((100 * average) / full.ms).toFixed(1)} % of full`);
 say(`peak RSS of the pipeline process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);

@@ -37,7 +37,7 @@ describe(`scheduler and read-only query (${testDialect})`, () => {
     expect(outcome).toMatchObject({ job: 'warehouse', status: 'succeeded', attempts: 1 });
     const runs = await readWarehouse(warehousePaths(dir).warehouse, `select job, status, steps, rows_read > 0 as read_some, rows_written > 0 as wrote_some from ops.pipeline_runs`);
     expect(runs).toEqual([{ job: 'warehouse', status: 'succeeded', steps: 'ingest,transform,forecast,reconcile,publish', read_some: true, wrote_some: true }]);
-  });
+  }, 90_000); // the job also builds the reports site
 
   it('never overlaps a job with itself in one process', async () => {
     let calls = 0;
