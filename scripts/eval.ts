@@ -36,7 +36,7 @@ for (const r of rows) {
       console.log(`\n${model}: ${mine.size} series, up to ${r.months} months of history to ${r.as_of}; rolling-origin backtest, MASE (scaled by the in-sample seasonal naive error; mean over the series)`);
       console.log(`  ${'metric'.padEnd(22)} ${'model'.padStart(8)}   ${'baseline'.padEnd(14)} ${'value'.padStart(8)}  improvement`);
     } else {
-      console.log(model.startsWith('cash-in/') ? `\n${model}: the 13-week forecast replayed at ${r.months} past month-ends, ${r.invoices} weeks set against the cash received, as of ${r.as_of}` : `\n${model}: ${r.invoices} invoices predicted over ${r.months} months, last month-end ${r.as_of}`);
+      console.log(model.startsWith('cash-in/') ? `\n${model}: the 13-week forecast replayed at past month-ends, ${r.months} of them with a calibrated interval compared here: ${r.invoices} weeks set against the cash received, as of ${r.as_of}` : `\n${model}: ${r.invoices} invoices predicted over ${r.months} months, last month-end ${r.as_of}`);
       console.log(`  ${'metric'.padEnd(22)} ${'model'.padStart(8)}   ${'baseline'.padEnd(14)} ${'value'.padStart(8)}  improvement`);
     }
     last = model;

@@ -19,7 +19,11 @@ emit(
     if (await has('forecast.cash_backtest')) {
       past = await q(`select as_of::varchar as as_of, week_start::varchar as week_start, expected_cents / 100.0 as expected, low_cents / 100.0 as low, high_cents / 100.0 as high,
                              actual_cents / 100.0 as actual, due_date_baseline_cents / 100.0 as due_date_baseline, run_rate_baseline_cents / 100.0 as run_rate_baseline
-                      from forecast.cash_backtest where run_as_of = (select max(run_as_of) from forecast.cash_backtest) order by as_of, week_start`);
+                      from forecast.cash_backtest
+                      where run_as_of = (select max(run_as_of) from forecast.cash_backtest)
+                        -- The chart shows the latest six replays (the accuracy table counts them all).
+                        and as_of in (select distinct as_of from forecast.cash_backtest where run_as_of = (select max(run_as_of) from forecast.cash_backtest) order by as_of desc limit 6)
+                      order by as_of, week_start`);
       accuracy = await q(`select metric, baseline, value, baseline_value, invoices as weeks, months as origins from forecast.model_evaluations where model like 'cash-in/%' order by metric, baseline`);
     }
     return { ...scope, actual, forecast, past, accuracy };
