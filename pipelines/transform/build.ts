@@ -31,13 +31,22 @@ async function run(conn: DuckDBConnection, model: Model, sql: string): Promise<v
   }
 }
 
-/** (Re)creates a staging view and its comments. Staging models only rename, cast and union, and are read once or twice per run. */
-export async function buildView(conn: DuckDBConnection, model: Model): Promise<void> {
+/**
+ * Makes the model's relation from its SELECT — a view or a table — dropping one of the other
+ * kind first (a model that moved between staging and the marts), and writes its comments.
+ */
+async function replaceRelation(conn: DuckDBConnection, model: Model, kind: 'view' | 'table'): Promise<void> {
   const name = qualified(model);
   const existing = await rowsJson(conn, `select table_type from information_schema.tables where table_schema = $1 and table_name = $2`, [model.layer, model.name]);
-  if (existing[0]?.table_type === 'BASE TABLE') await conn.run(`drop table ${name}`);
-  await run(conn, model, `create or replace view ${name} as\n${body(model)}`);
-  await writeComments(conn, model, 'view');
+  if (kind === 'view' && existing[0]?.table_type === 'BASE TABLE') await conn.run(`drop table ${name}`);
+  if (kind === 'table' && existing[0]?.table_type === 'VIEW') await conn.run(`drop view ${name}`);
+  await run(conn, model, `create or replace ${kind} ${name} as\n${body(model)}`);
+  await writeComments(conn, model, kind);
+}
+
+/** (Re)creates a staging view and its comments. Staging models only rename, cast and union, and are read once or twice per run. */
+export async function buildView(conn: DuckDBConnection, model: Model): Promise<void> {
+  await replaceRelation(conn, model, 'view');
 }
 
 /**
@@ -45,12 +54,8 @@ export async function buildView(conn: DuckDBConnection, model: Model): Promise<v
  * every one of their columns must be documented in the file: a missing comment fails the run.
  */
 export async function buildFull(conn: DuckDBConnection, model: Model): Promise<number> {
-  const name = qualified(model);
-  const existing = await rowsJson(conn, `select table_type from information_schema.tables where table_schema = $1 and table_name = $2`, [model.layer, model.name]);
-  if (existing[0]?.table_type === 'VIEW') await conn.run(`drop view ${name}`);
-  await run(conn, model, `create or replace table ${name} as\n${body(model)}`);
-  await writeComments(conn, model, 'table');
-  return scalarNumber(conn, `select count(*) from ${name}`);
+  await replaceRelation(conn, model, 'table');
+  return scalarNumber(conn, `select count(*) from ${qualified(model)}`);
 }
 
 async function writeComments(conn: DuckDBConnection, model: Model, kind: 'view' | 'table'): Promise<void> {
