@@ -103,9 +103,10 @@ async function currentParts(conn: DuckDBConnection): Promise<TableParts[]> {
     if (!recorded.has(t)) recorded.set(t, new Map());
     recorded.get(t)!.set(String(r.part), String(r.version));
   }
+  const signatures = await columnSignatures(conn, 'current_database()');
   const out: TableParts[] = [];
   for (const table of tables) {
-    const columns = await columnSignature(conn, table, 'current_database()');
+    const columns = signatures.get(table) ?? '';
     const layout = layouts.get(table);
     if (layout !== undefined) {
       const column = /strftime\(([a-z0-9_]+),/.exec(layout)?.[1] ?? null;
@@ -120,14 +121,14 @@ async function currentParts(conn: DuckDBConnection): Promise<TableParts[]> {
   return out;
 }
 
-async function columnSignature(conn: DuckDBConnection, table: string, database: string): Promise<string> {
-  const [schema, name] = table.split('.');
+/** Each public table's column names and types, `name TYPE, …` in column order (one catalog query for all). */
+async function columnSignatures(conn: DuckDBConnection, database: string): Promise<Map<string, string>> {
   const rows = await rowsJson(
     conn,
-    `select column_name || ' ' || data_type as c from duckdb_columns() where database_name = ${database} and schema_name = $1 and table_name = $2 order by column_index`,
-    [schema!, name!],
+    `select schema_name || '.' || table_name as t, string_agg(column_name || ' ' || data_type, ', ' order by column_index) as c
+     from duckdb_columns() where database_name = ${database} and schema_name in (${PUBLIC_SCHEMAS.map(lit).join(', ')}) group by all`,
   );
-  return rows.map((r) => String(r.c)).join(', ');
+  return new Map(rows.map((r) => [String(r.t), String(r.c)]));
 }
 
 function partExpr(t: Pick<TableParts, 'column'>): string {
@@ -242,12 +243,13 @@ async function publishSnapshot(conn: DuckDBConnection, tmp: string, snapshot: st
         )
       ).map((r) => String(r.t)),
     );
+    const snapSignatures = await columnSignatures(conn, `'snap'`);
     // One transaction for the whole snapshot: a commit per statement would cost hundreds of syncs.
     await conn.run('begin transaction');
     for (const schema of [...PUBLIC_SCHEMAS, 'ops']) await conn.run(`create schema if not exists snap.${schema}`);
     for (const t of current) {
       const b = before.get(t.table);
-      const same = snapTables.has(t.table) && b !== undefined && b.column === t.column && (await columnSignature(conn, t.table, `'snap'`)) === t.columns;
+      const same = snapTables.has(t.table) && b !== undefined && b.column === t.column && snapSignatures.get(t.table) === t.columns;
       if (!same) {
         await conn.run(`create or replace table snap.${t.table} as select * from ${t.table}`);
         tablesChanged.push(t.table);

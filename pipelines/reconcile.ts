@@ -148,15 +148,17 @@ export async function reconcile(conn: DuckDBConnection, core: Db | null, asOf: s
       add('core', 'invoiced cents', t.invoiced, await scalarNumber(conn, 'select coalesce(sum(total_minor), 0) from staging.core_invoices'));
       add('core', 'payment count', t.payments, await scalarNumber(conn, `select count(*) from staging.core_payments where status = 'received'`));
       add('core', 'received cents', t.received, await scalarNumber(conn, `select coalesce(sum(amount_minor), 0) from staging.core_payments where status = 'received'`));
-      // The marts are as of the run's date; compare them when nothing is dated after it.
+      // The marts are as of the run's date; compare them when nothing in the core is dated
+      // after it (read from the staged core tables: the staging views would join and rename
+      // every row to answer).
       const latest = await rowsJson(
         conn,
         `select cast(greatest(
-           (select max(invoice_date) from staging.stg_invoices where source = 'core'),
-           (select max(effective_date) from staging.stg_payment_allocations where source = 'core'),
-           (select max(reversed_date) from staging.stg_payment_allocations where source = 'core'),
-           (select max(credit_date) from staging.stg_credit_notes),
-           (select max(write_off_date) from staging.stg_write_offs)) as varchar) as d`,
+           (select max(cast(invoice_date as date)) from staging.core_invoices),
+           (select max(greatest(cast(payment_date as date), cast(left(reversed_at, 10) as date))) from staging.core_payments),
+           (select max(cast(applied_on as date)) from staging.core_payment_allocations),
+           (select max(cast(credit_date as date)) from staging.core_credit_notes),
+           (select max(cast(write_off_date as date)) from staging.core_write_offs)) as varchar) as d`,
       );
       const latestDate = latest[0]?.d;
       if (asOf !== undefined && (typeof latestDate !== 'string' || latestDate <= asOf)) {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ident, lit, rowsJson, scalarNumber } from '../warehouse.ts';
-import { body, deltaTable, incrementalBody, partExpression, partFilter, qualified, type Model } from './models.ts';
+import { body, bodyOverDelta, deltaTable, incrementalBody, partExpression, partFilter, qualified, type Model } from './models.ts';
 
 /** Tables rebuilt whole up to this size get a content fingerprint per part, so an unchanged one is not republished. */
 export const FINGERPRINT_MAX_ROWS = 250_000;
@@ -109,7 +109,8 @@ export async function buildIncremental(conn: DuckDBConnection, model: Model): Pr
     await emptyDelta(conn, name);
     return { keys: 0, deltaRows: 0 };
   }
-  await run(conn, model, `create or replace temp table _model_new as select b.* from (\n${incrementalBody(model)}\n) as b semi join incremental_keys as k on ${keyMatch(model, 'b', 'k')}`);
+  if (model.sums.length > 0) await summedRows(conn, model);
+  else await run(conn, model, `create or replace temp table _model_new as select b.* from (\n${incrementalBody(model)}\n) as b semi join incremental_keys as k on ${keyMatch(model, 'b', 'k')}`);
   await run(conn, model, `create or replace temp table _model_old as select t.* from ${name} as t semi join incremental_keys as k on ${keyMatch(model, 't', 'k')}`);
   // Only rows that really differ: downstream work (and publishing) follows the true change.
   await run(conn, model, `create or replace temp table ${delta} as
@@ -124,6 +125,42 @@ export async function buildIncremental(conn: DuckDBConnection, model: Model): Pr
   }
   for (const t of ['incremental_keys', '_model_new', '_model_old', '_model_keys']) await conn.run(`drop table if exists ${t}`);
   return { keys: keyCount, deltaRows };
+}
+
+/**
+ * The new rows of a sums model's changed keys, into `_model_new`: the rows they have, plus
+ * the model's SELECT over its input's new rows, minus the same over the input's replaced rows,
+ * added up per row of the table; a row whose count falls to zero goes. Exactly what computing
+ * those keys again would give, reading only the input's delta instead of all its rows of them.
+ */
+async function summedRows(conn: DuckDBConnection, model: Model): Promise<void> {
+  const name = qualified(model);
+  const columns = (
+    await rowsJson(conn, `select column_name as c, data_type as t from information_schema.columns where table_schema = $1 and table_name = $2 order by ordinal_position`, [model.layer, model.name])
+  ).map((r) => ({ name: String(r.c), type: String(r.t) }));
+  const sums = new Set(model.sums);
+  const missing = model.sums.filter((c) => !columns.some((x) => x.name === c));
+  if (missing.length) throw new Error(`${describe(model)}: incremental sums ${missing.join(', ')} are not columns of the table`);
+  const list = columns.map((c) => ident(c.name)).join(', ');
+  const negated = columns.map((c) => (sums.has(c.name) ? `-${ident(c.name)} as ${ident(c.name)}` : ident(c.name))).join(', ');
+  const added = columns.map((c) => (sums.has(c.name) ? `cast(sum(${ident(c.name)}) as ${c.type}) as ${ident(c.name)}` : ident(c.name))).join(', ');
+  const groups = columns.filter((c) => !sums.has(c.name)).map((c) => ident(c.name));
+  await run(
+    conn,
+    model,
+    `create or replace temp table _model_sums as
+     select ${added} from (
+       select ${list} from ${name} as t semi join incremental_keys as k on ${keyMatch(model, 't', 'k')}
+       union all select ${list} from (\n${bodyOverDelta(model, 'new')}\n)
+       union all select ${negated} from (\n${bodyOverDelta(model, 'old')}\n)
+     ) as r semi join incremental_keys as k on ${keyMatch(model, 'r', 'k')}
+     group by ${groups.join(', ')}`,
+  );
+  const count = ident(model.rowCount!);
+  const negative = await scalarNumber(conn, `select count(*) from _model_sums where ${count} < 0`);
+  if (negative > 0) throw new Error(`${describe(model)}: ${negative} row(s) would count fewer than no ${model.rowCount} after adding the changes; the table does not match its input`);
+  await conn.run(`create or replace temp table _model_new as select * from _model_sums where ${count} > 0`);
+  await conn.run('drop table _model_sums');
 }
 
 /** An empty delta: the table did not change this run. */

@@ -27,6 +27,15 @@ export type Layer = (typeof LAYERS)[number];
  *
  * and may narrow its own scans with `/*incremental: … *\/` markers, which are SQL only in an
  * incremental update (in a full build they stay comments).
+ *
+ * A model that only adds up rows of one input (a GROUP BY of sums and counts) may instead say
+ * which of its columns are sums and which counts its input rows:
+ *
+ *     -- incremental sums: amount_cents, amount, invoice_count
+ *     -- incremental row count: invoice_count
+ *
+ * and is then updated by adding its SELECT over the input's new rows to the rows it has and
+ * subtracting its SELECT over the input's replaced rows (a row whose count falls to zero goes).
  */
 export interface Model {
   layer: Layer;
@@ -46,6 +55,12 @@ export interface Model {
   changedKeys: string | null;
   /** The `delta_<schema>_<table>` tables the changed-keys query reads. */
   deltaReads: string[];
+  /** Columns that are sums over the input's rows: the model is updated by adding the delta's sums (empty: recomputed per key). */
+  sums: string[];
+  /** The sum column counting the input's rows: a row whose count falls to zero is removed. */
+  rowCount: string | null;
+  /** The one input whose delta a sums model adds (qualified name), or null. */
+  sumsInput: string | null;
   /** Date column the table is published in monthly parts by, or null for one part. */
   partitionColumn: string | null;
   /** Hash of the file: a different definition is always rebuilt whole. */
@@ -90,6 +105,20 @@ export function incrementalBody(model: Model): string {
   return body(model).replace(MARKER, (_, sql: string) => ` ${sql.trim()} `);
 }
 
+/** Matches a qualified table name in SQL text as a whole word. */
+function inputPattern(table: string): RegExp {
+  return new RegExp(`\\b${table.replace('.', '\\.')}\\b`, 'gi');
+}
+
+/**
+ * A sums model's SELECT over the rows of its input's delta that carry `change` ('old' or
+ * 'new') in place of the whole input.
+ */
+export function bodyOverDelta(model: Model, change: 'old' | 'new'): string {
+  const input = model.sumsInput!;
+  return body(model).replace(inputPattern(input), `(select * exclude (_change) from ${deltaTable(input)} where _change = '${change}')`);
+}
+
 /** The model's SELECT as a full build runs it (markers and the changed-keys block stay comments). */
 export function body(model: Model): string {
   return model.sql.replace(CHANGED_KEYS, '').trim().replace(/;\s*$/, '');
@@ -109,6 +138,8 @@ export function loadModels(dir = sqlDir, salt = ''): Model[] {
       let grain = '';
       let incrementalKey: string[] = [];
       let partitionColumn: string | null = null;
+      let sums: string[] = [];
+      let rowCount: string | null = null;
       for (const line of sql.split('\n')) {
         const col = /^--\s*column\s+([a-z0-9_]+):\s*(.+)$/i.exec(line);
         if (col) columns.set(col[1]!, col[2]!.trim());
@@ -118,6 +149,10 @@ export function loadModels(dir = sqlDir, salt = ''): Model[] {
         if (g) grain = g[1]!.trim();
         const k = /^--\s*incremental key:\s*(.+)$/i.exec(line);
         if (k) incrementalKey = k[1]!.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+        const su = /^--\s*incremental sums:\s*(.+)$/i.exec(line);
+        if (su) sums = su[1]!.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
+        const rc = /^--\s*incremental row count:\s*([a-z0-9_]+)\s*$/i.exec(line);
+        if (rc) rowCount = rc[1]!.toLowerCase();
         const p = /^--\s*partition:\s*month of\s+([a-z0-9_]+)\s*$/i.exec(line);
         if (p) partitionColumn = p[1]!.toLowerCase();
       }
@@ -125,10 +160,12 @@ export function loadModels(dir = sqlDir, salt = ''): Model[] {
       if (incrementalKey.length > 0 && !changed) throw new Error(`model ${file} declares an incremental key but no /* changed keys: … */ query`);
       if (changed && incrementalKey.length === 0) throw new Error(`model ${file} has a /* changed keys: … */ query but no "-- incremental key:" line`);
       if (layer === 'staging' && incrementalKey.length > 0) throw new Error(`model ${file}: staging models are views and cannot be incremental`);
+      if (sums.length > 0 && incrementalKey.length === 0) throw new Error(`model ${file}: "-- incremental sums:" needs an "-- incremental key:" line`);
+      if (sums.length > 0 && (rowCount === null || !sums.includes(rowCount))) throw new Error(`model ${file}: "-- incremental sums:" needs an "-- incremental row count:" naming one of the sums`);
       const hash = createHash('sha256').update(salt).update('\0').update(sql).digest('hex').slice(0, 32);
       models.push({
         layer, name: f.replace(/\.sql$/, ''), file, sql, description, grain, columns, dependsOn: [], reads: [],
-        incrementalKey, changedKeys: changed, deltaReads: [], partitionColumn, hash,
+        incrementalKey, changedKeys: changed, deltaReads: [], sums, rowCount, sumsInput: null, partitionColumn, hash,
       });
     }
   }
@@ -151,6 +188,13 @@ export function loadModels(dir = sqlDir, salt = ''): Model[] {
     m.reads = [...reads];
     m.deltaReads = [...deltaReads];
     m.dependsOn = [...refs];
+    if (m.sums.length > 0) {
+      const inputs = [...reads].filter((r) => deltaReads.has(deltaTable(r)));
+      if (inputs.length !== 1 || [...body(m).matchAll(inputPattern(inputs[0]!))].length !== 1) {
+        throw new Error(`model ${m.file}: a sums model reads exactly one table whose delta its changed-keys query reads, once (found ${inputs.join(', ') || 'none'})`);
+      }
+      m.sumsInput = inputs[0]!;
+    }
   }
   return topoSort(models);
 }

@@ -67,13 +67,18 @@ export async function transform(conn: DuckDBConnection, options: { asOf?: string
     );
     const built: ModelBuild[] = [];
     options.progress?.start('transform models', models.length);
+    // One look at the catalog for the whole run: a query of it costs milliseconds each time.
+    const relations = new Set(
+      (await rowsJson(conn, `select table_schema || '.' || table_name as t from information_schema.tables where table_catalog = current_database()`)).map((r) => String(r.t)),
+    );
 
     // Views are read lazily, so those whose definition changed can be made before the rows move.
     const redefined = new Set<string>();
     for (const model of models.filter((m) => m.layer === 'staging')) {
       const name = qualified(model);
-      if (state.get(name)?.definition_hash === model.hash && (await relationExists(conn, name))) continue;
+      if (state.get(name)?.definition_hash === model.hash && relations.has(name)) continue;
       await buildView(conn, model);
+      relations.add(name);
       redefined.add(name);
     }
     const asOf = options.asOf ?? (await defaultAsOf(conn));
@@ -110,6 +115,8 @@ export async function transform(conn: DuckDBConnection, options: { asOf?: string
     };
 
     let rowsWritten = stagedResult.rowsWritten;
+    // What each model was built from, written to ops.model_state in one statement at the end.
+    const stateRows: [string, string, string | null, string, string, string][] = [];
     for (const model of models) {
       const name = qualified(model);
       const started = performance.now();
@@ -128,7 +135,7 @@ export async function transform(conn: DuckDBConnection, options: { asOf?: string
         prev.as_of === asOf &&
         prev.extract_mark === extractMark &&
         prev.part_expr === partExpression(model) &&
-        (await relationExists(conn, name));
+        relations.has(name);
       let mode: ModelBuild['mode'];
       let written: number;
       let result: InputStatus;
@@ -153,28 +160,22 @@ export async function transform(conn: DuckDBConnection, options: { asOf?: string
       }
       if (result.delta) deltaTables.add(deltaTable(name));
       status.set(name, result);
-      await conn.run(
-        `insert or replace into ops.model_state values ($1, $2, $3::date, $4, $5, $6, $7, now())`,
-        [name, model.hash, asOf, extractMark, partExpression(model), mode, runId],
-      );
+      relations.add(name);
+      stateRows.push([name, model.hash, asOf, extractMark, partExpression(model), mode]);
       const rows = await scalarNumber(conn, `select count(*) from ${name}`);
       built.push({ model: name, mode, rows, rowsWritten: written, ms: Math.round(performance.now() - started) });
       rowsWritten += written;
       options.progress?.increment(1);
     }
-    for (const m of models.filter((x) => x.layer === 'staging')) {
-      await conn.run(`insert or replace into ops.model_state values ($1, $2, null, $3, $4, 'view', $5, now())`, [qualified(m), m.hash, extractMark, "'all'", runId]);
-    }
+    for (const m of models.filter((x) => x.layer === 'staging')) stateRows.push([qualified(m), m.hash, null, extractMark, "'all'", 'view']);
+    await conn.run(
+      `insert or replace into ops.model_state values ${stateRows.map(([name, hash, date, mark, part, mode]) => `(${lit(name)}, ${lit(hash)}, ${date === null ? 'null' : `date ${lit(date)}`}, ${lit(mark)}, ${lit(part)}, ${lit(mode)}, ${lit(runId)}, now())`).join(', ')}`,
+    );
     for (const t of deltaTables) await conn.run(`drop table if exists ${t}`);
     options.progress?.stop();
     faultPoint('transform:before-commit');
     return { asOf, eventsStaged: stagedResult.events, stagedMs, rowsWritten, fullReason, models: built };
   });
-}
-
-async function relationExists(conn: DuckDBConnection, name: string): Promise<boolean> {
-  const [schema, table] = name.split('.');
-  return (await scalarNumber(conn, 'select count(*) from information_schema.tables where table_schema = $1 and table_name = $2', [schema!, table!])) > 0;
 }
 
 /**

@@ -11,11 +11,12 @@
 -- column is_month_end: True on the last day of a month
 -- column is_weekend: True on Saturday and Sunday
 with bounds as (
+  -- From the marts (already cut at the as-of date), whose date columns are plain and cheap to scan.
   select
     least(
-      coalesce((select min(invoice_date) from staging.stg_invoices), getvariable('as_of')),
-      coalesce((select min(order_date) from staging.stg_orders), getvariable('as_of')),
-      coalesce((select min(payment_date) from staging.stg_payments), getvariable('as_of'))
+      coalesce((select min(invoice_date) from marts.fct_invoices), getvariable('as_of')),
+      coalesce((select min(order_date) from marts.fct_orders), getvariable('as_of')),
+      coalesce((select min(payment_date) from marts.fct_payments), getvariable('as_of'))
     ) as first_day,
     cast(getvariable('as_of') as date) as last_day
 ),

@@ -29,7 +29,9 @@ union select invoice_key from delta_marts_fct_invoice_movements
 */
 with invoices as (
   select * from staging.stg_invoices
-  where invoice_date <= getvariable('as_of') /*incremental: and invoice_key in (select invoice_key from incremental_keys) */
+  where invoice_date <= getvariable('as_of')
+  -- An update in place runs only when no extract was loaded, so every changed key is a core one.
+  /*incremental: and core_id in (select cast(substr(invoice_key, 6) as bigint) from incremental_keys where invoice_key like 'core:%') */
 ),
 
 movements as (

@@ -35,3 +35,5 @@ select
   source
 from staging.stg_payment_allocations
 where effective_date <= getvariable('as_of')
+  -- An update in place runs only when no extract was loaded, so every changed key is a core one.
+  /*incremental: and core_id in (select cast(substr(allocation_key, 6) as bigint) from incremental_keys where allocation_key like 'core:%') */

@@ -28,3 +28,5 @@ select
   source
 from staging.stg_payments
 where payment_date <= getvariable('as_of')
+  -- An update in place runs only when no extract was loaded, so every changed key is a core one.
+  /*incremental: and core_id in (select cast(substr(payment_key, 6) as bigint) from incremental_keys where payment_key like 'core:%') */

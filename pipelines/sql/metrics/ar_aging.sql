@@ -1,6 +1,8 @@
 -- table: Receivables aging per customer at every month-end and at the as-of date. For each as_of the buckets of all customers add up to the open total (ar_kpis_monthly.ar_total_cents).
 -- grain: one row per as-of date, customer and non-empty bucket
 -- incremental key: as_of, customer_id
+-- incremental sums: amount_cents, amount, invoice_count
+-- incremental row count: invoice_count
 -- partition: month of as_of
 -- column source: `core` or the extract's source name
 -- column currency: ISO 4217 currency
@@ -25,5 +27,4 @@ select
   cast(sum(open_cents) as decimal(18, 0)) * 0.01 as amount,
   count(*) as invoice_count
 from metrics.ar_open_items as o
-/*incremental: semi join incremental_keys as k on k.as_of = o.as_of and k.customer_id = o.customer_key */
 group by all

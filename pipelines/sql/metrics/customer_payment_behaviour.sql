@@ -26,28 +26,21 @@ with invoices as (
   where not is_cancelled /*incremental: and customer_key in (select customer_id from incremental_keys) */
 ),
 
-paid as (
-  select
-    source, currency, customer_key,
-    count(*) as invoices_paid,
-    avg(days_to_pay) as mean_days_to_pay,
-    sum(days_to_pay * amount_cents) / nullif(sum(amount_cents), 0) as weighted_days_to_pay,
-    quantile_cont(days_to_pay, 0.5) as median_days_to_pay,
-    quantile_cont(days_to_pay, 0.9) as p90_days_to_pay,
-    stddev_samp(days_to_pay) as stddev_days_to_pay,
-    avg(case when days_late > 0 then 1.0 else 0.0 end) as share_paid_late,
-    avg(days_late) as mean_days_late,
-    regr_slope(days_to_pay, epoch(invoice_date) / 86400.0) * 91.3125 as trend_days_per_quarter,
-    max(settled_date) as last_paid_date
-  from invoices
-  where days_to_pay is not null
-  group by all
-),
-
-owed as (
+-- One pass over a customer's invoices; the payment figures count only those settled with a
+-- payment (days_to_pay set), which the aggregates without a filter get by ignoring nulls.
+per_customer as (
   select
     source, currency, customer_key,
     count(*) as invoices_issued,
+    count(*) filter (where days_to_pay is not null) as invoices_paid,
+    avg(days_to_pay) as mean_days_to_pay,
+    sum(days_to_pay * amount_cents) / nullif(sum(amount_cents) filter (where days_to_pay is not null), 0) as weighted_days_to_pay,
+    quantile_cont(days_to_pay, [0.5, 0.9]) as quantiles,
+    stddev_samp(days_to_pay) as stddev_days_to_pay,
+    avg(case when days_late > 0 then 1.0 else 0.0 end) filter (where days_to_pay is not null) as share_paid_late,
+    avg(days_late) filter (where days_to_pay is not null) as mean_days_late,
+    regr_slope(days_to_pay, epoch(invoice_date) / 86400.0) * 91.3125 as trend_days_per_quarter,
+    max(settled_date) filter (where days_to_pay is not null) as last_paid_date,
     count(*) filter (where open_cents > 0) as open_invoices,
     cast(coalesce(sum(open_cents) filter (where open_cents > 0), 0) as bigint) as open_cents,
     cast(coalesce(sum(open_cents) filter (where open_cents > 0 and due_date < getvariable('as_of')), 0) as bigint) as overdue_cents
@@ -57,25 +50,24 @@ owed as (
 
 final as (
   select
-    o.source,
-    o.currency,
-    o.customer_key as customer_id,
-    o.invoices_issued,
-    coalesce(p.invoices_paid, 0) as invoices_paid,
-    p.mean_days_to_pay,
-    p.weighted_days_to_pay,
-    p.median_days_to_pay,
-    p.p90_days_to_pay,
-    p.stddev_days_to_pay,
-    p.share_paid_late,
-    p.mean_days_late,
-    p.trend_days_per_quarter,
-    p.last_paid_date,
-    o.open_invoices,
-    o.open_cents,
-    o.overdue_cents
-  from owed as o
-  left join paid as p using (source, currency, customer_key)
+    source,
+    currency,
+    customer_key as customer_id,
+    invoices_issued,
+    invoices_paid,
+    mean_days_to_pay,
+    weighted_days_to_pay,
+    quantiles[1] as median_days_to_pay,
+    quantiles[2] as p90_days_to_pay,
+    stddev_days_to_pay,
+    share_paid_late,
+    mean_days_late,
+    trend_days_per_quarter,
+    last_paid_date,
+    open_invoices,
+    open_cents,
+    overdue_cents
+  from per_customer
 )
 
 select * from final order by source, currency, customer_id

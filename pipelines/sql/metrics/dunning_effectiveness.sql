@@ -26,14 +26,25 @@ matured as (
   where n.notice_date + w.window_days <= getvariable('as_of')
 ),
 
+-- Only the reminded invoices are read from the marts (a small share of all invoices).
+reminded_invoices as (
+  select invoice_key, amount_cents from marts.fct_invoices
+  where invoice_key in (select invoice_key from matured)
+),
+
+reminded_movements as (
+  select invoice_key, movement_date, kind, amount_cents from marts.fct_invoice_movements
+  where invoice_key in (select invoice_key from matured)
+),
+
 outcomes as (
   select
     m.source, m.policy, m.level, m.level_name, m.window_days, m.notice_key, m.balance_cents,
     i.amount_cents + coalesce(sum(mv.amount_cents) filter (where mv.movement_date <= m.window_end), 0) as balance_at_window_end,
     -coalesce(sum(mv.amount_cents) filter (where mv.kind in ('payment', 'payment_reversal') and mv.movement_date > m.notice_date and mv.movement_date <= m.window_end), 0) as paid_in_window
   from matured as m
-  join marts.fct_invoices as i on i.invoice_key = m.invoice_key
-  left join marts.fct_invoice_movements as mv on mv.invoice_key = m.invoice_key
+  join reminded_invoices as i on i.invoice_key = m.invoice_key
+  left join reminded_movements as mv on mv.invoice_key = m.invoice_key
   group by m.source, m.policy, m.level, m.level_name, m.window_days, m.notice_key, m.balance_cents, i.amount_cents
 ),
 

@@ -1,4 +1,5 @@
 -- table: Invoices of every source, typed. settled_date_reported is what the source says (extracts), not what the warehouse derives.
+-- table: core_id is the core row's id (null for extract rows): an incremental update names the core rows it needs by it, a filter DuckDB applies while scanning.
 -- grain: one row per invoice_key
 with core_customers as (
   select id, payment_terms_days from staging.core_customers
@@ -7,6 +8,7 @@ with core_customers as (
 core as (
   select
     'core:' || i.id as invoice_key,
+    i.id as core_id,
     i.number as invoice_number,
     'core:' || i.customer_id as customer_key,
     case when i.order_id is null then null else 'core:' || i.order_id end as order_key,

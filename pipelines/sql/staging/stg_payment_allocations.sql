@@ -1,4 +1,5 @@
 -- table: What each payment paid: core allocations, extract payment rows naming an invoice, and synthesized settlements. effective_date is when the money reached the invoice (the later of payment date and application date).
+-- table: core_id is the core row's id (null for extract rows): an incremental update names the core rows it needs by it, a filter DuckDB applies while scanning.
 -- grain: one row per allocation_key
 with core_payments as (
   select id, customer_id, payment_date, status, reversed_at from staging.core_payments
@@ -7,6 +8,7 @@ with core_payments as (
 core as (
   select
     'core:' || a.id as allocation_key,
+    a.id as core_id,
     'core:' || a.payment_id as payment_key,
     'core:' || a.invoice_id as invoice_key,
     'core:' || p.customer_id as customer_key,

@@ -1,8 +1,10 @@
 -- table: Payments of every source. An extract invoice with a settled date that its payment rows do not cover gets one synthesized payment of the remainder on that date (method 'settlement').
+-- table: core_id is the core row's id (null for extract rows): an incremental update names the core rows it needs by it, a filter DuckDB applies while scanning.
 -- grain: one row per payment_key
 with core as (
   select
     'core:' || id as payment_key,
+    id as core_id,
     'core:' || customer_id as customer_key,
     cast(payment_date as date) as payment_date,
     amount_minor as amount_cents,
