@@ -1,8 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { buildIncremental } from '../../pipelines/transform/build.ts';
 import { bodyOverDelta, loadModels } from '../../pipelines/transform/models.ts';
+import { rowsJson } from '../../pipelines/warehouse.ts';
 
 /** The declarations of an SQL model file, read as the transform reads them. */
 describe('SQL model declarations', () => {
@@ -67,5 +70,51 @@ select customer_id, sum(cents) as cents, count(*) as n from ${from} as i group b
         'metrics/totals.sql': totals('-- incremental sums: cents, n\n-- incremental row count: n', 'staging.core_invoices'),
       }),
     ).toThrow(/exactly one table whose delta/);
+  });
+});
+
+/** An update in place on a real DuckDB: the delta it leaves is exactly the rows that differ. */
+describe('updating a model in place', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cashloop-models-'));
+  fs.mkdirSync(path.join(dir, 'metrics'));
+  fs.writeFileSync(
+    path.join(dir, 'metrics', 'lines.sql'),
+    `-- table: lines
+-- incremental key: k
+/* changed keys:
+select k from delta_staging_src
+*/
+select k, v from staging.src`,
+  );
+  const model = loadModels(dir)[0]!;
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  async function update(before: [number, string][], after: [number, string][], changed: number[]) {
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    const values = (rows: [number, string][]) => rows.map(([k, v]) => `(${k}, '${v}')`).join(', ');
+    await conn.run('create schema staging; create schema metrics');
+    await conn.run(`create table staging.src as select * from (values ${values(after)}) as t(k, v)`);
+    await conn.run(`create table metrics.lines as select * from (values ${values(before)}) as t(k, v)`);
+    await conn.run(`create temp table delta_staging_src as select * from (values ${changed.map((k) => `(${k})`).join(', ')}) as t(k)`);
+    const r = await buildIncremental(conn, model);
+    const table = await rowsJson(conn, 'select k, v from metrics.lines order by k, v');
+    const delta = await rowsJson(conn, 'select _change, k, v from delta_metrics_lines order by _change, k, v');
+    conn.closeSync();
+    db.closeSync();
+    return { ...r, table, delta };
+  }
+
+  it('rows that differ, compared by hash and whole row: an unchanged key is left alone', async () => {
+    const r = await update([[1, 'a'], [2, 'b'], [3, 'c']], [[1, 'a'], [2, 'B'], [3, 'c'], [4, 'd']], [1, 2, 4]);
+    expect(r.table).toEqual([{ k: 1, v: 'a' }, { k: 2, v: 'B' }, { k: 3, v: 'c' }, { k: 4, v: 'd' }]);
+    expect(r.delta).toEqual([{ _change: 'new', k: 2, v: 'B' }, { _change: 'new', k: 4, v: 'd' }, { _change: 'old', k: 2, v: 'b' }]);
+    expect(r.deltaRows).toBe(3);
+  });
+
+  it('repeated rows are counted: one of two equal rows gone is a change', async () => {
+    const r = await update([[1, 'a'], [1, 'a'], [2, 'b']], [[1, 'a'], [2, 'b']], [1, 2]);
+    expect(r.table).toEqual([{ k: 1, v: 'a' }, { k: 2, v: 'b' }]);
+    expect(r.delta).toEqual([{ _change: 'old', k: 1, v: 'a' }]);
   });
 });
