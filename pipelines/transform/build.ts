@@ -201,8 +201,9 @@ export async function recordFullParts(conn: DuckDBConnection, model: Model, runI
   );
   const after = await rowsJson(
     conn,
-    `select ${partExpression(model)} as part, count(*) as row_count, ${fingerprint ? 'cast(sum(hash(t)::hugeint) as varchar)' : 'null'} as fp
-     from ${name} as t group by all`,
+    fingerprint
+      ? `select ${partExpression(model)} as part, count(*) as row_count, cast(sum(hash(t)::hugeint) as varchar) as fp from ${name} as t group by all`
+      : `select part, row_count, null as fp from (${partCounts(model, name, 'true')})`,
   );
   const unchanged = (r: Record<string, unknown>) => {
     const b = before.get(String(r.part));
@@ -218,6 +219,17 @@ export async function recordFullParts(conn: DuckDBConnection, model: Model, runI
 }
 
 /**
+ * Rows per published part (`part`, `row_count`) of the rows of `table` matching `where`,
+ * counted per month first, so that a part's name is formatted once per month, not per row.
+ */
+function partCounts(model: Model, table: string, where: string): string {
+  if (model.partitionColumn === null) return `select 'all' as part, count(*) as row_count from ${table} where ${where} having count(*) > 0`;
+  const month = `date_trunc('month', ${ident(model.partitionColumn)})`;
+  return `select ${partExpression({ partitionColumn: 'part_month' })} as part, sum(n) as row_count
+    from (select ${month} as part_month, count(*) as n from ${table} where ${where} group by all) group by all`;
+}
+
+/**
  * Records the parts an incremental update touched (those of its delta's old and new rows):
  * each gets this run as its version and its new row count; a part left empty is dropped.
  */
@@ -228,10 +240,7 @@ export async function recordDeltaParts(conn: DuckDBConnection, model: Model, run
   if (touched.length === 0) return;
   const list = touched.map(lit).join(', ');
   const counts = new Map(
-    (await rowsJson(conn, `select ${part} as part, count(*) as n from ${name} where ${partFilter(model.partitionColumn, touched)} group by all`)).map((r) => [
-      String(r.part),
-      String(r.n),
-    ]),
+    (await rowsJson(conn, partCounts(model, name, partFilter(model.partitionColumn, touched)))).map((r) => [String(r.part), String(r.row_count)]),
   );
   await conn.run(`delete from ops.table_parts where table_name = $1 and part in (${list})`, [name]);
   for (const p of touched) {
