@@ -52,10 +52,19 @@ export async function buildView(conn: DuckDBConnection, model: Model): Promise<v
 /**
  * Builds a mart or metric whole and writes its comments. Marts and metrics are public, so
  * every one of their columns must be documented in the file: a missing comment fails the run.
+ *
+ * With `refill` (the table was built from this same file before, and nothing it reads was
+ * redefined since, so its columns and their types are those the SELECT gives), the table is
+ * emptied and filled again instead: it keeps its comments, which saves the catalog work of
+ * writing them (most of the cost of a small model rebuilt on every run).
  */
-export async function buildFull(conn: DuckDBConnection, model: Model): Promise<number> {
-  await replaceRelation(conn, model, 'table');
-  return scalarNumber(conn, `select count(*) from ${qualified(model)}`);
+export async function buildFull(conn: DuckDBConnection, model: Model, options: { refill?: boolean } = {}): Promise<number> {
+  const name = qualified(model);
+  if (options.refill) {
+    await conn.run(`delete from ${name}`);
+    await run(conn, model, `insert into ${name} by name\n${body(model)}`);
+  } else await replaceRelation(conn, model, 'table');
+  return scalarNumber(conn, `select count(*) from ${name}`);
 }
 
 async function writeComments(conn: DuckDBConnection, model: Model, kind: 'view' | 'table'): Promise<void> {

@@ -73,13 +73,14 @@ export async function transform(conn: DuckDBConnection, options: { asOf?: string
     );
 
     // Views are read lazily, so those whose definition changed can be made before the rows move.
-    const redefined = new Set<string>();
+    // Relations made afresh this run (views, then tables), whose columns may differ from before.
+    const remade = new Set<string>();
     for (const model of models.filter((m) => m.layer === 'staging')) {
       const name = qualified(model);
       if (state.get(name)?.definition_hash === model.hash && relations.has(name)) continue;
       await buildView(conn, model);
       relations.add(name);
-      redefined.add(name);
+      remade.add(name);
     }
     const asOf = options.asOf ?? (await defaultAsOf(conn));
     await conn.run(`set variable as_of = date ${lit(asOf)}`);
@@ -122,7 +123,7 @@ export async function transform(conn: DuckDBConnection, options: { asOf?: string
       const started = performance.now();
       const inputs = model.reads.map(statusOf);
       if (model.layer === 'staging') {
-        const isNew = redefined.has(name);
+        const isNew = remade.has(name);
         status.set(name, { changed: isNew || inputs.some((i) => i.changed), delta: !isNew && inputs.every((i) => !i.changed || i.delta) });
         built.push({ model: name, mode: 'view', rows: 0, rowsWritten: 0, ms: Math.round(performance.now() - started) });
         options.progress?.increment(1);
@@ -152,7 +153,11 @@ export async function transform(conn: DuckDBConnection, options: { asOf?: string
         result = { changed: r.deltaRows > 0, delta: true };
       } else {
         mode = 'full';
-        written = await buildFull(conn, model);
+        // A table made afresh (new or redefined) is made again with its comments, and so is
+        // every table that reads one: its SELECT's column types may have changed with it.
+        const refill = prev !== undefined && prev.definition_hash === model.hash && relations.has(name) && !model.reads.some((r) => remade.has(r));
+        written = await buildFull(conn, model, { refill });
+        if (!refill) remade.add(name);
         await checkKeys(conn, model);
         const changed = await recordFullParts(conn, model, runId, written);
         if (!changed) await emptyDelta(conn, name);

@@ -137,6 +137,13 @@ export async function dumpPublic(file: string): Promise<Record<string, unknown[]
       const name = String(t);
       out[name] = (await rowsJson(wh.conn, `select * from ${name} order by all`)) as unknown[];
     }
+    // The catalog too: column types and the comments on tables and columns.
+    out['(catalog)'] = (await rowsJson(
+      wh.conn,
+      `select c.schema_name, c.table_name, t.comment as table_comment, c.column_name, c.data_type, c.comment
+       from duckdb_columns() as c join duckdb_tables() as t using (database_name, schema_name, table_name)
+       where c.schema_name in ('marts', 'metrics') order by all`,
+    )) as unknown[];
     return out;
   } finally {
     wh.close();
