@@ -34,10 +34,17 @@ export async function stageCoreEvents(conn: DuckDBConnection, options: { deltas?
   let rowsWritten = 0;
   for (const [table, columns] of Object.entries(coreTables)) {
     const names = Object.keys(columns);
-    await conn.run(`create or replace temp table _new_rows as
-      select _seq, ${names.map((n) => `r.${n}`).join(', ')}
+    const newest = `select _seq, ${names.map((n) => `r.${n}`).join(', ')}
       from (select seq as _seq, unnest(p.${table}) as r from _new_events where len(p.${table}) > 0)
-      qualify row_number() over (partition by r.id order by _seq desc) = 1`);
+      qualify row_number() over (partition by r.id order by _seq desc) = 1`;
+    if (!options.deltas && (await scalarNumber(conn, `select count(*) from (select 1 from staging.core_${table} limit 1)`)) === 0) {
+      // An empty table (the first build) takes the rows straight: nothing to replace, no delta to keep.
+      const n = Number((await conn.run(`insert into staging.core_${table} by name ${newest}`)).rowsChanged);
+      changed[table] = n;
+      rowsWritten += n;
+      continue;
+    }
+    await conn.run(`create or replace temp table _new_rows as ${newest}`);
     const n = await scalarNumber(conn, 'select count(*) from _new_rows');
     if (n === 0) continue;
     changed[table] = n;
