@@ -153,9 +153,12 @@ export async function transform(conn: DuckDBConnection, options: { asOf?: string
         result = { changed: r.deltaRows > 0, delta: true };
       } else {
         mode = 'full';
-        // A table made afresh (new or redefined) is made again with its comments, and so is
-        // every table that reads one: its SELECT's column types may have changed with it.
-        const refill = prev !== undefined && prev.definition_hash === model.hash && relations.has(name) && !model.reads.some((r) => remade.has(r));
+        // A model always rebuilt whole (no incremental key: the small ones) is refilled in its
+        // table when its file is the same. A table made afresh (new or redefined) is made again
+        // with its comments, and so is every table that reads one: its SELECT's column types may
+        // have changed with it. A large model rebuilt whole (a new as-of date) gets a fresh table.
+        const refill =
+          model.incrementalKey.length === 0 && prev !== undefined && prev.definition_hash === model.hash && relations.has(name) && !model.reads.some((r) => remade.has(r));
         written = await buildFull(conn, model, { refill });
         if (!refill) remade.add(name);
         await checkKeys(conn, model);
