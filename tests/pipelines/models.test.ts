@@ -118,3 +118,64 @@ select k, v from staging.src`,
     expect(r.delta).toEqual([{ _change: 'old', k: 1, v: 'a' }]);
   });
 });
+
+/** A sums model updated from its input's delta: the same rows a recount gives, or a loud failure. */
+describe('updating a sums model in place', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cashloop-models-'));
+  fs.mkdirSync(path.join(dir, 'metrics'));
+  fs.writeFileSync(
+    path.join(dir, 'metrics', 'totals.sql'),
+    `-- table: totals
+-- incremental key: customer_id
+-- incremental sums: cents, n
+-- incremental row count: n
+/* changed keys:
+select customer_id from delta_metrics_items
+*/
+select customer_id, bucket, sum(cents) as cents, count(*) as n from metrics.items as i group by all`,
+  );
+  const model = loadModels(dir)[0]!;
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  type Item = [string, string, number];
+  async function update(before: Item[], removed: Item[], added: Item[]) {
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    const rows = (items: Item[]) => (items.length ? items.map(([c, b, v]) => `('${c}', '${b}', ${v})`).join(', ') : `('', '', 0)`);
+    const after = [...before.filter((x) => !removed.some((r) => r.join() === x.join())), ...added];
+    await conn.run('create schema metrics');
+    await conn.run(`create table metrics.items as select * from (values ${rows(after)}) as t(customer_id, bucket, cents) where customer_id <> ''`);
+    await conn.run(`create table metrics.totals as select customer_id, bucket, cast(sum(cents) as bigint) as cents, count(*) as n from (values ${rows(before)}) as t(customer_id, bucket, cents) where customer_id <> '' group by all`);
+    await conn.run(`create temp table delta_metrics_items as
+      select 'old' as _change, * from (values ${rows(removed)}) as t(customer_id, bucket, cents) where customer_id <> ''
+      union all select 'new', * from (values ${rows(added)}) as t(customer_id, bucket, cents) where customer_id <> ''`);
+    try {
+      await buildIncremental(conn, model);
+      return {
+        table: await rowsJson(conn, 'select customer_id, bucket, cents, n from metrics.totals order by all'),
+        recount: await rowsJson(conn, 'select customer_id, bucket, cast(sum(cents) as bigint) as cents, count(*) as n from metrics.items group by all order by all'),
+      };
+    } finally {
+      conn.closeSync();
+      db.closeSync();
+    }
+  }
+
+  it('adds the new rows, subtracts the replaced ones, and drops a row whose count falls to zero', async () => {
+    const r = await update(
+      [['A', 'current', 100], ['A', '1-30', 50], ['B', 'current', 70], ['C', 'current', 10]],
+      [['A', '1-30', 50], ['B', 'current', 70]],
+      [['A', 'current', 25], ['B', '31-60', 70]],
+    );
+    expect(r.table).toEqual(r.recount);
+    expect(r.table).toEqual([
+      { customer_id: 'A', bucket: 'current', cents: '125', n: '2' },
+      { customer_id: 'B', bucket: '31-60', cents: '70', n: '1' },
+      { customer_id: 'C', bucket: 'current', cents: '10', n: '1' },
+    ]);
+  });
+
+  it('fails the run when the delta takes away rows the table never counted', async () => {
+    await expect(update([['A', 'current', 100]], [['A', '1-30', 50]], [])).rejects.toThrow(/would count fewer than no n/);
+  });
+});
