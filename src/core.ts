@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Clock } from './shared/clock.ts';
 import { clockFromEnv } from './shared/clock.ts';
 import { connect, type ConnectOptions, type Db } from './db/connection.ts';
@@ -30,20 +30,63 @@ export interface ChangeScope {
   dialect: Db['dialect'];
 }
 
+/** A change that can run alone (`runChange`) or share a transaction with others. */
+export type Change<T> = (scope: ChangeScope) => Promise<ChangeOutcome<T>>;
+
+/** How often a change is tried again after a transient conflict, and how long it waits. */
+export const RETRY = { attempts: 6, baseMs: 5, maxMs: 200 };
+
+/**
+ * PostgreSQL's transient failures: a deadlock (40P01) or a serialization failure (40001)
+ * means "run the same transaction again", not "your request was wrong". SQLite answers
+ * SQLITE_BUSY when another process held the file past busy_timeout.
+ */
+export function isTransient(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001' || code === 'SQLITE_BUSY';
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
  * Runs one change: the new state and its event rows commit together or not at all.
  * Everything a service writes goes through here, so "every change is one transaction with
- * its event row" holds by construction.
+ * its event row" holds by construction. A transient conflict (deadlock, serialization
+ * failure) rolls the transaction back and runs the whole change again, up to
+ * `RETRY.attempts` times with a jittered, growing pause, so a user never sees one.
+ * Several changes share one transaction by calling their `Change` forms inside one `fn`.
  */
-export async function runChange<T>(core: Core, actor: string, fn: (scope: ChangeScope) => Promise<ChangeOutcome<T>>): Promise<T> {
-  const now = core.clock.now();
-  const at = now.toISOString();
-  return core.db.kysely.transaction().execute(async (trx) => {
-    const outcome = await fn({ trx, at, today: at.slice(0, 10), actor, dialect: core.db.dialect });
-    if (outcome.events.length === 0) throw new Error('a change must record at least one event');
-    await appendEvents(trx, core.db.dialect, outcome.events, actor, at);
-    return outcome.result;
-  });
+export async function runChange<T>(core: Core, actor: string, fn: Change<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const now = core.clock.now();
+    const at = now.toISOString();
+    try {
+      return await core.db.kysely.transaction().execute(async (trx) => {
+        const outcome = await fn({ trx, at, today: at.slice(0, 10), actor, dialect: core.db.dialect });
+        if (outcome.events.length === 0) throw new Error('a change must record at least one event');
+        await appendEvents(trx, core.db.dialect, outcome.events, actor, at);
+        return outcome.result;
+      });
+    } catch (error) {
+      if (!isTransient(error) || attempt >= RETRY.attempts) throw error;
+      const ceiling = Math.min(RETRY.maxMs, RETRY.baseMs * 2 ** attempt);
+      await pause(ceiling / 2 + Math.random() * (ceiling / 2));
+    }
+  }
+}
+
+// Namespace of the per-customer advisory locks (the first key of the two-key form).
+const CUSTOMER_LOCK = 7_272_743;
+
+/**
+ * Serialises every change that moves a customer's money or uses their credit: recording,
+ * applying, reversing and writing off cash, invoicing (which picks up unapplied cash) and
+ * the credit check. On PostgreSQL a transaction-scoped advisory lock on the customer, held
+ * to commit; take it first in the transaction, before any row lock and before the event
+ * feed's lock, so lock order is the same everywhere. SQLite has one writer already.
+ */
+export async function lockCustomer(scope: Pick<ChangeScope, 'trx' | 'dialect'>, customerId: number): Promise<void> {
+  if (scope.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${CUSTOMER_LOCK}, ${customerId})`.execute(scope.trx);
 }
 
 /**
