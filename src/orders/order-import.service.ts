@@ -2,8 +2,9 @@ import type { Core } from '../core.ts';
 import { runChange } from '../core.ts';
 import { conflict, invalid, notFound } from '../shared/errors.ts';
 import { parseBusinessDate } from '../shared/dates.ts';
-import { requireId, requireInt, requireText } from '../shared/validate.ts';
-import { lineAmounts, sumAmounts } from './order.totals.ts';
+import { requireId, requireInt, requireQuantity, requireText } from '../shared/validate.ts';
+import { MAX_AMOUNT_MINOR, MAX_QUANTITY } from '../shared/bounds.ts';
+import { documentTotals, lineAmounts } from './order.totals.ts';
 
 export interface HistoricalOrderLine {
   lineNo: number;
@@ -37,13 +38,13 @@ export async function importHistoricalOrder(core: Core, input: HistoricalOrderIn
   const orderDate = parseBusinessDate(input.orderDate, 'orderDate');
   if (input.lines.length === 0) throw invalid(`order ${externalId} has no lines`, { entity: 'order', id: externalId, field: 'lines', rule: 'lines_required' });
   const lines = input.lines.map((l, i) => ({
-    lineNo: requireInt(l.lineNo, `lines.${i}.lineNo`, 1),
+    lineNo: requireInt(l.lineNo, `lines.${i}.lineNo`, 1, MAX_QUANTITY),
     productId: requireId(l.productId, `lines.${i}.productId`),
-    quantity: requireInt(l.quantity, `lines.${i}.quantity`, 1),
-    unitPriceMinor: requireInt(l.unitPriceMinor, `lines.${i}.unitPrice`, 0),
+    quantity: requireQuantity(l.quantity, `lines.${i}.quantity`),
+    unitPriceMinor: requireInt(l.unitPriceMinor, `lines.${i}.unitPrice`, 0, MAX_AMOUNT_MINOR, 'amount_max'),
   }));
-  const priced = lines.map((l) => ({ ...l, amounts: lineAmounts(l.quantity, l.unitPriceMinor, 0, 0) }));
-  const totals = sumAmounts(priced.map((p) => p.amounts));
+  const priced = lines.map((l, i) => ({ ...l, amounts: lineAmounts(l.quantity, l.unitPriceMinor, 0, 0, `lines.${i}.quantity`) }));
+  const totals = documentTotals(priced.map((p) => p.amounts));
   const db = core.db.kysely;
   const customer = await db.selectFrom('customers').select(['id', 'currency']).where('id', '=', customerId).executeTakeFirst();
   if (!customer) throw notFound('customer', customerId);

@@ -4,9 +4,10 @@ import type { OrderLineRow, OrderRow, OrderStatus } from '../db/schema.ts';
 import { conflict, DomainError, invalid, notFound } from '../shared/errors.ts';
 import { formatAmount, parseAmount, parsePercent } from '../shared/money.ts';
 import { parseBusinessDate } from '../shared/dates.ts';
-import { optionalText, requireId, requireInt, requireText } from '../shared/validate.ts';
-import { lineAmounts, sumAmounts } from './order.totals.ts';
+import { oneOf, optionalText, pageOptions, requireId, requireQuantity, requireText } from '../shared/validate.ts';
+import { documentTotals, lineAmounts } from './order.totals.ts';
 import { lockOrder, moveOrder, releaseOrderStock } from './order.workflow.ts';
+import { ORDER_STATUSES } from './order.state.ts';
 
 export interface OrderLineInput {
   sku: string;
@@ -160,7 +161,7 @@ export async function createOrder(core: Core, input: OrderInput, actor: string):
   for (const [i, line] of input.lines.entries()) {
     try {
       const sku = requireText(line.sku, `lines.${i}.sku`, 64);
-      const quantity = requireInt(line.quantity, `lines.${i}.quantity`, 1, 1_000_000);
+      const quantity = requireQuantity(line.quantity, `lines.${i}.quantity`);
       const product = await db.selectFrom('products').selectAll().where('sku', '=', sku).executeTakeFirst();
       if (!product) throw invalid(`line ${i + 1}: product ${sku} does not exist`, { field: `lines.${i}.sku`, value: sku, rule: 'product_exists' });
       let unitPrice = product.list_price_minor;
@@ -173,7 +174,7 @@ export async function createOrder(core: Core, input: OrderInput, actor: string):
         });
       }
       const discountBp = line.discountPercent == null || line.discountPercent === '' ? 0 : parsePercent(line.discountPercent, `lines.${i}.discountPercent`);
-      priced.push({ product_id: product.id, quantity, unit_price_minor: unitPrice, discount_bp: discountBp, tax_rate_bp: product.tax_rate_bp, amounts: lineAmounts(quantity, unitPrice, discountBp, product.tax_rate_bp) });
+      priced.push({ product_id: product.id, quantity, unit_price_minor: unitPrice, discount_bp: discountBp, tax_rate_bp: product.tax_rate_bp, amounts: lineAmounts(quantity, unitPrice, discountBp, product.tax_rate_bp, `lines.${i}.quantity`) });
     } catch (e) {
       if (!(e instanceof DomainError)) throw e;
       problems.push({ message: e.message, field: e.detail.field ?? `lines.${i}`, value: e.detail.value, rule: e.detail.rule ?? 'invalid' });
@@ -183,7 +184,7 @@ export async function createOrder(core: Core, input: OrderInput, actor: string):
     const first = problems[0]!;
     throw new DomainError('invalid', problems.length === 1 ? first.message : `${problems.length} order lines are invalid: ${problems.map((p) => p.message).join('; ')}`, { entity: 'order', field: first.field, value: first.value, rule: first.rule }, problems);
   }
-  const totals = sumAmounts(priced.map((p) => p.amounts));
+  const totals = documentTotals(priced.map((p) => p.amounts));
 
   try {
     return await runChange(core, actor, async ({ trx, at, today }) => {
@@ -257,10 +258,11 @@ export async function orderHistory(core: Core, id: number | string) {
 }
 
 export async function listOrders(core: Core, options: { customerId?: number; status?: OrderStatus; afterId?: number; limit?: number } = {}): Promise<Order[]> {
-  let q = core.db.kysely.selectFrom('orders').select('id').orderBy('id').limit(options.limit ?? 100);
-  if (options.customerId !== undefined) q = q.where('customer_id', '=', options.customerId);
-  if (options.status) q = q.where('status', '=', options.status);
-  if (options.afterId) q = q.where('id', '>', options.afterId);
+  const { afterId, limit } = pageOptions(options);
+  let q = core.db.kysely.selectFrom('orders').select('id').orderBy('id').limit(limit);
+  if (options.customerId !== undefined) q = q.where('customer_id', '=', requireId(options.customerId, 'customerId'));
+  if (options.status) q = q.where('status', '=', oneOf(options.status, 'status', ORDER_STATUSES));
+  if (afterId) q = q.where('id', '>', afterId);
   const ids = await q.execute();
   return Promise.all(ids.map((r) => loadOrder(core, r.id)));
 }

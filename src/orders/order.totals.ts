@@ -1,4 +1,6 @@
-import { applyRate } from '../shared/money.ts';
+import { MAX_AMOUNT_MINOR } from '../shared/bounds.ts';
+import { invalid } from '../shared/errors.ts';
+import { divRoundHalfUp } from '../shared/money.ts';
 
 /**
  * Money of one order line, all in integer minor units, rounded half up at each step in this
@@ -17,13 +19,48 @@ export interface LineAmounts {
   total: number;
 }
 
-export function lineAmounts(quantity: number, unitPriceMinor: number, discountBp: number, taxRateBp: number): LineAmounts {
-  const gross = quantity * unitPriceMinor;
-  if (!Number.isSafeInteger(gross)) throw new RangeError('line amount exceeds the safe integer range');
-  const discount = applyRate(gross, discountBp);
+/**
+ * Computed exactly in BigInt: quantity × price may pass 2^53 before the check below refuses
+ * it, and a float product would round first. A line whose gross or total is above
+ * MAX_AMOUNT_MINOR is refused (`amount_max`) naming `field` — the line's quantity, whose
+ * size made it so (`lines.0.quantity`).
+ */
+export function lineAmounts(quantity: number, unitPriceMinor: number, discountBp: number, taxRateBp: number, field = 'quantity'): LineAmounts {
+  const gross = BigInt(quantity) * BigInt(unitPriceMinor);
+  const discount = divRoundHalfUp(gross * BigInt(discountBp), 10_000n);
   const net = gross - discount;
-  const tax = applyRate(net, taxRateBp);
-  return { gross, discount, net, tax, total: net + tax };
+  const tax = divRoundHalfUp(net * BigInt(taxRateBp), 10_000n);
+  const total = net + tax;
+  const largest = gross > total ? gross : total;
+  if (largest > BigInt(MAX_AMOUNT_MINOR) || -largest > BigInt(MAX_AMOUNT_MINOR)) {
+    throw invalid(`${field}: ${quantity} × ${unitPriceMinor} minor units makes a line of ${largest} minor units, above the largest amount cashloop holds (${MAX_AMOUNT_MINOR})`, {
+      field,
+      value: quantity,
+      rule: 'amount_max',
+    });
+  }
+  return { gross: Number(gross), discount: Number(discount), net: Number(net), tax: Number(tax), total: Number(total) };
+}
+
+/**
+ * The order's totals, refusing (`amount_max`) a document whose gross or total passes
+ * MAX_AMOUNT_MINOR; `fieldOf(i)` names line i, the first one that carries it over.
+ */
+export function documentTotals(lines: LineAmounts[], fieldOf: (i: number) => string = (i) => `lines.${i}.quantity`): LineAmounts {
+  let sum = sumAmounts([]);
+  for (const [i, line] of lines.entries()) {
+    sum = sumAmounts([sum, line]);
+    // Each line is at most MAX_AMOUNT_MINOR, so the running sums stay exact until the first
+    // one over the maximum stops the loop.
+    if (sum.gross > MAX_AMOUNT_MINOR || sum.total > MAX_AMOUNT_MINOR) {
+      throw invalid(`${fieldOf(i)}: the document's total passes the largest amount cashloop holds (${MAX_AMOUNT_MINOR} minor units) at line ${i + 1}`, {
+        field: fieldOf(i),
+        value: sum.total,
+        rule: 'amount_max',
+      });
+    }
+  }
+  return sum;
 }
 
 export function sumAmounts(lines: LineAmounts[]): LineAmounts {

@@ -1,4 +1,5 @@
 import { invalid } from './errors.ts';
+import { MAX_AMOUNT_MINOR } from './bounds.ts';
 
 /**
  * Money in the core is an integer count of minor units (cents) beside an ISO 4217 currency
@@ -31,7 +32,8 @@ export function parseCurrency(value: unknown, field = 'currency'): string {
 
 /**
  * Parses a decimal amount written with a dot (`"120.50"`, `"-3"`, `"0.5"`) into minor units
- * of `currency`, refusing more decimals than the currency has.
+ * of `currency`, refusing more decimals than the currency has and anything beyond
+ * ±MAX_AMOUNT_MINOR (rule `amount_max`).
  *
  * @example parseAmount('120.50', 'EUR') // 12050
  */
@@ -53,12 +55,35 @@ export function parseAmount(value: unknown, currency: string, field = 'amount'):
   if (frac.length > exp) {
     throw invalid(`${field} has ${frac.length} decimals; ${currency} allows ${exp}`, { field, value, rule: 'amount_precision' });
   }
+  // Leading zeros aside, more than 13 whole digits is beyond the maximum in any currency;
+  // checking the length first keeps a megabyte of digits from becoming a BigInt.
+  if (whole!.replace(/^0+/, '').length > 13) throw amountTooLarge(field, value, currency);
   const minor = BigInt(whole!) * 10n ** BigInt(exp) + BigInt(frac.padEnd(exp, '0') || '0');
-  const signed = sign === '-' ? -minor : minor;
-  if (signed > BigInt(Number.MAX_SAFE_INTEGER) || signed < -BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw invalid(`${field} is too large`, { field, value, rule: 'amount_range' });
-  }
-  return Number(signed);
+  checkAmountMax(minor, field, value, currency);
+  return Number(sign === '-' ? -minor : minor);
+}
+
+/**
+ * Refuses an amount (typed in, or computed: a line's gross, an order's total) whose size is
+ * above MAX_AMOUNT_MINOR, naming the field that carried it.
+ */
+export function checkAmountMax(minor: bigint | number, field: string, value: unknown, currency: string): void {
+  const size = typeof minor === 'bigint' ? (minor < 0n ? -minor : minor) : Math.abs(minor);
+  if (size > MAX_AMOUNT_MINOR) throw amountTooLarge(field, value, currency);
+}
+
+/** A value as an error message quotes it: at most 40 characters of it. */
+const shown = (value: unknown): string => {
+  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}… (${text.length} characters)` : text;
+};
+
+function amountTooLarge(field: string, value: unknown, currency: string) {
+  return invalid(`${field} must be at most ${formatAmount(MAX_AMOUNT_MINOR, currency)} ${currency} (the largest amount cashloop holds), got ${shown(value)}`, {
+    field,
+    value,
+    rule: 'amount_max',
+  });
 }
 
 /** Like parseAmount, and the amount must be above zero. */

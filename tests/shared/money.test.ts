@@ -9,7 +9,21 @@ describe('money', () => {
     expect(parseAmount('-3', 'EUR')).toBe(-300);
     expect(parseAmount('1500', 'JPY')).toBe(1500);
     expect(parseAmount('1.234', 'BHD')).toBe(1234);
-    expect(parseAmount('90071992547409.91', 'EUR')).toBe(9007199254740991);
+    expect(parseAmount('99999999999.99', 'EUR')).toBe(9_999_999_999_999);
+    expect(parseAmount('-99999999999.99', 'EUR')).toBe(-9_999_999_999_999);
+  });
+
+  it('refuses amounts beyond the largest one cashloop holds, in every exponent', () => {
+    // One minor unit over the maximum, in a two-, zero- and three-decimal currency, and an
+    // amount past 2^53 that a float would have rounded to a neighbour.
+    for (const [text, currency] of [['100000000000.00', 'EUR'], ['10000000000000', 'JPY'], ['10000000000.000', 'BHD'], ['90071992547409.93', 'EUR'], ['-100000000000', 'EUR'], ['1'.repeat(100_000), 'EUR']]) {
+      const e = (() => { try { parseAmount(text, currency, 'price'); } catch (x) { return x; } return null; })() as DomainError;
+      expect(e, `${text.slice(0, 20)} ${currency}`).toBeInstanceOf(DomainError);
+      expect(e.detail).toMatchObject({ field: 'price', rule: 'amount_max' });
+      expect(e.message.length).toBeLessThan(200);
+    }
+    expect(parseAmount('0000000000000000000099999999999.99', 'EUR')).toBe(9_999_999_999_999);
+    expect(parseAmount('9999999999999', 'JPY')).toBe(9_999_999_999_999);
   });
 
   it('refuses more decimals than the currency has, commas and words', () => {
