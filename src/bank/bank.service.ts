@@ -5,7 +5,7 @@ import { runChange } from '../core.ts';
 import type { BankEntryRow, InvoiceRow } from '../db/schema.ts';
 import { badTransition, conflict, DomainError, invalid, notFound } from '../shared/errors.ts';
 import { formatAmount, formatMoney } from '../shared/money.ts';
-import { requireId, requireText } from '../shared/validate.ts';
+import { requireId, requireText, textProblem } from '../shared/validate.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import { invoiceBalances } from '../invoicing/invoice.repository.ts';
 import { recordPayment, reversePayment } from '../payments/payment.service.ts';
@@ -170,6 +170,23 @@ async function findReturned(core: Core, e: StatementEntry): Promise<{ entry: Ban
 }
 
 /**
+ * The text rule of every field (src/shared/validate.ts), for each entry of a statement
+ * whatever its format: no control characters (the remittance may keep tabs and line
+ * breaks), no half surrogate pairs.
+ */
+function entryTextProblems(e: StatementEntry) {
+  const fields: [string, string | null, boolean][] = [
+    ['statement_id', e.statementId, false], ['entry_ref', e.entryRef, false], ['account_iban', e.accountIban, false], ['currency', e.currency, false],
+    ['payer_name', e.payerName, true], ['payer_iban', e.payerIban, false], ['end_to_end_id', e.endToEndId, false], ['return_reason', e.returnReason, true],
+    ...e.structuredRefs.map((r): [string, string, boolean] => ['remittance', r, false]), ...e.unstructured.map((u): [string, string, boolean] => ['remittance', u, true]),
+  ];
+  return fields.flatMap(([field, value, multiline]) => {
+    const problem = value === null ? null : textProblem(value, multiline);
+    return problem ? [{ entity: 'bank_entry', id: e.where, field, value, rule: problem.rule, message: `${e.where}: ${field} ${problem.message}` }] : [];
+  });
+}
+
+/**
  * Imports a bank statement: each credit entry becomes a payment matched to an invoice (by the
  * invoice number in the remittance, else the payer's open invoice of the same amount), or
  * waits as unmatched; each returned debit reverses the payment it names; other debits (fees,
@@ -182,6 +199,11 @@ export async function importStatement(core: Core, input: { file: string; mapping
   const future = entries.filter((e) => e.bookingDate > today);
   if (future.length) {
     throw new DomainError('invalid', `${path.basename(input.file)}: ${future.length} entries are booked after today (${today}); nothing was written`, { field: 'booking_date', value: future[0]!.bookingDate, rule: 'not_future' }, future.map((e) => ({ entity: 'bank_entry', id: e.where, field: 'booking_date', value: e.bookingDate, rule: 'not_future', message: `${e.where}: booking date ${e.bookingDate} is after today` })));
+  }
+  const badText = entries.flatMap(entryTextProblems);
+  if (badText.length) {
+    const first = badText[0]!;
+    throw new DomainError('invalid', `${path.basename(input.file)}: ${badText.length} values hold characters cashloop does not store (${first.message}); nothing was written`, first, badText);
   }
   const report: BankImportReport = { file: input.file, format, entries: entries.length, unchanged: 0, matched: 0, unmatched: 0, reversed: 0, ignored: 0, credits: [], results: [] };
   const credits = new Map<string, { entries: number; amountMinor: number }>();

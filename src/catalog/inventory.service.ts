@@ -3,7 +3,8 @@ import { forUpdate, runChange } from '../core.ts';
 import type { DialectName } from '../db/connection.ts';
 import type { OrderLineRow } from '../db/schema.ts';
 import { invalid, notFound } from '../shared/errors.ts';
-import { optionalText, requireInt, requireText } from '../shared/validate.ts';
+import { optionalText, requireInt, requireQuantity, requireText } from '../shared/validate.ts';
+import { MAX_QUANTITY } from '../shared/bounds.ts';
 import { toProduct, type Product } from './product.service.ts';
 
 /**
@@ -52,12 +53,23 @@ export async function reserveBackorders(trx: Tx, productId: number, dialect: Dia
   return changed;
 }
 
+/**
+ * Stock on hand stays within MAX_QUANTITY. Checked on the row locked for this change: two
+ * receipts at once each see the other's quantity, so together they cannot pass it either.
+ */
+function checkOnHand(sku: string, onHand: number, field: string, value: number): void {
+  if (onHand > MAX_QUANTITY) {
+    throw invalid(`product ${sku} would hold ${onHand} on hand, above the largest quantity cashloop holds (${MAX_QUANTITY})`, { entity: 'product', id: sku, field, value, rule: 'quantity_max' });
+  }
+}
+
 export async function receiveStock(core: Core, input: { sku: string; quantity: number | string; reference?: string | null }, actor: string): Promise<Product> {
   const sku = requireText(input.sku, 'sku', 64);
-  const quantity = requireInt(input.quantity, 'quantity', 1);
+  const quantity = requireQuantity(input.quantity, 'quantity');
   const reference = optionalText(input.reference, 'reference');
   return runChange(core, actor, async ({ trx, at, dialect }) => {
     const { product, stock } = await lockedStock(trx, sku, dialect);
+    checkOnHand(sku, stock.on_hand + quantity, 'quantity', quantity);
     const movement = await trx.insertInto('stock_movements').values({ product_id: product.id, kind: 'receipt', quantity, reason: 'receipt', reference, created_at: at }).returningAll().executeTakeFirstOrThrow();
     await trx.updateTable('stock_levels').set({ on_hand: stock.on_hand + quantity, updated_at: at }).where('product_id', '=', product.id).execute();
     const lines = await reserveBackorders(trx, product.id, dialect);
@@ -72,7 +84,7 @@ export async function receiveStock(core: Core, input: { sku: string; quantity: n
 /** Corrects stock on hand by `delta` (counting, damage, loss) with a reason. */
 export async function adjustStock(core: Core, input: { sku: string; delta: number | string; reason: string }, actor: string): Promise<Product> {
   const sku = requireText(input.sku, 'sku', 64);
-  const delta = requireInt(input.delta, 'delta', -1_000_000_000);
+  const delta = requireInt(input.delta, 'delta', -MAX_QUANTITY, MAX_QUANTITY, 'quantity_max');
   const reason = requireText(input.reason, 'reason');
   if (delta === 0) throw invalid('delta must not be zero', { field: 'delta', value: input.delta, rule: 'non_zero' });
   return runChange(core, actor, async ({ trx, at, dialect }) => {
@@ -82,6 +94,7 @@ export async function adjustStock(core: Core, input: { sku: string; delta: numbe
         entity: 'product', id: sku, field: 'delta', value: delta, rule: 'on_hand_covers_reserved',
       });
     }
+    checkOnHand(sku, stock.on_hand + delta, 'delta', delta);
     const movement = await trx.insertInto('stock_movements').values({ product_id: product.id, kind: 'adjustment', quantity: delta, reason, reference: null, created_at: at }).returningAll().executeTakeFirstOrThrow();
     await trx.updateTable('stock_levels').set({ on_hand: stock.on_hand + delta, updated_at: at }).where('product_id', '=', product.id).execute();
     const lines = delta > 0 ? await reserveBackorders(trx, product.id, dialect) : [];

@@ -4,7 +4,7 @@ import { runChange } from '../core.ts';
 import type { Database, ProductRow } from '../db/schema.ts';
 import { conflict, invalid, notFound } from '../shared/errors.ts';
 import { formatAmount, parseAmount, parseCurrency, parsePercent } from '../shared/money.ts';
-import { optionalText, requireText } from '../shared/validate.ts';
+import { optionalText, pageOptions, requireText } from '../shared/validate.ts';
 import { getSettings } from '../settings/settings.service.ts';
 
 export interface ProductInput {
@@ -101,14 +101,15 @@ export async function getProduct(core: Core, sku: string): Promise<Product> {
 }
 
 export async function listProducts(core: Core, options: { afterId?: number; limit?: number; category?: string } = {}): Promise<Product[]> {
+  const page = pageOptions(options);
   let q = core.db.kysely
     .selectFrom('products')
     .leftJoin('stock_levels', 'stock_levels.product_id', 'products.id')
     .selectAll('products')
     .select(['stock_levels.on_hand', 'stock_levels.reserved'])
     .orderBy('products.id')
-    .limit(options.limit ?? 100);
-  if (options.afterId) q = q.where('products.id', '>', options.afterId);
+    .limit(page.limit);
+  if (page.afterId) q = q.where('products.id', '>', page.afterId);
   if (options.category) q = q.where('products.category', '=', options.category);
   const rows = await q.execute();
   return rows.map((r) => toProduct(r, { on_hand: r.on_hand ?? 0, reserved: r.reserved ?? 0 }));

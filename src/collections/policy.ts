@@ -1,5 +1,6 @@
 import { invalid } from '../shared/errors.ts';
 import { divRoundHalfUp, parseAmount, parsePercent } from '../shared/money.ts';
+import { checkText } from '../shared/validate.ts';
 
 /**
  * Dunning policies: the levels an overdue invoice climbs, by days relative to its due date
@@ -63,6 +64,7 @@ export function parsePolicy(input: unknown): DunningPolicy {
     const l = raw as Record<string, unknown>;
     if (l.level !== undefined && l.level !== i + 1) throw invalid(`${f('level')} must be ${i + 1} (levels are numbered in order), got ${JSON.stringify(l.level)}`, { field: f('level'), value: l.level, rule: 'level_in_order' });
     if (typeof l.name !== 'string' || l.name.trim() === '' || l.name.length > 80) throw invalid(`${f('name')} must be a text of 1–80 characters`, { field: f('name'), value: l.name, rule: 'text' });
+    checkText(l.name, f('name'));
     if (typeof l.days !== 'number' || !Number.isInteger(l.days) || l.days < -60 || l.days > 730) {
       throw invalid(`${f('days')} must be a whole number of days from -60 to 730 relative to the due date, got ${JSON.stringify(l.days)}`, { field: f('days'), value: l.days, rule: 'days_range' });
     }
@@ -70,12 +72,16 @@ export function parsePolicy(input: unknown): DunningPolicy {
     if (!TEMPLATES.includes(template as Template)) throw invalid(`${f('template')} must be one of ${TEMPLATES.join(', ')}, got ${JSON.stringify(template)}`, { field: f('template'), value: template, rule: 'one_of' });
     const fee = l.fee === undefined ? '0' : String(l.fee);
     if (!/^\d+(\.\d{1,2})?$/.test(fee)) throw invalid(`${f('fee')} must be a decimal amount like 5.00, got ${JSON.stringify(l.fee)}`, { field: f('fee'), value: l.fee, rule: 'amount_format' });
+    // The fee is charged in each customer's currency, up to three decimals: ten whole digits
+    // keep it within the largest amount in all of them.
+    if (fee.replace(/^0+(?=\d)/, '').split('.')[0]!.length > 10) throw invalid(`${f('fee')} must be at most 9999999999.99, got ${fee}`, { field: f('fee'), value: l.fee, rule: 'amount_max' });
     const interestBp = l.interestRatePercent === undefined ? 0 : parsePercent(l.interestRatePercent, f('interestRatePercent'));
     const actions = l.actions === undefined ? [] : l.actions;
     if (!Array.isArray(actions) || actions.some((a) => !LEVEL_ACTIONS.includes(a as LevelAction))) {
       throw invalid(`${f('actions')} must be a list of ${LEVEL_ACTIONS.join(', ')}, got ${JSON.stringify(l.actions)}`, { field: f('actions'), value: l.actions, rule: 'one_of' });
     }
     if (l.intro !== undefined && l.intro !== null && (typeof l.intro !== 'string' || l.intro.length > 2000)) throw invalid(`${f('intro')} must be a text of at most 2000 characters`, { field: f('intro'), rule: 'text' });
+    if (typeof l.intro === 'string') checkText(l.intro, f('intro'));
     return { level: i + 1, name: l.name.trim(), days: l.days, template: template as Template, fee, interestBp, actions: [...new Set(actions as LevelAction[])], intro: (l.intro as string | undefined) ?? null };
   });
   for (let i = 1; i < levels.length; i++) {

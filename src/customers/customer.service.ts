@@ -3,7 +3,7 @@ import { runChange } from '../core.ts';
 import type { CustomerRow, CustomerStatus, RiskClass } from '../db/schema.ts';
 import { conflict, invalid, notFound, badTransition } from '../shared/errors.ts';
 import { formatAmount, parseAmount, parseCurrency, parsePercent } from '../shared/money.ts';
-import { oneOf, optionalText, requireId, requireInt, requireText } from '../shared/validate.ts';
+import { oneOf, optionalText, pageOptions, requireId, requireInt, requireText } from '../shared/validate.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import { findCustomer, findCustomerByExternalId, listCustomerRows } from './customer.repository.ts';
 
@@ -134,7 +134,8 @@ export async function getCustomer(core: Core, id: number | string): Promise<Cust
 }
 
 export async function listCustomers(core: Core, options: { afterId?: number; limit?: number; status?: CustomerStatus } = {}): Promise<Customer[]> {
-  return (await listCustomerRows(core.db.kysely, options)).map(toCustomer);
+  const status = options.status === undefined ? undefined : oneOf(options.status, 'status', ['active', 'blocked'] as const);
+  return (await listCustomerRows(core.db.kysely, { ...pageOptions(options), status })).map(toCustomer);
 }
 
 export type CustomerChanges = Partial<Omit<CustomerInput, 'currency' | 'externalId'>>;

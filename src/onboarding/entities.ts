@@ -5,6 +5,7 @@ import { importHistoricalInvoice } from '../invoicing/invoice-import.service.ts'
 import { importHistoricalOrder } from '../orders/order-import.service.ts';
 import { recordPayment, reversePayment } from '../payments/payment.service.ts';
 import { formatAmount, formatMoney } from '../shared/money.ts';
+import { MAX_AMOUNT_MINOR, MAX_QUANTITY } from '../shared/bounds.ts';
 import type { RowFields } from './fields.ts';
 import type { IdSet } from './id-set.ts';
 
@@ -26,7 +27,7 @@ export interface ImportContext {
   /** Ids seen in this file, to reject duplicates. */
   seen: IdSet;
   /** Orders import: the order whose lines are being read (lines of an order come together). */
-  group: { key: string; customerId: number | null; orderDate: string | null; lineNos: Set<number> } | null;
+  group: { key: string; customerId: number | null; orderDate: string | null; lineNos: Set<number>; totalMinor: number } | null;
   /** Orders import: SKU → product (or null: not there). */
   products: Map<string, { id: number } | null>;
   /** A dry run over a folder: what earlier files of the folder would have created. */
@@ -220,7 +221,7 @@ const orders: EntitySpec<OrderLineRecord> = {
     const externalId = f.text('order_id', { required: true, max: 100 });
     if (externalId !== null && ctx.group?.key !== externalId) {
       if (!ctx.seen.add(externalId)) f.problem('order_id', externalId, 'order_lines_together', `order_id ${externalId} appeared earlier in the file: the lines of an order must follow each other`);
-      ctx.group = { key: externalId, customerId: null, orderDate: null, lineNos: new Set() };
+      ctx.group = { key: externalId, customerId: null, orderDate: null, lineNos: new Set(), totalMinor: 0 };
     }
     const lineNo = f.int('line_no', 1, 100_000);
     if (lineNo === null && !f.raw('line_no')) f.problem('line_no', '', 'required', 'line_no is required');
@@ -233,10 +234,21 @@ const orders: EntitySpec<OrderLineRecord> = {
       productId = ctx.products.get(sku)?.id ?? null;
       if (productId === null) f.problem('product_id', sku, 'unknown_product', `product_id ${sku} is not a product in cashloop (import products first)`);
     }
-    const quantity = f.int('quantity', 1, 1_000_000_000);
+    const quantity = f.int('quantity', 1, MAX_QUANTITY);
     if (quantity === null && !f.raw('quantity')) f.problem('quantity', '', 'required', 'quantity is required');
     const price = customer ? f.amount('unit_price', customer.currency, { required: true, sign: 'not_negative' }) : null;
     const g = ctx.group;
+    if (quantity !== null && price !== null) {
+      // Both are bounded, so the product is exact below 10^22 in BigInt and the running total
+      // (of lines each at most the maximum) stays exact as a number until it passes it.
+      const line = BigInt(quantity) * BigInt(price);
+      const orderTotal = g && externalId === g.key ? g.totalMinor + Number(line) : Number(line);
+      if (line > BigInt(MAX_AMOUNT_MINOR) || orderTotal > MAX_AMOUNT_MINOR) {
+        f.problem('quantity', f.raw('quantity'), 'amount_max', `quantity ${quantity} × unit_price ${f.raw('unit_price')} takes ${line > BigInt(MAX_AMOUNT_MINOR) ? 'the line' : `order ${externalId}`} above the largest amount cashloop holds (${formatAmount(MAX_AMOUNT_MINOR, customer!.currency)} ${customer!.currency})`);
+      } else if (g && externalId === g.key) {
+        g.totalMinor = orderTotal;
+      }
+    }
     if (g && externalId === g.key) {
       if (lineNo !== null && g.lineNos.has(lineNo)) f.problem('line_no', String(lineNo), 'duplicate_id', `line_no ${lineNo} appears twice in order ${externalId}`);
       if (lineNo !== null) g.lineNos.add(lineNo);

@@ -1,5 +1,6 @@
 import { DomainError } from '../shared/errors.ts';
 import { parseAmount } from '../shared/money.ts';
+import { isFreeTextField, textProblem } from '../shared/validate.ts';
 import { normaliseDecimal, parseBoolean, parseDate, type FileMapping } from './mapping.ts';
 import type { SourceRow } from './source.ts';
 
@@ -41,6 +42,11 @@ export class RowFields {
     }
     if (v.length > (options.max ?? 200)) {
       this.problem(name, v, 'max_length', `${name} must be at most ${options.max ?? 200} characters`);
+      return null;
+    }
+    const bad = textProblem(v, isFreeTextField(name));
+    if (bad) {
+      this.problem(name, v, bad.rule, `${name} ${bad.message}`);
       return null;
     }
     return v;

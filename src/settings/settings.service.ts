@@ -3,6 +3,8 @@ import type { Core } from '../core.ts';
 import { runChange } from '../core.ts';
 import type { Database } from '../db/schema.ts';
 import { invalid } from '../shared/errors.ts';
+import { MAX_AMOUNT_MINOR } from '../shared/bounds.ts';
+import { checkText } from '../shared/validate.ts';
 
 /**
  * Company settings the rules read. Stored in the `settings` table; every key has a default
@@ -45,6 +47,14 @@ export const defaultSettings: Settings = {
 };
 
 type Key = keyof Settings;
+
+/** Upper bounds of the whole-number settings: days, a percent, an amount in minor units. */
+const SETTING_MAX = {
+  'credit.max_days_overdue': 3650,
+  'credit.class_d_limit_share': 100,
+  'payments.write_off_tolerance_minor': MAX_AMOUNT_MINOR,
+  'collections.promise_grace_days': 3650,
+};
 
 function parseSetting(key: string, value: string): Settings[Key] {
   switch (key as Key) {
@@ -89,6 +99,11 @@ export async function getSettings(db: Kysely<Database>): Promise<Settings> {
 
 export async function setSetting(core: Core, key: string, value: string, actor: string): Promise<Settings> {
   parseSetting(key, value);
+  // Bounds are checked when a value is set, not when one is read: a value stored before a
+  // bound existed keeps working.
+  const max = SETTING_MAX[key as keyof typeof SETTING_MAX] as number | undefined;
+  if (max !== undefined && Number(value) > max) throw invalid(`setting ${key} must be at most ${max}, got ${value}`, { field: key, value, rule: key.endsWith('_minor') ? 'amount_max' : 'maximum' });
+  checkText(value, key, { multiline: key === 'company.payment_instructions' });
   await runChange(core, actor, async ({ trx, at }) => {
     const existing = await trx.selectFrom('settings').select('key').where('key', '=', key).executeTakeFirst();
     if (existing) await trx.updateTable('settings').set({ value, updated_at: at }).where('key', '=', key).execute();

@@ -2,7 +2,7 @@ import type { Core } from '../core.ts';
 import { forUpdate, runChange } from '../core.ts';
 import type { OrderLineRow, ShipmentRow, ShipmentStatus } from '../db/schema.ts';
 import { invalid, notFound } from '../shared/errors.ts';
-import { oneOf, optionalText, requireId, requireInt, requireText } from '../shared/validate.ts';
+import { oneOf, optionalText, requireId, requireQuantity, requireText } from '../shared/validate.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import { lockOrder, refreshOrderStatus } from '../orders/order.workflow.ts';
 import { badTransition } from '../shared/errors.ts';
@@ -75,7 +75,7 @@ export async function createShipment(core: Core, input: ShipmentInput, actor: st
   const orderId = requireId(input.orderId, 'orderId');
   const carrier = requireText(input.carrier, 'carrier', 100);
   const tracking = requireText(input.trackingNumber, 'trackingNumber', 100);
-  const wanted = input.lines?.map((l, i) => ({ sku: requireText(l.sku, `lines.${i}.sku`, 64), quantity: requireInt(l.quantity, `lines.${i}.quantity`, 1) }));
+  const wanted = input.lines?.map((l, i) => ({ sku: requireText(l.sku, `lines.${i}.sku`, 64), quantity: requireQuantity(l.quantity, `lines.${i}.quantity`) }));
   const settings = await getSettings(core.db.kysely);
   const shipmentId = await runChange(core, actor, async ({ trx, at, today, dialect }) => {
     const order = await lockOrder(trx, orderId, dialect);
