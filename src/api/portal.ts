@@ -9,6 +9,7 @@ import { getInvoice, listInvoices } from '../invoicing/invoice.service.ts';
 import { getPayment, listPayments } from '../payments/payment.service.ts';
 import { customerStatement } from '../payments/statement.service.ts';
 import { getCustomer } from '../customers/customer.service.ts';
+import { Id } from './routes/schemas.ts';
 
 /**
  * Customer self-service: with a portal token a customer sees its own orders (with status
@@ -28,18 +29,18 @@ export function registerPortal(app: FastifyInstance, core: Core): void {
   const tags = ['portal'];
   const security = [{ portal: [] }];
   app.get('/portal/api/orders', { config, schema: { tags, security, summary: 'My orders' } }, async (req) => listOrders(core, { customerId: me(req), limit: 500 }));
-  app.get('/portal/api/orders/:id', { config, schema: { tags, security, summary: 'One of my orders, with history and shipments', params: Type.Object({ id: Type.Integer({ minimum: 1 }) }) } }, async (req) =>
+  app.get('/portal/api/orders/:id', { config, schema: { tags, security, summary: 'One of my orders, with history and shipments', params: Type.Object({ id: Id }) } }, async (req) =>
     ownOrder(core, me(req), (req.params as { id: number }).id),
   );
   app.get('/portal/api/invoices', { config, schema: { tags, security, summary: 'My invoices' } }, async (req) => listInvoices(core, { customerId: me(req), limit: 1000 }));
-  app.get('/portal/api/invoices/:number', { config, schema: { tags, security, summary: 'One of my invoices', params: Type.Object({ number: Type.String() }) } }, async (req) => {
+  app.get('/portal/api/invoices/:number', { config, schema: { tags, security, summary: 'One of my invoices', params: Type.Object({ number: Type.String({ minLength: 1, maxLength: 100 }) }) } }, async (req) => {
     const number = (req.params as { number: string }).number;
     const invoice = await getInvoice(core, number).catch(() => null);
     if (!invoice || invoice.customerId !== me(req)) throw notFound('invoice', number);
     return invoice;
   });
   app.get('/portal/api/payments', { config, schema: { tags, security, summary: 'My payments' } }, async (req) => listPayments(core, { customerId: me(req), limit: 1000 }));
-  app.get('/portal/api/payments/:id', { config, schema: { tags, security, summary: 'One of my payments', params: Type.Object({ id: Type.Integer({ minimum: 1 }) }) } }, async (req) => {
+  app.get('/portal/api/payments/:id', { config, schema: { tags, security, summary: 'One of my payments', params: Type.Object({ id: Id }) } }, async (req) => {
     const id = (req.params as { id: number }).id;
     const payment = await getPayment(core, id).catch(() => null);
     if (!payment || payment.customerId !== me(req)) throw notFound('payment', id);

@@ -19,6 +19,7 @@ import { shippingRoutes } from './routes/shipping.routes.ts';
 import { moneyRoutes } from './routes/money.routes.ts';
 import { collectionRoutes } from './routes/collections.routes.ts';
 import { registerPortal } from './portal.ts';
+import { checkQueryEncoding, checkRequestText, finiteNumbers, frameworkError } from './input-guard.ts';
 
 export interface ServerOptions {
   /** Pino logger options, `true` for JSON logs on stdout, `false` (default) for none. */
@@ -46,9 +47,18 @@ function cookies(req: FastifyRequest): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const i = part.indexOf('=');
-    if (i > 0) out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
+    if (i > 0) out[part.slice(0, i).trim()] = decodeOr(part.slice(i + 1).trim());
   }
   return out;
+}
+
+/** A cookie value decoded, or as it is when its escapes do not decode (then it matches no key). */
+function decodeOr(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function bearer(req: FastifyRequest): string | undefined {
@@ -76,12 +86,13 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
           },
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     requestIdHeader: 'x-request-id',
+    frameworkErrors: frameworkError,
   });
   // Bodies are JSON and must have the right types ("42" is not a number); path and query
   // values are text and are converted to the declared types.
   const strictAjv = addFormats.default(new Ajv({ removeAdditional: false, coerceTypes: false, allErrors: true, useDefaults: true }));
   const coercingAjv = addFormats.default(new Ajv({ removeAdditional: false, coerceTypes: 'array', allErrors: true, useDefaults: true }));
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema));
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strictAjv.compile(schema) : finiteNumbers(coercingAjv.compile(schema))));
   app.setErrorHandler(errorHandler);
   // An action without a body (POST /orders/1/submit) may still say it sends JSON.
   app.removeContentTypeParser('application/json');
@@ -94,6 +105,9 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
     }
   });
   app.setNotFoundHandler((req, reply) => sendProblem(reply, 404, `no route ${req.method} ${req.url.split('?')[0]}`, { rule: 'route_exists' }));
+  // Before anything reads the request: escapes that decode, text without control characters.
+  app.addHook('onRequest', checkQueryEncoding);
+  app.addHook('preValidation', checkRequestText);
 
   // Every route declares a permission; documentation routes need any valid key.
   app.addHook('onRoute', (route) => {
@@ -188,9 +202,10 @@ const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.j
 function serveSite(app: FastifyInstance, siteDir: string): void {
   const root = path.resolve(siteDir);
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
-    const rel = decodeURIComponent((req.params as { '*'?: string })['*'] ?? '');
+    // The router has decoded the path once already; decoding again would read `%25` as an escape.
+    const rel = (req.params as { '*'?: string })['*'] ?? '';
     let file = path.join(root, rel);
-    if (!file.startsWith(root)) return sendProblem(reply, 404, 'no such report', { rule: 'route_exists' });
+    if (file !== root && !file.startsWith(root + path.sep)) return sendProblem(reply, 404, 'no such report', { rule: 'route_exists' });
     if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
     if (!fs.existsSync(file)) return sendProblem(reply, 404, fs.existsSync(root) ? `no report ${rel}` : 'the reports have not been built yet: run `cashloop pipeline run all`', { rule: 'route_exists' });
     return reply.type(TYPES[path.extname(file)] ?? 'application/octet-stream').send(fs.createReadStream(file));

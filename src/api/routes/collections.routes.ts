@@ -11,7 +11,7 @@ import { policyToJson } from '../../collections/policy.ts';
 import { cancelPromise, listPromises, recordPromise } from '../../collections/promise.service.ts';
 import { getDispute, listDisputes, openDispute, OUTCOMES, resolveDispute } from '../../collections/dispute.service.ts';
 import type { DisputeStatus, OutboxStatus, PromiseStatus } from '../../db/schema.ts';
-import { BusinessDate, IdParams, Money, Reason, strict } from './schemas.ts';
+import { BusinessDate, Id, IdParams, Money, Reason, strict } from './schemas.ts';
 import { ActionResponse, AnyObject, DisputeResponse, MessageResponse, PromiseResponse, ReminderRunResponse, WorklistResponse } from './responses.ts';
 
 const lit = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
@@ -30,7 +30,7 @@ export const collectionRoutes: RouteSpec[] = [
     body: Type.Object({ month: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}$' })), dryRun: Type.Optional(Type.Boolean()) }, strict),
     handler: async (req, core) => runStatements(core, actorOf(req), req.body as { month?: string; dryRun?: boolean }) },
   { method: 'GET', url: '/collections/outbox', response: Type.Array(MessageResponse), permission: 'collections:read', tag: 'collections', summary: 'Messages in the outbox',
-    querystring: Type.Object({ status: Type.Optional(lit(['pending', 'sent', 'failed', 'exported'] as const)), customerId: Type.Optional(Type.Integer({ minimum: 1 })) }),
+    querystring: Type.Object({ status: Type.Optional(lit(['pending', 'sent', 'failed', 'exported'] as const)), customerId: Type.Optional(Id) }),
     handler: async (req, core) => listOutbox(core.db.kysely, req.query as { status?: OutboxStatus; customerId?: number }) },
   { method: 'GET', url: '/collections/outbox/:id', response: MessageResponse, permission: 'collections:read', tag: 'collections', summary: 'One message with its text and HTML bodies', params: IdParams,
     handler: async (req, core) => getMessage(core.db.kysely, (req.params as { id: number }).id) },
@@ -51,18 +51,18 @@ export const collectionRoutes: RouteSpec[] = [
     body: Type.Object({ name: Text(40), levels: Type.Array(AnyObject, { minItems: 1, maxItems: 9 }) }, strict),
     handler: async (req, core) => policyToJson(await savePolicy(core, req.body, actorOf(req))) },
   { method: 'GET', url: '/promises', response: Type.Array(PromiseResponse), permission: 'collections:read', tag: 'collections', summary: 'Promises to pay',
-    querystring: Type.Object({ customerId: Type.Optional(Type.Integer({ minimum: 1 })), status: Type.Optional(lit(['open', 'kept', 'broken', 'cancelled'] as const)) }),
+    querystring: Type.Object({ customerId: Type.Optional(Id), status: Type.Optional(lit(['open', 'kept', 'broken', 'cancelled'] as const)) }),
     handler: async (req, core) => listPromises(core.db.kysely, req.query as { customerId?: number; status?: PromiseStatus }) },
   { method: 'POST', url: '/promises', response: PromiseResponse, permission: 'collections:write', tag: 'collections', summary: 'Record a promise to pay (pauses dunning for its invoices until its date)', status: 201,
-    body: Type.Object({ customerId: Type.Integer({ minimum: 1 }), date: BusinessDate, invoices: Type.Optional(Type.Array(Text(100), { maxItems: 200 })), amount: Type.Optional(Money), promisedBy: Type.Optional(Text(200)), note: Type.Optional(Text(2000)) }, strict),
+    body: Type.Object({ customerId: Id, date: BusinessDate, invoices: Type.Optional(Type.Array(Text(100), { maxItems: 200 })), amount: Type.Optional(Money), promisedBy: Type.Optional(Text(200)), note: Type.Optional(Text(2000)) }, strict),
     handler: async (req, core) => recordPromise(core, req.body as never, actorOf(req)) },
   { method: 'POST', url: '/promises/:id/cancel', response: PromiseResponse, permission: 'collections:write', tag: 'collections', summary: 'Cancel a standing promise', params: IdParams, body: Reason,
     handler: async (req, core) => cancelPromise(core, (req.params as { id: number }).id, (req.body as { reason: string }).reason, actorOf(req)) },
   { method: 'GET', url: '/disputes', response: Type.Array(DisputeResponse), permission: 'collections:read', tag: 'collections', summary: 'Disputes',
-    querystring: Type.Object({ customerId: Type.Optional(Type.Integer({ minimum: 1 })), status: Type.Optional(lit(['open', 'credited', 'rejected', 'withdrawn'] as const)) }),
+    querystring: Type.Object({ customerId: Type.Optional(Id), status: Type.Optional(lit(['open', 'credited', 'rejected', 'withdrawn'] as const)) }),
     handler: async (req, core) => listDisputes(core.db.kysely, req.query as { customerId?: number; status?: DisputeStatus }) },
   { method: 'POST', url: '/disputes', response: DisputeResponse, permission: 'collections:write', tag: 'collections', summary: 'Open a dispute on an invoice or one of its lines (pauses dunning for it)', status: 201,
-    body: Type.Object({ invoice: Text(100), reason: Text(500), line: Type.Optional(Type.Integer({ minimum: 1 })), amount: Type.Optional(Money) }, strict),
+    body: Type.Object({ invoice: Text(100), reason: Text(500), line: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })), amount: Type.Optional(Money) }, strict),
     handler: async (req, core) => openDispute(core, req.body as never, actorOf(req)) },
   { method: 'GET', url: '/disputes/:id', response: DisputeResponse, permission: 'collections:read', tag: 'collections', summary: 'One dispute', params: IdParams,
     handler: async (req, core) => getDispute(core, (req.params as { id: number }).id) },

@@ -3,11 +3,11 @@ import type { RouteSpec } from '../http.ts';
 import { actorOf, page } from '../http.ts';
 import { createCreditNote, getInvoice, listInvoices, writeOffInvoice } from '../../invoicing/invoice.service.ts';
 import { applyPaymentToInvoice, getPayment, listPayments, recordPayment, reversePayment } from '../../payments/payment.service.ts';
-import { BusinessDate, IdParams, ListQuery, Money, NumberParams, Reason, strict } from './schemas.ts';
+import { BusinessDate, Id, IdParams, ListQuery, Money, NumberParams, Reason, strict } from './schemas.ts';
 import { AnyObject, InvoiceResponse, Page, PaymentResponse } from './responses.ts';
 
 export const moneyRoutes: RouteSpec[] = [
-  { method: 'GET', url: '/invoices', response: Page(InvoiceResponse), permission: 'invoices:read', tag: 'invoicing', summary: 'List invoices with balances (cursor: ?after=ID)', querystring: Type.Composite([ListQuery, Type.Object({ customerId: Type.Optional(Type.Integer({ minimum: 1 })), open: Type.Optional(Type.Boolean()) })]),
+  { method: 'GET', url: '/invoices', response: Page(InvoiceResponse), permission: 'invoices:read', tag: 'invoicing', summary: 'List invoices with balances (cursor: ?after=ID)', querystring: Type.Composite([ListQuery, Type.Object({ customerId: Type.Optional(Id), open: Type.Optional(Type.Boolean()) })]),
     handler: async (req, core) => { const q = req.query as { after?: number; limit?: number; customerId?: number; open?: boolean }; const limit = q.limit ?? 100; return page(await listInvoices(core, { afterId: q.after, limit, customerId: q.customerId, openOnly: q.open }), limit); } },
   { method: 'GET', url: '/invoices/:number', response: InvoiceResponse, permission: 'invoices:read', tag: 'invoicing', summary: 'Show an invoice with lines, payments and credit notes', params: NumberParams,
     handler: async (req, core) => getInvoice(core, (req.params as { number: string }).number) },
@@ -15,18 +15,18 @@ export const moneyRoutes: RouteSpec[] = [
     body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }), badDebt: Type.Optional(Type.Boolean()) }, strict),
     handler: async (req, core) => { const b = req.body as { reason: string; badDebt?: boolean }; return writeOffInvoice(core, (req.params as { number: string }).number, b.reason, actorOf(req), undefined, { badDebt: b.badDebt }); } },
   { method: 'POST', url: '/credit-notes', response: AnyObject, permission: 'invoices:write', tag: 'invoicing', summary: 'Issue a credit note against an invoice', status: 201,
-    body: Type.Object({ invoice: Type.String({ minLength: 1 }), amount: Money, reason: Type.String({ minLength: 1, maxLength: 500 }), kind: Type.Optional(Type.Union([Type.Literal('return'), Type.Literal('price_correction'), Type.Literal('dispute'), Type.Literal('other')])), date: Type.Optional(BusinessDate) }, strict),
+    body: Type.Object({ invoice: Type.String({ minLength: 1, maxLength: 100 }), amount: Money, reason: Type.String({ minLength: 1, maxLength: 500 }), kind: Type.Optional(Type.Union([Type.Literal('return'), Type.Literal('price_correction'), Type.Literal('dispute'), Type.Literal('other')])), date: Type.Optional(BusinessDate) }, strict),
     handler: async (req, core) => createCreditNote(core, req.body as never, actorOf(req)) },
-  { method: 'GET', url: '/payments', response: Page(PaymentResponse), permission: 'payments:read', tag: 'payments', summary: 'List payments (cursor: ?after=ID)', querystring: Type.Composite([ListQuery, Type.Object({ customerId: Type.Optional(Type.Integer({ minimum: 1 })) })]),
+  { method: 'GET', url: '/payments', response: Page(PaymentResponse), permission: 'payments:read', tag: 'payments', summary: 'List payments (cursor: ?after=ID)', querystring: Type.Composite([ListQuery, Type.Object({ customerId: Type.Optional(Id) })]),
     handler: async (req, core) => { const q = req.query as { after?: number; limit?: number; customerId?: number }; const limit = q.limit ?? 100; return page(await listPayments(core, { afterId: q.after, limit, customerId: q.customerId }), limit); } },
   { method: 'POST', url: '/payments', response: PaymentResponse, permission: 'payments:write', tag: 'payments', summary: 'Record a receipt and apply it (reference → exact amount → oldest due)', status: 201,
-    body: Type.Object({ customerId: Type.Integer({ minimum: 1 }), amount: Money, currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })), date: Type.Optional(BusinessDate), method: Type.Optional(Type.String({ maxLength: 50 })), reference: Type.Optional(Type.String({ maxLength: 500 })), payer: Type.Optional(Type.String({ maxLength: 200 })), externalId: Type.Optional(Type.String({ maxLength: 200 })) }, strict),
+    body: Type.Object({ customerId: Id, amount: Money, currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })), date: Type.Optional(BusinessDate), method: Type.Optional(Type.String({ maxLength: 50 })), reference: Type.Optional(Type.String({ maxLength: 500 })), payer: Type.Optional(Type.String({ maxLength: 200 })), externalId: Type.Optional(Type.String({ maxLength: 200 })) }, strict),
     handler: async (req, core) => recordPayment(core, req.body as never, actorOf(req)) },
   { method: 'GET', url: '/payments/:id', response: PaymentResponse, permission: 'payments:read', tag: 'payments', summary: 'Show a payment and where it was applied', params: IdParams,
     handler: async (req, core) => getPayment(core, (req.params as { id: number }).id) },
   { method: 'POST', url: '/payments/:id/reverse', response: PaymentResponse, permission: 'payments:write', tag: 'payments', summary: 'Reverse a bounced payment (its invoices re-open)', params: IdParams, body: Reason,
     handler: async (req, core) => reversePayment(core, (req.params as { id: number }).id, (req.body as { reason: string }).reason, actorOf(req)) },
   { method: 'POST', url: '/payments/:id/apply', response: PaymentResponse, permission: 'payments:write', tag: 'payments', summary: 'Apply unapplied cash to a named invoice', params: IdParams,
-    body: Type.Object({ invoice: Type.String({ minLength: 1 }), amount: Type.Optional(Money) }, strict),
+    body: Type.Object({ invoice: Type.String({ minLength: 1, maxLength: 100 }), amount: Type.Optional(Money) }, strict),
     handler: async (req, core) => { const b = req.body as { invoice: string; amount?: string }; return applyPaymentToInvoice(core, { paymentId: (req.params as { id: number }).id, invoice: b.invoice, amount: b.amount }, actorOf(req)); } },
 ];

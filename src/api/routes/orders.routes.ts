@@ -4,13 +4,14 @@ import { actorOf, page } from '../http.ts';
 import { cancelOrder, createOrder, getOrder, listOrders, orderHistory } from '../../orders/order.service.ts';
 import { creditDecisions, listHolds, rejectOrder, releaseOrder, submitOrder } from '../../credit/credit.service.ts';
 import type { OrderStatus } from '../../db/schema.ts';
-import { BusinessDate, IdParams, ListQuery, Money, Percent, Reason, strict } from './schemas.ts';
+import { BusinessDate, Id, IdParams, ListQuery, Money, Percent, Quantity, Reason, strict } from './schemas.ts';
+import { ORDER_STATUSES } from '../../orders/order.state.ts';
 import { AnyList, OrderResponse, Page } from './responses.ts';
 
 const OrderBody = Type.Object(
   {
-    customerId: Type.Integer({ minimum: 1 }),
-    lines: Type.Array(Type.Object({ sku: Type.String({ minLength: 1, maxLength: 64 }), quantity: Type.Integer({ minimum: 1 }), unitPrice: Type.Optional(Money), discountPercent: Type.Optional(Percent) }, strict), { minItems: 1, maxItems: 500 }),
+    customerId: Id,
+    lines: Type.Array(Type.Object({ sku: Type.String({ minLength: 1, maxLength: 64 }), quantity: Quantity, unitPrice: Type.Optional(Money), discountPercent: Type.Optional(Percent) }, strict), { minItems: 1, maxItems: 500 }),
     orderDate: Type.Optional(BusinessDate),
     externalId: Type.Optional(Type.String({ maxLength: 100 })),
   },
@@ -18,7 +19,7 @@ const OrderBody = Type.Object(
 );
 
 export const orderRoutes: RouteSpec[] = [
-  { method: 'GET', url: '/orders', response: Page(OrderResponse), permission: 'orders:read', tag: 'orders', summary: 'List orders (cursor: ?after=ID)', querystring: Type.Composite([ListQuery, Type.Object({ customerId: Type.Optional(Type.Integer({ minimum: 1 })), status: Type.Optional(Type.String()) })]),
+  { method: 'GET', url: '/orders', response: Page(OrderResponse), permission: 'orders:read', tag: 'orders', summary: 'List orders (cursor: ?after=ID)', querystring: Type.Composite([ListQuery, Type.Object({ customerId: Type.Optional(Id), status: Type.Optional(Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s)))) })]),
     handler: async (req, core) => { const q = req.query as { after?: number; limit?: number; customerId?: number; status?: OrderStatus }; const limit = q.limit ?? 100; return page(await listOrders(core, { afterId: q.after, limit, customerId: q.customerId, status: q.status }), limit); } },
   { method: 'POST', url: '/orders', response: OrderResponse, permission: 'orders:write', tag: 'orders', summary: 'Create a draft order (send Idempotency-Key to make retries safe)', status: 201, body: OrderBody,
     handler: async (req, core) => createOrder(core, { ...(req.body as object), idempotencyKey: (req.headers['idempotency-key'] as string | undefined) ?? null } as never, actorOf(req)) },

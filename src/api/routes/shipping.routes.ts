@@ -2,12 +2,12 @@ import { Type } from '@sinclair/typebox';
 import type { RouteSpec } from '../http.ts';
 import { actorOf } from '../http.ts';
 import { createShipment, deliverShipment, getShipment, updateShipmentStatus } from '../../shipping/shipment.service.ts';
-import { IdParams, strict } from './schemas.ts';
+import { Id, IdParams, Quantity, strict } from './schemas.ts';
 import { ShipmentResponse } from './responses.ts';
 
 export const shippingRoutes: RouteSpec[] = [
   { method: 'POST', url: '/shipments', response: ShipmentResponse, permission: 'shipments:write', tag: 'shipping', summary: 'Ship goods of an approved order (default: everything reserved)', status: 201,
-    body: Type.Object({ orderId: Type.Integer({ minimum: 1 }), carrier: Type.String({ minLength: 1, maxLength: 100 }), trackingNumber: Type.String({ minLength: 1, maxLength: 100 }), lines: Type.Optional(Type.Array(Type.Object({ sku: Type.String({ minLength: 1 }), quantity: Type.Integer({ minimum: 1 }) }, strict), { minItems: 1 })) }, strict),
+    body: Type.Object({ orderId: Id, carrier: Type.String({ minLength: 1, maxLength: 100 }), trackingNumber: Type.String({ minLength: 1, maxLength: 100 }), lines: Type.Optional(Type.Array(Type.Object({ sku: Type.String({ minLength: 1, maxLength: 64 }), quantity: Quantity }, strict), { minItems: 1, maxItems: 500 })) }, strict),
     handler: async (req, core) => createShipment(core, req.body as never, actorOf(req)) },
   { method: 'GET', url: '/shipments/:id', response: ShipmentResponse, permission: 'shipments:read', tag: 'shipping', summary: 'Show a shipment with its carrier events', params: IdParams,
     handler: async (req, core) => getShipment(core, (req.params as { id: number }).id) },
