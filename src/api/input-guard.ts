@@ -9,7 +9,7 @@ import { sendProblem } from './problem.ts';
  * field without a check of its own included — reaches the database in a form it cannot
  * take, and none answers 500:
  * - percent escapes in the path and the query must decode (`/reports/%25`, `?x=%ZZ`);
- * - every string of the body, the query and the path (keys too) follows the text rule
+ * - every string of the body, the query, the path and the headers (names too) follows the text rule
  *   (`textProblem`): no U+0000, which PostgreSQL cannot store, nor other control characters
  *   but TAB, LF and CR (which a service refuses in turn where its field is one line);
  * - numbers converted from the query or the path must be finite (`?limit=1e400`).
@@ -60,8 +60,8 @@ export async function checkQueryEncoding(req: FastifyRequest, reply: FastifyRepl
 export const MAX_BODY_DEPTH = 32;
 
 /**
- * preValidation hook: every string in the body, query and path parameters — names and
- * values, at any depth — follows the text rule, and the body nests at most MAX_BODY_DEPTH
+ * preValidation hook: every string in the body, query, path parameters and headers — names
+ * and values, at any depth — follows the text rule, and the body nests at most MAX_BODY_DEPTH
  * levels (deeper, and printing it back in an error would overflow the stack). Walks with
  * a stack of its own, not recursion.
  */
@@ -70,6 +70,9 @@ export async function checkRequestText(req: FastifyRequest): Promise<void> {
     ['body', req.body],
     ['querystring', req.query],
     ['params', req.params],
+    // A socket's HTTP parser refuses control characters in headers, but not every caller
+    // comes through one (an in-process inject, a proxy); Idempotency-Key reaches SQL.
+    ['headers', req.headers],
   ];
   for (const [root, value] of parts) {
     const stack: [string, unknown, number][] = [[root, value, 0]];
