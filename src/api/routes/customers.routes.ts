@@ -37,5 +37,5 @@ export const customerRoutes: RouteSpec[] = [
   { method: 'POST', url: '/customers/:id/activate', response: CustomerResponse, permission: 'customers:write', tag: 'customers', summary: 'Re-activate a blocked customer', params: IdParams, body: Reason,
     handler: async (req, core) => setCustomerStatus(core, (req.params as { id: number }).id, 'active', (req.body as { reason: string }).reason, actorOf(req)) },
   { method: 'GET', url: '/customers/:id/statement', response: StatementResponse, permission: 'statements:read', tag: 'customers', summary: 'Statement of account with running balance and aging', params: IdParams, querystring: Type.Object({ from: Type.Optional(BusinessDate), to: Type.Optional(BusinessDate) }),
-    handler: async (req, core) => customerStatement(core, { customerId: (req.params as { id: number }).id, ...(req.query as { from?: string; to?: string }) }) },
+    handler: async (req, core) => { const q = req.query as { from?: string; to?: string }; return customerStatement(core, { customerId: (req.params as { id: number }).id, from: q.from, to: q.to }); } },
 ];
