@@ -16,7 +16,7 @@ describe('money', () => {
   it('refuses amounts beyond the largest one cashloop holds, in every exponent', () => {
     // One minor unit over the maximum, in a two-, zero- and three-decimal currency, and an
     // amount past 2^53 that a float would have rounded to a neighbour.
-    for (const [text, currency] of [['100000000000.00', 'EUR'], ['10000000000000', 'JPY'], ['10000000000.000', 'BHD'], ['90071992547409.93', 'EUR'], ['-100000000000', 'EUR'], ['1'.repeat(100_000), 'EUR']]) {
+    for (const [text, currency] of [['100000000000.00', 'EUR'], ['10000000000000', 'JPY'], ['10000000000.000', 'BHD'], ['90071992547409.93', 'EUR'], ['-100000000000', 'EUR'], ['1'.repeat(100_000), 'EUR']] as const) {
       const e = (() => { try { parseAmount(text, currency, 'price'); } catch (x) { return x; } return null; })() as DomainError;
       expect(e, `${text.slice(0, 20)} ${currency}`).toBeInstanceOf(DomainError);
       expect(e.detail).toMatchObject({ field: 'price', rule: 'amount_max' });
