@@ -75,11 +75,14 @@ export async function checkRequestText(req: FastifyRequest): Promise<void> {
     ['headers', req.headers],
   ];
   for (const [root, value] of parts) {
+    // Path parameters are ids, numbers and codes: one line. Elsewhere a service that knows
+    // its field refuses a line break where one does not belong.
+    const multiline = root !== 'params';
     const stack: [string, unknown, number][] = [[root, value, 0]];
     while (stack.length > 0) {
       const [field, v, depth] = stack.pop()!;
       if (typeof v === 'string') {
-        const problem = textProblem(v, true);
+        const problem = textProblem(v, multiline);
         if (problem) throw invalid(`${field} ${problem.message}`, { field, value: v, rule: problem.rule });
         continue;
       }
