@@ -52,14 +52,20 @@ export async function parseCsvStatement(file: string, given: FileMapping, defaul
       }
       if (entryRef && seen.has(`${statementId}/${entryRef}`)) f.problem('entry_ref', entryRef, 'duplicate_id', `entry_ref ${entryRef} appears more than once in statement ${statementId}`);
       if (entryRef) seen.add(`${statementId}/${entryRef}`);
+      // Every field is read before the row's problems are counted: one that breaks a rule
+      // (too long, a control character) is reported, not dropped from the entry.
+      const remittance = f.text('remittance', { max: 500 });
+      const payerName = f.text('payer_name');
+      const payerIban = normaliseIban(f.text('payer_iban', { max: 40 }));
+      const endToEndId = f.text('end_to_end_id', { max: 100 });
+      const returnReason = f.text('return_reason', { max: 200 });
       for (const p of f.problems) problems.push({ where, field: p.field, value: p.value, rule: p.rule, message: p.message });
       if (f.problems.length || !entryRef || !bookingDate || !currency || amountMinor === null) continue;
-      const remittance = f.text('remittance', { max: 500 });
       entries.push({
         statementId, entryRef, accountIban: null, direction, amountMinor, currency, bookingDate, valueDate,
-        payerName: f.text('payer_name'), payerIban: normaliseIban(f.text('payer_iban', { max: 40 })),
+        payerName, payerIban,
         structuredRefs: [], unstructured: remittance ? [remittance] : [],
-        endToEndId: f.text('end_to_end_id', { max: 100 }), returnReason: f.text('return_reason', { max: 200 }), where,
+        endToEndId, returnReason, where,
       });
     }
     if (problems.length) {
