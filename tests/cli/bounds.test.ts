@@ -22,6 +22,7 @@ describe(`CLI bounds on ${testDialect}`, { timeout: 120_000 }, () => {
       [['customer', 'show', '2147483648'], /customerId must be at most 2147483647/],
       [['customer', 'list', '--limit', 'abc'], /limit must be a whole number/],
       [['order', 'list', '--after', '99999999999'], /after must be at most 2147483647/],
+      [['invoice', 'list', '--customer', '2147483648'], /customer must be at most 2147483647/],
     ];
     for (const [args, message] of cases) {
       const r = await cli(args, env);

@@ -4,7 +4,7 @@ import { withCore, cliActor } from '../context.ts';
 import { emit, table } from '../output.ts';
 import { invalid } from '../../shared/errors.ts';
 import { formatAmount } from '../../shared/money.ts';
-import { requireId } from '../../shared/validate.ts';
+import { requireId, requireInt } from '../../shared/validate.ts';
 import type { OutboxStatus, PromiseStatus, DisputeStatus } from '../../db/schema.ts';
 import { runReminders, type ReminderRunResult } from '../../collections/reminder.service.ts';
 import { runStatements } from '../../collections/statement-run.service.ts';
@@ -101,7 +101,7 @@ export function registerCollections(program: Command): void {
     .option('--as-of <date>', 'as of this day (default today)')
     .option('--limit <n>', 'how many items', '50')
     .option('--json')
-    .action(async (o: Json & { collector?: string; asOf?: string; limit: string }) => withCore(async (core) => emit(await worklist(core, { collector: o.collector, asOf: o.asOf, limit: Number(o.limit) }), o, worklistText)));
+    .action(async (o: Json & { collector?: string; asOf?: string; limit: string }) => withCore(async (core) => emit(await worklist(core, { collector: o.collector, asOf: o.asOf, limit: requireInt(o.limit, 'limit', 1, 1000) }), o, worklistText)));
   col
     .command('log')
     .description('log a call, e-mail, note or escalation, with the next action')

@@ -4,6 +4,7 @@ import { emit, table } from '../output.ts';
 import { customerText, invoiceText, invoicesText, orderText, paymentText, productText, shipmentText, statementText } from '../format.ts';
 import { invalid } from '../../shared/errors.ts';
 import { formatAmount } from '../../shared/money.ts';
+import { requireId } from '../../shared/validate.ts';
 import { createCustomer, getCustomer, listCustomers, setCustomerStatus, updateCustomer } from '../../customers/customer.service.ts';
 import { createProduct, getProduct, listProducts } from '../../catalog/product.service.ts';
 import { adjustStock, receiveStock } from '../../catalog/inventory.service.ts';
@@ -154,7 +155,7 @@ export function registerCore(program: Command): void {
     .option('--json')
     .action(async (o: Json & { customer?: string; status?: OrderStatus; after?: string; limit: string }) =>
       withCore(async (core) => {
-        const list = await listOrders(core, { customerId: o.customer ? Number(o.customer) : undefined, status: o.status, afterId: o.after ? Number(o.after) : undefined, limit: Number(o.limit) });
+        const list = await listOrders(core, { customerId: o.customer ? requireId(o.customer, 'customer') : undefined, status: o.status, afterId: o.after ? Number(o.after) : undefined, limit: Number(o.limit) });
         emit(list, o, (l) => table(l.map((x) => ({ id: x.id, customer: x.customerId, date: x.orderDate, status: x.status, total: x.total, currency: x.currency }))));
       }),
     );
@@ -207,7 +208,7 @@ export function registerCore(program: Command): void {
     .option('--customer <id>')
     .option('--open', 'only invoices with an open balance')
     .option('--json')
-    .action(async (o: Json & { customer?: string; open?: boolean }) => withCore(async (core) => emit(await listInvoices(core, { customerId: o.customer ? Number(o.customer) : undefined, openOnly: o.open }), o, invoicesText)));
+    .action(async (o: Json & { customer?: string; open?: boolean }) => withCore(async (core) => emit(await listInvoices(core, { customerId: o.customer ? requireId(o.customer, 'customer') : undefined, openOnly: o.open }), o, invoicesText)));
   invoice.command('show <number>').option('--json').action(async (n: string, o: Json) => withCore(async (core) => emit(await getInvoice(core, n), o, invoiceText)));
   invoice
     .command('write-off <number>')
@@ -259,7 +260,7 @@ export function registerCore(program: Command): void {
     .option('--customer <id>')
     .option('--json')
     .action(async (o: Json & { customer?: string }) =>
-      withCore(async (core) => emit(await listPayments(core, { customerId: o.customer ? Number(o.customer) : undefined }), o, (l) => table(l.map((p) => ({ id: p.id, customer: p.customerId, date: p.paymentDate, amount: p.amount, currency: p.currency, status: p.status, unapplied: formatAmount(p.unappliedMinor, p.currency) }))))),
+      withCore(async (core) => emit(await listPayments(core, { customerId: o.customer ? requireId(o.customer, 'customer') : undefined }), o, (l) => table(l.map((p) => ({ id: p.id, customer: p.customerId, date: p.paymentDate, amount: p.amount, currency: p.currency, status: p.status, unapplied: formatAmount(p.unappliedMinor, p.currency) }))))),
     );
 
   program
