@@ -79,28 +79,41 @@ function checkKey(key: string): string {
   return key;
 }
 
-// Requests of this process waiting for a key held by another request of this process are
-// woken when it completes or releases, instead of waiting for their next poll. The
+// Keys held by requests of this process, and the requests of this process waiting for
+// them. A waiter for a key held here is woken when it completes or is released, and does not
+// poll; a waiter for a key held by another process polls the row, less and less often. The
 // database stays the only judge: a woken waiter reads the row again.
-const waiters = new WeakMap<Db, Map<string, Set<() => void>>>();
-const waiterKey = (scope: string, key: string) => `${scope}\u0000${key}`;
+interface LocalKeys {
+  held: Set<string>;
+  waiting: Map<string, Set<() => void>>;
+}
+const local = new WeakMap<Db, LocalKeys>();
+const localKey = (scope: string, key: string) => `${scope}\u0000${key}`;
 
-function wake(core: Core, scope: string, key: string): void {
-  const set = waiters.get(core.db)?.get(waiterKey(scope, key));
-  if (set) for (const resolve of [...set]) resolve();
+function localKeys(core: Core): LocalKeys {
+  let keys = local.get(core.db);
+  if (!keys) local.set(core.db, (keys = { held: new Set(), waiting: new Map() }));
+  return keys;
 }
 
+function letGo(core: Core, scope: string, key: string): void {
+  const keys = localKeys(core);
+  const id = localKey(scope, key);
+  keys.held.delete(id);
+  for (const resolve of [...(keys.waiting.get(id) ?? [])]) resolve();
+}
+
+/** Waits until the key held here is let go, or `ms` have passed. */
 function waitForKey(core: Core, scope: string, key: string, ms: number): Promise<void> {
-  let byDb = waiters.get(core.db);
-  if (!byDb) waiters.set(core.db, (byDb = new Map()));
-  const id = waiterKey(scope, key);
-  const set = byDb.get(id) ?? new Set();
-  byDb.set(id, set);
+  const { waiting } = localKeys(core);
+  const id = localKey(scope, key);
+  const set = waiting.get(id) ?? new Set();
+  waiting.set(id, set);
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
       set.delete(done);
-      if (set.size === 0 && byDb.get(id) === set) byDb.delete(id);
+      if (set.size === 0 && waiting.get(id) === set) waiting.delete(id);
       resolve();
     };
     const timer = setTimeout(done, ms);
@@ -125,7 +138,7 @@ export async function beginRequest(core: Core, request: IdempotentRequest, optio
   const hash = requestHash(request.body);
   const ttlMs = (await getSettings(db))['api.idempotency_ttl_hours'] * 3_600_000;
   const deadline = Date.now() + (options.waitMs ?? DEFAULT_WAIT_MS);
-  let pollMs = 10;
+  let pollMs = 20;
   for (;;) {
     const now = core.clock.now();
     const at = now.toISOString();
@@ -134,7 +147,10 @@ export async function beginRequest(core: Core, request: IdempotentRequest, optio
       leaseUntil: new Date(now.getTime() + LEASE_MS).toISOString(),
       expiresAt: new Date(now.getTime() + ttlMs).toISOString(),
     };
-    const reserved = (id: number): Begun => ({ outcome: 'reserved', reservation: { id, scope, key, token: fresh.token } });
+    const reserved = (id: number): Begun => {
+      localKeys(core).held.add(localKey(scope, key));
+      return { outcome: 'reserved', reservation: { id, scope, key, token: fresh.token } };
+    };
     const id = await insertReservation(db, fresh);
     if (id !== undefined) return reserved(id);
     const row = await findKey(db, scope, key);
@@ -165,8 +181,9 @@ export async function beginRequest(core: Core, request: IdempotentRequest, optio
     if (left <= 0) {
       throw conflict(`Idempotency-Key ${key}: the first request with this key is still being processed; retry in a moment to get its answer`, { ...detail, rule: 'idempotency_in_flight' });
     }
-    await waitForKey(core, scope, key, Math.min(pollMs, left));
-    pollMs = Math.min(pollMs * 2, 250);
+    const heldHere = localKeys(core).held.has(localKey(scope, key));
+    await waitForKey(core, scope, key, heldHere ? left : Math.min(pollMs, left));
+    pollMs = Math.min(pollMs * 2, 500);
   }
 }
 
@@ -178,7 +195,7 @@ export async function completeRequest(core: Core, reservation: Reservation, resp
   try {
     return await completeReservation(core.db.kysely, reservation.id, reservation.token, response);
   } finally {
-    wake(core, reservation.scope, reservation.key);
+    letGo(core, reservation.scope, reservation.key);
   }
 }
 
@@ -187,7 +204,7 @@ export async function releaseRequest(core: Core, reservation: Reservation): Prom
   try {
     await deleteReservation(core.db.kysely, reservation.id, reservation.token);
   } finally {
-    wake(core, reservation.scope, reservation.key);
+    letGo(core, reservation.scope, reservation.key);
   }
 }
 
