@@ -24,7 +24,8 @@ export const LEASE_MS = 60_000;
 export const DEFAULT_WAIT_MS = 5_000;
 /** Seconds a client is told to wait (Retry-After) when the first request is still running. */
 export const RETRY_AFTER_SECONDS = 1;
-export const KEY_MAX_LENGTH = 255;
+// As long as an order's own idempotency key (POST /orders keeps the key on the order too).
+export const KEY_MAX_LENGTH = 200;
 
 export interface IdempotentRequest {
   /** Whose keys these are: the API key's id. Two scopes never see each other's keys. */

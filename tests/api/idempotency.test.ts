@@ -15,6 +15,7 @@ import { beginRequest, canonicalJson, completeRequest, LEASE_MS, purgeExpiredKey
 import { connect } from '../../src/db/connection.ts';
 import { migrate, migrations } from '../../src/db/migrate.ts';
 import { ManualClock } from '../../src/shared/clock.ts';
+import { closeCore, openCore } from '../../src/core.ts';
 
 /**
  * The Idempotency-Key rules, one request at a time (the concurrent case is in
@@ -119,7 +120,7 @@ describe(`Idempotency-Key on ${testDialect}`, () => {
     const fixed = await post('/customers', { name: 'Valid Ltd', currency: 'EUR' }, 'v-1');
     expect(fixed.statusCode).toBe(201);
     expect(fixed.headers['idempotent-replayed']).toBeUndefined();
-    const long = await post('/customers', { name: 'Long Key Ltd' }, 'k'.repeat(256));
+    const long = await post('/customers', { name: 'Long Key Ltd' }, 'k'.repeat(201));
     expect(long.statusCode).toBe(400);
     expect(long.json()).toMatchObject({ rule: 'idempotency_key_format', field: 'headers.idempotency-key' });
     expect((await post('/customers', { name: 'Tab Key Ltd' }, 'a\u0001b')).statusCode).toBe(400);
@@ -152,6 +153,24 @@ describe(`Idempotency-Key on ${testDialect}`, () => {
     expect(answer.headers['idempotent-replayed']).toBe('true');
     expect(answer.json()).toEqual({ id: 4242, name: 'Slow Ltd' });
     expect(await customersNamed('Slow Ltd')).toBe(0);
+  });
+
+  it('waits, reading the row again, for a first request held by another process', async () => {
+    const body = { name: 'Elsewhere Ltd', currency: 'EUR' };
+    const elsewhere = await openCore({ url: t.url, clock: t.clock, migrate: false });
+    try {
+      const begun = await beginRequest(elsewhere, { scope: String(admin.id), key: 'w-3', method: 'POST', path: '/customers', body });
+      if (begun.outcome !== 'reserved') throw new Error('expected to reserve w-3');
+      const waiting = post('/customers', body, 'w-3');
+      await new Promise((r) => setTimeout(r, 100));
+      await completeRequest(elsewhere, begun.reservation, { status: 201, contentType: 'application/json; charset=utf-8', body: '{"id":4343}' });
+      const answer = await waiting;
+      expect(answer.statusCode).toBe(201);
+      expect(answer.headers['idempotent-replayed']).toBe('true');
+      expect(answer.json()).toEqual({ id: 4343 });
+    } finally {
+      await closeCore(elsewhere);
+    }
   });
 
   it('answers 409 idempotency_in_flight with Retry-After when the first request outlasts the wait', async () => {
