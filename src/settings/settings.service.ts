@@ -29,6 +29,8 @@ export interface Settings {
   'collections.default_policy': string;
   /** Days after its date a promise to pay may still be kept (bank transfers take a while). */
   'collections.promise_grace_days': number;
+  /** Hours an API Idempotency-Key and its stored answer are kept; after that the key is new again. */
+  'api.idempotency_ttl_hours': number;
 }
 
 export const defaultSettings: Settings = {
@@ -42,6 +44,7 @@ export const defaultSettings: Settings = {
   'company.payment_instructions': 'Please pay by bank transfer, quoting the invoice numbers.',
   'collections.default_policy': 'standard',
   'collections.promise_grace_days': 3,
+  'api.idempotency_ttl_hours': 24,
 };
 
 type Key = keyof Settings;
@@ -70,6 +73,12 @@ function parseSetting(key: string, value: string): Settings[Key] {
     case 'company.email':
       if (!/^[^\s@]+@[^\s@]+$/.test(value)) throw invalid(`setting ${key} must be an e-mail address, got ${value}`, { field: key, value, rule: 'email' });
       return value;
+    case 'api.idempotency_ttl_hours':
+      // At least an hour, so a client's retries (seconds to minutes apart) always find their key; at most a year.
+      if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 8760) {
+        throw invalid(`setting ${key} must be a whole number of hours from 1 to 8760, got ${value}`, { field: key, value, rule: 'hours_1_to_8760' });
+      }
+      return Number(value);
     case 'collections.default_policy':
       if (!/^[a-z0-9][a-z0-9_-]{0,39}$/.test(value)) throw invalid(`setting ${key} must name a dunning policy, got ${value}`, { field: key, value, rule: 'policy_name' });
       return value;

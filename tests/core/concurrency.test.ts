@@ -8,6 +8,10 @@ import { getInvoice } from '../../src/invoicing/invoice.service.ts';
 import { recordPayment } from '../../src/payments/payment.service.ts';
 import { setSetting } from '../../src/settings/settings.service.ts';
 import { appendEvents, readEvents } from '../../src/events/event.repository.ts';
+import { buildServer } from '../../src/api/server.ts';
+import { createApiKey } from '../../src/api/keys.service.ts';
+import { createCustomer } from '../../src/customers/customer.service.ts';
+import { beginRequest, LEASE_MS } from '../../src/idempotency/idempotency.service.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -79,5 +83,91 @@ describe('concurrent writers', () => {
     const all = await readEvents(db, start, 100_000);
     expect(all).toHaveLength(writers * perWriter);
     expect([...seen].sort((a, b) => a - b)).toEqual(all.map((e) => e.seq));
+  });
+});
+
+/**
+ * Retries that arrive together: 1,000 POSTs carrying 20 Idempotency-Keys, all at once through
+ * the API (PostgreSQL's pool runs 10 at a time). Each key's work runs exactly once; every
+ * other request answers with that first response or 409 (still in flight), never a 5xx.
+ */
+describe('Idempotency-Key under concurrent retries', () => {
+  let t: TestCore;
+  let app: Awaited<ReturnType<typeof buildServer>>;
+  let secret: string;
+  let keyId: number;
+  beforeAll(async () => {
+    t = await createTestCore('2026-03-02T09:00:00Z');
+    app = await buildServer(t.core, { rateLimitPerMinute: 10_000_000 });
+    ({ key: secret, id: keyId } = await createApiKey(t.core, { role: 'admin', name: 'storm' }, actor));
+  });
+  afterAll(async () => {
+    await app.close();
+    await t.cleanup();
+  });
+
+  /** Sends 1,000 POSTs to `url` at once, request i with key i % 20 and that key's body; checks every answer. */
+  async function storm(url: string, bodyOf: (key: number) => object) {
+    const answers = await Promise.all(
+      Array.from({ length: 1_000 }, (_, i) =>
+        app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${secret}`, 'idempotency-key': `${url}-${i % 20}` }, payload: bodyOf(i % 20) }).then((r) => ({ key: i % 20, r })),
+      ),
+    );
+    expect(answers.filter(({ r }) => r.statusCode >= 500).map(({ r }) => r.body)).toEqual([]);
+    const original = new Map<number, string>();
+    for (const { key, r } of answers) {
+      if (r.statusCode === 201 && r.headers['idempotent-replayed'] === undefined) {
+        expect(original.has(key), `key ${key} ran twice`).toBe(false);
+        original.set(key, r.body);
+      }
+    }
+    expect(original.size).toBe(20);
+    let replayed = 0;
+    for (const { key, r } of answers) {
+      if (r.headers['idempotent-replayed'] === 'true') {
+        expect(r.statusCode).toBe(201);
+        expect(r.body).toBe(original.get(key));
+        replayed++;
+      } else if (r.statusCode !== 201) {
+        expect(r.statusCode).toBe(409);
+        expect(r.json().rule).toBe('idempotency_in_flight');
+      }
+    }
+    return { replayed, inFlight: 1_000 - 20 - replayed };
+  }
+
+  it('1,000 concurrent POST /customers with 20 keys create exactly 20 customers', async () => {
+    const outcome = await storm('/customers', (k) => ({ name: `Storm ${k}`, currency: 'EUR' }));
+    const n = await t.core.db.kysely.selectFrom('customers').select((eb) => eb.fn.countAll().as('n')).where('name', 'like', 'Storm %').executeTakeFirstOrThrow();
+    expect(Number(n.n)).toBe(20);
+    expect(outcome.replayed + outcome.inFlight).toBe(980);
+  });
+
+  it('1,000 concurrent POST /payments with 20 keys record exactly 20 payments', async () => {
+    const customer = await createCustomer(t.core, { name: 'Storm Payer', currency: 'EUR' }, actor);
+    await storm('/payments', (k) => ({ customerId: customer.id, amount: `${k + 1}.00` }));
+    const rows = await t.core.db.kysely.selectFrom('payments').select(['amount_minor']).where('customer_id', '=', customer.id).execute();
+    expect(rows).toHaveLength(20);
+    expect(rows.reduce((s, p) => s + Number(p.amount_minor), 0)).toBe(((20 * 21) / 2) * 100);
+  });
+
+  it('lets one of many retries take over a key whose holder crashed, and one of many reuse an expired key', async () => {
+    const customers = async (name: string) => Number((await t.core.db.kysely.selectFrom('customers').select((eb) => eb.fn.countAll().as('n')).where('name', '=', name).executeTakeFirstOrThrow()).n);
+    const burst = (key: string, body: object) =>
+      Promise.all(Array.from({ length: 200 }, () => app.inject({ method: 'POST', url: '/customers', headers: { authorization: `Bearer ${secret}`, 'idempotency-key': key }, payload: body })));
+    // A reservation whose process died: never completed, its lease runs out.
+    const body = { name: 'Orphan Ltd', currency: 'EUR' };
+    expect((await beginRequest(t.core, { scope: String(keyId), key: 'orphan', method: 'POST', path: '/customers', body })).outcome).toBe('reserved');
+    t.clock.advance(LEASE_MS + 1_000);
+    const takeOver = await burst('orphan', body);
+    expect(takeOver.filter((r) => r.statusCode >= 500)).toEqual([]);
+    expect(takeOver.filter((r) => r.statusCode === 201 && r.headers['idempotent-replayed'] === undefined)).toHaveLength(1);
+    expect(await customers('Orphan Ltd')).toBe(1);
+    // A key past its period is new again: one request of the burst uses it.
+    t.clock.advance(25 * 3_600_000);
+    const reuse = await burst('orphan', { name: 'Reborn Ltd', currency: 'EUR' });
+    expect(reuse.filter((r) => r.statusCode >= 500)).toEqual([]);
+    expect(reuse.filter((r) => r.statusCode === 201 && r.headers['idempotent-replayed'] === undefined)).toHaveLength(1);
+    expect(await customers('Reborn Ltd')).toBe(1);
   });
 });
