@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Core } from '../core.ts';
 import { runChange } from '../core.ts';
@@ -96,4 +97,18 @@ export async function setSetting(core: Core, key: string, value: string, actor: 
     return { result: null, events: [{ type: 'setting.changed', aggregate: 'setting', id: key, after: { settings: [{ key, value, updated_at: at }] } }] };
   });
   return getSettings(core.db.kysely);
+}
+
+/**
+ * This database's installation id: a random id written once (migration 0010), never
+ * settable, so every Message-ID the outbox sends is unique across installations. A copy of
+ * the database (a backup restored) is the same installation and keeps it.
+ */
+export async function installationId(db: Kysely<Database>): Promise<string> {
+  const read = async () => (await db.selectFrom('settings').select('value').where('key', '=', 'installation.id').executeTakeFirst())?.value;
+  const found = await read();
+  if (found) return found;
+  // Only a database whose row was removed by hand gets here; two processes racing write one.
+  await db.insertInto('settings').values({ key: 'installation.id', value: randomUUID(), updated_at: new Date().toISOString() }).onConflict((oc) => oc.column('key').doNothing()).execute();
+  return (await read())!;
 }
