@@ -30,6 +30,8 @@ export interface Settings {
   'collections.default_policy': string;
   /** Days after its date a promise to pay may still be kept (bank transfers take a while). */
   'collections.promise_grace_days': number;
+  /** Largest bank statement file (camt.053 or CSV) read, in MB of 1 048 576 bytes; larger ones are refused unread. */
+  'bank.max_file_mb': number;
 }
 
 export const defaultSettings: Settings = {
@@ -43,6 +45,7 @@ export const defaultSettings: Settings = {
   'company.payment_instructions': 'Please pay by bank transfer, quoting the invoice numbers.',
   'collections.default_policy': 'standard',
   'collections.promise_grace_days': 3,
+  'bank.max_file_mb': 20,
 };
 
 type Key = keyof Settings;
@@ -71,6 +74,10 @@ function parseSetting(key: string, value: string): Settings[Key] {
     case 'company.email':
       if (!/^[^\s@]+@[^\s@]+$/.test(value)) throw invalid(`setting ${key} must be an e-mail address, got ${value}`, { field: key, value, rule: 'email' });
       return value;
+    case 'bank.max_file_mb': {
+      if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000) throw invalid(`setting ${key} must be a whole number of MB from 1 to 1000, got ${value}`, { field: key, value, rule: 'integer_range' });
+      return Number(value);
+    }
     case 'collections.default_policy':
       if (!/^[a-z0-9][a-z0-9_-]{0,39}$/.test(value)) throw invalid(`setting ${key} must name a dunning policy, got ${value}`, { field: key, value, rule: 'policy_name' });
       return value;
