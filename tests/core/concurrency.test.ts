@@ -94,6 +94,7 @@ import { exportOutbox, listOutbox, messageIdFor, OUTBOX_LEASE_MS, sendOutbox } f
 import { claimMessages, recordClaimed, renewClaim } from '../../src/collections/outbox.repository.ts';
 import { installationId } from '../../src/settings/settings.service.ts';
 import { startSmtp } from '../helpers/smtp.ts';
+import { cli, cliEnv } from '../helpers/cli.ts';
 
 /**
  * The outbox is delivered once: senders claim messages (a lease) before sending or
@@ -139,6 +140,23 @@ describe('concurrent outbox senders', () => {
       expect(runs.reduce((s, r) => s + r.takenOver, 0)).toBe(0);
       const box = await listOutbox(t.core.db.kysely);
       expect(box.filter((m) => ids.includes(m.id)).map((m) => [m.status, m.attempts])).toEqual(ids.map(() => ['sent', 1]));
+    } finally {
+      await smtp.close();
+    }
+  });
+
+  it('two cashloop processes sending at once deliver every message once', async () => {
+    const ids = await reminders(12, 'procs');
+    const smtp = await startSmtp({ delayMs: 5 });
+    try {
+      const env = { ...cliEnv(t.url, t.dataDir, t.clock.now().toISOString()), CASHLOOP_SMTP_URL: smtp.url };
+      const runs = await Promise.all([1, 2].map(() => cli(['collections', 'outbox', '--send', '--json'], env)));
+      expect(runs.map((r) => [r.code, r.stderr])).toEqual([[0, ''], [0, '']]);
+      const sent = runs.map((r) => (JSON.parse(r.stdout) as { sent: number }).sent);
+      expect(sent[0]! + sent[1]!).toBe(12);
+      const delivered = smtp.received.map((m) => m.messageId!);
+      const installation = await installationId(t.core.db.kysely);
+      expect(delivered.sort()).toEqual(ids.map((id) => messageIdFor(id, installation)).sort());
     } finally {
       await smtp.close();
     }
