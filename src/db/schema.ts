@@ -449,6 +449,10 @@ export interface OutboxMessagesTable {
   created_at: string;
   sent_at: string | null;
   exported_at: string | null;
+  /** The sender holding the message while it sends or exports it (null: nobody). */
+  claimed_by: string | null;
+  /** End of that sender's lease; after it the message may be claimed again. */
+  claim_expires_at: string | null;
 }
 
 /** One dunning level reached by one invoice, in the reminder that announced it. */
