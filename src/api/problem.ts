@@ -19,7 +19,7 @@ export interface Problem {
   problems?: unknown[];
 }
 
-const TITLES: Record<number, string> = { 400: 'Invalid request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not found', 409: 'Conflict', 413: 'Payload too large', 414: 'URI too long', 415: 'Unsupported media type', 429: 'Too many requests', 500: 'Internal error' };
+const TITLES: Record<number, string> = { 400: 'Invalid request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not found', 409: 'Conflict', 413: 'Payload too large', 414: 'URI too long', 415: 'Unsupported media type', 422: 'Unprocessable content', 429: 'Too many requests', 500: 'Internal error' };
 
 // A schema's maximum that is one of the shared bounds answers with the bound's own rule,
 // the same one the services use.
