@@ -41,7 +41,8 @@ export const JUNK_TEXT = [
   'a\u0000b', '\u0000', 'x\u0001y', 'tab\there', 'line\nbreak', 'cr\rhere', '\u001f', 'del\u007f', '\u0085next', '\ud800', 'lone \udc00 low',
   '🚚 Lieferung', 'مرحبا', 'Ω≈ç√', '\u202eevil', '\ufeffbom', 'é'.normalize('NFD'),
   '%00', '%E0%A4%A', '%25', '%ZZ', '../../etc/passwd', '..\\..\\boot.ini', "' OR 1=1 --", '"; drop table customers; --', '<script>alert(1)</script>',
-  '{"a":1}', '[]', 'INV-2026-000001', 'WIDGET', 'x'.repeat(201), 'y'.repeat(5000), '9'.repeat(400),
+  '2026-02-30', '2026-02-29', '2026-13-01', '0000-00-00', '0001-01-01', '1900-01-01', '9999-12-31', '2026-3-2', '2026-03-02T25:00:00Z', '2026-00', '2026-13', '9999-99',
+  '{"a":1}', '[]', 'INV-2026-000001', 'INV-9999-999999', 'IMP-', 'WIDGET', 'x'.repeat(201), 'y'.repeat(5000), '9'.repeat(400),
 ];
 
 const JUNK_NUMBERS = [0, -1, 1, 2, 7, 365, 366, 500, 501, 1000, 2_147_483_647, 2_147_483_648, -2_147_483_649, 999_999_999, 1_000_000_000, 2 ** 53 - 1, 2 ** 53, 1.5, -0.5, 1e21, -1e21, 1e308];
@@ -184,7 +185,7 @@ function removeAt(root: unknown, path: Path): void {
  * before and after a request means the request wrote nothing (every change writes an event).
  * Returns the function that takes the snapshot; the table list is read once.
  */
-export async function databaseSnapshot(core: Core): Promise<() => Promise<string>> {
+export async function databaseSnapshot(core: Core): Promise<() => Promise<Record<string, string>>> {
   const tables =
     core.db.dialect === 'postgres'
       ? (await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`.execute(core.db.kysely)).rows
@@ -192,5 +193,13 @@ export async function databaseSnapshot(core: Core): Promise<() => Promise<string
   const parts = tables.map((t) => `select '${t.name}' as name, count(*) as n from "${t.name}"`);
   parts.push(`select 'events.max_seq' as name, coalesce(max(seq), 0) as n from events`);
   const query = sql<{ name: string; n: number | string }>`${sql.raw(parts.join(' union all '))}`;
-  return async () => (await query.execute(core.db.kysely)).rows.map((r) => `${r.name}=${String(r.n)}`).join(' ');
+  return async () => Object.fromEntries((await query.execute(core.db.kysely)).rows.map((r) => [r.name, String(r.n)]));
+}
+
+/** What changed between two snapshots (`orders 3→4`), leaving out the tables named in `except`; empty when nothing did. */
+export function snapshotChanges(before: Record<string, string>, after: Record<string, string>, except: string[] = []): string {
+  return Object.keys({ ...before, ...after })
+    .filter((k) => !except.includes(k) && before[k] !== after[k])
+    .map((k) => `${k} ${before[k] ?? '-'}→${after[k] ?? '-'}`)
+    .join(', ');
 }
