@@ -128,11 +128,15 @@ describe(`access on ${testDialect}: sessions, CSRF, sign-in, headers, key and to
     expect(form.body).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
     const submit = (key: string, extra: Record<string, string> = {}, next = '/reports/') =>
       app.inject({ method: 'POST', url: '/sign-in', headers: { 'content-type': 'application/x-www-form-urlencoded', ...HTML, ...extra }, payload: new URLSearchParams({ key, next }).toString() });
+    // A browser gets the form again with the message; a JSON client gets 401 problem+json.
     const bad = await submit('clk_not-a-key');
-    expect(bad.statusCode).toBe(401);
+    expect(bad.statusCode).toBe(200);
     expect(bad.body).toContain('That API key is not valid.');
     expect(bad.cookies).toEqual([]);
-    expect((await submit('')).statusCode).toBe(400);
+    const badJson = await app.inject({ method: 'POST', url: '/sign-in', payload: { key: 'clk_not-a-key' } });
+    expect(badJson.statusCode).toBe(401);
+    expect(badJson.json().rule).toBe('api_key');
+    expect((await submit('')).body).toContain('Enter your API key.');
     // Another site may not sign a browser in with its own key.
     expect((await submit(admin, { 'sec-fetch-site': 'cross-site' })).statusCode).toBe(403);
     const good = await submit(admin, { 'sec-fetch-site': 'same-origin' });
@@ -219,8 +223,8 @@ describe(`access on ${testDialect}: sessions, CSRF, sign-in, headers, key and to
     expect(expired.json().detail).toContain(`API key ${k.id} (fin) expired at ${k.expiresAt}`);
     expect((await app.inject({ method: 'GET', url: '/invoices', cookies: { cashloop_session: s.session } })).json().rule).toBe('api_key_expired');
     const form = await app.inject({ method: 'POST', url: '/sign-in', headers: { 'content-type': 'application/x-www-form-urlencoded', ...HTML }, payload: `key=${k.key}` });
-    expect(form.statusCode).toBe(401);
     expect(form.body).toContain('That API key has expired.');
+    expect(form.cookies).toEqual([]);
   });
 
   it('lets portal tokens expire (portal.token_days) and be withdrawn; the portal cookie is a session too', async () => {

@@ -242,7 +242,9 @@ export async function addAccessRoutes(app: FastifyInstance, core: Core, access: 
       const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
       const next = safeNext(body.next);
       const asJson = /json/.test(req.headers['content-type'] ?? '');
-      const fail = (status: number, rule: string, message: string) => (asJson ? sendProblem(reply, status, message, { rule }) : html(reply, status, signInPage({ next, error: message })));
+      // A browser gets the form again with the message: a wrong key is an answer to show, not a failed page load
+      // (200); refusals that are not the user's typing (another site, the limit) keep their status.
+      const fail = (status: number, rule: string, message: string) => (asJson ? sendProblem(reply, status, message, { rule }) : html(reply, status === 400 || status === 401 ? 200 : status, signInPage({ next, error: message })));
       // Another site may not sign a browser in (with the attacker's key); browsers say where a form came from.
       const site = req.headers['sec-fetch-site'];
       if (site !== undefined && site !== 'same-origin' && site !== 'none') return fail(403, 'same_origin', 'Sign in from this server’s own sign-in page.');

@@ -18,7 +18,7 @@ input[type=password]:focus{outline:2px solid #2f5d8a;outline-offset:1px;border-c
 button{margin-top:1rem;width:100%;font:inherit;font-weight:600;padding:.65rem;border:0;border-radius:6px;background:#2f5d8a;color:#fff;cursor:pointer}
 button:hover{background:#244a6f}button.link{background:none;color:#2f5d8a;width:auto;padding:0;margin:0;font-weight:500;text-decoration:underline}
 .alert{border-radius:6px;padding:.6rem .75rem;margin:.8rem 0;font-size:.95rem}.alert.error{background:#fdecec;color:#8a1c1c;border:1px solid #f3c4c4}.alert.info{background:#eaf2fb;color:#1f4468;border:1px solid #c6dbf1}
-code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em;background:#f0f1f4;padding:.05rem .3rem;border-radius:4px;word-break:break-all}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em;background:#f0f1f4;padding:.05rem .3rem;border-radius:4px;overflow-wrap:anywhere}
 ul.links{list-style:none;padding:0;margin:1rem 0}ul.links li{margin:.35rem 0}ul.links a{display:block;padding:.6rem .75rem;border:1px solid #e1e3e8;border-radius:6px;text-decoration:none;color:#1b1b1b}
 ul.links a:hover{border-color:#2f5d8a}ul.links span{display:block;color:#5b6170;font-size:.85rem}
 .row{display:flex;justify-content:space-between;align-items:center;gap:.5rem;flex-wrap:wrap;margin-top:1rem}
