@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
@@ -12,6 +13,7 @@ import { getPayment, recordPayment } from '../../src/payments/payment.service.ts
 import { createCustomer } from '../../src/customers/customer.service.ts';
 import { createProduct } from '../../src/catalog/product.service.ts';
 import { receiveStock } from '../../src/catalog/inventory.service.ts';
+import { importStatement } from '../../src/bank/bank.service.ts';
 import { buildServer } from '../../src/api/server.ts';
 import { createApiKey } from '../../src/api/keys.service.ts';
 import { setSetting } from '../../src/settings/settings.service.ts';
@@ -102,7 +104,7 @@ describe('money and credit under concurrent HTTP requests', () => {
   let key: string;
   const post = (url: string, body?: object) => app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${key}` }, ...(body ? { payload: body } : {}) });
   const serverErrors = (answers: LightMyRequestResponse[]) => answers.filter((a) => a.statusCode >= 500).map((a) => a.body);
-  const customer = (name: string, creditLimit = '100000', externalId?: string) => createCustomer(t.core, { name, creditLimit, paymentTermsDays: 30, currency: 'EUR', externalId }, actor);
+  const customer = (name: string, creditLimit = '100000', externalId?: string, iban?: string) => createCustomer(t.core, { name, creditLimit, paymentTermsDays: 30, currency: 'EUR', externalId, iban }, actor);
   let shipments = 0;
   /** An approved order of `quantity` boxes at 100.00 (no tax), shipped; delivering it invoices it. */
   async function shipped(customerId: number, quantity: number) {
@@ -176,6 +178,21 @@ describe('money and credit under concurrent HTTP requests', () => {
     expect(overApplied).toEqual([]);
   });
 
+  it('credit notes, payments and a bad-debt write-off racing on one invoice never take it below zero', async () => {
+    const c = await customer('Crowded Invoice KG');
+    const number = await invoiced(c.id, 1); // 100.00
+    const answers = await Promise.all([
+      ...Array.from({ length: 4 }, () => post('/credit-notes', { invoice: number, amount: '40.00', reason: 'damaged', kind: 'return' })),
+      ...Array.from({ length: 4 }, () => post('/payments', { customerId: c.id, amount: '30.00', reference: number })),
+      ...Array.from({ length: 2 }, () => post(`/invoices/${number}/write-off`, { reason: 'insolvent', badDebt: true })),
+    ]);
+    expect(serverErrors(answers)).toEqual([]);
+    expect(answers.filter((a) => a.statusCode >= 400).map((a) => a.statusCode)).toEqual(answers.filter((a) => a.statusCode >= 400).map(() => 409));
+    const inv = await getInvoice(t.core, number);
+    expect(inv.creditedMinor + inv.paidMinor + inv.writtenOffMinor).toBeLessThanOrEqual(10_000);
+    expect(inv.balanceMinor).toBeGreaterThanOrEqual(0);
+  });
+
   it('20 orders of 100.00 submitted at once against a 1,000.00 limit: exactly 10 approved', async () => {
     const c = await customer('Tight Limit AG', '1000');
     const orders = [];
@@ -210,6 +227,37 @@ describe('money and credit under concurrent HTTP requests', () => {
     const theirs = answers.filter((_, i) => (i % 2 ? b.id : a.id) !== owner);
     expect(mine.map((r) => r.statusCode).sort()).toEqual([...Array(19).fill(200), 201]);
     expect(theirs.map((r) => [r.statusCode, (r.json() as { rule: string }).rule])).toEqual(theirs.map(() => [409, 'idempotent_retry']));
+  });
+
+  it('one bank statement imported three times at once: each entry booked once with its payment', async () => {
+    const customers = [
+      await customer('Acme GmbH', '100000', undefined, 'DE89370400440532013000'),
+      await customer('Beta AG', '100000', undefined, 'DE02120300000000202051'),
+      await customer('Gamma SARL'),
+    ];
+    for (const [i, ref, amount] of [[0, 'AR-10001', '150.00'], [0, 'AR-10002', '80.00'], [1, 'AR-10003', '240.50'], [2, 'AR-10004', '99.00'], [1, 'AR-10005', '60.00']] as const) {
+      await importHistoricalInvoice(t.core, { customerId: customers[i]!.id, externalRef: ref, invoiceDate: '2026-01-15', dueDate: '2026-02-14', amount }, actor);
+    }
+    const file = path.resolve(import.meta.dirname, '../fixtures/bank/camt053-2026-03-02.xml');
+    const runs = await Promise.allSettled([1, 2, 3].map(() => importStatement(t.core, { file, actor })));
+    expect(runs.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+    const reports = runs.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof importStatement>>>).value);
+    // Every entry was booked by exactly one of the three runs; the others found it booked.
+    const keys = reports[0]!.results.map((x) => x.key);
+    expect(keys).toHaveLength(7);
+    expect(keys.map((k) => reports.flatMap((r) => r.results).filter((x) => x.key === k && x.outcome === 'created').length)).toEqual(keys.map(() => 1));
+    const db = t.core.db.kysely;
+    const entries = await db.selectFrom('bank_entries').select(['entry_key', 'status', 'payment_id']).where('entry_key', 'like', 'STMT-2026-03-02/%').orderBy('entry_key').execute();
+    expect(entries.map((e) => e.status)).toEqual(['reversed', 'matched', 'matched', 'matched', 'unmatched', 'matched', 'ignored']);
+    const payments = await db.selectFrom('payments').select(['external_id', 'status']).where('external_id', 'like', 'STMT-2026-03-02/%').orderBy('external_id').execute();
+    expect(payments).toEqual([
+      { external_id: 'STMT-2026-03-02/0001', status: 'reversed' },
+      { external_id: 'STMT-2026-03-02/0002', status: 'received' },
+      { external_id: 'STMT-2026-03-02/0003', status: 'received' },
+      { external_id: 'STMT-2026-03-02/0004', status: 'received' },
+    ]);
+    expect((await getInvoice(t.core, 'AR-10001')).balanceMinor).toBe(15_000);
+    expect((await getInvoice(t.core, 'AR-10003')).status).toBe('paid');
   });
 
   it("a customer's external id sent 50 times at once: one customer, the first answer for all", async () => {
