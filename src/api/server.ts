@@ -19,6 +19,7 @@ import { shippingRoutes } from './routes/shipping.routes.ts';
 import { moneyRoutes } from './routes/money.routes.ts';
 import { collectionRoutes } from './routes/collections.routes.ts';
 import { registerPortal } from './portal.ts';
+import { registerIdempotency } from './idempotency.hook.ts';
 
 export interface ServerOptions {
   /** Pino logger options, `true` for JSON logs on stdout, `false` (default) for none. */
@@ -30,6 +31,8 @@ export interface ServerOptions {
   siteDir?: string;
   /** More route specs from other business areas (collections…), under the same auth. */
   extraRoutes?: RouteSpec[];
+  /** How long a retry waits for the first request with its Idempotency-Key (default 5 s). */
+  idempotencyWaitMs?: number;
 }
 
 /** Every route of the core's API, in one list: the OpenAPI document and the role test walk it. */
@@ -131,30 +134,8 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
     errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, message: `rate limit of ${ctx.max} requests per ${ctx.after} reached` }),
   });
 
-  // Idempotency-Key on creating POSTs: the first response is stored per key and replayed.
-  app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
-    const key = req.headers['idempotency-key'];
-    if (req.method !== 'POST' || typeof key !== 'string' || !req.apiKey) return;
-    const row = await core.db.kysely.selectFrom('api_idempotency').selectAll().where('scope', '=', String(req.apiKey.id)).where('idem_key', '=', key).executeTakeFirst();
-    if (!row) return;
-    if (row.method !== req.method || row.path !== req.url) {
-      return sendProblem(reply, 409, `Idempotency-Key ${key} was used for ${row.method} ${row.path}`, { rule: 'idempotency_key_reuse', value: key });
-    }
-    reply.header('idempotent-replayed', 'true');
-    return reply.status(row.status).type('application/json').send(row.body);
-  });
-  app.addHook('onSend', async (req, reply, payload) => {
-    const key = req.headers['idempotency-key'];
-    if (req.method !== 'POST' || typeof key !== 'string' || !req.apiKey || reply.getHeader('idempotent-replayed')) return payload;
-    if (reply.statusCode >= 200 && reply.statusCode < 300 && typeof payload === 'string') {
-      await core.db.kysely
-        .insertInto('api_idempotency')
-        .values({ scope: String(req.apiKey.id), idem_key: key, method: req.method, path: req.url, status: reply.statusCode, body: payload, created_at: core.clock.now().toISOString() })
-        .onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing())
-        .execute();
-    }
-    return payload;
-  });
+  // Idempotency-Key on POSTs: reserved before the work, bound to the request, replayed to retries.
+  registerIdempotency(app, core, { waitMs: options.idempotencyWaitMs });
 
   await app.register(swagger, {
     openapi: {

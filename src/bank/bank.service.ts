@@ -67,9 +67,17 @@ async function toEntry(core: Core, r: BankEntryRow): Promise<BankEntry> {
 /** Reads a statement file: camt.053 XML by content, anything else as CSV (with a mapping). */
 export async function readStatement(core: Core, file: string, mappingFile?: string): Promise<{ format: 'camt.053' | 'csv'; entries: StatementEntry[] }> {
   if (!fs.existsSync(file)) throw invalid(`file ${file} does not exist`, { field: 'file', value: file, rule: 'file_exists' });
+  const settings = await getSettings(core.db.kysely);
+  // Checked before a byte is read: a statement is read whole, and a parsed camt.053 takes
+  // about twelve times its size in memory.
+  const stat = fs.statSync(file);
+  if (!stat.isFile()) throw invalid(`${file} is not a file`, { field: 'file', value: file, rule: 'file_exists' });
+  const capMb = settings['bank.max_file_mb'];
+  if (stat.size > capMb * 1024 * 1024) {
+    throw invalid(`${path.basename(file)} is ${(stat.size / 1024 / 1024).toFixed(1)} MB (${stat.size} bytes), above the limit of ${capMb} MB for bank statement files (setting bank.max_file_mb)`, { field: 'file', value: stat.size, rule: 'max_file_size' });
+  }
   const head = fs.readFileSync(file, { encoding: 'utf8' }).slice(0, 4096).replace(/^\uFEFF/, '').trimStart();
   if (head.startsWith('<')) return { format: 'camt.053', entries: parseCamt053(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, ''), path.basename(file)) };
-  const settings = await getSettings(core.db.kysely);
   const mapping = mappingFile ? loadMapping(mappingFile, 'bank', ['bank_statement', 'statement'], file) : {};
   return { format: 'csv', entries: await parseCsvStatement(file, mapping, settings['company.currency']) };
 }

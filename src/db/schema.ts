@@ -391,16 +391,33 @@ export interface PortalTokensTable {
   revoked_at: string | null;
 }
 
-/** Responses to POSTs made with an Idempotency-Key, per API key (`scope`). */
+export type IdempotencyState = 'in_flight' | 'completed';
+
+/**
+ * Idempotency-Keys of POSTs, per API key (`scope`): reserved (`in_flight`, under a lease)
+ * before the work runs, then `completed` with the response replayed to retries, until
+ * `expires_at` (src/idempotency/).
+ */
 export interface ApiIdempotencyTable {
   id: Generated<number>;
   scope: string;
   idem_key: string;
   method: string;
+  /** The URL the key was first used on, query string included. */
   path: string;
-  status: number;
-  body: string;
+  /** SHA-256 (hex) of the canonical JSON body; null on answers stored before bodies were compared. */
+  request_hash: string | null;
+  state: IdempotencyState;
+  /** The stored response: null while in flight. */
+  status: number | null;
+  content_type: string | null;
+  body: string | null;
+  /** Random token of the request holding the reservation: only it may complete or release it. */
+  token: string | null;
+  /** An in-flight reservation not completed by then was left by a crashed process and may be taken over. */
+  lease_until: string | null;
   created_at: string;
+  expires_at: string;
 }
 
 /** Dunning policies by name: the levels as JSON (src/collections/policy.ts). */
@@ -432,6 +449,10 @@ export interface OutboxMessagesTable {
   created_at: string;
   sent_at: string | null;
   exported_at: string | null;
+  /** The sender holding the message while it sends or exports it (null: nobody). */
+  claimed_by: string | null;
+  /** End of that sender's lease; after it the message may be claimed again. */
+  claim_expires_at: string | null;
 }
 
 /** One dunning level reached by one invoice, in the reminder that announced it. */

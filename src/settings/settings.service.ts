@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Core } from '../core.ts';
 import { runChange } from '../core.ts';
@@ -29,6 +30,10 @@ export interface Settings {
   'collections.default_policy': string;
   /** Days after its date a promise to pay may still be kept (bank transfers take a while). */
   'collections.promise_grace_days': number;
+  /** Hours an API Idempotency-Key and its stored answer are kept; after that the key is new again. */
+  'api.idempotency_ttl_hours': number;
+  /** Largest bank statement file (camt.053 or CSV) read, in MB of 1 048 576 bytes; larger ones are refused unread. */
+  'bank.max_file_mb': number;
 }
 
 export const defaultSettings: Settings = {
@@ -42,6 +47,8 @@ export const defaultSettings: Settings = {
   'company.payment_instructions': 'Please pay by bank transfer, quoting the invoice numbers.',
   'collections.default_policy': 'standard',
   'collections.promise_grace_days': 3,
+  'api.idempotency_ttl_hours': 24,
+  'bank.max_file_mb': 20,
 };
 
 type Key = keyof Settings;
@@ -70,6 +77,16 @@ function parseSetting(key: string, value: string): Settings[Key] {
     case 'company.email':
       if (!/^[^\s@]+@[^\s@]+$/.test(value)) throw invalid(`setting ${key} must be an e-mail address, got ${value}`, { field: key, value, rule: 'email' });
       return value;
+    case 'api.idempotency_ttl_hours':
+      // At least an hour, so a client's retries (seconds to minutes apart) always find their key; at most a year.
+      if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 8760) {
+        throw invalid(`setting ${key} must be a whole number of hours from 1 to 8760, got ${value}`, { field: key, value, rule: 'hours_1_to_8760' });
+      }
+      return Number(value);
+    case 'bank.max_file_mb': {
+      if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000) throw invalid(`setting ${key} must be a whole number of MB from 1 to 1000, got ${value}`, { field: key, value, rule: 'integer_range' });
+      return Number(value);
+    }
     case 'collections.default_policy':
       if (!/^[a-z0-9][a-z0-9_-]{0,39}$/.test(value)) throw invalid(`setting ${key} must name a dunning policy, got ${value}`, { field: key, value, rule: 'policy_name' });
       return value;
@@ -96,4 +113,18 @@ export async function setSetting(core: Core, key: string, value: string, actor: 
     return { result: null, events: [{ type: 'setting.changed', aggregate: 'setting', id: key, after: { settings: [{ key, value, updated_at: at }] } }] };
   });
   return getSettings(core.db.kysely);
+}
+
+/**
+ * This database's installation id: a random id written once (migration 0010), never
+ * settable, so every Message-ID the outbox sends is unique across installations. A copy of
+ * the database (a backup restored) is the same installation and keeps it.
+ */
+export async function installationId(db: Kysely<Database>): Promise<string> {
+  const read = async () => (await db.selectFrom('settings').select('value').where('key', '=', 'installation.id').executeTakeFirst())?.value;
+  const found = await read();
+  if (found) return found;
+  // Only a database whose row was removed by hand gets here; two processes racing write one.
+  await db.insertInto('settings').values({ key: 'installation.id', value: randomUUID(), updated_at: new Date().toISOString() }).onConflict((oc) => oc.column('key').doNothing()).execute();
+  return (await read())!;
 }

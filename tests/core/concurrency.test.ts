@@ -1,23 +1,32 @@
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { actor, seedBasics } from '../helpers/fixtures.ts';
 import { createOrder } from '../../src/orders/order.service.ts';
 import { submitOrder } from '../../src/credit/credit.service.ts';
 import { createShipment, deliverShipment } from '../../src/shipping/shipment.service.ts';
 import { getInvoice } from '../../src/invoicing/invoice.service.ts';
-import { importHistoricalInvoice } from '../../src/invoicing/invoice-import.service.ts';
-import { invoiceBalances } from '../../src/invoicing/invoice.repository.ts';
 import { getPayment, recordPayment } from '../../src/payments/payment.service.ts';
+import { setSetting } from '../../src/settings/settings.service.ts';
+import { appendEvents, readEvents } from '../../src/events/event.repository.ts';
+import { buildServer } from '../../src/api/server.ts';
+import { createApiKey } from '../../src/api/keys.service.ts';
 import { createCustomer } from '../../src/customers/customer.service.ts';
+import { beginRequest, LEASE_MS } from '../../src/idempotency/idempotency.service.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { closeCore, openCore, type Core } from '../../src/core.ts';
+import { importHistoricalInvoice } from '../../src/invoicing/invoice-import.service.ts';
+import { runReminders } from '../../src/collections/reminder.service.ts';
+import { exportOutbox, listOutbox, messageIdFor, OUTBOX_LEASE_MS, sendOutbox } from '../../src/collections/outbox.service.ts';
+import { claimMessages, recordClaimed, renewClaim } from '../../src/collections/outbox.repository.ts';
+import { installationId } from '../../src/settings/settings.service.ts';
+import { startSmtp } from '../helpers/smtp.ts';
+import { cli, cliEnv } from '../helpers/cli.ts';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { invoiceBalances } from '../../src/invoicing/invoice.repository.ts';
 import { createProduct } from '../../src/catalog/product.service.ts';
 import { receiveStock } from '../../src/catalog/inventory.service.ts';
 import { importStatement } from '../../src/bank/bank.service.ts';
-import { buildServer } from '../../src/api/server.ts';
-import { createApiKey } from '../../src/api/keys.service.ts';
-import { setSetting } from '../../src/settings/settings.service.ts';
-import { appendEvents, readEvents } from '../../src/events/event.repository.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -89,6 +98,226 @@ describe('concurrent writers', () => {
     const all = await readEvents(db, start, 100_000);
     expect(all).toHaveLength(writers * perWriter);
     expect([...seen].sort((a, b) => a - b)).toEqual(all.map((e) => e.seq));
+  });
+});
+
+/**
+ * Retries that arrive together: 1,000 POSTs carrying 20 Idempotency-Keys, all at once through
+ * the API (PostgreSQL's pool runs 10 at a time). Each key's work runs exactly once; every
+ * other request answers with that first response or 409 (still in flight), never a 5xx.
+ */
+describe('Idempotency-Key under concurrent retries', () => {
+  let t: TestCore;
+  let app: Awaited<ReturnType<typeof buildServer>>;
+  let secret: string;
+  let keyId: number;
+  beforeAll(async () => {
+    t = await createTestCore('2026-03-02T09:00:00Z');
+    app = await buildServer(t.core, { rateLimitPerMinute: 10_000_000 });
+    ({ key: secret, id: keyId } = await createApiKey(t.core, { role: 'admin', name: 'storm' }, actor));
+  });
+  afterAll(async () => {
+    await app.close();
+    await t.cleanup();
+  });
+
+  /** Sends 1,000 POSTs to `url` at once, request i with key i % 20 and that key's body; checks every answer. */
+  async function storm(url: string, bodyOf: (key: number) => object) {
+    const answers = await Promise.all(
+      Array.from({ length: 1_000 }, (_, i) =>
+        app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${secret}`, 'idempotency-key': `${url}-${i % 20}` }, payload: bodyOf(i % 20) }).then((r) => ({ key: i % 20, r })),
+      ),
+    );
+    expect(answers.filter(({ r }) => r.statusCode >= 500).map(({ r }) => r.body)).toEqual([]);
+    const original = new Map<number, string>();
+    for (const { key, r } of answers) {
+      if (r.statusCode === 201 && r.headers['idempotent-replayed'] === undefined) {
+        expect(original.has(key), `key ${key} ran twice`).toBe(false);
+        original.set(key, r.body);
+      }
+    }
+    expect(original.size).toBe(20);
+    let replayed = 0;
+    for (const { key, r } of answers) {
+      if (r.headers['idempotent-replayed'] === 'true') {
+        expect(r.statusCode).toBe(201);
+        expect(r.body).toBe(original.get(key));
+        replayed++;
+      } else if (r.statusCode !== 201) {
+        expect(r.statusCode).toBe(409);
+        expect(r.json().rule).toBe('idempotency_in_flight');
+      }
+    }
+    return { replayed, inFlight: 1_000 - 20 - replayed };
+  }
+
+  it('1,000 concurrent POST /customers with 20 keys create exactly 20 customers', async () => {
+    const outcome = await storm('/customers', (k) => ({ name: `Storm ${k}`, currency: 'EUR' }));
+    const n = await t.core.db.kysely.selectFrom('customers').select((eb) => eb.fn.countAll().as('n')).where('name', 'like', 'Storm %').executeTakeFirstOrThrow();
+    expect(Number(n.n)).toBe(20);
+    expect(outcome.replayed + outcome.inFlight).toBe(980);
+  });
+
+  it('1,000 concurrent POST /payments with 20 keys record exactly 20 payments', async () => {
+    const customer = await createCustomer(t.core, { name: 'Storm Payer', currency: 'EUR' }, actor);
+    await storm('/payments', (k) => ({ customerId: customer.id, amount: `${k + 1}.00` }));
+    const rows = await t.core.db.kysely.selectFrom('payments').select(['amount_minor']).where('customer_id', '=', customer.id).execute();
+    expect(rows).toHaveLength(20);
+    expect(rows.reduce((s, p) => s + Number(p.amount_minor), 0)).toBe(((20 * 21) / 2) * 100);
+  });
+
+  it('lets one of many retries take over a key whose holder crashed, and one of many reuse an expired key', async () => {
+    const customers = async (name: string) => Number((await t.core.db.kysely.selectFrom('customers').select((eb) => eb.fn.countAll().as('n')).where('name', '=', name).executeTakeFirstOrThrow()).n);
+    const burst = (key: string, body: object) =>
+      Promise.all(Array.from({ length: 200 }, () => app.inject({ method: 'POST', url: '/customers', headers: { authorization: `Bearer ${secret}`, 'idempotency-key': key }, payload: body })));
+    // A reservation whose process died: never completed, its lease runs out.
+    const body = { name: 'Orphan Ltd', currency: 'EUR' };
+    expect((await beginRequest(t.core, { scope: String(keyId), key: 'orphan', method: 'POST', path: '/customers', body })).outcome).toBe('reserved');
+    t.clock.advance(LEASE_MS + 1_000);
+    const takeOver = await burst('orphan', body);
+    expect(takeOver.filter((r) => r.statusCode >= 500)).toEqual([]);
+    expect(takeOver.filter((r) => r.statusCode === 201 && r.headers['idempotent-replayed'] === undefined)).toHaveLength(1);
+    expect(await customers('Orphan Ltd')).toBe(1);
+    // A key past its period is new again: one request of the burst uses it.
+    t.clock.advance(25 * 3_600_000);
+    const reuse = await burst('orphan', { name: 'Reborn Ltd', currency: 'EUR' });
+    expect(reuse.filter((r) => r.statusCode >= 500)).toEqual([]);
+    expect(reuse.filter((r) => r.statusCode === 201 && r.headers['idempotent-replayed'] === undefined)).toHaveLength(1);
+    expect(await customers('Reborn Ltd')).toBe(1);
+  });
+});
+
+
+/**
+ * The outbox is delivered once: senders claim messages (a lease) before sending or
+ * exporting, so concurrent senders — here two connections, each running two sends at once,
+ * like two processes and two API calls — never take one message twice. Counted at a real
+ * SMTP listener on loopback, by Message-ID.
+ */
+describe('concurrent outbox senders', () => {
+  let t: TestCore;
+  let other: Core;
+  beforeAll(async () => {
+    t = await createTestCore('2026-03-02T09:00:00Z');
+    other = await openCore({ url: t.url, clock: t.clock });
+  });
+  afterAll(async () => {
+    await closeCore(other);
+    await t.cleanup();
+  });
+
+  /** `n` customers with an overdue invoice each, and one pending reminder per customer. */
+  const reminders = async (n: number, tag: string): Promise<number[]> => {
+    const { core } = t;
+    for (let i = 0; i < n; i++) {
+      const c = await createCustomer(core, { name: `${tag} ${i}`, creditLimit: '1000', paymentTermsDays: 30, currency: 'EUR', email: `ap${i}@${tag}.example` }, actor);
+      await importHistoricalInvoice(core, { customerId: c.id, externalRef: `${tag}-${i}`, invoiceDate: '2026-01-01', dueDate: '2026-01-31', amount: '120.00' }, actor);
+    }
+    const run = await runReminders(core, actor, { asOf: t.clock.now().toISOString().slice(0, 10), send: false });
+    t.clock.advanceDays(1); // the next call's reminders fall on a new day
+    return run.messages.map((m) => m.messageId!);
+  };
+
+  it('delivers every message exactly once when four senders run at once', async () => {
+    const ids = await reminders(24, 'once');
+    expect(ids).toHaveLength(24);
+    const smtp = await startSmtp({ delayMs: 5 });
+    try {
+      const runs = await Promise.all([t.core, t.core, other, other].map((core) => sendOutbox(core, actor, { smtpUrl: smtp.url })));
+      const delivered = smtp.received.map((m) => m.messageId!);
+      const installation = await installationId(t.core.db.kysely);
+      expect(new Set(delivered).size).toBe(delivered.length);
+      expect(delivered.sort()).toEqual(ids.map((id) => messageIdFor(id, installation)).sort());
+      expect(runs.reduce((s, r) => s + r.sent, 0)).toBe(24);
+      expect(runs.reduce((s, r) => s + r.takenOver, 0)).toBe(0);
+      const box = await listOutbox(t.core.db.kysely);
+      expect(box.filter((m) => ids.includes(m.id)).map((m) => [m.status, m.attempts])).toEqual(ids.map(() => ['sent', 1]));
+    } finally {
+      await smtp.close();
+    }
+  });
+
+  it('two cashloop processes sending at once deliver every message once', async () => {
+    const ids = await reminders(12, 'procs');
+    const smtp = await startSmtp({ delayMs: 5 });
+    try {
+      const env = { ...cliEnv(t.url, t.dataDir, t.clock.now().toISOString()), CASHLOOP_SMTP_URL: smtp.url };
+      const runs = await Promise.all([1, 2].map(() => cli(['collections', 'outbox', '--send', '--json'], env)));
+      expect(runs.map((r) => [r.code, r.stderr])).toEqual([[0, ''], [0, '']]);
+      const sent = runs.map((r) => (JSON.parse(r.stdout) as { sent: number }).sent);
+      expect(sent[0]! + sent[1]!).toBe(12);
+      const delivered = smtp.received.map((m) => m.messageId!);
+      const installation = await installationId(t.core.db.kysely);
+      expect(delivered.sort()).toEqual(ids.map((id) => messageIdFor(id, installation)).sort());
+    } finally {
+      await smtp.close();
+    }
+  });
+
+  it('an export and a send at once never both take a message', async () => {
+    const ids = await reminders(16, 'split');
+    const smtp = await startSmtp({ delayMs: 5 });
+    const dir = path.join(t.dataDir, 'outbox');
+    try {
+      const [sent, exported] = await Promise.all([sendOutbox(t.core, actor, { smtpUrl: smtp.url }), exportOutbox(other, dir, actor)]);
+      const sentIds = smtp.received.map((m) => Number(/^<outbox-(\d+)\./.exec(m.messageId!)![1]));
+      const exportedIds = fs.readdirSync(dir).map((f) => Number(f.split('-')[0]));
+      expect(sentIds.filter((id) => exportedIds.includes(id))).toEqual([]);
+      expect([...sentIds, ...exportedIds].sort((a, b) => a - b)).toEqual(ids);
+      expect(sent.sent + exported.files.length).toBe(16);
+      const box = (await listOutbox(t.core.db.kysely)).filter((m) => ids.includes(m.id));
+      expect(box.filter((m) => m.status === 'sent').map((m) => m.id).sort((a, b) => a - b)).toEqual([...sentIds].sort((a, b) => a - b));
+      expect(box.filter((m) => m.status === 'exported').map((m) => m.id).sort((a, b) => a - b)).toEqual([...exportedIds].sort((a, b) => a - b));
+    } finally {
+      await smtp.close();
+    }
+  });
+
+  it("a crashed sender's claim holds its messages until the lease ends, then they are sent and its late outcome is refused", async () => {
+    const ids = await reminders(3, 'lease');
+    const db = t.core.db.kysely;
+    const now = t.clock.now();
+    const held = await claimMessages(db, t.core.db.dialect, { statuses: ['pending'], claimant: 'crashed', afterId: 0, now: now.toISOString(), expiresAt: new Date(now.getTime() + OUTBOX_LEASE_MS).toISOString(), limit: 10 });
+    expect(held.map((r) => r.id)).toEqual(ids);
+    const smtp = await startSmtp();
+    try {
+      t.clock.advance(OUTBOX_LEASE_MS - 1000);
+      expect(await sendOutbox(t.core, actor, { smtpUrl: smtp.url })).toMatchObject({ sent: 0, failed: 0 });
+      expect(smtp.received).toHaveLength(0);
+      t.clock.advance(1000); // the lease ends now
+      expect(await sendOutbox(other, actor, { smtpUrl: smtp.url })).toMatchObject({ sent: 3, failed: 0 });
+      expect(smtp.received).toHaveLength(3);
+      // The crashed sender comes back: it can neither renew nor record anything.
+      expect(await renewClaim(db, ids[0]!, 'crashed', new Date(t.clock.now().getTime() + OUTBOX_LEASE_MS).toISOString())).toBe(false);
+      expect(await db.transaction().execute((trx) => recordClaimed(trx, ids[0]!, 'crashed', { status: 'failed', error: 'late' }, true))).toBeUndefined();
+      expect((await listOutbox(db)).filter((m) => ids.includes(m.id)).map((m) => [m.status, m.attempts])).toEqual(ids.map(() => ['sent', 1]));
+    } finally {
+      await smtp.close();
+    }
+  });
+
+  it('the Message-ID carries the installation id and stays the same when a failed message is sent again', async () => {
+    const [id] = await reminders(1, 'resend');
+    const installation = await installationId(t.core.db.kysely);
+    expect(installation).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    const smtp = await startSmtp({ failFirst: true });
+    try {
+      expect(await sendOutbox(t.core, actor, { smtpUrl: smtp.url })).toMatchObject({ sent: 0, failed: 1 });
+      expect(await sendOutbox(t.core, actor, { smtpUrl: smtp.url, retryFailed: true })).toMatchObject({ sent: 1, failed: 0 });
+      expect(smtp.refused).toEqual([`<outbox-${id}.${installation}@cashloop>`]);
+      expect(smtp.received.map((m) => m.messageId)).toEqual(smtp.refused);
+    } finally {
+      await smtp.close();
+    }
+    // Another database is another installation: its message ids never meet these.
+    const elsewhere = await createTestCore('2026-03-02T09:00:00Z');
+    try {
+      const theirs = await installationId(elsewhere.core.db.kysely);
+      expect(theirs).not.toBe(installation);
+      expect(await installationId(elsewhere.core.db.kysely)).toBe(theirs);
+    } finally {
+      await elsewhere.cleanup();
+    }
   });
 });
 

@@ -48,6 +48,16 @@ export function registerServe(program: Command): void {
       emit(await revokeApiKey(core, id, cliActor()), o, (k) => `API key ${k.id} (${k.name}) revoked`);
     }),
   );
+  apikey
+    .command('purge-idempotency')
+    .description('delete the Idempotency-Keys whose period (setting api.idempotency_ttl_hours) has ended; the scheduler does it hourly')
+    .option('--json')
+    .action(async (o: { json?: boolean }) =>
+      withCore(async (core) => {
+        const { purgeExpiredKeys } = await import('../../idempotency/idempotency.service.ts');
+        emit(await purgeExpiredKeys(core), o, (r) => `${r.deleted} expired idempotency key(s) deleted (as of ${r.asOf})`);
+      }),
+    );
 
   const customer = program.commands.find((c) => c.name() === 'customer') ?? program.command('customer');
   customer
