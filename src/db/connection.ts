@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver } from 'kysely';
 import type { Database } from './schema.ts';
+import { createPrivate, keepPrivate } from '../shared/files.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -122,7 +123,13 @@ export function connect(options: ConnectOptions = {}): Db {
     };
   }
   const file = url ? url.replace(/^sqlite:/, '') : path.join(options.dataDir ?? dataDir(), 'cashloop.db');
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (file !== ':memory:') {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    // Owner only (0600), the -wal and -shm files too (SQLite copies the database file's mode;
+    // files made before this rule are corrected here).
+    createPrivate(file);
+    keepPrivate(`${file}-wal`, `${file}-shm`);
+  }
   const database = new SQLite(file);
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');

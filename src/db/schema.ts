@@ -8,6 +8,7 @@ import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 export interface Database {
   api_keys: ApiKeysTable;
   portal_tokens: PortalTokensTable;
+  sessions: SessionsTable;
   api_idempotency: ApiIdempotencyTable;
   settings: SettingsTable;
   document_sequences: DocumentSequencesTable;
@@ -380,6 +381,8 @@ export interface ApiKeysTable {
   key_hash: string;
   created_at: string;
   revoked_at: string | null;
+  /** When the key stops working (ISO timestamp); null for a key that does not expire. */
+  expires_at: string | null;
 }
 
 /** Customer portal tokens: one customer's read-only view of its own documents. */
@@ -389,6 +392,27 @@ export interface PortalTokensTable {
   token_hash: string;
   created_at: string;
   revoked_at: string | null;
+  /** When the token stops working (ISO timestamp); `portal.token_days` after it was issued. */
+  expires_at: string | null;
+}
+
+/**
+ * Browser sessions (src/api/auth): opened with an API key (`staff`) or a portal token
+ * (`portal`); only the SHA-256 of the random session id is stored. A session is valid until
+ * `expires_at`, while it is used at least every `idle_minutes`, and while its key or token is.
+ */
+export interface SessionsTable {
+  id: Generated<number>;
+  secret_hash: string;
+  kind: 'staff' | 'portal';
+  api_key_id: number | null;
+  portal_token_id: number | null;
+  created_at: string;
+  last_seen_at: string;
+  idle_minutes: number;
+  expires_at: string;
+  ended_at: string | null;
+  end_reason: string | null;
 }
 
 export type IdempotencyState = 'in_flight' | 'completed';

@@ -36,6 +36,12 @@ export interface Settings {
   'api.idempotency_ttl_hours': number;
   /** Largest bank statement file (camt.053 or CSV) read, in MB of 1 048 576 bytes; larger ones are refused unread. */
   'bank.max_file_mb': number;
+  /** Days a new customer portal token works (src/api/keys.service.ts). */
+  'portal.token_days': number;
+  /** A browser session unused for this many hours ends (src/api/auth). */
+  'access.session_idle_hours': number;
+  /** A browser session ends this many hours after sign-in, used or not. */
+  'access.session_max_hours': number;
 }
 
 export const defaultSettings: Settings = {
@@ -51,6 +57,9 @@ export const defaultSettings: Settings = {
   'collections.promise_grace_days': 3,
   'api.idempotency_ttl_hours': 24,
   'bank.max_file_mb': 20,
+  'portal.token_days': 90,
+  'access.session_idle_hours': 12,
+  'access.session_max_hours': 168,
 };
 
 type Key = keyof Settings;
@@ -70,6 +79,13 @@ function parseSetting(key: string, value: string): Settings[Key] {
     case 'payments.write_off_tolerance_minor':
     case 'collections.promise_grace_days': {
       if (!/^\d+$/.test(value)) throw invalid(`setting ${key} must be a whole number, got ${value}`, { field: key, value, rule: 'integer' });
+      return Number(value);
+    }
+    // Zero would issue tokens and sessions that are dead on arrival.
+    case 'portal.token_days':
+    case 'access.session_idle_hours':
+    case 'access.session_max_hours': {
+      if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 3650 * 24) throw invalid(`setting ${key} must be a whole number from 1 to 87600, got ${value}`, { field: key, value, rule: 'positive_integer' });
       return Number(value);
     }
     case 'invoicing.trigger':
