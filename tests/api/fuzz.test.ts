@@ -91,6 +91,9 @@ const EXAMPLES: Record<string, Example> = {
   'POST /disputes': { body: { invoice: INV, reason: 'damaged', line: 1, amount: '5.00' } },
   'GET /disputes/:id': { params: { id: '1' } },
   'POST /disputes/:id/resolve': { params: { id: '1' }, body: { outcome: 'reject', note: 'fuzz' } },
+  'GET /customers/:id/portal-tokens': { params: { id: '1' } },
+  'POST /customers/:id/portal-tokens': { params: { id: '2' }, body: { days: 30 } },
+  'POST /customers/:id/portal-tokens/revoke': { params: { id: '2' } },
   'GET /portal/api/orders': { as: 'portal' },
   'GET /portal/api/orders/:id': { as: 'portal', params: { id: '1' } },
   'GET /portal/api/invoices': { as: 'portal' },
@@ -103,6 +106,11 @@ const EXAMPLES: Record<string, Example> = {
   'GET /reports/*': { params: { '*': 'index.html' } },
   'GET /health': {},
   'GET /ready': {},
+  'GET /': {},
+  'GET /session': {},
+  'GET /sign-in': { query: { next: '/reports/' } },
+  'POST /sign-in': { body: { key: 'clk_not-a-key', next: '/' } },
+  'POST /sign-out': {},
 };
 
 const STACK = [/\n\s+at /, /\bat [\w$.<>]+ \(/, /node:internal/, /node_modules/, /\.ts:\d+:\d+/, /SqliteError|error: .*relation|QueryFailedError/i];
