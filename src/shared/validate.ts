@@ -106,9 +106,11 @@ export function requireId(value: unknown, field: string): number {
 
 /**
  * The paging options of a list: `afterId` (the last id of the previous page, 0 or absent for
- * the first) and `limit` (1 to `maxLimit`, default `defaultLimit`).
+ * the first) and `limit` (1 to `maxLimit`, default `defaultLimit`). The API allows pages of
+ * 500 in its schemas; the services take larger ones for their own callers (the demo
+ * generator reads every product at once).
  */
-export function pageOptions(options: { afterId?: unknown; limit?: unknown }, defaultLimit = 100, maxLimit = 1000): { afterId: number | undefined; limit: number } {
+export function pageOptions(options: { afterId?: unknown; limit?: unknown }, defaultLimit = 100, maxLimit = 100_000): { afterId: number | undefined; limit: number } {
   const afterId = options.afterId === undefined || options.afterId === null ? undefined : requireInt(options.afterId, 'after', 0, MAX_ID, 'id_max');
   const limit = options.limit === undefined || options.limit === null ? defaultLimit : requireInt(options.limit, 'limit', 1, maxLimit);
   return { afterId, limit };

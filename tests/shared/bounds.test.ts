@@ -72,10 +72,11 @@ describe('whole numbers at the edge', () => {
 
   it('checks paging options: a cursor is an id, a page holds 1 to the most a list gives', () => {
     expect(pageOptions({})).toEqual({ afterId: undefined, limit: 100 });
-    expect(pageOptions({ afterId: '0', limit: '1000' })).toEqual({ afterId: 0, limit: 1000 });
+    expect(pageOptions({ afterId: '0', limit: '100000' })).toEqual({ afterId: 0, limit: 100_000 });
     expect(failure(() => pageOptions({ afterId: 2 ** 31 })).detail).toMatchObject({ field: 'after', rule: 'id_max' });
     expect(failure(() => pageOptions({ limit: Number('abc') })).detail).toMatchObject({ field: 'limit', rule: 'integer' });
-    expect(failure(() => pageOptions({ limit: 1001 })).detail).toMatchObject({ field: 'limit', rule: 'maximum' });
+    expect(failure(() => pageOptions({ limit: 100_001 })).detail).toMatchObject({ field: 'limit', rule: 'maximum' });
+    expect(failure(() => pageOptions({ limit: 0 })).detail).toMatchObject({ field: 'limit', rule: 'positive' });
   });
 });
 
