@@ -12,7 +12,7 @@ import { createProgress, type Progress } from './progress.ts';
 import { readCoreTotals, reconcile, ReconciliationError, type CoreTotals, type ReconciliationResult } from './reconcile.ts';
 import { ensureWarehouseSchema } from './schema.ts';
 import { transform } from './transform/transform.ts';
-import { openWarehouse, rowsJson, warehousePaths } from './warehouse.ts';
+import { asDamaged, openWarehouse, rowsJson, warehousePaths } from './warehouse.ts';
 
 export interface PipelineOptions {
   /** Data directory: holds `warehouse.duckdb`, `published/`, and the core's SQLite file by default. */
@@ -309,6 +309,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
     };
     if (!published) await markSucceeded();
     return result;
+  } catch (error) {
+    // A file DuckDB cannot read back fails the run with what to do about it, not an IO error.
+    throw asDamaged(error, paths.warehouse);
   } finally {
     await ctx.coreTotals?.catch(() => undefined);
     wh.close();
