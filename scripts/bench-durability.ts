@@ -6,6 +6,7 @@
 // The database goes in the data directory's file system by default, because a commit's cost
 // is the sync of the disk the real database lives on (a tmpfs would hide it).
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { openCore, closeCore, type Core } from '../src/core.ts';
@@ -54,6 +55,8 @@ async function round(core: Core, customerId: number): Promise<number> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 console.log(`cashloop durability benchmark: order creations through the core, ${rounds} rounds of ${seconds} s per mode, SQLite in WAL mode at ${dir}`);
+// A shared machine's other work slows both modes: the load says how busy it was.
+console.log(`${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)} at the start`);
 const opened = { normal: await open('normal'), full: await open('full') };
 const results: Record<Mode, number[]> = { normal: [], full: [] };
 try {
