@@ -3,7 +3,7 @@ import path from 'node:path';
 import { conflict, DomainError } from '../src/shared/errors.ts';
 import { canonicalMapping, readMapping } from './ingest/mapping.ts';
 import { runPipeline, type PipelineOptions, type PipelineRunResult } from './run.ts';
-import { openWarehouse, rowsJson, WarehouseDamagedError, warehousePaths } from './warehouse.ts';
+import { openWarehouse, rowsJson, warehousePaths } from './warehouse.ts';
 
 export interface RebuildOptions extends Omit<PipelineOptions, 'steps'> {
   /** Rebuild even though the old warehouse holds extract sources this rebuild does not load again. */
@@ -11,7 +11,7 @@ export interface RebuildOptions extends Omit<PipelineOptions, 'steps'> {
 }
 
 export interface RebuildResult {
-  /** What the old working file was: absent, readable, or damaged (DuckDB could not read it). */
+  /** What the old working file was: absent, readable, or damaged (DuckDB could not open it). */
   previous: 'missing' | 'readable' | 'damaged';
   /** Files and folders deleted before the run, with their size. */
   removed: { path: string; bytes: number }[];
@@ -50,7 +50,8 @@ export async function rebuildWarehouse(options: RebuildOptions): Promise<Rebuild
     } catch (error) {
       // In use by a run: that run's DuckDB lock says so, and nothing is deleted under it.
       if (error instanceof DomainError) throw error;
-      if (!(error instanceof WarehouseDamagedError)) throw error;
+      // Any other file DuckDB cannot open (damaged, or written by another DuckDB version) is
+      // what a rebuild is for.
       previous = 'damaged';
     }
   }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { conflict, invalid } from '../shared/errors.ts';
+import { conflict, DomainError, invalid } from '../shared/errors.ts';
 import { connect } from './connection.ts';
 import { migrate } from './migrate.ts';
 import {
@@ -51,9 +51,7 @@ export function restoreProcedure(file: string): string[] {
 export async function backupPostgres(target: PgTarget, out: string, progress?: (line: string) => void): Promise<BackupResult> {
   const t0 = performance.now();
   const pgDump = await findTool('pg_dump', backupProcedure(out));
-  const client = new pg.Client({ connectionString: target.url });
-  client.on('error', () => undefined);
-  await client.connect();
+  const client = await connectClient(target);
   const tmp = privateTempFile(out, 'partial');
   try {
     await client.query('begin isolation level repeatable read read only');
@@ -99,9 +97,7 @@ export async function restorePostgres(from: string, target: PgTarget, progress?:
   const versions = archived.has('schema_migrations') && archived.has('events') ? copyRows(await runTool(pgRestore, ['--data-only', '--table=schema_migrations', '--file=-', from], process.env)) : null;
   checkBackupSchema(from, versions);
 
-  const client = new pg.Client({ connectionString: target.url });
-  client.on('error', () => undefined);
-  await client.connect();
+  const client = await connectClient(target);
   try {
     const others = (
       await client.query<{ n: number; apps: string | null }>(
@@ -185,6 +181,21 @@ function restoreInOneTransaction(pgRestore: string, psql: string, from: string, 
       throw new Error(`the restore failed and changed nothing (it runs as one transaction): ${failed.map((r) => `${r.name} exited with code ${r.code}: ${r.stderr.split('\n').slice(-5).join(' | ')}`).join('; ')}`);
     }
   });
+}
+
+async function connectClient(target: PgTarget): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: target.url });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    // 3D000: the database named in DATABASE_URL does not exist (a restore goes into an existing one).
+    if ((error as { code?: string }).code === '3D000') {
+      throw new DomainError('not_found', `the database ${target.location} does not exist; create it first (createdb), then run the command again`, { entity: 'database', id: target.location, rule: 'exists' });
+    }
+    throw error;
+  }
+  return client;
 }
 
 async function baseTables(client: pg.Client): Promise<string[]> {

@@ -243,6 +243,7 @@ describe(`backup and restore (${testDialect})`, () => {
     fs.truncateSync(damaged, Math.floor(fs.statSync(good).size / 2));
 
     await expectDomainError(restoreDatabase(path.join(db.dir, 'missing.backup'), { url: db.url }), 'not_found', 'exists');
+    if (testDialect === 'postgres') await expectDomainError(restoreDatabase(good, { url: db.url.replace(/\/[^/]+$/, '/cashloop_no_such_database') }), 'not_found', 'exists');
     const e1 = await expectDomainError(restoreDatabase(notBackup, { url: db.url }), 'invalid', 'backup_matches_database');
     expect(e1.message).toContain('not a cashloop backup');
     const e2 = await expectDomainError(restoreDatabase(otherKind, { url: db.url }), 'invalid', 'backup_matches_database');
