@@ -4,6 +4,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { faultPoint, ident, lit, rowsJson } from './warehouse.ts';
 import { warehousePaths } from './warehouse.ts';
 import { partFilter } from './transform/models.ts';
+import { keepPrivate } from '../src/shared/files.ts';
 
 export interface PublishResult {
   snapshot: string;
@@ -283,6 +284,8 @@ async function publishSnapshot(conn: DuckDBConnection, tmp: string, snapshot: st
     await conn.run('detach snap');
   }
   faultPoint('publish:before-snapshot-rename');
+  // Owner only (0600) before it appears under its public name, like the warehouse it copies.
+  keepPrivate(tmp);
   fs.renameSync(tmp, snapshot);
   return { tablesChanged, written, kept, fresh };
 }

@@ -42,13 +42,3 @@ export async function queryPublished(dataDir: string, sqlText: string): Promise<
     instance.closeSync();
   }
 }
-
-/** RFC 4180 CSV of query rows. */
-export function toCsv(columns: string[], rows: Record<string, unknown>[]): string {
-  const cell = (v: unknown) => {
-    if (v === null || v === undefined) return '';
-    const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
-    return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-  };
-  return [columns.map(cell).join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n');
-}

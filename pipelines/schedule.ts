@@ -12,7 +12,7 @@ export interface ScheduleJob {
   cron: string;
   /**
    * What the job runs: `pipeline` (default) or a task the caller registers, such as
-   * `collections-reminders` and `collections-statements` (the CLI's `schedule`).
+   * `collections-reminders`, `collections-statements` and `idempotency-purge` (the CLI's `schedule`).
    */
   task?: string;
   steps?: string[];
@@ -30,13 +30,15 @@ export interface ScheduleConfig {
 
 /**
  * Used when the data directory has no `schedule.json`: the full pipeline every 15 minutes,
- * the reminder run every morning and the statements on the first of the month.
+ * the reminder run every morning, the statements on the first of the month, and expired
+ * API Idempotency-Keys deleted every hour.
  */
 export const defaultSchedule: ScheduleConfig = {
   jobs: [
     { name: 'warehouse', cron: '*/15 * * * *', steps: ['all'] },
     { name: 'reminders', cron: '0 6 * * *', task: 'collections-reminders' },
     { name: 'statements', cron: '0 7 1 * *', task: 'collections-statements' },
+    { name: 'idempotency-keys', cron: '20 * * * *', task: 'idempotency-purge' },
   ],
 };
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { DomainError } from '../src/shared/errors.ts';
+import { keepPrivate } from '../src/shared/files.ts';
 
 /**
  * Where the warehouse lives inside a data directory. The pipeline writes `warehouse.duckdb`;
@@ -58,6 +59,9 @@ export async function openWarehouse(file: string, options: { readOnly?: boolean;
     }
     throw asDamaged(error, file, true);
   }
+  // The warehouse holds every customer's receivables: owner only (0600). DuckDB makes its
+  // files by the umask; its .wal comes and goes with writes and follows the umask.
+  if (!options.readOnly) keepPrivate(file, `${file}.wal`);
   const conn = await instance.connect();
   return {
     conn,

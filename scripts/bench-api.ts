@@ -1,78 +1,227 @@
-// npm run bench:api — drives the HTTP API with autocannon on a fresh SQLite database (order
-// create, order submit, invoice list) and prints requests/s and p50/p99 latency, beside the
-// same order inserts done directly with better-sqlite3 in the same run (the baseline).
-// Target on a 2-core machine: ≥ 2,000 order creations/s with p99 ≤ 25 ms.
+// npm run bench:api — drives the HTTP API with autocannon and prints requests/s and p50/p99
+// latency beside the same rows written directly with the core's own database settings in the
+// same run (the baseline):
+//   - SQLite (a fresh file): order create, order submit, invoice list, 10 connections;
+//   - PostgreSQL (a fresh database on CASHLOOP_BENCH_PG_URL, default the local server), when it
+//     answers: order create and payment record with 10 and 50 connections, the pool sized by
+//     CASHLOOP_DB_POOL_SIZE (default: as many as the connections).
+// BENCH_DB=sqlite|postgres|both (default both), BENCH_SECONDS (default 10), BENCH_CONNECTIONS
+// (SQLite, default 10), BENCH_PG_CONNECTIONS (default "10,50").
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
 import SQLite from 'better-sqlite3';
-import { openCore, closeCore } from '../src/core.ts';
+import pg from 'pg';
+import { openCore, closeCore, type Core } from '../src/core.ts';
 import { createCustomer } from '../src/customers/customer.service.ts';
 import { createProduct } from '../src/catalog/product.service.ts';
 import { receiveStock } from '../src/catalog/inventory.service.ts';
+import { createOrder } from '../src/orders/order.service.ts';
+import { submitOrder } from '../src/credit/credit.service.ts';
+import { createShipment } from '../src/shipping/shipment.service.ts';
+import { setSetting } from '../src/settings/settings.service.ts';
 import { buildServer } from '../src/api/server.ts';
 import { createApiKey } from '../src/api/keys.service.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cashloop-bench-api-'));
-const core = await openCore({ url: `sqlite:${path.join(dir, 'cashloop.db')}` });
-const customer = await createCustomer(core, { name: 'Bench Ltd', creditLimit: '1000000000', currency: 'EUR' }, 'bench');
-await createProduct(core, { sku: 'WIDGET', name: 'Widget', price: '12.50', taxRate: '20' }, 'bench');
-await receiveStock(core, { sku: 'WIDGET', quantity: 100_000_000 }, 'bench');
-const { key } = await createApiKey(core, { role: 'admin', name: 'bench' }, 'bench');
-const app = await buildServer(core, { rateLimitPerMinute: 100_000_000 });
-await app.listen({ port: 0, host: '127.0.0.1' });
-const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+const which = process.env.BENCH_DB ?? 'both';
+const pgAdmin = process.env.CASHLOOP_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-function run(title: string, opts: Partial<autocannon.Options>): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => {
-    autocannon({ url: base, connections, duration: seconds, headers, ...opts } as autocannon.Options, (err, result) => (err ? reject(err) : resolve(result)));
-  }).then((r) => {
-    const res = r as autocannon.Result;
-    if (res.non2xx > 0) throw new Error(`${title}: ${res.non2xx} responses were not 2xx; the figures would not mean anything`);
-    console.log(`${title.padEnd(16)} ${res.requests.average.toFixed(0).padStart(6)} req/s  p50 ${res.latency.p50} ms  p99 ${res.latency.p99} ms  (${res.non2xx} non-2xx, ${res.errors} errors)`);
-    return res;
+interface Figure {
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+async function serve(core: Core) {
+  const { key } = await createApiKey(core, { role: 'admin', name: 'bench' }, 'bench');
+  const app = await buildServer(core, { rateLimitPerMinute: 100_000_000 });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  return { app, base, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } };
+}
+
+function drive(title: string, opts: autocannon.Options): Promise<Figure> {
+  return new Promise<autocannon.Result>((resolve, reject) => {
+    autocannon({ duration: seconds, ...opts }, (err, result) => (err ? reject(err) : resolve(result)));
+  }).then((res) => {
+    if (res.non2xx > 0 || res.errors > 0) throw new Error(`${title}: ${res.non2xx} responses were not 2xx and ${res.errors} failed; the figures would not mean anything`);
+    console.log(`${title.padEnd(28)} ${res.requests.average.toFixed(0).padStart(6)} req/s  p50 ${res.latency.p50} ms  p99 ${res.latency.p99} ms  (0 non-2xx, 0 errors)`);
+    return { perSecond: res.requests.average, p50: res.latency.p50, p99: res.latency.p99 };
   });
 }
 
-console.log(`cashloop API benchmark: ${connections} connections, ${seconds} s per scenario, SQLite at ${dir}`);
-const body = JSON.stringify({ customerId: customer.id, lines: [{ sku: 'WIDGET', quantity: 2 }] });
-const created = await run('order create', { method: 'POST', url: `${base}/orders`, body });
-const ordersMade = Number((await core.db.kysely.selectFrom('orders').select((eb) => eb.fn.max('id').as('m')).executeTakeFirstOrThrow()).m);
-let next = 0;
-await run('order submit', { requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, path: `/orders/${(next++ % ordersMade) + 1}/submit` }) }] });
-await run('invoice list', { method: 'GET', url: `${base}/invoices?customerId=${customer.id}&limit=50` });
-await app.close();
-await closeCore(core);
+const share = (api: number, direct: number) => `${((api / direct) * 100).toFixed(0)} %`;
 
-// Baseline: the same order rows (order, line, status history, event) written straight into
-// SQLite with prepared statements, one transaction per order, as fast as the file allows.
-const db = new SQLite(path.join(dir, 'cashloop.db'));
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = NORMAL');
-const now = new Date().toISOString();
-const insOrder = db.prepare(`insert into orders (customer_id, status, currency, order_date, subtotal_minor, discount_minor, tax_minor, total_minor, created_at, updated_at) values (?, 'draft', 'EUR', ?, 2500, 0, 500, 3000, ?, ?)`);
-const insLine = db.prepare(`insert into order_lines (order_id, line_no, product_id, quantity, unit_price_minor, discount_bp, tax_rate_bp, gross_minor, discount_minor, net_minor, tax_minor, total_minor, reserved_qty, shipped_qty, invoiced_qty) values (?, 1, 1, 2, 1250, 0, 2000, 2500, 0, 2500, 500, 3000, 0, 0, 0)`);
-const insHist = db.prepare(`insert into order_status_history (order_id, from_status, to_status, actor, at) values (?, null, 'draft', 'bench', ?)`);
-const insEvent = db.prepare(`insert into events (event_type, aggregate_type, aggregate_id, payload, actor, occurred_at) values ('order.created', 'order', ?, ?, 'bench', ?)`);
-const one = db.transaction(() => {
-  const id = Number(insOrder.run(customer.id, now.slice(0, 10), now, now).lastInsertRowid);
-  insLine.run(id);
-  insHist.run(id, now);
-  insEvent.run(String(id), '{}', now);
-});
-const t0 = performance.now();
-let n = 0;
-while (performance.now() - t0 < 3000) {
-  one();
-  n++;
+async function seedCatalog(core: Core, customers: number) {
+  const ids: number[] = [];
+  for (let i = 0; i < customers; i++) ids.push((await createCustomer(core, { name: `Bench ${i}`, creditLimit: '1000000000', currency: 'EUR' }, 'bench')).id);
+  await createProduct(core, { sku: 'WIDGET', name: 'Widget', price: '12.50', taxRate: '20' }, 'bench');
+  await receiveStock(core, { sku: 'WIDGET', quantity: 100_000_000 }, 'bench');
+  return ids;
 }
-const baseline = n / ((performance.now() - t0) / 1000);
-db.close();
-console.log(`${'baseline'.padEnd(16)} ${baseline.toFixed(0).padStart(6)} orders/s written directly with better-sqlite3 (same rows, one transaction each)`);
-console.log(`order create over HTTP: ${((created.requests.average / baseline) * 100).toFixed(0)} % of the direct-insert baseline; target ≥ 2000 req/s with p99 ≤ 25 ms: ${created.requests.average >= 2000 && created.latency.p99 <= 25 ? 'met' : 'not met'}`);
-fs.rmSync(dir, { recursive: true, force: true });
+
+async function benchSqlite(): Promise<void> {
+  const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cashloop-bench-api-'));
+  const core = await openCore({ url: `sqlite:${path.join(dir, 'cashloop.db')}` });
+  const [customer] = await seedCatalog(core, 1);
+  const { app, base, headers } = await serve(core);
+  console.log(`\nSQLite: ${connections} connections, ${seconds} s per scenario, a fresh file at ${dir}`);
+  const body = JSON.stringify({ customerId: customer, lines: [{ sku: 'WIDGET', quantity: 2 }] });
+  const created = await drive('order create', { url: `${base}/orders`, method: 'POST', body, headers, connections });
+  const ordersMade = Number((await core.db.kysely.selectFrom('orders').select((eb) => eb.fn.max('id').as('m')).executeTakeFirstOrThrow()).m);
+  let next = 0;
+  await drive('order submit', { url: base, headers, connections, requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, path: `/orders/${(next++ % ordersMade) + 1}/submit` }) }] });
+  await drive('invoice list', { url: `${base}/invoices?customerId=${customer}&limit=50`, method: 'GET', headers, connections });
+  await app.close();
+  await closeCore(core);
+
+  // Baseline: the same order rows (order, line, status history, event) written straight into
+  // SQLite with prepared statements and the core's pragmas, one transaction per order.
+  const db = new SQLite(path.join(dir, 'cashloop.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${process.env.CASHLOOP_SQLITE_SYNCHRONOUS ?? 'NORMAL'}`);
+  const now = new Date().toISOString();
+  const insOrder = db.prepare(`insert into orders (customer_id, status, currency, order_date, subtotal_minor, discount_minor, tax_minor, total_minor, created_at, updated_at) values (?, 'draft', 'EUR', ?, 2500, 0, 500, 3000, ?, ?)`);
+  const insLine = db.prepare(`insert into order_lines (order_id, line_no, product_id, quantity, unit_price_minor, discount_bp, tax_rate_bp, gross_minor, discount_minor, net_minor, tax_minor, total_minor, reserved_qty, shipped_qty, invoiced_qty) values (?, 1, 1, 2, 1250, 0, 2000, 2500, 0, 2500, 500, 3000, 0, 0, 0)`);
+  const insHist = db.prepare(`insert into order_status_history (order_id, from_status, to_status, actor, at) values (?, null, 'draft', 'bench', ?)`);
+  const insEvent = db.prepare(`insert into events (event_type, aggregate_type, aggregate_id, payload, actor, occurred_at) values ('order.created', 'order', ?, ?, 'bench', ?)`);
+  const one = db.transaction(() => {
+    const id = Number(insOrder.run(customer, now.slice(0, 10), now, now).lastInsertRowid);
+    insLine.run(id);
+    insHist.run(id, now);
+    insEvent.run(String(id), '{}', now);
+  });
+  const t0 = performance.now();
+  let n = 0;
+  while (performance.now() - t0 < 3000) {
+    one();
+    n++;
+  }
+  const baseline = n / ((performance.now() - t0) / 1000);
+  db.close();
+  console.log(`${'baseline: direct inserts'.padEnd(28)} ${baseline.toFixed(0).padStart(6)} orders/s written directly with better-sqlite3 (same rows, one transaction each)`);
+  console.log(`order create over HTTP: ${share(created.perSecond, baseline)} of the direct-insert baseline, p99 ${created.p99} ms`);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The baseline on PostgreSQL: `workers` loops, each on its own pooled connection, writing the
+ * rows a request writes (one transaction each) for `ms` milliseconds; returns rows per second
+ * and the 99th percentile of a transaction's time.
+ */
+async function directPg(url: string, poolSize: number, workers: number, ms: number, write: (c: pg.PoolClient, i: number) => Promise<void>): Promise<Figure> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  pool.on('error', () => undefined);
+  const times: number[] = [];
+  const t0 = performance.now();
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (performance.now() - t0 < ms) {
+        const c = await pool.connect();
+        const s = performance.now();
+        try {
+          await c.query('begin');
+          await write(c, i++);
+          await c.query('commit');
+        } finally {
+          c.release();
+        }
+        times.push(performance.now() - s);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - t0) / 1000;
+  await pool.end();
+  times.sort((a, b) => a - b);
+  return { perSecond: times.length / elapsed, p50: Math.round(times[Math.floor(times.length * 0.5)] ?? 0), p99: Math.round(times[Math.floor(times.length * 0.99)] ?? 0) };
+}
+
+async function benchPostgres(): Promise<void> {
+  const admin = new pg.Client({ connectionString: pgAdmin });
+  try {
+    await admin.connect();
+  } catch (error) {
+    console.log(`\nPostgreSQL: skipped, no server at ${pgAdmin.replace(/:[^:@/]*@/, ':***@')} (${(error as Error).message})`);
+    return;
+  }
+  const name = `cashloop_bench_${process.pid}`;
+  await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.query(`create database ${name}`);
+  const url = pgAdmin.replace(/\/[^/]*$/, `/${name}`);
+  const list = (process.env.BENCH_PG_CONNECTIONS ?? '10,50').split(',').map(Number);
+  const customersN = 100;
+  try {
+    for (const connections of list) {
+      const poolSize = Number(process.env.CASHLOOP_DB_POOL_SIZE ?? connections);
+      const core = await openCore({ url, poolSize });
+      await core.db.kysely.deleteFrom('api_keys').execute();
+      const customers = (await core.db.kysely.selectFrom('customers').select('id').orderBy('id').execute()).map((c) => c.id);
+      if (customers.length === 0) {
+        // 100 customers, each with one large open invoice the payments pay down.
+        customers.push(...(await seedCatalog(core, customersN)));
+        await setSetting(core, 'invoicing.trigger', 'shipment', 'bench');
+        for (const c of customers) {
+          const o = await createOrder(core, { customerId: c, lines: [{ sku: 'WIDGET', quantity: 100_000 }] }, 'bench');
+          await submitOrder(core, o.id, 'bench');
+          await createShipment(core, { orderId: o.id, carrier: 'UPS', trackingNumber: `B${c}` }, 'bench');
+        }
+      }
+      const { app, base, headers } = await serve(core);
+      console.log(`\nPostgreSQL: ${connections} HTTP connections, pool of ${poolSize} (CASHLOOP_DB_POOL_SIZE), ${seconds} s per scenario, ${customers.length} customers`);
+      let k = 0;
+      const created = await drive(`order create (${connections})`, {
+        url: base,
+        headers,
+        connections,
+        requests: [{ method: 'POST', path: '/orders', setupRequest: (req) => ({ ...req, body: JSON.stringify({ customerId: customers[k++ % customers.length], lines: [{ sku: 'WIDGET', quantity: 2 }] }) }) }],
+      });
+      let p = 0;
+      const paid = await drive(`payment record (${connections})`, {
+        url: base,
+        headers,
+        connections,
+        requests: [{ method: 'POST', path: '/payments', setupRequest: (req) => ({ ...req, body: JSON.stringify({ customerId: customers[p++ % customers.length], amount: '1.00' }) }) }],
+      });
+      await app.close();
+      await closeCore(core);
+      const now = new Date().toISOString();
+      const ms = Math.min(seconds, 5) * 1000;
+      const orderDirect = await directPg(url, poolSize, connections, ms, async (c, i) => {
+        const customer = customers[i % customers.length];
+        const o = await c.query(`insert into orders (customer_id, status, currency, order_date, subtotal_minor, discount_minor, tax_minor, total_minor, created_at, updated_at) values ($1, 'draft', 'EUR', $2, 2500, 0, 500, 3000, $3, $3) returning id`, [customer, now.slice(0, 10), now]);
+        const id = o.rows[0].id as number;
+        await c.query(`insert into order_lines (order_id, line_no, product_id, quantity, unit_price_minor, discount_bp, tax_rate_bp, gross_minor, discount_minor, net_minor, tax_minor, total_minor, reserved_qty, shipped_qty, invoiced_qty) values ($1, 1, 1, 2, 1250, 0, 2000, 2500, 0, 2500, 500, 3000, 0, 0, 0)`, [id]);
+        await c.query(`insert into order_status_history (order_id, from_status, to_status, actor, at) values ($1, null, 'draft', 'bench', $2)`, [id, now]);
+        await c.query(`insert into events (event_type, aggregate_type, aggregate_id, payload, actor, occurred_at) values ('order.created', 'order', $1, '{}', 'bench', $2)`, [String(id), now]);
+      });
+      const invoiceOf = new Map((await (async () => {
+        const c = new pg.Client({ connectionString: url });
+        await c.connect();
+        const r = await c.query('select customer_id, min(id) as id from invoices group by customer_id');
+        await c.end();
+        return r.rows.map((x: { customer_id: number; id: number }) => [x.customer_id, x.id] as const);
+      })()));
+      const paymentDirect = await directPg(url, poolSize, connections, ms, async (c, i) => {
+        const customer = customers[i % customers.length]!;
+        const pay = await c.query(`insert into payments (customer_id, currency, amount_minor, payment_date, method, status, created_at) values ($1, 'EUR', 100, $2, 'bank_transfer', 'received', $3) returning id`, [customer, now.slice(0, 10), now]);
+        await c.query(`insert into payment_allocations (payment_id, invoice_id, amount_minor, rule, applied_on, reversed, created_at) values ($1, $2, 100, 'oldest_due', $3, 0, $4)`, [pay.rows[0].id, invoiceOf.get(customer), now.slice(0, 10), now]);
+        await c.query(`insert into events (event_type, aggregate_type, aggregate_id, payload, actor, occurred_at) values ('payment.recorded', 'payment', $1, '{}', 'bench', $2)`, [String(pay.rows[0].id), now]);
+      });
+      console.log(`${'baseline: order inserts'.padEnd(28)} ${orderDirect.perSecond.toFixed(0).padStart(6)} tx/s  p50 ${orderDirect.p50} ms  p99 ${orderDirect.p99} ms  (same rows written directly, ${connections} workers, pool of ${poolSize})`);
+      console.log(`${'baseline: payment inserts'.padEnd(28)} ${paymentDirect.perSecond.toFixed(0).padStart(6)} tx/s  p50 ${paymentDirect.p50} ms  p99 ${paymentDirect.p99} ms`);
+      console.log(`order create over HTTP: ${share(created.perSecond, orderDirect.perSecond)} of the direct inserts; payment record: ${share(paid.perSecond, paymentDirect.perSecond)}`);
+    }
+  } finally {
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  }
+}
+
+console.log(`cashloop API benchmark (${new Date().toISOString()}, ${os.cpus().length} cores)`);
+if (which === 'sqlite' || which === 'both') await benchSqlite();
+if (which === 'postgres' || which === 'both') await benchPostgres();

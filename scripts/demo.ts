@@ -79,15 +79,20 @@ const siteDir = path.join(dataDir, 'site');
 const urls = await startServer();
 say('');
 say('cashloop is running:');
-for (const [what, url] of urls) say(`  ${what.padEnd(22)} ${url}`);
+for (const [what, url] of urls) say(`  ${what.padEnd(26)} ${url}`);
 say('');
 say(`warehouse for analysts: ${run.published?.snapshot ?? path.join(dataDir, 'published', 'warehouse.duckdb')} (cashloop query "select * from metrics.ar_kpis_monthly")`);
 say('stop with Ctrl-C');
 
-/** Starts the API with the reports at /reports; a demo admin key and one customer's portal token open them. */
+/**
+ * Starts the API with the reports at /reports; a demo admin key and one customer's portal token
+ * open them. The links carry the key once: the server swaps it for a session and drops it from
+ * the address.
+ */
 async function startServer(): Promise<[string, string][]> {
   const core = await openCore();
-  const { key } = await createApiKey(core, { role: 'admin', name: `demo-${Date.now()}` }, 'demo');
+  // A new key each start; it expires so the keys of old demo runs do not stay valid for ever.
+  const { key } = await createApiKey(core, { role: 'admin', name: `demo-${Date.now()}`, expiresIn: '30d' }, 'demo');
   const customer = await core.db.kysely.selectFrom('customers').select('id').orderBy('id').executeTakeFirst();
   const portal = customer ? await createPortalToken(core, customer.id, 'demo') : null;
   const app = await buildServer(core, { siteDir });
@@ -97,6 +102,7 @@ async function startServer(): Promise<[string, string][]> {
     ['reports', `${base}/reports/?key=${key}`],
     ['API docs', `${base}/docs?key=${key}`],
     ...(portal ? ([[`portal (customer ${portal.customerId})`, `${base}/portal?token=${portal.token}`]] as [string, string][]) : []),
-    ['API key (admin)', key],
+    ['sign in', `${base}/sign-in`],
+    ['API key (admin, 30 days)', key],
   ];
 }

@@ -18,6 +18,11 @@ export type Tx = Transaction<Database>;
 export interface ChangeOutcome<T> {
   result: T;
   events: EventInput[];
+  /**
+   * The change found its work already done (a retry with the same external id) and wrote
+   * nothing: it has no event, and `runChange` rolls its transaction back.
+   */
+  unchanged?: boolean;
 }
 
 export interface ChangeScope {
@@ -46,6 +51,13 @@ export function isTransient(error: unknown): boolean {
   return code === '40P01' || code === '40001' || code === 'SQLITE_BUSY';
 }
 
+/** Carries an unchanged outcome's result out of the transaction it rolls back. */
+class Unchanged extends Error {
+  constructor(readonly result: unknown) {
+    super('unchanged');
+  }
+}
+
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -63,11 +75,17 @@ export async function runChange<T>(core: Core, actor: string, fn: Change<T>): Pr
     try {
       return await core.db.kysely.transaction().execute(async (trx) => {
         const outcome = await fn({ trx, at, today: at.slice(0, 10), actor, dialect: core.db.dialect });
+        if (outcome.unchanged) {
+          if (outcome.events.length > 0) throw new Error('an unchanged outcome records no event');
+          throw new Unchanged(outcome.result);
+        }
         if (outcome.events.length === 0) throw new Error('a change must record at least one event');
         await appendEvents(trx, core.db.dialect, outcome.events, actor, at);
         return outcome.result;
       });
     } catch (error) {
+      // Rolled back: an unchanged outcome keeps "no event, no write" true by construction.
+      if (error instanceof Unchanged) return error.result as T;
       if (!isTransient(error) || attempt >= RETRY.attempts) throw error;
       const ceiling = Math.min(RETRY.maxMs, RETRY.baseMs * 2 ** attempt);
       await pause(ceiling / 2 + Math.random() * (ceiling / 2));
@@ -84,6 +102,9 @@ const CUSTOMER_LOCK = 7_272_743;
  * the credit check. On PostgreSQL a transaction-scoped advisory lock on the customer, held
  * to commit; take it first in the transaction, before any row lock and before the event
  * feed's lock, so lock order is the same everywhere. SQLite has one writer already.
+ * Balances and unapplied cash are derived from rows only these changes write, so this lock
+ * alone keeps them from being spent twice. Taking it again in the same transaction returns
+ * at once: the shared writers (credit notes, invoicing) take it too, so no caller can skip it.
  */
 export async function lockCustomer(scope: Pick<ChangeScope, 'trx' | 'dialect'>, customerId: number): Promise<void> {
   if (scope.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${CUSTOMER_LOCK}, ${customerId})`.execute(scope.trx);

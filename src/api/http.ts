@@ -35,6 +35,9 @@ export interface RouteSpec {
   handler(req: FastifyRequest, core: Core): Promise<unknown>;
 }
 
+/** A service's answer to a retry: the first document, `created: false`, nothing written. */
+const isReplay = (result: unknown): boolean => typeof result === 'object' && result !== null && (result as { created?: unknown }).created === false;
+
 /** Registers routes with their schemas, tag and permission; handlers return the body. */
 export function addRoutes(app: FastifyInstance, core: Core, specs: RouteSpec[]): void {
   for (const s of specs) {
@@ -49,11 +52,12 @@ export function addRoutes(app: FastifyInstance, core: Core, specs: RouteSpec[]):
         ...(s.body ? { body: s.body } : {}),
         ...(s.params ? { params: s.params } : {}),
         ...(s.querystring ? { querystring: s.querystring } : {}),
-        ...(s.response ? { response: { [s.status ?? 200]: s.response } } : {}),
+        // A creation answers 200 when it found the document already made (a retry).
+        ...(s.response ? { response: { [s.status ?? 200]: s.response, ...(s.status === 201 ? { 200: s.response } : {}) } } : {}),
       },
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
         const result = await s.handler(req, core);
-        return reply.status(s.status ?? 200).send(result);
+        return reply.status(s.status === 201 && isReplay(result) ? 200 : s.status ?? 200).send(result);
       },
     };
     app.route(route);

@@ -31,6 +31,8 @@ export const PERMISSIONS = {
   'collections:configure': ['admin', 'finance'],
   'disputes:resolve': ['admin', 'credit', 'finance'],
   'reports:read': ALL,
+  // Issuing and withdrawing customers' portal links.
+  'access:manage': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -18,7 +18,7 @@ export interface Problem {
   problems?: unknown[];
 }
 
-const TITLES: Record<number, string> = { 400: 'Invalid request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not found', 409: 'Conflict', 413: 'Payload too large', 415: 'Unsupported media type', 429: 'Too many requests', 500: 'Internal error' };
+const TITLES: Record<number, string> = { 400: 'Invalid request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not found', 409: 'Conflict', 413: 'Payload too large', 415: 'Unsupported media type', 422: 'Unprocessable content', 429: 'Too many requests', 500: 'Internal error' };
 
 export function sendProblem(reply: FastifyReply, status: number, detail: string, extra: Partial<Problem> = {}): FastifyReply {
   const body: Problem = { type: `https://cashloop.dev/problems/${extra.rule ?? status}`, title: TITLES[status] ?? 'Error', status, detail, instance: reply.request.url, ...extra };

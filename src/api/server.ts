@@ -8,8 +8,9 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Core } from '../core.ts';
 import { ping } from '../db/connection.ts';
-import { allowed } from './permissions.ts';
-import { hashSecret, resolveApiKey, resolvePortalToken } from './keys.service.ts';
+import { hashSecret } from './keys.service.ts';
+import { addAccessRoutes, CSRF_COOKIE, registerAccess, SESSION_COOKIE, type AccessOptions } from './auth/access.ts';
+import { LOG_REDACT, logSerializers, redactUrl } from './auth/redact.ts';
 import { errorHandler, sendProblem } from './problem.ts';
 import { addRoutes, type RouteSpec } from './http.ts';
 import { customerRoutes } from './routes/customers.routes.ts';
@@ -18,7 +19,9 @@ import { orderRoutes } from './routes/orders.routes.ts';
 import { shippingRoutes } from './routes/shipping.routes.ts';
 import { moneyRoutes } from './routes/money.routes.ts';
 import { collectionRoutes } from './routes/collections.routes.ts';
+import { accessRoutes } from './routes/access.routes.ts';
 import { registerPortal } from './portal.ts';
+import { registerIdempotency } from './idempotency.hook.ts';
 
 export interface ServerOptions {
   /** Pino logger options, `true` for JSON logs on stdout, `false` (default) for none. */
@@ -30,26 +33,17 @@ export interface ServerOptions {
   siteDir?: string;
   /** More route specs from other business areas (collections…), under the same auth. */
   extraRoutes?: RouteSpec[];
+  /** How long a retry waits for the first request with its Idempotency-Key (default 5 s). */
+  idempotencyWaitMs?: number;
+  /** Sessions and sign-in: Secure cookies, the failed-authentication limit (src/api/auth/access.ts). */
+  access?: AccessOptions;
 }
 
 /** Every route of the core's API, in one list: the OpenAPI document and the role test walk it. */
-export const coreRouteSpecs: RouteSpec[] = [...customerRoutes, ...catalogRoutes, ...orderRoutes, ...shippingRoutes, ...moneyRoutes, ...collectionRoutes];
+export const coreRouteSpecs: RouteSpec[] = [...customerRoutes, ...catalogRoutes, ...orderRoutes, ...shippingRoutes, ...moneyRoutes, ...collectionRoutes, ...accessRoutes];
 
-const LOG_REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.query.key', 'req.query.token', 'res.headers["set-cookie"]'];
-
-/** The URL with `key` and `token` query values masked, for logs. */
-export function scrubUrl(url: string): string {
-  return url.replace(/([?&](?:key|token)=)[^&]*/g, '$1***');
-}
-
-function cookies(req: FastifyRequest): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0) out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
-  }
-  return out;
-}
+/** The URL with secret query values (`key`, `token`, any spelling) masked, for logs. */
+export const scrubUrl = redactUrl;
 
 function bearer(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
@@ -60,8 +54,8 @@ function bearer(req: FastifyRequest): string | undefined {
  * Builds the HTTP API on a core: REST JSON over every core action, problem+json errors,
  * API keys with roles on every route, Idempotency-Key replay, rate limits, OpenAPI at
  * /openapi.json and docs at /docs, the customer portal, and the reports at /reports.
- * Browsers pass a key once as `?key=` (pages) or a portal token as `?token=`; it is kept in
- * an HttpOnly cookie.
+ * Browsers sign in (or pass a key once as `?key=`, a portal token as `?token=`) and get a
+ * server-side session (src/api/auth/).
  */
 export async function buildServer(core: Core, options: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -71,8 +65,8 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
         : {
             ...(options.logger === true ? {} : options.logger),
             redact: LOG_REDACT,
-            // Keys and tokens given in the query string never reach the log.
-            serializers: { req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: scrubUrl(req.url), remoteAddress: req.ip }) },
+            // Keys and tokens given in the query string never reach the log, however spelled.
+            serializers: logSerializers,
           },
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     requestIdHeader: 'x-request-id',
@@ -100,61 +94,21 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
     route.config = { ...(route.config ?? {}), permission: route.config?.permission ?? 'reports:read' } as typeof route.config;
   });
 
-  app.addHook('onRequest', async (req, reply) => {
-    const permission = req.routeOptions.config?.permission ?? 'reports:read';
-    if (permission === 'open') return;
-    const query = req.query as Record<string, string | undefined>;
-    if (permission === 'portal') {
-      const token = bearer(req) ?? query.token ?? cookies(req).cashloop_portal;
-      const customerId = token ? await resolvePortalToken(core, token) : null;
-      if (!customerId) return sendProblem(reply, 401, 'a valid portal token is required (Authorization: Bearer … or ?token=…)', { rule: 'portal_token' });
-      req.portalCustomerId = customerId;
-      if (query.token) reply.header('set-cookie', `cashloop_portal=${encodeURIComponent(query.token)}; Path=/portal; HttpOnly; SameSite=Strict`);
-      return;
-    }
-    const secret = bearer(req) ?? (req.method === 'GET' ? query.key : undefined) ?? cookies(req).cashloop_key;
-    const key = secret ? await resolveApiKey(core, secret) : null;
-    if (!key) return sendProblem(reply, 401, 'a valid API key is required: Authorization: Bearer <key> (create one with `cashloop apikey create`)', { rule: 'api_key' });
-    req.apiKey = key;
-    if (!allowed(key.role, permission)) return sendProblem(reply, 403, `role ${key.role} may not ${permission.replace(':', ' ')}`, { rule: `permission_${permission.replace(':', '_')}`, value: key.role });
-    if (req.method === 'GET' && query.key) reply.header('set-cookie', `cashloop_key=${encodeURIComponent(query.key)}; Path=/; HttpOnly; SameSite=Strict`);
-  });
+  const access = await registerAccess(app, core, options.access);
 
   await app.register(rateLimit, {
     global: true,
     max: options.rateLimitPerMinute ?? 6000,
     timeWindow: '1 minute',
     keyGenerator: (req) => {
-      const secret = bearer(req);
+      const secret = bearer(req) ?? req.cookies[SESSION_COOKIE];
       return secret ? hashSecret(secret) : req.ip;
     },
     errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, message: `rate limit of ${ctx.max} requests per ${ctx.after} reached` }),
   });
 
-  // Idempotency-Key on creating POSTs: the first response is stored per key and replayed.
-  app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
-    const key = req.headers['idempotency-key'];
-    if (req.method !== 'POST' || typeof key !== 'string' || !req.apiKey) return;
-    const row = await core.db.kysely.selectFrom('api_idempotency').selectAll().where('scope', '=', String(req.apiKey.id)).where('idem_key', '=', key).executeTakeFirst();
-    if (!row) return;
-    if (row.method !== req.method || row.path !== req.url) {
-      return sendProblem(reply, 409, `Idempotency-Key ${key} was used for ${row.method} ${row.path}`, { rule: 'idempotency_key_reuse', value: key });
-    }
-    reply.header('idempotent-replayed', 'true');
-    return reply.status(row.status).type('application/json').send(row.body);
-  });
-  app.addHook('onSend', async (req, reply, payload) => {
-    const key = req.headers['idempotency-key'];
-    if (req.method !== 'POST' || typeof key !== 'string' || !req.apiKey || reply.getHeader('idempotent-replayed')) return payload;
-    if (reply.statusCode >= 200 && reply.statusCode < 300 && typeof payload === 'string') {
-      await core.db.kysely
-        .insertInto('api_idempotency')
-        .values({ scope: String(req.apiKey.id), idem_key: key, method: req.method, path: req.url, status: reply.statusCode, body: payload, created_at: core.clock.now().toISOString() })
-        .onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing())
-        .execute();
-    }
-    return payload;
-  });
+  // Idempotency-Key on POSTs: reserved before the work, bound to the request, replayed to retries.
+  registerIdempotency(app, core, { waitMs: options.idempotencyWaitMs });
 
   await app.register(swagger, {
     openapi: {
@@ -167,7 +121,9 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // "Try it out" in the docs sends the session's CSRF token (readable cookie), so a signed-in browser can write there too.
+  const sendCsrfToken = new Function('request', `const m = /(?:^|;\\s*)${CSRF_COOKIE}=([^;]+)/.exec(document.cookie); if (m) request.headers['x-csrf-token'] = decodeURIComponent(m[1]); return request;`);
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { requestInterceptor: sendCsrfToken } as Record<string, unknown> });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.get('/favicon.ico', { config: { permission: 'open' }, schema: { hide: true } }, async (_req, reply) => reply.status(204).send());
@@ -179,6 +135,8 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   addRoutes(app, core, [...coreRouteSpecs, ...(options.extraRoutes ?? [])]);
   registerPortal(app, core);
   if (options.siteDir) serveSite(app, options.siteDir);
+  const siteDir = options.siteDir;
+  await addAccessRoutes(app, core, access, { reports: () => siteDir !== undefined && fs.existsSync(path.join(siteDir, 'index.html')) });
   return app;
 }
 
@@ -193,7 +151,8 @@ function serveSite(app: FastifyInstance, siteDir: string): void {
     if (!file.startsWith(root)) return sendProblem(reply, 404, 'no such report', { rule: 'route_exists' });
     if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
     if (!fs.existsSync(file)) return sendProblem(reply, 404, fs.existsSync(root) ? `no report ${rel}` : 'the reports have not been built yet: run `cashloop pipeline run all`', { rule: 'route_exists' });
-    return reply.type(TYPES[path.extname(file)] ?? 'application/octet-stream').send(fs.createReadStream(file));
+    // Pages are sent whole: their Content-Security-Policy names the hashes of their inline scripts.
+    return reply.type(TYPES[path.extname(file)] ?? 'application/octet-stream').send(path.extname(file) === '.html' ? await fs.promises.readFile(file) : fs.createReadStream(file));
   };
   app.get('/reports', { config: { permission: 'reports:read' }, schema: { hide: true } }, async (req, reply) => reply.redirect(`/reports/${req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : ''}`));
   app.get('/reports/*', { config: { permission: 'reports:read' }, schema: { hide: true } }, handler);

@@ -1,14 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Core } from '../core.ts';
-import { runChange } from '../core.ts';
+import type { Change, ChangeScope, Core } from '../core.ts';
+import { lockCustomer, runChange } from '../core.ts';
+import type { EventInput } from '../events/event.repository.ts';
 import type { BankEntryRow, InvoiceRow } from '../db/schema.ts';
 import { badTransition, conflict, DomainError, invalid, notFound } from '../shared/errors.ts';
 import { formatAmount, formatMoney } from '../shared/money.ts';
 import { requireId, requireText } from '../shared/validate.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import { invoiceBalances } from '../invoicing/invoice.repository.ts';
-import { recordPayment, reversePayment } from '../payments/payment.service.ts';
+import { recordPaymentChange, reversePaymentChange } from '../payments/payment.service.ts';
+import { findEntryByKey, insertEntry, markEntryMatched, markEntryReversed } from './bank.repository.ts';
 import { loadMapping } from '../onboarding/mapping.ts';
 import { parseCamt053 } from './camt053.ts';
 import { parseCsvStatement } from './csv-statement.ts';
@@ -65,9 +67,17 @@ async function toEntry(core: Core, r: BankEntryRow): Promise<BankEntry> {
 /** Reads a statement file: camt.053 XML by content, anything else as CSV (with a mapping). */
 export async function readStatement(core: Core, file: string, mappingFile?: string): Promise<{ format: 'camt.053' | 'csv'; entries: StatementEntry[] }> {
   if (!fs.existsSync(file)) throw invalid(`file ${file} does not exist`, { field: 'file', value: file, rule: 'file_exists' });
+  const settings = await getSettings(core.db.kysely);
+  // Checked before a byte is read: a statement is read whole, and a parsed camt.053 takes
+  // about twelve times its size in memory.
+  const stat = fs.statSync(file);
+  if (!stat.isFile()) throw invalid(`${file} is not a file`, { field: 'file', value: file, rule: 'file_exists' });
+  const capMb = settings['bank.max_file_mb'];
+  if (stat.size > capMb * 1024 * 1024) {
+    throw invalid(`${path.basename(file)} is ${(stat.size / 1024 / 1024).toFixed(1)} MB (${stat.size} bytes), above the limit of ${capMb} MB for bank statement files (setting bank.max_file_mb)`, { field: 'file', value: stat.size, rule: 'max_file_size' });
+  }
   const head = fs.readFileSync(file, { encoding: 'utf8' }).slice(0, 4096).replace(/^\uFEFF/, '').trimStart();
   if (head.startsWith('<')) return { format: 'camt.053', entries: parseCamt053(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, ''), path.basename(file)) };
-  const settings = await getSettings(core.db.kysely);
   const mapping = mappingFile ? loadMapping(mappingFile, 'bank', ['bank_statement', 'statement'], file) : {};
   return { format: 'csv', entries: await parseCsvStatement(file, mapping, settings['company.currency']) };
 }
@@ -127,22 +137,48 @@ async function matchCredit(core: Core, e: StatementEntry): Promise<{ customerId:
 /** The reference a payment carries so cash application pays `invoice` first. */
 const referenceFor = (invoice: InvoiceRow, remittance: string | null) => `${invoice.external_ref ?? invoice.number}${remittance ? ` ${remittance}` : ''}`.slice(0, 500);
 
-async function insertEntry(core: Core, e: StatementEntry, fields: Pick<BankEntryRow, 'status' | 'match_rule' | 'customer_id' | 'invoice_id' | 'payment_id'>, sourceFile: string, actor: string, also?: { reversedEntryId: number }) {
-  return runChange(core, actor, async ({ trx, at }) => {
-    const row = await trx
-      .insertInto('bank_entries')
-      .values({
-        entry_key: entryKey(e), statement_id: e.statementId, entry_ref: e.entryRef, account_iban: e.accountIban, direction: e.direction, amount_minor: e.amountMinor, currency: e.currency,
-        booking_date: e.bookingDate, value_date: e.valueDate, payer_name: e.payerName, payer_iban: e.payerIban, remittance: remittanceText(e), end_to_end_id: e.endToEndId, return_reason: e.returnReason,
-        ...fields, source_file: sourceFile, created_at: at, updated_at: at,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const rows = [row];
-    if (also) rows.push(await trx.updateTable('bank_entries').set({ status: 'reversed', updated_at: at }).where('id', '=', also.reversedEntryId).returningAll().executeTakeFirstOrThrow());
-    return { result: row, events: [{ type: `bank_entry.${row.status}`, aggregate: 'bank_entry', id: row.id, after: { bank_entries: rows } }] };
-  });
+type EntryFields = Pick<BankEntryRow, 'status' | 'match_rule' | 'customer_id' | 'invoice_id' | 'payment_id'>;
+
+/** What booking an entry moves beside the entry row: a payment recorded, or one reversed. */
+interface EntryMoves {
+  fields: EntryFields;
+  events: EventInput[];
+  /** The credit entry whose payment a return took back. */
+  reversedEntryId?: number;
 }
+
+/**
+ * Books one statement entry as one change: the entry row and what it moves (its payment,
+ * or the reversal of one) commit together or not at all. `customerId` is whose money
+ * moves: their lock is taken first, and the entry key is checked under it, so an entry
+ * booked meanwhile (the same file imported twice at once) is left as it is.
+ */
+function bookEntry(e: StatementEntry, sourceFile: string, customerId: number | null, move: (scope: ChangeScope) => Promise<EntryMoves>): Change<{ row: BankEntryRow; created: boolean }> {
+  const key = entryKey(e);
+  return async (scope) => {
+    const { trx, at } = scope;
+    if (customerId !== null) await lockCustomer(scope, customerId);
+    const booked = await findEntryByKey(trx, key);
+    if (booked) return { result: { row: booked, created: false }, events: [], unchanged: true };
+    const moved = await move(scope);
+    const row = await insertEntry(trx, {
+      entry_key: key, statement_id: e.statementId, entry_ref: e.entryRef, account_iban: e.accountIban, direction: e.direction, amount_minor: e.amountMinor, currency: e.currency,
+      booking_date: e.bookingDate, value_date: e.valueDate, payer_name: e.payerName, payer_iban: e.payerIban, remittance: remittanceText(e), end_to_end_id: e.endToEndId, return_reason: e.returnReason,
+      ...moved.fields, source_file: sourceFile, created_at: at, updated_at: at,
+    });
+    if (!row) {
+      // Another import booked this entry after our check; with nothing else written ours is
+      // simply not needed, otherwise the whole change rolls back.
+      if (moved.events.length === 0) return { result: { row: (await findEntryByKey(trx, key))!, created: false }, events: [], unchanged: true };
+      throw conflict(`bank entry ${key} was booked meanwhile by another import`, { entity: 'bank_entry', id: key, rule: 'concurrent_import' });
+    }
+    const rows = [row];
+    if (moved.reversedEntryId !== undefined) rows.push(await markEntryReversed(trx, moved.reversedEntryId, at));
+    return { result: { row, created: true }, events: [...moved.events, { type: `bank_entry.${row.status}`, aggregate: 'bank_entry', id: row.id, after: { bank_entries: rows } }] };
+  };
+}
+
+const nothingMoves = (fields: EntryFields) => async (): Promise<EntryMoves> => ({ fields, events: [] });
 
 /** The credit entry (and its payment) a returned debit names: same end-to-end id, else same payer IBAN and amount. */
 async function findReturned(core: Core, e: StatementEntry): Promise<{ entry: BankEntryRow | null; paymentId: number | null }> {
@@ -189,38 +225,59 @@ export async function importStatement(core: Core, input: { file: string; mapping
   const db = core.db.kysely;
   for (const e of entries) {
     const key = entryKey(e);
-    const existing = await db.selectFrom('bank_entries').selectAll().where('entry_key', '=', key).executeTakeFirst();
+    // A re-import finds its entries here and skips the matching; the check inside each
+    // entry's change is the one that decides.
+    const existing = await findEntryByKey(db, key);
     if (existing) {
       report.unchanged += 1;
       report.results.push({ key, status: existing.status, rule: existing.match_rule, invoiceNumber: (await toEntry(core, existing)).invoiceNumber, paymentId: existing.payment_id, outcome: 'unchanged' });
       continue;
     }
-    let row: BankEntryRow;
+    let change: Change<{ row: BankEntryRow; created: boolean }>;
+    let booksCredit = false;
     if (e.direction === 'credit') {
       const m = await matchCredit(core, e);
       if (m.invoice && m.customerId) {
-        const remittance = remittanceText(e);
-        const payment = await recordPayment(core, { customerId: m.customerId, amount: formatAmount(e.amountMinor, e.currency), currency: e.currency, date: e.bookingDate, method: BANK_ACTOR_METHOD, reference: referenceFor(m.invoice, remittance), payer: e.payerName, externalId: key }, input.actor);
-        row = await insertEntry(core, e, { status: 'matched', match_rule: m.rule, customer_id: m.customerId, invoice_id: m.invoice.id, payment_id: payment.id }, sourceFile, input.actor);
-        const s = credits.get(e.currency) ?? { entries: 0, amountMinor: 0 };
-        credits.set(e.currency, { entries: s.entries + 1, amountMinor: s.amountMinor + e.amountMinor });
+        const { invoice, customerId, rule } = m;
+        const pay = recordPaymentChange({ customerId, amount: formatAmount(e.amountMinor, e.currency), currency: e.currency, date: e.bookingDate, method: BANK_ACTOR_METHOD, reference: referenceFor(invoice, remittanceText(e)), payer: e.payerName, externalId: key });
+        change = bookEntry(e, sourceFile, customerId, async (scope) => {
+          const payment = await pay(scope);
+          return { fields: { status: 'matched', match_rule: rule, customer_id: customerId, invoice_id: invoice.id, payment_id: payment.result.id }, events: payment.events };
+        });
+        booksCredit = true;
       } else {
-        row = await insertEntry(core, e, { status: 'unmatched', match_rule: null, customer_id: m.customerId, invoice_id: null, payment_id: null }, sourceFile, input.actor);
+        change = bookEntry(e, sourceFile, null, nothingMoves({ status: 'unmatched', match_rule: null, customer_id: m.customerId, invoice_id: null, payment_id: null }));
       }
     } else if (e.returnReason) {
       const found = await findReturned(core, e);
       const payment = found.paymentId ? await db.selectFrom('payments').selectAll().where('id', '=', found.paymentId).executeTakeFirst() : undefined;
       if (payment && payment.status === 'received' && payment.amount_minor === e.amountMinor) {
-        await reversePayment(core, payment.id, `returned by the bank: ${e.returnReason} (${key})`, input.actor);
-        const inv = found.entry?.invoice_id ?? null;
-        row = await insertEntry(core, e, { status: 'matched', match_rule: 'return', customer_id: payment.customer_id, invoice_id: inv, payment_id: payment.id }, sourceFile, input.actor, found.entry ? { reversedEntryId: found.entry.id } : undefined);
-        report.reversed += 1;
+        const reverse = reversePaymentChange(payment.id, `returned by the bank: ${e.returnReason} (${key})`);
+        change = bookEntry(e, sourceFile, payment.customer_id, async (scope) => {
+          const reversal = await reverse(scope);
+          return {
+            fields: { status: 'matched', match_rule: 'return', customer_id: payment.customer_id, invoice_id: found.entry?.invoice_id ?? null, payment_id: payment.id },
+            events: reversal.events,
+            ...(found.entry ? { reversedEntryId: found.entry.id } : {}),
+          };
+        });
       } else {
-        row = await insertEntry(core, e, { status: 'unmatched', match_rule: null, customer_id: payment?.customer_id ?? null, invoice_id: null, payment_id: null }, sourceFile, input.actor);
+        change = bookEntry(e, sourceFile, null, nothingMoves({ status: 'unmatched', match_rule: null, customer_id: payment?.customer_id ?? null, invoice_id: null, payment_id: null }));
       }
     } else {
-      row = await insertEntry(core, e, { status: 'ignored', match_rule: null, customer_id: null, invoice_id: null, payment_id: null }, sourceFile, input.actor);
+      change = bookEntry(e, sourceFile, null, nothingMoves({ status: 'ignored', match_rule: null, customer_id: null, invoice_id: null, payment_id: null }));
     }
+    const { row, created } = await runChange(core, input.actor, change);
+    if (!created) {
+      report.unchanged += 1;
+      report.results.push({ key, status: row.status, rule: row.match_rule, invoiceNumber: (await toEntry(core, row)).invoiceNumber, paymentId: row.payment_id, outcome: 'unchanged' });
+      continue;
+    }
+    if (booksCredit) {
+      const s = credits.get(e.currency) ?? { entries: 0, amountMinor: 0 };
+      credits.set(e.currency, { entries: s.entries + 1, amountMinor: s.amountMinor + e.amountMinor });
+    }
+    if (row.status === 'matched' && row.match_rule === 'return') report.reversed += 1;
     if (row.status === 'matched' && row.match_rule !== 'return') report.matched += 1;
     if (row.status === 'unmatched') report.unmatched += 1;
     if (row.status === 'ignored') report.ignored += 1;
@@ -256,11 +313,13 @@ export async function matchEntry(core: Core, entryId: number | string, invoice: 
   if (inv.currency !== entry.currency) {
     throw conflict(`bank entry ${id} is ${formatMoney(Number(entry.amount_minor), entry.currency)}; invoice ${inv.number} is in ${inv.currency}`, { entity: 'bank_entry', id, field: 'invoice', value: number, rule: 'currency_match' });
   }
-  const payment = await recordPayment(core, { customerId: inv.customer_id, amount: formatAmount(Number(entry.amount_minor), entry.currency), currency: entry.currency, date: entry.booking_date, method: BANK_ACTOR_METHOD, reference: referenceFor(inv, entry.remittance), payer: entry.payer_name, externalId: entry.entry_key }, actor);
-  const row = await runChange(core, actor, async ({ trx, at }) => {
-    const updated = await trx.updateTable('bank_entries').set({ status: 'matched', match_rule: 'manual', customer_id: inv.customer_id, invoice_id: inv.id, payment_id: payment.id, updated_at: at }).where('id', '=', id).where('status', '=', 'unmatched').returningAll().executeTakeFirst();
+  const pay = recordPaymentChange({ customerId: inv.customer_id, amount: formatAmount(Number(entry.amount_minor), entry.currency), currency: entry.currency, date: entry.booking_date, method: BANK_ACTOR_METHOD, reference: referenceFor(inv, entry.remittance), payer: entry.payer_name, externalId: entry.entry_key });
+  // The payment and the match commit together: a match that loses a race records nothing.
+  const row = await runChange(core, actor, async (scope) => {
+    const payment = await pay(scope);
+    const updated = await markEntryMatched(scope.trx, id, { customer_id: inv.customer_id, invoice_id: inv.id, payment_id: payment.result.id }, scope.at);
     if (!updated) throw conflict(`bank entry ${id} was matched meanwhile`, { entity: 'bank_entry', id, rule: 'concurrent_match' });
-    return { result: updated, events: [{ type: 'bank_entry.matched', aggregate: 'bank_entry', id, after: { bank_entries: [updated] } }] };
+    return { result: updated, events: [...payment.events, { type: 'bank_entry.matched', aggregate: 'bank_entry', id, after: { bank_entries: [updated] } }] };
   });
   return toEntry(core, row);
 }

@@ -31,19 +31,61 @@ const dateOf = (n: unknown): string | null => {
   return d;
 };
 
+/**
+ * A markup declaration other than a comment or CDATA (`<!DOCTYPE`, `<!ENTITY`, `<!ELEMENT` …),
+ * found by one pass that steps over comments, CDATA sections and processing instructions, so
+ * a comment that merely mentions a DOCTYPE passes. camt.053 never carries one; refusing them
+ * all shuts out entity expansion (billion laughs) and external entities before parsing.
+ */
+function markupDeclaration(xml: string): number | null {
+  const scan = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<!/g;
+  for (let m = scan.exec(xml); m; m = scan.exec(xml)) if (m[0] === '<!') return m.index;
+  return null;
+}
+
+const lineOf = (text: string, index: number) => text.slice(0, index).split('\n').length;
+
+/** The camt.053 namespaces this reader knows: `urn:iso:std:iso:20022:tech:xsd:camt.053.001.02` to `.13`. */
+const CAMT053_NS = /^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.\d\d$/;
+
 export function parseCamt053(xml: string, file = 'statement'): StatementEntry[] {
-  const valid = XMLValidator.validate(xml);
+  let valid: ReturnType<typeof XMLValidator.validate>;
+  try {
+    valid = XMLValidator.validate(xml);
+  } catch (e) {
+    throw invalid(`${file} could not be read as XML: ${(e as Error).message}`, { field: 'file', value: file, rule: 'xml_well_formed' });
+  }
   if (valid !== true) {
     throw invalid(`${file} is not well-formed XML: line ${valid.err.line}, column ${valid.err.col}: ${valid.err.msg}`, { field: 'file', value: file, rule: 'xml_well_formed' });
   }
-  const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', removeNSPrefix: true, parseTagValue: false, parseAttributeValue: false, trimValues: true, isArray: (name) => ARRAYS.has(name) });
-  const doc = node(parser.parse(xml));
+  const declaration = markupDeclaration(xml);
+  if (declaration !== null) {
+    throw invalid(`${file} holds a DOCTYPE or entity declaration (line ${lineOf(xml, declaration)}): bank statements are refused with one, as they could expand entities or read other files`, { field: 'file', value: file, rule: 'xml_no_doctype' });
+  }
+  // Prefixes are stripped from element names (documents write `Document` or `camt:Document`)
+  // but attributes keep theirs, so the root's own xmlns declarations stay readable; the first
+  // element name the parser reports is the root's, with its prefix.
+  const seen = { root: '' };
+  const parser = new XMLParser({
+    ignoreAttributes: false, attributeNamePrefix: '@_', removeNSPrefix: false, parseTagValue: false, parseAttributeValue: false, trimValues: true, isArray: (name) => ARRAYS.has(name),
+    transformTagName: (name) => {
+      if (!seen.root) seen.root = name;
+      return name.slice(name.indexOf(':') + 1);
+    },
+  });
+  let doc: Node;
+  try {
+    doc = node(parser.parse(xml));
+  } catch (e) {
+    throw invalid(`${file} could not be read as XML: ${(e as Error).message}`, { field: 'file', value: file, rule: 'xml_well_formed' });
+  }
+  const elements = Object.keys(doc).filter((k) => !k.startsWith('?'));
   const root = node(doc.Document);
-  // removeNSPrefix drops the xmlns attributes, so the namespace is read from the text.
-  const ns = /xmlns(?::\w+)?="(urn:iso:std:iso:20022:tech:xsd:[^"]+)"/.exec(xml)?.[1] ?? '';
+  const colon = seen.root.indexOf(':');
+  const ns = String(root[colon > 0 ? `@_xmlns:${seen.root.slice(0, colon)}` : '@_xmlns'] ?? '');
   const statementRoot = root.BkToCstmrStmt;
-  if (!statementRoot || !/camt\.053\.001\.\d\d$/.test(ns)) {
-    throw invalid(`${file} is not a camt.053 statement (root Document/BkToCstmrStmt with namespace urn:iso:std:iso:20022:tech:xsd:camt.053.001.xx; found ${ns || 'no namespace'})`, { field: 'Document', value: ns, rule: 'camt053_root' });
+  if (elements.length !== 1 || elements[0] !== 'Document' || Array.isArray(doc.Document) || !statementRoot || !CAMT053_NS.test(ns)) {
+    throw invalid(`${file} is not a camt.053 statement (one root Document/BkToCstmrStmt in namespace urn:iso:std:iso:20022:tech:xsd:camt.053.001.xx; found ${seen.root || 'no root element'} in ${ns || 'no namespace'})`, { field: 'Document', value: ns, rule: 'camt053_root' });
   }
   const problems: EntryProblem[] = [];
   const entries: StatementEntry[] = [];

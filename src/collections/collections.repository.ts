@@ -104,3 +104,7 @@ export async function paidBetween(db: Kysely<Database>, invoiceIds: number[], fr
     .execute();
   return { paidMinor: rows.reduce((s, r) => s + Number(r.amount_minor), 0), lastDate: rows.at(-1)?.applied_on ?? null };
 }
+
+export function findDispute(db: Kysely<Database>, id: number) {
+  return db.selectFrom('disputes').selectAll().where('id', '=', id).executeTakeFirst();
+}

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Core } from '../core.ts';
-import { forUpdate, runChange } from '../core.ts';
+import { forUpdate, lockCustomer, runChange } from '../core.ts';
 import type { Database, DisputeStatus, DisputesTable } from '../db/schema.ts';
 import { badTransition, invalid, notFound } from '../shared/errors.ts';
 import { formatAmount, formatMoney, parsePositiveAmount } from '../shared/money.ts';
@@ -8,6 +8,7 @@ import { oneOf, optionalText, requireId, requireInt, requireText } from '../shar
 import { findByNumber, issueCreditNote } from '../invoicing/invoice.service.ts';
 import { invoiceBalances } from '../invoicing/invoice.repository.ts';
 import { insertAction } from './action.service.ts';
+import { findDispute } from './collections.repository.ts';
 
 /**
  * Disputes: a customer contests an invoice or one of its lines (wrong price, damaged goods,
@@ -107,8 +108,12 @@ export async function resolveDispute(core: Core, id: number | string, input: { o
   if (outcome !== 'credit' && input.amount !== undefined && input.amount !== null) throw invalid(`amount is only for outcome credit, not ${outcome}`, { field: 'amount', value: input.amount, rule: 'amount_for_credit_only' });
   return runChange(core, actor, async (scope) => {
     const { trx, at, today } = scope;
-    const d = await trx.selectFrom('disputes').selectAll().where('id', '=', disputeId).executeTakeFirst();
-    if (!d) throw notFound('dispute', disputeId);
+    const found = await findDispute(trx, disputeId);
+    if (!found) throw notFound('dispute', disputeId);
+    // The customer's lock first (a credit note moves their money), then the dispute as it
+    // stands now: two people settling it at once cannot both credit it.
+    await lockCustomer(scope, found.customer_id);
+    const d = (await findDispute(trx, disputeId))!;
     const status: DisputeStatus = outcome === 'credit' ? 'credited' : outcome === 'reject' ? 'rejected' : 'withdrawn';
     if (d.status !== 'open') throw badTransition('dispute', disputeId, d.status, status, 'the dispute is already settled');
     const after: Record<string, unknown[]> = {};
@@ -133,7 +138,7 @@ export async function resolveDispute(core: Core, id: number | string, input: { o
 
 export async function getDispute(core: Core, id: number | string): Promise<Dispute> {
   const disputeId = requireId(id, 'disputeId');
-  const row = await core.db.kysely.selectFrom('disputes').selectAll().where('id', '=', disputeId).executeTakeFirst();
+  const row = await findDispute(core.db.kysely, disputeId);
   if (!row) throw notFound('dispute', disputeId);
   return toDispute(core.db.kysely, row);
 }

@@ -6,7 +6,7 @@ import { badTransition, notFound } from '../shared/errors.ts';
 import { requireId, requireText } from '../shared/validate.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import { getOrder, type Order } from '../orders/order.service.ts';
-import { lockOrder, moveOrder, reserveOrderStock } from '../orders/order.workflow.ts';
+import { lockCustomerOfOrder, lockOrder, moveOrder, reserveOrderStock } from '../orders/order.workflow.ts';
 import { exposureFigures, finalNoticeInvoices } from './credit.repository.ts';
 import { evaluateCredit, type CreditEvaluation } from './credit.rules.ts';
 
@@ -69,11 +69,14 @@ async function approveInTx(trx: Tx, order: OrderRow, at: string, actor: string, 
 /**
  * Submits a draft order and runs the credit check in the same transaction: the order ends
  * approved (stock reserved, shortages on backorder) or on credit_hold with every reason.
- * The decision is stored with its inputs.
+ * The decision is stored with its inputs. Exposure is read under the customer's lock, so
+ * orders submitted at once are decided one after the other, each seeing the ones before.
  */
 export async function submitOrder(core: Core, id: number | string, actor: string): Promise<SubmitResult> {
   const orderId = requireId(id, 'orderId');
-  const evaluation = await runChange(core, actor, async ({ trx, at, today, dialect }) => {
+  const evaluation = await runChange(core, actor, async (scope) => {
+    const { trx, at, today, dialect } = scope;
+    await lockCustomerOfOrder(scope, orderId);
     const draft = await lockOrder(trx, orderId, dialect);
     const submitted = await moveOrder(trx, draft, 'submitted', at, actor);
     const { evaluation, inputs } = await evaluate(trx, submitted.order, today);
@@ -107,7 +110,10 @@ export async function rejectOrder(core: Core, id: number | string, reason: strin
 async function decide(core: Core, id: number | string, decision: 'released' | 'rejected', reason: string, actor: string): Promise<Order> {
   const orderId = requireId(id, 'orderId');
   const why = requireText(reason, 'reason', 500);
-  await runChange(core, actor, async ({ trx, at, today, dialect }) => {
+  await runChange(core, actor, async (scope) => {
+    const { trx, at, today, dialect } = scope;
+    // A release uses credit as an approval does: the same lock, the same order of locks.
+    await lockCustomerOfOrder(scope, orderId);
     const order = await lockOrder(trx, orderId, dialect);
     if (order.status !== 'credit_hold' && !(decision === 'rejected' && order.status === 'submitted')) {
       throw badTransition('order', orderId, order.status, decision === 'released' ? 'approved' : 'rejected', 'only an order on credit hold can be released or rejected');

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { CustomerRow, Database } from '../db/schema.ts';
+import type { CustomerRow, Database, NewCustomer } from '../db/schema.ts';
 
 /** All SQL about customers. */
 export function findCustomer(db: Kysely<Database>, id: number): Promise<CustomerRow | undefined> {
@@ -15,4 +15,9 @@ export function listCustomerRows(db: Kysely<Database>, options: { afterId?: numb
   if (options.afterId) q = q.where('id', '>', options.afterId);
   if (options.status) q = q.where('status', '=', options.status as CustomerRow['status']);
   return q.execute();
+}
+
+/** Inserts a customer unless its external id is taken (then undefined; see `insertPayment`). */
+export function insertCustomer(db: Kysely<Database>, row: NewCustomer): Promise<CustomerRow | undefined> {
+  return db.insertInto('customers').values(row).onConflict((oc) => oc.column('external_id').doNothing()).returningAll().executeTakeFirst();
 }

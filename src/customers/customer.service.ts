@@ -1,11 +1,11 @@
 import type { Core } from '../core.ts';
 import { runChange } from '../core.ts';
 import type { CustomerRow, CustomerStatus, RiskClass } from '../db/schema.ts';
-import { conflict, invalid, notFound, badTransition } from '../shared/errors.ts';
+import { invalid, notFound, badTransition } from '../shared/errors.ts';
 import { formatAmount, parseAmount, parseCurrency, parsePercent } from '../shared/money.ts';
 import { oneOf, optionalText, requireId, requireInt, requireText } from '../shared/validate.ts';
 import { getSettings } from '../settings/settings.service.ts';
-import { findCustomer, findCustomerByExternalId, listCustomerRows } from './customer.repository.ts';
+import { findCustomer, findCustomerByExternalId, insertCustomer, listCustomerRows } from './customer.repository.ts';
 
 export interface CustomerInput {
   name: string;
@@ -114,14 +114,19 @@ export async function createCustomer(core: Core, input: CustomerInput, actor: st
     throw invalid('earlyDiscountPercent and earlyDiscountDays go together', { field: 'earlyDiscountDays', value: input.earlyDiscountDays, rule: 'discount_pair' });
   }
   if (externalId) {
+    // A re-run import finds its customers here, without a write transaction.
     const existing = await findCustomerByExternalId(core.db.kysely, externalId);
     if (existing) return { ...toCustomer(existing), created: false };
   }
-  return runChange(core, actor, async ({ trx, at }) => {
-    if (externalId && (await findCustomerByExternalId(trx, externalId))) {
-      throw conflict(`customer with external id ${externalId} already exists`, { entity: 'customer', field: 'externalId', value: externalId, rule: 'unique' });
+  return runChange<Customer & { created: boolean }>(core, actor, async ({ trx, at }) => {
+    // Requests racing with one external id: the unique key lets one insert; the others
+    // wait for it to commit, insert nothing, and answer with that customer.
+    const created = await insertCustomer(trx, { ...row, created_at: at, updated_at: at });
+    if (!created) {
+      const existing = await findCustomerByExternalId(trx, externalId!);
+      if (!existing) throw new Error(`customer ${externalId} was neither inserted nor found`);
+      return { result: { ...toCustomer(existing), created: false }, events: [], unchanged: true };
     }
-    const created = await trx.insertInto('customers').values({ ...row, created_at: at, updated_at: at }).returningAll().executeTakeFirstOrThrow();
     return { result: { ...toCustomer(created), created: true }, events: [{ type: 'customer.created', aggregate: 'customer', id: created.id, after: { customers: [created] } }] };
   });
 }

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver } from 'kysely';
 import type { Database } from './schema.ts';
 import { invalid } from '../shared/errors.ts';
+import { createPrivate, keepPrivate } from '../shared/files.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -20,7 +21,17 @@ export interface ConnectOptions {
   /** `postgres://…` selects PostgreSQL; `sqlite:PATH` or a plain path selects SQLite. */
   url?: string;
   dataDir?: string;
+  /** PostgreSQL connections kept by this process; default `CASHLOOP_DB_POOL_SIZE`, else 10. */
   poolSize?: number;
+}
+
+/** The PostgreSQL pool size: `CASHLOOP_DB_POOL_SIZE` (1–500), default 10. */
+export function poolSizeFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.CASHLOOP_DB_POOL_SIZE;
+  if (text === undefined || text === '') return 10;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 500) throw new Error(`CASHLOOP_DB_POOL_SIZE must be a whole number from 1 to 500, got ${JSON.stringify(text)}`);
+  return n;
 }
 
 /** The data directory: `CASHLOOP_DATA_DIR`, default `./data`. */
@@ -100,7 +111,7 @@ export function cacheStatements(database: SQLite.Database, size = 1000): SQLite.
 export function connect(options: ConnectOptions = {}): Db {
   const url = options.url ?? process.env.DATABASE_URL;
   if (url && /^postgres(ql)?:\/\//.test(url)) {
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types: pgTypes });
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? poolSizeFromEnv(), types: pgTypes });
     // An idle connection the server closes (restart, admin command) is dropped from the pool
     // and replaced on next use; without a listener Node would end the process.
     pool.on('error', () => undefined);
@@ -113,8 +124,15 @@ export function connect(options: ConnectOptions = {}): Db {
     };
   }
   const file = url ? url.replace(/^sqlite:/, '') : path.join(options.dataDir ?? dataDir(), 'cashloop.db');
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  // A bad setting is refused before any file is made.
   const synchronous = sqliteSynchronous();
+  if (file !== ':memory:') {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    // Owner only (0600), the -wal and -shm files too (SQLite copies the database file's mode;
+    // files made before this rule are corrected here).
+    createPrivate(file);
+    keepPrivate(`${file}-wal`, `${file}-shm`);
+  }
   const database = new SQLite(file);
   database.pragma('journal_mode = WAL');
   database.pragma(`synchronous = ${synchronous}`);

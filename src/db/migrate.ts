@@ -6,6 +6,9 @@ import * as fkIndexes from './migrations/0005_fk_indexes.ts';
 import * as api from './migrations/0006_api.ts';
 import * as writeOffKind from './migrations/0007_write_off_kind.ts';
 import * as collections from './migrations/0008_collections.ts';
+import * as idempotency from './migrations/0009_idempotency.ts';
+import * as outboxClaim from './migrations/0010_outbox_claim.ts';
+import * as access from './migrations/0011_access.ts';
 
 /**
  * Versioned migrations, applied in order, each in its own transaction, recorded in
@@ -23,6 +26,9 @@ export const migrations: Migration[] = [
   { version: '0006_api', up: api.up },
   { version: '0007_write_off_kind', up: writeOffKind.up },
   { version: '0008_collections', up: collections.up },
+  { version: '0009_idempotency', up: idempotency.up },
+  { version: '0010_outbox_claim', up: outboxClaim.up },
+  { version: '0011_access', up: access.up },
 ];
 
 export interface MigrateResult {

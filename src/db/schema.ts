@@ -8,6 +8,7 @@ import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 export interface Database {
   api_keys: ApiKeysTable;
   portal_tokens: PortalTokensTable;
+  sessions: SessionsTable;
   api_idempotency: ApiIdempotencyTable;
   settings: SettingsTable;
   document_sequences: DocumentSequencesTable;
@@ -380,6 +381,8 @@ export interface ApiKeysTable {
   key_hash: string;
   created_at: string;
   revoked_at: string | null;
+  /** When the key stops working (ISO timestamp); null for a key that does not expire. */
+  expires_at: string | null;
 }
 
 /** Customer portal tokens: one customer's read-only view of its own documents. */
@@ -389,18 +392,56 @@ export interface PortalTokensTable {
   token_hash: string;
   created_at: string;
   revoked_at: string | null;
+  /** When the token stops working (ISO timestamp); `portal.token_days` after it was issued. */
+  expires_at: string | null;
 }
 
-/** Responses to POSTs made with an Idempotency-Key, per API key (`scope`). */
+/**
+ * Browser sessions (src/api/auth): opened with an API key (`staff`) or a portal token
+ * (`portal`); only the SHA-256 of the random session id is stored. A session is valid until
+ * `expires_at`, while it is used at least every `idle_minutes`, and while its key or token is.
+ */
+export interface SessionsTable {
+  id: Generated<number>;
+  secret_hash: string;
+  kind: 'staff' | 'portal';
+  api_key_id: number | null;
+  portal_token_id: number | null;
+  created_at: string;
+  last_seen_at: string;
+  idle_minutes: number;
+  expires_at: string;
+  ended_at: string | null;
+  end_reason: string | null;
+}
+
+export type IdempotencyState = 'in_flight' | 'completed';
+
+/**
+ * Idempotency-Keys of POSTs, per API key (`scope`): reserved (`in_flight`, under a lease)
+ * before the work runs, then `completed` with the response replayed to retries, until
+ * `expires_at` (src/idempotency/).
+ */
 export interface ApiIdempotencyTable {
   id: Generated<number>;
   scope: string;
   idem_key: string;
   method: string;
+  /** The URL the key was first used on, query string included. */
   path: string;
-  status: number;
-  body: string;
+  /** SHA-256 (hex) of the canonical JSON body; null on answers stored before bodies were compared. */
+  request_hash: string | null;
+  state: IdempotencyState;
+  /** The stored response: null while in flight. */
+  status: number | null;
+  content_type: string | null;
+  body: string | null;
+  /** Random token of the request holding the reservation: only it may complete or release it. */
+  token: string | null;
+  /** An in-flight reservation not completed by then was left by a crashed process and may be taken over. */
+  lease_until: string | null;
   created_at: string;
+  expires_at: string;
 }
 
 /** Dunning policies by name: the levels as JSON (src/collections/policy.ts). */
@@ -432,6 +473,10 @@ export interface OutboxMessagesTable {
   created_at: string;
   sent_at: string | null;
   exported_at: string | null;
+  /** The sender holding the message while it sends or exports it (null: nobody). */
+  claimed_by: string | null;
+  /** End of that sender's lease; after it the message may be claimed again. */
+  claim_expires_at: string | null;
 }
 
 /** One dunning level reached by one invoice, in the reminder that announced it. */

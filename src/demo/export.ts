@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Core } from '../core.ts';
+import { csvLines, type CsvCell } from '../shared/csv.ts';
 import { formatAmount } from '../shared/money.ts';
 import { invoiceBalances } from '../invoicing/invoice.repository.ts';
 
@@ -30,12 +31,6 @@ export interface ExportSummary {
 
 const PAGE = 2000;
 
-function cell(v: string | number | null | undefined): string {
-  if (v === null || v === undefined) return '';
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 class CsvFile {
   rows = 0;
   private fd: number;
@@ -44,10 +39,10 @@ class CsvFile {
     columns: string[],
   ) {
     this.fd = fs.openSync(file, 'w');
-    fs.writeSync(this.fd, `${columns.join(',')}\n`);
+    fs.writeSync(this.fd, csvLines([columns]));
   }
-  write(values: (string | number | null | undefined)[]) {
-    fs.writeSync(this.fd, `${values.map(cell).join(',')}\n`);
+  write(values: CsvCell[]) {
+    fs.writeSync(this.fd, csvLines([values]));
     this.rows++;
   }
   close() {

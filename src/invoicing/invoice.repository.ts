@@ -83,3 +83,16 @@ export async function unappliedPayments(db: Kysely<Database>, customerId: number
     .map((r) => ({ ...r, applied_minor: Number(r.applied_minor ?? 0), unapplied_minor: r.amount_minor - Number(r.applied_minor ?? 0) }))
     .filter((r) => r.unapplied_minor > 0);
 }
+
+/** An invoice by its number, or by the number it had in an imported system. */
+export function findInvoiceByNumberOrRef(db: Kysely<Database>, numberOrRef: string): Promise<InvoiceRow | undefined> {
+  return db
+    .selectFrom('invoices')
+    .selectAll()
+    .where((eb) => eb.or([eb('number', '=', numberOrRef), eb('external_ref', '=', numberOrRef)]))
+    .executeTakeFirst();
+}
+
+export function findInvoice(db: Kysely<Database>, id: number): Promise<InvoiceRow | undefined> {
+  return db.selectFrom('invoices').selectAll().where('id', '=', id).executeTakeFirst();
+}

@@ -1,5 +1,5 @@
 import type { Core } from '../core.ts';
-import { forUpdate, runChange, type ChangeScope } from '../core.ts';
+import { lockCustomer, runChange, type Change, type ChangeScope } from '../core.ts';
 import type { CreditNoteKind } from '../db/schema.ts';
 import { badTransition, conflict, invalid, notFound } from '../shared/errors.ts';
 import { formatAmount, formatMoney, parsePositiveAmount } from '../shared/money.ts';
@@ -7,7 +7,7 @@ import { daysBetween, parseBusinessDate, yearOf } from '../shared/dates.ts';
 import { oneOf, requireText } from '../shared/validate.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import { refreshOrderStatus } from '../orders/order.workflow.ts';
-import { invoiceBalances, type InvoiceBalance } from './invoice.repository.ts';
+import { findInvoice, findInvoiceByNumberOrRef, invoiceBalances, type InvoiceBalance } from './invoice.repository.ts';
 import { settleStatus } from './invoice.workflow.ts';
 import { nextDocumentNumber } from './numbering.ts';
 
@@ -113,22 +113,29 @@ export interface CreditNoteInput {
  * Issues a credit note against an invoice (goods returned, price corrected, dispute
  * settled). It reduces the invoice's balance and may not exceed it.
  */
-export async function createCreditNote(core: Core, input: CreditNoteInput, actor: string) {
-  const target = await findByNumber(core, input.invoice);
-  const amount = parsePositiveAmount(input.amount, target.currency, 'amount');
+export function creditNoteChange(input: CreditNoteInput) {
+  const number = requireText(input.invoice, 'invoice', 100);
   const reason = requireText(input.reason, 'reason', 500);
   const kind = oneOf(input.kind ?? 'other', 'kind', ['return', 'price_correction', 'dispute', 'other'] as const);
-  return runChange(core, actor, async (scope) => {
+  return (async (scope) => {
+    const target = await findInvoiceByNumberOrRef(scope.trx, number);
+    if (!target) throw notFound('invoice', number);
+    const amount = parsePositiveAmount(input.amount, target.currency, 'amount');
     const date = input.date ? parseBusinessDate(input.date, 'date') : scope.today;
     const { result, after } = await issueCreditNote(scope, { invoiceId: target.id, number: target.number, amountMinor: amount, amountText: input.amount, kind, reason, date });
     return { result, events: [{ type: 'credit_note.issued', aggregate: 'invoice', id: target.id, after }] };
-  });
+  }) satisfies Change<unknown>;
+}
+
+export async function createCreditNote(core: Core, input: CreditNoteInput, actor: string) {
+  return runChange(core, actor, creditNoteChange(input));
 }
 
 /**
- * Issues a credit note inside a change that is already open (a dispute settled by a credit
- * note is one change): locks the invoice, checks the balance, numbers the note, settles the
- * invoice's status. Returns the note and the rows for the change's event.
+ * The one writer of credit notes, for a change that is already open (a dispute settled by a
+ * credit note, an early-payment discount granted with its payment): takes the customer's
+ * lock (at once if the change holds it already), checks the balance, numbers the note,
+ * settles the invoice's status. Returns the note and the rows for the change's event.
  */
 export async function issueCreditNote(
   scope: Pick<ChangeScope, 'trx' | 'at' | 'actor' | 'dialect'>,
@@ -136,7 +143,9 @@ export async function issueCreditNote(
 ) {
   const { trx, at, actor, dialect } = scope;
   const { amountMinor: amount, kind, reason, date } = input;
-  await forUpdate(trx.selectFrom('invoices').select('id').where('id', '=', input.invoiceId), dialect).execute();
+  const owner = await findInvoice(trx, input.invoiceId);
+  if (!owner) throw notFound('invoice', input.number);
+  await lockCustomer(scope, owner.customer_id);
   const [inv] = await invoiceBalances(trx, { invoiceIds: [input.invoiceId] });
   if (!inv) throw notFound('invoice', input.number);
   if (inv.status === 'cancelled') throw badTransition('invoice', inv.number, inv.status, 'credited', 'the invoice is cancelled');
@@ -168,14 +177,16 @@ export async function issueCreditNote(
  * A bad debt (`badDebt`: the customer will not pay, the account went to collections or
  * insolvency) writes off any remainder, with its reason.
  */
-export async function writeOffInvoice(core: Core, number: string, reason: string, actor: string, date?: string, options: { badDebt?: boolean } = {}) {
-  const target = await findByNumber(core, number);
+export function writeOffChange(number: string, reason: string, date?: string, options: { badDebt?: boolean } = {}) {
+  const wanted = requireText(number, 'invoice', 100);
   const why = requireText(reason, 'reason', 500);
-  const settings = await getSettings(core.db.kysely);
-  const tolerance = settings['payments.write_off_tolerance_minor'];
-  return runChange(core, actor, async ({ trx, at, today, dialect }) => {
+  return (async (scope) => {
+    const { trx, at, today, actor, dialect } = scope;
+    const target = await findInvoiceByNumberOrRef(trx, wanted);
+    if (!target) throw notFound('invoice', wanted);
+    await lockCustomer(scope, target.customer_id);
     const day = date ? parseBusinessDate(date, 'date') : today;
-    await forUpdate(trx.selectFrom('invoices').select('id').where('id', '=', target.id), dialect).execute();
+    const tolerance = (await getSettings(trx))['payments.write_off_tolerance_minor'];
     const [inv] = await invoiceBalances(trx, { invoiceIds: [target.id] });
     if (!inv) throw notFound('invoice', target.number);
     if (inv.balance_minor <= 0) throw badTransition('invoice', inv.number, inv.status, 'written_off', 'nothing is left to write off');
@@ -193,7 +204,11 @@ export async function writeOffInvoice(core: Core, number: string, reason: string
       after.order_status_history = change.history ? [change.history] : [];
     }
     return { result: { number: inv.number, kind: row.kind, writtenOffMinor: row.amount_minor, writtenOff: formatAmount(row.amount_minor, inv.currency) }, events: [{ type: 'invoice.written_off', aggregate: 'invoice', id: inv.id, after }] };
-  });
+  }) satisfies Change<unknown>;
+}
+
+export async function writeOffInvoice(core: Core, number: string, reason: string, actor: string, date?: string, options: { badDebt?: boolean } = {}) {
+  return runChange(core, actor, writeOffChange(number, reason, date, options));
 }
 
 /** Days past due of an open invoice on `asOf` (negative while not yet due). */

@@ -1,4 +1,5 @@
 import type { Tx } from '../core.ts';
+import { lockCustomer } from '../core.ts';
 import type { DialectName } from '../db/connection.ts';
 import type { InvoiceRow, InvoiceStatus, OrderLineRow, PaymentAllocationsTable } from '../db/schema.ts';
 import type { Selectable } from 'kysely';
@@ -24,7 +25,8 @@ export async function settleStatus(trx: Tx, invoiceId: number, onDate: string, a
 
 /**
  * Uses a customer's unapplied cash (overpayments, payments made ahead) on an invoice,
- * oldest payment first.
+ * oldest payment first. The caller holds the customer's lock (`lockCustomer`): the cash
+ * read here is spent by this change alone.
  */
 export async function applyUnappliedCash(trx: Tx, invoice: InvoiceRow, onDate: string, at: string): Promise<Selectable<PaymentAllocationsTable>[]> {
   const credits = await unappliedPayments(trx, invoice.customer_id);
@@ -129,6 +131,8 @@ export async function invoiceShipment(trx: Tx, shipmentId: number, today: string
   for (const p of parts) {
     orderLines.push(await trx.updateTable('order_lines').set({ invoiced_qty: p.line.invoiced_qty + p.line.ship_qty }).where('id', '=', p.line.id).returningAll().executeTakeFirstOrThrow());
   }
+  // Taken first by the callers; taken here again (at once) so no caller can spend the cash without it.
+  await lockCustomer({ trx, dialect }, order.customer_id);
   const allocations = await applyUnappliedCash(trx, invoice, today, at);
   const settledInvoice = allocations.length ? await settleStatus(trx, invoice.id, today, at) : invoice;
   const orderChange = await refreshOrderStatus(trx, order.id, at, actor, dialect);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Core } from '../core.ts';
+import { csvLines } from '../shared/csv.ts';
 import { DomainError, invalid } from '../shared/errors.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import { canonicalHeader, loadMapping, type FileMapping } from './mapping.ts';
@@ -94,10 +95,6 @@ export function rowValues(positions: Map<string, number>, mapping: FileMapping, 
   return values;
 }
 
-function csvCell(v: string): string {
-  return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}
-
 export function rejectedFileFor(file: string): string {
   const ext = path.extname(file);
   return path.join(path.dirname(file), `${path.basename(file, ext)}.rejected.csv`);
@@ -162,10 +159,10 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
         if (options.acceptValid && !options.dryRun) {
           if (rejectsFd === null) {
             rejectsFd = fs.openSync(rejectsPath, 'w');
-            fs.writeSync(rejectsFd, `${['row', 'line', 'field', 'rule', 'reason', ...source.header].map(csvCell).join(',')}\n`);
+            fs.writeSync(rejectsFd, csvLines([['row', 'line', 'field', 'rule', 'reason', ...source.header]]));
           }
           const why = [f.problems.map((p) => p.field).join(' | '), f.problems.map((p) => p.rule).join(' | '), f.problems.map((p) => p.message).join(' | ')];
-          fs.writeSync(rejectsFd, `${[String(row.row), String(row.line), ...why, ...row.raw].map(csvCell).join(',')}\n`);
+          fs.writeSync(rejectsFd, csvLines([[row.row, row.line, ...why, ...row.raw]]));
         }
         return;
       }

@@ -133,21 +133,23 @@ export async function createOrder(core: Core, input: OrderInput, actor: string):
   const idempotencyKey = optionalText(input.idempotencyKey, 'idempotencyKey', 200);
   const externalId = optionalText(input.externalId, 'externalId', 100);
   const db = core.db.kysely;
-  if (idempotencyKey) {
-    const existing = await db.selectFrom('orders').select(['id', 'customer_id']).where('idempotency_key', '=', idempotencyKey).executeTakeFirst();
-    if (existing) return replay(existing);
-  }
-  if (externalId) {
-    const existing = await db.selectFrom('orders').select(['id', 'customer_id']).where('external_id', '=', externalId).executeTakeFirst();
-    if (existing) return replay(existing);
-  }
-  async function replay(existing: { id: number; customer_id: number }) {
+  /** The order a key or external id already names, if any. */
+  const firstOrder = async (reader: typeof db) =>
+    (idempotencyKey ? await reader.selectFrom('orders').select(['id', 'customer_id']).where('idempotency_key', '=', idempotencyKey).executeTakeFirst() : undefined) ??
+    (externalId ? await reader.selectFrom('orders').select(['id', 'customer_id']).where('external_id', '=', externalId).executeTakeFirst() : undefined);
+  const refuseOtherCustomer = (existing: { id: number; customer_id: number }) => {
     if (existing.customer_id !== customerId) {
       throw conflict(`idempotency key ${idempotencyKey ?? externalId} was used for order ${existing.id} of another customer`, {
         entity: 'order', id: existing.id, field: 'idempotencyKey', value: idempotencyKey ?? externalId, rule: 'idempotency_key_reuse',
       });
     }
-    return { ...(await loadOrder(core, existing.id)), created: false };
+  };
+  if (idempotencyKey || externalId) {
+    const existing = await firstOrder(db);
+    if (existing) {
+      refuseOtherCustomer(existing);
+      return { ...(await loadOrder(core, existing.id)), created: false };
+    }
   }
 
   const customer = await db.selectFrom('customers').selectAll().where('id', '=', customerId).executeTakeFirst();
@@ -185,66 +187,67 @@ export async function createOrder(core: Core, input: OrderInput, actor: string):
   }
   const totals = sumAmounts(priced.map((p) => p.amounts));
 
-  try {
-    return await runChange(core, actor, async ({ trx, at, today }) => {
-      const orderDate = input.orderDate ? parseBusinessDate(input.orderDate, 'orderDate') : today;
-      const order = await trx
-        .insertInto('orders')
-        .values({
-          customer_id: customerId,
-          status: 'draft',
-          currency: customer.currency,
-          order_date: orderDate,
-          idempotency_key: idempotencyKey,
-          external_id: externalId,
-          subtotal_minor: totals.gross,
-          discount_minor: totals.discount,
-          tax_minor: totals.tax,
-          total_minor: totals.total,
-          cancel_reason: null,
-          created_at: at,
-          submitted_at: null, approved_at: null, shipped_at: null, delivered_at: null, invoiced_at: null, paid_at: null, cancelled_at: null,
-          updated_at: at,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      const lines = await trx
-        .insertInto('order_lines')
-        .values(
-          priced.map((p, i) => ({
-            order_id: order.id,
-            line_no: i + 1,
-            product_id: p.product_id,
-            quantity: p.quantity,
-            unit_price_minor: p.unit_price_minor,
-            discount_bp: p.discount_bp,
-            tax_rate_bp: p.tax_rate_bp,
-            gross_minor: p.amounts.gross,
-            discount_minor: p.amounts.discount,
-            net_minor: p.amounts.net,
-            tax_minor: p.amounts.tax,
-            total_minor: p.amounts.total,
-            reserved_qty: 0,
-            shipped_qty: 0,
-            invoiced_qty: 0,
-          })),
-        )
-        .returningAll()
-        .execute();
-      const history = await trx.insertInto('order_status_history').values({ order_id: order.id, from_status: null, to_status: 'draft', reason: null, actor, at }).returningAll().executeTakeFirstOrThrow();
-      return {
-        result: order.id,
-        events: [{ type: 'order.created', aggregate: 'order', id: order.id, after: { orders: [order], order_lines: lines, order_status_history: [history] } }],
-      };
-    }).then(async (id) => ({ ...(await loadOrder(core, id)), created: true }));
-  } catch (e) {
-    // Two retries racing with one key: the loser reads the winner's order.
-    if (idempotencyKey && !(e instanceof DomainError)) {
-      const existing = await db.selectFrom('orders').select(['id', 'customer_id']).where('idempotency_key', '=', idempotencyKey).executeTakeFirst();
-      if (existing) return replay(existing);
+  const outcome = await runChange(core, actor, async ({ trx, at, today }) => {
+    const orderDate = input.orderDate ? parseBusinessDate(input.orderDate, 'orderDate') : today;
+    const order = await trx
+      .insertInto('orders')
+      .values({
+        customer_id: customerId,
+        status: 'draft',
+        currency: customer.currency,
+        order_date: orderDate,
+        idempotency_key: idempotencyKey,
+        external_id: externalId,
+        subtotal_minor: totals.gross,
+        discount_minor: totals.discount,
+        tax_minor: totals.tax,
+        total_minor: totals.total,
+        cancel_reason: null,
+        created_at: at,
+        submitted_at: null, approved_at: null, shipped_at: null, delivered_at: null, invoiced_at: null, paid_at: null, cancelled_at: null,
+        updated_at: at,
+      })
+      // Retries racing with one key: the unique key lets one insert; the others wait for
+      // it to commit, insert nothing, and answer with that order.
+      .onConflict((oc) => oc.doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (!order) {
+      const existing = await firstOrder(trx);
+      if (!existing) throw new Error(`order ${idempotencyKey ?? externalId} was neither inserted nor found`);
+      refuseOtherCustomer(existing);
+      return { result: { id: existing.id, created: false }, events: [], unchanged: true };
     }
-    throw e;
-  }
+    const lines = await trx
+      .insertInto('order_lines')
+      .values(
+        priced.map((p, i) => ({
+          order_id: order.id,
+          line_no: i + 1,
+          product_id: p.product_id,
+          quantity: p.quantity,
+          unit_price_minor: p.unit_price_minor,
+          discount_bp: p.discount_bp,
+          tax_rate_bp: p.tax_rate_bp,
+          gross_minor: p.amounts.gross,
+          discount_minor: p.amounts.discount,
+          net_minor: p.amounts.net,
+          tax_minor: p.amounts.tax,
+          total_minor: p.amounts.total,
+          reserved_qty: 0,
+          shipped_qty: 0,
+          invoiced_qty: 0,
+        })),
+      )
+      .returningAll()
+      .execute();
+    const history = await trx.insertInto('order_status_history').values({ order_id: order.id, from_status: null, to_status: 'draft', reason: null, actor, at }).returningAll().executeTakeFirstOrThrow();
+    return {
+      result: { id: order.id, created: true },
+      events: [{ type: 'order.created', aggregate: 'order', id: order.id, after: { orders: [order], order_lines: lines, order_status_history: [history] } }],
+    };
+  });
+  return { ...(await loadOrder(core, outcome.id)), created: outcome.created };
 }
 
 export async function getOrder(core: Core, id: number | string): Promise<Order> {

@@ -1,5 +1,5 @@
-import type { Tx } from '../core.ts';
-import { forUpdate } from '../core.ts';
+import type { ChangeScope, Tx } from '../core.ts';
+import { forUpdate, lockCustomer } from '../core.ts';
 import type { DialectName } from '../db/connection.ts';
 import type { OrderLineRow, OrderRow, OrderStatus, OrderStatusHistoryTable, StockLevelsTable } from '../db/schema.ts';
 import type { Insertable, Selectable } from 'kysely';
@@ -31,6 +31,18 @@ export async function lockOrder(trx: Tx, orderId: number, dialect: DialectName):
   const order = await forUpdate(trx.selectFrom('orders').selectAll().where('id', '=', orderId), dialect).executeTakeFirst();
   if (!order) throw notFound('order', orderId);
   return order;
+}
+
+/**
+ * Takes the lock of the order's customer (see `lockCustomer`) as the first lock of a change
+ * that uses their credit or invoices the order; an order's customer never changes, so it is
+ * read without a lock. Returns the customer's id.
+ */
+export async function lockCustomerOfOrder(scope: Pick<ChangeScope, 'trx' | 'dialect'>, orderId: number): Promise<number> {
+  const order = await scope.trx.selectFrom('orders').select('customer_id').where('id', '=', orderId).executeTakeFirst();
+  if (!order) throw notFound('order', orderId);
+  await lockCustomer(scope, order.customer_id);
+  return order.customer_id;
 }
 
 /**

@@ -1,16 +1,18 @@
-import type { Core, Tx } from '../core.ts';
-import { forUpdate, runChange } from '../core.ts';
-import type { DialectName } from '../db/connection.ts';
-import type { PaymentRow } from '../db/schema.ts';
+import type { Kysely } from 'kysely';
+import type { Change, ChangeOutcome, ChangeScope, Core } from '../core.ts';
+import { lockCustomer, runChange } from '../core.ts';
+import type { Database, PaymentRow } from '../db/schema.ts';
 import { badTransition, conflict, invalid, notFound } from '../shared/errors.ts';
 import { applyRate, formatAmount, formatMoney, parseCurrency, parsePositiveAmount } from '../shared/money.ts';
-import { daysBetween, parseBusinessDate, yearOf } from '../shared/dates.ts';
-import { nextDocumentNumber } from '../invoicing/numbering.ts';
+import { daysBetween, parseBusinessDate } from '../shared/dates.ts';
 import { optionalText, requireId, requireText } from '../shared/validate.ts';
-import { invoiceBalances } from '../invoicing/invoice.repository.ts';
+import { findCustomer } from '../customers/customer.repository.ts';
+import { findInvoiceByNumberOrRef, invoiceBalances } from '../invoicing/invoice.repository.ts';
+import { issueCreditNote } from '../invoicing/invoice.service.ts';
 import { settleStatus } from '../invoicing/invoice.workflow.ts';
 import { refreshOrderStatus } from '../orders/order.workflow.ts';
 import { planCashApplication } from './cash-application.ts';
+import { appliedMinor, findPayment, findPaymentByExternalId, insertAllocation, insertPayment, listPaymentRows, markPaymentReversed, paymentAllocations, reverseAllocations } from './payment.repository.ts';
 
 export interface PaymentInput {
   customerId: number | string;
@@ -46,19 +48,13 @@ export interface Payment {
 
 export async function getPayment(core: Core, id: number | string): Promise<Payment> {
   const paymentId = requireId(id, 'paymentId');
-  const p = await core.db.kysely.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
+  const p = await findPayment(core.db.kysely, paymentId);
   if (!p) throw notFound('payment', paymentId);
-  return toPayment(core, p);
+  return toPayment(core.db.kysely, p);
 }
 
-async function toPayment(core: Core, p: PaymentRow): Promise<Payment> {
-  const allocations = await core.db.kysely
-    .selectFrom('payment_allocations')
-    .innerJoin('invoices', 'invoices.id', 'payment_allocations.invoice_id')
-    .select(['invoices.number', 'payment_allocations.amount_minor', 'payment_allocations.rule', 'payment_allocations.applied_on', 'payment_allocations.reversed'])
-    .where('payment_id', '=', p.id)
-    .orderBy('payment_allocations.id')
-    .execute();
+async function toPayment(db: Kysely<Database>, p: PaymentRow): Promise<Payment> {
+  const allocations = await paymentAllocations(db, p.id);
   const applied = allocations.filter((a) => a.reversed === 0).reduce((s, a) => s + a.amount_minor, 0);
   return {
     id: p.id,
@@ -80,10 +76,8 @@ async function toPayment(core: Core, p: PaymentRow): Promise<Payment> {
 }
 
 export async function listPayments(core: Core, options: { customerId?: number; afterId?: number; limit?: number } = {}): Promise<Payment[]> {
-  let q = core.db.kysely.selectFrom('payments').selectAll().orderBy('id').limit(options.limit ?? 100);
-  if (options.customerId !== undefined) q = q.where('customer_id', '=', options.customerId);
-  if (options.afterId) q = q.where('id', '>', options.afterId);
-  return Promise.all((await q.execute()).map((p) => toPayment(core, p)));
+  const db = core.db.kysely;
+  return Promise.all((await listPaymentRows(db, options)).map((p) => toPayment(db, p)));
 }
 
 /**
@@ -102,14 +96,9 @@ export function earlyDiscount(
   return applyRate(invoice.total_minor, customer.early_discount_bp);
 }
 
-/** Locks a customer's open invoices (PostgreSQL) so concurrent receipts queue on them. */
-async function lockOpenInvoices(trx: Tx, customerId: number, dialect: DialectName) {
-  await forUpdate(trx.selectFrom('invoices').select('id').where('customer_id', '=', customerId).where('status', 'in', ['open', 'partially_paid']), dialect).execute();
-  return (await invoiceBalances(trx, { customerId, openOnly: true })).filter((i) => i.balance_minor > 0);
-}
-
 /** Settles the touched invoices and moves their orders; returns rows for the event. */
-async function settleTouched(trx: Tx, invoiceIds: number[], onDate: string, at: string, actor: string, dialect: DialectName) {
+async function settleTouched(scope: ChangeScope, invoiceIds: number[], onDate: string) {
+  const { trx, at, actor, dialect } = scope;
   const invoices = [];
   const orders = [];
   const history = [];
@@ -125,109 +114,157 @@ async function settleTouched(trx: Tx, invoiceIds: number[], onDate: string, at: 
   return { invoices, orders, order_status_history: history };
 }
 
+type Recorded = Payment & { created: boolean };
+
 /**
- * Records a receipt and applies it (see cash-application.ts). An overpayment stays as
- * unapplied credit. With an external id the call is idempotent.
+ * The answer to a payment whose external id is already recorded: the first payment
+ * (`created: false`, nothing written) when customer, currency and amount match, a conflict
+ * otherwise.
  */
-export async function recordPayment(core: Core, input: PaymentInput, actor: string): Promise<Payment & { created: boolean }> {
-  const customerId = requireId(input.customerId, 'customerId');
-  const db = core.db.kysely;
-  const customer = await db.selectFrom('customers').selectAll().where('id', '=', customerId).executeTakeFirst();
-  if (!customer) throw notFound('customer', customerId);
-  const currency = input.currency ? parseCurrency(input.currency) : customer.currency;
-  if (currency !== customer.currency) {
-    throw invalid(`customer ${customerId} is invoiced in ${customer.currency}; a payment in ${currency} cannot be applied`, { entity: 'payment', field: 'currency', value: currency, rule: 'currency_match' });
+async function replayPayment(db: Kysely<Database>, existing: PaymentRow, customerId: number, input: PaymentInput): Promise<ChangeOutcome<Recorded>> {
+  const same =
+    existing.customer_id === customerId &&
+    (!input.currency || parseCurrency(input.currency) === existing.currency) &&
+    existing.amount_minor === parsePositiveAmount(input.amount, existing.currency, 'amount');
+  if (!same) {
+    throw conflict(`payment ${existing.external_id} was already recorded with other details (payment ${existing.id})`, { entity: 'payment', id: existing.id, field: 'externalId', value: existing.external_id, rule: 'idempotent_retry' });
   }
-  const amount = parsePositiveAmount(input.amount, currency, 'amount');
+  return { result: { ...(await toPayment(db, existing)), created: false }, events: [], unchanged: true };
+}
+
+/**
+ * Records a receipt and applies it (see cash-application.ts), as a change that can share a
+ * transaction (the bank import books an entry and its payment together). An overpayment
+ * stays as unapplied credit. With an external id the change is idempotent: it is checked
+ * under the customer's lock, so of many identical requests at once one records the
+ * payment and the others get it back with `created: false` and write nothing.
+ */
+export function recordPaymentChange(input: PaymentInput): Change<Recorded> {
+  const customerId = requireId(input.customerId, 'customerId');
   const reference = optionalText(input.reference, 'reference', 500);
   const payer = optionalText(input.payer, 'payer', 200);
   const method = optionalText(input.method, 'method', 50) ?? 'bank_transfer';
   const externalId = optionalText(input.externalId, 'externalId', 200);
-  if (externalId) {
-    const existing = await db.selectFrom('payments').selectAll().where('external_id', '=', externalId).executeTakeFirst();
-    if (existing) {
-      if (existing.customer_id !== customerId || existing.amount_minor !== amount) {
-        throw conflict(`payment ${externalId} was already recorded with other details (payment ${existing.id})`, { entity: 'payment', id: existing.id, field: 'externalId', value: externalId, rule: 'idempotent_retry' });
-      }
-      return { ...(await toPayment(core, existing)), created: false };
+  return async (scope) => {
+    const { trx, at, today } = scope;
+    await lockCustomer(scope, customerId);
+    const customer = await findCustomer(trx, customerId);
+    if (!customer) throw notFound('customer', customerId);
+    const currency = input.currency ? parseCurrency(input.currency) : customer.currency;
+    if (currency !== customer.currency) {
+      throw invalid(`customer ${customerId} is invoiced in ${customer.currency}; a payment in ${currency} cannot be applied`, { entity: 'payment', field: 'currency', value: currency, rule: 'currency_match' });
     }
-  }
-  const paymentId = await runChange(core, actor, async ({ trx, at, today, dialect }) => {
+    const amount = parsePositiveAmount(input.amount, currency, 'amount');
+    if (externalId) {
+      const existing = await findPaymentByExternalId(trx, externalId);
+      if (existing) return replayPayment(trx, existing, customerId, input);
+    }
     const date = input.date ? parseBusinessDate(input.date, 'date') : today;
     if (date > today) throw invalid(`payment date ${date} is in the future`, { field: 'date', value: date, rule: 'not_future' });
-    const open = await lockOpenInvoices(trx, customerId, dialect);
-    const payment = await trx
-      .insertInto('payments')
-      .values({ customer_id: customerId, currency, amount_minor: amount, payment_date: date, method, bank_reference: reference, payer, external_id: externalId, status: 'received', reversal_reason: null, reversed_at: null, created_at: at })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const open = (await invoiceBalances(trx, { customerId, openOnly: true })).filter((i) => i.balance_minor > 0);
+    const payment = await insertPayment(trx, { customer_id: customerId, currency, amount_minor: amount, payment_date: date, method, bank_reference: reference, payer, external_id: externalId, status: 'received', reversal_reason: null, reversed_at: null, created_at: at });
+    if (!payment) {
+      // Another customer's transaction committed this external id after our check: the
+      // customer lock does not order us against it, the unique key did.
+      const existing = await findPaymentByExternalId(trx, externalId!);
+      if (!existing) throw new Error(`payment ${externalId} was neither inserted nor found`);
+      return replayPayment(trx, existing, customerId, input);
+    }
     const plan = planCashApplication(
       amount,
       reference,
       open.map((i) => ({ id: i.id, number: i.number, externalRef: i.external_ref, dueDate: i.due_date, balanceMinor: i.balance_minor, discountMinor: earlyDiscount(customer, i, date) })),
     );
     const allocations = [];
-    for (const a of plan.allocations) {
-      allocations.push(
-        await trx.insertInto('payment_allocations').values({ payment_id: payment.id, invoice_id: a.invoiceId, amount_minor: a.amountMinor, rule: a.rule, applied_on: date, reversed: 0, created_at: at }).returningAll().executeTakeFirstOrThrow(),
-      );
-    }
+    for (const a of plan.allocations) allocations.push(await insertAllocation(trx, { paymentId: payment.id, invoiceId: a.invoiceId, amountMinor: a.amountMinor, rule: a.rule, appliedOn: date, at }));
+    // The discount that settles an invoice is a credit note like any other, from the one writer.
     const discounts = [];
+    const discountHistory: unknown[] = [];
     for (const a of plan.allocations.filter((x) => x.discountMinor > 0)) {
-      const number = await nextDocumentNumber(trx, 'CN', yearOf(date));
-      discounts.push(
-        await trx
-          .insertInto('credit_notes')
-          .values({ number, invoice_id: a.invoiceId, customer_id: customerId, currency, amount_minor: a.discountMinor, kind: 'early_payment_discount', reason: `early-payment discount for payment ${payment.id}`, credit_date: date, created_at: at })
-          .returningAll()
-          .executeTakeFirstOrThrow(),
-      );
+      const inv = open.find((i) => i.id === a.invoiceId)!;
+      const issued = await issueCreditNote(scope, { invoiceId: a.invoiceId, number: inv.number, amountMinor: a.discountMinor, kind: 'early_payment_discount', reason: `early-payment discount for payment ${payment.id}`, date });
+      discounts.push(issued.note);
+      discountHistory.push(...(issued.after.order_status_history ?? []));
     }
-    const touched = await settleTouched(trx, plan.allocations.map((a) => a.invoiceId), date, at, actor, dialect);
-    const after = { payments: [payment], payment_allocations: allocations, ...(discounts.length ? { credit_notes: discounts } : {}), ...touched };
-    return { result: payment.id, events: [{ type: 'payment.recorded', aggregate: 'payment', id: payment.id, after }] };
-  });
-  return { ...(await getPayment(core, paymentId)), created: true };
+    const touched = await settleTouched(scope, plan.allocations.map((a) => a.invoiceId), date);
+    const after = {
+      payments: [payment],
+      payment_allocations: allocations,
+      ...(discounts.length ? { credit_notes: discounts } : {}),
+      ...touched,
+      order_status_history: [...discountHistory, ...touched.order_status_history],
+    };
+    return { result: { ...(await toPayment(trx, payment)), created: true }, events: [{ type: 'payment.recorded', aggregate: 'payment', id: payment.id, after }] };
+  };
+}
+
+/** Records a receipt in its own transaction (see `recordPaymentChange`). */
+export async function recordPayment(core: Core, input: PaymentInput, actor: string): Promise<Recorded> {
+  const externalId = optionalText(input.externalId, 'externalId', 200);
+  if (externalId) {
+    // A re-run import or a retried request mostly finds its payment here, without a write
+    // transaction; the check under the lock stays the one that decides.
+    const existing = await findPaymentByExternalId(core.db.kysely, externalId);
+    if (existing) return (await replayPayment(core.db.kysely, existing, requireId(input.customerId, 'customerId'), input)).result;
+  }
+  return runChange(core, actor, recordPaymentChange(input));
+}
+
+/** The customer a payment belongs to, read before the customer lock is taken; it never changes. */
+async function customerOfPayment(db: Kysely<Database>, paymentId: number): Promise<number> {
+  const p = await findPayment(db, paymentId);
+  if (!p) throw notFound('payment', paymentId);
+  return p.customer_id;
 }
 
 /**
  * Reverses a payment (bounced, returned by the bank): its allocations are undone and the
  * invoices it paid open again; their orders go back from paid to invoiced.
  */
-export async function reversePayment(core: Core, id: number | string, reason: string, actor: string): Promise<Payment> {
+export function reversePaymentChange(id: number | string, reason: string): Change<Payment> {
   const paymentId = requireId(id, 'paymentId');
   const why = requireText(reason, 'reason', 500);
-  await runChange(core, actor, async ({ trx, at, today, dialect }) => {
-    const p = await forUpdate(trx.selectFrom('payments').selectAll().where('id', '=', paymentId), dialect).executeTakeFirst();
-    if (!p) throw notFound('payment', paymentId);
+  return async (scope) => {
+    const { trx, at, today } = scope;
+    await lockCustomer(scope, await customerOfPayment(trx, paymentId));
+    const p = (await findPayment(trx, paymentId))!;
     if (p.status !== 'received') throw badTransition('payment', paymentId, p.status, 'reversed', 'it is already reversed');
-    const reversed = await trx.updateTable('payments').set({ status: 'reversed', reversal_reason: why, reversed_at: at }).where('id', '=', paymentId).returningAll().executeTakeFirstOrThrow();
-    const allocations = await trx.updateTable('payment_allocations').set({ reversed: 1 }).where('payment_id', '=', paymentId).where('reversed', '=', 0).returningAll().execute();
-    const touched = await settleTouched(trx, allocations.map((a) => a.invoice_id), today, at, actor, dialect);
-    return { result: null, events: [{ type: 'payment.reversed', aggregate: 'payment', id: paymentId, after: { payments: [reversed], payment_allocations: allocations, ...touched } }] };
-  });
-  return getPayment(core, paymentId);
+    const reversed = await markPaymentReversed(trx, paymentId, why, at);
+    const allocations = await reverseAllocations(trx, paymentId);
+    const touched = await settleTouched(scope, allocations.map((a) => a.invoice_id), today);
+    return { result: await toPayment(trx, reversed), events: [{ type: 'payment.reversed', aggregate: 'payment', id: paymentId, after: { payments: [reversed], payment_allocations: allocations, ...touched } }] };
+  };
+}
+
+export async function reversePayment(core: Core, id: number | string, reason: string, actor: string): Promise<Payment> {
+  return runChange(core, actor, reversePaymentChange(id, reason));
+}
+
+export interface ApplyInput {
+  paymentId: number | string;
+  /** Invoice number (or the old system's number of an imported invoice). */
+  invoice: string;
+  /** Decimal; default: as much as the payment has left and the invoice is open for. */
+  amount?: string | number;
 }
 
 /**
  * Applies a payment's unapplied credit to a named invoice by hand (a collector matching a
  * remittance the rules could not read).
  */
-export async function applyPaymentToInvoice(core: Core, input: { paymentId: number | string; invoice: string; amount?: string | number }, actor: string): Promise<Payment> {
+export function applyPaymentChange(input: ApplyInput): Change<Payment> {
   const paymentId = requireId(input.paymentId, 'paymentId');
   const number = requireText(input.invoice, 'invoice', 100);
-  await runChange(core, actor, async ({ trx, at, today, dialect }) => {
-    const p = await forUpdate(trx.selectFrom('payments').selectAll().where('id', '=', paymentId), dialect).executeTakeFirst();
-    if (!p) throw notFound('payment', paymentId);
+  return async (scope) => {
+    const { trx, at, today } = scope;
+    await lockCustomer(scope, await customerOfPayment(trx, paymentId));
+    const p = (await findPayment(trx, paymentId))!;
     if (p.status !== 'received') throw badTransition('payment', paymentId, p.status, 'applied', 'a reversed payment cannot be applied');
-    const inv = await trx.selectFrom('invoices').selectAll().where((eb) => eb.or([eb('number', '=', number), eb('external_ref', '=', number)])).executeTakeFirst();
-    if (!inv) throw notFound('invoice', number);
-    if (inv.customer_id !== p.customer_id) throw notFound('invoice', number);
-    const open = await lockOpenInvoices(trx, p.customer_id, dialect);
-    const target = open.find((i) => i.id === inv.id);
+    const inv = await findInvoiceByNumberOrRef(trx, number);
+    if (!inv || inv.customer_id !== p.customer_id) throw notFound('invoice', number);
+    const [target] = (await invoiceBalances(trx, { invoiceIds: [inv.id], openOnly: true })).filter((i) => i.balance_minor > 0);
     if (!target) throw badTransition('invoice', inv.number, inv.status, 'paid', 'it has no open balance');
-    const applied = await trx.selectFrom('payment_allocations').select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount_minor'), eb.lit(0)).as('s')).where('payment_id', '=', paymentId).where('reversed', '=', 0).executeTakeFirstOrThrow();
-    const unapplied = p.amount_minor - Number(applied.s);
+    const unapplied = p.amount_minor - (await appliedMinor(trx, paymentId));
     const wanted = input.amount === undefined ? Math.min(unapplied, target.balance_minor) : parsePositiveAmount(input.amount, p.currency, 'amount');
     if (wanted > unapplied || wanted <= 0) {
       throw conflict(`payment ${paymentId} has ${formatMoney(unapplied, p.currency)} unapplied; it cannot pay ${formatMoney(wanted, p.currency)}`, { entity: 'payment', id: paymentId, field: 'amount', value: input.amount, rule: 'within_unapplied' });
@@ -235,9 +272,12 @@ export async function applyPaymentToInvoice(core: Core, input: { paymentId: numb
     if (wanted > target.balance_minor) {
       throw conflict(`invoice ${inv.number} cannot take ${formatMoney(wanted, p.currency)}: open balance is ${formatMoney(target.balance_minor, p.currency)}`, { entity: 'invoice', id: inv.number, field: 'amount', value: input.amount, rule: 'within_balance' });
     }
-    const allocation = await trx.insertInto('payment_allocations').values({ payment_id: paymentId, invoice_id: inv.id, amount_minor: wanted, rule: 'manual', applied_on: today, reversed: 0, created_at: at }).returningAll().executeTakeFirstOrThrow();
-    const touched = await settleTouched(trx, [inv.id], today, at, actor, dialect);
-    return { result: null, events: [{ type: 'payment.applied', aggregate: 'payment', id: paymentId, after: { payment_allocations: [allocation], ...touched } }] };
-  });
-  return getPayment(core, paymentId);
+    const allocation = await insertAllocation(trx, { paymentId, invoiceId: inv.id, amountMinor: wanted, rule: 'manual', appliedOn: today, at });
+    const touched = await settleTouched(scope, [inv.id], today);
+    return { result: await toPayment(trx, p), events: [{ type: 'payment.applied', aggregate: 'payment', id: paymentId, after: { payment_allocations: [allocation], ...touched } }] };
+  };
+}
+
+export async function applyPaymentToInvoice(core: Core, input: ApplyInput, actor: string): Promise<Payment> {
+  return runChange(core, actor, applyPaymentChange(input));
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Core } from '../core.ts';
 import { runChange } from '../core.ts';
@@ -29,6 +30,16 @@ export interface Settings {
   'collections.default_policy': string;
   /** Days after its date a promise to pay may still be kept (bank transfers take a while). */
   'collections.promise_grace_days': number;
+  /** Hours an API Idempotency-Key and its stored answer are kept; after that the key is new again. */
+  'api.idempotency_ttl_hours': number;
+  /** Largest bank statement file (camt.053 or CSV) read, in MB of 1 048 576 bytes; larger ones are refused unread. */
+  'bank.max_file_mb': number;
+  /** Days a new customer portal token works (src/api/keys.service.ts). */
+  'portal.token_days': number;
+  /** A browser session unused for this many hours ends (src/api/auth). */
+  'access.session_idle_hours': number;
+  /** A browser session ends this many hours after sign-in, used or not. */
+  'access.session_max_hours': number;
 }
 
 export const defaultSettings: Settings = {
@@ -42,6 +53,11 @@ export const defaultSettings: Settings = {
   'company.payment_instructions': 'Please pay by bank transfer, quoting the invoice numbers.',
   'collections.default_policy': 'standard',
   'collections.promise_grace_days': 3,
+  'api.idempotency_ttl_hours': 24,
+  'bank.max_file_mb': 20,
+  'portal.token_days': 90,
+  'access.session_idle_hours': 12,
+  'access.session_max_hours': 168,
 };
 
 type Key = keyof Settings;
@@ -53,6 +69,13 @@ function parseSetting(key: string, value: string): Settings[Key] {
     case 'payments.write_off_tolerance_minor':
     case 'collections.promise_grace_days': {
       if (!/^\d+$/.test(value)) throw invalid(`setting ${key} must be a whole number, got ${value}`, { field: key, value, rule: 'integer' });
+      return Number(value);
+    }
+    // Zero would issue tokens and sessions that are dead on arrival.
+    case 'portal.token_days':
+    case 'access.session_idle_hours':
+    case 'access.session_max_hours': {
+      if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 3650 * 24) throw invalid(`setting ${key} must be a whole number from 1 to 87600, got ${value}`, { field: key, value, rule: 'positive_integer' });
       return Number(value);
     }
     case 'invoicing.trigger':
@@ -70,6 +93,16 @@ function parseSetting(key: string, value: string): Settings[Key] {
     case 'company.email':
       if (!/^[^\s@]+@[^\s@]+$/.test(value)) throw invalid(`setting ${key} must be an e-mail address, got ${value}`, { field: key, value, rule: 'email' });
       return value;
+    case 'api.idempotency_ttl_hours':
+      // At least an hour, so a client's retries (seconds to minutes apart) always find their key; at most a year.
+      if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 8760) {
+        throw invalid(`setting ${key} must be a whole number of hours from 1 to 8760, got ${value}`, { field: key, value, rule: 'hours_1_to_8760' });
+      }
+      return Number(value);
+    case 'bank.max_file_mb': {
+      if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000) throw invalid(`setting ${key} must be a whole number of MB from 1 to 1000, got ${value}`, { field: key, value, rule: 'integer_range' });
+      return Number(value);
+    }
     case 'collections.default_policy':
       if (!/^[a-z0-9][a-z0-9_-]{0,39}$/.test(value)) throw invalid(`setting ${key} must name a dunning policy, got ${value}`, { field: key, value, rule: 'policy_name' });
       return value;
@@ -96,4 +129,18 @@ export async function setSetting(core: Core, key: string, value: string, actor: 
     return { result: null, events: [{ type: 'setting.changed', aggregate: 'setting', id: key, after: { settings: [{ key, value, updated_at: at }] } }] };
   });
   return getSettings(core.db.kysely);
+}
+
+/**
+ * This database's installation id: a random id written once (migration 0010), never
+ * settable, so every Message-ID the outbox sends is unique across installations. A copy of
+ * the database (a backup restored) is the same installation and keeps it.
+ */
+export async function installationId(db: Kysely<Database>): Promise<string> {
+  const read = async () => (await db.selectFrom('settings').select('value').where('key', '=', 'installation.id').executeTakeFirst())?.value;
+  const found = await read();
+  if (found) return found;
+  // Only a database whose row was removed by hand gets here; two processes racing write one.
+  await db.insertInto('settings').values({ key: 'installation.id', value: randomUUID(), updated_at: new Date().toISOString() }).onConflict((oc) => oc.column('key').doNothing()).execute();
+  return (await read())!;
 }

@@ -7,6 +7,7 @@ export type ErrorKind =
   | 'invalid' // the input breaks a rule of its own (bad field, bad value)
   | 'not_found' // the named document does not exist (or is not visible to the caller)
   | 'conflict' // the input clashes with what is stored (duplicate id, over-application)
+  | 'unprocessable' // well-formed, but cannot be taken as sent (an Idempotency-Key resent with another body)
   | 'transition' // the document cannot make that move from its current state
   | 'unauthorized' // no or unknown credentials
   | 'forbidden' // credentials known, action not allowed for this role
@@ -65,6 +66,8 @@ export function httpStatus(kind: ErrorKind): number {
     case 'conflict':
     case 'transition':
       return 409;
+    case 'unprocessable':
+      return 422;
     case 'rate_limited':
       return 429;
   }
@@ -74,6 +77,7 @@ export function httpStatus(kind: ErrorKind): number {
 export function exitCode(kind: ErrorKind): number {
   switch (kind) {
     case 'invalid':
+    case 'unprocessable':
       return 2;
     case 'not_found':
       return 3;

@@ -1,10 +1,11 @@
 import type { Core } from '../core.ts';
 import { forUpdate, runChange } from '../core.ts';
-import type { OrderLineRow, ShipmentRow, ShipmentStatus } from '../db/schema.ts';
+import type { Kysely } from 'kysely';
+import type { Database, OrderLineRow, ShipmentRow, ShipmentStatus } from '../db/schema.ts';
 import { invalid, notFound } from '../shared/errors.ts';
 import { oneOf, optionalText, requireId, requireInt, requireText } from '../shared/validate.ts';
 import { getSettings } from '../settings/settings.service.ts';
-import { lockOrder, refreshOrderStatus } from '../orders/order.workflow.ts';
+import { lockCustomerOfOrder, lockOrder, refreshOrderStatus } from '../orders/order.workflow.ts';
 import { badTransition } from '../shared/errors.ts';
 import { invoiceShipment } from '../invoicing/invoice.workflow.ts';
 import { assertShipmentMove } from './shipment.state.ts';
@@ -31,10 +32,11 @@ export interface Shipment {
   invoiceNumber: string | null;
 }
 
+const findShipment = (db: Kysely<Database>, id: number) => db.selectFrom('shipments').selectAll().where('id', '=', id).executeTakeFirst();
+
 export async function getShipment(core: Core, id: number | string): Promise<Shipment> {
   const shipmentId = requireId(id, 'shipmentId');
-  const db = core.db.kysely;
-  const s = await db.selectFrom('shipments').selectAll().where('id', '=', shipmentId).executeTakeFirst();
+  const s = await findShipment(core.db.kysely, shipmentId);
   if (!s) throw notFound('shipment', shipmentId);
   return toShipment(core, s);
 }
@@ -77,7 +79,11 @@ export async function createShipment(core: Core, input: ShipmentInput, actor: st
   const tracking = requireText(input.trackingNumber, 'trackingNumber', 100);
   const wanted = input.lines?.map((l, i) => ({ sku: requireText(l.sku, `lines.${i}.sku`, 64), quantity: requireInt(l.quantity, `lines.${i}.quantity`, 1) }));
   const settings = await getSettings(core.db.kysely);
-  const shipmentId = await runChange(core, actor, async ({ trx, at, today, dialect }) => {
+  const invoicing = settings['invoicing.trigger'] === 'shipment';
+  const shipmentId = await runChange(core, actor, async (scope) => {
+    const { trx, at, today, dialect } = scope;
+    // Invoicing picks up the customer's unapplied cash: their lock comes first.
+    if (invoicing) await lockCustomerOfOrder(scope, orderId);
     const order = await lockOrder(trx, orderId, dialect);
     if (order.status !== 'approved' && order.status !== 'partially_shipped') {
       throw badTransition('order', orderId, order.status, 'shipped', 'only an approved order can ship');
@@ -131,7 +137,7 @@ export async function createShipment(core: Core, input: ShipmentInput, actor: st
       orders: [orderChange.order],
       order_status_history: orderChange.history ? [orderChange.history] : [],
     };
-    if (settings['invoicing.trigger'] === 'shipment') {
+    if (invoicing) {
       const inv = await invoiceShipment(trx, shipment.id, today, at, actor, dialect);
       Object.assign(after, { invoices: inv.invoices, invoice_lines: inv.invoice_lines, payment_allocations: inv.payment_allocations, order_lines: [...changedLines, ...inv.order_lines], orders: [inv.orderChange.order] });
       if (inv.orderChange.history) after.order_status_history = [...after.order_status_history!, inv.orderChange.history];
@@ -165,7 +171,16 @@ export async function deliverShipment(core: Core, id: number | string, input: { 
   const shipmentId = requireId(id, 'shipmentId');
   const signedBy = requireText(input.signedBy, 'signedBy', 200);
   const settings = await getSettings(core.db.kysely);
-  await runChange(core, actor, async ({ trx, at, today, dialect }) => {
+  const invoicing = settings['invoicing.trigger'] === 'delivery';
+  await runChange(core, actor, async (scope) => {
+    const { trx, at, today, dialect } = scope;
+    if (invoicing) {
+      // Invoicing picks up the customer's unapplied cash: their lock comes first, before
+      // the shipment's row lock. A shipment's order never changes.
+      const shipment = await findShipment(trx, shipmentId);
+      if (!shipment) throw notFound('shipment', shipmentId);
+      await lockCustomerOfOrder(scope, shipment.order_id);
+    }
     const s = await forUpdate(trx.selectFrom('shipments').selectAll().where('id', '=', shipmentId), dialect).executeTakeFirst();
     if (!s) throw notFound('shipment', shipmentId);
     assertShipmentMove(shipmentId, s.status, 'delivered');
@@ -175,7 +190,7 @@ export async function deliverShipment(core: Core, id: number | string, input: { 
     const ev = await trx.insertInto('shipment_events').values({ shipment_id: shipmentId, status: 'delivered', note: `signed by ${signedBy}`, at: deliveredAt }).returningAll().executeTakeFirstOrThrow();
     const after: Record<string, unknown[]> = { shipments: [updated], shipment_events: [ev] };
     const history = [];
-    if (settings['invoicing.trigger'] === 'delivery') {
+    if (invoicing) {
       // Delivery first, so the order passes through `delivered` before `invoiced`.
       const delivered = await refreshOrderStatus(trx, s.order_id, at, actor, dialect);
       if (delivered.history) history.push(delivered.history);

@@ -181,7 +181,12 @@ describe(`HTTP API on ${testDialect}`, () => {
     }
     expect((await app.inject({ method: 'GET', url: '/portal/api/orders' })).statusCode).toBe(401);
     expect((await app.inject({ method: 'GET', url: '/portal/api/orders', headers: { authorization: `Bearer ${keys.admin}` } })).statusCode).toBe(401);
-    const page = await app.inject({ method: 'GET', url: `/portal?token=${tokenA}` });
+    // The token in the link becomes a portal session; the browser goes on without it.
+    const exchange = await app.inject({ method: 'GET', url: `/portal?token=${tokenA}` });
+    expect(exchange.statusCode).toBe(303);
+    expect(exchange.headers.location).toBe('/portal');
+    const session = exchange.cookies.find((c) => c.name === 'cashloop_portal')!;
+    const page = await app.inject({ method: 'GET', url: '/portal', cookies: { cashloop_portal: session.value } });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('Alpha');
     expect(page.body).not.toContain('Beta');

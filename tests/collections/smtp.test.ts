@@ -1,45 +1,16 @@
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { actor, countEvents } from '../helpers/fixtures.ts';
+import { startSmtp, type SmtpSink } from '../helpers/smtp.ts';
 import { createCustomer } from '../../src/customers/customer.service.ts';
 import { importHistoricalInvoice } from '../../src/invoicing/invoice-import.service.ts';
 import { runReminders } from '../../src/collections/reminder.service.ts';
 import { listOutbox, sendOutbox } from '../../src/collections/outbox.service.ts';
 import { DomainError } from '../../src/shared/errors.ts';
 
-/** A real SMTP listener on loopback that keeps what it receives and refuses one mailbox. */
-async function startSmtp(): Promise<{ url: string; received: ParsedMail[]; envelopes: string[][]; close(): Promise<void> }> {
-  const received: ParsedMail[] = [];
-  const envelopes: string[][] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onRcptTo(address, _session, callback) {
-      if (address.address.startsWith('full@')) return callback(Object.assign(new Error('552 mailbox full'), { responseCode: 552 }));
-      return callback();
-    },
-    onData(stream, session, callback) {
-      simpleParser(stream)
-        .then((mail) => {
-          received.push(mail);
-          envelopes.push(session.envelope.rcptTo.map((r) => r.address));
-          callback();
-        })
-        .catch(callback);
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  return { url: `smtp://127.0.0.1:${port}`, received, envelopes, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
 describe(`reminders delivered over SMTP (${testDialect})`, () => {
   let t: TestCore;
-  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let smtp: SmtpSink;
   beforeEach(async () => {
     t = await createTestCore('2026-03-01T09:00:00Z');
     smtp = await startSmtp();

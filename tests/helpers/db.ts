@@ -43,13 +43,16 @@ export async function createPgDatabase(): Promise<{ url: string; drop(): Promise
   };
 }
 
-/** A migrated core on a fresh database, with a manual clock at `start`. */
-export async function createTestCore(start = '2026-01-05T09:00:00Z', dialect = testDialect): Promise<TestCore> {
+/**
+ * A migrated core on a fresh database, with a manual clock at `start`. `poolSize` sets the
+ * PostgreSQL pool (default 10) for suites that need many transactions in flight at once.
+ */
+export async function createTestCore(start = '2026-01-05T09:00:00Z', dialect = testDialect, options: { poolSize?: number } = {}): Promise<TestCore> {
   const clock = new ManualClock(start);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cashloop-test-'));
   if (dialect === 'postgres') {
     const database = await createPgDatabase();
-    const core = await openCore({ url: database.url, clock });
+    const core = await openCore({ url: database.url, clock, poolSize: options.poolSize });
     return {
       core,
       clock,

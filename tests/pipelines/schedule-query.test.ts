@@ -6,7 +6,8 @@ import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { runPipeline, type PipelineRunResult } from '../../pipelines/run.ts';
 import { Scheduler, loadScheduleConfig } from '../../pipelines/schedule.ts';
 import { tryAcquireJobLock } from '../../pipelines/lock.ts';
-import { queryPublished, toCsv } from '../../pipelines/query.ts';
+import { queryPublished } from '../../pipelines/query.ts';
+import { toCsv } from '../../src/shared/csv.ts';
 import { warehousePaths } from '../../pipelines/warehouse.ts';
 import { DomainError } from '../../src/shared/errors.ts';
 import { Ledger, readWarehouse, tempDir } from './ledger.ts';
@@ -114,7 +115,7 @@ describe(`scheduler and read-only query (${testDialect})`, () => {
     await runPipeline({ dataDir: dir, coreUrl: t.url, quiet: true });
     const r = await queryPublished(dir, `select invoice_number, open_cents from marts.fct_invoices`);
     expect(r.rows).toEqual([{ invoice_number: 'INV1', open_cents: '12345' }]);
-    expect(toCsv(r.columns, r.rows)).toBe('invoice_number,open_cents\nINV1,12345');
+    expect(toCsv(r.columns, r.rows)).toBe('invoice_number,open_cents\nINV1,12345\n');
     for (const write of [
       `delete from marts.fct_invoices`,
       `update marts.fct_invoices set open_cents = 0`,

@@ -86,9 +86,9 @@ export function registerCollections(program: Command): void {
           const m = await getMessage(core.db.kysely, o.show);
           emit(m, o, (x) => (o.html ? x.html : `To: ${x.to ?? '(no address)'}\nSubject: ${x.subject}\nStatus: ${x.status}${x.error ? ` (${x.error})` : ''}\n\n${x.text}`));
         } else if (o.send) {
-          emit(await sendOutbox(core, cliActor(), { retryFailed: o.retryFailed }), o, (r) => `sent ${r.sent}, failed ${r.failed}${r.failed ? `\n${table(r.results.filter((x) => x.status === 'failed').map((x) => ({ message: x.id, customer: x.customerId, error: x.error ?? '' })))}` : ''}`);
+          emit(await sendOutbox(core, cliActor(), { retryFailed: o.retryFailed }), o, (r) => `sent ${r.sent}, failed ${r.failed}${r.takenOver ? `, ${r.takenOver} taken over by another sender` : ''}${r.failed ? `\n${table(r.results.filter((x) => x.status === 'failed').map((x) => ({ message: x.id, customer: x.customerId, error: x.error ?? '' })))}` : ''}`);
         } else if (o.export) {
-          emit(await exportOutbox(core, o.export, cliActor(), { status: o.status }), o, (r) => `${r.files.length} messages written to ${r.dir}`);
+          emit(await exportOutbox(core, o.export, cliActor(), { status: o.status }), o, (r) => `${r.files.length} messages written to ${r.dir}${r.takenOver ? ` (${r.takenOver} taken over by another sender)` : ''}`);
         } else {
           emit(await listOutbox(core.db.kysely, { status: o.status, customerId: o.customer ? requireId(o.customer, 'customer') : undefined }), o, (ms) => table(ms.map((m) => ({ message: m.id, kind: m.kind, customer: m.customerId, 'as of': m.asOf, to: m.to ?? '', status: m.status, subject: m.subject.slice(0, 70), error: m.error ?? '' }))));
         }

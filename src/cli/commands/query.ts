@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { dataDir } from '../../db/connection.ts';
+import { toCsv } from '../../shared/csv.ts';
 import { invalid } from '../../shared/errors.ts';
 import { table } from '../output.ts';
 
@@ -13,10 +14,10 @@ export function registerQuery(program: Command): void {
     .action(async (sqlText: string, opts: { format: string; json?: boolean }) => {
       const format = opts.json ? 'json' : opts.format;
       if (!['table', 'csv', 'json'].includes(format)) throw invalid(`format ${format} is not one of table, csv, json`, { field: 'format', value: format, rule: 'known_format' });
-      const { queryPublished, toCsv } = await import('../../../pipelines/query.ts');
+      const { queryPublished } = await import('../../../pipelines/query.ts');
       const r = await queryPublished(dataDir(), sqlText);
       if (format === 'json') process.stdout.write(`${JSON.stringify(r.rows, null, 2)}\n`);
-      else if (format === 'csv') process.stdout.write(`${toCsv(r.columns, r.rows)}\n`);
+      else if (format === 'csv') process.stdout.write(toCsv(r.columns, r.rows));
       else process.stdout.write(`${table(r.rows, r.columns)}\n`);
     });
 }

@@ -19,10 +19,20 @@ const collectionTasks = {
     }),
 };
 
+/** The API's housekeeping: Idempotency-Keys past their period are deleted. */
+const apiTasks = {
+  'idempotency-purge': async () =>
+    withCore(async (core) => {
+      const { purgeExpiredKeys } = await import('../../idempotency/idempotency.service.ts');
+      const r = await purgeExpiredKeys(core);
+      return { summary: `idempotency keys expired by ${r.asOf}: ${r.deleted} deleted` };
+    }),
+};
+
 export function registerSchedule(program: Command): void {
   program
     .command('schedule')
-    .description('run the jobs on their cron expressions (<data dir>/schedule.json; default: the pipeline every 15 minutes, reminders daily at 06:00, statements on the 1st) until stopped')
+    .description('run the jobs on their cron expressions (<data dir>/schedule.json; default: the pipeline every 15 minutes, reminders daily at 06:00, statements on the 1st, expired Idempotency-Keys deleted hourly) until stopped')
     .option('--config <file>', 'schedule file: {"jobs":[{"name","cron","steps","task","extract","mapping","retries","backoffMs"}]}')
     .option('--once <job>', 'run this job once now (same locking and retries) and exit')
     .option('--json', 'print JSON (with --once)')
@@ -30,7 +40,7 @@ export function registerSchedule(program: Command): void {
       const { loadScheduleConfig, Scheduler } = await import('../../../pipelines/schedule.ts');
       const dir = dataDir();
       const { config } = loadScheduleConfig(dir, opts.config);
-      const scheduler = new Scheduler({ dataDir: dir, config, tasks: collectionTasks });
+      const scheduler = new Scheduler({ dataDir: dir, config, tasks: { ...collectionTasks, ...apiTasks } });
       if (opts.once) {
         const outcome = await scheduler.runJob(opts.once);
         emit(outcome, opts, (o) =>

@@ -1,0 +1,73 @@
+import type { Insertable, Kysely, Selectable } from 'kysely';
+import type { AllocationRule, Database, PaymentAllocationsTable, PaymentRow, PaymentsTable } from '../db/schema.ts';
+
+/** All SQL about payments and their allocations. */
+export type AllocationRow = Selectable<PaymentAllocationsTable>;
+
+export function findPayment(db: Kysely<Database>, id: number): Promise<PaymentRow | undefined> {
+  return db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function findPaymentByExternalId(db: Kysely<Database>, externalId: string): Promise<PaymentRow | undefined> {
+  return db.selectFrom('payments').selectAll().where('external_id', '=', externalId).executeTakeFirst();
+}
+
+export function listPaymentRows(db: Kysely<Database>, options: { customerId?: number; afterId?: number; limit?: number } = {}): Promise<PaymentRow[]> {
+  let q = db.selectFrom('payments').selectAll().orderBy('id').limit(options.limit ?? 100);
+  if (options.customerId !== undefined) q = q.where('customer_id', '=', options.customerId);
+  if (options.afterId) q = q.where('id', '>', options.afterId);
+  return q.execute();
+}
+
+/**
+ * Inserts a payment unless its external id is already taken; then it returns undefined.
+ * On PostgreSQL a transaction racing on the same id waits for the one ahead of it to
+ * commit and then inserts nothing, instead of failing with a unique-key error.
+ */
+export function insertPayment(db: Kysely<Database>, values: Insertable<PaymentsTable>): Promise<PaymentRow | undefined> {
+  return db
+    .insertInto('payments')
+    .values(values)
+    .onConflict((oc) => oc.column('external_id').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export function markPaymentReversed(db: Kysely<Database>, id: number, reason: string, at: string): Promise<PaymentRow> {
+  return db.updateTable('payments').set({ status: 'reversed', reversal_reason: reason, reversed_at: at }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+}
+
+/** Where a payment went, in the order it was applied, with the invoice numbers. */
+export function paymentAllocations(db: Kysely<Database>, paymentId: number) {
+  return db
+    .selectFrom('payment_allocations')
+    .innerJoin('invoices', 'invoices.id', 'payment_allocations.invoice_id')
+    .select(['invoices.number', 'payment_allocations.amount_minor', 'payment_allocations.rule', 'payment_allocations.applied_on', 'payment_allocations.reversed'])
+    .where('payment_id', '=', paymentId)
+    .orderBy('payment_allocations.id')
+    .execute();
+}
+
+/** What a payment has paid off so far (allocations not reversed). */
+export async function appliedMinor(db: Kysely<Database>, paymentId: number): Promise<number> {
+  const row = await db
+    .selectFrom('payment_allocations')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount_minor'), eb.lit(0)).as('s'))
+    .where('payment_id', '=', paymentId)
+    .where('reversed', '=', 0)
+    .executeTakeFirstOrThrow();
+  return Number(row.s);
+}
+
+export function insertAllocation(db: Kysely<Database>, a: { paymentId: number; invoiceId: number; amountMinor: number; rule: AllocationRule; appliedOn: string; at: string }): Promise<AllocationRow> {
+  return db
+    .insertInto('payment_allocations')
+    .values({ payment_id: a.paymentId, invoice_id: a.invoiceId, amount_minor: a.amountMinor, rule: a.rule, applied_on: a.appliedOn, reversed: 0, created_at: a.at })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Undoes a payment's allocations (a reversal); returns them. */
+export function reverseAllocations(db: Kysely<Database>, paymentId: number): Promise<AllocationRow[]> {
+  return db.updateTable('payment_allocations').set({ reversed: 1 }).where('payment_id', '=', paymentId).where('reversed', '=', 0).returningAll().execute();
+}
