@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { conflict, invalid, notFound } from '../shared/errors.ts';
+import { PRIVATE_MODE } from '../shared/files.ts';
 import { connect } from './connection.ts';
 import { migrate } from './migrate.ts';
 import {
@@ -108,7 +109,7 @@ export async function restoreSqlite(from: string, dbFile: string, progress?: (li
       } catch {
         fs.copyFileSync(dbFile, keptAt!);
       }
-      fs.chmodSync(keptAt!, 0o600);
+      fs.chmodSync(keptAt!, PRIVATE_MODE);
     }
     // Journal files by the database's name belong to the file being replaced: left there,
     // SQLite would play them into the restored one.

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { conflict, invalid, notFound } from '../shared/errors.ts';
+import { PRIVATE_MODE } from '../shared/files.ts';
 import { dataDir } from './connection.ts';
 import { migrations } from './migrate.ts';
 
@@ -175,7 +176,7 @@ function checkBackupDestination(file: string, target: BackupTarget, overwrite: b
 export function privateTempFile(final: string, label: string): string {
   const tmp = path.join(path.dirname(final), `.${path.basename(final)}.${label}-${process.pid}`);
   fs.rmSync(tmp, { force: true });
-  fs.closeSync(fs.openSync(tmp, 'wx', 0o600));
+  fs.closeSync(fs.openSync(tmp, 'wx', PRIVATE_MODE));
   return tmp;
 }
 
@@ -185,7 +186,7 @@ export function privateTempFile(final: string, label: string): string {
  * rename itself survives a power cut.
  */
 export function commitFile(tmp: string, final: string): void {
-  fs.chmodSync(tmp, 0o600);
+  fs.chmodSync(tmp, PRIVATE_MODE);
   const fd = fs.openSync(tmp, 'r+');
   try {
     fs.fsyncSync(fd);
