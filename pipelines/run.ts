@@ -12,7 +12,8 @@ import { createProgress, type Progress } from './progress.ts';
 import { readCoreTotals, reconcile, ReconciliationError, type CoreTotals, type ReconciliationResult } from './reconcile.ts';
 import { ensureWarehouseSchema } from './schema.ts';
 import { transform } from './transform/transform.ts';
-import { openWarehouse, rowsJson, warehousePaths } from './warehouse.ts';
+import { removeStaleBuilds } from '../reports/build.ts';
+import { asDamaged, openWarehouse, rowsJson, warehousePaths } from './warehouse.ts';
 
 export interface PipelineOptions {
   /** Data directory: holds `warehouse.duckdb`, `published/`, and the core's SQLite file by default. */
@@ -206,6 +207,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
   const runId = `${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
   const job = options.job ?? 'manual';
   const paths = warehousePaths(dataDir);
+  // What a site build killed outright (SIGKILL, power cut) left beside the site goes first.
+  removeStaleBuilds(path.join(dataDir, 'site'));
   const wh = await openWarehouse(paths.warehouse, { deferCompaction: true });
   let coreDb: Db | null | undefined;
   const ctx: StepContext = {
@@ -309,6 +312,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
     };
     if (!published) await markSucceeded();
     return result;
+  } catch (error) {
+    // A file DuckDB cannot read back fails the run with what to do about it, not an IO error.
+    throw asDamaged(error, paths.warehouse);
   } finally {
     await ctx.coreTotals?.catch(() => undefined);
     wh.close();

@@ -57,7 +57,7 @@ export async function openWarehouse(file: string, options: { readOnly?: boolean;
         rule: 'single_writer',
       });
     }
-    throw error;
+    throw asDamaged(error, file, true);
   }
   // The warehouse holds every customer's receivables: owner only (0600). DuckDB makes its
   // files by the umask; its .wal comes and goes with writes and follows the umask.
@@ -71,6 +71,38 @@ export async function openWarehouse(file: string, options: { readOnly?: boolean;
       instance.closeSync();
     },
   };
+}
+
+/**
+ * A warehouse file DuckDB cannot read back: cut short, overwritten, failing its checksums, or
+ * not a DuckDB file at all. Everything in it can be made again from the core and the
+ * extracts, and the message says how, instead of DuckDB's IO error.
+ */
+export class WarehouseDamagedError extends Error {
+  readonly file: string;
+  constructor(file: string, cause: unknown) {
+    const said = (cause instanceof Error ? cause.message : String(cause)).split('\n')[0];
+    super(
+      `the warehouse file ${file} is damaged (DuckDB: ${said}); \`cashloop pipeline rebuild\` deletes the warehouse files and builds them again from the core (and extracts); until then the published snapshot and the reports stay as the last good run left them`,
+    );
+    this.name = 'WarehouseDamagedError';
+    this.file = file;
+  }
+}
+
+// DuckDB's words for a file it cannot read back. A serialization error means the same when
+// a file is being opened (its catalog cannot be read), not in the middle of a query.
+const DAMAGED = /Corrupt database file|does not match stored checksum|Could not read enough bytes|not a valid DuckDB database file|Failure while replaying WAL|replaying WAL file .* failed/i;
+const DAMAGED_AT_OPEN = /Serialization Error|Catalog Error: .*(deseriali[sz]|corrupt)/i;
+
+/** The error as a `WarehouseDamagedError` when it says `file` cannot be read back; otherwise unchanged. */
+export function asDamaged(error: unknown, file: string, opening = false): unknown {
+  if (error instanceof WarehouseDamagedError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  // DuckDB names the file when it can; otherwise it is the one being opened or written.
+  const named = /(?:from file|The file) "([^"]+)"/.exec(message)?.[1];
+  if (DAMAGED.test(message) || (opening && DAMAGED_AT_OPEN.test(message))) return new WarehouseDamagedError(named ?? file, error);
+  return error;
 }
 
 /** Runs a query and returns its rows as JSON-safe values (BIGINT and DECIMAL as strings). */

@@ -10,39 +10,82 @@ export interface ReportsBuild {
 
 const root = path.resolve(import.meta.dirname, '..');
 
+/** Build folders of builds running in this process right now (never removed as stale). */
+const activeBuilds = new Set<string>();
+
 /**
  * Builds the Observable Framework site from `reports/` into `<dataDir>/site`, with the data
  * loaders reading `<dataDir>/published/warehouse.duckdb`. The loader cache is cleared first so
  * every build shows the latest published run. Returns the build time and each page's weight
  * (its HTML plus every local script, stylesheet and data file it loads).
+ *
+ * A build stopped part-way leaves nothing running and, but for a SIGKILL, nothing on disk:
+ * the build and its data loaders run in a process group of their own, which is ended when
+ * this process gets SIGINT, SIGTERM or SIGHUP (the half-built folder is then removed and the
+ * signal takes its course) or when this process dies outright (see build-guard.js); what a
+ * SIGKILL leaves on disk is removed by the next build or pipeline run (`removeStaleBuilds`).
  */
 export async function buildReports(options: { dataDir: string; siteDir?: string; quiet?: boolean }): Promise<ReportsBuild> {
   const dataDir = path.resolve(options.dataDir);
   const siteDir = path.resolve(options.siteDir ?? path.join(dataDir, 'site'));
+  removeStaleBuilds(siteDir);
   fs.rmSync(path.join(root, 'reports', '.observablehq', 'cache'), { recursive: true, force: true });
   // Build beside the live site and swap it in, so a server keeps serving the previous site
   // until the new one is complete.
   const staging = `${siteDir}.building-${process.pid}`;
   fs.rmSync(staging, { recursive: true, force: true });
+  // There from the start, so a build in progress shows, and an interrupted one leaves a trace to clean.
+  fs.mkdirSync(staging, { recursive: true });
+  activeBuilds.add(staging);
   const started = performance.now();
   const bin = path.join(root, 'node_modules', '.bin', 'observable');
   const output: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(bin, ['build'], {
-      cwd: root,
-      env: { ...process.env, CASHLOOP_DATA_DIR: dataDir, CASHLOOP_SITE_DIR: staging, PATH: `${path.join(root, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH ?? ''}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, [path.join(root, 'reports', 'build-guard.js'), process.execPath, bin, 'build'], {
+        cwd: root,
+        env: { ...process.env, CASHLOOP_DATA_DIR: dataDir, CASHLOOP_SITE_DIR: staging, PATH: `${path.join(root, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH ?? ''}` },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        detached: true,
+      });
+      let stoppedBy: NodeJS.Signals | null = null;
+      const onSignal = (signal: NodeJS.Signals) => {
+        stoppedBy = signal;
+        endGroup(child.pid);
+        fs.rmSync(staging, { recursive: true, force: true, maxRetries: 5 });
+        stopListening();
+        // This listener kept the signal from ending the process; with it gone the signal
+        // does what it was sent to do, unless the program listens for it itself.
+        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      };
+      const stopListening = () => {
+        for (const s of STOP_SIGNALS) process.removeListener(s, onSignal);
+      };
+      for (const s of STOP_SIGNALS) process.on(s, onSignal);
+      const keep = (chunk: Buffer) => output.push(chunk.toString());
+      child.stdout!.on('data', keep);
+      child.stderr!.on('data', keep);
+      child.on('error', (error) => {
+        stopListening();
+        reject(error);
+      });
+      child.on('close', (code) => {
+        stopListening();
+        if (stoppedBy) reject(new Error(`the reports build was stopped by ${stoppedBy}`));
+        else if (code === 0) resolve();
+        else reject(new Error(`the reports build failed (exit ${code}):\n${output.join('').split('\n').filter((l) => !/^(build|copy|load) /.test(l.trim())).slice(-30).join('\n')}`));
+      });
     });
-    const keep = (chunk: Buffer) => output.push(chunk.toString());
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`the reports build failed (exit ${code}):\n${output.join('').split('\n').filter((l) => !/^(build|copy|load) /.test(l.trim())).slice(-30).join('\n')}`))));
-  });
-  const previous = `${siteDir}.previous-${process.pid}`;
-  if (fs.existsSync(siteDir)) fs.renameSync(siteDir, previous);
-  fs.renameSync(staging, siteDir);
-  fs.rmSync(previous, { recursive: true, force: true });
+    const previous = `${siteDir}.previous-${process.pid}`;
+    if (fs.existsSync(siteDir)) fs.renameSync(siteDir, previous);
+    fs.renameSync(staging, siteDir);
+    fs.rmSync(previous, { recursive: true, force: true });
+  } catch (error) {
+    fs.rmSync(staging, { recursive: true, force: true, maxRetries: 5 });
+    throw error;
+  } finally {
+    activeBuilds.delete(staging);
+  }
   const seconds = (performance.now() - started) / 1000;
   const pages = pageWeights(siteDir);
   if (!options.quiet) {
@@ -50,6 +93,59 @@ export async function buildReports(options: { dataDir: string; siteDir?: string;
     for (const p of pages) process.stderr.write(`  ${p.page.padEnd(24)} ${(p.bytes / 1024).toFixed(0).padStart(6)} kB\n`);
   }
   return { siteDir, seconds, pages };
+}
+
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** Ends a build's process group: the guard, the Observable build and every loader it runs. */
+function endGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+/**
+ * Removes what builds that did not finish left beside the site: `site.building-<pid>` and
+ * `site.previous-<pid>` folders whose process is no longer alive (a folder of a live process
+ * is its build in progress). A `site.previous-<pid>` is the last complete site: a build killed
+ * between its two renames leaves no `site`, and then that folder is put back. Returns the
+ * paths it removed or put back.
+ */
+export function removeStaleBuilds(siteDir: string): string[] {
+  const dir = path.dirname(siteDir);
+  const base = path.basename(siteDir);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const done: string[] = [];
+  const pattern = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(building|previous)-(\\d+)$`);
+  for (const name of names.sort()) {
+    const m = pattern.exec(name);
+    if (!m) continue;
+    const folder = path.join(dir, name);
+    const pid = Number(m[2]);
+    if (activeBuilds.has(folder) || (pid !== process.pid && processAlive(pid))) continue;
+    if (m[1] === 'previous' && !fs.existsSync(siteDir)) fs.renameSync(folder, siteDir);
+    else fs.rmSync(folder, { recursive: true, force: true });
+    done.push(folder);
+  }
+  return done;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, but another user's.
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
 }
 
 /** Bytes each page makes a browser load: the HTML and every local file it references. */

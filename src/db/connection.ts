@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver } from 'kysely';
 import type { Database } from './schema.ts';
+import { invalid } from '../shared/errors.ts';
 import { createPrivate, keepPrivate } from '../shared/files.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -123,6 +124,8 @@ export function connect(options: ConnectOptions = {}): Db {
     };
   }
   const file = url ? url.replace(/^sqlite:/, '') : path.join(options.dataDir ?? dataDir(), 'cashloop.db');
+  // A bad setting is refused before any file is made.
+  const synchronous = sqliteSynchronous();
   if (file !== ':memory:') {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     // Owner only (0600), the -wal and -shm files too (SQLite copies the database file's mode;
@@ -132,11 +135,27 @@ export function connect(options: ConnectOptions = {}): Db {
   }
   const database = new SQLite(file);
   database.pragma('journal_mode = WAL');
-  database.pragma('synchronous = NORMAL');
+  database.pragma(`synchronous = ${synchronous}`);
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 10000');
   const kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(cacheStatements(database)) });
   return { kysely, dialect: 'sqlite', location: path.resolve(file), close: () => kysely.destroy() };
+}
+
+/**
+ * How hard SQLite syncs a commit to disk, from `CASHLOOP_SQLITE_SYNCHRONOUS` (default `full`).
+ * In WAL mode FULL syncs the log at every commit, so a committed payment survives a power
+ * cut or an OS crash; NORMAL syncs only at checkpoints and may lose the last commits then
+ * (never corrupting the file). `npm run bench:durability` measures what FULL costs.
+ */
+export function sqliteSynchronous(env: NodeJS.ProcessEnv = process.env): 'normal' | 'full' | 'extra' {
+  const value = (env.CASHLOOP_SQLITE_SYNCHRONOUS ?? 'full').trim().toLowerCase();
+  if (value === 'normal' || value === 'full' || value === 'extra') return value;
+  throw invalid(`CASHLOOP_SQLITE_SYNCHRONOUS ${JSON.stringify(env.CASHLOOP_SQLITE_SYNCHRONOUS)} is not a SQLite synchronous mode cashloop accepts: use full (default), extra or normal`, {
+    field: 'CASHLOOP_SQLITE_SYNCHRONOUS',
+    value: env.CASHLOOP_SQLITE_SYNCHRONOUS,
+    rule: 'sqlite_synchronous_mode',
+  });
 }
 
 /** True when the database answers a trivial query. */

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { dataDir } from '../../db/connection.ts';
 import type { PipelineRunResult } from '../../../pipelines/run.ts';
+import type { RebuildResult } from '../../../pipelines/rebuild.ts';
 import { emit } from '../output.ts';
 
 function render(r: PipelineRunResult): string {
@@ -9,6 +10,13 @@ function render(r: PipelineRunResult): string {
   if (r.reconciliation) lines.push(`  reconciliation: ${r.reconciliation.status}${r.reconciliation.note ? ` (${r.reconciliation.note})` : ''}`);
   if (r.published) lines.push(`  published: ${r.published.snapshot}`, `             ${r.published.parquet}/`);
   return lines.join('\n');
+}
+
+function renderRebuild(r: RebuildResult): string {
+  const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  const lines = [`previous warehouse: ${r.previous}`];
+  for (const x of r.removed) lines.push(`  removed ${x.path} (${mb(x.bytes)})`);
+  return [...lines, render(r.run)].join('\n');
 }
 
 export function registerPipeline(program: Command): void {
@@ -37,5 +45,29 @@ export function registerPipeline(program: Command): void {
         site: opts.site,
       });
       emit(result, opts, render);
+    });
+  pipeline
+    .command('rebuild')
+    .description('delete the warehouse (working file, run state, published snapshot and Parquet) and build it again from the core and the extract given: the way back from a damaged warehouse file')
+    .option('--extract <dir>', 'load this extract folder again (canonical layout, or any layout with --mapping)')
+    .option('--mapping <file>', 'JSON column mapping for the extract')
+    .option('--without-extracts', 'rebuild from the core alone even though the old warehouse holds extract data')
+    .option('--as-of <date>', 'compute everything as known on this date (YYYY-MM-DD)')
+    .option('--quiet', 'no progress bars or log lines')
+    .option('--no-site', 'do not rebuild the reports site after publishing')
+    .option('--json', 'print JSON')
+    .action(async (opts: { extract?: string; mapping?: string; withoutExtracts?: boolean; asOf?: string; quiet?: boolean; json?: boolean; site: boolean }) => {
+      const { rebuildWarehouse } = await import('../../../pipelines/rebuild.ts');
+      const result = await rebuildWarehouse({
+        dataDir: dataDir(),
+        extract: opts.extract,
+        mapping: opts.mapping,
+        withoutExtracts: opts.withoutExtracts,
+        asOf: opts.asOf,
+        quiet: opts.quiet || opts.json,
+        job: 'cli-rebuild',
+        site: opts.site,
+      });
+      emit(result, opts, renderRebuild);
     });
 }
