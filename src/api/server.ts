@@ -23,6 +23,7 @@ import { accessRoutes } from './routes/access.routes.ts';
 import { registerPortal } from './portal.ts';
 import { checkQueryEncoding, checkRequestText, finiteNumbers, frameworkError } from './input-guard.ts';
 import { registerIdempotency } from './idempotency.hook.ts';
+import { registerWorkspace, type WorkspaceOptions } from '../workspace/routes.ts';
 
 export interface ServerOptions {
   /** Pino logger options, `true` for JSON logs on stdout, `false` (default) for none. */
@@ -38,6 +39,8 @@ export interface ServerOptions {
   idempotencyWaitMs?: number;
   /** Sessions and sign-in: Secure cookies, the failed-authentication limit (src/api/auth/access.ts). */
   access?: AccessOptions;
+  /** The web workspace at /app (src/workspace): how often its live updates read the event feed. */
+  workspace?: WorkspaceOptions;
 }
 
 /** Every route of the core's API, in one list: the OpenAPI document and the role test walk it. */
@@ -139,6 +142,7 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
 
   addRoutes(app, core, [...coreRouteSpecs, ...(options.extraRoutes ?? [])]);
   registerPortal(app, core);
+  await registerWorkspace(app, core, options.workspace);
   if (options.siteDir) serveSite(app, options.siteDir);
   const siteDir = options.siteDir;
   await addAccessRoutes(app, core, access, { reports: () => siteDir !== undefined && fs.existsSync(path.join(siteDir, 'index.html')) });

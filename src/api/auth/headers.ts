@@ -57,6 +57,11 @@ export function pagePolicy(path: string, html: string): string {
   if (path === '/docs' || path.startsWith('/docs/')) {
     return `default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; ${common}`;
   }
+  if (path === '/app' || path.startsWith('/app/')) {
+    // The workspace: htmx and its SSE extension and one stylesheet from this server, no inline
+    // code; htmx requests and the event stream go to this server only.
+    return `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; ${common}`;
+  }
   const styles = hashes(html, INLINE_STYLE);
   return `default-src 'none'; script-src ${scripts.length ? scripts.join(' ') : "'none'"}; style-src ${styles.length ? styles.join(' ') : "'none'"}; img-src 'self' data:; ${common}`;
 }

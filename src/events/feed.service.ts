@@ -1,0 +1,17 @@
+import type { Core } from '../core.ts';
+import { lastEventSeq, readEvents, type EventRecord } from './event.repository.ts';
+
+/**
+ * The event feed for readers inside the server (the workspace's live updates): what
+ * happened after a sequence number, in order. On PostgreSQL numbers are drawn in commit
+ * order (event.repository.ts), so a follower that remembers the last number it saw never
+ * misses a change.
+ */
+export async function eventsAfter(core: Core, afterSeq: number, limit = 1000): Promise<EventRecord[]> {
+  return readEvents(core.db.kysely, afterSeq, limit);
+}
+
+/** The newest event's number (0 when there is none): where a new follower starts. */
+export async function latestEventSeq(core: Core): Promise<number> {
+  return lastEventSeq(core.db.kysely);
+}

@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Core } from '../core.ts';
+import { DomainError, httpStatus } from '../shared/errors.ts';
+import { errorHandler } from '../api/problem.ts';
+import { toCsv } from '../shared/csv.ts';
+import { html } from './html.ts';
+import { acceptWorkspaceForms } from './forms.ts';
+import { page, PAGES, viewerOf } from './layout.ts';
+import { registerLive, type LiveOptions } from './live.ts';
+import { registerOrderDesk } from './pages/order-desk.page.ts';
+import { registerCredit } from './pages/credit.page.ts';
+import { registerLogistics } from './pages/logistics.page.ts';
+import { registerCash } from './pages/cash.page.ts';
+import { registerCollections } from './pages/collections.page.ts';
+import { registerSales } from './pages/sales.page.ts';
+import { registerCustomers } from './pages/customer.page.ts';
+
+/**
+ * The web workspace at /app: server-rendered pages over the core services, htmx for the
+ * parts that change in place, server-sent events for live status. Pages use the sessions,
+ * CSRF tokens and roles of src/api/auth and src/api/permissions.ts; every route names the
+ * permission it needs, and every write checks the session's CSRF token (the access hook).
+ */
+export interface WorkspaceOptions {
+  live?: LiveOptions;
+}
+
+const require = createRequire(import.meta.url);
+
+/** Files the pages load, read once from this package and node_modules: nothing from another host. */
+const ASSETS: Record<string, { file: string; type: string }> = {
+  'htmx.min.js': { file: require.resolve('htmx.org/dist/htmx.min.js'), type: 'text/javascript; charset=utf-8' },
+  'sse.min.js': { file: require.resolve('htmx-ext-sse/dist/sse.min.js'), type: 'text/javascript; charset=utf-8' },
+  'workspace.css': { file: new URL('./assets/workspace.css', import.meta.url).pathname, type: 'text/css; charset=utf-8' },
+};
+
+export function sendPage(reply: FastifyReply, markup: string, statusCode = 200): FastifyReply {
+  return reply.status(statusCode).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(markup);
+}
+
+/** A list as a CSV download through the project's formula-safe writer. */
+export function sendCsv(reply: FastifyReply, name: string, columns: readonly string[], rows: readonly Record<string, unknown>[]): FastifyReply {
+  return reply
+    .header('cache-control', 'no-store')
+    .header('content-disposition', `attachment; filename="${name}.csv"`)
+    .type('text/csv; charset=utf-8')
+    .send(toCsv(columns, rows));
+}
+
+export const wantsCsv = (req: FastifyRequest): boolean => (req.query as Record<string, unknown> | undefined)?.format === 'csv';
+
+/** Who acts, for the event log: the key's name, marked as coming from the workspace. */
+export const actorOf = (req: FastifyRequest): string => `app:${req.apiKey!.name}`;
+
+export async function registerWorkspace(app: FastifyInstance, core: Core, options: WorkspaceOptions = {}): Promise<void> {
+  const assets = new Map(Object.entries(ASSETS).map(([name, a]) => [name, { body: fs.readFileSync(a.file), type: a.type }]));
+  await app.register(async (scope) => {
+    acceptWorkspaceForms(scope);
+    // A refusal on a page is shown as a page; API clients still get problem+json.
+    scope.setErrorHandler((error, req, reply) => {
+      const asPage = /\btext\/html\b/.test(req.headers.accept ?? '') && req.apiKey && error instanceof DomainError;
+      if (!asPage) return errorHandler(error as Error, req, reply);
+      const viewer = viewerOf(req);
+      const code = httpStatus(error.kind);
+      if (req.headers['hx-request']) return sendPage(reply, html`<div class="alert error" role="alert">${error.message}</div>`.text, code);
+      return sendPage(reply, page(viewer, { title: 'Not possible', body: html`<h1>That did not work</h1><div class="alert error" role="alert">${error.message}${error.detail.rule ? html` <span class="rule">(rule: ${error.detail.rule})</span>` : ''}</div><p><a href="/app">Back to the workspace</a></p>` }), code);
+    });
+
+    scope.get('/app/assets/:name', { config: { permission: 'open' }, schema: { hide: true } }, async (req, reply) => {
+      const asset = assets.get((req.params as { name: string }).name);
+      if (!asset) return reply.status(404).type('text/plain').send('no such asset');
+      return reply.header('cache-control', 'public, max-age=3600').type(asset.type).send(asset.body);
+    });
+
+    scope.get('/app', { config: { permission: 'reports:read' }, schema: { hide: true } }, async (req, reply) => {
+      const viewer = viewerOf(req);
+      const mine = PAGES.filter((p) => viewer.can(p.permission));
+      return sendPage(
+        reply,
+        page(viewer, {
+          title: 'Workspace',
+          body: html`<h1>Workspace</h1><p class="muted">Signed in as ${viewer.name} (${viewer.role}). Your role opens these pages:</p>
+<ul class="tiles">${mine.map((p) => html`<li><a href="${p.path}"><strong>${p.label}</strong><span>${p.what}</span></a></li>`)}</ul>
+<p class="muted">Reports: <a href="/reports/">/reports</a> · API docs: <a href="/docs/">/docs</a></p>`,
+        }),
+      );
+    });
+
+    registerLive(scope, core, options.live);
+    registerOrderDesk(scope, core);
+    registerCredit(scope, core);
+    registerLogistics(scope, core);
+    registerCash(scope, core);
+    registerCollections(scope, core);
+    registerSales(scope, core);
+    registerCustomers(scope, core);
+  });
+}
