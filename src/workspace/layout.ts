@@ -129,6 +129,8 @@ export interface FieldOptions {
   /** A list of choices instead of a text input. */
   options?: readonly { value: string; label: string }[];
   textarea?: boolean;
+  /** The label is for screen readers only (a quantity in a table row, whose column says what it is). */
+  hideLabel?: boolean;
   /** The field name the service reports errors under, when it differs from the input's name (`lines.0.quantity`). */
   errorKey?: string;
 }
@@ -145,7 +147,7 @@ export function field(o: FieldOptions): Html {
     : o.textarea
       ? html`<textarea ${common} rows="2">${o.value ?? ''}</textarea>`
       : html`<input ${common} type="${o.type ?? 'text'}" value="${o.value ?? ''}">`;
-  return html`<div class="field${mine ? ' invalid' : ''}"><label for="${id}">${o.label}</label>${control}
+  return html`<div class="field${mine ? ' invalid' : ''}"><label for="${id}"${o.hideLabel ? html` class="sr-only"` : ''}>${o.label}</label>${control}
 ${o.hint ? html`<p class="hint" id="${id}-hint">${o.hint}</p>` : ''}${mine ? html`<p class="field-error" id="${id}-error">${mine.fieldMessage(key)}</p>` : ''}</div>`;
 }
 

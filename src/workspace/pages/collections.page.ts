@@ -62,7 +62,7 @@ ${table('Worklist', [
   { label: 'Open', num: true, cell: (i) => money(i.balanceMinor, i.currency) },
   { label: 'Level', num: true, cell: (i) => i.dunningLevel },
   { label: 'Promise', cell: (i) => promiseText(i) },
-  { label: 'Dispute', cell: (i) => (i.disputed ? status('open') : '') },
+  { label: 'Dispute', cell: (i) => (i.disputed ? html`<span class="badge amber">disputed</span>` : '') },
   { label: 'Last contact', cell: (i) => (i.lastAction ? `${i.lastAction.kind} ${i.lastAction.date}` : '') },
   { label: 'Next action', cell: (i) => (i.nextAction ? `${i.nextAction.what}${i.nextAction.on ? ` on ${i.nextAction.on}` : ''}` : '') },
 ], items, 'No open item.')}

@@ -48,7 +48,7 @@ function shipCard(viewer: Viewer, o: Order, c: Customer, failure: Failure | null
 ${open.map((l) => {
   const at = mine?.sent?.indexOf(l.sku) ?? -1;
   return html`<tr><td data-label="Product"><strong>${l.sku}</strong> ${l.productName}</td><td data-label="Ordered" class="num">${l.quantity}</td><td data-label="Shipped" class="num">${l.shippedQty}</td><td data-label="Reserved" class="num">${l.reservedQty}</td>
-<td data-label="Ship now">${field({ name: `qty_${l.sku}`, id: `ship-${o.id}-${l.sku}`, label: `Quantity of ${l.sku} to ship`, type: 'number', value: l.reservedQty, error: mine?.error, errorKey: `lines.${at}.quantity`, attrs: html`min="0" inputmode="numeric"` })}</td></tr>`;
+<td data-label="Ship now">${field({ name: `qty_${l.sku}`, id: `ship-${o.id}-${l.sku}`, label: `Quantity of ${l.sku} to ship`, type: 'number', value: l.reservedQty, error: mine?.error, errorKey: `lines.${at}.quantity`, hideLabel: true, attrs: html`min="0" inputmode="numeric"` })}</td></tr>`;
 })}</tbody></table></div>
 <div class="fields">${field({ name: 'carrier', id: `carrier-${o.id}`, label: 'Carrier', error: mine?.error, required: true })}${field({ name: 'trackingNumber', id: `tracking-${o.id}`, label: 'Tracking number', error: mine?.error, required: true })}</div>
 ${viewer.can('shipments:write') ? html`<div class="actions"><button type="submit">Ship</button><span class="muted">Leave a quantity at 0 to ship the line later.</span></div>` : ''}

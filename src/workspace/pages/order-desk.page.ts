@@ -89,7 +89,7 @@ function lineRow(p: Product, quantity: string, i: number, error?: FormError | nu
 <td data-label="Available" class="num">${p.available}</td>
 <td data-label="Price" class="num">${money(p.listPriceMinor, p.currency)}</td>
 <td data-label="Tax" class="num">${formatPercent(p.taxRateBp)} %</td>
-<td data-label="Quantity">${field({ name: 'quantity', id: `qty-${p.sku}-${i}`, label: `Quantity of ${p.sku}`, type: 'number', value: quantity, error, errorKey: `lines.${i}.quantity`, attrs: html`min="1" inputmode="numeric"` })}</td>
+<td data-label="Quantity">${field({ name: 'quantity', id: `qty-${p.sku}-${i}`, label: `Quantity of ${p.sku}`, type: 'number', value: quantity, error, errorKey: `lines.${i}.quantity`, hideLabel: true, attrs: html`min="1" inputmode="numeric"` })}</td>
 <td data-label=""><button type="button" class="link" hx-get="/app/orders/blank" hx-target="closest tr" hx-swap="delete">Remove ${p.sku}</button></td>
 </tr>`;
 }
