@@ -99,10 +99,11 @@ async function startServer(): Promise<[string, string][]> {
   await app.listen({ port, host });
   const base = `http://${host}:${port}`;
   return [
+    ['workspace', `${base}/app?key=${key}`],
     ['reports', `${base}/reports/?key=${key}`],
     ['API docs', `${base}/docs?key=${key}`],
     ...(portal ? ([[`portal (customer ${portal.customerId})`, `${base}/portal?token=${portal.token}`]] as [string, string][]) : []),
-    ['sign in', `${base}/sign-in`],
+    ['sign in (paste the key below; opens the workspace)', `${base}/sign-in?next=%2Fapp`],
     ['API key (admin, 30 days)', key],
   ];
 }

@@ -74,6 +74,7 @@ export function homePage(p: HomePage): string {
     `<h1>Welcome</h1>
 <p class="muted">Signed in with the key <strong>${esc(p.keyName)}</strong> (${esc(p.role)}) until ${esc(p.expiresAt.slice(0, 16).replace('T', ' '))} UTC.</p>
 <ul class="links">
+<li><a href="/app">Workspace<span>Orders, credit holds, shipping, cash, collections, sales, customers</span></a></li>
 ${p.reports ? '<li><a href="/reports/">Reports<span>Receivables, collections, customers, cash and sales forecasts</span></a></li>' : '<li><a href="/reports/">Reports<span>Not built yet: run <code>cashloop pipeline run</code></span></a></li>'}
 <li><a href="/docs/">API docs<span>Every route, its fields and permissions (OpenAPI)</span></a></li>
 </ul>
