@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { allowed, type Permission } from '../api/permissions.ts';
 import { csrfTokenFor } from '../api/auth/session.service.ts';
@@ -151,7 +152,8 @@ export function field(o: FieldOptions): Html {
 ${o.hint ? html`<p class="hint" id="${id}-hint">${o.hint}</p>` : ''}${mine ? html`<p class="field-error" id="${id}-error">${mine.fieldMessage(key)}</p>` : ''}</div>`;
 }
 
-export const csrfField = (viewer: Viewer): Html => html`<input type="hidden" name="_csrf" value="${viewer.csrf}">`;
+/** What every form of the workspace carries: the session's CSRF token and a one-time token of this form (routes.ts). */
+export const csrfField = (viewer: Viewer): Html => html`<input type="hidden" name="_csrf" value="${viewer.csrf}"><input type="hidden" name="_once" value="${randomUUID()}">`;
 
 export const customerLink = (id: number, name: string): Html => html`<a href="/app/customers/${id}">${name}</a>`;
 export const orderLink = (id: number): Html => html`<a href="/app/orders/${id}">Order ${id}</a>`;

@@ -6,7 +6,8 @@ import { DomainError, httpStatus } from '../shared/errors.ts';
 import { errorHandler } from '../api/problem.ts';
 import { toCsv } from '../shared/csv.ts';
 import { html } from './html.ts';
-import { acceptWorkspaceForms } from './forms.ts';
+import { acceptWorkspaceForms, type FormBody } from './forms.ts';
+import { beginRequest, completeRequest, releaseRequest, type Reservation } from '../idempotency/idempotency.service.ts';
 import { page, PAGES, viewerOf } from './layout.ts';
 import { registerLive, type LiveOptions } from './live.ts';
 import { registerOrderDesk } from './pages/order-desk.page.ts';
@@ -28,6 +29,13 @@ export interface WorkspaceOptions {
 }
 
 const require = createRequire(import.meta.url);
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The form's one-time token this request holds while its handler runs. */
+    formOnce?: Reservation;
+  }
+}
 
 /** Files the pages load, read once from this package and node_modules: nothing from another host. */
 const ASSETS: Record<string, { file: string; type: string }> = {
@@ -66,6 +74,34 @@ export async function registerWorkspace(app: FastifyInstance, core: Core, option
       const code = httpStatus(error.kind);
       if (req.headers['hx-request']) return sendPage(reply, html`<div class="alert error" role="alert">${error.message}</div>`.text, code);
       return sendPage(reply, page(viewer, { title: 'Not possible', body: html`<h1>That did not work</h1><div class="alert error" role="alert">${error.message}${error.detail.rule ? html` <span class="rule">(rule: ${error.detail.rule})</span>` : ''}</div><p><a href="/app">Back to the workspace</a></p>` }), code);
+    });
+
+    // Every form carries a one-time token (`_once`, new with each page): a form sent twice — a
+    // double click, a retry after a lost answer, two at once — does its work once, and the
+    // second is sent where the first went. The idempotency service keeps the token, as it
+    // keeps the API's Idempotency-Keys; a refused form gives its token up, to be sent again.
+    scope.addHook('preHandler', async (req, reply) => {
+      const body = req.body as FormBody | undefined;
+      if (req.method !== 'POST' || !req.apiKey || !body || typeof body !== 'object' || typeof body._once !== 'string') return;
+      const once = body._once;
+      delete body._once;
+      const begun = await beginRequest(core, { scope: `app:${req.apiKey.id}`, key: once, method: 'POST', path: req.url, body });
+      if (begun.outcome === 'replay') return reply.redirect(begun.response.body, 303);
+      req.formOnce = begun.reservation;
+    });
+    scope.addHook('onSend', async (req, reply, payload) => {
+      const reservation = req.formOnce;
+      if (!reservation) return payload;
+      req.formOnce = undefined;
+      const location = reply.getHeader('location');
+      try {
+        if (reply.statusCode === 303 && typeof location === 'string') await completeRequest(core, reservation, { status: 303, contentType: 'text/plain; charset=utf-8', body: location });
+        else await releaseRequest(core, reservation);
+      } catch (error) {
+        // The work is done and the page is ready: the user gets it; the token's lease runs out by itself.
+        req.log.error({ err: error }, 'the one-time token of a form could not be stored');
+      }
+      return payload;
     });
 
     scope.get('/app/assets/:name', { config: { permission: 'open' }, schema: { hide: true } }, async (req, reply) => {

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
@@ -9,7 +10,8 @@ import { buildServer } from '../../src/api/server.ts';
 import { createCustomer } from '../../src/customers/customer.service.ts';
 import { createProduct } from '../../src/catalog/product.service.ts';
 import { receiveStock } from '../../src/catalog/inventory.service.ts';
-import { createOrder, getOrder } from '../../src/orders/order.service.ts';
+import { createOrder, getOrder, listOrders } from '../../src/orders/order.service.ts';
+import { listShipments } from '../../src/shipping/shipment.service.ts';
 import { submitOrder } from '../../src/credit/credit.service.ts';
 import { listInvoices } from '../../src/invoicing/invoice.service.ts';
 import { topicsOf } from '../../src/workspace/live.ts';
@@ -219,6 +221,35 @@ describe(`workspace on ${testDialect}`, () => {
       salesStream.close();
       logisticsStream.close();
     }
+  });
+
+  it('does the work of a form once when it is sent several times at once (its one-time token), and lets a refused form be sent again', async () => {
+    const buyer = (await createCustomer(t.core, { name: 'Twice KG', creditLimit: '100000', currency: 'EUR' }, 'test')).id;
+    const order = await submitOrder(t.core, (await createOrder(t.core, { customerId: buyer, lines: [{ sku: 'WIDGET', quantity: 30 }] }, 'test')).id, 'test');
+    expect(order.status).toBe('approved');
+    const once = randomUUID();
+    const ship = () => logistics.post(`/app/logistics/orders/${order.id}/ship`, { _once: once, qty_WIDGET: '10', carrier: 'DHL', trackingNumber: 'T-1' });
+    const answers = await Promise.all([ship(), ship(), ship(), ship()]);
+    expect(answers.map((a) => a.statusCode)).toEqual([303, 303, 303, 303]);
+    expect(new Set(answers.map((a) => a.headers.location)).size).toBe(1);
+    expect(await listShipments(t.core, order.id)).toHaveLength(1);
+
+    const formOnce = randomUUID();
+    const enter = () => sales.post('/app/orders', { _once: formOnce, customerId: String(buyer), sku: 'WIDGET', quantity: '1', idempotencyKey: `twice-${formOnce}` });
+    const entered = await Promise.all([enter(), enter(), enter()]);
+    expect(entered.map((a) => a.statusCode)).toEqual([303, 303, 303]);
+    expect(new Set(entered.map((a) => a.headers.location)).size).toBe(1);
+    const orderId = Number(/\/app\/orders\/(\d+)/.exec(entered[0]!.headers.location as string)![1]);
+    expect((await listOrders(t.core, { customerId: buyer })).map((o) => o.id)).toEqual([order.id, orderId]);
+    expect((await getOrder(t.core, orderId)).status).toBe('approved');
+
+    // Refused, the token is free again: the corrected form goes through with it.
+    const again = randomUUID();
+    const refused = await logistics.post(`/app/logistics/orders/${order.id}/ship`, { _once: again, qty_WIDGET: '10', carrier: '', trackingNumber: 'T-2' });
+    expect(textOf(refused.body)).toContain('carrier is required (rule: required)');
+    const fixed = await logistics.post(`/app/logistics/orders/${order.id}/ship`, { _once: again, qty_WIDGET: '10', carrier: 'DHL', trackingNumber: 'T-2' });
+    expect(fixed.statusCode, fixed.body).toBe(303);
+    expect(await listShipments(t.core, order.id)).toHaveLength(2);
   });
 
   it('announces topics from the tables an event wrote', () => {
