@@ -252,6 +252,34 @@ describe(`workspace on ${testDialect}`, () => {
     expect(await listShipments(t.core, order.id)).toHaveLength(2);
   });
 
+  it('answers no malformed request with a server error', async () => {
+    const admin = await signedIn(app, t.core, 'admin', 'ada');
+    const ids = ['0', '-1', 'abc', '99999999999', '1.5', ''];
+    const gets = [
+      ...ids.flatMap((id) => [`/app/orders/${id}`, `/app/orders/${id}/status`, `/app/customers/${id}`, `/app/customers/${id}?fragment=orders`, `/app/collections/customers/${id}`, `/app/collections/customers/${id}/reminder`]),
+      ...['after=abc', 'after=-3', 'status=bogus', 'customer=x', 'customer=0', 'format=csv&customer=-1', 'after=99999999999'].map((q) => `/app/orders?${q}`),
+      '/app/orders/board?status=nope', '/app/orders/products?q=' + 'x'.repeat(300), '/app/orders/line?sku=NOPE', '/app/orders/line', '/app/orders/preview?customerId=abc&sku=WIDGET&quantity=1',
+      '/app/orders/preview?customerId=1&sku=WIDGET&quantity=99999999999999', '/app/orders/preview?customerId=1&sku=WIDGET&sku=GADGET&quantity=1', '/app/credit?after=zz', '/app/cash?from=-4', '/app/cash?from=1e9',
+      '/app/collections?from=abc&collector=' + 'c'.repeat(300), '/app/sales?rep=' + 'r'.repeat(500), '/app/sales?after=-1', '/app/customers?after=x', '/app/logistics?view=zz&after=abc', '/app/customers/1?format=csv&list=nope', '/app/assets/..%2F..%2Fpackage.json',
+    ];
+    for (const url of gets) {
+      const r = await admin.get(url);
+      expect(r.statusCode, `${url} → ${r.statusCode} ${r.body.slice(0, 300)}`).toBeLessThan(500);
+    }
+    const posts: [string, Record<string, string | string[]>][] = [
+      ['/app/orders', {}], ['/app/orders', { customerId: '1', sku: ['WIDGET', 'GADGET'], quantity: ['1'] }], ['/app/orders', { customerId: '1', sku: 'x'.repeat(500), quantity: '1' }],
+      ['/app/orders/abc/cancel', { reason: 'x' }], ['/app/orders/1/cancel', {}], ['/app/credit/orders/abc/decide', { decision: 'release', reason: 'r' }], ['/app/credit/orders/1/decide', { decision: 'zz' }],
+      ['/app/credit/customers/abc/limit', { creditLimit: '1' }], ['/app/credit/customers/1/limit', { creditLimit: '1e9999' }], ['/app/logistics/orders/abc/ship', {}], ['/app/logistics/orders/1/ship', { qty_NOPE: '5', carrier: 'c', trackingNumber: 't' }],
+      ['/app/logistics/shipments/abc/deliver', { signedBy: 'x' }], ['/app/cash/entries/abc/match', { invoice: 'x' }], ['/app/cash/entries/999/match', { invoice: '' }],
+      ['/app/collections/customers/abc/log', { kind: 'call' }], ['/app/collections/customers/1/log', { kind: 'shout', nextActionOn: '2026-02-30' }], ['/app/collections/customers/1/promise', { date: 'tomorrow', amount: '-5' }],
+      ['/app/collections/customers/1/dispute', { invoice: 'INV-0', reason: 'x', amount: 'abc' }], ['/app/collections/customers/abc/reminder', {}], ['/app/orders', { _once: 'x'.repeat(300), customerId: '1' }],
+    ];
+    for (const [url, fields] of posts) {
+      const r = await admin.post(url, fields);
+      expect(r.statusCode, `POST ${url} → ${r.statusCode} ${r.body.slice(0, 300)}`).toBeLessThan(500);
+    }
+  });
+
   it('announces topics from the tables an event wrote', () => {
     const messages = topicsOf([
       { seq: 7, event_type: 'order.approved', aggregate_type: 'order', aggregate_id: '3', actor: 'x', occurred_at: '', payload: { orders: [{ id: 3, customer_id: 9, status: 'approved' }], stock_levels: [{ product_id: 1 }] } },
