@@ -16,6 +16,10 @@ import type { FastifyInstance } from 'fastify';
  *
  * - Our own pages (sign-in, home, portal): one inline `<style>` (by hash), images of this
  *   server or `data:`, forms posting to this server. No script at all.
+ * - The workspace (`/app`, src/workspace): htmx, its SSE extension and one stylesheet from
+ *   this server (`'self'`), its requests and its event stream to this server
+ *   (`connect-src 'self'`); no inline script or style (htmx is told not to add its own).
+ *   Checked in Chromium by tests/workspace/workspace.browser.test.ts.
  * - The reports (Observable Framework): its modules from this server (`'self'`); the two
  *   inline scripts of each page (the sidebar state and the page's cells) by hash; data files
  *   fetched from this server (`connect-src 'self'`); `data:` images (the sidebar's icons are
