@@ -1,5 +1,6 @@
+import busboy from 'busboy';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { DomainError } from '../shared/errors.ts';
+import { DomainError, invalid } from '../shared/errors.ts';
 
 /**
  * Forms of the workspace: how a posted form is read, and how the core's refusal comes back
@@ -88,4 +89,53 @@ export async function attempt<T>(call: () => Promise<T>): Promise<{ ok: true; va
     if (error instanceof DomainError) return { ok: false, error: FormError.from(error) };
     throw error;
   }
+}
+
+/** A file sent with a form (a bank statement): its name as the user's computer gave it, and its bytes. */
+export interface Upload {
+  field: string;
+  filename: string;
+  data: Buffer;
+  /** More bytes came than `maxBytes`: `data` holds the first maxBytes + 1 of them. */
+  truncated: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Files sent with a multipart form, kept beside the body so the request guard never walks their bytes. */
+    uploads?: Upload[];
+  }
+}
+
+/**
+ * Registers the multipart parser (busboy) on the workspace's routes: text fields go to the
+ * body like any form's, files to `req.uploads`. At most one file, read up to `maxBytes()` + 1
+ * bytes, so the service that takes the file refuses one too large by its own rule.
+ */
+export function acceptUploads(scope: FastifyInstance, maxBytes: () => Promise<number>): void {
+  scope.addContentTypeParser('multipart/form-data', (req, payload, done) => {
+    void (async () => {
+      const limit = await maxBytes();
+      const body: FormBody = {};
+      const uploads: Upload[] = [];
+      const parser = busboy({ headers: req.headers, limits: { files: 1, fields: 20, fieldSize: 16 * 1024, fileSize: limit + 1 } });
+      parser.on('field', (name, value) => {
+        const had = body[name];
+        body[name] = had === undefined ? value : Array.isArray(had) ? [...had, value] : [had, value];
+      });
+      parser.on('file', (field, stream, info) => {
+        const chunks: Buffer[] = [];
+        let truncated = false;
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('limit', () => (truncated = true));
+        stream.on('end', () => uploads.push({ field, filename: info.filename ?? '', data: Buffer.concat(chunks), truncated }));
+      });
+      parser.on('error', (error: Error) => done(invalid(`the form could not be read: ${error.message}`, { field: 'body', rule: 'multipart' }), undefined));
+      parser.on('close', () => {
+        req.uploads = uploads;
+        done(null, body);
+      });
+      payload.pipe(parser);
+    })().catch((error: unknown) => done(invalid(`the form could not be read: ${(error as Error).message}`, { field: 'body', rule: 'multipart' }), undefined));
+  });
 }

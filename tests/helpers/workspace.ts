@@ -61,3 +61,43 @@ export const textOf = (body: string): string =>
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/\s+/g, ' ');
+
+/** A day's bank statement in ISO 20022 camt.053 with credits from a payer nobody knows and no invoice named: what waits for a match. */
+export function camtStatement(id: string, credits: { ref: string; amount: string; date: string }[]): string {
+  const entry = (c: { ref: string; amount: string; date: string }) => `      <Ntry>
+        <NtryRef>${c.ref}</NtryRef>
+        <Amt Ccy="EUR">${c.amount}</Amt>
+        <CdtDbtInd>CRDT</CdtDbtInd>
+        <Sts><Cd>BOOK</Cd></Sts>
+        <BookgDt><Dt>${c.date}</Dt></BookgDt>
+        <AcctSvcrRef>${id}-${c.ref}</AcctSvcrRef>
+        <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>
+        <NtryDtls><TxDtls>
+          <Amt Ccy="EUR">${c.amount}</Amt>
+          <CdtDbtInd>CRDT</CdtDbtInd>
+          <RltdPties><Dbtr><Pty><Nm>Unbekannt GmbH</Nm></Pty></Dbtr></RltdPties>
+          <RmtInf><Ustrd>Zahlung</Ustrd></RmtInf>
+        </TxDtls></NtryDtls>
+      </Ntry>`;
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
+  <BkToCstmrStmt>
+    <GrpHdr><MsgId>${id}</MsgId><CreDtTm>${credits[0]!.date}T18:30:00+01:00</CreDtTm></GrpHdr>
+    <Stmt>
+      <Id>${id}</Id>
+      <CreDtTm>${credits[0]!.date}T18:30:00+01:00</CreDtTm>
+      <Acct><Id><IBAN>DE44500105175407324931</IBAN></Id><Ccy>EUR</Ccy></Acct>
+${credits.map(entry).join('\n')}
+    </Stmt>
+  </BkToCstmrStmt>
+</Document>
+`;
+}
+
+/** A multipart form as a browser sends it: text fields and one file. */
+export function multipart(fields: Record<string, string>, file?: { field: string; filename: string; content: string }): { payload: string; contentType: string } {
+  const boundary = '----cashloop-test-boundary';
+  const parts = Object.entries(fields).map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
+  if (file) parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.filename}"\r\nContent-Type: application/xml\r\n\r\n${file.content}\r\n`);
+  return { payload: `${parts.join('')}--${boundary}--\r\n`, contentType: `multipart/form-data; boundary=${boundary}` };
+}

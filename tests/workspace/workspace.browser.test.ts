@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { chromiumArgs, chromiumPath, hasChromium } from '../helpers/browser.ts';
-import { importUnmatchedCredits } from '../helpers/workspace.ts';
+import { camtStatement, importUnmatchedCredits } from '../helpers/workspace.ts';
 import { buildServer } from '../../src/api/server.ts';
 import { createApiKey } from '../../src/api/keys.service.ts';
 import { createCustomer } from '../../src/customers/customer.service.ts';
@@ -31,7 +31,7 @@ const VIEWPORTS = [
 /**
  * The workspace in headless Chromium behind the real server, used only through its pages:
  * the order-to-cash walk (entry → credit hold → release → partial shipment → delivery with
- * signature → invoice → bank line matched → paid), a collector's promise and dispute moving
+ * signature → invoice → bank statement imported → bank line matched → paid), a collector's promise and dispute moving
  * the worklist, a salesperson's page following a status change without reloading — each at
  * 1440 and 390 px — and axe-core over every page. No page logs an error, breaks its
  * Content-Security-Policy or asks another host for anything. Screenshots go to
@@ -169,10 +169,12 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('the workspace in a 
       expect(await notice(w)).toContain('invoiced as INV-');
       expect((await getOrder(t.core, orderId)).status).toBe('invoiced');
 
-      // The bank's statement brings 900.00 that names no invoice; finance matches it.
-      await importUnmatchedCredits(t.core, t.dataDir, [{ amount: '900.00', ref: `WALK-${label}`, date: '2026-03-02' }]);
+      // Finance imports the bank's statement: 900.00 from a payer nobody knows, naming no invoice; then matches it.
       const cash = await open('finance', viewport);
       await cash.page.goto(`${base}/app/cash`);
+      await cash.page.setInputFiles('#f-file', { name: `statement-${label}.xml`, mimeType: 'application/xml', buffer: Buffer.from(camtStatement(`WALK-${label}`, [{ ref: 'W1', amount: '900.00', date: '2026-03-02' }])) });
+      await cash.page.getByRole('button', { name: 'Import' }).click();
+      expect(await notice(cash.page)).toBe('Statement imported: 1 entries read, 0 matched, 1 waiting for a match, 0 returned, 0 other debits.');
       const line = cash.page.locator('article', { hasText: '900.00 EUR on 2026-03-02' }).first();
       await shot(cash.page, 'cash', viewport.width);
       await line.getByLabel(/Invoice number for bank line/).fill(invoice);

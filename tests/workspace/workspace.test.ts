@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { countEvents } from '../helpers/fixtures.ts';
-import { FORM, HTML, importUnmatchedCredits, signedIn, textOf, type Browser } from '../helpers/workspace.ts';
+import { camtStatement, FORM, HTML, importUnmatchedCredits, multipart, signedIn, textOf, type Browser } from '../helpers/workspace.ts';
 import { buildServer } from '../../src/api/server.ts';
 import { createCustomer } from '../../src/customers/customer.service.ts';
 import { createProduct } from '../../src/catalog/product.service.ts';
@@ -252,6 +252,30 @@ describe(`workspace on ${testDialect}`, () => {
     expect(await listShipments(t.core, order.id)).toHaveLength(2);
   });
 
+  it('imports a bank statement uploaded on the cash page, and refuses one without a file or a CSRF token', async () => {
+    const send = (fields: Record<string, string>, file?: { field: string; filename: string; content: string }, csrf: string | null = finance.csrf) => {
+      const body = multipart({ ...(csrf === null ? {} : { _csrf: csrf }), ...fields }, file);
+      return app.inject({ method: 'POST', url: '/app/cash/statements', headers: { ...HTML, 'content-type': body.contentType }, cookies: { cashloop_session: finance.session }, payload: body.payload });
+    };
+    const statement = { field: 'file', filename: 'day-2026-03-02.xml', content: camtStatement('UP-1', [{ ref: 'U1', amount: '77.70', date: '2026-03-02' }, { ref: 'U2', amount: '12.00', date: '2026-03-02' }]) };
+    const before = await countEvents(t.core);
+    expect((await send({}, statement, null)).statusCode).toBe(403);
+    const empty = await send({});
+    expect(textOf(empty.body)).toContain('file is required: choose the statement file (rule: required)');
+    expect(empty.body).toMatch(/<input id="f-file"[^>]*aria-invalid="true"/);
+    const future = await send({}, { ...statement, filename: 'later.xml', content: camtStatement('UP-2', [{ ref: 'F1', amount: '1.00', date: '2026-04-01' }]) });
+    expect(textOf(future.body)).toContain('later.xml: 1 entries are booked after today (2026-03-02); nothing was written');
+    expect(await countEvents(t.core)).toBe(before);
+    const done = await send({}, statement);
+    expect(done.statusCode, done.body).toBe(303);
+    const page = textOf((await finance.get(done.headers.location as string)).body);
+    expect(page).toContain('Statement imported: 2 entries read, 0 matched, 2 waiting for a match, 0 returned, 0 other debits.');
+    expect(page).toContain('77.70 EUR on 2026-03-02');
+    // The same file again changes nothing.
+    const again = await send({}, statement);
+    expect(textOf((await finance.get(again.headers.location as string)).body)).toContain('2 imported before');
+  });
+
   it('answers no malformed request with a server error', async () => {
     const admin = await signedIn(app, t.core, 'admin', 'ada');
     const ids = ['0', '-1', 'abc', '99999999999', '1.5', ''];
@@ -277,6 +301,15 @@ describe(`workspace on ${testDialect}`, () => {
     for (const [url, fields] of posts) {
       const r = await admin.post(url, fields);
       expect(r.statusCode, `POST ${url} → ${r.statusCode} ${r.body.slice(0, 300)}`).toBeLessThan(500);
+    }
+    const broken = [
+      { 'content-type': 'multipart/form-data', payload: 'x' },
+      { 'content-type': 'multipart/form-data; boundary=zz', payload: '--zz\r\nContent-Disposition: form-data; name="file"; filename="a.xml"\r\n\r\n<not xml' },
+      { 'content-type': 'multipart/form-data; boundary=zz', payload: `--zz\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${admin.csrf}\r\n--zz\r\nContent-Disposition: form-data; name="file"; filename="a.xml"\r\n\r\n<Document>broken\r\n--zz--\r\n` },
+    ];
+    for (const b of broken) {
+      const r = await app.inject({ method: 'POST', url: '/app/cash/statements', headers: { ...HTML, 'content-type': b['content-type'] }, cookies: { cashloop_session: admin.session }, payload: b.payload });
+      expect(r.statusCode, `multipart → ${r.statusCode} ${r.body.slice(0, 300)}`).toBeLessThan(500);
     }
   });
 

@@ -1,8 +1,14 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Core } from '../../core.ts';
-import { listUnmatched, matchEntry, type BankEntry } from '../../bank/bank.service.ts';
+import { importStatement, listUnmatched, matchEntry, type BankEntry, type BankImportReport } from '../../bank/bank.service.ts';
+import { getSettings } from '../../settings/settings.service.ts';
+import { invalid } from '../../shared/errors.ts';
+import { PRIVATE_MODE } from '../../shared/files.ts';
 import { html, href, type Html } from '../html.ts';
-import { attempt, Form, type FormError } from '../forms.ts';
+import { acceptUploads, attempt, Form, type FormError } from '../forms.ts';
 import { csrfField, customerLink, errorSummary, field, money, notice, page, viewerOf, type Viewer } from '../layout.ts';
 import { actorOf, sendCsv, sendPage, wantsCsv } from '../routes.ts';
 
@@ -24,6 +30,34 @@ ${field({ name: 'invoice', id: `invoice-${e.id}`, label: `Invoice number for ban
 <div class="actions"><button type="submit">Match</button></div></form>` : ''}</article>`;
 }
 
+function uploadForm(viewer: Viewer, error: FormError | null): Html {
+  return html`<section class="card" aria-labelledby="upload-h"><h2 id="upload-h">Import a bank statement</h2>
+<form method="post" action="/app/cash/statements" enctype="multipart/form-data" class="stack">${csrfField(viewer)}${errorSummary(error)}
+${field({ name: 'file', label: 'Statement file (ISO 20022 camt.053)', type: 'file', error, required: true, attrs: html`accept=".xml,.053,text/xml,application/xml"` })}
+<div class="actions"><button type="submit">Import</button><span class="muted">Credits are matched to invoices where they can be; the rest wait below.</span></div></form></section>`;
+}
+
+const COUNTS = ['entries', 'matched', 'unmatched', 'reversed', 'ignored', 'unchanged'] as const;
+type Counts = Record<(typeof COUNTS)[number], number>;
+
+// The notice is built from the counts alone, so a link cannot make the page say something else.
+const reportText = (r: Counts): string =>
+  `Statement imported: ${r.entries} entries read, ${r.matched} matched, ${r.unmatched} waiting for a match, ${r.reversed} returned, ${r.ignored} other debits${r.unchanged ? `, ${r.unchanged} imported before` : ''}.`;
+
+/** Writes an uploaded statement to a private folder under its own name (the service's messages name it), runs the import, removes it. */
+async function importUpload(core: Core, upload: { filename: string; data: Buffer } | undefined, actor: string): Promise<BankImportReport> {
+  if (!upload || upload.data.length === 0) throw invalid('file is required: choose the statement file', { field: 'file', rule: 'required' });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cashloop-statement-'));
+  try {
+    const name = path.basename(upload.filename).replace(/[^A-Za-z0-9._-]/g, '_') || 'statement.xml';
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, upload.data, { mode: PRIVATE_MODE });
+    return await importStatement(core, { file, actor });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function cashPage(core: Core, req: FastifyRequest, failure: { id: string; error: FormError } | null, message: string | null): Promise<string> {
   const viewer = viewerOf(req);
   // The unmatched lines come oldest booking first; a page is a stretch of that order.
@@ -34,6 +68,8 @@ async function cashPage(core: Core, req: FastifyRequest, failure: { id: string; 
     title: 'Cash application',
     active: '/app/cash',
     body: html`<h1>Cash application</h1>${notice(message)}
+${viewer.can('payments:write') ? uploadForm(viewer, failure?.id === 'upload' ? failure.error : null) : ''}
+<h2>Waiting for a match</h2>
 <p class="muted">${all.length} bank line${all.length === 1 ? '' : 's'} without a match.</p>
 ${shown.length ? shown.map((e) => entryCard(viewer, e, failure)) : html`<p class="empty">Every bank line is matched.</p>`}
 <nav class="pager" aria-label="Pages">${from > 0 ? html`<a href="/app/cash">First page</a>` : ''}${all.length > from + PAGE_SIZE ? html`<a rel="next" href="${href('/app/cash', { from: from + PAGE_SIZE })}">Next page</a>` : ''}<a href="/app/cash?format=csv" download>Download CSV</a></nav>`,
@@ -47,7 +83,17 @@ export function registerCash(scope: FastifyInstance, core: Core): void {
       return sendCsv(reply, 'unmatched-bank-lines', ['entry', 'booking_date', 'direction', 'currency', 'amount', 'payer', 'payer_iban', 'remittance', 'statement', 'entry_ref'], rows);
     }
     const q = Form.query(req);
-    return sendPage(reply, await cashPage(core, req, null, q.text('done') === 'matched' ? `Bank line ${q.text('entry')} matched to ${q.text('invoice')}.` : null));
+    const done = q.text('done');
+    const message = done === 'matched' ? `Bank line ${q.text('entry')} matched to ${q.text('invoice')}.` : done === 'imported' ? reportText(Object.fromEntries(COUNTS.map((c) => [c, Math.max(0, Math.floor(Number(q.text(c)))) || 0])) as Counts) : null;
+    return sendPage(reply, await cashPage(core, req, null, message));
+  });
+
+  // A statement file comes as a multipart form; the bank service reads it (and refuses one above bank.max_file_mb).
+  acceptUploads(scope, async () => (await getSettings(core.db.kysely))['bank.max_file_mb'] * 1024 * 1024);
+  scope.post('/app/cash/statements', { config: { permission: 'payments:write' }, schema: { hide: true } }, async (req, reply) => {
+    const done = await attempt(() => importUpload(core, req.uploads?.find((u) => u.field === 'file'), actorOf(req)));
+    if (!done.ok) return sendPage(reply, await cashPage(core, req, { id: 'upload', error: done.error }, null));
+    return reply.redirect(href('/app/cash', { done: 'imported', ...Object.fromEntries(COUNTS.map((c) => [c, done.value[c]])) }), 303);
   });
 
   scope.post('/app/cash/entries/:id/match', { config: { permission: 'payments:write' }, schema: { hide: true } }, async (req, reply) => {
