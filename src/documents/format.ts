@@ -1,4 +1,5 @@
 import { formatAmount } from '../shared/money.ts';
+import type { LabelledLine } from '../payments/account.service.ts';
 
 /**
  * How the customer's documents (portal pages, invoice and statement PDFs) write money and
@@ -45,3 +46,9 @@ export function dueInWords(daysPastDue: number): string {
 
 /** A status word of the core (`partially_shipped`) as a customer reads it. */
 export const statusWords = (status: string): string => status.replaceAll('_', ' ');
+
+/** A statement line in words: its label and particulars ("Payment: bank transfer, ref. INV-…"). */
+export function describeLine(l: Pick<LabelledLine, 'label' | 'detail' | 'dueDate'>): string {
+  if (l.label === 'Invoice') return l.dueDate ? `Invoice, due ${longDate(l.dueDate)}` : 'Invoice';
+  return l.detail ? `${l.label}: ${l.detail}` : l.label;
+}

@@ -1,8 +1,8 @@
 import type { Core } from '../core.ts';
 import { getCustomer } from '../customers/customer.service.ts';
-import { labelledStatement, type LabelledLine } from '../payments/account.service.ts';
+import { labelledStatement } from '../payments/account.service.ts';
 import { AGING_BUCKETS } from '../payments/statement.service.ts';
-import { amount, dueInWords, longDate, money } from './format.ts';
+import { amount, describeLine, dueInWords, longDate, money } from './format.ts';
 import { howToPay } from './how-to-pay.ts';
 import { billTo, header, howToPayBlock } from './invoice.pdf.ts';
 import { ensureRoom, MUTED, newPdf, PAGE, table } from './pdf.ts';
@@ -36,7 +36,7 @@ export async function statementPdf(core: Core, input: { customerId: number | str
   type Row = { date: string; document: string; label: string; debit: string; credit: string; balance: string; strong: boolean };
   const rows: Row[] = [
     { date: longDate(st.from), document: '', label: 'Opening balance', debit: '', credit: '', balance: amount(st.openingBalanceMinor, c), strong: true },
-    ...st.lines.map((l) => ({ date: longDate(l.date), document: l.document, label: describe(l), debit: l.debitMinor ? amount(l.debitMinor, c) : '', credit: l.creditMinor ? amount(l.creditMinor, c) : '', balance: amount(l.balanceMinor, c), strong: false })),
+    ...st.lines.map((l) => ({ date: longDate(l.date), document: l.document, label: describeLine(l), debit: l.debitMinor ? amount(l.debitMinor, c) : '', credit: l.creditMinor ? amount(l.creditMinor, c) : '', balance: amount(l.balanceMinor, c), strong: false })),
     { date: longDate(st.to), document: '', label: 'Closing balance', debit: '', credit: '', balance: amount(st.closingBalanceMinor, c), strong: true },
   ];
   pdf.write(`Amounts in ${c}`, PAGE.margin, y, { size: 8, color: MUTED, width: PAGE.width - 2 * PAGE.margin, align: 'right' });
@@ -77,10 +77,4 @@ export async function statementPdf(core: Core, input: { customerId: number | str
   }
   howToPayBlock(pdf, pay, y + 12, null, true);
   return { customerId: st.customerId, from: st.from, to: st.to, pdf: await pdf.finish(`${pay.payee} · ${pay.email} · statement of account, customer ${customer.id}`) };
-}
-
-/** A statement line in words: its label and particulars. */
-export function describe(l: LabelledLine): string {
-  if (l.label === 'Invoice') return l.dueDate ? `Invoice, due ${longDate(l.dueDate)}` : 'Invoice';
-  return l.detail ? `${l.label}: ${l.detail}` : l.label;
 }

@@ -1,4 +1,5 @@
 import type { Core } from '../core.ts';
+import { invalid } from '../shared/errors.ts';
 import { requireId } from '../shared/validate.ts';
 import { customerStatement, type Statement, type StatementLine } from './statement.service.ts';
 import { statementDocumentDetails } from './account.repository.ts';
@@ -93,6 +94,7 @@ const METHODS: Record<string, string> = { bank_transfer: 'bank transfer', card: 
  */
 export async function labelledStatement(core: Core, input: { customerId: number | string; from?: string; to?: string }): Promise<LabelledStatement> {
   const statement = await customerStatement(core, input);
+  if (statement.from > statement.to) throw invalid(`from ${statement.from} is after to ${statement.to}: a statement runs from its first day to its last`, { field: 'from', value: input.from ?? statement.from, rule: 'from_not_after_to' });
   const details = await statementDocumentDetails(core.db.kysely, statement.customerId);
   const lines = statement.lines.map((l): LabelledLine => {
     const base = { ...l, dueDate: null, orderId: null };
