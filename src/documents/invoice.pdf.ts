@@ -54,7 +54,8 @@ export function billTo(pdf: Pdf, y: number, name: string, more: string[]): numbe
   return y;
 }
 
-const rate = (bp: number) => `${(bp / 100).toFixed(bp % 100 === 0 ? 0 : 2).replace(/0$/, '')} %`;
+/** A tax rate in basis points as a percentage: 2000 → "20 %", 750 → "7.5 %". */
+const rate = (bp: number) => `${(bp / 100).toFixed(2).replace(/\.?0+$/, '')} %`;
 
 function lines(pdf: Pdf, inv: InvoiceDetail, y: number): number {
   const c = inv.currency;
@@ -120,7 +121,7 @@ export function howToPayBlock(pdf: Pdf, pay: HowToPay, y: number, due: { amountM
   const title = due ? `How to pay: ${money(due.amountMinor, due.currency)} by ${longDate(due.dueDate)}` : statement ? 'How to pay' : 'Nothing is left to pay on this invoice';
   inner += pdf.write(title, PAGE.margin + 10, inner, { size: 10.5, bold: true, width: width - 20 }) + 4;
   for (const [label, value] of rows) {
-    pdf.write(label, PAGE.margin + 10, inner, { size: 9, color: MUTED, width: 100, oneLine: true });
+    pdf.write(label, PAGE.margin + 10, inner, { size: 9.5, color: MUTED, width: 100, oneLine: true });
     inner += pdf.write(value, PAGE.margin + 110, inner, { size: 9.5, bold: label === 'Reference' || label === 'IBAN', width: width - 130 }) + 2;
   }
   inner += 2;
