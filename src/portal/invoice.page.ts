@@ -94,7 +94,7 @@ ${inv.lines.map((l) => `<tr><td>${esc(l.description)}</td><td class="num">${l.qu
     ? `<h2>Promises to pay</h2><ul class="items">${v.promises.map((p) => `<li><div class="row"><strong>${m(p.amountMinor)} by ${esc(longDate(p.promisedDate))}</strong><span class="badge${p.status === 'open' ? ' paused' : p.status === 'kept' ? ' good' : p.status === 'broken' ? ' overdue' : ''}">${esc(statusWords(p.status))}</span></div><div class="muted small">made ${esc(longDate(p.recordedOn))}${p.promisedBy ? ` by ${esc(p.promisedBy)}` : ''}</div></li>`).join('')}</ul>`
     : '';
 
-  const promiseForm = `<details class="form" id="promise"${state?.form === 'promise' || (!standing.length && dpd > 0 && !state) ? ' open' : ''}><summary>Promise to pay</summary>
+  const promiseForm = `<details class="form" id="promise"${state?.form === 'promise' || (dpd > 0 && !openDisputes.length && !state) ? ' open' : ''}><summary>Promise to pay</summary>
 ${state?.form === 'promise' ? formError : ''}
 <form method="post" action="${action('promise')}" novalidate>${hidden}
 ${field(state, 'promise', 'date', 'I will pay by', (a, val) => `<input type="date" ${a} value="${esc(val)}" min="${v.today}" required>`)}
@@ -121,7 +121,7 @@ ${options.done && DONE[options.done] ? `<div class="alert info" role="status">${
 <h1>Invoice ${esc(inv.number)} ${badge}</h1>
 <dl class="facts card"><dt>Invoice date</dt><dd>${esc(longDate(inv.invoiceDate))}</dd><dt>Due date</dt><dd class="${open && dpd > 0 ? 'overdue' : ''}">${esc(longDate(inv.dueDate))}</dd>${inv.orderId !== null ? `<dt>Order</dt><dd><a href="/portal/orders/${inv.orderId}">${inv.orderId}</a></dd>` : ''}<dt>Open</dt><dd class="amount">${m(inv.balanceMinor)}</dd></dl>
 <div class="actions"><a class="button" href="/portal/invoices/${encodeURIComponent(inv.number)}.pdf">Download PDF</a></div>
-${open ? howToPayCard(v.pay, { text: `${money(inv.balanceMinor, c)} by ${longDate(inv.dueDate)}` }) : ''}
+${open ? howToPayCard(v.pay, { text: `${money(inv.balanceMinor, c)}, ${dpd > 0 ? 'due since' : 'due by'} ${longDate(inv.dueDate)}` }) : ''}
 ${open ? `${standing.length ? '' : promiseForm}${disputeForm}` : ''}
 ${promiseList}${disputeList}
 <h2>Lines</h2>${lines}${totalsCard}`,

@@ -116,7 +116,8 @@ export function registerPortalPages(app: FastifyInstance, core: Core): void {
     });
 
     // Forms: a dispute, a promise to pay. A browser is sent back to the invoice (303) or shown
-    // the form again with each refused field marked; a program gets 201 with the record.
+    // the form again with the refused field marked; a program gets 201 with the record, or
+    // problem+json naming the field.
     const submit = async <K extends string>(req: FastifyRequest, reply: FastifyReply, form: FormState['form'], fields: readonly K[], act: (invoice: string, values: Partial<Record<K, string>>) => Promise<unknown>) => {
       const invoice = await ownInvoice(core, me(req), (req.params as { number: string }).number);
       let values: Partial<Record<K, string>> = {};
@@ -129,7 +130,8 @@ export function registerPortalPages(app: FastifyInstance, core: Core): void {
         if (!(error instanceof DomainError) || !wantsHtml(req) || (error.kind !== 'invalid' && error.kind !== 'transition' && error.kind !== 'conflict')) throw error;
         const named = error.detail.field && (fields as readonly string[]).includes(error.detail.field) ? error.detail.field : '_form';
         const state: FormState = { form, values: values as Record<string, string>, errors: { [named]: error.message } };
-        return html(reply, httpStatus(error.kind), invoicePage(await customerOf(req), csrfOf(req), await loadInvoice(core, me(req), invoice.number), { state }));
+        // As the sign-in page does: a refused field is an answer to show (200), not a failed page load.
+        return html(reply, 200, invoicePage(await customerOf(req), csrfOf(req), await loadInvoice(core, me(req), invoice.number), { state }));
       }
     };
     scope.post('/portal/invoices/:number/dispute', { config, schema: { ...hidden, params: NumberParam } }, async (req, reply) =>

@@ -42,6 +42,6 @@ ${rows || '<tr><td colspan="4" class="muted">No documents in this period.</td></
 </tbody></table></div>
 ${balanceCard(st.summary)}
 <h2>Aging of what is open</h2>
-<div class="scroll"><table><thead><tr>${AGING_BUCKETS.map((b) => `<th class="num">${b === 'current' ? 'Not yet due' : `${b} days`}</th>`).join('')}</tr></thead><tbody><tr>${AGING_BUCKETS.map((b) => `<td class="num">${esc(amount(st.aging[b], c))}</td>`).join('')}</tr></tbody></table></div>`,
+<dl class="facts card" aria-label="Aging">${AGING_BUCKETS.map((b) => `<dt>${b === 'current' ? 'Not yet due' : `${b} days overdue`}</dt><dd class="amount">${esc(amount(st.aging[b], c))}</dd>`).join('')}</dl>`,
   });
 }
