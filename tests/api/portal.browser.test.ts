@@ -90,17 +90,20 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('portal pages in a b
     await t?.cleanup();
   });
 
-  /** Elements sticking out past the right edge of the window, except inside a box that scrolls sideways. */
+  /**
+   * Elements sticking out past the right edge of the window, except inside a box that scrolls
+   * sideways. (Run in the page, so written as the page's JavaScript.)
+   */
   const overflowing = (page: Page) =>
-    page.evaluate(() => {
+    page.evaluate<{ out: string[]; pageWidth: number; width: number }>(`(() => {
       const width = document.documentElement.clientWidth;
-      const inScrollBox = (el: Element) => {
+      const inScrollBox = (el) => {
         for (let p = el.parentElement; p; p = p.parentElement) if (['auto', 'scroll'].includes(getComputedStyle(p).overflowX)) return true;
         return false;
       };
-      const out = [...document.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > width + 1 && !inScrollBox(el)).map((el) => `${el.tagName.toLowerCase()}.${el.className}`);
+      const out = [...document.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > width + 1 && !inScrollBox(el)).map((el) => el.tagName.toLowerCase() + '.' + el.className);
       return { out, pageWidth: document.documentElement.scrollWidth, width };
-    });
+    })()`);
 
   for (const vp of VIEWPORTS) {
     it(`renders every portal page at ${vp.width} px without errors, outside requests, overflow or raw values`, async () => {
@@ -154,20 +157,21 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('portal pages in a b
       const page = await context.newPage();
       await page.goto(`${base}/portal?token=${token}`, { waitUntil: 'networkidle' });
       await page.goto(`${base}/portal/statement?from=2026-01-01&to=2026-04-20`, { waitUntil: 'networkidle' });
-      const columns = await page.evaluate(() => {
+      // Per figure column (debit, credit, balance): where each figure's text ends, on how many lines.
+      const columns = await page.evaluate<{ text: string; right: number; lines: number; cellRight: number }[][]>(`(() => {
         const rows = [...document.querySelectorAll('table.statement tbody tr')];
         return [1, 2, 3].map((col) =>
           rows
-            .map((r) => r.children[col] as HTMLElement | undefined)
-            .filter((td): td is HTMLElement => !!td && td.textContent!.trim() !== '')
+            .map((r) => r.children[col])
+            .filter((td) => td && td.textContent.trim() !== '')
             .map((td) => {
               const range = document.createRange();
               range.selectNodeContents(td);
               const rects = [...range.getClientRects()].filter((r) => r.width > 0);
-              return { text: td.textContent!.trim(), right: Math.round(rects.at(-1)!.right), lines: new Set(rects.map((r) => Math.round(r.top))).size, cellRight: Math.round(td.getBoundingClientRect().right) };
+              return { text: td.textContent.trim(), right: Math.round(rects.at(-1).right), lines: new Set(rects.map((r) => Math.round(r.top))).size, cellRight: Math.round(td.getBoundingClientRect().right) };
             }),
         );
-      });
+      })()`);
       for (const cells of columns) {
         expect(cells.length).toBeGreaterThan(0);
         // Every figure of a column ends at the same x, and none wraps.
