@@ -60,7 +60,7 @@ const rate = (bp: number) => `${(bp / 100).toFixed(2).replace(/\.?0+$/, '')} %`;
 function lines(pdf: Pdf, inv: InvoiceDetail, y: number): number {
   const c = inv.currency;
   pdf.write(`Amounts in ${c}`, PAGE.margin, y, { size: 8, color: MUTED, width: PAGE.width - 2 * PAGE.margin, align: 'right' });
-  return table(
+  const below = table(
     pdf,
     [
       { header: '#', width: 20, oneLine: true, value: (l: InvoiceDetail['lines'][number] & { n: number }) => String(l.n) },
@@ -75,6 +75,8 @@ function lines(pdf: Pdf, inv: InvoiceDetail, y: number): number {
     inv.lines.map((l, i) => ({ ...l, n: i + 1 })),
     y + 12,
   );
+  // The lines carry no discount of their own: say where it went.
+  return below + pdf.write('Net is quantity × unit price less any discount on the line.', PAGE.margin, below, { size: 7.5, color: MUTED });
 }
 
 function totals(pdf: Pdf, inv: InvoiceDetail, y: number): number {
