@@ -39,17 +39,33 @@ export interface AccountSummary {
   balanceMinor: number;
 }
 
+/**
+ * Runs `read` on one snapshot of the database: the statement reads several tables one after
+ * the other, and a payment committed between two of them would be counted in one (its
+ * allocation: the invoice less open) and not in the other (the payment: the balance not
+ * lower), showing a credit or a debt that never existed. On PostgreSQL a read-only
+ * REPEATABLE READ transaction; SQLite's transaction reads one snapshot of its file.
+ */
+async function inOneSnapshot<T>(core: Core, read: (snapshot: Core) => Promise<T>): Promise<T> {
+  let tx = core.db.kysely.transaction();
+  if (core.db.dialect === 'postgres') tx = tx.setIsolationLevel('repeatable read').setAccessMode('read only');
+  return tx.execute((trx) => read({ ...core, db: { ...core.db, kysely: trx } }));
+}
+
 /** The account summary on a day (default today), from the statement of account of that day. */
 export async function accountSummary(core: Core, customerId: number | string, asOf?: string): Promise<AccountSummary> {
   const id = requireId(customerId, 'customerId');
   // A statement of one day: its closing balance counts every document up to that day.
   const day = asOf ?? core.clock.now().toISOString().slice(0, 10);
-  return summaryOf(await customerStatement(core, { customerId: id, from: day, to: day }));
+  return summaryOf(await inOneSnapshot(core, (snapshot) => customerStatement(snapshot, { customerId: id, from: day, to: day })));
 }
 
 /** The summary a statement implies on its last day. */
 export function summaryOf(s: Statement): AccountSummary {
-  const openInvoices = s.openInvoices.map((i) => ({ number: i.number, invoiceDate: i.invoiceDate, dueDate: i.dueDate, daysPastDue: i.daysPastDue, balanceMinor: i.balanceMinor }));
+  const openInvoices = s.openInvoices
+    .map((i) => ({ number: i.number, invoiceDate: i.invoiceDate, dueDate: i.dueDate, daysPastDue: i.daysPastDue, balanceMinor: i.balanceMinor }))
+    // Oldest due first, as cash application pays them; numbers in order within a day.
+    .sort((a, b) => (a.dueDate < b.dueDate ? -1 : a.dueDate > b.dueDate ? 1 : a.number.localeCompare(b.number)));
   const overdue = openInvoices.filter((i) => i.daysPastDue > 0);
   const openMinor = openInvoices.reduce((sum, i) => sum + i.balanceMinor, 0);
   const overdueMinor = overdue.reduce((sum, i) => sum + i.balanceMinor, 0);
@@ -93,9 +109,11 @@ const METHODS: Record<string, string> = { bank_transfer: 'bank transfer', card: 
  * particulars on every line, and the summary on its last day.
  */
 export async function labelledStatement(core: Core, input: { customerId: number | string; from?: string; to?: string }): Promise<LabelledStatement> {
-  const statement = await customerStatement(core, input);
+  const { statement, details } = await inOneSnapshot(core, async (snapshot) => {
+    const read = await customerStatement(snapshot, input);
+    return { statement: read, details: await statementDocumentDetails(snapshot.db.kysely, read.customerId) };
+  });
   if (statement.from > statement.to) throw invalid(`from ${statement.from} is after to ${statement.to}: a statement runs from its first day to its last`, { field: 'from', value: input.from ?? statement.from, rule: 'from_not_after_to' });
-  const details = await statementDocumentDetails(core.db.kysely, statement.customerId);
   const lines = statement.lines.map((l): LabelledLine => {
     const base = { ...l, dueDate: null, orderId: null };
     switch (l.kind) {
