@@ -117,7 +117,7 @@ ${field(state, 'dispute', 'amount', `Amount in question (${c}, optional)`, (a, v
     csrf,
     active: 'overview',
     body: `<p class="small"><a href="/portal">← Overview</a></p>
-${options.done && DONE[options.done] ? `<div class="alert info" role="status">${esc(DONE[options.done])}</div>` : ''}
+${options.done && DONE[options.done] ? `<div class="alert info" role="status">${esc(DONE[options.done])}</div>` : ''}${!open && formError ? formError : ''}
 <h1>Invoice ${esc(inv.number)} ${badge}</h1>
 <dl class="facts card"><dt>Invoice date</dt><dd>${esc(longDate(inv.invoiceDate))}</dd><dt>Due date</dt><dd class="${open && dpd > 0 ? 'overdue' : ''}">${esc(longDate(inv.dueDate))}</dd>${inv.orderId !== null ? `<dt>Order</dt><dd><a href="/portal/orders/${inv.orderId}">${inv.orderId}</a></dd>` : ''}<dt>Open</dt><dd class="amount">${m(inv.balanceMinor)}</dd></dl>
 <div class="actions"><a class="button" href="/portal/invoices/${encodeURIComponent(inv.number)}.pdf">Download PDF</a></div>

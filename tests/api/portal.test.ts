@@ -209,6 +209,11 @@ describe(`customer portal on ${testDialect}`, () => {
     expect([json.statusCode, json.json().field, json.json().rule]).toEqual([400, 'date', 'date_format']);
     const extra = await app.inject({ method: 'POST', url: `/portal/invoices/${INV(3)}/dispute`, headers: bearer('a'), payload: { reason: 'x', customerId: 2 } });
     expect([extra.statusCode, extra.json().field, extra.json().rule]).toEqual([400, 'customerId', 'unknown_field']);
+    // A move the invoice's state refuses is said at the top of the page (a settled invoice has no forms).
+    const settled = await app.inject({ method: 'POST', url: `/portal/invoices/${INV(5)}/dispute`, headers: { ...FORM, ...bearer('c') }, payload: form({ reason: 'late' }) });
+    expect(settled.statusCode).toBe(200);
+    expect(settled.body).toContain('<div class="alert error" role="alert">invoice INV-2026-000005 cannot move from paid to disputed: only an invoice with an open balance can be disputed</div>');
+    expect(settled.body).not.toContain('id="dispute-reason"');
     expect(await countEvents(t.core)).toBe(before);
   });
 
