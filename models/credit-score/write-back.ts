@@ -1,7 +1,7 @@
 import type { Core } from '../../src/core.ts';
 import { applyCreditScores } from '../../src/credit/score.service.ts';
 import type { RiskClass } from '../../src/db/schema.ts';
-import { openWarehouse, rowsJs } from '../../pipelines/warehouse.ts';
+import { openWarehouse, rowsJs } from '../../src/warehouse/warehouse.ts';
 
 /**
  * Hands the credit scores of the published warehouse (`forecast.customer_scores`, latest or

@@ -19,7 +19,7 @@ import SQLite from 'better-sqlite3';
 import { openCore, closeCore } from '../../src/core.ts';
 import { SPARE_ROW_GROUPS } from '../compact.ts';
 import { runPipeline, type PipelineRunResult } from '../run.ts';
-import { openWarehouse, lit } from '../warehouse.ts';
+import { openWarehouse, lit } from '../../src/warehouse/warehouse.ts';
 
 const { values } = parseArgs({
   options: {
