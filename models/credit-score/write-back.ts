@@ -1,5 +1,13 @@
-import type { CreditScoreInput } from '../../src/credit/score.service.ts';
 import { openWarehouse, rowsJs } from '../../src/warehouse/warehouse.ts';
+
+/** A customer's score as the core's `applyCreditScores` takes it (src/credit/score.service.ts). */
+export interface HandedBackScore {
+  customerId: number;
+  riskClass: 'A' | 'B' | 'C' | 'D' | 'E';
+  score: number;
+  suggestedLimitMinor: number;
+  reasons: string[];
+}
 
 /**
  * Hands the credit scores of the published warehouse (`forecast.customer_scores`, latest or
@@ -9,7 +17,7 @@ import { openWarehouse, rowsJs } from '../../src/warehouse/warehouse.ts';
  * never call the core themselves. The credit check uses the risk class from the next order on.
  */
 export async function writeBackScores(
-  apply: (scores: CreditScoreInput[]) => Promise<{ updated: number }>,
+  apply: (scores: HandedBackScore[]) => Promise<{ updated: number }>,
   snapshotFile: string,
   asOf?: string,
 ): Promise<{ asOf: string | null; updated: number; byClass: Record<string, number> }> {
@@ -24,11 +32,11 @@ export async function writeBackScores(
   } finally {
     wh.close();
   }
-  const scores = rows
+  const scores: HandedBackScore[] = rows
     .filter((r) => /^\d+$/.test(String(r.customer_id)))
     .map((r) => ({
       customerId: Number(r.customer_id),
-      riskClass: String(r.risk_class) as CreditScoreInput['riskClass'],
+      riskClass: String(r.risk_class) as HandedBackScore['riskClass'],
       score: Number(r.score),
       suggestedLimitMinor: Number(r.suggested_limit_cents),
       reasons: (JSON.parse(String(r.reasons)) as { text: string; points: number }[]).map((x) => `${x.text} (${x.points})`),
