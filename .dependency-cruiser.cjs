@@ -1,3 +1,4 @@
+/* global module */
 // The order of cashloop's layers, written once as rules that `npm run lint:deps` (part of
 // `npm test`) checks on every import, static, dynamic and type-only. docs/architecture.md
 // draws the same picture in words; each top-level folder's README says its part of it.
@@ -34,9 +35,9 @@ const KNOWN_EXCEPTIONS = {
 
 const AREAS = 'customers|catalog|orders|credit|shipping|invoicing|payments|collections|settings|idempotency';
 const FEEDERS = 'onboarding|bank|demo';
-const BELOW_THE_AREAS = '^src/(shared|db|events|warehouse|extract)/|^src/core[.]ts$';
-const SQL_DRIVERS = '^node_modules/(kysely|pg|better-sqlite3)/';
-const DUCKDB = '^node_modules/@duckdb/';
+// Packages are matched wherever node_modules is (a linked one resolves outside the tree).
+const SQL_DRIVERS = '(^|/)node_modules/(kysely|pg|better-sqlite3)/';
+const DUCKDB = '(^|/)node_modules/@duckdb/';
 const either = (...patterns) => patterns.join('|');
 
 module.exports = {
@@ -233,7 +234,7 @@ module.exports = {
     },
   ],
   options: {
-    doNotFollow: { path: '^node_modules/' },
+    doNotFollow: { path: '(^|/)node_modules/' },
     exclude: { path: '^(data|reports/[.]observablehq)/' },
     // Type-only imports count: a type shared both ways is still a cycle to split.
     tsPreCompilationDeps: true,

@@ -1,0 +1,158 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The dependency rules (.dependency-cruiser.cjs, run by `npm run lint:deps` in `npm test`):
+ * the real tree passes them, and a tree that makes forbidden imports fails them, each with
+ * the rule's name. The forbidden imports are made in a temporary copy of the layout, so a
+ * failing run never leaves a stray file in the repository.
+ */
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+const config = path.join(root, '.dependency-cruiser.cjs');
+const cli = path.join(root, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
+
+interface Violation {
+  type: string;
+  from: string;
+  to: string;
+  rule: { name: string; severity: string };
+}
+interface CruiseResult {
+  modules: { source: string }[];
+  summary: { error: number; violations: Violation[]; totalCruised: number };
+}
+
+/** Runs the checker as npm does, in `cwd`; `json` for the full result (that reporter always exits 0). */
+function depcruise(cwd: string, targets: string[], output: 'json' | 'err') {
+  const run = spawnSync(process.execPath, [cli, '--config', config, '--output-type', output, ...targets], {
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: 110_000,
+  });
+  if (!run.stdout) throw new Error(`dependency-cruiser printed nothing (exit ${run.status}): ${run.stderr}`);
+  return run;
+}
+
+function cruise(cwd: string, targets: string[]): CruiseResult {
+  return JSON.parse(depcruise(cwd, targets, 'json').stdout) as CruiseResult;
+}
+
+describe('dependency rules', () => {
+  it('pass on the real tree, as npm run lint:deps runs them', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const script = pkg.scripts['lint:deps']!;
+    const [command, ...args] = script.split(/\s+/);
+    expect(command).toBe('depcruise');
+    expect(args.slice(0, 2)).toEqual(['--config', '.dependency-cruiser.cjs']);
+    const targets = args.slice(2);
+    const result = cruise(root, targets);
+    expect(result.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`)).toEqual([]);
+    // Not a vacuous pass: every top-level folder of code was read.
+    const folders = new Set(result.modules.map((m) => m.source.split('/')[0]));
+    for (const folder of ['src', 'pipelines', 'models', 'reports', 'scripts', 'bin', 'tests']) expect(folders).toContain(folder);
+    expect(result.summary.totalCruised).toBeGreaterThan(250);
+  }, 120_000);
+
+  describe('on a tree that makes forbidden imports', () => {
+    let dir: string;
+    let failed: { status: number | null; stdout: string };
+    let violations: Violation[];
+    const stub = 'export const stub = 1;\n';
+    const files: Record<string, string> = {
+      // Allowed: the layers as they should be.
+      'src/shared/money.ts': stub,
+      'src/warehouse/warehouse.ts': "export { DuckDBInstance } from '@duckdb/node-api';\n",
+      'src/payments/payment.service.ts': "export { stub } from '../shared/money.ts';\n",
+      'pipelines/publish.ts': "export { DuckDBInstance } from '../src/warehouse/warehouse.ts';\n",
+      'pipelines/run.ts': "export async function run() {\n  await import('../models/forecast-step.ts');\n  await import('../reports/build.ts');\n}\n",
+      'models/forecast-step.ts': "export { stub } from './sales/series.ts';\n",
+      'models/sales/series.ts': "export { DuckDBInstance } from '../../src/warehouse/warehouse.ts';\nexport const stub = 1;\n",
+      'reports/build.ts': stub,
+      'reports/data/snapshot.ts': "export { DuckDBInstance } from '../../src/warehouse/warehouse.ts';\n",
+      // The worklist is the one listed exception to the core's not opening DuckDB.
+      'src/collections/worklist.service.ts': "export { DuckDBInstance } from '@duckdb/node-api';\n",
+      // Forbidden, one rule each.
+      'src/payments/probe.service.ts': "export { DuckDBInstance } from '@duckdb/node-api';\n",
+      'src/collections/other.service.ts': "export { DuckDBInstance } from '@duckdb/node-api';\n",
+      'pipelines/probe.ts': "export { stub } from '../src/payments/payment.service.ts';\n",
+      'pipelines/probe-step.ts': "export { stub } from '../models/forecast-step.ts';\n",
+      'models/probe/probe.ts': "export { DuckDBInstance } from '../../pipelines/publish.ts';\n",
+      'reports/data/probe.json.ts': "export { stub } from '../../models/sales/series.ts';\n",
+      'src/api/routes/probe.routes.ts': "export { sql } from 'kysely';\n",
+      'src/demo/probe-a.ts': "import { b } from './probe-b.ts';\nexport const a = () => b;\n",
+      'src/demo/probe-b.ts': "import { a } from './probe-a.ts';\nexport const b = () => a;\n",
+      // A loop of folders without a loop of modules.
+      'pipelines/ingest/one.ts': "export { two } from '../transform/two.ts';\n",
+      'pipelines/transform/two.ts': 'export const two = 2;\n',
+      'pipelines/transform/three.ts': "export { four } from '../ingest/four.ts';\n",
+      'pipelines/ingest/four.ts': 'export const four = 4;\n',
+    };
+
+    beforeAll(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cashloop-layers-'));
+      fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+      fs.copyFileSync(path.join(root, 'tsconfig.json'), path.join(dir, 'tsconfig.json'));
+      for (const [file, text] of Object.entries(files)) {
+        fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+        fs.writeFileSync(path.join(dir, file), text);
+      }
+      const targets = ['src', 'pipelines', 'models', 'reports'];
+      failed = depcruise(dir, targets, 'err');
+      violations = cruise(dir, targets).summary.violations;
+    }, 120_000);
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    const found = (rule: string, from: string, to: RegExp) => violations.some((v) => v.rule.name === rule && v.from === from && to.test(v.to));
+
+    it('fails the run as npm test runs it, naming each rule broken', () => {
+      expect(failed.status).not.toBe(0);
+      for (const rule of ['core-never-reads-the-warehouse', 'pipelines-read-the-core-through-db-and-events', 'faces-call-services', 'no-circular', 'no-folder-cycle']) {
+        expect(failed.stdout).toContain(`error ${rule}:`);
+      }
+      expect(violations.every((v) => v.rule.severity === 'error')).toBe(true);
+    });
+
+    it('names the rule a core service breaks by opening DuckDB', () => {
+      expect(found('core-never-reads-the-warehouse', 'src/payments/probe.service.ts', /node_modules\/@duckdb\/node-api\//)).toBe(true);
+      expect(found('core-never-reads-the-warehouse', 'src/collections/other.service.ts', /@duckdb/)).toBe(true);
+    });
+
+    it('names the rule a pipeline breaks by calling a core service', () => {
+      expect(found('pipelines-read-the-core-through-db-and-events', 'pipelines/probe.ts', /^src\/payments\/payment\.service\.ts$/)).toBe(true);
+    });
+
+    it("names the rules broken by models reading pipelines' internals, reports reading models, and a second conductor", () => {
+      expect(found('models-read-the-warehouse', 'models/probe/probe.ts', /^pipelines\/publish\.ts$/)).toBe(true);
+      expect(found('reports-read-the-snapshot', 'reports/data/probe.json.ts', /^models\/sales\/series\.ts$/)).toBe(true);
+      expect(found('one-conductor', 'pipelines/probe-step.ts', /^models\/forecast-step\.ts$/)).toBe(true);
+    });
+
+    it('names the rule a route breaks by building SQL', () => {
+      expect(found('faces-call-services', 'src/api/routes/probe.routes.ts', /node_modules\/kysely\//)).toBe(true);
+    });
+
+    it('finds a loop of modules and a loop of folders', () => {
+      expect(found('no-circular', 'src/demo/probe-a.ts', /^src\/demo\/probe-b\.ts$/)).toBe(true);
+      expect(violations.some((v) => v.rule.name === 'no-folder-cycle' && ['pipelines/ingest', 'pipelines/transform'].includes(v.from))).toBe(true);
+    });
+
+    it('lets the allowed imports and the one listed exception through', () => {
+      const allowed = [
+        'src/warehouse/warehouse.ts',
+        'src/payments/payment.service.ts',
+        'pipelines/publish.ts',
+        'pipelines/run.ts',
+        'models/forecast-step.ts',
+        'models/sales/series.ts',
+        'reports/data/snapshot.ts',
+        'src/collections/worklist.service.ts',
+      ];
+      expect(violations.filter((v) => allowed.includes(v.from)).map((v) => `${v.rule.name}: ${v.from} → ${v.to}`)).toEqual([]);
+    });
+  });
+});
