@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +44,13 @@ function cruise(cwd: string, targets: string[]): CruiseResult {
 }
 
 describe('dependency rules', () => {
+  it('are the ones the architecture page lists, and the page lists no other', () => {
+    const rules = (createRequire(import.meta.url)(config) as { forbidden: { name: string }[] }).forbidden.map((r) => r.name);
+    const page = fs.readFileSync(path.join(root, 'docs', 'architecture.md'), 'utf8');
+    const listed = [...page.matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1]);
+    expect(listed.sort()).toEqual([...rules].sort());
+  });
+
   it('pass on the real tree, as npm run lint:deps runs them', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     const script = pkg.scripts['lint:deps']!;
