@@ -39,6 +39,7 @@ const FEEDERS = 'onboarding|bank|demo';
 const SQL_DRIVERS = '(^|/)node_modules/(kysely|pg|better-sqlite3)/';
 const DUCKDB = '(^|/)node_modules/@duckdb/';
 const either = (...patterns) => patterns.join('|');
+const PLACED = `shared|db|events|warehouse|extract|${AREAS}|${FEEDERS}|api|cli`;
 
 module.exports = {
   forbidden: [
@@ -224,6 +225,13 @@ module.exports = {
       comment: 'What runs in production imports runtime dependencies only; devDependencies are for scripts/ and tests/.',
       from: { path: '^(src|pipelines|models|reports|bin)/' },
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'src-folders-are-placed',
+      severity: 'error',
+      comment: 'Every folder of src/ has its place in the layers above (AREAS, FEEDERS, …): a new folder is placed here before the rules can keep it.',
+      from: { path: `^src/[^/]+/`, pathNot: `^src/(${PLACED})/` },
+      to: {},
     },
     {
       name: 'not-to-unresolvable',

@@ -94,6 +94,7 @@ describe('dependency rules', () => {
       'src/api/routes/probe.routes.ts': "export { sql } from 'kysely';\n",
       'src/demo/probe-a.ts': "import { b } from './probe-b.ts';\nexport const a = () => b;\n",
       'src/demo/probe-b.ts': "import { a } from './probe-a.ts';\nexport const b = () => a;\n",
+      'src/newarea/probe.ts': "export { stub } from '../shared/money.ts';\n",
       // A loop of folders without a loop of modules.
       'pipelines/ingest/one.ts': "export { two } from '../transform/two.ts';\n",
       'pipelines/transform/two.ts': 'export const two = 2;\n',
@@ -142,6 +143,10 @@ describe('dependency rules', () => {
 
     it('names the rule a route breaks by building SQL', () => {
       expect(found('faces-call-services', 'src/api/routes/probe.routes.ts', /node_modules\/kysely\//)).toBe(true);
+    });
+
+    it('names the rule a folder of src/ breaks before it has its place in the layers', () => {
+      expect(found('src-folders-are-placed', 'src/newarea/probe.ts', /^src\/shared\/money\.ts$/)).toBe(true);
     });
 
     it('finds a loop of modules and a loop of folders', () => {
