@@ -32,6 +32,10 @@ export interface RouteSpec {
   status?: number;
   /** Schema of the success body (OpenAPI and serialisation). */
   response?: TSchema;
+  /** A success body that is not JSON (a PDF): its media type; the handler returns the bytes. */
+  produces?: string;
+  /** With `produces`: the file name a browser saves the document under. */
+  filename?(req: FastifyRequest, result: unknown): string;
   handler(req: FastifyRequest, core: Core): Promise<unknown>;
 }
 
@@ -57,6 +61,10 @@ export function addRoutes(app: FastifyInstance, core: Core, specs: RouteSpec[]):
       },
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
         const result = await s.handler(req, core);
+        if (s.produces) {
+          reply.type(s.produces).header('cache-control', 'private, no-store');
+          if (s.filename) reply.header('content-disposition', `inline; filename="${s.filename(req, result).replace(/[^A-Za-z0-9._-]/g, '_')}"`);
+        }
         return reply.status(s.status === 201 && isReplay(result) ? 200 : s.status ?? 200).send(result);
       },
     };

@@ -20,6 +20,7 @@ import { shippingRoutes } from './routes/shipping.routes.ts';
 import { moneyRoutes } from './routes/money.routes.ts';
 import { collectionRoutes } from './routes/collections.routes.ts';
 import { accessRoutes } from './routes/access.routes.ts';
+import { documentRoutes } from './routes/documents.routes.ts';
 import { registerPortal } from './portal.ts';
 import { checkQueryEncoding, checkRequestText, finiteNumbers, frameworkError } from './input-guard.ts';
 import { registerIdempotency } from './idempotency.hook.ts';
@@ -41,7 +42,7 @@ export interface ServerOptions {
 }
 
 /** Every route of the core's API, in one list: the OpenAPI document and the role test walk it. */
-export const coreRouteSpecs: RouteSpec[] = [...customerRoutes, ...catalogRoutes, ...orderRoutes, ...shippingRoutes, ...moneyRoutes, ...collectionRoutes, ...accessRoutes];
+export const coreRouteSpecs: RouteSpec[] = [...customerRoutes, ...catalogRoutes, ...orderRoutes, ...shippingRoutes, ...moneyRoutes, ...collectionRoutes, ...accessRoutes, ...documentRoutes];
 
 /** The URL with secret query values (`key`, `token`, any spelling) masked, for logs. */
 export const scrubUrl = redactUrl;

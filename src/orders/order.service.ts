@@ -4,10 +4,11 @@ import type { OrderLineRow, OrderRow, OrderStatus } from '../db/schema.ts';
 import { conflict, DomainError, invalid, notFound } from '../shared/errors.ts';
 import { formatAmount, parseAmount, parsePercent } from '../shared/money.ts';
 import { parseBusinessDate } from '../shared/dates.ts';
-import { oneOf, optionalText, pageOptions, requireId, requireQuantity, requireText } from '../shared/validate.ts';
+import { oneOf, optionalText, pageOptions, requireId, requireInt, requireQuantity, requireText } from '../shared/validate.ts';
 import { documentTotals, lineAmounts } from './order.totals.ts';
 import { lockOrder, moveOrder, releaseOrderStock } from './order.workflow.ts';
 import { ORDER_STATUSES } from './order.state.ts';
+import { countCustomerOrders, customerOrderIdsNewestFirst } from './order.repository.ts';
 
 export interface OrderLineInput {
   sku: string;
@@ -268,6 +269,29 @@ export async function listOrders(core: Core, options: { customerId?: number; sta
   if (afterId) q = q.where('id', '>', afterId);
   const ids = await q.execute();
   return Promise.all(ids.map((r) => loadOrder(core, r.id)));
+}
+
+export interface OrderPage {
+  orders: Order[];
+  /** 1-based; `pages` is at least 1, also for a customer without orders. */
+  page: number;
+  pages: number;
+  perPage: number;
+  total: number;
+}
+
+/**
+ * A customer's orders newest first, `perPage` at a time (page 1 holds the newest). A page
+ * past the last one is refused, naming the last page.
+ */
+export async function customerOrderPage(core: Core, customerId: number | string, page: unknown = 1, perPage = 15): Promise<OrderPage> {
+  const id = requireId(customerId, 'customerId');
+  const n = page === undefined || page === null || page === '' ? 1 : requireInt(page, 'page', 1, 1_000_000);
+  const total = await countCustomerOrders(core.db.kysely, id);
+  const pages = Math.max(1, Math.ceil(total / perPage));
+  if (n > pages) throw invalid(`page ${n} is past the last page of customer ${id}'s orders (${pages})`, { entity: 'customer', id, field: 'page', value: page, rule: 'page_exists' });
+  const ids = await customerOrderIdsNewestFirst(core.db.kysely, id, (n - 1) * perPage, perPage);
+  return { orders: await Promise.all(ids.map((orderId) => loadOrder(core, orderId))), page: n, pages, perPage, total };
 }
 
 /** Cancels an order before its first shipment, releasing its reservations. */

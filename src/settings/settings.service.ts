@@ -28,6 +28,12 @@ export interface Settings {
   'company.email': string;
   /** How to pay, printed on every reminder and statement (bank account, reference to quote). */
   'company.payment_instructions': string;
+  /** The account customers pay into, printed in the "how to pay" block of invoices and statements ('' = not set). */
+  'company.iban': string;
+  /** The bank's BIC (SWIFT code) of that account ('' = not set). */
+  'company.bic': string;
+  /** The bank holding that account ('' = not set). */
+  'company.bank_name': string;
   /** Dunning policy of customers without their own (src/collections/policy.ts). */
   'collections.default_policy': string;
   /** Days after its date a promise to pay may still be kept (bank transfers take a while). */
@@ -53,6 +59,9 @@ export const defaultSettings: Settings = {
   'company.name': 'Our company',
   'company.email': 'receivables@example.com',
   'company.payment_instructions': 'Please pay by bank transfer, quoting the invoice numbers.',
+  'company.iban': '',
+  'company.bic': '',
+  'company.bank_name': '',
   'collections.default_policy': 'standard',
   'collections.promise_grace_days': 3,
   'api.idempotency_ttl_hours': 24,
@@ -100,6 +109,20 @@ function parseSetting(key: string, value: string): Settings[Key] {
     case 'company.payment_instructions':
       if (value.trim() === '' || value.length > 1000) throw invalid(`setting ${key} must be a text of 1–1000 characters`, { field: key, value, rule: 'text' });
       return value;
+    // An empty value takes the bank details off invoices and statements again.
+    case 'company.iban':
+      return value === '' ? '' : companyIban(key, value);
+    case 'company.bic': {
+      if (value === '') return '';
+      // Stored as typed; read in capitals without spaces, as banks print it.
+      const bic = value.replace(/\s+/g, '').toUpperCase();
+      if (!/^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$/.test(bic)) throw invalid(`setting ${key} must be a BIC of 8 or 11 letters and digits (bank, country, location, branch), got ${value}`, { field: key, value, rule: 'bic_format' });
+      return bic;
+    }
+    case 'company.bank_name':
+      if (value === '') return '';
+      if (value.trim() === '' || value.length > 200) throw invalid(`setting ${key} must be a text of 1–200 characters`, { field: key, value, rule: 'text' });
+      return value.trim();
     case 'company.email':
       if (!/^[^\s@]+@[^\s@]+$/.test(value)) throw invalid(`setting ${key} must be an e-mail address, got ${value}`, { field: key, value, rule: 'email' });
       return value;
@@ -119,6 +142,23 @@ function parseSetting(key: string, value: string): Settings[Key] {
     default:
       throw invalid(`unknown setting ${key}; known: ${Object.keys(defaultSettings).join(', ')}`, { field: 'key', value: key, rule: 'known_setting' });
   }
+}
+
+/**
+ * The company's IBAN, checked as a bank checks it (ISO 13616: country, check digits, account;
+ * the whole number mod 97 is 1), because a typo here sends every customer's payment astray.
+ * Read back in capitals without spaces.
+ */
+function companyIban(key: string, value: string): string {
+  const iban = value.replace(/\s+/g, '').toUpperCase();
+  if (!/^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/.test(iban)) throw invalid(`setting ${key} must be an IBAN (country, two check digits, 10–30 letters and digits), got ${value}`, { field: key, value, rule: 'iban_format' });
+  // Digits of the rearranged number (letters as 10–35), reduced mod 97 a digit at a time.
+  let rest = 0;
+  for (const c of iban.slice(4) + iban.slice(0, 4)) {
+    for (const d of String(parseInt(c, 36))) rest = (rest * 10 + Number(d)) % 97;
+  }
+  if (rest !== 1) throw invalid(`setting ${key}: ${value} is not a valid IBAN (its check digits do not match)`, { field: key, value, rule: 'iban_checksum' });
+  return iban;
 }
 
 export async function getSettings(db: Kysely<Database>): Promise<Settings> {
