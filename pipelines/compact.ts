@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { scalarNumber, VACUUM_TASKS } from './warehouse.ts';
+import { scalarNumber, VACUUM_TASKS } from '../src/warehouse/warehouse.ts';
 
 /**
  * When a pipeline run compacts the warehouse file.

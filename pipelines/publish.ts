@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { faultPoint, ident, lit, rowsJson } from './warehouse.ts';
-import { warehousePaths } from './warehouse.ts';
+import { faultPoint, ident, lit, rowsJson } from '../src/warehouse/warehouse.ts';
+import { warehousePaths } from '../src/warehouse/warehouse.ts';
 import { partFilter } from './transform/models.ts';
 import { keepPrivate } from '../src/shared/files.ts';
 

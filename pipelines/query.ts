@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DomainError } from '../src/shared/errors.ts';
-import { warehousePaths } from './warehouse.ts';
+import { warehousePaths } from '../src/warehouse/warehouse.ts';
 
 export interface QueryResult {
   columns: string[];

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { conflict, DomainError } from '../src/shared/errors.ts';
 import { canonicalMapping, readMapping } from './ingest/mapping.ts';
 import { runPipeline, type PipelineOptions, type PipelineRunResult } from './run.ts';
-import { openWarehouse, rowsJson, warehousePaths } from './warehouse.ts';
+import { openWarehouse, rowsJson, warehousePaths } from '../src/warehouse/warehouse.ts';
 
 export interface RebuildOptions extends Omit<PipelineOptions, 'steps'> {
   /** Rebuild even though the old warehouse holds extract sources this rebuild does not load again. */

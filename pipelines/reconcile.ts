@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import type { Db } from '../src/db/connection.ts';
 import { EVENTS_WATERMARK } from './ingest/events.ts';
 import { getWatermark } from './schema.ts';
-import { rowsJson, scalarNumber } from './warehouse.ts';
+import { rowsJson, scalarNumber } from '../src/warehouse/warehouse.ts';
 
 export interface ReconciliationCheck {
   source: string;

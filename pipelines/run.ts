@@ -13,7 +13,7 @@ import { readCoreTotals, reconcile, ReconciliationError, type CoreTotals, type R
 import { ensureWarehouseSchema } from './schema.ts';
 import { transform } from './transform/transform.ts';
 import { removeStaleBuilds } from '../reports/build.ts';
-import { asDamaged, openWarehouse, rowsJson, warehousePaths } from './warehouse.ts';
+import { asDamaged, openWarehouse, rowsJson, warehousePaths } from '../src/warehouse/warehouse.ts';
 
 export interface PipelineOptions {
   /** Data directory: holds `warehouse.duckdb`, `published/`, and the core's SQLite file by default. */

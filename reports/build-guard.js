@@ -7,6 +7,10 @@
 import { spawn } from 'node:child_process';
 
 const [command, ...args] = process.argv.slice(2);
+if (!command) {
+  process.stderr.write('usage: node reports/build-guard.js COMMAND [ARG...]\n');
+  process.exit(2);
+}
 const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
 
 process.on('disconnect', () => {

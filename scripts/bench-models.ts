@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openWarehouse, rowsJs } from '../pipelines/warehouse.ts';
+import { openWarehouse, rowsJs } from '../src/warehouse/warehouse.ts';
 import { featureSql, issueTimeFeatures } from '../models/payment-date/features.ts';
 import { fitPaymentDate } from '../models/payment-date/model.ts';
 import { computeSalesForecast } from '../models/sales/forecast.ts';

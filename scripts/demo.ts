@@ -14,6 +14,7 @@ import { runPipeline } from '../pipelines/run.ts';
 import { buildServer } from '../src/api/server.ts';
 import { createApiKey, createPortalToken } from '../src/api/keys.service.ts';
 import { writeBackScores } from '../models/credit-score/write-back.ts';
+import { applyCreditScores } from '../src/credit/score.service.ts';
 import { runReminders } from '../src/collections/reminder.service.ts';
 
 const dataDir = path.resolve(process.env.CASHLOOP_DATA_DIR ?? defaultDataDir());
@@ -64,7 +65,7 @@ for (const s of run.steps) say(`    ${s.name.padEnd(10)} ${(s.ms / 1000).toFixed
   // The credit scores go back to the core, so the next orders are checked against them.
   const core = await openCore();
   try {
-    const scores = await writeBackScores(core, path.join(dataDir, 'published', 'warehouse.duckdb'), 'demo');
+    const scores = await writeBackScores((s) => applyCreditScores(core, s, 'demo'), path.join(dataDir, 'published', 'warehouse.duckdb'));
     say(`    risk classes set from the credit scores: ${Object.entries(scores.byClass).sort().map(([k, v]) => `${k} ${v}`).join(', ')}`);
     // The morning's reminder run, once: one letter per customer with invoices at a new dunning level.
     const reminders = await runReminders(core, 'demo', { asOf, send: false });

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runPipeline } from '../pipelines/run.ts';
-import { openWarehouse, rowsJs } from '../pipelines/warehouse.ts';
+import { openWarehouse, rowsJs } from '../src/warehouse/warehouse.ts';
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { rowsJs } from '../../pipelines/warehouse.ts';
+import { rowsJs } from '../../src/warehouse/warehouse.ts';
 import { addDays, daysBetween, monthEnd } from '../../src/shared/dates.ts';
 import { firstWeekStart, type CashWeek } from './cash-weekly.ts';
 import { calibrated, calibrationAt, MIN_CALIBRATION_WEEKS } from './calibration.ts';

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { rowsJs } from '../../pipelines/warehouse.ts';
+import { rowsJs } from '../../src/warehouse/warehouse.ts';
 import { addDays, daysBetween, monthEnd } from '../../src/shared/dates.ts';
 
 /**

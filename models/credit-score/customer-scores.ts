@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { rowsJs } from '../../pipelines/warehouse.ts';
+import { rowsJs } from '../../src/warehouse/warehouse.ts';
 import { scoreCustomer, type CreditScore } from './score.ts';
 
 /** Scores every customer of the warehouse as of `asOf` (features in DuckDB SQL over the marts and metrics). */

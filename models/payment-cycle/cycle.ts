@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { rowsJs } from '../../pipelines/warehouse.ts';
+import { rowsJs } from '../../src/warehouse/warehouse.ts';
 
 /**
  * Customer payment cycle as of a date: the distribution of days to pay of the customer's

@@ -5,7 +5,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { sql } from 'kysely';
 import type { Db } from '../../src/db/connection.ts';
 import { getWatermark, setWatermark } from '../schema.ts';
-import { faultPoint, inTransaction, lit, rowsJson } from '../warehouse.ts';
+import { faultPoint, inTransaction, lit, rowsJson } from '../../src/warehouse/warehouse.ts';
 import type { Progress } from '../progress.ts';
 
 export const EVENTS_WATERMARK = 'core_events';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DomainError, invalid } from '../../src/shared/errors.ts';
 import { columnsOf, extractColumnKind } from '../schema.ts';
-import { faultPoint, ident, inTransaction, lit, rowsJson, scalarNumber } from '../warehouse.ts';
+import { faultPoint, ident, inTransaction, lit, rowsJson, scalarNumber } from '../../src/warehouse/warehouse.ts';
 import { canonicalMapping, readMapping, type Mapping, type MappingEntry } from './mapping.ts';
 
 export interface IngestExtractResult {

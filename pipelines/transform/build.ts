@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ident, lit, rowsJson, scalarNumber } from '../warehouse.ts';
+import { ident, lit, rowsJson, scalarNumber } from '../../src/warehouse/warehouse.ts';
 import { body, bodyOverDelta, deltaTable, incrementalBody, partExpression, partFilter, qualified, type Model } from './models.ts';
 
 /** Tables rebuilt whole up to this size get a content fingerprint per part, so an unchanged one is not republished. */

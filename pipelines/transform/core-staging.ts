@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { coreTables, getWatermark, setWatermark } from '../schema.ts';
-import { lit, scalarNumber } from '../warehouse.ts';
+import { lit, scalarNumber } from '../../src/warehouse/warehouse.ts';
 import { deltaTable } from './models.ts';
 
 export const STAGING_WATERMARK = 'core_staging';

@@ -3,7 +3,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { clockFromEnv } from '../../src/shared/clock.ts';
 import { invalid } from '../../src/shared/errors.ts';
 import { coreTables, getWatermark } from '../schema.ts';
-import { faultPoint, inTransaction, lit, rowsJson, scalarNumber } from '../warehouse.ts';
+import { faultPoint, inTransaction, lit, rowsJson, scalarNumber } from '../../src/warehouse/warehouse.ts';
 import { buildFull, buildIncremental, buildView, checkKeys, emptyDelta, recordDeltaParts, recordFullParts } from './build.ts';
 import { STAGING_WATERMARK, stageCoreEvents } from './core-staging.ts';
 import { deltaTable, loadModels, partExpression, qualified, sqlDir } from './models.ts';

@@ -1,4 +1,8 @@
 // A KPI card: title, big value, a note (as-of date, trend) and a link to the measure's definition.
+/**
+ * @param {{title: string, value: string, note?: string | null, definition?: string}} card
+ * @returns {HTMLDivElement}
+ */
 export function kpiCard({title, value, note, definition}) {
   const card = document.createElement("div");
   card.className = "card kpi";
@@ -22,6 +26,11 @@ export function kpiCard({title, value, note, definition}) {
 }
 
 // An empty-state card for data that does not exist yet (a forecast not run, say).
+/**
+ * @param {string} title
+ * @param {string} message
+ * @returns {HTMLDivElement}
+ */
 export function emptyCard(title, message) {
   const card = document.createElement("div");
   card.className = "card empty";

@@ -1,4 +1,4 @@
-import { firstForecastMonth, SERIES_SQL } from '../../models/sales/series.ts';
+import { firstForecastMonth, SERIES_SQL } from '../../src/warehouse/sales-series.ts';
 import { emit, mainScope, withSnapshot, type Row } from './snapshot.ts';
 
 /**

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { openWarehouse, rowsJson } from '../../pipelines/warehouse.ts';
+import { openWarehouse, rowsJson } from '../../src/warehouse/warehouse.ts';
 
 /**
  * What every data loader shares: the published, read-only warehouse snapshot of the data

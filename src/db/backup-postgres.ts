@@ -16,7 +16,7 @@ import {
   type BackupTarget,
   type DatabaseContents,
   type RestoreResult,
-} from './backup.ts';
+} from './backup-files.ts';
 
 type PgTarget = Extract<BackupTarget, { dialect: 'postgres' }>;
 

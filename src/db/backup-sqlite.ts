@@ -16,7 +16,7 @@ import {
   type BackupResult,
   type DatabaseContents,
   type RestoreResult,
-} from './backup.ts';
+} from './backup-files.ts';
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 

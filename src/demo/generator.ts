@@ -18,7 +18,7 @@ import { getSettings } from '../settings/settings.service.ts';
 import { Random } from './random.ts';
 import { categoryFactor, planCompany, type CustomerPlan, type ProductPlan } from './company.ts';
 import { daysLate } from './habits.ts';
-import { buildManifest, MANIFEST_FILE, type DemoManifest } from './manifest.ts';
+import { buildManifest, MANIFEST_FILE, type DemoCounts, type DemoManifest } from './manifest.ts';
 
 /**
  * The demo company generator: draws a company (company.ts), then walks the clock day by day
@@ -42,40 +42,6 @@ export interface DemoOptions {
   actor?: string;
   /** Called once per simulated day. */
   onProgress?: (day: number, totalDays: number, orders: number) => void;
-}
-
-export interface DemoCounts {
-  customers: number;
-  customersJoinedLater: number;
-  products: number;
-  orders: number;
-  orderLines: number;
-  creditHolds: number;
-  holdsReleased: number;
-  holdsRejected: number;
-  creditLimitRaises: number;
-  backorderedOrders: number;
-  cancelledOrders: number;
-  purchaseOrders: number;
-  supplierDelays: number;
-  shipments: number;
-  partialShipments: number;
-  delayedDeliveries: number;
-  failedDeliveries: number;
-  invoices: number;
-  payments: number;
-  partialPayments: number;
-  shortPayments: number;
-  overpayments: number;
-  reversedPayments: number;
-  creditAppliedByHand: number;
-  disputes: number;
-  disputeCreditNotes: number;
-  disputesConceded: number;
-  writeOffs: number;
-  badDebtWriteOffs: number;
-  customersStopped: number;
-  customersBlocked: number;
 }
 
 export interface DemoResult {

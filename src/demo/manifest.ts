@@ -3,7 +3,41 @@ import { addDays, daysBetween } from '../shared/dates.ts';
 import { invoiceBalances, unappliedPayments } from '../invoicing/invoice.repository.ts';
 import type { CompanyPlan } from './company.ts';
 import { HABITS, HABIT_TEXT, type Habit } from './habits.ts';
-import type { DemoCounts } from './generator.ts';
+
+/** What the simulation did, counted as it went (the generator fills it, the manifest records it). */
+export interface DemoCounts {
+  customers: number;
+  customersJoinedLater: number;
+  products: number;
+  orders: number;
+  orderLines: number;
+  creditHolds: number;
+  holdsReleased: number;
+  holdsRejected: number;
+  creditLimitRaises: number;
+  backorderedOrders: number;
+  cancelledOrders: number;
+  purchaseOrders: number;
+  supplierDelays: number;
+  shipments: number;
+  partialShipments: number;
+  delayedDeliveries: number;
+  failedDeliveries: number;
+  invoices: number;
+  payments: number;
+  partialPayments: number;
+  shortPayments: number;
+  overpayments: number;
+  reversedPayments: number;
+  creditAppliedByHand: number;
+  disputes: number;
+  disputeCreditNotes: number;
+  disputesConceded: number;
+  writeOffs: number;
+  badDebtWriteOffs: number;
+  customersStopped: number;
+  customersBlocked: number;
+}
 
 /** File name of the manifest in the data directory. */
 export const MANIFEST_FILE = 'demo-manifest.json';

@@ -1,5 +1,7 @@
-import type { Core } from '../core.ts';
+import type { Db } from '../db/connection.ts';
 import { lastEventSeq, readEvents, type EventRecord } from './event.repository.ts';
+
+export type { EventRecord };
 
 /**
  * The event feed for readers inside the server (the workspace's live updates): what
@@ -7,11 +9,11 @@ import { lastEventSeq, readEvents, type EventRecord } from './event.repository.t
  * order (event.repository.ts), so a follower that remembers the last number it saw never
  * misses a change.
  */
-export async function eventsAfter(core: Core, afterSeq: number, limit = 1000): Promise<EventRecord[]> {
-  return readEvents(core.db.kysely, afterSeq, limit);
+export async function eventsAfter(db: Db, afterSeq: number, limit = 1000): Promise<EventRecord[]> {
+  return readEvents(db.kysely, afterSeq, limit);
 }
 
 /** The newest event's number (0 when there is none): where a new follower starts. */
-export async function latestEventSeq(core: Core): Promise<number> {
-  return lastEventSeq(core.db.kysely);
+export async function latestEventSeq(db: Db): Promise<number> {
+  return lastEventSeq(db.kysely);
 }

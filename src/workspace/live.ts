@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../core.ts';
-import type { EventRecord } from '../events/event.repository.ts';
-import { eventsAfter, latestEventSeq } from '../events/feed.service.ts';
+import { eventsAfter, latestEventSeq, type EventRecord } from '../events/feed.service.ts';
 import { allowed, type Permission } from '../api/permissions.ts';
 
 /**
@@ -91,10 +90,10 @@ export function registerLive(scope: FastifyInstance, core: Core, options: LiveOp
     if (reading) return;
     reading = true;
     try {
-      if (lastSeq === null) lastSeq = await latestEventSeq(core);
+      if (lastSeq === null) lastSeq = await latestEventSeq(core.db);
       // Read until the feed is drained, one page at a time.
       for (;;) {
-        const events = await eventsAfter(core, lastSeq, 1000);
+        const events = await eventsAfter(core.db, lastSeq, 1000);
         if (events.length === 0) break;
         lastSeq = events.at(-1)!.seq;
         const messages = topicsOf(events);
@@ -129,7 +128,7 @@ export function registerLive(scope: FastifyInstance, core: Core, options: LiveOp
 
   scope.get('/app/live', { config: { permission: 'reports:read' }, schema: { hide: true } }, async (req: FastifyRequest, reply: FastifyReply) => {
     // Start from the end of the feed before answering, so no change after the page loaded is missed.
-    if (lastSeq === null) lastSeq = await latestEventSeq(core);
+    if (lastSeq === null) lastSeq = await latestEventSeq(core.db);
     reply.hijack();
     reply.raw.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',

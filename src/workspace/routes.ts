@@ -4,8 +4,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../core.ts';
 import { DomainError, httpStatus } from '../shared/errors.ts';
 import { errorHandler } from '../api/problem.ts';
-import { toCsv } from '../shared/csv.ts';
 import { html } from './html.ts';
+import { sendPage } from './reply.ts';
 import { acceptWorkspaceForms, type FormBody } from './forms.ts';
 import { beginRequest, completeRequest, releaseRequest, type Reservation } from '../idempotency/idempotency.service.ts';
 import { page, PAGES, viewerOf } from './layout.ts';
@@ -43,24 +43,6 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   'sse.min.js': { file: require.resolve('htmx-ext-sse/dist/sse.min.js'), type: 'text/javascript; charset=utf-8' },
   'workspace.css': { file: new URL('./assets/workspace.css', import.meta.url).pathname, type: 'text/css; charset=utf-8' },
 };
-
-export function sendPage(reply: FastifyReply, markup: string, statusCode = 200): FastifyReply {
-  return reply.status(statusCode).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(markup);
-}
-
-/** A list as a CSV download through the project's formula-safe writer. */
-export function sendCsv(reply: FastifyReply, name: string, columns: readonly string[], rows: readonly Record<string, unknown>[]): FastifyReply {
-  return reply
-    .header('cache-control', 'no-store')
-    .header('content-disposition', `attachment; filename="${name}.csv"`)
-    .type('text/csv; charset=utf-8')
-    .send(toCsv(columns, rows));
-}
-
-export const wantsCsv = (req: FastifyRequest): boolean => (req.query as Record<string, unknown> | undefined)?.format === 'csv';
-
-/** Who acts, for the event log: the key's name, marked as coming from the workspace. */
-export const actorOf = (req: FastifyRequest): string => `app:${req.apiKey!.name}`;
 
 export async function registerWorkspace(app: FastifyInstance, core: Core, options: WorkspaceOptions = {}): Promise<void> {
   const assets = new Map(Object.entries(ASSETS).map(([name, a]) => [name, { body: fs.readFileSync(a.file), type: a.type }]));

@@ -14,7 +14,7 @@ import { redactUrl } from '../../src/api/auth/redact.ts';
 import { safeNext } from '../../src/api/auth/access.ts';
 import { setSetting } from '../../src/settings/settings.service.ts';
 import { connect } from '../../src/db/connection.ts';
-import { openWarehouse } from '../../pipelines/warehouse.ts';
+import { openWarehouse } from '../../src/warehouse/warehouse.ts';
 import { runPipeline } from '../../pipelines/run.ts';
 import { DomainError } from '../../src/shared/errors.ts';
 

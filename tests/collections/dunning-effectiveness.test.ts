@@ -4,7 +4,7 @@ import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { actor } from '../helpers/fixtures.ts';
 import { readWarehouse, tempDir } from '../pipelines/ledger.ts';
 import { runPipeline } from '../../pipelines/run.ts';
-import { warehousePaths } from '../../pipelines/warehouse.ts';
+import { warehousePaths } from '../../src/warehouse/warehouse.ts';
 import { createCustomer } from '../../src/customers/customer.service.ts';
 import { importHistoricalInvoice } from '../../src/invoicing/invoice-import.service.ts';
 import { createCreditNote } from '../../src/invoicing/invoice.service.ts';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { calibrated, calibrationAt, MIN_CALIBRATION_WEEKS, type ReplayedWeek } from '../../models/cash-in/calibration.ts';
 import { backtestOrigins, calibrateReplays, cashBacktest, type BacktestWeek } from '../../models/cash-in/backtest.ts';
 import { firstWeekStart, type CashWeek } from '../../models/cash-in/cash-weekly.ts';
-import { openWarehouse } from '../../pipelines/warehouse.ts';
+import { openWarehouse } from '../../src/warehouse/warehouse.ts';
 import { addDays, daysBetween, monthEnd } from '../../src/shared/dates.ts';
 
 /** Seeded uniform numbers (mulberry32), so every run draws the same errors. */

@@ -11,6 +11,7 @@ import { createProduct } from '../../src/catalog/product.service.ts';
 import { receiveStock } from '../../src/catalog/inventory.service.ts';
 import { createOrder } from '../../src/orders/order.service.ts';
 import { submitOrder } from '../../src/credit/credit.service.ts';
+import { applyCreditScores } from '../../src/credit/score.service.ts';
 import { createShipment } from '../../src/shipping/shipment.service.ts';
 import { recordPayment } from '../../src/payments/payment.service.ts';
 import { setSetting } from '../../src/settings/settings.service.ts';
@@ -67,7 +68,7 @@ describe(`credit scores back into the core (${testDialect})`, () => {
     clock.advanceDays(60);
     const dataDir = fs.mkdtempSync(path.join(t.dataDir, 'wh-'));
     await runPipeline({ dataDir, coreUrl: t.url, quiet: true, asOf: clock.now().toISOString().slice(0, 10) });
-    const r = await writeBackScores(core, path.join(dataDir, 'published', 'warehouse.duckdb'), actor);
+    const r = await writeBackScores((scores) => applyCreditScores(core, scores, actor), path.join(dataDir, 'published', 'warehouse.duckdb'));
     expect(r.updated).toBe(2);
     const g = await getCustomer(core, good.id);
     const b = await getCustomer(core, bad.id);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openWarehouse, rowsJs } from '../../pipelines/warehouse.ts';
+import { openWarehouse, rowsJs } from '../../src/warehouse/warehouse.ts';
 import { CYCLE_SQL } from '../../models/payment-cycle/cycle.ts';
 
 describe('customer payment cycle', () => {

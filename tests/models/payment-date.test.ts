@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../pipelines/run.ts';
-import { openWarehouse } from '../../pipelines/warehouse.ts';
+import { openWarehouse } from '../../src/warehouse/warehouse.ts';
 import { issueTimeFeatures, openItemFeatures, type FeatureRow } from '../../models/payment-date/features.ts';
 import { fitPaymentDate, predictPaymentDate } from '../../models/payment-date/model.ts';
 import { walkForward } from '../../models/payment-date/evaluate.ts';

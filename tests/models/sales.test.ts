@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../pipelines/run.ts';
-import { openWarehouse, rowsJs } from '../../pipelines/warehouse.ts';
+import { openWarehouse, rowsJs } from '../../src/warehouse/warehouse.ts';
 import { candidates, combinationForecast, combine, defaultOf, fitHoltWinters, fitTrendSeason, forecastWith, holtWintersForecast, meanForecast, naive, regressionForecast, seasonalNaive, type Method } from '../../models/sales/methods.ts';
 import { backtest, choose, design, intervalHalfWidths, knownBy, mase, maseScale, studentT95, Z80, type BacktestForecast } from '../../models/sales/backtest.ts';
 import { forecastSeries } from '../../models/sales/forecast.ts';

@@ -4,7 +4,7 @@ import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { compactionDue, SPARE_ROW_GROUPS } from '../../pipelines/compact.ts';
 import { runPipeline } from '../../pipelines/run.ts';
 import { ensureWarehouseSchema } from '../../pipelines/schema.ts';
-import { openWarehouse, scalarNumber, warehousePaths } from '../../pipelines/warehouse.ts';
+import { openWarehouse, scalarNumber, warehousePaths } from '../../src/warehouse/warehouse.ts';
 import { Ledger, readWarehouse, tempDir } from './ledger.ts';
 
 /** Appends `batches` small loads to raw.events, each committed and checkpointed without vacuuming, as incremental runs do. */

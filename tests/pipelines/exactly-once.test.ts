@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { runPipeline } from '../../pipelines/run.ts';
 import { ReconciliationError } from '../../pipelines/reconcile.ts';
-import { warehousePaths } from '../../pipelines/warehouse.ts';
+import { warehousePaths } from '../../src/warehouse/warehouse.ts';
 import { dumpParquet, dumpPublic, dumpSchemas, Ledger, parquetDifferences, readWarehouse, tempDir } from './ledger.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');

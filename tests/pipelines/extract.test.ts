@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../pipelines/run.ts';
-import { warehousePaths } from '../../pipelines/warehouse.ts';
+import { warehousePaths } from '../../src/warehouse/warehouse.ts';
 import { DomainError } from '../../src/shared/errors.ts';
 import { readWarehouse, tempDir } from './ledger.ts';
 

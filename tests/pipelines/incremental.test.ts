@@ -9,7 +9,7 @@ import { createShipment, deliverShipment } from '../../src/shipping/shipment.ser
 import { recordPayment } from '../../src/payments/payment.service.ts';
 import { runPipeline, type PipelineRunResult } from '../../pipelines/run.ts';
 import type { TransformResult } from '../../pipelines/transform/transform.ts';
-import { warehousePaths } from '../../pipelines/warehouse.ts';
+import { warehousePaths } from '../../src/warehouse/warehouse.ts';
 import { dumpPublic, dumpSchemas, Ledger, parquetDifferences, tempDir } from './ledger.ts';
 
 /**

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { ingestEvents } from '../../pipelines/ingest/events.ts';
 import { ensureWarehouseSchema } from '../../pipelines/schema.ts';
-import { openWarehouse, rowsJson, type Warehouse } from '../../pipelines/warehouse.ts';
+import { openWarehouse, rowsJson, type Warehouse } from '../../src/warehouse/warehouse.ts';
 import { tempDir } from './ledger.ts';
 
 /** Events with values a delimited text cannot carry as they are, among ordinary ones. */

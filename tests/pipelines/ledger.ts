@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runChange, type Core } from '../../src/core.ts';
-import { openWarehouse, rowsJson } from '../../pipelines/warehouse.ts';
+import { openWarehouse, rowsJson } from '../../src/warehouse/warehouse.ts';
 
 /**
  * Writes receivables history into a test core through the real write path (`runChange`):

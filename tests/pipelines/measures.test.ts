@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { runPipeline } from '../../pipelines/run.ts';
-import { warehousePaths } from '../../pipelines/warehouse.ts';
+import { warehousePaths } from '../../src/warehouse/warehouse.ts';
 import { Ledger, readWarehouse, tempDir } from './ledger.ts';
 
 /**

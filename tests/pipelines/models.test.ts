@@ -5,7 +5,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { buildIncremental } from '../../pipelines/transform/build.ts';
 import { bodyOverDelta, loadModels } from '../../pipelines/transform/models.ts';
-import { rowsJson } from '../../pipelines/warehouse.ts';
+import { rowsJson } from '../../src/warehouse/warehouse.ts';
 
 /** The declarations of an SQL model file, read as the transform reads them. */
 describe('SQL model declarations', () => {

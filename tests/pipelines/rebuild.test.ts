@@ -6,7 +6,7 @@ import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { cli } from '../helpers/cli.ts';
 import { runPipeline } from '../../pipelines/run.ts';
 import { rebuildWarehouse, type RebuildResult } from '../../pipelines/rebuild.ts';
-import { WarehouseDamagedError, warehousePaths } from '../../pipelines/warehouse.ts';
+import { WarehouseDamagedError, warehousePaths } from '../../src/warehouse/warehouse.ts';
 import { DomainError } from '../../src/shared/errors.ts';
 import { dumpParquet, dumpPublic, dumpSchemas, Ledger, parquetDifferences, readWarehouse, tempDir } from './ledger.ts';
 
@@ -119,7 +119,7 @@ describe(`pipeline rebuild of a lost or damaged warehouse (${testDialect})`, () 
     const snapshotCopy = path.join(dir, 'damaged-snapshot.duckdb');
     fs.copyFileSync(paths.snapshot, snapshotCopy);
     fs.truncateSync(snapshotCopy, 100);
-    const { openWarehouse } = await import('../../pipelines/warehouse.ts');
+    const { openWarehouse } = await import('../../src/warehouse/warehouse.ts');
     await expect(openWarehouse(snapshotCopy, { readOnly: true })).rejects.toThrow(`the warehouse file ${snapshotCopy} is damaged`);
 
     const r = await rebuildWarehouse({ dataDir: dir, coreUrl: t.url, asOf: AS_OF, quiet: true });
@@ -154,7 +154,7 @@ describe(`pipeline rebuild of a lost or damaged warehouse (${testDialect})`, () 
 
   it('a warehouse another run holds open is not deleted', async () => {
     await runPipeline({ dataDir: dir, coreUrl: t.url, asOf: AS_OF, quiet: true });
-    const { openWarehouse } = await import('../../pipelines/warehouse.ts');
+    const { openWarehouse } = await import('../../src/warehouse/warehouse.ts');
     const holder = await openWarehouse(warehousePaths(dir).warehouse);
     try {
       // DuckDB's lock is per process: a second process is what meets it.

@@ -8,7 +8,7 @@ import { Scheduler, loadScheduleConfig } from '../../pipelines/schedule.ts';
 import { tryAcquireJobLock } from '../../pipelines/lock.ts';
 import { queryPublished } from '../../pipelines/query.ts';
 import { toCsv } from '../../src/shared/csv.ts';
-import { warehousePaths } from '../../pipelines/warehouse.ts';
+import { warehousePaths } from '../../src/warehouse/warehouse.ts';
 import { DomainError } from '../../src/shared/errors.ts';
 import { Ledger, readWarehouse, tempDir } from './ledger.ts';
 

@@ -8,7 +8,7 @@ import { createShipment, deliverShipment } from '../../src/shipping/shipment.ser
 import { createCreditNote } from '../../src/invoicing/invoice.service.ts';
 import { recordPayment } from '../../src/payments/payment.service.ts';
 import { runPipeline } from '../../pipelines/run.ts';
-import { warehousePaths } from '../../pipelines/warehouse.ts';
+import { warehousePaths } from '../../src/warehouse/warehouse.ts';
 import { readWarehouse, tempDir } from './ledger.ts';
 
 /** End to end: the real core services write the feed, the pipeline loads it and reconciles. */

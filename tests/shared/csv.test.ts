@@ -10,7 +10,7 @@ import { csvLines, toCsv } from '../../src/shared/csv.ts';
 import { createCustomer } from '../../src/customers/customer.service.ts';
 import { exportCanonical } from '../../src/demo/export.ts';
 import { importFile } from '../../src/onboarding/import.service.ts';
-import { warehousePaths } from '../../pipelines/warehouse.ts';
+import { warehousePaths } from '../../src/warehouse/warehouse.ts';
 
 const LINK = '=HYPERLINK("http://x")';
 const read = (text: string): string[][] => parse(text, { relax_column_count: true });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { applyCreditScores } from '../../credit/score.service.ts';
 import { dataDir } from '../../db/connection.ts';
 import { cliActor, withCore } from '../context.ts';
 import { emit } from '../output.ts';
@@ -15,7 +16,8 @@ export function registerScores(program: Command): void {
     .action(async (o: { asOf?: string; json?: boolean }) =>
       withCore(async (core) => {
         const { writeBackScores } = await import('../../../models/credit-score/write-back.ts');
-        const r = await writeBackScores(core, path.join(dataDir(), 'published', 'warehouse.duckdb'), cliActor(), o.asOf);
+        const actor = cliActor();
+        const r = await writeBackScores((scores) => applyCreditScores(core, scores, actor), path.join(dataDir(), 'published', 'warehouse.duckdb'), o.asOf);
         emit(r, o, (x) => `risk classes of ${x.updated} customers set from the scores as of ${x.asOf ?? '-'}: ${Object.entries(x.byClass).sort().map(([k, v]) => `${k} ${v}`).join(', ')}`);
       }),
     );

@@ -10,7 +10,7 @@ import { PRIVATE_MODE } from '../../shared/files.ts';
 import { html, href, type Html } from '../html.ts';
 import { acceptUploads, attempt, Form, type FormError } from '../forms.ts';
 import { csrfField, customerLink, errorSummary, field, money, notice, page, viewerOf, type Viewer } from '../layout.ts';
-import { actorOf, sendCsv, sendPage, wantsCsv } from '../routes.ts';
+import { actorOf, sendCsv, sendPage, wantsCsv } from '../reply.ts';
 
 /**
  * Cash application: the bank lines the import could not match to an invoice, oldest first;

@@ -11,7 +11,7 @@ import { customerStatement } from '../../payments/statement.service.ts';
 import { html, href, type Html } from '../html.ts';
 import { attempt, Form, type FormError } from '../forms.ts';
 import { csrfField, customerLink, errorSummary, field, money, notice, page, status, table, viewerOf } from '../layout.ts';
-import { actorOf, sendCsv, sendPage, wantsCsv } from '../routes.ts';
+import { actorOf, sendCsv, sendPage, wantsCsv } from '../reply.ts';
 
 /**
  * Collections: today's worklist of open items ranked by the worklist service (expected

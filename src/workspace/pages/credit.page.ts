@@ -6,7 +6,7 @@ import { formatAmount } from '../../shared/money.ts';
 import { html, type Html } from '../html.ts';
 import { attempt, Form, type FormError } from '../forms.ts';
 import { csrfField, customerLink, errorSummary, field, money, notice, orderLink, page, pager, status, viewerOf, type Viewer } from '../layout.ts';
-import { actorOf, sendCsv, sendPage, wantsCsv } from '../routes.ts';
+import { actorOf, sendCsv, sendPage, wantsCsv } from '../reply.ts';
 
 /**
  * Credit control: the orders on credit hold, oldest first, each with the reasons the check

@@ -12,7 +12,7 @@ import { formatAmount, formatPercent } from '../../shared/money.ts';
 import { html, type Html } from '../html.ts';
 import { Form } from '../forms.ts';
 import { csrfField, customerLink, field, money, notice, page, pager, status, table, viewerOf, type Viewer } from '../layout.ts';
-import { sendCsv, sendPage, wantsCsv } from '../routes.ts';
+import { sendCsv, sendPage, wantsCsv } from '../reply.ts';
 
 /**
  * Customers: the list (paged, CSV) and the 360° page of one customer — contacts, terms, risk

@@ -7,7 +7,7 @@ import { createShipment, deliverShipment, listShipments, type Shipment } from '.
 import { html, href, type Html } from '../html.ts';
 import { attempt, Form, type FormError } from '../forms.ts';
 import { csrfField, customerLink, errorSummary, field, notice, orderLink, page, pager, status, viewerOf, type Viewer } from '../layout.ts';
-import { actorOf, sendCsv, sendPage, wantsCsv } from '../routes.ts';
+import { actorOf, sendCsv, sendPage, wantsCsv } from '../reply.ts';
 
 /**
  * Logistics: orders with goods to ship (approved or partly shipped), shipped in full or in

@@ -13,7 +13,7 @@ import { formatPercent } from '../../shared/money.ts';
 import { html, href, type Html } from '../html.ts';
 import { attempt, Form, type FormError } from '../forms.ts';
 import { csrfField, customerLink, errorSummary, field, money, notice, orderLink, page, pager, status, table, viewerOf, type Viewer } from '../layout.ts';
-import { actorOf, sendCsv, sendPage, wantsCsv } from '../routes.ts';
+import { actorOf, sendCsv, sendPage, wantsCsv } from '../reply.ts';
 import { previewCredit, searchProducts, type PreviewLine } from '../interim.ts';
 
 /**

@@ -7,7 +7,7 @@ import { formatAmount } from '../../shared/money.ts';
 import { html, href, type Html } from '../html.ts';
 import { Form } from '../forms.ts';
 import { customerLink, field, money, page, pager, status, table, viewerOf } from '../layout.ts';
-import { sendCsv, sendPage, wantsCsv } from '../routes.ts';
+import { sendCsv, sendPage, wantsCsv } from '../reply.ts';
 
 /**
  * Sales: a salesperson's customers (the customer's `sales_rep`, by default the signed-in

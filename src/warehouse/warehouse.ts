@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { DomainError } from '../src/shared/errors.ts';
-import { keepPrivate } from '../src/shared/files.ts';
+import { DomainError } from '../shared/errors.ts';
+import { keepPrivate } from '../shared/files.ts';
 
 /**
  * Where the warehouse lives inside a data directory. The pipeline writes `warehouse.duckdb`;
