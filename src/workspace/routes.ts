@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Core } from '../core.ts';
 import { DomainError, httpStatus } from '../shared/errors.ts';
 import { errorHandler } from '../api/problem.ts';
