@@ -119,6 +119,13 @@ export function acceptUploads(scope: FastifyInstance, maxBytes: () => Promise<nu
       const body: FormBody = {};
       const uploads: Upload[] = [];
       const parser = busboy({ headers: req.headers, limits: { files: 1, fields: 20, fieldSize: 16 * 1024, fileSize: limit + 1 } });
+      // A cut-off or malformed body errors the parser and the file's stream alike: answer once.
+      let answered = false;
+      const fail = (error: Error) => {
+        if (answered) return;
+        answered = true;
+        done(invalid(`the form could not be read: ${error.message}`, { field: 'body', rule: 'multipart' }), undefined);
+      };
       parser.on('field', (name, value) => {
         const had = body[name];
         body[name] = had === undefined ? value : Array.isArray(had) ? [...had, value] : [had, value];
@@ -126,12 +133,15 @@ export function acceptUploads(scope: FastifyInstance, maxBytes: () => Promise<nu
       parser.on('file', (field, stream, info) => {
         const chunks: Buffer[] = [];
         let truncated = false;
+        stream.on('error', fail);
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('limit', () => (truncated = true));
         stream.on('end', () => uploads.push({ field, filename: info.filename ?? '', data: Buffer.concat(chunks), truncated }));
       });
-      parser.on('error', (error: Error) => done(invalid(`the form could not be read: ${error.message}`, { field: 'body', rule: 'multipart' }), undefined));
+      parser.on('error', fail);
       parser.on('close', () => {
+        if (answered) return;
+        answered = true;
         req.uploads = uploads;
         done(null, body);
       });
