@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Core } from '../../core.ts';
 import { listCustomers, type Customer } from '../../customers/customer.service.ts';
 import { listOrders, type Order } from '../../orders/order.service.ts';
-import { AGING_BUCKETS, customerStatement } from '../../payments/statement.service.ts';
+import { AGING_BUCKETS, accountStatement } from '../../payments/account-statement.service.ts';
 import { formatAmount } from '../../shared/money.ts';
 import { html, href, type Html } from '../html.ts';
 import { Form } from '../forms.ts';
@@ -43,7 +43,7 @@ interface Row {
 async function rowsOf(core: Core, customers: Customer[]): Promise<Row[]> {
   return Promise.all(
     customers.map(async (c) => {
-      const [orders, statement] = await Promise.all([listOrders(core, { customerId: c.id, limit: 1000 }), customerStatement(core, { customerId: c.id })]);
+      const [orders, statement] = await Promise.all([listOrders(core, { customerId: c.id, limit: 1000 }), accountStatement(core, { customerId: c.id })]);
       // The statement's aging of what is open today: everything past "current" is overdue.
       const open = AGING_BUCKETS.reduce((s, b) => s + statement.aging[b], 0);
       const overdue = open - statement.aging.current;
