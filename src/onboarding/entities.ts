@@ -6,7 +6,7 @@ import { importHistoricalOrder } from '../orders/order-import.service.ts';
 import { recordPayment, reversePayment } from '../payments/payment.service.ts';
 import { formatAmount, formatMoney } from '../shared/money.ts';
 import { MAX_AMOUNT_MINOR, MAX_QUANTITY } from '../shared/bounds.ts';
-import type { RowFields } from './fields.ts';
+import type { RowFields } from '../extract/fields.ts';
 import type { IdSet } from './id-set.ts';
 
 export const ENTITIES = ['customers', 'products', 'orders', 'invoices', 'payments'] as const;

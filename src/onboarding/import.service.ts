@@ -4,9 +4,9 @@ import type { Core } from '../core.ts';
 import { csvLines } from '../shared/csv.ts';
 import { DomainError, invalid } from '../shared/errors.ts';
 import { getSettings } from '../settings/settings.service.ts';
-import { canonicalHeader, loadMapping, type FileMapping } from './mapping.ts';
-import { openSource, type SourceRow } from './source.ts';
-import { RowFields, type RowProblem } from './fields.ts';
+import { canonicalHeader, columnPositions, loadMapping, type FileMapping } from '../extract/mapping.ts';
+import { openSource, rowValues, type SourceRow } from '../extract/source.ts';
+import { RowFields, type RowProblem } from '../extract/fields.ts';
 import { ENTITIES, SPECS, type DryRunMemory, type Entity, type ImportContext } from './entities.ts';
 import { tieOut, type CustomerTieOut } from './tieout.ts';
 import { IdSet } from './id-set.ts';
@@ -70,29 +70,6 @@ const MAX_PROBLEMS_IN_REPORT = 10_000;
 
 export function isEntity(value: string): value is Entity {
   return (ENTITIES as readonly string[]).includes(value);
-}
-
-/** Where each canonical column comes from: the header position of its source column. */
-export function columnPositions(header: string[], mapping: FileMapping): Map<string, number> {
-  const positions = new Map<string, number>();
-  canonicalHeader(header, mapping).forEach((name, i) => {
-    if (!positions.has(name)) positions.set(name, i);
-  });
-  for (const [name, sourceColumn] of Object.entries(mapping.pick ?? {})) {
-    const i = header.findIndex((h) => h.trim() === sourceColumn);
-    if (i < 0) throw invalid(`the mapping takes ${name} from column ${sourceColumn}, which the file does not have (header: ${header.join(', ')})`, { field: name, value: sourceColumn, rule: 'column_required' });
-    positions.set(name, i);
-  }
-  return positions;
-}
-
-export function rowValues(positions: Map<string, number>, mapping: FileMapping, row: SourceRow): Record<string, string> {
-  const values: Record<string, string> = {};
-  for (const [name, i] of positions) values[name] = row.raw[i] ?? '';
-  for (const [name, value] of Object.entries(mapping.constants ?? {})) {
-    if ((values[name] ?? '').trim() === '') values[name] = value;
-  }
-  return values;
 }
 
 export function rejectedFileFor(file: string): string {
