@@ -25,7 +25,7 @@ const STAGED = {
   ],
   products: [
     'id', 'sku', 'name', 'category', 'currency', 'list_price_minor', 'unit_cost_minor', 'tax_rate_bp', 'created_at',
-    'updated_at',
+    'updated_at', 'external_code',
   ],
   orders: [
     'id', 'customer_id', 'status', 'currency', 'order_date', 'external_id', 'subtotal_minor', 'discount_minor',
@@ -134,6 +134,8 @@ export async function ensureWarehouseSchema(conn: DuckDBConnection): Promise<voi
   for (const [table, cols] of Object.entries(coreTables)) {
     const body = Object.entries(cols).map(([c, t]) => `${c} ${t}`).join(', ');
     ddl.push(`create table if not exists staging.core_${table} (${body}, _seq BIGINT not null)`);
+    // A column the core gained since the warehouse was made (products' external_code).
+    for (const [c, t] of Object.entries(cols)) ddl.push(`alter table staging.core_${table} add column if not exists ${c} ${t}`);
   }
   for (const entity of Object.keys(extractEntities)) {
     const body = columnsOf(entity).map((c) => `${c.name} VARCHAR`).join(', ');
