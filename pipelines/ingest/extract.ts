@@ -201,12 +201,13 @@ async function checkEntity(conn: DuckDBConnection, source: string, entity: Extra
     }
     if (count > bad.length) problems.push({ file: String(bad[0]!.file), row: null, field: `${entity}.${check.column}`, value: null, rule: check.rule, message: `… and ${count - bad.length} more rows where ${entity}.${check.column} ${check.reason} [${check.rule}]` });
   }
-  // A key written twice with other values: which one is right cannot be told, so both are named.
+  // A key written twice with other values: which one is right cannot be told, so the row is refused.
   const keys = EXTRACT_KEYS[entity];
   const values = warehouseColumns(entity).map((c) => c.name).filter((c) => !keys.includes(c));
-  const conflicting = `(select x.file, x.row_no, ${keys.map((k) => `x.${k}`).join(', ')} from ${table} x
-     join (select ${keys.join(', ')} from ${table} where source = $1 group by all having count(distinct hash(${values.join(', ')})) > 1) d using (${keys.join(', ')})
-     where x.source = $1)`;
+  // The first row of a key stands; a later row with other values is the one named, as onboarding names it.
+  const content = `hash(${values.join(', ')})`;
+  const conflicting = `(select file, row_no, ${keys.join(', ')} from ${table} where source = $1
+     qualify ${content} <> first(${content} order by file, row_no) over (partition by ${keys.join(', ')}))`;
   const dupes = await rowsJson(conn, `select * from ${conflicting} order by file, row_no limit ${LISTED}`, [source]);
   if (dupes.length) {
     const count = await scalarNumber(conn, `select count(*) from ${conflicting}`, [source]);

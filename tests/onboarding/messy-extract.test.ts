@@ -9,6 +9,7 @@ import { runPipeline } from '../../pipelines/run.ts';
 import { warehousePaths } from '../../src/warehouse/warehouse.ts';
 import { importFile, type ImportReport } from '../../src/onboarding/import.service.ts';
 import { tieOut } from '../../src/onboarding/tieout.ts';
+import { DomainError } from '../../src/shared/errors.ts';
 
 /**
  * The invoices file summed by hand: each invoice once (a row written twice is one invoice),
@@ -119,4 +120,53 @@ describe('a messy real-shaped extract', () => {
     const again = await importFile(t.core, { entity: 'invoices', file: path.join(extract, 'invoices.csv'), actor, standInCustomers: true });
     expect(again.created).toBe(0);
   }, 240_000);
+
+  it('refuses the same rows for the same rules on both paths, naming file, row, field, value and rule, and loads nothing', async () => {
+    fs.mkdirSync(extract, { recursive: true });
+    const files: Record<string, string> = {
+      'customers.csv': 'customer_id,name,currency\nJ1,Yamada KK,JPY\nK1,Al Kuwait Co,KWD\nE1,Euro GmbH,EUR\n',
+      'invoices.csv':
+        'invoice_id,customer_id,invoice_date,due_date,amount,currency\n' +
+        'I1,J1,2025-03-01,2025-03-31,5.5,\n' + // yen have no decimals
+        'I2,K1,2025-03-01,2025-03-31,1.2345,\n' + // dinars have three
+        'I3,E1,2025-03-01,2025-03-31,-5.00,\n' +
+        'I4,E1,2025-03-01,2025-03-31,10.00,\n' +
+        'I4,E1,2025-03-01,2025-03-31,11.00,\n' + // the same invoice with another amount
+        'I5,E1,2025-03-01,2025-03-31,12.00,USD\n' + // not the customer's currency
+        'I6,K1,2025-03-01,2025-03-31,1.234,\n' + // fine: three decimals in dinars
+        'I7,E1,2025-03-01,2025-03-31,0.00,\n', // fine: free of charge
+      'payments.csv': 'payment_id,customer_id,payment_date,amount\nY1,E1,2025-03-05,0.00\nY2,J1,2025-03-05,1200\n',
+    };
+    for (const [name, body] of Object.entries(files)) fs.writeFileSync(path.join(extract, name), body);
+    const expected = [
+      ['invoices.csv', 1, 'amount', '5.5', 'amount_precision'],
+      ['invoices.csv', 2, 'amount', '1.2345', 'amount_precision'],
+      ['invoices.csv', 3, 'amount', '-5.00', 'amount_not_negative'],
+      ['invoices.csv', 5, 'invoice_id', 'I4', 'duplicate_id'],
+      ['invoices.csv', 6, 'currency', 'USD', 'currency_match'],
+      ['payments.csv', 1, 'amount', '0.00', 'amount_positive'],
+    ];
+
+    const pipelineError = await runPipeline({ dataDir: warehouse, extract, quiet: true, steps: ['ingest'] }).then(() => null, (e: unknown) => e as DomainError);
+    expect(pipelineError).toBeInstanceOf(DomainError);
+    const fromPipeline = pipelineError!.problems.map((p) => {
+      const [file, row] = String(p.id).split(' row ');
+      return [file, Number(row), String(p.field).split('.')[1], p.value, p.rule];
+    });
+    expect(fromPipeline).toEqual(expect.arrayContaining(expected));
+    expect(fromPipeline).toHaveLength(expected.length);
+    expect(pipelineError!.problems.map((p) => p.message)).toContain('invoices.csv row 1: invoices.amount "5.5" has more decimals than its currency allows [amount_precision]');
+    expect(await readWarehouse(warehousePaths(warehouse).warehouse, 'select count(*)::int n from raw.extract_invoices')).toEqual([{ n: 0 }]);
+
+    await importFile(t.core, { entity: 'customers', file: path.join(extract, 'customers.csv'), actor });
+    const fromOnboarding: unknown[] = [];
+    for (const file of ['invoices.csv', 'payments.csv']) {
+      const e = await importFile(t.core, { entity: file.replace('.csv', ''), file: path.join(extract, file), actor, standInCustomers: true }).then(() => null, (x: unknown) => x as DomainError);
+      expect(e).toBeInstanceOf(DomainError);
+      for (const p of e!.problems) fromOnboarding.push([file, Number(String(p.id).replace('row ', '')), p.field, p.value, p.rule]);
+    }
+    expect(fromOnboarding).toEqual(expected);
+    expect(await t.core.db.kysely.selectFrom('invoices').select('id').execute()).toEqual([]);
+  });
 });
+
