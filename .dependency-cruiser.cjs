@@ -28,9 +28,6 @@ const KNOWN_EXCEPTIONS = {
   // scores are (models/credit-score/write-back.ts), and the worklist reads core tables only.
   duckdbInTheCore: [
     '^src/collections/worklist[.]service[.]ts$',
-    // Onboarding reads Parquet extract files with DuckDB. To be removed when the canonical
-    // extract reader in src/extract, below onboarding and the pipelines, reads them for both.
-    '^src/onboarding/source[.]ts$',
   ],
   // The API server mounts the portal's and the workspace's pages (src/api/portal.ts,
   // src/workspace/routes.ts), and the pages use the API's sign-in, CSRF, error and schema

@@ -17,6 +17,8 @@ export interface ProductInput {
   unitCost?: string | number;
   /** Percent, e.g. "20" or "7.5". */
   taxRate?: string | number;
+  /** The product's code in the system it was imported from, kept as written (any characters). */
+  externalCode?: string | null;
 }
 
 export interface Product {
@@ -83,10 +85,14 @@ export async function createProduct(core: Core, input: ProductInput, actor: stri
     list_price_minor: price,
     unit_cost_minor: cost,
     tax_rate_bp: parsePercent(input.taxRate ?? '0', 'taxRate'),
+    external_code: input.externalCode == null ? null : requireText(input.externalCode, 'externalCode', 100),
   };
   return runChange(core, actor, async ({ trx, at }) => {
     if (await trx.selectFrom('products').select('id').where('sku', '=', sku).executeTakeFirst()) {
       throw conflict(`product ${sku} already exists`, { entity: 'product', id: sku, field: 'sku', value: sku, rule: 'unique' });
+    }
+    if (row.external_code !== null && (await trx.selectFrom('products').select('id').where('external_code', '=', row.external_code).executeTakeFirst())) {
+      throw conflict(`a product with external code ${row.external_code} already exists`, { entity: 'product', id: row.external_code, field: 'externalCode', value: row.external_code, rule: 'unique' });
     }
     const product = await trx.insertInto('products').values({ ...row, created_at: at, updated_at: at }).returningAll().executeTakeFirstOrThrow();
     const stock = await trx.insertInto('stock_levels').values({ product_id: product.id, on_hand: 0, reserved: 0, updated_at: at }).returningAll().executeTakeFirstOrThrow();

@@ -32,7 +32,7 @@ export const coreColumns = {
   },
   products: {
     id: 'integer', sku: 'text', name: 'text', category: 'text', currency: 'text', list_price_minor: 'integer',
-    unit_cost_minor: 'integer', tax_rate_bp: 'integer', created_at: 'text', updated_at: 'text',
+    unit_cost_minor: 'integer', tax_rate_bp: 'integer', created_at: 'text', updated_at: 'text', external_code: 'text',
   },
   stock_levels: { product_id: 'integer', on_hand: 'integer', reserved: 'integer', updated_at: 'text' },
   stock_movements: {

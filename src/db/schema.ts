@@ -101,6 +101,8 @@ export interface ProductsTable {
   tax_rate_bp: number;
   created_at: string;
   updated_at: string;
+  /** The product's code in the system it was imported from (null for products made in cashloop). */
+  external_code: string | null;
 }
 
 export interface StockLevelsTable {

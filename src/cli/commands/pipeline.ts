@@ -25,7 +25,7 @@ export function registerPipeline(program: Command): void {
     .command('run')
     .description('run pipeline steps (ingest, transform, reconcile, publish, or all = every registered step then publish)')
     .argument('[steps...]', 'steps to run', ['all'])
-    .option('--extract <dir>', 'also load this extract folder (canonical layout, or any layout with --mapping)')
+    .option('--extract <dir>', 'also load this extract folder (canonical layout, or any layout with --mapping; see docs/extract.md)')
     .option('--mapping <file>', 'JSON column mapping for the extract')
     .option('--as-of <date>', 'compute everything as known on this date (YYYY-MM-DD)')
     .option('--quiet', 'no progress bars or log lines')
@@ -49,7 +49,7 @@ export function registerPipeline(program: Command): void {
   pipeline
     .command('rebuild')
     .description('delete the warehouse (working file, run state, published snapshot and Parquet) and build it again from the core and the extract given: the way back from a damaged warehouse file')
-    .option('--extract <dir>', 'load this extract folder again (canonical layout, or any layout with --mapping)')
+    .option('--extract <dir>', 'load this extract folder again (canonical layout, or any layout with --mapping; see docs/extract.md)')
     .option('--mapping <file>', 'JSON column mapping for the extract')
     .option('--without-extracts', 'rebuild from the core alone even though the old warehouse holds extract data')
     .option('--as-of <date>', 'compute everything as known on this date (YYYY-MM-DD)')
