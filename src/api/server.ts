@@ -123,7 +123,7 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
 
   await app.register(swagger, {
     openapi: {
-      info: { title: 'cashloop API', version: '0.1.0', description: 'Order-to-cash: customers, products and stock, orders and credit, shipping, invoicing, payments, statements; the customer portal.' },
+      info: { title: 'cashloop API', version: '0.2.0', description: 'Order-to-cash: customers, products and stock, orders and credit, shipping, invoicing, payments, statements; the customer portal.' },
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'API key from `cashloop apikey create`' },
