@@ -174,6 +174,15 @@ export async function creditDecisions(core: Core, id: number | string): Promise<
   }));
 }
 
+/** Why each order is held: the reasons of its latest credit decision, by order id. */
+export async function holdReasons(core: Core, orderIds: number[]): Promise<Map<number, string[]>> {
+  const reasons = new Map<number, string[]>();
+  if (orderIds.length === 0) return reasons;
+  const rows = await core.db.kysely.selectFrom('credit_decisions').select(['order_id', 'reasons']).where('order_id', 'in', orderIds).orderBy('id').execute();
+  for (const r of rows) reasons.set(r.order_id, JSON.parse(r.reasons) as string[]);
+  return reasons;
+}
+
 /** Orders waiting for a credit controller, oldest first. */
 export async function listHolds(core: Core) {
   return core.db.kysely

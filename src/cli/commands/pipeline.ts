@@ -3,6 +3,7 @@ import { dataDir } from '../../db/connection.ts';
 import type { PipelineRunResult } from '../../../pipelines/run.ts';
 import type { RebuildResult } from '../../../pipelines/rebuild.ts';
 import { emit } from '../output.ts';
+import { parseBusinessDate } from '../../shared/dates.ts';
 
 function render(r: PipelineRunResult): string {
   const lines = [`run ${r.runId} succeeded in ${(r.ms / 1000).toFixed(1)} s${r.asOf ? `, as of ${r.asOf}` : ''}`];
@@ -32,6 +33,8 @@ export function registerPipeline(program: Command): void {
     .option('--no-site', 'do not rebuild the reports site after publishing')
     .option('--json', 'print JSON')
     .action(async (steps: string[], opts: { extract?: string; mapping?: string; asOf?: string; quiet?: boolean; json?: boolean; site: boolean }) => {
+      // The date is checked before a step runs: a wrong one must not ingest first.
+      if (opts.asOf !== undefined) parseBusinessDate(opts.asOf, 'as-of');
       // Loaded when the command runs, so DuckDB is not loaded at every CLI start.
       const { runPipeline } = await import('../../../pipelines/run.ts');
       const result = await runPipeline({
@@ -57,6 +60,7 @@ export function registerPipeline(program: Command): void {
     .option('--no-site', 'do not rebuild the reports site after publishing')
     .option('--json', 'print JSON')
     .action(async (opts: { extract?: string; mapping?: string; withoutExtracts?: boolean; asOf?: string; quiet?: boolean; json?: boolean; site: boolean }) => {
+      if (opts.asOf !== undefined) parseBusinessDate(opts.asOf, 'as-of');
       const { rebuildWarehouse } = await import('../../../pipelines/rebuild.ts');
       const result = await rebuildWarehouse({
         dataDir: dataDir(),
