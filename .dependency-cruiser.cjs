@@ -23,11 +23,7 @@
 // Known exceptions: files that break a rule today and are to be mended. Each is listed here,
 // with why, and nowhere else; the checker is strict for every other file.
 const KNOWN_EXCEPTIONS = {
-  // The collector's worklist reads the payment-date forecasts from the published warehouse.
-  // To be removed when the forecasts are written back through a core service, as the credit
-  // scores are (models/credit-score/write-back.ts), and the worklist reads core tables only.
   duckdbInTheCore: [
-    '^src/collections/worklist[.]service[.]ts$',
     // Onboarding reads Parquet extract files with DuckDB. To be removed when the canonical
     // extract reader in src/extract, below onboarding and the pipelines, reads them for both.
     '^src/onboarding/source[.]ts$',

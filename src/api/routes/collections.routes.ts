@@ -20,7 +20,7 @@ const Text = (max: number) => Type.String({ minLength: 1, maxLength: max });
 
 /** Collections over HTTP: reminder and statement runs, the outbox, the worklist and its log, policies, promises, disputes. */
 export const collectionRoutes: RouteSpec[] = [
-  { method: 'GET', url: '/collections/worklist', response: WorklistResponse, permission: 'collections:read', tag: 'collections', summary: 'Open invoices ranked by expected loss, with promises, disputes, last and next action',
+  { method: 'GET', url: '/collections/worklist', response: WorklistResponse, permission: 'collections:read', tag: 'collections', summary: 'Open invoices ranked by amount at risk (open amount × probability of paying late), with promises, disputes, last and next action',
     querystring: Type.Object({ collector: Type.Optional(Text(100)), asOf: Type.Optional(BusinessDate), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }),
     handler: async (req, core) => { const q = req.query as { collector?: string; asOf?: string; limit?: number }; return worklist(core, { collector: q.collector, asOf: q.asOf, limit: q.limit }); } },
   { method: 'POST', url: '/collections/runs', response: ReminderRunResponse, permission: 'collections:run', tag: 'collections', summary: 'Reminder run: one consolidated reminder per customer with invoices at a new level (dryRun writes nothing)',

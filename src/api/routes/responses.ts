@@ -47,7 +47,7 @@ export const MessageResponse = Type.Object({ id: Type.Integer(), kind: Type.Stri
 export const WorklistResponse = Type.Object(
   {
     asOf: Type.String(), basis: Type.String({ description: 'forecast | days_overdue' }), forecastAsOf: Nullable(Type.String()), totalItems: Type.Integer(),
-    items: Type.Array(Type.Object({ rank: Type.Integer(), customerId: Type.Integer(), customer: Type.String(), invoice: Type.String(), dueDate: Type.String(), daysPastDue: Type.Integer(), balanceMinor: Minor, expectedLoss: Type.Integer(), disputed: Type.Boolean() }, open)),
+    items: Type.Array(Type.Object({ rank: Type.Integer(), customerId: Type.Integer(), customer: Type.String(), invoice: Type.String(), dueDate: Type.String(), daysPastDue: Type.Integer(), balanceMinor: Minor, amountAtRiskMinor: Nullable(Minor), amountAtRisk: Nullable(Type.String()), disputed: Type.Boolean() }, open)),
   },
   open,
 );

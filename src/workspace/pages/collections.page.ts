@@ -47,7 +47,7 @@ async function worklistPage(core: Core, req: FastifyRequest): Promise<string> {
     active: '/app/collections',
     live: true,
     body: html`<h1>Collections worklist</h1>
-<p class="muted">${list.totalItems} open item${list.totalItems === 1 ? '' : 's'} on ${list.asOf}, ranked by ${list.basis === 'forecast' ? `expected loss from the payment forecasts of ${list.forecastAsOf}` : 'days overdue × amount (no forecasts published yet)'}.</p>
+<p class="muted">${list.totalItems} open item${list.totalItems === 1 ? '' : 's'} on ${list.asOf}, ranked by ${list.basis === 'forecast' ? `amount at risk (open amount × probability of paying late) from the payment forecasts of ${list.forecastAsOf}` : 'days overdue × amount (no forecasts published yet)'}.</p>
 <form method="get" action="/app/collections" class="filters" role="search">
 <div class="field"><label for="f-mine"><input type="checkbox" id="f-mine" name="mine" value="1"${q.mine ? html` checked` : ''}> Assigned to me (${viewer.name})</label></div>
 ${field({ name: 'collector', label: 'Collector', value: q.collector ?? '' })}
