@@ -96,7 +96,7 @@ export function registerCollections(program: Command): void {
     );
   col
     .command('worklist')
-    .description('open invoices ranked by expected loss, with promises, disputes, last and next action')
+    .description('open invoices ranked by amount at risk (open × probability of paying late), with promises, disputes, last and next action')
     .option('--collector <name>', "only this collector's customers")
     .option('--as-of <date>', 'as of this day (default today)')
     .option('--limit <n>', 'how many items', '50')

@@ -14,8 +14,8 @@ import { csrfField, customerLink, errorSummary, field, money, notice, page, stat
 import { actorOf, sendCsv, sendPage, wantsCsv } from '../reply.ts';
 
 /**
- * Collections: today's worklist of open items ranked by the worklist service (expected
- * loss), filterable to the customers assigned to me; and a customer's collections view to
+ * Collections: today's worklist of open items ranked by the worklist service (amount at
+ * risk), filterable to the customers assigned to me; and a customer's collections view to
  * log a call, record a promise or a dispute, preview and send the next reminder, and read
  * the reminder history and the log.
  */
