@@ -9,8 +9,11 @@ import { cashBacktest } from './cash-in/backtest.ts';
 import { calibrated, calibrationAt } from './cash-in/calibration.ts';
 import { cashOutlook, MIN_SETTLED } from './cash-in/outlook.ts';
 import { appendRows, ensureTables, readTables } from './tables.ts';
+import { fitHazard, predictHazard } from './payment-date/hazard.ts';
+import { chooseLate, chooseModel, HAZARD_MODEL, LINEAR_MODEL, reliabilityTable, replayMetrics, replayPaymentDates } from './payment-date/replay.ts';
 
-export const PAYMENT_DATE_MODEL = 'payment-date/linear-history@1';
+/** The payment-date forecast: the hazard model and the linear one, each output from the candidate that won the replay. */
+export const PAYMENT_DATE_MODEL = 'payment-date@2';
 export const CASH_MODEL = 'cash-in/13-week@1';
 export const CREDIT_SCORE_MODEL = 'credit-score@1';
 export const PAYMENT_CYCLE_MODEL = 'payment-cycle@1';
@@ -65,7 +68,15 @@ export async function runForecastStep(conn: DuckDBConnection, options: { asOf: s
     const o = await cashOutlook(conn, origin, history, past, { maxTrainingRows: 100_000, predictions: false });
     return o && { weeks: o.weeks, open: o.open.map((r) => ({ openCents: r.open_cents, dueDate: r.due_date })) };
   });
-  const outlook = await cashOutlook(conn, asOf, history, sales);
+  const outlook = await cashOutlook(conn, asOf, history, sales, { minSettled: MIN_SETTLED });
+  // Both payment-date candidates replayed on the invoices open at the last six month-ends; each
+  // published figure comes from the one that did better there (dates by MAE, late by Brier).
+  const replay = outlook ? replayPaymentDates(history, asOf, { origins: 6, minSettled: MIN_SETTLED }) : null;
+  const datesBy = replay ? chooseModel(replay) : 'hazard';
+  const lateBy = replay ? chooseLate(replay) : 'hazard';
+  const hazard = outlook ? fitHazard(history, asOf) : null;
+  const modelName = (k: 'hazard' | 'linear') => (k === 'hazard' ? HAZARD_MODEL : LINEAR_MODEL);
+  const published = datesBy === lateBy ? modelName(datesBy) : `dates ${modelName(datesBy)}, late ${modelName(lateBy)}`;
   await conn.run('begin transaction');
   try {
     for (const t of ['invoice_payment', 'cash_weekly', 'customer_scores', 'model_runs']) await conn.run(`delete from forecast.${t} where as_of = $1::date`, [asOf]);
@@ -80,18 +91,20 @@ export async function runForecastStep(conn: DuckDBConnection, options: { asOf: s
     tables['forecast.sales_backtest'] = sold.backtest;
     tables['forecast.model_evaluations'] = sold.evaluations;
     if (outlook) {
-      const rows = outlook.predictions.map(({ r, p, date }) => {
+      const rows = outlook.predictions.map(({ r, p: linear, date }) => {
+        const h = predictHazard(hazard!, r, asOf);
+        const p = { days: datesBy === 'hazard' ? h.days : linear.days, p10: datesBy === 'hazard' ? h.p10 : linear.p10, p90: datesBy === 'hazard' ? h.p90 : linear.p90, probLate: lateBy === 'hazard' ? h.probLate : linear.probLate };
         const bp = basisPoints(p.probLate);
         const dated = [p.days, p.p10, p.p90].every(Number.isFinite);
         return {
           as_of: asOf, invoice_key: r.invoice_key, customer_key: r.customer_key, open_cents: r.open_cents, due_date: r.due_date,
           predicted_date: dated ? date(p.days) : null, p10_date: dated ? date(p.p10) : null, p90_date: dated ? date(p.p90) : null,
-          prob_late: bp === null ? null : p.probLate, model: PAYMENT_DATE_MODEL, amount_at_risk_cents: bp === null ? null : amountAtRisk(r.open_cents, bp),
+          prob_late: bp === null ? null : bp / 10_000, model: published, amount_at_risk_cents: bp === null ? null : amountAtRisk(r.open_cents, bp),
           note: [dated ? null : 'dates: the model gave no finite payment day', bp === null ? 'prob_late: the model gave no finite probability' : null].filter(Boolean).join('; ') || null,
         };
       });
       tables['forecast.invoice_payment'] = await appendRows(conn, 'forecast.invoice_payment', rows, { reasonColumn: 'note' });
-      written(PAYMENT_DATE_MODEL, rows.length);
+      runs.push({ model: PAYMENT_DATE_MODEL, status: 'written', rows: rows.length, reason: `published: ${published}${replay && replay.dates.length > 0 ? ` (replayed at ${replay.origins.length} month-ends: ${replay.dates.length} payments, ${replay.late.length} late outcomes)` : ' (no replay yet: the hazard model)'}` });
       // The interval from the replayed weeks that had ended by the as-of date, when there are enough.
       const weeks = calibrated(outlook.weeks, calibrationAt(backtest?.weeks ?? [], asOf));
       tables['forecast.cash_weekly'] = await appendRows(
@@ -127,16 +140,26 @@ export async function runForecastStep(conn: DuckDBConnection, options: { asOf: s
     tables['forecast.customer_payment_cycle'] = await writePaymentCycle(conn, asOf);
     written(PAYMENT_CYCLE_MODEL, tables['forecast.customer_payment_cycle']);
     const evaluable = history.filter((r) => r.settled_date === null || r.settled_date <= asOf).map((r) => (r.settled_date && r.settled_date <= asOf ? r : { ...r, settled_date: null, days_to_pay: null }));
+    await conn.run(`delete from forecast.model_evaluations where model in ($1, $2, $3)`, [PAYMENT_DATE_MODEL, HAZARD_MODEL, LINEAR_MODEL]);
+    if (replay && replay.dates.length > 0) {
+      const evalAsOf = replay.origins.at(-1)!;
+      const rows = (['hazard', 'linear'] as const).flatMap((k) =>
+        replayMetrics(replay, k).map((m) => ({ model: modelName(k), as_of: evalAsOf, metric: m.metric, value: m.value, baseline: m.baseline, baseline_value: m.baselineValue, invoices: m.n, months: replay.origins.length })),
+      );
+      for (const k of ['hazard', 'linear'] as const) {
+        for (const b of reliabilityTable(replay, k)) rows.push({ model: modelName(k), as_of: evalAsOf, metric: `reliability_${b.band}`, value: b.observed, baseline: 'mean_predicted', baseline_value: b.predicted, invoices: b.n, months: replay.origins.length });
+      }
+      tables['forecast.model_evaluations'] = (tables['forecast.model_evaluations'] ?? 0) + await appendRows(conn, 'forecast.model_evaluations', rows, { reasonColumn: 'note' });
+    }
     const ev = evaluable.filter((r) => r.days_to_pay !== null).length >= 40 ? walkForward(evaluable) : null;
     if (ev && ev.invoices > 0) {
-      await conn.run(`delete from forecast.model_evaluations where model = $1`, [PAYMENT_DATE_MODEL]);
       tables['forecast.model_evaluations'] = (tables['forecast.model_evaluations'] ?? 0) + await appendRows(
         conn,
         'forecast.model_evaluations',
-        ev.metrics.map((m) => ({ model: PAYMENT_DATE_MODEL, as_of: ev.asOf, metric: m.metric, value: m.value, baseline: m.baseline, baseline_value: m.baselineValue, invoices: ev.invoices, months: ev.months })),
+        ev.metrics.map((m) => ({ model: LINEAR_MODEL, as_of: ev.asOf, metric: m.metric, value: m.value, baseline: m.baseline, baseline_value: m.baselineValue, invoices: ev.invoices, months: ev.months })),
         { reasonColumn: 'note' },
       );
-    } else skipped(`${PAYMENT_DATE_MODEL} evaluation`, `${settledByAsOf} invoices settled by ${asOf}: too few to replay month by month (40 settled and a month after the sixth needed)`);
+    } else skipped(`${LINEAR_MODEL} evaluation`, `${settledByAsOf} invoices settled by ${asOf}: too few to replay month by month (40 settled and a month after the sixth needed)`);
     tables['forecast.model_runs'] = await appendRows(conn, 'forecast.model_runs', runs.map((r) => ({ as_of: asOf, model: r.model, status: r.status, rows_written: r.rows, reason: r.reason })));
     await conn.run('commit');
   } catch (error) {

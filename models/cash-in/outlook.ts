@@ -36,11 +36,12 @@ export const MIN_SETTLED = 20;
  * `maxTrainingRows` of them when given: the backtest's replays), the open items with
  * features as of then, the new sales from `sales`. The per-invoice predictions (sorting every
  * residual for each invoice) are left out with `predictions: false`: the replays need only
- * the weeks. Null with fewer than `MIN_SETTLED` invoices settled by then.
+ * the weeks. Null with fewer than `minSettled` invoices settled by then (default 1: the replays; the
+ * published forecast asks for `MIN_SETTLED`).
  */
-export async function cashOutlook(conn: DuckDBConnection, asOf: string, history: FeatureRow[], sales: SalesForecast, options: { maxTrainingRows?: number; predictions?: boolean } = {}) {
+export async function cashOutlook(conn: DuckDBConnection, asOf: string, history: FeatureRow[], sales: SalesForecast, options: { maxTrainingRows?: number; predictions?: boolean; minSettled?: number } = {}) {
   let settled = history.filter((r) => r.invoice_date <= asOf && r.settled_date !== null && r.settled_date <= asOf);
-  if (settled.length < MIN_SETTLED) return null;
+  if (settled.length < Math.max(1, options.minSettled ?? 1)) return null;
   if (options.maxTrainingRows !== undefined && settled.length > options.maxTrainingRows) {
     settled = [...settled].sort((a, b) => (a.invoice_date < b.invoice_date ? 1 : a.invoice_date > b.invoice_date ? -1 : 0)).slice(0, options.maxTrainingRows);
   }
