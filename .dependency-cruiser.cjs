@@ -23,12 +23,7 @@
 // Known exceptions: files that break a rule today and are to be mended. Each is listed here,
 // with why, and nowhere else; the checker is strict for every other file.
 const KNOWN_EXCEPTIONS = {
-  // The collector's worklist reads the payment-date forecasts from the published warehouse.
-  // To be removed when the forecasts are written back through a core service, as the credit
-  // scores are (models/credit-score/write-back.ts), and the worklist reads core tables only.
-  duckdbInTheCore: [
-    '^src/collections/worklist[.]service[.]ts$',
-  ],
+  duckdbInTheCore: [],
   // The API server mounts the portal's and the workspace's pages (src/api/portal.ts,
   // src/workspace/routes.ts), and the pages use the API's sign-in, CSRF, error and schema
   // modules (src/api/auth, problem.ts, routes/schemas.ts): the HTTP face in three folders that

@@ -177,6 +177,6 @@ export async function writeSalesForecast(conn: DuckDBConnection, forecast: Sales
   await conn.run(`delete from forecast.model_evaluations where model like 'sales/%'`);
   const lastMonthEnd = addDays(firstForecastMonth(asOf), -1);
   const rows = levels.flatMap((l) => l.metrics.map((m) => `('sales/${l.level}', date '${lastMonthEnd}', '${m.metric}', ${num(m.value)}, '${m.baseline}', ${num(m.baselineValue)}, ${forecast.invoices}, ${l.months})`));
-  if (rows.length) await conn.run(`insert into forecast.model_evaluations values ${rows.join(',')}`);
+  if (rows.length) await conn.run(`insert into forecast.model_evaluations (model, as_of, metric, value, baseline, baseline_value, invoices, months) values ${rows.join(',')}`);
   return { monthly: monthly.length, backtest: bt.length, evaluations: rows.length };
 }

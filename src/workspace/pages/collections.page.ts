@@ -14,8 +14,8 @@ import { csrfField, customerLink, errorSummary, field, money, notice, page, stat
 import { actorOf, sendCsv, sendPage, wantsCsv } from '../reply.ts';
 
 /**
- * Collections: today's worklist of open items ranked by the worklist service (expected
- * loss), filterable to the customers assigned to me; and a customer's collections view to
+ * Collections: today's worklist of open items ranked by the worklist service (amount at
+ * risk), filterable to the customers assigned to me; and a customer's collections view to
  * log a call, record a promise or a dispute, preview and send the next reminder, and read
  * the reminder history and the log.
  */
@@ -47,7 +47,7 @@ async function worklistPage(core: Core, req: FastifyRequest): Promise<string> {
     active: '/app/collections',
     live: true,
     body: html`<h1>Collections worklist</h1>
-<p class="muted">${list.totalItems} open item${list.totalItems === 1 ? '' : 's'} on ${list.asOf}, ranked by ${list.basis === 'forecast' ? `expected loss from the payment forecasts of ${list.forecastAsOf}` : 'days overdue × amount (no forecasts published yet)'}.</p>
+<p class="muted">${list.totalItems} open item${list.totalItems === 1 ? '' : 's'} on ${list.asOf}, ranked by ${list.basis === 'forecast' ? `amount at risk (open amount × probability of paying late) from the payment forecasts of ${list.forecastAsOf}` : 'days overdue × amount (no forecasts published yet)'}.</p>
 <form method="get" action="/app/collections" class="filters" role="search">
 <div class="field"><label for="f-mine"><input type="checkbox" id="f-mine" name="mine" value="1"${q.mine ? html` checked` : ''}> Assigned to me (${viewer.name})</label></div>
 ${field({ name: 'collector', label: 'Collector', value: q.collector ?? '' })}
