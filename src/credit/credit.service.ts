@@ -1,13 +1,16 @@
+import type { Kysely } from 'kysely';
 import type { Core, Tx } from '../core.ts';
 import { runChange } from '../core.ts';
 import type { DialectName } from '../db/connection.ts';
-import type { CreditDecisionKind, OrderRow } from '../db/schema.ts';
-import { badTransition, notFound } from '../shared/errors.ts';
+import type { CreditDecisionKind, CustomerRow, Database, OrderRow } from '../db/schema.ts';
+import { badTransition, invalid, notFound } from '../shared/errors.ts';
 import { requireId, requireText } from '../shared/validate.ts';
 import { getSettings } from '../settings/settings.service.ts';
-import { getOrder, type Order } from '../orders/order.service.ts';
+import { getOrder, priceOrderLines, type Order, type OrderLineInput } from '../orders/order.service.ts';
+import { documentTotals } from '../orders/order.totals.ts';
+import { getCustomer, type Customer } from '../customers/customer.service.ts';
 import { lockCustomerOfOrder, lockOrder, moveOrder, reserveOrderStock } from '../orders/order.workflow.ts';
-import { exposureFigures, finalNoticeInvoices } from './credit.repository.ts';
+import { exposureFigures, finalNoticeInvoices, type ExposureFigures } from './credit.repository.ts';
 import { evaluateCredit, type CreditEvaluation } from './credit.rules.ts';
 
 export interface SubmitResult extends Order {
@@ -38,26 +41,66 @@ async function recordDecision(trx: Tx, order: OrderRow, decision: CreditDecision
     .executeTakeFirstOrThrow();
 }
 
-async function evaluate(trx: Tx, order: OrderRow, today: string) {
-  const settings = await getSettings(trx);
-  const customer = await trx.selectFrom('customers').selectAll().where('id', '=', order.customer_id).executeTakeFirstOrThrow();
-  const figures = await exposureFigures(trx, order.customer_id, today, order.id);
+type Reader = Kysely<Database>;
+
+/** The credit check's inputs and verdict for an order of `orderTotalMinor` by a customer; `orderId`, once the order exists, is left out of the unbilled figure. */
+async function evaluateFor(db: Reader, customer: CustomerRow, currency: string, orderTotalMinor: number, today: string, orderId?: number) {
+  const settings = await getSettings(db);
+  const figures = await exposureFigures(db, customer.id, today, orderId);
   const evaluation = evaluateCredit({
-    currency: order.currency,
+    currency,
     customerStatus: customer.status,
     riskClass: customer.risk_class,
     creditLimitMinor: customer.credit_limit_minor,
     openArMinor: figures.openArMinor,
     unappliedCashMinor: figures.unappliedCashMinor,
     unbilledMinor: figures.unbilledMinor,
-    orderTotalMinor: order.total_minor,
+    orderTotalMinor,
     overdueMinor: figures.overdueMinor,
     oldestDaysOverdue: figures.oldestDaysOverdue,
     maxDaysOverdueAllowed: settings['credit.max_days_overdue'],
     classDLimitSharePercent: settings['credit.class_d_limit_share'],
-    finalNoticeInvoices: await finalNoticeInvoices(trx, order.customer_id),
+    finalNoticeInvoices: await finalNoticeInvoices(db, customer.id),
   });
-  return { evaluation, inputs: { ...figures, limit: customer.credit_limit_minor, riskClass: customer.risk_class } };
+  return { evaluation, figures, inputs: { ...figures, limit: customer.credit_limit_minor, riskClass: customer.risk_class } };
+}
+
+async function evaluate(trx: Tx, order: OrderRow, today: string) {
+  const customer = await trx.selectFrom('customers').selectAll().where('id', '=', order.customer_id).executeTakeFirstOrThrow();
+  return evaluateFor(trx, customer, order.currency, order.total_minor, today, order.id);
+}
+
+export interface CreditPreview {
+  customer: Customer;
+  currency: string;
+  lines: { sku: string; name: string; quantity: number; unitPriceMinor: number; totalMinor: number }[];
+  orderTotalMinor: number;
+  figures: ExposureFigures;
+  evaluation: CreditEvaluation;
+}
+
+/**
+ * What the credit check would decide if this order were submitted now: the lines priced as
+ * the order will be (`priceOrderLines`), the same figures and the same rules the submission
+ * runs (`evaluateFor`). Read outside the customer's lock and writing nothing, so a change made
+ * meanwhile may still turn the verdict at submission — which is the one that counts.
+ */
+export async function previewCredit(core: Core, customerId: unknown, lines: OrderLineInput[]): Promise<CreditPreview> {
+  const customer = await getCustomer(core, requireId(customerId, 'customerId'));
+  if (!Array.isArray(lines) || lines.length === 0) throw invalid('an order needs at least one line', { entity: 'order', field: 'lines', value: lines, rule: 'lines_required' });
+  const db = core.db.kysely;
+  const row = await db.selectFrom('customers').selectAll().where('id', '=', customer.id).executeTakeFirstOrThrow();
+  const priced = await priceOrderLines(db, row, lines);
+  const total = documentTotals(priced.map((p) => p.amounts)).total;
+  const { evaluation, figures } = await evaluateFor(db, row, row.currency, total, core.clock.now().toISOString().slice(0, 10));
+  return {
+    customer,
+    currency: row.currency,
+    lines: priced.map((p) => ({ sku: p.sku, name: p.name, quantity: p.quantity, unitPriceMinor: p.unit_price_minor, totalMinor: p.amounts.total })),
+    orderTotalMinor: total,
+    figures,
+    evaluation,
+  };
 }
 
 async function approveInTx(trx: Tx, order: OrderRow, at: string, actor: string, dialect: DialectName, reason: string | null) {

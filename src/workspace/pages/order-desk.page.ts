@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Core } from '../../core.ts';
 import type { OrderStatus } from '../../db/schema.ts';
-import { cancelOrder, createOrder, getOrder, listOrders, orderHistory, type Order } from '../../orders/order.service.ts';
+import { cancelOrder, createOrder, getOrder, listOrders, orderHistory, type Order, type OrderLineInput } from '../../orders/order.service.ts';
 import { ORDER_STATUSES } from '../../orders/order.state.ts';
-import { creditDecisions, submitOrder } from '../../credit/credit.service.ts';
+import { creditDecisions, previewCredit, submitOrder, type CreditPreview } from '../../credit/credit.service.ts';
 import { getCustomer, type Customer } from '../../customers/customer.service.ts';
-import { getProduct, type Product } from '../../catalog/product.service.ts';
+import { getProduct, searchProducts, type Product } from '../../catalog/product.service.ts';
 import { listShipments } from '../../shipping/shipment.service.ts';
 import { listInvoices } from '../../invoicing/invoice.service.ts';
 import { formatPercent } from '../../shared/money.ts';
@@ -14,7 +14,6 @@ import { html, href, type Html } from '../html.ts';
 import { attempt, Form, type FormError } from '../forms.ts';
 import { csrfField, customerLink, errorSummary, field, money, notice, orderLink, page, pager, status, table, viewerOf, type Viewer } from '../layout.ts';
 import { actorOf, sendCsv, sendPage, wantsCsv } from '../reply.ts';
-import { previewCredit, searchProducts, type PreviewLine } from '../interim.ts';
 
 /**
  * The order desk: enter an order with a live product search (stock and price), see the
@@ -150,7 +149,7 @@ ${boardSection(q, await board(core, q))}`,
   });
 }
 
-function verdict(p: Awaited<ReturnType<typeof previewCredit>>): Html {
+function verdict(p: CreditPreview): Html {
   const c = p.customer;
   const m = (x: number) => money(x, c.currency);
   const e = p.evaluation;
@@ -286,7 +285,7 @@ export function registerOrderDesk(scope: FastifyInstance, core: Core): void {
     const skus = f.all('sku');
     const qty = f.all('quantity');
     if (f.text('customerId') === '' || skus.length === 0) return sendPage(reply, html`<p class="muted">Enter a customer and lines to see the verdict.</p>`.text);
-    const lines: PreviewLine[] = skus.map((sku, i) => ({ sku, quantity: qty[i] ?? '' }));
+    const lines: OrderLineInput[] = skus.map((sku, i) => ({ sku, quantity: qty[i] ?? '' }));
     const result = await attempt(() => previewCredit(core, f.text('customerId'), lines));
     return sendPage(reply, (result.ok ? verdict(result.value) : html`<div class="alert error" role="alert">${result.error.message}${result.error.rule ? html` <span class="rule">(rule: ${result.error.rule})</span>` : ''}</div>`).text);
   });
