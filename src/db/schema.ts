@@ -127,6 +127,7 @@ export type OrderStatus =
   | 'submitted'
   | 'approved'
   | 'credit_hold'
+  | 'awaiting_prepayment'
   | 'rejected'
   | 'partially_shipped'
   | 'shipped'
@@ -188,7 +189,8 @@ export interface OrderStatusHistoryTable {
   at: string;
 }
 
-export type CreditDecisionKind = 'approved' | 'credit_hold' | 'released' | 'rejected';
+/** `prepayment`: the customer's class buys on prepayment terms, so the order waits for a payment instead of using credit. */
+export type CreditDecisionKind = 'approved' | 'credit_hold' | 'released' | 'rejected' | 'prepayment';
 
 export interface CreditDecisionsTable {
   id: Generated<number>;
