@@ -39,25 +39,62 @@ export interface AccountTotalsRow {
   overdueBalanceDays: number;
 }
 
-/** One row per customer with an open balance: what is open, what is overdue on `asOf`, since when. */
+/**
+ * One row per customer with an open balance: what is open, what is overdue on `asOf`, since
+ * when. Two grouped reads instead of a balance per invoice: the open invoices' totals, and
+ * what has been taken off them — credit notes, write-offs, and the live allocations of the
+ * partly paid ones (an invoice with money applied and a balance left is `partially_paid`,
+ * `settleStatus` keeps it so; an `open` one has none).
+ */
 export async function accountTotals(db: Kysely<Database>, dialect: Db['dialect'], asOf: string, collector: string | null): Promise<AccountTotalsRow[]> {
   const due = dayNumber(dialect, sql`i.due_date`);
-  const collectorFilter = collector === null ? sql`` : sql`and c.collector = ${collector}`;
-  const rows = await sql<{ customer_id: number; name: string; collector: string | null; currency: string; risk_class: string | null; n: number; open_minor: number; overdue_n: number; overdue_minor: number; oldest_due: string | null; overdue_bal_days: number }>`
-    select o.customer_id, c.name, c.collector, c.currency, c.risk_class, count(*) as n, sum(o.bal) as open_minor,
-      sum(case when o.due_date < ${asOf} then 1 else 0 end) as overdue_n,
-      sum(case when o.due_date < ${asOf} then o.bal else 0 end) as overdue_minor,
-      min(case when o.due_date < ${asOf} then o.due_date end) as oldest_due,
-      sum(case when o.due_date < ${asOf} then o.bal * o.dn else 0 end) as overdue_bal_days
-    from (select i.id, i.customer_id, i.due_date, ${balanceSql} as bal, ${due} as dn
-          from invoices i where i.status in (${sql.join([...OPEN])})) o
-    join customers c on c.id = o.customer_id
-    where o.bal > 0 ${collectorFilter}
-    group by o.customer_id, c.name, c.collector, c.currency, c.risk_class`.execute(db);
-  return rows.rows.map((r) => ({
-    customerId: Number(r.customer_id), name: r.name, collector: r.collector, currency: r.currency, riskClass: r.risk_class, openItems: Number(r.n), openMinor: Number(r.open_minor),
-    overdueItems: Number(r.overdue_n), overdueMinor: Number(r.overdue_minor), oldestDue: r.oldest_due, overdueBalanceDays: Number(r.overdue_bal_days),
-  }));
+  const mine = collector === null ? sql`` : sql`and i.customer_id in (select id from customers where collector = ${collector})`;
+  const open = sql`i.status in (${sql.join([...OPEN])}) ${mine}`;
+  const overdue = sql`i.due_date < ${asOf}`;
+  type Sums = { customer_id: number; n: number; open_minor: number; overdue_n: number; overdue_minor: number; oldest_due: string | null; overdue_bal_days: number };
+  const [totals, taken] = await Promise.all([
+    sql<Sums>`select i.customer_id, count(*) as n, sum(i.total_minor) as open_minor,
+        sum(case when ${overdue} then 1 else 0 end) as overdue_n,
+        sum(case when ${overdue} then i.total_minor else 0 end) as overdue_minor,
+        min(case when ${overdue} then i.due_date end) as oldest_due,
+        sum(case when ${overdue} then i.total_minor * ${due} else 0 end) as overdue_bal_days
+      from invoices i where ${open} group by i.customer_id`.execute(db),
+    sql<{ id: number; customer_id: number; due_date: string; total_minor: number; taken: number; dn: number }>`
+      select i.id, i.customer_id, i.due_date, i.total_minor, ${due} as dn, sum(x.amount_minor) as taken from (
+          select cn.invoice_id, cn.amount_minor from credit_notes cn
+          union all select w.invoice_id, w.amount_minor from write_offs w
+          union all select pa.invoice_id, pa.amount_minor from payment_allocations pa join invoices pi on pi.id = pa.invoice_id where pi.status = 'partially_paid' and pa.reversed = 0
+        ) x join invoices i on i.id = x.invoice_id
+      where ${open} group by i.id, i.customer_id, i.due_date, i.total_minor`.execute(db),
+  ]);
+  const byCustomer = new Map(totals.rows.map((r) => [Number(r.customer_id), { n: Number(r.n), open: Number(r.open_minor), overdueN: Number(r.overdue_n), overdue: Number(r.overdue_minor), oldest: r.oldest_due, days: Number(r.overdue_bal_days) }]));
+  // An invoice with something taken off: its balance replaces its total (and leaves the counts when nothing is left).
+  for (const r of taken.rows) {
+    const s = byCustomer.get(Number(r.customer_id));
+    if (!s) continue;
+    const total = Number(r.total_minor);
+    const off = Math.min(Number(r.taken), total);
+    const late = r.due_date < asOf;
+    s.open -= off;
+    if (late) {
+      s.overdue -= off;
+      s.days -= off * Number(r.dn);
+    }
+    if (off === total) {
+      s.n -= 1;
+      if (late) s.overdueN -= 1;
+    }
+  }
+  const ids = [...byCustomer.keys()].filter((id) => byCustomer.get(id)!.n > 0);
+  const customers = new Map<number, { name: string; collector: string | null; currency: string; risk_class: string | null }>();
+  for (let k = 0; k < ids.length; k += 1000) {
+    for (const c of await db.selectFrom('customers').select(['id', 'name', 'collector', 'currency', 'risk_class']).where('id', 'in', ids.slice(k, k + 1000)).execute()) customers.set(c.id, c);
+  }
+  return ids.map((id) => {
+    const s = byCustomer.get(id)!;
+    const c = customers.get(id)!;
+    return { customerId: id, name: c.name, collector: c.collector, currency: c.currency, riskClass: c.risk_class, openItems: s.n, openMinor: s.open, overdueItems: s.overdueN, overdueMinor: s.overdue, oldestDue: s.overdueN > 0 ? s.oldest : null, overdueBalanceDays: s.days };
+  });
 }
 
 export interface HeldItem {

@@ -1,0 +1,16 @@
+import type { Kysely } from 'kysely';
+
+/**
+ * Indexes for the workspace's money lists at size (thousands of customers, a hundred
+ * thousand invoices):
+ * - `invoices (status, customer_id, due_date, total_minor)`: the account-level worklist and
+ *   the sales portfolio sum the open invoices per customer; with the index they read only
+ *   the open ones, not the whole history of paid invoices;
+ * - `customers (sales_rep)` and `customers (collector)`: a salesperson's portfolio and a
+ *   collector's worklist start from their customers.
+ */
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await db.schema.createIndex('invoices_status_customer').on('invoices').columns(['status', 'customer_id', 'due_date', 'total_minor']).execute();
+  await db.schema.createIndex('customers_sales_rep').on('customers').column('sales_rep').execute();
+  await db.schema.createIndex('customers_collector').on('customers').column('collector').execute();
+}
