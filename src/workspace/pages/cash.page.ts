@@ -108,7 +108,8 @@ async function cashPage(core: Core, req: FastifyRequest, failure: Failure | null
   return page(viewer, {
     title: 'Cash application',
     active: '/app/cash',
-    body: html`<h1>Cash application</h1>${notice(message)}
+    // A refusal for a line no longer on this page (matched meanwhile, or on another page) is said above the list.
+    body: html`<h1>Cash application</h1>${notice(message)}${failure && failure.id !== 'upload' && !lines.some((e) => failure.id === String(e.id) || failure.id === `split-${e.id}`) ? errorSummary(failure.error) : ''}
 ${viewer.can('payments:write') ? uploadForm(viewer, failure?.id === 'upload' ? failure.error : null) : ''}
 <h2>Waiting for a match</h2>
 <p class="muted">${total} bank line${total === 1 ? '' : 's'} without a match.</p>
