@@ -36,6 +36,8 @@ export interface RouteSpec {
   produces?: string;
   /** With `produces`: the file name a browser saves the document under. */
   filename?(req: FastifyRequest, result: unknown): string;
+  /** A path this route answered before it was renamed: kept as a 308 redirect, hidden from the OpenAPI document. */
+  formerly?: string;
   handler(req: FastifyRequest, core: Core): Promise<unknown>;
 }
 
@@ -69,7 +71,24 @@ export function addRoutes(app: FastifyInstance, core: Core, specs: RouteSpec[]):
       },
     };
     app.route(route);
+    if (s.formerly) addRedirect(app, s.method, s.formerly, s.url, s.permission);
   }
+}
+
+/**
+ * A renamed path answers 308 to its new name with the same parameters and query, so a client
+ * written against the old name keeps working (308 keeps the method and the body of a POST).
+ */
+export function addRedirect(app: FastifyInstance, method: RouteSpec['method'], from: string, to: string, permission: Permission | 'portal'): void {
+  app.route({
+    method, url: from, config: { permission }, schema: { hide: true },
+    handler: async (req, reply) => {
+      const params = (req.params ?? {}) as Record<string, string>;
+      const target = to.replace(/:([A-Za-z]+)/g, (_, name: string) => encodeURIComponent(params[name] ?? ''));
+      const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
+      return reply.redirect(`${target}${query}`, 308);
+    },
+  });
 }
 
 /** A page of a list and the cursor of the next one (`?after=`), or null at the end. */

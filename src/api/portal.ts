@@ -6,9 +6,10 @@ import { getOrder, listOrders, orderHistory } from '../orders/order.service.ts';
 import { listShipments } from '../shipping/shipment.service.ts';
 import { getInvoice, listInvoices } from '../invoicing/invoice.service.ts';
 import { getPayment, listPayments } from '../payments/payment.service.ts';
-import { customerStatement } from '../payments/statement.service.ts';
+import { accountStatement } from '../payments/account-statement.service.ts';
 import { Id } from './routes/schemas.ts';
 import { registerPortalPages } from '../portal/portal.routes.ts';
+import { addRedirect } from './http.ts';
 
 /**
  * Customer self-service over JSON: with a portal token a customer reads its own orders (with
@@ -46,7 +47,8 @@ export function registerPortal(app: FastifyInstance, core: Core): void {
     if (!payment || payment.customerId !== me(req)) throw notFound('payment', id);
     return payment;
   });
-  app.get('/portal/api/statement', { config, schema: { tags, security, summary: 'My statement of account' } }, async (req) => customerStatement(core, { customerId: me(req) }));
+  app.get('/portal/api/account-statement', { config, schema: { tags, security, summary: 'My statement of account' } }, async (req) => accountStatement(core, { customerId: me(req) }));
+  addRedirect(app, 'GET', '/portal/api/statement', '/portal/api/account-statement', 'portal');
   // The pages, documents and forms a customer uses in a browser.
   registerPortalPages(app, core);
 }

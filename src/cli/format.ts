@@ -2,7 +2,7 @@ import { formatAmount, formatPercent } from '../shared/money.ts';
 import type { Order } from '../orders/order.service.ts';
 import type { Invoice, InvoiceDetail } from '../invoicing/invoice.service.ts';
 import type { Payment } from '../payments/payment.service.ts';
-import type { Statement } from '../payments/statement.service.ts';
+import type { AccountStatement } from '../payments/account-statement.service.ts';
 import type { Shipment } from '../shipping/shipment.service.ts';
 import type { Customer } from '../customers/customer.service.ts';
 import type { Product } from '../catalog/product.service.ts';
@@ -99,7 +99,7 @@ export function paymentText(p: Payment): string {
   ].join('\n');
 }
 
-export function statementText(s: Statement): string {
+export function accountStatementText(s: AccountStatement): string {
   const m = (v: number) => formatAmount(v, s.currency);
   return [
     `statement of account — customer ${s.customerId} ${s.customerName} — ${s.from} to ${s.to} (${s.currency})`,

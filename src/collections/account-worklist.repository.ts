@@ -163,35 +163,27 @@ export async function brokenPromisesSince(db: Kysely<Database>, since: string, c
   return new Set((await q.execute()).map((r) => r.customer_id));
 }
 
-/** Whether the published forecasts table is there (it arrives with the forecasting step). */
-export async function hasForecastTable(db: Kysely<Database>, dialect: Db['dialect']): Promise<boolean> {
-  const found =
-    dialect === 'postgres'
-      ? await sql<{ t: string | null }>`select to_regclass('invoice_forecasts')::text as t`.execute(db)
-      : await sql<{ t: string | null }>`select name as t from sqlite_master where type = 'table' and name = 'invoice_forecasts'`.execute(db);
-  return (found.rows[0]?.t ?? null) !== null;
-}
-
 /**
- * Amount at risk per customer from the latest published forecast (`as_of` the newest in the
- * table), over invoices still open; null when nothing is published.
+ * Amount at risk per customer and per invoice from the published forecasts
+ * (`invoice_forecasts`, replaced whole by each forecast run), over invoices still open; null
+ * when nothing is published.
  */
-export async function atRiskByCustomer(db: Kysely<Database>, dialect: Db['dialect'], collector: string | null): Promise<{ asOf: string; byCustomer: Map<number, number>; byInvoice: Map<number, number> } | null> {
-  if (!(await hasForecastTable(db, dialect))) return null;
-  const latest = await sql<{ as_of: string | null }>`select max(as_of) as as_of from invoice_forecasts`.execute(db);
-  const asOf = latest.rows[0]?.as_of ?? null;
+export async function atRiskByCustomer(db: Kysely<Database>, collector: string | null): Promise<{ asOf: string; byCustomer: Map<number, number>; byInvoice: Map<number, number> } | null> {
+  const latest = await db.selectFrom('invoice_forecasts').select((e) => e.fn.max('as_of').as('as_of')).executeTakeFirst();
+  const asOf = latest?.as_of ?? null;
   if (asOf === null) return null;
-  const collectorFilter = collector === null ? sql`` : sql`and c.collector = ${collector}`;
-  const rows = await sql<{ invoice_id: number; customer_id: number; at_risk: number }>`
-    select f.invoice_id, i.customer_id, f.amount_at_risk_minor as at_risk
-    from invoice_forecasts f join invoices i on i.id = f.invoice_id join customers c on c.id = i.customer_id
-    where f.as_of = ${asOf} and i.status in (${sql.join([...OPEN])}) ${collectorFilter}`.execute(db);
+  let q = db
+    .selectFrom('invoice_forecasts as f')
+    .innerJoin('invoices as i', 'i.id', 'f.invoice_id')
+    .select(['f.invoice_id', 'i.customer_id', 'f.amount_at_risk_minor'])
+    .where('i.status', 'in', [...OPEN]);
+  if (collector !== null) q = q.where('i.customer_id', 'in', db.selectFrom('customers').select('id').where('collector', '=', collector));
   const byCustomer = new Map<number, number>();
   const byInvoice = new Map<number, number>();
-  for (const r of rows.rows) {
-    const v = Number(r.at_risk);
-    byInvoice.set(Number(r.invoice_id), v);
-    byCustomer.set(Number(r.customer_id), (byCustomer.get(Number(r.customer_id)) ?? 0) + v);
+  for (const r of await q.execute()) {
+    const v = Number(r.amount_at_risk_minor);
+    byInvoice.set(r.invoice_id, v);
+    byCustomer.set(r.customer_id, (byCustomer.get(r.customer_id) ?? 0) + v);
   }
   return { asOf: String(asOf).slice(0, 10), byCustomer, byInvoice };
 }

@@ -100,7 +100,7 @@ export async function accountWorklist(core: Core, options: { collector?: string 
   const [totals, held, risk, broken] = await Promise.all([
     accountTotals(db, dialect, asOf, collector),
     heldItems(db, collector),
-    atRiskByCustomer(db, dialect, collector),
+    atRiskByCustomer(db, collector),
     brokenPromisesSince(db, addDays(asOf, -BROKEN_WINDOW_DAYS), collector),
   ]);
   const reliability = await promiseReliabilityOf(db, [...new Set(held.filter((h) => h.promisedDate !== null).map((h) => h.customerId))]);

@@ -150,6 +150,10 @@ export const coreColumns = {
     created_at: 'text', last_seen_at: 'text', idle_minutes: 'integer', expires_at: 'text', ended_at: 'text',
     end_reason: 'text',
   },
+  invoice_forecasts: {
+    invoice_id: 'integer', customer_id: 'integer', as_of: 'text', predicted_pay_date: 'text', pay_date_low: 'text',
+    pay_date_high: 'text', prob_late_bp: 'integer', amount_at_risk_minor: 'integer', model: 'text', written_at: 'text',
+  },
 } as const satisfies { readonly [T in keyof Database]: Shape<Database[T]> };
 
 export type CoreTable = keyof typeof coreColumns;

@@ -38,6 +38,7 @@ export interface Database {
   promise_invoices: PromiseInvoicesTable;
   disputes: DisputesTable;
   collection_actions: CollectionActionsTable;
+  invoice_forecasts: InvoiceForecastsTable;
 }
 
 export interface SettingsTable {
@@ -557,4 +558,20 @@ export interface CollectionActionsTable {
   action_date: string;
   actor: string;
   created_at: string;
+}
+
+/** One open invoice's payment forecast, handed back by the forecast step (src/forecasts). */
+export interface InvoiceForecastsTable {
+  invoice_id: number;
+  customer_id: number;
+  as_of: string;
+  predicted_pay_date: string;
+  pay_date_low: string;
+  pay_date_high: string;
+  /** Probability of paying after the due date, basis points 0–10000. */
+  prob_late_bp: number;
+  /** Open balance × probability of paying late, minor units of the invoice's currency. */
+  amount_at_risk_minor: number;
+  model: string;
+  written_at: string;
 }

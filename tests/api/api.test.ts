@@ -56,7 +56,7 @@ describe(`HTTP API on ${testDialect}`, () => {
     const order = (await call('GET', `/orders/${orderId}`, 'viewer')).json();
     expect(order.status).toBe('paid');
     expect((await call('GET', `/orders/${orderId}/history`, 'viewer')).json().at(-1).to_status).toBe('paid');
-    expect((await call('GET', `/customers/${customerId}/statement`, 'collector')).json().closingBalanceMinor).toBe(0);
+    expect((await call('GET', `/customers/${customerId}/account-statement`, 'collector')).json().closingBalanceMinor).toBe(0);
     const pay = (await call('GET', `/payments?customerId=${customerId}`, 'finance')).json().items[0];
     expect((await call('POST', `/payments/${pay.id}/reverse`, 'finance', { reason: 'returned by the bank' })).json().status).toBe('reversed');
     expect((await call('GET', `/orders/${orderId}`, 'viewer')).json().status).toBe('invoiced');
@@ -169,7 +169,7 @@ describe(`HTTP API on ${testDialect}`, () => {
     expect(mine.json().history.length).toBeGreaterThan(3);
     expect((await portal('/portal/api/invoices')).json().map((i: { customerId: number }) => i.customerId)).toEqual([a.id]);
     expect((await portal('/portal/api/payments')).json().every((p: { customerId: number }) => p.customerId === a.id)).toBe(true);
-    expect((await portal('/portal/api/statement')).json().customerId).toBe(a.id);
+    expect((await portal('/portal/api/account-statement')).json().customerId).toBe(a.id);
     for (const [other, missing] of [[`/portal/api/orders/${db.order}`, '/portal/api/orders/99999'], [`/portal/api/invoices/${db.invoice}`, '/portal/api/invoices/INV-2099-000001'], [`/portal/api/payments/${db.payment}`, '/portal/api/payments/99999']] as const) {
       const r1 = await portal(other);
       const r2 = await portal(missing);

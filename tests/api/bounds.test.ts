@@ -65,7 +65,7 @@ describe(`bounds over HTTP on ${testDialect}`, () => {
     const p = await call('POST', '/payments', { customerId: id, amount: '99999999999.99' });
     expect(p.statusCode).toBe(201);
     expect((await call('GET', `/payments/${p.json().id}`)).json()).toMatchObject({ amountMinor: MAX_AMOUNT_MINOR, unappliedMinor: MAX_AMOUNT_MINOR });
-    expect((await call('GET', `/customers/${id}/statement`)).statusCode).toBe(200);
+    expect((await call('GET', `/customers/${id}/account-statement`)).statusCode).toBe(200);
 
     await refused('POST', '/customers', { name: 'Over', creditLimit: '100000000000.00' }, { rule: 'amount_max', field: 'creditLimit', value: '100000000000.00' });
     // Past 2^53: this one was stored a cent off on SQLite and could not be read back on PostgreSQL.
@@ -106,7 +106,7 @@ describe(`bounds over HTTP on ${testDialect}`, () => {
 
   it('refuses ids, cursors and page sizes out of range before they reach the database', async () => {
     await refused('GET', '/orders/2147483648', undefined, { rule: 'id_max', field: 'params.id', value: 2_147_483_648 });
-    await refused('GET', '/customers/9007199254740993/statement', undefined, { rule: 'id_max', field: 'params.id' });
+    await refused('GET', '/customers/9007199254740993/account-statement', undefined, { rule: 'id_max', field: 'params.id' });
     await refused('POST', '/payments/2147483648/reverse', { reason: 'x' }, { rule: 'id_max', field: 'params.id' });
     await refused('GET', '/customers?after=2147483648', undefined, { rule: 'id_max', field: 'querystring.after' });
     await refused('GET', '/orders?customerId=2147483648', undefined, { rule: 'id_max', field: 'querystring.customerId' });

@@ -11,7 +11,7 @@ import { createOrder } from '../../src/orders/order.service.ts';
 import { submitOrder } from '../../src/credit/credit.service.ts';
 import { createShipment } from '../../src/shipping/shipment.service.ts';
 import { getPayment } from '../../src/payments/payment.service.ts';
-import { importStatement } from '../../src/bank/bank.service.ts';
+import { importBankStatement } from '../../src/bank/bank.service.ts';
 import { applyEntry, exactCombinations, looseInvoiceNumbers, nameKey, unmatchedLines } from '../../src/bank/suggestion.service.ts';
 import { DomainError } from '../../src/shared/errors.ts';
 
@@ -22,7 +22,7 @@ async function importLines(t: TestCore, name: string, lines: { ref: string; amou
   const file = path.join(t.dataDir, `${name}.csv`);
   const rows = lines.map((l) => `02.03.2026;02.03.2026;${l.amount.replace('.', ',')};EUR;${l.payer ?? 'Unbekannt'};${l.iban ?? ''};${l.text ?? 'Zahlung'};${l.ref}`);
   fs.writeFileSync(file, ['Buchungstag;Valuta;Betrag;Waehrung;Auftraggeber;IBAN;Verwendungszweck;Buchungsreferenz', ...rows].join('\n') + '\n');
-  return importStatement(t.core, { file, mapping: MAPPING, actor });
+  return importBankStatement(t.core, { file, mapping: MAPPING, actor });
 }
 
 const lineId = async (t: TestCore, ref: string) => (await t.core.db.kysely.selectFrom('bank_entries').select('id').where('entry_ref', '=', ref).executeTakeFirstOrThrow()).id;

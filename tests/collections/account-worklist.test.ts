@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { actor } from '../helpers/fixtures.ts';
@@ -12,6 +11,7 @@ import { recordPayment } from '../../src/payments/payment.service.ts';
 import { worklist } from '../../src/collections/worklist.service.ts';
 import { accountPriority, accountWorklist } from '../../src/collections/account-worklist.service.ts';
 import { addDays } from '../../src/shared/dates.ts';
+import { replaceInvoiceForecasts } from '../../src/forecasts/forecast.service.ts';
 import { DomainError } from '../../src/shared/errors.ts';
 
 describe('accountPriority', () => {
@@ -113,19 +113,19 @@ describe(`account-level worklist (${testDialect})`, () => {
   it('ranks by the published forecasts when there are some', async () => {
     const { core } = t;
     const db = core.db.kysely;
-    const money = testDialect === 'postgres' ? sql.raw('bigint') : sql.raw('integer');
-    await sql`create table if not exists invoice_forecasts (invoice_id integer not null, customer_id integer not null, as_of text not null, predicted_pay_date text not null, pay_date_low text not null, pay_date_high text not null, prob_late real not null, amount_at_risk_minor ${money} not null, model text not null, written_at text not null)`.execute(db);
-    const inv = async (ref: string) => (await db.selectFrom('invoices').select(['id', 'customer_id']).where('external_ref', '=', ref).executeTakeFirstOrThrow());
-    const row = async (ref: string, asOf: string, atRisk: number) => {
+    const inv = async (ref: string) => db.selectFrom('invoices').select(['id', 'customer_id']).where('external_ref', '=', ref).executeTakeFirstOrThrow();
+    const row = async (ref: string, atRisk: number, asOf = '2026-02-28') => {
       const i = await inv(ref);
-      await sql`insert into invoice_forecasts values (${i.id}, ${i.customer_id}, ${asOf}, '2026-03-20', '2026-03-10', '2026-04-10', 0.5, ${atRisk}, 'test', '2026-02-28T00:00:00Z')`.execute(db);
+      return { invoiceId: i.id, customerId: i.customer_id, asOf, predictedPayDate: '2026-03-20', payDateLow: '2026-03-10', payDateHigh: '2026-04-10', probLateBp: 5000, amountAtRiskMinor: atRisk, model: 'test' };
     };
-    await row('D1', '2026-02-28', 60_000); // Delta: not overdue, but the forecast says the money is at risk
-    await row('B1', '2026-02-28', 10_000);
-    await row('B2', '2026-02-28', 5_000);
-    await row('C1', '2026-02-28', 20_000); // under a promise: halved
-    await row('A1', '2026-02-28', 90_000); // disputed: not counted
-    await row('A1', '2026-02-01', 999_999); // an older forecast is not read
+    await replaceInvoiceForecasts(core, [
+      await row('D1', 60_000), // Delta: not overdue, but the forecast says the money is at risk
+      await row('B1', 10_000),
+      await row('B2', 5_000, '2026-02-20'), // written by an earlier run of the same model: still the published figure
+      await row('C1', 20_000), // under a promise: halved
+      await row('A1', 90_000), // disputed: not counted
+      await row('E1', 7_000), // paid: not read
+    ], actor);
     const w = await accountWorklist(core);
     expect(w).toMatchObject({ basis: 'forecast', forecastAsOf: '2026-02-28' });
     expect(w.accounts.map((a) => [a.customer, a.priority, a.amountAtRiskMinor])).toEqual([['Delta', 60_000, 60_000], ['Bravo', 15_000, 15_000], ['Charlie', 10_000, 20_000], ['Alpha', 0, 90_000]]);

@@ -10,7 +10,7 @@ import { createCustomer } from '../../src/customers/customer.service.ts';
 import { importHistoricalInvoice } from '../../src/invoicing/invoice-import.service.ts';
 import { getInvoice } from '../../src/invoicing/invoice.service.ts';
 import { assignCustomer } from '../../src/collections/policy.service.ts';
-import { importStatement } from '../../src/bank/bank.service.ts';
+import { importBankStatement } from '../../src/bank/bank.service.ts';
 import { parse } from 'csv-parse/sync';
 
 const parseCsv = (text: string): Record<string, string>[] => parse(text.replace(/^\uFEFF/, ''), { columns: true, skip_empty_lines: true });
@@ -46,7 +46,7 @@ describe(`workspace money pages on ${testDialect}`, () => {
     fs.writeFileSync(file, ['Buchungstag;Valuta;Betrag;Waehrung;Auftraggeber;IBAN;Verwendungszweck;Buchungsreferenz',
       '02.03.2026;02.03.2026;350,00;EUR;ALPHA GMBH.;;Sammelzahlung;L1',
       '02.03.2026;02.03.2026;120,00;EUR;Unbekannt;;Zahlung;L2'].join('\n') + '\n');
-    await importStatement(core, { file, mapping: MAPPING, actor: 'test' });
+    await importBankStatement(core, { file, mapping: MAPPING, actor: 'test' });
     app = await buildServer(core, { rateLimitPerMinute: 1_000_000 });
     finance = await signedIn(app, core, 'finance', 'fin');
     collector = await signedIn(app, core, 'collector', 'cole');

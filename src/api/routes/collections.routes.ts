@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { RouteSpec } from '../http.ts';
 import { actorOf } from '../http.ts';
 import { runReminders } from '../../collections/reminder.service.ts';
-import { runStatements } from '../../collections/statement-run.service.ts';
+import { runMonthlyStatements } from '../../collections/statement-run.service.ts';
 import { getMessage, listOutbox, sendOutbox } from '../../collections/outbox.service.ts';
 import { worklist } from '../../collections/worklist.service.ts';
 import { listActions, logAction, LOGGED_KINDS } from '../../collections/action.service.ts';
@@ -26,9 +26,9 @@ export const collectionRoutes: RouteSpec[] = [
   { method: 'POST', url: '/collections/runs', response: ReminderRunResponse, permission: 'collections:run', tag: 'collections', summary: 'Reminder run: one consolidated reminder per customer with invoices at a new level (dryRun writes nothing)',
     body: Type.Object({ asOf: Type.Optional(BusinessDate), dryRun: Type.Optional(Type.Boolean()), send: Type.Optional(Type.Boolean()) }, strict),
     handler: async (req, core) => runReminders(core, actorOf(req), req.body as { asOf?: string; dryRun?: boolean; send?: boolean }) },
-  { method: 'POST', url: '/collections/statements', response: AnyObject, permission: 'collections:run', tag: 'collections', summary: 'Monthly statements of account into the outbox (default: last month)',
+  { method: 'POST', url: '/collections/statement-runs', formerly: '/collections/statements', response: AnyObject, permission: 'collections:run', tag: 'collections', summary: 'Monthly statement run: each customer\'s statement of account into the outbox (default: last month)',
     body: Type.Object({ month: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}$' })), dryRun: Type.Optional(Type.Boolean()) }, strict),
-    handler: async (req, core) => runStatements(core, actorOf(req), req.body as { month?: string; dryRun?: boolean }) },
+    handler: async (req, core) => runMonthlyStatements(core, actorOf(req), req.body as { month?: string; dryRun?: boolean }) },
   { method: 'GET', url: '/collections/outbox', response: Type.Array(MessageResponse), permission: 'collections:read', tag: 'collections', summary: 'Messages in the outbox',
     querystring: Type.Object({ status: Type.Optional(lit(['pending', 'sent', 'failed', 'exported'] as const)), customerId: Type.Optional(Id) }),
     handler: async (req, core) => { const q = req.query as { status?: OutboxStatus; customerId?: number }; return listOutbox(core.db.kysely, { status: q.status, customerId: q.customerId }); } },

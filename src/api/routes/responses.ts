@@ -30,7 +30,7 @@ export const InvoiceResponse = Type.Object(
   open,
 );
 export const PaymentResponse = Type.Object({ id: Type.Integer(), customerId: Type.Integer(), currency: Type.String(), amountMinor: Minor, paymentDate: Type.String(), status: Type.String(), appliedMinor: Minor, unappliedMinor: Minor }, open);
-export const StatementResponse = Type.Object({ customerId: Type.Integer(), currency: Type.String(), from: Type.String(), to: Type.String(), openingBalanceMinor: Minor, closingBalanceMinor: Minor, lines: Type.Array(Type.Object({}, open)) }, open);
+export const AccountStatementResponse = Type.Object({ customerId: Type.Integer(), currency: Type.String(), from: Type.String(), to: Type.String(), openingBalanceMinor: Minor, closingBalanceMinor: Minor, lines: Type.Array(Type.Object({}, open)) }, open);
 export const Page = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item), next: Nullable(Type.String({ description: 'pass as ?after= for the next page' })) });
 export const AnyObject = Type.Object({}, open);
 export const AnyList = Type.Array(Type.Object({}, open));

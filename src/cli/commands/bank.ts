@@ -32,7 +32,7 @@ export function registerBank(program: Command): void {
     .description('import a camt.053 XML statement, or a CSV statement through --mapping')
     .option('--mapping <file>', 'mapping JSON for a CSV statement')
     .option('--json')
-    .action(async (file: string, o: Json & { mapping?: string }) => withCore(async (core) => emit(await (await bankService()).importStatement(core, { file, mapping: o.mapping, actor: cliActor() }), o, importText)));
+    .action(async (file: string, o: Json & { mapping?: string }) => withCore(async (core) => emit(await (await bankService()).importBankStatement(core, { file, mapping: o.mapping, actor: cliActor() }), o, importText)));
   bank
     .command('unmatched')
     .description('entries left to match by hand')

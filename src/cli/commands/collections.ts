@@ -7,7 +7,7 @@ import { formatAmount } from '../../shared/money.ts';
 import { requireId, requireInt } from '../../shared/validate.ts';
 import type { OutboxStatus, PromiseStatus, DisputeStatus } from '../../db/schema.ts';
 import { runReminders, type ReminderRunResult } from '../../collections/reminder.service.ts';
-import { runStatements } from '../../collections/statement-run.service.ts';
+import { runMonthlyStatements } from '../../collections/statement-run.service.ts';
 import { exportOutbox, getMessage, listOutbox, sendOutbox } from '../../collections/outbox.service.ts';
 import { worklist, type Worklist } from '../../collections/worklist.service.ts';
 import { listActions, logAction } from '../../collections/action.service.ts';
@@ -59,14 +59,14 @@ export function registerCollections(program: Command): void {
       withCore(async (core) => emit(await runReminders(core, cliActor(), { asOf: o.asOf, dryRun: o.dryRun, send: o.send, customerIds: o.customer.length ? o.customer.map((c) => requireId(c, 'customer')) : undefined }), o, runText)),
     );
   col
-    .command('statements')
-    .description('monthly statements of account into the outbox (default: last month)')
+    .command('statement-run')
+    .description("the monthly statement run: each customer's statement of account into the outbox (default: last month)")
     .option('--month <YYYY-MM>', 'the month')
     .option('--dry-run', 'write nothing')
     .option('--json')
     .action(async (o: Json & { month?: string; dryRun?: boolean }) =>
       withCore(async (core) =>
-        emit(await runStatements(core, cliActor(), { month: o.month, dryRun: o.dryRun }), o, (r) => `statements for ${r.month}: ${r.statements.length} written${r.dryRun ? ' (dry run)' : ''}, ${r.skipped} already written\n\n${table(r.statements.map((s) => ({ message: s.messageId ?? '', customer: s.customerId, name: s.customer, lines: s.lines, balance: s.closingBalance })))}`),
+        emit(await runMonthlyStatements(core, cliActor(), { month: o.month, dryRun: o.dryRun }), o, (r) => `statements for ${r.month}: ${r.statements.length} written${r.dryRun ? ' (dry run)' : ''}, ${r.skipped} already written\n\n${table(r.statements.map((s) => ({ message: s.messageId ?? '', customer: s.customerId, name: s.customer, lines: s.lines, balance: s.closingBalance })))}`),
       ),
     );
   col

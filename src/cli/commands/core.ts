@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { withCore, cliActor } from '../context.ts';
 import { emit, table } from '../output.ts';
-import { customerText, invoiceText, invoicesText, orderText, paymentText, productText, shipmentText, statementText } from '../format.ts';
+import { customerText, invoiceText, invoicesText, orderText, paymentText, productText, shipmentText, accountStatementText } from '../format.ts';
 import { invalid } from '../../shared/errors.ts';
 import { formatAmount } from '../../shared/money.ts';
 import { requireId } from '../../shared/validate.ts';
@@ -13,7 +13,7 @@ import { creditDecisions, listHolds, rejectOrder, releaseOrder, submitOrder } fr
 import { createShipment, deliverShipment, getShipment, updateShipmentStatus } from '../../shipping/shipment.service.ts';
 import { createCreditNote, getInvoice, listInvoices, writeOffInvoice } from '../../invoicing/invoice.service.ts';
 import { applyPaymentToInvoice, getPayment, listPayments, recordPayment, reversePayment } from '../../payments/payment.service.ts';
-import { customerStatement } from '../../payments/statement.service.ts';
+import { accountStatement } from '../../payments/account-statement.service.ts';
 import { getSettings, setSetting } from '../../settings/settings.service.ts';
 import type { OrderStatus } from '../../db/schema.ts';
 
@@ -264,13 +264,13 @@ export function registerCore(program: Command): void {
     );
 
   program
-    .command('statement')
+    .command('account-statement')
     .description("a customer's statement of account with running balance and aging")
     .requiredOption('--customer <id>')
     .option('--from <YYYY-MM-DD>')
     .option('--to <YYYY-MM-DD>')
     .option('--json')
-    .action(async (o: Json & { customer: string; from?: string; to?: string }) => withCore(async (core) => emit(await customerStatement(core, { customerId: o.customer, from: o.from, to: o.to }), o, statementText)));
+    .action(async (o: Json & { customer: string; from?: string; to?: string }) => withCore(async (core) => emit(await accountStatement(core, { customerId: o.customer, from: o.from, to: o.to }), o, accountStatementText)));
 
   const settings = program.command('settings').description('company settings the rules read');
   settings.command('list').option('--json').action(async (o: Json) => withCore(async (core) => emit(await getSettings(core.db.kysely), o, (s) => Object.entries(s).map(([k, v]) => `${k} = ${String(v)}`).join('\n'))));

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Core } from '../../core.ts';
-import { importStatement, matchEntry, type BankImportReport } from '../../bank/bank.service.ts';
+import { importBankStatement, matchEntry, type BankImportReport } from '../../bank/bank.service.ts';
 import { applyEntry, unmatchedLines, type Suggestion, type UnmatchedLine } from '../../bank/suggestion.service.ts';
 import { formatAmount } from '../../shared/money.ts';
 import { getSettings } from '../../settings/settings.service.ts';
@@ -94,7 +94,7 @@ async function importUpload(core: Core, upload: { filename: string; data: Buffer
     const name = path.basename(upload.filename).replace(/[^A-Za-z0-9._-]/g, '_') || 'statement.xml';
     const file = path.join(dir, name);
     fs.writeFileSync(file, upload.data, { mode: PRIVATE_MODE });
-    return await importStatement(core, { file, actor });
+    return await importBankStatement(core, { file, actor });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -7,7 +7,7 @@ import { listDisputes, openDispute } from '../../collections/dispute.service.ts'
 import { companyOf, planReminders, renderPlan, runReminders } from '../../collections/reminder.service.ts';
 import { listOutbox } from '../../collections/outbox.service.ts';
 import { getCustomer } from '../../customers/customer.service.ts';
-import { customerStatement } from '../../payments/statement.service.ts';
+import { accountStatement } from '../../payments/account-statement.service.ts';
 import { formatAmount } from '../../shared/money.ts';
 import { html, href, type Html } from '../html.ts';
 import { attempt, Form, type FormError } from '../forms.ts';
@@ -92,7 +92,7 @@ async function customerCollectionsPage(core: Core, req: FastifyRequest, id: stri
   const c = await getCustomer(core, id);
   const db = core.db.kysely;
   const [statement, actions, promises, disputes, reminders] = await Promise.all([
-    customerStatement(core, { customerId: c.id }),
+    accountStatement(core, { customerId: c.id }),
     listActions(db, c.id, 50),
     listPromises(db, { customerId: c.id }),
     listDisputes(db, { customerId: c.id }),
