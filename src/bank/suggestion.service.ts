@@ -134,9 +134,10 @@ async function payerCandidates(core: Core, e: BankEntryRow): Promise<{ id: numbe
   if (e.customer_id !== null) await add(e.customer_id, 'the import identified the payer as');
   if (out.length === 0 && e.payer_name) {
     const key = nameKey(e.payer_name);
-    const first = key.split(' ')[0];
-    if (first && first.length >= 3) {
-      const like = await db.selectFrom('customers').select(['id', 'name']).where((eb) => eb(eb.fn('lower', ['name']), 'like', `%${first.replace(/[%_]/g, '')}%`)).limit(50).execute();
+    if (key.replace(/ /g, '').length >= 3) {
+      // Every word of the name, in order, anywhere in the customer's name; then the same name without legal forms.
+      const pattern = `%${key.split(' ').map((w) => w.replace(/[%_\\]/g, '')).join('%')}%`;
+      const like = await db.selectFrom('customers').select(['id', 'name']).where((eb) => eb(eb.fn('lower', ['name']), 'like', pattern)).limit(50).execute();
       for (const c of like.filter((c) => nameKey(c.name) === key).slice(0, 3)) await add(c.id, `the payer's name "${e.payer_name}" reads as`);
     }
   }
