@@ -260,7 +260,7 @@ export async function applyEntry(core: Core, entryId: number | string, input: Ap
   const wanted = input.allocations.map((a, n) => ({ number: requireText(a.invoice, `allocations.${n}.invoice`, 100), amountMinor: parsePositiveAmount(a.amount, entry.currency, `allocations.${n}.amount`) }));
   const invoices: InvoiceRow[] = [];
   for (const [n, w] of wanted.entries()) {
-    const inv = await db.selectFrom('invoices').selectAll().where((eb) => eb.or([eb('number', '=', w.number.toUpperCase()), eb('external_ref', '=', w.number)])).executeTakeFirst();
+    const inv = await db.selectFrom('invoices').selectAll().where((eb) => eb.or([eb('number', 'in', [w.number, w.number.toUpperCase()]), eb('external_ref', '=', w.number)])).executeTakeFirst();
     if (!inv) throw invalid(`allocation ${n + 1}: there is no invoice ${w.number}`, { field: `allocations.${n}.invoice`, value: w.number, rule: 'exists' });
     if (inv.currency !== entry.currency) throw invalid(`allocation ${n + 1}: invoice ${inv.number} is in ${inv.currency}, the bank line in ${entry.currency}`, { field: `allocations.${n}.invoice`, value: w.number, rule: 'currency_match' });
     invoices.push(inv);
