@@ -197,8 +197,8 @@ export async function suggestionsFor(core: Core, e: BankEntryRow): Promise<Sugge
     }
     if (open.length) {
       const plan = oldestFirst(open, amount);
-      const settled = plan.allocations.filter((a) => a.amountMinor === a.balanceMinor).length;
-      push({ kind: 'oldest_first', customerId: c.id, customer: c.name, allocations: plan.allocations, unappliedMinor: plan.unapplied, reason: `${cap(who)}; ${amountText} pays their oldest invoices first: ${settled} in full${plan.allocations.length > settled ? ', one in part' : ''}${plan.unapplied > 0 ? `, ${money(plan.unapplied, e.currency)} left on account` : ''}.` });
+      const parts = plan.allocations.map((a) => (a.amountMinor === a.balanceMinor ? `${a.invoice} in full` : `${a.invoice} in part (${money(a.amountMinor, e.currency)} of ${money(a.balanceMinor, e.currency)})`));
+      push({ kind: 'oldest_first', customerId: c.id, customer: c.name, allocations: plan.allocations, unappliedMinor: plan.unapplied, reason: `${cap(who)}; ${amountText} pays their oldest invoices first: ${parts.join(', ')}${plan.unapplied > 0 ? `, and ${money(plan.unapplied, e.currency)} stays on account` : ''}.` });
     } else {
       push({ kind: 'oldest_first', customerId: c.id, customer: c.name, allocations: [], unappliedMinor: amount, reason: `${cap(who)}, who has nothing open: keep ${amountText} on their account.` });
     }

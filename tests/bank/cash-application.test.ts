@@ -83,7 +83,7 @@ describe(`cash application by hand (${testDialect})`, () => {
     expect(sum!.suggestions[0]!.reason).toBe(`The payer's name "ACME GMBH." reads as Acme GmbH, and IMP-A1 + IMP-A2 together are exactly 350.00 EUR.`);
     expect(part!.suggestions.map((s) => s.kind)).toEqual(['oldest_first']);
     expect(part!.suggestions[0]).toMatchObject({ allocations: [{ invoice: 'IMP-A1', amountMinor: 7_500, balanceMinor: 10_000 }], unappliedMinor: 0 });
-    expect(part!.suggestions[0]!.reason).toBe("The payer's IBAN DE89370400440532013000 is on file for Acme GmbH; 75.00 EUR pays their oldest invoices first: 0 in full, one in part.");
+    expect(part!.suggestions[0]!.reason).toBe("The payer's IBAN DE89370400440532013000 is on file for Acme GmbH; 75.00 EUR pays their oldest invoices first: IMP-A1 in part (75.00 EUR of 100.00 EUR).");
     expect(exact!.suggestions.map((s) => [s.kind, s.customerId, s.allocations.map((a) => a.invoice)])).toEqual([['exact_amount', beta, ['IMP-B1']]]);
     expect(exact!.suggestions[0]!.reason).toBe('IMP-B1 of Beta AG is open for exactly 99.00 EUR (due 2026-02-01); the payer is not on file.');
     expect(loose!.suggestions[0]).toMatchObject({ kind: 'reference', customerId: beta, allocations: [{ invoice: shipped, amountMinor: 3_000 }], unappliedMinor: 0 });
