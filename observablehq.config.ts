@@ -21,7 +21,8 @@ export default {
   </style>`,
   footer: 'cashloop — figures from the published warehouse snapshot; definitions in <a href="./definitions">Measure definitions</a>.',
   pages: [
-    { name: 'Overview', path: '/' },
+    { name: 'Overview', path: '/index' },
+    { name: 'Customer', path: '/customer' },
     { name: 'Receivables & aging', path: '/aging' },
     { name: 'Collections', path: '/collections' },
     { name: 'Customers', path: '/customers' },

@@ -88,12 +88,18 @@ export async function buildReports(options: { dataDir: string; siteDir?: string;
   }
   const seconds = (performance.now() - started) / 1000;
   const pages = pageWeights(siteDir);
+  // The Data health page adds each run's site build to its seconds: the build's own time can
+  // only be known after the build, so the next build reads it from here.
+  fs.appendFileSync(path.join(dataDir, SITE_BUILDS), `${JSON.stringify({ startedAt: new Date(Date.now() - seconds * 1000).toISOString(), seconds: Number(seconds.toFixed(2)) })}\n`);
   if (!options.quiet) {
     process.stderr.write(`reports built in ${seconds.toFixed(1)} s into ${siteDir}\n`);
     for (const p of pages) process.stderr.write(`  ${p.page.padEnd(24)} ${(p.bytes / 1024).toFixed(0).padStart(6)} kB\n`);
   }
   return { siteDir, seconds, pages };
 }
+
+/** The log of site builds in the data directory, one JSON line per build (read by the Data health page). */
+export const SITE_BUILDS = 'site-builds.jsonl';
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 

@@ -26,11 +26,14 @@ emit(
       ${forecasts ? `left join (select * from forecast.invoice_payment where as_of = (select max(as_of) from forecast.invoice_payment)) f on f.invoice_key = o.invoice_key` : ''}
       where o.source = '${scope.source}' and o.currency = '${scope.currency}' and o.as_of = '${scope.asOf}'
       order by expected_loss desc nulls last, o.open_cents desc limit 200`);
+    // The page shows the first 200 of the worklist; it says how many invoices are open in all.
+    const open = await q(`select count(*) as n, sum(open_cents) / 100.0 as amount from metrics.ar_open_items
+                          where source = '${scope.source}' and currency = '${scope.currency}' and as_of = '${scope.asOf}'`);
     // Dunning effectiveness, once reminders are old enough for their windows to have ended.
     const effectiveness = (await has('metrics.dunning_effectiveness'))
       ? await q(`select policy, level, level_name, window_days, notices::int as notices, settled::int as settled, share_settled, share_collected
                  from metrics.dunning_effectiveness where source = '${scope.source}' order by policy, level, window_days`)
       : [];
-    return { ...scope, effectiveness, ranking: forecasts ? 'prob_late × open amount × risk weight' : 'days overdue × open amount (no forecast yet)', items };
+    return { ...scope, openCount: Number(open[0]?.n ?? 0), openAmount: Number(open[0]?.amount ?? 0), effectiveness, ranking: forecasts ? 'prob_late × open amount × risk weight' : 'days overdue × open amount (no forecast yet)', items };
   }),
 );
