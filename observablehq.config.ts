@@ -33,6 +33,8 @@ export default {
     { name: 'Measure definitions', path: '/definitions' },
   ],
   search: false,
+  // No previous/next links: the sidebar lists every page (the pager would call the home page by the site's title).
+  pager: false,
   // Links end in .html, so the built folder works on any static web server as it is.
   cleanUrls: false,
 };
