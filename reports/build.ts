@@ -5,7 +5,7 @@ import path from 'node:path';
 export interface ReportsBuild {
   siteDir: string;
   seconds: number;
-  pages: { page: string; bytes: number }[];
+  pages: { page: string; bytes: number; onDemand: number }[];
 }
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -154,18 +154,33 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Bytes each page makes a browser load: the HTML and every local file it references. */
-export function pageWeights(siteDir: string): { page: string; bytes: number }[] {
+/**
+ * Files a page fetches only when asked (a customer picked, "show every open invoice", a
+ * download), not when it opens: the whole of the open items, the parts of the customer
+ * drill-down and the month-end workbook.
+ */
+const ON_DEMAND = /(^|\/)(open-items\.|customer-detail\/|month-end-pack\.)/;
+
+/**
+ * Bytes each page makes a browser load when it opens: the HTML and every local file it
+ * references, but for the files it fetches only on demand; `onDemand` is the largest of those
+ * (one is fetched at a time).
+ */
+export function pageWeights(siteDir: string): { page: string; bytes: number; onDemand: number }[] {
   const pages = fs.readdirSync(siteDir).filter((f) => f.endsWith('.html'));
   return pages.map((page) => {
     const html = fs.readFileSync(path.join(siteDir, page), 'utf8');
     const refs = new Set<string>();
     for (const m of html.matchAll(/["'(](\.?\/?_(?:file|import|node|npm|observablehq)\/[^"')?#]+)/g)) refs.add(path.normalize(m[1]!.replace(/^\.?\//, '')));
     let bytes = Buffer.byteLength(html);
+    let onDemand = 0;
     for (const ref of refs) {
       const file = path.join(siteDir, ref);
-      if (fs.existsSync(file)) bytes += fs.statSync(file).size;
+      if (!fs.existsSync(file)) continue;
+      const size = fs.statSync(file).size;
+      if (ON_DEMAND.test(ref)) onDemand = Math.max(onDemand, size);
+      else bytes += size;
     }
-    return { page, bytes };
+    return { page, bytes, onDemand };
   });
 }

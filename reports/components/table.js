@@ -4,6 +4,7 @@
 import * as Inputs from "@observablehq/inputs";
 import {count, date, dateTime, days, money, month, num, pct, text} from "./format.js";
 import {csvButton} from "./csv.js";
+import {customerLink} from "./links.js";
 
 /** Column labels of the warehouse's fields; a field not listed gets its name in words. */
 export const LABELS = {
@@ -62,12 +63,15 @@ export function formatOf(c, currency) {
  * @param {readonly Record<string, any>[]} rows
  * @param {{columns: string[], currency?: string, header?: Record<string, string>, format?: Record<string, (v: any) => any>,
  *   rows?: number, name: string, sort?: string, reverse?: boolean, width?: Record<string, number>}} options
- *   name: the CSV's file name; currency: added to money headers ("Open amount (EUR)")
+ *   name: the CSV's file name; currency: added to money headers ("Open amount (EUR)"); a "customer"
+ *   column links to the customer page when the rows have customer_id
  * @returns {HTMLDivElement}
  */
 export function table(rows, {columns, currency = "", header = {}, format = {}, rows: visible = 15, name, sort, reverse, width}) {
   const heads = Object.fromEntries(columns.map((c) => [c, header[c] ?? (MONEY.test(c) && currency ? `${label(c)} (${currency})` : label(c))]));
-  const formats = Object.fromEntries(columns.map((c) => [c, format[c] ?? formatOf(c, currency)]));
+  // A customer's name links to its page when the rows carry its ID.
+  const linked = rows.length > 0 && rows[0]?.customer_id != null;
+  const formats = Object.fromEntries(columns.map((c) => [c, format[c] ?? (c === "customer" && linked ? customerLink : formatOf(c, currency))]));
   const align = Object.fromEntries(columns.filter((c) => MONEY.test(c) || PERCENT.test(c) || COUNT.test(c) || DAYS.test(c)).map((c) => [c, "right"]));
   const wrap = document.createElement("div");
   wrap.className = "table-wrap";

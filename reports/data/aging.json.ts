@@ -17,7 +17,7 @@ emit(
                                 group by all having sum(a.amount_cents) <> 0 order by total desc limit 200`);
     const customers = await q(`select count(distinct customer_id) as n from metrics.ar_aging
                                where source = '${scope.source}' and currency = '${scope.currency}' and as_of = '${scope.asOf}' and amount_cents <> 0`);
-    const overdue = await q(`select o.invoice_key, coalesce(i.invoice_number, o.invoice_key) as invoice, coalesce(c.customer_name, o.customer_key) as customer, o.due_date::varchar as due_date,
+    const overdue = await q(`select o.invoice_key, coalesce(i.invoice_number, o.invoice_key) as invoice, o.customer_key as customer_id, coalesce(c.customer_name, o.customer_key) as customer, o.due_date::varchar as due_date,
                                     o.days_past_due, o.bucket, o.open_cents / 100.0 as open_amount
                              from metrics.ar_open_items o left join marts.fct_invoices i using (invoice_key) left join marts.dim_customer c on c.customer_key = o.customer_key
                              where o.source = '${scope.source}' and o.currency = '${scope.currency}' and o.as_of = '${scope.asOf}' and o.days_past_due > 0

@@ -13,7 +13,7 @@ emit(
     const forecasts = (await has('forecast.invoice_payment')) && (await q(`select count(*) as n from forecast.invoice_payment`))[0]!.n !== 0;
     const scores = await has('forecast.customer_scores');
     const items = await q(`
-      select o.invoice_key, coalesce(i.invoice_number, o.invoice_key) as invoice, coalesce(c.customer_name, o.customer_key) as customer,
+      select o.invoice_key, coalesce(i.invoice_number, o.invoice_key) as invoice, o.customer_key as customer_id, coalesce(c.customer_name, o.customer_key) as customer,
              o.due_date::varchar as due_date, o.days_past_due, o.open_cents / 100.0 as open_amount,
              coalesce(s.risk_class, c.risk_class) as risk_class,
              ${forecasts ? `f.predicted_date::varchar as predicted_date, f.p10_date::varchar as p10_date, f.p90_date::varchar as p90_date, f.prob_late,
