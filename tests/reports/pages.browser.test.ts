@@ -147,7 +147,7 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('every report page a
       const name = options[3]!.replace(/ \(.*\)$/, '');
       await page.fill('main input[type=search]', name);
       await page.waitForTimeout(300);
-      await expect.poll(() => page.locator('main h2').first().innerText()).toContain(name);
+      await expect.poll(() => page.locator('main h2.customer-name').innerText()).toContain(name);
       const requested: string[] = [];
       page.on('request', (r) => requested.push(new URL(r.url()).pathname));
       await page.locator('main select').selectOption({ index: 0 });
@@ -192,7 +192,7 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('every report page a
       expect(link).toBeDefined();
       await page.goto(new URL(link!, `${site.url}/collections.html`).href, { waitUntil: 'networkidle' });
       const id = new URL(link!, site.url).searchParams.get('id')!;
-      expect(await page.locator('main h2').first().innerText()).toContain(id);
+      expect(await page.locator('main h2.customer-name').innerText()).toContain(id);
       expect(problems).toEqual([]);
     } finally {
       await close();
