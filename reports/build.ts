@@ -90,7 +90,10 @@ export async function buildReports(options: { dataDir: string; siteDir?: string;
   const pages = pageWeights(siteDir);
   // The Data health page adds each run's site build to its seconds: the build's own time can
   // only be known after the build, so the next build reads it from here.
-  fs.appendFileSync(path.join(dataDir, SITE_BUILDS), `${JSON.stringify({ startedAt: new Date(Date.now() - seconds * 1000).toISOString(), seconds: Number(seconds.toFixed(2)) })}\n`);
+  // The log keeps the latest 200 builds.
+  const log = path.join(dataDir, SITE_BUILDS);
+  fs.appendFileSync(log, `${JSON.stringify({ startedAt: new Date(Date.now() - seconds * 1000).toISOString(), seconds: Number(seconds.toFixed(2)) })}\n`);
+  if (fs.statSync(log).size > 64 * 1024) fs.writeFileSync(log, `${fs.readFileSync(log, 'utf8').trimEnd().split('\n').slice(-200).join('\n')}\n`);
   if (!options.quiet) {
     process.stderr.write(`reports built in ${seconds.toFixed(1)} s into ${siteDir}\n`);
     for (const p of pages) process.stderr.write(`  ${p.page.padEnd(24)} ${(p.bytes / 1024).toFixed(0).padStart(6)} kB\n`);
