@@ -39,6 +39,20 @@ const TIME = /_at$/;
 const COUNT = /^(invoices_paid|invoices|notices|settled|orders|rows_read|rows_written|rows|files|shipments|level|window_days|months|weeks|origins|days_past_due|score)$/;
 const DAYS = /days/;
 
+const WORDS = /^(metric|baseline|method|published|job|interval_method|policy)$/;
+const ACRONYMS = {mase: "MASE", wape: "WAPE", rmse: "RMSE", mae: "MAE"};
+
+/**
+ * A code such as "interval_80_coverage" or "seasonal_naive" in words: "interval 80 coverage",
+ * "seasonal naive"; measure names in capitals (MASE, WAPE).
+ * @param {unknown} v
+ * @returns {string}
+ */
+export function words(v) {
+  if (v == null || v === "") return "–";
+  return String(v).split("_").map((w) => /** @type {Record<string, string>} */ (ACRONYMS)[w] ?? w).join(" ");
+}
+
 /**
  * The format of a column by its name: money in the currency's decimals (the header names the
  * currency), shares as percentages, dates and times as words, counts with separators.
@@ -55,6 +69,7 @@ export function formatOf(c, currency) {
   if (COUNT.test(c)) return count;
   if (DAYS.test(c)) return (v) => num(v, 1);
   if (c === "reasons") return (v) => (Array.isArray(v) ? v.join("; ") : text(v));
+  if (WORDS.test(c)) return words;
   return text;
 }
 

@@ -5,7 +5,7 @@ import { toCsv } from '../../reports/components/csv.js';
 // @ts-expect-error -- a browser component in JavaScript, typed by JSDoc and checked by reports/tsconfig.json
 import { count, date, dateTime, days, exponent, money, month, num, pct, percent, seconds } from '../../reports/components/format.js';
 // @ts-expect-error -- a browser component in JavaScript, typed by JSDoc and checked by reports/tsconfig.json
-import { formatOf, label } from '../../reports/components/table.js';
+import { formatOf, label, words } from '../../reports/components/table.js';
 // @ts-expect-error -- a browser component in JavaScript, typed by JSDoc and checked by reports/tsconfig.json
 import { RISK_CLASSES, RISK_COLORS, riskColor } from '../../reports/components/risk.js';
 
@@ -54,6 +54,8 @@ describe('the reports’ presentation layer', () => {
     expect(formatOf('prob_late', 'EUR')(0.5)).toBe('50.0 %');
     expect(formatOf('due_date', 'EUR')('2026-03-01')).toBe('1 Mar 2026');
     expect(formatOf('started_at', 'EUR')('2026-03-01 10:11:12.123')).toBe('1 Mar 2026, 10:11 UTC');
+    expect(words('mase_best_in_backtest')).toBe('MASE best in backtest');
+    expect(formatOf('baseline', 'EUR')('seasonal_naive')).toBe('seasonal naive');
   });
 
   it('colours risk classes on one fixed scale, A green to E red, with no "null" entry', () => {
