@@ -175,13 +175,16 @@ export function pageWeights(siteDir: string): { page: string; bytes: number; onD
     const html = fs.readFileSync(path.join(siteDir, page), 'utf8');
     const refs = new Set<string>();
     for (const m of html.matchAll(/["'(](\.?\/?_(?:file|import|node|npm|observablehq)\/[^"')?#]+)/g)) refs.add(path.normalize(m[1]!.replace(/^\.?\//, '')));
+    // A module the page imports only with import("…") (not preloaded) is fetched on demand too.
+    const dynamic = new Set([...html.matchAll(/import\("(\.?\/?_(?:import|node|npm)\/[^"]+)"\)/g)].map((m) => path.normalize(m[1]!.replace(/^\.?\//, ''))));
+    const staticRefs = new Set([...html.matchAll(/(?:href="|from ")(\.?\/?_(?:import|node|npm)\/[^"]+)"/g)].map((m) => path.normalize(m[1]!.replace(/^\.?\//, ''))));
     let bytes = Buffer.byteLength(html);
     let onDemand = 0;
     for (const ref of refs) {
       const file = path.join(siteDir, ref);
       if (!fs.existsSync(file)) continue;
       const size = fs.statSync(file).size;
-      if (ON_DEMAND.test(ref)) onDemand = Math.max(onDemand, size);
+      if (ON_DEMAND.test(ref) || (dynamic.has(ref) && !staticRefs.has(ref))) onDemand = Math.max(onDemand, size);
       else bytes += size;
     }
     return { page, bytes, onDemand };
