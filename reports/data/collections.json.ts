@@ -14,7 +14,7 @@ emit(
     const forecasts = (await has('forecast.invoice_payment')) && (await q(`select count(*) as n from forecast.invoice_payment`))[0]!.n !== 0;
     const scores = await has('forecast.customer_scores');
     const items = await q(`
-      select o.invoice_key, coalesce(i.invoice_number, o.invoice_key) as invoice, coalesce(c.customer_name, o.customer_key) as customer,
+      select o.invoice_key, coalesce(i.invoice_number, o.invoice_key) as invoice, o.customer_key as customer_id, coalesce(c.customer_name, o.customer_key) as customer,
              o.due_date::varchar as due_date, o.days_past_due, o.open_cents / 100.0 as open_amount,
              coalesce(s.risk_class, c.risk_class) as risk_class,
              ${forecasts ? `f.predicted_date::varchar as predicted_date, f.p10_date::varchar as p10_date, f.p90_date::varchar as p90_date, f.prob_late,
@@ -27,11 +27,14 @@ emit(
       ${forecasts ? `left join (select * from forecast.invoice_payment where as_of = (select max(as_of) from forecast.invoice_payment)) f on f.invoice_key = o.invoice_key` : ''}
       where o.source = '${scope.source}' and o.currency = '${scope.currency}' and o.as_of = '${scope.asOf}'
       order by ${forecasts ? 'amount_at_risk desc nulls last, o.days_past_due desc' : 'greatest(o.days_past_due, 0) * o.open_cents desc'}, o.open_cents desc limit 200`);
+    // The page shows the first 200 of the worklist; it says how many invoices are open in all.
+    const open = await q(`select count(*) as n, sum(open_cents) / 100.0 as amount from metrics.ar_open_items
+                          where source = '${scope.source}' and currency = '${scope.currency}' and as_of = '${scope.asOf}'`);
     // Dunning effectiveness, once reminders are old enough for their windows to have ended.
     const effectiveness = (await has('metrics.dunning_effectiveness'))
       ? await q(`select policy, level, level_name, window_days, notices::int as notices, settled::int as settled, share_settled, share_collected
                  from metrics.dunning_effectiveness where source = '${scope.source}' order by policy, level, window_days`)
       : [];
-    return { ...scope, effectiveness, ranking: forecasts ? 'open amount × probability of paying late' : 'days overdue × open amount (no forecast yet)', items };
+    return { ...scope, openCount: Number(open[0]?.n ?? 0), openAmount: Number(open[0]?.amount ?? 0), effectiveness, ranking: forecasts ? 'open amount × probability of paying late' : 'days overdue × open amount (no forecast yet)', items };
   }),
 );
