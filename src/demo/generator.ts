@@ -18,6 +18,7 @@ import { getSettings } from '../settings/settings.service.ts';
 import { Random } from './random.ts';
 import { categoryFactor, planCompany, type CustomerPlan, type ProductPlan } from './company.ts';
 import { daysLate } from './habits.ts';
+import { DEFAULT_CURRENCIES, parseCurrencyMix, formatCurrencyMix, priceIn, type CurrencyMix } from './currencies.ts';
 import { buildManifest, MANIFEST_FILE, type DemoCounts, type DemoManifest } from './manifest.ts';
 
 /**
@@ -40,6 +41,8 @@ export interface DemoOptions {
   /** Where to write `demo-manifest.json`; no manifest when absent. */
   dataDir?: string;
   actor?: string;
+  /** Customers' currencies and their shares (default: everyone in EUR); see currencies.ts. */
+  currencies?: CurrencyMix;
   /** Called once per simulated day. */
   onProgress?: (day: number, totalDays: number, orders: number) => void;
 }
@@ -119,7 +122,8 @@ const SIGNERS = ['M. Weber', 'A. Janssen', 'C. Dubois', 'L. Rossi', 'K. Nowak', 
 const DISPUTE_REASONS = ['damaged goods on arrival', 'price differs from the agreed quote', 'short delivery claimed', 'quality complaint', 'late delivery penalty'];
 const CARRIERS = ['DHL', 'DPD', 'UPS', 'GLS', 'DB Schenker'];
 
-export function validateOptions(o: Pick<DemoOptions, 'seed' | 'customers' | 'months' | 'start'>): void {
+export function validateOptions(o: Pick<DemoOptions, 'seed' | 'customers' | 'months' | 'start' | 'currencies'>): void {
+  if (o.currencies !== undefined) parseCurrencyMix(formatCurrencyMix(o.currencies));
   if (!Number.isSafeInteger(o.seed) || o.seed < 0) throw invalid(`seed must be a whole number ≥ 0, got ${o.seed}`, { field: 'seed', value: o.seed, rule: 'integer' });
   if (!Number.isInteger(o.customers) || o.customers < 1 || o.customers > 100_000) {
     throw invalid(`customers must be a whole number from 1 to 100000, got ${o.customers}`, { field: 'customers', value: o.customers, rule: 'range' });
@@ -154,7 +158,8 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
   const rng = new Random(options.seed);
   const end = addMonths(options.start, options.months);
   const totalDays = daysBetween(options.start, end);
-  const plan = planCompany(rng.fork('plan'), options.customers, totalDays);
+  const currencies = options.currencies ?? DEFAULT_CURRENCIES;
+  const plan = planCompany(rng.fork('plan'), options.customers, totalDays, currencies);
   const sim = rng.fork('simulation');
   const settings = await getSettings(core.db.kysely);
   const tolerance = settings['payments.write_off_tolerance_minor'] - TOLERANCE_SAFETY;
@@ -237,8 +242,8 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
       createCustomer(
         core,
         {
-          name: c.name, country: c.country, segment: c.segment, currency: 'EUR', paymentTermsDays: c.termsDays,
-          creditLimit: formatAmount(c.creditLimitMinor, 'EUR'), email: c.email, iban: c.iban, externalId: c.key,
+          name: c.name, country: c.country, segment: c.segment, currency: c.currency, paymentTermsDays: c.termsDays,
+          creditLimit: formatAmount(c.creditLimitMinor, c.currency), email: c.email, iban: c.iban, externalId: c.key,
           salesRep: ['Anna', 'Ben', 'Chloé', 'David'][Number(c.key.slice(1)) % 4]!,
         },
         actor,
@@ -273,7 +278,9 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
       const p = products.get(sku)!;
       const quantity = Math.max(1, Math.round(p.lotSize * c.plan.size * r.logNormal(1, 0.4)));
       p.soldThisWeek += quantity;
-      return { sku, quantity, discountPercent: discount };
+      // Outside EUR the line carries the price list's price in the customer's currency.
+      const currency = c.plan.currency;
+      return currency === 'EUR' ? { sku, quantity, discountPercent: discount } : { sku, quantity, discountPercent: discount, unitPrice: formatAmount(priceIn(p.priceMinor, currency), currency) };
     });
     const draft = await call('createOrder', () => createOrder(core, { customerId: c.id, lines, idempotencyKey: `demo-${c.plan.key}-${day}` }, actor));
     counts.orders++;
@@ -300,7 +307,7 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
       trackFulfilment(released, c, day);
       if (t.limitHeld && ['prompt', 'steady_late', 'seasonal', 'dispute_prone'].includes(h)) {
         c.plan.creditLimitMinor = Math.round((c.plan.creditLimitMinor * 1.3) / 100_000) * 100_000;
-        await call('updateCustomer', () => updateCustomer(core, c.id, { creditLimit: formatAmount(c.plan.creditLimitMinor, 'EUR') }, `${actor}:credit`));
+        await call('updateCustomer', () => updateCustomer(core, c.id, { creditLimit: formatAmount(c.plan.creditLimitMinor, c.plan.currency) }, `${actor}:credit`));
         counts.creditLimitRaises++;
       }
     } else {
@@ -395,7 +402,7 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
     const amount = items.reduce((s, x) => s + x.amountMinor, 0) + extraMinor;
     if (amount <= 0) return null;
     const payment = await call('recordPayment', () =>
-      recordPayment(core, { customerId: c.id, amount: formatAmount(amount, 'EUR'), reference: items.map((x) => x.inv.number).join(' '), payer: c.plan.name, method: 'bank_transfer' }, `${actor}:bank`),
+      recordPayment(core, { customerId: c.id, amount: formatAmount(amount, c.plan.currency), reference: items.map((x) => x.inv.number).join(' '), payer: c.plan.name, method: 'bank_transfer' }, `${actor}:bank`),
     );
     counts.payments++;
     if (c.rng.chance(c.plan.profile.bounceRate)) schedule(businessDay(day + c.rng.int(2, 5)), { kind: 'bounce', paymentId: payment.id, customer: c, invoices: items.map((x) => x.inv) });
@@ -459,7 +466,7 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
           const open = bal.get(inv.id) ?? 0;
           const amount = Math.min(open, p.unapplied_minor);
           if (amount <= 0) continue;
-          await call('applyPaymentToInvoice', () => applyPaymentToInvoice(core, { paymentId: p.id, invoice: inv.number, amount: formatAmount(amount, 'EUR') }, `${actor}:ar`));
+          await call('applyPaymentToInvoice', () => applyPaymentToInvoice(core, { paymentId: p.id, invoice: inv.number, amount: formatAmount(amount, c.plan.currency) }, `${actor}:ar`));
           counts.creditAppliedByHand++;
           p.unapplied_minor -= amount;
           bal.set(inv.id, open - amount);
@@ -489,7 +496,7 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
       schedule(day, { kind: 'pay', invoice: t.invoice, mode: 'full' });
       return;
     }
-    await call('createCreditNote', () => createCreditNote(core, { invoice: t.invoice.number, amount: formatAmount(Math.min(open, t.amountMinor), 'EUR'), reason: `dispute settled: ${c.rng.pick(DISPUTE_REASONS)}`, kind: 'dispute' }, `${actor}:ar`));
+    await call('createCreditNote', () => createCreditNote(core, { invoice: t.invoice.number, amount: formatAmount(Math.min(open, t.amountMinor), c.plan.currency), reason: `dispute settled: ${c.rng.pick(DISPUTE_REASONS)}`, kind: 'dispute' }, `${actor}:ar`));
     counts.disputeCreditNotes++;
     if (open > t.amountMinor) schedule(businessDay(day + c.rng.int(3, 15)), { kind: 'pay', invoice: t.invoice, mode: 'full' });
   }
@@ -595,7 +602,7 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
 
   const seconds = (performance.now() - startedAt) / 1000;
   clock.set(`${addDays(end, -1)}T20:00:00.000Z`);
-  const manifest = await buildManifest(core, { seed: options.seed, customers: options.customers, months: options.months, start: options.start, end: addDays(end, -1) }, plan, customers.map((c) => ({ key: c.plan.key, id: c.id })), counts);
+  const manifest = await buildManifest(core, { seed: options.seed, customers: options.customers, months: options.months, start: options.start, end: addDays(end, -1) }, plan, customers.map((c) => ({ key: c.plan.key, id: c.id })), counts, currencies);
   if (options.dataDir) {
     fs.mkdirSync(options.dataDir, { recursive: true });
     fs.writeFileSync(path.join(options.dataDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);

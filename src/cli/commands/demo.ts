@@ -8,6 +8,7 @@ import { formatAmount } from '../../shared/money.ts';
 import { generateDemo, validateOptions, type DemoResult } from '../../demo/generator.ts';
 import { exportCanonical } from '../../demo/export.ts';
 import { HABITS } from '../../demo/habits.ts';
+import { DEFAULT_CURRENCIES, parseCurrencyMix, type CurrencyMix } from '../../demo/currencies.ts';
 import { MANIFEST_FILE } from '../../demo/manifest.ts';
 import { withCore } from '../context.ts';
 import { emit, table } from '../output.ts';
@@ -19,8 +20,6 @@ function wholeNumber(name: string) {
     return Number(value);
   };
 }
-
-const eur = (minor: number) => `${formatAmount(minor, 'EUR')} EUR`;
 
 /** The summary a new user reads at the end: size, what happened, the books, the habits. */
 export function summaryText(r: DemoResult, location: string, manifestPath: string): string {
@@ -41,10 +40,15 @@ export function summaryText(r: DemoResult, location: string, manifestPath: strin
     `  invoices         ${m.database.invoices} (at delivery); ${c.disputes} disputed → ${c.disputeCreditNotes} dispute credit notes, ${c.disputesConceded} paid after all`,
     `  payments         ${m.database.payments}: ${c.partialPayments} partial, ${c.shortPayments} short (→ ${c.writeOffs} small write-offs), ${c.overpayments} overpayments, ${c.reversedPayments} bounced and reversed`,
     '',
-    'the books (EUR):',
-    `  invoiced ${eur(t.invoicedMinor)} − credit notes ${eur(t.creditNotesMinor)} − paid ${eur(t.allocatedMinor)} − written off ${eur(t.writtenOffMinor)}`,
-    `  = open receivables ${eur(t.openArMinor)}  ${m.books.balanced ? '(balanced)' : `(DOES NOT BALANCE by ${eur(m.books.differenceMinor)})`}`,
-    `  unapplied cash ${eur(t.unappliedMinor)}`,
+    ...Object.entries(m.byCurrency ?? { EUR: { customers: m.customers, totals: t, books: m.books } }).flatMap(([currency, b]) => {
+      const money = (minor: number) => `${formatAmount(minor, currency)} ${currency}`;
+      return [
+        `the books (${currency}, ${b.customers} customers):`,
+        `  invoiced ${money(b.totals.invoicedMinor)} − credit notes ${money(b.totals.creditNotesMinor)} − paid ${money(b.totals.allocatedMinor)} − written off ${money(b.totals.writtenOffMinor)}`,
+        `  = open receivables ${money(b.totals.openArMinor)}  ${b.books.balanced ? '(balanced)' : `(DOES NOT BALANCE by ${money(b.books.differenceMinor)})`}`,
+        `  unapplied cash ${money(b.totals.unappliedMinor)}`,
+      ];
+    }),
     '',
     'payment habits (the ground truth for credit scores and payment-date forecasts):',
     table(
@@ -53,7 +57,7 @@ export function summaryText(r: DemoResult, location: string, manifestPath: strin
         customers: m.byHabit[h].customers,
         'paid invoices': m.byHabit[h].paidInvoices,
         'mean days after due': m.byHabit[h].meanDaysLate ?? '-',
-        'open AR': formatAmount(m.byHabit[h].openArMinor, 'EUR'),
+        'open AR (EUR)': formatAmount(m.byHabit[h].openArMinor, 'EUR'),
       })),
     ),
     '',
@@ -72,9 +76,10 @@ export function registerDemo(program: Command): void {
     .option('--customers <n>', 'number of customers', wholeNumber('customers'), 200)
     .option('--months <n>', 'months of history', wholeNumber('months'), 24)
     .option('--start <date>', 'first day of the history (YYYY-MM-DD)', '2024-01-01')
+    .option('--currencies <mix>', "customers' currencies and shares, e.g. EUR:70,USD:20,JPY:10 (prices by each currency's price list and decimals)", (v: string) => parseCurrencyMix(v), DEFAULT_CURRENCIES)
     .option('--profile', 'also print where the time went, per core service')
     .option('--json')
-    .action(async (o: { seed: number; customers: number; months: number; start: string; profile?: boolean; json?: boolean }) => {
+    .action(async (o: { seed: number; customers: number; months: number; start: string; currencies: CurrencyMix; profile?: boolean; json?: boolean }) => {
       validateOptions(o);
       const clock = new ManualClock(`${o.start}T07:00:00Z`);
       const core = await openCore({ clock });
@@ -82,7 +87,7 @@ export function registerDemo(program: Command): void {
       const bar = progressBar(!o.json && process.stderr.isTTY === true);
       try {
         const result = await generateDemo(core, clock, {
-          seed: o.seed, customers: o.customers, months: o.months, start: o.start, dataDir: dir,
+          seed: o.seed, customers: o.customers, months: o.months, start: o.start, currencies: o.currencies, dataDir: dir,
           actor: 'demo',
           onProgress: (day, total) => bar.update('simulating days', day, total),
         });
