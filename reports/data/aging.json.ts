@@ -5,14 +5,14 @@ emit(
   await withSnapshot(async (q) => {
     const scope = await mainScope(q);
     const where = `source = '${scope.source}' and currency = '${scope.currency}'`;
-    const buckets = await q(`select as_of::varchar as as_of, bucket, min(bucket_order) as bucket_order, sum(amount_cents) / 100.0 as amount, sum(invoice_count) as invoices
+    const buckets = await q(`select as_of::varchar as as_of, bucket, min(bucket_order) as bucket_order, minor_to_units(sum(amount_cents), '${scope.currency}') as amount, sum(invoice_count) as invoices
                              from metrics.ar_aging where ${where} group by all order by as_of, bucket_order`);
     if (buckets.length === 0) throw new Error('metrics.ar_aging is empty');
-    const byCustomer = await q(`select a.customer_id, coalesce(c.customer_name, a.customer_id) as customer, a.bucket, a.bucket_order, a.amount_cents / 100.0 as amount
+    const byCustomer = await q(`select a.customer_id, coalesce(c.customer_name, a.customer_id) as customer, a.bucket, a.bucket_order, minor_to_units(a.amount_cents, a.currency) as amount
                                 from metrics.ar_aging a left join marts.dim_customer c on c.customer_key = a.customer_id
                                 where a.source = '${scope.source}' and a.currency = '${scope.currency}' and a.as_of = '${scope.asOf}' order by a.customer_id, a.bucket_order`);
     const overdue = await q(`select o.invoice_key, coalesce(i.invoice_number, o.invoice_key) as invoice, coalesce(c.customer_name, o.customer_key) as customer, o.due_date::varchar as due_date,
-                                    o.days_past_due, o.bucket, o.open_cents / 100.0 as open_amount
+                                    o.days_past_due, o.bucket, minor_to_units(o.open_cents, o.currency) as open_amount
                              from metrics.ar_open_items o left join marts.fct_invoices i using (invoice_key) left join marts.dim_customer c on c.customer_key = o.customer_key
                              where o.source = '${scope.source}' and o.currency = '${scope.currency}' and o.as_of = '${scope.asOf}' and o.days_past_due > 0
                              order by o.open_cents desc limit 25`);
