@@ -42,7 +42,7 @@ const KNOWN_EXCEPTIONS = {
   facesReadingRepositories: ['^src/workspace/interim[.]ts$'],
 };
 
-const AREAS = 'customers|catalog|orders|credit|shipping|invoicing|payments|collections|settings|idempotency';
+const AREAS = 'customers|catalog|orders|credit|shipping|invoicing|payments|collections|settings|idempotency|rates';
 const FEEDERS = 'onboarding|bank|demo';
 const FACES = 'api|portal|workspace|cli';
 // Packages are matched wherever node_modules is (a linked one resolves outside the tree).

@@ -150,6 +150,10 @@ export const coreColumns = {
     created_at: 'text', last_seen_at: 'text', idle_minutes: 'integer', expires_at: 'text', ended_at: 'text',
     end_reason: 'text',
   },
+  exchange_rates: {
+    id: 'integer', rate_date: 'text', base: 'text', currency: 'text', rate: 'text', source: 'text', created_at: 'text',
+    updated_at: 'text',
+  },
 } as const satisfies { readonly [T in keyof Database]: Shape<Database[T]> };
 
 export type CoreTable = keyof typeof coreColumns;

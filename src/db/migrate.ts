@@ -9,6 +9,7 @@ import * as collections from './migrations/0008_collections.ts';
 import * as idempotency from './migrations/0009_idempotency.ts';
 import * as outboxClaim from './migrations/0010_outbox_claim.ts';
 import * as access from './migrations/0011_access.ts';
+import * as exchangeRates from './migrations/0014_exchange_rates.ts';
 
 /**
  * Versioned migrations, applied in order, each in its own transaction, recorded in
@@ -29,6 +30,7 @@ export const migrations: Migration[] = [
   { version: '0009_idempotency', up: idempotency.up },
   { version: '0010_outbox_claim', up: outboxClaim.up },
   { version: '0011_access', up: access.up },
+  { version: '0014_exchange_rates', up: exchangeRates.up },
 ];
 
 export interface MigrateResult {

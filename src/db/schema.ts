@@ -38,6 +38,7 @@ export interface Database {
   promise_invoices: PromiseInvoicesTable;
   disputes: DisputesTable;
   collection_actions: CollectionActionsTable;
+  exchange_rates: ExchangeRatesTable;
 }
 
 export interface SettingsTable {
@@ -557,4 +558,16 @@ export interface CollectionActionsTable {
   action_date: string;
   actor: string;
   created_at: string;
+}
+
+/** A reference rate: on `rate_date`, 1 `base` buys `rate` `currency` (a decimal written with a dot, as the central bank publishes it). */
+export interface ExchangeRatesTable {
+  id: Generated<number>;
+  rate_date: string;
+  base: string;
+  currency: string;
+  rate: string;
+  source: string;
+  created_at: string;
+  updated_at: string;
 }

@@ -11,9 +11,10 @@ import { registerServe } from './serve.ts';
 import { registerScores } from './scores.ts';
 import { registerCollections } from './collections.ts';
 import { registerBackup } from './backup.ts';
+import { registerRates } from './rates.ts';
 
 /**
  * Every command module of the CLI, in the order they appear in `cashloop --help`.
  * A module is `(program) => void` and adds its commands to the program.
  */
-export const commandModules: ((program: Command) => void)[] = [registerMigrate, registerCore, registerImport, registerDemo, registerBank, registerPipeline, registerQuery, registerSchedule, registerServe, registerScores, registerCollections, registerBackup];
+export const commandModules: ((program: Command) => void)[] = [registerMigrate, registerCore, registerImport, registerDemo, registerBank, registerPipeline, registerQuery, registerSchedule, registerServe, registerScores, registerCollections, registerBackup, registerRates];
