@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import type { Core } from '../core.ts';
 import { runChange } from '../core.ts';
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, ExchangeRatesTable } from '../db/schema.ts';
 import { invalid } from '../shared/errors.ts';
 import { isBusinessDate } from '../shared/dates.ts';
@@ -41,6 +41,9 @@ export interface LoadRatesResult {
   lastDate: string | null;
   currencies: string[];
 }
+
+// Namespace of the advisory lock that serialises rate loads (PostgreSQL; SQLite has one writer).
+const RATES_LOCK = 7_272_760;
 
 const RATE_RE = new RegExp(`^(?:0|[1-9]\\d{0,11})(?:\\.\\d{1,${RATE_DECIMALS}})?$`);
 
@@ -114,7 +117,10 @@ export function parseRatesCsv(text: string, base: string, file = 'rates file'): 
  */
 export async function loadRates(core: Core, rows: RateRow[], source: string, actor: string): Promise<LoadRatesResult> {
   const base = rows[0]?.base ?? 'EUR';
-  return runChange(core, actor, async ({ trx, at }) => {
+  return runChange(core, actor, async ({ trx, at, dialect }) => {
+    // Loads queue behind each other: "one base for all rates" and "add, or update what
+    // changed" are read-then-write, which two loads at once would both pass.
+    if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${RATES_LOCK})`.execute(trx);
     // One base for all rates: the warehouse converts through it.
     const other = await trx.selectFrom('exchange_rates').select('base').where('base', '<>', base).limit(1).executeTakeFirst();
     if (other) throw invalid(`rates per 1 ${other.base} are loaded already; rates per 1 ${base} cannot be mixed with them (one base for all rates)`, { field: 'base', value: base, rule: 'one_base' });
