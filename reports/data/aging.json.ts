@@ -2,7 +2,7 @@ import { emit, mainScope, withSnapshot } from './snapshot.ts';
 
 /** Receivables & aging: buckets over month-ends, by customer on the as-of date, largest overdue items. */
 emit(
-  await withSnapshot(async (q) => {
+  await withSnapshot(async (q, has) => {
     const scope = await mainScope(q);
     const where = `source = '${scope.source}' and currency = '${scope.currency}'`;
     const buckets = await q(`select as_of::varchar as as_of, bucket, min(bucket_order) as bucket_order, minor_to_units(sum(amount_cents), '${scope.currency}') as amount, sum(invoice_count) as invoices
@@ -16,6 +16,11 @@ emit(
                              from metrics.ar_open_items o left join marts.fct_invoices i using (invoice_key) left join marts.dim_customer c on c.customer_key = o.customer_key
                              where o.source = '${scope.source}' and o.currency = '${scope.currency}' and o.as_of = '${scope.asOf}' and o.days_past_due > 0
                              order by o.open_cents desc limit 25`);
-    return { ...scope, buckets, byCustomer, overdue };
+    // The buckets of every currency together, converted into the reporting currency at the as-of date.
+    const converted = (await has('metrics.ar_aging_converted'))
+      ? await q(`select reporting_currency, currencies, bucket, bucket_order, amount, invoice_count as invoices
+                 from metrics.ar_aging_converted where source = '${scope.source}' and as_of = '${scope.asOf}' order by bucket_order`)
+      : [];
+    return { ...scope, buckets, byCustomer, overdue, converted };
   }),
 );

@@ -21,6 +21,26 @@ function wholeNumber(name: string) {
   };
 }
 
+/**
+ * Progress of the simulation: the bar on a terminal; piped or in CI, a plain line to stderr
+ * every 30 simulated days (and the last), so a log shows the run is alive and how far it is.
+ */
+export function demoProgress(terminal = process.stderr.isTTY === true, write = (line: string) => process.stderr.write(`${line}\n`)): { update(day: number, total: number, orders: number): void; stop(): void } {
+  if (terminal) {
+    const bar = progressBar(true);
+    return { update: (day, total) => bar.update('simulating days', day, total), stop: () => bar.stop() };
+  }
+  const started = performance.now();
+  return {
+    update(day, total, orders) {
+      if (day % 30 !== 0 && day !== total) return;
+      const seconds = (performance.now() - started) / 1000;
+      write(`simulating days: ${day}/${total} (${Math.floor((day / total) * 100)} %), ${orders} orders, ${seconds.toFixed(0)} s`);
+    },
+    stop() {},
+  };
+}
+
 /** The summary a new user reads at the end: size, what happened, the books, the habits. */
 export function summaryText(r: DemoResult, location: string, manifestPath: string): string {
   const m = r.manifest;
@@ -43,7 +63,7 @@ export function summaryText(r: DemoResult, location: string, manifestPath: strin
     ...Object.entries(m.byCurrency ?? { EUR: { customers: m.customers, totals: t, books: m.books } }).flatMap(([currency, b]) => {
       const money = (minor: number) => `${formatAmount(minor, currency)} ${currency}`;
       return [
-        `the books (${currency}, ${b.customers} customers):`,
+        `the books (${currency}, ${b.customers} customer${b.customers === 1 ? '' : 's'}):`,
         `  invoiced ${money(b.totals.invoicedMinor)} − credit notes ${money(b.totals.creditNotesMinor)} − paid ${money(b.totals.allocatedMinor)} − written off ${money(b.totals.writtenOffMinor)}`,
         `  = open receivables ${money(b.totals.openArMinor)}  ${b.books.balanced ? '(balanced)' : `(DOES NOT BALANCE by ${money(b.books.differenceMinor)})`}`,
         `  unapplied cash ${money(b.totals.unappliedMinor)}`,
@@ -84,12 +104,12 @@ export function registerDemo(program: Command): void {
       const clock = new ManualClock(`${o.start}T07:00:00Z`);
       const core = await openCore({ clock });
       const dir = dataDir();
-      const bar = progressBar(!o.json && process.stderr.isTTY === true);
+      const bar = o.json ? { update() {}, stop() {} } : demoProgress();
       try {
         const result = await generateDemo(core, clock, {
           seed: o.seed, customers: o.customers, months: o.months, start: o.start, currencies: o.currencies, dataDir: dir,
           actor: 'demo',
-          onProgress: (day, total) => bar.update('simulating days', day, total),
+          onProgress: (day, total, orders) => bar.update(day, total, orders),
         });
         bar.stop();
         const manifestPath = path.join(dir, MANIFEST_FILE);
