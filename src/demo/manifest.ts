@@ -32,6 +32,12 @@ export interface DemoCounts {
   reversedPayments: number;
   creditAppliedByHand: number;
   disputes: number;
+  /** Disputes the customer raised with the collections desk (the rest are settled by credit note only). */
+  disputesOpened: number;
+  /** Promises to pay customers made for late invoices. */
+  promises: number;
+  /** Reminder letters the Monday reminder runs wrote to the outbox. */
+  reminders: number;
   disputeCreditNotes: number;
   disputesConceded: number;
   writeOffs: number;

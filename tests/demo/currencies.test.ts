@@ -60,6 +60,16 @@ describe(`demo company in EUR, USD and JPY (${testDialect})`, () => {
     expect([...seen].sort()).toEqual(['EUR', 'JPY', 'USD']);
   });
 
+  it('dunns yen customers with letter fees in whole yen', async () => {
+    const db = t.core.db.kysely;
+    const jpy = await db.selectFrom('customers').select(['dunning_policy']).where('currency', '=', 'JPY').execute();
+    expect(jpy.length).toBeGreaterThan(0);
+    for (const c of jpy) expect(c.dunning_policy).toBe('standard-jpy');
+    const policy = await db.selectFrom('dunning_policies').select('levels').where('name', '=', 'standard-jpy').executeTakeFirstOrThrow();
+    expect((JSON.parse(policy.levels) as { fee: string }[]).map((l) => l.fee)).toEqual(['0', '0', '800', '1600']);
+    expect(r.manifest.counts.reminders).toBeGreaterThan(0);
+  });
+
   it('balances the books in each currency', () => {
     const m = r.manifest;
     expect(Object.keys(m.byCurrency).sort()).toEqual(['EUR', 'JPY', 'USD']);

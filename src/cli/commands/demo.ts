@@ -58,6 +58,7 @@ export function summaryText(r: DemoResult, location: string, manifestPath: strin
     `  credit           ${c.creditHolds} holds: ${c.holdsReleased} released, ${c.holdsRejected} rejected; ${c.creditLimitRaises} limits raised`,
     `  shipping         ${c.shipments} shipments, ${c.partialShipments} partial; ${c.delayedDeliveries} delayed, ${c.failedDeliveries} failed first attempts`,
     `  invoices         ${m.database.invoices} (at delivery); ${c.disputes} disputed → ${c.disputeCreditNotes} dispute credit notes, ${c.disputesConceded} paid after all`,
+    `  collections      ${c.reminders} reminders (Monday runs), ${c.promises} promises to pay, ${c.disputesOpened} disputes raised with the desk`,
     `  payments         ${m.database.payments}: ${c.partialPayments} partial, ${c.shortPayments} short (→ ${c.writeOffs} small write-offs), ${c.overpayments} overpayments, ${c.reversedPayments} bounced and reversed`,
     '',
     ...Object.entries(m.byCurrency ?? { EUR: { customers: m.customers, totals: t, books: m.books } }).flatMap(([currency, b]) => {
