@@ -14,11 +14,11 @@ emit(
     const scores = await has('forecast.customer_scores');
     const items = await q(`
       select o.invoice_key, coalesce(i.invoice_number, o.invoice_key) as invoice, coalesce(c.customer_name, o.customer_key) as customer,
-             o.due_date::varchar as due_date, o.days_past_due, o.open_cents / 100.0 as open_amount,
+             o.due_date::varchar as due_date, o.days_past_due, minor_to_units(o.open_cents, o.currency) as open_amount,
              coalesce(s.risk_class, c.risk_class) as risk_class,
              ${forecasts ? `f.predicted_date::varchar as predicted_date, f.p10_date::varchar as p10_date, f.p90_date::varchar as p90_date, f.prob_late,
-             f.prob_late * (o.open_cents / 100.0) * ${RISK_WEIGHT}` : `null as predicted_date, null as p10_date, null as p90_date, null as prob_late,
-             greatest(o.days_past_due, 0) * (o.open_cents / 100.0)`} as expected_loss
+             f.prob_late * (minor_to_units(o.open_cents, o.currency)) * ${RISK_WEIGHT}` : `null as predicted_date, null as p10_date, null as p90_date, null as prob_late,
+             greatest(o.days_past_due, 0) * (minor_to_units(o.open_cents, o.currency))`} as expected_loss
       from metrics.ar_open_items o
       left join marts.fct_invoices i using (invoice_key)
       left join marts.dim_customer c on c.customer_key = o.customer_key
