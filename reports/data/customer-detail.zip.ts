@@ -17,13 +17,13 @@ const zip = await withSnapshot(async (q, has) => {
   const forecasts = await has('forecast.invoice_payment');
   const open = await q(`
     select o.customer_key as customer_id, 'open' as kind, coalesce(i.invoice_number, o.invoice_key) as ref, o.due_date::varchar as d1,
-           ${forecasts ? 'f.predicted_date::varchar' : 'null'} as d2, o.open_cents / 100.0 as amount, o.days_past_due as n
+           ${forecasts ? 'f.predicted_date::varchar' : 'null'} as d2, minor_to_units(o.open_cents, '${scope.currency}') as amount, o.days_past_due as n
     from metrics.ar_open_items o left join marts.fct_invoices i using (invoice_key)
     ${forecasts ? 'left join (select * from forecast.invoice_payment where as_of = (select max(as_of) from forecast.invoice_payment)) f on f.invoice_key = o.invoice_key' : ''}
     where o.${cur.replaceAll(' and ', ' and o.')} and o.as_of = '${scope.asOf}'`);
   const paid = await q(`
     select customer_key as customer_id, 'paid' as kind, coalesce(invoice_number, invoice_key) as ref, invoice_date::varchar as d1, settled_date::varchar as d2,
-           amount_cents / 100.0 as amount, days_to_pay as n
+           minor_to_units(amount_cents, '${scope.currency}') as amount, days_to_pay as n
     from marts.fct_invoices where days_to_pay is not null and currency = '${scope.currency}' and settled_date <= date '${scope.asOf}'`);
   const reasons: Row[] = [];
   if (await has('forecast.customer_scores')) {
@@ -40,7 +40,7 @@ const zip = await withSnapshot(async (q, has) => {
   for (const f of await q(`
     select c.customer_key as customer_id, ${scoreOf} as score, b.invoices_paid, b.median_days_to_pay, b.share_paid_late,
            (select count(*) from metrics.ar_open_items o where o.customer_key = c.customer_key and o.${cur.replaceAll(' and ', ' and o.')} and o.as_of = '${scope.asOf}') as open_items,
-           (select sum(open_cents) / 100.0 from metrics.ar_open_items o where o.customer_key = c.customer_key and o.${cur.replaceAll(' and ', ' and o.')} and o.as_of = '${scope.asOf}' and o.days_past_due > 0) as overdue_amount
+           (select minor_to_units(sum(open_cents), '${scope.currency}') from metrics.ar_open_items o where o.customer_key = c.customer_key and o.${cur.replaceAll(' and ', ' and o.')} and o.as_of = '${scope.asOf}' and o.days_past_due > 0) as overdue_amount
     from marts.dim_customer c left join metrics.customer_payment_behaviour b on b.customer_id = c.customer_key and b.${cur.replaceAll(' and ', ' and b.')}`)) {
     for (const k of ['score', 'invoices_paid', 'median_days_to_pay', 'share_paid_late', 'open_items', 'overdue_amount']) {
       if (f[k] != null) facts.push({ customer_id: f.customer_id, kind: 'fact', ref: k, d1: null, d2: null, amount: null, n: f[k] });

@@ -11,7 +11,7 @@ const table = await withSnapshot(async (q, has) => {
   const rows = await q(`
     select c.customer_key as customer_id, coalesce(c.customer_name, c.customer_key) as customer, coalesce(c.segment, '') as segment,
            ${scores ? 'coalesce(sc.risk_class, c.risk_class)' : 'c.risk_class'} as risk_class,
-           coalesce(o.open_cents, 0) / 100.0 as open_amount
+           minor_to_units(coalesce(o.open_cents, 0), '${scope.currency}') as open_amount
     from marts.dim_customer c
     left join (select customer_key, sum(open_cents) as open_cents
                from metrics.ar_open_items where source = '${scope.source}' and currency = '${scope.currency}' and as_of = '${scope.asOf}' group by all) o on o.customer_key = c.customer_key

@@ -10,14 +10,14 @@ emit(
     const scores = await has('forecast.customer_scores');
     const customers = await q(`
       with sales as (
-        select customer_key, sum(amount_cents) / 100.0 as sales_12m from marts.fct_invoices
+        select customer_key, minor_to_units(sum(amount_cents), '${scope.currency}') as sales_12m from marts.fct_invoices
         where invoice_date > date '${scope.asOf}' - interval 12 month and invoice_date <= date '${scope.asOf}' and currency = '${scope.currency}'
         group by all
       )
       select b.customer_id, coalesce(c.customer_name, b.customer_id) as customer, c.segment, c.country,
              b.invoices_paid, b.mean_days_to_pay, b.median_days_to_pay, b.p90_days_to_pay, b.share_paid_late, b.mean_days_late, b.trend_days_per_quarter,
-             b.open_cents / 100.0 as open_amount, b.overdue_cents / 100.0 as overdue_amount,
-             c.credit_limit_cents / 100.0 as credit_limit,
+             minor_to_units(b.open_cents, '${scope.currency}') as open_amount, minor_to_units(b.overdue_cents, '${scope.currency}') as overdue_amount,
+             minor_to_units(c.credit_limit_cents, '${scope.currency}') as credit_limit,
              case when c.credit_limit_cents > 0 then b.open_cents / c.credit_limit_cents end as utilisation,
              coalesce(s.sales_12m, 0) as sales_12m,
              ${scores ? 'sc.score, sc.risk_class, sc.reasons' : 'null as score, c.risk_class, null as reasons'}

@@ -22,8 +22,8 @@ const book = await withSnapshot(async (q, has) => {
     ws.views = [{ state: 'frozen', ySplit: 1 }];
     for (const r of rows) ws.addRow(Object.fromEntries(columns.map((c) => [c.key, c.date && r[c.key] ? new Date(`${String(r[c.key])}T00:00:00Z`) : r[c.key] == null ? null : c.money || c.format ? Number(r[c.key]) : r[c.key]])));
   };
-  const aging = await q(`select a.customer_id, coalesce(c.customer_name, a.customer_id) as customer, sum(a.amount_cents) / 100.0 as total,
-                                ${['current', '1-30', '31-60', '61-90', '91-120', '120+'].map((b, i) => `coalesce(sum(a.amount_cents) filter (where a.bucket = '${b}'), 0) / 100.0 as b${i}`).join(', ')}
+  const aging = await q(`select a.customer_id, coalesce(c.customer_name, a.customer_id) as customer, minor_to_units(sum(a.amount_cents), '${scope.currency}') as total,
+                                ${['current', '1-30', '31-60', '61-90', '91-120', '120+'].map((b, i) => `minor_to_units(coalesce(sum(a.amount_cents) filter (where a.bucket = '${b}'), 0), '${scope.currency}') as b${i}`).join(', ')}
                          from metrics.ar_aging a left join marts.dim_customer c on c.customer_key = a.customer_id
                          where a.${where.replace(' and ', ' and a.')} and a.as_of = '${scope.monthEnd}' group by all having sum(a.amount_cents) <> 0 order by total desc`);
   sheet(`Aging ${scope.monthEnd}`, [
@@ -31,8 +31,8 @@ const book = await withSnapshot(async (q, has) => {
     { header: `Total (${scope.currency})`, key: 'total', width: 16, money: true },
     ...['Current', '1–30 days', '31–60 days', '61–90 days', '91–120 days', 'Over 120 days'].map((h, i) => ({ header: h, key: `b${i}`, width: 14, money: true })),
   ], aging);
-  const kpis = await q(`select month_end::varchar as month_end, ar_total_cents / 100.0 as ar_total, ar_current_cents / 100.0 as ar_current, ar_overdue_cents / 100.0 as ar_overdue,
-                               credit_sales_cents / 100.0 as credit_sales, dso_countback, dso_standard, bpdso, add_days, cei
+  const kpis = await q(`select month_end::varchar as month_end, minor_to_units(ar_total_cents, '${scope.currency}') as ar_total, minor_to_units(ar_current_cents, '${scope.currency}') as ar_current, minor_to_units(ar_overdue_cents, '${scope.currency}') as ar_overdue,
+                               minor_to_units(credit_sales_cents, '${scope.currency}') as credit_sales, dso_countback, dso_standard, bpdso, add_days, cei
                         from metrics.ar_kpis_monthly where ${where} and is_month_end order by month_end`);
   sheet('KPIs', [
     { header: 'Month-end', key: 'month_end', width: 13, date: true },
@@ -42,7 +42,7 @@ const book = await withSnapshot(async (q, has) => {
     { header: 'Best possible DSO (days)', key: 'bpdso', width: 12, format: '0.0' }, { header: 'ADD (days)', key: 'add_days', width: 10, format: '0.0' }, { header: 'CEI (%)', key: 'cei', width: 9, format: '0.0' },
   ], kpis);
   const cash = (await has('forecast.cash_weekly'))
-    ? await q(`select week_start::varchar as week_start, expected_cents / 100.0 as expected, low_cents / 100.0 as low, high_cents / 100.0 as high
+    ? await q(`select week_start::varchar as week_start, minor_to_units(expected_cents, '${scope.currency}') as expected, minor_to_units(low_cents, '${scope.currency}') as low, minor_to_units(high_cents, '${scope.currency}') as high
                from forecast.cash_weekly where as_of = (select max(as_of) from forecast.cash_weekly) order by week_start`)
     : [];
   sheet('Cash forecast', [

@@ -10,7 +10,7 @@ const table = await withSnapshot(async (q, has) => {
   const scores = await has('forecast.customer_scores');
   const rows = await q(`
     select coalesce(i.invoice_number, o.invoice_key) as invoice, o.customer_key as customer_id, coalesce(c.customer_name, o.customer_key) as customer,
-           o.due_date::varchar as due_date, o.days_past_due, o.bucket, o.open_cents / 100.0 as open_amount,
+           o.due_date::varchar as due_date, o.days_past_due, o.bucket, minor_to_units(o.open_cents, o.currency) as open_amount,
            coalesce(${scores ? 's.risk_class, ' : ''}c.risk_class, '') as risk_class
     from metrics.ar_open_items o
     left join marts.fct_invoices i using (invoice_key)

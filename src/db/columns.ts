@@ -158,6 +158,10 @@ export const coreColumns = {
     invoice_id: 'integer', customer_id: 'integer', as_of: 'text', predicted_pay_date: 'text', pay_date_low: 'text',
     pay_date_high: 'text', prob_late_bp: 'integer', amount_at_risk_minor: 'integer', model: 'text', written_at: 'text',
   },
+  exchange_rates: {
+    id: 'integer', rate_date: 'text', base: 'text', currency: 'text', rate: 'text', source: 'text', created_at: 'text',
+    updated_at: 'text',
+  },
 } as const satisfies { readonly [T in keyof Database]: Shape<Database[T]> };
 
 export type CoreTable = keyof typeof coreColumns;

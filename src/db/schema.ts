@@ -40,6 +40,7 @@ export interface Database {
   disputes: DisputesTable;
   collection_actions: CollectionActionsTable;
   invoice_forecasts: InvoiceForecastsTable;
+  exchange_rates: ExchangeRatesTable;
 }
 
 export interface SettingsTable {
@@ -597,4 +598,16 @@ export interface InvoiceForecastsTable {
   amount_at_risk_minor: number;
   model: string;
   written_at: string;
+}
+
+/** A reference rate: on `rate_date`, 1 `base` buys `rate` `currency` (a decimal written with a dot, as the central bank publishes it). */
+export interface ExchangeRatesTable {
+  id: Generated<number>;
+  rate_date: string;
+  base: string;
+  currency: string;
+  rate: string;
+  source: string;
+  created_at: string;
+  updated_at: string;
 }

@@ -24,6 +24,8 @@ export interface Settings {
   'payments.write_off_tolerance_minor': number;
   /** Default currency of new customers and products. */
   'company.currency': string;
+  /** The currency the warehouse converts every currency's KPIs and aging into (exchange rates: `cashloop rates load`). */
+  'reporting.currency': string;
   /** The company's name, as letters and statements are signed. */
   'company.name': string;
   /** Sender address of reminders and statements. */
@@ -59,6 +61,7 @@ export const defaultSettings: Settings = {
   'invoicing.trigger': 'delivery',
   'payments.write_off_tolerance_minor': 500,
   'company.currency': 'EUR',
+  'reporting.currency': 'EUR',
   'company.name': 'Our company',
   'company.email': 'receivables@example.com',
   'company.payment_instructions': 'Please pay by bank transfer, quoting the invoice numbers.',
@@ -106,6 +109,7 @@ function parseSetting(key: string, value: string): Settings[Key] {
       }
       return value;
     case 'company.currency':
+    case 'reporting.currency':
       if (!/^[A-Z]{3}$/.test(value)) throw invalid(`setting ${key} must be an ISO 4217 code, got ${value}`, { field: key, value, rule: 'currency_code' });
       return value;
     case 'company.name':

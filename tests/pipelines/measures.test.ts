@@ -74,7 +74,7 @@ describe(`receivables measures, hand-computed (${testDialect})`, () => {
     ]);
     // Currency units are exact decimals, not floats.
     expect(await q(`select ar_total, ar_current, ar_overdue, credit_sales, typeof(ar_total) t from metrics.ar_kpis_monthly where month_end = '2026-03-31'`)).toEqual([
-      { ar_total: '2600.00', ar_current: '2100.00', ar_overdue: '500.00', credit_sales: '2100.00', t: 'DECIMAL(18,2)' },
+      { ar_total: '2600.000', ar_current: '2100.000', ar_overdue: '500.000', credit_sales: '2100.000', t: 'DECIMAL(18,3)' },
     ]);
     const [jan, feb, mar] = rows as Record<string, number>[];
     // January: one month of history. 1100 / 1500 × 31.

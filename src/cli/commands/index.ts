@@ -19,6 +19,7 @@ import { registerScores } from './scores.ts';
 import { registerCollections } from './collections.ts';
 import { registerBackup } from './backup.ts';
 import { registerUsers } from './users.ts';
+import { registerRates } from './rates.ts';
 
 /**
  * Every command module of the CLI, in the order they appear in `cashloop --help`.
@@ -28,5 +29,5 @@ import { registerUsers } from './users.ts';
 export const commandModules: ((program: Command) => void)[] = [
   registerMigrate,
   registerCustomers, registerCatalog, registerOrders, registerCredit, registerShipping, registerInvoicing, registerPayments, registerSettings,
-   registerImport, registerDemo, registerBank, registerPipeline, registerQuery, registerSchedule, registerServe, registerScores, registerCollections, registerBackup, registerUsers,
+   registerImport, registerDemo, registerBank, registerPipeline, registerQuery, registerSchedule, registerServe, registerScores, registerCollections, registerBackup, registerUsers, registerRates,
 ];
