@@ -14,7 +14,7 @@ import { serveStatic } from '../helpers/static-server.ts';
 import { testDialect } from '../helpers/db.ts';
 import { chromiumArgs, chromiumPath, hasChromium } from '../helpers/browser.ts';
 
-const PAGES = ['index', 'aging', 'collections', 'customers', 'customer', 'cash', 'sales', 'fulfilment', 'health', 'definitions'];
+const PAGES = ['index', 'aging', 'collections', 'customers', 'cash', 'sales', 'fulfilment', 'health', 'definitions'];
 const shots = path.resolve('test-output/reports');
 
 /**
