@@ -14,6 +14,8 @@ import { runPipeline } from '../pipelines/run.ts';
 import { buildServer } from '../src/api/server.ts';
 import { createApiKey, createPortalToken } from '../src/api/keys.service.ts';
 import { writeBackScores } from '../models/credit-score/write-back.ts';
+import { writeBackForecasts } from '../models/payment-date/write-back.ts';
+import { replaceInvoiceForecasts } from '../src/forecasts/forecast.service.ts';
 import { applyCreditScores } from '../src/credit/score.service.ts';
 import { runReminders } from '../src/collections/reminder.service.ts';
 
@@ -67,6 +69,9 @@ for (const s of run.steps) say(`    ${s.name.padEnd(10)} ${(s.ms / 1000).toFixed
   try {
     const scores = await writeBackScores((s) => applyCreditScores(core, s, 'demo'), path.join(dataDir, 'published', 'warehouse.duckdb'));
     say(`    risk classes set from the credit scores: ${Object.entries(scores.byClass).sort().map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    // The invoice forecasts too: the collectors' worklist ranks by their amount at risk.
+    const forecasts = await writeBackForecasts((rows) => replaceInvoiceForecasts(core, rows, 'demo'), path.join(dataDir, 'published', 'warehouse.duckdb'));
+    say(`    invoice forecasts handed back to the core: ${forecasts.written}`);
     // The morning's reminder run, once: one letter per customer with invoices at a new dunning level.
     const reminders = await runReminders(core, 'demo', { asOf, send: false });
     say(`    reminder run as of ${reminders.asOf}: ${reminders.messages.length} reminders in the outbox (cashloop collections outbox · cashloop collections worklist)`);

@@ -313,7 +313,7 @@ describe(`customer portal on ${testDialect}`, () => {
     fs.writeFileSync(file, `entry_ref,booking_date,amount,currency,payer_name,remittance\nE-1,2026-02-20,10.00,EUR,Someone Else Ltd,Payment ${reference} thank you\n`);
     const report = await importBankStatement(t.core, { file, actor });
     expect(report.matched).toBe(1);
-    const after = (await get('/portal/api/invoices', bearer('a'))).json() as { number: string; paidMinor: number }[];
+    const after = (await get('/portal/api/invoices', bearer('a'))).json().items as { number: string; paidMinor: number }[];
     expect(after.map((i) => [i.number, i.paidMinor])).toEqual([[INV(1), 0], [INV(2), 0], [INV(3), 1000]]);
   });
 

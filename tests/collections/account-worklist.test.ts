@@ -53,10 +53,11 @@ describe(`account-level worklist (${testDialect})`, () => {
     expect(w).toMatchObject({ asOf: '2026-03-01', basis: 'days_overdue', forecastAsOf: null, totalAccounts: 4 });
     expect(w.accounts.map((a) => [a.customer, a.priority])).toEqual([['Charlie', 1_800_000], ['Alpha', 1_000_000], ['Bravo', 360_000], ['Delta', 0]]);
     expect(w.accounts.map((a) => a.rank)).toEqual([1, 2, 3, 4]);
-    // The invoice-level worklist ranks the same invoices one by one: its losses summed per customer are the account's priority.
-    const items = await worklist(t.core, { forecastFile: null, limit: 1000 });
+    // The invoice-level worklist lists the same invoices one by one, with their balances read its own way: days overdue × balance summed per customer is the account's priority.
+    const items = await worklist(t.core, { limit: 1000 });
+    expect(items.basis).toBe('days_overdue');
     const byCustomer = new Map<number, number>();
-    for (const i of items.items) byCustomer.set(i.customerId, (byCustomer.get(i.customerId) ?? 0) + i.expectedLoss);
+    for (const i of items.items) byCustomer.set(i.customerId, (byCustomer.get(i.customerId) ?? 0) + Math.max(0, i.daysPastDue) * i.balanceMinor);
     for (const a of w.accounts) expect(a.priority, a.customer).toBe(byCustomer.get(a.customerId));
 
     const charlie = w.accounts[0]!;

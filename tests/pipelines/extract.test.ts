@@ -71,10 +71,10 @@ describe('canonical extract', () => {
     expect(err).toBeInstanceOf(DomainError);
     const messages = (err as DomainError).problems.map((p) => p.message);
     expect(messages).toEqual([
-      'invoices.csv row 2: invoices.customer_id null is empty',
-      'invoices.csv row 2: invoices.invoice_date "2025-13-01" is not a date',
-      'invoices.csv row 2: invoices.amount "abc" is not a decimal amount',
-      'invoices.csv row 2: invoices.disputed "maybe" is not a known true/false word',
+      'invoices.csv row 2: invoices.customer_id "" is required [required]',
+      'invoices.csv row 2: invoices.invoice_date "2025-13-01" is not a date in the file\'s date format [date_format]',
+      'invoices.csv row 2: invoices.amount "abc" is not a decimal amount [amount_format]',
+      'invoices.csv row 2: invoices.disputed "maybe" is not one of the words for true or false [boolean]',
     ]);
     expect(await readWarehouse(warehousePaths(dir).warehouse, `select count(*) n from raw.extract_invoices`)).toEqual([{ n: '0' }]);
     expect(await readWarehouse(warehousePaths(dir).warehouse, `select status from ops.pipeline_runs`)).toEqual([{ status: 'failed' }]);
@@ -87,7 +87,7 @@ describe('canonical extract', () => {
       mapping,
       JSON.stringify({ source: 'x', files: [{ file: 'ar.csv', entity: 'invoices', date_format: '%m/%d/%Y', columns: { invoice_id: 'Inv', customer_id: 'Customer', invoice_date: 'Date', due_date: 'Due', amount: 'Amt' } }] }),
     );
-    await expect(runPipeline({ dataDir: dir, extract, mapping, quiet: true })).rejects.toThrow('extract file ar.csv has no column Customer (mapped to invoices.customer_id)');
+    await expect(runPipeline({ dataDir: dir, extract, mapping, quiet: true })).rejects.toThrow('extract file ar.csv has no column Customer (mapped to invoices.customer_id; header: Inv, Cust, Date, Due, Amt)');
   });
 });
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { withCore, cliActor } from '../context.ts';
 import { emit, table } from '../output.ts';
-import { formatAmount } from '../../shared/money.ts';
+import { amount as formatAmount } from '../format.ts';
 import type { BankEntry, BankImportReport } from '../../bank/bank.service.ts';
 
 /** The bank service (and its XML parser) loads only when a bank command runs. */
