@@ -166,26 +166,37 @@ export async function brokenPromisesSince(db: Kysely<Database>, since: string, c
 /**
  * Amount at risk per customer and per invoice from the published forecasts
  * (`invoice_forecasts`, replaced whole by each forecast run), over invoices still open; null
- * when nothing is published.
+ * when nothing is published. An open invoice the forecast has not seen (issued since) that is
+ * overdue on `asOf` has its whole balance at risk, as on the invoice-level worklist; one not
+ * yet due has none known.
  */
-export async function atRiskByCustomer(db: Kysely<Database>, collector: string | null): Promise<{ asOf: string; byCustomer: Map<number, number>; byInvoice: Map<number, number> } | null> {
+export async function atRiskByCustomer(db: Kysely<Database>, collector: string | null, asOf: string): Promise<{ asOf: string; byCustomer: Map<number, number>; byInvoice: Map<number, number> } | null> {
   const latest = await db.selectFrom('invoice_forecasts').select((e) => e.fn.max('as_of').as('as_of')).executeTakeFirst();
-  const asOf = latest?.as_of ?? null;
-  if (asOf === null) return null;
+  const forecastAsOf = latest?.as_of ?? null;
+  if (forecastAsOf === null) return null;
+  const mine = db.selectFrom('customers').select('id').where('collector', '=', collector ?? '');
   let q = db
     .selectFrom('invoice_forecasts as f')
     .innerJoin('invoices as i', 'i.id', 'f.invoice_id')
     .select(['f.invoice_id', 'i.customer_id', 'f.amount_at_risk_minor'])
     .where('i.status', 'in', [...OPEN]);
-  if (collector !== null) q = q.where('i.customer_id', 'in', db.selectFrom('customers').select('id').where('collector', '=', collector));
+  if (collector !== null) q = q.where('i.customer_id', 'in', mine);
+  let unseen = db
+    .selectFrom('invoices as i')
+    .select(['i.id as invoice_id', 'i.customer_id'])
+    .select(balanceSql.as('amount_at_risk_minor'))
+    .where('i.status', 'in', [...OPEN])
+    .where('i.due_date', '<', asOf)
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('invoice_forecasts as f').select('f.invoice_id').whereRef('f.invoice_id', '=', 'i.id'))));
+  if (collector !== null) unseen = unseen.where('i.customer_id', 'in', mine);
   const byCustomer = new Map<number, number>();
   const byInvoice = new Map<number, number>();
-  for (const r of await q.execute()) {
-    const v = Number(r.amount_at_risk_minor);
+  for (const r of [...(await q.execute()), ...(await unseen.execute())]) {
+    const v = Math.max(0, Number(r.amount_at_risk_minor));
     byInvoice.set(r.invoice_id, v);
     byCustomer.set(r.customer_id, (byCustomer.get(r.customer_id) ?? 0) + v);
   }
-  return { asOf: String(asOf).slice(0, 10), byCustomer, byInvoice };
+  return { asOf: String(forecastAsOf).slice(0, 10), byCustomer, byInvoice };
 }
 
 export interface AccountDetails {

@@ -29,7 +29,8 @@ export const BROKEN_WINDOW_DAYS = 30;
 /**
  * An account's exposure split by the live state of its invoices. Each part is the account's
  * measure over those invoices: with published forecasts, the forecast's amount at risk (minor
- * units); without, balance × days overdue (minor-unit days).
+ * units; an overdue invoice the forecast has not seen, its whole balance); without, balance ×
+ * days overdue (minor-unit days).
  */
 export interface AccountExposure {
   /** Invoices under neither a standing promise nor an open dispute (or whose promised date has passed). */
@@ -100,7 +101,7 @@ export async function accountWorklist(core: Core, options: { collector?: string 
   const [totals, held, risk, broken] = await Promise.all([
     accountTotals(db, dialect, asOf, collector),
     heldItems(db, collector),
-    atRiskByCustomer(db, collector),
+    atRiskByCustomer(db, collector, asOf),
     brokenPromisesSince(db, addDays(asOf, -BROKEN_WINDOW_DAYS), collector),
   ]);
   const reliability = await promiseReliabilityOf(db, [...new Set(held.filter((h) => h.promisedDate !== null).map((h) => h.customerId))]);

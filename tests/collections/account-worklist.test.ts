@@ -53,11 +53,11 @@ describe(`account-level worklist (${testDialect})`, () => {
     expect(w).toMatchObject({ asOf: '2026-03-01', basis: 'days_overdue', forecastAsOf: null, totalAccounts: 4 });
     expect(w.accounts.map((a) => [a.customer, a.priority])).toEqual([['Charlie', 1_800_000], ['Alpha', 1_000_000], ['Bravo', 360_000], ['Delta', 0]]);
     expect(w.accounts.map((a) => a.rank)).toEqual([1, 2, 3, 4]);
-    // The invoice-level worklist lists the same invoices one by one: days overdue × balance summed per customer is the account's priority.
+    // The invoice-level worklist lists the same invoices one by one, with their balances read its own way: days overdue × balance summed per customer is the account's priority.
     const items = await worklist(t.core, { limit: 1000 });
     expect(items.basis).toBe('days_overdue');
     const byCustomer = new Map<number, number>();
-    for (const i of items.items) byCustomer.set(i.customerId, (byCustomer.get(i.customerId) ?? 0) + Math.max(i.daysPastDue, 0) * i.balanceMinor);
+    for (const i of items.items) byCustomer.set(i.customerId, (byCustomer.get(i.customerId) ?? 0) + Math.max(0, i.daysPastDue) * i.balanceMinor);
     for (const a of w.accounts) expect(a.priority, a.customer).toBe(byCustomer.get(a.customerId));
 
     const charlie = w.accounts[0]!;
@@ -121,14 +121,14 @@ describe(`account-level worklist (${testDialect})`, () => {
     };
     await replaceInvoiceForecasts(core, [
       await row('D1', 60_000), // Delta: not overdue, but the forecast says the money is at risk
-      await row('B1', 10_000),
-      await row('B2', 5_000, '2026-02-20'), // written by an earlier run of the same model: still the published figure
+      await row('B1', 10_000, '2026-02-20'), // written by an earlier run of the same model: still the published figure
+      // B2 (overdue) is not in the forecast, as an invoice issued after the run would not be: its whole 100.00 is at risk.
       await row('C1', 20_000), // under a promise: halved
       await row('A1', 90_000), // disputed: not counted
       await row('E1', 7_000), // paid: not read
     ], actor);
     const w = await accountWorklist(core);
     expect(w).toMatchObject({ basis: 'forecast', forecastAsOf: '2026-02-28' });
-    expect(w.accounts.map((a) => [a.customer, a.priority, a.amountAtRiskMinor])).toEqual([['Delta', 60_000, 60_000], ['Bravo', 15_000, 15_000], ['Charlie', 10_000, 20_000], ['Alpha', 0, 90_000]]);
+    expect(w.accounts.map((a) => [a.customer, a.priority, a.amountAtRiskMinor])).toEqual([['Delta', 60_000, 60_000], ['Bravo', 20_000, 20_000], ['Charlie', 10_000, 20_000], ['Alpha', 0, 90_000]]);
   });
 });

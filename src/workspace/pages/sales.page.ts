@@ -30,10 +30,10 @@ ${table(
     [
       { label: 'Customer', cell: (c: PortfolioCustomer) => customerLink(c.id, c.name) },
       { label: 'Sales, 12 months', num: true, cell: (c) => money(c.salesMinor, c.currency) },
-      { label: 'Pays in', num: true, cell: (c) => days(c.avgDaysToPay) },
+      { label: 'Days to pay', num: true, cell: (c) => days(c.avgDaysToPay) },
       { label: 'Against terms', cell: (c) => lateText(c.avgDaysLate) },
       { label: 'Open', num: true, cell: (c) => money(c.openMinor, c.currency) },
-      { label: 'Overdue', num: true, cell: (c) => (c.overdueMinor > 0 ? html`<strong>${money(c.overdueMinor, c.currency)}</strong>${c.oldestOverdueDays !== null ? html` <span class="muted">(${c.oldestOverdueDays} d)</span>` : ''}` : money(0, c.currency)) },
+      { label: 'Overdue', num: true, cell: (c) => (c.overdueMinor > 0 ? html`<span><strong>${money(c.overdueMinor, c.currency)}</strong>${c.oldestOverdueDays !== null ? html` <span class="muted">(oldest ${c.oldestOverdueDays} d)</span>` : ''}</span>` : money(0, c.currency)) },
       { label: 'Broken promises', num: true, cell: (c) => (c.brokenPromises > 0 ? html`<span class="badge amber">${c.brokenPromises}</span>` : '0') },
       { label: 'Orders under way', cell: (c) => (c.ordersUnderWay.length ? html`<ul class="plain">${c.ordersUnderWay.map((o) => html`<li><a href="/app/orders/${o.id}">Order ${o.id}</a> ${status(o.status)}</li>`)}</ul>` : html`<span class="muted">none</span>`) },
       { label: 'Risk', cell: (c) => c.riskClass ?? '—' },
