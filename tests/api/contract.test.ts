@@ -222,6 +222,10 @@ describe(`one contract for every list (${testDialect})`, { timeout: 120_000 }, (
       expect(r.headers.location, from).toBe(to);
     }
     expect((await call('GET', `/customers/${id}/statement`, undefined, portalToken)).statusCode).toBe(401);
+    // A retry key sent to the old path is not spent there: the new path takes it.
+    const keyed = (url: string) => app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${admin}`, 'idempotency-key': 'statement-run-1' }, payload: { month: '2026-04', dryRun: true } });
+    expect((await keyed('/collections/statements')).statusCode).toBe(308);
+    expect((await keyed('/collections/statement-runs')).statusCode).toBe(200);
     const doc = (await call('GET', '/openapi.json')).json() as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths).filter((p) => /\/statements?(\.pdf)?$/.test(p))).toEqual([]);
   });
