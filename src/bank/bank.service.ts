@@ -11,7 +11,7 @@ import { getSettings } from '../settings/settings.service.ts';
 import { invoiceBalances } from '../invoicing/invoice.repository.ts';
 import { recordPaymentChange, reversePaymentChange } from '../payments/payment.service.ts';
 import { findEntryByKey, insertEntry, markEntryMatched, markEntryReversed } from './bank.repository.ts';
-import { loadMapping } from '../onboarding/mapping.ts';
+import { loadMapping } from '../extract/mapping.ts';
 import { parseCamt053 } from './camt053.ts';
 import { parseCsvBankStatement } from './csv-bank-statement.ts';
 import { entryKey, remittanceText, type BankStatementEntry } from './bank-statement.ts';

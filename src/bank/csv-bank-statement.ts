@@ -1,9 +1,8 @@
 import path from 'node:path';
 import { DomainError, invalid } from '../shared/errors.ts';
-import type { FileMapping } from '../onboarding/mapping.ts';
-import { columnPositions, rowValues } from '../onboarding/import.service.ts';
-import { openSource } from '../onboarding/source.ts';
-import { RowFields } from '../onboarding/fields.ts';
+import { columnPositions, type FileMapping } from '../extract/mapping.ts';
+import { openSource, rowValues } from '../extract/source.ts';
+import { RowFields } from '../extract/fields.ts';
 import { normaliseIban, type EntryProblem, type BankStatementEntry } from './bank-statement.ts';
 
 /**

@@ -22,7 +22,7 @@ const Text = (max: number) => Type.String({ minLength: 1, maxLength: max });
 
 /** Collections over HTTP: reminder and statement runs, the outbox, the worklist and its log, policies, promises, disputes. */
 export const collectionRoutes: RouteSpec[] = [
-  { method: 'GET', url: '/collections/worklist', response: WorklistResponse, permission: 'collections:read', tag: 'collections', summary: 'Open invoices ranked by expected loss, with promises, disputes, last and next action',
+  { method: 'GET', url: '/collections/worklist', response: WorklistResponse, permission: 'collections:read', tag: 'collections', summary: 'Open invoices ranked by amount at risk (open amount × probability of paying late), with promises, disputes, last and next action',
     querystring: listQuery({ collector: Type.Optional(Text(100)), asOf: Type.Optional(BusinessDate) }),
     handler: async (req, core) => {
       const q = req.query as ListPageQuery & { collector?: string; asOf?: string };

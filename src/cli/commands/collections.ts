@@ -29,14 +29,14 @@ function runText(r: ReminderRunResult): string {
 }
 
 function worklistText(w: Worklist): string {
-  const head = `worklist as of ${w.asOf}${w.collector ? ` for ${w.collector}` : ''}: ${w.totalItems} open invoices, ranked by ${w.basis === 'forecast' ? `expected loss (forecast of ${w.forecastAsOf})` : 'days overdue × amount (no forecast published yet)'}`;
+  const head = `worklist as of ${w.asOf}${w.collector ? ` for ${w.collector}` : ''}: ${w.totalItems} open invoices, ranked by ${w.basis === 'forecast' ? `amount at risk (open × probability of paying late, forecast of ${w.forecastAsOf})` : 'days overdue × amount (no forecast published yet)'}`;
   return [
     head, '',
     table(w.items.map((i) => ({
       rank: i.rank, customer: `${i.customerId} ${i.customer}`.slice(0, 28), collector: i.collector ?? '', invoice: i.invoice, due: i.dueDate, 'days over': i.daysPastDue, open: `${i.balance} ${i.currency}`, class: i.riskClass ?? '',
       'p(late)': i.probLate === null ? '' : i.probLate.toFixed(2), level: i.dunningLevel || '', promise: i.promise ? `${i.promise.date}${i.promise.reliability === null ? '' : ` (kept ${Math.round(i.promise.reliability * 100)} %)`}` : i.brokenPromiseRecently ? 'broken' : '', dispute: i.disputed ? 'open' : '',
       'last action': i.lastAction ? `${i.lastAction.date} ${i.lastAction.kind}` : '', next: i.nextAction ? `${i.nextAction.on ?? ''} ${i.nextAction.what}${i.nextAction.overdue ? ' (due)' : ''}`.trim() : '',
-      score: formatAmount(i.expectedLoss, i.currency),
+      'at risk': i.amountAtRisk ?? '',
     }))),
   ].join('\n');
 }
@@ -96,7 +96,7 @@ export function registerCollections(program: Command): void {
     );
   col
     .command('worklist')
-    .description('open invoices ranked by expected loss, with promises, disputes, last and next action')
+    .description('open invoices ranked by amount at risk (open × probability of paying late), with promises, disputes, last and next action')
     .option('--collector <name>', "only this collector's customers")
     .option('--as-of <date>', 'as of this day (default today)')
     .option('--limit <n>', 'how many items', '50')

@@ -18,6 +18,8 @@ import { registerServe } from './serve.ts';
 import { registerScores } from './scores.ts';
 import { registerCollections } from './collections.ts';
 import { registerBackup } from './backup.ts';
+import { registerUsers } from './users.ts';
+import { registerRates } from './rates.ts';
 
 /**
  * Every command module of the CLI, in the order they appear in `cashloop --help`.
@@ -27,5 +29,5 @@ import { registerBackup } from './backup.ts';
 export const commandModules: ((program: Command) => void)[] = [
   registerMigrate,
   registerCustomers, registerCatalog, registerOrders, registerCredit, registerShipping, registerInvoicing, registerPayments, registerSettings,
-   registerImport, registerDemo, registerBank, registerPipeline, registerQuery, registerSchedule, registerServe, registerScores, registerCollections, registerBackup,
+   registerImport, registerDemo, registerBank, registerPipeline, registerQuery, registerSchedule, registerServe, registerScores, registerCollections, registerBackup, registerUsers, registerRates,
 ];

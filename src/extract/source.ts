@@ -154,3 +154,13 @@ async function openParquet(file: string): Promise<Source> {
     },
   };
 }
+
+/** A row's canonical values: each canonical column's cell, and the mapping's constants where the cell is empty. */
+export function rowValues(positions: Map<string, number>, mapping: FileMapping, row: SourceRow): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [name, i] of positions) values[name] = row.raw[i] ?? '';
+  for (const [name, value] of Object.entries(mapping.constants ?? {})) {
+    if ((values[name] ?? '').trim() === '') values[name] = value;
+  }
+  return values;
+}

@@ -1,7 +1,7 @@
 import { DomainError } from '../shared/errors.ts';
-import { parseAmount } from '../shared/money.ts';
 import { isFreeTextField, textProblem } from '../shared/validate.ts';
-import { normaliseDecimal, parseBoolean, parseDate, type FileMapping } from './mapping.ts';
+import { decimalSeparatorOf, type FileMapping } from './mapping.ts';
+import { DEFAULT_DATE_FORMAT, normaliseDecimal, parseBoolean, parseDate, parseExtractAmount } from './values.ts';
 import type { SourceRow } from './source.ts';
 
 /** One reason a row was rejected: which row, which field, what value, which rule. */
@@ -58,14 +58,14 @@ export class RowFields {
       if (options.required) this.problem(name, v, 'required', `${name} is required`);
       return null;
     }
-    const format = this.mapping.dateFormat ?? 'YYYY-MM-DD';
+    const format = this.mapping.dateFormat ?? DEFAULT_DATE_FORMAT;
     const d = parseDate(v, format);
     if (!d) this.problem(name, v, 'date_format', `${name} ${JSON.stringify(v)} is not a date written ${format}`);
     return d;
   }
 
   get decimalSeparator(): '.' | ',' {
-    return this.mapping.decimalSeparator ?? (this.mapping.delimiter === ';' ? ',' : '.');
+    return decimalSeparatorOf(this.mapping);
   }
 
   /** An amount in minor units of `currency`; `sign` says which values are allowed. */
@@ -82,14 +82,10 @@ export class RowFields {
     }
     let minor: number;
     try {
-      minor = parseAmount(text, currency, name);
+      minor = parseExtractAmount(text, currency, name);
     } catch (e) {
       const d = e instanceof DomainError ? e : null;
       this.problem(name, v, d?.detail.rule ?? 'amount_format', d ? d.message : String(e));
-      return null;
-    }
-    if (minor < 0) {
-      this.problem(name, v, 'amount_not_negative', `${name} ${v} is negative`);
       return null;
     }
     if (options.sign === 'positive' && minor === 0) {
