@@ -209,6 +209,27 @@ describe(`one contract for every list (${testDialect})`, { timeout: 120_000 }, (
     expect(jpySeen).toEqual(expect.arrayContaining(['GET /invoices', 'GET /payments', 'GET /orders', 'GET /credit/holds']));
   });
 
+  it('answers the old names of the renamed statement paths with 308 to the new, query and method kept', async () => {
+    const id = ids.customer;
+    for (const [method, from, to, bearer] of [
+      ['GET', `/customers/${id}/statement?from=2026-04-01`, `/customers/${id}/account-statement?from=2026-04-01`, admin],
+      ['GET', `/customers/${id}/statement.pdf`, `/customers/${id}/account-statement.pdf`, admin],
+      ['POST', '/collections/statements', '/collections/statement-runs', admin],
+      ['GET', '/portal/api/statement', '/portal/api/account-statement', portalToken],
+    ] as const) {
+      const r = await call(method, from, method === 'POST' ? { month: '2026-04', dryRun: true } : undefined, bearer);
+      expect(r.statusCode, from).toBe(308);
+      expect(r.headers.location, from).toBe(to);
+    }
+    expect((await call('GET', `/customers/${id}/statement`, undefined, portalToken)).statusCode).toBe(401);
+    // A retry key sent to the old path is not spent there: the new path takes it.
+    const keyed = (url: string) => app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${admin}`, 'idempotency-key': 'statement-run-1' }, payload: { month: '2026-04', dryRun: true } });
+    expect((await keyed('/collections/statements')).statusCode).toBe(308);
+    expect((await keyed('/collections/statement-runs')).statusCode).toBe(200);
+    const doc = (await call('GET', '/openapi.json')).json() as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths).filter((p) => /\/statements?(\.pdf)?$/.test(p))).toEqual([]);
+  });
+
   it('writes yen without decimals and euros with two, beside the minor units', async () => {
     const payments = (await call('GET', '/payments')).json().items as Json[];
     expect(payments.map((p) => [p.currency, p.amountMinor, p.amount])).toEqual(

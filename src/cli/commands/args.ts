@@ -15,6 +15,9 @@ export function decimalArg(value: string, field: string): string {
   return value.trim();
 }
 
+/** An option whose value is an amount, checked when the command line is read: `.option('--amount <decimal>', '…', amountOption('amount'))`. */
+export const amountOption = (field: string) => (value: string): string => decimalArg(value, field);
+
 /** `SKU:QTY[:PRICE[:DISCOUNT%]]` → an order line. */
 export function parseLineSpec(spec: string, i: number) {
   const [sku, quantity, unitPrice, discountPercent] = spec.split(':');

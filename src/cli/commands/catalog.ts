@@ -4,7 +4,7 @@ import { emit, table } from '../output.ts';
 import { amount, productText } from '../format.ts';
 import { createProduct, getProduct, listProducts } from '../../catalog/product.service.ts';
 import { adjustStock, receiveStock } from '../../catalog/inventory.service.ts';
-import type { Json } from './args.ts';
+import { amountOption, type Json } from './args.ts';
 
 /** Products and stock (the API's catalog.routes.ts). */
 export function registerCatalog(program: Command): void {
@@ -13,10 +13,10 @@ export function registerCatalog(program: Command): void {
     .command('create')
     .requiredOption('--sku <sku>')
     .requiredOption('--name <name>')
-    .requiredOption('--price <amount>')
+    .requiredOption('--price <amount>', 'unit price', amountOption('price'))
     .option('--tax-rate <percent>', 'tax rate in percent', '0')
     .option('--category <category>')
-    .option('--cost <amount>', 'unit cost', '0')
+    .option('--cost <amount>', 'unit cost', amountOption('unitCost'), '0')
     .option('--currency <code>')
     .option('--json')
     .action(async (o: Json & Record<string, string>) =>

@@ -15,9 +15,9 @@ import { assignCustomer, getPolicy, listPolicies, savePolicy } from '../../colle
 import { policyToJson } from '../../collections/policy.ts';
 import { cancelPromise, listPromises, promiseReliability, recordPromise, type PromiseToPay } from '../../collections/promise.service.ts';
 import { listDisputes, openDispute, resolveDispute, type Dispute } from '../../collections/dispute.service.ts';
+import { amountOption, collect } from './args.ts';
 
 type Json = { json?: boolean };
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function runText(r: ReminderRunResult): string {
   const out = [`reminder run as of ${r.asOf}${r.dryRun ? ' (dry run: nothing written)' : ''}: ${r.customersChecked} customers with open invoices, ${r.messages.length} reminders`];
@@ -163,7 +163,7 @@ export function registerCollections(program: Command): void {
     .requiredOption('--customer <id>', 'customer id')
     .requiredOption('--date <date>', 'promised payment date')
     .option('--invoice <number>', 'an invoice it covers; repeat for more (default: all open)', collect, [])
-    .option('--amount <decimal>', 'promised amount (default: the open balance)')
+    .option('--amount <decimal>', 'promised amount (default: the open balance)', amountOption('amount'))
     .option('--by <who>', 'who promised')
     .option('--note <text>')
     .option('--json')
@@ -196,14 +196,14 @@ export function registerCollections(program: Command): void {
     .requiredOption('--invoice <number>')
     .requiredOption('--reason <text>')
     .option('--line <n>', 'line number on the invoice (1 = first)')
-    .option('--amount <decimal>', 'amount contested (default: the line or the open balance)')
+    .option('--amount <decimal>', 'amount contested (default: the line or the open balance)', amountOption('amount'))
     .option('--json')
     .action(async (o: Json & { invoice: string; reason: string; line?: string; amount?: string }) => withCore(async (core) => emit(await openDispute(core, { invoice: o.invoice, reason: o.reason, line: o.line, amount: o.amount }, cliActor()), o, disputeText)));
   dispute
     .command('resolve <id>')
     .description('end a dispute: credit (issues a dispute credit note), reject, or withdraw')
     .requiredOption('--outcome <outcome>', 'credit | reject | withdraw')
-    .option('--amount <decimal>', 'with credit: the credit note amount (default: the contested amount)')
+    .option('--amount <decimal>', 'with credit: the credit note amount (default: the contested amount)', amountOption('amount'))
     .option('--note <text>')
     .option('--json')
     .action(async (id: string, o: Json & { outcome: string; amount?: string; note?: string }) => withCore(async (core) => emit(await resolveDispute(core, id, { outcome: o.outcome, amount: o.amount, note: o.note }, cliActor()), o, disputeText)));

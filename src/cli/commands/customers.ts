@@ -3,7 +3,7 @@ import { withCore, cliActor } from '../context.ts';
 import { emit, table } from '../output.ts';
 import { amount, customerText } from '../format.ts';
 import { createCustomer, getCustomer, listCustomers, setCustomerStatus, updateCustomer } from '../../customers/customer.service.ts';
-import type { Json } from './args.ts';
+import { amountOption, type Json } from './args.ts';
 
 /** Customers (the API's customers.routes.ts): create, show, list, update, block, activate. */
 export function registerCustomers(program: Command): void {
@@ -11,7 +11,7 @@ export function registerCustomers(program: Command): void {
   customer
     .command('create')
     .requiredOption('--name <name>')
-    .option('--credit-limit <amount>', 'credit limit in the customer currency', '0')
+    .option('--credit-limit <amount>', 'credit limit in the customer currency', amountOption('creditLimit'), '0')
     .option('--terms <days>', 'payment terms in days', '30')
     .option('--currency <code>')
     .option('--external-id <id>')
@@ -45,7 +45,7 @@ export function registerCustomers(program: Command): void {
   customer
     .command('update <id>')
     .option('--name <name>')
-    .option('--credit-limit <amount>')
+    .option('--credit-limit <amount>', 'credit limit in the customer currency', amountOption('creditLimit'))
     .option('--terms <days>')
     .option('--risk-class <class>')
     .option('--email <email>')

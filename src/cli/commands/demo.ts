@@ -4,7 +4,7 @@ import { openCore, closeCore } from '../../core.ts';
 import { dataDir } from '../../db/connection.ts';
 import { ManualClock } from '../../shared/clock.ts';
 import { invalid } from '../../shared/errors.ts';
-import { formatAmount } from '../../shared/money.ts';
+import { amount as formatAmount } from '../format.ts';
 import { generateDemo, validateOptions, type DemoResult } from '../../demo/generator.ts';
 import { exportCanonical } from '../../demo/export.ts';
 import { HABITS } from '../../demo/habits.ts';

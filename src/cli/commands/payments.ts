@@ -9,7 +9,7 @@ import { accountStatement } from '../../payments/account-statement.service.ts';
 import { getCustomer } from '../../customers/customer.service.ts';
 import { parseBusinessDate } from '../../shared/dates.ts';
 import { parsePositiveAmount } from '../../shared/money.ts';
-import { decimalArg, type Json } from './args.ts';
+import { amountOption, decimalArg, type Json } from './args.ts';
 
 /** Payments and the customer's account statement (the API's payments.routes.ts and GET /customers/{id}/account-statement). */
 export function registerPayments(program: Command): void {
@@ -39,7 +39,7 @@ export function registerPayments(program: Command): void {
   payment
     .command('apply <id>')
     .requiredOption('--invoice <number>')
-    .option('--amount <amount>')
+    .option('--amount <amount>', 'how much of the unapplied cash (default: all the invoice takes)', amountOption('amount'))
     .option('--json')
     .action(async (id: string, o: Json & { invoice: string; amount?: string }) => withCore(async (core) => emit(await applyPaymentToInvoice(core, { paymentId: id, invoice: o.invoice, amount: o.amount }, cliActor()), o, paymentText)));
   payment.command('show <id>').option('--json').action(async (id: string, o: Json) => withCore(async (core) => emit(await getPayment(core, id), o, paymentText)));
