@@ -191,16 +191,25 @@ async function checkEntity(conn: DuckDBConnection, source: string, entity: Extra
     }
   }
   const problems: Problem[] = [];
-  for (const check of checks) {
-    const bad = await rowsJson(conn, `select file, row_no, ${check.column} as v from ${withCurrency} where ${check.where} order by file, row_no limit ${LISTED}`, [source]);
+  // One scan finds every row breaking a rule (usually none); the rules are then read from those rows only.
+  const flagged = 'extract_rows_breaking_a_rule';
+  const flag = (where: string) => `coalesce((${where}), false)`;
+  await conn.run(
+    `create or replace temp table ${flagged} as select file, row_no, ${warehouseColumns(entity).map((c) => c.name).join(', ')}, ${checks.map((c, i) => `${flag(c.where)} as c${i}`).join(', ')}
+     from ${withCurrency} where ${checks.map((c) => flag(c.where)).join(' or ') || 'false'}`,
+    [source],
+  );
+  for (const [i, check] of checks.entries()) {
+    const bad = await rowsJson(conn, `select file, row_no, ${check.column} as v from ${flagged} where c${i} order by file, row_no limit ${LISTED}`);
     if (bad.length === 0) continue;
-    const count = await scalarNumber(conn, `select count(*) from ${withCurrency} where ${check.where}`, [source]);
+    const count = await scalarNumber(conn, `select count(*) from ${flagged} where c${i}`);
     for (const b of bad) {
       const value = typeof b.v === 'string' ? b.v.replace(/^invalid:/, '') : null;
       problems.push({ file: String(b.file), row: Number(b.row_no), field: `${entity}.${check.column}`, value, rule: check.rule, message: `${b.file} row ${b.row_no}: ${entity}.${check.column} ${JSON.stringify(value ?? '')} ${check.reason} [${check.rule}]` });
     }
     if (count > bad.length) problems.push({ file: String(bad[0]!.file), row: null, field: `${entity}.${check.column}`, value: null, rule: check.rule, message: `… and ${count - bad.length} more rows where ${entity}.${check.column} ${check.reason} [${check.rule}]` });
   }
+  await conn.run(`drop table ${flagged}`);
   // A key written twice with other values: which one is right cannot be told, so the row is refused.
   const keys = EXTRACT_KEYS[entity];
   const values = warehouseColumns(entity).map((c) => c.name).filter((c) => !keys.includes(c));
