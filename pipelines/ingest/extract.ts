@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DomainError, invalid } from '../../src/shared/errors.ts';
 import { MAX_AMOUNT_MINOR, MAX_QUANTITY } from '../../src/shared/bounds.ts';
-import { EXTRACT_KEYS, NAMES_A_CUSTOMER, UNLISTED_CUSTOMER_NAME, warehouseColumns, type ExtractEntity } from '../../src/extract/contract.ts';
+import { EXTRACT_KEYS, FREE_TEXT_COLUMNS, NAMES_A_CUSTOMER, textMax, UNLISTED_CUSTOMER_NAME, warehouseColumns, type ExtractEntity } from '../../src/extract/contract.ts';
 import { canonicalHeader, canonicalMapping, decimalSeparatorOf, readExtractMapping, type ExtractFile, type ExtractMapping } from '../../src/extract/mapping.ts';
 import { detectDelimiter } from '../../src/extract/source.ts';
 import { exponentOf, sqlBoolean, sqlDate, sqlDecimal } from '../../src/extract/values.ts';
@@ -166,6 +166,12 @@ async function checkEntity(conn: DuckDBConnection, source: string, entity: Extra
   for (const col of warehouseColumns(entity)) {
     const c = col.name;
     if (col.required) checks.push({ column: c, where: `${c} is null`, rule: 'required', reason: 'is required' });
+    if (col.kind === 'text') {
+      // As onboarding reads text: within the column's length, no control characters (a name may hold tabs and line breaks).
+      const control = FREE_TEXT_COLUMNS.includes(c) ? '[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]' : '[\\x00-\\x1f\\x7f]';
+      checks.push({ column: c, where: `length(${c}) > ${textMax(entity, c)}`, rule: 'max_length', reason: `is longer than ${textMax(entity, c)} characters` });
+      checks.push({ column: c, where: `length(${c}) <= ${textMax(entity, c)} and regexp_matches(${c}, '${control}')`, rule: 'control_character', reason: 'holds a control character' });
+    }
     if (col.kind === 'date') checks.push({ column: c, where: `${c} like 'invalid:%'`, rule: 'date_format', reason: 'is not a date in the file\'s date format' });
     if (col.kind === 'boolean') checks.push({ column: c, where: `${c} like 'invalid:%'`, rule: 'boolean', reason: 'is not one of the words for true or false' });
     if (col.kind === 'currency' && NAMES_A_CUSTOMER.includes(entity)) {
