@@ -59,6 +59,7 @@ const STAGED = {
     'id', 'message_id', 'invoice_id', 'customer_id', 'policy', 'level', 'level_name', 'notice_date', 'days_past_due',
     'balance_minor', 'fee_minor', 'interest_minor', 'created_at',
   ],
+  exchange_rates: ['id', 'rate_date', 'base', 'currency', 'rate', 'source', 'created_at', 'updated_at'],
 } as const satisfies Staged;
 
 /**

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Core } from '../core.ts';
 import { runChange } from '../core.ts';
 import type { Database, ProductRow } from '../db/schema.ts';
@@ -118,5 +118,37 @@ export async function listProducts(core: Core, options: { afterId?: number; limi
   if (page.afterId) q = q.where('products.id', '>', page.afterId);
   if (options.category) q = q.where('products.category', '=', options.category);
   const rows = await q.execute();
+  return rows.map((r) => toProduct(r, { on_hand: r.on_hand ?? 0, reserved: r.reserved ?? 0 }));
+}
+
+/** The longest text a product search takes. */
+export const SEARCH_MAX = 64;
+
+/**
+ * Products whose SKU or name holds the text (case-insensitive for ASCII letters on both
+ * databases), SKUs that start with it first, then by SKU; at most `limit` (1–50, default 8).
+ * One indexed-or-scanned query on the database, never the catalogue read into memory.
+ */
+export async function searchProducts(core: Core, text: unknown, limit: unknown = 8): Promise<Product[]> {
+  if (typeof text !== 'string') throw invalid('search text must be text', { field: 'q', value: text, rule: 'text' });
+  const needle = text.trim().toLowerCase();
+  if (needle.length > SEARCH_MAX) throw invalid(`search text is longer than ${SEARCH_MAX} characters`, { field: 'q', value: text, rule: 'max_length' });
+  const n = typeof limit === 'string' && /^\d+$/.test(limit) ? Number(limit) : limit;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 50) throw invalid(`limit must be a whole number from 1 to 50, got ${String(limit)}`, { field: 'limit', value: limit, rule: 'range' });
+  if (needle === '') return [];
+  // LIKE's own wildcards in the text are searched for as themselves.
+  const escaped = needle.replace(/[\\%_]/g, (c) => `\\${c}`);
+  const contains = `%${escaped}%`;
+  const starts = `${escaped}%`;
+  const rows = await core.db.kysely
+    .selectFrom('products')
+    .leftJoin('stock_levels', 'stock_levels.product_id', 'products.id')
+    .selectAll('products')
+    .select(['stock_levels.on_hand', 'stock_levels.reserved'])
+    .where((eb) => eb.or([sql<boolean>`lower(products.sku) like ${contains} escape '\\'`, sql<boolean>`lower(products.name) like ${contains} escape '\\'`]))
+    .orderBy(sql`case when lower(products.sku) like ${starts} escape '\\' then 0 else 1 end`)
+    .orderBy('products.sku')
+    .limit(n)
+    .execute();
   return rows.map((r) => toProduct(r, { on_hand: r.on_hand ?? 0, reserved: r.reserved ?? 0 }));
 }

@@ -110,7 +110,7 @@ describe('the CLI commands', () => {
       const json = cli('query', 'select sum(amount_cents) as s from metrics.ar_aging', '--format', 'json');
       expect(JSON.parse(json.stdout)).toEqual([{ s: '1975' }]);
       const table = cli('query', "select month_end::varchar m, ar_total from metrics.ar_kpis_monthly");
-      expect(table.stdout).toBe('m           ar_total\n----------  --------\n2025-11-20  19.75\n');
+      expect(table.stdout).toBe('m           ar_total\n----------  --------\n2025-11-20  19.750\n');
       const refused = cli('query', 'delete from marts.fct_invoices');
       expect(refused.status).toBe(5);
       expect(refused.stderr).toMatch(/read-only/);

@@ -17,7 +17,7 @@ export function agingBucket(daysPastDue: number): AgingBucket {
   return '120+';
 }
 
-export interface StatementLine {
+export interface AccountStatementLine {
   date: string;
   kind: 'invoice' | 'credit_note' | 'payment' | 'payment_reversal' | 'write_off';
   document: string;
@@ -27,7 +27,7 @@ export interface StatementLine {
   balanceMinor: number;
 }
 
-export interface Statement {
+export interface AccountStatement {
   customerId: number;
   customerName: string;
   currency: string;
@@ -35,7 +35,7 @@ export interface Statement {
   to: string;
   openingBalanceMinor: number;
   closingBalanceMinor: number;
-  lines: StatementLine[];
+  lines: AccountStatementLine[];
   aging: Record<AgingBucket, number>;
   openInvoices: { number: string; invoiceDate: string; dueDate: string; daysPastDue: number; balanceMinor: number; balance: string }[];
 }
@@ -46,7 +46,7 @@ export interface Statement {
  * running balance, the closing balance, and the aging of what is open on `to`. A negative
  * balance is money the customer has paid ahead.
  */
-export async function customerStatement(core: Core, input: { customerId: number | string; from?: string; to?: string }): Promise<Statement> {
+export async function accountStatement(core: Core, input: { customerId: number | string; from?: string; to?: string }): Promise<AccountStatement> {
   const customerId = requireId(input.customerId, 'customerId');
   const db = core.db.kysely;
   const customer = await db.selectFrom('customers').selectAll().where('id', '=', customerId).executeTakeFirst();
@@ -59,7 +59,7 @@ export async function customerStatement(core: Core, input: { customerId: number 
   const payments = await db.selectFrom('payments').selectAll().where('customer_id', '=', customerId).execute();
   const writeOffs = await db.selectFrom('write_offs').innerJoin('invoices', 'invoices.id', 'write_offs.invoice_id').select(['write_offs.amount_minor', 'write_offs.write_off_date', 'write_offs.reason', 'invoices.number']).where('invoices.customer_id', '=', customerId).execute();
 
-  const all: Omit<StatementLine, 'balanceMinor'>[] = [
+  const all: Omit<AccountStatementLine, 'balanceMinor'>[] = [
     ...invoices.map((i) => ({ date: i.invoice_date, kind: 'invoice' as const, document: i.number, description: `invoice due ${i.due_date}`, debitMinor: i.total_minor, creditMinor: 0 })),
     ...notes.map((n) => ({ date: n.credit_date, kind: 'credit_note' as const, document: n.number, description: n.reason, debitMinor: 0, creditMinor: n.amount_minor })),
     ...payments.map((p) => ({ date: p.payment_date, kind: 'payment' as const, document: `PAY-${p.id}`, description: p.bank_reference ?? p.method, debitMinor: 0, creditMinor: p.amount_minor })),
@@ -72,7 +72,7 @@ export async function customerStatement(core: Core, input: { customerId: number 
   all.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : order[a.kind] - order[b.kind] || a.document.localeCompare(b.document)));
   const opening = all.filter((l) => l.date < from).reduce((s, l) => s + l.debitMinor - l.creditMinor, 0);
   let running = opening;
-  const lines: StatementLine[] = [];
+  const lines: AccountStatementLine[] = [];
   for (const l of all.filter((x) => x.date >= from && x.date <= to)) {
     running += l.debitMinor - l.creditMinor;
     lines.push({ ...l, balanceMinor: running });
@@ -87,7 +87,7 @@ export async function customerStatement(core: Core, input: { customerId: number 
     .where('invoices.customer_id', '=', customerId)
     .execute();
   const aging = Object.fromEntries(AGING_BUCKETS.map((b) => [b, 0])) as Record<AgingBucket, number>;
-  const openInvoices: Statement['openInvoices'] = [];
+  const openInvoices: AccountStatement['openInvoices'] = [];
   for (const inv of invoices.filter((i) => i.invoice_date <= to).sort((a, b) => (a.due_date < b.due_date ? -1 : 1))) {
     const paid = allocations
       .filter((a) => a.invoice_id === inv.id && a.applied_on <= to && !(a.reversed === 1 && a.reversed_at !== null && a.reversed_at.slice(0, 10) <= to))

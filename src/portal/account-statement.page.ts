@@ -1,6 +1,6 @@
 import type { Core } from '../core.ts';
 import { labelledStatement, type LabelledStatement } from '../payments/account.service.ts';
-import { AGING_BUCKETS } from '../payments/statement.service.ts';
+import { AGING_BUCKETS } from '../payments/account-statement.service.ts';
 import { amount, describeLine, longDate } from '../documents/format.ts';
 import { balanceCard, esc, href, page } from './layout.ts';
 

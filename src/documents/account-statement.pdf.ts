@@ -1,7 +1,7 @@
 import type { Core } from '../core.ts';
 import { getCustomer } from '../customers/customer.service.ts';
 import { labelledStatement } from '../payments/account.service.ts';
-import { AGING_BUCKETS } from '../payments/statement.service.ts';
+import { AGING_BUCKETS } from '../payments/account-statement.service.ts';
 import { amount, describeLine, dueInWords, longDate, money } from './format.ts';
 import { howToPay } from './how-to-pay.ts';
 import { billTo, header, howToPayBlock } from './invoice.pdf.ts';
@@ -13,7 +13,7 @@ import { ensureRoom, MUTED, newPdf, PAGE, table } from './pdf.ts';
  * what is open and overdue (the same numbers as the portal's balance card), the aging, the
  * open invoices, and how to pay.
  */
-export async function statementPdf(core: Core, input: { customerId: number | string; from?: string; to?: string }): Promise<{ customerId: number; from: string; to: string; pdf: Buffer }> {
+export async function accountStatementPdf(core: Core, input: { customerId: number | string; from?: string; to?: string }): Promise<{ customerId: number; from: string; to: string; pdf: Buffer }> {
   const st = await labelledStatement(core, input);
   const customer = await getCustomer(core, st.customerId);
   const pay = await howToPay(core);

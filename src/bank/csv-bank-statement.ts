@@ -3,7 +3,7 @@ import { DomainError, invalid } from '../shared/errors.ts';
 import { columnPositions, type FileMapping } from '../extract/mapping.ts';
 import { openSource, rowValues } from '../extract/source.ts';
 import { RowFields } from '../extract/fields.ts';
-import { normaliseIban, type EntryProblem, type StatementEntry } from './statement.ts';
+import { normaliseIban, type EntryProblem, type BankStatementEntry } from './bank-statement.ts';
 
 /**
  * Canonical columns of a CSV bank statement (a mapping renames the bank's own):
@@ -18,14 +18,14 @@ const REQUIRED = ['entry_ref', 'booking_date', 'amount'];
 const CREDIT = new Set(['credit', 'crdt', 'c', 'cr', 'h', 'haben']);
 const DEBIT = new Set(['debit', 'dbit', 'd', 'dr', 's', 'soll']);
 
-export async function parseCsvStatement(file: string, given: FileMapping, defaultCurrency: string): Promise<StatementEntry[]> {
+export async function parseCsvBankStatement(file: string, given: FileMapping, defaultCurrency: string): Promise<BankStatementEntry[]> {
   const source = await openSource(file, given);
   const mapping: FileMapping = { ...given, delimiter: source.delimiter ?? undefined };
   try {
     const positions = columnPositions(source.header, mapping);
     const missing = REQUIRED.filter((c) => !positions.has(c) && !(c in (mapping.constants ?? {})));
     if (missing.length) throw invalid(`${path.basename(file)}: required column ${missing.join(', ')} missing (header: ${source.header.join(', ')})`, { field: missing[0], rule: 'column_required' });
-    const entries: StatementEntry[] = [];
+    const entries: BankStatementEntry[] = [];
     const problems: EntryProblem[] = [];
     const seen = new Set<string>();
     for await (const row of source.rows()) {

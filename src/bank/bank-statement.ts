@@ -1,8 +1,8 @@
 /**
- * What a bank statement says, whatever its format: one `StatementEntry` per booked
- * transaction. camt053.ts and csv-statement.ts produce these; bank.service.ts books them.
+ * What a bank statement says, whatever its format: one `BankStatementEntry` per booked
+ * transaction. camt053.ts and csv-bank-statement.ts produce these; bank.service.ts books them.
  */
-export interface StatementEntry {
+export interface BankStatementEntry {
   statementId: string;
   /** The bank's reference of the entry, unique within the statement. */
   entryRef: string;
@@ -34,10 +34,10 @@ export interface EntryProblem {
   message: string;
 }
 
-export const entryKey = (e: Pick<StatementEntry, 'statementId' | 'entryRef'>): string => `${e.statementId}/${e.entryRef}`;
+export const entryKey = (e: Pick<BankStatementEntry, 'statementId' | 'entryRef'>): string => `${e.statementId}/${e.entryRef}`;
 
 /** The remittance text as one line (structured refs first), as it is stored and shown. */
-export function remittanceText(e: Pick<StatementEntry, 'structuredRefs' | 'unstructured'>): string | null {
+export function remittanceText(e: Pick<BankStatementEntry, 'structuredRefs' | 'unstructured'>): string | null {
   const parts = [...e.structuredRefs, ...e.unstructured].map((s) => s.trim()).filter(Boolean);
   return parts.length ? parts.join(' ').slice(0, 500) : null;
 }
