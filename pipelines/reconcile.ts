@@ -177,7 +177,13 @@ export async function reconcile(conn: DuckDBConnection, core: Db | null, asOf: s
     add(
       source,
       'invoiced cents',
-      await scalarNumber(conn, `select coalesce(sum(cast(cast(amount as decimal(18,2)) * 100 as bigint)), 0) from ${landed}`, [source]),
+      // Each amount in minor units of its currency: the row's own, else its customer's.
+      await scalarNumber(
+        conn,
+        `select coalesce(sum(units_to_minor(i.amount, coalesce(i.currency, c.currency))), 0) from ${landed} i
+         left join (select customer_id, any_value(currency) as currency from raw.extract_customers where source = $1 group by 1) c on c.customer_id = i.customer_id`,
+        [source],
+      ),
       await scalarNumber(conn, 'select coalesce(sum(amount_cents), 0) from marts.fct_invoices where source = $1', [source]),
     );
     // A zero-amount invoice is settled the day it is issued, whatever the extract says: nothing was ever owed on it.

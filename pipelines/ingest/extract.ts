@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DomainError, invalid } from '../../src/shared/errors.ts';
 import { MAX_AMOUNT_MINOR, MAX_QUANTITY } from '../../src/shared/bounds.ts';
-import { EXTRACT_KEYS, NAMES_A_CUSTOMER, UNLISTED_CUSTOMER_NAME, warehouseColumns, type ExtractEntity } from '../../src/extract/contract.ts';
+import { EXTRACT_KEYS, FREE_TEXT_COLUMNS, NAMES_A_CUSTOMER, textMax, UNLISTED_CUSTOMER_NAME, warehouseColumns, type ExtractEntity } from '../../src/extract/contract.ts';
 import { canonicalHeader, canonicalMapping, decimalSeparatorOf, readExtractMapping, type ExtractFile, type ExtractMapping } from '../../src/extract/mapping.ts';
 import { detectDelimiter } from '../../src/extract/source.ts';
 import { exponentOf, sqlBoolean, sqlDate, sqlDecimal } from '../../src/extract/values.ts';
@@ -166,6 +166,12 @@ async function checkEntity(conn: DuckDBConnection, source: string, entity: Extra
   for (const col of warehouseColumns(entity)) {
     const c = col.name;
     if (col.required) checks.push({ column: c, where: `${c} is null`, rule: 'required', reason: 'is required' });
+    if (col.kind === 'text') {
+      // As onboarding reads text: within the column's length, no control characters (a name may hold tabs and line breaks).
+      const control = FREE_TEXT_COLUMNS.includes(c) ? '[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]' : '[\\x00-\\x1f\\x7f]';
+      checks.push({ column: c, where: `length(${c}) > ${textMax(entity, c)}`, rule: 'max_length', reason: `is longer than ${textMax(entity, c)} characters` });
+      checks.push({ column: c, where: `length(${c}) <= ${textMax(entity, c)} and regexp_matches(${c}, '${control}')`, rule: 'control_character', reason: 'holds a control character' });
+    }
     if (col.kind === 'date') checks.push({ column: c, where: `${c} like 'invalid:%'`, rule: 'date_format', reason: 'is not a date in the file\'s date format' });
     if (col.kind === 'boolean') checks.push({ column: c, where: `${c} like 'invalid:%'`, rule: 'boolean', reason: 'is not one of the words for true or false' });
     if (col.kind === 'currency' && NAMES_A_CUSTOMER.includes(entity)) {
@@ -191,16 +197,25 @@ async function checkEntity(conn: DuckDBConnection, source: string, entity: Extra
     }
   }
   const problems: Problem[] = [];
-  for (const check of checks) {
-    const bad = await rowsJson(conn, `select file, row_no, ${check.column} as v from ${withCurrency} where ${check.where} order by file, row_no limit ${LISTED}`, [source]);
+  // One scan finds every row breaking a rule (usually none); the rules are then read from those rows only.
+  const flagged = 'extract_rows_breaking_a_rule';
+  const flag = (where: string) => `coalesce((${where}), false)`;
+  await conn.run(
+    `create or replace temp table ${flagged} as select file, row_no, ${warehouseColumns(entity).map((c) => c.name).join(', ')}, ${checks.map((c, i) => `${flag(c.where)} as c${i}`).join(', ')}
+     from ${withCurrency} where ${checks.map((c) => flag(c.where)).join(' or ') || 'false'}`,
+    [source],
+  );
+  for (const [i, check] of checks.entries()) {
+    const bad = await rowsJson(conn, `select file, row_no, ${check.column} as v from ${flagged} where c${i} order by file, row_no limit ${LISTED}`);
     if (bad.length === 0) continue;
-    const count = await scalarNumber(conn, `select count(*) from ${withCurrency} where ${check.where}`, [source]);
+    const count = await scalarNumber(conn, `select count(*) from ${flagged} where c${i}`);
     for (const b of bad) {
       const value = typeof b.v === 'string' ? b.v.replace(/^invalid:/, '') : null;
       problems.push({ file: String(b.file), row: Number(b.row_no), field: `${entity}.${check.column}`, value, rule: check.rule, message: `${b.file} row ${b.row_no}: ${entity}.${check.column} ${JSON.stringify(value ?? '')} ${check.reason} [${check.rule}]` });
     }
     if (count > bad.length) problems.push({ file: String(bad[0]!.file), row: null, field: `${entity}.${check.column}`, value: null, rule: check.rule, message: `… and ${count - bad.length} more rows where ${entity}.${check.column} ${check.reason} [${check.rule}]` });
   }
+  await conn.run(`drop table ${flagged}`);
   // A key written twice with other values: which one is right cannot be told, so the row is refused.
   const keys = EXTRACT_KEYS[entity];
   const values = warehouseColumns(entity).map((c) => c.name).filter((c) => !keys.includes(c));

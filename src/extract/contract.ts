@@ -76,5 +76,21 @@ export function warehouseColumns(entity: string): readonly ExtractColumn[] {
   return extractColumns(entity).filter((c) => !c.personal);
 }
 
+/** Longest text each text column holds, in characters; 200 for any other. */
+const TEXT_MAX: Record<ExtractEntity, Record<string, number>> = {
+  customers: { customer_id: 100, name: 200, country: 60, segment: 60, email: 200, iban: 40 },
+  products: { product_id: 100, name: 200, category: 100 },
+  order_lines: { order_id: 100, customer_id: 100, product_id: 100 },
+  invoices: { invoice_id: 90, customer_id: 100, order_id: 100 },
+  payments: { payment_id: 200, customer_id: 100, invoice_id: 100 },
+};
+
+export function textMax(entity: ExtractEntity, column: string): number {
+  return TEXT_MAX[entity][column] ?? 200;
+}
+
+/** Text columns that may hold tabs and line breaks (a name); other control characters never. */
+export const FREE_TEXT_COLUMNS: readonly string[] = ['name'];
+
 /** Name of the stand-in customer row for a customer id the customers file does not list. */
 export const UNLISTED_CUSTOMER_NAME = (id: string) => `${id} (not in the customers file)`;

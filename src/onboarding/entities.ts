@@ -8,6 +8,7 @@ import { formatAmount, formatMoney } from '../shared/money.ts';
 import { MAX_AMOUNT_MINOR, MAX_QUANTITY } from '../shared/bounds.ts';
 import type { RowFields } from '../extract/fields.ts';
 import { nextSku, skuOf } from '../extract/values.ts';
+import { textMax } from '../extract/contract.ts';
 import type { IdSet } from './id-set.ts';
 
 export const ENTITIES = ['customers', 'products', 'orders', 'invoices', 'payments'] as const;
@@ -114,7 +115,7 @@ function duplicate(f: RowFields, ctx: ImportContext, column: string, id: string 
 const REPEATED = { record: null as never, exists: true, repeated: true };
 
 async function knownCustomer(f: RowFields, ctx: ImportContext, currencyColumn = 'currency') {
-  const externalId = f.text('customer_id', { required: true, max: 100 });
+  const externalId = f.text('customer_id', { required: true, max: textMax('invoices', 'customer_id') });
   if (externalId === null) return null;
   let customer = await customerByExternalId(ctx, externalId);
   if (!customer && ctx.standIns) {
@@ -158,18 +159,18 @@ const customers: EntitySpec<CustomerRecord> = {
   idColumn: 'customer_id',
   phases: 1,
   async check(f, ctx) {
-    const externalId = f.text('customer_id', { required: true, max: 100 });
+    const externalId = f.text('customer_id', { required: true, max: textMax('customers', 'customer_id') });
     const seen = duplicate(f, ctx, 'customer_id', externalId, this.columns);
     if (seen === 'repeat') return REPEATED;
     if (seen === 'conflict') return null;
     const currency = f.currency('currency', ctx.companyCurrency);
     const limit = currency ? f.amount('credit_limit', currency, { sign: 'not_negative' }) : null;
     const terms = f.int('payment_terms_days', 0, 365);
-    const name = f.text('name', { max: 200 }) ?? externalId;
-    const country = f.text('country', { max: 60 });
-    const segment = f.text('segment', { max: 60 });
-    const email = f.text('email', { max: 200 });
-    const ibanText = f.text('iban', { max: 40 });
+    const name = f.text('name', { max: textMax('customers', 'name') }) ?? externalId;
+    const country = f.text('country', { max: textMax('customers', 'country') });
+    const segment = f.text('segment', { max: textMax('customers', 'segment') });
+    const email = f.text('email', { max: textMax('customers', 'email') });
+    const ibanText = f.text('iban', { max: textMax('customers', 'iban') });
     const iban = ibanText?.replace(/\s+/g, '').toUpperCase() ?? null;
     if (iban && !/^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/.test(iban)) f.problem('iban', ibanText!, 'iban_format', `iban ${ibanText} is not an IBAN`);
     if (f.problems.length || !externalId || !currency) return null;
@@ -213,15 +214,15 @@ const products: EntitySpec<ProductRecord> = {
   phases: 1,
   async check(f, ctx) {
     // Any spelling is a product code (`BANK CHARGES`, `post`, `C2`): kept as the external code.
-    const code = f.text('product_id', { required: true, max: 100 });
+    const code = f.text('product_id', { required: true, max: textMax('products', 'product_id') });
     const seen = duplicate(f, ctx, 'product_id', code, this.columns);
     if (seen === 'repeat') return REPEATED;
     if (seen === 'conflict') return null;
     const currency = f.currency('currency', ctx.companyCurrency);
     const price = currency ? f.amount('unit_price', currency, { sign: 'not_negative' }) : null;
     const cost = currency ? f.amount('unit_cost', currency, { sign: 'not_negative' }) : null;
-    const name = f.text('name') ?? code;
-    const category = f.text('category', { max: 100 });
+    const name = f.text('name', { max: textMax('products', 'name') }) ?? code;
+    const category = f.text('category', { max: textMax('products', 'category') });
     if (f.problems.length || !code || !currency) return null;
     const existing = await productByCode(ctx, code);
     return { record: { code, name: name!, category, currency, price: formatAmount(price ?? 0, currency), unitCost: formatAmount(cost ?? 0, currency) }, exists: existing !== null };
@@ -279,7 +280,7 @@ const orders: EntitySpec<OrderLineRecord> = {
   phases: 1,
   groupBy: 'order_id',
   async check(f, ctx) {
-    const externalId = f.text('order_id', { required: true, max: 100 });
+    const externalId = f.text('order_id', { required: true, max: textMax('order_lines', 'order_id') });
     if (externalId !== null && ctx.group?.key !== externalId) {
       if (!ctx.seen.add(externalId)) f.problem('order_id', externalId, 'order_lines_together', `order_id ${externalId} appeared earlier in the file: the lines of an order must follow each other`);
       ctx.group = { key: externalId, customerId: null, orderDate: null, lineNos: new Map(), totalMinor: 0 };
@@ -290,7 +291,7 @@ const orders: EntitySpec<OrderLineRecord> = {
     if (lineNo !== null && ctx.group?.key === externalId && ctx.group.lineNos.get(lineNo) === contentOf(f, this.columns)) return REPEATED;
     const customer = await knownCustomer(f, ctx);
     const orderDate = f.date('order_date', { required: true });
-    const code = f.text('product_id', { required: true, max: 100 });
+    const code = f.text('product_id', { required: true, max: textMax('order_lines', 'product_id') });
     let productId: number | null = null;
     if (code !== null) {
       productId = (await productByCode(ctx, code))?.id ?? null;
@@ -354,7 +355,7 @@ const invoices: EntitySpec<InvoiceRecord> = {
   idColumn: 'invoice_id',
   phases: 1,
   async check(f, ctx) {
-    const ref = f.text('invoice_id', { required: true, max: 90 });
+    const ref = f.text('invoice_id', { required: true, max: textMax('invoices', 'invoice_id') });
     const seen = duplicate(f, ctx, 'invoice_id', ref, this.columns);
     if (seen === 'repeat') return REPEATED;
     if (seen === 'conflict') return null;
@@ -426,7 +427,7 @@ const payments: EntitySpec<PaymentRecord> = {
   idColumn: 'payment_id',
   phases: 2,
   async check(f, ctx) {
-    const externalId = f.text('payment_id', { required: true, max: 200 });
+    const externalId = f.text('payment_id', { required: true, max: textMax('payments', 'payment_id') });
     const seen = duplicate(f, ctx, 'payment_id', externalId, this.columns);
     if (seen === 'repeat') return REPEATED;
     if (seen === 'conflict') return null;
@@ -434,7 +435,7 @@ const payments: EntitySpec<PaymentRecord> = {
     const date = f.date('payment_date', { required: true });
     if (date && date > ctx.today) f.problem('payment_date', date, 'not_future', `payment_date ${date} is after today (${ctx.today})`);
     const amount = customer ? f.amount('amount', customer.currency, { required: true, sign: 'positive' }) : null;
-    const invoiceRef = f.text('invoice_id', { max: 100 });
+    const invoiceRef = f.text('invoice_id', { max: textMax('payments', 'invoice_id') });
     let invoiceId: number | null = null;
     if (invoiceRef && customer) {
       // The old system's number first: a cashloop number that happens to be equal is not it.

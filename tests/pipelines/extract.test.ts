@@ -60,6 +60,20 @@ describe('canonical extract', () => {
     expect(await readWarehouse(f, `select count(*) n from marts.fct_invoices`)).toEqual([{ n: '3' }]);
   });
 
+  it('reads each amount by its currency: yen without decimals, dinars with three, reconciled to the unit', async () => {
+    write(extract, {
+      'customers.csv': 'customer_id,name,currency\nJ1,Yamada KK,JPY\nK1,Al Kuwait Co,KWD\n',
+      'invoices.csv': 'invoice_id,customer_id,invoice_date,due_date,amount\nI1,J1,2025-11-05,2025-12-05,"1,200"\nI2,K1,2025-11-05,2025-12-05,1.234\n',
+    });
+    const r = await runPipeline({ dataDir: dir, extract, quiet: true, steps: ['ingest', 'transform', 'reconcile'] });
+    expect(r.reconciliation?.status).toBe('ok');
+    expect(r.reconciliation?.checks.find((c) => c.check === 'invoiced cents')).toMatchObject({ expected: '2434', actual: '2434' });
+    expect(await readWarehouse(warehousePaths(dir).warehouse, 'select invoice_number, currency, amount_cents from marts.fct_invoices order by 1')).toEqual([
+      { invoice_number: 'I1', currency: 'JPY', amount_cents: '1200' },
+      { invoice_number: 'I2', currency: 'KWD', amount_cents: '1234' },
+    ]);
+  });
+
   it('rejects bad rows with every problem named and loads nothing', async () => {
     write(extract, {
       'invoices.csv': 'invoice_id,customer_id,invoice_date,due_date,amount,disputed\nI1,K1,2025-11-05,2025-12-05,12.5,no\nI2,,2025-13-01,2025-12-05,abc,maybe\n',

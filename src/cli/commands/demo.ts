@@ -124,7 +124,7 @@ export function registerDemo(program: Command): void {
     });
   demo
     .command('export')
-    .description('write customers, products, order lines, invoices and payments as canonical-extract CSV files (DESIGN.md)')
+    .description('write customers, products, order lines, invoices and payments as canonical-extract CSV files (docs/extract.md)')
     .argument('<dir>', 'folder to write the CSV files into')
     .option('--json')
     .action(async (dir: string, o: { json?: boolean }) =>

@@ -1,12 +1,12 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { withCore, cliActor } from '../context.ts';
 import { emit, table } from '../output.ts';
 import { progressBar } from '../progress.ts';
-import { conflict, invalid } from '../../shared/errors.ts';
+import { conflict } from '../../shared/errors.ts';
 import { formatAmount } from '../../shared/money.ts';
 import { ENTITIES } from '../../onboarding/entities.ts';
+import { canonicalMapping } from '../../extract/mapping.ts';
 import type { ImportReport } from '../../onboarding/import.service.ts';
 import type { CustomerTieOut } from '../../onboarding/tieout.ts';
 
@@ -52,18 +52,9 @@ export function tieOutText(title: string, rows: CustomerTieOut[]): string {
   return out.join('\n');
 }
 
-/** Files of a canonical folder, in the order they depend on each other. */
+/** Files of a canonical folder (docs/extract.md), in the order they depend on each other. */
 function folderFiles(dir: string): { entity: string; file: string }[] {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw invalid(`folder ${dir} does not exist`, { field: 'folder', value: dir, rule: 'folder_exists' });
-  const names = fs.readdirSync(dir);
-  const found = [];
-  for (const entity of ENTITIES) {
-    const stem = entity === 'orders' ? '(orders|order_lines)' : entity;
-    const name = names.find((n) => new RegExp(`^${stem}\\.(csv|parquet)$`, 'i').test(n));
-    if (name) found.push({ entity, file: path.join(dir, name) });
-  }
-  if (found.length === 0) throw invalid(`folder ${dir} holds none of ${ENTITIES.map((e) => `${e}.csv`).join(', ')}`, { field: 'folder', value: dir, rule: 'canonical_files' });
-  return found;
+  return canonicalMapping(dir).files.map((f) => ({ entity: f.entity === 'order_lines' ? 'orders' : f.entity, file: path.join(dir, f.file) }));
 }
 
 export function registerImport(program: Command): void {
