@@ -3,7 +3,7 @@ import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { cli, cliEnv } from '../helpers/cli.ts';
 
 /** The README's walk-through, command by command, through the real binary. */
-describe(`CLI walk-through on ${testDialect}`, { timeout: 120_000 }, () => {
+describe(`CLI walk-through on ${testDialect}`, { timeout: 300_000 }, () => {
   let t: TestCore;
   beforeAll(async () => {
     t = await createTestCore();

@@ -6,7 +6,7 @@ import { buildServer } from '../../src/api/server.ts';
 import { createApiKey } from '../../src/api/keys.service.ts';
 
 /** docs/collections.md, command by command: the CLI through the real binary, then the same over HTTP. */
-describe(`collections walk-through on ${testDialect}`, { timeout: 120_000 }, () => {
+describe(`collections walk-through on ${testDialect}`, { timeout: 300_000 }, () => {
   let t: TestCore;
   beforeAll(async () => {
     t = await createTestCore('2026-03-02T09:00:00Z');
