@@ -11,7 +11,13 @@ emit(
     let forecast: unknown[] = [];
     let past: unknown[] = [];
     if (await has('forecast.cash_weekly')) {
-      forecast = await q(`select week_start::varchar as week_start, expected_cents / 100.0 as expected, low_cents / 100.0 as low, high_cents / 100.0 as high
+      // Week 1 is what it holds: the days from the one after the as-of date to the end of the first
+      // full week (7 to 13 days), so its period and length are given beside every week's.
+      forecast = await q(`select row_number() over (order by week_start)::int as week, week_start::varchar as week_start,
+                                 (case when week_start = min(week_start) over () then as_of + 1 else week_start end)::varchar as period_start,
+                                 (week_start + 6)::varchar as period_end,
+                                 (week_start + 7 - case when week_start = min(week_start) over () then as_of + 1 else week_start end)::int as days,
+                                 expected_cents / 100.0 as expected, low_cents / 100.0 as low, high_cents / 100.0 as high
                           from forecast.cash_weekly where as_of = (select max(as_of) from forecast.cash_weekly) order by week_start`);
     }
     // The forecast replayed at past month-ends with what was known then, against the cash received.
