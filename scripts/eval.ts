@@ -58,7 +58,7 @@ printPaymentDate();
 async function paymentDateReplay() {
   const evaluations = await rowsJs(wh.conn, `select model, as_of::varchar as as_of, metric, value, baseline, baseline_value, invoices, months, note from forecast.model_evaluations
     where model in ('payment-date/hazard-weekly@1', 'payment-date/linear-history@1') and metric not in ('mae_days', 'rmse_days', 'late_accuracy', 'interval_80_coverage') order by model, metric, baseline`);
-  const runs = await rowsJs(wh.conn, `select model, status, reason from forecast.model_runs where as_of = (select max(as_of) from forecast.model_runs) and model like 'payment-date%' order by model`);
+  const runs = await rowsJs(wh.conn, `select model, status, reason from forecast.model_runs where as_of = $1::date and model like 'payment-date%' order by model`, [run.asOf ?? '']);
   return { evaluations, runs };
 }
 
