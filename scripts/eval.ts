@@ -21,10 +21,12 @@ if (extract) delete process.env.DATABASE_URL;
 const run = await runPipeline({ dataDir, extract, mapping: arg('mapping'), asOf: arg('as-of'), quiet: true, steps: ['ingest', 'transform', 'forecast'] });
 const wh = await openWarehouse(path.join(dataDir, 'warehouse.duckdb'), { readOnly: true });
 const rows = await rowsJs(wh.conn, `select model, as_of::varchar as as_of, metric, value, baseline, baseline_value, invoices, months from forecast.model_evaluations
-  where model not in ('payment-date/hazard-weekly@1', 'payment-date/linear-history@1') or metric in ('mae_days', 'rmse_days', 'late_accuracy', 'interval_80_coverage')
+  where (model not in ('payment-date/hazard-weekly@1', 'payment-date/linear-history@1') or metric in ('mae_days', 'rmse_days', 'late_accuracy', 'interval_80_coverage'))
+    and metric not in ('weeks_within_band', 'replays_beating_run_rate')
   order by model, case when model like 'sales/%' then (case metric when 'mase' then 0 when 'mase_best_in_backtest' then 1 else 2 end) else 0 end, metric, baseline <> 'seasonal_naive', baseline`);
 const series = await salesSeries();
 const paymentDate = await paymentDateReplay();
+const plain = await rowsJs(wh.conn, `select metric, value, baseline_value from forecast.model_evaluations where model like 'cash-in/%' and metric in ('weeks_within_band', 'replays_beating_run_rate') order by metric desc`);
 wh.close();
 console.log(`walk-forward evaluation, data as of ${run.asOf} (${extract ?? dataDir})`);
 let last = '';
@@ -53,6 +55,16 @@ for (const r of rows) {
 }
 if (last.startsWith('sales/')) printSeries(last);
 printPaymentDate();
+printPlainWords();
+
+/** The cash-in forecast's trust in words, as the cash page shows it. */
+function printPlainWords() {
+  for (const c of plain) {
+    const k = Number(c.value);
+    const n = Number(c.baseline_value);
+    if (n > 0) console.log(c.metric === 'weeks_within_band' ? `\ncash-in in words: in ${k} of the last ${n} weeks the cash received was within the forecast's 80 % band.` : `cash-in in words: the forecast beat the run rate in ${k} of ${n} replays.`);
+  }
+}
 
 /** The payment-date candidates replayed on the invoices open at past month-ends, and what the forecast step published. */
 async function paymentDateReplay() {

@@ -22,6 +22,7 @@ emit(
     }
     // The forecast replayed at past month-ends with what was known then, against the cash received.
     let accuracy: unknown[] = [];
+    let words: string[] = [];
     if (await has('forecast.cash_backtest')) {
       past = await q(`select as_of::varchar as as_of, week_start::varchar as week_start, expected_cents / 100.0 as expected, low_cents / 100.0 as low, high_cents / 100.0 as high,
                              actual_cents / 100.0 as actual, due_date_baseline_cents / 100.0 as due_date_baseline, run_rate_baseline_cents / 100.0 as run_rate_baseline
@@ -30,8 +31,13 @@ emit(
                         -- The chart shows the latest six replays (the accuracy table counts them all).
                         and as_of in (select distinct as_of from forecast.cash_backtest where run_as_of = (select max(run_as_of) from forecast.cash_backtest) order by as_of desc limit 6)
                       order by as_of, week_start`);
-      accuracy = await q(`select metric, baseline, value, baseline_value, invoices as weeks, months as origins from forecast.model_evaluations where model like 'cash-in/%' order by metric, baseline`);
+      accuracy = await q(`select metric, baseline, value, baseline_value, invoices as weeks, months as origins from forecast.model_evaluations
+                          where model like 'cash-in/%' and metric not in ('weeks_within_band', 'replays_beating_run_rate') order by metric, baseline`);
+      // How far to trust it, in words, from the counts the forecast step wrote.
+      const counts = await q(`select metric, value::int as k, baseline_value::int as n from forecast.model_evaluations
+                              where model like 'cash-in/%' and metric in ('weeks_within_band', 'replays_beating_run_rate') and baseline_value > 0 order by metric desc`);
+      words = counts.map((c) => (c.metric === 'weeks_within_band' ? `In ${c.k} of the last ${c.n} weeks the cash received was within the forecast's 80 % band.` : `The forecast beat the run rate in ${c.k} of ${c.n} replays.`));
     }
-    return { ...scope, actual, forecast, past, accuracy };
+    return { ...scope, actual, forecast, past, accuracy, words };
   }),
 );
