@@ -1,19 +1,23 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBDateValue, type DuckDBConnection } from '@duckdb/node-api';
 import { addDays } from '../../src/shared/dates.ts';
 import { backtest, type Backtest } from './backtest.ts';
 import { forecastWith, type Method } from './methods.ts';
-import { addMonths, firstForecastMonth, LEVELS, salesHistory, type Level, type MonthlySeries, type SalesHistory } from './series.ts';
+import { reconcile, type Node, type ReconcileInput } from './reconcile.ts';
+import { addMonths, firstForecastMonth, LEVELS, monthsBetween, salesHistory, type Level, type MonthlySeries, type SalesHistory } from './series.ts';
+import { binomialBand, replayLevel, type LevelWeighting, type SeriesReplay } from './weighting.ts';
 
 /**
  * Sales forecast, 12 months ahead with 80 % intervals, for the total, each category, each
  * customer segment and each product with at least 24 months with sales (fewer: skipped,
- * too sparse to tell a season from noise). Per series: the mean of seasonal naive (the
- * baseline), Holt-Winters and the trend-and-month regression, unless one of them beats that
- * combination clearly in the rolling-origin backtest (backtest.ts, `choose`), refitted on the
- * whole history. Interval: the point forecast ± 1.2816 × the
- * chosen method's backtest RMSE at that horizon (grown with √h past the measured
- * horizons); expected and low are never below 0. For planners (sales.md) and the cash-in
- * forecast, which turns the total into expected receipts from invoices not yet issued.
+ * too sparse to tell a season from noise). Per series: a weighted mean of seasonal naive
+ * (the baseline), Holt-Winters and the trend-and-month regression, refitted on the whole
+ * history, the weights learned across the level's series from the rolling-origin backtest
+ * walking forward (weighting.ts); the interval from the replayed residuals of that
+ * weighted forecast. Then every month is reconciled so that products (and the rest of their
+ * category) add up to their category, the categories (and sales without order lines) to
+ * the total, and the segments to the total, in integer cents (reconcile.ts). For planners
+ * (sales.md) and the cash-in forecast, which turns the total into expected receipts from
+ * invoices not yet issued.
  */
 export const HORIZON_MONTHS = 12;
 export const MIN_PRODUCT_MONTHS = 24;
@@ -27,8 +31,14 @@ export interface ForecastMonth {
 
 export interface SeriesForecast {
   series: MonthlySeries;
-  method: Method;
+  /** `weighted`: the weighted mean of `weights`' methods. */
+  method: 'weighted';
+  weights: Map<Method, number>;
   backtest: Backtest;
+  /** The weighted forecast replayed walking forward (null when the series has no backtest origin). */
+  replay: SeriesReplay | null;
+  /** Point forecast before the reconciliation (cents, not rounded). */
+  base: number[];
   months: ForecastMonth[];
 }
 
@@ -41,72 +51,188 @@ export interface SalesForecast {
   grossRatio: Record<string, number>;
 }
 
-/** Forecasts one series for the 12 months after its last month. */
-export function forecastSeries(series: MonthlySeries, horizon = HORIZON_MONTHS): SeriesForecast {
-  const bt = backtest(series.values);
-  const point = forecastWith(bt.chosen, series.values, horizon);
-  const first = addMonths(series.start, series.values.length);
-  const months = point.map((p, i): ForecastMonth => {
-    const w = bt.halfWidths?.[i];
-    return {
-      month: addMonths(first, i),
-      expectedCents: Math.max(0, Math.round(p)),
-      lowCents: w === undefined ? null : Math.max(0, Math.round(p - w)),
-      highCents: w === undefined ? null : Math.max(0, Math.round(p + w)),
+const REST = 'category:';
+
+/**
+ * The remainder series that close the sums: per category with forecast products, the
+ * category's sales outside them; when there are categories, the total's sales outside
+ * every category (invoices without order lines; rounding cents otherwise).
+ */
+export function remainders(series: MonthlySeries[]): MonthlySeries[] {
+  const out: MonthlySeries[] = [];
+  for (const currency of new Set(series.map((s) => s.currency))) {
+    const mine = series.filter((s) => s.currency === currency);
+    const minus = (whole: MonthlySeries, parts: MonthlySeries[], key: string): MonthlySeries => {
+      const values = [...whole.values];
+      for (const p of parts) p.values.forEach((v, i) => {
+        const t = monthsBetween(whole.start, p.start) + i;
+        if (t >= 0 && t < values.length) values[t]! -= v;
+      });
+      return { currency, level: 'remainder', key, start: whole.start, values, monthsWithSales: values.filter((v) => v !== 0).length };
     };
-  });
-  return { series, method: bt.chosen, backtest: bt, months };
+    const categories = mine.filter((s) => s.level === 'category');
+    for (const c of categories) {
+      const products = mine.filter((s) => s.level === 'product' && s.parent === c.key);
+      if (products.length) out.push(minus(c, products, `${REST}${c.key}`));
+    }
+    const total = mine.find((s) => s.level === 'total');
+    if (total && categories.length) out.push(minus(total, categories, 'total'));
+  }
+  return out;
 }
 
 /** Every level's forecasts from the history as known on `asOf`. */
 export function salesForecast(history: SalesHistory, asOf: string): SalesForecast {
-  const forecasts: SeriesForecast[] = [];
+  const kept: MonthlySeries[] = [];
   const skipped: SalesForecast['skipped'] = [];
   for (const s of history.series) {
-    if (s.level === 'product' && s.monthsWithSales < MIN_PRODUCT_MONTHS) {
-      skipped.push({ currency: s.currency, key: s.key, monthsWithSales: s.monthsWithSales });
-      continue;
-    }
-    forecasts.push(forecastSeries(s));
+    if (s.level === 'product' && s.monthsWithSales < MIN_PRODUCT_MONTHS) skipped.push({ currency: s.currency, key: s.key, monthsWithSales: s.monthsWithSales });
+    else kept.push(s.level === 'product' ? { ...s, parent: history.productCategory?.[s.key] ?? 'uncategorised' } : s);
   }
+  const all = [...kept, ...remainders(kept)];
+  const backtests = all.map((s) => backtest(s.values));
+  // One weighting per currency, level and set of candidates.
+  const groups = new Map<string, number[]>();
+  all.forEach((s, i) => {
+    const id = `${s.currency}\u0000${s.level}\u0000${backtests[i]!.methods.map((m) => m.method).join(',')}`;
+    groups.set(id, [...(groups.get(id) ?? []), i]);
+  });
+  const weighting = new Map<number, { level: LevelWeighting; replay: SeriesReplay }>();
+  for (const idx of groups.values()) {
+    const first = idx.map((i) => all[i]!.start).sort()[0]!;
+    const level = replayLevel(idx.map((i) => ({ id: String(i), backtest: backtests[i]!, offset: monthsBetween(first, all[i]!.start) })));
+    for (const r of level.series) weighting.set(Number(r.id), { level, replay: r });
+  }
+  const forecasts = all.map((series, i): SeriesForecast => {
+    const bt = backtests[i]!;
+    const { level, replay } = weighting.get(i)!;
+    const y = series.values;
+    const base = new Array<number>(HORIZON_MONTHS).fill(0);
+    for (const [m, w] of level.weights) forecastWith(m, y, HORIZON_MONTHS).forEach((v, t) => (base[t]! += w * v));
+    const first = addMonths(series.start, y.length);
+    const months = base.map((p, t): ForecastMonth => {
+      const band = level.bands[t] ?? null;
+      return { month: addMonths(first, t), expectedCents: p, lowCents: band ? p + band.low * bt.scale : null, highCents: band ? p + band.high * bt.scale : null };
+    });
+    return { series, method: 'weighted', weights: level.weights, backtest: bt, replay: replay.origins > 0 ? replay : null, base, months };
+  });
+  reconcileAll(forecasts);
   return { asOf, forecasts, skipped, invoices: history.invoices, grossRatio: history.grossRatio };
 }
+
+/**
+ * Reconciles each currency's forecasts (reconcile.ts) and sets the published months in
+ * integer cents: the expectation reconciled, the interval moved with it (its distances from
+ * the base forecast kept), low never below 0 nor above the expectation, high never below it.
+ */
+function reconcileAll(forecasts: SeriesForecast[]) {
+  const publish = (f: SeriesForecast, values: number[]) => {
+    f.months = f.months.map((m, t) => {
+      const expected = values[t]!;
+      const shift = expected - f.base[t]!;
+      return {
+        month: m.month,
+        expectedCents: expected,
+        lowCents: m.lowCents === null ? null : Math.min(expected, Math.max(0, Math.round(m.lowCents + shift))),
+        highCents: m.highCents === null ? null : Math.max(expected, Math.round(m.highCents + shift)),
+      };
+    });
+  };
+  const node = (f: SeriesForecast): Node => {
+    const v = f.replay?.mseCents;
+    // An exact forecast (no replayed error) still needs a variance: one cent².
+    return { forecast: f.base, variance: v !== undefined && Number.isFinite(v) ? Math.max(1, v) : Math.max(1, f.backtest.scale ** 2) };
+  };
+  for (const currency of new Set(forecasts.map((f) => f.series.currency))) {
+    const mine = forecasts.filter((f) => f.series.currency === currency);
+    const of = (level: string) => mine.filter((f) => f.series.level === level);
+    const total = of('total')[0];
+    if (!total) {
+      for (const f of mine) publish(f, f.base.map((v) => Math.max(0, Math.round(v))));
+      continue;
+    }
+    const rests = new Map(of('remainder').map((f) => [f.series.key, f]));
+    const products = of('product');
+    const categories = of('category').map((c) => ({ c, products: products.filter((p) => p.series.parent === c.series.key), rest: rests.get(`${REST}${c.series.key}`) ?? null }));
+    // Products whose category has no series (cannot happen with the marts; kept as they are).
+    const placed = new Set(categories.flatMap((c) => c.products));
+    const unassigned = rests.get('total') ?? null;
+    const segments = of('segment');
+    const input: ReconcileInput = {
+      total: node(total),
+      unassigned: unassigned && node(unassigned),
+      categories: categories.map((c) => ({ node: node(c.c), products: c.products.map(node), rest: c.rest && node(c.rest) })),
+      segments: segments.map(node),
+    };
+    const r = reconcile(input);
+    publish(total, r.total);
+    if (unassigned) publish(unassigned, r.unassigned!);
+    categories.forEach((c, j) => {
+      const out = r.categories[j]!;
+      publish(c.c, out.node);
+      c.products.forEach((p, k) => publish(p, out.products[k]!));
+      if (c.rest) publish(c.rest, out.rest!);
+    });
+    segments.forEach((s, k) => publish(s, r.segments[k]!));
+    for (const p of products) if (!placed.has(p)) publish(p, p.base.map((v) => Math.max(0, Math.round(v))));
+  }
+}
+
 
 export interface LevelEvaluation {
   level: Level;
   series: number;
   months: number;
-  metrics: { metric: string; value: number; baseline: string; baselineValue: number }[];
+  metrics: { metric: string; value: number; baseline: string; baselineValue: number | null }[];
 }
 
+/** The single methods the weighted forecast must keep up with at every level. */
+export const SINGLE: Method[] = ['seasonal_naive', 'holt_winters', 'regression'];
+/** The weighted forecast's replayed MASE may be at most this times the best single method's, level by level. */
+export const BEST_SINGLE_BOUND = 1.02;
+
 /**
- * Backtest accuracy per level, each series weighing the same (MASE is scale-free): `mase` is
- * the choice replayed in time order (honest) beside each candidate on the same forecasts;
- * `mase_best_in_backtest` is the method chosen with the whole backtest in view (the one
- * published, flattered by the choice); `interval_80_coverage` the replayed intervals' coverage.
+ * Replayed accuracy per level, each series weighing the same (MASE is scale-free): `mase`
+ * of the weighted forecast replayed walking forward beside each candidate on the same
+ * forecasts (baseline seasonal naive first); `mase_to_best_single` its ratio to the best
+ * single method's (baseline: that method, baseline_value the bound 1.02);
+ * `interval_80_coverage` beside the nominal 0.8 and the 95 % binomial band for the number
+ * of intervals judged (`interval_80_judged`); `replays_beating_baseline` the origins × series
+ * at which it beat seasonal naive, of `baseline_value` replays; `series_beating_baseline`
+ * likewise per series.
  */
 export function evaluateLevels(forecast: SalesForecast): LevelEvaluation[] {
   const out: LevelEvaluation[] = [];
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   for (const level of LEVELS) {
-    const fs = forecast.forecasts.filter((f) => f.series.level === level && f.backtest.online && Number.isFinite(f.backtest.online.mase));
+    const fs = forecast.forecasts.filter((f) => f.series.level === level && f.replay && Number.isFinite(f.replay.mase));
     if (fs.length === 0) continue;
-    const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const baselineName = mostCommon(fs.map((f) => f.backtest.baseline));
     const metrics: LevelEvaluation['metrics'] = [];
-    const online = avg(fs.map((f) => f.backtest.online!.mase));
-    metrics.push({ metric: 'mase', value: online, baseline: baselineName, baselineValue: avg(fs.map((f) => f.backtest.online!.baselineMase)) });
-    for (const method of ['holt_winters', 'regression', 'combination'] as Method[]) {
-      const with_ = fs.filter((f) => f.backtest.methods.some((m) => m.method === method && Number.isFinite(m.mase)));
-      if (with_.length !== fs.length) continue;
-      metrics.push({ metric: 'mase', value: online, baseline: method, baselineValue: avg(with_.map((f) => f.backtest.methods.find((m) => m.method === method)!.mase)) });
+    const value = avg(fs.map((f) => f.replay!.mase));
+    const baseline = mostCommon(fs.map((f) => f.backtest.baseline));
+    const methodMean = (m: Method) => (fs.every((f) => Number.isFinite(f.replay!.methodMase.get(m))) ? avg(fs.map((f) => f.replay!.methodMase.get(m)!)) : null);
+    const baselineValue = avg(fs.map((f) => f.replay!.methodMase.get(f.backtest.baseline)!));
+    metrics.push({ metric: 'mase', value, baseline, baselineValue });
+    for (const m of ['holt_winters', 'regression', 'combination'] as Method[]) {
+      const v = methodMean(m);
+      if (v !== null) metrics.push({ metric: 'mase', value, baseline: m, baselineValue: v });
     }
-    const best = (f: SeriesForecast) => f.backtest.methods.find((m) => m.method === f.method)!.mase;
-    metrics.push({ metric: 'mase_best_in_backtest', value: avg(fs.map(best)), baseline: baselineName, baselineValue: avg(fs.map((f) => f.backtest.online!.baselineMase)) });
-    const judged = fs.reduce((a, f) => a + f.backtest.online!.judged, 0);
+    const singles = SINGLE.map((m) => [m, methodMean(m)] as const).filter((x): x is [Method, number] => x[1] !== null);
+    if (singles.length) {
+      const [bestName, best] = singles.reduce((a, b) => (b[1] < a[1] ? b : a));
+      metrics.push({ metric: 'mase_to_best_single', value: value / best, baseline: bestName, baselineValue: BEST_SINGLE_BOUND });
+    }
+    const judged = fs.reduce((a, f) => a + f.replay!.judged, 0);
     if (judged > 0) {
-      const covered = fs.reduce((a, f) => a + (f.backtest.online!.coverage ?? 0) * f.backtest.online!.judged, 0);
-      metrics.push({ metric: 'interval_80_coverage', value: covered / judged, baseline: 'nominal', baselineValue: 0.8 });
+      const coverage = fs.reduce((a, f) => a + f.replay!.covered, 0) / judged;
+      const band = binomialBand(judged);
+      metrics.push({ metric: 'interval_80_coverage', value: coverage, baseline: 'nominal', baselineValue: 0.8 });
+      metrics.push({ metric: 'interval_80_coverage', value: coverage, baseline: 'band_low', baselineValue: band.low });
+      metrics.push({ metric: 'interval_80_coverage', value: coverage, baseline: 'band_high', baselineValue: band.high });
+      metrics.push({ metric: 'interval_80_judged', value: judged, baseline: 'none', baselineValue: null });
     }
+    metrics.push({ metric: 'replays_beating_baseline', value: fs.reduce((a, f) => a + f.replay!.originsBeatingBaseline, 0), baseline, baselineValue: fs.reduce((a, f) => a + f.replay!.origins, 0) });
+    metrics.push({ metric: 'series_beating_baseline', value: fs.filter((f) => f.replay!.mase < f.replay!.methodMase.get(f.backtest.baseline)! - 1e-9).length, baseline, baselineValue: fs.length });
     out.push({ level, series: fs.length, months: Math.max(...fs.map((f) => f.series.values.length)), metrics });
   }
   return out;
@@ -117,19 +243,18 @@ function mostCommon<T>(xs: T[]): T {
   for (const x of xs) counts.set(x, (counts.get(x) ?? 0) + 1);
   return [...counts].sort((a, b) => b[1] - a[1])[0]![0];
 }
-
 export const SALES_TABLES = `
 create schema if not exists forecast;
 create table if not exists forecast.sales_monthly (as_of date, level varchar, key varchar, month date, expected_cents bigint, low_cents bigint, high_cents bigint, method varchar, currency varchar);
 comment on table forecast.sales_monthly is 'One row per series and month of the 12 after the last complete month on as_of: net invoiced sales (before tax) forecast with its 80 % interval (models/sales).';
 comment on column forecast.sales_monthly.as_of is 'Date the forecast was made for (only months that had ended by then are history).';
-comment on column forecast.sales_monthly.level is 'total, category, segment or product.';
+comment on column forecast.sales_monthly.level is 'total, category, segment or product; remainder for the parts that close the sums (key category:<category>: its sales outside the forecast products; key total: sales in no category).';
 comment on column forecast.sales_monthly.key is 'total; the category (dim_product.category); the segment (dim_customer.segment); the product (dim_product.product_key).';
 comment on column forecast.sales_monthly.month is 'First day of the month forecast.';
-comment on column forecast.sales_monthly.expected_cents is 'Expected net invoiced sales of the month, before tax, integer cents of currency.';
-comment on column forecast.sales_monthly.low_cents is 'Lower end of the 80 % interval, integer cents (null when the series is too short to backtest).';
-comment on column forecast.sales_monthly.high_cents is 'Upper end of the 80 % interval, integer cents (null when the series is too short to backtest).';
-comment on column forecast.sales_monthly.method is 'Method used: combination (mean of seasonal_naive, holt_winters and regression) unless one of those beats it clearly in the backtest (16+ months); seasonal_naive unless naive beats it clearly (13–15); naive unless mean does (12 or fewer).';
+comment on column forecast.sales_monthly.expected_cents is 'Expected net invoiced sales of the month, before tax, integer cents of currency, reconciled: a category''s products and its remainder add up to it, the categories and the total remainder to the total, the segments to the total, exactly.';
+comment on column forecast.sales_monthly.low_cents is 'Lower end of the 80 % interval, integer cents: the 10 % point of the level''s replayed residuals (null with fewer than 10 of them).';
+comment on column forecast.sales_monthly.high_cents is 'Upper end of the 80 % interval, integer cents: the 90 % point of the level''s replayed residuals (null with fewer than 10 of them).';
+comment on column forecast.sales_monthly.method is 'weighted: the weighted mean of the candidate methods, the weights in forecast.sales_backtest.weight (learned across the level walking forward), then reconciled.';
 comment on column forecast.sales_monthly.currency is 'ISO 4217 currency of the amounts (one series per currency).';
 create table if not exists forecast.sales_backtest (as_of date, level varchar, key varchar, currency varchar, months integer, method varchar, mase double, mae_cents double, forecasts integer, chosen boolean);
 comment on table forecast.sales_backtest is 'One row per series and method: rolling-origin backtest accuracy of the sales forecast (models/sales/backtest.ts).';
@@ -138,11 +263,13 @@ comment on column forecast.sales_backtest.level is 'total, category, segment or 
 comment on column forecast.sales_backtest.key is 'Series key, as in forecast.sales_monthly.';
 comment on column forecast.sales_backtest.currency is 'ISO 4217 currency of the series.';
 comment on column forecast.sales_backtest.months is 'Months of history of the series.';
-comment on column forecast.sales_backtest.method is 'A candidate method (seasonal_naive, holt_winters, regression, combination; naive, mean on short series), or selected: the choice among them replayed in time order (each origin chooses with the errors known by then).';
+comment on column forecast.sales_backtest.method is 'A candidate method (seasonal_naive, holt_winters, regression, combination; naive, mean on short series), or selected: the weighted forecast replayed walking forward (at each origin the weights learned from the months before it).';
 comment on column forecast.sales_backtest.mase is 'Mean absolute scaled error over every backtest forecast (scale: in-sample MAE of the seasonal naive forecast); below 1 beats that in-sample benchmark.';
 comment on column forecast.sales_backtest.mae_cents is 'Mean absolute error of the backtest forecasts, cents of currency.';
 comment on column forecast.sales_backtest.forecasts is 'Backtest forecasts (origin × horizon pairs) behind the figures.';
-comment on column forecast.sales_backtest.chosen is 'True for the method used in forecast.sales_monthly.';
+comment on column forecast.sales_backtest.chosen is 'True for the selected row (the weighted forecast, as published before its reconciliation).';
+alter table forecast.sales_backtest add column if not exists weight double;
+comment on column forecast.sales_backtest.weight is 'Weight of the method in the published forecast (the weights add up to 1; null for combination and selected).';
 `;
 
 /** Reads the marts, forecasts every series and returns what the step writes. */
@@ -150,33 +277,78 @@ export async function computeSalesForecast(conn: DuckDBConnection, asOf: string)
   return salesForecast(await salesHistory(conn, asOf), asOf);
 }
 
-const q = (v: string) => `'${v.replaceAll("'", "''")}'`;
-const num = (v: number | null) => (v === null || !Number.isFinite(v) ? 'null' : String(v));
+const date = (iso: string) => DuckDBDateValue.fromParts({ year: Number(iso.slice(0, 4)), month: Number(iso.slice(5, 7)), day: Number(iso.slice(8, 10)) });
 
 /**
  * Writes forecast.sales_monthly and forecast.sales_backtest for `asOf` (rows of that as_of
- * replaced) and the per-level evaluation into forecast.model_evaluations (models `sales/…`,
- * replaced). Runs inside the caller's transaction.
+ * replaced) with the DuckDB appender, and the per-level evaluation into
+ * forecast.model_evaluations (models `sales/…`, replaced) with bound parameters: no figure
+ * travels as SQL text, and a figure that is not finite is stored as NULL. Runs inside the
+ * caller's transaction.
  */
 export async function writeSalesForecast(conn: DuckDBConnection, forecast: SalesForecast): Promise<{ monthly: number; backtest: number; evaluations: number }> {
   const asOf = forecast.asOf;
-  await conn.run(`delete from forecast.sales_monthly where as_of = date '${asOf}'`);
-  await conn.run(`delete from forecast.sales_backtest where as_of = date '${asOf}'`);
-  const monthly: string[] = [];
-  const bt: string[] = [];
-  for (const f of forecast.forecasts) {
-    const s = f.series;
-    for (const m of f.months) monthly.push(`(date '${asOf}', '${s.level}', ${q(s.key)}, date '${m.month}', ${m.expectedCents}, ${num(m.lowCents)}, ${num(m.highCents)}, '${f.method}', ${q(s.currency)})`);
-    for (const m of f.backtest.methods) bt.push(`(date '${asOf}', '${s.level}', ${q(s.key)}, ${q(s.currency)}, ${s.values.length}, '${m.method}', ${num(m.mase)}, ${num(m.maeCents)}, ${m.forecasts}, ${m.method === f.method})`);
-    const o = f.backtest.online;
-    if (o) bt.push(`(date '${asOf}', '${s.level}', ${q(s.key)}, ${q(s.currency)}, ${s.values.length}, 'selected', ${num(o.mase)}, ${num(o.mase * f.backtest.scale)}, ${o.forecasts}, false)`);
+  await conn.run(`delete from forecast.sales_monthly where as_of = $1::date`, [asOf]);
+  await conn.run(`delete from forecast.sales_backtest where as_of = $1::date`, [asOf]);
+  let monthly = 0;
+  let bt = 0;
+  const m = await conn.createAppender('sales_monthly', 'forecast');
+  const b = await conn.createAppender('sales_backtest', 'forecast');
+  const big = (a: typeof m, v: number | null) => (v === null || !Number.isFinite(v) ? a.appendNull() : a.appendBigInt(BigInt(Math.round(v))));
+  const dbl = (a: typeof m, v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? a.appendNull() : a.appendDouble(v));
+  try {
+    for (const f of forecast.forecasts) {
+      const s = f.series;
+      for (const x of f.months) {
+        m.appendDate(date(asOf));
+        m.appendVarchar(s.level);
+        m.appendVarchar(s.key);
+        m.appendDate(date(x.month));
+        big(m, x.expectedCents);
+        big(m, x.lowCents);
+        big(m, x.highCents);
+        m.appendVarchar(f.method);
+        m.appendVarchar(s.currency);
+        m.endRow();
+        monthly++;
+      }
+      const rows: { method: string; mase: number; mae: number; forecasts: number; chosen: boolean; weight: number | null }[] = f.backtest.methods.map((x) => ({ method: x.method, mase: x.mase, mae: x.maeCents, forecasts: x.forecasts, chosen: false, weight: f.weights.get(x.method) ?? null }));
+      const r = f.replay;
+      if (r) rows.push({ method: 'selected', mase: r.mase, mae: r.mase * f.backtest.scale, forecasts: r.forecasts.length, chosen: true, weight: null });
+      for (const x of rows) {
+        b.appendDate(date(asOf));
+        b.appendVarchar(s.level);
+        b.appendVarchar(s.key);
+        b.appendVarchar(s.currency);
+        b.appendInteger(s.values.length);
+        b.appendVarchar(x.method);
+        dbl(b, x.mase);
+        dbl(b, x.mae);
+        b.appendInteger(x.forecasts);
+        b.appendBoolean(x.chosen);
+        dbl(b, x.weight);
+        b.endRow();
+        bt++;
+      }
+    }
+    m.flushSync();
+    b.flushSync();
+  } finally {
+    m.closeSync();
+    b.closeSync();
   }
-  for (let i = 0; i < monthly.length; i += 1000) await conn.run(`insert into forecast.sales_monthly values ${monthly.slice(i, i + 1000).join(',')}`);
-  for (let i = 0; i < bt.length; i += 1000) await conn.run(`insert into forecast.sales_backtest values ${bt.slice(i, i + 1000).join(',')}`);
   const levels = evaluateLevels(forecast);
   await conn.run(`delete from forecast.model_evaluations where model like 'sales/%'`);
   const lastMonthEnd = addDays(firstForecastMonth(asOf), -1);
-  const rows = levels.flatMap((l) => l.metrics.map((m) => `('sales/${l.level}', date '${lastMonthEnd}', '${m.metric}', ${num(m.value)}, '${m.baseline}', ${num(m.baselineValue)}, ${forecast.invoices}, ${l.months})`));
-  if (rows.length) await conn.run(`insert into forecast.model_evaluations (model, as_of, metric, value, baseline, baseline_value, invoices, months) values ${rows.join(',')}`);
-  return { monthly: monthly.length, backtest: bt.length, evaluations: rows.length };
+  const fin = (v: number | null) => (v === null || !Number.isFinite(v) ? null : v);
+  let evaluations = 0;
+  for (const l of levels) {
+    for (const x of l.metrics) {
+      await conn.run(`insert into forecast.model_evaluations (model, as_of, metric, value, baseline, baseline_value, invoices, months) values ($1, $2::date, $3, $4, $5, $6, $7, $8)`, [
+        `sales/${l.level}`, lastMonthEnd, x.metric, fin(x.value), x.baseline, fin(x.baselineValue), forecast.invoices, l.months,
+      ]);
+      evaluations++;
+    }
+  }
+  return { monthly, backtest: bt, evaluations };
 }

@@ -21,11 +21,17 @@ export { firstForecastMonth };
  * (dim_product.product_key).
  */
 export type Level = 'total' | 'category' | 'segment' | 'product';
+/**
+ * Series the forecast adds on top of the levels so that they add up: `remainder` with key
+ * `category:<category>` (the category's sales outside its forecast products) or `total`
+ * (sales without order lines, in no category). Not a level of their own.
+ */
+export type SeriesLevel = Level | 'remainder';
 export const LEVELS: Level[] = ['total', 'category', 'segment', 'product'];
 
 export interface MonthlySeries {
   currency: string;
-  level: Level;
+  level: SeriesLevel;
   key: string;
   /** First day of the first month, `YYYY-MM-01`. */
   start: string;
@@ -33,6 +39,8 @@ export interface MonthlySeries {
   values: number[];
   /** Months with sales (the product threshold counts these). */
   monthsWithSales: number;
+  /** A product's category (set by the forecast from SalesHistory.productCategory). */
+  parent?: string;
 }
 
 /** `addMonths('2025-11-01', 3)` → `'2026-02-01'` (first days of months only). */
@@ -52,6 +60,8 @@ export interface SalesHistory {
   grossRatio: Record<string, number>;
   /** Invoices in the history. */
   invoices: number;
+  /** Category of each product (as the category series count it). */
+  productCategory?: Record<string, string>;
 }
 
 /**
@@ -86,7 +96,9 @@ export async function salesHistory(conn: DuckDBConnection, asOf: string): Promis
     series.push({ currency: g.currency, level: g.level, key: g.key, start, values, monthsWithSales: values.filter((v) => v !== 0).length });
   }
   const count = await rowsJs(conn, `select count(*) as n from marts.fct_invoices where not coalesce(is_cancelled, false) and invoice_date < date '${end}'`);
+  const products = await rowsJs(conn, `select product_key, coalesce(nullif(category, ''), 'uncategorised') as category from marts.dim_product`);
   return {
+    productCategory: Object.fromEntries(products.map((p) => [String(p.product_key), String(p.category)])),
     series,
     grossRatio: Object.fromEntries([...gross].map(([c, t]) => [c, t.net > 0 ? t.gross / t.net : 1])),
     invoices: Number(count[0]!.n),

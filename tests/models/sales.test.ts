@@ -4,10 +4,12 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../pipelines/run.ts';
 import { openWarehouse, rowsJs } from '../../src/warehouse/warehouse.ts';
-import { candidates, combinationForecast, combine, defaultOf, fitHoltWinters, fitTrendSeason, forecastWith, holtWintersForecast, meanForecast, naive, regressionForecast, seasonalNaive, type Method } from '../../models/sales/methods.ts';
-import { backtest, choose, design, intervalHalfWidths, knownBy, mase, maseScale, studentT95, Z80, type BacktestForecast } from '../../models/sales/backtest.ts';
-import { forecastSeries } from '../../models/sales/forecast.ts';
-import { addMonths, firstForecastMonth, monthsBetween, salesHistory } from '../../models/sales/series.ts';
+import { candidates, combinationForecast, combine, defaultOf, fitHoltWinters, fitTrendSeason, forecastWith, holtWintersForecast, meanForecast, naive, regressionForecast, seasonalNaive } from '../../models/sales/methods.ts';
+import { backtest, design, knownBy, mase, maseScale } from '../../models/sales/backtest.ts';
+import { BEST_SINGLE_BOUND, evaluateLevels, salesForecast, SINGLE, type SeriesForecast } from '../../models/sales/forecast.ts';
+import { reconcile, shareOut, solve } from '../../models/sales/reconcile.ts';
+import { bandOf, bandsOf, binomialBand, hedgeWeights, replayLevel, WEIGHT_RATE } from '../../models/sales/weighting.ts';
+import { addMonths, firstForecastMonth, monthsBetween, salesHistory, type MonthlySeries } from '../../models/sales/series.ts';
 import { addDays } from '../../src/shared/dates.ts';
 
 /** A small deterministic PRNG with normal draws, so the synthetic tests are the same every run. */
@@ -90,51 +92,6 @@ describe('forecast combination by hand', () => {
   });
 });
 
-describe('choice by hand', () => {
-  /** Backtest forecasts of `method` with the given absolute errors, one per [origin, h] (actual 100). */
-  const errs = (method: Method, rows: [number, number, number][]): BacktestForecast[] => rows.map(([origin, h, e]) => ({ origin, h, method, forecast: 100 - e, actual: 100 }));
-  const methods: Method[] = ['seasonal_naive', 'combination'];
-
-  it('Student t quantiles (one-sided 95 %) from the table, and Cornish-Fisher beyond 30 degrees of freedom', () => {
-    expect(studentT95(1)).toBe(6.314);
-    expect(studentT95(2)).toBe(2.92);
-    expect(studentT95(30)).toBe(1.697);
-    // 1.6449 + (1.6449³ + 1.6449) / 480 = 1.6576; tables give 1.658 at 120.
-    expect(studentT95(120)).toBeCloseTo(1.6576, 4);
-    expect(() => studentT95(0)).toThrow(/degree of freedom/);
-  });
-
-  it('leaves the combination only when a candidate beats it clearly', () => {
-    const comb = errs('combination', [[15, 1, 10], [16, 1, 10], [17, 1, 10]]);
-    // Differences 2, 3, 4: mean 3, sd 1, t = 3 / (1 / √3) = 5.196 > t(0.95, 2) = 2.920 → seasonal naive.
-    expect(choose([...comb, ...errs('seasonal_naive', [[15, 1, 8], [16, 1, 7], [17, 1, 6]])], methods, 'combination')).toBe('seasonal_naive');
-    // Differences 1, 5, −1: mean 5/3, sd √(168/18) = 3.055, t = 0.945 → the combination stays although its mean error is higher.
-    expect(choose([...comb, ...errs('seasonal_naive', [[15, 1, 9], [16, 1, 5], [17, 1, 11]])], methods, 'combination')).toBe('combination');
-    // One origin is not evidence, however large the gain.
-    expect(choose([...errs('combination', [[15, 1, 10], [15, 2, 10]]), ...errs('seasonal_naive', [[15, 1, 1], [15, 2, 1]])], methods, 'combination')).toBe('combination');
-    // The same gain at every origin passes (no spread to weigh it against); a loss never does.
-    expect(choose([...comb, ...errs('seasonal_naive', [[15, 1, 9], [16, 1, 9], [17, 1, 9]])], methods, 'combination')).toBe('seasonal_naive');
-    expect(choose([...comb, ...errs('seasonal_naive', [[15, 1, 11], [16, 1, 11], [17, 1, 11]])], methods, 'combination')).toBe('combination');
-    expect(choose([], methods, 'combination')).toBe('combination');
-  });
-
-  it('takes one difference per origin (its horizons averaged), and the largest clear gain among candidates', () => {
-    // Origin 15: horizons 1 and 2 with differences 1 and 3 → 2; origins 16, 17: 3 and 4. Mean 3, sd 1 → t 5.196: passes.
-    const comb = errs('combination', [[15, 1, 10], [15, 2, 10], [16, 1, 10], [17, 1, 10]]);
-    const sn = errs('seasonal_naive', [[15, 1, 9], [15, 2, 7], [16, 1, 7], [17, 1, 6]]);
-    expect(choose([...comb, ...sn], methods, 'combination')).toBe('seasonal_naive');
-    // Six forecasts with differences 3, 3, 3, 3 (origin 15), −1 (16), 3 (17): taken one by one, t = 2.333 / (1.633 / √6)
-    // = 3.50 > t(0.95, 5) = 2.015; but four of them share origin 15, so per origin it is 3, −1, 3:
-    // mean 5/3, sd 2.309, t = 1.25 < t(0.95, 2) = 2.920 → the combination stays.
-    const comb6 = errs('combination', [[15, 1, 10], [15, 2, 10], [15, 3, 10], [15, 4, 10], [16, 1, 10], [17, 1, 10]]);
-    const oneOrigin = errs('seasonal_naive', [[15, 1, 7], [15, 2, 7], [15, 3, 7], [15, 4, 7], [16, 1, 11], [17, 1, 7]]);
-    expect(choose([...comb6, ...oneOrigin], methods, 'combination')).toBe('combination');
-    // Two candidates clearly better: the larger mean gain wins.
-    const reg = errs('regression', [[15, 1, 5], [15, 2, 5], [16, 1, 4], [17, 1, 3]]);
-    expect(choose([...comb, ...sn, ...reg], [...methods, 'regression'], 'combination')).toBe('regression');
-  });
-});
-
 describe('MASE by hand', () => {
   it('scales by the in-sample seasonal naive error (lag 1 up to a season)', () => {
     // y = 10, 12, 11, 15: lag-1 errors 2, 1, 4 → scale 7/3; forecast errors 2 and 5 → MAE 3.5 → MASE 1.5.
@@ -174,86 +131,169 @@ describe('sales backtest', () => {
       const other = backtest(changed);
       const at = (bt: typeof base) => bt.errors.filter((e) => e.origin === o).map((e) => [e.method, e.h, e.forecast]);
       expect(at(other)).toEqual(at(base));
-      // The choice replayed in time order picks the same methods up to that origin.
-      expect(other.online!.picks.filter((p) => p.origin <= o)).toEqual(base.online!.picks.filter((p) => p.origin <= o));
-      // What the replay knows at origin o are forecasts of months before o only.
+      expect(other.scaleAt.get(o)).toBe(base.scaleAt.get(o));
+      expect(other.levelAt.get(o)).toBe(base.levelAt.get(o));
       const known = knownBy(base.errors, o);
       expect(known.length).toBeGreaterThan(0);
       for (const e of known) expect(e.origin + e.h - 1).toBeLessThan(o);
-      expect(known).toEqual(base.errors.filter((e) => e.origin + e.h - 1 < o));
     }
-  });
-
-  it('replays the choice from the combination: nothing is known at the first origin', () => {
-    const z = normalDraws(7);
-    const bt = backtest(pure(24).map((v) => v + 30 * z()));
-    expect(bt.fallback).toBe('combination');
-    expect(bt.online!.picks[0]).toEqual({ origin: 15, method: 'combination' });
-    expect(bt.online!.picks[1]).toEqual({ origin: 16, method: 'combination' }); // one origin known: not evidence yet
-    expect(bt.online!.forecasts).toBe(39); // origins 15…23, horizons up to 6
-    // The combination's backtest forecasts are the mean of the three made at the same origin.
-    const at = (m: Method) => bt.errors.find((e) => e.method === m && e.origin === 18 && e.h === 4)!.forecast;
-    expect(at('combination')).toBeCloseTo((at('seasonal_naive') + at('holt_winters') + at('regression')) / 3, 6);
-    expect(backtest(pure(14)).online!.picks[0]!.method).toBe('seasonal_naive');
-  });
-
-  it('picks a non-baseline method where trend makes seasonal naive lag behind', () => {
-    const z = normalDraws(9);
-    const y = pure(36, 1000, 15).map((v) => v + 5 * z());
-    const f = forecastSeries({ currency: 'EUR', level: 'total', key: 'total', start: '2023-01-01', values: y, monthsWithSales: 36 });
-    expect(['holt_winters', 'regression']).toContain(f.method);
-    const sn = f.backtest.methods.find((m) => m.method === 'seasonal_naive')!.mase;
-    expect(f.backtest.online!.mase).toBeLessThan(sn);
-    expect(f.months[0]!.month).toBe('2026-01-01');
-    expect(f.months).toHaveLength(12);
   });
 
   it('forecasts a series of any length, each candidate fitted at every origin', () => {
     for (let n = 1; n <= 40; n++) {
-      const f = forecastSeries({ currency: 'EUR', level: 'total', key: 'total', start: '2023-01-01', values: pure(n), monthsWithSales: n });
+      const f = one({ currency: 'EUR', level: 'total', key: 'total', start: '2023-01-01', values: pure(n), monthsWithSales: n });
       expect(f.months, `n = ${n}`).toHaveLength(12);
       for (const m of f.backtest.methods) expect(m.forecasts, `${m.method}, n = ${n}`).toBe(f.backtest.errors.filter((e) => e.method === m.method).length);
+      expect([...f.weights.values()].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
     }
     expect(design(16).origins).toEqual([15]);
     expect(design(15).origins).toEqual([12, 13, 14]);
     expect(design(12).origins[0]).toBe(2);
   });
 
-  it('falls back to naive and mean on short series', () => {
-    const f = forecastSeries({ currency: 'EUR', level: 'product', key: 'p', start: '2025-01-01', values: [100, 120, 90, 110, 105], monthsWithSales: 5 });
-    expect(f.backtest.methods.map((m) => m.method)).toEqual(['naive', 'mean']);
-    expect(['naive', 'mean']).toContain(f.method);
-    expect(forecastSeries({ currency: 'EUR', level: 'total', key: 'total', start: '2025-01-01', values: [100], monthsWithSales: 1 }).months[0]).toEqual({ month: '2025-02-01', expectedCents: 100, lowCents: null, highCents: null });
+  it('weighs naive and mean on short series', () => {
+    const f = one({ currency: 'EUR', level: 'total', key: 'total', start: '2025-01-01', values: [100, 120, 90, 110, 105], monthsWithSales: 5 });
+    expect([...f.weights.keys()]).toEqual(['naive', 'mean']);
+    expect(one({ currency: 'EUR', level: 'total', key: 'total', start: '2025-01-01', values: [100], monthsWithSales: 1 }).months[0]).toEqual({ month: '2025-02-01', expectedCents: 100, lowCents: null, highCents: null });
+  });
+});
+
+/** The forecast of one series on its own. */
+function one(series: MonthlySeries): SeriesForecast {
+  return salesForecast({ series: [series], grossRatio: {}, invoices: 0 }, '2030-01-31').forecasts[0]!;
+}
+
+describe('weights learned walking forward', () => {
+  it('exp(−η (L − min L)) by hand, equal with nothing known', () => {
+    const w = hedgeWeights(new Map([['seasonal_naive', 10], ['holt_winters', 5], ['regression', 5]]), 0.2);
+    // exp(−1) against 1 and 1: 0.3679 / 2.3679 = 0.1554.
+    expect(w.get('seasonal_naive')).toBeCloseTo(Math.exp(-1) / (2 + Math.exp(-1)), 12);
+    expect(w.get('holt_winters')).toBeCloseTo(1 / (2 + Math.exp(-1)), 12);
+    expect([...hedgeWeights(new Map([['naive', 0], ['mean', 0]])).values()]).toEqual([0.5, 0.5]);
+    expect(WEIGHT_RATE).toBe(0.2);
+  });
+
+  it('starts from the combination and moves to the methods that do best on the level', () => {
+    const z = normalDraws(9);
+    const series = [0, 1, 2].map((k) => pure(36, 1000 + 100 * k, 15).map((v) => v + 5 * z()));
+    const bts = series.map((y) => backtest(y));
+    const level = replayLevel(bts.map((bt, i) => ({ id: String(i), backtest: bt, offset: 0 })));
+    const first = level.weightsAt.get(bts[0]!.origins[0]!)!;
+    expect([...first.values()].map((w) => w.toFixed(6))).toEqual(['0.333333', '0.333333', '0.333333']);
+    // The first origin's replayed forecast is the combination's.
+    const r0 = level.series[0]!.forecasts[0]!;
+    const comb = bts[0]!.errors.find((e) => e.method === 'combination' && e.origin === r0.origin && e.h === r0.h)!;
+    expect(r0.forecast).toBeCloseTo(comb.forecast, 6);
+    // A steep trend: seasonal naive lags a year behind and loses its weight.
+    expect(level.weights.get('seasonal_naive')!).toBeLessThan(0.01);
+    for (const s of level.series) expect(s.mase).toBeLessThan(s.methodMase.get('seasonal_naive')!);
+  });
+
+  it('never sees the future: changing the months from c on leaves the weights, forecasts and intervals before c alone', () => {
+    const z = normalDraws(21);
+    const series = [0, 1, 2, 3].map((k) => pure(34, 800 + 50 * k, 4).map((v) => v + 30 * z()));
+    const run = (ys: number[][]) => replayLevel(ys.map((y, i) => ({ id: String(i), backtest: backtest(y), offset: 0 })));
+    const base = run(series);
+    for (const c of [20, 26]) {
+      const other = run(series.map((y) => y.map((v, t) => (t >= c ? v * 2 + 900 : v))));
+      for (let t = 0; t <= c; t++) expect(other.weightsAt.get(t)).toEqual(base.weightsAt.get(t));
+      const upTo = (l: typeof base) => l.series.map((s) => s.forecasts.filter((f) => f.origin <= c).map(({ origin, h, forecast, low, high }) => [origin, h, forecast, low, high]));
+      expect(upTo(other)).toEqual(upTo(base));
+    }
+  });
+
+  it(`on the level, replayed MASE at most ${BEST_SINGLE_BOUND} × the best single method's on a noisy trend and season`, () => {
+    const z = normalDraws(33);
+    // Trend and season with noise: the regression wins. (A steep trend with little noise, or a
+    // season that drifts as a random walk, can break the bound: the first origins weigh the
+    // methods equally — models/README.md gives the figures.)
+    const trended = [0, 1, 2, 3, 4].map((k) => pure(30, 2000 + 300 * k, 5).map((v) => v + 40 * z()));
+    for (const ys of [trended]) {
+      const f = salesForecast({ series: ys.map((values, i) => ({ currency: 'EUR', level: 'product', key: `p${i}`, start: '2023-01-01', values, monthsWithSales: 30 })), grossRatio: {}, invoices: 0 }, '2030-01-31');
+      const e = evaluateLevels(f).find((l) => l.level === 'product')!;
+      const ratio = e.metrics.find((m) => m.metric === 'mase_to_best_single')!;
+      expect(ratio.value).toBeLessThanOrEqual(BEST_SINGLE_BOUND);
+      const single = Math.min(...SINGLE.map((m) => e.metrics.find((x) => x.metric === 'mase' && x.baseline === m)!.baselineValue!));
+      expect(ratio.value).toBeCloseTo(e.metrics.find((m) => m.metric === 'mase')!.value / single, 12);
+    }
   });
 });
 
 describe('sales intervals', () => {
-  it('half-widths: 1.2816 × RMSE per horizon, widening with √h past the measured ones', () => {
-    const errors = [1, 2, 3].flatMap((h) => [-2, 2, -2, 2].map((e) => ({ h, forecast: 0, actual: e * h })));
-    const w = intervalHalfWidths(errors, 12)!;
-    expect(w[0]).toBeCloseTo(Z80 * 2, 10);
-    expect(w[2]).toBeCloseTo(Z80 * 6, 10);
-    expect(w[11]).toBeCloseTo(Z80 * 6 * Math.sqrt(12 / 3), 10);
-    expect(intervalHalfWidths([])).toBeNull();
+  it('the band: weighted 10 % and 90 % points, recent origins weighing more, moved out by 0.5 / n', () => {
+    // 20 residuals 1…20 of the same month: n = 20, points 0.1 − 0.025 and 0.9 + 0.025 of the cumulative weight → the 2nd and the 19th.
+    const same = Array.from({ length: 20 }, (_, i) => ({ r: i + 1, c: 10 }));
+    expect(bandOf(same, 10)).toEqual({ low: 2, high: 19 });
+    expect(bandOf(same.slice(0, 9), 10)).toBeNull();
+    // Ten residuals of 100 from origins 30 months back (weight 2⁻¹⁰ each) and ten recent 0…9: the recent ones decide.
+    const mixed = [...Array.from({ length: 10 }, () => ({ r: 100, c: -20 })), ...Array.from({ length: 10 }, (_, i) => ({ r: i, c: 10 }))];
+    expect(bandOf(mixed, 10)).toEqual({ low: 0, high: 9 });
+    // The same residuals all of this month: the old ones are half of them.
+    expect(bandOf(mixed.map((x) => ({ ...x, c: 10 })), 10)!.high).toBe(100);
+    // Bands per horizon: a horizon with too few residuals borrows the nearest shorter one's.
+    const bands = bandsOf(new Map([[1, same], [2, same.slice(0, 3)]]), 3, 10);
+    expect(bands).toEqual([{ low: 2, high: 19 }, { low: 2, high: 19 }, { low: 2, high: 19 }]);
   });
 
-  it('cover about 80 % of future months of series with normal noise of known spread', () => {
+  it('the 95 % binomial band around 80 %, exact', () => {
+    // P(X ≤ 23) = 0.018 and P(X ≥ 34) = 0.016 for X ~ Binomial(36, 0.8); one step inward exceeds 2.5 %.
+    expect(binomialBand(36)).toEqual({ low: 24 / 36, high: 33 / 36 });
+    expect(binomialBand(100)).toEqual({ low: 0.72, high: 0.88 });
+    expect(binomialBand(1000)).toEqual({ low: 0.775, high: 0.824 });
+  });
+
+  it('replayed coverage about 80 % on series with normal noise of known spread', () => {
     const z = normalDraws(2024);
-    let covered = 0;
-    let total = 0;
-    for (let s = 0; s < 150; s++) {
-      const level = 500 + 10 * s;
-      const all = Array.from({ length: 48 }, (_, t) => level + 2 * t + SEASON[t % 12]! + 25 * z());
-      const f = forecastSeries({ currency: 'EUR', level: 'product', key: String(s), start: '2022-01-01', values: all.slice(0, 36), monthsWithSales: 36 });
-      f.months.forEach((m, i) => {
-        total++;
-        const actual = all[36 + i]!;
-        if (actual >= m.lowCents! && actual <= m.highCents!) covered++;
-      });
-    }
-    expect(covered / total).toBeGreaterThan(0.72);
-    expect(covered / total).toBeLessThan(0.9);
+    const series = Array.from({ length: 40 }, (_, s) => ({ currency: 'EUR', level: 'product' as const, key: String(s), start: '2022-01-01', values: Array.from({ length: 36 }, (_, t) => 500 + 10 * s + 2 * t + SEASON[t % 12]! + 25 * z()), monthsWithSales: 36 }));
+    const f = salesForecast({ series, grossRatio: {}, invoices: 0 }, '2030-01-31');
+    const e = evaluateLevels(f).find((l) => l.level === 'product')!;
+    const of = (baseline: string) => e.metrics.find((m) => m.metric === 'interval_80_coverage' && m.baseline === baseline)!;
+    // Within the band here; stationary noise over 36 months covers a little more than it claims
+    // (the first origins, fitted on 15 months, err more than the later ones): models/README.md.
+    expect(of('band_low').value).toBeGreaterThanOrEqual(of('band_low').baselineValue!);
+    expect(of('band_high').value).toBeLessThanOrEqual(0.86);
+    expect(e.metrics.find((m) => m.metric === 'interval_80_judged')!.value).toBeGreaterThan(1000);
   }, 60_000);
+});
+
+describe('reconciliation', () => {
+  it('shares out cents exactly and solves small systems', () => {
+    expect(shareOut(10, [1, 1, 1])).toEqual([4, 3, 3]);
+    expect(shareOut(100, [3, -2, 1])).toEqual([75, 0, 25]);
+    expect(shareOut(7, [0, 0])).toEqual([4, 3]);
+    const x = solve([[4, 1], [1, 3]], [1, 2]);
+    expect(x[0]).toBeCloseTo(1 / 11, 12);
+    expect(x[1]).toBeCloseTo(7 / 11, 12);
+  });
+
+  it('the gap goes to the noisy forecasts: a reliable total barely moves, noisy parts give way', () => {
+    // Total 100 (variance 1), two parts 30 and 50 (variance 100 each): gap 20. MinT-diagonal: the
+    // total moves by 20 × 1 / 201, each part by 20 × 100 / 201.
+    const r = reconcile({ total: { forecast: [100], variance: 1 }, unassigned: null, categories: [{ node: { forecast: [30], variance: 100 }, products: [], rest: null }, { node: { forecast: [50], variance: 100 }, products: [], rest: null }], segments: [] });
+    expect(r.total).toEqual([Math.round(100 - 20 / 201) + 0]);
+    expect(r.categories.map((c) => c.node[0])).toEqual([Math.round(30 + 2000 / 201), Math.round(50 + 2000 / 201)]);
+  });
+
+  it('products and remainders add up to categories, categories to the total, segments to the total, in cents', () => {
+    const z = normalDraws(4);
+    const n = (v: number, variance: number) => ({ forecast: Array.from({ length: 12 }, () => v * (1 + 0.2 * z())), variance });
+    const r = reconcile({
+      total: n(100_000, 1e6),
+      unassigned: n(50, 10),
+      categories: [
+        { node: n(60_000, 4e6), products: [n(20_000, 9e6), n(15_000, 9e6)], rest: n(20_000, 9e6) },
+        { node: n(45_000, 4e6), products: [], rest: null },
+      ],
+      segments: [n(70_000, 5e6), n(30_000, 5e6)],
+    });
+    for (let t = 0; t < 12; t++) {
+      const [a, b] = r.categories;
+      expect(a!.node[t]).toBe(a!.products[0]![t]! + a!.products[1]![t]! + a!.rest![t]!);
+      expect(r.total[t]).toBe(a!.node[t]! + b!.node[t]! + r.unassigned![t]!);
+      expect(r.total[t]).toBe(r.segments[0]![t]! + r.segments[1]![t]!);
+      for (const v of [r.total[t], a!.node[t], ...r.segments.map((s) => s[t])]) expect(Number.isInteger(v)).toBe(true);
+    }
+  });
 });
 
 describe('forecast dates', () => {
@@ -320,14 +360,28 @@ describe('forecast step on DuckDB', () => {
       const rows = await rowsJs(wh.conn, `select level, key, month::varchar as month, expected_cents, low_cents, high_cents, method, currency from forecast.sales_monthly where as_of = date '2025-06-30' order by level, key, month`);
       const series = [...new Set(rows.map((r) => `${r.level}/${r.key}`))];
       // P3 has 10 months with sales: skipped at product level, counted in its category, segment and the total.
-      expect(series).toEqual(['category/X', 'category/Y', 'category/Z', 'product/shop:P1', 'product/shop:P2', 'segment/online', 'segment/retail', 'segment/wholesale', 'total/total']);
-      expect(rows).toHaveLength(9 * 12);
+      // The remainders close the sums: X and Y outside their forecast products, the total outside every category.
+      expect(series).toEqual(['category/X', 'category/Y', 'category/Z', 'product/shop:P1', 'product/shop:P2', 'remainder/category:X', 'remainder/category:Y', 'remainder/total', 'segment/online', 'segment/retail', 'segment/wholesale', 'total/total']);
+      expect(rows).toHaveLength(12 * 12);
       for (const [key, truth] of [['shop:P1', p1], ['shop:P2', p2]] as const) {
         const mine = rows.filter((r) => r.key === key);
         expect(mine.map((r) => r.month)).toEqual(Array.from({ length: 12 }, (_, i) => addMonths('2025-07-01', i)));
-        mine.forEach((r, i) => expect(Math.abs(Number(r.expected_cents) - Math.round(truth(30 + i) * 100))).toBeLessThanOrEqual(1));
-        expect(['holt_winters', 'regression']).toContain(mine[0]!.method);
+        // Within 0.5 %: seasonal naive keeps a weight of exp(−η ΔL), small but not zero.
+        mine.forEach((r, i) => expect(Math.abs(Number(r.expected_cents) - truth(30 + i) * 100)).toBeLessThanOrEqual(truth(30 + i) * 0.5));
+        expect(mine[0]!.method).toBe('weighted');
       }
+      // The published levels add up exactly, month by month.
+      for (const month of new Set(rows.map((r) => r.month))) {
+        const v = (level: string, key?: string) => rows.filter((r) => r.month === month && r.level === level && (key === undefined || r.key === key)).reduce((a, r) => a + Number(r.expected_cents), 0);
+        expect(v('category')).toBe(v('total') - v('remainder', 'total'));
+        expect(v('segment')).toBe(v('total'));
+        expect(v('product', 'shop:P1') + v('remainder', 'category:X')).toBe(v('category', 'X'));
+        expect(v('product', 'shop:P2') + v('remainder', 'category:Y')).toBe(v('category', 'Y'));
+      }
+      // Seasonal naive lags the trend of the exact series and keeps no weight.
+      const weights = await rowsJs(wh.conn, `select method, weight from forecast.sales_backtest where as_of = date '2025-06-30' and key = 'shop:P1' order by method`);
+      expect(Number(weights.find((w) => w.method === 'seasonal_naive')!.weight)).toBeLessThan(0.01);
+      expect(weights.find((w) => w.method === 'combination')!.weight).toBeNull();
       for (const r of rows) {
         expect(r.currency).toBe('EUR');
         expect(Number(r.low_cents)).toBeLessThanOrEqual(Number(r.expected_cents));

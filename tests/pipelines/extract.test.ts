@@ -71,10 +71,10 @@ describe('canonical extract', () => {
     expect(err).toBeInstanceOf(DomainError);
     const messages = (err as DomainError).problems.map((p) => p.message);
     expect(messages).toEqual([
-      'invoices.csv row 2: invoices.customer_id null is empty',
-      'invoices.csv row 2: invoices.invoice_date "2025-13-01" is not a date',
-      'invoices.csv row 2: invoices.amount "abc" is not a decimal amount',
-      'invoices.csv row 2: invoices.disputed "maybe" is not a known true/false word',
+      'invoices.csv row 2: invoices.customer_id "" is required [required]',
+      'invoices.csv row 2: invoices.invoice_date "2025-13-01" is not a date in the file\'s date format [date_format]',
+      'invoices.csv row 2: invoices.amount "abc" is not a decimal amount [amount_format]',
+      'invoices.csv row 2: invoices.disputed "maybe" is not one of the words for true or false [boolean]',
     ]);
     expect(await readWarehouse(warehousePaths(dir).warehouse, `select count(*) n from raw.extract_invoices`)).toEqual([{ n: '0' }]);
     expect(await readWarehouse(warehousePaths(dir).warehouse, `select status from ops.pipeline_runs`)).toEqual([{ status: 'failed' }]);
@@ -87,7 +87,7 @@ describe('canonical extract', () => {
       mapping,
       JSON.stringify({ source: 'x', files: [{ file: 'ar.csv', entity: 'invoices', date_format: '%m/%d/%Y', columns: { invoice_id: 'Inv', customer_id: 'Customer', invoice_date: 'Date', due_date: 'Due', amount: 'Amt' } }] }),
     );
-    await expect(runPipeline({ dataDir: dir, extract, mapping, quiet: true })).rejects.toThrow('extract file ar.csv has no column Customer (mapped to invoices.customer_id)');
+    await expect(runPipeline({ dataDir: dir, extract, mapping, quiet: true })).rejects.toThrow('extract file ar.csv has no column Customer (mapped to invoices.customer_id; header: Inv, Cust, Date, Due, Amt)');
   });
 });
 
@@ -110,7 +110,7 @@ describe('the CLI commands', () => {
       const json = cli('query', 'select sum(amount_cents) as s from metrics.ar_aging', '--format', 'json');
       expect(JSON.parse(json.stdout)).toEqual([{ s: '1975' }]);
       const table = cli('query', "select month_end::varchar m, ar_total from metrics.ar_kpis_monthly");
-      expect(table.stdout).toBe('m           ar_total\n----------  --------\n2025-11-20  19.75\n');
+      expect(table.stdout).toBe('m           ar_total\n----------  --------\n2025-11-20  19.750\n');
       const refused = cli('query', 'delete from marts.fct_invoices');
       expect(refused.status).toBe(5);
       expect(refused.stderr).toMatch(/read-only/);

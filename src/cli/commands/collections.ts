@@ -3,11 +3,11 @@ import type { Command } from 'commander';
 import { withCore, cliActor } from '../context.ts';
 import { emit, table } from '../output.ts';
 import { invalid } from '../../shared/errors.ts';
-import { formatAmount } from '../../shared/money.ts';
+import { amount as formatAmount } from '../format.ts';
 import { requireId, requireInt } from '../../shared/validate.ts';
 import type { OutboxStatus, PromiseStatus, DisputeStatus } from '../../db/schema.ts';
 import { runReminders, type ReminderRunResult } from '../../collections/reminder.service.ts';
-import { runStatements } from '../../collections/statement-run.service.ts';
+import { runMonthlyStatements } from '../../collections/statement-run.service.ts';
 import { exportOutbox, getMessage, listOutbox, sendOutbox } from '../../collections/outbox.service.ts';
 import { worklist, type Worklist } from '../../collections/worklist.service.ts';
 import { listActions, logAction } from '../../collections/action.service.ts';
@@ -41,9 +41,9 @@ function worklistText(w: Worklist): string {
   ].join('\n');
 }
 
-const promiseRows = (ps: PromiseToPay[]) => table(ps.map((p) => ({ promise: p.id, customer: p.customerId, invoices: p.invoices.join(' '), date: p.promisedDate, amount: `${p.amount} ${p.currency}`, by: p.promisedBy ?? '', status: p.status, paid: formatAmount(p.paidMinor, p.currency), resolved: p.resolvedOn ?? '' })));
-const disputeRows = (ds: Dispute[]) => table(ds.map((d) => ({ dispute: d.id, invoice: d.invoice, line: d.line ?? '', customer: d.customerId, amount: `${d.amount} ${d.currency}`, reason: d.reason.slice(0, 40), status: d.status, 'credit note': d.creditNote ?? '', opened: d.openedOn, resolved: d.resolvedOn ?? '' })));
-const disputeText = (d: Dispute) => `dispute ${d.id} on ${d.invoice}${d.line ? ` line ${d.line}` : ''}: ${d.amount} ${d.currency}, ${d.status}${d.creditNote ? `, credit note ${d.creditNote}` : ''}${d.resolutionNote ? ` (${d.resolutionNote})` : ''}`;
+const promiseRows = (ps: PromiseToPay[]) => table(ps.map((p) => ({ promise: p.id, customer: p.customerId, invoices: p.invoices.join(' '), date: p.promisedDate, amount: `${formatAmount(p.amountMinor, p.currency)} ${p.currency}`, by: p.promisedBy ?? '', status: p.status, paid: formatAmount(p.paidMinor, p.currency), resolved: p.resolvedOn ?? '' })));
+const disputeRows = (ds: Dispute[]) => table(ds.map((d) => ({ dispute: d.id, invoice: d.invoice, line: d.line ?? '', customer: d.customerId, amount: `${formatAmount(d.amountMinor, d.currency)} ${d.currency}`, reason: d.reason.slice(0, 40), status: d.status, 'credit note': d.creditNote ?? '', opened: d.openedOn, resolved: d.resolvedOn ?? '' })));
+const disputeText = (d: Dispute) => `dispute ${d.id} on ${d.invoice}${d.line ? ` line ${d.line}` : ''}: ${formatAmount(d.amountMinor, d.currency)} ${d.currency}, ${d.status}${d.creditNote ? `, credit note ${d.creditNote}` : ''}${d.resolutionNote ? ` (${d.resolutionNote})` : ''}`;
 
 export function registerCollections(program: Command): void {
   const col = program.command('collections').description('dunning runs, statements, the outbox, the collector worklist and its log');
@@ -59,14 +59,14 @@ export function registerCollections(program: Command): void {
       withCore(async (core) => emit(await runReminders(core, cliActor(), { asOf: o.asOf, dryRun: o.dryRun, send: o.send, customerIds: o.customer.length ? o.customer.map((c) => requireId(c, 'customer')) : undefined }), o, runText)),
     );
   col
-    .command('statements')
-    .description('monthly statements of account into the outbox (default: last month)')
+    .command('statement-run')
+    .description("the monthly statement run: each customer's statement of account into the outbox (default: last month)")
     .option('--month <YYYY-MM>', 'the month')
     .option('--dry-run', 'write nothing')
     .option('--json')
     .action(async (o: Json & { month?: string; dryRun?: boolean }) =>
       withCore(async (core) =>
-        emit(await runStatements(core, cliActor(), { month: o.month, dryRun: o.dryRun }), o, (r) => `statements for ${r.month}: ${r.statements.length} written${r.dryRun ? ' (dry run)' : ''}, ${r.skipped} already written\n\n${table(r.statements.map((s) => ({ message: s.messageId ?? '', customer: s.customerId, name: s.customer, lines: s.lines, balance: s.closingBalance })))}`),
+        emit(await runMonthlyStatements(core, cliActor(), { month: o.month, dryRun: o.dryRun }), o, (r) => `statements for ${r.month}: ${r.statements.length} written${r.dryRun ? ' (dry run)' : ''}, ${r.skipped} already written\n\n${table(r.statements.map((s) => ({ message: s.messageId ?? '', customer: s.customerId, name: s.customer, lines: s.lines, balance: s.closingBalance })))}`),
       ),
     );
   col

@@ -6,6 +6,7 @@ import { cliActor, withCore } from '../context.ts';
 import type { PipelineRunResult } from '../../../pipelines/run.ts';
 import type { RebuildResult } from '../../../pipelines/rebuild.ts';
 import { emit } from '../output.ts';
+import { parseBusinessDate } from '../../shared/dates.ts';
 
 type RunWithHandBack = PipelineRunResult & { invoiceForecasts?: { asOf: string | null; written: number; leftOut: number } };
 
@@ -43,13 +44,15 @@ export function registerPipeline(program: Command): void {
     .command('run')
     .description('run pipeline steps (ingest, transform, reconcile, publish, or all = every registered step then publish)')
     .argument('[steps...]', 'steps to run', ['all'])
-    .option('--extract <dir>', 'also load this extract folder (canonical layout, or any layout with --mapping)')
+    .option('--extract <dir>', 'also load this extract folder (canonical layout, or any layout with --mapping; see docs/extract.md)')
     .option('--mapping <file>', 'JSON column mapping for the extract')
     .option('--as-of <date>', 'compute everything as known on this date (YYYY-MM-DD)')
     .option('--quiet', 'no progress bars or log lines')
     .option('--no-site', 'do not rebuild the reports site after publishing')
     .option('--json', 'print JSON')
     .action(async (steps: string[], opts: { extract?: string; mapping?: string; asOf?: string; quiet?: boolean; json?: boolean; site: boolean }) => {
+      // The date is checked before a step runs: a wrong one must not ingest first.
+      if (opts.asOf !== undefined) parseBusinessDate(opts.asOf, 'as-of');
       // Loaded when the command runs, so DuckDB is not loaded at every CLI start.
       const { runPipeline } = await import('../../../pipelines/run.ts');
       const result = await runPipeline({
@@ -67,7 +70,7 @@ export function registerPipeline(program: Command): void {
   pipeline
     .command('rebuild')
     .description('delete the warehouse (working file, run state, published snapshot and Parquet) and build it again from the core and the extract given: the way back from a damaged warehouse file')
-    .option('--extract <dir>', 'load this extract folder again (canonical layout, or any layout with --mapping)')
+    .option('--extract <dir>', 'load this extract folder again (canonical layout, or any layout with --mapping; see docs/extract.md)')
     .option('--mapping <file>', 'JSON column mapping for the extract')
     .option('--without-extracts', 'rebuild from the core alone even though the old warehouse holds extract data')
     .option('--as-of <date>', 'compute everything as known on this date (YYYY-MM-DD)')
@@ -75,6 +78,7 @@ export function registerPipeline(program: Command): void {
     .option('--no-site', 'do not rebuild the reports site after publishing')
     .option('--json', 'print JSON')
     .action(async (opts: { extract?: string; mapping?: string; withoutExtracts?: boolean; asOf?: string; quiet?: boolean; json?: boolean; site: boolean }) => {
+      if (opts.asOf !== undefined) parseBusinessDate(opts.asOf, 'as-of');
       const { rebuildWarehouse } = await import('../../../pipelines/rebuild.ts');
       const result = await rebuildWarehouse({
         dataDir: dataDir(),

@@ -1,0 +1,256 @@
+import { type Backtest } from './backtest.ts';
+import { type Method } from './methods.ts';
+
+/**
+ * How the sales methods are weighted, and how wide the 80 % intervals are — both learned
+ * only from forecasts whose months had already happened, walking forward over the
+ * rolling-origin backtests of every series of a level (one currency, one level, the same
+ * candidates).
+ *
+ * Weights (exponentially weighted average forecaster, "Hedge"; Cesa-Bianchi & Lugosi,
+ * "Prediction, learning, and games", 2006, §2.1): at a month c, each candidate method's
+ * loss is the sum of its absolute errors, each scaled by its series' MASE scale as known
+ * at the origin it was made from, over every backtest forecast of a month before c,
+ * divided by the number of series of the level; the weight of method m is
+ * exp(−η (L_m − min L)) normalised, η = `WEIGHT_RATE`. With nothing known yet every
+ * candidate weighs the same (for the seasonal candidates that is the combination of
+ * seasonal naive, Holt-Winters and the regression); as the errors of a level pile up, the
+ * weight moves to the methods that have done best on it, quickly when one is far ahead,
+ * slowly when they are level. The level's series share the weights: one series' dozen
+ * errors are mostly noise, a level's errors together are evidence. The forecast at each
+ * origin is the weighted mean of the candidates' forecasts made there.
+ *
+ * Intervals (calibrated on the replay): the residuals (actual − forecast) of that
+ * weighted forecast, divided by the series' scale at its origin, of every month before c
+ * across the level, kept by horizon; their 10 % and 90 % points q₁₀, q₉₀ (`bandOf`,
+ * `bandsOf`) give forecast + scale × q₁₀ … forecast + scale × q₉₀. With fewer than
+ * `MIN_RESIDUALS` residuals there is no interval yet. The published forecast takes the weights and the interval from every
+ * replayed month.
+ */
+export const WEIGHT_RATE = 0.2;
+export const MIN_RESIDUALS = 10;
+const HORIZON = 12;
+
+export interface Member {
+  /** Identifies the series in the result. */
+  id: string;
+  backtest: Backtest;
+  /** Months from the level's earliest series start to this series' start (aligns origins in calendar time). */
+  offset: number;
+}
+
+export interface ReplayedForecast {
+  origin: number;
+  h: number;
+  forecast: number;
+  actual: number;
+  low: number | null;
+  high: number | null;
+}
+
+export interface SeriesReplay {
+  id: string;
+  forecasts: ReplayedForecast[];
+  /** MASE of the weighted forecast replayed (series' whole-history scale, as the methods'). */
+  mase: number;
+  /** Each candidate's MASE on the same (origin, horizon) pairs. */
+  methodMase: Map<Method, number>;
+  baseline: Method;
+  /** Intervals judged and those holding the actual. */
+  judged: number;
+  covered: number;
+  /** Origins at which the weighted forecast's mean absolute error was below the baseline's, of the origins replayed. */
+  originsBeatingBaseline: number;
+  origins: number;
+  /** Mean squared error of the replayed forecasts, cents² (for the reconciliation). */
+  mseCents: number;
+}
+
+export interface LevelWeighting {
+  methods: Method[];
+  /** The weights after every replayed month: the published forecast's. */
+  weights: Map<Method, number>;
+  /** 80 % bands of the scaled residuals of every replayed month, per horizon 1…12 (null: too few residuals). */
+  bands: ({ low: number; high: number } | null)[];
+  /** The weights used at each calendar month (index from the level's earliest start). */
+  weightsAt: Map<number, Map<Method, number>>;
+  series: SeriesReplay[];
+}
+
+/** Weights exp(−η (L − min L)) normalised; equal weights when nothing is known. */
+export function hedgeWeights(losses: Map<Method, number>, rate = WEIGHT_RATE): Map<Method, number> {
+  const min = Math.min(...losses.values());
+  const raw = [...losses].map(([m, l]) => [m, Math.exp(-rate * (l - min))] as const);
+  const sum = raw.reduce((a, [, w]) => a + w, 0);
+  return new Map(raw.map(([m, w]) => [m, w / sum]));
+}
+
+/** Linear-interpolation quantile (type 7) of `xs`, p in [0, 1]. */
+export function quantile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = (s.length - 1) * p;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+}
+
+/** A replayed residual, scaled, and the calendar month of the origin it was forecast from. */
+export interface Residual {
+  r: number;
+  c: number;
+}
+
+/** Half-life, in months, of a residual's weight in the band: recent origins, fitted on more history, err less than the first ones. */
+export const RESIDUAL_HALF_LIFE = 3;
+
+/**
+ * 80 % band from residuals at month `now`: their weighted 10 % and 90 % points, a
+ * residual's weight halving every `RESIDUAL_HALF_LIFE` months of age of its origin, the
+ * points moved out by 0.5 / n (n the effective number of residuals, (Σw)² / Σw²; about
+ * half the widening of the split-conformal ranks ⌈0.9 (n + 1)⌉ of n) so that a few residuals
+ * give a wider band; null below `MIN_RESIDUALS`.
+ */
+export function bandOf(residuals: Residual[], now: number): { low: number; high: number } | null {
+  if (residuals.length < MIN_RESIDUALS) return null;
+  const s = residuals.map((x) => ({ r: x.r, w: 0.5 ** ((now - x.c) / RESIDUAL_HALF_LIFE) })).sort((a, b) => a.r - b.r);
+  const total = s.reduce((a, x) => a + x.w, 0);
+  const nEff = total ** 2 / s.reduce((a, x) => a + x.w * x.w, 0);
+  const widen = 0.5 / nEff;
+  const at = (p: number) => {
+    let cum = 0;
+    for (const x of s) if ((cum += x.w) >= p * total) return x.r;
+    return s.at(-1)!.r;
+  };
+  return { low: at(Math.max(0, 0.1 - widen)), high: at(Math.min(1, 0.9 + widen)) };
+}
+
+/**
+ * Bands per horizon 1…`horizons` from residuals by horizon: each horizon's own residuals
+ * when there are `MIN_RESIDUALS` of them, else the nearest shorter horizon that has them,
+ * else every horizon's pooled; null when even the pool is too small.
+ */
+export function bandsOf(byHorizon: Map<number, Residual[]>, horizons: number, now: number): ({ low: number; high: number } | null)[] {
+  const pooled = bandOf([...byHorizon.values()].flat(), now);
+  const out: ({ low: number; high: number } | null)[] = [];
+  let last: { low: number; high: number } | null = null;
+  for (let h = 1; h <= horizons; h++) {
+    const own = bandOf(byHorizon.get(h) ?? [], now);
+    if (own) last = own;
+    out.push(own ?? last ?? pooled);
+  }
+  return out;
+}
+
+/**
+ * Replays the weighting and the intervals over the backtests of a level's series, month by
+ * month in calendar order: what is used at month c comes from months before c only.
+ * Every member must have the same candidate methods.
+ */
+export function replayLevel(members: Member[], rate = WEIGHT_RATE): LevelWeighting {
+  const methods: Method[] = members.length ? members[0]!.backtest.methods.map((m) => m.method).filter((m) => m !== 'combination') : [];
+  const per = Math.max(1, members.length);
+  // Losses and residuals by the calendar month they became known (the month forecast).
+  const lossAt = new Map<number, Map<Method, number>>();
+  const residualsAt = new Map<number, { h: number; r: number; c: number }[]>();
+  const byOrigin = new Map<number, { member: Member; origin: number }[]>();
+  let lastMonth = 0;
+  for (const member of members) {
+    const bt = member.backtest;
+    for (const e of bt.errors) {
+      if (!methods.includes(e.method)) continue;
+      const t = member.offset + e.origin + e.h - 1;
+      const m = lossAt.get(t) ?? new Map<Method, number>();
+      m.set(e.method, (m.get(e.method) ?? 0) + Math.abs(e.actual - e.forecast) / bt.scaleAt.get(e.origin)! / per);
+      lossAt.set(t, m);
+      lastMonth = Math.max(lastMonth, t + 1);
+    }
+    for (const o of bt.origins) {
+      const c = member.offset + o;
+      byOrigin.set(c, [...(byOrigin.get(c) ?? []), { member, origin: o }]);
+      lastMonth = Math.max(lastMonth, c);
+    }
+  }
+  const forecasts = new Map<string, ReplayedForecast[]>(members.map((m) => [m.id, []]));
+  const losses = new Map<Method, number>(methods.map((m) => [m, 0]));
+  const residuals = new Map<number, Residual[]>();
+  const addResiduals = (rs: { h: number; r: number; c: number }[] | undefined) => {
+    for (const { h, r, c } of rs ?? []) residuals.set(h, [...(residuals.get(h) ?? []), { r, c }]);
+  };
+  const weightsAt = new Map<number, Map<Method, number>>();
+  for (let c = 0; c <= lastMonth; c++) {
+    // Known at c: the months before c.
+    for (const [m, l] of lossAt.get(c - 1) ?? []) losses.set(m, losses.get(m)! + l);
+    addResiduals(residualsAt.get(c - 1));
+    const weights = hedgeWeights(losses, rate);
+    weightsAt.set(c, weights);
+    const bands = bandsOf(residuals, HORIZON, c);
+    for (const { member, origin } of byOrigin.get(c) ?? []) {
+      const bt = member.backtest;
+      const scale = bt.levelAt.get(origin)!;
+      const made = new Map<number, { forecast: number; actual: number }>();
+      for (const e of bt.errors) {
+        if (e.origin !== origin || !weights.has(e.method)) continue;
+        const f = made.get(e.h) ?? { forecast: 0, actual: e.actual };
+        f.forecast += weights.get(e.method)! * e.forecast;
+        made.set(e.h, f);
+      }
+      for (const [h, f] of [...made].sort((a, b) => a[0] - b[0])) {
+        const band = bands[h - 1] ?? null;
+        forecasts.get(member.id)!.push({ origin, h, ...f, low: band ? f.forecast + band.low * scale : null, high: band ? f.forecast + band.high * scale : null });
+        const t = c + h - 1;
+        residualsAt.set(t, [...(residualsAt.get(t) ?? []), { h, r: (f.actual - f.forecast) / scale, c }]);
+      }
+    }
+  }
+  // After every month: the published forecast's weights and band.
+  for (const [m, l] of lossAt.get(lastMonth) ?? []) losses.set(m, losses.get(m)! + l);
+  for (const [t, rs] of residualsAt) if (t >= lastMonth) addResiduals(rs);
+  const series = members.map((member) => summarise(member, forecasts.get(member.id)!));
+  return { methods, weights: hedgeWeights(losses, rate), bands: bandsOf(residuals, HORIZON, lastMonth + 1), weightsAt, series };
+}
+
+function summarise(member: Member, fs: ReplayedForecast[]): SeriesReplay {
+  const bt = member.backtest;
+  const abs = (xs: { forecast: number; actual: number }[]) => xs.reduce((a, x) => a + Math.abs(x.actual - x.forecast), 0);
+  const methodMase = new Map<Method, number>();
+  for (const m of bt.methods) methodMase.set(m.method, m.mase);
+  let beating = 0;
+  for (const o of bt.origins) {
+    const mine = fs.filter((f) => f.origin === o);
+    const base = bt.errors.filter((e) => e.origin === o && e.method === bt.baseline);
+    if (abs(mine) < abs(base) - 1e-9) beating++;
+  }
+  const judged = fs.filter((f) => f.low !== null);
+  return {
+    id: member.id,
+    forecasts: fs,
+    mase: fs.length ? abs(fs) / fs.length / bt.scale : NaN,
+    methodMase,
+    baseline: bt.baseline,
+    judged: judged.length,
+    covered: judged.filter((f) => f.actual >= f.low! && f.actual <= f.high!).length,
+    originsBeatingBaseline: beating,
+    origins: bt.origins.length,
+    mseCents: fs.length ? fs.reduce((a, f) => a + (f.actual - f.forecast) ** 2, 0) / fs.length : NaN,
+  };
+}
+
+/**
+ * The 95 % band of the coverage of n intervals that each hold the actual with probability
+ * p: [k₁/n, k₂/n], k₁ the largest count with P(X < k₁) ≤ 2.5 % and k₂ the smallest with
+ * P(X > k₂) ≤ 2.5 %, X ~ Binomial(n, p) (exact, summed in logs). A replayed coverage outside
+ * it says the intervals are not what they claim.
+ */
+export function binomialBand(n: number, p = 0.8): { low: number; high: number } {
+  if (!(n >= 1)) return { low: 0, high: 1 };
+  const logFact = [0];
+  for (let i = 1; i <= n; i++) logFact.push(logFact[i - 1]! + Math.log(i));
+  const pmf = (k: number) => Math.exp(logFact[n]! - logFact[k]! - logFact[n - k]! + k * Math.log(p) + (n - k) * Math.log(1 - p));
+  let below = 0;
+  let k1 = 0;
+  while (k1 < n && below + pmf(k1) <= 0.025) below += pmf(k1++);
+  let above = 0;
+  let k2 = n;
+  while (k2 > 0 && above + pmf(k2) <= 0.025) above += pmf(k2--);
+  return { low: k1 / n, high: k2 / n };
+}
