@@ -9,6 +9,7 @@ import { cashBacktest } from './cash-in/backtest.ts';
 import { calibrated, calibrationAt } from './cash-in/calibration.ts';
 import { cashOutlook, MIN_SETTLED } from './cash-in/outlook.ts';
 import { appendRows, ensureTables, readTables } from './tables.ts';
+import { plainWords } from './cash-in/plain-words.ts';
 import { fitHazard, predictHazard } from './payment-date/hazard.ts';
 import { chooseLate, chooseModel, HAZARD_MODEL, LINEAR_MODEL, reliabilityTable, replayMetrics, replayPaymentDates } from './payment-date/replay.ts';
 
@@ -133,7 +134,14 @@ export async function runForecastStep(conn: DuckDBConnection, options: { asOf: s
       tables['forecast.model_evaluations'] = (tables['forecast.model_evaluations'] ?? 0) + await appendRows(
         conn,
         'forecast.model_evaluations',
-        backtest.metrics.map((m) => ({ model: CASH_MODEL, as_of: asOf, metric: m.metric, value: m.value, baseline: m.baseline, baseline_value: m.baselineValue, invoices: compared, months: backtest.evaluated.length })),
+        [
+          ...backtest.metrics.map((m) => ({ model: CASH_MODEL, as_of: asOf, metric: m.metric, value: m.value, baseline: m.baseline, baseline_value: m.baselineValue, invoices: compared, months: backtest.evaluated.length })),
+          // In words on the cash page: weeks within the band, replays beating the run rate.
+          ...((w) => [
+            { model: CASH_MODEL, as_of: asOf, metric: 'weeks_within_band', value: w.weeksWithin, baseline: 'weeks_counted', baseline_value: w.weeksCounted, invoices: w.weeksCounted, months: w.replaysCounted },
+            { model: CASH_MODEL, as_of: asOf, metric: 'replays_beating_run_rate', value: w.replaysBeating, baseline: 'replays_counted', baseline_value: w.replaysCounted, invoices: w.weeksCounted, months: w.replaysCounted },
+          ])(plainWords(backtest.weeks, asOf)),
+        ],
         { reasonColumn: 'note' },
       );
     } else if (outlook) skipped(`${CASH_MODEL} replay`, `no past month-end with four weeks behind ${asOf} had a forecast and cash received`);

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { openWarehouse, rowsJs } from '../src/warehouse/warehouse.ts';
 import { featureSql, issueTimeFeatures } from '../models/payment-date/features.ts';
 import { fitPaymentDate } from '../models/payment-date/model.ts';
+import { fitHazard, predictHazard } from '../models/payment-date/hazard.ts';
 import { computeSalesForecast } from '../models/sales/forecast.ts';
 
 const arg = (name: string) => {
@@ -87,6 +88,9 @@ try {
   const features = await timed('payment date: features (DuckDB SQL) into JS rows', async () => issueTimeFeatures(conn));
   const model = await timed('payment date: fit (linear regression, residuals)', async () => fitPaymentDate(features.filter((r) => r.settled_date !== null && r.settled_date <= AS_OF)));
   console.log(`  (${model.trainedOn.toLocaleString('en')} invoices trained on, ${model.columns.length} features)`);
+  const hazard = await timed('payment date: fit (weekly hazard, open invoices censored)', async () => fitHazard(features, AS_OF));
+  const open = features.filter((r) => r.invoice_date <= AS_OF && (r.settled_date === null || r.settled_date > AS_OF));
+  await timed(`payment date: hazard distributions of the ${open.length.toLocaleString('en')} open invoices`, async () => open.map((r) => predictHazard(hazard, r, AS_OF)));
   const sales = await timed('sales forecast: series (DuckDB SQL), backtests, fits', async () => computeSalesForecast(conn, AS_OF));
   console.log(`  (${sales.forecasts.length} series forecast, ${sales.skipped.length} products skipped)`);
   console.log(`peak RSS of the process: ${peakMb()} MB`);

@@ -1,4 +1,4 @@
-import { addDays, daysBetween } from '../../src/shared/dates.ts';
+import { daysBetween } from '../../src/shared/dates.ts';
 import type { FeatureRow } from './features.ts';
 
 /**
@@ -170,12 +170,15 @@ export interface HazardPrediction {
   outcomes: number[];
 }
 
-/** Weight of a calendar day for a customer: its habit's days weigh more, others less. */
-function dayWeight(habit: (Habit & { weekday: number[]; dayOfMonth: number[] }) | undefined, date: string): number {
-  if (!habit || habit.kind === 'none') return weekdayOf(date) >= 5 ? 0.3 : 1;
-  if (habit.kind === 'weekday') return weekdayOf(date) === habit.day ? 6 : weekdayOf(date) >= 5 ? 0.1 : 0.5;
-  const d = dayOfMonth(date);
-  return Math.abs(d - habit.day!) <= 1 || (habit.day! >= 29 && d >= 28 && addDays(date, 1).slice(8, 10) === '01') ? 6 : 0.5;
+/** Weight of a calendar day (days since 1970-01-01) for a customer: its habit's days weigh more, others less. */
+function dayWeight(habit: (Habit & { weekday: number[]; dayOfMonth: number[] }) | undefined, epochDay: number): number {
+  const wd = (epochDay + 3) % 7; // 1970-01-01 was a Thursday; 0 = Monday
+  if (!habit || habit.kind === 'none') return wd >= 5 ? 0.3 : 1;
+  if (habit.kind === 'weekday') return wd === habit.day ? 6 : wd >= 5 ? 0.1 : 0.5;
+  const date = new Date(epochDay * 86_400_000);
+  const d = date.getUTCDate();
+  const lastOfMonth = new Date((epochDay + 1) * 86_400_000).getUTCDate() === 1;
+  return Math.abs(d - habit.day!) <= 1 || (habit.day! >= 29 && d >= 28 && lastOfMonth) ? 6 : 0.5;
 }
 
 /**
@@ -186,6 +189,7 @@ export function predictHazard(model: HazardModel, r: Pick<FeatureRow, 'customer_
   const h = model.byCustomer.get(r.customer_key) ?? model.byTerms.get(r.terms_days) ?? model.global;
   const habit = model.habits.get(r.customer_key);
   const age = Math.max(0, daysBetween(r.invoice_date, asOf));
+  const issued = Date.parse(`${r.invoice_date}T00:00:00Z`) / 86_400_000;
   const mass: number[] = []; // mass[i]: payment on day age + 1 + i
   let survival = 1;
   const startWeek = Math.floor((age + 1) / 7);
@@ -196,7 +200,7 @@ export function predictHazard(model: HazardModel, r: Pick<FeatureRow, 'customer_
     let total = 0;
     let left = 0;
     for (let d = 7 * k; d < 7 * k + 7; d++) {
-      const wgt = dayWeight(habit, addDays(r.invoice_date, d));
+      const wgt = dayWeight(habit, issued + d);
       total += wgt;
       if (d >= first) {
         days.push(wgt);

@@ -11,11 +11,18 @@ emit(
     let forecast: unknown[] = [];
     let past: unknown[] = [];
     if (await has('forecast.cash_weekly')) {
-      forecast = await q(`select week_start::varchar as week_start, minor_to_units(expected_cents, '${scope.currency}') as expected, minor_to_units(low_cents, '${scope.currency}') as low, minor_to_units(high_cents, '${scope.currency}') as high
+      // Week 1 is what it holds: the days from the one after the as-of date to the end of the first
+      // full week (7 to 13 days), so its period and length are given beside every week's.
+      forecast = await q(`select row_number() over (order by week_start)::int as week, week_start::varchar as week_start,
+                                 (case when week_start = min(week_start) over () then as_of + 1 else week_start end)::varchar as period_start,
+                                 (week_start + 6)::varchar as period_end,
+                                 (week_start + 7 - case when week_start = min(week_start) over () then as_of + 1 else week_start end)::int as days,
+                                 minor_to_units(expected_cents, '${scope.currency}') as expected, minor_to_units(low_cents, '${scope.currency}') as low, minor_to_units(high_cents, '${scope.currency}') as high
                           from forecast.cash_weekly where as_of = (select max(as_of) from forecast.cash_weekly) order by week_start`);
     }
     // The forecast replayed at past month-ends with what was known then, against the cash received.
     let accuracy: unknown[] = [];
+    let words: string[] = [];
     if (await has('forecast.cash_backtest')) {
       past = await q(`select as_of::varchar as as_of, week_start::varchar as week_start, minor_to_units(expected_cents, '${scope.currency}') as expected, minor_to_units(low_cents, '${scope.currency}') as low, minor_to_units(high_cents, '${scope.currency}') as high,
                              minor_to_units(actual_cents, '${scope.currency}') as actual, minor_to_units(due_date_baseline_cents, '${scope.currency}') as due_date_baseline, minor_to_units(run_rate_baseline_cents, '${scope.currency}') as run_rate_baseline
@@ -24,8 +31,13 @@ emit(
                         -- The chart shows the latest six replays (the accuracy table counts them all).
                         and as_of in (select distinct as_of from forecast.cash_backtest where run_as_of = (select max(run_as_of) from forecast.cash_backtest) order by as_of desc limit 6)
                       order by as_of, week_start`);
-      accuracy = await q(`select metric, baseline, value, baseline_value, invoices as weeks, months as origins from forecast.model_evaluations where model like 'cash-in/%' order by metric, baseline`);
+      accuracy = await q(`select metric, baseline, value, baseline_value, invoices as weeks, months as origins from forecast.model_evaluations
+                          where model like 'cash-in/%' and metric not in ('weeks_within_band', 'replays_beating_run_rate') order by metric, baseline`);
+      // How far to trust it, in words, from the counts the forecast step wrote.
+      const counts = await q(`select metric, value::int as k, baseline_value::int as n from forecast.model_evaluations
+                              where model like 'cash-in/%' and metric in ('weeks_within_band', 'replays_beating_run_rate') and baseline_value > 0 order by metric desc`);
+      words = counts.map((c) => (c.metric === 'weeks_within_band' ? `In ${c.k} of the last ${c.n} weeks the cash received was within the forecast's 80 % band.` : `The forecast beat the run rate in ${c.k} of ${c.n} replays.`));
     }
-    return { ...scope, actual, forecast, past, accuracy };
+    return { ...scope, actual, forecast, past, accuracy, words };
   }),
 );

@@ -90,8 +90,8 @@ describe('the whole pipeline on a small demo company (20 customers × 12 months,
         expect(open[0]!.n).toBeGreaterThan(0);
         expect(open[0]!.at_risk).toBe(open[0]!.n);
         expect(open[0]!.above).toBe(0);
-        // Every figure of the evaluations is a number or NULL with its reason.
-        const bad = await rowsJs(wh.conn, `select model, metric from forecast.model_evaluations where (value is null or baseline_value is null) and note is null`);
+        // Every figure of these models' evaluations is a number or NULL with its reason (the sales block writes its own).
+        const bad = await rowsJs(wh.conn, `select model, metric from forecast.model_evaluations where model not like 'sales/%' and (value is null or baseline_value is null) and note is null`);
         expect(bad).toEqual([]);
 
         // Ten days into the history almost nothing is settled: the models are skipped, with the reason.
