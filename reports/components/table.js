@@ -18,7 +18,7 @@ export const LABELS = {
   credit_limit: "Credit limit", utilisation: "Limit used", sales_12m: "Sales, 12 months",
   policy: "Policy", level: "Level", level_name: "Reminder", window_days: "Window (days)", notices: "Reminders", settled: "Settled",
   share_settled: "Share settled", share_collected: "Share of balance collected",
-  week_start: "Week starting", expected: "Expected", low: "Low (10 %)", high: "High (90 %)", received: "Received",
+  week_start: "Week starting", week: "Week", period_start: "From", period_end: "To", days: "Days", expected: "Expected", low: "Low (10 %)", high: "High (90 %)", received: "Received",
   metric: "Measure", baseline: "Baseline", value: "Forecast", baseline_value: "Baseline value", weeks: "Weeks", origins: "Month-ends",
   month: "Month", step: "Step", orders: "Orders", median_days: "Median days", p90_days: "Days, 90th pct",
   started_at: "Started", ended_at: "Ended", job: "Job", steps: "Steps", as_of: "As of", status: "Status", rows_read: "Rows read", rows_written: "Rows written",
@@ -34,7 +34,7 @@ export const label = (c) => /** @type {Record<string, string>} */ (LABELS)[c] ??
 
 const MONEY = /^(open_amount|amount_at_risk|overdue_amount|amount|total|credit_limit|sales_12m|expected|low|high|received|promised_amount|current|1-30|31-60|61-90|91-120|120\+)$/;
 const PERCENT = /^(prob_late|share_paid_late|utilisation|share_settled|share_collected)$/;
-const DATE = /(_date|^as_of|^week_start)$/;
+const DATE = /(_date|^as_of|^week_start|^period_start|^period_end)$/;
 const TIME = /_at$/;
 const COUNT = /^(invoices_paid|invoices|notices|settled|orders|rows_read|rows_written|rows|files|shipments|level|window_days|months|weeks|origins|days_past_due|score)$/;
 const DAYS = /days/;

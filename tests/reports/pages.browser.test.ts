@@ -205,7 +205,7 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('every report page a
       const [download] = await Promise.all([page.waitForEvent('download'), page.locator('main button.download').first().click()]);
       const csv = fs.readFileSync((await download.path())!, 'utf8');
       const lines = csv.trimEnd().split('\n');
-      expect(lines[0]).toBe('Invoice,Customer,Risk class,Due,Days past due,Open amount (EUR),Expected payment,Earliest (10 %),Latest (90 %),Chance of paying late,Expected loss (EUR)');
+      expect(lines[0]).toBe('Invoice,Customer,Risk class,Due,Days past due,Open amount (EUR),Expected payment,Earliest (10 %),Latest (90 %),Chance of paying late,Amount at risk (EUR)');
       expect(lines.length).toBeGreaterThan(2);
       expect(lines[1]).toMatch(/^INV-[\w-]+,[^,]+,[A-E]?,\d{4}-\d{2}-\d{2},-?\d+,\d+(\.\d+)?,/);
 
