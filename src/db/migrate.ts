@@ -10,6 +10,7 @@ import * as idempotency from './migrations/0009_idempotency.ts';
 import * as outboxClaim from './migrations/0010_outbox_claim.ts';
 import * as access from './migrations/0011_access.ts';
 import * as users from './migrations/0012_users.ts';
+import * as notifications from './migrations/0012_notifications.ts';
 
 /**
  * Versioned migrations, applied in order, each in its own transaction, recorded in
@@ -31,6 +32,7 @@ export const migrations: Migration[] = [
   { version: '0010_outbox_claim', up: outboxClaim.up },
   { version: '0011_access', up: access.up },
   { version: '0012_users', up: users.up },
+  { version: '0012_notifications', up: notifications.up },
 ];
 
 export interface MigrateResult {
