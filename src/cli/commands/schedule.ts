@@ -27,6 +27,12 @@ const apiTasks = {
       const r = await purgeExpiredKeys(core);
       return { summary: `idempotency keys expired by ${r.asOf}: ${r.deleted} deleted` };
     }),
+  'notifications-raise': async () =>
+    withCore(async (core) => {
+      const { raiseNotifications } = await import('../../notifications/notification.service.ts');
+      const r = await raiseNotifications(core, cliActor());
+      return { summary: `notifications: ${r.raised} raised` };
+    }),
 };
 
 export function registerSchedule(program: Command): void {
