@@ -41,6 +41,8 @@ export const defaultSchedule: ScheduleConfig = {
     { name: 'idempotency-keys', cron: '20 * * * *', task: 'idempotency-purge' },
     // After the reminder run: the salespeople hear of dunning levels passed and promises broken.
     { name: 'notifications', cron: '30 6 * * *', task: 'notifications-raise' },
+    // Orders on prepayment terms go on to shipping once the customer's payments cover them.
+    { name: 'prepayments', cron: '*/15 * * * *', task: 'prepayments-release' },
   ],
 };
 

@@ -255,6 +255,14 @@ export async function releasePrepaidOrders(core: Core, customerId: number | stri
   return released;
 }
 
+/** Every order waiting for its prepayment that payments now cover, of every customer (the scheduler runs it). Answers the orders released. */
+export async function releaseAllPrepaidOrders(core: Core, actor: string): Promise<number[]> {
+  const customers = await core.db.kysely.selectFrom('orders').select('customer_id').distinct().where('status', '=', 'awaiting_prepayment').orderBy('customer_id').execute();
+  const released: number[] = [];
+  for (const c of customers) released.push(...(await releasePrepaidOrders(core, c.customer_id, actor)));
+  return released;
+}
+
 async function decide(core: Core, id: number | string, decision: 'released' | 'rejected', reason: string, actor: string): Promise<Order> {
   const orderId = requireId(id, 'orderId');
   const why = requireText(reason, 'reason', 500);

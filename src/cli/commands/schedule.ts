@@ -33,6 +33,12 @@ const apiTasks = {
       const r = await raiseNotifications(core, cliActor());
       return { summary: `notifications: ${r.raised} raised` };
     }),
+  'prepayments-release': async () =>
+    withCore(async (core) => {
+      const { releaseAllPrepaidOrders } = await import('../../credit/credit.service.ts');
+      const released = await releaseAllPrepaidOrders(core, cliActor());
+      return { summary: `prepayments: ${released.length} order(s) released${released.length ? ` (${released.join(', ')})` : ''}` };
+    }),
 };
 
 export function registerSchedule(program: Command): void {
