@@ -323,7 +323,7 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('the workspace in a 
     // A hold, an unmatched bank line and a refused form, so every kind of card is on a page.
     const o = await submitOrder(t.core, (await createOrder(t.core, { customerId: acmeId, lines: [{ sku: 'WIDGET', quantity: 80 }] }, 'test')).id, 'test');
     await importUnmatchedCredits(t.core, t.dataDir, [{ amount: '12.34', ref: 'A11Y', date: '2026-03-02' }]);
-    const pages = ['/app', '/app/orders', `/app/orders/${o.id}`, '/app/credit', '/app/logistics', '/app/logistics?view=deliver', '/app/cash', '/app/collections', `/app/collections/customers/${late.desktop!.id}`, '/app/sales?rep=sam', '/app/customers', `/app/customers/${acmeId}`];
+    const pages = ['/app', '/app/orders', `/app/orders/${o.id}`, '/app/credit', '/app/logistics', '/app/logistics?view=deliver', '/app/cash', '/app/collections', `/app/collections/customers/${late.desktop!.id}`, '/app/sales?rep=sam', '/app/customers', `/app/customers/${acmeId}`, '/app/notifications'];
     for (const [, viewport] of VIEWPORTS) {
       const { context, page } = await open('admin', viewport);
       const found: string[] = [];
