@@ -31,7 +31,7 @@ export interface ScheduleConfig {
 /**
  * Used when the data directory has no `schedule.json`: the full pipeline every 15 minutes,
  * the reminder run every morning, the statements on the first of the month, and expired
- * API Idempotency-Keys deleted every hour.
+ * API Idempotency-Keys deleted every hour, the salespeople's notifications raised after the reminders.
  */
 export const defaultSchedule: ScheduleConfig = {
   jobs: [
@@ -39,6 +39,10 @@ export const defaultSchedule: ScheduleConfig = {
     { name: 'reminders', cron: '0 6 * * *', task: 'collections-reminders' },
     { name: 'statements', cron: '0 7 1 * *', task: 'collections-statements' },
     { name: 'idempotency-keys', cron: '20 * * * *', task: 'idempotency-purge' },
+    // After the reminder run: the salespeople hear of dunning levels passed and promises broken.
+    { name: 'notifications', cron: '30 6 * * *', task: 'notifications-raise' },
+    // Orders on prepayment terms go on to shipping once the customer's payments cover them.
+    { name: 'prepayments', cron: '*/15 * * * *', task: 'prepayments-release' },
   ],
 };
 

@@ -1,8 +1,8 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Core, Tx } from '../core.ts';
 import { runChange } from '../core.ts';
 import type { DialectName } from '../db/connection.ts';
-import type { CreditDecisionKind, CustomerRow, Database, OrderRow } from '../db/schema.ts';
+import type { CreditDecisionKind, CreditDecisionsTable, CustomerRow, Database, OrderRow } from '../db/schema.ts';
 import { badTransition, conflict, DomainError, invalid, notFound } from '../shared/errors.ts';
 import { formatAmount } from '../shared/money.ts';
 import { requireId, requireText } from '../shared/validate.ts';
@@ -10,6 +10,7 @@ import { getSettings, type Settings } from '../settings/settings.service.ts';
 import { getOrder, priceOrderLines, type Order, type OrderLineInput } from '../orders/order.service.ts';
 import { documentTotals } from '../orders/order.totals.ts';
 import { getCustomer, type Customer } from '../customers/customer.service.ts';
+import { notifyCreditHold } from '../notifications/notification.service.ts';
 import { lockCustomerOfOrder, lockOrder, moveOrder, reserveOrderStock } from '../orders/order.workflow.ts';
 import { exposureFigures, finalNoticeInvoices, prepaidNotInvoicedMinor, unappliedCashMinor, type ExposureFigures } from './credit.repository.ts';
 import { evaluateCredit, type CreditEvaluation } from './credit.rules.ts';
@@ -155,9 +156,11 @@ export async function submitOrder(core: Core, id: number | string, actor: string
       };
     }
     const held = await moveOrder(trx, submitted.order, 'credit_hold', at, actor, evaluation.reasons.join('; '));
+    const customer = await trx.selectFrom('customers').select('name').where('id', '=', held.order.customer_id).executeTakeFirstOrThrow();
+    const told = await notifyCreditHold(trx, { orderId, customerId: held.order.customer_id, customerName: customer.name, totalMinor: held.order.total_minor, currency: held.order.currency, reasons: evaluation.reasons }, at);
     return {
       result: evaluation,
-      events: [{ type: 'order.credit_held', aggregate: 'order', id: orderId, after: { orders: [held.order], order_status_history: [submitted.history, held.history], credit_decisions: [decision] } }],
+      events: [{ type: 'order.credit_held', aggregate: 'order', id: orderId, after: { orders: [held.order], order_status_history: [submitted.history, held.history], credit_decisions: [decision], ...(told.length ? { notifications: told } : {}) } }],
     };
   });
   return { ...(await getOrder(core, orderId)), credit: evaluation };
@@ -252,6 +255,14 @@ export async function releasePrepaidOrders(core: Core, customerId: number | stri
   return released;
 }
 
+/** Every order waiting for its prepayment that payments now cover, of every customer (the scheduler runs it). Answers the orders released. */
+export async function releaseAllPrepaidOrders(core: Core, actor: string): Promise<number[]> {
+  const customers = await core.db.kysely.selectFrom('orders').select('customer_id').distinct().where('status', '=', 'awaiting_prepayment').orderBy('customer_id').execute();
+  const released: number[] = [];
+  for (const c of customers) released.push(...(await releasePrepaidOrders(core, c.customer_id, actor)));
+  return released;
+}
+
 async function decide(core: Core, id: number | string, decision: 'released' | 'rejected', reason: string, actor: string): Promise<Order> {
   const orderId = requireId(id, 'orderId');
   const why = requireText(reason, 'reason', 500);
@@ -299,7 +310,10 @@ export async function creditDecisions(core: Core, id: number | string): Promise<
   const exists = await core.db.kysely.selectFrom('orders').select('id').where('id', '=', orderId).executeTakeFirst();
   if (!exists) throw notFound('order', orderId);
   const rows = await core.db.kysely.selectFrom('credit_decisions').selectAll().where('order_id', '=', orderId).orderBy('id').execute();
-  return rows.map((r) => ({
+  return rows.map(toDecision);
+}
+
+const toDecision = (r: Selectable<CreditDecisionsTable>): CreditDecision => ({
     id: r.id,
     orderId: r.order_id,
     decision: r.decision,
@@ -316,8 +330,7 @@ export async function creditDecisions(core: Core, id: number | string): Promise<
     rules: JSON.parse(r.rules) as unknown,
     decidedBy: r.decided_by,
     decidedAt: r.decided_at,
-  }));
-}
+  });
 
 /** Why each order is held: the reasons of its latest credit decision, by order id. */
 export async function holdReasons(core: Core, orderIds: number[]): Promise<Map<number, string[]>> {
@@ -337,4 +350,44 @@ export async function listHolds(core: Core) {
     .where('orders.status', '=', 'credit_hold')
     .orderBy('orders.id')
     .execute();
+}
+
+export interface HeldOrder {
+  id: number;
+  customerId: number;
+  totalMinor: number;
+  currency: string;
+  submittedAt: string | null;
+  /** The check that held it: its reasons in money and days, and the figures it rested on. */
+  decision: CreditDecision | null;
+  customer: Customer;
+}
+
+/**
+ * The hold queue, oldest first, paged on the database (`afterId`: the last order of the
+ * previous page): each held order with the automatic decision that held it and its customer
+ * as they are now (risk class, limit, status). `total` counts every held order.
+ */
+export async function holdQueue(core: Core, options: { afterId?: unknown; limit?: unknown } = {}): Promise<{ items: HeldOrder[]; next: number | null; total: number }> {
+  const after = options.afterId === undefined || options.afterId === '' || options.afterId === 0 || options.afterId === '0' ? 0 : requireId(options.afterId, 'after');
+  const limit = options.limit === undefined ? 20 : Number(options.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw invalid(`limit must be a whole number from 1 to 100000, got ${String(options.limit)}`, { field: 'limit', value: options.limit, rule: 'range' });
+  const db = core.db.kysely;
+  const rows = await db.selectFrom('orders').selectAll().where('status', '=', 'credit_hold').where('id', '>', after).orderBy('id').limit(limit + 1).execute();
+  const page = rows.slice(0, limit);
+  const ids = page.map((o) => o.id);
+  const customerIds = [...new Set(page.map((o) => o.customer_id))];
+  const [decisions, customers, count] = await Promise.all([
+    ids.length ? db.selectFrom('credit_decisions').selectAll().where('order_id', 'in', ids).where('automatic', '=', 1).orderBy('id').execute() : Promise.resolve([]),
+    Promise.all(customerIds.map((id) => getCustomer(core, id))),
+    db.selectFrom('orders').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'credit_hold').executeTakeFirstOrThrow(),
+  ]);
+  const latest = new Map<number, CreditDecision>();
+  for (const d of decisions) latest.set(d.order_id, toDecision(d));
+  const byId = new Map(customers.map((c) => [c.id, c]));
+  return {
+    items: page.map((o) => ({ id: o.id, customerId: o.customer_id, totalMinor: o.total_minor, currency: o.currency, submittedAt: o.submitted_at, decision: latest.get(o.id) ?? null, customer: byId.get(o.customer_id)! })),
+    next: rows.length > limit ? page.at(-1)!.id : null,
+    total: Number(count.n),
+  };
 }

@@ -150,6 +150,10 @@ export const coreColumns = {
     created_at: 'text', last_seen_at: 'text', idle_minutes: 'integer', expires_at: 'text', ended_at: 'text',
     end_reason: 'text', user_id: 'integer',
   },
+  notifications: {
+    id: 'integer', recipient: 'text', kind: 'text', subject: 'text', link: 'text', customer_id: 'integer',
+    dedupe_key: 'text', created_at: 'text', read_at: 'text', digested_at: 'text',
+  },
   users: {
     id: 'integer', name: 'text', role: 'text', password_hash: 'text', created_at: 'text', password_changed_at: 'text',
     disabled_at: 'text',

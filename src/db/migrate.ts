@@ -10,6 +10,7 @@ import * as idempotency from './migrations/0009_idempotency.ts';
 import * as outboxClaim from './migrations/0010_outbox_claim.ts';
 import * as access from './migrations/0011_access.ts';
 import * as users from './migrations/0012_users.ts';
+import * as notifications from './migrations/0012_notifications.ts';
 import * as invoiceForecasts from './migrations/0013_invoice_forecasts.ts';
 import * as exchangeRates from './migrations/0014_exchange_rates.ts';
 import * as moneyLists from './migrations/0015_money_lists.ts';
@@ -35,6 +36,7 @@ export const migrations: Migration[] = [
   { version: '0010_outbox_claim', up: outboxClaim.up },
   { version: '0011_access', up: access.up },
   { version: '0012_users', up: users.up },
+  { version: '0012_notifications', up: notifications.up },
   { version: '0013_invoice_forecasts', up: invoiceForecasts.up },
   { version: '0014_exchange_rates', up: exchangeRates.up },
   { version: '0015_money_lists', up: moneyLists.up },

@@ -10,6 +10,7 @@ export interface Database {
   portal_tokens: PortalTokensTable;
   sessions: SessionsTable;
   users: UsersTable;
+  notifications: NotificationsTable;
   api_idempotency: ApiIdempotencyTable;
   settings: SettingsTable;
   document_sequences: DocumentSequencesTable;
@@ -422,6 +423,20 @@ export interface UsersTable {
   created_at: string;
   password_changed_at: string;
   disabled_at: string | null;
+}
+
+/** What the system tells one person (src/notifications); `recipient` is a user's (or key's) name. */
+export interface NotificationsTable {
+  id: Generated<number>;
+  recipient: string;
+  kind: string;
+  subject: string;
+  link: string | null;
+  customer_id: number | null;
+  dedupe_key: string;
+  created_at: string;
+  read_at: string | null;
+  digested_at: string | null;
 }
 
 export interface SessionsTable {

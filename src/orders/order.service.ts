@@ -296,6 +296,21 @@ export async function listOrders(core: Core, options: { customerId?: number; sta
   return Promise.all(ids.map((r) => loadOrder(core, r.id)));
 }
 
+/**
+ * The order board: orders newest first, paged on the database by a cursor (`beforeId`: the
+ * last, oldest order of the previous page), filtered by customer and status.
+ */
+export async function orderBoard(core: Core, options: { customerId?: unknown; status?: unknown; beforeId?: unknown; limit?: number } = {}): Promise<Order[]> {
+  const limit = options.limit ?? 25;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalid(`limit must be a whole number from 1 to 1000, got ${limit}`, { field: 'limit', value: limit, rule: 'range' });
+  let q = core.db.kysely.selectFrom('orders').select('id').orderBy('id', 'desc').limit(limit);
+  if (options.customerId !== undefined && options.customerId !== '') q = q.where('customer_id', '=', requireId(options.customerId, 'customer'));
+  if (options.status !== undefined && options.status !== '') q = q.where('status', '=', oneOf(options.status, 'status', ORDER_STATUSES));
+  if (options.beforeId !== undefined && options.beforeId !== '') q = q.where('id', '<', requireId(options.beforeId, 'after'));
+  const ids = await q.execute();
+  return Promise.all(ids.map((r) => loadOrder(core, r.id)));
+}
+
 export interface OrderPage {
   orders: Order[];
   /** 1-based; `pages` is at least 1, also for a customer without orders. */

@@ -61,7 +61,7 @@ export function page(viewer: Viewer, p: PageOptions): string {
   <nav aria-label="Workspace"><ul>
     ${nav.map((x) => html`<li><a href="${x.path}"${x.path === p.active ? html` aria-current="page"` : ''}>${x.label}</a></li>`)}
   </ul></nav>
-  <form method="post" action="/sign-out" class="who"><input type="hidden" name="_csrf" value="${viewer.csrf}"><span>${viewer.name} <span class="role">${viewer.role}</span></span><button type="submit" class="link">Sign out</button></form>
+  <form method="post" action="/sign-out" class="who"><input type="hidden" name="_csrf" value="${viewer.csrf}"><a href="/app/notifications"${p.active === '/app/notifications' ? html` aria-current="page"` : ''}>Notifications</a><span>${viewer.name} <span class="role">${viewer.role}</span></span><button type="submit" class="link">Sign out</button></form>
 </header>
 <main id="main"${p.live ? html` hx-ext="sse" sse-connect="/app/live"` : ''}>
 ${p.body}

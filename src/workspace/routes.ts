@@ -17,6 +17,7 @@ import { registerCash } from './pages/cash.page.ts';
 import { registerCollections } from './pages/collections.page.ts';
 import { registerSales } from './pages/sales.page.ts';
 import { registerCustomers } from './pages/customer.page.ts';
+import { registerNotifications } from './pages/notifications.page.ts';
 
 /**
  * The web workspace at /app: server-rendered pages over the core services, htmx for the
@@ -114,5 +115,6 @@ export async function registerWorkspace(app: FastifyInstance, core: Core, option
     registerCollections(scope, core);
     registerSales(scope, core);
     registerCustomers(scope, core);
+    registerNotifications(scope, core);
   });
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { actor, seedBasics } from '../helpers/fixtures.ts';
 import { createOrder, getOrder } from '../../src/orders/order.service.ts';
-import { confirmPrepayment, creditDecisions, prepaymentCover, previewCredit, releasePrepaidOrders, submitOrder } from '../../src/credit/credit.service.ts';
+import { confirmPrepayment, creditDecisions, prepaymentCover, previewCredit, releaseAllPrepaidOrders, releasePrepaidOrders, submitOrder } from '../../src/credit/credit.service.ts';
 import { createShipment, deliverShipment } from '../../src/shipping/shipment.service.ts';
 import { recordPayment } from '../../src/payments/payment.service.ts';
 import { createCustomer } from '../../src/customers/customer.service.ts';
@@ -68,7 +68,8 @@ describe(`prepayment terms on ${testDialect}`, () => {
     expect((await getOrder(t.core, o.id)).status).toBe('awaiting_prepayment');
     // Another 20.00 covers it: released, stock reserved, it ships; the invoice takes the cash.
     await recordPayment(t.core, { customerId: risky, amount: '20.00', externalId: 'pre-2' }, actor);
-    expect(await releasePrepaidOrders(t.core, risky, actor)).toEqual([o.id]);
+    expect(await releaseAllPrepaidOrders(t.core, actor)).toEqual([o.id]);
+    expect(await releasePrepaidOrders(t.core, risky, actor)).toEqual([]);
     const approved = await getOrder(t.core, o.id);
     expect(approved.status).toBe('approved');
     expect(approved.lines[0]!.reservedQty).toBe(8);

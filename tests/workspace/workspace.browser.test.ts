@@ -19,6 +19,8 @@ import { submitOrder } from '../../src/credit/credit.service.ts';
 import { createShipment, deliverShipment } from '../../src/shipping/shipment.service.ts';
 import { assignCustomer } from '../../src/collections/policy.service.ts';
 import type { Role } from '../../src/api/permissions.ts';
+import { createUser } from '../../src/users/user.service.ts';
+import { setSetting } from '../../src/settings/settings.service.ts';
 
 const shots = path.join(os.tmpdir(), 'cashloop-workspace-shots');
 const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -46,6 +48,7 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('the workspace in a 
   const keys = {} as Record<'admin' | 'sales' | 'credit' | 'logistics' | 'finance' | 'collector', string>;
   let heldId: number;
   let acmeId: number;
+  let prepaidId: number;
   /** A customer with two invoices 26 days late, one per viewport's run (a promise stands on an invoice once). */
   const late: Record<string, { id: number; name: string }> = {};
   const problems: string[] = [];
@@ -73,6 +76,10 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('the workspace in a 
     heldId = (await submitOrder(core, (await createOrder(core, { customerId: heldCustomer, lines: [{ sku: 'WIDGET', quantity: 1 }] }, 'test')).id, 'test')).id;
     const names: Record<keyof typeof keys, string> = { admin: 'ada', sales: 'sam', credit: 'carla', logistics: 'leo', finance: 'fin', collector: 'cole' };
     for (const [role, name] of Object.entries(names)) keys[role as keyof typeof keys] = (await createApiKey(core, { role: role as Role, name }, 'test')).key;
+    // A salesperson with a user account, and a customer of class E, on prepayment terms.
+    await createUser(core, { name: 'Sam', role: 'sales', password: 'sam-sells-widgets' }, 'test');
+    await setSetting(core, 'credit.prepayment_classes', 'E', 'test');
+    prepaidId = (await createCustomer(core, { name: 'Prepaid Oy', creditLimit: '100000', paymentTermsDays: 30, currency: 'EUR', riskClass: 'E', salesRep: 'Sam' }, 'test')).id;
     app = await buildServer(core, { rateLimitPerMinute: 1_000_000, workspace: { live: { pollMs: 100 } } });
     await app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -252,11 +259,74 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('the workspace in a 
     }, 60_000);
   }
 
+  for (const [label, viewport] of VIEWPORTS) {
+    it(`signs a user in with name and password, shows prepayment terms at entry, and refuses a write without its CSRF token or session on a ${label} (${viewport.width} px)`, async () => {
+      const context = await browser.newContext({ viewport, isMobile: viewport.width < 500 });
+      const page = await context.newPage();
+      page.on('console', (m) => m.type() === 'error' && problems.push(`user: console: ${m.text()} at ${page.url()}`));
+      page.on('pageerror', (e) => problems.push(`user: page error: ${e.message}`));
+      page.on('request', (r) => {
+        if (!r.url().startsWith(base) && !r.url().startsWith('data:')) problems.push(`user: outside request: ${r.url()}`);
+      });
+      await page.goto(`${base}/app/orders`);
+      expect(new URL(page.url()).pathname).toBe('/sign-in');
+      await page.evaluate(axeSource);
+      const axe = (await page.evaluate('axe.run(document, { resultTypes: ["violations"] })')) as { violations: { id: string; impact: string }[] };
+      expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+      await page.fill('#name', 'Sam');
+      await page.fill('#password', 'not-the-password');
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      expect(await page.locator('.alert.error').innerText()).toContain('That name and password do not match.');
+      expect(await page.locator('#password').getAttribute('aria-invalid')).toBe('true');
+      await shot(page, 'sign-in-refused', viewport.width);
+      await page.fill('#password', 'sam-sells-widgets');
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await page.waitForURL(`${base}/app/orders`);
+
+      // Order entry for a customer on prepayment terms: the terms show before submitting.
+      await page.fill('#f-customerId', String(prepaidId));
+      await page.fill('#product-q', 'widg');
+      await page.getByRole('button', { name: 'Add WIDGET' }).click();
+      const qty = page.locator('#lines input[name=quantity]');
+      await qty.fill('8');
+      await qty.press('Tab');
+      await expect.poll(() => page.locator('#credit-preview').innerText()).toContain('Prepayment terms');
+      expect(await page.locator('#credit-preview').innerText()).toContain('waits for a payment of 120.00 EUR');
+      await shot(page, 'order-entry-prepayment', viewport.width);
+      await page.getByRole('button', { name: 'Submit order' }).click();
+      await page.waitForURL(/\/app\/orders\/\d+\?done=submitted/);
+      const orderId = Number(/\/app\/orders\/(\d+)/.exec(page.url())![1]);
+      expect(await page.locator('#order-status').innerText()).toBe('awaiting prepayment');
+      expect((await getOrder(t.core, orderId)).status).toBe('awaiting_prepayment');
+      await shot(page, 'order-prepayment', viewport.width);
+
+      // A write with this browser's session cookie but without the CSRF token is refused, and so
+      // is one with the token after signing out (the browser context's own cookies, sent as a page would).
+      const cancel = (headers: Record<string, string>) => context.request.post(`${base}/app/orders/${orderId}/cancel`, { headers, form: { reason: 'forged' }, maxRedirects: 0 });
+      const forged = await cancel({});
+      expect(forged.status()).toBe(403);
+      expect(((await forged.json()) as { rule: string }).rule).toBe('csrf_token');
+      const csrf = (await context.cookies()).find((c) => c.name === 'cashloop_csrf')!.value;
+      const session = (await context.cookies()).find((c) => c.name === 'cashloop_session')!.value;
+      await page.goto(`${base}/`);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.waitForURL(/\/sign-in/);
+      expect((await context.cookies()).find((c) => c.name === 'cashloop_session')).toBeUndefined();
+      // Even the old cookie, put back, opens nothing: the session ended on the server.
+      await context.addCookies([{ name: 'cashloop_session', value: session, url: base }]);
+      const afterSignOut = await cancel({ 'x-csrf-token': csrf });
+      expect(afterSignOut.status()).toBe(401);
+      expect((await getOrder(t.core, orderId)).status).toBe('awaiting_prepayment');
+      await context.close();
+      expect(problems).toEqual([]);
+    }, 120_000);
+  }
+
   it('has no serious or critical accessibility violation on any page (axe-core), at 1440 and 390 px', async () => {
     // A hold, an unmatched bank line and a refused form, so every kind of card is on a page.
     const o = await submitOrder(t.core, (await createOrder(t.core, { customerId: acmeId, lines: [{ sku: 'WIDGET', quantity: 80 }] }, 'test')).id, 'test');
     await importUnmatchedCredits(t.core, t.dataDir, [{ amount: '12.34', ref: 'A11Y', date: '2026-03-02' }]);
-    const pages = ['/app', '/app/orders', `/app/orders/${o.id}`, '/app/credit', '/app/logistics', '/app/logistics?view=deliver', '/app/cash', '/app/collections', `/app/collections/customers/${late.desktop!.id}`, '/app/sales?rep=sam', '/app/customers', `/app/customers/${acmeId}`];
+    const pages = ['/app', '/app/orders', `/app/orders/${o.id}`, '/app/credit', '/app/logistics', '/app/logistics?view=deliver', '/app/cash', '/app/collections', `/app/collections/customers/${late.desktop!.id}`, '/app/sales?rep=sam', '/app/customers', `/app/customers/${acmeId}`, '/app/notifications'];
     for (const [, viewport] of VIEWPORTS) {
       const { context, page } = await open('admin', viewport);
       const found: string[] = [];

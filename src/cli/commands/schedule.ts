@@ -27,6 +27,18 @@ const apiTasks = {
       const r = await purgeExpiredKeys(core);
       return { summary: `idempotency keys expired by ${r.asOf}: ${r.deleted} deleted` };
     }),
+  'notifications-raise': async () =>
+    withCore(async (core) => {
+      const { raiseNotifications } = await import('../../notifications/notification.service.ts');
+      const r = await raiseNotifications(core, cliActor());
+      return { summary: `notifications: ${r.raised} raised` };
+    }),
+  'prepayments-release': async () =>
+    withCore(async (core) => {
+      const { releaseAllPrepaidOrders } = await import('../../credit/credit.service.ts');
+      const released = await releaseAllPrepaidOrders(core, cliActor());
+      return { summary: `prepayments: ${released.length} order(s) released${released.length ? ` (${released.join(', ')})` : ''}` };
+    }),
 };
 
 export function registerSchedule(program: Command): void {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Core } from '../../core.ts';
-import { creditDecisions, listHolds, rejectOrder, releaseOrder, type CreditDecision } from '../../credit/credit.service.ts';
-import { getCustomer, updateCustomer, type Customer } from '../../customers/customer.service.ts';
+import { holdQueue, rejectOrder, releaseOrder, type HeldOrder } from '../../credit/credit.service.ts';
+import { updateCustomer } from '../../customers/customer.service.ts';
 import { formatAmount } from '../../shared/money.ts';
 import { html, type Html } from '../html.ts';
 import { attempt, Form, type FormError } from '../forms.ts';
@@ -16,30 +16,9 @@ import { actorOf, sendCsv, sendPage, wantsCsv } from '../reply.ts';
 
 const PAGE_SIZE = 20;
 
-interface Hold {
-  id: number;
-  customerId: number;
-  customerName: string;
-  totalMinor: number;
-  currency: string;
-  submittedAt: string | null;
-  decision: CreditDecision | null;
-  customer: Customer;
-}
+type Hold = HeldOrder;
 
-async function holds(core: Core, after: number, limit: number): Promise<{ items: Hold[]; next: number | null; total: number }> {
-  const all = await listHolds(core);
-  const rest = all.filter((h) => h.id > after);
-  const slice = rest.slice(0, limit);
-  const items = await Promise.all(
-    slice.map(async (h) => ({
-      id: h.id, customerId: h.customer_id, customerName: h.customer_name, totalMinor: h.total_minor, currency: h.currency, submittedAt: h.submitted_at,
-      decision: (await creditDecisions(core, h.id)).filter((d) => d.automatic).at(-1) ?? null,
-      customer: await getCustomer(core, h.customer_id),
-    })),
-  );
-  return { items, next: rest.length > limit ? slice.at(-1)!.id : null, total: all.length };
-}
+const holds = (core: Core, after: string, limit: number) => holdQueue(core, { afterId: after, limit });
 
 interface Failure {
   target: string;
@@ -75,7 +54,7 @@ ${field({ name: 'creditLimit', id: `limit-${h.id}`, label: `New credit limit (${
 
 async function creditPage(core: Core, req: FastifyRequest, failure: Failure | null, message: string | null): Promise<string> {
   const viewer = viewerOf(req);
-  const after = Number(Form.query(req).text('after') || 0) || 0;
+  const after = Form.query(req).text('after');
   const list = await holds(core, after, PAGE_SIZE);
   return page(viewer, {
     title: 'Credit control',
@@ -96,9 +75,9 @@ const DONE: Record<string, string> = { release: 'released', reject: 'rejected' }
 export function registerCredit(scope: FastifyInstance, core: Core): void {
   scope.get('/app/credit', { config: { permission: 'credit:read' }, schema: { hide: true } }, async (req, reply) => {
     if (wantsCsv(req)) {
-      const list = await holds(core, 0, 100_000);
+      const list = await holds(core, '', 100_000);
       return sendCsv(reply, 'credit-holds', ['order', 'customer_id', 'customer', 'currency', 'order_total', 'submitted_at', 'exposure', 'credit_limit', 'overdue', 'oldest_days_overdue', 'risk_class', 'reasons'], list.items.map((h) => ({
-        order: h.id, customer_id: h.customerId, customer: h.customerName, currency: h.currency, order_total: formatAmount(h.totalMinor, h.currency), submitted_at: h.submittedAt,
+        order: h.id, customer_id: h.customerId, customer: h.customer.name, currency: h.currency, order_total: formatAmount(h.totalMinor, h.currency), submitted_at: h.submittedAt,
         exposure: h.decision ? formatAmount(h.decision.exposureMinor, h.currency) : null, credit_limit: formatAmount(h.customer.creditLimitMinor, h.currency),
         overdue: h.decision ? formatAmount(h.decision.overdueMinor, h.currency) : null, oldest_days_overdue: h.decision?.maxDaysOverdue ?? null, risk_class: h.customer.riskClass, reasons: h.decision?.reasons.join('; ') ?? '',
       })));
@@ -108,7 +87,7 @@ export function registerCredit(scope: FastifyInstance, core: Core): void {
     return sendPage(reply, await creditPage(core, req, null, DONE[done] ? `Order ${q.text('order')} ${DONE[done]}.` : done === 'limit' ? `Credit limit of customer ${q.text('customer')} changed.` : null));
   });
 
-  scope.get('/app/credit/count', { config: { permission: 'credit:read' }, schema: { hide: true } }, async (_req, reply) => sendPage(reply, holdCount((await listHolds(core)).length)));
+  scope.get('/app/credit/count', { config: { permission: 'credit:read' }, schema: { hide: true } }, async (_req, reply) => sendPage(reply, holdCount((await holdQueue(core, { limit: 1 })).total)));
 
   scope.post('/app/credit/orders/:id/decide', { config: { permission: 'credit:decide' }, schema: { hide: true } }, async (req, reply) => {
     const id = (req.params as { id: string }).id;

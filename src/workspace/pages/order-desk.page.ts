@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Core } from '../../core.ts';
-import type { OrderStatus } from '../../db/schema.ts';
-import { cancelOrder, createOrder, getOrder, listOrders, orderHistory, type Order, type OrderLineInput } from '../../orders/order.service.ts';
+import { cancelOrder, createOrder, getOrder, orderBoard, orderHistory, type Order, type OrderLineInput } from '../../orders/order.service.ts';
 import { ORDER_STATUSES } from '../../orders/order.state.ts';
 import { confirmPrepayment, creditDecisions, prepaymentCover, previewCredit, submitOrder, type CreditPreview, type PrepaymentCover } from '../../credit/credit.service.ts';
 import { getCustomer, type Customer } from '../../customers/customer.service.ts';
@@ -43,13 +42,9 @@ async function customersOf(core: Core, orders: readonly { customerId: number }[]
 
 const lastMove = (o: Order): string => [o.createdAt, o.submittedAt, o.approvedAt, o.shippedAt, o.deliveredAt, o.invoicedAt, o.paidAt, o.cancelledAt].filter((x): x is string => !!x).sort().at(-1)!.slice(0, 16).replace('T', ' ');
 
+/** The board's rows, newest first; `after` is the cursor of the board's own order (the oldest order of the previous page). */
 async function boardRows(core: Core, q: BoardQuery, limit: number) {
-  const orders = await listOrders(core, {
-    status: q.status as OrderStatus | undefined,
-    customerId: q.customer === undefined ? undefined : (q.customer as unknown as number),
-    afterId: q.after === undefined ? undefined : (q.after as unknown as number),
-    limit,
-  });
+  const orders = await orderBoard(core, { status: q.status, customerId: q.customer, beforeId: q.after, limit });
   return { orders, customers: await customersOf(core, orders) };
 }
 
