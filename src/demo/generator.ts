@@ -8,7 +8,9 @@ import { getSettings } from '../settings/settings.service.ts';
 import { Random } from './random.ts';
 import { planCompany } from './company.ts';
 import { DEFAULT_CURRENCIES, parseCurrencyMix, formatCurrencyMix, type CurrencyMix } from './currencies.ts';
-import { newSimulation } from './state.ts';
+import { addMonths, newSimulation } from './state.ts';
+
+export { addMonths };
 import { liveThrough } from './simulation.ts';
 import { buildManifest, MANIFEST_FILE, type DemoManifest } from './manifest.ts';
 
@@ -44,15 +46,6 @@ export interface DemoResult {
   seconds: number;
   ordersPerSecond: number;
   profile: { call: string; count: number; totalMs: number; meanMs: number }[];
-}
-
-/** Adds calendar months to a date, clamped to the month's last day. */
-export function addMonths(date: string, months: number): string {
-  const y = Number(date.slice(0, 4));
-  const m = Number(date.slice(5, 7)) - 1 + months;
-  const d = Number(date.slice(8, 10));
-  const last = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
-  return new Date(Date.UTC(y, m, Math.min(d, last))).toISOString().slice(0, 10);
 }
 
 export function validateOptions(o: Pick<DemoOptions, 'seed' | 'customers' | 'months' | 'start' | 'currencies'>): void {
