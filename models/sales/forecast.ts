@@ -210,7 +210,9 @@ export function evaluateLevels(forecast: SalesForecast): LevelEvaluation[] {
     const metrics: LevelEvaluation['metrics'] = [];
     const value = avg(fs.map((f) => f.replay!.mase));
     const baseline = mostCommon(fs.map((f) => f.backtest.baseline));
-    const methodMean = (m: Method) => (fs.every((f) => Number.isFinite(f.replay!.methodMase.get(m))) ? avg(fs.map((f) => f.replay!.methodMase.get(m)!)) : null);
+    // A series too short for a method counts with its baseline, the forecast it would fall back to.
+    const of = (f: SeriesForecast, m: Method) => f.replay!.methodMase.get(m) ?? f.replay!.methodMase.get(f.backtest.baseline)!;
+    const methodMean = (m: Method) => (fs.some((f) => f.replay!.methodMase.has(m)) ? avg(fs.map((f) => of(f, m))) : null);
     const baselineValue = avg(fs.map((f) => f.replay!.methodMase.get(f.backtest.baseline)!));
     metrics.push({ metric: 'mase', value, baseline, baselineValue });
     for (const m of ['holt_winters', 'regression', 'combination'] as Method[]) {
