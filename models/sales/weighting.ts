@@ -166,7 +166,9 @@ export function replayLevel(members: Member[], rate = WEIGHT_RATE): LevelWeighti
     }
     for (const o of bt.origins) {
       const c = member.offset + o;
-      byOrigin.set(c, [...(byOrigin.get(c) ?? []), { member, origin: o }]);
+      const list = byOrigin.get(c);
+      if (list) list.push({ member, origin: o });
+      else byOrigin.set(c, [{ member, origin: o }]);
       lastMonth = Math.max(lastMonth, c);
     }
   }
@@ -174,7 +176,11 @@ export function replayLevel(members: Member[], rate = WEIGHT_RATE): LevelWeighti
   const losses = new Map<Method, number>(methods.map((m) => [m, 0]));
   const residuals = new Map<number, Residual[]>();
   const addResiduals = (rs: { h: number; r: number; c: number }[] | undefined) => {
-    for (const { h, r, c } of rs ?? []) residuals.set(h, [...(residuals.get(h) ?? []), { r, c }]);
+    for (const { h, r, c } of rs ?? []) {
+      const list = residuals.get(h);
+      if (list) list.push({ r, c });
+      else residuals.set(h, [{ r, c }]);
+    }
   };
   const weightsAt = new Map<number, Map<Method, number>>();
   for (let c = 0; c <= lastMonth; c++) {
@@ -198,7 +204,9 @@ export function replayLevel(members: Member[], rate = WEIGHT_RATE): LevelWeighti
         const band = bands[h - 1] ?? null;
         forecasts.get(member.id)!.push({ origin, h, ...f, low: band ? f.forecast + band.low * scale : null, high: band ? f.forecast + band.high * scale : null });
         const t = c + h - 1;
-        residualsAt.set(t, [...(residualsAt.get(t) ?? []), { h, r: (f.actual - f.forecast) / scale, c }]);
+        const list = residualsAt.get(t);
+        if (list) list.push({ h, r: (f.actual - f.forecast) / scale, c });
+        else residualsAt.set(t, [{ h, r: (f.actual - f.forecast) / scale, c }]);
       }
     }
   }
