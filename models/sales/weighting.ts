@@ -130,13 +130,14 @@ export function bandOf(residuals: Residual[], now: number): { low: number; high:
  * else every horizon's pooled; null when even the pool is too small.
  */
 export function bandsOf(byHorizon: Map<number, Residual[]>, horizons: number, now: number): ({ low: number; high: number } | null)[] {
-  const pooled = bandOf([...byHorizon.values()].flat(), now);
+  let pooledBand: { low: number; high: number } | null | undefined;
+  const pooled = () => (pooledBand === undefined ? (pooledBand = bandOf([...byHorizon.values()].flat(), now)) : pooledBand);
   const out: ({ low: number; high: number } | null)[] = [];
   let last: { low: number; high: number } | null = null;
   for (let h = 1; h <= horizons; h++) {
     const own = bandOf(byHorizon.get(h) ?? [], now);
     if (own) last = own;
-    out.push(own ?? last ?? pooled);
+    out.push(own ?? last ?? pooled());
   }
   return out;
 }
@@ -173,6 +174,16 @@ export function replayLevel(members: Member[], rate = WEIGHT_RATE): LevelWeighti
     }
   }
   const forecasts = new Map<string, ReplayedForecast[]>(members.map((m) => [m.id, []]));
+  const errorsAt = new Map<string, Map<number, Backtest['errors']>>();
+  for (const m of members) {
+    const byO = new Map<number, Backtest['errors']>();
+    for (const e of m.backtest.errors) {
+      const list = byO.get(e.origin);
+      if (list) list.push(e);
+      else byO.set(e.origin, [e]);
+    }
+    errorsAt.set(m.id, byO);
+  }
   const losses = new Map<Method, number>(methods.map((m) => [m, 0]));
   const residuals = new Map<number, Residual[]>();
   const addResiduals = (rs: { h: number; r: number; c: number }[] | undefined) => {
@@ -189,13 +200,15 @@ export function replayLevel(members: Member[], rate = WEIGHT_RATE): LevelWeighti
     addResiduals(residualsAt.get(c - 1));
     const weights = hedgeWeights(losses, rate);
     weightsAt.set(c, weights);
+    const starting = byOrigin.get(c);
+    if (!starting) continue;
     const bands = bandsOf(residuals, HORIZON, c);
-    for (const { member, origin } of byOrigin.get(c) ?? []) {
+    for (const { member, origin } of starting) {
       const bt = member.backtest;
       const scale = bt.levelAt.get(origin)!;
       const made = new Map<number, { forecast: number; actual: number }>();
-      for (const e of bt.errors) {
-        if (e.origin !== origin || !weights.has(e.method)) continue;
+      for (const e of errorsAt.get(member.id)!.get(origin) ?? []) {
+        if (!weights.has(e.method)) continue;
         const f = made.get(e.h) ?? { forecast: 0, actual: e.actual };
         f.forecast += weights.get(e.method)! * e.forecast;
         made.set(e.h, f);
