@@ -21,11 +21,12 @@ import { type Method } from './methods.ts';
  * origin is the weighted mean of the candidates' forecasts made there.
  *
  * Intervals (calibrated on the replay): the residuals (actual − forecast) of that
- * weighted forecast, divided by the series' scale at its origin, of every month before c
- * across the level, kept by horizon; their 10 % and 90 % points q₁₀, q₉₀ (`bandOf`,
- * `bandsOf`) give forecast + scale × q₁₀ … forecast + scale × q₉₀. With fewer than
- * `MIN_RESIDUALS` residuals there is no interval yet. The published forecast takes the weights and the interval from every
- * replayed month.
+ * weighted forecast, divided by the series' mean monthly sales of the 12 months before its
+ * origin (backtest.ts `salesLevel`), of every month before c across the level, kept by
+ * horizon; their weighted 10 % and 90 % points q₁₀, q₉₀ (`bandOf`, `bandsOf`) give
+ * forecast + level × q₁₀ … forecast + level × q₉₀. With fewer than `MIN_RESIDUALS`
+ * residuals there is no interval yet. The published forecast takes the weights and the
+ * bands from every replayed month, times the level of the last 12 months.
  */
 export const WEIGHT_RATE = 0.2;
 export const MIN_RESIDUALS = 10;
