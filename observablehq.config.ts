@@ -21,7 +21,8 @@ export default {
   </style>`,
   footer: 'cashloop — figures from the published warehouse snapshot; definitions in <a href="./definitions">Measure definitions</a>.',
   pages: [
-    { name: 'Overview', path: '/' },
+    { name: 'Overview', path: '/index' },
+    { name: 'Customer', path: '/customer' },
     { name: 'Receivables & aging', path: '/aging' },
     { name: 'Collections', path: '/collections' },
     { name: 'Customers', path: '/customers' },
@@ -32,6 +33,8 @@ export default {
     { name: 'Measure definitions', path: '/definitions' },
   ],
   search: false,
+  // No previous/next links: the sidebar lists every page (the pager would call the home page by the site's title).
+  pager: false,
   // Links end in .html, so the built folder works on any static web server as it is.
   cleanUrls: false,
 };

@@ -38,6 +38,8 @@ interface TableParts {
 /** What a Parquet version folder holds, in its `_manifest.json`. */
 interface Manifest {
   run: string;
+  /** `hive` since the monthly parts moved into `<column>_month=YYYY-MM/` folders; older manifests have none and are rewritten whole. */
+  layout?: string;
   tables: Record<string, { column: string | null; columns: string; parts: Record<string, { version: string; files: string[] }> }>;
 }
 
@@ -136,6 +138,15 @@ function partExpr(t: Pick<TableParts, 'column'>): string {
   return t.column === null ? `'all'` : `coalesce(strftime(${ident(t.column)}, '%Y-%m'), 'none')`;
 }
 
+/**
+ * The Hive-style folder of one month of a partitioned table: `<column>_month=2026-03`, and
+ * `__HIVE_DEFAULT_PARTITION__` for the rows without a date, as Spark, Trino and DuckDB write and
+ * read it (a null month).
+ */
+export function hiveFolder(column: string, part: string): string {
+  return `${column}_month=${part === 'none' ? '__HIVE_DEFAULT_PARTITION__' : part}`;
+}
+
 function readManifest(dir: string | null): Manifest | null {
   if (!dir) return null;
   try {
@@ -162,7 +173,7 @@ async function publishParquet(conn: DuckDBConnection, published: string, link: s
   const next = path.join(published, nextName);
   fs.rmSync(next, { recursive: true, force: true });
   fs.mkdirSync(next, { recursive: true });
-  const manifest: Manifest = { run: runId, tables: {} };
+  const manifest: Manifest = { run: runId, layout: 'hive', tables: {} };
   const tablesChanged: string[] = [];
   let written = 0;
   let kept = 0;
@@ -170,13 +181,16 @@ async function publishParquet(conn: DuckDBConnection, published: string, link: s
     const dir = path.join(next, t.table);
     fs.mkdirSync(dir);
     const before = previous?.tables[t.table];
-    const sameLayout = before !== undefined && before.column === t.column && before.columns === t.columns;
+    const sameLayout = before !== undefined && previous?.layout === 'hive' && before.column === t.column && before.columns === t.columns;
     const entry: Manifest['tables'][string] = { column: t.column, columns: t.columns, parts: {} };
     const toWrite: string[] = [];
     for (const [part, version] of t.parts) {
       const had = sameLayout ? before.parts[part] : undefined;
       if (had && had.version === version && had.files.every((f) => fs.existsSync(path.join(previousDir!, t.table, f)))) {
-        for (const f of had.files) fs.linkSync(path.join(previousDir!, t.table, f), path.join(dir, f));
+        for (const f of had.files) {
+          fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+          fs.linkSync(path.join(previousDir!, t.table, f), path.join(dir, f));
+        }
         entry.parts[part] = had;
         kept++;
       } else toWrite.push(part);
@@ -197,7 +211,9 @@ async function publishParquet(conn: DuckDBConnection, published: string, link: s
         for (const part of toWrite) {
           const from = path.join(scratch, `_part=${part}`);
           const files = fs.existsSync(from) ? fs.readdirSync(from).filter((f) => f.endsWith('.parquet')).sort() : [];
-          const names = files.map((_, i) => (files.length === 1 ? `${part}.parquet` : `${part}-${i}.parquet`));
+          const folder = hiveFolder(t.column, part);
+          const names = files.map((_, i) => `${folder}/${files.length === 1 ? 'data' : `data-${i}`}.parquet`);
+          if (files.length > 0) fs.mkdirSync(path.join(dir, folder));
           files.forEach((f, i) => fs.renameSync(path.join(from, f), path.join(dir, names[i]!)));
           if (names.length > 0) entry.parts[part] = { version: t.parts.get(part)!, files: names };
         }

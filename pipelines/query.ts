@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { defineMoneyMacros } from '../src/warehouse/money.ts';
 import { DomainError } from '../src/shared/errors.ts';
 import { warehousePaths } from '../src/warehouse/warehouse.ts';
 
@@ -27,6 +28,7 @@ export async function queryPublished(dataDir: string, sqlText: string): Promise<
     lock_configuration: 'true',
   });
   const conn = await instance.connect();
+  await defineMoneyMacros(conn); // minor_to_units(amount_cents, currency) in analysts' queries too
   try {
     const reader = await conn.runAndReadAll(sqlText);
     return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() as Record<string, unknown>[], snapshot };

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { conflict, DomainError } from '../src/shared/errors.ts';
-import { canonicalMapping, readMapping } from './ingest/mapping.ts';
+import { extractMappingOf } from './ingest/extract.ts';
 import { runPipeline, type PipelineOptions, type PipelineRunResult } from './run.ts';
 import { openWarehouse, rowsJson, warehousePaths } from '../src/warehouse/warehouse.ts';
 
@@ -55,7 +55,7 @@ export async function rebuildWarehouse(options: RebuildOptions): Promise<Rebuild
       previous = 'damaged';
     }
   }
-  const reloaded = options.extract ? (options.mapping ? readMapping(options.mapping) : canonicalMapping(options.extract)).source : null;
+  const reloaded = options.extract ? extractMappingOf(options.extract, options.mapping).source : null;
   const dropped = sources.filter((s) => s.source !== reloaded);
   if (dropped.length > 0 && !options.withoutExtracts) {
     const list = dropped.map((s) => `${s.source} (${(JSON.parse(s.files) as { file: string }[]).map((f) => f.file).join(', ')})`).join('; ');

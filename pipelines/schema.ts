@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { coreColumns, type ColumnKind, type CoreTable } from '../src/db/columns.ts';
+import { EXTRACT_ENTITIES, warehouseColumns } from '../src/extract/contract.ts';
 
 /**
  * The tables the pipeline itself owns (raw landing, core staging, ops). Models in `sql/`
@@ -24,7 +25,7 @@ const STAGED = {
   ],
   products: [
     'id', 'sku', 'name', 'category', 'currency', 'list_price_minor', 'unit_cost_minor', 'tax_rate_bp', 'created_at',
-    'updated_at',
+    'updated_at', 'external_code',
   ],
   orders: [
     'id', 'customer_id', 'status', 'currency', 'order_date', 'external_id', 'subtotal_minor', 'discount_minor',
@@ -58,6 +59,7 @@ const STAGED = {
     'id', 'message_id', 'invoice_id', 'customer_id', 'policy', 'level', 'level_name', 'notice_date', 'days_past_due',
     'balance_minor', 'fee_minor', 'interest_minor', 'created_at',
   ],
+  exchange_rates: ['id', 'rate_date', 'base', 'currency', 'rate', 'source', 'created_at', 'updated_at'],
 } as const satisfies Staged;
 
 /**
@@ -90,26 +92,13 @@ export const coreTables: Record<string, Record<string, ColType>> = Object.fromEn
   ]),
 );
 
-/** The canonical extract (DESIGN.md): entity → columns; `*` marks a required column. */
-export const extractEntities: Record<string, string[]> = {
-  customers: ['customer_id*', 'name', 'country', 'segment', 'currency', 'credit_limit', 'payment_terms_days'],
-  products: ['product_id*', 'name', 'category', 'unit_price', 'unit_cost'],
-  order_lines: ['order_id*', 'line_no*', 'customer_id*', 'order_date*', 'product_id*', 'quantity*', 'unit_price*', 'currency'],
-  invoices: ['invoice_id*', 'customer_id*', 'invoice_date*', 'due_date*', 'amount*', 'currency', 'disputed', 'settled_date', 'order_id', 'billing_channel'],
-  payments: ['payment_id*', 'customer_id*', 'payment_date*', 'amount*', 'currency', 'invoice_id', 'method'],
-};
-
-/** Kind of each canonical column, for parsing and validation at landing. */
-export function extractColumnKind(column: string): 'date' | 'money' | 'integer' | 'boolean' | 'text' {
-  if (column.endsWith('_date')) return 'date';
-  if (['amount', 'unit_price', 'unit_cost', 'credit_limit'].includes(column)) return 'money';
-  if (['quantity', 'line_no', 'payment_terms_days'].includes(column)) return 'integer';
-  if (column === 'disputed') return 'boolean';
-  return 'text';
-}
+/** The canonical extract's files as the warehouse lands them (src/extract/contract.ts; personal columns left out). */
+export const extractEntities: Record<string, string[]> = Object.fromEntries(
+  EXTRACT_ENTITIES.map((e) => [e, warehouseColumns(e).map((c) => `${c.name}${c.required ? '*' : ''}`)]),
+);
 
 export function columnsOf(entity: string): { name: string; required: boolean }[] {
-  return (extractEntities[entity] ?? []).map((c) => ({ name: c.replace('*', ''), required: c.endsWith('*') }));
+  return warehouseColumns(entity).map((c) => ({ name: c.name, required: c.required }));
 }
 
 /** Creates the pipeline's own schemas and tables when missing. */
@@ -146,10 +135,14 @@ export async function ensureWarehouseSchema(conn: DuckDBConnection): Promise<voi
   for (const [table, cols] of Object.entries(coreTables)) {
     const body = Object.entries(cols).map(([c, t]) => `${c} ${t}`).join(', ');
     ddl.push(`create table if not exists staging.core_${table} (${body}, _seq BIGINT not null)`);
+    // A column the core gained since the warehouse was made (products' external_code).
+    for (const [c, t] of Object.entries(cols)) ddl.push(`alter table staging.core_${table} add column if not exists ${c} ${t}`);
   }
   for (const entity of Object.keys(extractEntities)) {
     const body = columnsOf(entity).map((c) => `${c.name} VARCHAR`).join(', ');
     ddl.push(`create table if not exists raw.extract_${entity} (source VARCHAR not null, file VARCHAR not null, row_no BIGINT not null, ${body})`);
+    // A column the contract gained since the warehouse was made (products' currency).
+    for (const c of columnsOf(entity)) ddl.push(`alter table raw.extract_${entity} add column if not exists ${c.name} VARCHAR`);
   }
   for (const statement of ddl) await conn.run(statement);
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 export interface ReportsBuild {
   siteDir: string;
   seconds: number;
-  pages: { page: string; bytes: number }[];
+  pages: { page: string; bytes: number; onDemand: number }[];
 }
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -88,12 +88,21 @@ export async function buildReports(options: { dataDir: string; siteDir?: string;
   }
   const seconds = (performance.now() - started) / 1000;
   const pages = pageWeights(siteDir);
+  // The Data health page adds each run's site build to its seconds: the build's own time can
+  // only be known after the build, so the next build reads it from here.
+  // The log keeps the latest 200 builds.
+  const log = path.join(dataDir, SITE_BUILDS);
+  fs.appendFileSync(log, `${JSON.stringify({ startedAt: new Date(Date.now() - seconds * 1000).toISOString(), seconds: Number(seconds.toFixed(2)) })}\n`);
+  if (fs.statSync(log).size > 64 * 1024) fs.writeFileSync(log, `${fs.readFileSync(log, 'utf8').trimEnd().split('\n').slice(-200).join('\n')}\n`);
   if (!options.quiet) {
     process.stderr.write(`reports built in ${seconds.toFixed(1)} s into ${siteDir}\n`);
     for (const p of pages) process.stderr.write(`  ${p.page.padEnd(24)} ${(p.bytes / 1024).toFixed(0).padStart(6)} kB\n`);
   }
   return { siteDir, seconds, pages };
 }
+
+/** The log of site builds in the data directory, one JSON line per build (read by the Data health page). */
+export const SITE_BUILDS = 'site-builds.jsonl';
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
@@ -148,18 +157,36 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Bytes each page makes a browser load: the HTML and every local file it references. */
-export function pageWeights(siteDir: string): { page: string; bytes: number }[] {
+/**
+ * Files a page fetches only when asked (a customer picked, "show every open invoice", a
+ * download), not when it opens: the whole of the open items, the parts of the customer
+ * drill-down and the month-end workbook.
+ */
+const ON_DEMAND = /(^|\/)(open-items\.|customer-detail\/|month-end-pack\.)/;
+
+/**
+ * Bytes each page makes a browser load when it opens: the HTML and every local file it
+ * references, but for the files it fetches only on demand; `onDemand` is the largest of those
+ * (one is fetched at a time).
+ */
+export function pageWeights(siteDir: string): { page: string; bytes: number; onDemand: number }[] {
   const pages = fs.readdirSync(siteDir).filter((f) => f.endsWith('.html'));
   return pages.map((page) => {
     const html = fs.readFileSync(path.join(siteDir, page), 'utf8');
     const refs = new Set<string>();
     for (const m of html.matchAll(/["'(](\.?\/?_(?:file|import|node|npm|observablehq)\/[^"')?#]+)/g)) refs.add(path.normalize(m[1]!.replace(/^\.?\//, '')));
+    // A module the page imports only with import("…") (not preloaded) is fetched on demand too.
+    const dynamic = new Set([...html.matchAll(/import\("(\.?\/?_(?:import|node|npm)\/[^"]+)"\)/g)].map((m) => path.normalize(m[1]!.replace(/^\.?\//, ''))));
+    const staticRefs = new Set([...html.matchAll(/(?:href="|from ")(\.?\/?_(?:import|node|npm)\/[^"]+)"/g)].map((m) => path.normalize(m[1]!.replace(/^\.?\//, ''))));
     let bytes = Buffer.byteLength(html);
+    let onDemand = 0;
     for (const ref of refs) {
       const file = path.join(siteDir, ref);
-      if (fs.existsSync(file)) bytes += fs.statSync(file).size;
+      if (!fs.existsSync(file)) continue;
+      const size = fs.statSync(file).size;
+      if (ON_DEMAND.test(ref) || (dynamic.has(ref) && !staticRefs.has(ref))) onDemand = Math.max(onDemand, size);
+      else bytes += size;
     }
-    return { page, bytes };
+    return { page, bytes, onDemand };
   });
 }

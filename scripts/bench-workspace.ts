@@ -21,6 +21,7 @@ import { assignCustomer } from '../src/collections/policy.service.ts';
 import { addDays } from '../src/shared/dates.ts';
 import { buildServer } from '../src/api/server.ts';
 import { createApiKey } from '../src/api/keys.service.ts';
+import { importBankStatement } from '../src/bank/bank.service.ts';
 
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 5_000);
 const INVOICES = Number(process.env.BENCH_INVOICES ?? 100_000);
@@ -50,6 +51,13 @@ for (let i = 0; i < ORDERS; i++) {
   const o = await createOrder(core, { customerId: ids[(i * 7) % ids.length]!, lines: [{ sku: 'BENCH', quantity: 1 + (i % 5) }] }, 'bench');
   if (i % 4 === 0) await submitOrder(core, o.id, 'bench');
 }
+// A day's bank lines nobody could match: payers on file by name, amounts no single invoice has, so
+// the cash page suggests matches for each (several invoices adding up, oldest first).
+const LINES = 20;
+const statement = path.join(dir, 'bank-day.csv');
+const bankMapping = path.resolve(import.meta.dirname, '../tests/fixtures/bank/bank-export.mapping.json');
+fs.writeFileSync(statement, ['Buchungstag;Valuta;Betrag;Waehrung;Auftraggeber;IBAN;Verwendungszweck;Buchungsreferenz', ...Array.from({ length: LINES }, (_, i) => `02.03.2026;02.03.2026;${1234 + i},56;EUR;Customer ${(i * 37) % CUSTOMERS} Ltd;;Zahlung;B-${i}`)].join('\n') + '\n');
+await importBankStatement(core, { file: statement, mapping: bankMapping, actor: 'bench' });
 console.log(`seeded ${CUSTOMERS} customers, ${INVOICES} open invoices, ${ORDERS} orders through the core in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 
 const { key } = await createApiKey(core, { role: 'admin', name: 'rep-1' }, 'bench');
@@ -84,10 +92,11 @@ const pages: [string, string, () => Promise<unknown>][] = [
   ['order board', '/app/orders', () => db.selectFrom('orders').selectAll().orderBy('id').limit(25).execute()],
   ['order board, on hold', '/app/orders?status=credit_hold', () => db.selectFrom('orders').selectAll().where('status', '=', 'credit_hold').orderBy('id').limit(25).execute()],
   ['credit holds', '/app/credit', () => db.selectFrom('orders').selectAll().where('status', '=', 'credit_hold').orderBy('id').limit(20).execute()],
-  ['collections worklist', '/app/collections', () => db.selectFrom('invoices').innerJoin('customers', 'customers.id', 'invoices.customer_id').selectAll('invoices').select('customers.name').where('invoices.status', 'in', ['open', 'partially_paid']).orderBy('invoices.due_date').limit(25).execute()],
-  ['worklist, one collector', '/app/collections?collector=collector-3', () => db.selectFrom('invoices').innerJoin('customers', 'customers.id', 'invoices.customer_id').selectAll('invoices').where('customers.collector', '=', 'collector-3').where('invoices.status', 'in', ['open', 'partially_paid']).orderBy('invoices.due_date').limit(25).execute()],
+  // The worklist's baseline: open invoices summed per customer, the largest 25 — the grouped read the account worklist starts from.
+  ['collections worklist', '/app/collections', () => db.selectFrom('invoices').select(['customer_id', (e) => e.fn.sum('total_minor').as('s')]).where('status', 'in', ['open', 'partially_paid']).groupBy('customer_id').orderBy('s', 'desc').limit(25).execute()],
+  ['worklist, one collector', '/app/collections?collector=collector-3', () => db.selectFrom('invoices').select(['customer_id', (e) => e.fn.sum('total_minor').as('s')]).where('customer_id', 'in', db.selectFrom('customers').select('id').where('collector', '=', 'collector-3')).where('status', 'in', ['open', 'partially_paid']).groupBy('customer_id').orderBy('s', 'desc').limit(25).execute()],
   ['sales portfolio', '/app/sales?rep=rep-1', () => db.selectFrom('customers').selectAll().where('sales_rep', '=', 'rep-1').orderBy('id').limit(20).execute()],
-  ['cash (unmatched lines)', '/app/cash', () => db.selectFrom('bank_entries').selectAll().where('status', '=', 'unmatched').limit(20).execute()],
+  ['cash, with suggestions', '/app/cash', () => db.selectFrom('bank_entries').selectAll().where('status', '=', 'unmatched').limit(20).execute()],
   ['logistics', '/app/logistics', () => db.selectFrom('orders').selectAll().where('status', 'in', ['approved', 'partially_shipped']).orderBy('id').limit(15).execute()],
 ];
 

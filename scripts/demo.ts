@@ -7,13 +7,16 @@ import { openCore, closeCore } from '../src/core.ts';
 import { dataDir as defaultDataDir } from '../src/db/connection.ts';
 import { ManualClock } from '../src/shared/clock.ts';
 import { generateDemo } from '../src/demo/generator.ts';
-import { summaryText } from '../src/cli/commands/demo.ts';
-import { progressBar } from '../src/cli/progress.ts';
+import { demoProgress, summaryText } from '../src/cli/commands/demo.ts';
+import { parseCurrencyMix } from '../src/demo/currencies.ts';
+import { loadRates, parseRatesCsv } from '../src/rates/rates.service.ts';
 import { MANIFEST_FILE, type DemoManifest } from '../src/demo/manifest.ts';
 import { runPipeline } from '../pipelines/run.ts';
 import { buildServer } from '../src/api/server.ts';
 import { createApiKey, createPortalToken } from '../src/api/keys.service.ts';
 import { writeBackScores } from '../models/credit-score/write-back.ts';
+import { writeBackForecasts } from '../models/payment-date/write-back.ts';
+import { replaceInvoiceForecasts } from '../src/forecasts/forecast.service.ts';
 import { applyCreditScores } from '../src/credit/score.service.ts';
 import { runReminders } from '../src/collections/reminder.service.ts';
 
@@ -22,6 +25,7 @@ process.env.CASHLOOP_DATA_DIR = dataDir;
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
 const say = (line: string) => process.stdout.write(`${line}\n`);
+const RATES_SAMPLE = path.resolve(import.meta.dirname, '../data/samples/rates-eur.csv');
 
 /** First day of the month 24 months before this one: the history ends at the last month-end. */
 function defaultStart(today: Date): string {
@@ -39,15 +43,19 @@ const manifestFile = path.join(dataDir, MANIFEST_FILE);
 if (customers === 0) {
   const start = process.env.DEMO_START ?? defaultStart(new Date());
   const size = { seed: Number(process.env.DEMO_SEED ?? 42), customers: Number(process.env.DEMO_CUSTOMERS ?? 200), months: Number(process.env.DEMO_MONTHS ?? 24), start };
+  const currencies = parseCurrencyMix(process.env.DEMO_CURRENCIES ?? 'EUR');
   say(`1/3 generating the demo company (${size.customers} customers, ${size.months} months from ${start}) through the core services…`);
   const clock = new ManualClock(`${start}T07:00:00Z`);
   const core = await openCore({ clock });
-  const bar = progressBar(process.stderr.isTTY === true);
+  const bar = demoProgress();
   try {
-    const result = await generateDemo(core, clock, { ...size, dataDir, actor: 'demo', onProgress: (day, total) => bar.update('simulating days', day, total) });
+    const result = await generateDemo(core, clock, { ...size, currencies, dataDir, actor: 'demo', onProgress: (day, total, orders) => bar.update(day, total, orders) });
     bar.stop();
     manifest = result.manifest;
     say(summaryText(result, core.db.location, manifestFile));
+    // The sample's reference rates, so the warehouse can convert every currency into the reporting one.
+    const rates = await loadRates(core, parseRatesCsv(fs.readFileSync(RATES_SAMPLE, 'utf8'), 'EUR', path.basename(RATES_SAMPLE)), path.basename(RATES_SAMPLE), 'demo');
+    say(`    exchange rates loaded from ${path.relative(process.cwd(), RATES_SAMPLE)}: ${rates.currencies.join(', ')} per 1 EUR, ${rates.firstDate} … ${rates.lastDate}`);
   } finally {
     bar.stop();
     await closeCore(core);
@@ -67,6 +75,9 @@ for (const s of run.steps) say(`    ${s.name.padEnd(10)} ${(s.ms / 1000).toFixed
   try {
     const scores = await writeBackScores((s) => applyCreditScores(core, s, 'demo'), path.join(dataDir, 'published', 'warehouse.duckdb'));
     say(`    risk classes set from the credit scores: ${Object.entries(scores.byClass).sort().map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    // The invoice forecasts too: the collectors' worklist ranks by their amount at risk.
+    const forecasts = await writeBackForecasts((rows) => replaceInvoiceForecasts(core, rows, 'demo'), path.join(dataDir, 'published', 'warehouse.duckdb'));
+    say(`    invoice forecasts handed back to the core: ${forecasts.written}`);
     // The morning's reminder run, once: one letter per customer with invoices at a new dunning level.
     const reminders = await runReminders(core, 'demo', { asOf, send: false });
     say(`    reminder run as of ${reminders.asOf}: ${reminders.messages.length} reminders in the outbox (cashloop collections outbox · cashloop collections worklist)`);

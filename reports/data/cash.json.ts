@@ -4,21 +4,21 @@ import { emit, mainScope, withSnapshot } from './snapshot.ts';
 emit(
   await withSnapshot(async (q, has) => {
     const scope = await mainScope(q);
-    const actual = await q(`select date_trunc('week', payment_date)::date::varchar as week_start, sum(amount_cents) / 100.0 as received
+    const actual = await q(`select date_trunc('week', payment_date)::date::varchar as week_start, minor_to_units(sum(amount_cents), '${scope.currency}') as received
                             from marts.fct_payments where currency = '${scope.currency}' and not coalesce(is_reversed, false)
                               and payment_date > date '${scope.asOf}' - interval 26 week and payment_date <= date '${scope.asOf}'
                             group by all order by week_start`);
     let forecast: unknown[] = [];
     let past: unknown[] = [];
     if (await has('forecast.cash_weekly')) {
-      forecast = await q(`select week_start::varchar as week_start, expected_cents / 100.0 as expected, low_cents / 100.0 as low, high_cents / 100.0 as high
+      forecast = await q(`select week_start::varchar as week_start, minor_to_units(expected_cents, '${scope.currency}') as expected, minor_to_units(low_cents, '${scope.currency}') as low, minor_to_units(high_cents, '${scope.currency}') as high
                           from forecast.cash_weekly where as_of = (select max(as_of) from forecast.cash_weekly) order by week_start`);
     }
     // The forecast replayed at past month-ends with what was known then, against the cash received.
     let accuracy: unknown[] = [];
     if (await has('forecast.cash_backtest')) {
-      past = await q(`select as_of::varchar as as_of, week_start::varchar as week_start, expected_cents / 100.0 as expected, low_cents / 100.0 as low, high_cents / 100.0 as high,
-                             actual_cents / 100.0 as actual, due_date_baseline_cents / 100.0 as due_date_baseline, run_rate_baseline_cents / 100.0 as run_rate_baseline
+      past = await q(`select as_of::varchar as as_of, week_start::varchar as week_start, minor_to_units(expected_cents, '${scope.currency}') as expected, minor_to_units(low_cents, '${scope.currency}') as low, minor_to_units(high_cents, '${scope.currency}') as high,
+                             minor_to_units(actual_cents, '${scope.currency}') as actual, minor_to_units(due_date_baseline_cents, '${scope.currency}') as due_date_baseline, minor_to_units(run_rate_baseline_cents, '${scope.currency}') as run_rate_baseline
                       from forecast.cash_backtest
                       where run_as_of = (select max(run_as_of) from forecast.cash_backtest)
                         -- The chart shows the latest six replays (the accuracy table counts them all).

@@ -10,14 +10,14 @@ emit(
     const scores = await has('forecast.customer_scores');
     const customers = await q(`
       with sales as (
-        select customer_key, sum(amount_cents) / 100.0 as sales_12m from marts.fct_invoices
+        select customer_key, minor_to_units(sum(amount_cents), '${scope.currency}') as sales_12m from marts.fct_invoices
         where invoice_date > date '${scope.asOf}' - interval 12 month and invoice_date <= date '${scope.asOf}' and currency = '${scope.currency}'
         group by all
       )
       select b.customer_id, coalesce(c.customer_name, b.customer_id) as customer, c.segment, c.country,
              b.invoices_paid, b.mean_days_to_pay, b.median_days_to_pay, b.p90_days_to_pay, b.share_paid_late, b.mean_days_late, b.trend_days_per_quarter,
-             b.open_cents / 100.0 as open_amount, b.overdue_cents / 100.0 as overdue_amount,
-             c.credit_limit_cents / 100.0 as credit_limit,
+             minor_to_units(b.open_cents, '${scope.currency}') as open_amount, minor_to_units(b.overdue_cents, '${scope.currency}') as overdue_amount,
+             minor_to_units(c.credit_limit_cents, '${scope.currency}') as credit_limit,
              case when c.credit_limit_cents > 0 then b.open_cents / c.credit_limit_cents end as utilisation,
              coalesce(s.sales_12m, 0) as sales_12m,
              ${scores ? 'sc.score, sc.risk_class, sc.reasons' : 'null as score, c.risk_class, null as reasons'}
@@ -26,13 +26,23 @@ emit(
       left join sales s on s.customer_key = b.customer_id
       ${scores ? `left join (select * from forecast.customer_scores where as_of = (select max(as_of) from forecast.customer_scores)) sc on sc.customer_key = b.customer_id` : ''}
       where b.source = '${scope.source}' and b.currency = '${scope.currency}'
-      order by sales_12m desc`);
+      order by sales_12m desc, b.customer_id limit 200`);
+    // How many customers there are in all: the page shows the 200 with the largest sales; any
+    // customer opens on the customer page.
+    const all = await q(`select count(*) as n from metrics.customer_payment_behaviour where source = '${scope.source}' and currency = '${scope.currency}'`);
     if (customers.length === 0) throw new Error('metrics.customer_payment_behaviour is empty');
     for (const c of customers) {
-      if (typeof c.reasons === 'string') c.reasons = (JSON.parse(c.reasons) as { text: string; points: number }[]).map((r) => `${r.text} (${r.points})`);
+      if (typeof c.reasons === 'string') c.reasons = (JSON.parse(c.reasons) as { text: string; points: number }[]).map((r) => `${readable(r.text)} (${r.points > 0 ? '+' : ''}${r.points})`);
     }
-    const daysToPay = await q(`select customer_key, days_to_pay, settled_date::varchar as settled_date from marts.fct_invoices
-                               where days_to_pay is not null and currency = '${scope.currency}' and settled_date <= date '${scope.asOf}'`);
-    return { ...scope, customers, daysToPay };
+    // Days to pay of the 20 largest customers only (the box plot), not of every invoice ever paid.
+    const top = customers.slice(0, 20).map((c) => `'${String(c.customer_id).replaceAll("'", "''")}'`).join(', ') || "''";
+    const daysToPay = await q(`select customer_key, days_to_pay from marts.fct_invoices
+                               where days_to_pay is not null and currency = '${scope.currency}' and settled_date <= date '${scope.asOf}' and customer_key in (${top})`);
+    return { ...scope, customerCount: Number(all[0]?.n ?? 0), customers, daysToPay };
   }),
 );
+
+/** Amounts in a reason's text with thousands separators: "(29922.92)" reads "(29,922.92)". */
+function readable(text: string): string {
+  return text.replace(/\d{4,}(?=\.\d+\b)/g, (whole) => whole.replace(/\B(?=(\d{3})+$)/g, ','));
+}

@@ -1,4 +1,19 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { emit, mainScope, withSnapshot } from './snapshot.ts';
+
+/** Site builds logged by reports/build.ts (`site-builds.jsonl` in the data directory), the latest 200. */
+function siteBuilds(): { startedAt: string; seconds: number }[] {
+  const file = path.join(path.resolve(process.env.CASHLOOP_DATA_DIR ?? 'data'), 'site-builds.jsonl');
+  if (!fs.existsSync(file)) return [];
+  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).slice(-200).flatMap((l) => {
+    try {
+      return [JSON.parse(l) as { startedAt: string; seconds: number }];
+    } catch {
+      return [];
+    }
+  });
+}
 
 /** Data health: pipeline runs, freshness, reconciliation results, extract loads. */
 emit(
@@ -14,6 +29,11 @@ emit(
     const loads = (await has('ops.extract_loads')) ? await q(`select run_id, source, loaded_at::varchar as loaded_at, files, rows from ops.extract_loads order by loaded_at desc limit 20`) : [];
     const freshness = await q(`select max(invoice_date)::varchar as last_invoice, (select max(payment_date)::varchar from marts.fct_payments) as last_payment,
                                       (select max(ended_at)::varchar from ops.pipeline_runs where status = 'succeeded') as last_success from marts.fct_invoices`);
-    return { ...scope, runs, reconciliation, loads, freshness: freshness[0] ?? {} };
+    // A run's reconciliation was skipped when the run had the step but recorded no check.
+    const lastRun = runs.find((r) => r.status === 'succeeded');
+    const reconciliationStatus = reconciliation.length
+      ? reconciliation.some((r) => r.ok === false) ? 'differs' : 'agrees'
+      : lastRun && String(lastRun.steps).split(',').includes('reconcile') ? 'skipped' : 'not run';
+    return { ...scope, runs, siteBuilds: siteBuilds(), reconciliationStatus, lastRunId: lastRun?.run_id ?? null, reconciliation, loads, freshness: freshness[0] ?? {} };
   }),
 );

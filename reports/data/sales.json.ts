@@ -5,7 +5,7 @@ import { emit, mainScope, withSnapshot, type Row } from './snapshot.ts';
  * Sales: monthly net invoiced sales (before tax, the series the forecast is fitted on) per
  * total, category, segment and product, the latest 12-month forecast with its 80 % interval,
  * and the backtest accuracy per level (forecast.model_evaluations) and per series
- * (forecast.sales_backtest). Money in the report's currency (cents / 100).
+ * (forecast.sales_backtest). Money in the report's currency (minor_to_units: by its decimals).
  */
 emit(
   await withSnapshot(async (q, has) => {
@@ -13,7 +13,7 @@ emit(
     const cur = scope.currency.replaceAll("'", "''");
     const history = await q(`
       with series as (${SERIES_SQL(scope.asOf)})
-      select level, key, month, net_cents / 100.0 as amount from series
+      select level, key, month, minor_to_units(net_cents, '${scope.currency}') as amount from series
       where currency = '${cur}' and month < '${firstForecastMonth(scope.asOf)}' order by level, key, month`);
     const products = await q(`select product_key as key, coalesce(sku || ' · ', '') || coalesce(product_name, product_key) as label from marts.dim_product`);
     let forecast: Row[] = [];
@@ -24,7 +24,7 @@ emit(
       const latest = await q(`select max(as_of)::varchar as as_of from forecast.sales_monthly`);
       forecastAsOf = latest[0]?.as_of ? String(latest[0].as_of) : null;
       if (forecastAsOf) {
-        forecast = await q(`select level, key, month::varchar as month, expected_cents / 100.0 as expected, low_cents / 100.0 as low, high_cents / 100.0 as high, method
+        forecast = await q(`select level, key, month::varchar as month, minor_to_units(expected_cents, '${scope.currency}') as expected, minor_to_units(low_cents, '${scope.currency}') as low, minor_to_units(high_cents, '${scope.currency}') as high, method
                             from forecast.sales_monthly where as_of = date '${forecastAsOf}' and currency = '${cur}' order by level, key, month`);
       }
     }

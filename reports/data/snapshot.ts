@@ -35,13 +35,19 @@ export async function withSnapshot<T>(fn: (q: (sql: string) => Promise<Row[]>, h
 
 /**
  * The currency the reports show: the one with the most receivables (a company reporting in
- * several currencies gets one site per currency in a later version).
+ * several currencies gets one site per currency in a later version), and the two dates of the
+ * as-of rule (reports/definitions.md#as-of): `asOf`, the data date, at which balances (open
+ * receivables, aging, the worklist) and forecasts are shown; `monthEnd`, the last closed
+ * month-end on or before it, at which month-based measures (DSO, CEI, days to pay) are shown.
+ * They are the same day when the data date is a month-end.
  */
-export async function mainScope(q: (sql: string) => Promise<Row[]>): Promise<{ source: string; currency: string; asOf: string }> {
-  const rows = await q(`select source, currency, max(month_end)::varchar as as_of, sum(ar_total_cents) as ar from metrics.ar_kpis_monthly group by all order by ar desc limit 1`);
+export async function mainScope(q: (sql: string) => Promise<Row[]>): Promise<{ source: string; currency: string; asOf: string; monthEnd: string }> {
+  const rows = await q(`select source, currency, max(month_end)::varchar as as_of, max(month_end) filter (where is_month_end)::varchar as month_end, sum(ar_total_cents) as ar
+                        from metrics.ar_kpis_monthly group by all order by ar desc limit 1`);
   const r = rows[0];
   if (!r) throw new Error('metrics.ar_kpis_monthly is empty: the warehouse holds no receivables yet');
-  return { source: String(r.source), currency: String(r.currency), asOf: String(r.as_of) };
+  const asOf = String(r.as_of);
+  return { source: String(r.source), currency: String(r.currency), asOf, monthEnd: r.month_end == null ? asOf : String(r.month_end) };
 }
 
 /** Writes a loader's result to stdout (Framework reads it from there). */

@@ -1,11 +1,12 @@
+import { ROLES, type Role } from '../shared/roles.ts';
+
+export { ROLES, type Role };
+
 /**
  * The permission matrix, written once: which roles may do what. Every route names one
  * permission; the auth hook refuses (403) a key whose role is not listed. The README's table
  * is this object.
  */
-export const ROLES = ['admin', 'sales', 'credit', 'logistics', 'finance', 'collector', 'viewer'] as const;
-export type Role = (typeof ROLES)[number];
-
 const ALL: Role[] = [...ROLES];
 
 export const PERMISSIONS = {

@@ -6,9 +6,11 @@ import { getOrder, listOrders, orderHistory } from '../orders/order.service.ts';
 import { listShipments } from '../shipping/shipment.service.ts';
 import { getInvoice, listInvoices } from '../invoicing/invoice.service.ts';
 import { getPayment, listPayments } from '../payments/payment.service.ts';
-import { customerStatement } from '../payments/statement.service.ts';
-import { Id } from './routes/schemas.ts';
+import { accountStatement } from '../payments/account-statement.service.ts';
+import { Id, ListQuery } from './routes/schemas.ts';
+import { AccountStatementResponse, InvoiceResponse, OrderResponse, Page, PaymentResponse } from './routes/responses.ts';
 import { registerPortalPages } from '../portal/portal.routes.ts';
+import { addRedirect, facing, pageOf, type ListPageQuery } from './http.ts';
 
 /**
  * Customer self-service over JSON: with a portal token a customer reads its own orders (with
@@ -17,6 +19,8 @@ import { registerPortalPages } from '../portal/portal.routes.ts';
  * The pages, PDFs and forms of the portal live in src/portal/.
  */
 const me = (req: FastifyRequest): number => req.portalCustomerId!;
+/** The most documents of one kind a customer's list is paged over. */
+const MAX_PORTAL_LIST = 10_000;
 
 async function ownOrder(core: Core, customerId: number, id: number) {
   const order = await getOrder(core, id).catch(() => null);
@@ -28,25 +32,28 @@ export function registerPortal(app: FastifyInstance, core: Core): void {
   const config = { permission: 'portal' as const };
   const tags = ['portal'];
   const security = [{ portal: [] }];
-  app.get('/portal/api/orders', { config, schema: { tags, security, summary: 'My orders' } }, async (req) => listOrders(core, { customerId: me(req), limit: 500 }));
-  app.get('/portal/api/orders/:id', { config, schema: { tags, security, summary: 'One of my orders, with history and shipments', params: Type.Object({ id: Id }) } }, async (req) =>
-    ownOrder(core, me(req), (req.params as { id: number }).id),
+  // Lists answer the API's one list shape ({ items, next }); every answer is written as the API's are (see `facing`).
+  const querystring = ListQuery;
+  app.get('/portal/api/orders', { config, schema: { tags, security, summary: 'My orders', querystring, response: { 200: Page(OrderResponse) } } }, async (req) => facing(pageOf(await listOrders(core, { customerId: me(req), limit: MAX_PORTAL_LIST }), req.query as ListPageQuery)));
+  app.get('/portal/api/orders/:id', { config, schema: { tags, security, summary: 'One of my orders, with history and shipments', params: Type.Object({ id: Id }), response: { 200: OrderResponse } } }, async (req) =>
+    facing(await ownOrder(core, me(req), (req.params as { id: number }).id)),
   );
-  app.get('/portal/api/invoices', { config, schema: { tags, security, summary: 'My invoices' } }, async (req) => listInvoices(core, { customerId: me(req), limit: 1000 }));
-  app.get('/portal/api/invoices/:number', { config, schema: { tags, security, summary: 'One of my invoices', params: Type.Object({ number: Type.String({ minLength: 1, maxLength: 100 }) }) } }, async (req) => {
+  app.get('/portal/api/invoices', { config, schema: { tags, security, summary: 'My invoices', querystring, response: { 200: Page(InvoiceResponse) } } }, async (req) => facing(pageOf(await listInvoices(core, { customerId: me(req), limit: MAX_PORTAL_LIST }), req.query as ListPageQuery)));
+  app.get('/portal/api/invoices/:number', { config, schema: { tags, security, summary: 'One of my invoices', params: Type.Object({ number: Type.String({ minLength: 1, maxLength: 100 }) }), response: { 200: InvoiceResponse } } }, async (req) => {
     const number = (req.params as { number: string }).number;
     const invoice = await getInvoice(core, number).catch(() => null);
     if (!invoice || invoice.customerId !== me(req)) throw notFound('invoice', number);
-    return invoice;
+    return facing(invoice);
   });
-  app.get('/portal/api/payments', { config, schema: { tags, security, summary: 'My payments' } }, async (req) => listPayments(core, { customerId: me(req), limit: 1000 }));
-  app.get('/portal/api/payments/:id', { config, schema: { tags, security, summary: 'One of my payments', params: Type.Object({ id: Id }) } }, async (req) => {
+  app.get('/portal/api/payments', { config, schema: { tags, security, summary: 'My payments', querystring, response: { 200: Page(PaymentResponse) } } }, async (req) => facing(pageOf(await listPayments(core, { customerId: me(req), limit: MAX_PORTAL_LIST }), req.query as ListPageQuery)));
+  app.get('/portal/api/payments/:id', { config, schema: { tags, security, summary: 'One of my payments', params: Type.Object({ id: Id }), response: { 200: PaymentResponse } } }, async (req) => {
     const id = (req.params as { id: number }).id;
     const payment = await getPayment(core, id).catch(() => null);
     if (!payment || payment.customerId !== me(req)) throw notFound('payment', id);
-    return payment;
+    return facing(payment);
   });
-  app.get('/portal/api/statement', { config, schema: { tags, security, summary: 'My statement of account' } }, async (req) => customerStatement(core, { customerId: me(req) }));
+  app.get('/portal/api/account-statement', { config, schema: { tags, security, summary: 'My statement of account', response: { 200: AccountStatementResponse } } }, async (req) => facing(await accountStatement(core, { customerId: me(req) })));
+  addRedirect(app, 'GET', '/portal/api/statement', '/portal/api/account-statement', 'portal');
   // The pages, documents and forms a customer uses in a browser.
   registerPortalPages(app, core);
 }

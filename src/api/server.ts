@@ -17,7 +17,9 @@ import { customerRoutes } from './routes/customers.routes.ts';
 import { catalogRoutes } from './routes/catalog.routes.ts';
 import { orderRoutes } from './routes/orders.routes.ts';
 import { shippingRoutes } from './routes/shipping.routes.ts';
-import { moneyRoutes } from './routes/money.routes.ts';
+import { creditRoutes } from './routes/credit.routes.ts';
+import { invoicingRoutes } from './routes/invoicing.routes.ts';
+import { paymentRoutes } from './routes/payments.routes.ts';
 import { collectionRoutes } from './routes/collections.routes.ts';
 import { accessRoutes } from './routes/access.routes.ts';
 import { documentRoutes } from './routes/documents.routes.ts';
@@ -45,7 +47,7 @@ export interface ServerOptions {
 }
 
 /** Every route of the core's API, in one list: the OpenAPI document and the role test walk it. */
-export const coreRouteSpecs: RouteSpec[] = [...customerRoutes, ...catalogRoutes, ...orderRoutes, ...shippingRoutes, ...moneyRoutes, ...collectionRoutes, ...accessRoutes, ...documentRoutes];
+export const coreRouteSpecs: RouteSpec[] = [...customerRoutes, ...catalogRoutes, ...orderRoutes, ...creditRoutes, ...shippingRoutes, ...invoicingRoutes, ...paymentRoutes, ...collectionRoutes, ...accessRoutes, ...documentRoutes];
 
 /** The URL with secret query values (`key`, `token`, any spelling) masked, for logs. */
 export const scrubUrl = redactUrl;
@@ -121,7 +123,7 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
 
   await app.register(swagger, {
     openapi: {
-      info: { title: 'cashloop API', version: '0.1.0', description: 'Order-to-cash: customers, products and stock, orders and credit, shipping, invoicing, payments, statements; the customer portal.' },
+      info: { title: 'cashloop API', version: '0.2.0', description: 'Order-to-cash: customers, products and stock, orders and credit, shipping, invoicing, payments, statements; the customer portal.' },
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'API key from `cashloop apikey create`' },

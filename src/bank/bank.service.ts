@@ -11,10 +11,10 @@ import { getSettings } from '../settings/settings.service.ts';
 import { invoiceBalances } from '../invoicing/invoice.repository.ts';
 import { recordPaymentChange, reversePaymentChange } from '../payments/payment.service.ts';
 import { findEntryByKey, insertEntry, markEntryMatched, markEntryReversed } from './bank.repository.ts';
-import { loadMapping } from '../onboarding/mapping.ts';
+import { loadMapping } from '../extract/mapping.ts';
 import { parseCamt053 } from './camt053.ts';
-import { parseCsvStatement } from './csv-statement.ts';
-import { entryKey, remittanceText, type StatementEntry } from './statement.ts';
+import { parseCsvBankStatement } from './csv-bank-statement.ts';
+import { entryKey, remittanceText, type BankStatementEntry } from './bank-statement.ts';
 
 export const BANK_ACTOR_METHOD = 'bank_transfer';
 
@@ -65,7 +65,7 @@ async function toEntry(core: Core, r: BankEntryRow): Promise<BankEntry> {
 }
 
 /** Reads a statement file: camt.053 XML by content, anything else as CSV (with a mapping). */
-export async function readStatement(core: Core, file: string, mappingFile?: string): Promise<{ format: 'camt.053' | 'csv'; entries: StatementEntry[] }> {
+export async function readStatement(core: Core, file: string, mappingFile?: string): Promise<{ format: 'camt.053' | 'csv'; entries: BankStatementEntry[] }> {
   if (!fs.existsSync(file)) throw invalid(`file ${file} does not exist`, { field: 'file', value: file, rule: 'file_exists' });
   const settings = await getSettings(core.db.kysely);
   // Checked before a byte is read: a statement is read whole, and a parsed camt.053 takes
@@ -79,7 +79,7 @@ export async function readStatement(core: Core, file: string, mappingFile?: stri
   const head = fs.readFileSync(file, { encoding: 'utf8' }).slice(0, 4096).replace(/^\uFEFF/, '').trimStart();
   if (head.startsWith('<')) return { format: 'camt.053', entries: parseCamt053(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, ''), path.basename(file)) };
   const mapping = mappingFile ? loadMapping(mappingFile, 'bank', ['bank_statement', 'statement'], file) : {};
-  return { format: 'csv', entries: await parseCsvStatement(file, mapping, settings['company.currency']) };
+  return { format: 'csv', entries: await parseCsvBankStatement(file, mapping, settings['company.currency']) };
 }
 
 const TOKEN_SPLIT = /[\s,;:/()[\]]+/;
@@ -89,7 +89,7 @@ const TOKEN_SPLIT = /[\s,;:/()[\]]+/;
  * any word of the free text that is an invoice number (`INV-2026-000123`, `IMP-…`) or an
  * imported invoice's old-system number.
  */
-export async function invoicesNamedIn(core: Core, e: Pick<StatementEntry, 'structuredRefs' | 'unstructured'>): Promise<InvoiceRow[]> {
+export async function invoicesNamedIn(core: Core, e: Pick<BankStatementEntry, 'structuredRefs' | 'unstructured'>): Promise<InvoiceRow[]> {
   const tokens = [...new Set([...e.structuredRefs.map((s) => s.trim()), ...e.unstructured.flatMap((u) => u.split(TOKEN_SPLIT))].map((t) => t.replace(/[.]+$/, '')).filter((t) => t.length >= 3))].slice(0, 100);
   if (tokens.length === 0) return [];
   const upper = tokens.map((t) => t.toUpperCase());
@@ -106,7 +106,7 @@ export async function invoicesNamedIn(core: Core, e: Pick<StatementEntry, 'struc
 }
 
 /** The customer who sent the money: by the IBAN on file, else by exactly one customer of that name. */
-export async function identifyPayer(core: Core, e: Pick<StatementEntry, 'payerIban' | 'payerName'>): Promise<{ id: number; currency: string } | null> {
+export async function identifyPayer(core: Core, e: Pick<BankStatementEntry, 'payerIban' | 'payerName'>): Promise<{ id: number; currency: string } | null> {
   const db = core.db.kysely;
   if (e.payerIban) {
     const byIban = await db.selectFrom('customers').select(['id', 'currency']).where('iban', '=', e.payerIban).execute();
@@ -120,7 +120,7 @@ export async function identifyPayer(core: Core, e: Pick<StatementEntry, 'payerIb
 }
 
 /** How a credit entry is settled: which customer, which invoice, by which rule (or null). */
-async function matchCredit(core: Core, e: StatementEntry): Promise<{ customerId: number | null; invoice: InvoiceRow | null; rule: 'reference' | 'amount' | null }> {
+async function matchCredit(core: Core, e: BankStatementEntry): Promise<{ customerId: number | null; invoice: InvoiceRow | null; rule: 'reference' | 'amount' | null }> {
   const named = (await invoicesNamedIn(core, e)).filter((i) => i.status !== 'cancelled');
   const first = named[0];
   if (first) {
@@ -153,7 +153,7 @@ interface EntryMoves {
  * moves: their lock is taken first, and the entry key is checked under it, so an entry
  * booked meanwhile (the same file imported twice at once) is left as it is.
  */
-function bookEntry(e: StatementEntry, sourceFile: string, customerId: number | null, move: (scope: ChangeScope) => Promise<EntryMoves>): Change<{ row: BankEntryRow; created: boolean }> {
+function bookEntry(e: BankStatementEntry, sourceFile: string, customerId: number | null, move: (scope: ChangeScope) => Promise<EntryMoves>): Change<{ row: BankEntryRow; created: boolean }> {
   const key = entryKey(e);
   return async (scope) => {
     const { trx, at } = scope;
@@ -181,7 +181,7 @@ function bookEntry(e: StatementEntry, sourceFile: string, customerId: number | n
 const nothingMoves = (fields: EntryFields) => async (): Promise<EntryMoves> => ({ fields, events: [] });
 
 /** The credit entry (and its payment) a returned debit names: same end-to-end id, else same payer IBAN and amount. */
-async function findReturned(core: Core, e: StatementEntry): Promise<{ entry: BankEntryRow | null; paymentId: number | null }> {
+async function findReturned(core: Core, e: BankStatementEntry): Promise<{ entry: BankEntryRow | null; paymentId: number | null }> {
   const db = core.db.kysely;
   if (e.endToEndId) {
     const entry = await db.selectFrom('bank_entries').selectAll().where('end_to_end_id', '=', e.endToEndId).where('direction', '=', 'credit').where('payment_id', 'is not', null).orderBy('id', 'desc').executeTakeFirst();
@@ -210,7 +210,7 @@ async function findReturned(core: Core, e: StatementEntry): Promise<{ entry: Ban
  * whatever its format: no control characters (the remittance may keep tabs and line
  * breaks), no half surrogate pairs.
  */
-function entryTextProblems(e: StatementEntry) {
+function entryTextProblems(e: BankStatementEntry) {
   const fields: [string, string | null, boolean][] = [
     ['statement_id', e.statementId, false], ['entry_ref', e.entryRef, false], ['account_iban', e.accountIban, false], ['currency', e.currency, false],
     ['payer_name', e.payerName, true], ['payer_iban', e.payerIban, false], ['end_to_end_id', e.endToEndId, false], ['return_reason', e.returnReason, true],
@@ -229,7 +229,7 @@ function entryTextProblems(e: StatementEntry) {
  * outgoing transfers) are kept as ignored. The whole file is checked before anything is
  * written; a re-import changes nothing (statement id + entry reference).
  */
-export async function importStatement(core: Core, input: { file: string; mapping?: string; actor: string }): Promise<BankImportReport> {
+export async function importBankStatement(core: Core, input: { file: string; mapping?: string; actor: string }): Promise<BankImportReport> {
   const { format, entries } = await readStatement(core, input.file, input.mapping);
   const today = core.clock.now().toISOString().slice(0, 10);
   const future = entries.filter((e) => e.bookingDate > today);

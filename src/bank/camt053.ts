@@ -2,7 +2,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { invalid, DomainError } from '../shared/errors.ts';
 import { isBusinessDate } from '../shared/dates.ts';
 import { parseAmount } from '../shared/money.ts';
-import { normaliseIban, type EntryProblem, type StatementEntry } from './statement.ts';
+import { normaliseIban, type EntryProblem, type BankStatementEntry } from './bank-statement.ts';
 
 /**
  * Reads an ISO 20022 bank-to-customer statement (camt.053, versions .001.02 to .001.13; the
@@ -48,7 +48,7 @@ const lineOf = (text: string, index: number) => text.slice(0, index).split('\n')
 /** The camt.053 namespaces this reader knows: `urn:iso:std:iso:20022:tech:xsd:camt.053.001.02` to `.13`. */
 const CAMT053_NS = /^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.\d\d$/;
 
-export function parseCamt053(xml: string, file = 'statement'): StatementEntry[] {
+export function parseCamt053(xml: string, file = 'statement'): BankStatementEntry[] {
   let valid: ReturnType<typeof XMLValidator.validate>;
   try {
     valid = XMLValidator.validate(xml);
@@ -88,7 +88,7 @@ export function parseCamt053(xml: string, file = 'statement'): StatementEntry[] 
     throw invalid(`${file} is not a camt.053 statement (one root Document/BkToCstmrStmt in namespace urn:iso:std:iso:20022:tech:xsd:camt.053.001.xx; found ${seen.root || 'no root element'} in ${ns || 'no namespace'})`, { field: 'Document', value: ns, rule: 'camt053_root' });
   }
   const problems: EntryProblem[] = [];
-  const entries: StatementEntry[] = [];
+  const entries: BankStatementEntry[] = [];
   const statements = list(node(statementRoot).Stmt);
   if (statements.length === 0) throw invalid(`${file} holds no Stmt`, { field: 'Stmt', rule: 'required' });
   statements.forEach((stmt, si) => {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Core } from '../core.ts';
 import { runChange } from '../core.ts';
 import type { Database, ProductRow } from '../db/schema.ts';
@@ -17,6 +17,8 @@ export interface ProductInput {
   unitCost?: string | number;
   /** Percent, e.g. "20" or "7.5". */
   taxRate?: string | number;
+  /** The product's code in the system it was imported from, kept as written (any characters). */
+  externalCode?: string | null;
 }
 
 export interface Product {
@@ -83,10 +85,14 @@ export async function createProduct(core: Core, input: ProductInput, actor: stri
     list_price_minor: price,
     unit_cost_minor: cost,
     tax_rate_bp: parsePercent(input.taxRate ?? '0', 'taxRate'),
+    external_code: input.externalCode == null ? null : requireText(input.externalCode, 'externalCode', 100),
   };
   return runChange(core, actor, async ({ trx, at }) => {
     if (await trx.selectFrom('products').select('id').where('sku', '=', sku).executeTakeFirst()) {
       throw conflict(`product ${sku} already exists`, { entity: 'product', id: sku, field: 'sku', value: sku, rule: 'unique' });
+    }
+    if (row.external_code !== null && (await trx.selectFrom('products').select('id').where('external_code', '=', row.external_code).executeTakeFirst())) {
+      throw conflict(`a product with external code ${row.external_code} already exists`, { entity: 'product', id: row.external_code, field: 'externalCode', value: row.external_code, rule: 'unique' });
     }
     const product = await trx.insertInto('products').values({ ...row, created_at: at, updated_at: at }).returningAll().executeTakeFirstOrThrow();
     const stock = await trx.insertInto('stock_levels').values({ product_id: product.id, on_hand: 0, reserved: 0, updated_at: at }).returningAll().executeTakeFirstOrThrow();
@@ -112,5 +118,37 @@ export async function listProducts(core: Core, options: { afterId?: number; limi
   if (page.afterId) q = q.where('products.id', '>', page.afterId);
   if (options.category) q = q.where('products.category', '=', options.category);
   const rows = await q.execute();
+  return rows.map((r) => toProduct(r, { on_hand: r.on_hand ?? 0, reserved: r.reserved ?? 0 }));
+}
+
+/** The longest text a product search takes. */
+export const SEARCH_MAX = 64;
+
+/**
+ * Products whose SKU or name holds the text (case-insensitive for ASCII letters on both
+ * databases), SKUs that start with it first, then by SKU; at most `limit` (1–50, default 8).
+ * One indexed-or-scanned query on the database, never the catalogue read into memory.
+ */
+export async function searchProducts(core: Core, text: unknown, limit: unknown = 8): Promise<Product[]> {
+  if (typeof text !== 'string') throw invalid('search text must be text', { field: 'q', value: text, rule: 'text' });
+  const needle = text.trim().toLowerCase();
+  if (needle.length > SEARCH_MAX) throw invalid(`search text is longer than ${SEARCH_MAX} characters`, { field: 'q', value: text, rule: 'max_length' });
+  const n = typeof limit === 'string' && /^\d+$/.test(limit) ? Number(limit) : limit;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 50) throw invalid(`limit must be a whole number from 1 to 50, got ${String(limit)}`, { field: 'limit', value: limit, rule: 'range' });
+  if (needle === '') return [];
+  // LIKE's own wildcards in the text are searched for as themselves.
+  const escaped = needle.replace(/[\\%_]/g, (c) => `\\${c}`);
+  const contains = `%${escaped}%`;
+  const starts = `${escaped}%`;
+  const rows = await core.db.kysely
+    .selectFrom('products')
+    .leftJoin('stock_levels', 'stock_levels.product_id', 'products.id')
+    .selectAll('products')
+    .select(['stock_levels.on_hand', 'stock_levels.reserved'])
+    .where((eb) => eb.or([sql<boolean>`lower(products.sku) like ${contains} escape '\\'`, sql<boolean>`lower(products.name) like ${contains} escape '\\'`]))
+    .orderBy(sql`case when lower(products.sku) like ${starts} escape '\\' then 0 else 1 end`)
+    .orderBy('products.sku')
+    .limit(n)
+    .execute();
   return rows.map((r) => toProduct(r, { on_hand: r.on_hand ?? 0, reserved: r.reserved ?? 0 }));
 }

@@ -6,7 +6,7 @@ import { commandModules } from './commands/index.ts';
 export function buildProgram(): Command {
   const program = new Command('cashloop')
     .description('cashloop: open order-to-cash — orders, credit, shipping, invoicing, payments, analytics')
-    .version('0.1.0')
+    .version('0.2.0')
     .showHelpAfterError()
     .exitOverride();
   for (const register of commandModules) register(program);

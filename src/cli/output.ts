@@ -33,7 +33,8 @@ export function reportError(error: unknown, json: boolean): number {
       );
     } else {
       process.stderr.write(`error: ${error.message}\n`);
-      for (const p of error.problems) process.stderr.write(`  - ${p.message}\n`);
+      // A problem the message already says is not said again.
+      for (const p of error.problems) if (!error.message.includes(p.message)) process.stderr.write(`  - ${p.message}\n`);
     }
     return exitCode(error.kind);
   }

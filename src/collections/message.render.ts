@@ -1,6 +1,6 @@
 import { formatMoney } from '../shared/money.ts';
-import type { Statement } from '../payments/statement.service.ts';
-import { AGING_BUCKETS } from '../payments/statement.service.ts';
+import type { AccountStatement } from '../payments/account-statement.service.ts';
+import { AGING_BUCKETS } from '../payments/account-statement.service.ts';
 import type { ReminderPlan } from './reminder.rules.ts';
 
 /**
@@ -58,7 +58,7 @@ function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(title)}</title></head><body style="font-family:system-ui,sans-serif;color:#222;max-width:720px;margin:auto;padding:16px">${body}</body></html>`;
 }
 
-function statementParts(s: Statement): { text: string; html: string } {
+function statementParts(s: AccountStatement): { text: string; html: string } {
   const money = (m: number) => formatMoney(m, s.currency);
   const aging = AGING_BUCKETS.map((b) => [b === 'current' ? 'not yet due' : `${b} days overdue`, money(s.aging[b])]);
   const shown = s.lines.slice(-15);
@@ -73,7 +73,7 @@ function statementParts(s: Statement): { text: string; html: string } {
 }
 
 /** The consolidated reminder of one customer: every invoice at its level, fee, interest, total, how to pay, and the statement. */
-export function renderReminder(plan: ReminderPlan, customer: { name: string }, company: Company, statement: Statement): RenderedMessage {
+export function renderReminder(plan: ReminderPlan, customer: { name: string }, company: Company, statement: AccountStatement): RenderedMessage {
   const money = (m: number) => formatMoney(m, plan.currency);
   const overdue = plan.lines.filter((l) => l.daysPastDue > 0).length;
   const subject =
@@ -115,7 +115,7 @@ export function renderReminder(plan: ReminderPlan, customer: { name: string }, c
 }
 
 /** The monthly statement of account of one customer. */
-export function renderStatement(statement: Statement, customer: { name: string }, company: Company): RenderedMessage {
+export function renderAccountStatement(statement: AccountStatement, customer: { name: string }, company: Company): RenderedMessage {
   const money = (m: number) => formatMoney(m, statement.currency);
   const subject = `Statement of account ${statement.from} to ${statement.to}: balance ${money(statement.closingBalanceMinor)} — ${company.name}`;
   const st = statementParts(statement);

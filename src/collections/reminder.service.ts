@@ -7,7 +7,7 @@ import { addDays, parseBusinessDate } from '../shared/dates.ts';
 import { formatMoney } from '../shared/money.ts';
 import { conflict } from '../shared/errors.ts';
 import { getSettings } from '../settings/settings.service.ts';
-import { customerStatement } from '../payments/statement.service.ts';
+import { accountStatement } from '../payments/account-statement.service.ts';
 import { disputedOn, openItemsAsOf, promisedOn, sentLevels } from './collections.repository.ts';
 import { planReminder, type ReminderCandidate, type ReminderPlan } from './reminder.rules.ts';
 import { renderReminder, type Company, type RenderedMessage } from './message.render.ts';
@@ -93,7 +93,7 @@ export async function planReminders(core: Core, asOf: string, options: { custome
 
 export async function renderPlan(core: Core, plan: ReminderPlan, company: Company): Promise<{ rendered: RenderedMessage; customer: { name: string; email: string | null } }> {
   const customer = await core.db.kysely.selectFrom('customers').select(['name', 'email']).where('id', '=', plan.customerId).executeTakeFirstOrThrow();
-  const statement = await customerStatement(core, { customerId: plan.customerId, from: addDays(plan.asOf, -90), to: plan.asOf });
+  const statement = await accountStatement(core, { customerId: plan.customerId, from: addDays(plan.asOf, -90), to: plan.asOf });
   return { rendered: renderReminder(plan, customer, company, statement), customer };
 }
 

@@ -3,8 +3,8 @@ import { runChange } from '../core.ts';
 import { invalid } from '../shared/errors.ts';
 import { addDays, monthEnd } from '../shared/dates.ts';
 import { formatMoney } from '../shared/money.ts';
-import { customerStatement } from '../payments/statement.service.ts';
-import { renderStatement } from './message.render.ts';
+import { accountStatement } from '../payments/account-statement.service.ts';
+import { renderAccountStatement } from './message.render.ts';
 import { companyOf } from './reminder.service.ts';
 import { insertAction } from './action.service.ts';
 
@@ -22,7 +22,7 @@ export interface StatementRunResult {
   skipped: number;
 }
 
-export async function runStatements(core: Core, actor: string, options: { month?: string; dryRun?: boolean; customerIds?: number[] } = {}): Promise<StatementRunResult> {
+export async function runMonthlyStatements(core: Core, actor: string, options: { month?: string; dryRun?: boolean; customerIds?: number[] } = {}): Promise<StatementRunResult> {
   const today = core.clock.now().toISOString().slice(0, 10);
   const month = options.month ?? addDays(`${today.slice(0, 7)}-01`, -1).slice(0, 7);
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw invalid(`month must be written YYYY-MM, got ${JSON.stringify(options.month)}`, { field: 'month', value: options.month, rule: 'month_format' });
@@ -40,9 +40,9 @@ export async function runStatements(core: Core, actor: string, options: { month?
       result.skipped++;
       continue;
     }
-    const statement = await customerStatement(core, { customerId: c.id, from, to });
+    const statement = await accountStatement(core, { customerId: c.id, from, to });
     if (statement.lines.length === 0 && statement.closingBalanceMinor === 0) continue;
-    const rendered = renderStatement(statement, c, company);
+    const rendered = renderAccountStatement(statement, c, company);
     let messageId: number | null = null;
     if (!result.dryRun) {
       messageId = await runChange(core, actor, async ({ trx, at }) => {

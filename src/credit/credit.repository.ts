@@ -64,3 +64,32 @@ export async function finalNoticeInvoices(db: Kysely<Database>, customerId: numb
     .execute();
   return rows.map((r) => r.number);
 }
+
+/**
+ * What a customer's unapplied cash already covers: the orders released on prepayment terms
+ * (they passed through `awaiting_prepayment`) that are not yet invoiced in full, each for its
+ * total less what has been invoiced. `excludeOrderId` leaves one order out.
+ */
+export async function prepaidNotInvoicedMinor(db: Kysely<Database>, customerId: number, excludeOrderId?: number): Promise<number> {
+  let orders = db
+    .selectFrom('orders as o')
+    .select((eb) => [
+      'o.total_minor',
+      eb
+        .selectFrom('invoices as i')
+        .select((e) => e.fn.coalesce(e.fn.sum<number>('i.total_minor'), e.lit(0)).as('s'))
+        .whereRef('i.order_id', '=', 'o.id')
+        .where('i.status', '!=', 'cancelled')
+        .as('invoiced_minor'),
+    ])
+    .where('o.customer_id', '=', customerId)
+    .where('o.status', 'in', ['approved', 'partially_shipped', 'shipped', 'delivered'])
+    .where((eb) => eb.exists(eb.selectFrom('order_status_history as h').select('h.id').whereRef('h.order_id', '=', 'o.id').where('h.to_status', '=', 'awaiting_prepayment')));
+  if (excludeOrderId !== undefined) orders = orders.where('o.id', '!=', excludeOrderId);
+  return (await orders.execute()).reduce((s, o) => s + Math.max(0, o.total_minor - Number(o.invoiced_minor ?? 0)), 0);
+}
+
+/** The customer's payments not yet applied to invoices, in minor units. */
+export async function unappliedCashMinor(db: Kysely<Database>, customerId: number): Promise<number> {
+  return (await unappliedPayments(db, customerId)).reduce((s, p) => s + p.unapplied_minor, 0);
+}

@@ -1,13 +1,17 @@
+import type { Kysely } from 'kysely';
 import type { Core, Tx } from '../core.ts';
 import { runChange } from '../core.ts';
 import type { DialectName } from '../db/connection.ts';
-import type { CreditDecisionKind, OrderRow } from '../db/schema.ts';
-import { badTransition, notFound } from '../shared/errors.ts';
+import type { CreditDecisionKind, CustomerRow, Database, OrderRow } from '../db/schema.ts';
+import { badTransition, conflict, DomainError, invalid, notFound } from '../shared/errors.ts';
+import { formatAmount } from '../shared/money.ts';
 import { requireId, requireText } from '../shared/validate.ts';
-import { getSettings } from '../settings/settings.service.ts';
-import { getOrder, type Order } from '../orders/order.service.ts';
+import { getSettings, type Settings } from '../settings/settings.service.ts';
+import { getOrder, priceOrderLines, type Order, type OrderLineInput } from '../orders/order.service.ts';
+import { documentTotals } from '../orders/order.totals.ts';
+import { getCustomer, type Customer } from '../customers/customer.service.ts';
 import { lockCustomerOfOrder, lockOrder, moveOrder, reserveOrderStock } from '../orders/order.workflow.ts';
-import { exposureFigures, finalNoticeInvoices } from './credit.repository.ts';
+import { exposureFigures, finalNoticeInvoices, prepaidNotInvoicedMinor, unappliedCashMinor, type ExposureFigures } from './credit.repository.ts';
 import { evaluateCredit, type CreditEvaluation } from './credit.rules.ts';
 
 export interface SubmitResult extends Order {
@@ -38,26 +42,79 @@ async function recordDecision(trx: Tx, order: OrderRow, decision: CreditDecision
     .executeTakeFirstOrThrow();
 }
 
-async function evaluate(trx: Tx, order: OrderRow, today: string) {
-  const settings = await getSettings(trx);
-  const customer = await trx.selectFrom('customers').selectAll().where('id', '=', order.customer_id).executeTakeFirstOrThrow();
-  const figures = await exposureFigures(trx, order.customer_id, today, order.id);
+type Reader = Kysely<Database>;
+
+/** The credit check's inputs and verdict for an order of `orderTotalMinor` by a customer; `orderId`, once the order exists, is left out of the unbilled figure. */
+async function evaluateFor(db: Reader, customer: CustomerRow, currency: string, orderTotalMinor: number, today: string, orderId?: number) {
+  const settings = await getSettings(db);
+  const figures = await exposureFigures(db, customer.id, today, orderId);
   const evaluation = evaluateCredit({
-    currency: order.currency,
+    currency,
     customerStatus: customer.status,
     riskClass: customer.risk_class,
     creditLimitMinor: customer.credit_limit_minor,
     openArMinor: figures.openArMinor,
     unappliedCashMinor: figures.unappliedCashMinor,
     unbilledMinor: figures.unbilledMinor,
-    orderTotalMinor: order.total_minor,
+    orderTotalMinor,
     overdueMinor: figures.overdueMinor,
     oldestDaysOverdue: figures.oldestDaysOverdue,
     maxDaysOverdueAllowed: settings['credit.max_days_overdue'],
     classDLimitSharePercent: settings['credit.class_d_limit_share'],
-    finalNoticeInvoices: await finalNoticeInvoices(trx, order.customer_id),
+    finalNoticeInvoices: await finalNoticeInvoices(db, customer.id),
   });
-  return { evaluation, inputs: { ...figures, limit: customer.credit_limit_minor, riskClass: customer.risk_class } };
+  return { evaluation, figures, prepayment: onPrepaymentTerms(settings, customer), inputs: { ...figures, limit: customer.credit_limit_minor, riskClass: customer.risk_class } };
+}
+
+/**
+ * Payment terms follow the assessment, as a credit department decides them: a customer whose
+ * risk class is listed in `credit.prepayment_classes` pays before the goods leave. A customer
+ * who is not active is held as before: prepayment does not unblock an account.
+ */
+export function onPrepaymentTerms(settings: Pick<Settings, 'credit.prepayment_classes'>, customer: { risk_class: string | null; status: string }): boolean {
+  const classes = settings['credit.prepayment_classes'].split(',').filter((c) => c !== '');
+  return customer.status === 'active' && customer.risk_class !== null && classes.includes(customer.risk_class);
+}
+
+async function evaluate(trx: Tx, order: OrderRow, today: string) {
+  const customer = await trx.selectFrom('customers').selectAll().where('id', '=', order.customer_id).executeTakeFirstOrThrow();
+  return evaluateFor(trx, customer, order.currency, order.total_minor, today, order.id);
+}
+
+export interface CreditPreview {
+  customer: Customer;
+  /** The customer buys on prepayment terms: the order will wait for a payment covering it (the credit verdict then does not apply). */
+  prepayment: boolean;
+  currency: string;
+  lines: { sku: string; name: string; quantity: number; unitPriceMinor: number; totalMinor: number }[];
+  orderTotalMinor: number;
+  figures: ExposureFigures;
+  evaluation: CreditEvaluation;
+}
+
+/**
+ * What the credit check would decide if this order were submitted now: the lines priced as
+ * the order will be (`priceOrderLines`), the same figures and the same rules the submission
+ * runs (`evaluateFor`). Read outside the customer's lock and writing nothing, so a change made
+ * meanwhile may still turn the verdict at submission — which is the one that counts.
+ */
+export async function previewCredit(core: Core, customerId: unknown, lines: OrderLineInput[]): Promise<CreditPreview> {
+  const customer = await getCustomer(core, requireId(customerId, 'customerId'));
+  if (!Array.isArray(lines) || lines.length === 0) throw invalid('an order needs at least one line', { entity: 'order', field: 'lines', value: lines, rule: 'lines_required' });
+  const db = core.db.kysely;
+  const row = await db.selectFrom('customers').selectAll().where('id', '=', customer.id).executeTakeFirstOrThrow();
+  const priced = await priceOrderLines(db, row, lines);
+  const total = documentTotals(priced.map((p) => p.amounts)).total;
+  const { evaluation, figures, prepayment } = await evaluateFor(db, row, row.currency, total, core.clock.now().toISOString().slice(0, 10));
+  return {
+    customer,
+    prepayment,
+    currency: row.currency,
+    lines: priced.map((p) => ({ sku: p.sku, name: p.name, quantity: p.quantity, unitPriceMinor: p.unit_price_minor, totalMinor: p.amounts.total })),
+    orderTotalMinor: total,
+    figures,
+    evaluation,
+  };
 }
 
 async function approveInTx(trx: Tx, order: OrderRow, at: string, actor: string, dialect: DialectName, reason: string | null) {
@@ -79,7 +136,16 @@ export async function submitOrder(core: Core, id: number | string, actor: string
     await lockCustomerOfOrder(scope, orderId);
     const draft = await lockOrder(trx, orderId, dialect);
     const submitted = await moveOrder(trx, draft, 'submitted', at, actor);
-    const { evaluation, inputs } = await evaluate(trx, submitted.order, today);
+    const { evaluation, inputs, prepayment } = await evaluate(trx, submitted.order, today);
+    if (prepayment) {
+      const why = `prepayment terms (risk class ${inputs.riskClass}): the order ships once a payment covers ${formatAmount(submitted.order.total_minor, submitted.order.currency)} ${submitted.order.currency}`;
+      const decision = await recordDecision(trx, submitted.order, 'prepayment', true, evaluation, inputs, [why], actor, at);
+      const waiting = await moveOrder(trx, submitted.order, 'awaiting_prepayment', at, actor, why);
+      return {
+        result: evaluation,
+        events: [{ type: 'order.awaiting_prepayment', aggregate: 'order', id: orderId, after: { orders: [waiting.order], order_status_history: [submitted.history, waiting.history], credit_decisions: [decision] } }],
+      };
+    }
     const decision = await recordDecision(trx, submitted.order, evaluation.approved ? 'approved' : 'credit_hold', true, evaluation, inputs, evaluation.reasons, actor, at);
     if (evaluation.approved) {
       const { moved, reserved } = await approveInTx(trx, submitted.order, at, actor, dialect, null);
@@ -105,6 +171,85 @@ export async function releaseOrder(core: Core, id: number | string, reason: stri
 /** A credit controller rejects a held (or just submitted) order. */
 export async function rejectOrder(core: Core, id: number | string, reason: string, actor: string): Promise<Order> {
   return decide(core, id, 'rejected', reason, actor);
+}
+
+export interface PrepaymentCover {
+  orderId: number;
+  currency: string;
+  orderTotalMinor: number;
+  /** The customer's payments not yet applied to invoices. */
+  unappliedCashMinor: number;
+  /** What of that cash other orders released on prepayment terms already hold (until they are invoiced). */
+  heldForOtherOrdersMinor: number;
+  /** What is free for this order: unapplied cash less what other prepaid orders hold. */
+  availableMinor: number;
+  covered: boolean;
+}
+
+async function coverOf(db: Reader, order: OrderRow): Promise<PrepaymentCover> {
+  const unapplied = await unappliedCashMinor(db, order.customer_id);
+  const held = await prepaidNotInvoicedMinor(db, order.customer_id, order.id);
+  const available = unapplied - held;
+  return { orderId: order.id, currency: order.currency, orderTotalMinor: order.total_minor, unappliedCashMinor: unapplied, heldForOtherOrdersMinor: held, availableMinor: available, covered: available >= order.total_minor };
+}
+
+/** How far the customer's payments cover an order waiting for its prepayment (read only). */
+export async function prepaymentCover(core: Core, id: number | string): Promise<PrepaymentCover> {
+  const orderId = requireId(id, 'orderId');
+  const order = await core.db.kysely.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirst();
+  if (!order) throw notFound('order', orderId);
+  return coverOf(core.db.kysely, order);
+}
+
+/**
+ * Releases an order waiting for its prepayment once the customer's unapplied cash covers it:
+ * the order is approved and reserves stock. The cash stays the customer's (it is applied
+ * when the order is invoiced), but it is held for this order: another prepaid order counts
+ * only what is left. Done under the customer's lock, so two orders cannot both count the same
+ * payment. Refused (`prepayment_not_covered`) with the figures while the cash falls short.
+ */
+export async function confirmPrepayment(core: Core, id: number | string, actor: string): Promise<Order & { cover: PrepaymentCover }> {
+  const orderId = requireId(id, 'orderId');
+  const cover = await runChange(core, actor, async (scope) => {
+    const { trx, at, dialect } = scope;
+    await lockCustomerOfOrder(scope, orderId);
+    const order = await lockOrder(trx, orderId, dialect);
+    if (order.status !== 'awaiting_prepayment') throw badTransition('order', orderId, order.status, 'approved', 'only an order awaiting its prepayment is released by a payment');
+    const cover = await coverOf(trx, order);
+    if (!cover.covered) {
+      const m = (x: number) => `${formatAmount(x, order.currency)} ${order.currency}`;
+      throw conflict(`order ${orderId} needs a prepayment of ${m(order.total_minor)}; the customer's unapplied payments of ${m(cover.unappliedCashMinor)}${cover.heldForOtherOrdersMinor > 0 ? `, less ${m(cover.heldForOtherOrdersMinor)} held for other prepaid orders,` : ''} leave ${m(Math.max(0, cover.availableMinor))}`, {
+        entity: 'order', id: orderId, field: 'payment', value: cover.availableMinor, rule: 'prepayment_not_covered',
+      });
+    }
+    const why = `prepayment received: ${formatAmount(cover.availableMinor, order.currency)} ${order.currency} unapplied covers the order`;
+    const { moved, reserved } = await approveInTx(trx, order, at, actor, dialect, why);
+    return { result: cover, events: [{ type: 'order.prepaid', aggregate: 'order', id: orderId, after: { orders: [moved.order], order_status_history: [moved.history], order_lines: reserved.lines, stock_levels: reserved.stock } }] };
+  });
+  return { ...(await getOrder(core, orderId)), cover };
+}
+
+/**
+ * Every order of a customer waiting for its prepayment that the customer's payments now
+ * cover, oldest first, released one after the other (each under the customer's lock). Run
+ * after a payment is recorded; answers the orders released.
+ */
+export async function releasePrepaidOrders(core: Core, customerId: number | string, actor: string): Promise<number[]> {
+  const id = requireId(customerId, 'customerId');
+  const waiting = await core.db.kysely.selectFrom('orders').select('id').where('customer_id', '=', id).where('status', '=', 'awaiting_prepayment').orderBy('id').execute();
+  const released: number[] = [];
+  for (const o of waiting) {
+    const cover = await prepaymentCover(core, o.id);
+    if (!cover.covered) continue;
+    try {
+      await confirmPrepayment(core, o.id, actor);
+      released.push(o.id);
+    } catch (error) {
+      // Another request released it or took the cash meanwhile: that outcome stands.
+      if (!(error instanceof DomainError) || (error.kind !== 'conflict' && error.kind !== 'transition')) throw error;
+    }
+  }
+  return released;
 }
 
 async function decide(core: Core, id: number | string, decision: 'released' | 'rejected', reason: string, actor: string): Promise<Order> {
@@ -172,6 +317,15 @@ export async function creditDecisions(core: Core, id: number | string): Promise<
     decidedBy: r.decided_by,
     decidedAt: r.decided_at,
   }));
+}
+
+/** Why each order is held: the reasons of its latest credit decision, by order id. */
+export async function holdReasons(core: Core, orderIds: number[]): Promise<Map<number, string[]>> {
+  const reasons = new Map<number, string[]>();
+  if (orderIds.length === 0) return reasons;
+  const rows = await core.db.kysely.selectFrom('credit_decisions').select(['order_id', 'reasons']).where('order_id', 'in', orderIds).orderBy('id').execute();
+  for (const r of rows) reasons.set(r.order_id, JSON.parse(r.reasons) as string[]);
+  return reasons;
 }
 
 /** Orders waiting for a credit controller, oldest first. */

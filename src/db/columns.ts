@@ -32,7 +32,7 @@ export const coreColumns = {
   },
   products: {
     id: 'integer', sku: 'text', name: 'text', category: 'text', currency: 'text', list_price_minor: 'integer',
-    unit_cost_minor: 'integer', tax_rate_bp: 'integer', created_at: 'text', updated_at: 'text',
+    unit_cost_minor: 'integer', tax_rate_bp: 'integer', created_at: 'text', updated_at: 'text', external_code: 'text',
   },
   stock_levels: { product_id: 'integer', on_hand: 'integer', reserved: 'integer', updated_at: 'text' },
   stock_movements: {
@@ -148,7 +148,19 @@ export const coreColumns = {
   sessions: {
     id: 'integer', secret_hash: 'text', kind: 'text', api_key_id: 'integer', portal_token_id: 'integer',
     created_at: 'text', last_seen_at: 'text', idle_minutes: 'integer', expires_at: 'text', ended_at: 'text',
-    end_reason: 'text',
+    end_reason: 'text', user_id: 'integer',
+  },
+  users: {
+    id: 'integer', name: 'text', role: 'text', password_hash: 'text', created_at: 'text', password_changed_at: 'text',
+    disabled_at: 'text',
+  },
+  invoice_forecasts: {
+    invoice_id: 'integer', customer_id: 'integer', as_of: 'text', predicted_pay_date: 'text', pay_date_low: 'text',
+    pay_date_high: 'text', prob_late_bp: 'integer', amount_at_risk_minor: 'integer', model: 'text', written_at: 'text',
+  },
+  exchange_rates: {
+    id: 'integer', rate_date: 'text', base: 'text', currency: 'text', rate: 'text', source: 'text', created_at: 'text',
+    updated_at: 'text',
   },
 } as const satisfies { readonly [T in keyof Database]: Shape<Database[T]> };
 

@@ -9,6 +9,11 @@ import * as collections from './migrations/0008_collections.ts';
 import * as idempotency from './migrations/0009_idempotency.ts';
 import * as outboxClaim from './migrations/0010_outbox_claim.ts';
 import * as access from './migrations/0011_access.ts';
+import * as users from './migrations/0012_users.ts';
+import * as invoiceForecasts from './migrations/0013_invoice_forecasts.ts';
+import * as exchangeRates from './migrations/0014_exchange_rates.ts';
+import * as moneyLists from './migrations/0015_money_lists.ts';
+import * as productExternalCode from './migrations/0016_product_external_code.ts';
 
 /**
  * Versioned migrations, applied in order, each in its own transaction, recorded in
@@ -29,6 +34,11 @@ export const migrations: Migration[] = [
   { version: '0009_idempotency', up: idempotency.up },
   { version: '0010_outbox_claim', up: outboxClaim.up },
   { version: '0011_access', up: access.up },
+  { version: '0012_users', up: users.up },
+  { version: '0013_invoice_forecasts', up: invoiceForecasts.up },
+  { version: '0014_exchange_rates', up: exchangeRates.up },
+  { version: '0015_money_lists', up: moneyLists.up },
+  { version: '0016_product_external_code', up: productExternalCode.up },
 ];
 
 export interface MigrateResult {

@@ -9,6 +9,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   portal_tokens: PortalTokensTable;
   sessions: SessionsTable;
+  users: UsersTable;
   api_idempotency: ApiIdempotencyTable;
   settings: SettingsTable;
   document_sequences: DocumentSequencesTable;
@@ -38,6 +39,8 @@ export interface Database {
   promise_invoices: PromiseInvoicesTable;
   disputes: DisputesTable;
   collection_actions: CollectionActionsTable;
+  invoice_forecasts: InvoiceForecastsTable;
+  exchange_rates: ExchangeRatesTable;
 }
 
 export interface SettingsTable {
@@ -100,6 +103,8 @@ export interface ProductsTable {
   tax_rate_bp: number;
   created_at: string;
   updated_at: string;
+  /** The product's code in the system it was imported from (null for products made in cashloop). */
+  external_code: string | null;
 }
 
 export interface StockLevelsTable {
@@ -126,6 +131,7 @@ export type OrderStatus =
   | 'submitted'
   | 'approved'
   | 'credit_hold'
+  | 'awaiting_prepayment'
   | 'rejected'
   | 'partially_shipped'
   | 'shipped'
@@ -187,7 +193,8 @@ export interface OrderStatusHistoryTable {
   at: string;
 }
 
-export type CreditDecisionKind = 'approved' | 'credit_hold' | 'released' | 'rejected';
+/** `prepayment`: the customer's class buys on prepayment terms, so the order waits for a payment instead of using credit. */
+export type CreditDecisionKind = 'approved' | 'credit_hold' | 'released' | 'rejected' | 'prepayment';
 
 export interface CreditDecisionsTable {
   id: Generated<number>;
@@ -397,15 +404,33 @@ export interface PortalTokensTable {
 }
 
 /**
- * Browser sessions (src/api/auth): opened with an API key (`staff`) or a portal token
+ * Browser sessions (src/api/auth): opened with an API key or a user's password (`staff`) or a portal token
  * (`portal`); only the SHA-256 of the random session id is stored. A session is valid until
  * `expires_at`, while it is used at least every `idle_minutes`, and while its key or token is.
  */
+/**
+ * The people who sign in to the workspace (src/users): a name (what "assigned to me" and
+ * "my customers" match), a role of the permission matrix, and the password's scrypt hash
+ * with its parameters (`scrypt$N$r$p$salt$hash`). A disabled user cannot sign in and their
+ * sessions have ended.
+ */
+export interface UsersTable {
+  id: Generated<number>;
+  name: string;
+  role: string;
+  password_hash: string;
+  created_at: string;
+  password_changed_at: string;
+  disabled_at: string | null;
+}
+
 export interface SessionsTable {
   id: Generated<number>;
   secret_hash: string;
   kind: 'staff' | 'portal';
   api_key_id: number | null;
+  /** The user account a staff session was opened with (instead of an API key). */
+  user_id: number | null;
   portal_token_id: number | null;
   created_at: string;
   last_seen_at: string;
@@ -557,4 +582,32 @@ export interface CollectionActionsTable {
   action_date: string;
   actor: string;
   created_at: string;
+}
+
+/** One open invoice's payment forecast, handed back by the forecast step (src/forecasts). */
+export interface InvoiceForecastsTable {
+  invoice_id: number;
+  customer_id: number;
+  as_of: string;
+  predicted_pay_date: string;
+  pay_date_low: string;
+  pay_date_high: string;
+  /** Probability of paying after the due date, basis points 0–10000. */
+  prob_late_bp: number;
+  /** Open balance × probability of paying late, minor units of the invoice's currency. */
+  amount_at_risk_minor: number;
+  model: string;
+  written_at: string;
+}
+
+/** A reference rate: on `rate_date`, 1 `base` buys `rate` `currency` (a decimal written with a dot, as the central bank publishes it). */
+export interface ExchangeRatesTable {
+  id: Generated<number>;
+  rate_date: string;
+  base: string;
+  currency: string;
+  rate: string;
+  source: string;
+  created_at: string;
+  updated_at: string;
 }

@@ -1,5 +1,6 @@
 import type { Random } from './random.ts';
 import { HABIT_MIX, habitProfile, type Habit, type HabitProfile } from './habits.ts';
+import { DEFAULT_CURRENCIES, drawCurrency, roundIn, type CurrencyMix } from './currencies.ts';
 
 /**
  * The demo company on paper: who the customers are, what the catalogue holds, and the
@@ -57,6 +58,8 @@ export interface CustomerPlan {
   country: string;
   segment: Segment;
   termsDays: number;
+  /** The currency the customer buys and pays in (the catalogue is priced in EUR; see currencies.ts). */
+  currency: string;
   habit: Habit;
   profile: HabitProfile;
   /** Orders per month at the start (before growth and seasonality). */
@@ -65,6 +68,7 @@ export interface CustomerPlan {
   size: number;
   /** Categories the customer buys, with weights. */
   categories: [CategoryPlan, number][];
+  /** In minor units of the customer's currency. */
   creditLimitMinor: number;
   joinDay: number;
   email: string;
@@ -127,7 +131,7 @@ export interface CompanyPlan {
  * joining over the period: growth) and a catalogue of about one product per five customers
  * (20–240), a tenth of it launched during the period.
  */
-export function planCompany(rng: Random, customerCount: number, totalDays: number): CompanyPlan {
+export function planCompany(rng: Random, customerCount: number, totalDays: number, currencies: CurrencyMix = DEFAULT_CURRENCIES): CompanyPlan {
   const productCount = Math.max(20, Math.min(240, Math.round(customerCount / 5)));
   const products: ProductPlan[] = [];
   const perCategory = new Map<string, number>();
@@ -169,23 +173,29 @@ export function planCompany(rng: Random, customerCount: number, totalDays: numbe
     const categories = picks.map((c, k) => [c, k === 0 ? 3 : 1] as [CategoryPlan, number]);
     // Limit: about the exposure of 1–3 months of purchases at the customer's terms.
     const monthlyValue = ordersPerMonth * 2.2 * size * meanLineMinor * 1.19;
-    const creditLimitMinor = Math.max(500_000, Math.round((monthlyValue * (termsDays / 30 + 1) * r.float(1, 2.5)) / 100_000) * 100_000);
+    const creditLimitEur = Math.max(500_000, Math.round((monthlyValue * (termsDays / 30 + 1) * r.float(1, 2.5)) / 100_000) * 100_000);
     const name = companyName(r, country, suffixes, segment);
+    const profile = habitProfile(habit, r, totalDays);
+    const joinDay = i < customerCount * 0.7 ? 0 : r.int(1, Math.floor(totalDays * 0.85));
+    const iban = makeIban(r, country);
+    // Drawn last, and only for a mix of currencies: a one-currency company stays as it was.
+    const currency = drawCurrency(currencies, r);
     customers.push({
       key,
       name,
       country,
       segment,
       termsDays,
+      currency,
       habit,
-      profile: habitProfile(habit, r, totalDays),
+      profile,
       ordersPerMonth,
       size,
       categories,
-      creditLimitMinor,
-      joinDay: i < customerCount * 0.7 ? 0 : r.int(1, Math.floor(totalDays * 0.85)),
+      creditLimitMinor: roundIn(creditLimitEur, currency, 100_000),
+      joinDay,
       email: `ap@${name.toLowerCase().replace(/[^a-z]+/g, '')}.example`,
-      iban: makeIban(r, country),
+      iban,
     });
   }
   return { customers, products };

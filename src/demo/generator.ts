@@ -4,7 +4,7 @@ import type { Core } from '../core.ts';
 import type { ManualClock } from '../shared/clock.ts';
 import { conflict, invalid } from '../shared/errors.ts';
 import { addDays, daysBetween, isBusinessDate } from '../shared/dates.ts';
-import { formatAmount } from '../shared/money.ts';
+import { currencyExponent, formatAmount, parseAmount } from '../shared/money.ts';
 import { createCustomer, setCustomerStatus, updateCustomer } from '../customers/customer.service.ts';
 import { createProduct, listProducts } from '../catalog/product.service.ts';
 import { receiveStock } from '../catalog/inventory.service.ts';
@@ -14,10 +14,16 @@ import { createShipment, deliverShipment, updateShipmentStatus } from '../shippi
 import { createCreditNote, writeOffInvoice } from '../invoicing/invoice.service.ts';
 import { invoiceBalances, unappliedPayments } from '../invoicing/invoice.repository.ts';
 import { applyPaymentToInvoice, recordPayment, reversePayment } from '../payments/payment.service.ts';
+import { runReminders } from '../collections/reminder.service.ts';
+import { openDispute, resolveDispute } from '../collections/dispute.service.ts';
+import { recordPromise, resolvePromises } from '../collections/promise.service.ts';
+import { assignCustomer, getPolicy, savePolicy } from '../collections/policy.service.ts';
+import { policyToJson } from '../collections/policy.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import { Random } from './random.ts';
 import { categoryFactor, planCompany, type CustomerPlan, type ProductPlan } from './company.ts';
 import { daysLate } from './habits.ts';
+import { DEFAULT_CURRENCIES, parseCurrencyMix, formatCurrencyMix, priceIn, type CurrencyMix } from './currencies.ts';
 import { buildManifest, MANIFEST_FILE, type DemoCounts, type DemoManifest } from './manifest.ts';
 
 /**
@@ -40,6 +46,8 @@ export interface DemoOptions {
   /** Where to write `demo-manifest.json`; no manifest when absent. */
   dataDir?: string;
   actor?: string;
+  /** Customers' currencies and their shares (default: everyone in EUR); see currencies.ts. */
+  currencies?: CurrencyMix;
   /** Called once per simulated day. */
   onProgress?: (day: number, totalDays: number, orders: number) => void;
 }
@@ -97,7 +105,9 @@ type Task =
   | { kind: 'pay'; invoice: InvoiceState; mode: PayMode; fraction?: number }
   | { kind: 'bounce'; paymentId: number; customer: CustomerState; invoices: InvoiceState[] }
   | { kind: 'writeoff'; invoices: InvoiceState[] }
-  | { kind: 'dispute'; invoice: InvoiceState; amountMinor: number; concede: boolean }
+  | { kind: 'dispute'; invoice: InvoiceState; amountMinor: number; concede: boolean; disputeId?: number }
+  | { kind: 'open_dispute'; invoice: InvoiceState; amountMinor: number; settle: Extract<Task, { kind: 'dispute' }> }
+  | { kind: 'promise'; invoice: InvoiceState; date: string }
   | { kind: 'block'; customer: CustomerState }
   | { kind: 'bad_debt'; customer: CustomerState };
 
@@ -119,7 +129,8 @@ const SIGNERS = ['M. Weber', 'A. Janssen', 'C. Dubois', 'L. Rossi', 'K. Nowak', 
 const DISPUTE_REASONS = ['damaged goods on arrival', 'price differs from the agreed quote', 'short delivery claimed', 'quality complaint', 'late delivery penalty'];
 const CARRIERS = ['DHL', 'DPD', 'UPS', 'GLS', 'DB Schenker'];
 
-export function validateOptions(o: Pick<DemoOptions, 'seed' | 'customers' | 'months' | 'start'>): void {
+export function validateOptions(o: Pick<DemoOptions, 'seed' | 'customers' | 'months' | 'start' | 'currencies'>): void {
+  if (o.currencies !== undefined) parseCurrencyMix(formatCurrencyMix(o.currencies));
   if (!Number.isSafeInteger(o.seed) || o.seed < 0) throw invalid(`seed must be a whole number ≥ 0, got ${o.seed}`, { field: 'seed', value: o.seed, rule: 'integer' });
   if (!Number.isInteger(o.customers) || o.customers < 1 || o.customers > 100_000) {
     throw invalid(`customers must be a whole number from 1 to 100000, got ${o.customers}`, { field: 'customers', value: o.customers, rule: 'range' });
@@ -154,8 +165,12 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
   const rng = new Random(options.seed);
   const end = addMonths(options.start, options.months);
   const totalDays = daysBetween(options.start, end);
-  const plan = planCompany(rng.fork('plan'), options.customers, totalDays);
+  const currencies = options.currencies ?? DEFAULT_CURRENCIES;
+  const plan = planCompany(rng.fork('plan'), options.customers, totalDays, currencies);
   const sim = rng.fork('simulation');
+  // The collections desk's own stream, seeded apart: reminders, promises and disputes do not
+  // shift any other draw, so orders, deliveries and payments are those of the seed as before.
+  const desk = new Random(`${options.seed}:collections`);
   const settings = await getSettings(core.db.kysely);
   const tolerance = settings['payments.write_off_tolerance_minor'] - TOLERANCE_SAFETY;
 
@@ -177,7 +192,7 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
     customers: 0, customersJoinedLater: 0, products: 0, orders: 0, orderLines: 0, creditHolds: 0, holdsReleased: 0, holdsRejected: 0, creditLimitRaises: 0,
     backorderedOrders: 0, cancelledOrders: 0, purchaseOrders: 0, supplierDelays: 0, shipments: 0, partialShipments: 0, delayedDeliveries: 0,
     failedDeliveries: 0, invoices: 0, payments: 0, partialPayments: 0, shortPayments: 0, overpayments: 0, reversedPayments: 0, creditAppliedByHand: 0,
-    disputes: 0, disputeCreditNotes: 0, disputesConceded: 0, writeOffs: 0, badDebtWriteOffs: 0, customersStopped: 0, customersBlocked: 0,
+    disputes: 0, disputesOpened: 0, promises: 0, reminders: 0, disputeCreditNotes: 0, disputesConceded: 0, writeOffs: 0, badDebtWriteOffs: 0, customersStopped: 0, customersBlocked: 0,
   };
 
   const agenda = new Map<number, Task[]>();
@@ -237,16 +252,34 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
       createCustomer(
         core,
         {
-          name: c.name, country: c.country, segment: c.segment, currency: 'EUR', paymentTermsDays: c.termsDays,
-          creditLimit: formatAmount(c.creditLimitMinor, 'EUR'), email: c.email, iban: c.iban, externalId: c.key,
+          name: c.name, country: c.country, segment: c.segment, currency: c.currency, paymentTermsDays: c.termsDays,
+          creditLimit: formatAmount(c.creditLimitMinor, c.currency), email: c.email, iban: c.iban, externalId: c.key,
           salesRep: ['Anna', 'Ben', 'Chloé', 'David'][Number(c.key.slice(1)) % 4]!,
         },
         actor,
       ),
     );
     customers.push({ plan: c, id: created.id, rng: rng.fork(`life-${c.key}`), stopped: false, blocked: false });
+    if (currencyExponent(c.currency) < 2) await wholeUnitPolicy(created.id, c.currency);
     counts.customers++;
     if (day > 0) counts.customersJoinedLater++;
+  }
+
+  /**
+   * The standard dunning policy's letter fees (5.00, 10.00) have cents a yen does not: a
+   * customer in a currency without them gets the policy with its fees by the price list,
+   * in whole units (800 and 1600 yen).
+   */
+  const policies = new Set<string>();
+  async function wholeUnitPolicy(customerId: number, currency: string) {
+    const name = `standard-${currency.toLowerCase()}`;
+    if (!policies.has(name)) {
+      const standard = policyToJson(await getPolicy(core.db.kysely, settings['collections.default_policy']));
+      const levels = standard.levels.map((l) => ({ ...l, fee: String(priceIn(parseAmount(String(l.fee), 'EUR'), currency) / 10 ** currencyExponent(currency)) }));
+      await call('savePolicy', () => savePolicy(core, { name, levels }, `${actor}:collections`));
+      policies.add(name);
+    }
+    await call('assignCustomer', () => assignCustomer(core, { customerId, policy: name }, `${actor}:collections`));
   }
 
   function trackFulfilment(order: Order, customer: CustomerState, day: number) {
@@ -273,7 +306,9 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
       const p = products.get(sku)!;
       const quantity = Math.max(1, Math.round(p.lotSize * c.plan.size * r.logNormal(1, 0.4)));
       p.soldThisWeek += quantity;
-      return { sku, quantity, discountPercent: discount };
+      // Outside EUR the line carries the price list's price in the customer's currency.
+      const currency = c.plan.currency;
+      return currency === 'EUR' ? { sku, quantity, discountPercent: discount } : { sku, quantity, discountPercent: discount, unitPrice: formatAmount(priceIn(p.priceMinor, currency), currency) };
     });
     const draft = await call('createOrder', () => createOrder(core, { customerId: c.id, lines, idempotencyKey: `demo-${c.plan.key}-${day}` }, actor));
     counts.orders++;
@@ -300,7 +335,7 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
       trackFulfilment(released, c, day);
       if (t.limitHeld && ['prompt', 'steady_late', 'seasonal', 'dispute_prone'].includes(h)) {
         c.plan.creditLimitMinor = Math.round((c.plan.creditLimitMinor * 1.3) / 100_000) * 100_000;
-        await call('updateCustomer', () => updateCustomer(core, c.id, { creditLimit: formatAmount(c.plan.creditLimitMinor, 'EUR') }, `${actor}:credit`));
+        await call('updateCustomer', () => updateCustomer(core, c.id, { creditLimit: formatAmount(c.plan.creditLimitMinor, c.plan.currency) }, `${actor}:credit`));
         counts.creditLimitRaises++;
       }
     } else {
@@ -382,11 +417,24 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
       const disputed = Math.max(100, Math.round((inv.totalMinor * r.float(0.1, 0.4)) / 100) * 100);
       const fraction = (inv.totalMinor - disputed) / inv.totalMinor;
       schedule(payDay, { kind: 'pay', invoice: inv, mode: 'part', fraction });
-      schedule(businessDay(payDay + r.int(15, 45)), { kind: 'dispute', invoice: inv, amountMinor: disputed, concede: r.chance(0.15) });
+      const settle: Extract<Task, { kind: 'dispute' }> = { kind: 'dispute', invoice: inv, amountMinor: disputed, concede: r.chance(0.15) };
+      schedule(businessDay(payDay + r.int(15, 45)), settle);
+      // The customer pays what it does not contest, then raises the rest with the collections
+      // desk (a payment naming an invoice under dispute is not applied to it).
+      schedule(businessDay(payDay + desk.int(1, 5)), { kind: 'open_dispute', invoice: inv, amountMinor: disputed, settle });
       return;
     }
     const mode = r.weighted<PayMode>([['part', p.partialRate], ['short', p.shortRate], ['over', p.overRate], ['full', 1 - p.partialRate - p.shortRate - p.overRate]]);
     schedule(payDay, { kind: 'pay', invoice: inv, mode, fraction: mode === 'part' ? r.float(0.3, 0.7) : undefined });
+    // A late payer chased after the due date often promises a date: mostly the day it will
+    // really pay, sometimes an earlier one it will not keep.
+    if (payDay > dueDay + 7 && desk.chance(0.3)) {
+      const promiseDay = businessDay(Math.max(day + 1, dueDay + desk.int(3, 10)));
+      if (promiseDay < payDay) {
+        const promised = desk.chance(0.75) ? payDay : Math.max(promiseDay + 1, payDay - desk.int(5, 15));
+        schedule(promiseDay, { kind: 'promise', invoice: inv, date: addDays(options.start, promised) });
+      }
+    }
     if (mode === 'part') schedule(businessDay(payDay + r.int(10, 40)), { kind: 'pay', invoice: inv, mode: 'full' });
   }
 
@@ -395,7 +443,7 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
     const amount = items.reduce((s, x) => s + x.amountMinor, 0) + extraMinor;
     if (amount <= 0) return null;
     const payment = await call('recordPayment', () =>
-      recordPayment(core, { customerId: c.id, amount: formatAmount(amount, 'EUR'), reference: items.map((x) => x.inv.number).join(' '), payer: c.plan.name, method: 'bank_transfer' }, `${actor}:bank`),
+      recordPayment(core, { customerId: c.id, amount: formatAmount(amount, c.plan.currency), reference: items.map((x) => x.inv.number).join(' '), payer: c.plan.name, method: 'bank_transfer' }, `${actor}:bank`),
     );
     counts.payments++;
     if (c.rng.chance(c.plan.profile.bounceRate)) schedule(businessDay(day + c.rng.int(2, 5)), { kind: 'bounce', paymentId: payment.id, customer: c, invoices: items.map((x) => x.inv) });
@@ -459,7 +507,7 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
           const open = bal.get(inv.id) ?? 0;
           const amount = Math.min(open, p.unapplied_minor);
           if (amount <= 0) continue;
-          await call('applyPaymentToInvoice', () => applyPaymentToInvoice(core, { paymentId: p.id, invoice: inv.number, amount: formatAmount(amount, 'EUR') }, `${actor}:ar`));
+          await call('applyPaymentToInvoice', () => applyPaymentToInvoice(core, { paymentId: p.id, invoice: inv.number, amount: formatAmount(amount, c.plan.currency) }, `${actor}:ar`));
           counts.creditAppliedByHand++;
           p.unapplied_minor -= amount;
           bal.set(inv.id, open - amount);
@@ -486,12 +534,41 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
     if (open <= 0) return;
     if (t.concede) {
       counts.disputesConceded++;
+      if (t.disputeId !== undefined) await call('resolveDispute', () => resolveDispute(core, t.disputeId!, { outcome: 'reject', note: 'delivery note signed without remarks: the customer pays in full' }, `${actor}:collections`));
       schedule(day, { kind: 'pay', invoice: t.invoice, mode: 'full' });
       return;
     }
-    await call('createCreditNote', () => createCreditNote(core, { invoice: t.invoice.number, amount: formatAmount(Math.min(open, t.amountMinor), 'EUR'), reason: `dispute settled: ${c.rng.pick(DISPUTE_REASONS)}`, kind: 'dispute' }, `${actor}:ar`));
+    if (t.disputeId !== undefined) {
+      await call('resolveDispute', () => resolveDispute(core, t.disputeId!, { outcome: 'credit', amount: formatAmount(Math.min(open, t.amountMinor), c.plan.currency), note: `settled: ${c.rng.pick(DISPUTE_REASONS)}` }, `${actor}:collections`));
+      counts.disputeCreditNotes++;
+      if (open > t.amountMinor) schedule(businessDay(day + c.rng.int(3, 15)), { kind: 'pay', invoice: t.invoice, mode: 'full' });
+      return;
+    }
+    await call('createCreditNote', () => createCreditNote(core, { invoice: t.invoice.number, amount: formatAmount(Math.min(open, t.amountMinor), c.plan.currency), reason: `dispute settled: ${c.rng.pick(DISPUTE_REASONS)}`, kind: 'dispute' }, `${actor}:ar`));
     counts.disputeCreditNotes++;
     if (open > t.amountMinor) schedule(businessDay(day + c.rng.int(3, 15)), { kind: 'pay', invoice: t.invoice, mode: 'full' });
+  }
+
+  async function raiseDispute(t: Extract<Task, { kind: 'open_dispute' }>) {
+    const open = (await balances([t.invoice])).get(t.invoice.id) ?? 0;
+    if (open < t.amountMinor) return; // paid meanwhile: the dispute ends in a credit note only
+    const d = await call('openDispute', () => openDispute(core, { invoice: t.invoice.number, reason: desk.pick(DISPUTE_REASONS), amount: formatAmount(t.amountMinor, t.invoice.customer.plan.currency) }, `${actor}:collections`));
+    t.settle.disputeId = d.id;
+    counts.disputesOpened++;
+  }
+
+  async function promise(t: Extract<Task, { kind: 'promise' }>) {
+    const open = (await balances([t.invoice])).get(t.invoice.id) ?? 0;
+    if (open <= 0) return;
+    await call('recordPromise', () => recordPromise(core, { customerId: t.invoice.customer.id, invoices: [t.invoice.number], date: t.date, promisedBy: 'accounts payable, by phone' }, `${actor}:collections`));
+    counts.promises++;
+  }
+
+  /** Monday morning at the collections desk: promises due are judged, then the reminder run. */
+  async function collectionsRun(date: string) {
+    await call('resolvePromises', () => resolvePromises(core, date, `${actor}:collections`));
+    const run = await call('runReminders', () => runReminders(core, `${actor}:collections`, { asOf: date, send: false }));
+    counts.reminders += run.messages.length;
   }
 
   async function purchase(day: number, date: string) {
@@ -551,6 +628,10 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
     }
     for (const sku of received) await refreshWaiting(sku);
     for (const t of tasks) {
+      if (t.kind === 'open_dispute') await raiseDispute(t);
+      else if (t.kind === 'promise') await promise(t);
+    }
+    for (const t of tasks) {
       if (t.kind === 'decide') await decide(t, day);
       else if (t.kind === 'transit') await call('updateShipmentStatus', () => updateShipmentStatus(core, t.shipmentId, 'in_transit', t.note, `${actor}:carrier`));
       else if (t.kind === 'deliver') await deliver(t, day);
@@ -580,6 +661,7 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
       }
       await ship(day, date);
       if (new Date(`${date}T00:00:00Z`).getUTCDay() === 1 || day === 0) await purchase(day, date);
+      if (new Date(`${date}T00:00:00Z`).getUTCDay() === 1) await collectionsRun(date);
     }
     for (const t of tasks) {
       if (t.kind === 'bounce') await bounce(t, day);
@@ -595,7 +677,7 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
 
   const seconds = (performance.now() - startedAt) / 1000;
   clock.set(`${addDays(end, -1)}T20:00:00.000Z`);
-  const manifest = await buildManifest(core, { seed: options.seed, customers: options.customers, months: options.months, start: options.start, end: addDays(end, -1) }, plan, customers.map((c) => ({ key: c.plan.key, id: c.id })), counts);
+  const manifest = await buildManifest(core, { seed: options.seed, customers: options.customers, months: options.months, start: options.start, end: addDays(end, -1) }, plan, customers.map((c) => ({ key: c.plan.key, id: c.id })), counts, currencies);
   if (options.dataDir) {
     fs.mkdirSync(options.dataDir, { recursive: true });
     fs.writeFileSync(path.join(options.dataDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);

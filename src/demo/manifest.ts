@@ -2,6 +2,7 @@ import type { Core } from '../core.ts';
 import { addDays, daysBetween } from '../shared/dates.ts';
 import { invoiceBalances, unappliedPayments } from '../invoicing/invoice.repository.ts';
 import type { CompanyPlan } from './company.ts';
+import type { CurrencyMix } from './currencies.ts';
 import { HABITS, HABIT_TEXT, type Habit } from './habits.ts';
 
 /** What the simulation did, counted as it went (the generator fills it, the manifest records it). */
@@ -31,12 +32,29 @@ export interface DemoCounts {
   reversedPayments: number;
   creditAppliedByHand: number;
   disputes: number;
+  /** Disputes the customer raised with the collections desk (the rest are settled by credit note only). */
+  disputesOpened: number;
+  /** Promises to pay customers made for late invoices. */
+  promises: number;
+  /** Reminder letters the Monday reminder runs wrote to the outbox. */
+  reminders: number;
   disputeCreditNotes: number;
   disputesConceded: number;
   writeOffs: number;
   badDebtWriteOffs: number;
   customersStopped: number;
   customersBlocked: number;
+}
+
+/** The books of one currency, in its minor units. */
+export interface DemoTotals {
+  invoicedMinor: number;
+  creditNotesMinor: number;
+  allocatedMinor: number;
+  writtenOffMinor: number;
+  receivedMinor: number;
+  unappliedMinor: number;
+  openArMinor: number;
 }
 
 /** File name of the manifest in the data directory. */
@@ -56,22 +74,19 @@ export interface DemoManifest {
   months: number;
   start: string;
   end: string;
+  /** The company's currency (the catalogue's prices); `totals` and `books` are in it. */
   currency: 'EUR';
+  /** The customers' currencies and their shares, as given to `--currencies`. */
+  currencies: Record<string, number>;
   habits: Record<Habit, string>;
   counts: DemoCounts;
   database: Record<'customers' | 'products' | 'orders' | 'shipments' | 'invoices' | 'creditNotes' | 'payments' | 'reversedPayments' | 'writeOffs' | 'events', number>;
-  totals: {
-    invoicedMinor: number;
-    creditNotesMinor: number;
-    allocatedMinor: number;
-    writtenOffMinor: number;
-    receivedMinor: number;
-    unappliedMinor: number;
-    openArMinor: number;
-  };
+  totals: DemoTotals;
   /** invoiced − credit notes − active allocations − write-offs = open AR (from invoice balances). */
   books: { balanced: boolean; differenceMinor: number };
-  /** Per habit: customers, paid invoices, mean days paid after the due date, what is still open. */
+  /** The same totals and books for each currency customers buy in (minor units of that currency). */
+  byCurrency: Record<string, { customers: number; totals: DemoTotals; books: { balanced: boolean; differenceMinor: number } }>;
+  /** Per habit: customers, paid invoices, mean days paid after the due date, what is still open (EUR invoices only). */
   byHabit: Record<Habit, { customers: number; paidInvoices: number; meanDaysLate: number | null; openArMinor: number }>;
   customerHabits: {
     customerId: string;
@@ -94,11 +109,14 @@ async function count(core: Core, table: 'customers' | 'products' | 'orders' | 's
   return Number((await q.executeTakeFirstOrThrow()).n);
 }
 
-async function sum(core: Core, table: 'invoices' | 'credit_notes' | 'write_offs' | 'payments' | 'payment_allocations', column: 'total_minor' | 'amount_minor', filter?: 'active'): Promise<number> {
+async function sum(core: Core, table: 'invoices' | 'credit_notes' | 'write_offs' | 'payments' | 'payment_allocations', column: 'total_minor' | 'amount_minor', currency: string, filter?: 'active'): Promise<number> {
   const db = core.db.kysely;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let q = db.selectFrom(table as any).select((eb: any) => eb.fn.coalesce(eb.fn.sum(column), eb.lit(0)).as('s'));
   if (filter === 'active') q = table === 'payments' ? q.where('status', '=', 'received') : q.where('reversed', '=', 0);
+  // Allocations and write-offs are in their invoice's currency.
+  if (table === 'payment_allocations' || table === 'write_offs') q = q.where('invoice_id', 'in', db.selectFrom('invoices').select('id').where('currency', '=', currency));
+  else q = q.where('currency', '=', currency);
   const row = (await q.executeTakeFirstOrThrow()) as { s: number | string };
   return Number(row.s);
 }
@@ -110,6 +128,7 @@ export async function buildManifest(
   plan: CompanyPlan,
   ids: { key: string; id: number }[],
   counts: DemoCounts,
+  mix: CurrencyMix,
 ): Promise<DemoManifest> {
   const idByKey = new Map(ids.map((x) => [x.key, x.id]));
   const habitById = new Map<number, Habit>();
@@ -120,35 +139,49 @@ export async function buildManifest(
   const balances = await invoiceBalances(core.db.kysely);
   const byHabit = Object.fromEntries(HABITS.map((h) => [h, { customers: 0, paidInvoices: 0, meanDaysLate: null as number | null, openArMinor: 0, lateSum: 0 }]));
   for (const h of habitById.values()) byHabit[h]!.customers++;
-  let openAr = 0;
+  const currencyById = new Map<number, string>();
+  for (const c of plan.customers) {
+    const id = idByKey.get(c.key);
+    if (id !== undefined) currencyById.set(id, c.currency);
+  }
+  const currencies = [...new Set(['EUR', ...plan.customers.map((c) => c.currency)])].sort();
+  const openAr = new Map<string, number>(currencies.map((c) => [c, 0]));
   for (const b of balances) {
     const h = habitById.get(b.customer_id);
-    if (b.balance_minor > 0) openAr += b.balance_minor;
+    if (b.balance_minor > 0) openAr.set(b.currency, (openAr.get(b.currency) ?? 0) + b.balance_minor);
     if (!h) continue;
     const entry = byHabit[h]!;
-    if (b.balance_minor > 0) entry.openArMinor += b.balance_minor;
+    if (b.balance_minor > 0 && b.currency === 'EUR') entry.openArMinor += b.balance_minor;
     if (b.status === 'paid' && b.settled_date && b.paid_minor > 0) {
       entry.paidInvoices++;
       entry.lateSum += daysBetween(b.due_date, b.settled_date);
     }
   }
-  let unapplied = 0;
-  for (const id of habitById.keys()) unapplied += (await unappliedPayments(core.db.kysely, id)).reduce((s, p) => s + p.unapplied_minor, 0);
-  const totals = {
-    invoicedMinor: await sum(core, 'invoices', 'total_minor'),
-    creditNotesMinor: await sum(core, 'credit_notes', 'amount_minor'),
-    allocatedMinor: await sum(core, 'payment_allocations', 'amount_minor', 'active'),
-    writtenOffMinor: await sum(core, 'write_offs', 'amount_minor'),
-    receivedMinor: await sum(core, 'payments', 'amount_minor', 'active'),
-    unappliedMinor: unapplied,
-    openArMinor: openAr,
-  };
-  const difference = totals.invoicedMinor - totals.creditNotesMinor - totals.allocatedMinor - totals.writtenOffMinor - totals.openArMinor;
+  const unapplied = new Map<string, number>();
+  for (const id of habitById.keys()) {
+    for (const p of await unappliedPayments(core.db.kysely, id)) unapplied.set(p.currency, (unapplied.get(p.currency) ?? 0) + p.unapplied_minor);
+  }
+  const byCurrency: DemoManifest['byCurrency'] = {};
+  for (const currency of currencies) {
+    const totals: DemoTotals = {
+      invoicedMinor: await sum(core, 'invoices', 'total_minor', currency),
+      creditNotesMinor: await sum(core, 'credit_notes', 'amount_minor', currency),
+      allocatedMinor: await sum(core, 'payment_allocations', 'amount_minor', currency, 'active'),
+      writtenOffMinor: await sum(core, 'write_offs', 'amount_minor', currency),
+      receivedMinor: await sum(core, 'payments', 'amount_minor', currency, 'active'),
+      unappliedMinor: unapplied.get(currency) ?? 0,
+      openArMinor: openAr.get(currency) ?? 0,
+    };
+    const difference = totals.invoicedMinor - totals.creditNotesMinor - totals.allocatedMinor - totals.writtenOffMinor - totals.openArMinor;
+    byCurrency[currency] = { customers: [...currencyById.values()].filter((c) => c === currency).length, totals, books: { balanced: difference === 0, differenceMinor: difference } };
+  }
+  const { totals, books } = byCurrency.EUR!;
   return {
     generator: 'cashloop demo generate',
     version: 1,
     ...params,
     currency: 'EUR',
+    currencies: Object.fromEntries(mix),
     habits: HABIT_TEXT,
     counts,
     database: {
@@ -164,7 +197,8 @@ export async function buildManifest(
       events: await count(core, 'events'),
     },
     totals,
-    books: { balanced: difference === 0, differenceMinor: difference },
+    books: { balanced: Object.values(byCurrency).every((c) => c.books.balanced), differenceMinor: books.differenceMinor },
+    byCurrency,
     byHabit: Object.fromEntries(
       HABITS.map((h) => {
         const e = byHabit[h]!;

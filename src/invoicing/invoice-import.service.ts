@@ -1,7 +1,7 @@
 import type { Core } from '../core.ts';
 import { runChange } from '../core.ts';
 import { conflict, invalid, notFound } from '../shared/errors.ts';
-import { formatMoney, parsePositiveAmount } from '../shared/money.ts';
+import { formatMoney, parseAmount } from '../shared/money.ts';
 import { parseBusinessDate } from '../shared/dates.ts';
 import { requireId, requireText } from '../shared/validate.ts';
 import { invoiceBalances } from './invoice.repository.ts';
@@ -26,7 +26,7 @@ export interface HistoricalInvoiceInput {
  * Writes an invoice that was issued in another system (legacy import), numbered
  * `IMP-<external ref>` so the gapless `INV-YYYY-NNNNNN` sequence is never touched. It is
  * written open, with one summary line and no order; payments (also imported) settle it
- * through the usual cash application. Idempotent by external ref: a second call with the
+ * through the usual cash application. A zero-amount invoice is written paid on its date. Idempotent by external ref: a second call with the
  * same details returns the first invoice, with other details it is a conflict.
  *
  * @example importHistoricalInvoice(core, { customerId: 3, externalRef: '0000611365', invoiceDate: '2013-01-02', dueDate: '2013-02-01', amount: '55.94' }, 'import')
@@ -44,7 +44,9 @@ export async function importHistoricalInvoice(core: Core, input: HistoricalInvoi
   if (currency !== customer.currency) {
     throw invalid(`customer ${customer.external_id ?? customerId} is invoiced in ${customer.currency}; an invoice in ${currency} cannot be imported`, { entity: 'invoice', id: externalRef, field: 'currency', value: currency, rule: 'currency_match' });
   }
-  const amount = parsePositiveAmount(input.amount, currency, 'amount');
+  // Zero is an amount: a free-of-charge invoice is a document of the old system like any other.
+  const amount = parseAmount(input.amount, currency, 'amount');
+  if (amount < 0) throw invalid(`amount ${input.amount} is negative`, { entity: 'invoice', id: externalRef, field: 'amount', value: input.amount, rule: 'amount_not_negative' });
   const number = `${IMPORTED_INVOICE_PREFIX}${externalRef}`;
   const existing = await db.selectFrom('invoices').select(['id', 'number', 'customer_id', 'total_minor']).where((eb) => eb.or([eb('external_ref', '=', externalRef), eb('number', '=', number)])).executeTakeFirst();
   if (existing) {
@@ -61,7 +63,9 @@ export async function importHistoricalInvoice(core: Core, input: HistoricalInvoi
       .insertInto('invoices')
       .values({
         number, external_ref: externalRef, customer_id: customerId, order_id: null, shipment_id: null, currency, invoice_date: invoiceDate, due_date: dueDate,
-        status: 'open', subtotal_minor: amount, tax_minor: 0, total_minor: amount, disputed: input.disputed ? 1 : 0, settled_date: null, created_at: at, updated_at: at,
+        // Nothing is owed on a zero-amount invoice: it is paid the day it is issued.
+        status: amount === 0 ? 'paid' : 'open', subtotal_minor: amount, tax_minor: 0, total_minor: amount, disputed: input.disputed ? 1 : 0,
+        settled_date: amount === 0 ? invoiceDate : null, created_at: at, updated_at: at,
       })
       .returningAll()
       .executeTakeFirstOrThrow();

@@ -6,7 +6,9 @@ import { importHistoricalOrder } from '../orders/order-import.service.ts';
 import { recordPayment, reversePayment } from '../payments/payment.service.ts';
 import { formatAmount, formatMoney } from '../shared/money.ts';
 import { MAX_AMOUNT_MINOR, MAX_QUANTITY } from '../shared/bounds.ts';
-import type { RowFields } from './fields.ts';
+import type { RowFields } from '../extract/fields.ts';
+import { nextSku, skuOf } from '../extract/values.ts';
+import { textMax } from '../extract/contract.ts';
 import type { IdSet } from './id-set.ts';
 
 export const ENTITIES = ['customers', 'products', 'orders', 'invoices', 'payments'] as const;
@@ -26,9 +28,16 @@ export interface ImportContext {
   customers: Map<string, { id: number; currency: string } | null>;
   /** Ids seen in this file, to reject duplicates. */
   seen: IdSet;
-  /** Orders import: the order whose lines are being read (lines of an order come together). */
-  group: { key: string; customerId: number | null; orderDate: string | null; lineNos: Set<number>; totalMinor: number } | null;
-  /** Orders import: SKU → product (or null: not there). */
+  /** Id and content of the rows seen in this file: a row repeated exactly counts once. */
+  seenRows: IdSet;
+  /**
+   * A folder import: rows naming a customer that neither the customers file nor cashloop
+   * has get a stand-in customer (external id → its currency), created before the load.
+   */
+  standIns: Map<string, string> | null;
+  /** Orders import: the order whose lines are being read (lines of an order come together); line number → the line's content. */
+  group: { key: string; customerId: number | null; orderDate: string | null; lineNos: Map<number, string>; totalMinor: number } | null;
+  /** Orders import: product code → product (or null: not there). */
   products: Map<string, { id: number } | null>;
   /** A dry run over a folder: what earlier files of the folder would have created. */
   pending: DryRunMemory | null;
@@ -56,8 +65,11 @@ export interface EntitySpec<T> {
   idColumn: string;
   /** How many times the load streams the file (payments: rows naming an invoice first). */
   phases: number;
-  /** Validates one row; null when it has problems (they are on `f`). */
-  check(f: RowFields, ctx: ImportContext): Promise<{ record: T; exists: boolean } | null>;
+  /**
+   * Validates one row; null when it has problems (they are on `f`). `repeated`: the row is
+   * an exact repeat of an earlier one (same id, same values): it counts once and loads nothing.
+   */
+  check(f: RowFields, ctx: ImportContext): Promise<{ record: T; exists: boolean; repeated?: boolean } | null>;
   amount?(r: T): { currency: string; minor: number };
   customerOf?(r: T): number;
   beforeLoad?(ctx: ImportContext): Promise<void>;
@@ -78,19 +90,42 @@ async function customerByExternalId(ctx: ImportContext, externalId: string) {
   return ctx.customers.get(externalId) ?? null;
 }
 
-function duplicate(f: RowFields, ctx: ImportContext, column: string, id: string | null): boolean {
-  if (id === null) return false;
-  if (!ctx.seen.add(id)) {
-    f.problem(column, id, 'duplicate_id', `${column} ${id} appears more than once in the file`);
-    return true;
-  }
-  return false;
+/** What a row says, in one string: its canonical values, so a repeat with the same values is known. */
+function contentOf(f: RowFields, columns: readonly string[]): string {
+  return JSON.stringify(columns.map((c) => f.raw(c)));
 }
 
+/**
+ * Whether the row's id appeared earlier in the file: 'repeat' when the earlier row said the
+ * same (one row written twice: it counts once), 'conflict' when it said something else (a
+ * problem on the row, rule `duplicate_id`), else 'new'.
+ */
+function duplicate(f: RowFields, ctx: ImportContext, column: string, id: string | null, columns: readonly string[]): 'new' | 'repeat' | 'conflict' {
+  if (id === null) return 'new';
+  const content = `${id}\u0000${contentOf(f, columns)}`;
+  const fresh = ctx.seen.add(id);
+  const freshContent = ctx.seenRows.add(content);
+  if (fresh) return 'new';
+  if (!freshContent) return 'repeat';
+  f.problem(column, id, 'duplicate_id', `${column} ${id} appears more than once in the file with other values`);
+  return 'conflict';
+}
+
+/** The answer for a row repeated exactly: accepted, counted once, nothing loaded. */
+const REPEATED = { record: null as never, exists: true, repeated: true };
+
 async function knownCustomer(f: RowFields, ctx: ImportContext, currencyColumn = 'currency') {
-  const externalId = f.text('customer_id', { required: true, max: 100 });
+  const externalId = f.text('customer_id', { required: true, max: textMax('invoices', 'customer_id') });
   if (externalId === null) return null;
-  const customer = await customerByExternalId(ctx, externalId);
+  let customer = await customerByExternalId(ctx, externalId);
+  if (!customer && ctx.standIns) {
+    // Not in the customers file nor in cashloop: a stand-in customer in the row's currency.
+    const currency = f.currency(currencyColumn, ctx.companyCurrency);
+    if (!currency) return null;
+    ctx.standIns.set(externalId, currency);
+    customer = { id: -(ctx.standIns.size + 1_000_000_000), currency };
+    ctx.customers.set(externalId, customer);
+  }
   if (!customer) {
     f.problem('customer_id', externalId, 'unknown_customer', `customer_id ${externalId} is not a customer in cashloop (import customers first)`);
     return null;
@@ -124,16 +159,18 @@ const customers: EntitySpec<CustomerRecord> = {
   idColumn: 'customer_id',
   phases: 1,
   async check(f, ctx) {
-    const externalId = f.text('customer_id', { required: true, max: 100 });
-    if (duplicate(f, ctx, 'customer_id', externalId)) return null;
+    const externalId = f.text('customer_id', { required: true, max: textMax('customers', 'customer_id') });
+    const seen = duplicate(f, ctx, 'customer_id', externalId, this.columns);
+    if (seen === 'repeat') return REPEATED;
+    if (seen === 'conflict') return null;
     const currency = f.currency('currency', ctx.companyCurrency);
     const limit = currency ? f.amount('credit_limit', currency, { sign: 'not_negative' }) : null;
     const terms = f.int('payment_terms_days', 0, 365);
-    const name = f.text('name', { max: 200 }) ?? externalId;
-    const country = f.text('country', { max: 60 });
-    const segment = f.text('segment', { max: 60 });
-    const email = f.text('email', { max: 200 });
-    const ibanText = f.text('iban', { max: 40 });
+    const name = f.text('name', { max: textMax('customers', 'name') }) ?? externalId;
+    const country = f.text('country', { max: textMax('customers', 'country') });
+    const segment = f.text('segment', { max: textMax('customers', 'segment') });
+    const email = f.text('email', { max: textMax('customers', 'email') });
+    const ibanText = f.text('iban', { max: textMax('customers', 'iban') });
     const iban = ibanText?.replace(/\s+/g, '').toUpperCase() ?? null;
     if (iban && !/^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/.test(iban)) f.problem('iban', ibanText!, 'iban_format', `iban ${ibanText} is not an IBAN`);
     if (f.problems.length || !externalId || !currency) return null;
@@ -160,7 +197,8 @@ const customers: EntitySpec<CustomerRecord> = {
 // --- products --------------------------------------------------------------------------
 
 export interface ProductRecord {
-  sku: string;
+  /** The product's code in the extract, kept as written; cashloop's SKU is made from it at load. */
+  code: string;
   name: string;
   category: string | null;
   currency: string;
@@ -175,27 +213,51 @@ const products: EntitySpec<ProductRecord> = {
   idColumn: 'product_id',
   phases: 1,
   async check(f, ctx) {
-    const sku = f.text('product_id', { required: true, max: 64 });
-    if (sku !== null && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(sku)) f.problem('product_id', sku, 'sku_format', `product_id ${sku} may hold letters, digits, dot, dash and underscore only`);
-    if (duplicate(f, ctx, 'product_id', sku)) return null;
+    // Any spelling is a product code (`BANK CHARGES`, `post`, `C2`): kept as the external code.
+    const code = f.text('product_id', { required: true, max: textMax('products', 'product_id') });
+    const seen = duplicate(f, ctx, 'product_id', code, this.columns);
+    if (seen === 'repeat') return REPEATED;
+    if (seen === 'conflict') return null;
     const currency = f.currency('currency', ctx.companyCurrency);
     const price = currency ? f.amount('unit_price', currency, { sign: 'not_negative' }) : null;
     const cost = currency ? f.amount('unit_cost', currency, { sign: 'not_negative' }) : null;
-    const name = f.text('name') ?? sku;
-    const category = f.text('category', { max: 100 });
-    if (f.problems.length || !sku || !currency) return null;
-    const existing = await findProductBySku(ctx.core.db.kysely, sku);
-    return { record: { sku, name: name!, category, currency, price: formatAmount(price ?? 0, currency), unitCost: formatAmount(cost ?? 0, currency) }, exists: existing !== undefined };
+    const name = f.text('name', { max: textMax('products', 'name') }) ?? code;
+    const category = f.text('category', { max: textMax('products', 'category') });
+    if (f.problems.length || !code || !currency) return null;
+    const existing = await productByCode(ctx, code);
+    return { record: { code, name: name!, category, currency, price: formatAmount(price ?? 0, currency), unitCost: formatAmount(cost ?? 0, currency) }, exists: existing !== null };
   },
   remember(memory, r) {
-    if (!memory.products.get(r.sku)) memory.products.set(r.sku, { id: -++memory.nextId });
+    if (!memory.products.get(r.code)) memory.products.set(r.code, { id: -++memory.nextId });
   },
   async load(ctx, r) {
-    if (await findProductBySku(ctx.core.db.kysely, r.sku)) return 'unchanged';
-    await createProduct(ctx.core, r, ctx.actor);
+    ctx.products.delete(r.code);
+    if (await productByCode(ctx, r.code)) return 'unchanged';
+    // The SKU: the code in cashloop's spelling; a code meeting another on it gets the next number.
+    const base = skuOf(r.code);
+    let sku = base;
+    for (let n = 2; await findProductBySku(ctx.core.db.kysely, sku); n += 1) sku = nextSku(base, n);
+    const { code, ...rest } = r;
+    const p = await createProduct(ctx.core, { ...rest, sku, externalCode: code }, ctx.actor);
+    ctx.products.set(code, { id: p.id });
     return 'created';
   },
 };
+
+/**
+ * The product an extract's code names: the one imported with that external code, else one
+ * whose SKU is the code (a product made in cashloop, or imported before codes were kept).
+ */
+async function productByCode(ctx: ImportContext, code: string): Promise<{ id: number } | null> {
+  if (!ctx.products.has(code)) {
+    const db = ctx.core.db.kysely;
+    const hit =
+      (await db.selectFrom('products').select('id').where('external_code', '=', code).executeTakeFirst()) ??
+      (await db.selectFrom('products').select('id').where('sku', '=', code).where('external_code', 'is', null).executeTakeFirst());
+    ctx.products.set(code, hit ?? null);
+  }
+  return ctx.products.get(code) ?? null;
+}
 
 // --- orders (order lines) -----------------------------------------------------------
 
@@ -218,21 +280,22 @@ const orders: EntitySpec<OrderLineRecord> = {
   phases: 1,
   groupBy: 'order_id',
   async check(f, ctx) {
-    const externalId = f.text('order_id', { required: true, max: 100 });
+    const externalId = f.text('order_id', { required: true, max: textMax('order_lines', 'order_id') });
     if (externalId !== null && ctx.group?.key !== externalId) {
       if (!ctx.seen.add(externalId)) f.problem('order_id', externalId, 'order_lines_together', `order_id ${externalId} appeared earlier in the file: the lines of an order must follow each other`);
-      ctx.group = { key: externalId, customerId: null, orderDate: null, lineNos: new Set(), totalMinor: 0 };
+      ctx.group = { key: externalId, customerId: null, orderDate: null, lineNos: new Map(), totalMinor: 0 };
     }
     const lineNo = f.int('line_no', 1, 100_000);
     if (lineNo === null && !f.raw('line_no')) f.problem('line_no', '', 'required', 'line_no is required');
+    // A line written twice with the same values is one line: it counts once.
+    if (lineNo !== null && ctx.group?.key === externalId && ctx.group.lineNos.get(lineNo) === contentOf(f, this.columns)) return REPEATED;
     const customer = await knownCustomer(f, ctx);
     const orderDate = f.date('order_date', { required: true });
-    const sku = f.text('product_id', { required: true, max: 64 });
+    const code = f.text('product_id', { required: true, max: textMax('order_lines', 'product_id') });
     let productId: number | null = null;
-    if (sku !== null) {
-      if (!ctx.products.has(sku)) ctx.products.set(sku, (await ctx.core.db.kysely.selectFrom('products').select('id').where('sku', '=', sku).executeTakeFirst()) ?? null);
-      productId = ctx.products.get(sku)?.id ?? null;
-      if (productId === null) f.problem('product_id', sku, 'unknown_product', `product_id ${sku} is not a product in cashloop (import products first)`);
+    if (code !== null) {
+      productId = (await productByCode(ctx, code))?.id ?? null;
+      if (productId === null) f.problem('product_id', code, 'unknown_product', `product_id ${code} is not a product in cashloop (import products first)`);
     }
     const quantity = f.int('quantity', 1, MAX_QUANTITY);
     if (quantity === null && !f.raw('quantity')) f.problem('quantity', '', 'required', 'quantity is required');
@@ -250,8 +313,8 @@ const orders: EntitySpec<OrderLineRecord> = {
       }
     }
     if (g && externalId === g.key) {
-      if (lineNo !== null && g.lineNos.has(lineNo)) f.problem('line_no', String(lineNo), 'duplicate_id', `line_no ${lineNo} appears twice in order ${externalId}`);
-      if (lineNo !== null) g.lineNos.add(lineNo);
+      if (lineNo !== null && g.lineNos.has(lineNo)) f.problem('line_no', String(lineNo), 'duplicate_id', `line_no ${lineNo} appears twice in order ${externalId} with other values`);
+      if (lineNo !== null && !g.lineNos.has(lineNo)) g.lineNos.set(lineNo, contentOf(f, this.columns));
       if (customer && g.customerId !== null && g.customerId !== customer.id) f.problem('customer_id', customer.externalId, 'order_consistent', `customer_id ${customer.externalId} differs from the order's first line`);
       if (orderDate && g.orderDate !== null && g.orderDate !== orderDate) f.problem('order_date', orderDate, 'order_consistent', `order_date ${orderDate} differs from the order's first line (${g.orderDate})`);
       if (customer && g.customerId === null) g.customerId = customer.id;
@@ -292,13 +355,16 @@ const invoices: EntitySpec<InvoiceRecord> = {
   idColumn: 'invoice_id',
   phases: 1,
   async check(f, ctx) {
-    const ref = f.text('invoice_id', { required: true, max: 90 });
-    if (duplicate(f, ctx, 'invoice_id', ref)) return null;
+    const ref = f.text('invoice_id', { required: true, max: textMax('invoices', 'invoice_id') });
+    const seen = duplicate(f, ctx, 'invoice_id', ref, this.columns);
+    if (seen === 'repeat') return REPEATED;
+    if (seen === 'conflict') return null;
     const customer = await knownCustomer(f, ctx);
     const invoiceDate = f.date('invoice_date', { required: true });
     const dueDate = f.date('due_date', { required: true });
     const settledDate = f.date('settled_date');
-    const amount = customer ? f.amount('amount', customer.currency, { required: true, sign: 'positive' }) : null;
+    // A zero-amount invoice (free of charge) is a document like any other: it is paid on its date.
+    const amount = customer ? f.amount('amount', customer.currency, { required: true, sign: 'not_negative' }) : null;
     const disputed = f.bool('disputed');
     if (invoiceDate && dueDate && dueDate < invoiceDate) f.problem('due_date', dueDate, 'due_after_invoice_date', `due_date ${dueDate} is before invoice_date ${invoiceDate}`);
     if (invoiceDate && settledDate && settledDate < invoiceDate) f.problem('settled_date', settledDate, 'settled_after_invoice_date', `settled_date ${settledDate} is before invoice_date ${invoiceDate}`);
@@ -326,7 +392,7 @@ const invoices: EntitySpec<InvoiceRecord> = {
       ctx.actor,
     );
     let created = inv.created;
-    if (r.settledDate) {
+    if (r.settledDate && r.amountMinor > 0) {
       // DESIGN.md: a settled_date no payment row covers means "paid in full on that date".
       // The import records that as a payment of its own; a later payments import that
       // covers the invoice replaces it (see settlePayments).
@@ -361,13 +427,15 @@ const payments: EntitySpec<PaymentRecord> = {
   idColumn: 'payment_id',
   phases: 2,
   async check(f, ctx) {
-    const externalId = f.text('payment_id', { required: true, max: 200 });
-    if (duplicate(f, ctx, 'payment_id', externalId)) return null;
+    const externalId = f.text('payment_id', { required: true, max: textMax('payments', 'payment_id') });
+    const seen = duplicate(f, ctx, 'payment_id', externalId, this.columns);
+    if (seen === 'repeat') return REPEATED;
+    if (seen === 'conflict') return null;
     const customer = await knownCustomer(f, ctx);
     const date = f.date('payment_date', { required: true });
     if (date && date > ctx.today) f.problem('payment_date', date, 'not_future', `payment_date ${date} is after today (${ctx.today})`);
     const amount = customer ? f.amount('amount', customer.currency, { required: true, sign: 'positive' }) : null;
-    const invoiceRef = f.text('invoice_id', { max: 100 });
+    const invoiceRef = f.text('invoice_id', { max: textMax('payments', 'invoice_id') });
     let invoiceId: number | null = null;
     if (invoiceRef && customer) {
       // The old system's number first: a cashloop number that happens to be equal is not it.

@@ -6,13 +6,24 @@
  * reject duplicate ids (a few dozen bytes per row).
  *
  * Options: `--rows 50000,200000,800000` sizes to validate; `--load 20000` rows to load.
+ *
+ * `--messy 500000` instead writes a real-shaped messy extract of about that many order lines
+ * (pipelines/bench/messy-extract.ts: odd product codes, zero-amount invoices, lines written
+ * twice, customers missing from the customers file) and measures both ways in: the warehouse
+ * ingest (`pipeline run --extract`: ingest, transform, reconcile) and onboarding's check of
+ * the whole folder (`import folder --dry-run`), printing whether the reconciliation agrees.
+ * `--messy-load 20000` also loads a messy extract of that many lines into the core and
+ * prints its tie-out.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openCore, closeCore } from '../core.ts';
 import { ManualClock } from '../shared/clock.ts';
-import { importFile } from './import.service.ts';
+import { dryRunMemory, importFile } from './import.service.ts';
+import { tieOut } from './tieout.ts';
+import { writeMessyExtract } from '../../pipelines/bench/messy-extract.ts';
+import { runPipeline } from '../../pipelines/run.ts';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -58,24 +69,65 @@ async function measure(label: string, run: () => Promise<unknown>) {
   return { label, seconds, heapGrowth: peakHeap - base.heapUsed, peakRss };
 }
 
-try {
-  const customers = path.join(dir, 'customers.csv');
-  fs.writeFileSync(customers, `customer_id,name,currency\n${Array.from({ length: 100 }, (_, i) => `C${i},Customer ${i},EUR`).join('\n')}\n`);
-  await importFile(core, { entity: 'customers', file: customers, actor: 'bench' });
-  const results = [];
-  for (const rows of sizes) {
-    const file = path.join(dir, `invoices-${rows}.csv`);
-    writeInvoices(file, rows);
-    const r = await measure(`validate ${rows} rows (${mb(fs.statSync(file).size)})`, () => importFile(core, { entity: 'invoices', file, actor: 'bench', dryRun: true }));
-    results.push({ ...r, rowsPerSecond: rows / r.seconds });
-    fs.rmSync(file);
+const FOLDER = [['customers', 'customers'], ['products', 'products'], ['orders', 'order_lines'], ['invoices', 'invoices'], ['payments', 'payments']] as const;
+const print = (x: { label: string; seconds: number; heapGrowth: number; peakRss: number }, rows: number) =>
+  console.log(`${x.label.padEnd(44)} ${x.seconds.toFixed(1).padStart(6)} s  ${Math.round(rows / x.seconds).toString().padStart(7)} rows/s  heap +${mb(x.heapGrowth).padStart(9)}  peak RSS ${mb(x.peakRss)}`);
+
+/** Both ways in for a messy extract of about `lines` order lines. */
+async function messy(lines: number, loadLines: number) {
+  const extract = writeMessyExtract(path.join(dir, 'shop'), { orders: Math.max(10, Math.round(lines / 2.5)) });
+  const rows = extract.lines + extract.invoices + extract.payments;
+  console.log(`messy extract: ${extract.lines} order lines, ${extract.invoices} invoices, ${extract.payments} payments (${mb(FOLDER.reduce((n, [, f]) => n + fs.statSync(path.join(extract.dir, `${f}.csv`)).size, 0))})`);
+  let status = '';
+  const wh = await measure('warehouse: ingest, transform, reconcile', async () => {
+    const r = await runPipeline({ dataDir: path.join(dir, 'warehouse'), extract: extract.dir, quiet: true, steps: ['ingest', 'transform', 'reconcile'] });
+    status = `${r.reconciliation?.status}: ${(r.reconciliation?.checks ?? []).map((c) => `${c.check} ${c.expected}/${c.actual}`).join(', ')}`;
+  });
+  print(wh, rows);
+  console.log(`  reconciliation ${status}`);
+  const memory = dryRunMemory();
+  const check = await measure('onboarding: check the folder (dry run)', async () => {
+    for (const [entity, file] of FOLDER) await importFile(core, { entity, file: path.join(extract.dir, `${file}.csv`), actor: 'bench', dryRun: true, dryRunMemory: memory, standInCustomers: true });
+  });
+  memory.close();
+  print(check, rows);
+  if (loadLines > 0) {
+    const small = writeMessyExtract(path.join(dir, 'shop-load'), { orders: Math.max(10, Math.round(loadLines / 2.5)) });
+    const touched = new Set<number>();
+    const load = await measure(`onboarding: load ${small.lines} lines into the core`, async () => {
+      for (const [entity, file] of FOLDER) {
+        const r = await importFile(core, { entity, file: path.join(small.dir, `${file}.csv`), actor: 'bench', standInCustomers: true });
+        for (const c of r.tieOut ?? []) touched.add(c.customerId);
+      }
+    });
+    print(load, small.lines + small.invoices + small.payments);
+    const t = await tieOut(core, touched);
+    console.log(`  tie-out: ${t.filter((c) => c.agrees).length} of ${t.length} customers agree`);
   }
-  const file = path.join(dir, `invoices-load-${loadRows}.csv`);
-  writeInvoices(file, loadRows);
-  const r = await measure(`load ${loadRows} rows`, () => importFile(core, { entity: 'invoices', file, actor: 'bench' }));
-  results.push({ ...r, rowsPerSecond: loadRows / r.seconds });
-  for (const x of results) {
-    console.log(`${x.label.padEnd(34)} ${x.seconds.toFixed(1).padStart(6)} s  ${Math.round(x.rowsPerSecond).toString().padStart(7)} rows/s  heap +${mb(x.heapGrowth).padStart(9)}  peak RSS ${mb(x.peakRss)}`);
+}
+
+try {
+  if (process.argv.includes('--messy')) {
+    await messy(Number(arg('messy', '500000')), Number(arg('messy-load', '0')));
+  } else {
+    const customers = path.join(dir, 'customers.csv');
+    fs.writeFileSync(customers, `customer_id,name,currency\n${Array.from({ length: 100 }, (_, i) => `C${i},Customer ${i},EUR`).join('\n')}\n`);
+    await importFile(core, { entity: 'customers', file: customers, actor: 'bench' });
+    const results = [];
+    for (const rows of sizes) {
+      const file = path.join(dir, `invoices-${rows}.csv`);
+      writeInvoices(file, rows);
+      const r = await measure(`validate ${rows} rows (${mb(fs.statSync(file).size)})`, () => importFile(core, { entity: 'invoices', file, actor: 'bench', dryRun: true }));
+      results.push({ ...r, rowsPerSecond: rows / r.seconds });
+      fs.rmSync(file);
+    }
+    const file = path.join(dir, `invoices-load-${loadRows}.csv`);
+    writeInvoices(file, loadRows);
+    const r = await measure(`load ${loadRows} rows`, () => importFile(core, { entity: 'invoices', file, actor: 'bench' }));
+    results.push({ ...r, rowsPerSecond: loadRows / r.seconds });
+    for (const x of results) {
+      console.log(`${x.label.padEnd(34)} ${x.seconds.toFixed(1).padStart(6)} s  ${Math.round(x.rowsPerSecond).toString().padStart(7)} rows/s  heap +${mb(x.heapGrowth).padStart(9)}  peak RSS ${mb(x.peakRss)}`);
+    }
   }
 } finally {
   await closeCore(core);

@@ -4,9 +4,11 @@ import type { Core } from '../core.ts';
 import { csvLines } from '../shared/csv.ts';
 import { DomainError, invalid } from '../shared/errors.ts';
 import { getSettings } from '../settings/settings.service.ts';
-import { canonicalHeader, loadMapping, type FileMapping } from './mapping.ts';
-import { openSource, type SourceRow } from './source.ts';
-import { RowFields, type RowProblem } from './fields.ts';
+import { createCustomer } from '../customers/customer.service.ts';
+import { UNLISTED_CUSTOMER_NAME } from '../extract/contract.ts';
+import { canonicalHeader, columnPositions, loadMapping, type FileMapping } from '../extract/mapping.ts';
+import { openSource, rowValues, type SourceRow } from '../extract/source.ts';
+import { RowFields, type RowProblem } from '../extract/fields.ts';
 import { ENTITIES, SPECS, type DryRunMemory, type Entity, type ImportContext } from './entities.ts';
 import { tieOut, type CustomerTieOut } from './tieout.ts';
 import { IdSet } from './id-set.ts';
@@ -19,6 +21,12 @@ export interface ImportOptions {
   dryRun?: boolean;
   /** Load the valid rows and write the rejected ones beside the input. */
   acceptValid?: boolean;
+  /**
+   * A folder import: a row naming a customer that neither the customers file nor cashloop
+   * has gets a stand-in customer (its id, named "<id> (not in the customers file)", in the
+   * row's currency), listed in the report; a single file's import refuses the row instead.
+   */
+  standInCustomers?: boolean;
   actor: string;
   /** Called as the file streams: phase, units done, units in all (bytes or rows). */
   onProgress?: (phase: string, done: number, total: number) => void;
@@ -54,6 +62,10 @@ export interface ImportReport {
   rejected: number;
   /** Accepted rows already in cashloop (nothing written for them). */
   unchanged: number;
+  /** Accepted rows that repeat an earlier row exactly (same id, same values): counted once, loaded once. */
+  repeated: number;
+  /** Customer ids rows named that neither the customers file nor cashloop had: each got a stand-in customer. */
+  standInCustomers: string[];
   created: number;
   /** Sum of accepted rows' amounts, per currency, as decimals in minor units. */
   amounts: { currency: string; rows: number; amountMinor: number }[];
@@ -70,29 +82,6 @@ const MAX_PROBLEMS_IN_REPORT = 10_000;
 
 export function isEntity(value: string): value is Entity {
   return (ENTITIES as readonly string[]).includes(value);
-}
-
-/** Where each canonical column comes from: the header position of its source column. */
-export function columnPositions(header: string[], mapping: FileMapping): Map<string, number> {
-  const positions = new Map<string, number>();
-  canonicalHeader(header, mapping).forEach((name, i) => {
-    if (!positions.has(name)) positions.set(name, i);
-  });
-  for (const [name, sourceColumn] of Object.entries(mapping.pick ?? {})) {
-    const i = header.findIndex((h) => h.trim() === sourceColumn);
-    if (i < 0) throw invalid(`the mapping takes ${name} from column ${sourceColumn}, which the file does not have (header: ${header.join(', ')})`, { field: name, value: sourceColumn, rule: 'column_required' });
-    positions.set(name, i);
-  }
-  return positions;
-}
-
-export function rowValues(positions: Map<string, number>, mapping: FileMapping, row: SourceRow): Record<string, string> {
-  const values: Record<string, string> = {};
-  for (const [name, i] of positions) values[name] = row.raw[i] ?? '';
-  for (const [name, value] of Object.entries(mapping.constants ?? {})) {
-    if ((values[name] ?? '').trim() === '') values[name] = value;
-  }
-  return values;
 }
 
 export function rejectedFileFor(file: string): string {
@@ -132,16 +121,18 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
     const ignoredColumns = source.header.filter((_, i) => !used.has(i));
     const settings = await getSettings(core.db.kysely);
     const pending = options.dryRun ? (options.dryRunMemory ?? null) : null;
+    const standIns = options.standInCustomers ? new Map<string, string>() : null;
     const newContext = (): ImportContext => remember({
       core, actor: options.actor, today: core.clock.now().toISOString().slice(0, 10), companyCurrency: settings['company.currency'],
-      customers: pending?.customers ?? new Map(), seen: new IdSet(), covered: new Map(), group: null, products: pending?.products ?? new Map(), pending,
+      customers: pending?.customers ?? new Map(), seen: new IdSet(), seenRows: new IdSet(), covered: new Map(), group: null, products: pending?.products ?? new Map(), pending,
+      standIns,
     });
 
     // Pass 1: validate every row, write nothing.
     const ctx = newContext();
     const report: ImportReport = {
       entity, file: options.file, format: source.format, dryRun: options.dryRun ?? false, rowsRead: 0, accepted: 0, rejected: 0, unchanged: 0, created: 0,
-      amounts: [], problems: [], rejectedFile: null, ignoredColumns, tieOut: null, tieOutAgrees: null,
+      amounts: [], problems: [], rejectedFile: null, ignoredColumns, tieOut: null, tieOutAgrees: null, repeated: 0, standInCustomers: [],
     };
     const rejectedRows = new Set<number>();
     const amounts = new Map<string, { rows: number; amountMinor: number }>();
@@ -167,6 +158,10 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
         return;
       }
       report.accepted += 1;
+      if (checked.repeated) {
+        report.repeated += 1;
+        return;
+      }
       if (checked.exists) report.unchanged += 1;
       if (pending) spec.remember?.(pending, checked.record);
       const a = spec.amount?.(checked.record);
@@ -215,6 +210,7 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
       fs.closeSync(rejectsFd);
       report.rejectedFile = rejectsPath;
     }
+    report.standInCustomers = [...(standIns?.keys() ?? [])];
     report.amounts = [...amounts].map(([currency, s]) => ({ currency, ...s })).sort((x, y) => x.currency.localeCompare(y.currency));
     if (report.rejected > 0 && !options.acceptValid) {
       throw new DomainError(
@@ -231,6 +227,10 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
 
     // Pass 2 (and 3): load the valid rows through the services.
     report.unchanged = 0;
+    for (const [externalId, currency] of standIns ?? []) {
+      const c = await createCustomer(core, { externalId, name: UNLISTED_CUSTOMER_NAME(externalId), currency }, options.actor);
+      ctx.customers.set(externalId, { id: c.id, currency: c.currency });
+    }
     await spec.beforeLoad?.(ctx);
     for (let phase = 0; phase < spec.phases; phase += 1) {
       const loadCtx = { ...newContext(), customers: ctx.customers };
@@ -250,6 +250,7 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
         const f = new RowFields(values, mapping, row);
         const checked = await spec.check(f, loadCtx);
         if (!checked) throw new Error(`row ${row.row} of ${options.file} changed between validation and load: ${f.problems.map((p) => p.message).join('; ')}`);
+        if (checked.repeated) continue;
         if (spec.groupBy) {
           const key = (values[spec.groupBy] ?? '').trim();
           if (key !== pendingKey) await flush();
@@ -267,7 +268,10 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
     }
     return report;
   } finally {
-    for (const c of contexts) c.seen.close();
+    for (const c of contexts) {
+      c.seen.close();
+      c.seenRows.close();
+    }
     await source.close();
   }
 }

@@ -1,11 +1,12 @@
+import type { Kysely } from 'kysely';
 import type { Core } from '../core.ts';
 import { runChange } from '../core.ts';
-import type { OrderLineRow, OrderRow, OrderStatus } from '../db/schema.ts';
+import type { Database, OrderLineRow, OrderRow, OrderStatus } from '../db/schema.ts';
 import { conflict, DomainError, invalid, notFound } from '../shared/errors.ts';
 import { formatAmount, parseAmount, parsePercent } from '../shared/money.ts';
 import { parseBusinessDate } from '../shared/dates.ts';
 import { oneOf, optionalText, pageOptions, requireId, requireInt, requireQuantity, requireText } from '../shared/validate.ts';
-import { documentTotals, lineAmounts } from './order.totals.ts';
+import { documentTotals, lineAmounts, type LineAmounts } from './order.totals.ts';
 import { lockOrder, moveOrder, releaseOrderStock } from './order.workflow.ts';
 import { ORDER_STATUSES } from './order.state.ts';
 import { countCustomerOrders, customerOrderIdsNewestFirst } from './order.repository.ts';
@@ -125,6 +126,57 @@ async function loadOrder(core: Core, orderId: number): Promise<Order> {
   return toOrder(o, lines);
 }
 
+/** An order line priced as the order will store it. */
+export interface PricedLine {
+  product_id: number;
+  sku: string;
+  name: string;
+  quantity: number;
+  unit_price_minor: number;
+  discount_bp: number;
+  tax_rate_bp: number;
+  amounts: LineAmounts;
+}
+
+/**
+ * Prices an order's lines for a customer as the order stores them: the list price unless a
+ * unit price is given (in the customer's currency; a product priced in another currency
+ * needs one), the line's discount, the product's tax. Every bad line is reported at once
+ * (field `lines.N.…`). The order entry and the credit preview price the same way.
+ */
+export async function priceOrderLines(db: Kysely<Database>, customer: { id: number; currency: string }, lines: OrderLineInput[]): Promise<PricedLine[]> {
+  const customerId = customer.id;
+  const problems: { message: string; field: string; value: unknown; rule: string }[] = [];
+  const priced: PricedLine[] = [];
+  for (const [i, line] of lines.entries()) {
+    try {
+      const sku = requireText(line.sku, `lines.${i}.sku`, 64);
+      const quantity = requireQuantity(line.quantity, `lines.${i}.quantity`);
+      const product = await db.selectFrom('products').selectAll().where('sku', '=', sku).executeTakeFirst();
+      if (!product) throw invalid(`line ${i + 1}: product ${sku} does not exist`, { field: `lines.${i}.sku`, value: sku, rule: 'product_exists' });
+      let unitPrice = product.list_price_minor;
+      if (line.unitPrice !== undefined && line.unitPrice !== null && line.unitPrice !== '') {
+        unitPrice = parseAmount(line.unitPrice, customer.currency, `lines.${i}.unitPrice`);
+        if (unitPrice < 0) throw invalid(`line ${i + 1}: unit price must not be negative`, { field: `lines.${i}.unitPrice`, value: line.unitPrice, rule: 'amount_not_negative' });
+      } else if (product.currency !== customer.currency) {
+        throw invalid(`line ${i + 1}: product ${sku} is priced in ${product.currency} but customer ${customerId} buys in ${customer.currency}; give a unit price`, {
+          field: `lines.${i}.unitPrice`, value: null, rule: 'currency_match',
+        });
+      }
+      const discountBp = line.discountPercent == null || line.discountPercent === '' ? 0 : parsePercent(line.discountPercent, `lines.${i}.discountPercent`);
+      priced.push({ product_id: product.id, sku: product.sku, name: product.name, quantity, unit_price_minor: unitPrice, discount_bp: discountBp, tax_rate_bp: product.tax_rate_bp, amounts: lineAmounts(quantity, unitPrice, discountBp, product.tax_rate_bp, `lines.${i}.quantity`) });
+    } catch (e) {
+      if (!(e instanceof DomainError)) throw e;
+      problems.push({ message: e.message, field: e.detail.field ?? `lines.${i}`, value: e.detail.value, rule: e.detail.rule ?? 'invalid' });
+    }
+  }
+  if (problems.length > 0) {
+    const first = problems[0]!;
+    throw new DomainError('invalid', problems.length === 1 ? first.message : `${problems.length} order lines are invalid: ${problems.map((p) => p.message).join('; ')}`, { entity: 'order', field: first.field, value: first.value, rule: first.rule }, problems);
+  }
+  return priced;
+}
+
 /**
  * Creates a draft order with priced lines. Validates every line and reports all problems at
  * once; writes nothing unless all are right. Retrying with the same idempotency key returns
@@ -159,34 +211,7 @@ export async function createOrder(core: Core, input: OrderInput, actor: string):
   if (!Array.isArray(input.lines) || input.lines.length === 0) {
     throw invalid('an order needs at least one line', { entity: 'order', field: 'lines', value: input.lines, rule: 'lines_required' });
   }
-  const problems: { message: string; field: string; value: unknown; rule: string }[] = [];
-  const priced: { product_id: number; quantity: number; unit_price_minor: number; discount_bp: number; tax_rate_bp: number; amounts: ReturnType<typeof lineAmounts> }[] = [];
-  for (const [i, line] of input.lines.entries()) {
-    try {
-      const sku = requireText(line.sku, `lines.${i}.sku`, 64);
-      const quantity = requireQuantity(line.quantity, `lines.${i}.quantity`);
-      const product = await db.selectFrom('products').selectAll().where('sku', '=', sku).executeTakeFirst();
-      if (!product) throw invalid(`line ${i + 1}: product ${sku} does not exist`, { field: `lines.${i}.sku`, value: sku, rule: 'product_exists' });
-      let unitPrice = product.list_price_minor;
-      if (line.unitPrice !== undefined && line.unitPrice !== null && line.unitPrice !== '') {
-        unitPrice = parseAmount(line.unitPrice, customer.currency, `lines.${i}.unitPrice`);
-        if (unitPrice < 0) throw invalid(`line ${i + 1}: unit price must not be negative`, { field: `lines.${i}.unitPrice`, value: line.unitPrice, rule: 'amount_not_negative' });
-      } else if (product.currency !== customer.currency) {
-        throw invalid(`line ${i + 1}: product ${sku} is priced in ${product.currency} but customer ${customerId} buys in ${customer.currency}; give a unit price`, {
-          field: `lines.${i}.unitPrice`, value: null, rule: 'currency_match',
-        });
-      }
-      const discountBp = line.discountPercent == null || line.discountPercent === '' ? 0 : parsePercent(line.discountPercent, `lines.${i}.discountPercent`);
-      priced.push({ product_id: product.id, quantity, unit_price_minor: unitPrice, discount_bp: discountBp, tax_rate_bp: product.tax_rate_bp, amounts: lineAmounts(quantity, unitPrice, discountBp, product.tax_rate_bp, `lines.${i}.quantity`) });
-    } catch (e) {
-      if (!(e instanceof DomainError)) throw e;
-      problems.push({ message: e.message, field: e.detail.field ?? `lines.${i}`, value: e.detail.value, rule: e.detail.rule ?? 'invalid' });
-    }
-  }
-  if (problems.length > 0) {
-    const first = problems[0]!;
-    throw new DomainError('invalid', problems.length === 1 ? first.message : `${problems.length} order lines are invalid: ${problems.map((p) => p.message).join('; ')}`, { entity: 'order', field: first.field, value: first.value, rule: first.rule }, problems);
-  }
+  const priced = await priceOrderLines(db, customer, input.lines);
   const totals = documentTotals(priced.map((p) => p.amounts));
 
   const outcome = await runChange(core, actor, async ({ trx, at, today }) => {

@@ -5,15 +5,18 @@ import { badTransition } from '../shared/errors.ts';
  * The order's state machine. An order moves only along these arrows; any other move is a
  * `transition` error naming the order and both states.
  *
- * draft → submitted → approved | credit_hold | rejected; credit_hold → approved | rejected;
+ * draft → submitted → approved | credit_hold | awaiting_prepayment | rejected;
+ * credit_hold → approved | rejected; awaiting_prepayment → approved (once a payment covers
+ * it: a customer on prepayment terms ships nothing before paying);
  * approved → partially_shipped → shipped → delivered → invoiced → paid. When invoicing
  * happens at shipment, shipped → invoiced directly; a payment reversed re-opens paid →
  * invoiced. Cancelling (with a reason) is possible until the first shipment.
  */
 export const ORDER_TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   draft: ['submitted', 'cancelled'],
-  submitted: ['approved', 'credit_hold', 'rejected', 'cancelled'],
+  submitted: ['approved', 'credit_hold', 'awaiting_prepayment', 'rejected', 'cancelled'],
   credit_hold: ['approved', 'rejected', 'cancelled'],
+  awaiting_prepayment: ['approved', 'cancelled'],
   approved: ['partially_shipped', 'shipped', 'cancelled'],
   partially_shipped: ['shipped'],
   shipped: ['delivered', 'invoiced', 'paid'],

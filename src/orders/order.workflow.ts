@@ -102,7 +102,7 @@ export async function releaseOrderStock(trx: Tx, orderId: number, at: string, di
  */
 export async function refreshOrderStatus(trx: Tx, orderId: number, at: string, actor: string, dialect: DialectName): Promise<{ order: OrderRow; history: HistoryRow | null }> {
   const order = await lockOrder(trx, orderId, dialect);
-  if (['draft', 'submitted', 'credit_hold', 'rejected', 'cancelled'].includes(order.status)) return { order, history: null };
+  if (['draft', 'submitted', 'credit_hold', 'awaiting_prepayment', 'rejected', 'cancelled'].includes(order.status)) return { order, history: null };
   const lines = await trx.selectFrom('order_lines').select(['quantity', 'shipped_qty', 'invoiced_qty']).where('order_id', '=', orderId).execute();
   const shipments = await trx.selectFrom('shipments').select(['status']).where('order_id', '=', orderId).execute();
   const invoices = await trx.selectFrom('invoices').select(['status']).where('order_id', '=', orderId).where('status', '!=', 'cancelled').execute();

@@ -1,14 +1,14 @@
 import type { Core } from '../core.ts';
 import { invalid } from '../shared/errors.ts';
 import { requireId } from '../shared/validate.ts';
-import { customerStatement, type Statement, type StatementLine } from './statement.service.ts';
+import { accountStatement, type AccountStatement, type AccountStatementLine } from './account-statement.service.ts';
 import { statementDocumentDetails } from './account.repository.ts';
 
 /**
  * A customer's account as the customer sees it (the portal, the statement and invoice PDFs):
  * the summary on top of every page and the statement with a label on every line.
  *
- * Both come from one statement of account (`customerStatement`), so the balance, the number
+ * Both come from one statement of account (`accountStatement`), so the balance, the number
  * of open invoices and what is overdue cannot disagree: the balance is the statement's
  * closing balance, the open invoices are the statement's open items on the same day, and
  * the credit on account is what separates the two (payments received and not yet applied).
@@ -57,11 +57,11 @@ export async function accountSummary(core: Core, customerId: number | string, as
   const id = requireId(customerId, 'customerId');
   // A statement of one day: its closing balance counts every document up to that day.
   const day = asOf ?? core.clock.now().toISOString().slice(0, 10);
-  return summaryOf(await inOneSnapshot(core, (snapshot) => customerStatement(snapshot, { customerId: id, from: day, to: day })));
+  return summaryOf(await inOneSnapshot(core, (snapshot) => accountStatement(snapshot, { customerId: id, from: day, to: day })));
 }
 
 /** The summary a statement implies on its last day. */
-export function summaryOf(s: Statement): AccountSummary {
+export function summaryOf(s: AccountStatement): AccountSummary {
   const openInvoices = s.openInvoices
     .map((i) => ({ number: i.number, invoiceDate: i.invoiceDate, dueDate: i.dueDate, daysPastDue: i.daysPastDue, balanceMinor: i.balanceMinor }))
     // Oldest due first, as cash application pays them; numbers in order within a day.
@@ -87,7 +87,7 @@ export function summaryOf(s: Statement): AccountSummary {
 /** What a statement line is, in words a customer reads. */
 export type LineLabel = 'Invoice' | 'Payment' | 'Payment returned' | 'Credit note' | 'Returned goods' | 'Price correction' | 'Dispute settled' | 'Early-payment discount' | 'Written off' | 'Bad debt written off';
 
-export interface LabelledLine extends StatementLine {
+export interface LabelledLine extends AccountStatementLine {
   label: LineLabel;
   /** The line's particulars: the reference a payment quoted, a credit note's reason (null for invoices: see dueDate). */
   detail: string | null;
@@ -96,7 +96,7 @@ export interface LabelledLine extends StatementLine {
   orderId: number | null;
 }
 
-export interface LabelledStatement extends Omit<Statement, 'lines'> {
+export interface LabelledStatement extends Omit<AccountStatement, 'lines'> {
   lines: LabelledLine[];
   summary: AccountSummary;
 }
@@ -110,7 +110,7 @@ const METHODS: Record<string, string> = { bank_transfer: 'bank transfer', card: 
  */
 export async function labelledStatement(core: Core, input: { customerId: number | string; from?: string; to?: string }): Promise<LabelledStatement> {
   const { statement, details } = await inOneSnapshot(core, async (snapshot) => {
-    const read = await customerStatement(snapshot, input);
+    const read = await accountStatement(snapshot, input);
     return { statement: read, details: await statementDocumentDetails(snapshot.db.kysely, read.customerId) };
   });
   if (statement.from > statement.to) throw invalid(`from ${statement.from} is after to ${statement.to}: a statement runs from its first day to its last`, { field: 'from', value: input.from ?? statement.from, rule: 'from_not_after_to' });

@@ -1,3 +1,5 @@
+import { invalid } from '../shared/errors.ts';
+
 /**
  * Cash application: which open invoices a receipt pays, in this order:
  * 1. invoices named in the payment's reference (by number or by the old system's number),
@@ -22,7 +24,7 @@ export interface OpenItem {
 export interface PlannedAllocation {
   invoiceId: number;
   amountMinor: number;
-  rule: 'reference' | 'exact_amount' | 'oldest_due';
+  rule: 'reference' | 'exact_amount' | 'oldest_due' | 'manual';
   /** Discount granted because this allocation settles the invoice within the discount window. */
   discountMinor: number;
 }
@@ -67,5 +69,37 @@ export function planCashApplication(amountMinor: number, reference: string | nul
     if (remaining <= 0) break;
     take(item, 'oldest_due');
   }
+  return { allocations, unappliedMinor: remaining };
+}
+
+/** A person's own split of a receipt: these invoices, these amounts; the rest stays unapplied. */
+export interface ChosenAllocation {
+  invoiceId: number;
+  amountMinor: number;
+}
+
+/**
+ * Checks a person's split against the customer's open items and plans it as given: each
+ * invoice open for at least its amount, named once, the amounts together at most the
+ * receipt; what is left stays on the payment as unapplied credit (an empty split keeps it
+ * all on the customer's account). Refuses with the field (`allocations.N.amount`) and the
+ * rule. No early-payment discount: the person chose the amounts.
+ */
+export function planChosenApplication(amountMinor: number, chosen: readonly ChosenAllocation[], openItems: readonly OpenItem[]): { allocations: PlannedAllocation[]; unappliedMinor: number } {
+  const byId = new Map(openItems.map((i) => [i.id, i]));
+  const seen = new Set<number>();
+  let remaining = amountMinor;
+  const allocations: PlannedAllocation[] = [];
+  chosen.forEach((c, n) => {
+    const item = byId.get(c.invoiceId);
+    if (!item || item.balanceMinor <= 0) throw invalid(`allocation ${n + 1}: the invoice is not open for this customer`, { field: `allocations.${n}.invoice`, value: c.invoiceId, rule: 'open_invoice_of_customer' });
+    if (seen.has(c.invoiceId)) throw invalid(`allocation ${n + 1}: invoice ${item.number} is named twice`, { field: `allocations.${n}.invoice`, value: item.number, rule: 'unique_invoice' });
+    seen.add(c.invoiceId);
+    if (!Number.isSafeInteger(c.amountMinor) || c.amountMinor <= 0) throw invalid(`allocation ${n + 1}: the amount must be above zero`, { field: `allocations.${n}.amount`, value: c.amountMinor, rule: 'positive' });
+    if (c.amountMinor > item.balanceMinor) throw invalid(`allocation ${n + 1}: invoice ${item.number} is open for less than that`, { field: `allocations.${n}.amount`, value: c.amountMinor, rule: 'within_balance' });
+    if (c.amountMinor > remaining) throw invalid(`allocation ${n + 1}: the split adds up to more than the receipt`, { field: `allocations.${n}.amount`, value: c.amountMinor, rule: 'within_receipt' });
+    remaining -= c.amountMinor;
+    allocations.push({ invoiceId: c.invoiceId, amountMinor: c.amountMinor, rule: 'manual', discountMinor: 0 });
+  });
   return { allocations, unappliedMinor: remaining };
 }

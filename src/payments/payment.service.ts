@@ -11,7 +11,7 @@ import { findInvoiceByNumberOrRef, invoiceBalances } from '../invoicing/invoice.
 import { issueCreditNote } from '../invoicing/invoice.service.ts';
 import { settleStatus } from '../invoicing/invoice.workflow.ts';
 import { refreshOrderStatus } from '../orders/order.workflow.ts';
-import { planCashApplication } from './cash-application.ts';
+import { planCashApplication, planChosenApplication, type ChosenAllocation } from './cash-application.ts';
 import { appliedMinor, findPayment, findPaymentByExternalId, insertAllocation, insertPayment, listPaymentRows, markPaymentReversed, paymentAllocations, reverseAllocations } from './payment.repository.ts';
 
 export interface PaymentInput {
@@ -26,6 +26,8 @@ export interface PaymentInput {
   payer?: string | null;
   /** The bank's or the old system's id: recording it twice returns the first payment. */
   externalId?: string | null;
+  /** A person's own split (cash application by hand): exactly these, the rest unapplied; absent: the rules decide. */
+  allocations?: readonly ChosenAllocation[];
 }
 
 export interface Payment {
@@ -170,11 +172,8 @@ export function recordPaymentChange(input: PaymentInput): Change<Recorded> {
       if (!existing) throw new Error(`payment ${externalId} was neither inserted nor found`);
       return replayPayment(trx, existing, customerId, input);
     }
-    const plan = planCashApplication(
-      amount,
-      reference,
-      open.map((i) => ({ id: i.id, number: i.number, externalRef: i.external_ref, dueDate: i.due_date, balanceMinor: i.balance_minor, discountMinor: earlyDiscount(customer, i, date) })),
-    );
+    const items = open.map((i) => ({ id: i.id, number: i.number, externalRef: i.external_ref, dueDate: i.due_date, balanceMinor: i.balance_minor, discountMinor: earlyDiscount(customer, i, date) }));
+    const plan = input.allocations ? planChosenApplication(amount, input.allocations, items) : planCashApplication(amount, reference, items);
     const allocations = [];
     for (const a of plan.allocations) allocations.push(await insertAllocation(trx, { paymentId: payment.id, invoiceId: a.invoiceId, amountMinor: a.amountMinor, rule: a.rule, appliedOn: date, at }));
     // The discount that settles an invoice is a credit note like any other, from the one writer.

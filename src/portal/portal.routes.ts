@@ -6,7 +6,7 @@ import { getCustomer } from '../customers/customer.service.ts';
 import { openDispute } from '../collections/dispute.service.ts';
 import { recordPromise } from '../collections/promise.service.ts';
 import { invoicePdf } from '../documents/invoice.pdf.ts';
-import { statementPdf } from '../documents/statement.pdf.ts';
+import { accountStatementPdf } from '../documents/account-statement.pdf.ts';
 import { acceptForms } from '../api/auth/access.ts';
 import { csrfTokenFor } from '../api/auth/session.service.ts';
 import { errorHandler } from '../api/problem.ts';
@@ -15,7 +15,7 @@ import { esc, page } from './layout.ts';
 import { homePage, loadHome } from './home.page.ts';
 import { loadOrder, loadOrderList, orderListPage, orderPage } from './orders.page.ts';
 import { invoicePage, loadInvoice, ownInvoice, type FormState } from './invoice.page.ts';
-import { loadStatement, statementPage } from './statement.page.ts';
+import { loadStatement, statementPage } from './account-statement.page.ts';
 
 /**
  * The customer portal in a browser: server-rendered pages (`/portal…`), the invoice and
@@ -111,7 +111,7 @@ export function registerPortalPages(app: FastifyInstance, core: Core): void {
       return pdf(reply, `${doc.number}.pdf`, doc.pdf);
     });
     scope.get('/portal/statement.pdf', { config, schema: hidden }, async (req, reply) => {
-      const doc = await statementPdf(core, { customerId: me(req), from: query(req, 'from'), to: query(req, 'to') });
+      const doc = await accountStatementPdf(core, { customerId: me(req), from: query(req, 'from'), to: query(req, 'to') });
       return pdf(reply, `statement-${doc.customerId}-${doc.from}-${doc.to}.pdf`, doc.pdf);
     });
 

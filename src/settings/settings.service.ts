@@ -16,12 +16,16 @@ export interface Settings {
   'credit.max_days_overdue': number;
   /** Risk class D holds orders whose exposure exceeds this share (percent) of the limit. */
   'credit.class_d_limit_share': number;
+  /** Risk classes whose customers buy on prepayment terms, comma-separated (`E`, `D,E`; '' = none): their orders wait for a payment covering them before they ship. */
+  'credit.prepayment_classes': string;
   /** Invoice automatically at `shipment` or at `delivery`. */
   'invoicing.trigger': 'shipment' | 'delivery';
   /** Largest remaining balance (minor units) that may be written off. */
   'payments.write_off_tolerance_minor': number;
   /** Default currency of new customers and products. */
   'company.currency': string;
+  /** The currency the warehouse converts every currency's KPIs and aging into (exchange rates: `cashloop rates load`). */
+  'reporting.currency': string;
   /** The company's name, as letters and statements are signed. */
   'company.name': string;
   /** Sender address of reminders and statements. */
@@ -53,9 +57,11 @@ export interface Settings {
 export const defaultSettings: Settings = {
   'credit.max_days_overdue': 30,
   'credit.class_d_limit_share': 50,
+  'credit.prepayment_classes': '',
   'invoicing.trigger': 'delivery',
   'payments.write_off_tolerance_minor': 500,
   'company.currency': 'EUR',
+  'reporting.currency': 'EUR',
   'company.name': 'Our company',
   'company.email': 'receivables@example.com',
   'company.payment_instructions': 'Please pay by bank transfer, quoting the invoice numbers.',
@@ -103,6 +109,7 @@ function parseSetting(key: string, value: string): Settings[Key] {
       }
       return value;
     case 'company.currency':
+    case 'reporting.currency':
       if (!/^[A-Z]{3}$/.test(value)) throw invalid(`setting ${key} must be an ISO 4217 code, got ${value}`, { field: key, value, rule: 'currency_code' });
       return value;
     case 'company.name':
@@ -135,6 +142,12 @@ function parseSetting(key: string, value: string): Settings[Key] {
     case 'bank.max_file_mb': {
       if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000) throw invalid(`setting ${key} must be a whole number of MB from 1 to 1000, got ${value}`, { field: key, value, rule: 'integer_range' });
       return Number(value);
+    }
+    case 'credit.prepayment_classes': {
+      const classes = value.split(',').map((c) => c.trim().toUpperCase()).filter((c) => c !== '');
+      const bad = classes.find((c) => !['A', 'B', 'C', 'D', 'E'].includes(c));
+      if (bad !== undefined) throw invalid(`setting ${key} must list risk classes A–E separated by commas, got ${value}`, { field: key, value, rule: 'risk_classes' });
+      return [...new Set(classes)].join(',');
     }
     case 'collections.default_policy':
       if (!/^[a-z0-9][a-z0-9_-]{0,39}$/.test(value)) throw invalid(`setting ${key} must name a dunning policy, got ${value}`, { field: key, value, rule: 'policy_name' });

@@ -7,8 +7,8 @@ import { MAX_AMOUNT_MINOR } from './bounds.ts';
  * the edges, and every rounding step is an explicit function below.
  */
 
-/** Minor-unit exponent per currency; any code not listed uses 2. */
-const EXPONENTS: Record<string, number> = {
+/** Minor-unit exponent per currency; any code not listed uses 2 (the warehouse builds its SQL macro from this table). */
+export const EXPONENTS: Record<string, number> = {
   JPY: 0, KRW: 0, ISK: 0, CLP: 0, VND: 0, XAF: 0, XOF: 0, HUF: 2,
   BHD: 3, KWD: 3, OMR: 3, JOD: 3, TND: 3, LYD: 3, IQD: 3,
 };

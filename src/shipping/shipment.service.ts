@@ -85,6 +85,7 @@ export async function createShipment(core: Core, input: ShipmentInput, actor: st
     // Invoicing picks up the customer's unapplied cash: their lock comes first.
     if (invoicing) await lockCustomerOfOrder(scope, orderId);
     const order = await lockOrder(trx, orderId, dialect);
+    if (order.status === 'awaiting_prepayment') throw badTransition('order', orderId, order.status, 'shipped', 'the customer buys on prepayment terms and no payment covers the order yet');
     if (order.status !== 'approved' && order.status !== 'partially_shipped') {
       throw badTransition('order', orderId, order.status, 'shipped', 'only an approved order can ship');
     }

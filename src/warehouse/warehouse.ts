@@ -3,6 +3,7 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { DomainError } from '../shared/errors.ts';
 import { keepPrivate } from '../shared/files.ts';
+import { defineMoneyMacros } from './money.ts';
 
 /**
  * Where the warehouse lives inside a data directory. The pipeline writes `warehouse.duckdb`;
@@ -63,6 +64,7 @@ export async function openWarehouse(file: string, options: { readOnly?: boolean;
   // files by the umask; its .wal comes and goes with writes and follows the umask.
   if (!options.readOnly) keepPrivate(file, `${file}.wal`);
   const conn = await instance.connect();
+  await defineMoneyMacros(conn);
   return {
     conn,
     file,

@@ -74,7 +74,7 @@ ${p.live ? html`<script src="/app/assets/sse.min.js"></script>` : ''}
 export const money = (minor: number, currency: string): string => `${formatAmount(minor, currency)} ${currency}`;
 
 const STATUS_TONE: Record<string, string> = {
-  draft: 'grey', submitted: 'blue', approved: 'green', credit_hold: 'amber', rejected: 'red', partially_shipped: 'blue', shipped: 'blue', delivered: 'blue', invoiced: 'violet', paid: 'green', cancelled: 'grey',
+  draft: 'grey', submitted: 'blue', approved: 'green', credit_hold: 'amber', awaiting_prepayment: 'amber', rejected: 'red', partially_shipped: 'blue', shipped: 'blue', delivered: 'blue', invoiced: 'violet', paid: 'green', cancelled: 'grey',
   open: 'amber', partially_paid: 'blue', written_off: 'grey', in_transit: 'blue', failed: 'red', unmatched: 'amber', matched: 'green', ignored: 'grey', kept: 'green', broken: 'red',
   active: 'green', blocked: 'red', pending: 'amber', sent: 'green', exported: 'green',
 };

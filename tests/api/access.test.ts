@@ -261,7 +261,7 @@ describe(`access on ${testDialect}: sessions, CSRF, sign-in, headers, key and to
     expect(expired.statusCode).toBe(401);
     expect(expired.json().rule).toBe('portal_token_expired');
     const list = (await app.inject({ method: 'GET', url: `/customers/${customerId}/portal-tokens`, headers: { authorization: `Bearer ${admin}` } })).json();
-    expect(list.map((x: { status: string }) => x.status)).toEqual(['revoked', 'expired']);
+    expect(list.items.map((x: { status: string }) => x.status)).toEqual(['revoked', 'expired']);
   });
 
   it('puts security headers on every page and a locked policy on everything else', async () => {

@@ -65,7 +65,7 @@ describe(`bounds over HTTP on ${testDialect}`, () => {
     const p = await call('POST', '/payments', { customerId: id, amount: '99999999999.99' });
     expect(p.statusCode).toBe(201);
     expect((await call('GET', `/payments/${p.json().id}`)).json()).toMatchObject({ amountMinor: MAX_AMOUNT_MINOR, unappliedMinor: MAX_AMOUNT_MINOR });
-    expect((await call('GET', `/customers/${id}/statement`)).statusCode).toBe(200);
+    expect((await call('GET', `/customers/${id}/account-statement`)).statusCode).toBe(200);
 
     await refused('POST', '/customers', { name: 'Over', creditLimit: '100000000000.00' }, { rule: 'amount_max', field: 'creditLimit', value: '100000000000.00' });
     // Past 2^53: this one was stored a cent off on SQLite and could not be read back on PostgreSQL.
@@ -96,7 +96,7 @@ describe(`bounds over HTTP on ${testDialect}`, () => {
     // This one was a 500 on PostgreSQL (an integer column).
     await refused('POST', '/stock/receipts', { sku: 'BOLT', quantity: 2_147_483_648 }, { rule: 'quantity_max', field: 'body.quantity', value: 2_147_483_648 });
     await refused('POST', '/stock/receipts', '{"sku":"BOLT","quantity":9007199254740993}', { rule: 'quantity_max', field: 'body.quantity' }); // 2^53 + 1
-    await refused('POST', '/stock/receipts', '{"sku":"BOLT","quantity":1e400}', { rule: 'type', field: 'body.quantity' });
+    await refused('POST', '/stock/receipts', '{"sku":"BOLT","quantity":1e400}', { rule: 'integer', field: 'body.quantity' });
     expect((await call('POST', '/stock/receipts', { sku: 'BOLT', quantity: MAX_QUANTITY })).json()).toMatchObject({ onHand: MAX_QUANTITY });
     await refused('POST', '/stock/receipts', { sku: 'BOLT', quantity: 1 }, { rule: 'quantity_max', field: 'quantity', value: 1 });
     await refused('POST', '/stock/adjustments', { sku: 'BOLT', delta: 1, reason: 'found one' }, { rule: 'quantity_max', field: 'delta' });
@@ -106,13 +106,13 @@ describe(`bounds over HTTP on ${testDialect}`, () => {
 
   it('refuses ids, cursors and page sizes out of range before they reach the database', async () => {
     await refused('GET', '/orders/2147483648', undefined, { rule: 'id_max', field: 'params.id', value: 2_147_483_648 });
-    await refused('GET', '/customers/9007199254740993/statement', undefined, { rule: 'id_max', field: 'params.id' });
+    await refused('GET', '/customers/9007199254740993/account-statement', undefined, { rule: 'id_max', field: 'params.id' });
     await refused('POST', '/payments/2147483648/reverse', { reason: 'x' }, { rule: 'id_max', field: 'params.id' });
     await refused('GET', '/customers?after=2147483648', undefined, { rule: 'id_max', field: 'querystring.after' });
     await refused('GET', '/orders?customerId=2147483648', undefined, { rule: 'id_max', field: 'querystring.customerId' });
     await refused('GET', '/invoices?limit=501', undefined, { rule: 'maximum', field: 'querystring.limit', value: 501 });
-    await refused('GET', '/customers?limit=1e400', undefined, { rule: 'type', field: 'querystring.limit' });
-    await refused('GET', '/products?after=-Infinity', undefined, { rule: 'type', field: 'querystring.after' });
+    await refused('GET', '/customers?limit=1e400', undefined, { rule: 'integer', field: 'querystring.limit' });
+    await refused('GET', '/products?after=-Infinity', undefined, { rule: 'integer', field: 'querystring.after' });
     await refused('POST', '/payments', { customerId: 2_147_483_648, amount: '1.00' }, { rule: 'id_max', field: 'body.customerId' });
     const portal = await app.inject({ method: 'GET', url: '/portal/api/orders/2147483648', headers: { authorization: `Bearer ${token}` } });
     expect(portal.statusCode).toBe(400);

@@ -14,7 +14,7 @@ import { createShipment, deliverShipment } from '../../src/shipping/shipment.ser
 import { recordPayment } from '../../src/payments/payment.service.ts';
 import { writeOffInvoice } from '../../src/invoicing/invoice.service.ts';
 import { getSettings, setSetting } from '../../src/settings/settings.service.ts';
-import { importStatement } from '../../src/bank/bank.service.ts';
+import { importBankStatement } from '../../src/bank/bank.service.ts';
 import { fontFor } from '../../src/documents/pdf.ts';
 import { money } from '../../src/documents/format.ts';
 
@@ -132,7 +132,7 @@ describe(`customer portal on ${testDialect}`, () => {
     expect(b).toContain('Paid ahead');
     expect(figure(b, 'balance')).toBe('20.00 EUR');
     expect(b).toMatch(/<dt>Credit on account<\/dt><dd class="amount good">−20\.00 EUR<\/dd>/);
-    const statement = (await get('/portal/api/statement', bearer('b'))).json();
+    const statement = (await get('/portal/api/account-statement', bearer('b'))).json();
     expect(statement.closingBalanceMinor).toBe(-2000);
   });
 
@@ -289,7 +289,7 @@ describe(`customer portal on ${testDialect}`, () => {
     const jp = await get(`/portal/invoices/${INV(4)}.pdf`, bearer('b'));
     expect(jp.statusCode).toBe(200);
     expect(await pdfLines(jp.rawPayload)).toContain(JP);
-    const cn = await get(`/customers/${ids.c}/statement.pdf?from=2026-01-01&to=2026-01-31`, { authorization: `Bearer ${keys.viewer}` });
+    const cn = await get(`/customers/${ids.c}/account-statement.pdf?from=2026-01-01&to=2026-01-31`, { authorization: `Bearer ${keys.viewer}` });
     expect(cn.statusCode).toBe(200);
     expect(await pdfLines(cn.rawPayload)).toContain(CN);
     for (const bytes of [jp.rawPayload, cn.rawPayload]) {
@@ -311,9 +311,9 @@ describe(`customer portal on ${testDialect}`, () => {
     // The customer pays part of it, quoting that reference in the transfer's text.
     const file = path.join(t.dataDir, 'statement-2026-02-20.csv');
     fs.writeFileSync(file, `entry_ref,booking_date,amount,currency,payer_name,remittance\nE-1,2026-02-20,10.00,EUR,Someone Else Ltd,Payment ${reference} thank you\n`);
-    const report = await importStatement(t.core, { file, actor });
+    const report = await importBankStatement(t.core, { file, actor });
     expect(report.matched).toBe(1);
-    const after = (await get('/portal/api/invoices', bearer('a'))).json() as { number: string; paidMinor: number }[];
+    const after = (await get('/portal/api/invoices', bearer('a'))).json().items as { number: string; paidMinor: number }[];
     expect(after.map((i) => [i.number, i.paidMinor])).toEqual([[INV(1), 0], [INV(2), 0], [INV(3), 1000]]);
   });
 
@@ -325,10 +325,10 @@ describe(`customer portal on ${testDialect}`, () => {
     expect(lines).toContain('Balance due 65.00 EUR');
     expect((await get(`/invoices/${INV(3)}/pdf`)).statusCode).toBe(401);
     expect((await get('/invoices/INV-2099-000001/pdf', { authorization: `Bearer ${keys.viewer}` })).statusCode).toBe(404);
-    const statement = await get(`/customers/${ids.a}/statement.pdf?from=2026-01-01&to=2026-02-20`, { authorization: `Bearer ${keys.finance}` });
+    const statement = await get(`/customers/${ids.a}/account-statement.pdf?from=2026-01-01&to=2026-02-20`, { authorization: `Bearer ${keys.finance}` });
     expect(statement.statusCode).toBe(200);
     const text = await pdfLines(statement.rawPayload);
-    const api = (await get(`/customers/${ids.a}/statement?from=2026-01-01&to=2026-02-20`, { authorization: `Bearer ${keys.finance}` })).json();
+    const api = (await get(`/customers/${ids.a}/account-statement?from=2026-01-01&to=2026-02-20`, { authorization: `Bearer ${keys.finance}` })).json();
     const closing = text.map((l) => /Closing balance ([\d,.]+)$/.exec(l)?.[1]).filter(Boolean);
     expect(closing).toEqual([money(api.closingBalanceMinor, 'EUR').replace(' EUR', '')]);
     expect(closing).toEqual(['170.00']);

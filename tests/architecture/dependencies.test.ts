@@ -102,8 +102,8 @@ describe('dependency rules', () => {
       'models/sales/series.ts': "export { DuckDBInstance } from '../../src/warehouse/warehouse.ts';\nexport const stub = 1;\n",
       'reports/build.ts': stub,
       'reports/data/snapshot.ts': "export { DuckDBInstance } from '../../src/warehouse/warehouse.ts';\n",
-      // The worklist is the one listed exception to the core's not opening DuckDB.
-      'src/collections/worklist.service.ts': "export { DuckDBInstance } from '@duckdb/node-api';\n",
+      // Onboarding's extract reader is the one listed exception to the core's not opening DuckDB.
+      'src/onboarding/source.ts': "export { DuckDBInstance } from '@duckdb/node-api';\n",
       // Forbidden, one rule each.
       'src/payments/probe.service.ts': "export { DuckDBInstance } from '@duckdb/node-api';\n",
       'src/collections/other.service.ts': "export { DuckDBInstance } from '@duckdb/node-api';\n",
@@ -204,7 +204,7 @@ describe('dependency rules', () => {
         'models/forecast-step.ts',
         'models/sales/series.ts',
         'reports/data/snapshot.ts',
-        'src/collections/worklist.service.ts',
+        'src/onboarding/source.ts',
         'src/onboarding/import.bench.ts',
         'src/api/mounts.ts',
         'src/portal/signs-in.ts',

@@ -6,7 +6,7 @@ import { createCustomer } from '../../src/customers/customer.service.ts';
 import { importHistoricalInvoice } from '../../src/invoicing/invoice-import.service.ts';
 import { getInvoice } from '../../src/invoicing/invoice.service.ts';
 import { getPayment } from '../../src/payments/payment.service.ts';
-import { importStatement, listBankEntries, listUnmatched, matchEntry } from '../../src/bank/bank.service.ts';
+import { importBankStatement, listBankEntries, listUnmatched, matchEntry } from '../../src/bank/bank.service.ts';
 import { parseCamt053 } from '../../src/bank/camt053.ts';
 import { DomainError } from '../../src/shared/errors.ts';
 import fs from 'node:fs';
@@ -46,7 +46,7 @@ describe(`bank statements (${testDialect})`, () => {
 
   it('books credits as payments matched by reference, by IBAN + amount, by name + amount; leaves the rest unmatched; a return reverses its payment', async () => {
     await seed(t.core);
-    const r = await importStatement(t.core, { file: camt, actor });
+    const r = await importBankStatement(t.core, { file: camt, actor });
     expect(r).toMatchObject({ format: 'camt.053', entries: 7, matched: 4, unmatched: 1, reversed: 1, ignored: 1, unchanged: 0 });
     expect(r.results.map((x) => [x.key, x.status, x.rule, x.invoiceNumber])).toEqual([
       ['STMT-2026-03-02/0001', 'reversed', 'reference', 'IMP-AR-10001'],
@@ -73,16 +73,16 @@ describe(`bank statements (${testDialect})`, () => {
 
   it('importing the same statement twice changes nothing', async () => {
     await seed(t.core);
-    await importStatement(t.core, { file: camt, actor });
+    await importBankStatement(t.core, { file: camt, actor });
     const events = await countEvents(t.core);
-    const again = await importStatement(t.core, { file: camt, actor });
+    const again = await importBankStatement(t.core, { file: camt, actor });
     expect(again).toMatchObject({ entries: 7, unchanged: 7, matched: 0, unmatched: 0, reversed: 0 });
     expect(await countEvents(t.core)).toBe(events);
   });
 
   it('the unmatched list is worked by hand: match records the payment for the invoice customer', async () => {
     const { beta } = await seed(t.core);
-    await importStatement(t.core, { file: camt, actor });
+    await importBankStatement(t.core, { file: camt, actor });
     const [open] = await listUnmatched(t.core);
     expect(open).toMatchObject({ entryRef: '0005', amount: '42.00', payerName: 'Zeta Trading Ltd', status: 'unmatched' });
     const done = await matchEntry(t.core, open!.id, 'AR-10005', actor);
@@ -92,12 +92,12 @@ describe(`bank statements (${testDialect})`, () => {
     await expect(matchEntry(t.core, open!.id, 'AR-10005', actor)).rejects.toMatchObject({ kind: 'transition' });
     await expect(matchEntry(t.core, 9999, 'AR-10005', actor)).rejects.toMatchObject({ kind: 'not_found' });
     // re-importing after the manual match still changes nothing
-    expect(await importStatement(t.core, { file: camt, actor })).toMatchObject({ unchanged: 7 });
+    expect(await importBankStatement(t.core, { file: camt, actor })).toMatchObject({ unchanged: 7 });
   });
 
   it('a CSV statement with BOM, semicolons, decimal commas and a quoted newline goes through a mapping', async () => {
     await seed(t.core);
-    const r = await importStatement(t.core, { file: path.join(fixtures, 'bank-export.csv'), mapping: path.join(fixtures, 'bank-export.mapping.json'), actor });
+    const r = await importBankStatement(t.core, { file: path.join(fixtures, 'bank-export.csv'), mapping: path.join(fixtures, 'bank-export.mapping.json'), actor });
     expect(r).toMatchObject({ format: 'csv', entries: 3, matched: 1, unmatched: 1, ignored: 1 });
     expect((await getInvoice(t.core, 'AR-10005')).status).toBe('paid');
     const entries = await listBankEntries(t.core);
@@ -113,7 +113,7 @@ describe(`bank statements (${testDialect})`, () => {
     await seed(t.core);
     const file = path.join(t.dataDir, 'returns.csv');
     fs.writeFileSync(file, 'entry_ref,booking_date,amount,currency,payer_name,end_to_end_id,return_reason\nR-1,2026-03-03,-75.00,EUR,Acme GmbH,E2E-UNKNOWN,MD06 refund request\n');
-    const r = await importStatement(t.core, { file, actor });
+    const r = await importBankStatement(t.core, { file, actor });
     expect(r).toMatchObject({ format: 'csv', entries: 1, unmatched: 1, reversed: 0 });
     const [open] = await listUnmatched(t.core);
     expect(open).toMatchObject({ direction: 'debit', amountMinor: 7500, returnReason: 'MD06 refund request', endToEndId: 'E2E-UNKNOWN', statementId: 'returns' });
@@ -125,7 +125,7 @@ describe(`bank statements (${testDialect})`, () => {
     const before = await countEvents(t.core);
     const fail = async (file: string, mapping?: string) => {
       try {
-        await importStatement(t.core, { file: path.join(fixtures, file), mapping: mapping && path.join(fixtures, mapping), actor });
+        await importBankStatement(t.core, { file: path.join(fixtures, file), mapping: mapping && path.join(fixtures, mapping), actor });
       } catch (e) {
         return e as DomainError;
       }

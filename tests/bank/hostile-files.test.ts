@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { actor, countEvents } from '../helpers/fixtures.ts';
 import { cli, cliEnv } from '../helpers/cli.ts';
-import { importStatement, listBankEntries } from '../../src/bank/bank.service.ts';
+import { importBankStatement, listBankEntries } from '../../src/bank/bank.service.ts';
 import { parseCamt053 } from '../../src/bank/camt053.ts';
 import { setSetting } from '../../src/settings/settings.service.ts';
 import { DomainError } from '../../src/shared/errors.ts';
@@ -80,7 +80,7 @@ describe(`hostile bank files are refused as invalid input (${testDialect})`, () 
     // A declaration inside the root is refused too (the parser would expand it there).
     const inner = `<?xml version="1.0"?><Document xmlns="${CAMT_NS}"><!DOCTYPE a [<!ENTITY a "AAAA">]><BkToCstmrStmt><Stmt><Id>&a;</Id></Stmt></BkToCstmrStmt></Document>`;
     expect(refusal(inner).detail.rule).toBe('xml_no_doctype');
-    await expect(importStatement(t.core, { file: write('xxe.xml', external), actor })).rejects.toMatchObject({ kind: 'invalid', detail: { rule: 'xml_no_doctype' } });
+    await expect(importBankStatement(t.core, { file: write('xxe.xml', external), actor })).rejects.toMatchObject({ kind: 'invalid', detail: { rule: 'xml_no_doctype' } });
     expect(await countEvents(t.core)).toBe(before);
     expect(await listBankEntries(t.core)).toEqual([]);
   });
@@ -106,10 +106,10 @@ describe(`hostile bank files are refused as invalid input (${testDialect})`, () 
     fs.writeFileSync(csv, 'entry_ref,booking_date,amount\n');
     fs.truncateSync(csv, 3 * 1024 * 1024);
     await setSetting(t.core, 'bank.max_file_mb', '2', actor);
-    await expect(importStatement(t.core, { file: csv, actor })).rejects.toMatchObject({ kind: 'invalid', message: 'big.csv is 3.0 MB (3145728 bytes), above the limit of 2 MB for bank statement files (setting bank.max_file_mb)', detail: { field: 'file', value: 3145728, rule: 'max_file_size' } });
+    await expect(importBankStatement(t.core, { file: csv, actor })).rejects.toMatchObject({ kind: 'invalid', message: 'big.csv is 3.0 MB (3145728 bytes), above the limit of 2 MB for bank statement files (setting bank.max_file_mb)', detail: { field: 'file', value: 3145728, rule: 'max_file_size' } });
     // Within the cap the same file is read (and refused for its content, not its size).
     await setSetting(t.core, 'bank.max_file_mb', '3', actor);
-    await expect(importStatement(t.core, { file: csv, actor })).rejects.not.toMatchObject({ detail: { rule: 'max_file_size' } });
+    await expect(importBankStatement(t.core, { file: csv, actor })).rejects.not.toMatchObject({ detail: { rule: 'max_file_size' } });
     await expect(setSetting(t.core, 'bank.max_file_mb', '0', actor)).rejects.toMatchObject({ kind: 'invalid', detail: { field: 'bank.max_file_mb', rule: 'integer_range' } });
     expect(await listBankEntries(t.core)).toEqual([]);
   });

@@ -3,7 +3,7 @@ import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { cli, cliEnv } from '../helpers/cli.ts';
 
 /** The README's walk-through, command by command, through the real binary. */
-describe(`CLI walk-through on ${testDialect}`, { timeout: 120_000 }, () => {
+describe(`CLI walk-through on ${testDialect}`, { timeout: 300_000 }, () => {
   let t: TestCore;
   beforeAll(async () => {
     t = await createTestCore();
@@ -49,7 +49,7 @@ describe(`CLI walk-through on ${testDialect}`, { timeout: 120_000 }, () => {
     expect(open.map((i) => [i.number, i.balanceMinor])).toEqual([['INV-2026-000001', 25_000], ['INV-2026-000002', 45_000]]);
     await json(['payment', 'record', '--customer', '1', '--amount', '700.00'], day9);
     expect((await json(['order', 'show', '1'], day9)).status).toBe('paid');
-    const statement = await json(['statement', '--customer', '1'], day9);
+    const statement = await json(['account-statement', '--customer', '1'], day9);
     expect(statement.closingBalanceMinor).toBe(0);
 
     // exit codes: 2 invalid input, 3 not found, 4 invalid transition

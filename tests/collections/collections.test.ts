@@ -12,7 +12,7 @@ import { createOrder } from '../../src/orders/order.service.ts';
 import { submitOrder } from '../../src/credit/credit.service.ts';
 import { setSetting } from '../../src/settings/settings.service.ts';
 import { runReminders } from '../../src/collections/reminder.service.ts';
-import { runStatements } from '../../src/collections/statement-run.service.ts';
+import { runMonthlyStatements } from '../../src/collections/statement-run.service.ts';
 import { exportOutbox, getMessage, listOutbox } from '../../src/collections/outbox.service.ts';
 import { listPromises, recordPromise } from '../../src/collections/promise.service.ts';
 import { openDispute, resolveDispute } from '../../src/collections/dispute.service.ts';
@@ -176,10 +176,10 @@ describe(`collections on ${testDialect}`, () => {
 
   it('writes monthly statements once per customer and month, and exports the outbox as .eml files', async () => {
     const { core } = t;
-    const r = await runStatements(core, actor, { month: '2026-01' });
+    const r = await runMonthlyStatements(core, actor, { month: '2026-01' });
     // A (A1, A2, A3 dated by January), B (B1, B2); C's first invoice is dated in March.
     expect(r.statements.map((s) => [s.customerId, s.closingBalance])).toEqual([[a, '350.00 EUR'], [b, '380.00 EUR']]);
-    expect((await runStatements(core, actor, { month: '2026-01' })).statements).toEqual([]);
+    expect((await runMonthlyStatements(core, actor, { month: '2026-01' })).statements).toEqual([]);
     const out = path.join(t.dataDir, 'outbox');
     const exported = await exportOutbox(core, out, actor);
     expect(exported.files).toHaveLength(2);

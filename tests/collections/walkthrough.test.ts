@@ -6,7 +6,7 @@ import { buildServer } from '../../src/api/server.ts';
 import { createApiKey } from '../../src/api/keys.service.ts';
 
 /** docs/collections.md, command by command: the CLI through the real binary, then the same over HTTP. */
-describe(`collections walk-through on ${testDialect}`, { timeout: 120_000 }, () => {
+describe(`collections walk-through on ${testDialect}`, { timeout: 300_000 }, () => {
   let t: TestCore;
   beforeAll(async () => {
     t = await createTestCore('2026-03-02T09:00:00Z');
@@ -72,10 +72,10 @@ describe(`collections walk-through on ${testDialect}`, { timeout: 120_000 }, () 
       expect(w.items.map((i: { invoice: string }) => i.invoice).sort()).toEqual(['IMP-7001', 'IMP-7002']);
       expect(w.items.find((i: { invoice: string }) => i.invoice === 'IMP-7001').promise.date).toBe('2026-03-27');
       expect((await call('POST', '/customers/1/collections', collector, { kind: 'email', note: 'sent copy of invoice' })).statusCode).toBe(201);
-      expect((await call('GET', '/customers/1/collections', collector)).json()[0]).toMatchObject({ kind: 'email' });
+      expect((await call('GET', '/customers/1/collections', collector)).json().items[0]).toMatchObject({ kind: 'email' });
       const runDry = (await call('POST', '/collections/runs', collector, { dryRun: true, asOf: '2026-03-20' })).json();
       expect(runDry.dryRun).toBe(true);
-      expect((await call('GET', '/collections/outbox?status=pending', collector)).json().map((m: { kind: string }) => m.kind)).toEqual(['reminder', 'statement']);
+      expect((await call('GET', '/collections/outbox?status=pending', collector)).json().items.map((m: { kind: string }) => m.kind)).toEqual(['reminder', 'statement']);
       const bad = await call('POST', '/promises', collector, { customerId: 1, date: '2026-03-01' });
       expect(bad.statusCode).toBe(400);
       expect(bad.json()).toMatchObject({ field: 'date', rule: 'not_in_past' });

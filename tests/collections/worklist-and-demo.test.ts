@@ -1,5 +1,3 @@
-import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
@@ -9,6 +7,7 @@ import { importHistoricalInvoice } from '../../src/invoicing/invoice-import.serv
 import { generateDemo, type DemoResult } from '../../src/demo/generator.ts';
 import { runReminders, planReminders } from '../../src/collections/reminder.service.ts';
 import { worklist } from '../../src/collections/worklist.service.ts';
+import { replaceInvoiceForecasts } from '../../src/forecasts/forecast.service.ts';
 import { recordPromise } from '../../src/collections/promise.service.ts';
 import { openDispute } from '../../src/collections/dispute.service.ts';
 import { assignCustomer } from '../../src/collections/policy.service.ts';
@@ -32,44 +31,36 @@ describe(`collector worklist (${testDialect})`, () => {
   });
   afterAll(async () => t.cleanup());
 
-  it('ranks by days overdue × amount without forecasts, by expected loss with them', async () => {
+  it('ranks by days overdue × amount without forecasts, by the amount at risk the forecast step handed back with them', async () => {
     const { core } = t;
-    const plain = await worklist(core, { asOf: '2026-03-01', forecastFile: null });
+    const plain = await worklist(core, { asOf: '2026-03-01' });
     expect(plain.basis).toBe('days_overdue');
-    // A1 10 × 1000 = 10,000; E2 30 × 100 = 3,000; E1 2 × 300 = 600; A2 0.
-    expect(plain.items.map((i) => [i.invoice, i.expectedLoss])).toEqual([['IMP-A1', 1_000_000], ['IMP-E2', 300_000], ['IMP-E1', 60_000], ['IMP-A2', 0]]);
+    // A1 10 days × 1000; E2 30 × 100; E1 2 × 300; A2 not yet due. No amount at risk without forecasts.
+    expect(plain.items.map((i) => [i.invoice, i.amountAtRiskMinor])).toEqual([['IMP-A1', null], ['IMP-E2', null], ['IMP-E1', null], ['IMP-A2', null]]);
     expect(plain.items.map((i) => i.rank)).toEqual([1, 2, 3, 4]);
 
-    // A published forecast (as the pipeline's forecast step writes it): prob_late × amount × risk weight.
-    const file = path.join(t.dataDir, 'published', 'warehouse.duckdb');
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(path.dirname(file), { recursive: true });
-    const ids = await core.db.kysely.selectFrom('invoices').select(['id', 'external_ref']).execute();
-    const id = (ref: string) => ids.find((r) => r.external_ref === ref)!.id;
-    const db = await DuckDBInstance.create(file);
-    const conn = await db.connect();
-    await conn.run(`create schema forecast; create table forecast.invoice_payment (as_of date, invoice_key varchar, customer_key varchar, open_cents bigint, due_date date, predicted_date date, p10_date date, p90_date date, prob_late double, model varchar)`);
-    await conn.run(`insert into forecast.invoice_payment values
-      ('2026-02-28', 'core:${id('A1')}', 'core:1', 100000, '2026-02-19', '2026-03-05', '2026-03-02', '2026-03-20', 0.9, 'm'),
-      ('2026-02-28', 'core:${id('A2')}', 'core:1', 50000, '2026-03-11', '2026-03-11', '2026-03-05', '2026-03-25', 0.3, 'm'),
-      ('2026-02-28', 'core:${id('E1')}', 'core:2', 30000, '2026-02-27', '2026-04-10', '2026-03-10', '2026-05-20', 0.8, 'm'),
-      ('2026-01-31', 'core:${id('E2')}', 'core:2', 10000, '2026-01-30', '2026-02-10', '2026-02-01', '2026-02-20', 0.1, 'old')`);
-    conn.closeSync();
-    db.closeSync();
-    const w = await worklist(core, { asOf: '2026-03-01', forecastFile: file });
+    // Forecasts as the forecast step hands them back through the core's service; the
+    // worklist ranks by their amount at risk as given, never computing one of its own.
+    const ids = await core.db.kysely.selectFrom('invoices').select(['id', 'external_ref', 'customer_id']).execute();
+    const inv = (ref: string) => ids.find((r) => r.external_ref === ref)!;
+    const f = (ref: string, predicted: string, probLateBp: number, amountAtRiskMinor: number) => ({
+      invoiceId: inv(ref).id, customerId: inv(ref).customer_id, asOf: '2026-02-28', predictedPayDate: predicted, payDateLow: '2026-03-01', payDateHigh: '2026-05-31', probLateBp, amountAtRiskMinor, model: 'm',
+    });
+    await replaceInvoiceForecasts(core, [f('A1', '2026-03-05', 9000, 90_000), f('A2', '2026-03-11', 3000, 15_000), f('E1', '2026-04-10', 8000, 24_000)], actor);
+    const w = await worklist(core, { asOf: '2026-03-01' });
     expect(w).toMatchObject({ basis: 'forecast', forecastAsOf: '2026-02-28' });
-    // E1 0.8 × 300 × 1.0 = 240; A1 0.9 × 1000 × 0.2 = 180; E2 (not in the latest forecast, overdue) 1 × 100 × 1.0 = 100; A2 0.3 × 500 × 0.2 = 30.
-    expect(w.items.map((i) => [i.invoice, i.expectedLoss, i.probLate])).toEqual([['IMP-E1', 24_000, 0.8], ['IMP-A1', 18_000, 0.9], ['IMP-E2', 10_000, null], ['IMP-A2', 3_000, 0.3]]);
-    expect(w.items[0]).toMatchObject({ predictedDate: '2026-04-10', riskClass: 'E', collector: 'eli' });
+    // A1 900.00 at risk; E1 240.00; A2 150.00; E2 has no forecast and is overdue: its whole 100.00.
+    expect(w.items.map((i) => [i.invoice, i.amountAtRiskMinor, i.probLate])).toEqual([['IMP-A1', 90_000, 0.9], ['IMP-E1', 24_000, 0.8], ['IMP-A2', 15_000, 0.3], ['IMP-E2', 10_000, null]]);
+    expect(w.items[1]).toMatchObject({ predictedDate: '2026-04-10', riskClass: 'E', collector: 'eli', amountAtRisk: '240.00' });
 
     // A collector sees their own customers; promises, disputes and the log show on the items.
     t.clock.set('2026-03-01T10:00:00Z');
     await recordPromise(core, { customerId: 1, invoices: ['IMP-A1'], date: '2026-03-06' }, actor);
     await openDispute(core, { invoice: 'IMP-A2', reason: 'wrong quantity' }, actor);
     await logAction(core, { customerId: 1, kind: 'call', note: 'spoke to AP', nextAction: 'call back', nextActionOn: '2026-03-04' }, actor);
-    const dana = await worklist(core, { asOf: '2026-03-01', collector: 'dana', forecastFile: file });
-    expect(dana.items.map((i) => [i.invoice, i.expectedLoss])).toEqual([['IMP-A1', 9_000], ['IMP-A2', 3_000]]); // A1 halved by its promise (no promise history: 0.5)
-    expect(dana.items.find((i) => i.invoice === 'IMP-A1')).toMatchObject({ expectedLoss: 9_000, promise: { date: '2026-03-06', reliability: null }, disputed: false });
+    const dana = await worklist(core, { asOf: '2026-03-01', collector: 'dana' });
+    expect(dana.items.map((i) => [i.invoice, i.amountAtRiskMinor])).toEqual([['IMP-A1', 90_000], ['IMP-A2', 15_000]]);
+    expect(dana.items.find((i) => i.invoice === 'IMP-A1')).toMatchObject({ promise: { date: '2026-03-06', reliability: null }, disputed: false });
     expect(dana.items.find((i) => i.invoice === 'IMP-A2')).toMatchObject({ disputed: true, lastAction: { kind: 'call', date: '2026-03-01' }, nextAction: { what: 'call back', on: '2026-03-04', overdue: false } });
   });
 });

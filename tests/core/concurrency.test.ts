@@ -26,7 +26,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { invoiceBalances } from '../../src/invoicing/invoice.repository.ts';
 import { createProduct } from '../../src/catalog/product.service.ts';
 import { receiveStock } from '../../src/catalog/inventory.service.ts';
-import { importStatement } from '../../src/bank/bank.service.ts';
+import { importBankStatement } from '../../src/bank/bank.service.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -468,9 +468,9 @@ describe('money and credit under concurrent HTTP requests', () => {
       await importHistoricalInvoice(t.core, { customerId: customers[i]!.id, externalRef: ref, invoiceDate: '2026-01-15', dueDate: '2026-02-14', amount }, actor);
     }
     const file = path.resolve(import.meta.dirname, '../fixtures/bank/camt053-2026-03-02.xml');
-    const runs = await Promise.allSettled([1, 2, 3].map(() => importStatement(t.core, { file, actor })));
+    const runs = await Promise.allSettled([1, 2, 3].map(() => importBankStatement(t.core, { file, actor })));
     expect(runs.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
-    const reports = runs.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof importStatement>>>).value);
+    const reports = runs.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof importBankStatement>>>).value);
     // Every entry was booked by exactly one of the three runs; the others found it booked.
     const keys = reports[0]!.results.map((x) => x.key);
     expect(keys).toHaveLength(7);

@@ -6,7 +6,7 @@ import { submitOrder, releaseOrder, rejectOrder, creditDecisions } from '../../s
 import { createShipment, deliverShipment, updateShipmentStatus } from '../../src/shipping/shipment.service.ts';
 import { createCreditNote, getInvoice, listInvoices, writeOffInvoice } from '../../src/invoicing/invoice.service.ts';
 import { recordPayment, reversePayment, applyPaymentToInvoice } from '../../src/payments/payment.service.ts';
-import { customerStatement } from '../../src/payments/statement.service.ts';
+import { accountStatement } from '../../src/payments/account-statement.service.ts';
 import { receiveStock, adjustStock } from '../../src/catalog/inventory.service.ts';
 import { getProduct } from '../../src/catalog/product.service.ts';
 import { createCustomer, setCustomerStatus, updateCustomer } from '../../src/customers/customer.service.ts';
@@ -142,7 +142,7 @@ describe(`order to cash on ${testDialect}`, () => {
     await expectDomainError(reversePayment(core, pay.id, 'again', actor), 'transition', /payment \d+ cannot move from reversed to reversed/);
     await expectDomainError(applyPaymentToInvoice(core, { paymentId: pay.id, invoice: a.invoice }, actor), 'transition');
 
-    const st = await customerStatement(core, { customerId: customer.id, from: '2026-03-01', to: '2026-03-02' });
+    const st = await accountStatement(core, { customerId: customer.id, from: '2026-03-01', to: '2026-03-02' });
     expect(st.closingBalanceMinor).toBe(4_500);
     expect(st.aging.current).toBe(4_500);
     expect(st.lines.map((l) => l.kind)).toEqual(['invoice', 'invoice', 'payment_reversal', 'payment']);

@@ -11,7 +11,7 @@ import { connect } from '../../src/db/connection.ts';
 import { migrations } from '../../src/db/migrate.ts';
 import { generateDemo } from '../../src/demo/generator.ts';
 import { lastEventSeq } from '../../src/events/event.repository.ts';
-import { customerStatement, type Statement } from '../../src/payments/statement.service.ts';
+import { accountStatement, type AccountStatement } from '../../src/payments/account-statement.service.ts';
 import { recordPayment } from '../../src/payments/payment.service.ts';
 import { DomainError } from '../../src/shared/errors.ts';
 import { ManualClock } from '../../src/shared/clock.ts';
@@ -64,10 +64,10 @@ async function scratchDatabase(): Promise<Scratch> {
 }
 
 /** Every customer's statement over the whole history, in customer order. */
-async function allStatements(core: Core): Promise<Statement[]> {
+async function allStatements(core: Core): Promise<AccountStatement[]> {
   const ids = (await core.db.kysely.selectFrom('customers').select('id').orderBy('id').execute()).map((r) => r.id);
-  const out: Statement[] = [];
-  for (const id of ids) out.push(await customerStatement(core, { customerId: id, from: '2000-01-01', to: '2025-12-31' }));
+  const out: AccountStatement[] = [];
+  for (const id of ids) out.push(await accountStatement(core, { customerId: id, from: '2000-01-01', to: '2025-12-31' }));
   return out;
 }
 

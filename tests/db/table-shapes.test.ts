@@ -8,6 +8,7 @@ import { createShipment, deliverShipment } from '../../src/shipping/shipment.ser
 import { createCreditNote, writeOffInvoice } from '../../src/invoicing/invoice.service.ts';
 import { recordPayment } from '../../src/payments/payment.service.ts';
 import { runReminders } from '../../src/collections/reminder.service.ts';
+import { loadRates, parseRatesCsv } from '../../src/rates/rates.service.ts';
 import { openWarehouse, rowsJson, warehousePaths } from '../../src/warehouse/warehouse.ts';
 import { coreColumnsNotStaged, coreTables, ensureWarehouseSchema } from '../../pipelines/schema.ts';
 import { runPipeline } from '../../pipelines/run.ts';
@@ -118,6 +119,7 @@ describe(`the core's table shapes agree in the schema types, the migrations and 
     clock.advanceDays(45);
     const reminders = await runReminders(core, actor, { send: false });
     expect(reminders.messages.length).toBeGreaterThan(0);
+    await loadRates(core, parseRatesCsv('Date,USD,JPY,\n2026-02-20,1.0856,161.23,\n', 'EUR'), 'rates.csv', actor);
     const asOf = clock.now().toISOString().slice(0, 10);
     await runPipeline({ dataDir: dir, coreUrl: t.url, quiet: true, steps: ['ingest', 'transform'], asOf });
 

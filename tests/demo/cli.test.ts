@@ -19,7 +19,8 @@ describe(`cashloop demo (CLI, ${testDialect})`, () => {
 
     const run = await cli(['demo', 'generate', '--customers', '8', '--months', '2', '--seed', '3', '--start', '2025-03-01'], env);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toBe(''); // no TTY: no progress bar
+    // No TTY: no bar, but plain progress lines every 30 simulated days and at the end.
+    expect(run.stderr.trim().split('\n').map((l) => l.replace(/, \d+ orders, \d+ s$/, ''))).toEqual(['simulating days: 30/61 (49 %)', 'simulating days: 60/61 (98 %)', 'simulating days: 61/61 (100 %)']);
     expect(run.stdout).toContain('demo company generated: seed 3, 8 customers, 2 months (2025-03-01 … 2025-04-30)');
     expect(run.stdout).toMatch(/orders\/s/);
     expect(run.stdout).toContain('(balanced)');

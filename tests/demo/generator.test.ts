@@ -54,6 +54,13 @@ describe(`demo company generator (${testDialect})`, () => {
 
   it('makes every promised phenomenon happen, as the database records it', async () => {
     const c = ra.manifest.counts;
+    // The collections desk's history: reminder runs, promises to pay, disputes raised.
+    for (const key of ['reminders', 'promises', 'disputesOpened'] as const) expect(c[key], key).toBeGreaterThan(0);
+    expect(await scalar(a.core, 'select count(*) as n from dunning_notices')).toBeGreaterThanOrEqual(c.reminders); // a letter lists one or more invoices
+    expect(await scalar(a.core, 'select count(*) as n from promises_to_pay')).toBe(c.promises);
+    expect(await scalar(a.core, 'select count(*) as n from disputes')).toBe(c.disputesOpened);
+    expect(await scalar(a.core, "select count(*) as n from promises_to_pay where status in ('kept', 'broken')")).toBeGreaterThan(0);
+    expect(await scalar(a.core, 'select count(*) as n from outbox_messages')).toBe(c.reminders);
     for (const key of ['holdsReleased', 'holdsRejected', 'backorderedOrders', 'partialShipments', 'failedDeliveries', 'delayedDeliveries', 'partialPayments', 'shortPayments', 'overpayments', 'reversedPayments', 'disputeCreditNotes', 'writeOffs'] as const) {
       expect(c[key], key).toBeGreaterThan(0);
     }
@@ -99,7 +106,9 @@ describe(`demo company generator (${testDialect})`, () => {
     expect(file.customerHabits).toHaveLength(15);
     expect(new Set(file.customerHabits.map((c) => c.habit)).size).toBe(7);
     const late = (h: keyof DemoManifest['byHabit']) => file.byHabit[h].meanDaysLate!;
-    expect(late('prompt')).toBeLessThan(1);
+    // Settled dates: a prompt customer's rare instalment or disputed invoice settles weeks after
+    // its due date, so the mean of a few customers sits at a day or two, far below the late payers.
+    expect(late('prompt')).toBeLessThan(3);
     expect(late('steady_late')).toBeGreaterThan(late('prompt') + 10);
   });
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Core } from '../../src/core.ts';
 import { createApiKey } from '../../src/api/keys.service.ts';
-import { importStatement } from '../../src/bank/bank.service.ts';
+import { importBankStatement } from '../../src/bank/bank.service.ts';
 import type { Role } from '../../src/api/permissions.ts';
 
 export const HTML = { accept: 'text/html,application/xhtml+xml' };
@@ -47,7 +47,7 @@ export async function importUnmatchedCredits(core: Core, dir: string, credits: {
   const file = path.join(dir, `bank-${credits.map((c) => c.ref).join('-')}.csv`);
   const rows = credits.map((c) => `${c.date.split('-').reverse().join('.')};${c.date.split('-').reverse().join('.')};${c.amount.replace('.', ',')};EUR;Unbekannt GmbH;;Zahlung;${c.ref}`);
   fs.writeFileSync(file, ['Buchungstag;Valuta;Betrag;Waehrung;Auftraggeber;IBAN;Verwendungszweck;Buchungsreferenz', ...rows].join('\n') + '\n');
-  await importStatement(core, { file, mapping: MAPPING, actor: 'test' });
+  await importBankStatement(core, { file, mapping: MAPPING, actor: 'test' });
 }
 
 /** The text of a page without its markup, for reading what a person sees. */

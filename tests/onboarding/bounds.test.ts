@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { actor, countEvents } from '../helpers/fixtures.ts';
 import { importFile } from '../../src/onboarding/import.service.ts';
-import { importStatement } from '../../src/bank/bank.service.ts';
+import { importBankStatement } from '../../src/bank/bank.service.ts';
 import { createCustomer } from '../../src/customers/customer.service.ts';
 import { DomainError } from '../../src/shared/errors.ts';
 
@@ -78,7 +78,7 @@ describe(`bounds and the text rule in files (${testDialect})`, () => {
   it('rejects a bank statement whose entries hold control characters, in CSV and in camt.053', async () => {
     await createCustomer(t.core, { name: 'Beta AG', externalId: 'C2', currency: 'EUR' }, actor);
     const csv = file('bank.csv', ['entry_ref,booking_date,amount,currency,payer_name,remittance', 'B-1,2026-03-03,60.00,EUR,Beta\u0000AG,"AR-1\nthanks"', 'B-2,2026-03-03,100000000000.00,EUR,Beta AG,x', 'B-3,2026-03-03,1.00,EUR,Beta AG,"tab\tand line\nbreak are fine here"'].join('\n'));
-    const e = await rejection(importStatement(t.core, { file: csv, actor }));
+    const e = await rejection(importBankStatement(t.core, { file: csv, actor }));
     expect(e.problems.map((p) => [p.id, p.field, p.rule])).toEqual([
       ['row 1 (line 2)', 'payer_name', 'control_character'],
       ['row 2 (line 4)', 'amount', 'amount_max'],
@@ -87,7 +87,7 @@ describe(`bounds and the text rule in files (${testDialect})`, () => {
       .readFileSync(path.resolve(import.meta.dirname, '../fixtures/bank/camt053-2026-03-02.xml'), 'utf8')
       .replace('<Ustrd>Payment of invoice AR-10003, thank you</Ustrd>', '<Ustrd>Payment\u0000 of invoice AR-10003</Ustrd>')
       .replace('<Nm>Beta AG</Nm>', '<Nm>Beta\u0001 AG</Nm>');
-    const c = await rejection(importStatement(t.core, { file: file('camt.xml', xml), actor }));
+    const c = await rejection(importBankStatement(t.core, { file: file('camt.xml', xml), actor }));
     expect(c.problems.map((p) => [p.field, p.rule])).toEqual([
       ['payer_name', 'control_character'],
       ['remittance', 'control_character'],

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compileDateFormat, normaliseDecimal, parseBoolean, parseDate, strptimeToTokens } from '../../src/onboarding/mapping.ts';
-import { detectDelimiter } from '../../src/onboarding/source.ts';
+import { compileDateFormat, normaliseDecimal, parseBoolean, parseDate } from '../../src/extract/values.ts';
+import { strptimeToTokens } from '../../src/extract/mapping.ts';
+import { detectDelimiter } from '../../src/extract/source.ts';
 
 describe('mapping helpers', () => {
   it('reads dates in the file\'s format and refuses impossible ones', () => {

@@ -60,6 +60,20 @@ describe('canonical extract', () => {
     expect(await readWarehouse(f, `select count(*) n from marts.fct_invoices`)).toEqual([{ n: '3' }]);
   });
 
+  it('reads each amount by its currency: yen without decimals, dinars with three, reconciled to the unit', async () => {
+    write(extract, {
+      'customers.csv': 'customer_id,name,currency\nJ1,Yamada KK,JPY\nK1,Al Kuwait Co,KWD\n',
+      'invoices.csv': 'invoice_id,customer_id,invoice_date,due_date,amount\nI1,J1,2025-11-05,2025-12-05,"1,200"\nI2,K1,2025-11-05,2025-12-05,1.234\n',
+    });
+    const r = await runPipeline({ dataDir: dir, extract, quiet: true, steps: ['ingest', 'transform', 'reconcile'] });
+    expect(r.reconciliation?.status).toBe('ok');
+    expect(r.reconciliation?.checks.find((c) => c.check === 'invoiced cents')).toMatchObject({ expected: '2434', actual: '2434' });
+    expect(await readWarehouse(warehousePaths(dir).warehouse, 'select invoice_number, currency, amount_cents from marts.fct_invoices order by 1')).toEqual([
+      { invoice_number: 'I1', currency: 'JPY', amount_cents: '1200' },
+      { invoice_number: 'I2', currency: 'KWD', amount_cents: '1234' },
+    ]);
+  });
+
   it('rejects bad rows with every problem named and loads nothing', async () => {
     write(extract, {
       'invoices.csv': 'invoice_id,customer_id,invoice_date,due_date,amount,disputed\nI1,K1,2025-11-05,2025-12-05,12.5,no\nI2,,2025-13-01,2025-12-05,abc,maybe\n',
@@ -71,10 +85,10 @@ describe('canonical extract', () => {
     expect(err).toBeInstanceOf(DomainError);
     const messages = (err as DomainError).problems.map((p) => p.message);
     expect(messages).toEqual([
-      'invoices.csv row 2: invoices.customer_id null is empty',
-      'invoices.csv row 2: invoices.invoice_date "2025-13-01" is not a date',
-      'invoices.csv row 2: invoices.amount "abc" is not a decimal amount',
-      'invoices.csv row 2: invoices.disputed "maybe" is not a known true/false word',
+      'invoices.csv row 2: invoices.customer_id "" is required [required]',
+      'invoices.csv row 2: invoices.invoice_date "2025-13-01" is not a date in the file\'s date format [date_format]',
+      'invoices.csv row 2: invoices.amount "abc" is not a decimal amount [amount_format]',
+      'invoices.csv row 2: invoices.disputed "maybe" is not one of the words for true or false [boolean]',
     ]);
     expect(await readWarehouse(warehousePaths(dir).warehouse, `select count(*) n from raw.extract_invoices`)).toEqual([{ n: '0' }]);
     expect(await readWarehouse(warehousePaths(dir).warehouse, `select status from ops.pipeline_runs`)).toEqual([{ status: 'failed' }]);
@@ -87,7 +101,7 @@ describe('canonical extract', () => {
       mapping,
       JSON.stringify({ source: 'x', files: [{ file: 'ar.csv', entity: 'invoices', date_format: '%m/%d/%Y', columns: { invoice_id: 'Inv', customer_id: 'Customer', invoice_date: 'Date', due_date: 'Due', amount: 'Amt' } }] }),
     );
-    await expect(runPipeline({ dataDir: dir, extract, mapping, quiet: true })).rejects.toThrow('extract file ar.csv has no column Customer (mapped to invoices.customer_id)');
+    await expect(runPipeline({ dataDir: dir, extract, mapping, quiet: true })).rejects.toThrow('extract file ar.csv has no column Customer (mapped to invoices.customer_id; header: Inv, Cust, Date, Due, Amt)');
   });
 });
 
@@ -110,7 +124,7 @@ describe('the CLI commands', () => {
       const json = cli('query', 'select sum(amount_cents) as s from metrics.ar_aging', '--format', 'json');
       expect(JSON.parse(json.stdout)).toEqual([{ s: '1975' }]);
       const table = cli('query', "select month_end::varchar m, ar_total from metrics.ar_kpis_monthly");
-      expect(table.stdout).toBe('m           ar_total\n----------  --------\n2025-11-20  19.75\n');
+      expect(table.stdout).toBe('m           ar_total\n----------  --------\n2025-11-20  19.750\n');
       const refused = cli('query', 'delete from marts.fct_invoices');
       expect(refused.status).toBe(5);
       expect(refused.stderr).toMatch(/read-only/);

@@ -168,7 +168,7 @@ export async function dumpSchemas(file: string, schemas: string[]): Promise<Reco
 
 /**
  * Differences between the working warehouse's public tables and their published Parquet
- * copies (`published/parquet/<schema>.<table>/*.parquet`): per table, the rows only one side
+ * copies (`published/parquet/<schema>.<table>/`, Hive-partitioned): per table, the rows only one side
  * has. Empty when every copy holds exactly its table.
  */
 export async function parquetDifferences(dataDir: string, schemas = ['marts', 'metrics', 'forecast']): Promise<Record<string, string>> {
@@ -184,7 +184,7 @@ export async function parquetDifferences(dataDir: string, schemas = ['marts', 'm
     const expected = tables.map((r) => String(r.t));
     if (JSON.stringify(listed) !== JSON.stringify(expected)) out['(folders)'] = `published ${listed.join(', ')}; warehouse ${expected.join(', ')}`;
     for (const t of expected) {
-      const files = `read_parquet('${path.join(folder, t)}/*.parquet')`;
+      const files = `read_parquet('${path.join(folder, t)}/**/*.parquet', hive_partitioning = false)`;
       const [d] = await rowsJson(
         wh.conn,
         `select (select count(*) from (select * from ${t} except all select * from ${files})) as only_table,
@@ -198,14 +198,14 @@ export async function parquetDifferences(dataDir: string, schemas = ['marts', 'm
   }
 }
 
-/** Every published Parquet table (`published/parquet/<schema>.<table>/*.parquet`), sorted, as JSON. */
+/** Every published Parquet table (`published/parquet/<schema>.<table>/`, Hive-partitioned), sorted, as JSON. */
 export async function dumpParquet(dataDir: string): Promise<Record<string, unknown[]>> {
   const folder = path.join(dataDir, 'published', 'parquet');
   const wh = await openWarehouse(':memory:');
   try {
     const out: Record<string, unknown[]> = {};
     for (const t of fs.readdirSync(folder).filter((f) => !f.startsWith('_')).sort()) {
-      out[t] = (await rowsJson(wh.conn, `select * from read_parquet('${path.join(folder, t)}/*.parquet') order by all`)) as unknown[];
+      out[t] = (await rowsJson(wh.conn, `select * from read_parquet('${path.join(folder, t)}/**/*.parquet', hive_partitioning = false) order by all`)) as unknown[];
     }
     return out;
   } finally {

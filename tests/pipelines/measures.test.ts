@@ -74,7 +74,7 @@ describe(`receivables measures, hand-computed (${testDialect})`, () => {
     ]);
     // Currency units are exact decimals, not floats.
     expect(await q(`select ar_total, ar_current, ar_overdue, credit_sales, typeof(ar_total) t from metrics.ar_kpis_monthly where month_end = '2026-03-31'`)).toEqual([
-      { ar_total: '2600.00', ar_current: '2100.00', ar_overdue: '500.00', credit_sales: '2100.00', t: 'DECIMAL(18,2)' },
+      { ar_total: '2600.000', ar_current: '2100.000', ar_overdue: '500.000', credit_sales: '2100.000', t: 'DECIMAL(18,3)' },
     ]);
     const [jan, feb, mar] = rows as Record<string, number>[];
     // January: one month of history. 1100 / 1500 × 31.
@@ -164,17 +164,28 @@ describe(`receivables measures, hand-computed (${testDialect})`, () => {
     expect(tables).toEqual([]);
   });
 
-  it('publishes every mart and metric as Parquet, one folder per table, large tables in monthly files', async () => {
+  it('publishes every mart and metric as a Hive-partitioned Parquet dataset that reads back as the tables', async () => {
     const parquet = path.join(dir, 'published', 'parquet');
     for (const name of ['dim_customer', 'dim_product', 'dim_date', 'fct_orders', 'fct_order_lines', 'fct_shipments', 'fct_invoices', 'fct_payments', 'fct_payment_allocations', 'fct_credit_notes']) {
-      expect(fs.readdirSync(path.join(parquet, `marts.${name}`)).some((f) => f.endsWith('.parquet'))).toBe(true);
+      expect(fs.readdirSync(path.join(parquet, `marts.${name}`)).length).toBeGreaterThan(0);
     }
-    expect(fs.readdirSync(path.join(parquet, 'marts.fct_invoices')).sort()).toEqual(['2026-01.parquet', '2026-03.parquet']);
+    const manifest = JSON.parse(fs.readFileSync(path.join(parquet, '_manifest.json'), 'utf8')) as { tables: Record<string, { column: string | null }> };
+    const column = manifest.tables['marts.fct_invoices']!.column!;
+    const key = `${column}_month`;
+    expect(fs.readdirSync(path.join(parquet, 'marts.fct_invoices')).sort()).toEqual([`${key}=2026-01`, `${key}=2026-03`]);
+    expect(fs.readdirSync(path.join(parquet, 'marts.fct_invoices', `${key}=2026-01`))).toEqual(['data.parquet']);
     expect(fs.readdirSync(path.join(parquet, 'metrics.ar_kpis_monthly'))).toEqual(['all.parquet']);
-    // The files of a table read back as the table.
+    // The files of a table read back as the table, as any engine reading the folder with Hive partitioning would.
     for (const table of ['marts.fct_invoices', 'metrics.ar_aging', 'metrics.ar_kpis_monthly', 'marts.fct_orders']) {
-      const fromParquet = await q(`select * from read_parquet('${path.join(parquet, table)}/*.parquet') order by all`);
+      const folders = fs.readdirSync(path.join(parquet, table)).filter((f) => f.includes('='));
+      const exclude = folders.length === 0 ? '' : ` exclude (${folders[0]!.split('=')[0]})`;
+      const fromParquet = await q(`select *${exclude} from read_parquet('${path.join(parquet, table)}/**/*.parquet', hive_partitioning = true) order by all`);
       expect(fromParquet).toEqual(await q(`select * from ${table} order by all`));
     }
+    // The partition key is a column of the dataset: totals by it equal the table's by month.
+    const byKey = await q(
+      `select ${key} as m, count(*) as n, sum(amount_cents) as total from read_parquet('${path.join(parquet, 'marts.fct_invoices')}/**/*.parquet', hive_partitioning = true) group by all order by m`,
+    );
+    expect(byKey).toEqual(await q(`select strftime(${column}, '%Y-%m') as m, count(*) as n, sum(amount_cents) as total from marts.fct_invoices group by all order by m`));
   });
 });

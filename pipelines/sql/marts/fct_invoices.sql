@@ -15,7 +15,7 @@
 -- column paid_cents: Payments applied to it net of reversals, minor units
 -- column written_off_cents: Amount written off, minor units
 -- column open_cents: Balance on the as-of date: amount − credited − paid − written off (0 for a cancelled invoice)
--- column settled_date: Date the balance reached zero (the last payment, credit note or write-off); null while open
+-- column settled_date: Date the balance reached zero (the last payment, credit note or write-off; the issue date of a zero-amount invoice, on which nothing was ever owed); null while open
 -- column days_to_pay: settled_date − invoice_date, for invoices settled with a payment
 -- column days_late: max(0, settled_date − due_date), for invoices settled with a payment
 -- column is_disputed: True when the invoice is (or was, for extracts) disputed
@@ -73,7 +73,7 @@ final as (
     paid_cents,
     written_off_cents,
     case when is_cancelled then 0 else balance_cents end as open_cents,
-    case when not is_cancelled and balance_cents <= 0 then last_movement_date end as settled_date,
+    case when not is_cancelled and balance_cents <= 0 then coalesce(last_movement_date, case when amount_cents = 0 then invoice_date end) end as settled_date,
     case when not is_cancelled and balance_cents <= 0 and paid_cents > 0 then cast(last_movement_date - invoice_date as integer) end as days_to_pay,
     case when not is_cancelled and balance_cents <= 0 and paid_cents > 0 then greatest(0, cast(last_movement_date - due_date as integer)) end as days_late,
     is_disputed,

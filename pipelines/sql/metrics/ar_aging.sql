@@ -24,7 +24,7 @@ select
   bucket,
   case bucket when 'current' then 0 when '1-30' then 1 when '31-60' then 2 when '61-90' then 3 when '91-120' then 4 else 5 end as bucket_order,
   cast(sum(open_cents) as bigint) as amount_cents,
-  cast(sum(open_cents) as decimal(18, 0)) * 0.01 as amount,
+  minor_to_units(sum(open_cents), currency) as amount,
   count(*) as invoice_count
 from metrics.ar_open_items as o
-group by all
+group by source, currency, as_of, customer_key, bucket

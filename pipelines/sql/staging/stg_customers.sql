@@ -24,7 +24,7 @@ extract as (
     country,
     segment,
     currency,
-    cast(cast(credit_limit as decimal(18, 2)) * 100 as bigint) as credit_limit_cents,
+    units_to_minor(credit_limit, currency) as credit_limit_cents,
     cast(payment_terms_days as integer) as payment_terms_days,
     cast(null as varchar) as risk_class,
     'active' as status,

@@ -38,7 +38,7 @@ extract as (
     coalesce(x.currency, c.currency, 'XXX') as currency,
     cast(x.invoice_date as date) as invoice_date,
     cast(x.due_date as date) as due_date,
-    cast(cast(x.amount as decimal(18, 2)) * 100 as bigint) as amount_cents,
+    units_to_minor(x.amount, coalesce(x.currency, c.currency)) as amount_cents,
     coalesce(x.disputed = 'true', false) as is_disputed,
     false as is_cancelled,
     case when x.settled_date is null then 'open' else 'paid' end as status,

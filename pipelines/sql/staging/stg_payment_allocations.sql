@@ -33,12 +33,13 @@ extract as (
     cast(p.payment_date as date) as payment_date,
     cast(p.payment_date as date) as applied_on,
     cast(p.payment_date as date) as effective_date,
-    cast(cast(p.amount as decimal(18, 2)) * 100 as bigint) as amount_cents,
+    units_to_minor(p.amount, coalesce(p.currency, c.currency)) as amount_cents,
     'extract' as rule,
     false as is_reversed,
     cast(null as date) as reversed_date,
     p.source
   from raw.extract_payments as p
+  left join staging.stg_customers as c on c.customer_key = p.source || ':' || p.customer_id
   where p.invoice_id is not null
   qualify row_number() over (partition by p.source, p.payment_id order by p.row_no desc) = 1
 ),

@@ -29,7 +29,7 @@ extract as (
     p.source || ':' || p.payment_id as payment_key,
     p.source || ':' || p.customer_id as customer_key,
     cast(p.payment_date as date) as payment_date,
-    cast(cast(p.amount as decimal(18, 2)) * 100 as bigint) as amount_cents,
+    units_to_minor(p.amount, coalesce(p.currency, c.currency)) as amount_cents,
     coalesce(p.currency, c.currency, 'XXX') as currency,
     coalesce(p.method, 'extract') as method,
     false as is_reversed,
@@ -42,9 +42,10 @@ extract as (
 ),
 
 covered as (
-  select source || ':' || invoice_id as invoice_key, cast(sum(cast(cast(amount as decimal(18, 2)) * 100 as bigint)) as bigint) as paid_cents
-  from extract_rows
-  where invoice_id is not null
+  select p.source || ':' || p.invoice_id as invoice_key, cast(sum(units_to_minor(p.amount, coalesce(p.currency, c.currency))) as bigint) as paid_cents
+  from extract_rows as p
+  left join staging.stg_customers as c on c.customer_key = p.source || ':' || p.customer_id
+  where p.invoice_id is not null
   group by all
 ),
 

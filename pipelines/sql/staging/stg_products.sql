@@ -20,8 +20,9 @@ extract as (
     name as product_name,
     category,
     cast(null as varchar) as currency,
-    cast(cast(unit_price as decimal(18, 2)) * 100 as bigint) as list_price_cents,
-    cast(cast(unit_cost as decimal(18, 2)) * 100 as bigint) as unit_cost_cents,
+    -- an extract's products carry no currency: their prices are read with two decimals
+    units_to_minor(unit_price, null) as list_price_cents,
+    units_to_minor(unit_cost, null) as unit_cost_cents,
     source
   from raw.extract_products
   qualify row_number() over (partition by source, product_id order by row_no desc) = 1

@@ -10,6 +10,8 @@ import { FailedAuthLimiter, type FailedAuthOptions } from './failed-auth.ts';
 import { addSecurityHeaders } from './headers.ts';
 import { isSecretParam } from './redact.ts';
 import { homePage, portalClosedPage, signInPage } from './pages.ts';
+import { checkCredentials } from '../../users/user.service.ts';
+import { createHmac, randomBytes } from 'node:crypto';
 
 /**
  * Access to the server, in one place: who a request is (API key, portal token, or a browser
@@ -193,11 +195,11 @@ export async function registerAccess(app: FastifyInstance, core: Core, options: 
 }
 
 async function openSession(core: Core, access: Access, reply: FastifyReply, credential: SessionCredential): Promise<{ session: Session; csrfToken: string }> {
-  const actor = credential.kind === 'staff' ? `api:${credential.apiKey.name}` : `portal:customer ${credential.customerId}`;
+  const actor = credential.kind === 'staff' ? `api:${credential.apiKey.name}` : credential.kind === 'user' ? `user:${credential.user.name}` : `portal:customer ${credential.customerId}`;
   const { session, secret, csrfToken } = await startSession(core, credential, actor);
   const maxAge = Math.max(1, Math.floor((Date.parse(session.expiresAt) - core.clock.now().getTime()) / 1000));
   const base = { path: '/', sameSite: 'lax' as const, secure: access.secureCookies, maxAge };
-  if (credential.kind === 'staff') {
+  if (credential.kind !== 'portal') {
     reply.setCookie(SESSION_COOKIE, secret, { ...base, httpOnly: true });
     reply.setCookie(CSRF_COOKIE, csrfToken, { ...base, httpOnly: false });
   } else reply.setCookie(PORTAL_COOKIE, secret, { ...base, httpOnly: true });
@@ -244,20 +246,37 @@ export async function addAccessRoutes(app: FastifyInstance, core: Core, access: 
       const asJson = /json/.test(req.headers['content-type'] ?? '');
       // A browser gets the form again with the message: a wrong key is an answer to show, not a failed page load
       // (200); refusals that are not the user's typing (another site, the limit) keep their status.
-      const fail = (status: number, rule: string, message: string) => (asJson ? sendProblem(reply, status, message, { rule }) : html(reply, status === 400 || status === 401 ? 200 : status, signInPage({ next, error: message })));
+      const fail = (status: number, rule: string, message: string, field?: string) =>
+        asJson ? sendProblem(reply, status, message, { rule, ...(field ? { field } : {}) }) : html(reply, status === 400 || status === 401 ? 200 : status, signInPage({ next, error: message, ...(field ? { field } : {}), name: typeof body.name === 'string' ? body.name.slice(0, 100) : '' }));
       // Another site may not sign a browser in (with the attacker's key); browsers say where a form came from.
       const site = req.headers['sec-fetch-site'];
       if (site !== undefined && site !== 'same-origin' && site !== 'none') return fail(403, 'same_origin', 'Sign in from this server’s own sign-in page.');
-      const key = typeof body.key === 'string' ? body.key.trim() : '';
-      if (key === '') return fail(400, 'required', 'Enter your API key.');
-      const verdict = await attempt(access, req, key, (k) => checkApiKey(core, k));
-      if (verdict === 'held') {
+      const held = () => {
         const seconds = access.limiter.retryAfter(req.ip);
         reply.header('retry-after', String(seconds));
         return fail(429, 'failed_auth_limit', `Too many failed sign-ins from your address. Try again in ${seconds} s.`);
+      };
+      const key = typeof body.key === 'string' ? body.key.trim() : '';
+      const name = typeof body.name === 'string' ? body.name.trim() : '';
+      const password = typeof body.password === 'string' ? body.password : '';
+      let credential: SessionCredential;
+      if (key === '' && (name !== '' || password !== '')) {
+        // A user: the name and password go through the same failed-sign-in limit as keys.
+        if (name === '') return fail(400, 'required', 'Enter your name.', 'name');
+        if (password === '') return fail(400, 'required', 'Enter your password.', 'password');
+        const verdict = await attempt(access, req, userSecret(name, password), () => checkCredentials(core, name, password));
+        if (verdict === 'held') return held();
+        if (!verdict.ok) return fail(401, verdict.rule, verdict.rule === 'user_disabled' ? 'This account has been disabled. Ask an administrator.' : 'That name and password do not match.', 'password');
+        credential = { kind: 'user', user: verdict.user };
+      } else {
+        // The key form sends `key` (empty when nothing was typed); anything else named nothing.
+        if (key === '') return typeof body.key === 'string' ? fail(400, 'required', 'Enter your API key.', 'key') : fail(400, 'required', 'Enter your name and password, or an API key.', 'name');
+        const verdict = await attempt(access, req, key, (k) => checkApiKey(core, k));
+        if (verdict === 'held') return held();
+        if (!verdict.ok) return fail(401, verdict.rule, REASONS[reasonOf(verdict.rule)]!, 'key');
+        credential = { kind: 'staff', apiKey: verdict.key };
       }
-      if (!verdict.ok) return fail(401, verdict.rule, REASONS[reasonOf(verdict.rule)]!);
-      const { session, csrfToken } = await openSession(core, access, reply, { kind: 'staff', apiKey: verdict.key });
+      const { session, csrfToken } = await openSession(core, access, reply, credential);
       if (asJson) return reply.status(200).send(sessionJson(session, csrfToken));
       return reply.redirect(next, 303);
     });
@@ -272,7 +291,7 @@ export async function addAccessRoutes(app: FastifyInstance, core: Core, access: 
       for (const secret of secrets) {
         const check = await checkSession(core, secret);
         if (!check.ok) continue;
-        const actor = check.session.apiKey ? `api:${check.session.apiKey.name}` : `portal:customer ${check.session.customerId}`;
+        const actor = check.session.user ? `user:${check.session.user.name}` : check.session.apiKey ? `api:${check.session.apiKey.name}` : `portal:customer ${check.session.customerId}`;
         await endSession(core, check.session.id, actor).catch((error: unknown) => {
           // Signed out twice at once: the other request ended it.
           if (!(error instanceof DomainError && error.kind === 'transition')) throw error;
@@ -286,12 +305,19 @@ export async function addAccessRoutes(app: FastifyInstance, core: Core, access: 
     scope.get('/', { config: { permission: 'reports:read' }, schema: { hide: true } }, async (req, reply) => {
       const s = req.browserSession;
       if (!s) return { reports: '/reports/', docs: '/docs', openapi: '/openapi.json', session: '/session' };
-      return html(reply, 200, homePage({ keyName: s.apiKey!.name, role: s.apiKey!.role, expiresAt: s.expiresAt < s.idleExpiresAt ? s.expiresAt : s.idleExpiresAt, csrfToken: csrfOf(req), reports: options.reports() }));
+      return html(reply, 200, homePage({ keyName: s.apiKey!.name, user: s.user !== null, role: s.apiKey!.role, expiresAt: s.expiresAt < s.idleExpiresAt ? s.expiresAt : s.idleExpiresAt, csrfToken: csrfOf(req), reports: options.reports() }));
     });
 
     scope.get('/session', { config: { permission: 'reports:read' }, schema: { hide: true } }, async (req) => (req.browserSession ? sessionJson(req.browserSession, csrfOf(req)) : { kind: 'bearer', apiKey: req.apiKey, csrfToken: null }));
   });
 }
+
+/**
+ * What the failed-sign-in limit remembers of a name and password that worked: an HMAC under a
+ * key of this process, so not even a fast hash of a password is kept.
+ */
+const USER_SECRET_KEY = randomBytes(32);
+const userSecret = (name: string, password: string) => createHmac('sha256', USER_SECRET_KEY).update(`${name}\0${password}`).digest('base64url');
 
 /** Checks a secret unless the address is held back; counts a failure, remembers a success. */
 async function attempt<T extends { ok: true }>(access: Access, req: FastifyRequest, secret: string, check: (secret: string) => Promise<T | Refusal>): Promise<T | Refusal | 'held'> {
@@ -306,5 +332,5 @@ async function attempt<T extends { ok: true }>(access: Access, req: FastifyReque
 const csrfOf = (req: FastifyRequest): string => (req.sessionSecret ? csrfTokenFor(req.sessionSecret) : '');
 
 function sessionJson(s: Session, csrfToken: string | null) {
-  return { kind: s.kind, id: s.id, apiKey: s.apiKey, createdAt: s.createdAt, expiresAt: s.expiresAt, idleExpiresAt: s.idleExpiresAt, csrfToken };
+  return { kind: s.kind, id: s.id, apiKey: s.apiKey, user: s.user, createdAt: s.createdAt, expiresAt: s.expiresAt, idleExpiresAt: s.idleExpiresAt, csrfToken };
 }

@@ -11,10 +11,12 @@ body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0
 main{width:100%;max-width:26rem;background:#fff;border:1px solid #e1e3e8;border-radius:10px;padding:1.6rem 1.5rem;box-shadow:0 1px 3px rgba(0,0,0,.05)}
 .brand{font-weight:700;letter-spacing:.02em;color:#2f5d8a;font-size:.95rem;margin:0 0 .9rem}
 h1{font-size:1.35rem;margin:0 0 .4rem}
+h2{font-size:1rem;margin:1.6rem 0 0;padding-top:1rem;border-top:1px solid #e1e3e8}
 p{margin:.4rem 0}.muted{color:#5b6170;font-size:.9rem}.gap{margin-top:1.2rem}
 label{display:block;font-weight:600;margin:1rem 0 .3rem}
-input[type=password]{width:100%;font:inherit;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;padding:.6rem .7rem;border:1px solid #b9bec9;border-radius:6px}
-input[type=password]:focus{outline:2px solid #2f5d8a;outline-offset:1px;border-color:#2f5d8a}
+input[type=password],input[type=text]{width:100%;font:inherit;padding:.6rem .7rem;border:1px solid #b9bec9;border-radius:6px}
+#key{font-family:ui-monospace,SFMono-Regular,Menlo,monospace}
+input[type=password]:focus,input[type=text]:focus{outline:2px solid #2f5d8a;outline-offset:1px;border-color:#2f5d8a}
 button{margin-top:1rem;width:100%;font:inherit;font-weight:600;padding:.65rem;border:0;border-radius:6px;background:#2f5d8a;color:#fff;cursor:pointer}
 button:hover{background:#244a6f}button.link{background:none;color:#2f5d8a;width:auto;padding:0;margin:0;font-weight:500;text-decoration:underline}
 .alert{border-radius:6px;padding:.6rem .75rem;margin:.8rem 0;font-size:.95rem}.alert.error{background:#fdecec;color:#8a1c1c;border:1px solid #f3c4c4}.alert.info{background:#eaf2fb;color:#1f4468;border:1px solid #c6dbf1}
@@ -39,28 +41,46 @@ export interface SignInPage {
   next: string;
   error?: string;
   info?: string;
+  /** The field the error is about (`name`, `password` or `key`). */
+  field?: string;
+  /** The name typed, shown again after a refusal. */
+  name?: string;
 }
 
-/** The sign-in form: an API key, posted to /sign-in; customers are pointed to their link. */
+/** The sign-in forms: a user's name and password, or an API key, posted to /sign-in; customers are pointed to their link. */
 export function signInPage(p: SignInPage): string {
+  const invalid = (field: string) => (p.error && p.field === field ? ' aria-invalid="true" aria-describedby="sign-in-error"' : '');
+  const keyForm = p.field === 'key';
   return layout(
     'Sign in — cashloop',
     `<h1>Sign in</h1>
-<p class="muted">Reports, API docs and the workspace open with your API key.</p>
-${p.error ? `<div class="alert error" role="alert">${esc(p.error)}</div>` : ''}${p.info ? `<div class="alert info" role="status">${esc(p.info)}</div>` : ''}
+<p class="muted">The workspace, reports and API docs open with your name and password, or with an API key.</p>
+${p.error ? `<div class="alert error" role="alert" id="sign-in-error">${esc(p.error)}</div>` : ''}${p.info ? `<div class="alert info" role="status">${esc(p.info)}</div>` : ''}
+<form method="post" action="/sign-in">
+<input type="hidden" name="next" value="${esc(p.next)}">
+<label for="name">Name</label>
+<input id="name" name="name" type="text" autocomplete="username" required${keyForm ? '' : ' autofocus'} spellcheck="false" maxlength="100" value="${esc(p.name ?? '')}"${invalid('name')}>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required maxlength="200"${invalid('password')}>
+<button type="submit">Sign in</button>
+</form>
+<h2>Or with an API key</h2>
 <form method="post" action="/sign-in">
 <input type="hidden" name="next" value="${esc(p.next)}">
 <label for="key">API key</label>
-<input id="key" name="key" type="password" autocomplete="current-password" required autofocus spellcheck="false" placeholder="clk_…">
-<button type="submit">Sign in</button>
+<input id="key" name="key" type="password" autocomplete="off" required${keyForm ? ' autofocus' : ''} spellcheck="false" placeholder="clk_…"${invalid('key')}>
+<button type="submit">Sign in with the key</button>
 </form>
-<p class="muted gap">No key yet? An administrator creates one with <code>cashloop apikey create --role viewer --name you</code>.</p>
+<p class="muted gap">No account yet? An administrator creates one with <code>cashloop user create --name you --role viewer --password-stdin</code>, or a key with <code>cashloop apikey create --role viewer --name you</code>.</p>
 <p class="muted">Customers: open the portal link you were sent; it signs you in by itself.</p>`,
   );
 }
 
 export interface HomePage {
+  /** The user's name, or the API key's. */
   keyName: string;
+  /** Signed in as a user (with a password) rather than with a key. */
+  user: boolean;
   role: string;
   expiresAt: string;
   csrfToken: string;
@@ -72,7 +92,7 @@ export function homePage(p: HomePage): string {
   return layout(
     'cashloop',
     `<h1>Welcome</h1>
-<p class="muted">Signed in with the key <strong>${esc(p.keyName)}</strong> (${esc(p.role)}) until ${esc(p.expiresAt.slice(0, 16).replace('T', ' '))} UTC.</p>
+<p class="muted">Signed in ${p.user ? 'as' : 'with the key'} <strong>${esc(p.keyName)}</strong> (${esc(p.role)}) until ${esc(p.expiresAt.slice(0, 16).replace('T', ' '))} UTC.</p>
 <ul class="links">
 <li><a href="/app">Workspace<span>Orders, credit holds, shipping, cash, collections, sales, customers</span></a></li>
 ${p.reports ? '<li><a href="/reports/">Reports<span>Receivables, collections, customers, cash and sales forecasts</span></a></li>' : '<li><a href="/reports/">Reports<span>Not built yet: run <code>cashloop pipeline run</code></span></a></li>'}

@@ -1,6 +1,7 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { Database, SessionsTable } from '../../db/schema.ts';
 import type { ApiKeyRow, PortalTokenRow } from '../keys.repository.ts';
+import type { UserRow } from '../../users/user.repository.ts';
 
 /** The SQL of browser sessions; the rules are in session.service.ts. */
 type Q = Kysely<Database>;
@@ -11,6 +12,7 @@ export interface SessionWithCredential {
   session: SessionRow;
   apiKey: ApiKeyRow | null;
   portalToken: PortalTokenRow | null;
+  user: UserRow | null;
 }
 
 export async function sessionByHash(db: Q, hash: string): Promise<SessionWithCredential | null> {
@@ -18,6 +20,7 @@ export async function sessionByHash(db: Q, hash: string): Promise<SessionWithCre
     .selectFrom('sessions as s')
     .leftJoin('api_keys as k', 'k.id', 's.api_key_id')
     .leftJoin('portal_tokens as t', 't.id', 's.portal_token_id')
+    .leftJoin('users as u', 'u.id', 's.user_id')
     .selectAll('s')
     .select([
       'k.name as k_name',
@@ -31,17 +34,27 @@ export async function sessionByHash(db: Q, hash: string): Promise<SessionWithCre
       't.created_at as t_created_at',
       't.revoked_at as t_revoked_at',
       't.expires_at as t_expires_at',
+      'u.name as u_name',
+      'u.role as u_role',
+      'u.password_hash as u_password_hash',
+      'u.created_at as u_created_at',
+      'u.password_changed_at as u_password_changed_at',
+      'u.disabled_at as u_disabled_at',
     ])
     .where('s.secret_hash', '=', hash)
     .executeTakeFirst();
   if (!row) return null;
-  const { k_name, k_role, k_key_hash, k_created_at, k_revoked_at, k_expires_at, t_customer_id, t_token_hash, t_created_at, t_revoked_at, t_expires_at, ...session } = row;
+  const { k_name, k_role, k_key_hash, k_created_at, k_revoked_at, k_expires_at, t_customer_id, t_token_hash, t_created_at, t_revoked_at, t_expires_at, u_name, u_role, u_password_hash, u_created_at, u_password_changed_at, u_disabled_at, ...session } = row;
   return {
     session,
     apiKey: session.api_key_id !== null && k_name !== null ? { id: session.api_key_id, name: k_name, role: k_role!, key_hash: k_key_hash!, created_at: k_created_at!, revoked_at: k_revoked_at, expires_at: k_expires_at } : null,
     portalToken:
       session.portal_token_id !== null && t_customer_id !== null
         ? { id: session.portal_token_id, customer_id: t_customer_id, token_hash: t_token_hash!, created_at: t_created_at!, revoked_at: t_revoked_at, expires_at: t_expires_at }
+        : null,
+    user:
+      session.user_id !== null && u_name !== null
+        ? { id: session.user_id, name: u_name, role: u_role!, password_hash: u_password_hash!, created_at: u_created_at!, password_changed_at: u_password_changed_at!, disabled_at: u_disabled_at }
         : null,
   };
 }

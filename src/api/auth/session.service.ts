@@ -4,14 +4,16 @@ import { runChange } from '../../core.ts';
 import { getSettings } from '../../settings/settings.service.ts';
 import { badTransition } from '../../shared/errors.ts';
 import { apiKeyVerdict, hashSecret, portalTokenVerdict, type ApiKey, type Refusal } from '../keys.service.ts';
+import { userVerdict, type User } from '../../users/user.service.ts';
 import * as repo from './session.repository.ts';
 
 /**
- * Browser sessions. A browser shows its API key (or a customer its portal token) once; the
+ * Browser sessions. A browser shows its API key or its user's name and password (or a
+ * customer its portal token) once; the
  * server answers with a random session id in an HttpOnly cookie and keeps only the id's
  * SHA-256. A session ends when it is signed out, when it has not been used for
  * `access.session_idle_hours`, `access.session_max_hours` after it started, and as soon as the
- * key or token it was opened with is revoked or expires.
+ * key or token it was opened with is revoked or expires, or its user is disabled.
  *
  * Writes made with a session cookie must carry the session's CSRF token (`csrfTokenFor`): a
  * page of this server can read it, another site cannot, so a forged form or fetch is refused.
@@ -19,8 +21,10 @@ import * as repo from './session.repository.ts';
 export interface Session {
   id: number;
   kind: 'staff' | 'portal';
-  /** The API key a staff session acts as. */
+  /** Who a staff session acts as: its API key, or its user as a principal (`principalOf`). */
   apiKey: ApiKey | null;
+  /** The user a staff session was opened by, when it was opened with a password. */
+  user: User | null;
   /** The customer a portal session shows. */
   customerId: number | null;
   createdAt: string;
@@ -39,8 +43,15 @@ const plusMinutes = (iso: string, minutes: number) => new Date(Date.parse(iso) +
 // A session never outlives the key or token it was opened with (its cookie neither).
 const earliest = (a: string, b: string | null) => (b !== null && b < a ? b : a);
 
-function toSession(s: repo.SessionRow, apiKey: ApiKey | null, customerId: number | null): Session {
-  return { id: s.id, kind: s.kind, apiKey, customerId, createdAt: s.created_at, expiresAt: s.expires_at, idleExpiresAt: plusMinutes(s.last_seen_at, s.idle_minutes) };
+/**
+ * A user as the principal the routes act for (the shape of an API key): the user's name and
+ * role. Its id is the user's id negated, so a user and an API key never share an
+ * idempotency scope; a user's password expires never (it is disabled instead).
+ */
+export const principalOf = (user: User): ApiKey => ({ id: -user.id, name: user.name, role: user.role, createdAt: user.createdAt, revokedAt: null, expiresAt: null });
+
+function toSession(s: repo.SessionRow, apiKey: ApiKey | null, customerId: number | null, user: User | null = null): Session {
+  return { id: s.id, kind: s.kind, apiKey, user, customerId, createdAt: s.created_at, expiresAt: s.expires_at, idleExpiresAt: plusMinutes(s.last_seen_at, s.idle_minutes) };
 }
 
 const visible = (s: repo.SessionRow) => {
@@ -48,7 +59,7 @@ const visible = (s: repo.SessionRow) => {
   return rest;
 };
 
-export type SessionCredential = { kind: 'staff'; apiKey: ApiKey } | { kind: 'portal'; tokenId: number; customerId: number; expiresAt: string | null };
+export type SessionCredential = { kind: 'staff'; apiKey: ApiKey } | { kind: 'user'; user: User } | { kind: 'portal'; tokenId: number; customerId: number; expiresAt: string | null };
 
 /**
  * Opens a session for a credential that has just been checked, and returns its secret id
@@ -61,17 +72,21 @@ export async function startSession(core: Core, credential: SessionCredential, ac
     const idleMinutes = settings['access.session_idle_hours'] * 60;
     const row = await repo.insertSession(trx, {
       secret_hash: hashSecret(secret),
-      kind: credential.kind,
+      kind: credential.kind === 'portal' ? 'portal' : 'staff',
       api_key_id: credential.kind === 'staff' ? credential.apiKey.id : null,
       portal_token_id: credential.kind === 'portal' ? credential.tokenId : null,
+      user_id: credential.kind === 'user' ? credential.user.id : null,
       created_at: at,
       last_seen_at: at,
       idle_minutes: idleMinutes,
-      expires_at: earliest(plusMinutes(at, settings['access.session_max_hours'] * 60), credential.kind === 'staff' ? credential.apiKey.expiresAt : credential.expiresAt),
+      expires_at: earliest(plusMinutes(at, settings['access.session_max_hours'] * 60), credential.kind === 'staff' ? credential.apiKey.expiresAt : credential.kind === 'portal' ? credential.expiresAt : null),
       ended_at: null,
       end_reason: null,
     });
-    const session = toSession(row, credential.kind === 'staff' ? credential.apiKey : null, credential.kind === 'portal' ? credential.customerId : null);
+    const session =
+      credential.kind === 'user'
+        ? toSession(row, principalOf(credential.user), null, credential.user)
+        : toSession(row, credential.kind === 'staff' ? credential.apiKey : null, credential.kind === 'portal' ? credential.customerId : null);
     return { result: { session, secret, csrfToken: csrfTokenFor(secret) }, events: [{ type: 'session.started', aggregate: 'session', id: row.id, after: { sessions: [visible(row)] } }] };
   });
 }
@@ -89,7 +104,13 @@ export async function checkSession(core: Core, secret: string): Promise<SessionC
   if (s.ended_at) return { ok: false, known: true, rule: 'session_ended', detail: `session ${s.id} was ended at ${s.ended_at} (${s.end_reason ?? 'ended'}): sign in again` };
   let apiKey: ApiKey | null = null;
   let customerId: number | null = null;
-  if (s.kind === 'staff') {
+  let user: User | null = null;
+  if (s.kind === 'staff' && s.user_id !== null) {
+    const verdict = userVerdict(found.user ?? undefined);
+    if (!verdict.ok) return { ...verdict, known: true };
+    user = verdict.user;
+    apiKey = principalOf(user);
+  } else if (s.kind === 'staff') {
     const verdict = apiKeyVerdict(found.apiKey ?? undefined, at);
     if (!verdict.ok) return { ...verdict, known: true };
     apiKey = verdict.key;
@@ -109,7 +130,7 @@ export async function checkSession(core: Core, secret: string): Promise<SessionC
     await repo.touchSession(core.db.kysely, s.id, at);
     s.last_seen_at = at;
   }
-  return { ok: true, session: toSession(s, apiKey, customerId) };
+  return { ok: true, session: toSession(s, apiKey, customerId, user) };
 }
 
 /** Ends a session (sign-out); a session that has already ended cannot end again (a transition error). */

@@ -1,8 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { RouteSpec } from '../http.ts';
-import { actorOf } from '../http.ts';
+import { actorOf, pageOf, type ListPageQuery } from '../http.ts';
 import { createPortalToken, listPortalTokens, revokePortalTokens } from '../keys.service.ts';
-import { IdParams, strict } from './schemas.ts';
+import { IdParams, ListQuery, strict } from './schemas.ts';
+import { Page } from './responses.ts';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 const PortalTokenResponse = Type.Object({
@@ -16,8 +17,8 @@ const PortalTokenResponse = Type.Object({
 
 /** Customer portal links, for administrators: issue one, list them, withdraw them. */
 export const accessRoutes: RouteSpec[] = [
-  { method: 'GET', url: '/customers/:id/portal-tokens', response: Type.Array(PortalTokenResponse), permission: 'access:manage', tag: 'portal tokens', summary: "A customer's portal tokens, with whether each still works", params: IdParams,
-    handler: async (req, core) => listPortalTokens(core, (req.params as { id: number }).id) },
+  { method: 'GET', url: '/customers/:id/portal-tokens', response: Page(PortalTokenResponse), permission: 'access:manage', tag: 'portal tokens', summary: "A customer's portal tokens, with whether each still works", params: IdParams, querystring: ListQuery,
+    handler: async (req, core) => pageOf(await listPortalTokens(core, (req.params as { id: number }).id), req.query as ListPageQuery) },
   { method: 'POST', url: '/customers/:id/portal-tokens', status: 201, permission: 'access:manage', tag: 'portal tokens', summary: 'Issue a portal token (shown once); it works for `days` days (default: setting portal.token_days)', params: IdParams,
     body: Type.Object({ days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })) }, strict),
     response: Type.Object({ customerId: Type.Integer(), tokenId: Type.Integer(), token: Type.String(), expiresAt: Type.String() }),

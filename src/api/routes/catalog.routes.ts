@@ -1,17 +1,17 @@
 import { Type } from '@sinclair/typebox';
 import type { RouteSpec } from '../http.ts';
-import { actorOf } from '../http.ts';
+import { actorOf, page } from '../http.ts';
 import { createProduct, getProduct, listProducts } from '../../catalog/product.service.ts';
 import { adjustStock, receiveStock } from '../../catalog/inventory.service.ts';
-import { Money, Percent, Quantity, strict } from './schemas.ts';
-import { MAX_ID, MAX_QUANTITY } from '../../shared/bounds.ts';
+import { ListQuery, Money, Percent, Quantity, strict } from './schemas.ts';
+import { MAX_QUANTITY } from '../../shared/bounds.ts';
 import { Page, ProductResponse } from './responses.ts';
 
 const Sku = Type.String({ minLength: 1, maxLength: 64 });
 
 export const catalogRoutes: RouteSpec[] = [
-  { method: 'GET', url: '/products', response: Page(ProductResponse), permission: 'products:read', tag: 'catalog', summary: 'List products with stock', querystring: Type.Object({ category: Type.Optional(Type.String({ maxLength: 100 })), after: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_ID })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }),
-    handler: async (req, core) => { const q = req.query as { category?: string; after?: number; limit?: number }; const limit = q.limit ?? 100; const items = await listProducts(core, { category: q.category, afterId: q.after, limit }); return { items, next: items.length === limit ? String(items.at(-1)!.id) : null }; } },
+  { method: 'GET', url: '/products', response: Page(ProductResponse), permission: 'products:read', tag: 'catalog', summary: 'List products with stock', querystring: Type.Composite([ListQuery, Type.Object({ category: Type.Optional(Type.String({ maxLength: 100 })) })]),
+    handler: async (req, core) => { const q = req.query as { category?: string; after?: number; limit?: number }; const limit = q.limit ?? 100; const items = await listProducts(core, { category: q.category, afterId: q.after, limit }); return page(items, limit); } },
   { method: 'POST', url: '/products', response: ProductResponse, permission: 'products:write', tag: 'catalog', summary: 'Create a product', status: 201,
     body: Type.Object({ sku: Sku, name: Type.String({ minLength: 1, maxLength: 200 }), price: Money, category: Type.Optional(Type.String({ maxLength: 100 })), currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })), unitCost: Type.Optional(Money), taxRate: Type.Optional(Percent) }, strict),
     handler: async (req, core) => createProduct(core, req.body as never, actorOf(req)) },

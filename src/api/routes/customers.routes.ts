@@ -2,9 +2,9 @@ import { Type } from '@sinclair/typebox';
 import type { RouteSpec } from '../http.ts';
 import { actorOf, page } from '../http.ts';
 import { createCustomer, getCustomer, listCustomers, setCustomerStatus, updateCustomer } from '../../customers/customer.service.ts';
-import { customerStatement } from '../../payments/statement.service.ts';
+import { accountStatement } from '../../payments/account-statement.service.ts';
 import { BusinessDate, IdParams, ListQuery, Money, Percent, Reason, strict } from './schemas.ts';
-import { CustomerResponse, Page, StatementResponse } from './responses.ts';
+import { CustomerResponse, Page, AccountStatementResponse } from './responses.ts';
 
 const CustomerFields = {
   name: Type.String({ minLength: 1, maxLength: 200 }),
@@ -36,6 +36,6 @@ export const customerRoutes: RouteSpec[] = [
     handler: async (req, core) => setCustomerStatus(core, (req.params as { id: number }).id, 'blocked', (req.body as { reason: string }).reason, actorOf(req)) },
   { method: 'POST', url: '/customers/:id/activate', response: CustomerResponse, permission: 'customers:write', tag: 'customers', summary: 'Re-activate a blocked customer', params: IdParams, body: Reason,
     handler: async (req, core) => setCustomerStatus(core, (req.params as { id: number }).id, 'active', (req.body as { reason: string }).reason, actorOf(req)) },
-  { method: 'GET', url: '/customers/:id/statement', response: StatementResponse, permission: 'statements:read', tag: 'customers', summary: 'Statement of account with running balance and aging', params: IdParams, querystring: Type.Object({ from: Type.Optional(BusinessDate), to: Type.Optional(BusinessDate) }),
-    handler: async (req, core) => { const q = req.query as { from?: string; to?: string }; return customerStatement(core, { customerId: (req.params as { id: number }).id, from: q.from, to: q.to }); } },
+  { method: 'GET', url: '/customers/:id/account-statement', formerly: '/customers/:id/statement', response: AccountStatementResponse, permission: 'statements:read', tag: 'customers', summary: 'Statement of account with running balance and aging', params: IdParams, querystring: Type.Object({ from: Type.Optional(BusinessDate), to: Type.Optional(BusinessDate) }),
+    handler: async (req, core) => { const q = req.query as { from?: string; to?: string }; return accountStatement(core, { customerId: (req.params as { id: number }).id, from: q.from, to: q.to }); } },
 ];

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { withCore, cliActor } from '../context.ts';
 import { emit, table } from '../output.ts';
-import { formatAmount } from '../../shared/money.ts';
+import { amount as formatAmount } from '../format.ts';
 import type { BankEntry, BankImportReport } from '../../bank/bank.service.ts';
 
 /** The bank service (and its XML parser) loads only when a bank command runs. */
@@ -32,7 +32,7 @@ export function registerBank(program: Command): void {
     .description('import a camt.053 XML statement, or a CSV statement through --mapping')
     .option('--mapping <file>', 'mapping JSON for a CSV statement')
     .option('--json')
-    .action(async (file: string, o: Json & { mapping?: string }) => withCore(async (core) => emit(await (await bankService()).importStatement(core, { file, mapping: o.mapping, actor: cliActor() }), o, importText)));
+    .action(async (file: string, o: Json & { mapping?: string }) => withCore(async (core) => emit(await (await bankService()).importBankStatement(core, { file, mapping: o.mapping, actor: cliActor() }), o, importText)));
   bank
     .command('unmatched')
     .description('entries left to match by hand')

@@ -3,11 +3,11 @@ import type { Command } from 'commander';
 import { withCore, cliActor } from '../context.ts';
 import { emit, table } from '../output.ts';
 import { invalid } from '../../shared/errors.ts';
-import { formatAmount } from '../../shared/money.ts';
+import { amount as formatAmount } from '../format.ts';
 import { requireId, requireInt } from '../../shared/validate.ts';
 import type { OutboxStatus, PromiseStatus, DisputeStatus } from '../../db/schema.ts';
 import { runReminders, type ReminderRunResult } from '../../collections/reminder.service.ts';
-import { runStatements } from '../../collections/statement-run.service.ts';
+import { runMonthlyStatements } from '../../collections/statement-run.service.ts';
 import { exportOutbox, getMessage, listOutbox, sendOutbox } from '../../collections/outbox.service.ts';
 import { worklist, type Worklist } from '../../collections/worklist.service.ts';
 import { listActions, logAction } from '../../collections/action.service.ts';
@@ -15,9 +15,9 @@ import { assignCustomer, getPolicy, listPolicies, savePolicy } from '../../colle
 import { policyToJson } from '../../collections/policy.ts';
 import { cancelPromise, listPromises, promiseReliability, recordPromise, type PromiseToPay } from '../../collections/promise.service.ts';
 import { listDisputes, openDispute, resolveDispute, type Dispute } from '../../collections/dispute.service.ts';
+import { amountOption, collect } from './args.ts';
 
 type Json = { json?: boolean };
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function runText(r: ReminderRunResult): string {
   const out = [`reminder run as of ${r.asOf}${r.dryRun ? ' (dry run: nothing written)' : ''}: ${r.customersChecked} customers with open invoices, ${r.messages.length} reminders`];
@@ -29,21 +29,21 @@ function runText(r: ReminderRunResult): string {
 }
 
 function worklistText(w: Worklist): string {
-  const head = `worklist as of ${w.asOf}${w.collector ? ` for ${w.collector}` : ''}: ${w.totalItems} open invoices, ranked by ${w.basis === 'forecast' ? `expected loss (forecast of ${w.forecastAsOf})` : 'days overdue × amount (no forecast published yet)'}`;
+  const head = `worklist as of ${w.asOf}${w.collector ? ` for ${w.collector}` : ''}: ${w.totalItems} open invoices, ranked by ${w.basis === 'forecast' ? `amount at risk (open × probability of paying late, forecast of ${w.forecastAsOf})` : 'days overdue × amount (no forecast published yet)'}`;
   return [
     head, '',
     table(w.items.map((i) => ({
       rank: i.rank, customer: `${i.customerId} ${i.customer}`.slice(0, 28), collector: i.collector ?? '', invoice: i.invoice, due: i.dueDate, 'days over': i.daysPastDue, open: `${i.balance} ${i.currency}`, class: i.riskClass ?? '',
       'p(late)': i.probLate === null ? '' : i.probLate.toFixed(2), level: i.dunningLevel || '', promise: i.promise ? `${i.promise.date}${i.promise.reliability === null ? '' : ` (kept ${Math.round(i.promise.reliability * 100)} %)`}` : i.brokenPromiseRecently ? 'broken' : '', dispute: i.disputed ? 'open' : '',
       'last action': i.lastAction ? `${i.lastAction.date} ${i.lastAction.kind}` : '', next: i.nextAction ? `${i.nextAction.on ?? ''} ${i.nextAction.what}${i.nextAction.overdue ? ' (due)' : ''}`.trim() : '',
-      score: formatAmount(i.expectedLoss, i.currency),
+      'at risk': i.amountAtRisk ?? '',
     }))),
   ].join('\n');
 }
 
-const promiseRows = (ps: PromiseToPay[]) => table(ps.map((p) => ({ promise: p.id, customer: p.customerId, invoices: p.invoices.join(' '), date: p.promisedDate, amount: `${p.amount} ${p.currency}`, by: p.promisedBy ?? '', status: p.status, paid: formatAmount(p.paidMinor, p.currency), resolved: p.resolvedOn ?? '' })));
-const disputeRows = (ds: Dispute[]) => table(ds.map((d) => ({ dispute: d.id, invoice: d.invoice, line: d.line ?? '', customer: d.customerId, amount: `${d.amount} ${d.currency}`, reason: d.reason.slice(0, 40), status: d.status, 'credit note': d.creditNote ?? '', opened: d.openedOn, resolved: d.resolvedOn ?? '' })));
-const disputeText = (d: Dispute) => `dispute ${d.id} on ${d.invoice}${d.line ? ` line ${d.line}` : ''}: ${d.amount} ${d.currency}, ${d.status}${d.creditNote ? `, credit note ${d.creditNote}` : ''}${d.resolutionNote ? ` (${d.resolutionNote})` : ''}`;
+const promiseRows = (ps: PromiseToPay[]) => table(ps.map((p) => ({ promise: p.id, customer: p.customerId, invoices: p.invoices.join(' '), date: p.promisedDate, amount: `${formatAmount(p.amountMinor, p.currency)} ${p.currency}`, by: p.promisedBy ?? '', status: p.status, paid: formatAmount(p.paidMinor, p.currency), resolved: p.resolvedOn ?? '' })));
+const disputeRows = (ds: Dispute[]) => table(ds.map((d) => ({ dispute: d.id, invoice: d.invoice, line: d.line ?? '', customer: d.customerId, amount: `${formatAmount(d.amountMinor, d.currency)} ${d.currency}`, reason: d.reason.slice(0, 40), status: d.status, 'credit note': d.creditNote ?? '', opened: d.openedOn, resolved: d.resolvedOn ?? '' })));
+const disputeText = (d: Dispute) => `dispute ${d.id} on ${d.invoice}${d.line ? ` line ${d.line}` : ''}: ${formatAmount(d.amountMinor, d.currency)} ${d.currency}, ${d.status}${d.creditNote ? `, credit note ${d.creditNote}` : ''}${d.resolutionNote ? ` (${d.resolutionNote})` : ''}`;
 
 export function registerCollections(program: Command): void {
   const col = program.command('collections').description('dunning runs, statements, the outbox, the collector worklist and its log');
@@ -59,14 +59,14 @@ export function registerCollections(program: Command): void {
       withCore(async (core) => emit(await runReminders(core, cliActor(), { asOf: o.asOf, dryRun: o.dryRun, send: o.send, customerIds: o.customer.length ? o.customer.map((c) => requireId(c, 'customer')) : undefined }), o, runText)),
     );
   col
-    .command('statements')
-    .description('monthly statements of account into the outbox (default: last month)')
+    .command('statement-run')
+    .description("the monthly statement run: each customer's statement of account into the outbox (default: last month)")
     .option('--month <YYYY-MM>', 'the month')
     .option('--dry-run', 'write nothing')
     .option('--json')
     .action(async (o: Json & { month?: string; dryRun?: boolean }) =>
       withCore(async (core) =>
-        emit(await runStatements(core, cliActor(), { month: o.month, dryRun: o.dryRun }), o, (r) => `statements for ${r.month}: ${r.statements.length} written${r.dryRun ? ' (dry run)' : ''}, ${r.skipped} already written\n\n${table(r.statements.map((s) => ({ message: s.messageId ?? '', customer: s.customerId, name: s.customer, lines: s.lines, balance: s.closingBalance })))}`),
+        emit(await runMonthlyStatements(core, cliActor(), { month: o.month, dryRun: o.dryRun }), o, (r) => `statements for ${r.month}: ${r.statements.length} written${r.dryRun ? ' (dry run)' : ''}, ${r.skipped} already written\n\n${table(r.statements.map((s) => ({ message: s.messageId ?? '', customer: s.customerId, name: s.customer, lines: s.lines, balance: s.closingBalance })))}`),
       ),
     );
   col
@@ -96,7 +96,7 @@ export function registerCollections(program: Command): void {
     );
   col
     .command('worklist')
-    .description('open invoices ranked by expected loss, with promises, disputes, last and next action')
+    .description('open invoices ranked by amount at risk (open × probability of paying late), with promises, disputes, last and next action')
     .option('--collector <name>', "only this collector's customers")
     .option('--as-of <date>', 'as of this day (default today)')
     .option('--limit <n>', 'how many items', '50')
@@ -163,7 +163,7 @@ export function registerCollections(program: Command): void {
     .requiredOption('--customer <id>', 'customer id')
     .requiredOption('--date <date>', 'promised payment date')
     .option('--invoice <number>', 'an invoice it covers; repeat for more (default: all open)', collect, [])
-    .option('--amount <decimal>', 'promised amount (default: the open balance)')
+    .option('--amount <decimal>', 'promised amount (default: the open balance)', amountOption('amount'))
     .option('--by <who>', 'who promised')
     .option('--note <text>')
     .option('--json')
@@ -196,14 +196,14 @@ export function registerCollections(program: Command): void {
     .requiredOption('--invoice <number>')
     .requiredOption('--reason <text>')
     .option('--line <n>', 'line number on the invoice (1 = first)')
-    .option('--amount <decimal>', 'amount contested (default: the line or the open balance)')
+    .option('--amount <decimal>', 'amount contested (default: the line or the open balance)', amountOption('amount'))
     .option('--json')
     .action(async (o: Json & { invoice: string; reason: string; line?: string; amount?: string }) => withCore(async (core) => emit(await openDispute(core, { invoice: o.invoice, reason: o.reason, line: o.line, amount: o.amount }, cliActor()), o, disputeText)));
   dispute
     .command('resolve <id>')
     .description('end a dispute: credit (issues a dispute credit note), reject, or withdraw')
     .requiredOption('--outcome <outcome>', 'credit | reject | withdraw')
-    .option('--amount <decimal>', 'with credit: the credit note amount (default: the contested amount)')
+    .option('--amount <decimal>', 'with credit: the credit note amount (default: the contested amount)', amountOption('amount'))
     .option('--note <text>')
     .option('--json')
     .action(async (id: string, o: Json & { outcome: string; amount?: string; note?: string }) => withCore(async (core) => emit(await resolveDispute(core, id, { outcome: o.outcome, amount: o.amount, note: o.note }, cliActor()), o, disputeText)));

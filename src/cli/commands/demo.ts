@@ -4,10 +4,11 @@ import { openCore, closeCore } from '../../core.ts';
 import { dataDir } from '../../db/connection.ts';
 import { ManualClock } from '../../shared/clock.ts';
 import { invalid } from '../../shared/errors.ts';
-import { formatAmount } from '../../shared/money.ts';
+import { amount as formatAmount } from '../format.ts';
 import { generateDemo, validateOptions, type DemoResult } from '../../demo/generator.ts';
 import { exportCanonical } from '../../demo/export.ts';
 import { HABITS } from '../../demo/habits.ts';
+import { DEFAULT_CURRENCIES, parseCurrencyMix, type CurrencyMix } from '../../demo/currencies.ts';
 import { MANIFEST_FILE } from '../../demo/manifest.ts';
 import { withCore } from '../context.ts';
 import { emit, table } from '../output.ts';
@@ -20,7 +21,25 @@ function wholeNumber(name: string) {
   };
 }
 
-const eur = (minor: number) => `${formatAmount(minor, 'EUR')} EUR`;
+/**
+ * Progress of the simulation: the bar on a terminal; piped or in CI, a plain line to stderr
+ * every 30 simulated days (and the last), so a log shows the run is alive and how far it is.
+ */
+export function demoProgress(terminal = process.stderr.isTTY === true, write = (line: string) => process.stderr.write(`${line}\n`)): { update(day: number, total: number, orders: number): void; stop(): void } {
+  if (terminal) {
+    const bar = progressBar(true);
+    return { update: (day, total) => bar.update('simulating days', day, total), stop: () => bar.stop() };
+  }
+  const started = performance.now();
+  return {
+    update(day, total, orders) {
+      if (day % 30 !== 0 && day !== total) return;
+      const seconds = (performance.now() - started) / 1000;
+      write(`simulating days: ${day}/${total} (${Math.floor((day / total) * 100)} %), ${orders} orders, ${seconds.toFixed(0)} s`);
+    },
+    stop() {},
+  };
+}
 
 /** The summary a new user reads at the end: size, what happened, the books, the habits. */
 export function summaryText(r: DemoResult, location: string, manifestPath: string): string {
@@ -39,12 +58,18 @@ export function summaryText(r: DemoResult, location: string, manifestPath: strin
     `  credit           ${c.creditHolds} holds: ${c.holdsReleased} released, ${c.holdsRejected} rejected; ${c.creditLimitRaises} limits raised`,
     `  shipping         ${c.shipments} shipments, ${c.partialShipments} partial; ${c.delayedDeliveries} delayed, ${c.failedDeliveries} failed first attempts`,
     `  invoices         ${m.database.invoices} (at delivery); ${c.disputes} disputed → ${c.disputeCreditNotes} dispute credit notes, ${c.disputesConceded} paid after all`,
+    `  collections      ${c.reminders} reminders (Monday runs), ${c.promises} promises to pay, ${c.disputesOpened} disputes raised with the desk`,
     `  payments         ${m.database.payments}: ${c.partialPayments} partial, ${c.shortPayments} short (→ ${c.writeOffs} small write-offs), ${c.overpayments} overpayments, ${c.reversedPayments} bounced and reversed`,
     '',
-    'the books (EUR):',
-    `  invoiced ${eur(t.invoicedMinor)} − credit notes ${eur(t.creditNotesMinor)} − paid ${eur(t.allocatedMinor)} − written off ${eur(t.writtenOffMinor)}`,
-    `  = open receivables ${eur(t.openArMinor)}  ${m.books.balanced ? '(balanced)' : `(DOES NOT BALANCE by ${eur(m.books.differenceMinor)})`}`,
-    `  unapplied cash ${eur(t.unappliedMinor)}`,
+    ...Object.entries(m.byCurrency ?? { EUR: { customers: m.customers, totals: t, books: m.books } }).flatMap(([currency, b]) => {
+      const money = (minor: number) => `${formatAmount(minor, currency)} ${currency}`;
+      return [
+        `the books (${currency}, ${b.customers} customer${b.customers === 1 ? '' : 's'}):`,
+        `  invoiced ${money(b.totals.invoicedMinor)} − credit notes ${money(b.totals.creditNotesMinor)} − paid ${money(b.totals.allocatedMinor)} − written off ${money(b.totals.writtenOffMinor)}`,
+        `  = open receivables ${money(b.totals.openArMinor)}  ${b.books.balanced ? '(balanced)' : `(DOES NOT BALANCE by ${money(b.books.differenceMinor)})`}`,
+        `  unapplied cash ${money(b.totals.unappliedMinor)}`,
+      ];
+    }),
     '',
     'payment habits (the ground truth for credit scores and payment-date forecasts):',
     table(
@@ -53,7 +78,7 @@ export function summaryText(r: DemoResult, location: string, manifestPath: strin
         customers: m.byHabit[h].customers,
         'paid invoices': m.byHabit[h].paidInvoices,
         'mean days after due': m.byHabit[h].meanDaysLate ?? '-',
-        'open AR': formatAmount(m.byHabit[h].openArMinor, 'EUR'),
+        'open AR (EUR)': formatAmount(m.byHabit[h].openArMinor, 'EUR'),
       })),
     ),
     '',
@@ -72,19 +97,20 @@ export function registerDemo(program: Command): void {
     .option('--customers <n>', 'number of customers', wholeNumber('customers'), 200)
     .option('--months <n>', 'months of history', wholeNumber('months'), 24)
     .option('--start <date>', 'first day of the history (YYYY-MM-DD)', '2024-01-01')
+    .option('--currencies <mix>', "customers' currencies and shares, e.g. EUR:70,USD:20,JPY:10 (prices by each currency's price list and decimals)", (v: string) => parseCurrencyMix(v), DEFAULT_CURRENCIES)
     .option('--profile', 'also print where the time went, per core service')
     .option('--json')
-    .action(async (o: { seed: number; customers: number; months: number; start: string; profile?: boolean; json?: boolean }) => {
+    .action(async (o: { seed: number; customers: number; months: number; start: string; currencies: CurrencyMix; profile?: boolean; json?: boolean }) => {
       validateOptions(o);
       const clock = new ManualClock(`${o.start}T07:00:00Z`);
       const core = await openCore({ clock });
       const dir = dataDir();
-      const bar = progressBar(!o.json && process.stderr.isTTY === true);
+      const bar = o.json ? { update() {}, stop() {} } : demoProgress();
       try {
         const result = await generateDemo(core, clock, {
-          seed: o.seed, customers: o.customers, months: o.months, start: o.start, dataDir: dir,
+          seed: o.seed, customers: o.customers, months: o.months, start: o.start, currencies: o.currencies, dataDir: dir,
           actor: 'demo',
-          onProgress: (day, total) => bar.update('simulating days', day, total),
+          onProgress: (day, total, orders) => bar.update(day, total, orders),
         });
         bar.stop();
         const manifestPath = path.join(dir, MANIFEST_FILE);
@@ -98,7 +124,7 @@ export function registerDemo(program: Command): void {
     });
   demo
     .command('export')
-    .description('write customers, products, order lines, invoices and payments as canonical-extract CSV files (DESIGN.md)')
+    .description('write customers, products, order lines, invoices and payments as canonical-extract CSV files (docs/extract.md)')
     .argument('<dir>', 'folder to write the CSV files into')
     .option('--json')
     .action(async (dir: string, o: { json?: boolean }) =>

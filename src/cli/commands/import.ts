@@ -1,12 +1,12 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { withCore, cliActor } from '../context.ts';
 import { emit, table } from '../output.ts';
 import { progressBar } from '../progress.ts';
-import { conflict, invalid } from '../../shared/errors.ts';
+import { conflict } from '../../shared/errors.ts';
 import { formatAmount } from '../../shared/money.ts';
 import { ENTITIES } from '../../onboarding/entities.ts';
+import { canonicalMapping } from '../../extract/mapping.ts';
 import type { ImportReport } from '../../onboarding/import.service.ts';
 import type { CustomerTieOut } from '../../onboarding/tieout.ts';
 
@@ -19,6 +19,11 @@ export function reportText(r: ImportReport): string {
     `rows read ${r.rowsRead}, accepted ${r.accepted}, rejected ${r.rejected}${r.dryRun ? '' : `; created ${r.created}, already there ${r.unchanged}`}`,
   ];
   if (r.ignoredColumns.length) out.push(`columns not used: ${r.ignoredColumns.join(', ')}`);
+  if (r.repeated) out.push(`rows repeating an earlier row exactly (counted once): ${r.repeated}`);
+  if (r.standInCustomers.length) {
+    const shown = r.standInCustomers.slice(0, 20).join(', ');
+    out.push(`customers not in the customers file, given a stand-in customer: ${r.standInCustomers.length} (${shown}${r.standInCustomers.length > 20 ? ', …' : ''})`);
+  }
   for (const p of r.problems.slice(0, 50)) out.push(`  rejected ${p.message} [${p.field}: ${p.rule}]`);
   if (r.problems.length > 50) out.push(`  … and ${r.problems.length - 50} more`);
   if (r.rejectedFile) out.push(`rejected rows with their reasons: ${r.rejectedFile}`);
@@ -47,24 +52,15 @@ export function tieOutText(title: string, rows: CustomerTieOut[]): string {
   return out.join('\n');
 }
 
-/** Files of a canonical folder, in the order they depend on each other. */
+/** Files of a canonical folder (docs/extract.md), in the order they depend on each other. */
 function folderFiles(dir: string): { entity: string; file: string }[] {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw invalid(`folder ${dir} does not exist`, { field: 'folder', value: dir, rule: 'folder_exists' });
-  const names = fs.readdirSync(dir);
-  const found = [];
-  for (const entity of ENTITIES) {
-    const stem = entity === 'orders' ? '(orders|order_lines)' : entity;
-    const name = names.find((n) => new RegExp(`^${stem}\\.(csv|parquet)$`, 'i').test(n));
-    if (name) found.push({ entity, file: path.join(dir, name) });
-  }
-  if (found.length === 0) throw invalid(`folder ${dir} holds none of ${ENTITIES.map((e) => `${e}.csv`).join(', ')}`, { field: 'folder', value: dir, rule: 'canonical_files' });
-  return found;
+  return canonicalMapping(dir).files.map((f) => ({ entity: f.entity === 'order_lines' ? 'orders' : f.entity, file: path.join(dir, f.file) }));
 }
 
 export function registerImport(program: Command): void {
   program
     .command('import')
-    .description(`legacy import of canonical extract files (DESIGN.md) or mapped layouts: ${ENTITIES.join('|')} FILE, or folder DIR`)
+    .description(`legacy import of canonical extract files or mapped layouts (the layout and its rules: docs/extract.md): ${ENTITIES.join('|')} FILE, or folder DIR`)
     .argument('<what>', `${ENTITIES.join(', ')}, or "folder" for a folder of <entity>.csv|parquet files`)
     .argument('<file>', 'CSV or Parquet file (or folder)')
     .option('--mapping <file>', 'mapping JSON for a non-canonical layout')
@@ -84,7 +80,7 @@ export function registerImport(program: Command): void {
           for (const job of jobs) {
             const bar = progressBar(!o.json && process.stderr.isTTY === true);
             try {
-              reports.push(await importFile(core, { entity: job.entity, file: job.file, mapping: o.mapping, mappingOptional: jobs.length > 1, dryRun: o.dryRun, acceptValid: o.acceptValid, actor: cliActor(), onProgress: (phase, done, total) => bar.update(`${job.entity} ${phase}`, done, total), dryRunMemory: memory }));
+              reports.push(await importFile(core, { entity: job.entity, file: job.file, mapping: o.mapping, mappingOptional: jobs.length > 1, standInCustomers: what === 'folder', dryRun: o.dryRun, acceptValid: o.acceptValid, actor: cliActor(), onProgress: (phase, done, total) => bar.update(`${job.entity} ${phase}`, done, total), dryRunMemory: memory }));
             } finally {
               bar.stop();
             }

@@ -13,8 +13,8 @@ const collectionTasks = {
     }),
   'collections-statements': async () =>
     withCore(async (core) => {
-      const { runStatements } = await import('../../collections/statement-run.service.ts');
-      const r = await runStatements(core, cliActor());
+      const { runMonthlyStatements } = await import('../../collections/statement-run.service.ts');
+      const r = await runMonthlyStatements(core, cliActor());
       return { summary: `statements for ${r.month}: ${r.statements.length} written, ${r.skipped} already there` };
     }),
 };

@@ -11,7 +11,7 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('start the HTTP API (JSON logs on stdout), the API docs at /docs, the customer portal and the reports at /reports')
-    .option('--port <port>', 'port', '3000')
+    .option('--port <port>', 'port (default: PORT, else 3000)', process.env.PORT ?? '3000')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .action(async (o: { port: string; host: string }) => {
       const port = Number(o.port);
@@ -78,7 +78,7 @@ export function registerServe(program: Command): void {
         if (o.revoke) {
           return emit(await keys.revokePortalTokens(core, id, cliActor()), o, (r) => (r.revoked.length ? `customer ${r.customerId}: withdrew ${r.revoked.length} portal token(s) (${r.revoked.map((t) => t.id).join(', ')}); their portal sessions have ended` : `customer ${r.customerId} had no working portal token`));
         }
-        const base = (process.env.CASHLOOP_BASE_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');
+        const base = (process.env.CASHLOOP_BASE_URL ?? `http://127.0.0.1:${process.env.PORT ?? '3000'}`).replace(/\/+$/, '');
         emit(await keys.createPortalToken(core, id, cliActor(), { days: o.days }), o, (t) => `portal token ${t.tokenId} for customer ${t.customerId}, works until ${t.expiresAt} — shown once:\n${t.token}\nopen: ${base}/portal?token=${t.token}`);
       }),
     );

@@ -1,23 +1,25 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Core } from '../../core.ts';
-import { worklist, type WorklistItem } from '../../collections/worklist.service.ts';
+import { accountWorklist, MAX_PAGE, type AccountRow } from '../../collections/account-worklist.service.ts';
 import { listActions, logAction, LOGGED_KINDS } from '../../collections/action.service.ts';
 import { listPromises, recordPromise } from '../../collections/promise.service.ts';
 import { listDisputes, openDispute } from '../../collections/dispute.service.ts';
 import { companyOf, planReminders, renderPlan, runReminders } from '../../collections/reminder.service.ts';
 import { listOutbox } from '../../collections/outbox.service.ts';
 import { getCustomer } from '../../customers/customer.service.ts';
-import { customerStatement } from '../../payments/statement.service.ts';
+import { accountStatement } from '../../payments/account-statement.service.ts';
+import { formatAmount } from '../../shared/money.ts';
 import { html, href, type Html } from '../html.ts';
 import { attempt, Form, type FormError } from '../forms.ts';
 import { csrfField, customerLink, errorSummary, field, money, notice, page, status, table, viewerOf } from '../layout.ts';
 import { actorOf, sendCsv, sendPage, wantsCsv } from '../reply.ts';
 
 /**
- * Collections: today's worklist of open items ranked by the worklist service (expected
- * loss), filterable to the customers assigned to me; and a customer's collections view to
- * log a call, record a promise or a dispute, preview and send the next reminder, and read
- * the reminder history and the log.
+ * Collections: today's worklist, one row per customer account, ranked by the account
+ * worklist service (forecast amount at risk, else days overdue × amount, moved by the live
+ * promises and disputes), filterable to the customers assigned to me; and a customer's
+ * collections view to log a call, record a promise or a dispute, preview and send the next
+ * reminder, and read the reminder history and the log.
  */
 
 const PAGE_SIZE = 25;
@@ -30,46 +32,50 @@ interface WorkQuery {
 
 function workQuery(req: FastifyRequest): WorkQuery {
   const q = Form.query(req);
-  return { mine: q.text('mine') === '1', collector: q.optional('collector'), from: Math.max(0, Math.floor(Number(q.text('from') || 0)) || 0) };
+  const from = Math.floor(Number(q.text('from') || 0));
+  return { mine: q.text('mine') === '1', collector: q.optional('collector')?.slice(0, 100), from: Number.isInteger(from) && from > 0 && from <= 1_000_000 ? from : 0 };
 }
 
 const collectorOf = (req: FastifyRequest, q: WorkQuery): string | undefined => (q.mine ? req.apiKey!.name : q.collector);
 
-const promiseText = (i: WorklistItem) => (i.promise ? `by ${i.promise.date}` : i.brokenPromiseRecently ? 'broken lately' : '');
+const daysLate = (d: number) => (d > 0 ? `${d} day${d === 1 ? '' : 's'} late` : d === 0 ? 'due today' : `due in ${-d} day${d === -1 ? '' : 's'}`);
+const oldestText = (a: AccountRow) => (a.oldestItem ? `${a.oldestItem.invoice} · ${daysLate(a.oldestItem.daysPastDue)}` : '');
+const contactText = (a: AccountRow) => (a.lastContact ? `${a.lastContact.kind} ${a.lastContact.date}` : '');
+const promiseText = (a: AccountRow) => (a.nextPromise ? `${formatAmount(a.nextPromise.amountMinor, a.currency)} by ${a.nextPromise.date}` : a.brokenPromiseRecently ? 'broken lately' : '');
+const disputeText = (a: AccountRow) => (a.dispute ? `${a.dispute.count} open · ${formatAmount(a.dispute.amountMinor, a.currency)}` : '');
 
 async function worklistPage(core: Core, req: FastifyRequest): Promise<string> {
   const viewer = viewerOf(req);
   const q = workQuery(req);
-  const list = await worklist(core, { collector: collectorOf(req, q), limit: q.from + PAGE_SIZE });
-  const items = list.items.slice(q.from);
+  const list = await accountWorklist(core, { collector: collectorOf(req, q), from: q.from, limit: PAGE_SIZE });
+  const filters = { mine: q.mine ? 1 : null, collector: q.mine ? null : q.collector };
   return page(viewer, {
     title: 'Collections',
     active: '/app/collections',
     live: true,
     body: html`<h1>Collections worklist</h1>
-<p class="muted">${list.totalItems} open item${list.totalItems === 1 ? '' : 's'} on ${list.asOf}, ranked by ${list.basis === 'forecast' ? `expected loss from the payment forecasts of ${list.forecastAsOf}` : 'days overdue × amount (no forecasts published yet)'}.</p>
+<p class="muted">${list.totalAccounts} account${list.totalAccounts === 1 ? '' : 's'} with an open balance on ${list.asOf}, ranked by ${list.basis === 'forecast' ? `the amount at risk in the payment forecasts of ${list.forecastAsOf}` : 'days overdue × amount (no forecasts published yet)'}; a promise or a dispute moves an account at once.</p>
 <form method="get" action="/app/collections" class="filters" role="search">
 <div class="field"><label for="f-mine"><input type="checkbox" id="f-mine" name="mine" value="1"${q.mine ? html` checked` : ''}> Assigned to me (${viewer.name})</label></div>
 ${field({ name: 'collector', label: 'Collector', value: q.collector ?? '' })}
 <button type="submit" class="secondary">Filter</button></form>
-<div id="worklist" hx-get="${href('/app/collections', { mine: q.mine ? 1 : null, collector: q.collector, from: q.from || null })}" hx-trigger="sse:collections throttle:1s, sse:money throttle:1s" hx-select="#worklist" hx-swap="outerHTML">
-${table('Worklist', [
-  { label: '#', num: true, cell: (i) => i.rank },
-  { label: 'Customer', cell: (i) => html`<a href="/app/collections/customers/${i.customerId}">${i.customer}</a>` },
-  { label: 'Invoice', cell: (i) => i.invoice },
-  { label: 'Due', cell: (i) => i.dueDate },
-  { label: 'Days late', num: true, cell: (i) => Math.max(0, i.daysPastDue) },
-  { label: 'Open', num: true, cell: (i) => money(i.balanceMinor, i.currency) },
-  { label: 'Level', num: true, cell: (i) => i.dunningLevel },
-  { label: 'Promise', cell: (i) => promiseText(i) },
-  { label: 'Dispute', cell: (i) => (i.disputed ? html`<span class="badge amber">disputed</span>` : '') },
-  { label: 'Last contact', cell: (i) => (i.lastAction ? `${i.lastAction.kind} ${i.lastAction.date}` : '') },
-  { label: 'Next action', cell: (i) => (i.nextAction ? `${i.nextAction.what}${i.nextAction.on ? ` on ${i.nextAction.on}` : ''}` : '') },
-], items, 'No open item.')}
+<div id="worklist" hx-get="${href('/app/collections', { ...filters, from: q.from || null })}" hx-trigger="sse:collections throttle:1s, sse:money throttle:1s" hx-select="#worklist" hx-swap="outerHTML">
+${table('Worklist by customer', [
+  { label: '#', num: true, cell: (a) => a.rank },
+  { label: 'Customer', cell: (a) => html`<a href="/app/collections/customers/${a.customerId}">${a.customer}</a>` },
+  { label: 'Overdue', num: true, cell: (a) => (a.overdueMinor > 0 ? html`<strong>${money(a.overdueMinor, a.currency)}</strong>` : money(0, a.currency)) },
+  { label: 'Oldest item', cell: (a) => oldestText(a) },
+  { label: 'At risk', num: true, cell: (a) => (a.amountAtRiskMinor === null ? html`<span class="muted">no forecast</span>` : money(a.amountAtRiskMinor, a.currency)) },
+  { label: 'Last contact', cell: (a) => contactText(a) },
+  { label: 'Next promise', cell: (a) => promiseText(a) },
+  { label: 'Dispute', cell: (a) => (a.dispute ? html`<span class="badge amber">${disputeText(a)}</span>` : '') },
+  { label: 'Level', num: true, cell: (a) => a.dunningLevel },
+  { label: 'Collector', cell: (a) => a.collector ?? html`<span class="muted">none</span>` },
+], list.accounts, 'No account with an open balance.')}
 </div>
-<nav class="pager" aria-label="Pages">${q.from > 0 ? html`<a href="${href('/app/collections', { mine: q.mine ? 1 : null, collector: q.collector })}">First page</a>` : ''}
-${list.totalItems > q.from + PAGE_SIZE ? html`<a rel="next" href="${href('/app/collections', { mine: q.mine ? 1 : null, collector: q.collector, from: q.from + PAGE_SIZE })}">Next page</a>` : ''}
-<a href="${href('/app/collections', { mine: q.mine ? 1 : null, collector: q.collector, format: 'csv' })}" download>Download CSV</a></nav>`,
+<nav class="pager" aria-label="Pages">${q.from > 0 ? html`<a href="${href('/app/collections', filters)}">First page</a>` : ''}
+${list.totalAccounts > q.from + PAGE_SIZE ? html`<a rel="next" href="${href('/app/collections', { ...filters, from: q.from + PAGE_SIZE })}">Next page</a>` : ''}
+<a href="${href('/app/collections', { ...filters, format: 'csv' })}" download>Download CSV</a></nav>`,
   });
 }
 
@@ -86,7 +92,7 @@ async function customerCollectionsPage(core: Core, req: FastifyRequest, id: stri
   const c = await getCustomer(core, id);
   const db = core.db.kysely;
   const [statement, actions, promises, disputes, reminders] = await Promise.all([
-    customerStatement(core, { customerId: c.id }),
+    accountStatement(core, { customerId: c.id }),
     listActions(db, c.id, 50),
     listPromises(db, { customerId: c.id }),
     listDisputes(db, { customerId: c.id }),
@@ -183,10 +189,13 @@ export function registerCollections(scope: FastifyInstance, core: Core): void {
   scope.get('/app/collections', { config: { permission: 'collections:read' }, schema: { hide: true } }, async (req, reply) => {
     if (wantsCsv(req)) {
       const q = workQuery(req);
-      const list = await worklist(core, { collector: collectorOf(req, q), limit: 100_000 });
-      return sendCsv(reply, 'worklist', ['rank', 'customer_id', 'customer', 'collector', 'invoice', 'due_date', 'days_past_due', 'currency', 'balance', 'dunning_level', 'promise', 'disputed', 'last_action', 'next_action', 'risk_class'], list.items.map((i) => ({
-        rank: i.rank, customer_id: i.customerId, customer: i.customer, collector: i.collector, invoice: i.invoice, due_date: i.dueDate, days_past_due: i.daysPastDue, currency: i.currency, balance: i.balance,
-        dunning_level: i.dunningLevel, promise: promiseText(i), disputed: i.disputed, last_action: i.lastAction ? `${i.lastAction.kind} ${i.lastAction.date}` : null, next_action: i.nextAction?.what ?? null, risk_class: i.riskClass,
+      const list = await accountWorklist(core, { collector: collectorOf(req, q), limit: MAX_PAGE });
+      return sendCsv(reply, 'worklist', ['rank', 'customer_id', 'customer', 'collector', 'currency', 'overdue', 'overdue_items', 'open', 'oldest_invoice', 'oldest_due_date', 'oldest_days_past_due', 'amount_at_risk', 'last_contact', 'next_promise_date', 'next_promise_amount', 'open_disputes', 'disputed_amount', 'dunning_level', 'broken_promise_lately', 'risk_class'], list.accounts.map((a) => ({
+        rank: a.rank, customer_id: a.customerId, customer: a.customer, collector: a.collector, currency: a.currency, overdue: formatAmount(a.overdueMinor, a.currency), overdue_items: a.overdueItems, open: formatAmount(a.openMinor, a.currency),
+        oldest_invoice: a.oldestItem?.invoice ?? null, oldest_due_date: a.oldestItem?.dueDate ?? null, oldest_days_past_due: a.oldestItem?.daysPastDue ?? null,
+        amount_at_risk: a.amountAtRiskMinor === null ? null : formatAmount(a.amountAtRiskMinor, a.currency), last_contact: contactText(a) || null,
+        next_promise_date: a.nextPromise?.date ?? null, next_promise_amount: a.nextPromise ? formatAmount(a.nextPromise.amountMinor, a.currency) : null,
+        open_disputes: a.dispute?.count ?? 0, disputed_amount: formatAmount(a.dispute?.amountMinor ?? 0, a.currency), dunning_level: a.dunningLevel, broken_promise_lately: a.brokenPromiseRecently, risk_class: a.riskClass,
       })));
     }
     return sendPage(reply, await worklistPage(core, req));

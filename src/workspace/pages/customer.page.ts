@@ -5,7 +5,7 @@ import { listOrders } from '../../orders/order.service.ts';
 import { listShipments } from '../../shipping/shipment.service.ts';
 import { listInvoices } from '../../invoicing/invoice.service.ts';
 import { listPayments } from '../../payments/payment.service.ts';
-import { AGING_BUCKETS, customerStatement } from '../../payments/statement.service.ts';
+import { AGING_BUCKETS, accountStatement } from '../../payments/account-statement.service.ts';
 import { listActions } from '../../collections/action.service.ts';
 import { creditDecisions } from '../../credit/credit.service.ts';
 import { formatAmount, formatPercent } from '../../shared/money.ts';
@@ -62,7 +62,7 @@ async function customerPage(core: Core, req: FastifyRequest, id: string): Promis
   const shipments = (await Promise.all(recent.map((o) => listShipments(core, o.id)))).flat().sort((a, b) => b.id - a.id);
   const invoices = can('invoices:read') ? (await listInvoices(core, { customerId: c.id, limit: 100_000 })).reverse() : [];
   const payments = can('payments:read') ? (await listPayments(core, { customerId: c.id, limit: 100_000 })).reverse() : [];
-  const statement = can('statements:read') ? await customerStatement(core, { customerId: c.id }) : null;
+  const statement = can('statements:read') ? await accountStatement(core, { customerId: c.id }) : null;
   const log = can('collections:read') ? await listActions(core.db.kysely, c.id, 50) : [];
   const lastDecision = can('credit:read') && orders.length ? (await Promise.all(orders.slice(0, 5).map((o) => creditDecisions(core, o.id)))).flat().sort((a, b) => b.id - a.id)[0] : undefined;
   const done = Form.query(req).text('done') === 'limit' ? 'Credit limit changed.' : null;
@@ -176,7 +176,7 @@ export function registerCustomers(scope: FastifyInstance, core: Core): void {
         return sendCsv(reply, `customer-${c.id}-payments`, ['payment', 'payment_date', 'currency', 'amount', 'unapplied', 'status', 'reference'], rows);
       }
       if (list === 'statement' && viewer.can('statements:read')) {
-        const s = await customerStatement(core, { customerId: c.id });
+        const s = await accountStatement(core, { customerId: c.id });
         const rows = s.lines.map((l) => ({ date: l.date, document: l.document, description: l.description, debit: formatAmount(l.debitMinor, s.currency), credit: formatAmount(l.creditMinor, s.currency), balance: formatAmount(l.balanceMinor, s.currency) }));
         return sendCsv(reply, `customer-${c.id}-statement`, ['date', 'document', 'description', 'debit', 'credit', 'balance'], rows);
       }

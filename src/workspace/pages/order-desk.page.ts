@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Core } from '../../core.ts';
 import type { OrderStatus } from '../../db/schema.ts';
-import { cancelOrder, createOrder, getOrder, listOrders, orderHistory, type Order } from '../../orders/order.service.ts';
+import { cancelOrder, createOrder, getOrder, listOrders, orderHistory, type Order, type OrderLineInput } from '../../orders/order.service.ts';
 import { ORDER_STATUSES } from '../../orders/order.state.ts';
-import { creditDecisions, submitOrder } from '../../credit/credit.service.ts';
+import { confirmPrepayment, creditDecisions, prepaymentCover, previewCredit, submitOrder, type CreditPreview, type PrepaymentCover } from '../../credit/credit.service.ts';
 import { getCustomer, type Customer } from '../../customers/customer.service.ts';
-import { getProduct, type Product } from '../../catalog/product.service.ts';
+import { getProduct, searchProducts, type Product } from '../../catalog/product.service.ts';
 import { listShipments } from '../../shipping/shipment.service.ts';
 import { listInvoices } from '../../invoicing/invoice.service.ts';
 import { formatPercent } from '../../shared/money.ts';
@@ -14,7 +14,7 @@ import { html, href, type Html } from '../html.ts';
 import { attempt, Form, type FormError } from '../forms.ts';
 import { csrfField, customerLink, errorSummary, field, money, notice, orderLink, page, pager, status, table, viewerOf, type Viewer } from '../layout.ts';
 import { actorOf, sendCsv, sendPage, wantsCsv } from '../reply.ts';
-import { previewCredit, searchProducts, type PreviewLine } from '../interim.ts';
+import { sendProblem } from '../../api/problem.ts';
 
 /**
  * The order desk: enter an order with a live product search (stock and price), see the
@@ -150,10 +150,15 @@ ${boardSection(q, await board(core, q))}`,
   });
 }
 
-function verdict(p: Awaited<ReturnType<typeof previewCredit>>): Html {
+function verdict(p: CreditPreview): Html {
   const c = p.customer;
   const m = (x: number) => money(x, c.currency);
   const e = p.evaluation;
+  if (p.prepayment) {
+    return html`<div class="verdict hold">
+<p><strong>Prepayment terms</strong> — ${customerLink(c.id, c.name)}, risk class ${c.riskClass ?? 'not set'}: the order waits for a payment of <strong>${m(p.orderTotalMinor)}</strong> and ships once the payment covers it.</p>
+<dl class="facts"><dt>This order</dt><dd>${m(p.orderTotalMinor)}</dd><dt>Unapplied cash</dt><dd>${m(p.figures.unappliedCashMinor)}</dd></dl></div>`;
+  }
   return html`<div class="verdict ${e.approved ? 'approve' : 'hold'}">
 <p><strong>${e.approved ? 'Would be approved' : 'Would go on credit hold'}</strong> — ${customerLink(c.id, c.name)}, risk class ${c.riskClass ?? 'not set'}, ${c.status}</p>
 ${e.reasons.length ? html`<ul>${e.reasons.map((r) => html`<li>${r}</li>`)}</ul>` : ''}
@@ -169,6 +174,7 @@ ${e.reasons.length ? html`<ul>${e.reasons.map((r) => html`<li>${r}</li>`)}</ul>`
 
 const DONE: Record<string, (id: string) => string> = {
   submitted: (id) => `Order ${id} submitted.`,
+  prepaid: (id) => `Order ${id} released: the prepayment covers it, and it can ship.`,
   cancelled: (id) => `Order ${id} cancelled.`,
 };
 
@@ -176,11 +182,12 @@ async function orderPage(core: Core, req: FastifyRequest, id: string, error: For
   const viewer = viewerOf(req);
   const o = await getOrder(core, id);
   const c = await getCustomer(core, o.customerId);
-  const [history, decisions, shipments, invoices] = await Promise.all([
+  const [history, decisions, shipments, invoices, cover] = await Promise.all([
     orderHistory(core, o.id),
     viewer.can('credit:read') ? creditDecisions(core, o.id) : Promise.resolve([]),
     listShipments(core, o.id),
     listInvoices(core, { orderId: o.id }),
+    o.status === 'awaiting_prepayment' && viewer.can('payments:read') ? prepaymentCover(core, o.id) : Promise.resolve(null),
   ]);
   const q = Form.query(req);
   const done = DONE[q.text('done')];
@@ -195,6 +202,7 @@ ${notice(done ? done(String(o.id)) : null)}${errorSummary(error)}
 <dt>Customer</dt><dd>${customerLink(c.id, c.name)}</dd><dt>Date</dt><dd>${o.orderDate}</dd>
 <dt>Net</dt><dd>${m(o.subtotalMinor - o.discountMinor)}</dd><dt>Tax</dt><dd>${m(o.taxMinor)}</dd><dt>Total</dt><dd><strong>${m(o.totalMinor)}</strong></dd>
 ${o.cancelReason ? html`<dt>Cancelled</dt><dd>${o.cancelReason}</dd>` : ''}</dl>
+${cover ? prepaymentBox(viewer, o.id, cover) : ''}
 ${viewer.can('orders:write') && ['draft', 'submitted', 'credit_hold', 'approved'].includes(o.status) ? html`<form method="post" action="/app/orders/${o.id}/cancel" class="stack">${csrfField(viewer)}${field({ name: 'reason', label: 'Reason to cancel', error, required: true })}<div class="actions"><button type="submit" class="danger">Cancel order</button></div></form>` : ''}
 </section>
 <section class="card"><h2>Moves</h2>${table('Status history', [
@@ -239,7 +247,24 @@ ${viewer.can('credit:read') ? html`<section class="card"><h2>Credit decisions</h
   });
 }
 
+/** An order waiting for its prepayment: what the customer's payments cover, and the release once they do. */
+function prepaymentBox(viewer: Viewer, orderId: number, c: PrepaymentCover): Html {
+  const m = (x: number) => money(x, c.currency);
+  return html`<div class="verdict ${c.covered ? 'approve' : 'hold'}"><p><strong>Prepayment terms</strong>: the order ships once a payment covers ${m(c.orderTotalMinor)}.</p>
+<dl class="facts"><dt>Unapplied payments</dt><dd>${m(c.unappliedCashMinor)}</dd><dt>Held for other prepaid orders</dt><dd>− ${m(c.heldForOtherOrdersMinor)}</dd><dt>Free for this order</dt><dd><strong>${m(Math.max(0, c.availableMinor))}</strong></dd></dl>
+${viewer.can('payments:write') || viewer.can('credit:decide') ? html`<form method="post" action="/app/orders/${orderId}/prepaid">${csrfField(viewer)}<div class="actions"><button type="submit"${c.covered ? '' : ' disabled'}>Release: payment received</button></div></form>` : ''}</div>`;
+}
+
 export function registerOrderDesk(scope: FastifyInstance, core: Core): void {
+  scope.post('/app/orders/:id/prepaid', { config: { permission: 'orders:read' }, schema: { hide: true } }, async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    const viewer = viewerOf(req);
+    if (!viewer.can('payments:write') && !viewer.can('credit:decide')) return sendProblem(reply, 403, `role ${viewer.role} may not release an order on its prepayment (payments:write or credit:decide)`, { rule: 'permission_prepayment_release', value: viewer.role });
+    const done = await attempt(() => confirmPrepayment(core, id, actorOf(req)));
+    if (!done.ok) return sendPage(reply, await orderPage(core, req, id, done.error));
+    return reply.redirect(`/app/orders/${done.value.id}?done=prepaid`, 303);
+  });
+
   scope.get('/app/orders', { config: { permission: 'orders:read' }, schema: { hide: true } }, async (req, reply) => {
     if (wantsCsv(req)) {
       const q = boardQuery(req);
@@ -286,7 +311,7 @@ export function registerOrderDesk(scope: FastifyInstance, core: Core): void {
     const skus = f.all('sku');
     const qty = f.all('quantity');
     if (f.text('customerId') === '' || skus.length === 0) return sendPage(reply, html`<p class="muted">Enter a customer and lines to see the verdict.</p>`.text);
-    const lines: PreviewLine[] = skus.map((sku, i) => ({ sku, quantity: qty[i] ?? '' }));
+    const lines: OrderLineInput[] = skus.map((sku, i) => ({ sku, quantity: qty[i] ?? '' }));
     const result = await attempt(() => previewCredit(core, f.text('customerId'), lines));
     return sendPage(reply, (result.ok ? verdict(result.value) : html`<div class="alert error" role="alert">${result.error.message}${result.error.rule ? html` <span class="rule">(rule: ${result.error.rule})</span>` : ''}</div>`).text);
   });

@@ -1,8 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Core } from '../../core.ts';
-import { listCustomers, type Customer } from '../../customers/customer.service.ts';
-import { listOrders, type Order } from '../../orders/order.service.ts';
-import { AGING_BUCKETS, customerStatement } from '../../payments/statement.service.ts';
+import { salesPortfolio, type Portfolio, type PortfolioCustomer } from '../../customers/portfolio.service.ts';
 import { formatAmount } from '../../shared/money.ts';
 import { html, href, type Html } from '../html.ts';
 import { Form } from '../forms.ts';
@@ -10,80 +8,57 @@ import { customerLink, field, money, page, pager, status, table, viewerOf } from
 import { sendCsv, sendPage, wantsCsv } from '../reply.ts';
 
 /**
- * Sales: a salesperson's customers (the customer's `sales_rep`, by default the signed-in
- * name) with the orders still under way and their status — refreshed as the event feed
- * reports order changes — and what each owes and how much of it is overdue.
+ * Sales: a salesperson's portfolio (the customers whose `sales_rep` is the signed-in name,
+ * or `?rep=`), from the portfolio service: sales in the last 12 months beside how fast each
+ * customer pays, what is open and overdue, broken promises, and the orders under way —
+ * refreshed as the event feed reports order and money changes.
  */
 
 const PAGE_SIZE = 20;
-const DONE_STATUSES = new Set(['paid', 'cancelled', 'rejected']);
 
-/** The rep's customers after a cursor: the customer list read page by page, kept where the rep matches. */
-async function customersOf(core: Core, rep: string, after: number, limit: number): Promise<{ customers: Customer[]; next: number | null }> {
-  const found: Customer[] = [];
-  let cursor = after;
-  for (;;) {
-    const batch = await listCustomers(core, { afterId: cursor, limit: 1000 });
-    for (const c of batch) {
-      if (c.salesRep === rep) found.push(c);
-      if (found.length > limit) return { customers: found.slice(0, limit), next: found[limit - 1]!.id };
-    }
-    if (batch.length < 1000) return { customers: found, next: null };
-    cursor = batch.at(-1)!.id;
-  }
-}
+const repOf = (req: FastifyRequest): string => (Form.query(req).text('rep') || req.apiKey!.name).slice(0, 100);
+const afterOf = (req: FastifyRequest): string => Form.query(req).text('after') || '0';
 
-interface Row {
-  customer: Customer;
-  orders: Order[];
-  openMinor: number;
-  overdueMinor: number;
-}
+const days = (d: number | null) => (d === null ? '—' : `${d.toFixed(1)} d`);
+const lateText = (d: number | null) => (d === null ? '—' : d > 0 ? `${d.toFixed(1)} d late` : d < 0 ? `${(-d).toFixed(1)} d early` : 'on the day');
 
-async function rowsOf(core: Core, customers: Customer[]): Promise<Row[]> {
-  return Promise.all(
-    customers.map(async (c) => {
-      const [orders, statement] = await Promise.all([listOrders(core, { customerId: c.id, limit: 1000 }), customerStatement(core, { customerId: c.id })]);
-      // The statement's aging of what is open today: everything past "current" is overdue.
-      const open = AGING_BUCKETS.reduce((s, b) => s + statement.aging[b], 0);
-      const overdue = open - statement.aging.current;
-      return { customer: c, orders: orders.filter((o) => !DONE_STATUSES.has(o.status)), openMinor: open, overdueMinor: overdue };
-    }),
-  );
-}
-
-const repOf = (req: FastifyRequest): string => Form.query(req).text('rep') || req.apiKey!.name;
-
-async function portfolio(core: Core, rep: string, after: number): Promise<Html> {
-  const { customers, next } = await customersOf(core, rep, after, PAGE_SIZE);
-  const rows = await rowsOf(core, customers);
-  return html`${table(
-    `Customers of ${rep}`,
+function portfolioTable(p: Portfolio): Html {
+  const rows = p.customers;
+  return html`<p class="muted">${p.totals.length ? p.totals.map((t) => `${t.customers} customer${t.customers === 1 ? '' : 's'} in ${t.currency}: sales ${formatAmount(t.salesMinor, t.currency)}, open ${formatAmount(t.openMinor, t.currency)}, overdue ${formatAmount(t.overdueMinor, t.currency)}, ${t.brokenPromises} broken promise${t.brokenPromises === 1 ? '' : 's'}`).join('; ') : 'No customer yet'} — 12 months from ${p.from} to ${p.asOf}.</p>
+${table(
+    `Customers of ${p.rep}`,
     [
-      { label: 'Customer', cell: (r) => customerLink(r.customer.id, r.customer.name) },
-      { label: 'Orders under way', cell: (r) => (r.orders.length ? html`<ul class="plain">${r.orders.map((o) => html`<li><a href="/app/orders/${o.id}">Order ${o.id}</a> ${status(o.status)}</li>`)}</ul>` : html`<span class="muted">none</span>`) },
-      { label: 'Open', num: true, cell: (r) => money(r.openMinor, r.customer.currency) },
-      { label: 'Overdue', num: true, cell: (r) => (r.overdueMinor > 0 ? html`<strong>${money(r.overdueMinor, r.customer.currency)}</strong>` : money(0, r.customer.currency)) },
-      { label: 'Limit', num: true, cell: (r) => money(r.customer.creditLimitMinor, r.customer.currency) },
-      { label: 'Risk', cell: (r) => r.customer.riskClass ?? '—' },
-      { label: 'Status', cell: (r) => status(r.customer.status) },
+      { label: 'Customer', cell: (c: PortfolioCustomer) => customerLink(c.id, c.name) },
+      { label: 'Sales, 12 months', num: true, cell: (c) => money(c.salesMinor, c.currency) },
+      { label: 'Days to pay', num: true, cell: (c) => days(c.avgDaysToPay) },
+      { label: 'Against terms', cell: (c) => lateText(c.avgDaysLate) },
+      { label: 'Open', num: true, cell: (c) => money(c.openMinor, c.currency) },
+      { label: 'Overdue', num: true, cell: (c) => (c.overdueMinor > 0 ? html`<span><strong>${money(c.overdueMinor, c.currency)}</strong>${c.oldestOverdueDays !== null ? html` <span class="muted">(oldest ${c.oldestOverdueDays} d)</span>` : ''}</span>` : money(0, c.currency)) },
+      { label: 'Broken promises', num: true, cell: (c) => (c.brokenPromises > 0 ? html`<span class="badge amber">${c.brokenPromises}</span>` : '0') },
+      { label: 'Orders under way', cell: (c) => (c.ordersUnderWay.length ? html`<ul class="plain">${c.ordersUnderWay.map((o) => html`<li><a href="/app/orders/${o.id}">Order ${o.id}</a> ${status(o.status)}</li>`)}</ul>` : html`<span class="muted">none</span>`) },
+      { label: 'Risk', cell: (c) => c.riskClass ?? '—' },
     ],
     rows,
-    `No customer has ${rep} as sales rep.`,
-  )}${pager('/app/sales', { rep, after: after || null }, next)}`;
+    `No customer has ${p.rep} as sales rep.`,
+  )}`;
+}
+
+async function portfolio(core: Core, rep: string, after: string): Promise<Html> {
+  const p = await salesPortfolio(core, { rep, afterId: after, limit: PAGE_SIZE });
+  return html`${portfolioTable(p)}${pager('/app/sales', { rep, after: after === '0' ? null : after }, p.nextAfterId)}`;
 }
 
 export function registerSales(scope: FastifyInstance, core: Core): void {
   scope.get('/app/sales', { config: { permission: 'customers:read' }, schema: { hide: true } }, async (req, reply) => {
     const viewer = viewerOf(req);
     const rep = repOf(req);
-    const after = Number(Form.query(req).text('after') || 0) || 0;
+    const after = afterOf(req);
     if (wantsCsv(req)) {
-      const { customers } = await customersOf(core, rep, 0, 100_000);
-      const rows = await rowsOf(core, customers);
-      return sendCsv(reply, 'sales-portfolio', ['customer_id', 'customer', 'sales_rep', 'currency', 'open', 'overdue', 'credit_limit', 'risk_class', 'status', 'orders_under_way'], rows.map((r) => ({
-        customer_id: r.customer.id, customer: r.customer.name, sales_rep: r.customer.salesRep, currency: r.customer.currency, open: formatAmount(r.openMinor, r.customer.currency), overdue: formatAmount(r.overdueMinor, r.customer.currency),
-        credit_limit: r.customer.creditLimit, risk_class: r.customer.riskClass, status: r.customer.status, orders_under_way: r.orders.map((o) => `${o.id}:${o.status}`).join(' '),
+      const p = await salesPortfolio(core, { rep, limit: 100_000 });
+      return sendCsv(reply, 'sales-portfolio', ['customer_id', 'customer', 'sales_rep', 'currency', 'sales_12_months', 'invoices_12_months', 'avg_days_to_pay', 'avg_days_past_due_at_payment', 'open', 'overdue', 'oldest_overdue_days', 'broken_promises', 'credit_limit', 'risk_class', 'status', 'orders_under_way'], p.customers.map((c) => ({
+        customer_id: c.id, customer: c.name, sales_rep: rep, currency: c.currency, sales_12_months: formatAmount(c.salesMinor, c.currency), invoices_12_months: c.invoices, avg_days_to_pay: c.avgDaysToPay, avg_days_past_due_at_payment: c.avgDaysLate,
+        open: formatAmount(c.openMinor, c.currency), overdue: formatAmount(c.overdueMinor, c.currency), oldest_overdue_days: c.oldestOverdueDays, broken_promises: c.brokenPromises, credit_limit: formatAmount(c.creditLimitMinor, c.currency),
+        risk_class: c.riskClass, status: c.status, orders_under_way: c.ordersUnderWay.map((o) => `${o.id}:${o.status}`).join(' '),
       })));
     }
     if (Form.query(req).text('fragment') === '1') return sendPage(reply, (await portfolio(core, rep, after)).text);
@@ -95,8 +70,8 @@ export function registerSales(scope: FastifyInstance, core: Core): void {
         live: true,
         body: html`<h1>Sales: customers of ${rep}</h1>
 <form method="get" action="/app/sales" class="filters" role="search">${field({ name: 'rep', label: 'Sales rep', value: rep })}<button type="submit" class="secondary">Show</button></form>
-<p class="live">Order statuses change here as they happen.</p>
-<div id="portfolio" hx-get="${href('/app/sales', { rep, after: after || null, fragment: 1 })}" hx-trigger="sse:order throttle:750ms, sse:money throttle:1s" hx-swap="innerHTML">${await portfolio(core, rep, after)}</div>`,
+<p class="live">Order statuses and balances change here as they happen.</p>
+<div id="portfolio" hx-get="${href('/app/sales', { rep, after: after === '0' ? null : after, fragment: 1 })}" hx-trigger="sse:order throttle:750ms, sse:money throttle:1s" hx-swap="innerHTML">${await portfolio(core, rep, after)}</div>`,
       }),
     );
   });

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { detectHabit, fitHazard, predictHazard } from '../../models/payment-date/hazard.ts';
+import { replayPaymentDates } from '../../models/payment-date/replay.ts';
+import type { FeatureRow } from '../../models/payment-date/features.ts';
+import { addDays, daysBetween } from '../../src/shared/dates.ts';
+
+const row = (customer: string, invoiceDate: string, paidAfter: number | null, terms = 30): FeatureRow => ({
+  invoice_key: `x:${customer}:${invoiceDate}:${Math.random()}`, customer_key: customer, invoice_date: invoiceDate, due_date: addDays(invoiceDate, terms), pred_date: invoiceDate,
+  terms_days: terms, amount_cents: 10_000, open_cents: paidAfter === null ? 10_000 : 0, settled_date: paidAfter === null ? null : addDays(invoiceDate, paidAfter),
+  days_to_pay: paidAfter, hist_n: 0, hist_mean: null, hist_ew_mean: null, hist_sd: null, hist_share_late: null, hist_mean_late: null, hist_mean_amount: null,
+  overdue_cents: 0, is_disputed: false, is_electronic: false, month: Number(invoiceDate.slice(5, 7)),
+});
+
+describe('payment timing as time to event', () => {
+  it('learns from open invoices as censored: half never paid makes paying late even odds, not certain on time', () => {
+    const rows: FeatureRow[] = [];
+    for (let i = 0; i < 60; i++) {
+      const d = addDays('2025-01-06', i * 3);
+      rows.push(row('core:1', d, i % 2 === 0 ? 20 : null));
+    }
+    const asOf = '2025-12-31';
+    const model = fitHazard(rows, asOf);
+    const p = predictHazard(model, { customer_key: 'core:1', invoice_date: '2025-12-30', terms_days: 30 }, asOf);
+    // Paid ones pay on day 20 (before the due date); the other half never pays within the horizon.
+    expect(p.probLate).toBeGreaterThan(0.4);
+    expect(p.probLate).toBeLessThan(0.6);
+    expect(p.days).toBeGreaterThanOrEqual(14);
+    expect(p.days).toBeLessThanOrEqual(27);
+    // Learning from the paid ones only (everything open dropped) would call the same invoice nearly certain to be on time.
+    const paidOnly = fitHazard(rows.filter((r) => r.settled_date !== null), asOf);
+    expect(predictHazard(paidOnly, { customer_key: 'core:1', invoice_date: '2025-12-30', terms_days: 30 }, asOf).probLate).toBeLessThan(0.1);
+  });
+
+  it('detects a payment run on a fixed weekday and puts the predicted date on it', () => {
+    expect(detectHabit([0, 0, 0, 8, 0, 0, 0], new Array(31).fill(0.25), 8)).toMatchObject({ kind: 'weekday', day: 3 });
+    expect(detectHabit([1, 1, 1, 1, 1, 1, 1], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0], 7)).toMatchObject({ kind: 'day_of_month', day: 15 });
+    expect(detectHabit([2, 1, 1, 1, 1, 0, 0], new Array(31).fill(0.2), 6)).toMatchObject({ kind: 'none' });
+    expect(detectHabit([0, 0, 0, 5, 0, 0, 0], new Array(31).fill(0), 5).kind).toBe('none'); // too few payments to tell
+    // A customer who always pays on the Thursday after about three weeks.
+    const rows: FeatureRow[] = [];
+    for (let i = 0; i < 40; i++) {
+      const d = addDays('2025-01-01', i * 5);
+      let pay = 21;
+      while (new Date(`${addDays(d, pay)}T00:00:00Z`).getUTCDay() !== 4) pay++;
+      rows.push(row('core:7', d, pay));
+    }
+    const model = fitHazard(rows, '2025-09-30');
+    expect(model.habits.get('core:7')).toMatchObject({ kind: 'weekday', day: 3 });
+    const p = predictHazard(model, { customer_key: 'core:7', invoice_date: '2025-09-29', terms_days: 30 }, '2025-09-30');
+    expect(new Date(`${addDays('2025-09-29', p.days)}T00:00:00Z`).getUTCDay()).toBe(4);
+  });
+
+  it('replays honestly: what happens after the forecast date changes no replayed prediction', () => {
+    const rows: FeatureRow[] = [];
+    for (let i = 0; i < 150; i++) rows.push(row(`core:${i % 5}`, addDays('2025-01-02', i * 2), 10 + (i % 5) * 8 + (i % 3)));
+    const asOf = '2025-10-31';
+    const a = replayPaymentDates(rows, asOf, { origins: 4 });
+    // Payments after the forecast date are changed: the replay must neither score nor use them.
+    const changed = rows.map((r) => (r.settled_date! > asOf ? { ...r, settled_date: addDays(r.settled_date!, 40), days_to_pay: r.days_to_pay! + 40 } : r));
+    const b = replayPaymentDates(changed, asOf, { origins: 4 });
+    expect(b).toEqual(a);
+    expect(a.origins).toEqual(['2025-06-30', '2025-07-31', '2025-08-31', '2025-09-30']);
+    for (const s of a.dates) expect(s.actual).toBeGreaterThan(s.age);
+    expect(a.dates.every((s) => daysBetween('2025-01-01', s.origin) > 0)).toBe(true);
+  });
+});

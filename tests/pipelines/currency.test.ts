@@ -1,0 +1,177 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
+import { runPipeline } from '../../pipelines/run.ts';
+import { warehousePaths } from '../../src/warehouse/warehouse.ts';
+import { generateDemo } from '../../src/demo/generator.ts';
+import { parseCurrencyMix } from '../../src/demo/currencies.ts';
+import { invoiceBalances } from '../../src/invoicing/invoice.repository.ts';
+import { loadRates, parseRatesCsv } from '../../src/rates/rates.service.ts';
+import { setSetting } from '../../src/settings/settings.service.ts';
+import { currencyExponent } from '../../src/shared/money.ts';
+import { readWarehouse, tempDir } from './ledger.ts';
+
+const SAMPLE = path.resolve(import.meta.dirname, '../../data/samples/rates-eur.csv');
+
+/** The sample's rates, read here without the loader: date → currency → rate text (per 1 EUR). */
+function sampleRates(): Map<string, Map<string, string>> {
+  const lines = fs.readFileSync(SAMPLE, 'utf8').trim().split('\n');
+  const header = lines[0]!.split(',');
+  const out = new Map<string, Map<string, string>>();
+  for (const line of lines.slice(1)) {
+    const cells = line.split(',');
+    out.set(cells[0]!, new Map(header.slice(1).map((c, i) => [c, cells[i + 1]!] as [string, string]).filter(([c, v]) => c !== '' && v !== '')));
+  }
+  return out;
+}
+
+/** The rate of `currency` per EUR on `date` or the latest date before it, as an exact fraction. */
+function rateAt(rates: Map<string, Map<string, string>>, currency: string, date: string): { num: bigint; den: bigint; date: string } {
+  if (currency === 'EUR') return { num: 1n, den: 1n, date };
+  const dates = [...rates.keys()].filter((d) => d <= date && rates.get(d)!.has(currency)).sort();
+  const d = dates.at(-1);
+  if (!d) throw new Error(`no ${currency} rate on or before ${date}`);
+  const text = rates.get(d)!.get(currency)!;
+  const [whole, frac = ''] = text.split('.');
+  return { num: BigInt(whole! + frac), den: 10n ** BigInt(frac.length), date: d };
+}
+
+/**
+ * Σ minor_c × (R per EUR) / (c per EUR) × 10^(expR − expC), as an exact fraction, rounded half
+ * up once to the reporting currency's minor unit.
+ */
+function convertExactly(amounts: Map<string, bigint>, reporting: string, date: string, rates: Map<string, Map<string, string>>): bigint {
+  let num = 0n;
+  let den = 1n;
+  const r = rateAt(rates, reporting, date);
+  for (const [currency, minor] of amounts) {
+    const c = rateAt(rates, currency, date);
+    // minor × (r.num / r.den) / (c.num / c.den) × 10^expR / 10^expC
+    const tn = minor * r.num * c.den * 10n ** BigInt(currencyExponent(reporting));
+    const td = r.den * c.num * 10n ** BigInt(currencyExponent(currency));
+    num = num * td + tn * den;
+    den = den * td;
+  }
+  const sign = num < 0n ? -1n : 1n;
+  const abs = num < 0n ? -num : num;
+  return sign * ((abs * 2n + den) / (2n * den));
+}
+
+describe(`a demo company in EUR, USD and JPY through the warehouse (${testDialect})`, () => {
+  let t: TestCore;
+  let dir: string;
+  let file: string;
+  let end: string;
+  const q = (sql: string) => readWarehouse(file, sql);
+  const rates = sampleRates();
+
+  beforeAll(async () => {
+    t = await createTestCore('2025-01-01T07:00:00Z');
+    const r = await generateDemo(t.core, t.clock, { seed: 9, customers: 14, months: 3, start: '2025-01-01', currencies: parseCurrencyMix('EUR:50,USD:25,JPY:25') });
+    end = r.manifest.end;
+    const loaded = await loadRates(t.core, parseRatesCsv(fs.readFileSync(SAMPLE, 'utf8'), 'EUR', 'rates-eur.csv'), 'rates-eur.csv', 'test');
+    expect(loaded.inserted).toBeGreaterThan(1000);
+    dir = tempDir();
+    file = warehousePaths(dir).warehouse;
+    await runPipeline({ dataDir: dir, coreUrl: t.url, asOf: end, steps: ['ingest', 'transform', 'reconcile'], quiet: true });
+  }, 300_000);
+  afterAll(async () => {
+    await t?.cleanup();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps yen amounts equal to the core’s, to the unit', async () => {
+    const core = await t.core.db.kysely.selectFrom('invoices').select(['number', 'total_minor']).where('currency', '=', 'JPY').orderBy('number').execute();
+    expect(core.length).toBeGreaterThan(0);
+    const wh = await q(`select invoice_number, amount_cents, amount from marts.fct_invoices where currency = 'JPY' order by invoice_number`).catch(async () =>
+      q(`select invoice_number, amount_cents, minor_to_units(amount_cents, currency) as amount from marts.fct_invoices where currency = 'JPY' order by invoice_number`),
+    );
+    expect(wh.map((r) => [r.invoice_number, Number(r.amount_cents)])).toEqual(core.map((c) => [c.number, c.total_minor]));
+    // In currency units a yen is a yen: 123456 minor units are 123456 yen, not 1234.56.
+    for (const [i, r] of wh.entries()) expect(String(r.amount)).toBe(`${core[i]!.total_minor}.000`);
+    const open = (await invoiceBalances(t.core.db.kysely)).filter((b) => b.currency === 'JPY' && b.balance_minor > 0).reduce((s, b) => s + b.balance_minor, 0);
+    const [kpi] = await q(`select ar_total_cents, ar_total from metrics.ar_kpis_monthly where currency = 'JPY' and month_end = '${end}'`);
+    expect(Number(kpi!.ar_total_cents)).toBe(open);
+    expect(kpi!.ar_total).toBe(`${open}.000`);
+  });
+
+  it('ties the KPIs of each currency out with the core: open receivables and the month’s credit sales', async () => {
+    const balances = await invoiceBalances(t.core.db.kysely);
+    const db = t.core.db.kysely;
+    const monthStart = `${end.slice(0, 7)}-01`;
+    for (const currency of ['EUR', 'USD', 'JPY']) {
+      const open = balances.filter((b) => b.currency === currency && b.balance_minor > 0).reduce((s, b) => s + b.balance_minor, 0);
+      const invoiced = balances.filter((b) => b.currency === currency && b.invoice_date >= monthStart && b.invoice_date <= end && b.status !== 'cancelled').reduce((s, b) => s + b.total_minor, 0);
+      const credited = (await db.selectFrom('credit_notes').select('amount_minor').where('currency', '=', currency).where('credit_date', '>=', monthStart).where('credit_date', '<=', end).execute()).reduce((s, c) => s + c.amount_minor, 0);
+      const [kpi] = await q(`select ar_total_cents, credit_sales_cents from metrics.ar_kpis_monthly where currency = '${currency}' and month_end = '${end}'`);
+      expect(Number(kpi!.ar_total_cents), currency).toBe(open);
+      expect(Number(kpi!.credit_sales_cents), currency).toBe(invoiced - credited);
+    }
+    const checks = await q(`select check_name, ok from ops.reconciliation`);
+    expect(checks.length).toBeGreaterThan(0);
+    expect(checks.filter((c) => c.ok !== true)).toEqual([]);
+  });
+
+  it('converts into EUR: every month-end total equals the sum of each currency times its rate, rounded once', async () => {
+    const converted = await q(`select cast(month_end as varchar) as month_end, reporting_currency, currencies, rates_used, ar_total_cents, credit_sales_cents from metrics.ar_kpis_converted where source = 'core' order by month_end`);
+    expect(converted.length).toBeGreaterThanOrEqual(3);
+    const perCurrency = await q(`select cast(month_end as varchar) as month_end, currency, ar_total_cents, credit_sales_cents from metrics.ar_kpis_monthly where source = 'core'`);
+    for (const row of converted) {
+      const m = String(row.month_end);
+      const mine = perCurrency.filter((p) => p.month_end === m);
+      expect(row.reporting_currency).toBe('EUR');
+      expect(row.currencies).toBe(mine.map((p) => p.currency).sort().join(', '));
+      const ar = new Map(mine.map((p) => [String(p.currency), BigInt(String(p.ar_total_cents))]));
+      const sales = new Map(mine.map((p) => [String(p.currency), BigInt(String(p.credit_sales_cents))]));
+      expect(BigInt(String(row.ar_total_cents)), `AR at ${m}`).toBe(convertExactly(ar, 'EUR', m, rates));
+      expect(BigInt(String(row.credit_sales_cents)), `credit sales at ${m}`).toBe(convertExactly(sales, 'EUR', m, rates));
+      // It says which rate it used: the month-end's, or the latest before it (a weekend month-end).
+      for (const currency of ['JPY', 'USD'].filter((c) => ar.has(c))) {
+        const used = rateAt(rates, currency, m);
+        expect(String(row.rates_used)).toContain(`${currency} ${rates.get(used.date)!.get(currency)} (${used.date})`);
+      }
+    }
+    const aging = await q(`select sum(amount_cents) as total from metrics.ar_aging_converted where as_of = '${end}'`);
+    const open = new Map<string, bigint>();
+    for (const b of await invoiceBalances(t.core.db.kysely)) if (b.balance_minor > 0) open.set(b.currency, (open.get(b.currency) ?? 0n) + BigInt(b.balance_minor));
+    // Each bucket is rounded once: the buckets add up to the converted total within a unit per bucket.
+    const exact = convertExactly(open, 'EUR', end, rates);
+    expect(Math.abs(Number(BigInt(String(aging[0]!.total)) - exact))).toBeLessThanOrEqual(6);
+  });
+
+  it('converts into USD when the reporting currency is set so, through the rates’ base', async () => {
+    await setSetting(t.core, 'reporting.currency', 'USD', 'test');
+    await runPipeline({ dataDir: dir, coreUrl: t.url, asOf: end, steps: ['ingest', 'transform'], quiet: true });
+    const converted = await q(`select cast(month_end as varchar) as month_end, reporting_currency, ar_total_cents, ar_total from metrics.ar_kpis_converted where source = 'core' order by month_end`);
+    const perCurrency = await q(`select cast(month_end as varchar) as month_end, currency, ar_total_cents from metrics.ar_kpis_monthly where source = 'core'`);
+    expect(converted.length).toBeGreaterThanOrEqual(3);
+    for (const row of converted) {
+      const m = String(row.month_end);
+      const ar = new Map(perCurrency.filter((p) => p.month_end === m).map((p) => [String(p.currency), BigInt(String(p.ar_total_cents))]));
+      expect(row.reporting_currency).toBe('USD');
+      expect(BigInt(String(row.ar_total_cents)), `AR in USD at ${m}`).toBe(convertExactly(ar, 'USD', m, rates));
+    }
+    await setSetting(t.core, 'reporting.currency', 'EUR', 'test');
+  });
+});
+
+describe(`a missing exchange rate (${testDialect})`, () => {
+  let t: TestCore;
+  let dir: string;
+  beforeAll(async () => {
+    // The history starts before the sample's first rate (2022-01-03).
+    t = await createTestCore('2021-11-01T07:00:00Z');
+    await generateDemo(t.core, t.clock, { seed: 3, customers: 8, months: 2, start: '2021-11-01', currencies: parseCurrencyMix('EUR:50,USD:50') });
+    await loadRates(t.core, parseRatesCsv(fs.readFileSync(SAMPLE, 'utf8'), 'EUR', 'rates-eur.csv'), 'rates-eur.csv', 'test');
+    dir = tempDir();
+  }, 300_000);
+  afterAll(async () => {
+    await t?.cleanup();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fails the run naming the currency and the date', async () => {
+    await expect(runPipeline({ dataDir: dir, coreUrl: t.url, asOf: '2021-12-31', steps: ['ingest', 'transform'], quiet: true })).rejects.toThrow(/no exchange rate for USD per EUR on or before 2021-11-30/);
+  });
+});

@@ -1,0 +1,233 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import ExcelJS from 'exceljs';
+import { openCore, closeCore } from '../../src/core.ts';
+import { ManualClock } from '../../src/shared/clock.ts';
+import { generateDemo } from '../../src/demo/generator.ts';
+import { runReminders } from '../../src/collections/reminder.service.ts';
+import { addDays } from '../../src/shared/dates.ts';
+import { runPipeline } from '../../pipelines/run.ts';
+import { serveStatic } from '../helpers/static-server.ts';
+import { testDialect } from '../helpers/db.ts';
+import { chromiumArgs, chromiumPath, hasChromium } from '../helpers/browser.ts';
+
+const PAGES = ['index', 'aging', 'collections', 'customers', 'customer', 'cash', 'sales', 'fulfilment', 'health', 'definitions'];
+const WIDTHS = [1440, 390] as const;
+const LIMIT = 1.5 * 1024 * 1024;
+const shots = path.resolve('test-output/reports');
+
+/**
+ * Every report page at desktop (1440 px) and phone (390 px) width, built from a demo company
+ * whose data date is six days into a month (so the month-to-date panel shows): no console
+ * error, no request leaving the machine, nothing wider than the screen outside a scroll
+ * container, no "null", "NaN", "Infinity" or raw ISO date in the text, and no page loading
+ * more than 1.5 MB when it opens. Then the drill-downs, the CSV and the month-end workbook.
+ * Screenshots go to test-output/reports/<page>-<width>.png.
+ */
+// The site reads the warehouse, not the core database: it runs once, in the SQLite pass.
+describe.skipIf(!hasChromium || testDialect === 'postgres')('every report page at desktop and phone width', () => {
+  let dataDir: string;
+  let site: { url: string; close(): Promise<void> };
+  let browser: Browser;
+  let dataDate: string;
+
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cashloop-report-pages-'));
+    const clock = new ManualClock('2025-01-01T07:00:00Z');
+    const db = `sqlite:${path.join(dataDir, 'cashloop.db')}`;
+    const core = await openCore({ url: db, clock });
+    const demo = await generateDemo(core, clock, { seed: 5, customers: 14, months: 6, start: '2025-01-01' });
+    for (const days of [-60, -35]) await runReminders(core, 'test', { asOf: addDays(demo.manifest.end, days), send: false });
+    await closeCore(core);
+    dataDate = addDays(demo.manifest.end, 6);
+    await runPipeline({ dataDir, coreUrl: db, asOf: dataDate, quiet: true, site: true });
+    site = await serveStatic(path.join(dataDir, 'site'));
+    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+    fs.mkdirSync(shots, { recursive: true });
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await site?.close();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** A page that records console errors, requests to another host and the bytes it loads. */
+  async function open(width: number, url: string): Promise<{ page: Page; problems: string[]; bytes: () => number; close(): Promise<void> }> {
+    const context = await browser.newContext({ viewport: { width, height: 900 }, isMobile: width < 500, acceptDownloads: true });
+    const problems: string[] = [];
+    let bytes = 0;
+    await context.route('**/*', async (route) => {
+      const u = new URL(route.request().url());
+      if (u.hostname !== '127.0.0.1') {
+        problems.push(`outside request: ${u.href}`);
+        return route.abort();
+      }
+      // The plain static server has no icon; the browser asks for one on its own.
+      if (u.pathname === '/favicon.ico') return route.fulfill({ status: 204 });
+      return route.continue();
+    });
+    const page = await context.newPage();
+    page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('response', async (r) => {
+      const body = await r.body().catch(() => null);
+      if (body) bytes += body.length;
+    });
+    await page.goto(url, { waitUntil: 'networkidle' });
+    return { page, problems, bytes: () => bytes, close: () => context.close() };
+  }
+
+  for (const width of WIDTHS) {
+    for (const name of PAGES) {
+      it(`shows ${name} at ${width} px with readable figures, inside the screen, with nothing from outside`, async () => {
+        const { page, problems, bytes, close } = await open(width, `${site.url}/${name}.html`);
+        try {
+          await page.waitForTimeout(300);
+          const text = await page.locator('main').innerText();
+          expect(text.length).toBeGreaterThan(200);
+          expect(text.match(/\bnull\b|\bNaN\b|Infinity|\bundefined\b/g), 'no missing value printed as such').toBeNull();
+          expect(text.match(/\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2})?/g), 'no raw ISO date or timestamp').toBeNull();
+          if (name !== 'definitions') expect(text).toMatch(/As of \d{1,2} [A-Z][a-z]{2} \d{4}/);
+          // Nothing wider than the screen, except inside an element that scrolls sideways.
+          const overflow = await page.evaluate<string[]>(`(() => {
+            const out = [];
+            if (document.documentElement.scrollWidth > window.innerWidth + 1) out.push('page ' + document.documentElement.scrollWidth + ' px wide');
+            for (const el of document.querySelectorAll('main *')) {
+              const r = el.getBoundingClientRect();
+              if (r.width === 0 || r.right <= window.innerWidth + 1) continue;
+              let p = el.parentElement;
+              let clipped = false;
+              while (p && p !== document.body) {
+                const s = getComputedStyle(p);
+                if (['auto', 'scroll', 'hidden'].includes(s.overflowX) && p.getBoundingClientRect().right <= window.innerWidth + 1) {
+                  clipped = true;
+                  break;
+                }
+                p = p.parentElement;
+              }
+              if (!clipped) out.push(el.tagName.toLowerCase() + '.' + el.getAttribute('class') + ' ends at ' + Math.round(r.right) + ' px');
+            }
+            return out.slice(0, 5);
+          })()`);
+          expect(overflow).toEqual([]);
+          if (name !== 'definitions') expect(await page.locator('main svg').count(), 'a chart').toBeGreaterThan(0);
+          expect(bytes(), 'bytes loaded on opening').toBeLessThan(LIMIT);
+          await page.screenshot({ path: path.join(shots, `${name}-${width}.png`), fullPage: true });
+          expect(problems).toEqual([]);
+        } finally {
+          await close();
+        }
+      }, 60_000);
+    }
+  }
+
+  it('labels the month not yet closed and shows month-based measures at the last month-end', async () => {
+    const { page, problems, close } = await open(1440, `${site.url}/index.html`);
+    try {
+      const text = await page.locator('main').innerText();
+      expect(text).toMatch(/Month to date: 1 [A-Z][a-z]{2} \d{4} – 6 [A-Z][a-z]{2} \d{4} \(not a closed month\)/);
+      expect(text).toMatch(/month-based measures at the month-end \d{1,2} [A-Z][a-z]{2} \d{4}/);
+      // A change is coloured by whether it is good for its measure.
+      expect(await page.locator('.change.good, .change.bad').count()).toBeGreaterThan(0);
+      expect(problems).toEqual([]);
+    } finally {
+      await close();
+    }
+  }, 60_000);
+
+  it('finds any customer by search and loads only its part of the rows', async () => {
+    const { page, problems, close } = await open(390, `${site.url}/customer.html`);
+    try {
+      const options = await page.locator('main select option').allInnerTexts();
+      expect(options.length).toBeGreaterThan(10);
+      const name = options[3]!.replace(/ \(.*\)$/, '');
+      await page.fill('main input[type=search]', name);
+      await page.waitForTimeout(300);
+      await expect.poll(() => page.locator('main h2.customer-name').innerText()).toContain(name);
+      const requested: string[] = [];
+      page.on('request', (r) => requested.push(new URL(r.url()).pathname));
+      await page.locator('main select').selectOption({ index: 0 });
+      await page.waitForLoadState('networkidle');
+      expect(await page.locator('main table tbody tr').count()).toBeGreaterThan(0);
+      expect(requested.filter((p) => p.includes('customer-detail/')).length).toBeLessThanOrEqual(1);
+      // Every on-demand file stays under the limit on its own.
+      for (const dir of ['_file/data', '_file/data/customer-detail']) {
+        for (const f of fs.readdirSync(path.join(dataDir, 'site', dir)).filter((x) => x.endsWith('.arrows'))) {
+          expect(fs.statSync(path.join(dataDir, 'site', dir, f)).size, f).toBeLessThan(LIMIT);
+        }
+      }
+      expect(problems).toEqual([]);
+    } finally {
+      await close();
+    }
+  }, 60_000);
+
+  it('goes from a chart to the rows behind it: a bucket bar lists its invoices, a worklist bar opens the customer', async () => {
+    const { page, problems, close } = await open(1440, `${site.url}/aging.html`);
+    try {
+      // Plot writes a mark's link as xlink:href, which CSS attribute selectors do not see.
+      const links = (sel: string) => page.evaluate<string[]>(`[...document.querySelectorAll('${sel}')].map((a) => a.getAttribute('href')).filter(Boolean)`);
+      const href = (await links('main svg a')).find((h) => h.includes('bucket='));
+      expect(href).toBeDefined();
+      await page.goto(new URL(href!, `${site.url}/aging.html`).href, { waitUntil: 'networkidle' });
+      const bucket = new URL(href!, site.url).searchParams.get('bucket')!;
+      await page.waitForSelector('#items table tbody tr');
+      const cells = await page.evaluate<string[]>(`(() => {
+        const heads = [...document.querySelectorAll('#items table thead th')].map((th) => th.textContent?.trim());
+        const i = heads.indexOf('Days past due');
+        return [...document.querySelectorAll('#items table tbody tr')].map((tr) => tr.children[i]?.textContent ?? '');
+      })()`);
+      expect(cells.length).toBeGreaterThan(0);
+      const days = cells.map((c) => Number(c.replace(/[,−]/g, (m) => (m === '−' ? '-' : ''))));
+      for (const d of days) {
+        if (bucket === 'current') expect(d).toBeLessThanOrEqual(0);
+        else expect(d).toBeGreaterThan(0);
+      }
+      await page.goto(`${site.url}/collections.html`, { waitUntil: 'networkidle' });
+      const link = (await links('main svg a')).find((h) => h.includes('customer.html?id='));
+      expect(link).toBeDefined();
+      await page.goto(new URL(link!, `${site.url}/collections.html`).href, { waitUntil: 'networkidle' });
+      const id = new URL(link!, site.url).searchParams.get('id')!;
+      expect(await page.locator('main h2.customer-name').innerText()).toContain(id);
+      expect(problems).toEqual([]);
+    } finally {
+      await close();
+    }
+  }, 60_000);
+
+  it('downloads a table as a formula-safe CSV and the month-end pack as a workbook', async () => {
+    const { page, problems, close } = await open(1440, `${site.url}/collections.html`);
+    try {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.locator('main button.download').first().click()]);
+      const csv = fs.readFileSync((await download.path())!, 'utf8');
+      const lines = csv.trimEnd().split('\n');
+      expect(lines[0]).toBe('Invoice,Customer,Risk class,Due,Days past due,Open amount (EUR),Expected payment,Earliest (10 %),Latest (90 %),Chance of paying late,Expected loss (EUR)');
+      expect(lines.length).toBeGreaterThan(2);
+      expect(lines[1]).toMatch(/^INV-[\w-]+,[^,]+,[A-E]?,\d{4}-\d{2}-\d{2},-?\d+,\d+(\.\d+)?,/);
+
+      await page.goto(`${site.url}/index.html`, { waitUntil: 'networkidle' });
+      const [pack] = await Promise.all([page.waitForEvent('download'), page.locator('a[download="month-end-pack.xlsx"]').click()]);
+      const wb = new ExcelJS.Workbook();
+      await wb.xlsx.readFile((await pack.path())!);
+      expect(wb.worksheets.map((w) => w.name)).toEqual([expect.stringMatching(/^Aging \d{4}-\d{2}-\d{2}$/), 'KPIs', 'Cash forecast']);
+      const kpis = wb.getWorksheet('KPIs')!;
+      expect(kpis.getRow(1).getCell(2).value).toBe('Receivables (EUR)');
+      expect(kpis.rowCount).toBeGreaterThan(3);
+      expect(typeof kpis.getRow(2).getCell(2).value).toBe('number');
+      // The aging sheet adds up to the receivables at the last closed month-end.
+      const aging = wb.worksheets[0]!;
+      let total = 0;
+      aging.eachRow((row, i) => {
+        if (i > 1) total += Number(row.getCell(3).value);
+      });
+      expect(Math.round(total * 100)).toBe(Math.round(Number(kpis.getRow(kpis.rowCount).getCell(2).value) * 100));
+      expect(problems).toEqual([]);
+    } finally {
+      await close();
+    }
+  }, 60_000);
+});
