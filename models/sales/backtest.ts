@@ -40,6 +40,7 @@ export interface Backtest {
   scale: number;
   /** MASE scale as known at each origin (seasonal naive in-sample MAE of months 0…o−1), used to pool errors across series without looking ahead. */
   scaleAt: Map<number, number>;
+  /** `salesLevel` of months 0…o−1 at each origin: the scale of the interval residuals. */
   levelAt: Map<number, number>;
   baseline: Method;
   methods: MethodAccuracy[];
@@ -69,6 +70,12 @@ export function maseScale(y: number[], m = SEASON): number {
   if (scale > 0) return scale;
   const level = y.reduce((a, b) => a + Math.abs(b), 0) / Math.max(1, y.length);
   return level > 0 ? level : 1;
+}
+
+/** The scale of the interval residuals: mean absolute monthly sales of the last 12 months (fewer when shorter), at least 1. */
+export function salesLevel(y: number[]): number {
+  const last = y.slice(-SEASON);
+  return last.length ? Math.max(1, last.reduce((a, v) => a + Math.abs(v), 0) / last.length) : 1;
 }
 
 /** MASE of forecasts against actuals with the given scale. */
@@ -101,7 +108,7 @@ export function backtest(y: number[]): Backtest {
     return { method, mase: mase(pairs, scale), maeCents: pairs.length ? pairs.reduce((a, p) => a + Math.abs(p.actual - p.forecast), 0) / pairs.length : NaN, forecasts: pairs.length };
   });
   const scaleAt = new Map(origins.map((o) => [o, maseScale(y.slice(0, o))]));
-  const levelAt = new Map(origins.map((o) => [o, Math.max(1, y.slice(Math.max(0, o - 12), o).reduce((a, v) => a + Math.abs(v), 0) / Math.min(12, o))]));
+  const levelAt = new Map(origins.map((o) => [o, salesLevel(y.slice(0, o))]));
   return { months: n, origins, horizon, scale, scaleAt, levelAt, baseline, methods: accuracy, errors };
 }
 

@@ -1,6 +1,6 @@
 import { DuckDBDateValue, type DuckDBConnection } from '@duckdb/node-api';
 import { addDays } from '../../src/shared/dates.ts';
-import { backtest, type Backtest } from './backtest.ts';
+import { backtest, salesLevel, type Backtest } from './backtest.ts';
 import { forecastWith, type Method } from './methods.ts';
 import { reconcile, type Node, type ReconcileInput } from './reconcile.ts';
 import { addMonths, firstForecastMonth, LEVELS, monthsBetween, salesHistory, type Level, type MonthlySeries, type SalesHistory } from './series.ts';
@@ -105,16 +105,17 @@ export function salesForecast(history: SalesHistory, asOf: string): SalesForecas
   }
   const forecasts = all.map((series, i): SeriesForecast => {
     const bt = backtests[i]!;
-    const { level, replay } = weighting.get(i)!;
+    const { level: weights, replay } = weighting.get(i)!;
     const y = series.values;
     const base = new Array<number>(HORIZON_MONTHS).fill(0);
-    for (const [m, w] of level.weights) forecastWith(m, y, HORIZON_MONTHS).forEach((v, t) => (base[t]! += w * v));
+    for (const [m, w] of weights.weights) forecastWith(m, y, HORIZON_MONTHS).forEach((v, t) => (base[t]! += w * v));
     const first = addMonths(series.start, y.length);
+    const level = salesLevel(y);
     const months = base.map((p, t): ForecastMonth => {
-      const band = level.bands[t] ?? null;
-      return { month: addMonths(first, t), expectedCents: p, lowCents: band ? p + band.low * bt.scale : null, highCents: band ? p + band.high * bt.scale : null };
+      const band = weights.bands[t] ?? null;
+      return { month: addMonths(first, t), expectedCents: p, lowCents: band ? p + band.low * level : null, highCents: band ? p + band.high * level : null };
     });
-    return { series, method: 'weighted', weights: level.weights, backtest: bt, replay: replay.origins > 0 ? replay : null, base, months };
+    return { series, method: 'weighted', weights: weights.weights, backtest: bt, replay: replay.origins > 0 ? replay : null, base, months };
   });
   reconcileAll(forecasts);
   return { asOf, forecasts, skipped, invoices: history.invoices, grossRatio: history.grossRatio };
@@ -210,7 +211,9 @@ export function evaluateLevels(forecast: SalesForecast): LevelEvaluation[] {
     const metrics: LevelEvaluation['metrics'] = [];
     const value = avg(fs.map((f) => f.replay!.mase));
     const baseline = mostCommon(fs.map((f) => f.backtest.baseline));
-    const methodMean = (m: Method) => (fs.every((f) => Number.isFinite(f.replay!.methodMase.get(m))) ? avg(fs.map((f) => f.replay!.methodMase.get(m)!)) : null);
+    // A series too short for a method counts with its baseline, the forecast it would fall back to.
+    const of = (f: SeriesForecast, m: Method) => f.replay!.methodMase.get(m) ?? f.replay!.methodMase.get(f.backtest.baseline)!;
+    const methodMean = (m: Method) => (fs.some((f) => f.replay!.methodMase.has(m)) ? avg(fs.map((f) => of(f, m))) : null);
     const baselineValue = avg(fs.map((f) => f.replay!.methodMase.get(f.backtest.baseline)!));
     metrics.push({ metric: 'mase', value, baseline, baselineValue });
     for (const m of ['holt_winters', 'regression', 'combination'] as Method[]) {

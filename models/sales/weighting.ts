@@ -21,11 +21,12 @@ import { type Method } from './methods.ts';
  * origin is the weighted mean of the candidates' forecasts made there.
  *
  * Intervals (calibrated on the replay): the residuals (actual − forecast) of that
- * weighted forecast, divided by the series' scale at its origin, of every month before c
- * across the level, kept by horizon; their 10 % and 90 % points q₁₀, q₉₀ (`bandOf`,
- * `bandsOf`) give forecast + scale × q₁₀ … forecast + scale × q₉₀. With fewer than
- * `MIN_RESIDUALS` residuals there is no interval yet. The published forecast takes the weights and the interval from every
- * replayed month.
+ * weighted forecast, divided by the series' mean monthly sales of the 12 months before its
+ * origin (backtest.ts `salesLevel`), of every month before c across the level, kept by
+ * horizon; their weighted 10 % and 90 % points q₁₀, q₉₀ (`bandOf`, `bandsOf`) give
+ * forecast + level × q₁₀ … forecast + level × q₉₀. With fewer than `MIN_RESIDUALS`
+ * residuals there is no interval yet. The published forecast takes the weights and the
+ * bands from every replayed month, times the level of the last 12 months.
  */
 export const WEIGHT_RATE = 0.2;
 export const MIN_RESIDUALS = 10;
@@ -130,13 +131,14 @@ export function bandOf(residuals: Residual[], now: number): { low: number; high:
  * else every horizon's pooled; null when even the pool is too small.
  */
 export function bandsOf(byHorizon: Map<number, Residual[]>, horizons: number, now: number): ({ low: number; high: number } | null)[] {
-  const pooled = bandOf([...byHorizon.values()].flat(), now);
+  let pooledBand: { low: number; high: number } | null | undefined;
+  const pooled = () => (pooledBand === undefined ? (pooledBand = bandOf([...byHorizon.values()].flat(), now)) : pooledBand);
   const out: ({ low: number; high: number } | null)[] = [];
   let last: { low: number; high: number } | null = null;
   for (let h = 1; h <= horizons; h++) {
     const own = bandOf(byHorizon.get(h) ?? [], now);
     if (own) last = own;
-    out.push(own ?? last ?? pooled);
+    out.push(own ?? last ?? pooled());
   }
   return out;
 }
@@ -166,15 +168,31 @@ export function replayLevel(members: Member[], rate = WEIGHT_RATE): LevelWeighti
     }
     for (const o of bt.origins) {
       const c = member.offset + o;
-      byOrigin.set(c, [...(byOrigin.get(c) ?? []), { member, origin: o }]);
+      const list = byOrigin.get(c);
+      if (list) list.push({ member, origin: o });
+      else byOrigin.set(c, [{ member, origin: o }]);
       lastMonth = Math.max(lastMonth, c);
     }
   }
   const forecasts = new Map<string, ReplayedForecast[]>(members.map((m) => [m.id, []]));
+  const errorsAt = new Map<string, Map<number, Backtest['errors']>>();
+  for (const m of members) {
+    const byO = new Map<number, Backtest['errors']>();
+    for (const e of m.backtest.errors) {
+      const list = byO.get(e.origin);
+      if (list) list.push(e);
+      else byO.set(e.origin, [e]);
+    }
+    errorsAt.set(m.id, byO);
+  }
   const losses = new Map<Method, number>(methods.map((m) => [m, 0]));
   const residuals = new Map<number, Residual[]>();
   const addResiduals = (rs: { h: number; r: number; c: number }[] | undefined) => {
-    for (const { h, r, c } of rs ?? []) residuals.set(h, [...(residuals.get(h) ?? []), { r, c }]);
+    for (const { h, r, c } of rs ?? []) {
+      const list = residuals.get(h);
+      if (list) list.push({ r, c });
+      else residuals.set(h, [{ r, c }]);
+    }
   };
   const weightsAt = new Map<number, Map<Method, number>>();
   for (let c = 0; c <= lastMonth; c++) {
@@ -183,13 +201,15 @@ export function replayLevel(members: Member[], rate = WEIGHT_RATE): LevelWeighti
     addResiduals(residualsAt.get(c - 1));
     const weights = hedgeWeights(losses, rate);
     weightsAt.set(c, weights);
+    const starting = byOrigin.get(c);
+    if (!starting) continue;
     const bands = bandsOf(residuals, HORIZON, c);
-    for (const { member, origin } of byOrigin.get(c) ?? []) {
+    for (const { member, origin } of starting) {
       const bt = member.backtest;
       const scale = bt.levelAt.get(origin)!;
       const made = new Map<number, { forecast: number; actual: number }>();
-      for (const e of bt.errors) {
-        if (e.origin !== origin || !weights.has(e.method)) continue;
+      for (const e of errorsAt.get(member.id)!.get(origin) ?? []) {
+        if (!weights.has(e.method)) continue;
         const f = made.get(e.h) ?? { forecast: 0, actual: e.actual };
         f.forecast += weights.get(e.method)! * e.forecast;
         made.set(e.h, f);
@@ -198,7 +218,9 @@ export function replayLevel(members: Member[], rate = WEIGHT_RATE): LevelWeighti
         const band = bands[h - 1] ?? null;
         forecasts.get(member.id)!.push({ origin, h, ...f, low: band ? f.forecast + band.low * scale : null, high: band ? f.forecast + band.high * scale : null });
         const t = c + h - 1;
-        residualsAt.set(t, [...(residualsAt.get(t) ?? []), { h, r: (f.actual - f.forecast) / scale, c }]);
+        const list = residualsAt.get(t);
+        if (list) list.push({ h, r: (f.actual - f.forecast) / scale, c });
+        else residualsAt.set(t, [{ h, r: (f.actual - f.forecast) / scale, c }]);
       }
     }
   }

@@ -6,7 +6,7 @@ import { runPipeline } from '../../pipelines/run.ts';
 import { openWarehouse, rowsJs } from '../../src/warehouse/warehouse.ts';
 import { candidates, combinationForecast, combine, defaultOf, fitHoltWinters, fitTrendSeason, forecastWith, holtWintersForecast, meanForecast, naive, regressionForecast, seasonalNaive } from '../../models/sales/methods.ts';
 import { backtest, design, knownBy, mase, maseScale } from '../../models/sales/backtest.ts';
-import { BEST_SINGLE_BOUND, evaluateLevels, salesForecast, SINGLE, type SeriesForecast } from '../../models/sales/forecast.ts';
+import { BEST_SINGLE_BOUND, evaluateLevels, SALES_TABLES, salesForecast, SINGLE, writeSalesForecast, type SeriesForecast } from '../../models/sales/forecast.ts';
 import { reconcile, shareOut, solve } from '../../models/sales/reconcile.ts';
 import { bandOf, bandsOf, binomialBand, hedgeWeights, replayLevel, WEIGHT_RATE } from '../../models/sales/weighting.ts';
 import { addMonths, firstForecastMonth, monthsBetween, salesHistory, type MonthlySeries } from '../../models/sales/series.ts';
@@ -253,6 +253,13 @@ describe('sales intervals', () => {
     expect(of('band_low').value).toBeGreaterThanOrEqual(of('band_low').baselineValue!);
     expect(of('band_high').value).toBeLessThanOrEqual(0.86);
     expect(e.metrics.find((m) => m.metric === 'interval_80_judged')!.value).toBeGreaterThan(1000);
+    // The published interval of the first month is near what the noise gives, 2 × 1.2816 × 25 = 64
+    // cents: wider on average (86 here), as the band scales with each series' sales (500–900)
+    // while this noise does not — never narrower than the noise's own 80 % range.
+    const widths = f.forecasts.map((x) => x.months[0]!.highCents! - x.months[0]!.lowCents!);
+    const mean = widths.reduce((a, b) => a + b, 0) / widths.length;
+    expect(Math.min(...widths)).toBeGreaterThanOrEqual(60);
+    expect(mean).toBeLessThan(95);
   }, 60_000);
 });
 
@@ -425,3 +432,27 @@ describe('forecast step on DuckDB', () => {
     }
   }, 120_000);
 });
+
+describe('writing the sales forecast', () => {
+  it('with the appender and bound parameters: figures that are not finite are stored as NULL, rows of the as_of replaced', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cashloop-sales-write-'));
+    dirs.push(dir);
+    const wh = await openWarehouse(path.join(dir, 'w.duckdb'));
+    try {
+      await wh.conn.run(SALES_TABLES);
+      await wh.conn.run('create table forecast.model_evaluations (model varchar, as_of date, metric varchar, value double, baseline varchar, baseline_value double, invoices integer, months integer)');
+      // One month of history: nothing to backtest, so every MASE is NaN and there is no interval.
+      const f = salesForecast({ series: [{ currency: 'EUR', level: 'total', key: "o'total", start: '2025-01-01', values: [12345], monthsWithSales: 1 }], grossRatio: {}, invoices: 1 }, '2025-01-31');
+      expect(f.forecasts[0]!.backtest.methods.every((m) => Number.isNaN(m.mase))).toBe(true);
+      for (let run = 0; run < 2; run++) await writeSalesForecast(wh.conn, f);
+      const monthly = await rowsJs(wh.conn, `select key, month::varchar as month, expected_cents, low_cents, high_cents from forecast.sales_monthly order by month`);
+      expect(monthly).toHaveLength(12);
+      expect(monthly[0]).toEqual({ key: "o'total", month: '2025-02-01', expected_cents: 12345n, low_cents: null, high_cents: null });
+      const bt = await rowsJs(wh.conn, `select method, mase, mae_cents, weight from forecast.sales_backtest order by method`);
+      expect(bt).toEqual([{ method: 'mean', mase: null, mae_cents: null, weight: 0.5 }, { method: 'naive', mase: null, mae_cents: null, weight: 0.5 }]);
+    } finally {
+      wh.close();
+    }
+  });
+});
+
