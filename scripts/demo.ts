@@ -25,6 +25,7 @@ process.env.CASHLOOP_DATA_DIR = dataDir;
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
 const say = (line: string) => process.stdout.write(`${line}\n`);
+const startedAt = performance.now();
 const RATES_SAMPLE = path.resolve(import.meta.dirname, '../data/samples/rates-eur.csv');
 
 /** First day of the month 24 months before this one: the history ends at the last month-end. */
@@ -90,7 +91,7 @@ say('3/3 starting the server…');
 const siteDir = path.join(dataDir, 'site');
 const urls = await startServer();
 say('');
-say('cashloop is running:');
+say(`cashloop is running (${((performance.now() - startedAt) / 1000).toFixed(1)} s from the start of npm run demo to this address):`);
 for (const [what, url] of urls) say(`  ${what.padEnd(26)} ${url}`);
 say('');
 say(`warehouse for analysts: ${run.published?.snapshot ?? path.join(dataDir, 'published', 'warehouse.duckdb')} (cashloop query "select * from metrics.ar_kpis_monthly")`);
