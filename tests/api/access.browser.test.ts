@@ -78,15 +78,15 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('sign-in, docs and r
         await expect(page.locator('h1').innerText()).resolves.toBe('Sign in');
         expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1')).toBe(true);
         // The field and the button are large enough to hit on a phone.
-        const button = (await page.locator('button[type=submit]').boundingBox())!;
+        const button = (await page.locator('form:has(#key) button[type=submit]').boundingBox())!;
         expect(button.height).toBeGreaterThanOrEqual(36);
         await page.screenshot({ path: path.join(shots, `sign-in-${viewport.width}.png`), fullPage: true });
         await page.fill('#key', 'clk_wrong');
-        await page.click('button[type=submit]');
+        await page.click('form:has(#key) button[type=submit]');
         await expect(page.locator('.alert.error').innerText()).resolves.toBe('That API key is not valid.');
         await page.screenshot({ path: path.join(shots, `sign-in-error-${viewport.width}.png`), fullPage: true });
         await page.fill('#key', key);
-        await Promise.all([page.waitForURL(`${base}/reports/`), page.click('button[type=submit]')]);
+        await Promise.all([page.waitForURL(`${base}/reports/`), page.click('form:has(#key) button[type=submit]')]);
         await page.waitForSelector('main svg', { timeout: 15_000 });
         expect(await page.locator('main svg').count()).toBeGreaterThan(0);
         const cookies = await context.cookies();

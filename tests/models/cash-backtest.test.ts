@@ -82,7 +82,7 @@ describe('cash-in backtest in the forecast step (demo company, SQLite core)', ()
         expect(w.actual, `${w.origin} ${w.week_start}`).toBe(hand);
       }
       const evals = await readWarehouse(file, `select metric, baseline, value, baseline_value from forecast.model_evaluations where model = 'cash-in/13-week@1' order by metric, baseline`);
-      expect(evals.map((e) => `${e.metric}/${e.baseline}`)).toEqual(['bias/due_date', 'bias/run_rate', 'interval_80_coverage/model_interval', 'interval_80_coverage/nominal', 'wape/due_date', 'wape/run_rate']);
+      expect(evals.map((e) => `${e.metric}/${e.baseline}`)).toEqual(['bias/due_date', 'bias/run_rate', 'interval_80_coverage/model_interval', 'interval_80_coverage/nominal', 'replays_beating_run_rate/replays_counted', 'wape/due_date', 'wape/run_rate', 'weeks_within_band/weeks_counted']);
       // The published weeks say how their interval was made; the first origins, with few weeks behind them, keep the model's.
       expect(weeks[0]!.interval_method).toBe('model');
       const published = await readWarehouse(file, `select interval_method, low_cents::double as low, expected_cents::double as expected, high_cents::double as high from forecast.cash_weekly where as_of = date '${asOf}'`);
