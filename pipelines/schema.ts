@@ -60,6 +60,15 @@ const STAGED = {
     'balance_minor', 'fee_minor', 'interest_minor', 'created_at',
   ],
   exchange_rates: ['id', 'rate_date', 'base', 'currency', 'rate', 'source', 'created_at', 'updated_at'],
+  promises_to_pay: [
+    'id', 'customer_id', 'promised_date', 'amount_minor', 'currency', 'status', 'paid_minor', 'resolved_on', 'recorded_on',
+    'created_at', 'updated_at',
+  ],
+  disputes: [
+    'id', 'invoice_id', 'invoice_line_id', 'customer_id', 'reason', 'amount_minor', 'currency', 'status', 'credit_note_id',
+    'opened_on', 'resolved_on', 'created_at', 'updated_at',
+  ],
+  collection_actions: ['id', 'customer_id', 'invoice_id', 'kind', 'next_action_on', 'action_date', 'created_at'],
 } as const satisfies Staged;
 
 /**
@@ -79,6 +88,21 @@ export const coreColumnsNotStaged: { readonly [T in keyof typeof STAGED]?: Parti
   payments: { payer: 'the payer as the bank named it: personal data no measure needs' },
   write_offs: { kind: 'small balance or bad debt: not used by any mart yet' },
   dunning_notices: { actions: 'the actions a level took (fees, holds), not used by any mart yet' },
+  promises_to_pay: {
+    promised_by: "the customer's person who promised: personal data no measure needs",
+    note: "the collector's free text, which may name people",
+    recorded_by: 'the user who recorded the promise: personal data no measure needs',
+  },
+  disputes: {
+    resolution_note: "the collector's free text, which may name people",
+    opened_by: 'the user or portal session that opened the dispute: personal data no measure needs',
+    resolved_by: 'the user who ended the dispute: personal data no measure needs',
+  },
+  collection_actions: {
+    note: "the collector's free text, which may name people",
+    next_action: "the collector's free-text next step, not used by any mart",
+    actor: 'the user who acted: personal data no measure needs',
+  },
 };
 
 /**
