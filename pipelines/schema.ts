@@ -156,6 +156,13 @@ export async function ensureWarehouseSchema(conn: DuckDBConnection): Promise<voi
        table_name VARCHAR not null, part VARCHAR not null, version VARCHAR not null, row_count BIGINT not null,
        fingerprint HUGEINT, primary key (table_name, part))`,
   ];
+  // A core table staged for the first time in a warehouse that has staged events before (the
+  // warehouse is older than the table's staging): its rows in those events are staged by the
+  // next transform (stageCoreEvents), from the mark left here.
+  const before = new Set(
+    (await conn.runAndReadAll(`select table_name from information_schema.tables where table_schema = 'staging' and table_catalog = current_database()`)).getRowsJS().map((r) => String(r[0])),
+  );
+  const newlyStaged = before.size === 0 ? [] : Object.keys(coreTables).filter((t) => !before.has(`core_${t}`));
   for (const [table, cols] of Object.entries(coreTables)) {
     const body = Object.entries(cols).map(([c, t]) => `${c} ${t}`).join(', ');
     ddl.push(`create table if not exists staging.core_${table} (${body}, _seq BIGINT not null)`);
@@ -169,7 +176,18 @@ export async function ensureWarehouseSchema(conn: DuckDBConnection): Promise<voi
     for (const c of columnsOf(entity)) ddl.push(`alter table raw.extract_${entity} add column if not exists ${c.name} VARCHAR`);
   }
   for (const statement of ddl) await conn.run(statement);
+  const staged = await getWatermark(conn, STAGING_WATERMARK);
+  if (staged > 0) {
+    for (const table of newlyStaged) {
+      await conn.run(`insert into ops.watermarks values ($1, $2, now()) on conflict (name) do nothing`, [`${BACKFILL_MARK}${table}`, BigInt(staged)]);
+    }
+  }
 }
+
+/** How far the core's events are staged (`staging.core_*`). */
+export const STAGING_WATERMARK = 'core_staging';
+/** `<prefix><table>`: a core table to stage from the events up to the mark's value, staged before the table was. */
+export const BACKFILL_MARK = 'core_staging_backfill:';
 
 /** Reads a watermark (0 when never set). */
 export async function getWatermark(conn: DuckDBConnection, name: string): Promise<number> {

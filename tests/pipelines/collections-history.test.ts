@@ -5,7 +5,7 @@ import { actor } from '../helpers/fixtures.ts';
 import { dumpPublic, readWarehouse, tempDir } from './ledger.ts';
 import { runPipeline, type PipelineRunResult } from '../../pipelines/run.ts';
 import type { TransformResult } from '../../pipelines/transform/transform.ts';
-import { warehousePaths } from '../../src/warehouse/warehouse.ts';
+import { openWarehouse, warehousePaths } from '../../src/warehouse/warehouse.ts';
 import { createCustomer } from '../../src/customers/customer.service.ts';
 import { importHistoricalInvoice } from '../../src/invoicing/invoice-import.service.ts';
 import { recordPayment } from '../../src/payments/payment.service.ts';
@@ -111,5 +111,27 @@ describe(`promises, disputes and reminders in the warehouse (${testDialect})`, (
     expect(modes(runs[1]!)['marts.fct_disputes']).toBe('incremental');
     expect(modes(runs[2]!)['marts.fct_reminders']).toBe('incremental');
     expect(modes(runs[3]!)['marts.fct_promises']).toBe('incremental');
+  });
+
+  it('a warehouse made before promises, disputes and actions were staged takes them from the events it already staged', async () => {
+    const old = tempDir();
+    dirs.push(old);
+    await run(old);
+    // As such a warehouse was: the events staged, these tables and their marts never made.
+    const wh = await openWarehouse(warehousePaths(old).warehouse);
+    try {
+      for (const table of ['promises_to_pay', 'disputes', 'collection_actions']) await wh.conn.run(`drop table staging.core_${table}`);
+      for (const mart of ['fct_promises', 'fct_disputes']) {
+        await wh.conn.run(`drop table marts.${mart}`);
+        await wh.conn.run(`delete from ops.model_state where model = 'marts.${mart}'`);
+      }
+    } finally {
+      wh.close();
+    }
+    await run(old);
+    const actions = await t.core.db.kysely.selectFrom('collection_actions').select((e) => e.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(await q(old, 'select count(*)::int as n from staging.core_collection_actions')).toEqual([{ n: Number(actions.n) }]);
+    expect(Number(actions.n)).toBeGreaterThan(0);
+    expect(await dumpPublic(warehousePaths(old).warehouse)).toEqual(await dumpPublic(warehousePaths(inc).warehouse));
   });
 });
