@@ -175,21 +175,23 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('every report page a
     const [want] = await readWarehouse(snapshot, `select * from (select c.customer_key as id, ${n('fct_promises')} as promises, ${n('fct_disputes')} as disputes, ${n('fct_reminders')} as reminders
       from marts.dim_customer c) order by sign(promises) + sign(disputes) + sign(reminders) desc, promises + disputes + reminders desc, id limit 1`);
     expect(Number(want!.reminders), 'the demo has reminders').toBeGreaterThan(0);
-    const { page, problems, close } = await open(1440, `${site.url}/customer.html?id=${encodeURIComponent(String(want!.id))}`);
-    try {
-      await expect.poll(() => page.locator('main h2.customer-name').innerText()).toContain(String(want!.id));
-      const listed = async (title: string) => {
-        const card = page.locator('main .card', { has: page.locator('h2', { hasText: title }) });
-        return (await card.locator('.table-bar span').count()) === 0 ? 0 : Number((await card.locator('.table-bar span').first().innerText()).replace(/\D/g, ''));
-      };
-      expect({ promises: await listed('Promises to pay'), disputes: await listed('Disputes'), reminders: await listed('Reminders sent') }).toEqual({
-        promises: Number(want!.promises), disputes: Number(want!.disputes), reminders: Number(want!.reminders),
-      });
-      expect(await page.locator('main').innerText()).not.toContain('does not hold them');
-      await page.screenshot({ path: path.join(shots, 'customer-collections-1440.png'), fullPage: true });
-      expect(problems).toEqual([]);
-    } finally {
-      await close();
+    for (const width of WIDTHS) {
+      const { page, problems, close } = await open(width, `${site.url}/customer.html?id=${encodeURIComponent(String(want!.id))}`);
+      try {
+        await expect.poll(() => page.locator('main h2.customer-name').innerText()).toContain(String(want!.id));
+        const listed = async (title: string) => {
+          const card = page.locator('main .card', { has: page.locator('h2', { hasText: title }) });
+          return (await card.locator('.table-bar span').count()) === 0 ? 0 : Number((await card.locator('.table-bar span').first().innerText()).replace(/\D/g, ''));
+        };
+        expect({ promises: await listed('Promises to pay'), disputes: await listed('Disputes'), reminders: await listed('Reminders sent') }).toEqual({
+          promises: Number(want!.promises), disputes: Number(want!.disputes), reminders: Number(want!.reminders),
+        });
+        expect(await page.locator('main').innerText()).not.toContain('does not hold them');
+        await page.screenshot({ path: path.join(shots, `customer-collections-${width}.png`), fullPage: true });
+        expect(problems).toEqual([]);
+      } finally {
+        await close();
+      }
     }
   }, 60_000);
 
