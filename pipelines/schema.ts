@@ -60,6 +60,15 @@ const STAGED = {
     'balance_minor', 'fee_minor', 'interest_minor', 'created_at',
   ],
   exchange_rates: ['id', 'rate_date', 'base', 'currency', 'rate', 'source', 'created_at', 'updated_at'],
+  promises_to_pay: [
+    'id', 'customer_id', 'promised_date', 'amount_minor', 'currency', 'status', 'paid_minor', 'resolved_on', 'recorded_on',
+    'created_at', 'updated_at',
+  ],
+  disputes: [
+    'id', 'invoice_id', 'invoice_line_id', 'customer_id', 'reason', 'amount_minor', 'currency', 'status', 'credit_note_id',
+    'opened_on', 'resolved_on', 'created_at', 'updated_at',
+  ],
+  collection_actions: ['id', 'customer_id', 'invoice_id', 'kind', 'next_action_on', 'action_date', 'created_at'],
 } as const satisfies Staged;
 
 /**
@@ -79,6 +88,21 @@ export const coreColumnsNotStaged: { readonly [T in keyof typeof STAGED]?: Parti
   payments: { payer: 'the payer as the bank named it: personal data no measure needs' },
   write_offs: { kind: 'small balance or bad debt: not used by any mart yet' },
   dunning_notices: { actions: 'the actions a level took (fees, holds), not used by any mart yet' },
+  promises_to_pay: {
+    promised_by: "the customer's person who promised: personal data no measure needs",
+    note: "the collector's free text, which may name people",
+    recorded_by: 'the user who recorded the promise: personal data no measure needs',
+  },
+  disputes: {
+    resolution_note: "the collector's free text, which may name people",
+    opened_by: 'the user or portal session that opened the dispute: personal data no measure needs',
+    resolved_by: 'the user who ended the dispute: personal data no measure needs',
+  },
+  collection_actions: {
+    note: "the collector's free text, which may name people",
+    next_action: "the collector's free-text next step, not used by any mart",
+    actor: 'the user who acted: personal data no measure needs',
+  },
 };
 
 /**
@@ -132,6 +156,13 @@ export async function ensureWarehouseSchema(conn: DuckDBConnection): Promise<voi
        table_name VARCHAR not null, part VARCHAR not null, version VARCHAR not null, row_count BIGINT not null,
        fingerprint HUGEINT, primary key (table_name, part))`,
   ];
+  // A core table staged for the first time in a warehouse that has staged events before (the
+  // warehouse is older than the table's staging): its rows in those events are staged by the
+  // next transform (stageCoreEvents), from the mark left here.
+  const before = new Set(
+    (await conn.runAndReadAll(`select table_name from information_schema.tables where table_schema = 'staging' and table_catalog = current_database()`)).getRowsJS().map((r) => String(r[0])),
+  );
+  const newlyStaged = before.size === 0 ? [] : Object.keys(coreTables).filter((t) => !before.has(`core_${t}`));
   for (const [table, cols] of Object.entries(coreTables)) {
     const body = Object.entries(cols).map(([c, t]) => `${c} ${t}`).join(', ');
     ddl.push(`create table if not exists staging.core_${table} (${body}, _seq BIGINT not null)`);
@@ -145,7 +176,18 @@ export async function ensureWarehouseSchema(conn: DuckDBConnection): Promise<voi
     for (const c of columnsOf(entity)) ddl.push(`alter table raw.extract_${entity} add column if not exists ${c.name} VARCHAR`);
   }
   for (const statement of ddl) await conn.run(statement);
+  const staged = await getWatermark(conn, STAGING_WATERMARK);
+  if (staged > 0) {
+    for (const table of newlyStaged) {
+      await conn.run(`insert into ops.watermarks values ($1, $2, now()) on conflict (name) do nothing`, [`${BACKFILL_MARK}${table}`, BigInt(staged)]);
+    }
+  }
 }
+
+/** How far the core's events are staged (`staging.core_*`). */
+export const STAGING_WATERMARK = 'core_staging';
+/** `<prefix><table>`: a core table to stage from the events up to the mark's value, staged before the table was. */
+export const BACKFILL_MARK = 'core_staging_backfill:';
 
 /** Reads a watermark (0 when never set). */
 export async function getWatermark(conn: DuckDBConnection, name: string): Promise<number> {

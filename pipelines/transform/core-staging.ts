@@ -1,9 +1,36 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { coreTables, getWatermark, setWatermark } from '../schema.ts';
-import { lit, scalarNumber } from '../../src/warehouse/warehouse.ts';
+import { BACKFILL_MARK, coreTables, getWatermark, setWatermark, STAGING_WATERMARK } from '../schema.ts';
+import { lit, rowsJson, scalarNumber } from '../../src/warehouse/warehouse.ts';
 import { deltaTable } from './models.ts';
 
-export const STAGING_WATERMARK = 'core_staging';
+export { STAGING_WATERMARK };
+
+/**
+ * Stages a core table newly kept by the warehouse from the events staged before it was (see
+ * `ensureWarehouseSchema`): the newest image of each of its rows up to the mark. The models
+ * reading it are built whole in that run, since the staged tables are part of every model's
+ * definition.
+ */
+async function backfillNewTables(conn: DuckDBConnection): Promise<number> {
+  let rows = 0;
+  for (const mark of await rowsJson(conn, `select name, value from ops.watermarks where name like '${BACKFILL_MARK}%'`)) {
+    const table = String(mark.name).slice(BACKFILL_MARK.length);
+    const columns = coreTables[table];
+    if (columns) {
+      const names = Object.keys(columns);
+      const spec = lit(JSON.stringify({ [table]: [columns] }));
+      await conn.run(`create or replace temp table _backfill as
+        select _seq, ${names.map((n) => `r.${n}`).join(', ')}
+        from (select seq as _seq, unnest(from_json(payload, ${spec}).${table}) as r from raw.events where seq <= ${Number(mark.value)} and payload like ${lit(`%"${table}"%`)})
+        qualify row_number() over (partition by r.id order by _seq desc) = 1`);
+      await conn.run(`delete from staging.core_${table} where id in (select id from _backfill)`);
+      rows += Number((await conn.run(`insert into staging.core_${table} by name select * from _backfill`)).rowsChanged);
+      await conn.run('drop table _backfill');
+    }
+    await conn.run('delete from ops.watermarks where name = $1', [String(mark.name)]);
+  }
+  return rows;
+}
 
 /**
  * Brings `staging.core_<table>` up to date with the events landed since the last transform:
@@ -17,6 +44,7 @@ export const STAGING_WATERMARK = 'core_staging';
  * their new images (`'new'`), empty when nothing changed.
  */
 export async function stageCoreEvents(conn: DuckDBConnection, options: { deltas?: boolean } = {}): Promise<{ events: number; rowsWritten: number; changed: Record<string, number> }> {
+  const backfilled = await backfillNewTables(conn);
   const from = await getWatermark(conn, STAGING_WATERMARK);
   const to = await scalarNumber(conn, 'select coalesce(max(seq), 0) from raw.events');
   const changed: Record<string, number> = Object.fromEntries(Object.keys(coreTables).map((t) => [t, 0]));
@@ -25,13 +53,13 @@ export async function stageCoreEvents(conn: DuckDBConnection, options: { deltas?
       await conn.run(`create or replace temp table ${deltaTable(`staging.core_${table}`)} as select 'old' as _change, * from staging.core_${table} limit 0`);
     }
   }
-  if (to <= from) return { events: 0, rowsWritten: 0, changed };
+  if (to <= from) return { events: 0, rowsWritten: backfilled, changed };
   const events = await scalarNumber(conn, 'select count(*) from raw.events where seq > $1 and seq <= $2', [BigInt(from), BigInt(to)]);
   // Each payload is parsed once, into one struct holding a list per core table.
   const spec = Object.fromEntries(Object.entries(coreTables).map(([table, columns]) => [table, [columns]]));
   await conn.run(`create or replace temp table _new_events as
     select seq, from_json(payload, ${lit(JSON.stringify(spec))}) as p from raw.events where seq > ${from} and seq <= ${to}`);
-  let rowsWritten = 0;
+  let rowsWritten = backfilled;
   for (const [table, columns] of Object.entries(coreTables)) {
     const names = Object.keys(columns);
     const newest = `select _seq, ${names.map((n) => `r.${n}`).join(', ')}

@@ -6,10 +6,14 @@ import { PARTS, partOf } from '../components/shard.js';
 /**
  * The rows behind the customer page, in PARTS Arrow files (part-N.arrows, Arrow streams, split by
  * components/shard.js), so opening one customer loads one small file: its open items, its
- * settled invoices (the payment cycle), the reasons of its score and its figures.
- * Columns: customer_id, kind (open | paid | reason | fact), ref (invoice, reason or the name of
- * a figure), d1 (due date or invoice date), d2 (expected or settled date), amount (open,
- * invoiced or overdue amount), n (days past due, days to pay, points or the figure's value).
+ * settled invoices (the payment cycle), the reasons of its score, its figures, and its promises
+ * to pay, disputes and reminders.
+ * Columns: customer_id, kind (open | paid | reason | fact | promise | dispute | reminder), ref
+ * (invoice, reason or the name of a figure), d1 (due, invoice, promised, opened or reminder
+ * date), d2 (expected, settled or resolved date), amount (open, invoiced, overdue, promised,
+ * contested or reminded amount), n (days past due, days to pay, points, the figure's value,
+ * the amount paid towards a promise or the reminder's level), status (a promise's or dispute's
+ * state, a reminder level's name), note (a dispute's reason).
  */
 const zip = await withSnapshot(async (q, has) => {
   const scope = await mainScope(q);
@@ -46,13 +50,32 @@ const zip = await withSnapshot(async (q, has) => {
       if (f[k] != null) facts.push({ customer_id: f.customer_id, kind: 'fact', ref: k, d1: null, d2: null, amount: null, n: f[k] });
     }
   }
+  // Promises, disputes and reminders in the page's currency, as known on the as-of date (the marts hold them so).
+  const promises = (await has('marts.fct_promises'))
+    ? await q(`
+      select customer_key as customer_id, 'promise' as kind, null as ref, promised_date::varchar as d1, resolved_on::varchar as d2,
+             minor_to_units(amount_cents, '${scope.currency}') as amount, minor_to_units(paid_cents, '${scope.currency}') as n, status, null as note
+      from marts.fct_promises where currency = '${scope.currency}'`)
+    : [];
+  const disputes = (await has('marts.fct_disputes'))
+    ? await q(`
+      select d.customer_key as customer_id, 'dispute' as kind, coalesce(i.invoice_number, d.invoice_key) as ref, d.opened_on::varchar as d1, d.resolved_on::varchar as d2,
+             minor_to_units(d.amount_cents, '${scope.currency}') as amount, null as n, d.status, d.reason as note
+      from marts.fct_disputes d left join marts.fct_invoices i using (invoice_key) where d.currency = '${scope.currency}'`)
+    : [];
+  const reminders = (await has('marts.fct_reminders'))
+    ? await q(`
+      select r.customer_key as customer_id, 'reminder' as kind, coalesce(i.invoice_number, r.invoice_key) as ref, r.notice_date::varchar as d1, null as d2,
+             minor_to_units(r.balance_cents, '${scope.currency}') as amount, r.level as n, r.level_name as status, null as note
+      from marts.fct_reminders r left join marts.fct_invoices i using (invoice_key) where r.currency = '${scope.currency}'`)
+    : [];
   const parts: Row[][] = Array.from({ length: PARTS }, () => []);
-  for (const r of [...open, ...paid, ...reasons, ...facts]) parts[partOf(String(r.customer_id))]!.push(r);
+  for (const r of [...open, ...paid, ...reasons, ...facts, ...promises, ...disputes, ...reminders]) parts[partOf(String(r.customer_id))]!.push(r);
   const z = new JSZip();
   parts.forEach((rows, i) => {
     const str = (k: string) => rows.map((r) => (r[k] == null ? null : String(r[k])));
     const num = (k: string) => Float64Array.from(rows.map((r) => (r[k] == null ? NaN : Number(r[k]))));
-    const t = tableFromArrays({ customer_id: str('customer_id') as string[], kind: str('kind') as string[], ref: str('ref') as string[], d1: str('d1') as string[], d2: str('d2') as string[], amount: num('amount'), n: num('n') });
+    const t = tableFromArrays({ customer_id: str('customer_id') as string[], kind: str('kind') as string[], ref: str('ref') as string[], d1: str('d1') as string[], d2: str('d2') as string[], amount: num('amount'), n: num('n'), status: str('status') as string[], note: str('note') as string[] });
     z.file(`part-${i}.arrows`, tableToIPC(t, 'stream'));
   });
   return z;

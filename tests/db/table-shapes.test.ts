@@ -8,6 +8,8 @@ import { createShipment, deliverShipment } from '../../src/shipping/shipment.ser
 import { createCreditNote, writeOffInvoice } from '../../src/invoicing/invoice.service.ts';
 import { recordPayment } from '../../src/payments/payment.service.ts';
 import { runReminders } from '../../src/collections/reminder.service.ts';
+import { recordPromise } from '../../src/collections/promise.service.ts';
+import { openDispute } from '../../src/collections/dispute.service.ts';
 import { loadRates, parseRatesCsv } from '../../src/rates/rates.service.ts';
 import { openWarehouse, rowsJson, warehousePaths } from '../../src/warehouse/warehouse.ts';
 import { coreColumnsNotStaged, coreTables, ensureWarehouseSchema } from '../../pipelines/schema.ts';
@@ -119,6 +121,9 @@ describe(`the core's table shapes agree in the schema types, the migrations and 
     clock.advanceDays(45);
     const reminders = await runReminders(core, actor, { send: false });
     expect(reminders.messages.length).toBeGreaterThan(0);
+    await openDispute(core, { invoice: 'INV-2026-000002', reason: 'one box arrived open', amount: '5.00' }, actor);
+    const inAWeek = new Date(clock.now().getTime() + 7 * 86_400_000).toISOString().slice(0, 10);
+    await recordPromise(core, { customerId: customer.id, invoices: ['INV-2026-000002'], date: inAWeek, promisedBy: 'A. Buyer' }, actor);
     await loadRates(core, parseRatesCsv('Date,USD,JPY,\n2026-02-20,1.0856,161.23,\n', 'EUR'), 'rates.csv', actor);
     const asOf = clock.now().toISOString().slice(0, 10);
     await runPipeline({ dataDir: dir, coreUrl: t.url, quiet: true, steps: ['ingest', 'transform'], asOf });

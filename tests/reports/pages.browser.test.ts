@@ -13,6 +13,8 @@ import { runPipeline } from '../../pipelines/run.ts';
 import { serveStatic } from '../helpers/static-server.ts';
 import { testDialect } from '../helpers/db.ts';
 import { chromiumArgs, chromiumPath, hasChromium } from '../helpers/browser.ts';
+import { readWarehouse } from '../pipelines/ledger.ts';
+import { warehousePaths } from '../../src/warehouse/warehouse.ts';
 
 const PAGES = ['index', 'aging', 'collections', 'customers', 'customer', 'cash', 'sales', 'fulfilment', 'health', 'definitions'];
 const WIDTHS = [1440, 390] as const;
@@ -163,6 +165,33 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('every report page a
       expect(problems).toEqual([]);
     } finally {
       await close();
+    }
+  }, 60_000);
+
+  it("shows a customer's promises, disputes and reminders as the warehouse holds them", async () => {
+    const snapshot = warehousePaths(dataDir).snapshot;
+    const n = (table: string) => `(select count(*) from marts.${table} x where x.customer_key = c.customer_key)::int`;
+    // The customer with the most of the three, and how many of each the page should list.
+    const [want] = await readWarehouse(snapshot, `select * from (select c.customer_key as id, ${n('fct_promises')} as promises, ${n('fct_disputes')} as disputes, ${n('fct_reminders')} as reminders
+      from marts.dim_customer c) order by sign(promises) + sign(disputes) + sign(reminders) desc, promises + disputes + reminders desc, id limit 1`);
+    expect(Number(want!.reminders), 'the demo has reminders').toBeGreaterThan(0);
+    for (const width of WIDTHS) {
+      const { page, problems, close } = await open(width, `${site.url}/customer.html?id=${encodeURIComponent(String(want!.id))}`);
+      try {
+        await expect.poll(() => page.locator('main h2.customer-name').innerText()).toContain(String(want!.id));
+        const listed = async (title: string) => {
+          const card = page.locator('main .card', { has: page.locator('h2', { hasText: title }) });
+          return (await card.locator('.table-bar span').count()) === 0 ? 0 : Number((await card.locator('.table-bar span').first().innerText()).replace(/\D/g, ''));
+        };
+        expect({ promises: await listed('Promises to pay'), disputes: await listed('Disputes'), reminders: await listed('Reminders sent') }).toEqual({
+          promises: Number(want!.promises), disputes: Number(want!.disputes), reminders: Number(want!.reminders),
+        });
+        expect(await page.locator('main').innerText()).not.toContain('does not hold them');
+        await page.screenshot({ path: path.join(shots, `customer-collections-${width}.png`), fullPage: true });
+        expect(problems).toEqual([]);
+      } finally {
+        await close();
+      }
     }
   }, 60_000);
 
