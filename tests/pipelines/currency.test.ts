@@ -140,6 +140,42 @@ describe(`a demo company in EUR, USD and JPY through the warehouse (${testDialec
     expect(Math.abs(Number(BigInt(String(aging[0]!.total)) - exact))).toBeLessThanOrEqual(6);
   });
 
+  it('forecasts the 13 weeks of cash-in per currency, and converted into EUR at the as-of date’s rate', async () => {
+    await runPipeline({ dataDir: dir, coreUrl: t.url, asOf: end, steps: ['forecast'], quiet: true });
+    const weeks = await q(`select cast(week_start as varchar) as week_start, currency, expected_cents, low_cents, high_cents, new_sales_cents from forecast.cash_weekly where as_of = '${end}' order by week_start, currency`);
+    // Each currency's open receivables in the core, and the forecast's invoices of each currency.
+    const open = new Map<string, bigint>();
+    for (const b of await invoiceBalances(t.core.db.kysely)) if (b.balance_minor > 0) open.set(b.currency, (open.get(b.currency) ?? 0n) + BigInt(b.balance_minor));
+    const invoices = await q(`select i.currency, sum(p.open_cents) as open_cents from forecast.invoice_payment as p join marts.fct_invoices as i using (invoice_key) where p.as_of = '${end}' group by all`);
+    expect(new Map(invoices.map((r) => [String(r.currency), BigInt(String(r.open_cents))]))).toEqual(open);
+    expect([...new Set(weeks.map((w) => String(w.currency)))].sort()).toEqual(['EUR', 'JPY', 'USD']);
+    for (const currency of ['EUR', 'USD', 'JPY']) {
+      const mine = weeks.filter((w) => w.currency === currency);
+      expect(mine.length, currency).toBe(13);
+      // The receipts from open invoices of a currency come from that currency's invoices only:
+      // never more than they hold, and most of it within 13 weeks (a yen forecast read as
+      // hundredths, or EUR added into it, breaks one side or the other).
+      const fromOpen = mine.reduce((s, w) => s + BigInt(String(w.expected_cents)) - BigInt(String(w.new_sales_cents)), 0n);
+      expect(fromOpen, currency).toBeLessThanOrEqual(open.get(currency)!);
+      expect(fromOpen * 2n, currency).toBeGreaterThan(open.get(currency)!);
+    }
+    const converted = await q(`select cast(week_start as varchar) as week_start, reporting_currency, currencies, rates_used, expected_cents, low_cents, high_cents, new_sales_cents from forecast.cash_weekly_converted where as_of = '${end}' order by week_start`);
+    expect(converted.map((c) => c.week_start)).toEqual([...new Set(weeks.map((w) => w.week_start))]);
+    for (const c of converted) {
+      const mine = weeks.filter((w) => w.week_start === c.week_start);
+      expect(c.reporting_currency).toBe('EUR');
+      expect(c.currencies).toBe('EUR, JPY, USD');
+      for (const column of ['expected_cents', 'low_cents', 'high_cents', 'new_sales_cents']) {
+        const amounts = new Map(mine.map((w) => [String(w.currency), BigInt(String(w[column]))]));
+        expect(BigInt(String(c[column])), `${column} of ${c.week_start}`).toBe(convertExactly(amounts, 'EUR', end, rates));
+      }
+      for (const currency of ['JPY', 'USD']) {
+        const used = rateAt(rates, currency, end);
+        expect(String(c.rates_used)).toContain(`${currency} ${rates.get(used.date)!.get(currency)} (${used.date})`);
+      }
+    }
+  }, 300_000);
+
   it('converts into USD when the reporting currency is set so, through the rates’ base', async () => {
     await setSetting(t.core, 'reporting.currency', 'USD', 'test');
     await runPipeline({ dataDir: dir, coreUrl: t.url, asOf: end, steps: ['ingest', 'transform'], quiet: true });
