@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { runPipeline } from '../../pipelines/run.ts';
@@ -57,6 +58,26 @@ function convertExactly(amounts: Map<string, bigint>, reporting: string, date: s
   const abs = num < 0n ? -num : num;
   return sign * ((abs * 2n + den) / (2n * den));
 }
+
+/** Runs a report data loader the way the site build does, against the data directory's published snapshot. */
+function load(dataDir: string, loader: string): unknown {
+  const tsx = path.resolve('node_modules/.bin/tsx');
+  return JSON.parse(execFileSync(tsx, [path.resolve('reports/data', loader)], { env: { ...process.env, CASHLOOP_DATA_DIR: dataDir }, encoding: 'utf8' }));
+}
+
+/** Minor units of a currency as exact decimal text of its units (trailing zeros dropped): 123456 JPY → "123456", 123450 EUR → "1234.5". */
+function unitsOf(minor: bigint, currency: string): string {
+  const e = currencyExponent(currency);
+  const sign = minor < 0n ? '-' : '';
+  const digits = (minor < 0n ? -minor : minor).toString().padStart(e + 1, '0');
+  return units(e === 0 ? `${sign}${digits}` : `${sign}${digits.slice(0, -e)}.${digits.slice(-e)}`);
+}
+
+/** A loader's amount (number or decimal text) as decimal text without trailing zeros after the currency's digits. */
+const units = (v: unknown): string => {
+  const text = String(v);
+  return text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text;
+};
 
 describe(`a demo company in EUR, USD and JPY through the warehouse (${testDialect})`, () => {
   let t: TestCore;
@@ -141,7 +162,7 @@ describe(`a demo company in EUR, USD and JPY through the warehouse (${testDialec
   });
 
   it('forecasts the 13 weeks of cash-in per currency, and converted into EUR at the as-of date’s rate', async () => {
-    await runPipeline({ dataDir: dir, coreUrl: t.url, asOf: end, steps: ['forecast'], quiet: true });
+    await runPipeline({ dataDir: dir, coreUrl: t.url, asOf: end, steps: ['forecast', 'reconcile', 'publish'], quiet: true });
     const weeks = await q(`select cast(week_start as varchar) as week_start, currency, expected_cents, low_cents, high_cents, new_sales_cents from forecast.cash_weekly where as_of = '${end}' order by week_start, currency`);
     // Each currency's open receivables in the core, and the forecast's invoices of each currency.
     const open = new Map<string, bigint>();
@@ -174,6 +195,19 @@ describe(`a demo company in EUR, USD and JPY through the warehouse (${testDialec
         expect(String(c.rates_used)).toContain(`${currency} ${rates.get(used.date)!.get(currency)} (${used.date})`);
       }
     }
+    // The cash page and the overview: each currency's 13 weeks in its own units (a yen is a
+    // yen), and the converted weeks in euros beside the rates and the date they were taken at.
+    const cash = load(dir, 'cash.json.ts') as { currency: string; currencies: { currency: string; expected_13w: unknown }[]; converted: { week_start: string; expected: unknown; rates_used: string; converted_at: string }[]; forecast: { expected: unknown }[] };
+    for (const currency of ['EUR', 'USD', 'JPY']) {
+      const minor = weeks.filter((w) => w.currency === currency).reduce((s, w) => s + BigInt(String(w.expected_cents)), 0n);
+      const row = cash.currencies.find((r) => r.currency === currency)!;
+      expect(units(row.expected_13w), currency).toBe(unitsOf(minor, currency));
+    }
+    expect(cash.forecast.map((f) => units(f.expected))).toEqual(weeks.filter((w) => w.currency === cash.currency).map((w) => unitsOf(BigInt(String(w.expected_cents)), cash.currency)));
+    expect(cash.converted.map((c) => units(c.expected))).toEqual(converted.map((c) => unitsOf(BigInt(String(c.expected_cents)), 'EUR')));
+    expect(cash.converted.every((c) => c.converted_at === end && c.rates_used === converted[0]!.rates_used)).toBe(true);
+    const overview = load(dir, 'overview.json.ts') as { cashConverted: { expected: unknown }[] };
+    expect(overview.cashConverted.map((c) => units(c.expected))).toEqual(converted.map((c) => unitsOf(BigInt(String(c.expected_cents)), 'EUR')));
   }, 300_000);
 
   it('converts into USD when the reporting currency is set so, through the rates’ base', async () => {
