@@ -77,13 +77,10 @@ export async function cashOutlook(conn: DuckDBConnection, asOf: string, history:
   const weeks = cashWeekly(asOf, outlooks, 13, await expectedNewSales(asOf, sales, curve));
   if (options.byCurrency !== true) return { model, open, predictions, weeks, byCurrency: [] };
   // The published forecast, one currency at a time: its open invoices and its own new sales.
-  const currencyOf = new Map<string, string>();
-  for (const row of (await conn.runAndReadAll(`select invoice_key, currency from marts.fct_invoices`)).getRowObjectsJS()) currencyOf.set(String(row.invoice_key), String(row.currency));
-  const currencies = [...new Set([...open.map((r) => currencyOf.get(String(r.invoice_key)) ?? ''), ...sales.forecasts.filter((f) => f.series.level === 'total').map((f) => f.series.currency)])].sort();
+  const currencies = [...new Set([...open.map((r) => r.currency), ...sales.forecasts.filter((f) => f.series.level === 'total').map((f) => f.series.currency)])].sort();
   const byCurrency: { currency: string; weeks: CashWeek[] }[] = [];
   for (const currency of currencies) {
-    if (currency === '') throw new Error(`cash-in: an open invoice has no currency in marts.fct_invoices`);
-    const mine = outlooks.filter((_, i) => currencyOf.get(String(open[i]!.invoice_key)) === currency);
+    const mine = outlooks.filter((_, i) => open[i]!.currency === currency);
     byCurrency.push({ currency, weeks: cashWeekly(asOf, mine, 13, await expectedNewSales(asOf, sales, curve, currency)) });
   }
   return { model, open, predictions, weeks, byCurrency };
