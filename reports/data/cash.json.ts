@@ -37,7 +37,12 @@ emit(
     // The forecast replayed at past month-ends with what was known then, against the cash received.
     let accuracy: unknown[] = [];
     let words: string[] = [];
-    if (await has('forecast.cash_backtest')) {
+    // The replays add every currency up as it stands (one model against all cash received):
+    // in units of no one currency when there are several, so they are shown for one only.
+    const mixed = (await has('forecast.cash_weekly'))
+      ? Number((await q(`select count(distinct currency) as n from forecast.cash_weekly where as_of = (select max(as_of) from forecast.cash_weekly)`))[0]?.n ?? 0) > 1
+      : false;
+    if (!mixed && (await has('forecast.cash_backtest'))) {
       past = await q(`select as_of::varchar as as_of, week_start::varchar as week_start, minor_to_units(expected_cents, '${scope.currency}') as expected, minor_to_units(low_cents, '${scope.currency}') as low, minor_to_units(high_cents, '${scope.currency}') as high,
                              minor_to_units(actual_cents, '${scope.currency}') as actual, minor_to_units(due_date_baseline_cents, '${scope.currency}') as due_date_baseline, minor_to_units(run_rate_baseline_cents, '${scope.currency}') as run_rate_baseline
                       from forecast.cash_backtest
@@ -52,6 +57,6 @@ emit(
                               where model like 'cash-in/%' and metric in ('weeks_within_band', 'replays_beating_run_rate') and baseline_value > 0 order by metric desc`);
       words = counts.map((c) => (c.metric === 'weeks_within_band' ? `In ${c.k} of the last ${c.n} weeks the cash received was within the forecast's 80 % band.` : `The forecast beat the run rate in ${c.k} of ${c.n} replays.`));
     }
-    return { ...scope, actual, forecast, past, accuracy, words, currencies, converted };
+    return { ...scope, actual, forecast, past, accuracy, words, currencies, converted, mixed };
   }),
 );
