@@ -8,6 +8,7 @@ import { salesHistory } from './sales/series.ts';
 import { cashBacktest } from './cash-in/backtest.ts';
 import { calibrated, calibrationAt } from './cash-in/calibration.ts';
 import { cashOutlook, MIN_SETTLED } from './cash-in/outlook.ts';
+import { convertCashWeekly } from './cash-in/converted.ts';
 import { appendRows, ensureTables, readTables } from './tables.ts';
 import { plainWords } from './cash-in/plain-words.ts';
 import { fitHazard, predictHazard } from './payment-date/hazard.ts';
@@ -69,7 +70,7 @@ export async function runForecastStep(conn: DuckDBConnection, options: { asOf: s
     const o = await cashOutlook(conn, origin, history, past, { maxTrainingRows: 100_000, predictions: false });
     return o && { weeks: o.weeks, open: o.open.map((r) => ({ openCents: r.open_cents, dueDate: r.due_date })) };
   });
-  const outlook = await cashOutlook(conn, asOf, history, sales, { minSettled: MIN_SETTLED });
+  const outlook = await cashOutlook(conn, asOf, history, sales, { minSettled: MIN_SETTLED, byCurrency: true });
   // Both payment-date candidates replayed on the invoices open at the last six month-ends; each
   // published figure comes from the one that did better there (dates by MAE, late by Brier).
   const replay = outlook ? replayPaymentDates(history, asOf, { origins: 6, minSettled: MIN_SETTLED }) : null;
@@ -80,7 +81,7 @@ export async function runForecastStep(conn: DuckDBConnection, options: { asOf: s
   const published = datesBy === lateBy ? modelName(datesBy) : `dates ${modelName(datesBy)}, late ${modelName(lateBy)}`;
   await conn.run('begin transaction');
   try {
-    for (const t of ['invoice_payment', 'cash_weekly', 'customer_scores', 'model_runs']) await conn.run(`delete from forecast.${t} where as_of = $1::date`, [asOf]);
+    for (const t of ['invoice_payment', 'cash_weekly', 'cash_weekly_converted', 'customer_scores', 'model_runs']) await conn.run(`delete from forecast.${t} where as_of = $1::date`, [asOf]);
     tables['forecast.customer_scores'] = await appendRows(
       conn,
       'forecast.customer_scores',
@@ -107,13 +108,20 @@ export async function runForecastStep(conn: DuckDBConnection, options: { asOf: s
       tables['forecast.invoice_payment'] = await appendRows(conn, 'forecast.invoice_payment', rows, { reasonColumn: 'note' });
       runs.push({ model: PAYMENT_DATE_MODEL, status: 'written', rows: rows.length, reason: `published: ${published}${replay && replay.dates.length > 0 ? ` (replayed at ${replay.origins.length} month-ends: ${replay.dates.length} payments, ${replay.late.length} late outcomes)` : ' (no replay yet: the hazard model)'}` });
       // The interval from the replayed weeks that had ended by the as-of date, when there are enough.
-      const weeks = calibrated(outlook.weeks, calibrationAt(backtest?.weeks ?? [], asOf));
+      // The relative errors are the same for every currency: each currency's weeks are scaled by them.
+      const calibration = calibrationAt(backtest?.weeks ?? [], asOf);
+      const weeks = outlook.byCurrency.flatMap(({ currency, weeks: w }) => calibrated(w, calibration).map((x) => ({ ...x, currency })));
       tables['forecast.cash_weekly'] = await appendRows(
         conn,
         'forecast.cash_weekly',
-        weeks.map((w) => ({ as_of: asOf, week_start: w.weekStart, expected_cents: w.expectedCents, low_cents: w.lowCents, high_cents: w.highCents, new_sales_cents: w.newSalesCents, interval_method: w.intervalMethod })),
+        weeks.map((w) => ({ as_of: asOf, week_start: w.weekStart, currency: w.currency, expected_cents: w.expectedCents, low_cents: w.lowCents, high_cents: w.highCents, new_sales_cents: w.newSalesCents, interval_method: w.intervalMethod })),
       );
       written(CASH_MODEL, weeks.length);
+      const converted = await convertCashWeekly(conn, asOf);
+      if (typeof converted === 'number') {
+        tables['forecast.cash_weekly_converted'] = converted;
+        written(`${CASH_MODEL} converted`, converted);
+      } else skipped(`${CASH_MODEL} converted`, converted.reason);
     } else {
       const reason = `${settledByAsOf} invoices settled by ${asOf}; the payment-date model needs ${MIN_SETTLED}`;
       skipped(PAYMENT_DATE_MODEL, reason);

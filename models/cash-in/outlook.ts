@@ -4,17 +4,18 @@ import { openItemFeatures, type FeatureRow } from '../payment-date/features.ts';
 import { fitPaymentDate, predictDays, predictPaymentDate } from '../payment-date/model.ts';
 import type { SalesForecast } from '../sales/forecast.ts';
 import { Z80 } from '../sales/backtest.ts';
-import { cashWeekly, firstWeekStart, type OpenInvoiceOutlook } from './cash-weekly.ts';
+import { cashWeekly, firstWeekStart, type CashWeek, type OpenInvoiceOutlook } from './cash-weekly.ts';
 import { agingBucket, collectionByAge, collectionCurve, newSalesReceipts, type CollectionCurve, type ExpectedInvoicing } from './new-sales.ts';
 
 /**
- * Receipts of the next 13 weeks from invoices not yet issued: each currency's total sales
- * forecast, tax added back, through the collection curve (currencies are added up, as the
- * open invoices are). Undefined without a curve or a forecast.
+ * Receipts of the next 13 weeks from invoices not yet issued: the total sales forecast, tax
+ * added back, through the collection curve — of one currency when `currency` is given, else
+ * of every currency added up (the replays, judged against all cash received). Undefined
+ * without a curve or a forecast.
  */
-async function expectedNewSales(asOf: string, sales: SalesForecast, curve: CollectionCurve | null) {
+async function expectedNewSales(asOf: string, sales: SalesForecast, curve: CollectionCurve | null, currency?: string) {
   const months: ExpectedInvoicing[] = [];
-  for (const f of sales.forecasts.filter((x) => x.series.level === 'total')) {
+  for (const f of sales.forecasts.filter((x) => x.series.level === 'total' && (currency === undefined || x.series.currency === currency))) {
     const ratio = sales.grossRatio[f.series.currency] ?? 1;
     for (const m of f.months) {
       // A series too short for an interval (a replay at an early origin) adds no spread.
@@ -37,9 +38,11 @@ export const MIN_SETTLED = 20;
  * features as of then, the new sales from `sales`. The per-invoice predictions (sorting every
  * residual for each invoice) are left out with `predictions: false`: the replays need only
  * the weeks. Null with fewer than `minSettled` invoices settled by then (default 1: the replays; the
- * published forecast asks for `MIN_SETTLED`).
+ * published forecast asks for `MIN_SETTLED`). `weeks` adds every currency up (the replays
+ * judge it against all cash received); with `byCurrency: true` the weeks of each currency come
+ * too, in minor units of that currency — the published forecast.
  */
-export async function cashOutlook(conn: DuckDBConnection, asOf: string, history: FeatureRow[], sales: SalesForecast, options: { maxTrainingRows?: number; predictions?: boolean; minSettled?: number } = {}) {
+export async function cashOutlook(conn: DuckDBConnection, asOf: string, history: FeatureRow[], sales: SalesForecast, options: { maxTrainingRows?: number; predictions?: boolean; minSettled?: number; byCurrency?: boolean } = {}) {
   let settled = history.filter((r) => r.invoice_date <= asOf && r.settled_date !== null && r.settled_date <= asOf);
   if (settled.length < Math.max(1, options.minSettled ?? 1)) return null;
   if (options.maxTrainingRows !== undefined && settled.length > options.maxTrainingRows) {
@@ -72,7 +75,15 @@ export async function cashOutlook(conn: DuckDBConnection, asOf: string, history:
     outlooks[i]!.openCents *= byAge.get(agingBucket(daysBetween(r.due_date, asOf))) ?? curve?.collectedShare ?? 1;
   });
   const weeks = cashWeekly(asOf, outlooks, 13, await expectedNewSales(asOf, sales, curve));
-  return { model, open, predictions, weeks };
+  if (options.byCurrency !== true) return { model, open, predictions, weeks, byCurrency: [] };
+  // The published forecast, one currency at a time: its open invoices and its own new sales.
+  const currencies = [...new Set([...open.map((r) => r.currency), ...sales.forecasts.filter((f) => f.series.level === 'total').map((f) => f.series.currency)])].sort();
+  const byCurrency: { currency: string; weeks: CashWeek[] }[] = [];
+  for (const currency of currencies) {
+    const mine = outlooks.filter((_, i) => open[i]!.currency === currency);
+    byCurrency.push({ currency, weeks: cashWeekly(asOf, mine, 13, await expectedNewSales(asOf, sales, curve, currency)) });
+  }
+  return { model, open, predictions, weeks, byCurrency };
 }
 
 /**

@@ -13,7 +13,7 @@ export async function customerScores(conn: DuckDBConnection, asOf: string): Prom
               avg(case when is_disputed then 1.0 else 0.0 end) as disputed_share,
               sum(written_off_cents) / nullif(sum(amount_cents), 0) as written_off_share
        from marts.fct_invoices where invoice_date <= date '${asOf}' and not coalesce(is_cancelled, false) group by all)
-     select c.customer_key, c.customer_id, c.source, coalesce(c.credit_limit_cents, 0)::bigint as limit_cents,
+     select c.customer_key, c.customer_id, c.source, c.currency, coalesce(c.credit_limit_cents, 0)::bigint as limit_cents,
             coalesce(b.invoices_paid, 0)::bigint as paid, b.share_paid_late as share_late, b.mean_days_late, b.trend_days_per_quarter,
             coalesce(b.open_cents, 0)::bigint as open_cents, coalesce(b.overdue_cents, 0)::bigint as overdue_cents,
             coalesce(s.s3, 0)::bigint as s3, coalesce(s.p3, 0)::bigint as p3, coalesce(s.disputed_share, 0) as disputed_share, coalesce(s.written_off_share, 0)::double as written_off_share
@@ -27,6 +27,7 @@ export async function customerScores(conn: DuckDBConnection, asOf: string): Prom
     customerId: String(r.customer_id),
     source: String(r.source),
     ...scoreCustomer({
+      currency: String(r.currency),
       invoicesPaid: Number(r.paid),
       shareLate: n(r.share_late),
       meanDaysLate: n(r.mean_days_late),

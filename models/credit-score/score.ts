@@ -1,3 +1,5 @@
+import { currencyExponent, formatMoney } from '../../src/shared/money.ts';
+
 /**
  * Credit score: an explainable points score per customer, from 100 down, and a risk class
  * A–E, from what the warehouse knows of the customer's payment behaviour. Each factor takes
@@ -8,6 +10,8 @@
  * payers (the demo company's habits are the ground truth).
  */
 export interface ScoreInputs {
+  /** ISO 4217 currency the customer is billed in: every amount below is minor units of it. */
+  currency: string;
   invoicesPaid: number;
   shareLate: number | null;
   meanDaysLate: number | null;
@@ -35,7 +39,6 @@ export interface CreditScore {
   reasons: Reason[];
 }
 
-const money = (cents: number) => (cents / 100).toFixed(2);
 
 export function scoreCustomer(i: ScoreInputs): CreditScore {
   const reasons: Reason[] = [];
@@ -45,7 +48,7 @@ export function scoreCustomer(i: ScoreInputs): CreditScore {
   take('written_off', -Math.min(60, Math.round(200 * i.writtenOffShare)), `${(100 * i.writtenOffShare).toFixed(1)} % of what was invoiced had to be written off`);
   if (i.meanDaysLate !== null) take('days_late', -Math.min(30, Math.round(i.meanDaysLate)), `pays on average ${i.meanDaysLate.toFixed(1)} days after the due date`);
   if (i.shareLate !== null) take('share_late', -Math.round(20 * i.shareLate), `paid ${(100 * i.shareLate).toFixed(0)} % of invoices late`);
-  if (i.openCents > 0) take('overdue_share', -Math.round(20 * (i.overdueCents / i.openCents)), `${(100 * i.overdueCents / i.openCents).toFixed(0)} % of the open balance is overdue (${money(i.overdueCents)})`);
+  if (i.openCents > 0) take('overdue_share', -Math.round(20 * (i.overdueCents / i.openCents)), `${(100 * i.overdueCents / i.openCents).toFixed(0)} % of the open balance is overdue (${formatMoney(i.overdueCents, i.currency)})`);
   if (i.creditLimitCents > 0) {
     const u = i.openCents / i.creditLimitCents;
     take('utilisation', u > 1 ? -15 : u > 0.8 ? -8 : 0, `uses ${(100 * u).toFixed(0)} % of the credit limit`);
@@ -58,6 +61,8 @@ export function scoreCustomer(i: ScoreInputs): CreditScore {
   const score = Math.max(0, 100 + reasons.reduce((s, r) => s + r.points, 0));
   const riskClass = score >= 85 ? 'A' : score >= 70 ? 'B' : score >= 55 ? 'C' : score >= 40 ? 'D' : 'E';
   const factor = { A: 1.5, B: 1.2, C: 1.0, D: 0.6, E: 0 }[riskClass];
-  const suggestedLimitCents = Math.round((Math.max(i.sales3mCents, i.salesPrior3mCents) * factor) / 10_000) * 10_000;
+  // Rounded to a hundred units of the customer's currency (100 EUR, 100 JPY, 100 KWD).
+  const step = 100 * 10 ** currencyExponent(i.currency);
+  const suggestedLimitCents = Math.round((Math.max(i.sales3mCents, i.salesPrior3mCents) * factor) / step) * step;
   return { score, riskClass, suggestedLimitCents, reasons };
 }

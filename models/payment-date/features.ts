@@ -13,6 +13,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 export interface FeatureRow {
   invoice_key: string;
   customer_key: string;
+  /** ISO 4217 currency of the invoice: its amounts are minor units of it. */
+  currency: string;
   invoice_date: string;
   due_date: string;
   pred_date: string;
@@ -107,7 +109,7 @@ export function featureSql(target: string): string {
       from joined
     ),
     final as (
-      select invoice_key, customer_key, invoice_date::varchar as invoice_date, due_date::varchar as due_date, pred_date::varchar as pred_date,
+      select invoice_key, customer_key, currency, invoice_date::varchar as invoice_date, due_date::varchar as due_date, pred_date::varchar as pred_date,
              coalesce(terms_days, due_date - invoice_date)::integer as terms_days, amount_cents::bigint as amount_cents, open_cents::bigint as open_cents,
              settled_date::varchar as settled_date, days_to_pay,
              n::integer as hist_n,
@@ -125,7 +127,7 @@ export function featureSql(target: string): string {
     select * from final order by invoice_date, invoice_key`;
 }
 
-const base = `select invoice_key, customer_key, invoice_date, due_date, terms_days, amount_cents, open_cents, settled_date, days_to_pay, days_late, is_disputed, billing_channel, is_cancelled`;
+const base = `select invoice_key, customer_key, currency, invoice_date, due_date, terms_days, amount_cents, open_cents, settled_date, days_to_pay, days_late, is_disputed, billing_channel, is_cancelled`;
 
 /** Every invoice with features as of its own issue date (training and walk-forward rows). */
 export async function issueTimeFeatures(conn: DuckDBConnection): Promise<FeatureRow[]> {
@@ -134,7 +136,7 @@ export async function issueTimeFeatures(conn: DuckDBConnection): Promise<Feature
 
 /** Invoices open on `asOf` (from metrics.ar_open_items), with features as of that date. */
 export async function openItemFeatures(conn: DuckDBConnection, asOf: string): Promise<FeatureRow[]> {
-  const target = `select i.invoice_key, i.customer_key, i.invoice_date, i.due_date, i.terms_days, i.amount_cents, oi.open_cents, null::date as settled_date, null::integer as days_to_pay,
+  const target = `select i.invoice_key, i.customer_key, i.currency, i.invoice_date, i.due_date, i.terms_days, i.amount_cents, oi.open_cents, null::date as settled_date, null::integer as days_to_pay,
                          null::integer as days_late, i.is_disputed, i.billing_channel, i.is_cancelled, date '${asOf}' as pred_date
                   from metrics.ar_open_items oi join marts.fct_invoices i using (invoice_key) where oi.as_of = date '${asOf}'`;
   return readFeatures(conn, featureSql(target));
@@ -157,6 +159,7 @@ async function readFeatures(conn: DuckDBConnection, sql: string): Promise<Featur
     out[i] = {
       invoice_key: c.invoice_key[i] as string,
       customer_key: c.customer_key[i] as string,
+      currency: c.currency[i] as string,
       invoice_date: c.invoice_date[i] as string,
       due_date: c.due_date[i] as string,
       pred_date: c.pred_date[i] as string,

@@ -1,5 +1,6 @@
 import { MultivariateLinearRegression } from 'ml-regression';
 import { quantileSorted } from 'simple-statistics';
+import { currencyExponent } from '../../src/shared/money.ts';
 import type { FeatureRow } from './features.ts';
 
 /**
@@ -39,7 +40,8 @@ export function featureVector(r: FeatureRow, globalMean: number, globalShareLate
     has && r.hist_mean_amount ? Math.log(Math.max(1, r.amount_cents) / Math.max(1, r.hist_mean_amount)) : 0,
     r.is_disputed ? 1 : 0,
     r.is_electronic ? 1 : 0,
-    Math.log1p(r.overdue_cents / 100),
+    // The overdue balance in units of the invoice's currency (a yen is a yen, not a hundredth).
+    Math.log1p(r.overdue_cents / 10 ** currencyExponent(r.currency)),
     r.terms_days,
   ];
 }

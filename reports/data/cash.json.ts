@@ -1,6 +1,6 @@
 import { emit, mainScope, withSnapshot } from './snapshot.ts';
 
-/** Cash forecast: the next 13 weeks with intervals, and forecast against actual for past weeks. */
+/** Cash forecast: the next 13 weeks with intervals in the main currency, every currency's total and all converted into the reporting currency, and forecast against actual for past weeks. */
 emit(
   await withSnapshot(async (q, has) => {
     const scope = await mainScope(q);
@@ -18,12 +18,31 @@ emit(
                                  (week_start + 6)::varchar as period_end,
                                  (week_start + 7 - case when week_start = min(week_start) over () then as_of + 1 else week_start end)::int as days,
                                  minor_to_units(expected_cents, '${scope.currency}') as expected, minor_to_units(low_cents, '${scope.currency}') as low, minor_to_units(high_cents, '${scope.currency}') as high
-                          from forecast.cash_weekly where as_of = (select max(as_of) from forecast.cash_weekly) order by week_start`);
+                          from forecast.cash_weekly where as_of = (select max(as_of) from forecast.cash_weekly) and coalesce(currency, '${scope.currency}') = '${scope.currency}' order by week_start`);
+    }
+    // Every currency's 13 weeks side by side, and all of them converted into the reporting currency with the rates used.
+    let currencies: unknown[] = [];
+    let converted: unknown[] = [];
+    if (await has('forecast.cash_weekly')) {
+      currencies = await q(`select currency, minor_to_units(sum(expected_cents) filter (where week <= 4), currency) as expected_4w, minor_to_units(sum(expected_cents), currency) as expected_13w
+                            from (select currency, expected_cents, row_number() over (partition by currency order by week_start) as week
+                                  from forecast.cash_weekly where as_of = (select max(as_of) from forecast.cash_weekly) and currency is not null)
+                            group by currency order by currency`);
+    }
+    if (await has('forecast.cash_weekly_converted')) {
+      converted = await q(`select week_start::varchar as week_start, reporting_currency, currencies, rates_used, as_of::varchar as converted_at,
+                                  minor_to_units(expected_cents, reporting_currency) as expected, minor_to_units(low_cents, reporting_currency) as low, minor_to_units(high_cents, reporting_currency) as high
+                           from forecast.cash_weekly_converted where as_of = (select max(as_of) from forecast.cash_weekly) order by week_start`);
     }
     // The forecast replayed at past month-ends with what was known then, against the cash received.
     let accuracy: unknown[] = [];
     let words: string[] = [];
-    if (await has('forecast.cash_backtest')) {
+    // The replays add every currency up as it stands (one model against all cash received):
+    // in units of no one currency when there are several, so they are shown for one only.
+    const mixed = (await has('forecast.cash_weekly'))
+      ? Number((await q(`select count(distinct currency) as n from forecast.cash_weekly where as_of = (select max(as_of) from forecast.cash_weekly)`))[0]?.n ?? 0) > 1
+      : false;
+    if (!mixed && (await has('forecast.cash_backtest'))) {
       past = await q(`select as_of::varchar as as_of, week_start::varchar as week_start, minor_to_units(expected_cents, '${scope.currency}') as expected, minor_to_units(low_cents, '${scope.currency}') as low, minor_to_units(high_cents, '${scope.currency}') as high,
                              minor_to_units(actual_cents, '${scope.currency}') as actual, minor_to_units(due_date_baseline_cents, '${scope.currency}') as due_date_baseline, minor_to_units(run_rate_baseline_cents, '${scope.currency}') as run_rate_baseline
                       from forecast.cash_backtest
@@ -38,6 +57,6 @@ emit(
                               where model like 'cash-in/%' and metric in ('weeks_within_band', 'replays_beating_run_rate') and baseline_value > 0 order by metric desc`);
       words = counts.map((c) => (c.metric === 'weeks_within_band' ? `In ${c.k} of the last ${c.n} weeks the cash received was within the forecast's 80 % band.` : `The forecast beat the run rate in ${c.k} of ${c.n} replays.`));
     }
-    return { ...scope, actual, forecast, past, accuracy, words };
+    return { ...scope, actual, forecast, past, accuracy, words, currencies, converted, mixed };
   }),
 );

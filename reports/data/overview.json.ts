@@ -12,9 +12,14 @@ emit(
     if (kpis.length === 0) throw new Error('no KPI rows');
     let cash: unknown[] = [];
     if (await has('forecast.cash_weekly')) {
-      cash = await q(`select week_start::varchar as week_start, expected_cents / 100.0 as expected, low_cents / 100.0 as low, high_cents / 100.0 as high
-                      from forecast.cash_weekly where as_of = (select max(as_of) from forecast.cash_weekly) order by week_start`);
+      cash = await q(`select week_start::varchar as week_start, minor_to_units(expected_cents, '${scope.currency}') as expected, minor_to_units(low_cents, '${scope.currency}') as low, minor_to_units(high_cents, '${scope.currency}') as high
+                      from forecast.cash_weekly where as_of = (select max(as_of) from forecast.cash_weekly) and coalesce(currency, '${scope.currency}') = '${scope.currency}' order by week_start`);
     }
+    // Expected cash of all currencies, converted into the reporting currency at the forecast's as-of date.
+    const cashConverted = (await has('forecast.cash_weekly_converted'))
+      ? await q(`select week_start::varchar as week_start, as_of::varchar as converted_at, reporting_currency, currencies, rates_used, minor_to_units(expected_cents, reporting_currency) as expected
+                 from forecast.cash_weekly_converted where as_of = (select max(as_of) from forecast.cash_weekly) order by week_start`)
+      : [];
     // Every currency side by side at the as-of date, and all of them converted into the reporting currency.
     const byCurrency = await q(`
       select currency, minor_to_units(ar_total_cents, currency) as ar_total, minor_to_units(ar_overdue_cents, currency) as ar_overdue,
@@ -24,6 +29,6 @@ emit(
       ? await q(`select month_end::varchar as month_end, is_month_end, reporting_currency, currencies, rates_used, ar_total, ar_overdue, credit_sales, dso_standard
                  from metrics.ar_kpis_converted where source = '${scope.source}' order by month_end`)
       : [];
-    return { ...scope, kpis, cash, byCurrency, converted };
+    return { ...scope, kpis, cash, cashConverted, byCurrency, converted };
   }),
 );

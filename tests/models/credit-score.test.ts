@@ -16,7 +16,7 @@ import { createShipment } from '../../src/shipping/shipment.service.ts';
 import { recordPayment } from '../../src/payments/payment.service.ts';
 import { setSetting } from '../../src/settings/settings.service.ts';
 
-const clean: ScoreInputs = { invoicesPaid: 20, shareLate: 0, meanDaysLate: 0, trendDaysPerQuarter: 0, openCents: 10_000, overdueCents: 0, creditLimitCents: 100_000, disputedShare: 0, sales3mCents: 50_000, salesPrior3mCents: 50_000, writtenOffShare: 0 };
+const clean: ScoreInputs = { currency: 'EUR', invoicesPaid: 20, shareLate: 0, meanDaysLate: 0, trendDaysPerQuarter: 0, openCents: 10_000, overdueCents: 0, creditLimitCents: 100_000, disputedShare: 0, sales3mCents: 50_000, salesPrior3mCents: 50_000, writtenOffShare: 0 };
 
 describe('credit score', () => {
   it('is 100 plus the points of its reasons, with the reasons in words', () => {
@@ -33,6 +33,19 @@ describe('credit score', () => {
     expect(late.riskClass).toBe('C');
     expect(late.reasons[0]).toEqual({ factor: 'days_late', points: -12, text: 'pays on average 12.4 days after the due date' });
     expect(scoreCustomer(cases[2]!)).toMatchObject({ riskClass: 'E', suggestedLimitCents: 0 });
+  });
+
+  it('speaks of amounts in the customer’s own currency: a yen is a yen', () => {
+    const yen = scoreCustomer({ ...clean, currency: 'JPY', openCents: 90_000, overdueCents: 45_000, sales3mCents: 1_234_567, salesPrior3mCents: 0 });
+    expect(yen.reasons.find((r) => r.factor === 'overdue_share')!.text).toBe('50 % of the open balance is overdue (45000 JPY)');
+    // Class B (half overdue, 90 % of the limit used): 1.2 × 1,234,567 = 1,481,480.4 yen, rounded to a hundred yen.
+    expect(yen.riskClass).toBe('B');
+    expect(yen.suggestedLimitCents).toBe(1_481_500);
+    const dinar = scoreCustomer({ ...clean, currency: 'KWD', openCents: 90_000, overdueCents: 4_500, sales3mCents: 1_234_567, salesPrior3mCents: 0 });
+    expect(dinar.reasons.find((r) => r.factor === 'overdue_share')!.text).toBe('5 % of the open balance is overdue (4.500 KWD)');
+    // Class A: 1.5 × 1,234.567 = 1,851.8505 dinars, rounded to a hundred dinars (100,000 fils).
+    expect(dinar.riskClass).toBe('A');
+    expect(dinar.suggestedLimitCents).toBe(1_900_000);
   });
 });
 

@@ -118,7 +118,7 @@ describe('payment-date intervals', () => {
         for (let i = 0; i < count; i++) {
           const days = Math.max(0, Math.round(mu + 5 * z()));
           out.push({ invoice_key: `${c}-${i}`, customer_key: String(c), invoice_date: '2025-01-01', due_date: '2025-01-31', pred_date: '2025-01-01', terms_days: 30, amount_cents: 10_000, open_cents: 0, settled_date: '2025-03-01', days_to_pay: days,
-            hist_n: 8, hist_mean: m, hist_ew_mean: m, hist_sd: 5, hist_share_late: mu > 30 ? 1 : 0, hist_mean_late: Math.max(0, mu - 30), hist_mean_amount: 10_000, overdue_cents: 0, is_disputed: false, is_electronic: false, month: 1 });
+            hist_n: 8, hist_mean: m, hist_ew_mean: m, hist_sd: 5, hist_share_late: mu > 30 ? 1 : 0, hist_mean_late: Math.max(0, mu - 30), hist_mean_amount: 10_000, overdue_cents: 0, currency: 'EUR', is_disputed: false, is_electronic: false, month: 1 });
         }
       }
       return out;

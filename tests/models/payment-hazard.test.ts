@@ -8,7 +8,7 @@ const row = (customer: string, invoiceDate: string, paidAfter: number | null, te
   invoice_key: `x:${customer}:${invoiceDate}:${Math.random()}`, customer_key: customer, invoice_date: invoiceDate, due_date: addDays(invoiceDate, terms), pred_date: invoiceDate,
   terms_days: terms, amount_cents: 10_000, open_cents: paidAfter === null ? 10_000 : 0, settled_date: paidAfter === null ? null : addDays(invoiceDate, paidAfter),
   days_to_pay: paidAfter, hist_n: 0, hist_mean: null, hist_ew_mean: null, hist_sd: null, hist_share_late: null, hist_mean_late: null, hist_mean_amount: null,
-  overdue_cents: 0, is_disputed: false, is_electronic: false, month: Number(invoiceDate.slice(5, 7)),
+  overdue_cents: 0, currency: 'EUR', is_disputed: false, is_electronic: false, month: Number(invoiceDate.slice(5, 7)),
 });
 
 describe('payment timing as time to event', () => {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { runPipeline } from '../../pipelines/run.ts';
@@ -57,6 +58,26 @@ function convertExactly(amounts: Map<string, bigint>, reporting: string, date: s
   const abs = num < 0n ? -num : num;
   return sign * ((abs * 2n + den) / (2n * den));
 }
+
+/** Runs a report data loader the way the site build does, against the data directory's published snapshot. */
+function load(dataDir: string, loader: string): unknown {
+  const tsx = path.resolve('node_modules/.bin/tsx');
+  return JSON.parse(execFileSync(tsx, [path.resolve('reports/data', loader)], { env: { ...process.env, CASHLOOP_DATA_DIR: dataDir }, encoding: 'utf8' }));
+}
+
+/** Minor units of a currency as exact decimal text of its units (trailing zeros dropped): 123456 JPY → "123456", 123450 EUR → "1234.5". */
+function unitsOf(minor: bigint, currency: string): string {
+  const e = currencyExponent(currency);
+  const sign = minor < 0n ? '-' : '';
+  const digits = (minor < 0n ? -minor : minor).toString().padStart(e + 1, '0');
+  return units(e === 0 ? `${sign}${digits}` : `${sign}${digits.slice(0, -e)}.${digits.slice(-e)}`);
+}
+
+/** A loader's amount (number or decimal text) as decimal text without trailing zeros after the currency's digits. */
+const units = (v: unknown): string => {
+  const text = String(v);
+  return text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text;
+};
 
 describe(`a demo company in EUR, USD and JPY through the warehouse (${testDialect})`, () => {
   let t: TestCore;
@@ -139,6 +160,58 @@ describe(`a demo company in EUR, USD and JPY through the warehouse (${testDialec
     const exact = convertExactly(open, 'EUR', end, rates);
     expect(Math.abs(Number(BigInt(String(aging[0]!.total)) - exact))).toBeLessThanOrEqual(6);
   });
+
+  it('forecasts the 13 weeks of cash-in per currency, and converted into EUR at the as-of date’s rate', async () => {
+    await runPipeline({ dataDir: dir, coreUrl: t.url, asOf: end, steps: ['forecast', 'reconcile', 'publish'], quiet: true });
+    const weeks = await q(`select cast(week_start as varchar) as week_start, currency, expected_cents, low_cents, high_cents, new_sales_cents from forecast.cash_weekly where as_of = '${end}' order by week_start, currency`);
+    // Each currency's open receivables in the core, and the forecast's invoices of each currency.
+    const open = new Map<string, bigint>();
+    for (const b of await invoiceBalances(t.core.db.kysely)) if (b.balance_minor > 0) open.set(b.currency, (open.get(b.currency) ?? 0n) + BigInt(b.balance_minor));
+    const invoices = await q(`select i.currency, sum(p.open_cents) as open_cents from forecast.invoice_payment as p join marts.fct_invoices as i using (invoice_key) where p.as_of = '${end}' group by all`);
+    expect(new Map(invoices.map((r) => [String(r.currency), BigInt(String(r.open_cents))]))).toEqual(open);
+    expect([...new Set(weeks.map((w) => String(w.currency)))].sort()).toEqual(['EUR', 'JPY', 'USD']);
+    for (const currency of ['EUR', 'USD', 'JPY']) {
+      const mine = weeks.filter((w) => w.currency === currency);
+      expect(mine.length, currency).toBe(13);
+      // The receipts from open invoices of a currency come from that currency's invoices only:
+      // never more than they hold, and most of it within 13 weeks (a yen forecast read as
+      // hundredths, or EUR added into it, breaks one side or the other).
+      const fromOpen = mine.reduce((s, w) => s + BigInt(String(w.expected_cents)) - BigInt(String(w.new_sales_cents)), 0n);
+      expect(fromOpen, currency).toBeLessThanOrEqual(open.get(currency)!);
+      expect(fromOpen * 2n, currency).toBeGreaterThan(open.get(currency)!);
+    }
+    const converted = await q(`select cast(week_start as varchar) as week_start, reporting_currency, currencies, rates_used, expected_cents, low_cents, high_cents, new_sales_cents from forecast.cash_weekly_converted where as_of = '${end}' order by week_start`);
+    expect(converted.map((c) => c.week_start)).toEqual([...new Set(weeks.map((w) => w.week_start))]);
+    for (const c of converted) {
+      const mine = weeks.filter((w) => w.week_start === c.week_start);
+      expect(c.reporting_currency).toBe('EUR');
+      expect(c.currencies).toBe('EUR, JPY, USD');
+      for (const column of ['expected_cents', 'low_cents', 'high_cents', 'new_sales_cents']) {
+        const amounts = new Map(mine.map((w) => [String(w.currency), BigInt(String(w[column]))]));
+        expect(BigInt(String(c[column])), `${column} of ${c.week_start}`).toBe(convertExactly(amounts, 'EUR', end, rates));
+      }
+      for (const currency of ['JPY', 'USD']) {
+        const used = rateAt(rates, currency, end);
+        expect(String(c.rates_used)).toContain(`${currency} ${rates.get(used.date)!.get(currency)} (${used.date})`);
+      }
+    }
+    // The cash page and the overview: each currency's 13 weeks in its own units (a yen is a
+    // yen), and the converted weeks in euros beside the rates and the date they were taken at.
+    const cash = load(dir, 'cash.json.ts') as { currency: string; currencies: { currency: string; expected_13w: unknown }[]; converted: { week_start: string; expected: unknown; rates_used: string; converted_at: string }[]; forecast: { expected: unknown }[] };
+    for (const currency of ['EUR', 'USD', 'JPY']) {
+      const minor = weeks.filter((w) => w.currency === currency).reduce((s, w) => s + BigInt(String(w.expected_cents)), 0n);
+      const row = cash.currencies.find((r) => r.currency === currency)!;
+      expect(units(row.expected_13w), currency).toBe(unitsOf(minor, currency));
+    }
+    expect(cash.forecast.map((f) => units(f.expected))).toEqual(weeks.filter((w) => w.currency === cash.currency).map((w) => unitsOf(BigInt(String(w.expected_cents)), cash.currency)));
+    expect(cash.converted.map((c) => units(c.expected))).toEqual(converted.map((c) => unitsOf(BigInt(String(c.expected_cents)), 'EUR')));
+    expect(cash.converted.every((c) => c.converted_at === end && c.rates_used === converted[0]!.rates_used)).toBe(true);
+    // The replays add all currencies up as they stand: not shown for this company.
+    const replays = cash as unknown as { mixed: boolean; past: unknown[]; accuracy: unknown[]; words: string[] };
+    expect([replays.mixed, replays.past.length, replays.accuracy.length, replays.words.length]).toEqual([true, 0, 0, 0]);
+    const overview = load(dir, 'overview.json.ts') as { cashConverted: { expected: unknown }[] };
+    expect(overview.cashConverted.map((c) => units(c.expected))).toEqual(converted.map((c) => unitsOf(BigInt(String(c.expected_cents)), 'EUR')));
+  }, 300_000);
 
   it('converts into USD when the reporting currency is set so, through the rates’ base', async () => {
     await setSetting(t.core, 'reporting.currency', 'USD', 'test');
