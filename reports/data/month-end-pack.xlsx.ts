@@ -43,7 +43,7 @@ const book = await withSnapshot(async (q, has) => {
   ], kpis);
   const cash = (await has('forecast.cash_weekly'))
     ? await q(`select week_start::varchar as week_start, minor_to_units(expected_cents, '${scope.currency}') as expected, minor_to_units(low_cents, '${scope.currency}') as low, minor_to_units(high_cents, '${scope.currency}') as high
-               from forecast.cash_weekly where as_of = (select max(as_of) from forecast.cash_weekly) order by week_start`)
+               from forecast.cash_weekly where as_of = (select max(as_of) from forecast.cash_weekly) and coalesce(currency, '${scope.currency}') = '${scope.currency}' order by week_start`)
     : [];
   sheet('Cash forecast', [
     { header: 'Week starting', key: 'week_start', width: 14, date: true }, { header: `Expected (${scope.currency})`, key: 'expected', width: 16, money: true },

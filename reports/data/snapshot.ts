@@ -42,8 +42,16 @@ export async function withSnapshot<T>(fn: (q: (sql: string) => Promise<Row[]>, h
  * They are the same day when the data date is a month-end.
  */
 export async function mainScope(q: (sql: string) => Promise<Row[]>): Promise<{ source: string; currency: string; asOf: string; monthEnd: string }> {
+  // The reporting currency's receivables lead when the company has them; otherwise the largest
+  // (minor units are not comparable across currencies, so they only break ties within one).
+  let reporting = '';
+  try {
+    reporting = String((await q(`select any_value(reporting_currency) as c from metrics.ar_kpis_converted`))[0]?.c ?? '');
+  } catch {
+    // A warehouse from before the currency conversion has no such table.
+  }
   const rows = await q(`select source, currency, max(month_end)::varchar as as_of, max(month_end) filter (where is_month_end)::varchar as month_end, sum(ar_total_cents) as ar
-                        from metrics.ar_kpis_monthly group by all order by ar desc limit 1`);
+                        from metrics.ar_kpis_monthly group by all order by (currency = '${reporting.replaceAll("'", "''")}') desc, ar desc limit 1`);
   const r = rows[0];
   if (!r) throw new Error('metrics.ar_kpis_monthly is empty: the warehouse holds no receivables yet');
   const asOf = String(r.as_of);
