@@ -14,7 +14,7 @@ import { getSettings, installationId } from '../settings/settings.service.ts';
 import { claimMessages, recordClaimed, releaseClaims, renewClaim, type OutboxRow } from './outbox.repository.ts';
 
 /**
- * The outbox: every reminder and statement is a row here first, rendered as text and HTML.
+ * The outbox: every reminder, statement and user's notification digest is a row here first, rendered as text and HTML.
  * With an SMTP server configured (`CASHLOOP_SMTP_URL`, e.g. `smtp://mail.example.com:587`
  * or `smtps://user:pass@host`) pending messages are sent with nodemailer and marked `sent`,
  * or `failed` with the server's answer; without one they stay `pending` until exported as
