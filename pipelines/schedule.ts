@@ -31,7 +31,8 @@ export interface ScheduleConfig {
 /**
  * Used when the data directory has no `schedule.json`: the full pipeline every 15 minutes,
  * the reminder run every morning, the statements on the first of the month, and expired
- * API Idempotency-Keys deleted every hour, the salespeople's notifications raised after the reminders.
+ * API Idempotency-Keys deleted every hour, the salespeople's notifications raised after the reminders and each user's digest
+ * of unread notifications e-mailed after that.
  */
 export const defaultSchedule: ScheduleConfig = {
   jobs: [
@@ -41,6 +42,8 @@ export const defaultSchedule: ScheduleConfig = {
     { name: 'idempotency-keys', cron: '20 * * * *', task: 'idempotency-purge' },
     // After the reminder run: the salespeople hear of dunning levels passed and promises broken.
     { name: 'notifications', cron: '30 6 * * *', task: 'notifications-raise' },
+    // Then each user's unread notifications, once a day, by e-mail through the outbox.
+    { name: 'notification-digest', cron: '0 7 * * *', task: 'notification-digest' },
     // Orders on prepayment terms go on to shipping once the customer's payments cover them.
     { name: 'prepayments', cron: '*/15 * * * *', task: 'prepayments-release' },
   ],

@@ -14,7 +14,7 @@ import { getSettings, installationId } from '../settings/settings.service.ts';
 import { claimMessages, recordClaimed, releaseClaims, renewClaim, type OutboxRow } from './outbox.repository.ts';
 
 /**
- * The outbox: every reminder and statement is a row here first, rendered as text and HTML.
+ * The outbox: every reminder, statement and user's notification digest is a row here first, rendered as text and HTML.
  * With an SMTP server configured (`CASHLOOP_SMTP_URL`, e.g. `smtp://mail.example.com:587`
  * or `smtps://user:pass@host`) pending messages are sent with nodemailer and marked `sent`,
  * or `failed` with the server's answer; without one they stay `pending` until exported as
@@ -37,7 +37,10 @@ const CLAIM_BATCH = 20;
 export interface OutboxMessage {
   id: number;
   kind: OutboxKind;
-  customerId: number;
+  /** The customer of a reminder or statement; null for a user's digest of notifications. */
+  customerId: number | null;
+  /** The user of a digest (src/notifications); null for customers' messages. */
+  userId: number | null;
   asOf: string;
   to: string | null;
   subject: string;
@@ -50,7 +53,7 @@ export interface OutboxMessage {
 }
 
 export const toMessage = (r: OutboxRow): OutboxMessage => ({
-  id: r.id, kind: r.kind, customerId: r.customer_id, asOf: r.as_of, to: r.to_address, subject: r.subject, status: r.status, error: r.error, attempts: r.attempts, createdAt: r.created_at, sentAt: r.sent_at, exportedAt: r.exported_at,
+  id: r.id, kind: r.kind, customerId: r.customer_id, userId: r.user_id, asOf: r.as_of, to: r.to_address, subject: r.subject, status: r.status, error: r.error, attempts: r.attempts, createdAt: r.created_at, sentAt: r.sent_at, exportedAt: r.exported_at,
 });
 
 export async function listOutbox(db: Kysely<Database>, filter: { status?: OutboxStatus; customerId?: number; kind?: OutboxKind; limit?: number } = {}): Promise<OutboxMessage[]> {
@@ -94,7 +97,7 @@ async function recordOutcome(core: Core, actor: string, row: OutboxRow, claimant
   return runChange(core, actor, async ({ trx }) => {
     const updated = await recordClaimed(trx, row.id, claimant, outcome, countAttempt);
     if (!updated) throw conflict(`message ${row.id} is no longer claimed by this sender: its lease ended and another sender took it`, { entity: 'message', id: row.id, rule: CLAIM_LOST });
-    return { result: toMessage(updated), events: [{ type, aggregate: 'customer', id: row.customer_id, after: { outbox_messages: [updated] } }] };
+    return { result: toMessage(updated), events: [{ type, aggregate: row.customer_id === null ? 'user' : 'customer', id: row.customer_id ?? row.user_id ?? row.id, after: { outbox_messages: [updated] } }] };
   });
 }
 
@@ -147,7 +150,7 @@ export async function exportOutbox(core: Core, dir: string, actor: string, optio
   const files: string[] = [];
   let takenOver = 0;
   await forEachClaimed(core, claimant, [status], Number.MAX_SAFE_INTEGER, options.leaseMs ?? OUTBOX_LEASE_MS, async (row) => {
-    const file = path.join(dir, `${row.id}-${row.kind}-customer-${row.customer_id}.eml`);
+    const file = path.join(dir, `${row.id}-${row.kind}-${row.customer_id === null ? `user-${row.user_id}` : `customer-${row.customer_id}`}.eml`);
     fs.writeFileSync(file, await composeEml(row, from, installation));
     try {
       await recordOutcome(core, actor, row, claimant, { status: 'exported', exported_at: core.clock.now().toISOString() }, 'message.exported', false);
@@ -207,7 +210,7 @@ export async function sendOutbox(core: Core, actor: string, options: SendOptions
         return;
       }
       let error: string | null = null;
-      if (!row.to_address) error = `customer ${row.customer_id} has no e-mail address`;
+      if (!row.to_address) error = row.customer_id === null ? `user ${row.user_id} has no e-mail address` : `customer ${row.customer_id} has no e-mail address`;
       else {
         try {
           await transport.sendMail({ from, to: row.to_address, subject: row.subject, text: row.body_text, html: row.body_html, messageId: messageIdFor(row.id, installation) });

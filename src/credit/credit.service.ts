@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Core, Tx } from '../core.ts';
+import type { ChangeScope, Core, Tx } from '../core.ts';
 import { runChange } from '../core.ts';
 import type { DialectName } from '../db/connection.ts';
 import type { CreditDecisionKind, CreditDecisionsTable, CustomerRow, Database, OrderRow } from '../db/schema.ts';
@@ -253,6 +253,44 @@ export async function releasePrepaidOrders(core: Core, customerId: number | stri
     }
   }
   return released;
+}
+
+/**
+ * How much of a payment about to be recorded stays unapplied for prepayment terms, so the
+ * automatic cash application does not spend it on other invoices: first what orders already
+ * released on prepayment terms hold (until they are invoiced) beyond the unapplied cash there
+ * is, then each order waiting for its prepayment that the cash now covers in full, oldest
+ * first (as `releasePrepaidOrders` takes them). Read under the customer's lock, before the
+ * payment is written. A person's own split is not limited by it.
+ */
+export async function cashKeptForPrepayment(db: Reader, customerId: number, newCashMinor: number): Promise<number> {
+  let free = (await unappliedCashMinor(db, customerId)) - (await prepaidNotInvoicedMinor(db, customerId)) + newCashMinor;
+  const waiting = await db.selectFrom('orders').select(['id', 'total_minor']).where('customer_id', '=', customerId).where('status', '=', 'awaiting_prepayment').orderBy('id').execute();
+  for (const o of waiting) if (o.total_minor <= free) free -= o.total_minor;
+  return newCashMinor - Math.min(newCashMinor, Math.max(0, free));
+}
+
+/**
+ * Inside a change that holds the customer's lock (recording a payment): releases every order
+ * of the customer waiting for its prepayment that the unapplied cash now covers, oldest
+ * first, as `confirmPrepayment` does one by one. Answers the orders released and their events.
+ */
+export async function releaseCoveredOrdersInChange(scope: ChangeScope, customerId: number): Promise<{ released: number[]; events: { type: string; aggregate: string; id: number; after: unknown }[] }> {
+  const { trx, at, actor, dialect } = scope;
+  const waiting = await trx.selectFrom('orders').select('id').where('customer_id', '=', customerId).where('status', '=', 'awaiting_prepayment').orderBy('id').execute();
+  const released: number[] = [];
+  const events = [];
+  for (const w of waiting) {
+    const order = await lockOrder(trx, w.id, dialect);
+    if (order.status !== 'awaiting_prepayment') continue;
+    const cover = await coverOf(trx, order);
+    if (!cover.covered) continue;
+    const why = `prepayment received: ${formatAmount(cover.availableMinor, order.currency)} ${order.currency} unapplied covers the order`;
+    const { moved, reserved } = await approveInTx(trx, order, at, actor, dialect, why);
+    released.push(order.id);
+    events.push({ type: 'order.prepaid', aggregate: 'order', id: order.id, after: { orders: [moved.order], order_status_history: [moved.history], order_lines: reserved.lines, stock_levels: reserved.stock } });
+  }
+  return { released, events };
 }
 
 /** Every order waiting for its prepayment that payments now cover, of every customer (the scheduler runs it). Answers the orders released. */

@@ -117,7 +117,7 @@ export const coreColumns = {
   outbox_messages: {
     id: 'integer', kind: 'text', customer_id: 'integer', dedupe_key: 'text', as_of: 'text', to_address: 'text',
     subject: 'text', body_text: 'text', body_html: 'text', status: 'text', error: 'text', attempts: 'integer',
-    created_at: 'text', sent_at: 'text', exported_at: 'text', claimed_by: 'text', claim_expires_at: 'text',
+    created_at: 'text', sent_at: 'text', exported_at: 'text', claimed_by: 'text', claim_expires_at: 'text', user_id: 'integer',
   },
   dunning_notices: {
     id: 'integer', message_id: 'integer', invoice_id: 'integer', customer_id: 'integer', policy: 'text',
@@ -156,7 +156,7 @@ export const coreColumns = {
   },
   users: {
     id: 'integer', name: 'text', role: 'text', password_hash: 'text', created_at: 'text', password_changed_at: 'text',
-    disabled_at: 'text',
+    disabled_at: 'text', email: 'text',
   },
   invoice_forecasts: {
     invoice_id: 'integer', customer_id: 'integer', as_of: 'text', predicted_pay_date: 'text', pay_date_low: 'text',

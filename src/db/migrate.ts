@@ -15,6 +15,7 @@ import * as invoiceForecasts from './migrations/0013_invoice_forecasts.ts';
 import * as exchangeRates from './migrations/0014_exchange_rates.ts';
 import * as moneyLists from './migrations/0015_money_lists.ts';
 import * as productExternalCode from './migrations/0016_product_external_code.ts';
+import * as userEmail from './migrations/0017_user_email.ts';
 
 /**
  * Versioned migrations, applied in order, each in its own transaction, recorded in
@@ -41,6 +42,7 @@ export const migrations: Migration[] = [
   { version: '0014_exchange_rates', up: exchangeRates.up },
   { version: '0015_money_lists', up: moneyLists.up },
   { version: '0016_product_external_code', up: productExternalCode.up },
+  { version: '0017_user_email', up: userEmail.up },
 ];
 
 export interface MigrateResult {

@@ -423,6 +423,8 @@ export interface UsersTable {
   created_at: string;
   password_changed_at: string;
   disabled_at: string | null;
+  /** Where the daily digest of notifications goes; without one, none is sent. */
+  email: string | null;
 }
 
 /** What the system tells one person (src/notifications); `recipient` is a user's (or key's) name. */
@@ -492,14 +494,17 @@ export interface DunningPoliciesTable {
   updated_at: string;
 }
 
-export type OutboxKind = 'reminder' | 'statement';
+export type OutboxKind = 'reminder' | 'statement' | 'digest';
 export type OutboxStatus = 'pending' | 'sent' | 'failed' | 'exported';
 
 /** Messages to customers (reminders, statements): sent by SMTP or exported. */
 export interface OutboxMessagesTable {
   id: Generated<number>;
   kind: OutboxKind;
-  customer_id: number;
+  /** The customer a reminder or statement goes to; null for a user's digest. */
+  customer_id: number | null;
+  /** The user a digest of notifications goes to (src/notifications); null for customers' messages. */
+  user_id: number | null;
   /** What makes the message unique: `reminder:<customer>:<date>`, `statement:<customer>:<month>`. */
   dedupe_key: string;
   as_of: string;

@@ -1,5 +1,5 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
-import type { Database, NotificationsTable } from '../db/schema.ts';
+import type { Database, NotificationsTable, OutboxMessagesTable } from '../db/schema.ts';
 
 /** The SQL of notifications; the rules are in notification.service.ts. Works on a database or a transaction. */
 type Q = Kysely<Database>;
@@ -57,3 +57,24 @@ export const markRead = (db: Q, recipient: string, at: string, ids: number[] | '
   if (ids !== 'all') q = q.where('id', 'in', ids.length ? ids : [0]);
   return q.returningAll().execute();
 };
+
+/** Enabled users with notifications neither read nor e-mailed yet: whom the daily digest is for. */
+export const usersWithUndigested = (db: Q) =>
+  db
+    .selectFrom('users as u')
+    .select(['u.id', 'u.name', 'u.email'])
+    .where('u.disabled_at', 'is', null)
+    .where((eb) => eb.exists(eb.selectFrom('notifications as n').select('n.id').whereRef('n.recipient', '=', 'u.name').where('n.read_at', 'is', null).where('n.digested_at', 'is', null)))
+    .orderBy('u.id')
+    .execute();
+
+/** A person's notifications neither read nor e-mailed yet, oldest first. */
+export const undigestedOf = (db: Q, recipient: string) =>
+  db.selectFrom('notifications').selectAll().where('recipient', '=', recipient).where('read_at', 'is', null).where('digested_at', 'is', null).orderBy('id').execute();
+
+/** Puts a digest into the outbox unless its key (`digest:<user>:<date>`) is there already: answers the new row, or undefined. */
+export const insertDigestMessage = (db: Q, values: Insertable<OutboxMessagesTable>) =>
+  db.insertInto('outbox_messages').values(values).onConflict((oc) => oc.column('dedupe_key').doNothing()).returningAll().executeTakeFirst();
+
+export const markDigested = (db: Q, ids: number[], at: string) =>
+  db.updateTable('notifications').set({ digested_at: at }).where('id', 'in', ids.length ? ids : [0]).where('digested_at', 'is', null).returningAll().execute();

@@ -11,6 +11,7 @@ import { findInvoiceByNumberOrRef, invoiceBalances } from '../invoicing/invoice.
 import { issueCreditNote } from '../invoicing/invoice.service.ts';
 import { settleStatus } from '../invoicing/invoice.workflow.ts';
 import { refreshOrderStatus } from '../orders/order.workflow.ts';
+import { cashKeptForPrepayment, releaseCoveredOrdersInChange } from '../credit/credit.service.ts';
 import { planCashApplication, planChosenApplication, type ChosenAllocation } from './cash-application.ts';
 import { appliedMinor, findPayment, findPaymentByExternalId, insertAllocation, insertPayment, listPaymentRows, markPaymentReversed, paymentAllocations, reverseAllocations } from './payment.repository.ts';
 
@@ -116,7 +117,8 @@ async function settleTouched(scope: ChangeScope, invoiceIds: number[], onDate: s
   return { invoices, orders, order_status_history: history };
 }
 
-type Recorded = Payment & { created: boolean };
+/** A recorded payment; `releasedOrders`: orders waiting for their prepayment that it released. */
+type Recorded = Payment & { created: boolean; releasedOrders?: number[] };
 
 /**
  * The answer to a payment whose external id is already recorded: the first payment
@@ -137,7 +139,11 @@ async function replayPayment(db: Kysely<Database>, existing: PaymentRow, custome
 /**
  * Records a receipt and applies it (see cash-application.ts), as a change that can share a
  * transaction (the bank import books an entry and its payment together). An overpayment
- * stays as unapplied credit. With an external id the change is idempotent: it is checked
+ * stays as unapplied credit. Prepayment terms come first: the rules do not spend cash that
+ * orders released on prepayment terms hold, nor what now pays in full for orders waiting for
+ * their prepayment (oldest first); those orders are released in the same transaction, under
+ * the customer's lock (`releasedOrders`). A person's own split is applied as chosen, and
+ * whatever it leaves unapplied releases what it covers. With an external id the change is idempotent: it is checked
  * under the customer's lock, so of many identical requests at once one records the
  * payment and the others get it back with `created: false` and write nothing.
  */
@@ -164,6 +170,8 @@ export function recordPaymentChange(input: PaymentInput): Change<Recorded> {
     const date = input.date ? parseBusinessDate(input.date, 'date') : today;
     if (date > today) throw invalid(`payment date ${date} is in the future`, { field: 'date', value: date, rule: 'not_future' });
     const open = (await invoiceBalances(trx, { customerId, openOnly: true })).filter((i) => i.balance_minor > 0);
+    // Cash that prepaid orders hold, or that now pays for orders waiting for their prepayment, is not spent on other invoices by the rules.
+    const kept = input.allocations ? 0 : await cashKeptForPrepayment(trx, customerId, amount);
     const payment = await insertPayment(trx, { customer_id: customerId, currency, amount_minor: amount, payment_date: date, method, bank_reference: reference, payer, external_id: externalId, status: 'received', reversal_reason: null, reversed_at: null, created_at: at });
     if (!payment) {
       // Another customer's transaction committed this external id after our check: the
@@ -173,7 +181,7 @@ export function recordPaymentChange(input: PaymentInput): Change<Recorded> {
       return replayPayment(trx, existing, customerId, input);
     }
     const items = open.map((i) => ({ id: i.id, number: i.number, externalRef: i.external_ref, dueDate: i.due_date, balanceMinor: i.balance_minor, discountMinor: earlyDiscount(customer, i, date) }));
-    const plan = input.allocations ? planChosenApplication(amount, input.allocations, items) : planCashApplication(amount, reference, items);
+    const plan = input.allocations ? planChosenApplication(amount, input.allocations, items) : planCashApplication(amount - kept, reference, items);
     const allocations = [];
     for (const a of plan.allocations) allocations.push(await insertAllocation(trx, { paymentId: payment.id, invoiceId: a.invoiceId, amountMinor: a.amountMinor, rule: a.rule, appliedOn: date, at }));
     // The discount that settles an invoice is a credit note like any other, from the one writer.
@@ -186,6 +194,8 @@ export function recordPaymentChange(input: PaymentInput): Change<Recorded> {
       discountHistory.push(...(issued.after.order_status_history ?? []));
     }
     const touched = await settleTouched(scope, plan.allocations.map((a) => a.invoiceId), date);
+    // Orders waiting for their prepayment that the cash now covers are released with it, under the same lock.
+    const prepaid = await releaseCoveredOrdersInChange(scope, customerId);
     const after = {
       payments: [payment],
       payment_allocations: allocations,
@@ -193,7 +203,7 @@ export function recordPaymentChange(input: PaymentInput): Change<Recorded> {
       ...touched,
       order_status_history: [...discountHistory, ...touched.order_status_history],
     };
-    return { result: { ...(await toPayment(trx, payment)), created: true }, events: [{ type: 'payment.recorded', aggregate: 'payment', id: payment.id, after }] };
+    return { result: { ...(await toPayment(trx, payment)), created: true, releasedOrders: prepaid.released }, events: [{ type: 'payment.recorded', aggregate: 'payment', id: payment.id, after }, ...prepaid.events] };
   };
 }
 

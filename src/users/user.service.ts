@@ -22,13 +22,15 @@ export interface User {
   createdAt: string;
   passwordChangedAt: string;
   disabledAt: string | null;
+  /** Where the daily digest of their notifications goes (none without one). */
+  email: string | null;
 }
 
 /** Passwords: long enough to resist guessing, short enough to hash in bounded time. No composition rules (NIST SP 800-63B). */
 export const PASSWORD_MIN = 12;
 export const PASSWORD_MAX = 200;
 
-const toUser = (r: repo.UserRow): User => ({ id: r.id, name: r.name, role: r.role as Role, createdAt: r.created_at, passwordChangedAt: r.password_changed_at, disabledAt: r.disabled_at });
+const toUser = (r: repo.UserRow): User => ({ id: r.id, name: r.name, role: r.role as Role, createdAt: r.created_at, passwordChangedAt: r.password_changed_at, disabledAt: r.disabled_at, email: r.email });
 const visible = (r: repo.UserRow) => {
   const { password_hash: _hash, ...rest } = r;
   return rest;
@@ -44,6 +46,16 @@ function checkPassword(value: unknown, name: string): string {
 
 const userName = (value: unknown) => requireText(value, 'name', 100);
 
+/** An e-mail address: one `@` between a local part and a domain with a dot, no spaces, at most 254 characters (RFC 5321). Empty clears it. */
+export function checkEmail(value: unknown): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value !== 'string') throw invalid('email must be text', { field: 'email', value, rule: 'type' });
+  const email = value.trim();
+  if (email.length > 254) throw invalid(`email must be at most 254 characters, got ${email.length}`, { field: 'email', value: email, rule: 'max_length' });
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw invalid(`email must look like name@example.com, got ${email}`, { field: 'email', value: email, rule: 'email' });
+  return email;
+}
+
 async function findUser(core: Core, ref: number | string): Promise<repo.UserRow> {
   const db = core.db.kysely;
   const row = typeof ref === 'number' || /^\d+$/.test(ref) ? await repo.userById(db, requireId(ref, 'user')) : await repo.userByName(db, userName(ref));
@@ -51,14 +63,15 @@ async function findUser(core: Core, ref: number | string): Promise<repo.UserRow>
   return row;
 }
 
-export async function createUser(core: Core, input: { name: unknown; role: unknown; password: unknown }, actor: string): Promise<User> {
+export async function createUser(core: Core, input: { name: unknown; role: unknown; password: unknown; email?: unknown }, actor: string): Promise<User> {
   const name = userName(input.name);
+  const email = checkEmail(input.email);
   if (/^\d+$/.test(name)) throw invalid(`name must not be a number (numbers name users by id), got ${name}`, { field: 'name', value: name, rule: 'not_a_number' });
   const role = oneOf(input.role, 'role', ROLES);
   const passwordHash = await hashPassword(checkPassword(input.password, name));
   return runChange(core, actor, async ({ trx, at }) => {
     if (await repo.userByName(trx, name)) throw conflict(`a user named ${name} exists already`, { entity: 'user', field: 'name', value: name, rule: 'unique' });
-    const row = await repo.insertUser(trx, { name, role, password_hash: passwordHash, created_at: at, password_changed_at: at, disabled_at: null });
+    const row = await repo.insertUser(trx, { name, role, password_hash: passwordHash, created_at: at, password_changed_at: at, disabled_at: null, email });
     return { result: toUser(row), events: [{ type: 'user.created', aggregate: 'user', id: row.id, after: { users: [visible(row)] } }] };
   });
 }
@@ -69,6 +82,17 @@ export async function listUsers(core: Core): Promise<User[]> {
 
 export async function getUser(core: Core, ref: number | string): Promise<User> {
   return toUser(await findUser(core, ref));
+}
+
+/** Sets (or, with an empty value, clears) the address a user's daily digest of notifications goes to. */
+export async function setUserEmail(core: Core, ref: number | string, email: unknown, actor: string): Promise<User> {
+  const found = await findUser(core, ref);
+  const address = checkEmail(email);
+  return runChange(core, actor, async ({ trx }) => {
+    const row = (await repo.updateUser(trx, found.id, { email: address }))!;
+    if (found.email === address) return { result: toUser(row), events: [], unchanged: true };
+    return { result: toUser(row), events: [{ type: 'user.email_set', aggregate: 'user', id: row.id, after: { users: [visible(row)] } }] };
+  });
 }
 
 /** Disables a user (by id or name): they cannot sign in, and their sessions end now. */

@@ -17,12 +17,14 @@ export interface Viewer {
   name: string;
   role: string;
   csrf: string;
+  /** Their unread notifications, shown beside "Notifications" in the header (read before each page; 0 when unknown). */
+  unread: number;
   can(permission: Permission): boolean;
 }
 
 export function viewerOf(req: FastifyRequest): Viewer {
   const key = req.apiKey!;
-  return { name: key.name, role: key.role, csrf: req.sessionSecret ? csrfTokenFor(req.sessionSecret) : '', can: (p) => allowed(key.role, p) };
+  return { name: key.name, role: key.role, csrf: req.sessionSecret ? csrfTokenFor(req.sessionSecret) : '', unread: req.unreadNotices ?? 0, can: (p) => allowed(key.role, p) };
 }
 
 /** The workspace's pages, in the order of the loop; each shows to the roles its permission names. */
@@ -61,7 +63,7 @@ export function page(viewer: Viewer, p: PageOptions): string {
   <nav aria-label="Workspace"><ul>
     ${nav.map((x) => html`<li><a href="${x.path}"${x.path === p.active ? html` aria-current="page"` : ''}>${x.label}</a></li>`)}
   </ul></nav>
-  <form method="post" action="/sign-out" class="who"><input type="hidden" name="_csrf" value="${viewer.csrf}"><a href="/app/notifications"${p.active === '/app/notifications' ? html` aria-current="page"` : ''}>Notifications</a><span>${viewer.name} <span class="role">${viewer.role}</span></span><button type="submit" class="link">Sign out</button></form>
+  <form method="post" action="/sign-out" class="who"><input type="hidden" name="_csrf" value="${viewer.csrf}"><a href="/app/notifications"${p.active === '/app/notifications' ? html` aria-current="page"` : ''}>Notifications${viewer.unread > 0 ? html` <span class="count" id="unread-count">${viewer.unread}<span class="sr-only"> unread</span></span>` : ''}</a><span>${viewer.name} <span class="role">${viewer.role}</span></span><button type="submit" class="link">Sign out</button></form>
 </header>
 <main id="main"${p.live ? html` hx-ext="sse" sse-connect="/app/live"` : ''}>
 ${p.body}

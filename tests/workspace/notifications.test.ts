@@ -32,21 +32,47 @@ describe(`notifications in the workspace on ${testDialect}`, () => {
     await t?.cleanup();
   });
 
-  it('shows a credit controller the new hold, links to it, and marks it read', async () => {
+  it('counts the unread in every page header, and marks them read when the notifications page opens', async () => {
     const entered = await sales.post('/app/orders', { customerId: String(customerId), sku: 'WIDGET', quantity: '2', idempotencyKey: 'n-1' });
     expect(entered.statusCode, entered.body).toBe(303);
+    // The header of any page carries the count; the salesperson has nothing to read.
+    const credit = await carla.get('/app/credit');
+    expect(credit.statusCode).toBe(200);
+    expect(credit.body).toMatch(/<span class="count" id="unread-count">1<span class="sr-only"> unread<\/span><\/span>/);
+    expect(textOf(credit.body)).toContain('Notifications 1 unread');
+    expect((await sales.get('/app/orders')).body).not.toContain('unread-count');
+    expect(await unreadNotifications(t.core, 'carla')).toBe(1);
+
     const page = await carla.get('/app/notifications');
     expect(page.statusCode).toBe(200);
     const text = textOf(page.body);
-    expect(text).toContain('For carla: 1 unread');
+    expect(text).toContain('For carla: 1 new');
     expect(text).toMatch(/Credit hold new Order \d+ of Acme GmbH \(30\.00 EUR\) is on credit hold: exposure 30\.00 EUR exceeds credit limit 10\.00 EUR/);
     expect(page.body).toMatch(/href="\/app\/credit#hold-\d+"/);
+    // Opening the page read them: its own header has no count, and neither has the next page's.
+    expect(page.body).not.toContain('unread-count');
+    expect(await unreadNotifications(t.core, 'carla')).toBe(0);
+    expect((await carla.get('/app/credit')).body).not.toContain('unread-count');
+    expect(textOf((await carla.get('/app/notifications')).body)).toContain('For carla: 0 new');
     expect(textOf((await sales.get('/app/notifications')).body)).toContain('Nothing to tell you yet.');
+    expect(textOf((await carla.get('/app/notifications?show=unread')).body)).toContain('Nothing unread.');
+    expect((await carla.get('/app/notifications?after=abc')).statusCode).toBe(400);
+  });
+
+  it('reads only the page shown; "Mark all read" clears the rest, and needs the CSRF token', async () => {
+    for (let i = 2; i <= 28; i++) {
+      const r = await sales.post('/app/orders', { customerId: String(customerId), sku: 'WIDGET', quantity: '2', idempotencyKey: `n-${i}` });
+      expect(r.statusCode, r.body).toBe(303);
+    }
+    expect(await unreadNotifications(t.core, 'carla')).toBe(27);
+    expect(textOf((await carla.get('/app/credit')).body)).toContain('Notifications 27 unread');
+    const first = textOf((await carla.get('/app/notifications')).body);
+    expect(first).toContain('For carla: 25 new, 2 more unread on other pages');
+    expect(await unreadNotifications(t.core, 'carla')).toBe(2);
     expect((await carla.post('/app/notifications/read', {}, { csrf: null })).statusCode).toBe(403);
+    expect(await unreadNotifications(t.core, 'carla')).toBe(2);
     const read = await carla.post('/app/notifications/read', {});
     expect(read.statusCode).toBe(303);
     expect(await unreadNotifications(t.core, 'carla')).toBe(0);
-    expect(textOf((await carla.get('/app/notifications?show=unread')).body)).toContain('Nothing unread.');
-    expect((await carla.get('/app/notifications?after=abc')).statusCode).toBe(400);
   });
 });

@@ -51,10 +51,20 @@ describe(`prepayment terms in the workspace on ${testDialect}`, () => {
     expect((await viewer.post(`/app/orders/${orderId}/prepaid`, {})).statusCode).toBe(403);
     expect((await finance.post(`/app/orders/${orderId}/prepaid`, {}, { csrf: null })).statusCode).toBe(403);
 
-    await recordPayment(t.core, { customerId, amount: '120.00', externalId: 'pay-1' }, 'test');
-    const done = await finance.post(`/app/orders/${orderId}/prepaid`, {});
+    // The payment that covers it releases it as it is recorded.
+    expect((await recordPayment(t.core, { customerId, amount: '120.00', externalId: 'pay-1' }, 'test')).releasedOrders).toEqual([orderId]);
+    expect((await getOrder(t.core, orderId)).status).toBe('approved');
+    expect(textOf((await finance.post(`/app/orders/${orderId}/prepaid`, {})).body)).toContain('only an order awaiting its prepayment');
+
+    // Cash paid before the order was entered: the order waits, and the button releases it.
+    await recordPayment(t.core, { customerId, amount: '120.00', externalId: 'pay-2' }, 'test');
+    const second = await sales.post('/app/orders', { customerId: String(customerId), sku: 'WIDGET', quantity: '8', idempotencyKey: 'pre-2' });
+    const secondId = Number(/\/app\/orders\/(\d+)/.exec(second.headers.location as string)![1]);
+    expect((await getOrder(t.core, secondId)).status).toBe('awaiting_prepayment');
+    expect(textOf((await finance.get(`/app/orders/${secondId}`)).body)).toContain('Free for this order 120.00 EUR');
+    const done = await finance.post(`/app/orders/${secondId}/prepaid`, {});
     expect(done.statusCode, done.body).toBe(303);
     expect(textOf((await finance.get(done.headers.location as string)).body)).toContain('the prepayment covers it, and it can ship');
-    expect((await getOrder(t.core, orderId)).status).toBe('approved');
+    expect((await getOrder(t.core, secondId)).status).toBe('approved');
   });
 });

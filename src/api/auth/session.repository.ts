@@ -40,11 +40,12 @@ export async function sessionByHash(db: Q, hash: string): Promise<SessionWithCre
       'u.created_at as u_created_at',
       'u.password_changed_at as u_password_changed_at',
       'u.disabled_at as u_disabled_at',
+      'u.email as u_email',
     ])
     .where('s.secret_hash', '=', hash)
     .executeTakeFirst();
   if (!row) return null;
-  const { k_name, k_role, k_key_hash, k_created_at, k_revoked_at, k_expires_at, t_customer_id, t_token_hash, t_created_at, t_revoked_at, t_expires_at, u_name, u_role, u_password_hash, u_created_at, u_password_changed_at, u_disabled_at, ...session } = row;
+  const { k_name, k_role, k_key_hash, k_created_at, k_revoked_at, k_expires_at, t_customer_id, t_token_hash, t_created_at, t_revoked_at, t_expires_at, u_name, u_role, u_password_hash, u_created_at, u_password_changed_at, u_disabled_at, u_email, ...session } = row;
   return {
     session,
     apiKey: session.api_key_id !== null && k_name !== null ? { id: session.api_key_id, name: k_name, role: k_role!, key_hash: k_key_hash!, created_at: k_created_at!, revoked_at: k_revoked_at, expires_at: k_expires_at } : null,
@@ -54,7 +55,7 @@ export async function sessionByHash(db: Q, hash: string): Promise<SessionWithCre
         : null,
     user:
       session.user_id !== null && u_name !== null
-        ? { id: session.user_id, name: u_name, role: u_role!, password_hash: u_password_hash!, created_at: u_created_at!, password_changed_at: u_password_changed_at!, disabled_at: u_disabled_at }
+        ? { id: session.user_id, name: u_name, role: u_role!, password_hash: u_password_hash!, created_at: u_created_at!, password_changed_at: u_password_changed_at!, disabled_at: u_disabled_at, email: u_email }
         : null,
   };
 }

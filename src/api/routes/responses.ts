@@ -49,7 +49,7 @@ export const DisputeResponse = Type.Object(
   open,
 );
 export const ActionResponse = Type.Object({ id: Type.Integer(), customerId: Type.Integer(), invoiceId: Nullable(Type.Integer()), kind: Type.String(), note: Nullable(Type.String()), nextAction: Nullable(Type.String()), nextActionOn: Nullable(Type.String()), actionDate: Type.String() }, open);
-export const MessageResponse = Type.Object({ id: Type.Integer(), kind: Type.String(), customerId: Type.Integer(), asOf: Type.String(), to: Nullable(Type.String()), subject: Type.String(), status: Type.String(), error: Nullable(Type.String()) }, open);
+export const MessageResponse = Type.Object({ id: Type.Integer(), kind: Type.String(), customerId: Nullable(Type.Integer()), userId: Nullable(Type.Integer()), asOf: Type.String(), to: Nullable(Type.String()), subject: Type.String(), status: Type.String(), error: Nullable(Type.String()) }, open);
 export const WorklistResponse = Page(
   Type.Object({ rank: Type.Integer(), customerId: Type.Integer(), customer: Type.String(), invoice: Type.String(), dueDate: Type.String(), daysPastDue: Type.Integer(), balanceMinor: Minor, balance: Type.String(), currency: Type.String(), amountAtRiskMinor: Nullable(Minor), amountAtRisk: Nullable(Type.String()), disputed: Type.Boolean() }, open),
   { asOf: Type.String(), basis: Type.String({ description: 'forecast | days_overdue' }), forecastAsOf: Nullable(Type.String()), collector: Nullable(Type.String()), totalItems: Type.Integer({ description: 'open items in the whole ranking' }) },

@@ -33,6 +33,14 @@ const apiTasks = {
       const r = await raiseNotifications(core, cliActor());
       return { summary: `notifications: ${r.raised} raised` };
     }),
+  'notification-digest': async () =>
+    withCore(async (core) => {
+      const { runNotificationDigest } = await import('../../notifications/digest.service.ts');
+      const { configuredSmtp, sendOutbox } = await import('../../collections/outbox.service.ts');
+      const r = await runNotificationDigest(core, cliActor());
+      const sent = configuredSmtp() && r.digests.length > 0 ? await sendOutbox(core, cliActor()) : null;
+      return { summary: `notification digest of ${r.date}: ${r.digests.length} written${sent ? `, sent ${sent.sent}, failed ${sent.failed}` : ' in the outbox'}, ${r.alreadyWritten.length} already written, ${r.withoutEmail.length} user(s) without an e-mail address` };
+    }),
   'prepayments-release': async () =>
     withCore(async (core) => {
       const { releaseAllPrepaidOrders } = await import('../../credit/credit.service.ts');
@@ -44,7 +52,7 @@ const apiTasks = {
 export function registerSchedule(program: Command): void {
   program
     .command('schedule')
-    .description('run the jobs on their cron expressions (<data dir>/schedule.json; default: the pipeline every 15 minutes, reminders daily at 06:00, statements on the 1st, expired Idempotency-Keys deleted hourly) until stopped')
+    .description('run the jobs on their cron expressions (<data dir>/schedule.json; default: the pipeline every 15 minutes, reminders daily at 06:00, statements on the 1st, expired Idempotency-Keys deleted hourly, notifications raised at 06:30 and their digest e-mailed at 07:00, prepayments released every 15 minutes) until stopped')
     .option('--config <file>', 'schedule file: {"jobs":[{"name","cron","steps","task","extract","mapping","retries","backoffMs"}]}')
     .option('--once <job>', 'run this job once now (same locking and retries) and exit')
     .option('--json', 'print JSON (with --once)')

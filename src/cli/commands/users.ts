@@ -52,7 +52,7 @@ export async function readPassword(fromStdin: boolean, input: NodeJS.ReadStream 
   return first;
 }
 
-/** `cashloop user create|list|disable|reset-password`: the people who sign in to the workspace. */
+/** `cashloop user create|list|set-email|disable|reset-password`: the people who sign in to the workspace. */
 export function registerUsers(program: Command): void {
   const user = program.command('user').description('user accounts for the workspace: a name (the sales rep or collector name), a role, a password');
   user
@@ -60,21 +60,32 @@ export function registerUsers(program: Command): void {
     .description('create a user; the password is asked for (not echoed) or read from standard input')
     .requiredOption('--name <name>', 'the name the user signs in with; "my customers" and "assigned to me" match it')
     .requiredOption('--role <role>', 'admin, sales, credit, logistics, finance, collector or viewer')
+    .option('--email <address>', 'where the daily digest of their notifications goes (none without one)')
     .option('--password-stdin', 'read the password from the first line of standard input')
     .option('--json')
-    .action(async (o: { name: string; role: string; passwordStdin?: boolean; json?: boolean }) => {
+    .action(async (o: { name: string; role: string; email?: string; passwordStdin?: boolean; json?: boolean }) => {
       const password = await readPassword(o.passwordStdin === true);
       await withCore(async (core) => {
         const { createUser } = await import('../../users/user.service.ts');
-        emit(await createUser(core, { name: o.name, role: o.role, password }, cliActor()), o, (u) => `user ${u.id} (${u.name}, ${u.role}) created; sign in at /sign-in`);
+        emit(await createUser(core, { name: o.name, role: o.role, password, email: o.email }, cliActor()), o, (u) => `user ${u.id} (${u.name}, ${u.role}) created; sign in at /sign-in`);
       });
     });
   user.command('list').option('--json').action(async (o: { json?: boolean }) =>
     withCore(async (core) => {
       const { listUsers } = await import('../../users/user.service.ts');
-      emit(await listUsers(core), o, (l) => table(l.map((u) => ({ id: u.id, name: u.name, role: u.role, created: u.createdAt, 'password changed': u.passwordChangedAt, disabled: u.disabledAt ?? '' }))));
+      emit(await listUsers(core), o, (l) => table(l.map((u) => ({ id: u.id, name: u.name, role: u.role, created: u.createdAt, email: u.email ?? '', 'password changed': u.passwordChangedAt, disabled: u.disabledAt ?? '' }))));
     }),
   );
+  user
+    .command('set-email <user> <email>')
+    .description('set where a user\'s daily digest of notifications goes ("" clears it)')
+    .option('--json')
+    .action(async (ref: string, email: string, o: { json?: boolean }) =>
+      withCore(async (core) => {
+        const { setUserEmail } = await import('../../users/user.service.ts');
+        emit(await setUserEmail(core, ref, email, cliActor()), o, (u) => `user ${u.id} (${u.name}): ${u.email ? `digest goes to ${u.email}` : 'no digest e-mail'}`);
+      }),
+    );
   user
     .command('disable <user>')
     .description('disable a user (by id or name): they cannot sign in, and their sessions end now')
