@@ -24,10 +24,13 @@ emit(
     let currencies: unknown[] = [];
     let converted: unknown[] = [];
     if (await has('forecast.cash_weekly')) {
-      currencies = await q(`select currency, minor_to_units(sum(expected_cents) filter (where week <= 4), currency) as expected_4w, minor_to_units(sum(expected_cents), currency) as expected_13w
-                            from (select currency, expected_cents, row_number() over (partition by currency order by week_start) as week
-                                  from forecast.cash_weekly where as_of = (select max(as_of) from forecast.cash_weekly) and currency is not null)
-                            group by currency order by currency`);
+      // Summed first, turned into units after: the unit macro is not applied inside the aggregate.
+      currencies = await q(`select currency, minor_to_units(e4, currency) as expected_4w, minor_to_units(e13, currency) as expected_13w
+                            from (select currency, sum(expected_cents) filter (where week <= 4) as e4, sum(expected_cents) as e13
+                                  from (select currency, expected_cents, row_number() over (partition by currency order by week_start) as week
+                                        from forecast.cash_weekly where as_of = (select max(as_of) from forecast.cash_weekly) and currency is not null)
+                                  group by currency)
+                            order by currency`);
     }
     if (await has('forecast.cash_weekly_converted')) {
       converted = await q(`select week_start::varchar as week_start, reporting_currency, currencies, rates_used, as_of::varchar as converted_at,

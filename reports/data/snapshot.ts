@@ -50,8 +50,8 @@ export async function mainScope(q: (sql: string) => Promise<Row[]>): Promise<{ s
   } catch {
     // A warehouse from before the currency conversion has no such table.
   }
-  const rows = await q(`select source, currency, max(month_end)::varchar as as_of, max(month_end) filter (where is_month_end)::varchar as month_end, sum(ar_total_cents) as ar
-                        from metrics.ar_kpis_monthly group by all order by (currency = '${reporting.replaceAll("'", "''")}') desc, ar desc limit 1`);
+  const rows = await q(`select * from (select source, currency, max(month_end)::varchar as as_of, max(month_end) filter (where is_month_end)::varchar as month_end, sum(ar_total_cents) as ar
+                        from metrics.ar_kpis_monthly group by source, currency) order by (currency = '${reporting.replaceAll("'", "''")}') desc, ar desc limit 1`);
   const r = rows[0];
   if (!r) throw new Error('metrics.ar_kpis_monthly is empty: the warehouse holds no receivables yet');
   const asOf = String(r.as_of);

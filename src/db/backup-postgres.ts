@@ -113,7 +113,8 @@ export async function restorePostgres(from: string, target: PgTarget, progress?:
       });
     }
     const schema = String((await client.query<{ s: string }>('select current_schema() as s')).rows[0]!.s);
-    const dropped = (await baseTables(client)).filter((t) => !archived.has(t));
+    const present = await baseTables(client);
+    const dropped = present.filter((t) => !archived.has(t));
     if (dropped.length > 0) progress?.(`the database has tables the backup does not (from a later migration); they are dropped in the same transaction: ${dropped.join(', ')}`);
     progress?.(`restoring into ${target.location} (pg_restore --clean --if-exists, applied by psql in one transaction)`);
     await restoreInOneTransaction(
@@ -121,7 +122,9 @@ export async function restorePostgres(from: string, target: PgTarget, progress?:
       psql,
       from,
       toolConnection(target.url),
-      dropped.map((t) => `drop table if exists ${ident(schema)}.${ident(t)} cascade;`),
+      // Every table goes first, in the same transaction: a later migration may have tied a table
+      // the backup has to one it does not know (a foreign key its own drops would trip over).
+      present.map((t) => `drop table if exists ${ident(schema)}.${ident(t)} cascade;`),
     );
     const db = connect({ url: target.url, poolSize: 1 });
     let applied: string[];

@@ -16,6 +16,9 @@ import { EXPONENTS } from '../shared/money.ts';
  * - `pow10(n)`, `div_round_half_up(n, d)`, `rate_e8(rate)`: exact integer steps of the
  *   conversion into the reporting currency (pipelines/sql/metrics/fx_rates_used.sql).
  *
+ * Their parameters are named `macro_*` so that none can be taken for a column of the query
+ * that calls them (a `currency` parameter bound to a table's `currency` column in a grouped query).
+ *
  * They are temporary macros of each connection, so `openWarehouse` defines them on every
  * connection it opens, read-only ones included.
  */
@@ -26,9 +29,9 @@ export function moneyMacros(): string[] {
     .map(([code, e]) => `when '${code}' then ${e}`)
     .join(' ');
   return [
-    `create or replace temp macro currency_exponent(currency) as case currency ${cases} else 2 end`,
-    `create or replace temp macro minor_to_units(minor, currency) as cast(cast(minor as decimal(38, 0)) * case currency_exponent(currency) when 0 then 1 when 1 then 0.1 when 2 then 0.01 else 0.001 end as decimal(18, 3))`,
-    `create or replace temp macro units_to_minor(amount, currency) as cast(cast(amount as decimal(38, 9)) * case currency_exponent(currency) when 0 then 1 when 1 then 10 when 2 then 100 else 1000 end as bigint)`,
+    `create or replace temp macro currency_exponent(macro_currency) as case macro_currency ${cases} else 2 end`,
+    `create or replace temp macro minor_to_units(macro_minor, macro_currency) as cast(cast(macro_minor as decimal(38, 0)) * case currency_exponent(macro_currency) when 0 then 1 when 1 then 0.1 when 2 then 0.01 else 0.001 end as decimal(18, 3))`,
+    `create or replace temp macro units_to_minor(macro_amount, macro_currency) as cast(cast(macro_amount as decimal(38, 9)) * case currency_exponent(macro_currency) when 0 then 1 when 1 then 10 when 2 then 100 else 1000 end as bigint)`,
     // 10^n as an exact HUGEINT (DuckDB's power() is a float).
     `create or replace temp macro pow10(n) as cast('1' || repeat('0', cast(n as integer)) as hugeint)`,
     // n / d rounded half away from zero (half up for amounts ≥ 0), in integers: d > 0.

@@ -302,7 +302,8 @@ describe(`backup and restore (${testDialect})`, () => {
     expect(restored.migrationsApplied).toEqual([migrations.at(-1)!.version]);
     expect(restored.schema).toBe(migrations.at(-1)!.version);
     expect(restored.lastEventSeq).toBe(1);
-    if (testDialect === 'postgres') expect(restored.tablesDropped.length).toBeGreaterThan(0);
+    // Tables only a later migration creates are reported as dropped (and made again by the migration); the backup's own never.
+    expect(restored.tablesDropped.filter((t) => ['customers', 'orders', 'invoices', 'payments', 'events'].includes(t))).toEqual([]);
     core = await openCore({ url: db.url });
     expect((await core.db.kysely.selectFrom('customers').select('name').execute()).map((r) => r.name)).toEqual(['Before the upgrade']);
     expect(await lastEventSeq(core.db.kysely)).toBe(1);
