@@ -43,6 +43,17 @@ function rateAt(rates: Map<string, Map<string, string>>, currency: string, date:
  * up once to the reporting currency's minor unit.
  */
 function convertExactly(amounts: Map<string, bigint>, reporting: string, date: string, rates: Map<string, Map<string, string>>): bigint {
+  const { num, den } = convertFraction(amounts, reporting, date, rates);
+  const sign = num < 0n ? -1n : 1n;
+  const abs = num < 0n ? -num : num;
+  return sign * ((abs * 2n + den) / (2n * den));
+}
+
+/** An exact fraction: num / den, den > 0. */
+type Fraction = { num: bigint; den: bigint };
+
+/** Σ minor_c × (R per EUR) / (c per EUR) × 10^(expR − expC) in minor units of R, as an exact fraction, not rounded. */
+function convertFraction(amounts: Map<string, bigint>, reporting: string, date: string, rates: Map<string, Map<string, string>>): Fraction {
   let num = 0n;
   let den = 1n;
   const r = rateAt(rates, reporting, date);
@@ -54,9 +65,53 @@ function convertExactly(amounts: Map<string, bigint>, reporting: string, date: s
     num = num * td + tn * den;
     den = den * td;
   }
-  const sign = num < 0n ? -1n : 1n;
-  const abs = num < 0n ? -num : num;
-  return sign * ((abs * 2n + den) / (2n * den));
+  return { num, den };
+}
+
+const sub = (a: Fraction, b: Fraction): Fraction => ({ num: a.num * b.den - b.num * a.den, den: a.den * b.den });
+const add = (a: Fraction, b: Fraction): Fraction => ({ num: a.num * b.den + b.num * a.den, den: a.den * b.den });
+const sign = (a: Fraction): number => (a.num > 0n ? 1 : a.num < 0n ? -1 : 0);
+/** a / b as a number, to about 15 significant digits (b ≠ 0). */
+function ratio(a: Fraction, b: Fraction): number {
+  let num = a.num * b.den;
+  let den = a.den * b.num;
+  if (den < 0n) [num, den] = [-num, -den];
+  const scale = 10n ** 15n;
+  return Number((num * scale) / den) / 1e15;
+}
+
+/**
+ * The countback DSO and CEI of one row, recomputed from the per-currency KPIs as DESIGN.md
+ * defines them, every amount converted exactly at `date`'s rates (the walk's earlier months
+ * and the previous month-end's AR too), nothing rounded.
+ */
+function convertedCountbackAndCei(
+  perCurrency: Record<string, unknown>[], at: string, reporting: string, rates: Map<string, Map<string, string>>,
+): { dsoCountback: number; cei: number | null } {
+  const convert = (rows: Record<string, unknown>[], column: string) =>
+    convertFraction(new Map(rows.map((r) => [String(r.currency), BigInt(String(r[column]))])), reporting, at, rates);
+  const here = perCurrency.filter((p) => p.month_end === at);
+  const ar = convert(here, 'ar_total_cents');
+  // Walk back from M's month: each month's credit sales of all currencies at M's rate.
+  const months = [...new Set(perCurrency.map((p) => String(p.month_end)).filter((m) => m <= at))].sort().reverse();
+  let remaining = ar;
+  let dso = 0;
+  for (const m of months) {
+    const sales = convert(perCurrency.filter((p) => p.month_end === m), 'credit_sales_cents');
+    const days = Number(m.slice(8, 10)); // a period runs from the 1st of its month to its end
+    if (sign(sales) <= 0 || sign(remaining) <= 0) break;
+    if (sign(sub(remaining, sales)) >= 0) {
+      remaining = sub(remaining, sales);
+      dso += days;
+    } else {
+      dso += days * ratio(remaining, sales);
+      break;
+    }
+  }
+  const opening = add(convert(here, 'ar_previous_cents'), convert(here, 'credit_sales_cents'));
+  const divisor = sub(opening, convert(here, 'ar_current_cents'));
+  const cei = sign(divisor) === 0 ? null : 100 * ratio(sub(opening, ar), divisor);
+  return { dsoCountback: dso, cei };
 }
 
 /** Runs a report data loader the way the site build does, against the data directory's published snapshot. */
@@ -161,6 +216,36 @@ describe(`a demo company in EUR, USD and JPY through the warehouse (${testDialec
     expect(Math.abs(Number(BigInt(String(aging[0]!.total)) - exact))).toBeLessThanOrEqual(6);
   });
 
+  it('converts countback DSO and CEI: every input at the month-end’s rate, recomputed here from each currency’s figures', async () => {
+    const converted = await q(`select cast(month_end as varchar) as month_end, dso_countback, cei, add_days, dso_standard, bpdso, ar_previous_cents from metrics.ar_kpis_converted where source = 'core' order by month_end`);
+    const perCurrency = await q(`select cast(month_end as varchar) as month_end, currency, ar_total_cents, ar_current_cents, ar_previous_cents, credit_sales_cents, credit_sales_3m_cents, days_3m from metrics.ar_kpis_monthly where source = 'core'`);
+    expect(converted.length).toBeGreaterThanOrEqual(3);
+    for (const row of converted) {
+      const m = String(row.month_end);
+      const mine = perCurrency.filter((p) => p.month_end === m);
+      const expected = convertedCountbackAndCei(perCurrency, m, 'EUR', rates);
+      expect(Number(row.dso_countback), `countback DSO at ${m}`).toBeCloseTo(expected.dsoCountback, 6);
+      if (expected.cei === null) expect(row.cei, `CEI at ${m}`).toBeNull();
+      else expect(Number(row.cei), `CEI at ${m}`).toBeCloseTo(expected.cei, 6);
+      // The previous month-end's AR is taken at M's rate, not its own.
+      const previous = new Map(mine.map((p) => [String(p.currency), BigInt(String(p.ar_previous_cents))]));
+      expect(BigInt(String(row.ar_previous_cents)), `previous AR at ${m}`).toBe(convertExactly(previous, 'EUR', m, rates));
+      // ADD = DSO standard − best possible DSO: the converted overdue AR over the converted 3 months' sales.
+      const overdue = convertFraction(new Map(mine.map((p) => [String(p.currency), BigInt(String(p.ar_total_cents)) - BigInt(String(p.ar_current_cents))])), 'EUR', m, rates);
+      const sales3m = convertFraction(new Map(mine.map((p) => [String(p.currency), BigInt(String(p.credit_sales_3m_cents))])), 'EUR', m, rates);
+      const days3m = Math.max(...mine.map((p) => Number(p.days_3m)));
+      if (sign(sales3m) > 0) {
+        expect(Number(row.add_days), `ADD at ${m}`).toBeCloseTo(ratio(overdue, sales3m) * days3m, 6);
+        expect(Number(row.add_days), `ADD at ${m}`).toBeCloseTo(Number(row.dso_standard) - Number(row.bpdso), 9);
+      }
+    }
+    expect(perCurrency.filter((p) => p.month_end === converted.at(-1)!.month_end).map((p) => p.currency).sort()).toEqual(['EUR', 'JPY', 'USD']);
+    // The demo's months are not trivial: receivables span more than the month-end's own month.
+    expect(converted.some((r) => Number(r.dso_countback) > 0)).toBe(true);
+    // (The first month can have nothing overdue and nothing collected yet: CEI has no divisor.)
+    expect(converted.filter((r) => r.cei !== null).length).toBeGreaterThanOrEqual(converted.length - 1);
+  });
+
   it('forecasts the 13 weeks of cash-in per currency, and converted into EUR at the as-of date’s rate', async () => {
     await runPipeline({ dataDir: dir, coreUrl: t.url, asOf: end, steps: ['forecast', 'reconcile', 'publish'], quiet: true });
     const weeks = await q(`select cast(week_start as varchar) as week_start, currency, expected_cents, low_cents, high_cents, new_sales_cents from forecast.cash_weekly where as_of = '${end}' order by week_start, currency`);
@@ -226,6 +311,61 @@ describe(`a demo company in EUR, USD and JPY through the warehouse (${testDialec
       expect(BigInt(String(row.ar_total_cents)), `AR in USD at ${m}`).toBe(convertExactly(ar, 'USD', m, rates));
     }
     await setSetting(t.core, 'reporting.currency', 'EUR', 'test');
+  });
+});
+
+describe(`a company in one currency, converted (${testDialect})`, () => {
+  let t: TestCore;
+  let dir: string;
+  let file: string;
+  const q = (sql: string) => readWarehouse(file, sql);
+  const measures = ['dso_standard', 'dso_countback', 'bpdso', 'add_days', 'cei'] as const;
+  const amounts = ['ar_total_cents', 'ar_current_cents', 'ar_overdue_cents', 'credit_sales_cents', 'credit_sales_3m_cents', 'ar_previous_cents'] as const;
+  const both = async () => {
+    const own = await q(`select cast(month_end as varchar) as month_end, ${[...measures, ...amounts].join(', ')} from metrics.ar_kpis_monthly where source = 'core' order by month_end`);
+    const converted = await q(`select cast(month_end as varchar) as month_end, reporting_currency, ${[...measures, ...amounts].join(', ')} from metrics.ar_kpis_converted where source = 'core' order by month_end`);
+    expect(converted.map((c) => c.month_end)).toEqual(own.map((o) => o.month_end));
+    expect(own.length).toBeGreaterThanOrEqual(4);
+    expect(own.filter((o) => o.cei !== null && Number(o.dso_countback) > 0).length).toBeGreaterThanOrEqual(3);
+    return { own, converted };
+  };
+
+  beforeAll(async () => {
+    t = await createTestCore('2025-01-01T07:00:00Z');
+    const r = await generateDemo(t.core, t.clock, { seed: 5, customers: 8, months: 4, start: '2025-01-01', currencies: parseCurrencyMix('USD') });
+    await loadRates(t.core, parseRatesCsv(fs.readFileSync(SAMPLE, 'utf8'), 'EUR', 'rates-eur.csv'), 'rates-eur.csv', 'test');
+    dir = tempDir();
+    file = warehousePaths(dir).warehouse;
+    await runPipeline({ dataDir: dir, coreUrl: t.url, asOf: r.manifest.end, steps: ['ingest', 'transform'], quiet: true });
+  }, 300_000);
+  afterAll(async () => {
+    await t?.cleanup();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps its DSO, best possible DSO, ADD and CEI when converted into another currency (every input at one rate)', async () => {
+    const { own, converted } = await both();
+    for (const [i, c] of converted.entries()) {
+      expect(c.reporting_currency).toBe('EUR');
+      for (const measure of measures) {
+        if (own[i]![measure] === null) expect(c[measure], `${measure} at ${c.month_end}`).toBeNull();
+        else expect(Number(c[measure]), `${measure} at ${c.month_end}`).toBeCloseTo(Number(own[i]![measure]), 9);
+      }
+    }
+  });
+
+  it('equals its own figures, amounts to the cent, when it reports in its own currency', async () => {
+    await setSetting(t.core, 'reporting.currency', 'USD', 'test');
+    await runPipeline({ dataDir: dir, coreUrl: t.url, steps: ['ingest', 'transform'], asOf: (await q(`select cast(max(month_end) as varchar) as d from metrics.ar_kpis_monthly`))[0]!.d as string, quiet: true });
+    const { own, converted } = await both();
+    for (const [i, c] of converted.entries()) {
+      expect(c.reporting_currency).toBe('USD');
+      for (const amount of amounts) expect(String(c[amount]), `${amount} at ${c.month_end}`).toBe(String(own[i]![amount]));
+      for (const measure of measures) {
+        if (own[i]![measure] === null) expect(c[measure], `${measure} at ${c.month_end}`).toBeNull();
+        else expect(Number(c[measure]), `${measure} at ${c.month_end}`).toBeCloseTo(Number(own[i]![measure]), 9);
+      }
+    }
   });
 });
 
