@@ -20,13 +20,15 @@ emit(
       ? await q(`select week_start::varchar as week_start, as_of::varchar as converted_at, reporting_currency, currencies, rates_used, minor_to_units(expected_cents, reporting_currency) as expected
                  from forecast.cash_weekly_converted where as_of = (select max(as_of) from forecast.cash_weekly) order by week_start`)
       : [];
-    // Every currency side by side at the as-of date, and all of them converted into the reporting currency.
+    // Every currency side by side at the last closed month-end (the as-of rule for month-based
+    // measures), and all of them converted into the reporting currency at each month-end's rates.
     const byCurrency = await q(`
-      select currency, minor_to_units(ar_total_cents, currency) as ar_total, minor_to_units(ar_overdue_cents, currency) as ar_overdue,
-             minor_to_units(credit_sales_cents, currency) as credit_sales, dso_standard
-      from metrics.ar_kpis_monthly where source = '${scope.source}' and month_end = '${scope.asOf}' order by currency`);
+      select currency, month_end::varchar as month_end, minor_to_units(ar_total_cents, currency) as ar_total,
+             dso_countback, dso_standard, bpdso, add_days, cei
+      from metrics.ar_kpis_monthly where source = '${scope.source}' and month_end = '${scope.monthEnd}' order by currency`);
     const converted = (await has('metrics.ar_kpis_converted'))
-      ? await q(`select month_end::varchar as month_end, is_month_end, reporting_currency, currencies, rates_used, ar_total, ar_overdue, credit_sales, dso_standard
+      ? await q(`select month_end::varchar as month_end, is_month_end, reporting_currency, currencies, rates_used, ar_total, ar_overdue, credit_sales,
+                        dso_countback, dso_standard, bpdso, add_days, cei
                  from metrics.ar_kpis_converted where source = '${scope.source}' order by month_end`)
       : [];
     return { ...scope, kpis, cash, cashConverted, byCurrency, converted };

@@ -294,8 +294,18 @@ describe(`a demo company in EUR, USD and JPY through the warehouse (${testDialec
     // The replays add all currencies up as they stand: not shown for this company.
     const replays = cash as unknown as { mixed: boolean; past: unknown[]; accuracy: unknown[]; words: string[] };
     expect([replays.mixed, replays.past.length, replays.accuracy.length, replays.words.length]).toEqual([true, 0, 0, 0]);
-    const overview = load(dir, 'overview.json.ts') as { cashConverted: { expected: unknown }[] };
+    const overview = load(dir, 'overview.json.ts') as {
+      monthEnd: string; cashConverted: { expected: unknown }[];
+      byCurrency: { currency: string; month_end: string; dso_countback: number; cei: number }[];
+      converted: { month_end: string; reporting_currency: string; rates_used: string; dso_countback: number; cei: number; add_days: number }[];
+    };
     expect(overview.cashConverted.map((c) => units(c.expected))).toEqual(converted.map((c) => unitsOf(BigInt(String(c.expected_cents)), 'EUR')));
+    // The overview's KPIs: each currency's at the last closed month-end, beside all of them converted.
+    const kpis = await q(`select currency, cast(month_end as varchar) as month_end, dso_countback, cei from metrics.ar_kpis_monthly where source = 'core' and month_end = '${overview.monthEnd}' order by currency`);
+    expect(overview.byCurrency.map((r) => [r.currency, r.month_end, r.dso_countback, r.cei])).toEqual(kpis.map((k) => [k.currency, k.month_end, Number(k.dso_countback), k.cei === null ? null : Number(k.cei)]));
+    const allKpis = await q(`select cast(month_end as varchar) as month_end, rates_used, dso_countback, cei, add_days from metrics.ar_kpis_converted where source = 'core' order by month_end`);
+    expect(overview.converted.map((r) => [r.month_end, r.reporting_currency, r.rates_used, r.dso_countback, r.cei, r.add_days]))
+      .toEqual(allKpis.map((k) => [k.month_end, 'EUR', k.rates_used, Number(k.dso_countback), k.cei === null ? null : Number(k.cei), Number(k.add_days)]));
   }, 300_000);
 
   it('converts into USD when the reporting currency is set so, through the rates’ base', async () => {
