@@ -3,7 +3,8 @@ import { mainScope, withSnapshot } from './snapshot.ts';
 
 /**
  * The month-end pack as an Excel workbook, built with the site: the aging at the last closed
- * month-end, the receivables KPIs of every closed month, and the 13-week cash forecast. Amounts
+ * month-end, the receivables KPIs of every closed month, the 13-week cash forecast, and for a
+ * company in several currencies the KPIs of all of them in the reporting currency. Amounts
  * are numbers (cells formatted with separators and the currency's decimals), dates are dates.
  */
 const book = await withSnapshot(async (q, has) => {
@@ -49,6 +50,25 @@ const book = await withSnapshot(async (q, has) => {
     { header: 'Week starting', key: 'week_start', width: 14, date: true }, { header: `Expected (${scope.currency})`, key: 'expected', width: 16, money: true },
     { header: 'Low (10 %)', key: 'low', width: 16, money: true }, { header: 'High (90 %)', key: 'high', width: 16, money: true },
   ], cash);
+  // A company in several currencies (or reporting in another one): every closed month's KPIs of
+  // all currencies converted into the reporting currency, each month-end at its own rates.
+  const converted = (await has('metrics.ar_kpis_converted'))
+    ? await q(`select month_end::varchar as month_end, reporting_currency, currencies, rates_used, ar_total, ar_overdue, credit_sales, dso_countback, dso_standard, bpdso, add_days, cei
+               from metrics.ar_kpis_converted where source = '${scope.source}' and is_month_end order by month_end`)
+    : [];
+  const reporting = String(converted[0]?.reporting_currency ?? '');
+  if (converted.length > 0 && (reporting !== scope.currency || converted.some((r) => String(r.currencies).includes(',')))) {
+    const reportingDecimals = new Intl.NumberFormat('en-US', { style: 'currency', currency: reporting }).resolvedOptions().maximumFractionDigits ?? 2;
+    const reportingMoney = reportingDecimals ? `#,##0.${'0'.repeat(reportingDecimals)}` : '#,##0';
+    sheet(`KPIs in ${reporting}`, [
+      { header: 'Month-end', key: 'month_end', width: 13, date: true }, { header: 'Currencies', key: 'currencies', width: 16 },
+      { header: `Receivables (${reporting})`, key: 'ar_total', width: 18, format: reportingMoney }, { header: 'Overdue', key: 'ar_overdue', width: 16, format: reportingMoney },
+      { header: 'Credit sales', key: 'credit_sales', width: 16, format: reportingMoney },
+      { header: 'DSO countback (days)', key: 'dso_countback', width: 12, format: '0.0' }, { header: 'DSO standard (days)', key: 'dso_standard', width: 12, format: '0.0' },
+      { header: 'Best possible DSO (days)', key: 'bpdso', width: 12, format: '0.0' }, { header: 'ADD (days)', key: 'add_days', width: 10, format: '0.0' }, { header: 'CEI (%)', key: 'cei', width: 9, format: '0.0' },
+      { header: 'Rates used (each at the month-end or the latest day before it)', key: 'rates_used', width: 48 },
+    ], converted);
+  }
   return wb;
 });
 process.stdout.write(Buffer.from(await book.xlsx.writeBuffer()));

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import ExcelJS from 'exceljs';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { runPipeline } from '../../pipelines/run.ts';
 import { warehousePaths } from '../../src/warehouse/warehouse.ts';
@@ -306,6 +307,24 @@ describe(`a demo company in EUR, USD and JPY through the warehouse (${testDialec
     const allKpis = await q(`select cast(month_end as varchar) as month_end, rates_used, dso_countback, cei, add_days from metrics.ar_kpis_converted where source = 'core' order by month_end`);
     expect(overview.converted.map((r) => [r.month_end, r.reporting_currency, r.rates_used, r.dso_countback, r.cei, r.add_days]))
       .toEqual(allKpis.map((k) => [k.month_end, 'EUR', k.rates_used, Number(k.dso_countback), k.cei === null ? null : Number(k.cei), Number(k.add_days)]));
+    // The month-end pack adds the closed months' KPIs of all currencies in EUR.
+    const wb = new ExcelJS.Workbook();
+    const pack = execFileSync(path.resolve('node_modules/.bin/tsx'), [path.resolve('reports/data/month-end-pack.xlsx.ts')], { env: { ...process.env, CASHLOOP_DATA_DIR: dir } });
+    await wb.xlsx.load(pack as unknown as ArrayBuffer);
+    expect(wb.worksheets.map((w) => w.name).at(-1)).toBe('KPIs in EUR');
+    const sheet = wb.getWorksheet('KPIs in EUR')!;
+    const header = (sheet.getRow(1).values as unknown[]).slice(1);
+    const col = (name: string) => header.indexOf(name) + 1;
+    const closed = await q(`select cast(month_end as varchar) as month_end, ar_total_cents, dso_countback, cei, rates_used from metrics.ar_kpis_converted where source = 'core' and is_month_end order by month_end`);
+    expect(sheet.rowCount - 1).toBe(closed.length);
+    for (const [i, k] of closed.entries()) {
+      const row = sheet.getRow(i + 2);
+      expect((row.getCell(col('Month-end')).value as Date).toISOString().slice(0, 10)).toBe(k.month_end);
+      expect(row.getCell(col('Receivables (EUR)')).value).toBe(Number(unitsOf(BigInt(String(k.ar_total_cents)), 'EUR')));
+      expect(row.getCell(col('DSO countback (days)')).value).toBe(Number(k.dso_countback));
+      expect(row.getCell(col('CEI (%)')).value).toBe(k.cei === null ? null : Number(k.cei));
+      expect(row.getCell(col('Rates used (each at the month-end or the latest day before it)')).value).toBe(k.rates_used);
+    }
   }, 300_000);
 
   it('converts into USD when the reporting currency is set so, through the rates’ base', async () => {
