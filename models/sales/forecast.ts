@@ -114,10 +114,11 @@ export function salesForecast(history: SalesHistory, asOf: string): SalesForecas
     const of = (m: Method): number[] => made.get(m) ?? (made.set(m, m === 'combination' ? combine(COMBINED.map(of)) : forecastWith(m, y, HORIZON_MONTHS)), made.get(m)!);
     for (const [m, w] of weights.weights) if (w > 0) of(m).forEach((v, t) => (base[t]! += w * v));
     const first = addMonths(series.start, y.length);
-    const level = maseScale(y);
+    // The bands are in units of the series' MASE scale (weighting.ts), here of its whole history.
+    const scale = maseScale(y);
     const months = base.map((p, t): ForecastMonth => {
       const band = weights.bands[t] ?? null;
-      return { month: addMonths(first, t), expectedCents: p, lowCents: band ? p + band.low * level : null, highCents: band ? p + band.high * level : null };
+      return { month: addMonths(first, t), expectedCents: p, lowCents: band ? p + band.low * scale : null, highCents: band ? p + band.high * scale : null };
     });
     return { series, method: 'weighted', weights: weights.weights, backtest: bt, replay: replay.origins > 0 ? replay : null, base, months };
   });
