@@ -38,19 +38,21 @@ export interface Backtest {
   horizon: number;
   /** MASE scale over the whole series (the reported MASE divides by it). */
   scale: number;
-  /** MASE scale as known at each origin (seasonal naive in-sample MAE of months 0…o−1), used to pool errors across series without looking ahead. */
+  /** MASE scale as known at each origin, warm-up ones included (seasonal naive in-sample MAE of months 0…o−1): pools errors across series without looking ahead, and scales the interval residuals. */
   scaleAt: Map<number, number>;
-  /** `salesLevel` of months 0…o−1 at each origin: the scale of the interval residuals. */
-  levelAt: Map<number, number>;
   baseline: Method;
   methods: MethodAccuracy[];
   errors: BacktestForecast[];
+  /** Forecasts of origins before the first scored one (warm-up): they teach the weights, they are not scored. */
+  warmup: BacktestForecast[];
 }
 
 export const Z80 = 1.2816;
 
 const MAX_ORIGINS = 24;
 const MAX_HORIZON = 12;
+/** Origins before the first scored one whose forecasts teach the weights only (never before month 13: Holt-Winters and the regression need 13 months). */
+export const WARMUP_ORIGINS = 2;
 
 /** Backtest design for a series of n months: the origins (months of training) and the longest horizon. */
 export function design(n: number): { origins: number[]; horizon: number } {
@@ -72,12 +74,6 @@ export function maseScale(y: number[], m = SEASON): number {
   return level > 0 ? level : 1;
 }
 
-/** The scale of the interval residuals: mean absolute monthly sales of the last 12 months (fewer when shorter), at least 1. */
-export function salesLevel(y: number[]): number {
-  const last = y.slice(-SEASON);
-  return last.length ? Math.max(1, last.reduce((a, v) => a + Math.abs(v), 0) / last.length) : 1;
-}
-
 /** MASE of forecasts against actuals with the given scale. */
 export function mase(pairs: { forecast: number; actual: number }[], scale: number): number {
   if (pairs.length === 0) return NaN;
@@ -92,24 +88,28 @@ export function backtest(y: number[]): Backtest {
   const { origins, horizon } = design(n);
   const scale = maseScale(y);
   const errors: BacktestForecast[] = [];
-  for (const o of origins) {
+  const warmup: BacktestForecast[] = [];
+  // Warm-up origins: before the first scored one, from 13 months of history on (the seasonal candidates only).
+  const first = origins[0]!;
+  const warm = n > MIN_SEASONAL_FIT ? Array.from({ length: WARMUP_ORIGINS }, (_, i) => first - WARMUP_ORIGINS + i).filter((o) => o > SEASON) : [];
+  for (const o of [...warm, ...origins]) {
     const train = y.slice(0, o); // the origin sees months 0…o−1 only
     const h = Math.min(horizon, n - o);
     const made = new Map<Method, number[]>();
+    const into = o < first ? warmup : errors;
     for (const method of methods) {
       // The combination averages forecasts already made at this origin rather than refitting them.
       const f = method === 'combination' ? combine(COMBINED.map((m) => made.get(m)!)) : forecastWith(method, train, h);
       made.set(method, f);
-      for (let i = 0; i < h; i++) errors.push({ origin: o, h: i + 1, method, forecast: f[i]!, actual: y[o + i]! });
+      for (let i = 0; i < h; i++) into.push({ origin: o, h: i + 1, method, forecast: f[i]!, actual: y[o + i]! });
     }
   }
   const accuracy: MethodAccuracy[] = methods.map((method) => {
     const pairs = errors.filter((e) => e.method === method);
     return { method, mase: mase(pairs, scale), maeCents: pairs.length ? pairs.reduce((a, p) => a + Math.abs(p.actual - p.forecast), 0) / pairs.length : NaN, forecasts: pairs.length };
   });
-  const scaleAt = new Map(origins.map((o) => [o, maseScale(y.slice(0, o))]));
-  const levelAt = new Map(origins.map((o) => [o, salesLevel(y.slice(0, o))]));
-  return { months: n, origins, horizon, scale, scaleAt, levelAt, baseline, methods: accuracy, errors };
+  const scaleAt = new Map([...warm, ...origins].map((o) => [o, maseScale(y.slice(0, o))]));
+  return { months: n, origins, horizon, scale, scaleAt, baseline, methods: accuracy, errors, warmup };
 }
 
 /** Backtest forecasts whose target month (index origin + h − 1) had been observed by origin `o` (months 0…o−1). */

@@ -1,7 +1,7 @@
 import { DuckDBDateValue, type DuckDBConnection } from '@duckdb/node-api';
 import { addDays } from '../../src/shared/dates.ts';
-import { backtest, salesLevel, type Backtest } from './backtest.ts';
-import { forecastWith, type Method } from './methods.ts';
+import { backtest, maseScale, type Backtest } from './backtest.ts';
+import { combine, COMBINED, forecastWith, type Method } from './methods.ts';
 import { reconcile, type Node, type ReconcileInput } from './reconcile.ts';
 import { addMonths, firstForecastMonth, LEVELS, monthsBetween, salesHistory, type Level, type MonthlySeries, type SalesHistory } from './series.ts';
 import { binomialBand, replayLevel, type LevelWeighting, type SeriesReplay } from './weighting.ts';
@@ -10,9 +10,10 @@ import { binomialBand, replayLevel, type LevelWeighting, type SeriesReplay } fro
  * Sales forecast, 12 months ahead with 80 % intervals, for the total, each category, each
  * customer segment and each product with at least 24 months with sales (fewer: skipped,
  * too sparse to tell a season from noise). Per series: a weighted mean of seasonal naive
- * (the baseline), Holt-Winters and the trend-and-month regression, refitted on the whole
- * history, the weights learned across the level's series from the rolling-origin backtest
- * walking forward (weighting.ts); the interval from the replayed residuals of that
+ * (the baseline), Holt-Winters, the trend-and-month regression and their combination,
+ * refitted on the whole history, the weights starting from seasonal naive and learned
+ * across the level's series from the rolling-origin backtest walking forward
+ * (weighting.ts); the interval from the replayed residuals of that
  * weighted forecast. Then every month is reconciled so that products (and the rest of their
  * category) add up to their category, the categories (and sales without order lines) to
  * the total, and the segments to the total, in integer cents (reconcile.ts). For planners
@@ -108,12 +109,16 @@ export function salesForecast(history: SalesHistory, asOf: string): SalesForecas
     const { level: weights, replay } = weighting.get(i)!;
     const y = series.values;
     const base = new Array<number>(HORIZON_MONTHS).fill(0);
-    for (const [m, w] of weights.weights) forecastWith(m, y, HORIZON_MONTHS).forEach((v, t) => (base[t]! += w * v));
+    // Each method fitted once; the combination averages the forecasts already made.
+    const made = new Map<Method, number[]>();
+    const of = (m: Method): number[] => made.get(m) ?? (made.set(m, m === 'combination' ? combine(COMBINED.map(of)) : forecastWith(m, y, HORIZON_MONTHS)), made.get(m)!);
+    for (const [m, w] of weights.weights) if (w > 0) of(m).forEach((v, t) => (base[t]! += w * v));
     const first = addMonths(series.start, y.length);
-    const level = salesLevel(y);
+    // The bands are in units of the series' MASE scale (weighting.ts), here of its whole history.
+    const scale = maseScale(y);
     const months = base.map((p, t): ForecastMonth => {
       const band = weights.bands[t] ?? null;
-      return { month: addMonths(first, t), expectedCents: p, lowCents: band ? p + band.low * level : null, highCents: band ? p + band.high * level : null };
+      return { month: addMonths(first, t), expectedCents: p, lowCents: band ? p + band.low * scale : null, highCents: band ? p + band.high * scale : null };
     });
     return { series, method: 'weighted', weights: weights.weights, backtest: bt, replay: replay.origins > 0 ? replay : null, base, months };
   });
@@ -272,7 +277,7 @@ comment on column forecast.sales_backtest.mae_cents is 'Mean absolute error of t
 comment on column forecast.sales_backtest.forecasts is 'Backtest forecasts (origin × horizon pairs) behind the figures.';
 comment on column forecast.sales_backtest.chosen is 'True for the selected row (the weighted forecast, as published before its reconciliation).';
 alter table forecast.sales_backtest add column if not exists weight double;
-comment on column forecast.sales_backtest.weight is 'Weight of the method in the published forecast (the weights add up to 1; null for combination and selected).';
+comment on column forecast.sales_backtest.weight is 'Weight of the method in the published forecast (the weights add up to 1; null for selected).';
 `;
 
 /** Reads the marts, forecasts every series and returns what the step writes. */

@@ -7,28 +7,32 @@ import { type Method } from './methods.ts';
  * rolling-origin backtests of every series of a level (one currency, one level, the same
  * candidates).
  *
- * Weights (exponentially weighted average forecaster, "Hedge"; Cesa-Bianchi & Lugosi,
- * "Prediction, learning, and games", 2006, §2.1): at a month c, each candidate method's
- * loss is the sum of its absolute errors, each scaled by its series' MASE scale as known
- * at the origin it was made from, over every backtest forecast of a month before c,
- * divided by the number of series of the level; the weight of method m is
- * exp(−η (L_m − min L)) normalised, η = `WEIGHT_RATE`. With nothing known yet every
- * candidate weighs the same (for the seasonal candidates that is the combination of
- * seasonal naive, Holt-Winters and the regression); as the errors of a level pile up, the
- * weight moves to the methods that have done best on it, quickly when one is far ahead,
- * slowly when they are level. The level's series share the weights: one series' dozen
- * errors are mostly noise, a level's errors together are evidence. The forecast at each
- * origin is the weighted mean of the candidates' forecasts made there.
+ * Weights (exponentially weighted average forecaster, "Hedge", with a prior; Cesa-Bianchi &
+ * Lugosi, "Prediction, learning, and games", 2006, §2.1): the candidates are seasonal naive,
+ * Holt-Winters, the regression and their combination (naive and mean on short series). At a
+ * month c, each candidate's loss is the sum of its absolute errors, each scaled by its
+ * series' MASE scale as known at the origin it was made from, over every backtest forecast
+ * of a month before c — the two warm-up origins before the first scored one included
+ * (backtest.ts `WARMUP_ORIGINS`) — divided by the number of series of the level; the weight
+ * of method m is π_m exp(−η (L_m − min L)) normalised, η = `WEIGHT_RATE`, π the prior:
+ * seasonal naive `BASELINE_PRIOR` (0.85), the others 0.05 each. With nothing known the
+ * baseline carries the forecast: the methods that fit a trend must prove themselves on
+ * earlier months before they take over (on the demo companies seasonal naive is the best
+ * single method at most levels, and the first origins, about half of the forecasts
+ * replayed, were lost to equal weights). The level's series share the weights: one series'
+ * dozen errors are mostly noise, a level's errors together are evidence. The forecast at
+ * each origin is the weighted mean of the candidates' forecasts made there.
  *
  * Intervals (calibrated on the replay): the residuals (actual − forecast) of that
- * weighted forecast, divided by the series' mean monthly sales of the 12 months before its
- * origin (backtest.ts `salesLevel`), of every month before c across the level, kept by
- * horizon; their weighted 10 % and 90 % points q₁₀, q₉₀ (`bandOf`, `bandsOf`) give
- * forecast + level × q₁₀ … forecast + level × q₉₀. With fewer than `MIN_RESIDUALS`
- * residuals there is no interval yet. The published forecast takes the weights and the
- * bands from every replayed month, times the level of the last 12 months.
+ * weighted forecast, divided by the series' MASE scale as known at its origin (the
+ * in-sample seasonal naive error: a series' noise, not its size), of every month before c
+ * across the level, kept by horizon; their weighted 10 % and 90 % points q₁₀, q₉₀
+ * (`bandOf`, `bandsOf`) give forecast + scale × q₁₀ … forecast + scale × q₉₀. With fewer
+ * than `MIN_RESIDUALS` residuals there is no interval yet. The published forecast takes the
+ * weights and the bands from every replayed month, times the scale of the whole history.
  */
-export const WEIGHT_RATE = 0.2;
+export const WEIGHT_RATE = 0.5;
+export const BASELINE_PRIOR = 0.85;
 export const MIN_RESIDUALS = 10;
 const HORIZON = 12;
 
@@ -78,10 +82,19 @@ export interface LevelWeighting {
   series: SeriesReplay[];
 }
 
-/** Weights exp(−η (L − min L)) normalised; equal weights when nothing is known. */
-export function hedgeWeights(losses: Map<Method, number>, rate = WEIGHT_RATE): Map<Method, number> {
+/**
+ * Prior weights: the baseline (seasonal naive; naive on short series) `BASELINE_PRIOR`, the
+ * other candidates the rest in equal shares.
+ */
+export function priorOf(methods: Method[], baseline: Method): Map<Method, number> {
+  if (methods.length <= 1 || !methods.includes(baseline)) return new Map(methods.map((m) => [m, 1 / methods.length]));
+  return new Map(methods.map((m) => [m, m === baseline ? BASELINE_PRIOR : (1 - BASELINE_PRIOR) / (methods.length - 1)]));
+}
+
+/** Weights π_m exp(−η (L_m − min L)) normalised; the prior π (equal when not given) when nothing is known. */
+export function hedgeWeights(losses: Map<Method, number>, rate = WEIGHT_RATE, prior?: Map<Method, number>): Map<Method, number> {
   const min = Math.min(...losses.values());
-  const raw = [...losses].map(([m, l]) => [m, Math.exp(-rate * (l - min))] as const);
+  const raw = [...losses].map(([m, l]) => [m, (prior?.get(m) ?? 1) * Math.exp(-rate * (l - min))] as const);
   const sum = raw.reduce((a, [, w]) => a + w, 0);
   return new Map(raw.map(([m, w]) => [m, w / sum]));
 }
@@ -149,16 +162,17 @@ export function bandsOf(byHorizon: Map<number, Residual[]>, horizons: number, no
  * Every member must have the same candidate methods.
  */
 export function replayLevel(members: Member[], rate = WEIGHT_RATE): LevelWeighting {
-  const methods: Method[] = members.length ? members[0]!.backtest.methods.map((m) => m.method).filter((m) => m !== 'combination') : [];
+  const methods: Method[] = members.length ? members[0]!.backtest.methods.map((m) => m.method) : [];
   const per = Math.max(1, members.length);
   // Losses and residuals by the calendar month they became known (the month forecast).
   const lossAt = new Map<number, Map<Method, number>>();
+  const prior = priorOf(methods, members.length ? members[0]!.backtest.baseline : methods[0]!);
   const residualsAt = new Map<number, { h: number; r: number; c: number }[]>();
   const byOrigin = new Map<number, { member: Member; origin: number }[]>();
   let lastMonth = 0;
   for (const member of members) {
     const bt = member.backtest;
-    for (const e of bt.errors) {
+    for (const e of [...bt.warmup, ...bt.errors]) {
       if (!methods.includes(e.method)) continue;
       const t = member.offset + e.origin + e.h - 1;
       const m = lossAt.get(t) ?? new Map<Method, number>();
@@ -199,14 +213,14 @@ export function replayLevel(members: Member[], rate = WEIGHT_RATE): LevelWeighti
     // Known at c: the months before c.
     for (const [m, l] of lossAt.get(c - 1) ?? []) losses.set(m, losses.get(m)! + l);
     addResiduals(residualsAt.get(c - 1));
-    const weights = hedgeWeights(losses, rate);
+    const weights = hedgeWeights(losses, rate, prior);
     weightsAt.set(c, weights);
     const starting = byOrigin.get(c);
     if (!starting) continue;
     const bands = bandsOf(residuals, HORIZON, c);
     for (const { member, origin } of starting) {
       const bt = member.backtest;
-      const scale = bt.levelAt.get(origin)!;
+      const scale = bt.scaleAt.get(origin)!;
       const made = new Map<number, { forecast: number; actual: number }>();
       for (const e of errorsAt.get(member.id)!.get(origin) ?? []) {
         if (!weights.has(e.method)) continue;
@@ -228,7 +242,7 @@ export function replayLevel(members: Member[], rate = WEIGHT_RATE): LevelWeighti
   for (const [m, l] of lossAt.get(lastMonth) ?? []) losses.set(m, losses.get(m)! + l);
   for (const [t, rs] of residualsAt) if (t >= lastMonth) addResiduals(rs);
   const series = members.map((member) => summarise(member, forecasts.get(member.id)!));
-  return { methods, weights: hedgeWeights(losses, rate), bands: bandsOf(residuals, HORIZON, lastMonth + 1), weightsAt, series };
+  return { methods, weights: hedgeWeights(losses, rate, prior), bands: bandsOf(residuals, HORIZON, lastMonth + 1), weightsAt, series };
 }
 
 function summarise(member: Member, fs: ReplayedForecast[]): SeriesReplay {
