@@ -54,7 +54,6 @@ export function money(v, currency = "", {suffix = true} = {}) {
   return s === DASH || !currency || !suffix ? s : `${s} ${currency}`;
 }
 
-/** Days with one decimal: "47.0 days". @type {(v: Figure) => string} */
 /**
  * The sum of amounts of one currency, added in its minor units (integers) so no float error
  * creeps into a total: 0.1 + 0.2 EUR is 0.30 EUR.
@@ -69,6 +68,7 @@ export function sumMoney(values, currency) {
   return minor / scale;
 }
 
+/** Days with one decimal: "47.0 days". @type {(v: Figure) => string} */
 export const days = (v) => (toNumber(v) == null ? DASH : `${num(v, 1)} days`);
 /** A share (0–1) as a percentage: "38.0 %". @type {(v: Figure) => string} */
 export const pct = (v) => (toNumber(v) == null ? DASH : `${num(Number(v) * 100, 1)} %`);

@@ -11,8 +11,8 @@ export const MONTHS = 24;
  * @returns {number | null} 0 … MONTHS − 1, or null for a month older than that (or after asOf)
  */
 export function monthsBack(month, asOf) {
-  const [y, m] = String(month).split("-").map(Number);
-  const [ay, am] = String(asOf).split("-").map(Number);
+  const [y = NaN, m = NaN] = String(month).split("-").map(Number);
+  const [ay = NaN, am = NaN] = String(asOf).split("-").map(Number);
   const back = (ay - y) * 12 + (am - m);
   return back >= 0 && back < MONTHS ? back : null;
 }

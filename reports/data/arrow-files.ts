@@ -1,5 +1,5 @@
 import JSZip from 'jszip';
-import { Dictionary, Int32, tableToIPC, Utf8, vectorFromArray, makeTable, type Vector } from 'apache-arrow';
+import { Dictionary, Int32, Table, tableToIPC, Utf8, vectorFromArray, type Vector } from 'apache-arrow';
 import type { Row } from './snapshot.ts';
 
 /**
@@ -10,7 +10,7 @@ import type { Row } from './snapshot.ts';
 export type Kind = 'text' | 'words' | 'number' | 'int';
 
 /** Rows as one Arrow table with the given columns, in that order. */
-export function arrowTable(rows: readonly Row[], columns: Record<string, Kind>) {
+export function arrowTable(rows: readonly Row[], columns: Record<string, Kind>): Table {
   const vectors: Record<string, Vector> = {};
   for (const [name, kind] of Object.entries(columns)) {
     const values = rows.map((r) => r[name]);
@@ -19,7 +19,7 @@ export function arrowTable(rows: readonly Row[], columns: Record<string, Kind>) 
     else if (kind === 'words') vectors[name] = vectorFromArray(values.map((v) => (v == null ? null : String(v))), new Dictionary(new Utf8(), new Int32()));
     else vectors[name] = vectorFromArray(values.map((v) => (v == null ? null : String(v))), new Utf8());
   }
-  return makeTable(vectors as never);
+  return new Table(vectors);
 }
 
 /** Writes a zip of Arrow streams (`name → rows`) to stdout; a page opens one member on demand. */
