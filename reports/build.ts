@@ -163,7 +163,7 @@ function processAlive(pid: number): boolean {
  * parts of the customer drill-down, the month-end workbook, and the rows behind a month of
  * the KPIs, the sales or the orders, or behind a week of the cash forecast.
  */
-const ON_DEMAND = /(^|\/)(open-items\.|customer-detail\/|month-end-pack\.|kpi-months\/|sales-months\/|order-months\/|cash-weeks\.)/;
+const ON_DEMAND = /(^|\/)(open-items\.|customer-detail\/|month-end-pack\.|kpi-months\/|sales-months\/|order-months\/|cash-weeks\/)/;
 
 /**
  * Bytes each page makes a browser load when it opens: the HTML and every local file it

@@ -3,8 +3,8 @@ import { Dictionary, Int32, Table, tableToIPC, Utf8, vectorFromArray, type Vecto
 import type { Row } from './snapshot.ts';
 
 /**
- * Column kinds of the drill-down files: `text` (a string, null kept), `words` (a string from a
- * short list, dictionary-encoded so a month of rows stays small), `number` (a float, NaN for
+ * Column kinds of the drill-down files: `text` (a string, null kept), `words` (a string that
+ * repeats — a name, a date, a category — dictionary-encoded so a month of rows stays small), `number` (a float, NaN for
  * null; money is already in its currency's units, rounded by its exponent in SQL), `int`.
  */
 export type Kind = 'text' | 'words' | 'number' | 'int';

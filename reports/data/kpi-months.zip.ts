@@ -9,7 +9,7 @@ import { mainScope, withSnapshot, type Row } from './snapshot.ts';
  * components/months.js), opened by the Overview when a month is picked.
  */
 const columns: Record<string, Kind> = {
-  invoice: 'text', customer_id: 'words', customer: 'words', invoice_date: 'text', due_date: 'text', days_past_due: 'int', bucket: 'words', open_amount: 'number',
+  invoice: 'text', customer_id: 'words', customer: 'words', invoice_date: 'words', due_date: 'words', days_past_due: 'int', bucket: 'words', open_amount: 'number',
 };
 const files = await withSnapshot(async (q) => {
   const scope = await mainScope(q);

@@ -17,7 +17,7 @@ const STEPS = [
   ['order_to_cash', 'created_at', 'paid_at'],
 ] as const;
 const columns: Record<string, Kind> = {
-  order: 'text', customer_id: 'words', customer: 'words', order_date: 'text', status: 'words', ...Object.fromEntries(STEPS.map(([s]) => [s, 'number' as Kind])),
+  order: 'text', customer_id: 'words', customer: 'words', order_date: 'words', status: 'words', ...Object.fromEntries(STEPS.map(([s]) => [s, 'number' as Kind])),
 };
 const files = await withSnapshot(async (q) => {
   const scope = await mainScope(q);

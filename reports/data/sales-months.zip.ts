@@ -11,8 +11,9 @@ import { mainScope, withSnapshot, type Row } from './snapshot.ts';
  * Each row is rounded to its currency's minor unit, so a month's rows can differ from the
  * chart's total by a few minor units.
  */
-const invoiceColumns: Record<string, Kind> = { invoice: 'text', customer_id: 'words', customer: 'words', segment: 'words', invoice_date: 'text', amount: 'number' };
-const lineColumns: Record<string, Kind> = { invoice: 'text', customer_id: 'words', customer: 'words', product_key: 'words', product: 'words', category: 'words', amount: 'number' };
+const invoiceColumns: Record<string, Kind> = { invoice: 'text', customer_id: 'words', customer: 'words', segment: 'words', invoice_date: 'words', amount: 'number' };
+// An invoice has a few lines: its number once in the dictionary, an index per line.
+const lineColumns: Record<string, Kind> = { invoice: 'words', customer_id: 'words', customer: 'words', product_key: 'words', product: 'words', category: 'words', amount: 'number' };
 const files = await withSnapshot(async (q) => {
   const scope = await mainScope(q);
   const cur = scope.currency.replaceAll("'", "''");

@@ -1,5 +1,4 @@
-import { tableToIPC } from 'apache-arrow';
-import { arrowTable } from './arrow-files.ts';
+import { emitArrowZip, type Kind } from './arrow-files.ts';
 import { mainScope, withSnapshot, type Row } from './snapshot.ts';
 
 /**
@@ -7,9 +6,11 @@ import { mainScope, withSnapshot, type Row } from './snapshot.ts';
  * currency whose predicted payment date falls in the 13 weeks, with the week it falls in
  * (week 1 runs from the day after the as-of date to the first Sunday after it, as on the
  * page), its open amount, its 80 % interval and its chance of paying late. Loaded when a week
- * is picked. The week's expected figure spreads every invoice over the weeks by its whole
+ * is picked, one Arrow file per week (`week-N.arrows`, N = 1 … 13). The week's expected figure spreads every invoice over the weeks by its whole
  * payment-date distribution and adds sales not yet invoiced, so it is not the sum of these rows.
  */
+/** The weeks of the cash forecast (the page names one file per week). */
+const WEEKS = 13;
 const rows = await withSnapshot(async (q, has): Promise<Row[]> => {
   const scope = await mainScope(q);
   if (!(await has('forecast.invoice_payment')) || !(await has('forecast.cash_weekly'))) return [];
@@ -29,9 +30,10 @@ const rows = await withSnapshot(async (q, has): Promise<Row[]> => {
     where f.as_of = (select max(as_of) from forecast.invoice_payment) and i.currency = '${scope.currency}'
     order by w.week, f.open_cents desc`);
 });
-process.stdout.write(
-  tableToIPC(
-    arrowTable(rows, { week: 'int', week_start: 'words', invoice: 'text', customer_id: 'words', customer: 'words', due_date: 'text', predicted_date: 'text', p10_date: 'text', p90_date: 'text', prob_late: 'number', open_amount: 'number' }),
-    'stream',
-  ),
-);
+const columns: Record<string, Kind> = {
+  week: 'int', week_start: 'words', invoice: 'text', customer_id: 'words', customer: 'words', due_date: 'words', predicted_date: 'words', p10_date: 'words', p90_date: 'words', prob_late: 'number', open_amount: 'number',
+};
+const files = new Map<string, { rows: Row[]; columns: Record<string, Kind> }>();
+for (let week = 1; week <= WEEKS; week++) files.set(`week-${week}.arrows`, { rows: [], columns });
+for (const r of rows) files.get(`week-${Number(r.week)}.arrows`)?.rows.push(r);
+await emitArrowZip(files);
