@@ -260,6 +260,15 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('every report page a
         expect(Number(n!.replace(/,/g, ''))).toBe(Number(open!.n));
         await page.screenshot({ path: path.join(shots, `drill-kpi-month-${width}.png`), fullPage: true });
 
+        // Aging: a month-end of the bucket chart leads to the same invoices open at its end.
+        await page.goto(`${site.url}/aging.html`, { waitUntil: 'networkidle' });
+        const agingLink = (await chartLinks(page)).find((h) => h.includes(`index.html?month=${monthEnd}`));
+        expect(agingLink, 'a month-end of the aging chart links to its open invoices').toBeDefined();
+        // Customers: every box of the payment-cycle chart opens its customer, as every dot of the quadrant does.
+        await page.goto(`${site.url}/customers.html`, { waitUntil: 'networkidle' });
+        const boxes = await page.evaluate<number>(`[...document.querySelectorAll('main svg')].filter((svg) => svg.querySelector('a')).length`);
+        expect(boxes, 'both customer charts link to the customer page').toBeGreaterThanOrEqual(2);
+
         // Cash forecast: a week lists the open invoices whose predicted payment date falls in it.
         await page.goto(`${site.url}/cash.html`, { waitUntil: 'networkidle' });
         const weekLinks = (await chartLinks(page)).filter((h) => h.includes('week='));
