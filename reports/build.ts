@@ -159,10 +159,11 @@ function processAlive(pid: number): boolean {
 
 /**
  * Files a page fetches only when asked (a customer picked, "show every open invoice", a
- * download), not when it opens: the whole of the open items, the parts of the customer
- * drill-down and the month-end workbook.
+ * download, a month or week of a chart), not when it opens: the whole of the open items, the
+ * parts of the customer drill-down, the month-end workbook, and the rows behind a month of
+ * the KPIs, the sales or the orders, or behind a week of the cash forecast.
  */
-const ON_DEMAND = /(^|\/)(open-items\.|customer-detail\/|month-end-pack\.)/;
+const ON_DEMAND = /(^|\/)(open-items\.|customer-detail\/|month-end-pack\.|kpi-months\/|sales-months\/|order-months\/|cash-weeks\/)/;
 
 /**
  * Bytes each page makes a browser load when it opens: the HTML and every local file it

@@ -54,6 +54,20 @@ export function money(v, currency = "", {suffix = true} = {}) {
   return s === DASH || !currency || !suffix ? s : `${s} ${currency}`;
 }
 
+/**
+ * The sum of amounts of one currency, added in its minor units (integers) so no float error
+ * creeps into a total: 0.1 + 0.2 EUR is 0.30 EUR.
+ * @param {Iterable<Figure>} values amounts in currency units
+ * @param {string} currency
+ * @returns {number}
+ */
+export function sumMoney(values, currency) {
+  const scale = 10 ** exponent(currency);
+  let minor = 0;
+  for (const v of values) minor += Math.round((toNumber(v) ?? 0) * scale);
+  return minor / scale;
+}
+
 /** Days with one decimal: "47.0 days". @type {(v: Figure) => string} */
 export const days = (v) => (toNumber(v) == null ? DASH : `${num(v, 1)} days`);
 /** A share (0–1) as a percentage: "38.0 %". @type {(v: Figure) => string} */

@@ -29,11 +29,16 @@ emit(
     const loads = (await has('ops.extract_loads')) ? await q(`select run_id, source, loaded_at::varchar as loaded_at, files, rows from ops.extract_loads order by loaded_at desc limit 20`) : [];
     const freshness = await q(`select max(invoice_date)::varchar as last_invoice, (select max(payment_date)::varchar from marts.fct_payments) as last_payment,
                                       (select max(ended_at)::varchar from ops.pipeline_runs where status = 'succeeded') as last_success from marts.fct_invoices`);
-    // A run's reconciliation was skipped when the run had the step but recorded no check.
+    // A run's reconciliation was skipped when the run had the step but recorded no check; the
+    // checks shown are then an earlier run's, and the page says so.
     const lastRun = runs.find((r) => r.status === 'succeeded');
-    const reconciliationStatus = reconciliation.length
-      ? reconciliation.some((r) => r.ok === false) ? 'differs' : 'agrees'
-      : lastRun && String(lastRun.steps).split(',').includes('reconcile') ? 'skipped' : 'not run';
-    return { ...scope, runs, siteBuilds: siteBuilds(), reconciliationStatus, lastRunId: lastRun?.run_id ?? null, reconciliation, loads, freshness: freshness[0] ?? {} };
+    const checkedRun = reconciliation.length ? String(reconciliation[0]!.run_id) : null;
+    const lastReconciled = lastRun != null && checkedRun === String(lastRun.run_id);
+    const result = reconciliation.some((r) => r.ok === false) ? 'differs' : 'agrees';
+    const reconciliationStatus = lastReconciled
+      ? result
+      : lastRun && String(lastRun.steps).split(',').includes('reconcile') ? 'skipped' : reconciliation.length ? result : 'not run';
+    const checkedAt = reconciliation.length && !lastReconciled ? String(reconciliation[0]!.checked_at) : null;
+    return { ...scope, runs, siteBuilds: siteBuilds(), reconciliationStatus, checkedAt, lastRunId: lastRun?.run_id ?? null, reconciliation, loads, freshness: freshness[0] ?? {} };
   }),
 );

@@ -157,7 +157,7 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('every report page a
       expect(await page.locator('main table tbody tr').count()).toBeGreaterThan(0);
       expect(requested.filter((p) => p.includes('customer-detail/')).length).toBeLessThanOrEqual(1);
       // Every on-demand file stays under the limit on its own.
-      for (const dir of ['_file/data', '_file/data/customer-detail']) {
+      for (const dir of ['_file/data', '_file/data/customer-detail', '_file/data/kpi-months', '_file/data/sales-months', '_file/data/order-months', '_file/data/cash-weeks']) {
         for (const f of fs.readdirSync(path.join(dataDir, 'site', dir)).filter((x) => x.endsWith('.arrows'))) {
           expect(fs.statSync(path.join(dataDir, 'site', dir, f)).size, f).toBeLessThan(LIMIT);
         }
@@ -227,6 +227,100 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('every report page a
       await close();
     }
   }, 60_000);
+
+  /** Plot writes a mark's link as xlink:href, which CSS attribute selectors do not see. */
+  const chartLinks = (page: Page) => page.evaluate<string[]>(`[...document.querySelectorAll('main svg a')].map((a) => a.getAttribute('href')).filter(Boolean)`);
+  /** "1,234.56 EUR" or "−12.00" as a number of minor units. */
+  const cents = (s: string) => Math.round(Number(s.replace(/[^\d.−-]/g, '').replace('−', '-')) * 100);
+  const utcDay = (s: string) => Date.parse(`${s.trim()} UTC`);
+  /** The visible cells of a column of the table inside `sel`, by its header. */
+  const column = (page: Page, sel: string, head: string) =>
+    page.evaluate<string[]>(`(() => {
+      const heads = [...document.querySelectorAll('${sel} table thead th')].map((th) => th.textContent?.trim());
+      const i = heads.indexOf(${JSON.stringify(head)});
+      return i < 0 ? ['no column ' + ${JSON.stringify(head)}] : [...document.querySelectorAll('${sel} table tbody tr')].map((tr) => tr.children[i]?.textContent ?? '');
+    })()`);
+
+  for (const width of WIDTHS) {
+    it(`goes from the DSO/CEI, cash, sales and fulfilment charts to the rows behind them at ${width} px`, async () => {
+      const snapshot = warehousePaths(dataDir).snapshot;
+      const { page, problems, close } = await open(width, `${site.url}/index.html`);
+      try {
+        // Overview: a month of the CEI chart lists the invoices open at its end; they add up to its receivables.
+        const monthLink = (await chartLinks(page)).find((h) => h.includes('month='));
+        expect(monthLink, 'a month of the KPI charts links to its inputs').toBeDefined();
+        const monthEnd = new URL(monthLink!, site.url).searchParams.get('month')!;
+        await page.goto(new URL(monthLink!, `${site.url}/index.html`).href, { waitUntil: 'networkidle' });
+        await page.waitForSelector('#month table tbody tr');
+        const card = await page.locator('#month .kpi', { hasText: 'Receivables on' }).locator('.big').innerText();
+        const sentence = await page.locator('#month p.sub').innerText();
+        const [, n, total] = sentence.match(/^([\d,]+) invoices open on .*, adding up to ([\d,.]+ [A-Z]{3})/)!;
+        expect(cents(total!), `open invoices at ${monthEnd} add up to its receivables`).toBe(cents(card));
+        const [open] = await readWarehouse(snapshot, `select count(*)::int as n from metrics.ar_open_items where as_of = date '${monthEnd}' and currency = 'EUR'`);
+        expect(Number(n!.replace(/,/g, ''))).toBe(Number(open!.n));
+        await page.screenshot({ path: path.join(shots, `drill-kpi-month-${width}.png`), fullPage: true });
+
+        // Aging: a month-end of the bucket chart leads to the same invoices open at its end.
+        await page.goto(`${site.url}/aging.html`, { waitUntil: 'networkidle' });
+        const agingLink = (await chartLinks(page)).find((h) => h.includes(`index.html?month=${monthEnd}`));
+        expect(agingLink, 'a month-end of the aging chart links to its open invoices').toBeDefined();
+        // Customers: every box of the payment-cycle chart opens its customer, as every dot of the quadrant does.
+        await page.goto(`${site.url}/customers.html`, { waitUntil: 'networkidle' });
+        const boxes = await page.evaluate<number>(`[...document.querySelectorAll('main svg')].filter((svg) => svg.querySelector('a')).length`);
+        expect(boxes, 'both customer charts link to the customer page').toBeGreaterThanOrEqual(2);
+
+        // Cash forecast: a week lists the open invoices whose predicted payment date falls in it.
+        await page.goto(`${site.url}/cash.html`, { waitUntil: 'networkidle' });
+        const weekLinks = (await chartLinks(page)).filter((h) => h.includes('week='));
+        expect(weekLinks.length, 'every forecast week links to its invoices').toBe(13);
+        let listed = 0;
+        for (const link of weekLinks.slice(0, 4)) {
+          await page.goto(new URL(link, `${site.url}/cash.html`).href, { waitUntil: 'networkidle' });
+          await page.waitForSelector('#week p.sub');
+          const [, from, to] = (await page.locator('#week p.sub').innerText()).match(/^Week \d+, (\d{1,2} \w{3} \d{4}) – (\d{1,2} \w{3} \d{4})/)!;
+          if ((await page.locator('#week table tbody tr').count()) === 0) continue;
+          for (const d of await column(page, '#week', 'Expected payment')) {
+            expect(utcDay(d)).toBeGreaterThanOrEqual(utcDay(from!));
+            expect(utcDay(d)).toBeLessThanOrEqual(utcDay(to!));
+            listed++;
+          }
+        }
+        expect(listed, 'the first weeks hold open invoices').toBeGreaterThan(0);
+        await page.screenshot({ path: path.join(shots, `drill-cash-week-${width}.png`), fullPage: true });
+
+        // Sales: a month of the total lists that month's invoices, as many as the warehouse issued then.
+        await page.goto(`${site.url}/sales.html`, { waitUntil: 'networkidle' });
+        const salesLink = (await chartLinks(page)).filter((h) => h.includes('month=')).at(-2);
+        expect(salesLink, 'a month of sales history links to its invoices').toBeDefined();
+        const salesMonth = new URL(salesLink!, site.url).searchParams.get('month')!;
+        await page.goto(new URL(salesLink!, `${site.url}/sales.html`).href, { waitUntil: 'networkidle' });
+        await page.waitForSelector('#rows table tbody tr');
+        const [, invoices] = (await page.locator('#rows p.sub').innerText()).match(/: ([\d,]+) invoices,/)!;
+        const [issued] = await readWarehouse(snapshot, `select count(*)::int as n from marts.fct_invoices where not coalesce(is_cancelled, false) and currency = 'EUR' and date_trunc('month', invoice_date) = date '${salesMonth}'`);
+        expect(Number(invoices!.replace(/,/g, ''))).toBe(Number(issued!.n));
+        for (const d of await column(page, '#rows', 'Issued')) expect(new Date(utcDay(d)).toISOString().slice(0, 7)).toBe(salesMonth.slice(0, 7));
+        await page.screenshot({ path: path.join(shots, `drill-sales-month-${width}.png`), fullPage: true });
+
+        // Fulfilment: a step not yet complete for its month says how far it is, and a month lists its orders.
+        await page.goto(`${site.url}/fulfilment.html`, { waitUntil: 'networkidle' });
+        const hint = await page.locator('main .card').first().innerText();
+        expect(hint).toMatch(/invoice → payment for \w{3} \d{4} \(\d+ of \d+ orders paid so far\)/);
+        const orderLink = (await chartLinks(page)).filter((h) => h.includes('month=')).at(-1);
+        expect(orderLink, 'a month of the fulfilment charts links to its orders').toBeDefined();
+        const orderMonth = new URL(orderLink!, site.url).searchParams.get('month')!;
+        await page.goto(new URL(orderLink!, `${site.url}/fulfilment.html`).href, { waitUntil: 'networkidle' });
+        await page.waitForSelector('#orders table tbody tr');
+        const [, placed] = (await page.locator('#orders p.sub').innerText()).match(/^([\d,]+) orders placed in/)!;
+        const [orders] = await readWarehouse(snapshot, `select count(*)::int as n from marts.fct_orders where date_trunc('month', order_date) = date '${orderMonth}' and order_date <= date '${dataDate}'`);
+        expect(Number(placed!.replace(/,/g, ''))).toBe(Number(orders!.n));
+        for (const d of await column(page, '#orders', 'Order date')) expect(new Date(utcDay(d)).toISOString().slice(0, 7)).toBe(orderMonth.slice(0, 7));
+        await page.screenshot({ path: path.join(shots, `drill-fulfilment-month-${width}.png`), fullPage: true });
+        expect(problems).toEqual([]);
+      } finally {
+        await close();
+      }
+    }, 120_000);
+  }
 
   it('downloads a table as a formula-safe CSV and the month-end pack as a workbook', async () => {
     const { page, problems, close } = await open(1440, `${site.url}/collections.html`);

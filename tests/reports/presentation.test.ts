@@ -3,7 +3,9 @@ import { toCsv as sharedCsv } from '../../src/shared/csv.ts';
 // @ts-expect-error -- a browser component in JavaScript, typed by JSDoc and checked by reports/tsconfig.json
 import { toCsv } from '../../reports/components/csv.js';
 // @ts-expect-error -- a browser component in JavaScript, typed by JSDoc and checked by reports/tsconfig.json
-import { count, date, dateTime, days, exponent, money, month, num, pct, percent, seconds } from '../../reports/components/format.js';
+import { count, date, dateTime, days, exponent, money, month, num, pct, percent, seconds, sumMoney } from '../../reports/components/format.js';
+// @ts-expect-error -- a browser component in JavaScript, typed by JSDoc and checked by reports/tsconfig.json
+import { MONTHS, monthsBack } from '../../reports/components/months.js';
 // @ts-expect-error -- a browser component in JavaScript, typed by JSDoc and checked by reports/tsconfig.json
 import { formatOf, label, words } from '../../reports/components/table.js';
 // @ts-expect-error -- a browser component in JavaScript, typed by JSDoc and checked by reports/tsconfig.json
@@ -65,5 +67,23 @@ describe('the reports’ presentation layer', () => {
     const some = riskColor([{ risk_class: 'C' }, { risk_class: null }]);
     expect(some.domain).toEqual([...RISK_CLASSES, 'not scored']);
     expect(some.domain).not.toContain(null);
+  });
+
+  it('adds amounts in their currency\'s minor units, so a drill-down total has no float error', () => {
+    expect(sumMoney([0.1, 0.2], 'EUR')).toBe(0.3);
+    expect(0.1 + 0.2).not.toBe(0.3);
+    expect(sumMoney(Array.from({ length: 1000 }, () => 1234.01), 'EUR')).toBe(1234010);
+    expect(sumMoney([100, 250, null], 'JPY')).toBe(350);
+    expect(sumMoney([1.001, 2.002], 'KWD')).toBe(3.003);
+    expect(money(sumMoney([0.1, 0.2], 'EUR'), 'EUR')).toBe('0.30 EUR');
+  });
+
+  it('finds the file of a month of the drill-downs by months back from the data date', () => {
+    expect(monthsBack('2025-07-01', '2025-07-06')).toBe(0);
+    expect(monthsBack('2025-06-30', '2025-07-06')).toBe(1);
+    expect(monthsBack('2024-12-31', '2025-07-06')).toBe(7);
+    expect(monthsBack('2023-08-31', '2025-07-31')).toBe(MONTHS - 1);
+    expect(monthsBack('2023-07-31', '2025-07-31')).toBeNull();
+    expect(monthsBack('2025-08-01', '2025-07-31')).toBeNull();
   });
 });
