@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DomainError, invalid } from '../../src/shared/errors.ts';
 import { MAX_AMOUNT_MINOR, MAX_QUANTITY } from '../../src/shared/bounds.ts';
-import { EXTRACT_KEYS, FREE_TEXT_COLUMNS, NAMES_A_CUSTOMER, textMax, UNLISTED_CUSTOMER_NAME, warehouseColumns, type ExtractEntity } from '../../src/extract/contract.ts';
+import { blankMeansCatchAll, CATCH_ALL_CUSTOMER, EXTRACT_KEYS, FREE_TEXT_COLUMNS, NAMES_A_CUSTOMER, textMax, UNLISTED_CUSTOMER_NAME, warehouseColumns, type ExtractEntity } from '../../src/extract/contract.ts';
 import { canonicalHeader, canonicalMapping, decimalSeparatorOf, readExtractMapping, type ExtractFile, type ExtractMapping } from '../../src/extract/mapping.ts';
 import { detectDelimiter } from '../../src/extract/source.ts';
 import { exponentOf, sqlBoolean, sqlDate, sqlDecimal } from '../../src/extract/values.ts';
@@ -91,7 +91,9 @@ async function landFile(conn: DuckDBConnection, dir: string, source: string, ent
       });
     }
     const cell = from === undefined ? 'null' : `nullif(trim(cast(${ident(from)} as varchar)), '')`;
-    const text = constant === undefined ? cell : from === undefined ? lit(constant) : `coalesce(${cell}, ${lit(constant)})`;
+    const given = constant === undefined ? cell : from === undefined ? lit(constant) : `coalesce(${cell}, ${lit(constant)})`;
+    // A blank customer id is the catch-all customer's, as onboarding reads it (src/extract/contract.ts).
+    const text = blankMeansCatchAll(entry.entity, col.name) && given !== 'null' ? `coalesce(${given}, ${lit(CATCH_ALL_CUSTOMER.id)})` : given;
     if (text === 'null' && col.required) {
       throw invalid(`extract file ${entry.file} gives no ${entry.entity}.${col.name}, a required column (header: ${header.join(', ')})`, {
         entity: 'extract', id: entry.file, field: col.name, value: header.join(','), rule: 'column_required',
@@ -239,7 +241,8 @@ async function checkEntity(conn: DuckDBConnection, source: string, entity: Extra
  * Rows naming a customer the customers file does not list keep their customer id: the id
  * gets a stand-in customer row (name "<id> (not in the customers file)", the currency of its
  * first row), as onboarding creates one, so orders, invoices and payments stay in the
- * measures and the reconciliation counts the stand-ins.
+ * measures and the reconciliation counts the stand-ins. Rows whose customer id was blank
+ * name the catch-all customer (`UNKNOWN`), whose row is made the same way with its own name.
  */
 async function addStandInCustomers(conn: DuckDBConnection, source: string, entities: ExtractEntity[]): Promise<number> {
   const naming = entities.filter((e) => NAMES_A_CUSTOMER.includes(e));
@@ -247,7 +250,9 @@ async function addStandInCustomers(conn: DuckDBConnection, source: string, entit
   const named = naming.map((e) => `select customer_id, currency, '${e}' as file, row_no from raw.extract_${e} where source = $1`).join(' union all ');
   const result = await conn.run(
     `insert into raw.extract_customers (source, file, row_no, customer_id, name, currency)
-     select $1, '(stand-in)', row_number() over (order by customer_id), customer_id, ${lit(UNLISTED_CUSTOMER_NAME('')).replace(/^'/, "customer_id || '")}, arg_min(currency, file || lpad(cast(row_no as varchar), 12, '0'))
+     select $1, '(stand-in)', row_number() over (order by customer_id), customer_id,
+       case when customer_id = ${lit(CATCH_ALL_CUSTOMER.id)} then ${lit(CATCH_ALL_CUSTOMER.name)} else ${lit(UNLISTED_CUSTOMER_NAME('')).replace(/^'/, "customer_id || '")} end,
+       arg_min(currency, file || lpad(cast(row_no as varchar), 12, '0'))
      from (${named}) n
      where customer_id not in (select customer_id from raw.extract_customers where source = $1)
      group by customer_id`,

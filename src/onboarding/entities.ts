@@ -8,7 +8,7 @@ import { formatAmount, formatMoney } from '../shared/money.ts';
 import { MAX_AMOUNT_MINOR, MAX_QUANTITY } from '../shared/bounds.ts';
 import type { RowFields } from '../extract/fields.ts';
 import { nextSku, skuOf } from '../extract/values.ts';
-import { textMax } from '../extract/contract.ts';
+import { CATCH_ALL_CUSTOMER, textMax } from '../extract/contract.ts';
 import type { IdSet } from './id-set.ts';
 
 export const ENTITIES = ['customers', 'products', 'orders', 'invoices', 'payments'] as const;
@@ -31,10 +31,11 @@ export interface ImportContext {
   /** Id and content of the rows seen in this file: a row repeated exactly counts once. */
   seenRows: IdSet;
   /**
-   * A folder import: rows naming a customer that neither the customers file nor cashloop
-   * has get a stand-in customer (external id → its currency), created before the load.
+   * Rows naming a customer that neither the customers file nor cashloop has get a stand-in
+   * customer (external id → its currency), created before the load; rows with a blank
+   * customer id get the catch-all customer (`UNKNOWN`) the same way when cashloop lacks it.
    */
-  standIns: Map<string, string> | null;
+  standIns: Map<string, string>;
   /** Orders import: the order whose lines are being read (lines of an order come together); line number → the line's content. */
   group: { key: string; customerId: number | null; orderDate: string | null; lineNos: Map<number, string>; totalMinor: number } | null;
   /** Orders import: product code → product (or null: not there). */
@@ -114,21 +115,22 @@ function duplicate(f: RowFields, ctx: ImportContext, column: string, id: string 
 /** The answer for a row repeated exactly: accepted, counted once, nothing loaded. */
 const REPEATED = { record: null as never, exists: true, repeated: true };
 
+/**
+ * The customer a row names (docs/extract.md, the same rules as the warehouse ingest): a blank
+ * id is the catch-all customer's; an id neither the customers file nor cashloop has gets a
+ * stand-in customer in the row's currency (else the company's), created before the load.
+ */
 async function knownCustomer(f: RowFields, ctx: ImportContext, currencyColumn = 'currency') {
-  const externalId = f.text('customer_id', { required: true, max: textMax('invoices', 'customer_id') });
+  const externalId = f.raw('customer_id') === '' ? CATCH_ALL_CUSTOMER.id : f.text('customer_id', { required: true, max: textMax('invoices', 'customer_id') });
   if (externalId === null) return null;
   let customer = await customerByExternalId(ctx, externalId);
-  if (!customer && ctx.standIns) {
-    // Not in the customers file nor in cashloop: a stand-in customer in the row's currency.
+  if (!customer) {
     const currency = f.currency(currencyColumn, ctx.companyCurrency);
     if (!currency) return null;
     ctx.standIns.set(externalId, currency);
-    customer = { id: -(ctx.standIns.size + 1_000_000_000), currency };
+    // A dry run over a folder numbers what it would create once for all its files.
+    customer = { id: ctx.pending ? -++ctx.pending.nextId : -(ctx.standIns.size + 1_000_000_000), currency };
     ctx.customers.set(externalId, customer);
-  }
-  if (!customer) {
-    f.problem('customer_id', externalId, 'unknown_customer', `customer_id ${externalId} is not a customer in cashloop (import customers first)`);
-    return null;
   }
   const currency = f.currency(currencyColumn, customer.currency);
   if (currency && currency !== customer.currency) {
