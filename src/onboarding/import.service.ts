@@ -9,7 +9,8 @@ import { CATCH_ALL_CUSTOMER, standInCustomerName } from '../extract/contract.ts'
 import { canonicalHeader, columnPositions, loadMapping, type FileMapping } from '../extract/mapping.ts';
 import { openSource, rowValues, type SourceRow } from '../extract/source.ts';
 import { RowFields, type RowProblem } from '../extract/fields.ts';
-import { ENTITIES, SPECS, type DryRunMemory, type Entity, type ImportContext } from './entities.ts';
+import { ENTITIES, type DryRunMemory, type Entity, type ImportContext } from './entity.ts';
+import { SPECS } from './entities.ts';
 import { tieOut, type CustomerTieOut } from './tieout.ts';
 import { IdSet } from './id-set.ts';
 

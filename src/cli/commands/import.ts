@@ -5,7 +5,7 @@ import { emit, table } from '../output.ts';
 import { progressBar } from '../progress.ts';
 import { conflict } from '../../shared/errors.ts';
 import { formatAmount } from '../../shared/money.ts';
-import { ENTITIES } from '../../onboarding/entities.ts';
+import { ENTITIES } from '../../onboarding/entity.ts';
 import { canonicalMapping } from '../../extract/mapping.ts';
 import { CATCH_ALL_CUSTOMER } from '../../extract/contract.ts';
 import type { CatchAllReport, ImportReport } from '../../onboarding/import.service.ts';
