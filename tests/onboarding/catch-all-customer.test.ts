@@ -76,6 +76,23 @@ describe(`the catch-all customer and stand-ins (${testDialect})`, () => {
     expect(await t.core.db.kysely.selectFrom('customers').select('id').where('external_id', '=', 'UNKNOWN').execute()).toHaveLength(1);
   });
 
+  it('two imports at once with blank customers make one catch-all customer, which both files bill', async () => {
+    const files = [1, 2].map((n) => {
+      const file = path.join(extract, `invoices-${n}.csv`);
+      const rows = Array.from({ length: 5 }, (_, i) => `C${n}-${i},,2025-03-0${i + 1},2025-04-01,1.0${i},GBP,`).join('\n');
+      fs.writeFileSync(file, `invoice_id,customer_id,invoice_date,due_date,amount,currency,settled_date\n${rows}\n`);
+      return file;
+    });
+    // Both find no catch-all while checking and both create it: the unique key on
+    // customers.external_id lets one insert win (without it, PostgreSQL makes two).
+    const reports = await Promise.all(files.map((file) => importFile(t.core, { entity: 'invoices', file, actor })));
+    expect(reports.map((r) => [r.rejected, r.created, r.catchAll?.rows])).toEqual([[0, 5, 5], [0, 5, 5]]);
+    const catchAll = await t.core.db.kysely.selectFrom('customers').select('id').where('external_id', '=', 'UNKNOWN').execute();
+    expect(catchAll).toHaveLength(1);
+    const billed = await t.core.db.kysely.selectFrom('invoices').select('customer_id').distinct().execute();
+    expect(billed).toEqual([{ customer_id: catchAll[0]!.id }]);
+  });
+
   it('a dry run of a single file says what would go to the catch-all and to stand-ins, writing nothing', async () => {
     const r = await importFile(t.core, { entity: 'invoices', file: path.join(extract, 'invoices.csv'), actor, dryRun: true });
     expect(r).toMatchObject({ rejected: 0, standInCustomers: ['K1', 'X9'], catchAll: { rows: 2, amounts: [{ currency: 'GBP', amountMinor: 3000 }] } });
