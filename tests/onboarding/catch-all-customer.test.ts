@@ -8,6 +8,7 @@ import { runPipeline } from '../../pipelines/run.ts';
 import { warehousePaths } from '../../src/warehouse/warehouse.ts';
 import { importFile, type ImportReport } from '../../src/onboarding/import.service.ts';
 import { tieOut } from '../../src/onboarding/tieout.ts';
+import { DomainError } from '../../src/shared/errors.ts';
 
 /**
  * Rows with a blank customer id go to one catch-all customer (`UNKNOWN`) and rows naming a
@@ -97,6 +98,33 @@ describe(`the catch-all customer and stand-ins (${testDialect})`, () => {
     const r = await importFile(t.core, { entity: 'invoices', file: path.join(extract, 'invoices.csv'), actor, dryRun: true });
     expect(r).toMatchObject({ rejected: 0, standInCustomers: ['K1', 'X9'], catchAll: { rows: 2, amounts: [{ currency: 'GBP', amountMinor: 3000 }] } });
     expect(await t.core.db.kysely.selectFrom('customers').select('id').execute()).toEqual([]);
+  });
+
+  it('both paths refuse the same rows of a stand-in or the catch-all in another currency than its first row', async () => {
+    fs.rmSync(path.join(extract, 'order_lines.csv'));
+    fs.rmSync(path.join(extract, 'payments.csv'));
+    fs.writeFileSync(
+      path.join(extract, 'invoices.csv'),
+      'invoice_id,customer_id,invoice_date,due_date,amount,currency\n' +
+        'A1,,2025-03-01,2025-03-31,10.00,GBP\n' +
+        'A2,,2025-03-02,2025-04-01,5.00,EUR\n' + // the catch-all bills in GBP, as its first row
+        'B1,X9,2025-03-01,2025-03-31,7.00,USD\n' +
+        'B2,X9,2025-03-02,2025-04-01,7.00,GBP\n' + // X9's stand-in bills in USD
+        'B3,X9,2025-03-03,2025-04-02,8.00,\n', // no currency: X9's
+    );
+    const expected = [['invoices.csv', 2, 'currency', 'EUR', 'currency_match'], ['invoices.csv', 4, 'currency', 'GBP', 'currency_match']];
+    const warehouse = tempDir();
+    try {
+      const e = await runPipeline({ dataDir: warehouse, extract, quiet: true, steps: ['ingest'] }).then(() => null, (x: unknown) => x as DomainError);
+      expect(e).toBeInstanceOf(DomainError);
+      expect(e!.problems.map((p) => [...String(p.id).split(' row ').map((v, i) => (i ? Number(v) : v)), String(p.field).split('.')[1], p.value, p.rule])).toEqual(expected);
+    } finally {
+      fs.rmSync(warehouse, { recursive: true, force: true });
+    }
+    await importFile(t.core, { entity: 'customers', file: path.join(extract, 'customers.csv'), actor });
+    const e = await importFile(t.core, { entity: 'invoices', file: path.join(extract, 'invoices.csv'), actor }).then(() => null, (x: unknown) => x as DomainError);
+    expect(e).toBeInstanceOf(DomainError);
+    expect(e!.problems.map((p) => ['invoices.csv', Number(String(p.id).replace('row ', '')), p.field, p.value, p.rule])).toEqual(expected);
   });
 
   it('the folder path and the warehouse path give the catch-all the same rows and amounts', async () => {
