@@ -7,7 +7,8 @@ import type { Db } from '../src/db/connection.ts';
 import { EVENTS_WATERMARK } from './ingest/events.ts';
 import { getWatermark } from './schema.ts';
 import { rowsJson, scalarNumber } from '../src/warehouse/warehouse.ts';
-import { UNLISTED_CUSTOMER_NAME } from '../src/extract/contract.ts';
+import { CATCH_ALL_CUSTOMER, UNLISTED_CUSTOMER_NAME } from '../src/extract/contract.ts';
+import { formatAmount } from '../src/shared/money.ts';
 
 export interface ReconciliationCheck {
   source: string;
@@ -132,7 +133,7 @@ export async function readCoreTotals(core: Db): Promise<CoreTotals> {
  */
 export async function reconcile(conn: DuckDBConnection, core: Db | null, asOf: string | undefined, totals?: Promise<CoreTotals>): Promise<ReconciliationResult> {
   const checks: ReconciliationCheck[] = [];
-  const add = (source: string, check: string, expected: number, actual: number) =>
+  const add = (source: string, check: string, expected: number | string, actual: number | string) =>
     checks.push({ source, check, expected: String(expected), actual: String(actual), ok: expected === actual });
   let note: string | undefined;
   let deferred = false;
@@ -204,8 +205,45 @@ export async function reconcile(conn: DuckDBConnection, core: Db | null, asOf: s
       source,
       'customers not in the customers file (stand-ins)',
       await scalarNumber(conn, `select count(*) from (${named}) n where customer_id not in (select customer_id from raw.extract_customers where source = $1 and file <> '(stand-in)')`, [source]),
-      await scalarNumber(conn, `select count(*) from marts.dim_customer where source = $1 and customer_name = customer_id || $2`, [source, UNLISTED_CUSTOMER_NAME('')]),
+      await scalarNumber(
+        conn,
+        `select count(*) from marts.dim_customer where source = $1 and (customer_name = customer_id || $2 or (customer_id = $3 and customer_name = $4))`,
+        [source, UNLISTED_CUSTOMER_NAME(''), CATCH_ALL_CUSTOMER.id, CATCH_ALL_CUSTOMER.name],
+      ),
     );
+  }
+
+  // Rows whose customer id was blank belong to the catch-all customer (src/extract/contract.ts):
+  // their count and amount per currency, from the landed rows and from the marts.
+  for (const s of await rowsJson(conn, `select distinct source from raw.extract_customers where file = '(stand-in)' and customer_id = $1 order by 1`, [CATCH_ALL_CUSTOMER.id])) {
+    const source = String(s.source);
+    const customerCurrency = `(select customer_id, any_value(currency) as currency from raw.extract_customers where source = $1 group by 1)`;
+    const described = (rows: Record<string, unknown>[]) =>
+      rows.map((r) => `${String(r.currency)}: ${Number(r.n)} row${Number(r.n) === 1 ? '' : 's'}, ${formatAmount(Number(r.minor), String(r.currency))}`).join('; ') || 'none';
+    const sides: Record<string, [string, string]> = {
+      invoices: [
+        `select coalesce(i.currency, c.currency) as currency, count(*) as n, sum(units_to_minor(i.amount, coalesce(i.currency, c.currency))) as minor
+         from (select * from raw.extract_invoices where source = $1 and customer_id = $2 and cast(invoice_date as date) <= getvariable('as_of')
+               qualify row_number() over (partition by invoice_id order by row_no desc) = 1) i
+         left join ${customerCurrency} c on c.customer_id = i.customer_id group by 1 order by 1`,
+        `select currency, count(*) as n, sum(amount_cents) as minor from marts.fct_invoices where source = $1 and customer_key = $1 || ':' || $2 group by 1 order by 1`,
+      ],
+      payments: [
+        `select coalesce(p.currency, c.currency) as currency, count(*) as n, sum(units_to_minor(p.amount, coalesce(p.currency, c.currency))) as minor
+         from (select * from raw.extract_payments where source = $1 and customer_id = $2 and cast(payment_date as date) <= getvariable('as_of')
+               qualify row_number() over (partition by payment_id order by row_no desc) = 1) p
+         left join ${customerCurrency} c on c.customer_id = p.customer_id group by 1 order by 1`,
+        `select currency, count(*) as n, sum(amount_cents) as minor from marts.fct_payments where source = $1 and customer_key = $1 || ':' || $2 and not is_synthesized group by 1 order by 1`,
+      ],
+    };
+    for (const [file, [landed, marts]] of Object.entries(sides)) {
+      add(
+        source,
+        `${file} of the catch-all customer ${CATCH_ALL_CUSTOMER.id} (blank customer id)`,
+        described(await rowsJson(conn, landed, [source, CATCH_ALL_CUSTOMER.id])),
+        described(await rowsJson(conn, marts, [source, CATCH_ALL_CUSTOMER.id])),
+      );
+    }
   }
 
   const failed = checks.some((c) => !c.ok);

@@ -12,7 +12,7 @@ export interface ScheduleJob {
   cron: string;
   /**
    * What the job runs: `pipeline` (default) or a task the caller registers, such as
-   * `collections-reminders`, `collections-statements` and `idempotency-purge` (the CLI's `schedule`).
+   * `collections-reminders`, `collections-statement-run` and `idempotency-purge` (the CLI's `schedule`).
    */
   task?: string;
   steps?: string[];
@@ -30,7 +30,7 @@ export interface ScheduleConfig {
 
 /**
  * Used when the data directory has no `schedule.json`: the full pipeline every 15 minutes,
- * the reminder run every morning, the statements on the first of the month, and expired
+ * the reminder run every morning, the monthly statement run on the first of the month, and expired
  * API Idempotency-Keys deleted every hour, the salespeople's notifications raised after the reminders and each user's digest
  * of unread notifications e-mailed after that.
  */
@@ -38,7 +38,8 @@ export const defaultSchedule: ScheduleConfig = {
   jobs: [
     { name: 'warehouse', cron: '*/15 * * * *', steps: ['all'] },
     { name: 'reminders', cron: '0 6 * * *', task: 'collections-reminders' },
-    { name: 'statements', cron: '0 7 1 * *', task: 'collections-statements' },
+    // The monthly statement run: each customer's statement of account into the outbox.
+    { name: 'statement-run', cron: '0 7 1 * *', task: 'collections-statement-run' },
     { name: 'idempotency-keys', cron: '20 * * * *', task: 'idempotency-purge' },
     // After the reminder run: the salespeople hear of dunning levels passed and promises broken.
     { name: 'notifications', cron: '30 6 * * *', task: 'notifications-raise' },
@@ -48,6 +49,16 @@ export const defaultSchedule: ScheduleConfig = {
     { name: 'prepayments', cron: '*/15 * * * *', task: 'prepayments-release' },
   ],
 };
+
+/**
+ * Job and task names that were renamed: the old name still works and says so once per use.
+ * `statements` was the monthly statement run, now `statement-run` (a bank statement and a
+ * customer's statement of account are other things).
+ */
+export const RENAMED_JOBS: Readonly<Record<string, string>> = { statements: 'statement-run' };
+export const RENAMED_TASKS: Readonly<Record<string, string>> = { 'collections-statements': 'collections-statement-run' };
+
+const deprecated = (kind: string, old: string, now: string) => `${kind} "${old}" is deprecated: it is now "${now}"; the old name will stop working in a later version`;
 
 /** A task other than the pipeline: runs once, says what it did. */
 export type JobTask = (job: ScheduleJob) => Promise<{ summary: string }>;
@@ -102,7 +113,15 @@ export class Scheduler {
   readonly #running = new Set<string>();
   readonly #tasks: ScheduledTask[] = [];
 
-  constructor(options: SchedulerOptions) {
+  constructor(given: SchedulerOptions) {
+    // A schedule file written before a task was renamed names the old task: it runs the new one.
+    const jobs = given.config.jobs.map((job) => {
+      const renamed = job.task ? RENAMED_TASKS[job.task] : undefined;
+      if (!renamed) return job;
+      (given.log ?? logLine)(`${deprecated('task', job.task!, renamed)} (job ${job.name})`);
+      return { ...job, task: renamed };
+    });
+    const options = { ...given, config: { ...given.config, jobs } };
     for (const job of options.config.jobs) {
       if (job.task && job.task !== 'pipeline' && !options.tasks?.[job.task]) {
         throw invalid(`schedule job ${job.name} names an unknown task ${job.task}; known: pipeline${Object.keys(options.tasks ?? {}).map((t) => `, ${t}`).join('')}`, { entity: 'schedule', field: `${job.name}.task`, value: job.task, rule: 'known_task' });
@@ -130,8 +149,15 @@ export class Scheduler {
   }
 
   /** Runs one job now, under the same no-overlap and single-runner rules as a scheduled start. */
-  async runJob(name: string): Promise<JobOutcome> {
-    const job = this.#options.config.jobs.find((j) => j.name === name);
+  async runJob(asked: string): Promise<JobOutcome> {
+    const jobs = this.#options.config.jobs;
+    let name = asked;
+    const renamed = RENAMED_JOBS[asked];
+    if (renamed && !jobs.some((j) => j.name === asked) && jobs.some((j) => j.name === renamed)) {
+      this.#log(deprecated('job', asked, renamed));
+      name = renamed;
+    }
+    const job = jobs.find((j) => j.name === name);
     if (!job) throw invalid(`schedule has no job ${name}`, { entity: 'schedule', id: name, rule: 'known_job' });
     if (this.#running.has(name)) {
       this.#log(`${name}: still running, this start is skipped`);
@@ -191,6 +217,10 @@ export class Scheduler {
   }
 
   #log(line: string): void {
-    (this.#options.log ?? ((l: string) => process.stderr.write(`${new Date().toISOString()} ${l}\n`)))(line);
+    (this.#options.log ?? logLine)(line);
   }
+}
+
+function logLine(line: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DomainError, invalid } from '../../src/shared/errors.ts';
 import { MAX_AMOUNT_MINOR, MAX_QUANTITY } from '../../src/shared/bounds.ts';
-import { EXTRACT_KEYS, FREE_TEXT_COLUMNS, NAMES_A_CUSTOMER, textMax, UNLISTED_CUSTOMER_NAME, warehouseColumns, type ExtractEntity } from '../../src/extract/contract.ts';
+import { blankMeansCatchAll, CATCH_ALL_CUSTOMER, EXTRACT_KEYS, FREE_TEXT_COLUMNS, NAMES_A_CUSTOMER, textMax, UNLISTED_CUSTOMER_NAME, warehouseColumns, type ExtractEntity } from '../../src/extract/contract.ts';
 import { canonicalHeader, canonicalMapping, decimalSeparatorOf, readExtractMapping, type ExtractFile, type ExtractMapping } from '../../src/extract/mapping.ts';
 import { detectDelimiter } from '../../src/extract/source.ts';
 import { exponentOf, sqlBoolean, sqlDate, sqlDecimal } from '../../src/extract/values.ts';
@@ -49,7 +49,7 @@ export async function ingestExtract(conn: DuckDBConnection, dir: string, mapping
       rowsRead += rows;
     }
     const problems: Problem[] = [];
-    for (const entity of entities) problems.push(...(await checkEntity(conn, mapping.source, entity)));
+    for (const entity of entities) problems.push(...(await checkEntity(conn, mapping.source, entity, entities)));
     if (problems.length) {
       const first = problems[0]!;
       throw new DomainError(
@@ -91,7 +91,9 @@ async function landFile(conn: DuckDBConnection, dir: string, source: string, ent
       });
     }
     const cell = from === undefined ? 'null' : `nullif(trim(cast(${ident(from)} as varchar)), '')`;
-    const text = constant === undefined ? cell : from === undefined ? lit(constant) : `coalesce(${cell}, ${lit(constant)})`;
+    const given = constant === undefined ? cell : from === undefined ? lit(constant) : `coalesce(${cell}, ${lit(constant)})`;
+    // A blank customer id is the catch-all customer's, as onboarding reads it (src/extract/contract.ts).
+    const text = blankMeansCatchAll(entry.entity, col.name) && given !== 'null' ? `coalesce(${given}, ${lit(CATCH_ALL_CUSTOMER.id)})` : given;
     if (text === 'null' && col.required) {
       throw invalid(`extract file ${entry.file} gives no ${entry.entity}.${col.name}, a required column (header: ${header.join(', ')})`, {
         entity: 'extract', id: entry.file, field: col.name, value: header.join(','), rule: 'column_required',
@@ -143,7 +145,7 @@ const INTEGER_RANGES: Record<string, [number, number]> = { line_no: [1, 100_000]
  * (payments above zero), not beyond the largest amount; a row whose key repeats with
  * other values. A row repeated exactly is the same row twice and counts once.
  */
-async function checkEntity(conn: DuckDBConnection, source: string, entity: ExtractEntity): Promise<Problem[]> {
+async function checkEntity(conn: DuckDBConnection, source: string, entity: ExtractEntity, loaded: ExtractEntity[]): Promise<Problem[]> {
   const table = `raw.extract_${entity}`;
   // The currency each row's amounts are in: its own, else its customer's in the customers file.
   const currencies = await rowsJson(
@@ -160,7 +162,10 @@ async function checkEntity(conn: DuckDBConnection, source: string, entity: Extra
   const exponent = byCurrency(String, '2');
   const scale = byCurrency((e) => `${10 ** e}`, '100');
   const withCurrency = NAMES_A_CUSTOMER.includes(entity)
-    ? `(select x.*, coalesce(x.currency, c.currency) as _currency, c.currency as _currency_of_customer from ${table} x left join (select customer_id, any_value(currency) as currency from raw.extract_customers where source = $1 group by 1) c on c.customer_id = x.customer_id where x.source = $1)`
+    ? `(select x.*, coalesce(x.currency, c.currency) as _currency, coalesce(c.currency, s.currency) as _currency_of_customer from ${table} x
+        left join (select customer_id, any_value(currency) as currency from raw.extract_customers where source = $1 group by 1) c on c.customer_id = x.customer_id
+        left join ${firstRowCurrency(loaded)} s on s.customer_id = x.customer_id
+        where x.source = $1)`
     : `(select *, currency as _currency from ${table} where source = $1)`;
   const checks: { column: string; where: string; rule: string; reason: string }[] = [];
   for (const col of warehouseColumns(entity)) {
@@ -175,7 +180,7 @@ async function checkEntity(conn: DuckDBConnection, source: string, entity: Extra
     if (col.kind === 'date') checks.push({ column: c, where: `${c} like 'invalid:%'`, rule: 'date_format', reason: 'is not a date in the file\'s date format' });
     if (col.kind === 'boolean') checks.push({ column: c, where: `${c} like 'invalid:%'`, rule: 'boolean', reason: 'is not one of the words for true or false' });
     if (col.kind === 'currency' && NAMES_A_CUSTOMER.includes(entity)) {
-      checks.push({ column: c, where: `${c} is not null and _currency_of_customer is not null and ${c} <> _currency_of_customer`, rule: 'currency_match', reason: "differs from its customer's currency in the customers file" });
+      checks.push({ column: c, where: `${c} is not null and _currency_of_customer is not null and ${c} <> _currency_of_customer`, rule: 'currency_match', reason: "differs from its customer's currency (in the customers file, else that of the first row naming a customer the file does not list)" });
     }
     if (col.kind === 'currency') checks.push({ column: c, where: `${c} is not null and not regexp_full_match(${c}, '[A-Z]{3}')`, rule: 'currency_code', reason: 'is not a three-letter ISO 4217 code' });
     if (col.kind === 'integer') {
@@ -236,21 +241,38 @@ async function checkEntity(conn: DuckDBConnection, source: string, entity: Extra
 }
 
 /**
+ * The currency of each customer the rows name, as onboarding gives a stand-in (or the
+ * catch-all) its currency: that of the first row naming it with one, the files read in
+ * onboarding's order (order lines, invoices, payments). Customers of the customers file take
+ * theirs from it instead. Read with parameter $1 = the source.
+ */
+function firstRowCurrency(loaded: ExtractEntity[]): string {
+  const naming = NAMES_A_CUSTOMER.filter((e) => loaded.includes(e));
+  if (naming.length === 0) return '(select null as customer_id, null as currency where false)';
+  const rows = naming.map((e) => `select customer_id, currency, ${NAMES_A_CUSTOMER.indexOf(e)} * 1000000000000 + row_no as ord from raw.extract_${e} where source = $1 and currency is not null`);
+  return `(select customer_id, arg_min(currency, ord) as currency from (${rows.join(' union all ')}) group by customer_id)`;
+}
+
+/**
  * Rows naming a customer the customers file does not list keep their customer id: the id
  * gets a stand-in customer row (name "<id> (not in the customers file)", the currency of its
  * first row), as onboarding creates one, so orders, invoices and payments stay in the
- * measures and the reconciliation counts the stand-ins.
+ * measures and the reconciliation counts the stand-ins. Rows whose customer id was blank
+ * name the catch-all customer (`UNKNOWN`), whose row is made the same way with its own name.
  */
 async function addStandInCustomers(conn: DuckDBConnection, source: string, entities: ExtractEntity[]): Promise<number> {
   const naming = entities.filter((e) => NAMES_A_CUSTOMER.includes(e));
   if (naming.length === 0) return 0;
-  const named = naming.map((e) => `select customer_id, currency, '${e}' as file, row_no from raw.extract_${e} where source = $1`).join(' union all ');
+  const named = naming.map((e) => `select customer_id from raw.extract_${e} where source = $1`).join(' union all ');
   const result = await conn.run(
     `insert into raw.extract_customers (source, file, row_no, customer_id, name, currency)
-     select $1, '(stand-in)', row_number() over (order by customer_id), customer_id, ${lit(UNLISTED_CUSTOMER_NAME('')).replace(/^'/, "customer_id || '")}, arg_min(currency, file || lpad(cast(row_no as varchar), 12, '0'))
+     select $1, '(stand-in)', row_number() over (order by n.customer_id), n.customer_id,
+       case when n.customer_id = ${lit(CATCH_ALL_CUSTOMER.id)} then ${lit(CATCH_ALL_CUSTOMER.name)} else ${lit(UNLISTED_CUSTOMER_NAME('')).replace(/^'/, "n.customer_id || '")} end,
+       any_value(s.currency)
      from (${named}) n
-     where customer_id not in (select customer_id from raw.extract_customers where source = $1)
-     group by customer_id`,
+     left join ${firstRowCurrency(entities)} s on s.customer_id = n.customer_id
+     where n.customer_id not in (select customer_id from raw.extract_customers where source = $1)
+     group by n.customer_id`,
     [source],
   );
   return Number(result.rowsChanged);

@@ -10,7 +10,8 @@ import { accountStatement } from '../payments/account-statement.service.ts';
 import { Id, ListQuery } from './routes/schemas.ts';
 import { AccountStatementResponse, InvoiceResponse, OrderResponse, Page, PaymentResponse } from './routes/responses.ts';
 import { registerPortalPages } from '../portal/portal.routes.ts';
-import { addRedirect, facing, pageOf, type ListPageQuery } from './http.ts';
+import { addRedirect } from './http.ts';
+import { facing, pageOf, type ListPageQuery } from '../shared/facing.ts';
 
 /**
  * Customer self-service over JSON: with a portal token a customer reads its own orders (with

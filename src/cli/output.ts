@@ -1,4 +1,5 @@
 import { DomainError, exitCode } from '../shared/errors.ts';
+import { facing, pageOf, type ListPage } from '../shared/facing.ts';
 
 /** Options every command accepts. */
 export interface OutputOptions {
@@ -10,6 +11,19 @@ export function emit<T>(result: T, options: OutputOptions, render: (r: T) => str
   if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else process.stdout.write(`${render(result)}\n`);
 }
+
+/**
+ * Prints a document of the core as the API answers it: with `--json`, through the API's own
+ * serialiser (`facing`: camelCase fields, each `…Minor` amount beside its written twin) and, for
+ * a list, in the API's list shape `{ items, next }`; else the human text `render` makes of it.
+ */
+export function emitDocument<T>(result: T, options: OutputOptions, render: (r: T) => string): void {
+  if (options.json) process.stdout.write(`${JSON.stringify(facing(result), null, 2)}\n`);
+  else process.stdout.write(`${render(result)}\n`);
+}
+
+/** A whole list in the API's list shape: every item, no next page. */
+export const everything = <T>(items: T[]): ListPage<T> => pageOf(items, { limit: items.length });
 
 /** Lays rows out as an aligned text table. */
 export function table(rows: Record<string, unknown>[], columns?: string[]): string {

@@ -94,3 +94,22 @@ export const FREE_TEXT_COLUMNS: readonly string[] = ['name'];
 
 /** Name of the stand-in customer row for a customer id the customers file does not list. */
 export const UNLISTED_CUSTOMER_NAME = (id: string) => `${id} (not in the customers file)`;
+
+/**
+ * The catch-all customer: a row of a file naming a customer (order lines, invoices, payments)
+ * whose `customer_id` is blank belongs to it. Real extracts carry such rows (a cash sale, a
+ * document whose customer was deleted); refusing them would leave their money out of every
+ * total, so both paths in give them this one customer and report its rows and amounts. An
+ * extract whose own customer is called `UNKNOWN` shares it.
+ */
+export const CATCH_ALL_CUSTOMER = { id: 'UNKNOWN', name: 'Unknown customer (from the extract)' } as const;
+
+/** Whether a blank value of this column means the catch-all customer rather than a missing value. */
+export function blankMeansCatchAll(entity: string, column: string): boolean {
+  return column === 'customer_id' && (NAMES_A_CUSTOMER as readonly string[]).includes(entity);
+}
+
+/** Name of the customer cashloop creates for an id the customers file does not list: the catch-all's, or a stand-in's. */
+export function standInCustomerName(id: string): string {
+  return id === CATCH_ALL_CUSTOMER.id ? CATCH_ALL_CUSTOMER.name : UNLISTED_CUSTOMER_NAME(id);
+}

@@ -87,7 +87,7 @@ async function messy(lines: number, loadLines: number) {
   console.log(`  reconciliation ${status}`);
   const memory = dryRunMemory();
   const check = await measure('onboarding: check the folder (dry run)', async () => {
-    for (const [entity, file] of FOLDER) await importFile(core, { entity, file: path.join(extract.dir, `${file}.csv`), actor: 'bench', dryRun: true, dryRunMemory: memory, standInCustomers: true });
+    for (const [entity, file] of FOLDER) await importFile(core, { entity, file: path.join(extract.dir, `${file}.csv`), actor: 'bench', dryRun: true, dryRunMemory: memory });
   });
   memory.close();
   print(check, rows);
@@ -96,7 +96,7 @@ async function messy(lines: number, loadLines: number) {
     const touched = new Set<number>();
     const load = await measure(`onboarding: load ${small.lines} lines into the core`, async () => {
       for (const [entity, file] of FOLDER) {
-        const r = await importFile(core, { entity, file: path.join(small.dir, `${file}.csv`), actor: 'bench', standInCustomers: true });
+        const r = await importFile(core, { entity, file: path.join(small.dir, `${file}.csv`), actor: 'bench' });
         for (const c of r.tieOut ?? []) touched.add(c.customerId);
       }
     });

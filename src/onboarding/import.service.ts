@@ -5,11 +5,12 @@ import { csvLines } from '../shared/csv.ts';
 import { DomainError, invalid } from '../shared/errors.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import { createCustomer } from '../customers/customer.service.ts';
-import { UNLISTED_CUSTOMER_NAME } from '../extract/contract.ts';
+import { CATCH_ALL_CUSTOMER, standInCustomerName } from '../extract/contract.ts';
 import { canonicalHeader, columnPositions, loadMapping, type FileMapping } from '../extract/mapping.ts';
 import { openSource, rowValues, type SourceRow } from '../extract/source.ts';
 import { RowFields, type RowProblem } from '../extract/fields.ts';
-import { ENTITIES, SPECS, type DryRunMemory, type Entity, type ImportContext } from './entities.ts';
+import { ENTITIES, type DryRunMemory, type Entity, type ImportContext } from './entity.ts';
+import { SPECS } from './entities.ts';
 import { tieOut, type CustomerTieOut } from './tieout.ts';
 import { IdSet } from './id-set.ts';
 
@@ -21,12 +22,6 @@ export interface ImportOptions {
   dryRun?: boolean;
   /** Load the valid rows and write the rejected ones beside the input. */
   acceptValid?: boolean;
-  /**
-   * A folder import: a row naming a customer that neither the customers file nor cashloop
-   * has gets a stand-in customer (its id, named "<id> (not in the customers file)", in the
-   * row's currency), listed in the report; a single file's import refuses the row instead.
-   */
-  standInCustomers?: boolean;
   actor: string;
   /** Called as the file streams: phase, units done, units in all (bytes or rows). */
   onProgress?: (phase: string, done: number, total: number) => void;
@@ -66,6 +61,11 @@ export interface ImportReport {
   repeated: number;
   /** Customer ids rows named that neither the customers file nor cashloop had: each got a stand-in customer. */
   standInCustomers: string[];
+  /**
+   * Accepted rows with a blank customer id, given to the catch-all customer (`UNKNOWN`,
+   * docs/extract.md): how many and their amounts per currency; null when there are none.
+   */
+  catchAll: CatchAllReport | null;
   created: number;
   /** Sum of accepted rows' amounts, per currency, as decimals in minor units. */
   amounts: { currency: string; rows: number; amountMinor: number }[];
@@ -75,6 +75,13 @@ export interface ImportReport {
   /** Open receivables per customer of the file, as in the extract and as in cashloop. */
   tieOut: CustomerTieOut[] | null;
   tieOutAgrees: boolean | null;
+}
+
+export interface CatchAllReport {
+  customer: string;
+  name: string;
+  rows: number;
+  amounts: { currency: string; rows: number; amountMinor: number }[];
 }
 
 /** Most problems kept in the report and the error; the rejects file has every one. */
@@ -121,7 +128,7 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
     const ignoredColumns = source.header.filter((_, i) => !used.has(i));
     const settings = await getSettings(core.db.kysely);
     const pending = options.dryRun ? (options.dryRunMemory ?? null) : null;
-    const standIns = options.standInCustomers ? new Map<string, string>() : null;
+    const standIns = new Map<string, string>();
     const newContext = (): ImportContext => remember({
       core, actor: options.actor, today: core.clock.now().toISOString().slice(0, 10), companyCurrency: settings['company.currency'],
       customers: pending?.customers ?? new Map(), seen: new IdSet(), seenRows: new IdSet(), covered: new Map(), group: null, products: pending?.products ?? new Map(), pending,
@@ -132,10 +139,11 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
     const ctx = newContext();
     const report: ImportReport = {
       entity, file: options.file, format: source.format, dryRun: options.dryRun ?? false, rowsRead: 0, accepted: 0, rejected: 0, unchanged: 0, created: 0,
-      amounts: [], problems: [], rejectedFile: null, ignoredColumns, tieOut: null, tieOutAgrees: null, repeated: 0, standInCustomers: [],
+      amounts: [], problems: [], rejectedFile: null, ignoredColumns, tieOut: null, tieOutAgrees: null, repeated: 0, standInCustomers: [], catchAll: null,
     };
     const rejectedRows = new Set<number>();
     const amounts = new Map<string, { rows: number; amountMinor: number }>();
+    const catchAll = new Map<string, { rows: number; amountMinor: number }>();
     const customers = new Set<number>();
     const rejectsPath = rejectedFileFor(options.file);
     let rejectsFd = null as number | null;
@@ -165,11 +173,18 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
       if (checked.exists) report.unchanged += 1;
       if (pending) spec.remember?.(pending, checked.record);
       const a = spec.amount?.(checked.record);
-      if (a) {
-        const sum = amounts.get(a.currency) ?? { rows: 0, amountMinor: 0 };
+      const add = (to: typeof amounts, currency: string, minor: number) => {
+        const sum = to.get(currency) ?? { rows: 0, amountMinor: 0 };
         sum.rows += 1;
-        sum.amountMinor += a.minor;
-        amounts.set(a.currency, sum);
+        sum.amountMinor += minor;
+        to.set(currency, sum);
+      };
+      if (a) add(amounts, a.currency, a.minor);
+      // Rows of the catch-all customer (a blank customer id) are counted apart, for the report.
+      const billed = (checked.record as { customerId?: number }).customerId;
+      if (billed !== undefined && billed === ctx.customers.get(CATCH_ALL_CUSTOMER.id)?.id) {
+        const r = checked.record as { currency: string };
+        add(catchAll, a?.currency ?? r.currency, a?.minor ?? 0);
       }
       const c = spec.customerOf?.(checked.record);
       if (c !== undefined) customers.add(c);
@@ -210,8 +225,13 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
       fs.closeSync(rejectsFd);
       report.rejectedFile = rejectsPath;
     }
-    report.standInCustomers = [...(standIns?.keys() ?? [])];
-    report.amounts = [...amounts].map(([currency, s]) => ({ currency, ...s })).sort((x, y) => x.currency.localeCompare(y.currency));
+    report.standInCustomers = [...standIns.keys()].filter((id) => id !== CATCH_ALL_CUSTOMER.id);
+    const byCurrency = (m: typeof amounts) => [...m].map(([currency, s]) => ({ currency, ...s })).sort((x, y) => x.currency.localeCompare(y.currency));
+    report.amounts = byCurrency(amounts);
+    if (catchAll.size) {
+      const list = byCurrency(catchAll);
+      report.catchAll = { customer: CATCH_ALL_CUSTOMER.id, name: CATCH_ALL_CUSTOMER.name, rows: list.reduce((n, c) => n + c.rows, 0), amounts: list };
+    }
     if (report.rejected > 0 && !options.acceptValid) {
       throw new DomainError(
         'invalid',
@@ -227,9 +247,12 @@ export async function importFile(core: Core, options: ImportOptions): Promise<Im
 
     // Pass 2 (and 3): load the valid rows through the services.
     report.unchanged = 0;
-    for (const [externalId, currency] of standIns ?? []) {
-      const c = await createCustomer(core, { externalId, name: UNLISTED_CUSTOMER_NAME(externalId), currency }, options.actor);
+    for (const [externalId, currency] of standIns) {
+      const standIn = ctx.customers.get(externalId)?.id;
+      const c = await createCustomer(core, { externalId, name: standInCustomerName(externalId), currency }, options.actor);
       ctx.customers.set(externalId, { id: c.id, currency: c.currency });
+      // The tie-out names the customer as created, not the number it had while rows were checked.
+      if (standIn !== undefined && customers.delete(standIn)) customers.add(c.id);
     }
     await spec.beforeLoad?.(ctx);
     for (let phase = 0; phase < spec.phases; phase += 1) {

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Core } from '../core.ts';
 import { IMPORTED_INVOICE_PREFIX } from '../invoicing/invoice-import.service.ts';
-import { IMPORT_METHOD, SETTLEMENT_METHOD } from './entities.ts';
+import { IMPORT_METHOD, SETTLEMENT_METHOD } from './entity.ts';
 
 export interface CustomerTieOut {
   customerId: number;

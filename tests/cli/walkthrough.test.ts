@@ -45,8 +45,11 @@ describe(`CLI walk-through on ${testDialect}`, { timeout: 300_000 }, () => {
 
     const p1 = await json(['payment', 'record', '--customer', '1', '--amount', '500', '--reference', 'INV-2026-000001'], day9);
     expect(p1.appliedMinor).toBe(50_000);
-    const open = (await json(['invoice', 'list', '--open'], day9)) as unknown as { number: string; balanceMinor: number }[];
-    expect(open.map((i) => [i.number, i.balanceMinor])).toEqual([['INV-2026-000001', 25_000], ['INV-2026-000002', 45_000]]);
+    // Lists print the API's list shape.
+    const open = (await json(['invoice', 'list', '--open'], day9)) as unknown as { items: { number: string; balanceMinor: number; balance: string }[]; next: string | null };
+    expect(open.next).toBeNull();
+    expect(open.items.map((i) => i.balance)).toEqual(['250.00', '450.00']);
+    expect(open.items.map((i) => [i.number, i.balanceMinor])).toEqual([['INV-2026-000001', 25_000], ['INV-2026-000002', 45_000]]);
     await json(['payment', 'record', '--customer', '1', '--amount', '700.00'], day9);
     expect((await json(['order', 'show', '1'], day9)).status).toBe('paid');
     const statement = await json(['account-statement', '--customer', '1'], day9);

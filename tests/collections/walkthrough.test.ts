@@ -48,7 +48,11 @@ describe(`collections walk-through on ${testDialect}`, { timeout: 300_000 }, () 
     expect(await run(['collections', 'history', '--customer', '1'], later)).toMatch(/reminder[\s\S]*promise[\s\S]*call/);
     // The scheduler's collections jobs, once each: today's reminders are out already, February's statement is not.
     expect(await run(['schedule', '--once', 'reminders'], later)).toContain('reminders: succeeded (reminder run as of 2026-03-20: 0 reminders in the outbox)');
-    expect(await run(['schedule', '--once', 'statements'], later)).toContain('statements: succeeded (statements for 2026-02: 1 written, 0 already there)');
+    expect(await run(['schedule', '--once', 'statement-run'], later)).toContain('statement-run: succeeded (statement run for 2026-02: 1 statements written, 0 already there)');
+    // The job's former name still runs it, and says it is deprecated.
+    const former = await cli(['schedule', '--once', 'statements'], later);
+    expect(former.stdout).toContain('statement-run: succeeded (statement run for 2026-02: 0 statements written, 1 already there)');
+    expect(former.stderr).toContain('job "statements" is deprecated: it is now "statement-run"');
     const bad = await cli(['promise', 'add', '--customer', '1', '--date', '2026-13-01'], env);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('date must be a date written YYYY-MM-DD');

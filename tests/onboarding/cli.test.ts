@@ -31,10 +31,22 @@ describe(`import and bank commands (${testDialect})`, () => {
   it('a broken file exits 2 naming each row and field; --json carries the problems', async () => {
     const r = await cli(['import', 'invoices', path.join(fixtures, 'onboarding/invoices-broken.csv')], env);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/8 of 10 invoices rows rejected; nothing was written/);
-    expect(r.stderr).toMatch(/- row 5 \(line 6\): customer_id C999 is not a customer in cashloop/);
+    expect(r.stderr).toMatch(/6 of 10 invoices rows rejected; nothing was written/);
+    expect(r.stderr).toMatch(/- row 4 \(line 5\): amount -5\.00 is negative/);
     const j = await cli(['import', 'invoices', path.join(fixtures, 'onboarding/invoices-broken.csv'), '--json'], env);
-    expect(JSON.parse(j.stderr).problems).toHaveLength(9);
+    expect(JSON.parse(j.stderr).problems).toHaveLength(7);
+  });
+
+  it('a single file gives a blank customer to the catch-all customer and an unknown one a stand-in, and says so', async () => {
+    const dir = path.join(t.dataDir, 'single');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'invoices.csv'), 'invoice_id,customer_id,invoice_date,due_date,amount,currency\nS-1,,2026-01-15,2026-02-14,12.50,EUR\nS-2,Z77,2026-01-15,2026-02-14,30.00,EUR\n');
+    const r = await cli(['import', 'invoices', path.join(dir, 'invoices.csv')], env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/customers not in the customers file, given a stand-in customer: 1 \(Z77\)/);
+    expect(r.stdout).toMatch(/rows with a blank customer id, given to the catch-all customer UNKNOWN \(Unknown customer \(from the extract\)\): 1 \(12\.50 EUR\)/);
+    expect(r.stdout).toMatch(/UNKNOWN \(catch-all\) +EUR +12\.50 +12\.50 +yes/);
   });
 
   it('imports a camt.053 statement, lists the unmatched entry and matches it by hand', async () => {

@@ -81,7 +81,7 @@ describe('a messy real-shaped extract', () => {
     // 2. Onboarding: `cashloop import folder DIR`.
     const reports: ImportReport[] = [];
     for (const [entity, file] of [['customers', 'customers'], ['products', 'products'], ['orders', 'order_lines'], ['invoices', 'invoices'], ['payments', 'payments']] as const) {
-      reports.push(await importFile(t.core, { entity, file: path.join(extract, `${file}.csv`), actor, standInCustomers: true }));
+      reports.push(await importFile(t.core, { entity, file: path.join(extract, `${file}.csv`), actor }));
     }
     for (const r of reports) expect([r.entity, r.rejected, r.problems]).toEqual([r.entity, 0, []]);
     const byEntity = Object.fromEntries(reports.map((r) => [r.entity, r]));
@@ -117,7 +117,7 @@ describe('a messy real-shaped extract', () => {
     }
 
     // Loading the same folder again changes nothing.
-    const again = await importFile(t.core, { entity: 'invoices', file: path.join(extract, 'invoices.csv'), actor, standInCustomers: true });
+    const again = await importFile(t.core, { entity: 'invoices', file: path.join(extract, 'invoices.csv'), actor });
     expect(again.created).toBe(0);
   }, 240_000);
 
@@ -165,7 +165,7 @@ describe('a messy real-shaped extract', () => {
     await importFile(t.core, { entity: 'customers', file: path.join(extract, 'customers.csv'), actor });
     const fromOnboarding: unknown[] = [];
     for (const file of ['invoices.csv', 'payments.csv']) {
-      const e = await importFile(t.core, { entity: file.replace('.csv', ''), file: path.join(extract, file), actor, standInCustomers: true }).then(() => null, (x: unknown) => x as DomainError);
+      const e = await importFile(t.core, { entity: file.replace('.csv', ''), file: path.join(extract, file), actor }).then(() => null, (x: unknown) => x as DomainError);
       expect(e).toBeInstanceOf(DomainError);
       for (const p of e!.problems) fromOnboarding.push([file, Number(String(p.id).replace('row ', '')), p.field, p.value, p.rule]);
     }

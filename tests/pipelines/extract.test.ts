@@ -76,7 +76,7 @@ describe('canonical extract', () => {
 
   it('rejects bad rows with every problem named and loads nothing', async () => {
     write(extract, {
-      'invoices.csv': 'invoice_id,customer_id,invoice_date,due_date,amount,disputed\nI1,K1,2025-11-05,2025-12-05,12.5,no\nI2,,2025-13-01,2025-12-05,abc,maybe\n',
+      'invoices.csv': 'invoice_id,customer_id,invoice_date,due_date,amount,disputed\nI1,K1,2025-11-05,2025-12-05,12.5,no\n,K1,2025-13-01,2025-12-05,abc,maybe\n',
     });
     const err = await runPipeline({ dataDir: dir, extract, quiet: true }).then(
       () => null,
@@ -85,7 +85,7 @@ describe('canonical extract', () => {
     expect(err).toBeInstanceOf(DomainError);
     const messages = (err as DomainError).problems.map((p) => p.message);
     expect(messages).toEqual([
-      'invoices.csv row 2: invoices.customer_id "" is required [required]',
+      'invoices.csv row 2: invoices.invoice_id "" is required [required]',
       'invoices.csv row 2: invoices.invoice_date "2025-13-01" is not a date in the file\'s date format [date_format]',
       'invoices.csv row 2: invoices.amount "abc" is not a decimal amount [amount_format]',
       'invoices.csv row 2: invoices.disputed "maybe" is not one of the words for true or false [boolean]',

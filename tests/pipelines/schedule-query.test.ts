@@ -111,6 +111,28 @@ describe(`scheduler and read-only query (${testDialect})`, () => {
     expect(loadScheduleConfig(dir).from).toBe('default');
   });
 
+  it('the monthly statement run is the job statement-run; the former job and task names still run it, each saying it is deprecated', async () => {
+    const defaults = loadScheduleConfig(dir).config;
+    expect(defaults.jobs.find((j) => j.task === 'collections-statement-run')?.name).toBe('statement-run');
+    expect(defaults.jobs.some((j) => j.name === 'statements')).toBe(false);
+    const ran: string[] = [];
+    const lines: string[] = [];
+    const tasks = { 'collections-statement-run': async (job: { name: string }) => (ran.push(job.name), { summary: 'statement run' }), 'collections-reminders': async () => ({ summary: '' }) };
+    const s = new Scheduler({ dataDir: dir, coreUrl: t.url, config: { jobs: [{ name: 'statement-run', cron: '0 7 1 * *', task: 'collections-statement-run' }] }, tasks, log: (l) => lines.push(l) });
+    expect(await s.runJob('statements')).toMatchObject({ job: 'statement-run', status: 'succeeded' });
+    expect(lines[0]).toBe('job "statements" is deprecated: it is now "statement-run"; the old name will stop working in a later version');
+    // A schedule file written with the old task name.
+    const old = new Scheduler({ dataDir: dir, coreUrl: t.url, config: { jobs: [{ name: 'monthly', cron: '0 7 1 * *', task: 'collections-statements' }] }, tasks, log: (l) => lines.push(l) });
+    expect(lines.at(-1)).toBe('task "collections-statements" is deprecated: it is now "collections-statement-run"; the old name will stop working in a later version (job monthly)');
+    expect(await old.runJob('monthly')).toMatchObject({ status: 'succeeded' });
+    expect(ran).toEqual(['statement-run', 'monthly']);
+    // A job of that name in a schedule file is the user's own: no renaming.
+    const own = new Scheduler({ dataDir: dir, coreUrl: t.url, config: { jobs: [{ name: 'statements', cron: '0 7 1 * *', task: 'collections-reminders' }] }, tasks, log: (l) => lines.push(l) });
+    const before = lines.length;
+    expect(await own.runJob('statements')).toMatchObject({ job: 'statements', status: 'succeeded' });
+    expect(lines.slice(before).filter((l) => l.includes('deprecated'))).toEqual([]);
+  });
+
   it('queries the published snapshot read-only: reads work, every kind of write is refused', async () => {
     await runPipeline({ dataDir: dir, coreUrl: t.url, quiet: true });
     const r = await queryPublished(dir, `select invoice_number, open_cents from marts.fct_invoices`);

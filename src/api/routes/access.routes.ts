@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { RouteSpec } from '../http.ts';
-import { actorOf, pageOf, type ListPageQuery } from '../http.ts';
+import { actorOf } from '../http.ts';
+import { pageOf, type ListPageQuery } from '../../shared/facing.ts';
 import { createPortalToken, listPortalTokens, revokePortalTokens } from '../keys.service.ts';
 import { IdParams, ListQuery, strict } from './schemas.ts';
 import { Page } from './responses.ts';

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { RouteSpec } from '../http.ts';
-import { actorOf, page } from '../http.ts';
+import { actorOf } from '../http.ts';
+import { page } from '../../shared/facing.ts';
 import { createProduct, getProduct, listProducts } from '../../catalog/product.service.ts';
 import { adjustStock, receiveStock } from '../../catalog/inventory.service.ts';
 import { ListQuery, Money, Percent, Quantity, strict } from './schemas.ts';

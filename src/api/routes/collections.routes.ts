@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { RouteSpec } from '../http.ts';
-import { actorOf, pageOf, type ListPageQuery } from '../http.ts';
+import { actorOf } from '../http.ts';
+import { pageOf, type ListPageQuery } from '../../shared/facing.ts';
 import { runReminders } from '../../collections/reminder.service.ts';
 import { runMonthlyStatements } from '../../collections/statement-run.service.ts';
 import { getMessage, listOutbox, sendOutbox } from '../../collections/outbox.service.ts';

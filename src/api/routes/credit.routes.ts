@@ -1,5 +1,7 @@
-import type { ListPageQuery, RouteSpec } from '../http.ts';
-import { actorOf, pageOf } from '../http.ts';
+import type { RouteSpec } from '../http.ts';
+import type { ListPageQuery } from '../../shared/facing.ts';
+import { actorOf } from '../http.ts';
+import { pageOf } from '../../shared/facing.ts';
 import { getOrder } from '../../orders/order.service.ts';
 import { creditDecisions, holdReasons, listHolds, rejectOrder, releaseOrder } from '../../credit/credit.service.ts';
 import { IdParams, ListQuery, Reason } from './schemas.ts';

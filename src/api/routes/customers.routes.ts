@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { RouteSpec } from '../http.ts';
-import { actorOf, page } from '../http.ts';
+import { actorOf } from '../http.ts';
+import { page } from '../../shared/facing.ts';
 import { createCustomer, getCustomer, listCustomers, setCustomerStatus, updateCustomer } from '../../customers/customer.service.ts';
 import { accountStatement } from '../../payments/account-statement.service.ts';
 import { BusinessDate, IdParams, ListQuery, Money, Percent, Reason, strict } from './schemas.ts';

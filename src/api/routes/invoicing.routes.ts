@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { RouteSpec } from '../http.ts';
-import { actorOf, page } from '../http.ts';
+import { actorOf } from '../http.ts';
+import { page } from '../../shared/facing.ts';
 import { createCreditNote, getInvoice, listInvoices, writeOffInvoice } from '../../invoicing/invoice.service.ts';
 import { BusinessDate, Id, ListQuery, Money, NumberParams, strict } from './schemas.ts';
 import { AnyObject, InvoiceResponse, Page } from './responses.ts';

@@ -1,6 +1,8 @@
 import { Type } from '@sinclair/typebox';
-import type { ListPageQuery, RouteSpec } from '../http.ts';
-import { actorOf, page, pageOf } from '../http.ts';
+import type { RouteSpec } from '../http.ts';
+import type { ListPageQuery } from '../../shared/facing.ts';
+import { actorOf } from '../http.ts';
+import { page, pageOf } from '../../shared/facing.ts';
 import { cancelOrder, createOrder, getOrder, listOrders, orderHistory } from '../../orders/order.service.ts';
 import { submitOrder } from '../../credit/credit.service.ts';
 import type { OrderStatus } from '../../db/schema.ts';

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { RouteSpec } from '../http.ts';
-import { actorOf, page } from '../http.ts';
+import { actorOf } from '../http.ts';
+import { page } from '../../shared/facing.ts';
 import { applyPaymentToInvoice, getPayment, listPayments, recordPayment, reversePayment } from '../../payments/payment.service.ts';
 import { BusinessDate, Id, IdParams, ListQuery, Money, Reason, strict } from './schemas.ts';
 import { Page, PaymentResponse } from './responses.ts';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { withCore, cliActor } from '../context.ts';
-import { emit, table } from '../output.ts';
+import { emitDocument, everything, table } from '../output.ts';
 import { invalid } from '../../shared/errors.ts';
 import { amount as formatAmount } from '../format.ts';
 import { requireId, requireInt } from '../../shared/validate.ts';
@@ -56,7 +56,7 @@ export function registerCollections(program: Command): void {
     .option('--customer <id>', 'only this customer; repeat for more', collect, [])
     .option('--json')
     .action(async (o: Json & { asOf?: string; dryRun?: boolean; send: boolean; customer: string[] }) =>
-      withCore(async (core) => emit(await runReminders(core, cliActor(), { asOf: o.asOf, dryRun: o.dryRun, send: o.send, customerIds: o.customer.length ? o.customer.map((c) => requireId(c, 'customer')) : undefined }), o, runText)),
+      withCore(async (core) => emitDocument(await runReminders(core, cliActor(), { asOf: o.asOf, dryRun: o.dryRun, send: o.send, customerIds: o.customer.length ? o.customer.map((c) => requireId(c, 'customer')) : undefined }), o, runText)),
     );
   col
     .command('statement-run')
@@ -66,7 +66,7 @@ export function registerCollections(program: Command): void {
     .option('--json')
     .action(async (o: Json & { month?: string; dryRun?: boolean }) =>
       withCore(async (core) =>
-        emit(await runMonthlyStatements(core, cliActor(), { month: o.month, dryRun: o.dryRun }), o, (r) => `statements for ${r.month}: ${r.statements.length} written${r.dryRun ? ' (dry run)' : ''}, ${r.skipped} already written\n\n${table(r.statements.map((s) => ({ message: s.messageId ?? '', customer: s.customerId, name: s.customer, lines: s.lines, balance: s.closingBalance })))}`),
+        emitDocument(await runMonthlyStatements(core, cliActor(), { month: o.month, dryRun: o.dryRun }), o, (r) => `statements for ${r.month}: ${r.statements.length} written${r.dryRun ? ' (dry run)' : ''}, ${r.skipped} already written\n\n${table(r.statements.map((s) => ({ message: s.messageId ?? '', customer: s.customerId, name: s.customer, lines: s.lines, balance: s.closingBalance })))}`),
       ),
     );
   col
@@ -84,13 +84,13 @@ export function registerCollections(program: Command): void {
       withCore(async (core) => {
         if (o.show) {
           const m = await getMessage(core.db.kysely, o.show);
-          emit(m, o, (x) => (o.html ? x.html : `To: ${x.to ?? '(no address)'}\nSubject: ${x.subject}\nStatus: ${x.status}${x.error ? ` (${x.error})` : ''}\n\n${x.text}`));
+          emitDocument(m, o, (x) => (o.html ? x.html : `To: ${x.to ?? '(no address)'}\nSubject: ${x.subject}\nStatus: ${x.status}${x.error ? ` (${x.error})` : ''}\n\n${x.text}`));
         } else if (o.send) {
-          emit(await sendOutbox(core, cliActor(), { retryFailed: o.retryFailed }), o, (r) => `sent ${r.sent}, failed ${r.failed}${r.takenOver ? `, ${r.takenOver} taken over by another sender` : ''}${r.failed ? `\n${table(r.results.filter((x) => x.status === 'failed').map((x) => ({ message: x.id, customer: x.customerId, error: x.error ?? '' })))}` : ''}`);
+          emitDocument(await sendOutbox(core, cliActor(), { retryFailed: o.retryFailed }), o, (r) => `sent ${r.sent}, failed ${r.failed}${r.takenOver ? `, ${r.takenOver} taken over by another sender` : ''}${r.failed ? `\n${table(r.results.filter((x) => x.status === 'failed').map((x) => ({ message: x.id, customer: x.customerId, error: x.error ?? '' })))}` : ''}`);
         } else if (o.export) {
-          emit(await exportOutbox(core, o.export, cliActor(), { status: o.status }), o, (r) => `${r.files.length} messages written to ${r.dir}${r.takenOver ? ` (${r.takenOver} taken over by another sender)` : ''}`);
+          emitDocument(await exportOutbox(core, o.export, cliActor(), { status: o.status }), o, (r) => `${r.files.length} messages written to ${r.dir}${r.takenOver ? ` (${r.takenOver} taken over by another sender)` : ''}`);
         } else {
-          emit(await listOutbox(core.db.kysely, { status: o.status, customerId: o.customer ? requireId(o.customer, 'customer') : undefined }), o, (ms) => table(ms.map((m) => ({ message: m.id, kind: m.kind, customer: m.customerId, 'as of': m.asOf, to: m.to ?? '', status: m.status, subject: m.subject.slice(0, 70), error: m.error ?? '' }))));
+          emitDocument(everything(await listOutbox(core.db.kysely, { status: o.status, customerId: o.customer ? requireId(o.customer, 'customer') : undefined })), o, (ms) => table(ms.items.map((m) => ({ message: m.id, kind: m.kind, customer: m.customerId, 'as of': m.asOf, to: m.to ?? '', status: m.status, subject: m.subject.slice(0, 70), error: m.error ?? '' }))));
         }
       }),
     );
@@ -101,7 +101,12 @@ export function registerCollections(program: Command): void {
     .option('--as-of <date>', 'as of this day (default today)')
     .option('--limit <n>', 'how many items', '50')
     .option('--json')
-    .action(async (o: Json & { collector?: string; asOf?: string; limit: string }) => withCore(async (core) => emit(await worklist(core, { collector: o.collector, asOf: o.asOf, limit: requireInt(o.limit, 'limit', 1, 1000) }), o, worklistText)));
+    .action(async (o: Json & { collector?: string; asOf?: string; limit: string }) => withCore(async (core) => {
+      const w = await worklist(core, { collector: o.collector, asOf: o.asOf, limit: requireInt(o.limit, 'limit', 1, 1000) });
+      // As GET /collections/worklist answers: the page of items, then what the ranking is about.
+      const { items, ...about } = w;
+      emitDocument({ ...everything(items), ...about }, o, () => worklistText(w));
+    }));
   col
     .command('log')
     .description('log a call, e-mail, note or escalation, with the next action')
@@ -113,14 +118,14 @@ export function registerCollections(program: Command): void {
     .option('--next-on <date>', 'when')
     .option('--json')
     .action(async (o: Json & { customer: string; kind: string; invoice?: string; note?: string; nextAction?: string; nextOn?: string }) =>
-      withCore(async (core) => emit(await logAction(core, { customerId: o.customer, kind: o.kind, invoice: o.invoice, note: o.note, nextAction: o.nextAction, nextActionOn: o.nextOn }, cliActor()), o, (a) => `logged ${a.kind} ${a.id} for customer ${a.customerId}${a.nextAction ? `; next: ${a.nextAction}${a.nextActionOn ? ` on ${a.nextActionOn}` : ''}` : ''}`)),
+      withCore(async (core) => emitDocument(await logAction(core, { customerId: o.customer, kind: o.kind, invoice: o.invoice, note: o.note, nextAction: o.nextAction, nextActionOn: o.nextOn }, cliActor()), o, (a) => `logged ${a.kind} ${a.id} for customer ${a.customerId}${a.nextAction ? `; next: ${a.nextAction}${a.nextActionOn ? ` on ${a.nextActionOn}` : ''}` : ''}`)),
     );
   col
     .command('history')
     .description("a customer's collections log, newest first")
     .requiredOption('--customer <id>', 'customer id')
     .option('--json')
-    .action(async (o: Json & { customer: string }) => withCore(async (core) => emit(await listActions(core.db.kysely, requireId(o.customer, 'customer')), o, (as) => table(as.map((a) => ({ id: a.id, date: a.actionDate, kind: a.kind, note: (a.note ?? '').slice(0, 80), next: a.nextAction ? `${a.nextActionOn ?? ''} ${a.nextAction}`.trim() : '', by: a.actor }))))));
+    .action(async (o: Json & { customer: string }) => withCore(async (core) => emitDocument(everything(await listActions(core.db.kysely, requireId(o.customer, 'customer'))), o, (as) => table(as.items.map((a) => ({ id: a.id, date: a.actionDate, kind: a.kind, note: (a.note ?? '').slice(0, 80), next: a.nextAction ? `${a.nextActionOn ?? ''} ${a.nextAction}`.trim() : '', by: a.actor }))))));
   col
     .command('assign')
     .description('assign a customer to a collector and/or a dunning policy ("" clears)')
@@ -129,16 +134,16 @@ export function registerCollections(program: Command): void {
     .option('--policy <name>', 'dunning policy')
     .option('--json')
     .action(async (o: Json & { customer: string; collector?: string; policy?: string }) =>
-      withCore(async (core) => emit(await assignCustomer(core, { customerId: o.customer, collector: o.collector, policy: o.policy }, cliActor()), o, (c) => `customer ${c.id} ${c.name}: collector ${c.collector ?? '-'}, policy ${c.dunningPolicy ?? '(company default)'}`)),
+      withCore(async (core) => emitDocument(await assignCustomer(core, { customerId: o.customer, collector: o.collector, policy: o.policy }, cliActor()), o, (c) => `customer ${c.id} ${c.name}: collector ${c.collector ?? '-'}, policy ${c.dunningPolicy ?? '(company default)'}`)),
     );
   const policy = col.command('policy').description('dunning policies');
   policy
     .command('list')
     .option('--json')
-    .action(async (o: Json) => withCore(async (core) => emit((await listPolicies(core.db.kysely)).map(policyToJson), o, (ps) => ps.map((p) => `${p.name}\n${table(p.levels.map((l) => ({ level: l.level, name: l.name, days: l.days, template: l.template, fee: l.fee, 'interest %': l.interestRatePercent, actions: (l.actions as string[]).join(' ') })))}`).join('\n\n'))));
+    .action(async (o: Json) => withCore(async (core) => emitDocument(everything((await listPolicies(core.db.kysely)).map(policyToJson)), o, (ps) => ps.items.map((p) => `${p.name}\n${table(p.levels.map((l) => ({ level: l.level, name: l.name, days: l.days, template: l.template, fee: l.fee, 'interest %': l.interestRatePercent, actions: (l.actions as string[]).join(' ') })))}`).join('\n\n'))));
   policy
     .command('show <name>')
-    .action(async (name: string) => withCore(async (core) => emit(policyToJson(await getPolicy(core.db.kysely, name)), { json: true }, () => '')));
+    .action(async (name: string) => withCore(async (core) => emitDocument(policyToJson(await getPolicy(core.db.kysely, name)), { json: true }, () => '')));
   policy
     .command('set')
     .description('create or replace a policy from a JSON file (see docs/collections.md)')
@@ -152,7 +157,7 @@ export function registerCollections(program: Command): void {
         } catch (e) {
           throw invalid(`policy file ${o.file} cannot be read as JSON: ${(e as Error).message}`, { field: 'file', value: o.file, rule: 'readable_json' });
         }
-        emit(policyToJson(await savePolicy(core, input, cliActor())), o, (p) => `policy ${p.name} saved with ${p.levels.length} levels`);
+        emitDocument(policyToJson(await savePolicy(core, input, cliActor())), o, (p) => `policy ${p.name} saved with ${p.levels.length} levels`);
       }),
     );
 
@@ -168,7 +173,7 @@ export function registerCollections(program: Command): void {
     .option('--note <text>')
     .option('--json')
     .action(async (o: Json & { customer: string; date: string; invoice: string[]; amount?: string; by?: string; note?: string }) =>
-      withCore(async (core) => emit(await recordPromise(core, { customerId: o.customer, date: o.date, invoices: o.invoice, amount: o.amount, promisedBy: o.by, note: o.note }, cliActor()), o, (p) => `promise ${p.id}: ${p.amount} ${p.currency} by ${p.promisedDate} for ${p.invoices.join(', ')}`)),
+      withCore(async (core) => emitDocument(await recordPromise(core, { customerId: o.customer, date: o.date, invoices: o.invoice, amount: o.amount, promisedBy: o.by, note: o.note }, cliActor()), o, (p) => `promise ${p.id}: ${p.amount} ${p.currency} by ${p.promisedDate} for ${p.invoices.join(', ')}`)),
     );
   promise
     .command('list')
@@ -180,14 +185,14 @@ export function registerCollections(program: Command): void {
         const promises = await listPromises(core.db.kysely, { customerId: o.customer ? requireId(o.customer, 'customer') : undefined, status: o.status });
         const reliability = await promiseReliability(core.db.kysely);
         const kept = [...new Set(promises.map((p) => p.customerId))].filter((c) => reliability.has(c)).map((c) => `customer ${c}: ${reliability.get(c)!.kept} of ${reliability.get(c)!.kept + reliability.get(c)!.broken} promises kept`);
-        emit(promises, o, (ps) => [promiseRows(ps), ...(kept.length ? ['', ...kept] : [])].join('\n'));
+        emitDocument(everything(promises), o, (ps) => [promiseRows(ps.items), ...(kept.length ? ['', ...kept] : [])].join('\n'));
       }),
     );
   promise
     .command('cancel <id>')
     .requiredOption('--reason <text>')
     .option('--json')
-    .action(async (id: string, o: Json & { reason: string }) => withCore(async (core) => emit(await cancelPromise(core, id, o.reason, cliActor()), o, (p) => `promise ${p.id} cancelled`)));
+    .action(async (id: string, o: Json & { reason: string }) => withCore(async (core) => emitDocument(await cancelPromise(core, id, o.reason, cliActor()), o, (p) => `promise ${p.id} cancelled`)));
 
   const dispute = program.command('dispute').description('disputes on invoices: open, resolve (credit note, reject, withdraw), list');
   dispute
@@ -198,7 +203,7 @@ export function registerCollections(program: Command): void {
     .option('--line <n>', 'line number on the invoice (1 = first)')
     .option('--amount <decimal>', 'amount contested (default: the line or the open balance)', amountOption('amount'))
     .option('--json')
-    .action(async (o: Json & { invoice: string; reason: string; line?: string; amount?: string }) => withCore(async (core) => emit(await openDispute(core, { invoice: o.invoice, reason: o.reason, line: o.line, amount: o.amount }, cliActor()), o, disputeText)));
+    .action(async (o: Json & { invoice: string; reason: string; line?: string; amount?: string }) => withCore(async (core) => emitDocument(await openDispute(core, { invoice: o.invoice, reason: o.reason, line: o.line, amount: o.amount }, cliActor()), o, disputeText)));
   dispute
     .command('resolve <id>')
     .description('end a dispute: credit (issues a dispute credit note), reject, or withdraw')
@@ -206,11 +211,11 @@ export function registerCollections(program: Command): void {
     .option('--amount <decimal>', 'with credit: the credit note amount (default: the contested amount)', amountOption('amount'))
     .option('--note <text>')
     .option('--json')
-    .action(async (id: string, o: Json & { outcome: string; amount?: string; note?: string }) => withCore(async (core) => emit(await resolveDispute(core, id, { outcome: o.outcome, amount: o.amount, note: o.note }, cliActor()), o, disputeText)));
+    .action(async (id: string, o: Json & { outcome: string; amount?: string; note?: string }) => withCore(async (core) => emitDocument(await resolveDispute(core, id, { outcome: o.outcome, amount: o.amount, note: o.note }, cliActor()), o, disputeText)));
   dispute
     .command('list')
     .option('--customer <id>')
     .option('--status <status>', 'open | credited | rejected | withdrawn')
     .option('--json')
-    .action(async (o: Json & { customer?: string; status?: DisputeStatus }) => withCore(async (core) => emit(await listDisputes(core.db.kysely, { customerId: o.customer ? requireId(o.customer, 'customer') : undefined, status: o.status }), o, disputeRows)));
+    .action(async (o: Json & { customer?: string; status?: DisputeStatus }) => withCore(async (core) => emitDocument(everything(await listDisputes(core.db.kysely, { customerId: o.customer ? requireId(o.customer, 'customer') : undefined, status: o.status })), o, (p) => disputeRows(p.items))));
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { withCore, cliActor } from '../context.ts';
-import { emit, table } from '../output.ts';
+import { emitDocument, table } from '../output.ts';
+import { page } from '../../shared/facing.ts';
 import { amount, customerText } from '../format.ts';
 import { createCustomer, getCustomer, listCustomers, setCustomerStatus, updateCustomer } from '../../customers/customer.service.ts';
 import { amountOption, type Json } from './args.ts';
@@ -26,10 +27,10 @@ export function registerCustomers(program: Command): void {
     .action(async (o: Json & Record<string, string | undefined>) =>
       withCore(async (core) => {
         const c = await createCustomer(core, { name: o.name!, creditLimit: o.creditLimit, paymentTermsDays: o.terms, currency: o.currency, externalId: o.externalId, country: o.country, segment: o.segment, email: o.email, iban: o.iban, salesRep: o.salesRep, earlyDiscountPercent: o.earlyDiscount, earlyDiscountDays: o.earlyDiscountDays }, cliActor());
-        emit(c, o, (r) => `${r.created ? 'created' : 'exists'}: ${customerText(r)}`);
+        emitDocument(c, o, (r) => `${r.created ? 'created' : 'exists'}: ${customerText(r)}`);
       }),
     );
-  customer.command('show <id>').option('--json').action(async (id: string, o: Json) => withCore(async (core) => emit(await getCustomer(core, id), o, customerText)));
+  customer.command('show <id>').option('--json').action(async (id: string, o: Json) => withCore(async (core) => emitDocument(await getCustomer(core, id), o, customerText)));
   customer
     .command('list')
     .option('--status <status>')
@@ -38,8 +39,9 @@ export function registerCustomers(program: Command): void {
     .option('--json')
     .action(async (o: Json & { status?: 'active' | 'blocked'; after?: string; limit: string }) =>
       withCore(async (core) => {
-        const list = await listCustomers(core, { status: o.status, afterId: o.after ? Number(o.after) : undefined, limit: Number(o.limit) });
-        emit(list, o, (l) => table(l.map((c) => ({ id: c.id, name: c.name, status: c.status, currency: c.currency, terms: c.paymentTermsDays, limit: amount(c.creditLimitMinor, c.currency), risk: c.riskClass ?? '' }))));
+        const limit = Number(o.limit);
+        const list = page(await listCustomers(core, { status: o.status, afterId: o.after ? Number(o.after) : undefined, limit }), limit);
+        emitDocument(list, o, (l) => table(l.items.map((c) => ({ id: c.id, name: c.name, status: c.status, currency: c.currency, terms: c.paymentTermsDays, limit: amount(c.creditLimitMinor, c.currency), risk: c.riskClass ?? '' }))));
       }),
     );
   customer
@@ -56,7 +58,7 @@ export function registerCustomers(program: Command): void {
     .action(async (id: string, o: Json & Record<string, string | undefined>) =>
       withCore(async (core) => {
         const c = await updateCustomer(core, id, { name: o.name, creditLimit: o.creditLimit, paymentTermsDays: o.terms, riskClass: o.riskClass as never, email: o.email, iban: o.iban, segment: o.segment, salesRep: o.salesRep }, cliActor());
-        emit(c, o, customerText);
+        emitDocument(c, o, customerText);
       }),
     );
   for (const [name, status] of [['block', 'blocked'], ['activate', 'active']] as const) {
@@ -64,6 +66,6 @@ export function registerCustomers(program: Command): void {
       .command(`${name} <id>`)
       .requiredOption('--reason <reason>')
       .option('--json')
-      .action(async (id: string, o: Json & { reason: string }) => withCore(async (core) => emit(await setCustomerStatus(core, id, status, o.reason, cliActor()), o, customerText)));
+      .action(async (id: string, o: Json & { reason: string }) => withCore(async (core) => emitDocument(await setCustomerStatus(core, id, status, o.reason, cliActor()), o, customerText)));
   }
 }

@@ -5,9 +5,10 @@ import { emit, table } from '../output.ts';
 import { progressBar } from '../progress.ts';
 import { conflict } from '../../shared/errors.ts';
 import { formatAmount } from '../../shared/money.ts';
-import { ENTITIES } from '../../onboarding/entities.ts';
+import { ENTITIES } from '../../onboarding/entity.ts';
 import { canonicalMapping } from '../../extract/mapping.ts';
-import type { ImportReport } from '../../onboarding/import.service.ts';
+import { CATCH_ALL_CUSTOMER } from '../../extract/contract.ts';
+import type { CatchAllReport, ImportReport } from '../../onboarding/import.service.ts';
 import type { CustomerTieOut } from '../../onboarding/tieout.ts';
 
 type ImportFlags = { mapping?: string; dryRun?: boolean; acceptValid?: boolean; json?: boolean };
@@ -24,6 +25,7 @@ export function reportText(r: ImportReport): string {
     const shown = r.standInCustomers.slice(0, 20).join(', ');
     out.push(`customers not in the customers file, given a stand-in customer: ${r.standInCustomers.length} (${shown}${r.standInCustomers.length > 20 ? ', …' : ''})`);
   }
+  if (r.catchAll) out.push(catchAllText(r.catchAll));
   for (const p of r.problems.slice(0, 50)) out.push(`  rejected ${p.message} [${p.field}: ${p.rule}]`);
   if (r.problems.length > 50) out.push(`  … and ${r.problems.length - 50} more`);
   if (r.rejectedFile) out.push(`rejected rows with their reasons: ${r.rejectedFile}`);
@@ -35,11 +37,31 @@ export function reportText(r: ImportReport): string {
   return out.join('\n');
 }
 
+/** Rows with a blank customer id: how many went to the catch-all customer, and their amounts. */
+export function catchAllText(c: CatchAllReport): string {
+  const amounts = c.amounts.map((a) => `${formatAmount(a.amountMinor, a.currency)} ${a.currency}`).join(', ');
+  return `rows with a blank customer id, given to the catch-all customer ${c.customer} (${c.name}): ${c.rows} (${amounts})`;
+}
+
+/** The catch-all reports of several files as one: rows and amounts added per currency. */
+function sumCatchAll(reports: ImportReport[]): CatchAllReport | null {
+  const parts = reports.flatMap((r) => (r.catchAll ? [r.catchAll] : []));
+  if (parts.length === 0) return null;
+  const byCurrency = new Map<string, { rows: number; amountMinor: number }>();
+  for (const a of parts.flatMap((p) => p.amounts)) {
+    const s = byCurrency.get(a.currency) ?? { rows: 0, amountMinor: 0 };
+    byCurrency.set(a.currency, { rows: s.rows + a.rows, amountMinor: s.amountMinor + a.amountMinor });
+  }
+  const amounts = [...byCurrency].map(([currency, s]) => ({ currency, ...s })).sort((x, y) => x.currency.localeCompare(y.currency));
+  return { customer: parts[0]!.customer, name: parts[0]!.name, rows: parts.reduce((n, p) => n + p.rows, 0), amounts };
+}
+
 /** The tie-out table: disagreeing customers first, totals per currency, the verdict. */
 export function tieOutText(title: string, rows: CustomerTieOut[]): string {
   const out = [title];
   const shown = rows.filter((t) => !t.agrees).concat(rows.filter((t) => t.agrees)).slice(0, 100);
-  out.push(table(shown.map((t) => ({ customer: t.externalId ?? t.customerId, currency: t.currency, extract: formatAmount(t.expectedMinor, t.currency), cashloop: formatAmount(t.actualMinor, t.currency), agrees: t.agrees ? 'yes' : 'NO' }))));
+  const label = (t: CustomerTieOut) => (t.externalId === CATCH_ALL_CUSTOMER.id ? `${t.externalId} (catch-all)` : (t.externalId ?? t.customerId));
+  out.push(table(shown.map((t) => ({ customer: label(t), currency: t.currency, extract: formatAmount(t.expectedMinor, t.currency), cashloop: formatAmount(t.actualMinor, t.currency), agrees: t.agrees ? 'yes' : 'NO' }))));
   if (rows.length > shown.length) out.push(`… ${rows.length - shown.length} more customers, all agreeing`);
   const totals = new Map<string, [number, number]>();
   for (const t of rows) {
@@ -80,7 +102,7 @@ export function registerImport(program: Command): void {
           for (const job of jobs) {
             const bar = progressBar(!o.json && process.stderr.isTTY === true);
             try {
-              reports.push(await importFile(core, { entity: job.entity, file: job.file, mapping: o.mapping, mappingOptional: jobs.length > 1, standInCustomers: what === 'folder', dryRun: o.dryRun, acceptValid: o.acceptValid, actor: cliActor(), onProgress: (phase, done, total) => bar.update(`${job.entity} ${phase}`, done, total), dryRunMemory: memory }));
+              reports.push(await importFile(core, { entity: job.entity, file: job.file, mapping: o.mapping, mappingOptional: jobs.length > 1, dryRun: o.dryRun, acceptValid: o.acceptValid, actor: cliActor(), onProgress: (phase, done, total) => bar.update(`${job.entity} ${phase}`, done, total), dryRunMemory: memory }));
             } finally {
               bar.stop();
             }
@@ -92,8 +114,14 @@ export function registerImport(program: Command): void {
         // as things stand at the end (each file's own tie-out is the state after that file).
         const touched = new Set(reports.flatMap((r) => (r.tieOut ?? []).map((t) => t.customerId)));
         const final = what === 'folder' && !o.dryRun && touched.size ? await tieOut(core, touched) : null;
-        const result = what === 'folder' ? { files: reports, tieOut: final, tieOutAgrees: final ? final.every((t) => t.agrees) : null } : reports[0]!;
-        emit(result, o, () => [...reports.map(reportText), ...(final ? [tieOutText('folder tie-out — open receivables per customer after all files (as in the extract / as in cashloop):', final)] : [])].join('\n\n'));
+        const catchAll = what === 'folder' ? sumCatchAll(reports) : null;
+        const result = what === 'folder' ? { files: reports, catchAll, tieOut: final, tieOutAgrees: final ? final.every((t) => t.agrees) : null } : reports[0]!;
+        emit(result, o, () =>
+          [
+            ...reports.map(reportText),
+            ...(catchAll ? [`folder: ${catchAllText(catchAll)}`] : []),
+            ...(final ? [tieOutText('folder tie-out — open receivables per customer after all files (as in the extract / as in cashloop):', final)] : []),
+          ].join('\n\n'));
         const failing = final ?? reports.flatMap((r) => r.tieOut ?? []);
         const differ = failing.filter((t) => !t.agrees);
         if (differ.length) {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { withCore, cliActor } from '../context.ts';
-import { emit } from '../output.ts';
+import { emitDocument, everything } from '../output.ts';
 import { invoiceText, invoicesText, money } from '../format.ts';
 import { requireId } from '../../shared/validate.ts';
 import { createCreditNote, getInvoice, listInvoices, writeOffInvoice } from '../../invoicing/invoice.service.ts';
@@ -15,8 +15,8 @@ export function registerInvoicing(program: Command): void {
     .option('--customer <id>')
     .option('--open', 'only invoices with an open balance')
     .option('--json')
-    .action(async (o: Json & { customer?: string; open?: boolean }) => withCore(async (core) => emit(await listInvoices(core, { customerId: o.customer ? requireId(o.customer, 'customer') : undefined, openOnly: o.open }), o, invoicesText)));
-  invoice.command('show <number>').option('--json').action(async (n: string, o: Json) => withCore(async (core) => emit(await getInvoice(core, n), o, invoiceText)));
+    .action(async (o: Json & { customer?: string; open?: boolean }) => withCore(async (core) => emitDocument(everything(await listInvoices(core, { customerId: o.customer ? requireId(o.customer, 'customer') : undefined, openOnly: o.open })), o, (p) => invoicesText(p.items))));
+  invoice.command('show <number>').option('--json').action(async (n: string, o: Json) => withCore(async (core) => emitDocument(await getInvoice(core, n), o, invoiceText)));
   invoice
     .command('write-off <number>')
     .description('write off a small remainder (within the tolerance), or with --bad-debt an uncollectable balance')
@@ -24,7 +24,7 @@ export function registerInvoicing(program: Command): void {
     .option('--bad-debt', 'the customer will not pay: write off any remainder')
     .option('--json')
     .action(async (n: string, o: Json & { reason: string; badDebt?: boolean }) =>
-      withCore(async (core) => emit(await writeOffInvoice(core, n, o.reason, cliActor(), undefined, { badDebt: o.badDebt }), o, (r) => `invoice ${r.number}: wrote off ${r.writtenOff} (${r.kind})`)),
+      withCore(async (core) => emitDocument(await writeOffInvoice(core, n, o.reason, cliActor(), undefined, { badDebt: o.badDebt }), o, (r) => `invoice ${r.number}: wrote off ${r.writtenOff} (${r.kind})`)),
     );
 
   program
@@ -42,7 +42,7 @@ export function registerInvoicing(program: Command): void {
         // An unknown invoice or an amount its currency cannot hold is refused before a change starts.
         const invoice = await getInvoice(core, o.invoice);
         parsePositiveAmount(amountText, invoice.currency, 'amount');
-        emit(await createCreditNote(core, { invoice: o.invoice, amount: amountText, reason: o.reason, kind: o.kind }, cliActor()), o, (r) => `credit note ${r.number}: ${money(r.amountMinor, invoice.currency)} on ${r.invoice.number}; balance now ${money(r.invoice.balanceMinor, invoice.currency)}`);
+        emitDocument(await createCreditNote(core, { invoice: o.invoice, amount: amountText, reason: o.reason, kind: o.kind }, cliActor()), o, (r) => `credit note ${r.number}: ${money(r.amountMinor, invoice.currency)} on ${r.invoice.number}; balance now ${money(r.invoice.balanceMinor, invoice.currency)}`);
       });
     });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { withCore, cliActor } from '../context.ts';
-import { emit, table } from '../output.ts';
+import { emitDocument, everything, table } from '../output.ts';
+import { page } from '../../shared/facing.ts';
 import { amount, orderText } from '../format.ts';
 import { requireId } from '../../shared/validate.ts';
 import { cancelOrder, createOrder, getOrder, listOrders, orderHistory } from '../../orders/order.service.ts';
@@ -32,11 +33,11 @@ export function registerOrders(program: Command): void {
         const customer = await getCustomer(core, customerId);
         lines.forEach((l, i) => l.unitPrice !== null && parseAmount(l.unitPrice, customer.currency, `lines.${i}.unitPrice`));
         const created = await createOrder(core, { customerId, lines, orderDate: o.date, idempotencyKey: o.idempotencyKey, externalId: o.externalId }, cliActor());
-        emit(created, o, (r) => `${r.created ? 'created' : 'already created (same idempotency key)'}: ${orderText(r)}`);
+        emitDocument(created, o, (r) => `${r.created ? 'created' : 'already created (same idempotency key)'}: ${orderText(r)}`);
       });
     });
-  order.command('submit <id>').description('submit for the credit check: approved (stock reserved) or credit_hold with reasons').option('--json').action(async (id: string, o: Json) => withCore(async (core) => emit(await submitOrder(core, id, cliActor()), o, orderText)));
-  order.command('show <id>').option('--json').action(async (id: string, o: Json) => withCore(async (core) => emit(await getOrder(core, id), o, orderText)));
+  order.command('submit <id>').description('submit for the credit check: approved (stock reserved) or credit_hold with reasons').option('--json').action(async (id: string, o: Json) => withCore(async (core) => emitDocument(await submitOrder(core, id, cliActor()), o, orderText)));
+  order.command('show <id>').option('--json').action(async (id: string, o: Json) => withCore(async (core) => emitDocument(await getOrder(core, id), o, orderText)));
   order
     .command('list')
     .option('--customer <id>')
@@ -46,13 +47,14 @@ export function registerOrders(program: Command): void {
     .option('--json')
     .action(async (o: Json & { customer?: string; status?: OrderStatus; after?: string; limit: string }) =>
       withCore(async (core) => {
-        const list = await listOrders(core, { customerId: o.customer ? requireId(o.customer, 'customer') : undefined, status: o.status, afterId: o.after ? Number(o.after) : undefined, limit: Number(o.limit) });
-        emit(list, o, (l) => table(l.map((x) => ({ id: x.id, customer: x.customerId, date: x.orderDate, status: x.status, total: amount(x.totalMinor, x.currency), currency: x.currency }))));
+        const limit = Number(o.limit);
+        const list = page(await listOrders(core, { customerId: o.customer ? requireId(o.customer, 'customer') : undefined, status: o.status, afterId: o.after ? Number(o.after) : undefined, limit }), limit);
+        emitDocument(list, o, (l) => table(l.items.map((x) => ({ id: x.id, customer: x.customerId, date: x.orderDate, status: x.status, total: amount(x.totalMinor, x.currency), currency: x.currency }))));
       }),
     );
-  order.command('cancel <id>').requiredOption('--reason <reason>').option('--json').action(async (id: string, o: Json & { reason: string }) => withCore(async (core) => emit(await cancelOrder(core, id, o.reason, cliActor()), o, orderText)));
+  order.command('cancel <id>').requiredOption('--reason <reason>').option('--json').action(async (id: string, o: Json & { reason: string }) => withCore(async (core) => emitDocument(await cancelOrder(core, id, o.reason, cliActor()), o, orderText)));
   order
     .command('history <id>')
     .option('--json')
-    .action(async (id: string, o: Json) => withCore(async (core) => emit(await orderHistory(core, id), o, (h) => table(h.map((r) => ({ at: r.at, from: r.from_status ?? '', to: r.to_status, reason: r.reason ?? '', actor: r.actor }))))));
+    .action(async (id: string, o: Json) => withCore(async (core) => emitDocument(everything(await orderHistory(core, id)), o, (h) => table(h.items.map((r) => ({ at: r.at, from: r.from_status ?? '', to: r.to_status, reason: r.reason ?? '', actor: r.actor }))))));
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { withCore, cliActor } from '../context.ts';
-import { emit, table } from '../output.ts';
+import { emitDocument, everything, table } from '../output.ts';
 import { accountStatementText, paymentText } from '../format.ts';
 import { amount as formatAmount } from '../format.ts';
 import { requireId } from '../../shared/validate.ts';
@@ -32,23 +32,23 @@ export function registerPayments(program: Command): void {
         // An unknown customer or an amount its currency cannot hold is refused before a change starts.
         const customer = await getCustomer(core, customerId);
         parsePositiveAmount(amountText, customer.currency, 'amount');
-        emit(await recordPayment(core, { customerId, amount: amountText, reference: o.reference, date: o.date, method: o.method, payer: o.payer, externalId: o.externalId }, cliActor()), o, (p) => `${p.created ? 'recorded' : 'already recorded'}: ${paymentText(p)}`);
+        emitDocument(await recordPayment(core, { customerId, amount: amountText, reference: o.reference, date: o.date, method: o.method, payer: o.payer, externalId: o.externalId }, cliActor()), o, (p) => `${p.created ? 'recorded' : 'already recorded'}: ${paymentText(p)}`);
       });
     });
-  payment.command('reverse <id>').requiredOption('--reason <reason>').option('--json').action(async (id: string, o: Json & { reason: string }) => withCore(async (core) => emit(await reversePayment(core, id, o.reason, cliActor()), o, paymentText)));
+  payment.command('reverse <id>').requiredOption('--reason <reason>').option('--json').action(async (id: string, o: Json & { reason: string }) => withCore(async (core) => emitDocument(await reversePayment(core, id, o.reason, cliActor()), o, paymentText)));
   payment
     .command('apply <id>')
     .requiredOption('--invoice <number>')
     .option('--amount <amount>', 'how much of the unapplied cash (default: all the invoice takes)', amountOption('amount'))
     .option('--json')
-    .action(async (id: string, o: Json & { invoice: string; amount?: string }) => withCore(async (core) => emit(await applyPaymentToInvoice(core, { paymentId: id, invoice: o.invoice, amount: o.amount }, cliActor()), o, paymentText)));
-  payment.command('show <id>').option('--json').action(async (id: string, o: Json) => withCore(async (core) => emit(await getPayment(core, id), o, paymentText)));
+    .action(async (id: string, o: Json & { invoice: string; amount?: string }) => withCore(async (core) => emitDocument(await applyPaymentToInvoice(core, { paymentId: id, invoice: o.invoice, amount: o.amount }, cliActor()), o, paymentText)));
+  payment.command('show <id>').option('--json').action(async (id: string, o: Json) => withCore(async (core) => emitDocument(await getPayment(core, id), o, paymentText)));
   payment
     .command('list')
     .option('--customer <id>')
     .option('--json')
     .action(async (o: Json & { customer?: string }) =>
-      withCore(async (core) => emit(await listPayments(core, { customerId: o.customer ? requireId(o.customer, 'customer') : undefined }), o, (l) => table(l.map((p) => ({ id: p.id, customer: p.customerId, date: p.paymentDate, amount: formatAmount(p.amountMinor, p.currency), currency: p.currency, status: p.status, unapplied: formatAmount(p.unappliedMinor, p.currency) }))))),
+      withCore(async (core) => emitDocument(everything(await listPayments(core, { customerId: o.customer ? requireId(o.customer, 'customer') : undefined })), o, (l) => table(l.items.map((p) => ({ id: p.id, customer: p.customerId, date: p.paymentDate, amount: formatAmount(p.amountMinor, p.currency), currency: p.currency, status: p.status, unapplied: formatAmount(p.unappliedMinor, p.currency) }))))),
     );
 
   program
@@ -58,5 +58,5 @@ export function registerPayments(program: Command): void {
     .option('--from <YYYY-MM-DD>')
     .option('--to <YYYY-MM-DD>')
     .option('--json')
-    .action(async (o: Json & { customer: string; from?: string; to?: string }) => withCore(async (core) => emit(await accountStatement(core, { customerId: o.customer, from: o.from, to: o.to }), o, accountStatementText)));
+    .action(async (o: Json & { customer: string; from?: string; to?: string }) => withCore(async (core) => emitDocument(await accountStatement(core, { customerId: o.customer, from: o.from, to: o.to }), o, accountStatementText)));
 }

@@ -26,6 +26,8 @@ function render(r: RunWithHandBack): string {
   const lines = [`run ${r.runId} succeeded in ${(r.ms / 1000).toFixed(1)} s${r.asOf ? `, as of ${r.asOf}` : ''}`];
   for (const s of r.steps) lines.push(`  ${s.name.padEnd(10)} ${String(s.rowsRead).padStart(10)} read ${String(s.rowsWritten).padStart(10)} written  ${(s.ms / 1000).toFixed(2)} s`);
   if (r.reconciliation) lines.push(`  reconciliation: ${r.reconciliation.status}${r.reconciliation.note ? ` (${r.reconciliation.note})` : ''}`);
+  // Rows of an extract with a blank customer id went to its catch-all customer: say how many and how much.
+  for (const c of r.reconciliation?.checks.filter((c) => c.check.includes('catch-all')) ?? []) lines.push(`    ${c.source} ${c.check}: ${c.actual}${c.ok ? '' : ` (extract: ${c.expected})`}`);
   if (r.published) lines.push(`  published: ${r.published.snapshot}`, `             ${r.published.parquet}/`);
   if (r.invoiceForecasts) lines.push(`  invoice forecasts handed back to the core: ${r.invoiceForecasts.written}${r.invoiceForecasts.asOf ? ` (as of ${r.invoiceForecasts.asOf})` : ''}${r.invoiceForecasts.leftOut ? `, ${r.invoiceForecasts.leftOut} without a figure left out` : ''}`);
   return lines.join('\n');

@@ -11,11 +11,11 @@ const collectionTasks = {
       const r = await runReminders(core, cliActor());
       return { summary: `reminder run as of ${r.asOf}: ${r.messages.length} reminders${r.sent !== null ? `, sent ${r.sent}, failed ${r.failed}` : ' in the outbox'}` };
     }),
-  'collections-statements': async () =>
+  'collections-statement-run': async () =>
     withCore(async (core) => {
       const { runMonthlyStatements } = await import('../../collections/statement-run.service.ts');
       const r = await runMonthlyStatements(core, cliActor());
-      return { summary: `statements for ${r.month}: ${r.statements.length} written, ${r.skipped} already there` };
+      return { summary: `statement run for ${r.month}: ${r.statements.length} statements written, ${r.skipped} already there` };
     }),
 };
 
@@ -52,7 +52,7 @@ const apiTasks = {
 export function registerSchedule(program: Command): void {
   program
     .command('schedule')
-    .description('run the jobs on their cron expressions (<data dir>/schedule.json; default: the pipeline every 15 minutes, reminders daily at 06:00, statements on the 1st, expired Idempotency-Keys deleted hourly, notifications raised at 06:30 and their digest e-mailed at 07:00, prepayments released every 15 minutes) until stopped')
+    .description('run the jobs on their cron expressions (<data dir>/schedule.json; default: the pipeline every 15 minutes, reminders daily at 06:00, the monthly statement run (job statement-run, formerly statements) on the 1st, expired Idempotency-Keys deleted hourly, notifications raised at 06:30 and their digest e-mailed at 07:00, prepayments released every 15 minutes) until stopped')
     .option('--config <file>', 'schedule file: {"jobs":[{"name","cron","steps","task","extract","mapping","retries","backoffMs"}]}')
     .option('--once <job>', 'run this job once now (same locking and retries) and exit')
     .option('--json', 'print JSON (with --once)')

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { withCore, cliActor } from '../context.ts';
-import { emit } from '../output.ts';
+import { emitDocument } from '../output.ts';
 import { shipmentText } from '../format.ts';
 import { createShipment, deliverShipment, getShipment, updateShipmentStatus } from '../../shipping/shipment.service.ts';
 import { getInvoice } from '../../invoicing/invoice.service.ts';
@@ -20,7 +20,7 @@ export function registerShipping(program: Command): void {
     .action(async (o: Json & { order: string; line: string[]; carrier: string; tracking: string }) =>
       withCore(async (core) => {
         const lines = o.line.length ? o.line.map((spec, i) => { const l = parseLineSpec(spec, i); return { sku: l.sku, quantity: l.quantity }; }) : undefined;
-        emit(await createShipment(core, { orderId: o.order, lines, carrier: o.carrier, trackingNumber: o.tracking }, cliActor()), o, shipmentText);
+        emitDocument(await createShipment(core, { orderId: o.order, lines, carrier: o.carrier, trackingNumber: o.tracking }, cliActor()), o, shipmentText);
       }),
     );
   shipment
@@ -33,7 +33,7 @@ export function registerShipping(program: Command): void {
       return withCore(async (core) => {
         const delivered = await deliverShipment(core, shipmentId, { signedBy: o.signedBy }, cliActor());
         const invoice = delivered.invoiceNumber ? await getInvoice(core, delivered.invoiceNumber) : null;
-        emit(delivered, o, (s) => shipmentText(s, invoice));
+        emitDocument(delivered, o, (s) => shipmentText(s, invoice));
       });
     });
   shipment
@@ -41,6 +41,6 @@ export function registerShipping(program: Command): void {
     .requiredOption('--status <status>', 'in_transit or failed')
     .option('--note <text>')
     .option('--json')
-    .action(async (id: string, o: Json & { status: string; note?: string }) => withCore(async (core) => emit(await updateShipmentStatus(core, id, o.status, o.note ?? null, cliActor()), o, shipmentText)));
-  shipment.command('show <id>').option('--json').action(async (id: string, o: Json) => withCore(async (core) => emit(await getShipment(core, id), o, shipmentText)));
+    .action(async (id: string, o: Json & { status: string; note?: string }) => withCore(async (core) => emitDocument(await updateShipmentStatus(core, id, o.status, o.note ?? null, cliActor()), o, shipmentText)));
+  shipment.command('show <id>').option('--json').action(async (id: string, o: Json) => withCore(async (core) => emitDocument(await getShipment(core, id), o, shipmentText)));
 }
