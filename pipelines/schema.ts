@@ -32,6 +32,7 @@ const STAGED = {
     'tax_minor', 'total_minor', 'cancel_reason', 'created_at', 'submitted_at', 'approved_at', 'shipped_at',
     'delivered_at', 'invoiced_at', 'paid_at', 'cancelled_at', 'updated_at',
   ],
+  order_status_history: ['id', 'order_id', 'from_status', 'to_status', 'at'],
   order_lines: [
     'id', 'order_id', 'line_no', 'product_id', 'quantity', 'unit_price_minor', 'discount_bp', 'tax_rate_bp',
     'gross_minor', 'discount_minor', 'net_minor', 'tax_minor', 'total_minor', 'shipped_qty', 'invoiced_qty',
@@ -84,6 +85,10 @@ export const coreColumnsNotStaged: { readonly [T in keyof typeof STAGED]?: Parti
     dunning_policy: "the customer's reminder policy, not used by any mart",
   },
   orders: { idempotency_key: 'a retry key of the API, not a fact of the order' },
+  order_status_history: {
+    reason: "the person's free text (a hold's release reason), which may name people",
+    actor: 'the user who moved the order: personal data no measure needs',
+  },
   order_lines: { reserved_qty: 'the stock held for the line right now, not used by any mart' },
   payments: { payer: 'the payer as the bank named it: personal data no measure needs' },
   write_offs: { kind: 'small balance or bad debt: not used by any mart yet' },
@@ -164,10 +169,11 @@ export async function ensureWarehouseSchema(conn: DuckDBConnection): Promise<voi
   );
   const newlyStaged = before.size === 0 ? [] : Object.keys(coreTables).filter((t) => !before.has(`core_${t}`));
   for (const [table, cols] of Object.entries(coreTables)) {
-    const body = Object.entries(cols).map(([c, t]) => `${c} ${t}`).join(', ');
+    // Quoted: a core column may be a word DuckDB reserves (order_status_history's `at`).
+    const body = Object.entries(cols).map(([c, t]) => `"${c}" ${t}`).join(', ');
     ddl.push(`create table if not exists staging.core_${table} (${body}, _seq BIGINT not null)`);
     // A column the core gained since the warehouse was made (products' external_code).
-    for (const [c, t] of Object.entries(cols)) ddl.push(`alter table staging.core_${table} add column if not exists ${c} ${t}`);
+    for (const [c, t] of Object.entries(cols)) ddl.push(`alter table staging.core_${table} add column if not exists "${c}" ${t}`);
   }
   for (const entity of Object.keys(extractEntities)) {
     const body = columnsOf(entity).map((c) => `${c.name} VARCHAR`).join(', ');

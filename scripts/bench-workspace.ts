@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { LightMyRequestResponse } from 'fastify';
+import { sql } from 'kysely';
 import { openCore, closeCore } from '../src/core.ts';
 import { ManualClock } from '../src/shared/clock.ts';
 import { createCustomer } from '../src/customers/customer.service.ts';
@@ -89,6 +90,8 @@ const pages: [string, string, () => Promise<unknown>][] = [
   ['customers, first page', '/app/customers', () => db.selectFrom('customers').selectAll().orderBy('id').limit(50).execute()],
   ['customers, a middle page', `/app/customers?after=${mid}`, () => db.selectFrom('customers').selectAll().where('id', '>', mid).orderBy('id').limit(50).execute()],
   ['customer 360', `/app/customers/${mid}`, () => db.selectFrom('invoices').selectAll().where('customer_id', '=', mid).execute()],
+  // Order entry's customer search: names containing the text, a page of 8 (and one to know there is a next).
+  ['order entry, customer search', '/app/orders/customers?q=customer%2012', () => db.selectFrom('customers').selectAll().where(sql<boolean>`lower(name) like ${'%customer 12%'}`).orderBy('name').limit(9).execute()],
   ['order board', '/app/orders', () => db.selectFrom('orders').selectAll().orderBy('id').limit(25).execute()],
   ['order board, on hold', '/app/orders?status=credit_hold', () => db.selectFrom('orders').selectAll().where('status', '=', 'credit_hold').orderBy('id').limit(25).execute()],
   ['credit holds', '/app/credit', () => db.selectFrom('orders').selectAll().where('status', '=', 'credit_hold').orderBy('id').limit(20).execute()],
@@ -101,11 +104,11 @@ const pages: [string, string, () => Promise<unknown>][] = [
 ];
 
 console.log(`\n${REQUESTS} requests per page (server time, in process), beside the same rows read directly:`);
-console.log(`${'page'.padEnd(26)} ${'p50'.padStart(9)} ${'p95'.padStart(9)}   ${'direct p95'.padStart(10)}   target p95 < 200 ms`);
+console.log(`${'page'.padEnd(30)} ${'p50'.padStart(9)} ${'p95'.padStart(9)}   ${'direct p95'.padStart(10)}   target p95 < 200 ms`);
 for (const [label, url, direct] of pages) {
   const page = await time(() => get(url));
   const base = await time(direct);
-  console.log(`${label.padEnd(26)} ${page.p50.toFixed(1).padStart(7)} ms ${page.p95.toFixed(1).padStart(7)} ms   ${base.p95.toFixed(1).padStart(7)} ms   ${page.p95 < 200 ? 'met' : 'missed'}`);
+  console.log(`${label.padEnd(30)} ${page.p50.toFixed(1).padStart(7)} ms ${page.p95.toFixed(1).padStart(7)} ms   ${base.p95.toFixed(1).padStart(7)} ms   ${page.p95 < 200 ? 'met' : 'missed'}`);
 }
 console.log(`\n${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)} at the end`);
 await app.close();

@@ -20,7 +20,7 @@ async function backfillNewTables(conn: DuckDBConnection): Promise<number> {
       const names = Object.keys(columns);
       const spec = lit(JSON.stringify({ [table]: [columns] }));
       await conn.run(`create or replace temp table _backfill as
-        select _seq, ${names.map((n) => `r.${n}`).join(', ')}
+        select _seq, ${names.map((n) => `r."${n}"`).join(', ')}
         from (select seq as _seq, unnest(from_json(payload, ${spec}).${table}) as r from raw.events where seq <= ${Number(mark.value)} and payload like ${lit(`%"${table}"%`)})
         qualify row_number() over (partition by r.id order by _seq desc) = 1`);
       await conn.run(`delete from staging.core_${table} where id in (select id from _backfill)`);
@@ -62,7 +62,7 @@ export async function stageCoreEvents(conn: DuckDBConnection, options: { deltas?
   let rowsWritten = backfilled;
   for (const [table, columns] of Object.entries(coreTables)) {
     const names = Object.keys(columns);
-    const newest = `select _seq, ${names.map((n) => `r.${n}`).join(', ')}
+    const newest = `select _seq, ${names.map((n) => `r."${n}"`).join(', ')}
       from (select seq as _seq, unnest(p.${table}) as r from _new_events where len(p.${table}) > 0)
       qualify row_number() over (partition by r.id order by _seq desc) = 1`;
     if (!options.deltas && (await scalarNumber(conn, `select count(*) from (select 1 from staging.core_${table} limit 1)`)) === 0) {

@@ -5,7 +5,7 @@ import { invalid, notFound, badTransition } from '../shared/errors.ts';
 import { formatAmount, parseAmount, parseCurrency, parsePercent } from '../shared/money.ts';
 import { oneOf, optionalText, pageOptions, requireId, requireInt, requireText } from '../shared/validate.ts';
 import { getSettings } from '../settings/settings.service.ts';
-import { findCustomer, findCustomerByExternalId, insertCustomer, listCustomerRows } from './customer.repository.ts';
+import { findCustomer, findCustomerByExternalId, insertCustomer, listCustomerRows, searchCustomerRows } from './customer.repository.ts';
 
 export interface CustomerInput {
   name: string;
@@ -141,6 +141,33 @@ export async function getCustomer(core: Core, id: number | string): Promise<Cust
 export async function listCustomers(core: Core, options: { afterId?: number; limit?: number; status?: CustomerStatus } = {}): Promise<Customer[]> {
   const status = options.status === undefined ? undefined : oneOf(options.status, 'status', ['active', 'blocked'] as const);
   return (await listCustomerRows(core.db.kysely, { ...pageOptions(options), status })).map(toCustomer);
+}
+
+export const CUSTOMER_SEARCH_MAX = 64;
+
+/** Whole numbers from text or a number, else the value itself (for the error). */
+const wholeNumber = (value: unknown): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
+
+/**
+ * Finds customers by name, external id or id (the customer number), a page at a time: the
+ * customer of that number first, then names that start with the text, then names and
+ * external ids that contain it. `from` is the offset of the page (0, then `next`); `next` is
+ * null on the last page. Empty text finds nothing.
+ */
+export async function searchCustomers(core: Core, text: unknown, options: { from?: unknown; limit?: unknown } = {}): Promise<{ customers: Customer[]; next: number | null }> {
+  if (typeof text !== 'string') throw invalid('search text must be text', { field: 'q', value: text, rule: 'text' });
+  const needle = text.trim().toLowerCase();
+  if (needle.length > CUSTOMER_SEARCH_MAX) throw invalid(`search text is longer than ${CUSTOMER_SEARCH_MAX} characters`, { field: 'q', value: text, rule: 'max_length' });
+  const limit = wholeNumber(options.limit ?? 8);
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 50) throw invalid(`limit must be a whole number from 1 to 50, got ${String(options.limit)}`, { field: 'limit', value: options.limit, rule: 'range' });
+  const from = wholeNumber(options.from ?? 0);
+  if (typeof from !== 'number' || !Number.isSafeInteger(from) || from < 0) throw invalid(`from must be a whole number, 0 or more, got ${String(options.from)}`, { field: 'from', value: options.from, rule: 'non_negative_integer' });
+  if (needle === '') return { customers: [], next: null };
+  // LIKE's own wildcards in the text are searched for as themselves.
+  const escaped = needle.replace(/[\\%_]/g, (c) => `\\${c}`);
+  const id = /^\d{1,9}$/.test(needle) ? Number(needle) : null;
+  const rows = await searchCustomerRows(core.db.kysely, escaped, id, from, limit + 1);
+  return { customers: rows.slice(0, limit).map(toCustomer), next: rows.length > limit ? from + limit : null };
 }
 
 export type CustomerChanges = Partial<Omit<CustomerInput, 'currency' | 'externalId'>>;

@@ -166,6 +166,10 @@ export const coreColumns = {
     id: 'integer', rate_date: 'text', base: 'text', currency: 'text', rate: 'text', source: 'text', created_at: 'text',
     updated_at: 'text',
   },
+  credit_score_history: {
+    id: 'integer', customer_id: 'integer', as_of: 'text', score: 'integer', risk_class: 'text', reasons: 'text',
+    suggested_limit_minor: 'integer', actor: 'text', recorded_at: 'text',
+  },
 } as const satisfies { readonly [T in keyof Database]: Shape<Database[T]> };
 
 export type CoreTable = keyof typeof coreColumns;

@@ -42,6 +42,7 @@ export interface Database {
   collection_actions: CollectionActionsTable;
   invoice_forecasts: InvoiceForecastsTable;
   exchange_rates: ExchangeRatesTable;
+  credit_score_history: CreditScoreHistoryTable;
 }
 
 export interface SettingsTable {
@@ -630,4 +631,19 @@ export interface ExchangeRatesTable {
   source: string;
   created_at: string;
   updated_at: string;
+}
+
+/** A customer's credit score as of a date, as the models handed it back (`applyCreditScores`). */
+export interface CreditScoreHistoryTable {
+  id: Generated<number>;
+  customer_id: number;
+  as_of: string;
+  /** Points 0–100. */
+  score: number;
+  risk_class: RiskClass;
+  /** JSON array of the reasons' sentences, largest deduction first. */
+  reasons: string;
+  suggested_limit_minor: number;
+  actor: string;
+  recorded_at: string;
 }

@@ -7,7 +7,8 @@ import { badTransition } from '../shared/errors.ts';
  *
  * draft → submitted → approved | credit_hold | awaiting_prepayment | rejected;
  * credit_hold → approved | rejected; awaiting_prepayment → approved (once a payment covers
- * it: a customer on prepayment terms ships nothing before paying);
+ * it: a customer on prepayment terms ships nothing before paying), and back (approved →
+ * awaiting_prepayment) when that payment is reversed before the order ships;
  * approved → partially_shipped → shipped → delivered → invoiced → paid. When invoicing
  * happens at shipment, shipped → invoiced directly; a payment reversed re-opens paid →
  * invoiced. Cancelling (with a reason) is possible until the first shipment.
@@ -17,7 +18,7 @@ export const ORDER_TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   submitted: ['approved', 'credit_hold', 'awaiting_prepayment', 'rejected', 'cancelled'],
   credit_hold: ['approved', 'rejected', 'cancelled'],
   awaiting_prepayment: ['approved', 'cancelled'],
-  approved: ['partially_shipped', 'shipped', 'cancelled'],
+  approved: ['partially_shipped', 'shipped', 'awaiting_prepayment', 'cancelled'],
   partially_shipped: ['shipped'],
   shipped: ['delivered', 'invoiced', 'paid'],
   delivered: ['invoiced', 'paid'],

@@ -12,6 +12,7 @@ import { issueCreditNote } from '../invoicing/invoice.service.ts';
 import { settleStatus } from '../invoicing/invoice.workflow.ts';
 import { refreshOrderStatus } from '../orders/order.workflow.ts';
 import { cashKeptForPrepayment, releaseCoveredOrdersInChange } from '../credit/credit.service.ts';
+import { rewaitUncoveredOrders } from './prepayment-reversal.ts';
 import { planCashApplication, planChosenApplication, type ChosenAllocation } from './cash-application.ts';
 import { appliedMinor, findPayment, findPaymentByExternalId, insertAllocation, insertPayment, listPaymentRows, markPaymentReversed, paymentAllocations, reverseAllocations } from './payment.repository.ts';
 
@@ -228,9 +229,11 @@ async function customerOfPayment(db: Kysely<Database>, paymentId: number): Promi
 
 /**
  * Reverses a payment (bounced, returned by the bank): its allocations are undone and the
- * invoices it paid open again; their orders go back from paid to invoiced.
+ * invoices it paid open again; their orders go back from paid to invoiced. Orders released
+ * on prepayment terms that the customer's cash no longer covers, and that have not shipped,
+ * wait for their prepayment again, in the same transaction (`rewaitUncoveredOrders`).
  */
-export function reversePaymentChange(id: number | string, reason: string): Change<Payment> {
+export function reversePaymentChange(id: number | string, reason: string): Change<Reversed> {
   const paymentId = requireId(id, 'paymentId');
   const why = requireText(reason, 'reason', 500);
   return async (scope) => {
@@ -241,11 +244,18 @@ export function reversePaymentChange(id: number | string, reason: string): Chang
     const reversed = await markPaymentReversed(trx, paymentId, why, at);
     const allocations = await reverseAllocations(trx, paymentId);
     const touched = await settleTouched(scope, allocations.map((a) => a.invoice_id), today);
-    return { result: await toPayment(trx, reversed), events: [{ type: 'payment.reversed', aggregate: 'payment', id: paymentId, after: { payments: [reversed], payment_allocations: allocations, ...touched } }] };
+    const rewaited = await rewaitUncoveredOrders(scope, p.customer_id, paymentId);
+    return {
+      result: { ...(await toPayment(trx, reversed)), rewaitedOrders: rewaited.map((r) => r.orderId) },
+      events: [{ type: 'payment.reversed', aggregate: 'payment', id: paymentId, after: { payments: [reversed], payment_allocations: allocations, ...touched } }, ...rewaited.map((r) => r.event)],
+    };
   };
 }
 
-export async function reversePayment(core: Core, id: number | string, reason: string, actor: string): Promise<Payment> {
+/** A reversed payment; `rewaitedOrders`: orders released on prepayment terms that wait for their prepayment again. */
+export type Reversed = Payment & { rewaitedOrders: number[] };
+
+export async function reversePayment(core: Core, id: number | string, reason: string, actor: string): Promise<Reversed> {
   return runChange(core, actor, reversePaymentChange(id, reason));
 }
 

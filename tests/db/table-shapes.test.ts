@@ -133,7 +133,7 @@ describe(`the core's table shapes agree in the schema types, the migrations and 
       const names = Object.keys(columns);
       const inCore = await sql<Record<string, unknown>>`select * from ${sql.table(table)} order by id`.execute(core.db.kysely);
       const fromCore = inCore.rows.map((r) => Object.fromEntries(names.map((c) => [c, text(r[c])])));
-      const fromWarehouse = (await readWarehouse(warehousePaths(dir).warehouse, `select ${names.join(', ')} from staging.core_${table} order by id`)).map((r) =>
+      const fromWarehouse = (await readWarehouse(warehousePaths(dir).warehouse, `select ${names.map((c) => `"${c}"`).join(', ')} from staging.core_${table} order by id`)).map((r) =>
         Object.fromEntries(names.map((c) => [c, text(r[c])])),
       );
       expect(fromCore.length, `${table}: the scenario writes rows`).toBeGreaterThan(0);

@@ -10,7 +10,7 @@ const allowedOrderMoves = [
   'submitted→approved', 'submitted→credit_hold', 'submitted→rejected', 'submitted→cancelled',
   'credit_hold→approved', 'credit_hold→rejected', 'credit_hold→cancelled',
   'submitted→awaiting_prepayment', 'awaiting_prepayment→approved', 'awaiting_prepayment→cancelled',
-  'approved→partially_shipped', 'approved→shipped', 'approved→cancelled',
+  'approved→partially_shipped', 'approved→shipped', 'approved→cancelled', 'approved→awaiting_prepayment',
   'partially_shipped→shipped',
   'shipped→delivered', 'shipped→invoiced', 'shipped→paid',
   'delivered→invoiced', 'delivered→paid',

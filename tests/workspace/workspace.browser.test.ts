@@ -21,6 +21,7 @@ import { assignCustomer } from '../../src/collections/policy.service.ts';
 import type { Role } from '../../src/api/permissions.ts';
 import { createUser } from '../../src/users/user.service.ts';
 import { setSetting } from '../../src/settings/settings.service.ts';
+import { applyCreditScores } from '../../src/credit/score.service.ts';
 
 const shots = path.join(os.tmpdir(), 'cashloop-workspace-shots');
 const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -57,6 +58,10 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('the workspace in a 
     t = await createTestCore('2026-01-05T09:00:00Z');
     const { core } = t;
     acmeId = (await createCustomer(core, { name: 'Acme GmbH', creditLimit: '500', paymentTermsDays: 30, currency: 'EUR', salesRep: 'sam', email: 'ap@acme.example' }, 'test')).id;
+    // Three months of scores, so the 360° page has a score history to show.
+    for (const [asOf, score, riskClass] of [['2025-12-31', 92, 'A'], ['2026-01-31', 84, 'B'], ['2026-02-28', 78, 'B']] as const) {
+      await applyCreditScores(core, [{ customerId: acmeId, score, riskClass, suggestedLimitMinor: score * 1000_00, reasons: score < 85 ? [`pays ${100 - score} days late on average (-${100 - score})`] : [] }], 'test', { asOf });
+    }
     const heldCustomer = (await createCustomer(core, { name: 'Watchful SARL', creditLimit: '0', paymentTermsDays: 30, currency: 'EUR', salesRep: 'sam' }, 'test')).id;
     await createProduct(core, { sku: 'WIDGET', name: 'Widget', price: '12.50', taxRate: '20' }, 'test');
     await createProduct(core, { sku: 'GADGET', name: 'Gadget', price: '99.00', taxRate: '20' }, 'test');
@@ -122,7 +127,15 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('the workspace in a 
       const desk = await open('sales', viewport);
       const { page } = desk;
       await page.goto(`${base}/app/orders`);
-      await page.fill('#f-customerId', String(acmeId));
+      // The customer by name, with the keyboard: type, Tab to the match, Enter; focus comes back to the field.
+      await page.locator('#customer-q').pressSequentially('acme g');
+      await page.getByRole('button', { name: 'Choose Acme GmbH' }).waitFor();
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate('document.activeElement?.textContent')).toBe('Choose Acme GmbH');
+      await page.keyboard.press('Enter');
+      await expect.poll(() => page.locator('#customer-chosen').innerText()).toContain(`Chosen: Acme GmbH, no. ${acmeId}, EUR`);
+      await expect.poll(() => page.evaluate('document.activeElement?.id')).toBe('customer-q');
+      expect(await page.locator('input[name=customerId]').inputValue()).toBe(String(acmeId));
       await page.fill('#product-q', 'widg');
       await page.getByRole('button', { name: 'Add WIDGET' }).click();
       const qty = page.locator('#lines input[name=quantity]');
@@ -190,6 +203,8 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('the workspace in a 
       await expect.poll(() => page.locator('#order-status').innerText(), { timeout: 10_000 }).toBe('paid');
       await page.goto(`${base}/app/customers/${acmeId}`);
       expect(await page.locator('#shipments-h').locator('xpath=..').innerText()).toContain('signed by J. Doe');
+      expect(await page.locator('#scores-h').locator('xpath=..').innerText()).toContain('Latest 78 points, class B, down 6 since 2026-01-31.');
+      expect(await page.locator('ol.sparkline meter').count()).toBe(3);
       await shot(page, 'customer-360', viewport.width);
       for (const c of [desk, controller, warehouse, cash]) await c.context.close();
       expect(problems).toEqual([]);
@@ -284,7 +299,9 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('the workspace in a 
       await page.waitForURL(`${base}/app/orders`);
 
       // Order entry for a customer on prepayment terms: the terms show before submitting.
-      await page.fill('#f-customerId', String(prepaidId));
+      await page.fill('#customer-q', String(prepaidId));
+      await page.getByRole('button', { name: 'Choose Prepaid Oy' }).click();
+      await expect.poll(() => page.locator('#customer-chosen').innerText()).toContain('Chosen: Prepaid Oy');
       await page.fill('#product-q', 'widg');
       await page.getByRole('button', { name: 'Add WIDGET' }).click();
       const qty = page.locator('#lines input[name=quantity]');
@@ -348,6 +365,15 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('the workspace in a 
       await page.locator(`#hold-${o.id}`).getByRole('button', { name: 'Release' }).click();
       expect(await page.locator(`#reason-${o.id}`).getAttribute('aria-invalid')).toBe('true');
       await check('/app/credit (refused)');
+      // The customer search at order entry: its results, then a customer chosen.
+      await page.goto(`${base}/app/orders`);
+      await page.locator('#customer-q').pressSequentially('a');
+      await page.locator('#customer-results li').first().waitFor();
+      await check('/app/orders (customer search)');
+      await shot(page, 'order-entry-customer-search', viewport.width);
+      await page.locator('#customer-results button').first().click();
+      await page.locator('#customer-chosen strong').waitFor();
+      await check('/app/orders (customer chosen)');
       await context.close();
       expect(found).toEqual([]);
     }

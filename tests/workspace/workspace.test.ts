@@ -117,7 +117,9 @@ describe(`workspace on ${testDialect}`, () => {
 
     const noCustomer = await sales.post('/app/orders', { customerId: '', sku: 'WIDGET', quantity: '1', idempotencyKey: 'bad-2' });
     expect(textOf(noCustomer.body)).toContain('(rule: integer)');
-    expect(noCustomer.body).toMatch(/<input id="f-customerId"[^>]*aria-invalid="true"/);
+    // The customer is chosen by search: the search field is the one marked, its error beside it.
+    expect(noCustomer.body).toMatch(/<input id="customer-q"[^>]*aria-invalid="true"[^>]*aria-describedby="customer-chosen f-customerId-error"/);
+    expect(noCustomer.body).toMatch(/<p class="field-error" id="f-customerId-error">customerId [^<]*\(rule: integer\)/);
 
     const held = await submitOrder(t.core, (await createOrder(t.core, { customerId, lines: [{ sku: 'WIDGET', quantity: 50 }] }, 'test')).id, 'test');
     expect(held.status).toBe('credit_hold');
@@ -284,7 +286,8 @@ describe(`workspace on ${testDialect}`, () => {
     const gets = [
       ...ids.flatMap((id) => [`/app/orders/${id}`, `/app/orders/${id}/status`, `/app/customers/${id}`, `/app/customers/${id}?fragment=orders`, `/app/collections/customers/${id}`, `/app/collections/customers/${id}/reminder`]),
       ...['after=abc', 'after=-3', 'status=bogus', 'customer=x', 'customer=0', 'format=csv&customer=-1', 'after=99999999999'].map((q) => `/app/orders?${q}`),
-      '/app/orders/board?status=nope', '/app/orders/products?q=' + 'x'.repeat(300), '/app/orders/line?sku=NOPE', '/app/orders/line', '/app/orders/preview?customerId=abc&sku=WIDGET&quantity=1',
+      '/app/orders/board?status=nope', '/app/orders/products?q=' + 'x'.repeat(300), '/app/orders/line?sku=NOPE', '/app/orders/line',
+      '/app/orders/customers?q=' + 'x'.repeat(300), '/app/orders/customers?q=a&from=-1', '/app/orders/customers?q=a&from=1e9', '/app/orders/customers?q=a&from=99999999999', '/app/orders/customer?id=abc', '/app/orders/customer?id=99999999999', '/app/orders/customer', '/app/orders/preview?customerId=abc&sku=WIDGET&quantity=1',
       '/app/orders/preview?customerId=1&sku=WIDGET&quantity=99999999999999', '/app/orders/preview?customerId=1&sku=WIDGET&sku=GADGET&quantity=1', '/app/credit?after=zz', '/app/cash?from=-4', '/app/cash?from=1e9',
       '/app/collections?from=abc&collector=' + 'c'.repeat(300), '/app/sales?rep=' + 'r'.repeat(500), '/app/sales?after=-1', '/app/customers?after=x', '/app/logistics?view=zz&after=abc', '/app/customers/1?format=csv&list=nope', '/app/assets/..%2F..%2Fpackage.json',
     ];

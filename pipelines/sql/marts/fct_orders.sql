@@ -13,7 +13,9 @@
 -- column total_cents: Order total including tax, minor units
 -- column created_at: Entered (UTC)
 -- column submitted_at: Submitted for approval (UTC)
--- column approved_at: Approved, by rule or by a credit controller (UTC)
+-- column awaiting_prepayment_at: Began waiting for its prepayment (customer on prepayment terms), first time (UTC); null for other orders
+-- column prepaid_at: Released by the payment that covers it, the release that stands (UTC); null while it waits and for other orders
+-- column approved_at: Approved, by rule or by a credit controller, or released by its prepayment (UTC)
 -- column shipped_at: First shipment left (UTC)
 -- column delivered_at: Delivery confirmed (UTC)
 -- column invoiced_at: Invoiced (UTC)
@@ -42,6 +44,7 @@ final as (
       when delivered_at < cutoff then 'delivered'
       when shipped_at < cutoff then 'shipped'
       when approved_at < cutoff then 'approved'
+      when awaiting_prepayment_at < cutoff then 'awaiting_prepayment'
       when submitted_at < cutoff then 'submitted'
       else 'draft'
     end as status,
@@ -52,6 +55,8 @@ final as (
     total_cents,
     created_at,
     case when submitted_at < cutoff then submitted_at end as submitted_at,
+    case when awaiting_prepayment_at < cutoff then awaiting_prepayment_at end as awaiting_prepayment_at,
+    case when prepaid_at < cutoff then prepaid_at end as prepaid_at,
     case when approved_at < cutoff then approved_at end as approved_at,
     case when shipped_at < cutoff then shipped_at end as shipped_at,
     case when delivered_at < cutoff then delivered_at end as delivered_at,

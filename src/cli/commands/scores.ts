@@ -17,7 +17,7 @@ export function registerScores(program: Command): void {
       withCore(async (core) => {
         const { writeBackScores } = await import('../../../models/credit-score/write-back.ts');
         const actor = cliActor();
-        const r = await writeBackScores((scores) => applyCreditScores(core, scores, actor), path.join(dataDir(), 'published', 'warehouse.duckdb'), o.asOf);
+        const r = await writeBackScores((scores) => applyCreditScores(core, scores, actor, { asOf: o.asOf }), path.join(dataDir(), 'published', 'warehouse.duckdb'), o.asOf);
         emit(r, o, (x) => `risk classes of ${x.updated} customers set from the scores as of ${x.asOf ?? '-'}: ${Object.entries(x.byClass).sort().map(([k, v]) => `${k} ${v}`).join(', ')}`);
       }),
     );

@@ -8,6 +8,7 @@ import { listPayments } from '../../payments/payment.service.ts';
 import { AGING_BUCKETS, accountStatement } from '../../payments/account-statement.service.ts';
 import { listActions } from '../../collections/action.service.ts';
 import { creditDecisions } from '../../credit/credit.service.ts';
+import { scoreHistory, type ScoreHistoryEntry } from '../../credit/score.service.ts';
 import { formatAmount, formatPercent } from '../../shared/money.ts';
 import { html, type Html } from '../html.ts';
 import { Form } from '../forms.ts';
@@ -16,7 +17,7 @@ import { sendCsv, sendPage, wantsCsv } from '../reply.ts';
 
 /**
  * Customers: the list (paged, CSV) and the 360° page of one customer — contacts, terms, risk
- * class and the latest credit figures; orders, shipments with their proof of delivery,
+ * class, the latest credit figures and the score history; orders, shipments with their proof of delivery,
  * invoices, payments, the statement of account with its aging, and the collections log.
  * Every list of the workspace links here.
  */
@@ -64,6 +65,7 @@ async function customerPage(core: Core, req: FastifyRequest, id: string): Promis
   const payments = can('payments:read') ? (await listPayments(core, { customerId: c.id, limit: 100_000 })).reverse() : [];
   const statement = can('statements:read') ? await accountStatement(core, { customerId: c.id }) : null;
   const log = can('collections:read') ? await listActions(core.db.kysely, c.id, 50) : [];
+  const scores = can('credit:read') ? await scoreHistory(core, c.id) : [];
   const lastDecision = can('credit:read') && orders.length ? (await Promise.all(orders.slice(0, 5).map((o) => creditDecisions(core, o.id)))).flat().sort((a, b) => b.id - a.id)[0] : undefined;
   const done = Form.query(req).text('done') === 'limit' ? 'Credit limit changed.' : null;
   const base = `/app/customers/${c.id}`;
@@ -85,6 +87,7 @@ ${statement ? html`<dt>Balance</dt><dd>${m(statement.closingBalanceMinor)}</dd>`
 ${can('customers:write') ? html`<form method="post" action="/app/credit/customers/${c.id}/limit" class="stack">${csrfField(viewer)}<input type="hidden" name="back" value="customer">
 ${field({ name: 'creditLimit', label: `Credit limit (${c.currency})`, value: formatAmount(c.creditLimitMinor, c.currency), required: true, attrs: html`inputmode="decimal"` })}<div class="actions"><button type="submit" class="secondary">Change limit</button></div></form>` : ''}`)}
 </div>
+${can('credit:read') ? scoreSection(scores, c) : ''}
 <div id="orders-360" hx-get="${base}?fragment=orders" hx-trigger="sse:order throttle:750ms" hx-swap="innerHTML">${ordersTable(recent, orders.length, c)}</div>
 ${section('shipments', 'Shipments and proof of delivery', table('Shipments', [
   { label: 'Shipment', cell: (s) => `${s.id}` },
@@ -128,6 +131,25 @@ ${can('collections:read') ? section('log', 'Collections log', table('Collections
   { label: 'By', cell: (a) => a.actor },
 ], log, 'Nothing logged.')) : ''}`,
   });
+}
+
+/**
+ * The score history: a small bar per as-of date, oldest first, so the trend reads left to
+ * right like a sparkline (a `<meter>` each, coloured by the browser from the class bounds:
+ * below 55 is poor, 85 and up is good), then the same dates as a table with the reasons.
+ */
+function scoreSection(scores: ScoreHistoryEntry[], c: Customer): Html {
+  const oldestFirst = [...scores].reverse();
+  const trend = scores.length > 1 ? scores[0]!.score - scores[1]!.score : 0;
+  return section('scores', 'Score history', scores.length === 0 ? html`<p>No score applied yet.</p>` : html`<p>Latest ${scores[0]!.score} points, class ${scores[0]!.riskClass}${scores.length > 1 ? `, ${trend === 0 ? 'unchanged' : `${trend > 0 ? 'up' : 'down'} ${Math.abs(trend)}`} since ${scores[1]!.asOf}` : ''}.</p>
+<ol class="sparkline" aria-label="Score by as-of date, oldest first">${oldestFirst.map((s) => html`<li><meter min="0" max="100" low="55" high="85" optimum="100" value="${s.score}" aria-label="${s.asOf}: ${s.score} points, class ${s.riskClass}">${s.score}</meter><span>${s.asOf.slice(2)}</span></li>`)}</ol>
+${table('Score history', [
+  { label: 'As of', cell: (s) => s.asOf },
+  { label: 'Score', num: true, cell: (s) => s.score },
+  { label: 'Class', cell: (s) => s.riskClass },
+  { label: 'Suggested limit', num: true, cell: (s) => money(s.suggestedLimitMinor, c.currency) },
+  { label: 'Reasons', cell: (s) => (s.reasons.length ? s.reasons.join('; ') : 'none') },
+], scores, 'No score applied yet.')}`);
 }
 
 function ordersTable(recent: Awaited<ReturnType<typeof listOrders>>, total: number, c: Customer): Html {

@@ -4,7 +4,7 @@ import type { Core } from '../../core.ts';
 import { cancelOrder, createOrder, getOrder, orderBoard, orderHistory, type Order, type OrderLineInput } from '../../orders/order.service.ts';
 import { ORDER_STATUSES } from '../../orders/order.state.ts';
 import { confirmPrepayment, creditDecisions, prepaymentCover, previewCredit, submitOrder, type CreditPreview, type PrepaymentCover } from '../../credit/credit.service.ts';
-import { getCustomer, type Customer } from '../../customers/customer.service.ts';
+import { getCustomer, searchCustomers, type Customer } from '../../customers/customer.service.ts';
 import { getProduct, searchProducts, type Product } from '../../catalog/product.service.ts';
 import { listShipments } from '../../shipping/shipment.service.ts';
 import { listInvoices } from '../../invoicing/invoice.service.ts';
@@ -89,8 +89,38 @@ function lineRow(p: Product, quantity: string, i: number, error?: FormError | nu
 </tr>`;
 }
 
+/**
+ * The customer of the order: a live search by name or number whose results are buttons
+ * right after the field (Tab to one, Enter to choose it; the list pages on the server), and
+ * the chosen customer's id in a hidden field. Choosing
+ * swaps this block in again with the search field focused (`autofocus`, which htmx honours
+ * after a swap), so the keyboard stays where the person was typing.
+ */
+function customerField(chosen: Customer | null, raw: string, error?: FormError | null, focus = false): Html {
+  const mine = error && error.fields.includes('customerId') ? error : null;
+  const describedBy = ['customer-chosen', mine ? 'f-customerId-error' : ''].filter(Boolean).join(' ');
+  return html`<div class="field${mine ? ' invalid' : ''}" id="customer-field"><label for="customer-q">Customer (name or number)</label>
+<input id="customer-q" type="search" name="q" form="customer-search" autocomplete="off" value="${chosen?.name ?? ''}" aria-required="true"${mine ? html` aria-invalid="true"` : ''} aria-describedby="${describedBy}" aria-controls="customer-results" hx-get="/app/orders/customers" hx-trigger="input changed delay:250ms, search" hx-target="#customer-results"${focus ? html` autofocus` : ''}>
+<input type="hidden" name="customerId" value="${chosen ? String(chosen.id) : raw}">
+<p class="hint" id="customer-chosen">${chosen ? html`Chosen: <strong>${chosen.name}</strong>, no. ${chosen.id}${chosen.externalId ? ` (${chosen.externalId})` : ''}, ${chosen.currency}, risk class ${chosen.riskClass ?? 'not set'}${chosen.status === 'active' ? '' : `, ${chosen.status}`}` : 'None chosen yet: type a name or number, then choose from the list.'}</p>
+${mine ? html`<p class="field-error" id="f-customerId-error">${mine.fieldMessage('customerId')}</p>` : ''}
+<div id="customer-results" aria-live="polite"></div></div>`;
+}
+
+const CUSTOMER_PAGE = 8;
+
+function customerResults(text: string, found: { customers: Customer[]; next: number | null }, from: number): Html {
+  if (text.trim() === '') return html``;
+  if (found.customers.length === 0) return html`<p class="empty">${from > 0 ? 'No more customers match' : 'No customer matches'} “${text}”.</p>`;
+  const pageLink = (to: number, label: string) => html`<button type="button" class="link" hx-get="${href('/app/orders/customers', { q: text, from: String(to) })}" hx-target="#customer-results">${label}</button>`;
+  return html`<ul class="results" aria-label="Customers matching ${text}">${found.customers.map((c) => html`<li><span><strong>${c.name}</strong> <span class="muted">no. ${c.id}${c.externalId ? ` · ${c.externalId}` : ''} · ${c.currency}${c.status === 'active' ? '' : ` · ${c.status}`}</span></span><button type="button" class="secondary" hx-get="${href('/app/orders/customer', { id: String(c.id) })}" hx-target="#customer-field" hx-swap="outerHTML">Choose ${c.name}</button></li>`)}</ul>
+${from > 0 || found.next !== null ? html`<p class="pager">${from > 0 ? pageLink(Math.max(0, from - CUSTOMER_PAGE), 'Previous customers') : ''} ${found.next !== null ? pageLink(found.next, 'More customers') : ''}</p>` : ''}`;
+}
+
 interface EntryState {
   customer: string;
+  /** The customer `customer` names, when it names one. */
+  chosen?: Customer | null;
   lines: { sku: string; quantity: string }[];
   products: Map<string, Product>;
   error?: FormError | null;
@@ -104,10 +134,11 @@ function entrySection(viewer: Viewer, s: EntryState): Html {
   });
   return html`<section class="card" aria-labelledby="entry-h"><h2 id="entry-h">New order</h2>
 ${errorSummary(s.error)}
+<form id="customer-search" role="search" hx-get="/app/orders/customers" hx-target="#customer-results"></form>
 <form id="product-search" role="search" hx-get="/app/orders/products" hx-target="#product-results"></form>
 <form method="post" action="/app/orders" id="order-form" class="stack">
 ${csrfField(viewer)}<input type="hidden" name="idempotencyKey" value="${s.key}">
-<div class="fields">${field({ name: 'customerId', label: 'Customer id', type: 'number', value: s.customer, error: s.error, required: true, attrs: html`min="1" inputmode="numeric"` })}
+<div class="fields">${customerField(s.chosen ?? null, s.customer, s.error)}
 <div class="field"><label for="product-q">Find a product (SKU or name)</label>
 <input id="product-q" type="search" name="q" form="product-search" autocomplete="off" hx-get="/app/orders/products" hx-trigger="input changed delay:250ms, search" hx-target="#product-results" aria-controls="product-results">
 </div></div>
@@ -117,7 +148,7 @@ ${csrfField(viewer)}<input type="hidden" name="idempotencyKey" value="${s.key}">
 <p class="empty no-lines">No line yet: find a product and add it.</p>
 ${s.error?.fields.includes('lines') ? html`<p class="field-error">${s.error.fieldMessage('lines')}</p>` : ''}
 <h3>Credit check before submitting</h3>
-<div id="credit-preview" hx-get="/app/orders/preview" hx-include="#order-form" hx-trigger="load, change from:#order-form, lines-changed from:body delay:150ms" aria-live="polite"><p class="muted">Enter a customer and lines to see the verdict.</p></div>
+<div id="credit-preview" hx-get="/app/orders/preview" hx-include="#order-form" hx-trigger="load, change from:#order-form, lines-changed from:body delay:150ms, customer-chosen from:body delay:150ms" aria-live="polite"><p class="muted">Enter a customer and lines to see the verdict.</p></div>
 <div class="actions"><button type="submit">Submit order</button><span class="muted">Creates the order and runs the credit check; the verdict that counts is the one at submission.</span></div>
 </form></section>`;
 }
@@ -134,7 +165,11 @@ async function productsOf(core: Core, skus: string[]): Promise<Map<string, Produ
 async function deskPage(core: Core, req: FastifyRequest, entry: EntryState | null, message: string | null): Promise<string> {
   const viewer = viewerOf(req);
   const q = boardQuery(req);
-  const state = entry ?? { customer: Form.query(req).text('customer'), lines: [], products: new Map(), key: randomUUID() };
+  const state: EntryState = entry ?? { customer: Form.query(req).text('customer'), lines: [], products: new Map(), key: randomUUID() };
+  if (state.chosen === undefined && /^\d{1,9}$/.test(state.customer)) {
+    const found = await attempt(() => getCustomer(core, state.customer));
+    state.chosen = found.ok ? found.value : null;
+  }
   return page(viewer, {
     title: 'Order desk',
     active: '/app/orders',
@@ -290,6 +325,21 @@ export function registerOrderDesk(scope: FastifyInstance, core: Core): void {
         : html`<ul class="results">${found.map((p) => html`<li><span><strong>${p.sku}</strong> ${p.name}</span><span class="muted">${money(p.listPriceMinor, p.currency)} · ${p.available} available</span><button type="button" class="secondary" hx-get="${href('/app/orders/line', { sku: p.sku })}" hx-target="#lines" hx-swap="beforeend">Add ${p.sku}</button></li>`)}</ul>`
       ).text,
     );
+  });
+
+  scope.get('/app/orders/customers', { config: { permission: 'customers:read' }, schema: { hide: true } }, async (req, reply) => {
+    const q = Form.query(req);
+    const text = q.text('q');
+    const from = q.text('from') || '0';
+    const found = await searchCustomers(core, text, { from, limit: CUSTOMER_PAGE });
+    return sendPage(reply, customerResults(text, found, Number(from)).text);
+  });
+
+  // Choosing a customer: the field again with the customer in it and no results, and the
+  // credit preview told to read the form again.
+  scope.get('/app/orders/customer', { config: { permission: 'customers:read' }, schema: { hide: true } }, async (req, reply) => {
+    const customer = await getCustomer(core, Form.query(req).text('id'));
+    return sendPage(reply.header('hx-trigger', 'customer-chosen'), customerField(customer, '', null, true).text);
   });
 
   scope.get('/app/orders/line', { config: { permission: 'products:read' }, schema: { hide: true } }, async (req, reply) => {
