@@ -28,7 +28,7 @@ describe('cash-in backtest', () => {
   });
 
   it('computes WAPE, bias and coverage by hand', () => {
-    const w = (expected: number, low: number, high: number, actual: number, due: number, run: number, modelLow = expected, modelHigh = expected): BacktestWeek => ({ origin: 'o', weekStart: 'w', expectedCents: expected, lowCents: low, highCents: high, intervalMethod: 'calibrated', modelLowCents: modelLow, modelHighCents: modelHigh, actualCents: actual, dueDateCents: due, runRateCents: run });
+    const w = (expected: number, low: number, high: number, actual: number, due: number, run: number, modelLow = expected, modelHigh = expected): BacktestWeek => ({ currency: 'EUR', origin: 'o', weekStart: 'w', expectedCents: expected, bottomUpCents: expected, topDownCents: expected, lowCents: low, highCents: high, intervalMethod: 'calibrated', modelLowCents: modelLow, modelHighCents: modelHigh, actualCents: actual, dueDateCents: due, runRateCents: run });
     const m = metricsOf([w(100, 80, 120, 110, 0, 90, 95, 111), w(50, 40, 60, 70, 200, 90)]);
     // actual 180; model |−10| + |−20| = 30 → 1/6; run rate 20 + 20 = 40 → 2/9; due date 110 + 130 = 240 → 4/3.
     expect(m.find((x) => x.metric === 'wape' && x.baseline === 'run_rate')).toMatchObject({ value: 30 / 180, baselineValue: 40 / 180 });
@@ -81,8 +81,14 @@ describe('cash-in backtest in the forecast step (demo company, SQLite core)', ()
         const hand = payments.filter((p) => weekOf(w.origin as string, p.payment_date) === weekOf(w.origin as string, w.week_start as string) && p.payment_date > (w.origin as string)).reduce((s, p) => s + Number(p.amount_minor), 0);
         expect(w.actual, `${w.origin} ${w.week_start}`).toBe(hand);
       }
-      const evals = await readWarehouse(file, `select metric, baseline, value, baseline_value from forecast.model_evaluations where model = 'cash-in/13-week@1' order by metric, baseline`);
-      expect(evals.map((e) => `${e.metric}/${e.baseline}`)).toEqual(['bias/due_date', 'bias/run_rate', 'interval_80_coverage/model_interval', 'interval_80_coverage/nominal', 'replays_beating_run_rate/replays_counted', 'wape/due_date', 'wape/run_rate', 'weeks_within_band/weeks_counted']);
+      const evals = await readWarehouse(file, `select metric, baseline, value, baseline_value from forecast.model_evaluations where model = 'cash-in/13-week@2 EUR' order by metric, baseline`);
+      expect(evals.map((e) => `${e.metric}/${e.baseline}`)).toEqual([
+        'bias/due_date', 'bias/run_rate', 'interval_80_coverage/model_interval', 'interval_80_coverage/nominal', 'origins_won/due_date', 'origins_won/run_rate', 'replays_beating_run_rate/replays_counted',
+        'wape/due_date', 'wape/run_rate', 'wape_mean_over_origins/due_date', 'wape_mean_over_origins/run_rate', 'weeks_within_band/weeks_counted',
+      ]);
+      // Each part of the combination is judged beside it on the same weeks.
+      const parts = await readWarehouse(file, `select model, count(*)::int as n from forecast.model_evaluations where model in ('cash-in/bottom-up@1 EUR', 'cash-in/top-down@1 EUR') and metric = 'wape' group by 1 order by 1`);
+      expect(parts).toEqual([{ model: 'cash-in/bottom-up@1 EUR', n: 2 }, { model: 'cash-in/top-down@1 EUR', n: 2 }]);
       // The published weeks say how their interval was made; the first origins, with few weeks behind them, keep the model's.
       expect(weeks[0]!.interval_method).toBe('model');
       const published = await readWarehouse(file, `select interval_method, low_cents::double as low, expected_cents::double as expected, high_cents::double as high from forecast.cash_weekly where as_of = date '${asOf}'`);
