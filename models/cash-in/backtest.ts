@@ -290,8 +290,9 @@ export async function cashBacktest(
       const actual = weeklyActuals(origin, paid);
       const due = dueDateBaseline(origin, open);
       const rate = runRate(origin, paid);
-      // Under 91 days of history the top-down model has no level: it is the run rate then.
-      const topDown = topDownForecast(origin, paid) ?? bottomUp.map(() => rate);
+      // Under 91 days of history the top-down model has no level (nor the run rate a full
+      // quarter): the top-down part is the bottom-up forecast then, so the mix changes nothing.
+      const topDown = topDownForecast(origin, paid) ?? bottomUp.map((w) => w.expectedCents);
       bottomUp.forEach((w, i) => {
         if (addDays(w.weekStart, 6) > asOf) return;
         weeks.push({

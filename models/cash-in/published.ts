@@ -34,7 +34,8 @@ export async function publishedCashWeeks(conn: DuckDBConnection, asOf: string, b
     const mine = replayed.filter((w) => w.currency === currency);
     const weights = combinationWeightsAt(mine, asOf);
     const rate = runRate(asOf, paid);
-    const topDown = topDownForecast(asOf, paid) ?? weeks.map(() => rate);
+    // Under 91 days of history: the bottom-up forecast stands in for the top-down one (backtest.ts).
+    const topDown = topDownForecast(asOf, paid) ?? weeks.map((w) => w.expectedCents);
     const combined = weeks.map((w, i) => {
       const e = combine(weights.weights, { bottomUpCents: w.expectedCents, topDownCents: topDown[i]!, runRateCents: rate });
       return {
