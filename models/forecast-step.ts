@@ -114,7 +114,10 @@ export async function runForecastStep(conn: DuckDBConnection, options: { asOf: s
       tables['forecast.cash_weekly'] = await appendRows(
         conn,
         'forecast.cash_weekly',
-        weeks.map((w) => ({ as_of: asOf, week_start: w.weekStart, currency: w.currency, expected_cents: w.expectedCents, low_cents: w.lowCents, high_cents: w.highCents, new_sales_cents: w.newSalesCents, interval_method: w.intervalMethod })),
+        weeks.map((w) => ({
+          as_of: asOf, week_start: w.weekStart, currency: w.currency, expected_cents: w.expectedCents, low_cents: w.lowCents, high_cents: w.highCents, new_sales_cents: w.newSalesCents, interval_method: w.intervalMethod,
+          bottom_up_cents: w.bottomUpCents, top_down_cents: w.topDownCents, run_rate_cents: w.runRateCents,
+        })),
       );
       runs.push({ model: CASH_MODEL, status: 'written', rows: weeks.length, reason: cash.map((p) => p.note).join('; ') || null });
       const converted = await convertCashWeekly(conn, asOf);

@@ -11,7 +11,8 @@ export const CASH_MODELS = { combination: 'cash-in/13-week@2', bottom_up: 'cash-
 
 export interface PublishedCurrency {
   currency: string;
-  weeks: (CashWeek & { currency: string })[];
+  /** The published weeks, with the three parts they were combined from (whole minor units). */
+  weeks: (CashWeek & { currency: string; bottomUpCents: number; topDownCents: number; runRateCents: number })[];
   weights: CombinationWeights;
   /** In words, for `forecast.model_runs`. */
   note: string;
@@ -23,8 +24,8 @@ export interface PublishedCurrency {
  * combined with the weights learned on all of that currency's replayed weeks ended by `asOf`,
  * with the interval calibrated on the combination's replayed errors of those weeks (the
  * bottom-up model's own interval, moved onto the combination, with fewer than 20 of them).
- * `new_sales_cents` is the bottom-up new sales times the bottom-up weight: the part of the
- * published week that comes from invoices not yet issued.
+ * Each week keeps its parts; `newSalesCents` stays the bottom-up forecast's part from invoices
+ * not yet issued (of `bottomUpCents`).
  */
 export async function publishedCashWeeks(conn: DuckDBConnection, asOf: string, byCurrency: { currency: string; weeks: CashWeek[] }[], replayed: readonly BacktestWeek[]): Promise<PublishedCurrency[]> {
   const receipts = await dailyReceipts(conn, addDays(asOf, -800), asOf);
@@ -40,7 +41,7 @@ export async function publishedCashWeeks(conn: DuckDBConnection, asOf: string, b
       const e = combine(weights.weights, { bottomUpCents: w.expectedCents, topDownCents: topDown[i]!, runRateCents: rate });
       return {
         ...w, currency, expectedCents: e, lowCents: Math.max(0, e - Math.max(0, w.expectedCents - w.lowCents)), highCents: e + Math.max(0, w.highCents - w.expectedCents),
-        newSalesCents: Math.round(weights.weights.bottom_up * w.newSalesCents), intervalMethod: 'model' as const,
+        bottomUpCents: w.expectedCents, topDownCents: topDown[i]!, runRateCents: rate, intervalMethod: 'model' as const,
       };
     });
     const calibration = calibrationAt(mine, asOf);

@@ -5,11 +5,15 @@
 -- column expected_cents: Expected receipts in the week: bottom-up (open invoices and new sales), top-down (the receipts' level, trend and weekday/month-end pattern) and the run rate, combined with the weights learned on the replays (forecast.model_runs gives them), minor units of the row's currency.
 -- column low_cents: Lower end of the 80 % interval (see interval_method), minor units of the row's currency, never above expected_cents nor below 0.
 -- column high_cents: Upper end of the 80 % interval (see interval_method), minor units of the row's currency, never below expected_cents.
--- column new_sales_cents: Part of expected_cents from invoices issued after as_of: the bottom-up new sales (sales forecast through the collection curve) times the bottom-up weight, minor units of the row's currency.
+-- column new_sales_cents: Part of bottom_up_cents from invoices issued after as_of (sales forecast through the collection curve), minor units of the row's currency.
 -- column currency: ISO 4217 currency of the row's amounts (null in rows written before forecasts were per currency).
 -- column interval_method: How the 80 % interval was made: calibrated (expected × the 10 % and 90 % points of the relative errors (actual − expected) / expected of the forecast replayed at past month-ends, weeks ended by as_of only, a week's weight halving every 91 days; forecast.cash_backtest) or model (fewer than 20 such weeks: the normal approximation treating each invoice as paying independently, too narrow in practice).
+-- column bottom_up_cents: Part combined: open invoices by their payment-date distributions plus new sales, minor units of the row's currency (null in rows written before the combination).
+-- column top_down_cents: Part combined: the receipts' own level, damped trend and weekday/month-end pattern (the bottom-up forecast under 91 days of history), minor units of the row's currency.
+-- column run_rate_cents: Part combined: the average week of the currency's receipts in the 13 weeks before as_of, minor units of the row's currency.
 create table if not exists forecast.cash_weekly (
-  as_of date, week_start date, expected_cents bigint, low_cents bigint, high_cents bigint, new_sales_cents bigint, interval_method varchar, currency varchar
+  as_of date, week_start date, expected_cents bigint, low_cents bigint, high_cents bigint, new_sales_cents bigint, interval_method varchar, currency varchar,
+  bottom_up_cents bigint, top_down_cents bigint, run_rate_cents bigint
 );
 
 -- table forecast.cash_weekly_converted: The 13-week cash-in forecast of all currencies together, converted into the reporting currency as metrics.ar_kpis_converted converts the KPIs: each currency's week at the rate of metrics.fx_rates_used on as_of (that date's, or the latest before it), converted exactly, added up, rounded half up once to the reporting currency's exponent. Not written when a currency cannot be converted (no rates loaded; forecast.model_runs says so).
@@ -22,7 +26,7 @@ create table if not exists forecast.cash_weekly (
 -- column expected_cents: Expected receipts of the week, all currencies, minor units of the reporting currency.
 -- column low_cents: Sum of the currencies' lower ends of the 80 % interval, converted (a band as wide as if the currencies' weeks moved together), minor units of the reporting currency.
 -- column high_cents: Sum of the currencies' upper ends of the 80 % interval, converted, minor units of the reporting currency.
--- column new_sales_cents: Part of expected_cents from invoices issued after as_of, converted, minor units of the reporting currency.
+-- column new_sales_cents: Part of the bottom-up forecast from invoices issued after as_of, converted, minor units of the reporting currency.
 create table if not exists forecast.cash_weekly_converted (
   as_of date, week_start date, reporting_currency varchar, currencies varchar, rates_used varchar, expected_cents bigint, low_cents bigint, high_cents bigint, new_sales_cents bigint
 );
