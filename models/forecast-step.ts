@@ -6,17 +6,17 @@ import { writePaymentCycle } from './payment-cycle/cycle.ts';
 import { computeSalesForecast, salesForecast, SALES_TABLES, writeSalesForecast } from './sales/forecast.ts';
 import { salesHistory } from './sales/series.ts';
 import { cashBacktest } from './cash-in/backtest.ts';
-import { calibrated, calibrationAt } from './cash-in/calibration.ts';
 import { cashOutlook, MIN_SETTLED } from './cash-in/outlook.ts';
 import { convertCashWeekly } from './cash-in/converted.ts';
 import { appendRows, ensureTables, readTables } from './tables.ts';
 import { plainWords } from './cash-in/plain-words.ts';
+import { CASH_MODELS, publishedCashWeeks } from './cash-in/published.ts';
 import { fitHazard, predictHazard } from './payment-date/hazard.ts';
 import { chooseLate, chooseModel, HAZARD_MODEL, LINEAR_MODEL, reliabilityTable, replayMetrics, replayPaymentDates } from './payment-date/replay.ts';
 
 /** The payment-date forecast: the hazard model and the linear one, each output from the candidate that won the replay. */
 export const PAYMENT_DATE_MODEL = 'payment-date@2';
-export const CASH_MODEL = 'cash-in/13-week@1';
+export const CASH_MODEL = CASH_MODELS.combination;
 export const CREDIT_SCORE_MODEL = 'credit-score@1';
 export const PAYMENT_CYCLE_MODEL = 'payment-cycle@1';
 
@@ -67,8 +67,8 @@ export async function runForecastStep(conn: DuckDBConnection, options: { asOf: s
   const backtest = await cashBacktest(conn, asOf, async (origin) => {
     const hist = await salesHistory(conn, origin);
     const past = salesForecast({ ...hist, series: hist.series.filter((x) => x.level === 'total') }, origin);
-    const o = await cashOutlook(conn, origin, history, past, { maxTrainingRows: 100_000, predictions: false });
-    return o && { weeks: o.weeks, open: o.open.map((r) => ({ openCents: r.open_cents, dueDate: r.due_date })) };
+    const o = await cashOutlook(conn, origin, history, past, { maxTrainingRows: 100_000, predictions: false, byCurrency: true });
+    return o && o.byCurrency.map(({ currency, weeks }) => ({ currency, weeks, open: o.open.filter((r) => r.currency === currency).map((r) => ({ openCents: r.open_cents, dueDate: r.due_date })) }));
   });
   const outlook = await cashOutlook(conn, asOf, history, sales, { minSettled: MIN_SETTLED, byCurrency: true });
   // Both payment-date candidates replayed on the invoices open at the last six month-ends; each
@@ -107,16 +107,19 @@ export async function runForecastStep(conn: DuckDBConnection, options: { asOf: s
       });
       tables['forecast.invoice_payment'] = await appendRows(conn, 'forecast.invoice_payment', rows, { reasonColumn: 'note' });
       runs.push({ model: PAYMENT_DATE_MODEL, status: 'written', rows: rows.length, reason: `published: ${published}${replay && replay.dates.length > 0 ? ` (replayed at ${replay.origins.length} month-ends: ${replay.dates.length} payments, ${replay.late.length} late outcomes)` : ' (no replay yet: the hazard model)'}` });
-      // The interval from the replayed weeks that had ended by the as-of date, when there are enough.
-      // The relative errors are the same for every currency: each currency's weeks are scaled by them.
-      const calibration = calibrationAt(backtest?.weeks ?? [], asOf);
-      const weeks = outlook.byCurrency.flatMap(({ currency, weeks: w }) => calibrated(w, calibration).map((x) => ({ ...x, currency })));
+      // Each currency: bottom-up, top-down and run rate combined with the weights its replays
+      // taught, the interval calibrated on the combination's replayed errors.
+      const cash = await publishedCashWeeks(conn, asOf, outlook.byCurrency, backtest?.weeks ?? []);
+      const weeks = cash.flatMap((p) => p.weeks);
       tables['forecast.cash_weekly'] = await appendRows(
         conn,
         'forecast.cash_weekly',
-        weeks.map((w) => ({ as_of: asOf, week_start: w.weekStart, currency: w.currency, expected_cents: w.expectedCents, low_cents: w.lowCents, high_cents: w.highCents, new_sales_cents: w.newSalesCents, interval_method: w.intervalMethod })),
+        weeks.map((w) => ({
+          as_of: asOf, week_start: w.weekStart, currency: w.currency, expected_cents: w.expectedCents, low_cents: w.lowCents, high_cents: w.highCents, new_sales_cents: w.newSalesCents, interval_method: w.intervalMethod,
+          bottom_up_cents: w.bottomUpCents, top_down_cents: w.topDownCents, run_rate_cents: w.runRateCents,
+        })),
       );
-      written(CASH_MODEL, weeks.length);
+      runs.push({ model: CASH_MODEL, status: 'written', rows: weeks.length, reason: cash.map((p) => p.note).join('; ') || null });
       const converted = await convertCashWeekly(conn, asOf);
       if (typeof converted === 'number') {
         tables['forecast.cash_weekly_converted'] = converted;
@@ -133,25 +136,23 @@ export async function runForecastStep(conn: DuckDBConnection, options: { asOf: s
         conn,
         'forecast.cash_backtest',
         backtest.weeks.map((w) => ({
-          run_as_of: asOf, as_of: w.origin, week_start: w.weekStart, expected_cents: w.expectedCents, low_cents: w.lowCents, high_cents: w.highCents, actual_cents: w.actualCents,
+          run_as_of: asOf, as_of: w.origin, week_start: w.weekStart, currency: w.currency, expected_cents: w.expectedCents, bottom_up_cents: w.bottomUpCents, top_down_cents: w.topDownCents, low_cents: w.lowCents, high_cents: w.highCents, actual_cents: w.actualCents,
           due_date_baseline_cents: w.dueDateCents, run_rate_baseline_cents: w.runRateCents, interval_method: w.intervalMethod, model_low_cents: w.modelLowCents, model_high_cents: w.modelHighCents,
         })),
       );
-      await conn.run(`delete from forecast.model_evaluations where model = $1`, [CASH_MODEL]);
-      const compared = backtest.weeks.filter((w) => backtest.evaluated.includes(w.origin)).length;
-      tables['forecast.model_evaluations'] = (tables['forecast.model_evaluations'] ?? 0) + await appendRows(
-        conn,
-        'forecast.model_evaluations',
-        [
-          ...backtest.metrics.map((m) => ({ model: CASH_MODEL, as_of: asOf, metric: m.metric, value: m.value, baseline: m.baseline, baseline_value: m.baselineValue, invoices: compared, months: backtest.evaluated.length })),
+      await conn.run(`delete from forecast.model_evaluations where model like 'cash-in/%'`);
+      // One set of rows per currency and model (the combination and each part), the currency after the model's name.
+      const rows = backtest.currencies.flatMap((c) => {
+        const words = plainWords(backtest.weeks.filter((w) => w.currency === c.currency), asOf);
+        const combination = `${CASH_MODELS.combination} ${c.currency}`;
+        return [
+          ...c.metrics.map((m) => ({ model: `${CASH_MODELS[m.model]} ${c.currency}`, as_of: asOf, metric: m.metric, value: m.value, baseline: m.baseline, baseline_value: m.baselineValue, invoices: c.compared, months: c.evaluated.length })),
           // In words on the cash page: weeks within the band, replays beating the run rate.
-          ...((w) => [
-            { model: CASH_MODEL, as_of: asOf, metric: 'weeks_within_band', value: w.weeksWithin, baseline: 'weeks_counted', baseline_value: w.weeksCounted, invoices: w.weeksCounted, months: w.replaysCounted },
-            { model: CASH_MODEL, as_of: asOf, metric: 'replays_beating_run_rate', value: w.replaysBeating, baseline: 'replays_counted', baseline_value: w.replaysCounted, invoices: w.weeksCounted, months: w.replaysCounted },
-          ])(plainWords(backtest.weeks, asOf)),
-        ],
-        { reasonColumn: 'note' },
-      );
+          { model: combination, as_of: asOf, metric: 'weeks_within_band', value: words.weeksWithin, baseline: 'weeks_counted', baseline_value: words.weeksCounted, invoices: words.weeksCounted, months: words.replaysCounted },
+          { model: combination, as_of: asOf, metric: 'replays_beating_run_rate', value: words.replaysBeating, baseline: 'replays_counted', baseline_value: words.replaysCounted, invoices: words.weeksCounted, months: words.replaysCounted },
+        ];
+      });
+      tables['forecast.model_evaluations'] = (tables['forecast.model_evaluations'] ?? 0) + await appendRows(conn, 'forecast.model_evaluations', rows, { reasonColumn: 'note' });
     } else if (outlook) skipped(`${CASH_MODEL} replay`, `no past month-end with four weeks behind ${asOf} had a forecast and cash received`);
     tables['forecast.customer_payment_cycle'] = await writePaymentCycle(conn, asOf);
     written(PAYMENT_CYCLE_MODEL, tables['forecast.customer_payment_cycle']);

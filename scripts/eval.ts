@@ -10,6 +10,7 @@ import path from 'node:path';
 import { runPipeline } from '../pipelines/run.ts';
 import { openWarehouse, rowsJs } from '../src/warehouse/warehouse.ts';
 import { salesEvaluationText } from '../models/sales/evaluation-text.ts';
+import { cashEvaluationText } from '../models/cash-in/evaluation-text.ts';
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,12 +28,13 @@ const rows = await rowsJs(wh.conn, `select model, as_of::varchar as as_of, metri
   order by model, case when model like 'sales/%' then (case metric when 'mase' then 0 when 'mase_best_in_backtest' then 1 else 2 end) else 0 end, metric, baseline <> 'seasonal_naive', baseline`);
 const series = await salesSeries();
 const paymentDate = await paymentDateReplay();
-const plain = await rowsJs(wh.conn, `select metric, value, baseline_value from forecast.model_evaluations where model like 'cash-in/%' and metric in ('weeks_within_band', 'replays_beating_run_rate') order by metric desc`);
+const plain = await rowsJs(wh.conn, `select model, metric, value, baseline_value from forecast.model_evaluations where model like 'cash-in/%' and metric in ('weeks_within_band', 'replays_beating_run_rate') order by model, metric desc`);
+const cashOrigins = await cashPerOrigin(run.asOf ?? "");
 wh.close();
 console.log(`walk-forward evaluation, data as of ${run.asOf} (${extract ?? dataDir})`);
 let last = '';
 for (const r of rows) {
-  if (String(r.model).startsWith('sales/')) continue; // printed by printSales below
+  if (String(r.model).startsWith('sales/') || String(r.model).startsWith('cash-in/')) continue; // printed by printSales and printCash below
   const model = String(r.model);
   const sales = model.startsWith('sales/');
   if (model !== last) {
@@ -54,6 +56,7 @@ for (const r of rows) {
   const name = sales && metric === 'mase' ? 'mase (selection)' : metric;
   console.log(`  ${name.padEnd(22)} ${v.toFixed(3).padStart(8)}   ${String(r.baseline).padEnd(14)} ${b.toFixed(3).padStart(8)}  ${shown}`);
 }
+printCash();
 printSales();
 printPaymentDate();
 printPlainWords();
@@ -79,13 +82,47 @@ sales/${level}:`);
   }
 }
 
-/** The cash-in forecast's trust in words, as the cash page shows it. */
+/** The cash-in forecast's trust in words, as the cash page shows it, per currency. */
 function printPlainWords() {
   for (const c of plain) {
     const k = Number(c.value);
     const n = Number(c.baseline_value);
-    if (n > 0) console.log(c.metric === 'weeks_within_band' ? `\ncash-in in words: in ${k} of the last ${n} weeks the cash received was within the forecast's 80 % band.` : `cash-in in words: the forecast beat the run rate in ${k} of ${n} replays.`);
+    const currency = String(c.model).split(' ')[1] ?? '';
+    if (n > 0) console.log(c.metric === 'weeks_within_band' ? `\ncash-in ${currency} in words: in ${k} of the last ${n} weeks the cash received was within the forecast's 80 % band.` : `cash-in ${currency} in words: the forecast beat the run rate in ${k} of ${n} replays.`);
   }
+}
+
+/**
+ * The cash-in forecast per currency: the combination and its parts beside the run rate and the
+ * due dates (models/cash-in/evaluation-text.ts), then each month-end replayed with a calibrated
+ * interval: the WAPE of each over its ended weeks.
+ */
+function printCash() {
+  const cash = rows.filter((r) => String(r.model).startsWith('cash-in/'));
+  if (cash.length === 0) return;
+  console.log(`\n13-week cash-in, replayed at past month-ends walking forward (weights and interval learned from the weeks ended before each), as of ${cash[0]!.as_of}`);
+  console.log(cashEvaluationText(cash.map((r) => ({ model: String(r.model), metric: String(r.metric), baseline: String(r.baseline), value: r.value === null ? null : Number(r.value), baselineValue: r.baseline_value === null ? null : Number(r.baseline_value), weeks: Number(r.invoices), origins: Number(r.months) }))));
+  for (const currency of [...new Set(cashOrigins.map((o) => o.currency))]) {
+    console.log(`  ${currency} per month-end: ${'weeks'.padStart(5)} ${'comb.'.padStart(6)} ${'bottom'.padStart(6)} ${'top'.padStart(6)} ${'run r.'.padStart(6)} ${'due d.'.padStart(6)}`);
+    for (const o of cashOrigins.filter((x) => x.currency === currency)) {
+      const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '–').padStart(6);
+      console.log(`    ${o.origin.padEnd(18)} ${String(o.weeks).padStart(5)} ${fmt(o.combination)} ${fmt(o.bottom_up)} ${fmt(o.top_down)} ${fmt(o.run_rate)} ${fmt(o.due_date)}${o.combination < o.run_rate && o.combination < o.due_date ? '' : '  (lost)'}`);
+    }
+  }
+}
+
+/** WAPE per currency and month-end replayed with a calibrated interval (all of them while none is), from forecast.cash_backtest. */
+async function cashPerOrigin(asOf: string) {
+  const has = await rowsJs(wh.conn, `select count(*) as n from duckdb_columns() where schema_name = 'forecast' and table_name = 'cash_backtest' and column_name = 'top_down_cents'`);
+  if (Number(has[0]!.n) === 0) return [];
+  const out = await rowsJs(wh.conn, `with b as (select * from forecast.cash_backtest where run_as_of = $1::date and currency is not null),
+      measured as (select * from b where interval_method = 'calibrated' or not exists (select 1 from b c where c.currency = b.currency and c.interval_method = 'calibrated'))
+    select currency, as_of::varchar as origin, count(*)::int as weeks,
+      sum(abs(expected_cents - actual_cents))::double / sum(actual_cents) as combination, sum(abs(bottom_up_cents - actual_cents))::double / sum(actual_cents) as bottom_up,
+      sum(abs(top_down_cents - actual_cents))::double / sum(actual_cents) as top_down, sum(abs(run_rate_baseline_cents - actual_cents))::double / sum(actual_cents) as run_rate,
+      sum(abs(due_date_baseline_cents - actual_cents))::double / sum(actual_cents) as due_date
+    from measured group by 1, 2 order by 1, 2`, [asOf]);
+  return out.map((r) => ({ currency: String(r.currency), origin: String(r.origin), weeks: Number(r.weeks), combination: Number(r.combination), bottom_up: Number(r.bottom_up), top_down: Number(r.top_down), run_rate: Number(r.run_rate), due_date: Number(r.due_date) }));
 }
 
 /** The payment-date candidates replayed on the invoices open at past month-ends, and what the forecast step published. */

@@ -10,7 +10,7 @@ import { agingBucket, collectionByAge, collectionCurve, newSalesReceipts, type C
 /**
  * Receipts of the next 13 weeks from invoices not yet issued: the total sales forecast, tax
  * added back, through the collection curve — of one currency when `currency` is given, else
- * of every currency added up (the replays, judged against all cash received). Undefined
+ * of every currency added up. Undefined
  * without a curve or a forecast.
  */
 async function expectedNewSales(asOf: string, sales: SalesForecast, curve: CollectionCurve | null, currency?: string) {
@@ -38,9 +38,10 @@ export const MIN_SETTLED = 20;
  * features as of then, the new sales from `sales`. The per-invoice predictions (sorting every
  * residual for each invoice) are left out with `predictions: false`: the replays need only
  * the weeks. Null with fewer than `minSettled` invoices settled by then (default 1: the replays; the
- * published forecast asks for `MIN_SETTLED`). `weeks` adds every currency up (the replays
- * judge it against all cash received); with `byCurrency: true` the weeks of each currency come
- * too, in minor units of that currency — the published forecast.
+ * published forecast asks for `MIN_SETTLED`). `weeks` adds every currency up; with
+ * `byCurrency: true` the weeks of each currency come instead, in minor units of that
+ * currency — the published forecast and the replays, each currency judged against its own
+ * cash (`weeks` is then empty).
  */
 export async function cashOutlook(conn: DuckDBConnection, asOf: string, history: FeatureRow[], sales: SalesForecast, options: { maxTrainingRows?: number; predictions?: boolean; minSettled?: number; byCurrency?: boolean } = {}) {
   let settled = history.filter((r) => r.invoice_date <= asOf && r.settled_date !== null && r.settled_date <= asOf);
@@ -74,8 +75,7 @@ export async function cashOutlook(conn: DuckDBConnection, asOf: string, history:
   open.forEach((r, i) => {
     outlooks[i]!.openCents *= byAge.get(agingBucket(daysBetween(r.due_date, asOf))) ?? curve?.collectedShare ?? 1;
   });
-  const weeks = cashWeekly(asOf, outlooks, 13, await expectedNewSales(asOf, sales, curve));
-  if (options.byCurrency !== true) return { model, open, predictions, weeks, byCurrency: [] };
+  if (options.byCurrency !== true) return { model, open, predictions, weeks: cashWeekly(asOf, outlooks, 13, await expectedNewSales(asOf, sales, curve)), byCurrency: [] };
   // The published forecast, one currency at a time: its open invoices and its own new sales.
   const currencies = [...new Set([...open.map((r) => r.currency), ...sales.forecasts.filter((f) => f.series.level === 'total').map((f) => f.series.currency)])].sort();
   const byCurrency: { currency: string; weeks: CashWeek[] }[] = [];
@@ -83,7 +83,7 @@ export async function cashOutlook(conn: DuckDBConnection, asOf: string, history:
     const mine = outlooks.filter((_, i) => open[i]!.currency === currency);
     byCurrency.push({ currency, weeks: cashWeekly(asOf, mine, 13, await expectedNewSales(asOf, sales, curve, currency)) });
   }
-  return { model, open, predictions, weeks, byCurrency };
+  return { model, open, predictions, weeks: [] as CashWeek[], byCurrency };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { emit, mainScope, withSnapshot } from './snapshot.ts';
 
-/** Cash forecast: the next 13 weeks with intervals in the main currency, every currency's total and all converted into the reporting currency, and forecast against actual for past weeks. */
+/** Cash forecast: the next 13 weeks with intervals in the main currency, every currency's total and all converted into the reporting currency, and forecast against actual for past weeks (the main currency's replays). */
 emit(
   await withSnapshot(async (q, has) => {
     const scope = await mainScope(q);
@@ -37,29 +37,33 @@ emit(
                                   minor_to_units(expected_cents, reporting_currency) as expected, minor_to_units(low_cents, reporting_currency) as low, minor_to_units(high_cents, reporting_currency) as high
                            from forecast.cash_weekly_converted where as_of = (select max(as_of) from forecast.cash_weekly) order by week_start`);
     }
-    // The forecast replayed at past month-ends with what was known then, against the cash received.
+    // The forecast replayed at past month-ends with what was known then, against the cash
+    // received — each currency replayed on its own; the page shows the main currency's.
     let accuracy: unknown[] = [];
     let words: string[] = [];
-    // The replays add every currency up as it stands (one model against all cash received):
-    // in units of no one currency when there are several, so they are shown for one only.
-    const mixed = (await has('forecast.cash_weekly'))
-      ? Number((await q(`select count(distinct currency) as n from forecast.cash_weekly where as_of = (select max(as_of) from forecast.cash_weekly)`))[0]?.n ?? 0) > 1
-      : false;
-    if (!mixed && (await has('forecast.cash_backtest'))) {
+    let weights = '';
+    const model = `cash-in/13-week@2 ${scope.currency}`;
+    if (await has('forecast.cash_backtest')) {
       past = await q(`select as_of::varchar as as_of, week_start::varchar as week_start, minor_to_units(expected_cents, '${scope.currency}') as expected, minor_to_units(low_cents, '${scope.currency}') as low, minor_to_units(high_cents, '${scope.currency}') as high,
                              minor_to_units(actual_cents, '${scope.currency}') as actual, minor_to_units(due_date_baseline_cents, '${scope.currency}') as due_date_baseline, minor_to_units(run_rate_baseline_cents, '${scope.currency}') as run_rate_baseline
                       from forecast.cash_backtest
-                      where run_as_of = (select max(run_as_of) from forecast.cash_backtest)
+                      where run_as_of = (select max(run_as_of) from forecast.cash_backtest) and currency = '${scope.currency}'
                         -- The chart shows the latest six replays (the accuracy table counts them all).
-                        and as_of in (select distinct as_of from forecast.cash_backtest where run_as_of = (select max(run_as_of) from forecast.cash_backtest) order by as_of desc limit 6)
+                        and as_of in (select distinct as_of from forecast.cash_backtest where run_as_of = (select max(run_as_of) from forecast.cash_backtest) and currency = '${scope.currency}' order by as_of desc limit 6)
                       order by as_of, week_start`);
-      accuracy = await q(`select metric, baseline, value, baseline_value, invoices as weeks, months as origins from forecast.model_evaluations
-                          where model like 'cash-in/%' and metric not in ('weeks_within_band', 'replays_beating_run_rate') order by metric, baseline`);
+      // The published combination and each of its parts, beside the run rate and the due dates.
+      accuracy = await q(`select split_part(model, ' ', 1) as model, metric, baseline, value, baseline_value, invoices as weeks, months as origins from forecast.model_evaluations
+                          where model like 'cash-in/% ${scope.currency}' and metric not in ('weeks_within_band', 'replays_beating_run_rate') order by model = '${model}' desc, model, metric, baseline`);
       // How far to trust it, in words, from the counts the forecast step wrote.
       const counts = await q(`select metric, value::int as k, baseline_value::int as n from forecast.model_evaluations
-                              where model like 'cash-in/%' and metric in ('weeks_within_band', 'replays_beating_run_rate') and baseline_value > 0 order by metric desc`);
+                              where model = '${model}' and metric in ('weeks_within_band', 'replays_beating_run_rate') and baseline_value > 0 order by metric desc`);
       words = counts.map((c) => (c.metric === 'weeks_within_band' ? `In ${c.k} of the last ${c.n} weeks the cash received was within the forecast's 80 % band.` : `The forecast beat the run rate in ${c.k} of ${c.n} replays.`));
     }
-    return { ...scope, actual, forecast, past, accuracy, words, currencies, converted, mixed };
+    // The weights the published forecast was combined with, as the forecast step recorded them.
+    if (await has('forecast.model_runs')) {
+      const note = String((await q(`select reason from forecast.model_runs where model = 'cash-in/13-week@2' and status = 'written' order by as_of desc limit 1`))[0]?.reason ?? '');
+      weights = note.split('; ').find((x) => x.startsWith(`${scope.currency}: `))?.slice(scope.currency.length + 2) ?? '';
+    }
+    return { ...scope, actual, forecast, past, accuracy, words, weights, currencies, converted };
   }),
 );

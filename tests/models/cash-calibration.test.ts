@@ -64,11 +64,11 @@ describe('cash-in interval calibrated on the replays (weighted quantiles of rela
       const start = firstWeekStart(origin);
       for (let i = 0; i < 13; i++) {
         const expected = 500_000;
-        weeks.push({ origin, weekStart: addDays(start, 7 * i), expectedCents: expected, lowCents: 490_000, highCents: 510_000, intervalMethod: 'model', modelLowCents: 490_000, modelHighCents: 510_000, actualCents: Math.round(expected * (1 + 0.2 * z())), dueDateCents: 0, runRateCents: 0 });
+        weeks.push({ currency: 'EUR', origin, weekStart: addDays(start, 7 * i), expectedCents: expected, bottomUpCents: expected, topDownCents: expected, lowCents: 490_000, highCents: 510_000, intervalMethod: 'model', modelLowCents: 490_000, modelHighCents: 510_000, actualCents: Math.round(expected * (1 + 0.2 * z())), dueDateCents: 0, runRateCents: expected });
       }
       origin = monthEnd(addDays(origin, 1));
     }
-    const r = calibrateReplays(weeks);
+    const r = calibrateReplays(weeks).currencies[0]!;
     const coverage = r.metrics.find((m) => m.metric === 'interval_80_coverage' && m.baseline === 'model_interval')!;
     expect(coverage.baselineValue).toBeLessThan(0.15);
     expect(coverage.value).toBeGreaterThan(0.74);
@@ -102,7 +102,7 @@ describe('cash-in interval calibrated on the replays (weighted quantiles of rela
       const start = firstWeekStart(origin);
       for (let i = 0; i < 13; i++) {
         if (addDays(start, 7 * i + 6) > '2025-12-31') continue;
-        weeks.push({ origin, weekStart: addDays(start, 7 * i), expectedCents: 100_000, lowCents: 95_000, highCents: 105_000, intervalMethod: 'model', modelLowCents: 95_000, modelHighCents: 105_000, actualCents: Math.round(100_000 * (1 + 0.25 * z())), dueDateCents: 0, runRateCents: 0 });
+        weeks.push({ currency: 'EUR', origin, weekStart: addDays(start, 7 * i), expectedCents: 100_000, bottomUpCents: 100_000, topDownCents: 100_000, lowCents: 95_000, highCents: 105_000, intervalMethod: 'model', modelLowCents: 95_000, modelHighCents: 105_000, actualCents: Math.round(100_000 * (1 + 0.25 * z())), dueDateCents: 0, runRateCents: 100_000 });
       }
     }
     const before = calibrateReplays(weeks).weeks;
@@ -174,14 +174,14 @@ describe('cash-in replay on a DuckDB warehouse: calibration and honesty end to e
         const days = i === 0 ? daysBetween(origin, start) - 1 + 7 : 7;
         return { weekStart: addDays(start, 7 * i), expectedCents: days * 100_000, lowCents: days * 99_000, highCents: days * 101_000, newSalesCents: 0, intervalMethod: 'model' };
       });
-      return { weeks, open: [] };
+      return [{ currency: 'EUR', weeks, open: [] }];
     };
     const run = async (file: string, paid: (day: string) => number) => {
       const wh = await openWarehouse(file);
       try {
-        await wh.conn.run(`create schema if not exists marts; create or replace table marts.fct_payments (payment_date date, amount_cents bigint, is_reversed boolean)`);
+        await wh.conn.run(`create schema if not exists marts; create or replace table marts.fct_payments (payment_date date, amount_cents bigint, is_reversed boolean, currency varchar)`);
         const values: string[] = [];
-        for (let d = addDays(origins[0]!, -120); d <= asOf; d = addDays(d, 1)) values.push(`(date '${d}', ${paid(d)}, false)`);
+        for (let d = addDays(origins[0]!, -120); d <= asOf; d = addDays(d, 1)) values.push(`(date '${d}', ${paid(d)}, false, 'EUR')`);
         await wh.conn.run(`insert into marts.fct_payments values ${values.join(',')}`);
         return (await cashBacktest(wh.conn, asOf, forecastAt, origins))!;
       } finally {
@@ -193,12 +193,17 @@ describe('cash-in replay on a DuckDB warehouse: calibration and honesty end to e
       const day = (d: string) => 70_000 + Math.floor(uniform(Number(d.replaceAll('-', '')))() * 60_001);
       const a = await run(path.join(dir, 'a.duckdb'), day);
       expect(a.origins).toEqual(origins);
-      expect(a.evaluated.length).toBeGreaterThan(10);
-      expect(a.metrics.find((m) => m.metric === 'interval_80_coverage' && m.baseline === 'model_interval')!.baselineValue).toBeLessThan(0.3);
-      expect(a.metrics.find((m) => m.metric === 'interval_80_coverage' && m.baseline === 'nominal')!.value).toBeGreaterThan(0.6);
-      // From 1 October on ten times the cash: no origin up to 30 September sees a difference.
+      const eur = a.currencies[0]!;
+      expect(a.currencies.map((c) => c.currency)).toEqual(['EUR']);
+      expect(eur.evaluated.length).toBeGreaterThan(10);
+      expect(eur.metrics.find((m) => m.metric === 'interval_80_coverage' && m.baseline === 'model_interval')!.baselineValue).toBeLessThan(0.3);
+      expect(eur.metrics.find((m) => m.metric === 'interval_80_coverage' && m.baseline === 'nominal')!.value).toBeGreaterThan(0.6);
+      // The top-down part reads the cash before each origin: it is there, and the combination uses it.
+      expect(a.weeks.every((w) => w.topDownCents > 0)).toBe(true);
+      // From 1 October on ten times the cash: no origin up to 30 September sees a difference —
+      // neither its combination (weights, top-down level) nor its interval.
       const b = await run(path.join(dir, 'b.duckdb'), (d) => (d >= '2025-10-01' ? 10 * day(d) : day(d)));
-      const of = (r: typeof a, o: string) => r.weeks.filter((w) => w.origin === o).map((w) => [w.weekStart, w.lowCents, w.highCents, w.intervalMethod]);
+      const of = (r: typeof a, o: string) => r.weeks.filter((w) => w.origin === o).map((w) => [w.weekStart, w.expectedCents, w.topDownCents, w.lowCents, w.highCents, w.intervalMethod]);
       for (const o of origins.filter((x) => x <= '2025-09-30')) expect(of(b, o), o).toEqual(of(a, o));
       expect(of(b, '2025-10-31')).not.toEqual(of(a, '2025-10-31'));
     } finally {

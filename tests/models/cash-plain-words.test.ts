@@ -4,7 +4,7 @@ import type { BacktestWeek } from '../../models/cash-in/backtest.ts';
 import { addDays } from '../../src/shared/dates.ts';
 
 const week = (origin: string, weekStart: string, expected: number, actual: number, runRate: number): BacktestWeek => ({
-  origin, weekStart, expectedCents: expected, lowCents: expected - 100, highCents: expected + 100, intervalMethod: 'calibrated', modelLowCents: expected - 50, modelHighCents: expected + 50,
+  currency: 'EUR', origin, weekStart, expectedCents: expected, bottomUpCents: expected, topDownCents: expected, lowCents: expected - 100, highCents: expected + 100, intervalMethod: 'calibrated', modelLowCents: expected - 50, modelHighCents: expected + 50,
   actualCents: actual, dueDateCents: 0, runRateCents: runRate,
 });
 

@@ -249,7 +249,7 @@ describe(`a demo company in EUR, USD and JPY through the warehouse (${testDialec
 
   it('forecasts the 13 weeks of cash-in per currency, and converted into EUR at the as-of date’s rate', async () => {
     await runPipeline({ dataDir: dir, coreUrl: t.url, asOf: end, steps: ['forecast', 'reconcile', 'publish'], quiet: true });
-    const weeks = await q(`select cast(week_start as varchar) as week_start, currency, expected_cents, low_cents, high_cents, new_sales_cents from forecast.cash_weekly where as_of = '${end}' order by week_start, currency`);
+    const weeks = await q(`select cast(week_start as varchar) as week_start, currency, expected_cents, low_cents, high_cents, new_sales_cents, bottom_up_cents, top_down_cents, run_rate_cents from forecast.cash_weekly where as_of = '${end}' order by week_start, currency`);
     // Each currency's open receivables in the core, and the forecast's invoices of each currency.
     const open = new Map<string, bigint>();
     for (const b of await invoiceBalances(t.core.db.kysely)) if (b.balance_minor > 0) open.set(b.currency, (open.get(b.currency) ?? 0n) + BigInt(b.balance_minor));
@@ -259,12 +259,18 @@ describe(`a demo company in EUR, USD and JPY through the warehouse (${testDialec
     for (const currency of ['EUR', 'USD', 'JPY']) {
       const mine = weeks.filter((w) => w.currency === currency);
       expect(mine.length, currency).toBe(13);
-      // The receipts from open invoices of a currency come from that currency's invoices only:
-      // never more than they hold, and most of it within 13 weeks (a yen forecast read as
-      // hundredths, or EUR added into it, breaks one side or the other).
-      const fromOpen = mine.reduce((s, w) => s + BigInt(String(w.expected_cents)) - BigInt(String(w.new_sales_cents)), 0n);
+      // The bottom-up receipts from open invoices of a currency come from that currency's
+      // invoices only: never more than they hold, and most of it within 13 weeks (a yen
+      // forecast read as hundredths, or EUR added into it, breaks one side or the other).
+      const fromOpen = mine.reduce((s, w) => s + BigInt(String(w.bottom_up_cents)) - BigInt(String(w.new_sales_cents)), 0n);
       expect(fromOpen, currency).toBeLessThanOrEqual(open.get(currency)!);
       expect(fromOpen * 2n, currency).toBeGreaterThan(open.get(currency)!);
+      // The published week is a weighted mean of its three parts (weights summing to 1), in whole units.
+      for (const w of mine) {
+        const parts = [w.bottom_up_cents, w.top_down_cents, w.run_rate_cents].map((x) => Number(x));
+        expect(Number(w.expected_cents), `${currency} ${w.week_start}`).toBeGreaterThanOrEqual(Math.min(...parts) - 1);
+        expect(Number(w.expected_cents), `${currency} ${w.week_start}`).toBeLessThanOrEqual(Math.max(...parts) + 1);
+      }
     }
     const converted = await q(`select cast(week_start as varchar) as week_start, reporting_currency, currencies, rates_used, expected_cents, low_cents, high_cents, new_sales_cents from forecast.cash_weekly_converted where as_of = '${end}' order by week_start`);
     expect(converted.map((c) => c.week_start)).toEqual([...new Set(weeks.map((w) => w.week_start))]);
@@ -292,9 +298,13 @@ describe(`a demo company in EUR, USD and JPY through the warehouse (${testDialec
     expect(cash.forecast.map((f) => units(f.expected))).toEqual(weeks.filter((w) => w.currency === cash.currency).map((w) => unitsOf(BigInt(String(w.expected_cents)), cash.currency)));
     expect(cash.converted.map((c) => units(c.expected))).toEqual(converted.map((c) => unitsOf(BigInt(String(c.expected_cents)), 'EUR')));
     expect(cash.converted.every((c) => c.converted_at === end && c.rates_used === converted[0]!.rates_used)).toBe(true);
-    // The replays add all currencies up as they stand: not shown for this company.
-    const replays = cash as unknown as { mixed: boolean; past: unknown[]; accuracy: unknown[]; words: string[] };
-    expect([replays.mixed, replays.past.length, replays.accuracy.length, replays.words.length]).toEqual([true, 0, 0, 0]);
+    // The replays are per currency, none mixed; the page shows the main currency's (the latest six month-ends).
+    const replays = cash as unknown as { past: unknown[]; accuracy: { model: string }[] };
+    const replayed = await q(`select currency, as_of::varchar as origin from forecast.cash_backtest where run_as_of = '${end}'`);
+    expect(replayed.filter((r) => r.currency === null)).toEqual([]);
+    const mainOrigins = [...new Set(replayed.filter((r) => r.currency === cash.currency).map((r) => String(r.origin)))].sort().slice(-6);
+    expect(replays.past.length).toBe(replayed.filter((r) => r.currency === cash.currency && mainOrigins.includes(String(r.origin))).length);
+    expect(replays.accuracy.every((a) => a.model.startsWith('cash-in/'))).toBe(true);
     const overview = load(dir, 'overview.json.ts') as {
       monthEnd: string; cashConverted: { expected: unknown }[];
       byCurrency: { currency: string; month_end: string; dso_countback: number; cei: number }[];
