@@ -24,6 +24,7 @@ export const LINEAR_MODEL = 'payment-date/linear-history@1';
 
 export interface ReplayScore {
   origin: string;
+  customer: string;
   actual: number;
   age: number;
   terms: number;
@@ -93,7 +94,7 @@ export function replayPaymentDates(history: FeatureRow[], asOf: string, options:
         const pool = later.length > 0 ? later : everyone.filter((d) => d > age);
         const customerMean = pool.length > 0 ? pool.reduce((s, x) => s + x, 0) / pool.length : age + 7;
         dates.push({
-          origin: m, actual: daysBetween(r.invoice_date, r.settled_date!), age, terms: r.terms_days, hazard: h.days, linear: Math.max(age + 1, Math.round(l.days)),
+          origin: m, customer: r.customer_key, actual: daysBetween(r.invoice_date, r.settled_date!), age, terms: r.terms_days, hazard: h.days, linear: Math.max(age + 1, Math.round(l.days)),
           due: Math.max(age + 1, r.terms_days), customerMean, inHazard: h.p10 <= daysBetween(r.invoice_date, r.settled_date!) && daysBetween(r.invoice_date, r.settled_date!) <= h.p90,
         });
       }
