@@ -69,6 +69,8 @@ interface History {
   swxx: Float64Array;
   swxy: Float64Array;
   sy: Float64Array;
+  /** Running count of the ones paid after their due date. */
+  slate: Float64Array;
   samount: Float64Array;
   /** Running sums of the squared fit errors, same weights (filled after the fit). */
   swe2: Float64Array;
@@ -92,9 +94,15 @@ export interface HazardModel {
   habits: Map<string, Habit & { weekday: number[]; dayOfMonth: number[] }>;
   /** Payments landing on a Saturday or Sunday are rare enough to move there to the Monday. */
   weekendRare: boolean;
-  /** Logistic calibration of the late probability: p' = σ(a + b·logit p). */
-  calibration: { a: number; b: number };
+  /** Late probability: σ(a + b·logit p + c·logit share), see `calibrate`. */
+  calibration: Calibration;
   trainedOn: number;
+}
+
+interface Calibration {
+  a: number;
+  b: number;
+  c: number;
 }
 
 export const FEATURES = ['intercept', 'has_history', 'ew_mean_late', 'trend', 'season', 'last_minus_mean', 'mean_late', 'ew_sd_late', 'log_n', 'rel_amount', 'disputed', 'electronic', 'terms', 'log_overdue'];
@@ -127,7 +135,7 @@ function buildHistories(rows: FeatureRow[], asOfDay: number): Map<string, Histor
     const h: History = {
       settled: list.map((x) => x.s), late: list.map((x) => x.l), due: list.map((x) => x.d), amount: list.map((x) => x.a),
       sw: new Float64Array(n + 1), swy: new Float64Array(n + 1), swyy: new Float64Array(n + 1), swx: new Float64Array(n + 1), swxx: new Float64Array(n + 1),
-      swxy: new Float64Array(n + 1), sy: new Float64Array(n + 1), samount: new Float64Array(n + 1), swe2: new Float64Array(n + 1), byDue: [],
+      swxy: new Float64Array(n + 1), sy: new Float64Array(n + 1), slate: new Float64Array(n + 1), samount: new Float64Array(n + 1), swe2: new Float64Array(n + 1), byDue: [],
     };
     for (let i = 0; i < n; i++) {
       const w = Math.exp((list[i]!.s - asOfDay) / HALF_LIFE_FEATURES * Math.LN2);
@@ -140,6 +148,7 @@ function buildHistories(rows: FeatureRow[], asOfDay: number): Map<string, Histor
       h.swxx[i + 1] = h.swxx[i]! + w * x * x;
       h.swxy[i + 1] = h.swxy[i]! + w * x * y;
       h.sy[i + 1] = h.sy[i]! + y;
+      h.slate[i + 1] = h.slate[i]! + (y > 0 ? 1 : 0);
       h.samount[i + 1] = h.samount[i]! + list[i]!.a;
     }
     h.byDue = list.map((_, i) => i).sort((a, b) => h.due[a]! - h.due[b]!);
@@ -168,10 +177,10 @@ interface Known {
 }
 
 /** The feature vector of an invoice, from what its customer had shown before the invoice date. */
-function features(h: History | undefined, r: HazardRow, asOfDay: number, globalLate: number): Known {
+function features(h: History | undefined, r: HazardRow, asOfDay: number, globalLate: number, knownBefore?: number): Known {
   const issued = epochDay(r.invoice_date);
   const due = r.due_date ? epochDay(r.due_date) : issued + r.terms_days;
-  const k = h ? countBefore(h, issued) : 0;
+  const k = h ? countBefore(h, knownBefore ?? issued) : 0;
   const overdue = r.overdue_cents ? Math.log1p(r.overdue_cents / 10 ** currencyExponent(r.currency ?? 'EUR')) : 0;
   const invoice = [r.is_disputed ? 1 : 0, r.is_electronic ? 1 : 0, r.terms_days, overdue];
   if (!h || k === 0) return { n: 0, k: 0, x: [1, 0, globalLate, 0, 0, 0, globalLate, 0, 0, 0, ...invoice] };
@@ -181,7 +190,11 @@ function features(h: History | undefined, r: HazardRow, asOfDay: number, globalL
   // Weighted slope of days late on the due day (per 30 days), shrunk by the history's length, carried to this invoice's due day.
   const mx = h.swx[k]! / sw;
   const vx = h.swxx[k]! / sw - mx * mx;
-  const slope = k >= 4 && vx > 1e-6 ? ((h.swxy[k]! / sw - mx * mean) / vx) * (k / (k + 6)) : 0;
+  // The slope counts as far as it stands out of its own noise: shrunk by t² ÷ (t² + 4).
+  const raw = k >= 4 && vx > 1e-6 ? (h.swxy[k]! / sw - mx * mean) / vx : 0;
+  const resid = Math.max(1, sd * sd - raw * raw * vx);
+  const t2 = (raw * raw * vx * k) / resid;
+  const slope = raw * (t2 / (t2 + 4));
   const trend = Math.max(-45, Math.min(45, slope * ((due - asOfDay) / 30 - mx)));
   // The same season a year earlier: invoices due within 30 days of this due date, a year back.
   let sSum = 0;
@@ -308,7 +321,7 @@ export function fitHazard(rows: FeatureRow[], asOf: string): HazardModel {
   }
   const model: HazardModel = {
     asOf, coef, globalLate, globalScale, hazard: new Float64Array(BINS), tailWait: 30, byCustomer: new Map(), histories, habits: new Map(),
-    weekendRare: false, calibration: { a: 0, b: 1 }, trainedOn: known.length,
+    weekendRare: false, calibration: { a: 0, b: 1, c: 0 }, trainedOn: known.length,
   };
   // The pooled hazard on the z clock: events and exposure per bin, each invoice weighted by recency.
   const events = new Float64Array(BINS);
@@ -398,14 +411,14 @@ function location(model: HazardModel, r: HazardRow, f: Known): { mu: number; sca
 }
 
 /**
- * Logistic recalibration of the raw late probability, on invoices not yet due at a date 60
- * days before the fit date whose lateness was known by the fit date — every one of them
- * predicted with the fitted model as if from that earlier date (the model itself is the
- * one fitted at the fit date, so this corrects the shape of the probability, not its level
- * of information).
+ * The late probability is a logistic blend of the model's own and the customer's share of
+ * invoices paid late before the invoice date (shrunk: (late + ½) ÷ (paid + 1)): σ(a + b·logit
+ * p + c·logit share). The weights are learnt on the invoices not yet due 30, 60 and 90 days
+ * before the fit date whose lateness was known by the fit date, each predicted as it would
+ * have been from that earlier date, with a small pull towards the model's own probability.
  */
-function calibrate(model: HazardModel, known: FeatureRow[], feats: Known[], asOfDay: number): { a: number; b: number } {
-  const xs: number[] = [];
+function calibrate(model: HazardModel, known: FeatureRow[], feats: Known[], asOfDay: number): Calibration {
+  const xs: [number, number][] = [];
   const ys: number[] = [];
   for (const back of [30, 60, 90]) {
     const originDay = asOfDay - back;
@@ -418,44 +431,41 @@ function calibrate(model: HazardModel, known: FeatureRow[], feats: Known[], asOf
       const s = r.settled_date !== null && r.settled_date <= model.asOf ? epochDay(r.settled_date) : null;
       if (s !== null && s <= originDay) continue;
       const p = raw(model, r, feats[i]!, originDay - issued).probLate;
-      xs.push(logit(p));
+      xs.push([logit(p), logit(lateShare(model, r.customer_key, feats[i]!))]);
       ys.push(s === null || s > due ? 1 : 0);
     }
   }
-  if (xs.length < 30 || ys.every((y) => y === ys[0])) return { a: 0, b: 1 };
-  // Newton's method on the two parameters.
-  let a = 0;
-  let b = 1;
-  for (let it = 0; it < 25; it++) {
-    let ga = 0;
-    let gb = 0;
-    let haa = 1e-6;
-    let hab = 0;
-    let hbb = 1e-6;
+  const none: Calibration = { a: 0, b: 1, c: 0 };
+  if (xs.length < 30 || ys.every((y) => y === ys[0])) return none;
+  // Newton's method on the three weights, with a ridge towards (0, 1, 0).
+  const w = [0, 1, 0];
+  const prior = [0, 1, 0];
+  for (let it = 0; it < 30; it++) {
+    const g = [0, 0, 0];
+    const h = [0, 0, 0, 0, 0, 0, 0, 0, 0];
     for (let i = 0; i < xs.length; i++) {
-      const q = 1 / (1 + Math.exp(-(a + b * xs[i]!)));
-      const g = q - ys[i]!;
-      const v = q * (1 - q);
-      ga += g;
-      gb += g * xs[i]!;
-      haa += v;
-      hab += v * xs[i]!;
-      hbb += v * xs[i]! * xs[i]!;
+      const v = [1, xs[i]![0], xs[i]![1]];
+      const q = 1 / (1 + Math.exp(-(w[0]! + w[1]! * v[1]! + w[2]! * v[2]!)));
+      for (let a = 0; a < 3; a++) {
+        g[a]! += (q - ys[i]!) * v[a]!;
+        for (let b = 0; b < 3; b++) h[a * 3 + b]! += q * (1 - q) * v[a]! * v[b]!;
+      }
     }
-    // A little pull towards no change keeps a small sample from bending the curve far.
-    ga += 0.5 * a;
-    gb += 0.5 * (b - 1);
-    haa += 0.5;
-    hbb += 0.5;
-    const det = haa * hbb - hab * hab;
-    if (Math.abs(det) < 1e-12) break;
-    const da = (hbb * ga - hab * gb) / det;
-    const db = (haa * gb - hab * ga) / det;
-    a -= da;
-    b -= db;
-    if (Math.abs(da) + Math.abs(db) < 1e-8) break;
+    for (let a = 0; a < 3; a++) {
+      g[a]! += 1 * (w[a]! - prior[a]!);
+      h[a * 4]! += 1;
+    }
+    const step = leastSquares(Float64Array.from(h), Float64Array.from(g), 3);
+    for (let a = 0; a < 3; a++) w[a]! -= step[a]!;
+    if (step.reduce((s2, x) => s2 + Math.abs(x), 0) < 1e-8) break;
   }
-  return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? { a, b } : { a: 0, b: 1 };
+  return w.every(Number.isFinite) ? { a: w[0]!, b: w[1]!, c: w[2]! } : none;
+}
+
+/** The customer's share of invoices paid late before the invoice date, shrunk: (late + ½) ÷ (paid + 1). */
+function lateShare(model: HazardModel, customer: string, f: Known): number {
+  const h = model.histories.get(customer);
+  return h && f.k > 0 ? (h.slate[f.k]! + 0.5) / (f.k + 1) : 0.5;
 }
 
 const logit = (p: number) => {
@@ -572,10 +582,10 @@ export function predictHazard(model: HazardModel, r: HazardRow, asOf: string, po
     }
     return days.at(-1)!;
   };
-  const { a, b } = model.calibration;
+  const { a, b, c } = model.calibration;
   const dueDays = (r.due_date ? epochDay(r.due_date) : issued + r.terms_days) - issued;
   // Already past its due date and unpaid: late for certain, whatever the calibration.
-  const calibrated = age >= dueDays ? 1 : 1 / (1 + Math.exp(-(a + b * logit(probLate))));
+  const calibrated = age >= dueDays ? 1 : 1 / (1 + Math.exp(-(a + b * logit(probLate) + c * logit(lateShare(model, r.customer_key, f)))));
   return {
     days: quantile(0.5),
     p10: quantile(0.1),

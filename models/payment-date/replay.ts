@@ -19,7 +19,7 @@ import { fitPaymentDate, predictPaymentDate } from './model.ts';
  * Brier(share), and a reliability table of the published model (predicted against observed
  * in ten bands).
  */
-export const HAZARD_MODEL = 'payment-date/hazard-weekly@1';
+export const HAZARD_MODEL = 'payment-date/hazard@2';
 export const LINEAR_MODEL = 'payment-date/linear-history@1';
 
 export interface ReplayScore {
@@ -37,6 +37,7 @@ export interface ReplayScore {
 
 export interface LateScore {
   origin: string;
+  customer: string;
   late: boolean;
   hazard: number;
   linear: number;
@@ -100,7 +101,7 @@ export function replayPaymentDates(history: FeatureRow[], asOf: string, options:
       }
       if (r.due_date > m && (outcomeKnown || asOf > r.due_date)) {
         const s = lateShare.get(r.customer_key);
-        late.push({ origin: m, late: outcomeKnown ? r.settled_date! > r.due_date : true, hazard: h.probLate, linear: l.probLate, share: s ? s.late / s.n : globalLate });
+        late.push({ origin: m, customer: r.customer_key, late: outcomeKnown ? r.settled_date! > r.due_date : true, hazard: h.probLate, linear: l.probLate, share: s ? s.late / s.n : globalLate });
       }
     }
   }
