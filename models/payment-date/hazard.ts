@@ -6,22 +6,22 @@ import type { FeatureRow } from './features.ts';
  * plus the days late its customer's history points to — and a scale, the customer's usual
  * error around it. Invoice age is measured from that expected day in units of the scale
  * (z = (age − expected) ÷ scale) and the hazard of payment is learnt on that clock in bins of
- * a tenth of the scale, from every invoice issued by the fit date: a settled one is an event
- * in the bin it was paid in, one still open is censored at its age — at risk in the bins it
- * has lived through, never counted as paid or as missing.
+ * a quarter of the scale, from every invoice issued by the fit date: a settled one is an
+ * event in the bin it was paid in, one still open is censored at its age — at risk in the
+ * bins it has lived through, never counted as paid or as missing. Each customer has its own
+ * hazards, shrunk towards everyone's by three invoices' worth of exposure per bin, so a
+ * customer with invoices long open past their expected day is slow on its own clock.
  *
- * Expected days late: a least-squares fit on the settled invoices (recency-weighted), each
- * with what its customer had shown before the invoice was issued — recency-weighted mean
- * (half-life 90 days) and spread of days late, the trend of days late (a weighted slope,
- * carried to the invoice's due date), the same season a year earlier, the last payment, the
- * history's length — and the invoice's own amount relative to the customer's usual, dispute
- * flag, billing channel, terms and the customer's overdue balance. The scale is the
- * customer's recency-weighted error of that fit, shrunk towards everyone's.
- *
- * The customer's own propensity to pay at all — a customer with invoices long open beyond
- * their expected day pays more slowly than the pooled clock says — is a frailty: observed ÷
- * expected payments under the pooled hazard, shrunk towards 1. Past the last bin the hazard
- * is a daily rate measured on the invoices that got there.
+ * Expected days late: a least-squares fit on the settled invoices (recency-weighted, the
+ * weight halving every 365 days), each with what its customer had shown before the invoice
+ * was issued — recency-weighted mean (half-life 90 days) and spread of days late, the trend
+ * of days late (a weighted slope carried to the invoice's due date, counted as far as it
+ * stands out of its noise), the last payment, the plain mean, the history's length — and the
+ * invoice's own amount relative to the customer's usual, dispute flag, billing channel, terms
+ * and the customer's overdue balance. On top, the customer's own season: how much later (or
+ * earlier) than its mean it paid the invoices due within 30 days of the same date a year
+ * earlier, counted as far as that stands out of its spread. The scale is the customer's
+ * recency-weighted error of that fit, shrunk towards everyone's.
  *
  * The customer's payment-run habit — paying on a fixed weekday, or on a fixed day of the
  * month — is detected from the dates it paid on, and each day's probability moves to the
@@ -29,12 +29,15 @@ import type { FeatureRow } from './features.ts';
  * never land on a weekend.
  *
  * For each open invoice this gives a distribution of payment days conditional on its still
- * being open: the median as the predicted date, the 10 % and 90 % points as the interval, and
- * the probability of paying after the due date (what is never paid counts as late), mapped
- * through a calibration learnt on the invoices whose lateness was known by the fit date.
+ * being open: the 10 % and 90 % points as the interval; the predicted day is the median,
+ * blended with the customer's own mean wait by a weight learnt on the months before the fit
+ * date, snapped to the payment run; the probability of paying after the due date (what is
+ * not paid within the clock counts as late) is blended with the customer's late share by a
+ * logistic calibration learnt on the months before the fit date.
  *
- * Cost: a sort and one pass over the invoices to fit (a 15 × 15 system for the expected day);
- * at most a few hundred bins per open invoice to predict.
+ * Cost: a sort and one pass over the invoices to fit (a 13 × 13 system for the expected
+ * day), a few passes more for the calibration and the blend; at most a few hundred bins per
+ * open invoice to predict.
  */
 const HALF_LIFE_FEATURES = 90;
 const HALF_LIFE_FIT = 365;
@@ -224,6 +227,8 @@ interface Known {
   x: number[];
   /** The customer's own seasonal offset in days late, added to the fit (not weighed by it). */
   offset: number;
+  /** The customer's share paid late before the invoice date, shrunk: (late + ½) ÷ (paid + 1). */
+  share: number;
   /** Index into the history (entries before the invoice date). */
   k: number;
 }
@@ -235,7 +240,7 @@ function features(h: History | undefined, r: HazardRow, asOfDay: number, globalL
   const k = h ? countBefore(h, knownBefore ?? issued) : 0;
   const overdue = r.overdue_cents ? Math.log1p(r.overdue_cents / 10 ** currencyExponent(r.currency ?? 'EUR')) : 0;
   const invoice = [r.is_disputed ? 1 : 0, r.is_electronic ? 1 : 0, r.terms_days, overdue];
-  if (!h || k === 0) return { n: 0, k: 0, offset: 0, x: [1, 0, globalLate, 0, 0, globalLate, 0, 0, 0, ...invoice] };
+  if (!h || k === 0) return { n: 0, k: 0, offset: 0, share: 0.5, x: [1, 0, globalLate, 0, 0, globalLate, 0, 0, 0, ...invoice] };
   const sw = h.sw[k]!;
   const mean = h.swy[k]! / sw;
   const sd = Math.sqrt(Math.max(0, h.swyy[k]! / sw - mean * mean));
@@ -264,9 +269,10 @@ function features(h: History | undefined, r: HazardRow, asOfDay: number, globalL
   const gap = sN > 0 ? sSum / sN - plain : 0;
   const ts = (gap * gap * sN) / Math.max(1, sd * sd);
   const offset = sN >= 2 ? gap * (ts / (ts + 4)) : 0;
+  const share = (h.slate[k]! + 0.5) / (k + 1);
   const usual = h.samount[k]! / k;
   const rel = r.amount_cents && usual > 0 ? Math.log(Math.max(1, r.amount_cents) / Math.max(1, usual)) : 0;
-  return { n: k, k, offset, x: [1, 1, mean, trend, h.late[k - 1]! - mean, plain, sd, Math.log1p(k), rel, ...invoice] };
+  return { n: k, k, offset, share, x: [1, 1, mean, trend, h.late[k - 1]! - mean, plain, sd, Math.log1p(k), rel, ...invoice] };
 }
 
 function dot(a: number[], b: number[]): number {
@@ -522,14 +528,14 @@ function quantiles(mass: Map<number, number>, first: number, qs: number[]): numb
 /**
  * The late probability is a logistic blend of the model's own and the customer's share of
  * invoices paid late before the invoice date (shrunk: (late + ½) ÷ (paid + 1)): σ(a + b·logit
- * p + c·logit share). The weights are learnt on the invoices not yet due 30, 60 and 90 days
+ * p + c·logit share). The weights are learnt on the invoices not yet due 30, 60, … 180 days
  * before the fit date whose lateness was known by the fit date, each predicted as it would
  * have been from that earlier date, with a small pull towards the model's own probability.
  */
 function calibrate(model: HazardModel, known: FeatureRow[], feats: Known[], asOfDay: number): Calibration {
   const xs: [number, number][] = [];
   const ys: number[] = [];
-  for (const back of [30, 60, 90]) {
+  for (const back of [30, 60, 90, 120, 150, 180]) {
     const originDay = asOfDay - back;
     for (let i = 0; i < known.length; i++) {
       const r = known[i]!;
@@ -540,7 +546,7 @@ function calibrate(model: HazardModel, known: FeatureRow[], feats: Known[], asOf
       const s = r.settled_date !== null && r.settled_date <= model.asOf ? epochDay(r.settled_date) : null;
       if (s !== null && s <= originDay) continue;
       const p = raw(model, r, feats[i]!, originDay - issued).probLate;
-      xs.push([logit(p), logit(lateShare(model, r.customer_key, feats[i]!))]);
+      xs.push([logit(p), logit(feats[i]!.share)]);
       ys.push(s === null || s > due ? 1 : 0);
     }
   }
@@ -571,11 +577,7 @@ function calibrate(model: HazardModel, known: FeatureRow[], feats: Known[], asOf
   return w.every(Number.isFinite) ? { a: w[0]!, b: w[1]!, c: w[2]! } : none;
 }
 
-/** The customer's share of invoices paid late before the invoice date, shrunk: (late + ½) ÷ (paid + 1). */
-function lateShare(model: HazardModel, customer: string, f: Known): number {
-  const h = model.histories.get(customer);
-  return h && f.k > 0 ? (h.slate[f.k]! + 0.5) / (f.k + 1) : 0.5;
-}
+
 
 const logit = (p: number) => {
   const q = Math.min(1 - 1e-4, Math.max(1e-4, p));
@@ -649,15 +651,16 @@ function raw(model: HazardModel, r: HazardRow, f: Known, age: number): { mass: M
       // Spread over the whole days the bin covers.
       const d0 = Math.ceil(from - 0.5);
       const d1 = Math.max(d0, Math.ceil(to - 0.5) - 1);
-      for (let d = d0; d <= d1; d++) {
-        put(d, m / (d1 - d0 + 1));
-        if (Math.max(first, d) > dueDays) late += m / (d1 - d0 + 1);
-      }
+      for (let d = d0; d <= d1; d++) put(d, m / (d1 - d0 + 1));
       survival -= m;
     }
   }
+  // Late: paid after the due date (on the day the payment lands), or not within the clock at all.
   let total = 0;
-  for (const m of mass.values()) total += m;
+  for (const [d, m] of mass) {
+    total += m;
+    if (d > dueDays) late += m;
+  }
   if (total < 0.01) {
     // Already later than the clock reaches: the wait of the invoices that were paid that late.
     mass.clear();
@@ -687,7 +690,7 @@ export function predictHazard(model: HazardModel, r: HazardRow, asOf: string, po
   const { a, b, c } = model.calibration;
   const dueDays = (r.due_date ? epochDay(r.due_date) : issued + r.terms_days) - issued;
   // Already past its due date and unpaid: late for certain, whatever the calibration.
-  const calibrated = age >= dueDays ? 1 : 1 / (1 + Math.exp(-(a + b * logit(probLate) + c * logit(lateShare(model, r.customer_key, f)))));
+  const calibrated = age >= dueDays ? 1 : 1 / (1 + Math.exp(-(a + b * logit(probLate) + c * logit(f.share))));
   const outcomes = quantiles(mass, first, Array.from({ length: points }, (_, i) => (i + 0.5) / points));
   return { days, p10: Math.min(p10, days), p90: Math.max(p90, days), probLate: Math.min(1, Math.max(0, calibrated)), outcomes };
 }
