@@ -152,10 +152,18 @@ function customerAfter(h: History | undefined, everyone: Pool, age: number, befo
   return pooledAfter(everyone, age) ?? age + 7;
 }
 
+/** Weights of the late probability's inputs (see `calibrationInputs`). */
 interface Calibration {
-  a: number;
-  b: number;
-  c: number;
+  w: number[];
+}
+
+/**
+ * 1, logit of the model's probability, logit of the customer's late share, whether the due
+ * date falls on a weekend, and that times the share (a customer that pays at the last moment
+ * is late when the due date is a Sunday and its payment lands on the Monday).
+ */
+function calibrationInputs(p: number, f: Known): number[] {
+  return [1, logit(p), logit(f.share), f.weekendDue, f.weekendDue * logit(f.share)];
 }
 
 export const FEATURES = ['intercept', 'has_history', 'ew_mean_late', 'trend', 'last_minus_mean', 'mean_late', 'ew_sd_late', 'log_n', 'rel_amount', 'disputed', 'electronic', 'terms', 'log_overdue'];
@@ -229,6 +237,8 @@ interface Known {
   offset: number;
   /** The customer's share paid late before the invoice date, shrunk: (late + ½) ÷ (paid + 1). */
   share: number;
+  /** The due date falls on a Saturday or a Sunday. */
+  weekendDue: number;
   /** Index into the history (entries before the invoice date). */
   k: number;
 }
@@ -240,7 +250,7 @@ function features(h: History | undefined, r: HazardRow, asOfDay: number, globalL
   const k = h ? countBefore(h, knownBefore ?? issued) : 0;
   const overdue = r.overdue_cents ? Math.log1p(r.overdue_cents / 10 ** currencyExponent(r.currency ?? 'EUR')) : 0;
   const invoice = [r.is_disputed ? 1 : 0, r.is_electronic ? 1 : 0, r.terms_days, overdue];
-  if (!h || k === 0) return { n: 0, k: 0, offset: 0, share: 0.5, x: [1, 0, globalLate, 0, 0, globalLate, 0, 0, 0, ...invoice] };
+  if (!h || k === 0) return { n: 0, k: 0, offset: 0, share: 0.5, weekendDue: weekdayOfEpoch(due) >= 5 ? 1 : 0, x: [1, 0, globalLate, 0, 0, globalLate, 0, 0, 0, ...invoice] };
   const sw = h.sw[k]!;
   const mean = h.swy[k]! / sw;
   const sd = Math.sqrt(Math.max(0, h.swyy[k]! / sw - mean * mean));
@@ -272,7 +282,7 @@ function features(h: History | undefined, r: HazardRow, asOfDay: number, globalL
   const share = (h.slate[k]! + 0.5) / (k + 1);
   const usual = h.samount[k]! / k;
   const rel = r.amount_cents && usual > 0 ? Math.log(Math.max(1, r.amount_cents) / Math.max(1, usual)) : 0;
-  return { n: k, k, offset, share, x: [1, 1, mean, trend, h.late[k - 1]! - mean, plain, sd, Math.log1p(k), rel, ...invoice] };
+  return { n: k, k, offset, share, weekendDue: weekdayOfEpoch(due) >= 5 ? 1 : 0, x: [1, 1, mean, trend, h.late[k - 1]! - mean, plain, sd, Math.log1p(k), rel, ...invoice] };
 }
 
 function dot(a: number[], b: number[]): number {
@@ -381,7 +391,7 @@ export function fitHazard(rows: FeatureRow[], asOf: string): HazardModel {
   }
   const model: HazardModel = {
     asOf, coef, globalLate, globalScale, hazard: new Float64Array(BINS), tailWait: 30, byCustomer: new Map(), histories, habits: new Map(),
-    weekendRare: false, calibration: { a: 0, b: 1, c: 0 }, blend: 1, pays: pool([]), trainedOn: known.length,
+    weekendRare: false, calibration: { w: [0, 1, 0, 0, 0] }, blend: 1, pays: pool([]), trainedOn: known.length,
   };
   // The pooled hazard on the z clock: events and exposure per bin, each invoice weighted by recency.
   const events = new Float64Array(BINS);
@@ -533,7 +543,7 @@ function quantiles(mass: Map<number, number>, first: number, qs: number[]): numb
  * have been from that earlier date, with a small pull towards the model's own probability.
  */
 function calibrate(model: HazardModel, known: FeatureRow[], feats: Known[], asOfDay: number): Calibration {
-  const xs: [number, number][] = [];
+  const xs: number[][] = [];
   const ys: number[] = [];
   for (const back of [30, 60, 90, 120, 150, 180]) {
     const originDay = asOfDay - back;
@@ -545,36 +555,36 @@ function calibrate(model: HazardModel, known: FeatureRow[], feats: Known[], asOf
       if (due <= originDay || due >= asOfDay) continue;
       const s = r.settled_date !== null && r.settled_date <= model.asOf ? epochDay(r.settled_date) : null;
       if (s !== null && s <= originDay) continue;
-      const p = raw(model, r, feats[i]!, originDay - issued).probLate;
-      xs.push([logit(p), logit(feats[i]!.share)]);
+      xs.push(calibrationInputs(raw(model, r, feats[i]!, originDay - issued).probLate, feats[i]!));
       ys.push(s === null || s > due ? 1 : 0);
     }
   }
-  const none: Calibration = { a: 0, b: 1, c: 0 };
-  if (xs.length < 30 || ys.every((y) => y === ys[0])) return none;
-  // Newton's method on the three weights, with a ridge towards (0, 1, 0).
-  const w = [0, 1, 0];
-  const prior = [0, 1, 0];
+  const k = calibrationInputs(0.5, feats[0] ?? { n: 0, k: 0, x: [], offset: 0, share: 0.5, weekendDue: 0 }).length;
+  // With no pull at all the model's own probability is taken as it is.
+  const prior = Array.from({ length: k }, (_, j) => (j === 1 ? 1 : 0));
+  if (xs.length < 30 || ys.every((y) => y === ys[0])) return { w: prior };
+  // Newton's method, with a ridge towards the model's own probability.
+  const w = [...prior];
   for (let it = 0; it < 30; it++) {
-    const g = [0, 0, 0];
-    const h = [0, 0, 0, 0, 0, 0, 0, 0, 0];
+    const g = new Array<number>(k).fill(0);
+    const h = new Float64Array(k * k);
     for (let i = 0; i < xs.length; i++) {
-      const v = [1, xs[i]![0], xs[i]![1]];
-      const q = 1 / (1 + Math.exp(-(w[0]! + w[1]! * v[1]! + w[2]! * v[2]!)));
-      for (let a = 0; a < 3; a++) {
+      const v = xs[i]!;
+      const q = 1 / (1 + Math.exp(-dot(w, v)));
+      for (let a = 0; a < k; a++) {
         g[a]! += (q - ys[i]!) * v[a]!;
-        for (let b = 0; b < 3; b++) h[a * 3 + b]! += q * (1 - q) * v[a]! * v[b]!;
+        for (let b = 0; b < k; b++) h[a * k + b]! += q * (1 - q) * v[a]! * v[b]!;
       }
     }
-    for (let a = 0; a < 3; a++) {
-      g[a]! += 1 * (w[a]! - prior[a]!);
-      h[a * 4]! += 1;
+    for (let a = 0; a < k; a++) {
+      g[a]! += w[a]! - prior[a]!;
+      h[a * (k + 1)]! += 1;
     }
-    const step = leastSquares(Float64Array.from(h), Float64Array.from(g), 3);
-    for (let a = 0; a < 3; a++) w[a]! -= step[a]!;
+    const step = leastSquares(h, Float64Array.from(g), k);
+    for (let a = 0; a < k; a++) w[a]! -= step[a]!;
     if (step.reduce((s2, x) => s2 + Math.abs(x), 0) < 1e-8) break;
   }
-  return w.every(Number.isFinite) ? { a: w[0]!, b: w[1]!, c: w[2]! } : none;
+  return { w: w.every(Number.isFinite) ? w : prior };
 }
 
 
@@ -687,10 +697,9 @@ export function predictHazard(model: HazardModel, r: HazardRow, asOf: string, po
   const own = customerAfter(model.histories.get(r.customer_key), model.pays, age, Math.min(epochDay(asOf), epochDay(model.asOf)) + 1);
   const blended = Math.max(first, Math.round(model.blend * med + (1 - model.blend) * own));
   const days = snap(model, model.habits.get(r.customer_key), issued, blended, first);
-  const { a, b, c } = model.calibration;
   const dueDays = (r.due_date ? epochDay(r.due_date) : issued + r.terms_days) - issued;
   // Already past its due date and unpaid: late for certain, whatever the calibration.
-  const calibrated = age >= dueDays ? 1 : 1 / (1 + Math.exp(-(a + b * logit(probLate) + c * logit(f.share))));
+  const calibrated = age >= dueDays ? 1 : 1 / (1 + Math.exp(-dot(model.calibration.w, calibrationInputs(probLate, f))));
   const outcomes = quantiles(mass, first, Array.from({ length: points }, (_, i) => (i + 0.5) / points));
   return { days, p10: Math.min(p10, days), p90: Math.max(p90, days), probLate: Math.min(1, Math.max(0, calibrated)), outcomes };
 }
