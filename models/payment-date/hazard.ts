@@ -485,8 +485,10 @@ function location(model: HazardModel, r: HazardRow, f: Known): { mu: number; sca
 /**
  * The predicted day blends the distribution's median with the customer's own mean wait, by
  * the weight (in twentieths) that had the lowest absolute error on the invoices open 30, 60
- * and 90 days before the fit date and paid by it, each predicted as from that earlier date
- * with only the payments made before it.
+ * and 90 days before the fit date and paid by it: each told its age then, the customer's
+ * wait from the payments made before that date, the distribution from the model fitted on
+ * the fit date — which has seen those payments, so the weight leans towards the model more
+ * than new invoices may justify; nothing after the fit date is read.
  */
 function blendWeight(model: HazardModel, known: FeatureRow[], feats: Known[], asOfDay: number): number {
   const cases: { h: number; c: number; actual: number }[] = [];
@@ -537,10 +539,12 @@ function quantiles(mass: Map<number, number>, first: number, qs: number[]): numb
 
 /**
  * The late probability is a logistic blend of the model's own and the customer's share of
- * invoices paid late before the invoice date (shrunk: (late + ½) ÷ (paid + 1)): σ(a + b·logit
- * p + c·logit share). The weights are learnt on the invoices not yet due 30, 60, … 180 days
- * before the fit date whose lateness was known by the fit date, each predicted as it would
- * have been from that earlier date, with a small pull towards the model's own probability.
+ * invoices paid late before the invoice date (shrunk: (late + ½) ÷ (paid + 1)), with whether
+ * the due date falls on a weekend (`calibrationInputs`). The weights are learnt on the
+ * invoices not yet due 30, 60, … 180 days before the fit date whose lateness was known by the
+ * fit date, each told its age then, with a small pull towards the model's own probability.
+ * The model that predicts them is the one fitted on the fit date (it has seen their
+ * payments); nothing after the fit date is read.
  */
 function calibrate(model: HazardModel, known: FeatureRow[], feats: Known[], asOfDay: number): Calibration {
   const xs: number[][] = [];
