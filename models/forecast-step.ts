@@ -157,7 +157,8 @@ export async function runForecastStep(conn: DuckDBConnection, options: { asOf: s
     tables['forecast.customer_payment_cycle'] = await writePaymentCycle(conn, asOf);
     written(PAYMENT_CYCLE_MODEL, tables['forecast.customer_payment_cycle']);
     const evaluable = history.filter((r) => r.settled_date === null || r.settled_date <= asOf).map((r) => (r.settled_date && r.settled_date <= asOf ? r : { ...r, settled_date: null, days_to_pay: null }));
-    await conn.run(`delete from forecast.model_evaluations where model in ($1, $2, $3)`, [PAYMENT_DATE_MODEL, HAZARD_MODEL, LINEAR_MODEL]);
+    // Every payment-date candidate's rows go, earlier versions' too (a renamed candidate would otherwise linger).
+    await conn.run(`delete from forecast.model_evaluations where model in ($1, $2, $3) or model like 'payment-date/%'`, [PAYMENT_DATE_MODEL, HAZARD_MODEL, LINEAR_MODEL]);
     if (replay && replay.dates.length > 0) {
       const evalAsOf = replay.origins.at(-1)!;
       const rows = (['hazard', 'linear'] as const).flatMap((k) =>

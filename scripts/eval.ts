@@ -11,6 +11,8 @@ import { runPipeline } from '../pipelines/run.ts';
 import { openWarehouse, rowsJs } from '../src/warehouse/warehouse.ts';
 import { salesEvaluationText } from '../models/sales/evaluation-text.ts';
 import { cashEvaluationText } from '../models/cash-in/evaluation-text.ts';
+import { HAZARD_MODEL, LINEAR_MODEL } from '../models/payment-date/replay.ts';
+import { paymentDateEvaluationText } from '../models/payment-date/evaluation-text.ts';
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,7 +25,7 @@ if (extract) delete process.env.DATABASE_URL;
 const run = await runPipeline({ dataDir, extract, mapping: arg('mapping'), asOf: arg('as-of'), quiet: true, steps: ['ingest', 'transform', 'forecast'] });
 const wh = await openWarehouse(path.join(dataDir, 'warehouse.duckdb'), { readOnly: true });
 const rows = await rowsJs(wh.conn, `select model, as_of::varchar as as_of, metric, value, baseline, baseline_value, invoices, months from forecast.model_evaluations
-  where (model not in ('payment-date/hazard-weekly@1', 'payment-date/linear-history@1') or metric in ('mae_days', 'rmse_days', 'late_accuracy', 'interval_80_coverage'))
+  where (model not in ('${HAZARD_MODEL}', '${LINEAR_MODEL}') or metric in ('mae_days', 'rmse_days', 'late_accuracy', 'interval_80_coverage'))
     and metric not in ('weeks_within_band', 'replays_beating_run_rate')
   order by model, case when model like 'sales/%' then (case metric when 'mase' then 0 when 'mase_best_in_backtest' then 1 else 2 end) else 0 end, metric, baseline <> 'seasonal_naive', baseline`);
 const series = await salesSeries();
@@ -128,9 +130,13 @@ async function cashPerOrigin(asOf: string) {
 /** The payment-date candidates replayed on the invoices open at past month-ends, and what the forecast step published. */
 async function paymentDateReplay() {
   const evaluations = await rowsJs(wh.conn, `select model, as_of::varchar as as_of, metric, value, baseline, baseline_value, invoices, months, note from forecast.model_evaluations
-    where model in ('payment-date/hazard-weekly@1', 'payment-date/linear-history@1') and metric not in ('mae_days', 'rmse_days', 'late_accuracy', 'interval_80_coverage') order by model, metric, baseline`);
+    where model in ('${HAZARD_MODEL}', '${LINEAR_MODEL}') and metric not in ('mae_days', 'rmse_days', 'late_accuracy', 'interval_80_coverage') order by model, metric, baseline`);
   const runs = await rowsJs(wh.conn, `select model, status, reason from forecast.model_runs where as_of = $1::date and model like 'payment-date%' order by model`, [run.asOf ?? '']);
-  return { evaluations, runs };
+  // How the published late probability spreads over the invoices open on the as-of date: an overdue one is late for certain.
+  const open = await rowsJs(wh.conn, `select count(*) as n, count(*) filter (where due_date <= as_of) as overdue, count(*) filter (where prob_late > 0.9) as above,
+      count(*) filter (where prob_late > 0.9 and due_date > as_of) as above_not_due, count(*) filter (where prob_late < 0.1 and due_date > as_of) as below_not_due
+    from forecast.invoice_payment where as_of = $1::date`, [run.asOf ?? '']);
+  return { evaluations, runs, open: open[0] };
 }
 
 /**
@@ -139,7 +145,7 @@ async function paymentDateReplay() {
  * company), Brier skill at least 0.10 against the customer's share paid late.
  */
 function printPaymentDate() {
-  const { evaluations, runs } = paymentDate;
+  const { evaluations, runs, open } = paymentDate;
   if (evaluations.length === 0) {
     for (const r of runs) console.log(`\n${r.model}: ${r.status}${r.reason ? ` — ${r.reason}` : ''}`);
     return;
@@ -149,7 +155,14 @@ function printPaymentDate() {
   const first = evaluations[0]!;
   console.log(`\npayment date, replayed on the invoices open at ${first.months} past month-ends (last ${first.as_of}); each model and baseline told the invoice is still open`);
   for (const r of runs) console.log(`  forecast step: ${r.model} ${r.status}${r.reason ? ` — ${r.reason}` : ''}`);
-  for (const model of ['payment-date/hazard-weekly@1', 'payment-date/linear-history@1']) {
+  console.log(`\n${paymentDateEvaluationText(evaluations.map((e) => ({ model: String(e.model), metric: String(e.metric), baseline: String(e.baseline), value: e.value === null ? null : Number(e.value), baselineValue: e.baseline_value === null ? null : Number(e.baseline_value), n: Number(e.invoices) })))}`);
+  if (open && Number(open.n) > 0) {
+    const n = Number(open.n);
+    const overdue = Number(open.overdue);
+    const above = Number(open.above);
+    console.log(`\n  published late probability on the ${n} invoices open on ${run.asOf}: above 0.9 for ${above} (${((100 * above) / n).toFixed(1)} %) — ${overdue} of the open are already at or past their due date unpaid (late for certain); of the ${n - overdue} not yet due, ${open.above_not_due} above 0.9 and ${open.below_not_due} below 0.1`);
+  }
+  for (const model of [HAZARD_MODEL, LINEAR_MODEL]) {
     const mae = get(model, 'mae_days_open', 'customer_mean');
     const due = get(model, 'mae_days_open', 'due_date');
     const skill = get(model, 'brier_skill', 'customer_late_share');

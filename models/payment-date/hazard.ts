@@ -1,27 +1,52 @@
-import { daysBetween } from '../../src/shared/dates.ts';
+import { currencyExponent } from '../../src/shared/money.ts';
 import type { FeatureRow } from './features.ts';
 
 /**
- * Payment timing as time to event: a discrete-time hazard of payment by invoice age, binned
- * by week (week k holds ages 7k … 7k + 6 days from the invoice date; the last bin holds every
- * later age). It learns from every invoice issued by the fit date: a settled one is an event
- * in the week it was paid, one still open is censored at its age — at risk in the weeks it
- * has lived through, never counted as paid or as missing.
+ * Payment timing as time to event. Each invoice has an expected payment day — its due date
+ * plus the days late its customer's history points to — and a scale, the customer's usual
+ * error around it. Invoice age is measured from that expected day in units of the scale
+ * (z = (age − expected) ÷ scale) and the hazard of payment is learnt on that clock in bins of
+ * a quarter of the scale, from every invoice issued by the fit date: a settled one is an
+ * event in the bin it was paid in, one still open is censored at its age — at risk in the
+ * bins it has lived through, never counted as paid or as missing. Each customer has its own
+ * hazards, shrunk towards everyone's by three invoices' worth of exposure per bin, so a
+ * customer with invoices long open past their expected day is slow on its own clock.
  *
- * Per customer: its own weekly hazards (events ÷ exposure, each invoice weighted by recency,
- * the weight halving every `halfLifeDays` of invoice age, so recent behaviour counts more)
- * shrunk towards the hazards of its payment terms (empirical Bayes: `prior` invoices' worth of
- * pooled evidence), so a young customer looks like its peers and an old one like itself. The
- * customer's payment-run habit — paying on a fixed weekday, or on a fixed day of the month —
- * is detected from the dates it paid on, and places the week's probability on those days.
+ * Expected days late: a least-squares fit on the settled invoices (recency-weighted, the
+ * weight halving every 365 days), each with what its customer had shown before the invoice
+ * was issued — recency-weighted mean (half-life 90 days) and spread of days late, the trend
+ * of days late (a weighted slope carried to the invoice's due date, counted as far as it
+ * stands out of its noise), the last payment, the plain mean, the history's length — and the
+ * invoice's own amount relative to the customer's usual, dispute flag, billing channel, terms
+ * and the customer's overdue balance. On top, the customer's own season: how much later (or
+ * earlier) than its mean it paid the invoices due within 30 days of the same date a year
+ * earlier, counted as far as that stands out of its spread. The scale is the customer's
+ * recency-weighted error of that fit, shrunk towards everyone's.
  *
- * For each open invoice this gives a distribution of payment dates conditional on its still
- * being open: the median as the predicted date, the 10 % and 90 % points as the interval, and
- * the probability of paying after the due date. Cost: one pass over the invoices and their
- * weeks to fit (O(invoices × weeks lived)); 78 weeks of days per open invoice to predict.
+ * The customer's payment-run habit — paying on a fixed weekday, or on a fixed day of the
+ * month — is detected from the dates it paid on, and each day's probability moves to the
+ * nearest run day; without a habit, weekend days move to the Monday when payments almost
+ * never land on a weekend.
+ *
+ * For each open invoice this gives a distribution of payment days conditional on its still
+ * being open: the 10 % and 90 % points as the interval; the predicted day is the median,
+ * blended with the customer's own mean wait by a weight learnt on the months before the fit
+ * date, snapped to the payment run; the probability of paying after the due date (what is
+ * not paid within the clock counts as late) is blended with the customer's late share by a
+ * logistic calibration learnt on the months before the fit date.
+ *
+ * Cost: a sort and one pass over the invoices to fit (a 13 × 13 system for the expected
+ * day), a few passes more for the calibration and the blend; at most a few hundred bins per
+ * open invoice to predict.
  */
-export const WEEKS = 40;
-const HORIZON_WEEKS = 78;
+const HALF_LIFE_FEATURES = 90;
+const HALF_LIFE_FIT = 365;
+const BIN = 0.25;
+const Z_MIN = -5;
+const Z_MAX = 10;
+const BINS = Math.round((Z_MAX - Z_MIN) / BIN);
+/** Pooled evidence a customer's own hazard is shrunk towards, in invoices' worth of exposure per bin. */
+const PRIOR = 3;
 
 export interface Habit {
   kind: 'weekday' | 'day_of_month' | 'none';
@@ -31,72 +56,259 @@ export interface Habit {
   share: number;
 }
 
-interface Counts {
-  events: Float64Array;
-  exposure: Float64Array;
+/** A customer's settled invoices by settlement day, with running sums for features as of any day. */
+interface History {
+  /** Settlement days (days since 1970-01-01), ascending. */
+  settled: number[];
+  /** Days late of each, its due day and its days to pay. */
+  late: number[];
+  pay: number[];
+  due: number[];
+  amount: number[];
+  /** Running sums (index i: the first i entries), weights exp((settled − ref) / τ). */
+  sw: Float64Array;
+  swy: Float64Array;
+  swyy: Float64Array;
+  swx: Float64Array;
+  swxx: Float64Array;
+  swxy: Float64Array;
+  sy: Float64Array;
+  /** Running count of the ones paid after their due date. */
+  slate: Float64Array;
+  samount: Float64Array;
+  /** Running sums of the squared fit errors, same weights (filled after the fit). */
+  swe2: Float64Array;
+  /** By due day, for the same season a year earlier. */
+  byDue: number[];
 }
 
 export interface HazardModel {
   asOf: string;
-  /** Pooled weekly hazards by payment terms (days), and over everyone. */
-  byTerms: Map<number, number[]>;
-  global: number[];
-  /** The customer's own weekly hazards, shrunk to its terms' hazards. */
-  byCustomer: Map<string, number[]>;
+  /** Coefficients of the expected days late on `FEATURES`. */
+  coef: number[];
+  globalLate: number;
+  globalScale: number;
+  /** Pooled hazard per bin of z, and the daily rate past the last bin. */
+  hazard: Float64Array;
+  /** Mean days past the last bin of the payments made there (the wait of an invoice already that late). */
+  tailWait: number;
+  /** Per customer: its own hazard per bin, shrunk towards the pooled one. */
+  byCustomer: Map<string, Float64Array>;
+  histories: Map<string, History>;
   habits: Map<string, Habit & { weekday: number[]; dayOfMonth: number[] }>;
+  /** Payments landing on a Saturday or Sunday are rare enough to move there to the Monday. */
+  weekendRare: boolean;
+  /** Weight of the distribution's median in the predicted day; the rest is the customer's own mean wait (see `blendWeight`). */
+  blend: number;
+  /** Days to pay of every invoice settled by the fit date, ascending, with suffix sums. */
+  pays: Pool;
+  /** Late probability: σ(a + b·logit p + c·logit share), see `calibrate`. */
+  calibration: Calibration;
   trainedOn: number;
 }
 
-const newCounts = (): Counts => ({ events: new Float64Array(WEEKS), exposure: new Float64Array(WEEKS) });
+interface Pool {
+  sorted: Float64Array;
+  /** suffix[i]: sum of sorted[i…]. */
+  suffix: Float64Array;
+}
 
-function add(c: Counts, age: number, event: boolean, w: number): void {
-  const full = Math.min(Math.floor(age / 7), WEEKS - 1);
-  for (let k = 0; k < full; k++) c.exposure[k]! += w;
-  // The week it was paid in counts whole; a censored invoice's current week counts for the days it lived.
-  c.exposure[full]! += event ? w : (w * ((age % 7) + 1)) / 7;
-  if (event) c.events[full]! += w;
+function pool(values: number[]): Pool {
+  const sorted = Float64Array.from(values).sort();
+  const suffix = new Float64Array(sorted.length + 1);
+  for (let i = sorted.length - 1; i >= 0; i--) suffix[i] = suffix[i + 1]! + sorted[i]!;
+  return { sorted, suffix };
+}
+
+/** Mean of the pooled days to pay longer than `age` (null when none is). */
+function pooledAfter(p: Pool, age: number): number | null {
+  let lo = 0;
+  let hi = p.sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (p.sorted[mid]! <= age) lo = mid + 1;
+    else hi = mid;
+  }
+  const n = p.sorted.length - lo;
+  return n > 0 ? p.suffix[lo]! / n : null;
 }
 
 /**
- * Later weeks hold few invoices: their hazards are measured over neighbouring weeks too
- * (±1 week from week 6, ±3 from week 12), so a week nobody happened to pay in is not read
- * as "nobody ever pays at this age".
+ * The customer's own mean wait for an invoice still open at `age`: its days to pay, among the
+ * invoices settled before `beforeDay` that took longer than `age` (everyone's when it has none).
  */
-const halfWidth = (k: number) => (k < 6 ? 0 : k < 12 ? 1 : 3);
-
-function windowed(c: Counts, k: number): { e: number; r: number } {
-  let e = 0;
-  let r = 0;
-  for (let j = Math.max(0, k - halfWidth(k)); j <= Math.min(WEEKS - 1, k + halfWidth(k)); j++) {
-    e += c.events[j]!;
-    r += c.exposure[j]!;
+function customerAfter(h: History | undefined, everyone: Pool, age: number, beforeDay: number): number {
+  let sum = 0;
+  let n = 0;
+  if (h) {
+    for (let i = 0; i < h.settled.length && h.settled[i]! < beforeDay; i++) {
+      if (h.pay[i]! > age) {
+        sum += h.pay[i]!;
+        n++;
+      }
+    }
   }
-  return { e, r };
+  if (n > 0) return sum / n;
+  return pooledAfter(everyone, age) ?? age + 7;
 }
 
-function rates(c: Counts, prior: number[], strength: number): number[] {
-  const out: number[] = [];
-  for (let k = 0; k < WEEKS; k++) {
-    const { e, r } = windowed(c, k);
-    out.push(Math.min(1, (e + strength * prior[k]!) / (r + strength)));
+/** Weights of the late probability's inputs (see `calibrationInputs`). */
+interface Calibration {
+  w: number[];
+}
+
+/**
+ * 1, logit of the model's probability, logit of the customer's late share, whether the due
+ * date falls on a weekend, and that times the share (a customer that pays at the last moment
+ * is late when the due date is a Sunday and its payment lands on the Monday).
+ */
+function calibrationInputs(p: number, f: Known): number[] {
+  return [1, logit(p), logit(f.share), f.weekendDue, f.weekendDue * logit(f.share)];
+}
+
+export const FEATURES = ['intercept', 'has_history', 'ew_mean_late', 'trend', 'last_minus_mean', 'mean_late', 'ew_sd_late', 'log_n', 'rel_amount', 'disputed', 'electronic', 'terms', 'log_overdue'];
+
+const DAY_MS = 86_400_000;
+const epochDay = (date: string) => Math.round(Date.parse(`${date}T00:00:00Z`) / DAY_MS);
+const weekdayOfEpoch = (d: number) => (d + 3) % 7; // 1970-01-01 was a Thursday; 0 = Monday
+const domOfEpoch = (d: number) => new Date(d * DAY_MS).getUTCDate();
+const isLastOfMonth = (d: number) => new Date((d + 1) * DAY_MS).getUTCDate() === 1;
+
+/** The row fields the model reads; any missing invoice field takes a neutral value. */
+export type HazardRow = Pick<FeatureRow, 'customer_key' | 'invoice_date' | 'terms_days'> & Partial<Pick<FeatureRow, 'due_date' | 'amount_cents' | 'is_disputed' | 'is_electronic' | 'overdue_cents' | 'currency'>>;
+
+/** Weights relative to the fit date keep exp() in range whatever the calendar. */
+function buildHistories(rows: FeatureRow[], asOfDay: number): Map<string, History> {
+  const by = new Map<string, { s: number; l: number; d: number; a: number; p: number }[]>();
+  for (const r of rows) {
+    if (r.settled_date === null || r.days_to_pay === null) continue;
+    const s = epochDay(r.settled_date);
+    if (s > asOfDay) continue;
+    const due = r.due_date ? epochDay(r.due_date) : epochDay(r.invoice_date) + r.terms_days;
+    let list = by.get(r.customer_key);
+    if (!list) by.set(r.customer_key, (list = []));
+    list.push({ s, l: s - due, d: due, a: r.amount_cents, p: s - epochDay(r.invoice_date) });
+  }
+  const out = new Map<string, History>();
+  for (const [key, list] of by) {
+    list.sort((x, y) => x.s - y.s);
+    const n = list.length;
+    const h: History = {
+      settled: list.map((x) => x.s), late: list.map((x) => x.l), pay: list.map((x) => x.p), due: list.map((x) => x.d), amount: list.map((x) => x.a),
+      sw: new Float64Array(n + 1), swy: new Float64Array(n + 1), swyy: new Float64Array(n + 1), swx: new Float64Array(n + 1), swxx: new Float64Array(n + 1),
+      swxy: new Float64Array(n + 1), sy: new Float64Array(n + 1), slate: new Float64Array(n + 1), samount: new Float64Array(n + 1), swe2: new Float64Array(n + 1), byDue: [],
+    };
+    for (let i = 0; i < n; i++) {
+      const w = Math.exp((list[i]!.s - asOfDay) / HALF_LIFE_FEATURES * Math.LN2);
+      const x = (list[i]!.d - asOfDay) / 30;
+      const y = list[i]!.l;
+      h.sw[i + 1] = h.sw[i]! + w;
+      h.swy[i + 1] = h.swy[i]! + w * y;
+      h.swyy[i + 1] = h.swyy[i]! + w * y * y;
+      h.swx[i + 1] = h.swx[i]! + w * x;
+      h.swxx[i + 1] = h.swxx[i]! + w * x * x;
+      h.swxy[i + 1] = h.swxy[i]! + w * x * y;
+      h.sy[i + 1] = h.sy[i]! + y;
+      h.slate[i + 1] = h.slate[i]! + (y > 0 ? 1 : 0);
+      h.samount[i + 1] = h.samount[i]! + list[i]!.a;
+    }
+    h.byDue = list.map((_, i) => i).sort((a, b) => h.due[a]! - h.due[b]!);
+    out.set(key, h);
   }
   return out;
 }
 
-/** Pooled hazards, with the weeks nobody lived through carried on from the last week measured. */
-function pooled(c: Counts): number[] {
-  const out: number[] = [];
-  let last = 0.2;
-  for (let k = 0; k < WEEKS; k++) {
-    const { e, r } = windowed(c, k);
-    if (r >= 3) last = Math.min(1, e / r);
-    out.push(last);
+/** Number of entries settled strictly before `day`. */
+function countBefore(h: History, day: number): number {
+  let lo = 0;
+  let hi = h.settled.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (h.settled[mid]! < day) lo = mid + 1;
+    else hi = mid;
   }
-  return out;
+  return lo;
 }
 
-const weekdayOf = (date: string) => (new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7;
-const dayOfMonth = (date: string) => Number(date.slice(8, 10));
+interface Known {
+  n: number;
+  x: number[];
+  /** The customer's own seasonal offset in days late, added to the fit (not weighed by it). */
+  offset: number;
+  /** The customer's share paid late before the invoice date, shrunk: (late + ½) ÷ (paid + 1). */
+  share: number;
+  /** The due date falls on a Saturday or a Sunday. */
+  weekendDue: number;
+  /** Index into the history (entries before the invoice date). */
+  k: number;
+}
+
+/** The feature vector of an invoice, from what its customer had shown before the invoice date. */
+function features(h: History | undefined, r: HazardRow, asOfDay: number, globalLate: number, knownBefore?: number): Known {
+  const issued = epochDay(r.invoice_date);
+  const due = r.due_date ? epochDay(r.due_date) : issued + r.terms_days;
+  const k = h ? countBefore(h, knownBefore ?? issued) : 0;
+  const overdue = r.overdue_cents ? Math.log1p(r.overdue_cents / 10 ** currencyExponent(r.currency ?? 'EUR')) : 0;
+  const invoice = [r.is_disputed ? 1 : 0, r.is_electronic ? 1 : 0, r.terms_days, overdue];
+  if (!h || k === 0) return { n: 0, k: 0, offset: 0, share: 0.5, weekendDue: weekdayOfEpoch(due) >= 5 ? 1 : 0, x: [1, 0, globalLate, 0, 0, globalLate, 0, 0, 0, ...invoice] };
+  const sw = h.sw[k]!;
+  const mean = h.swy[k]! / sw;
+  const sd = Math.sqrt(Math.max(0, h.swyy[k]! / sw - mean * mean));
+  // Weighted slope of days late on the due day (per 30 days), shrunk by the history's length, carried to this invoice's due day.
+  const mx = h.swx[k]! / sw;
+  const vx = h.swxx[k]! / sw - mx * mx;
+  // The slope counts as far as it stands out of its own noise: shrunk by t² ÷ (t² + 4).
+  const raw = k >= 4 && vx > 1e-6 ? (h.swxy[k]! / sw - mx * mean) / vx : 0;
+  const resid = Math.max(1, sd * sd - raw * raw * vx);
+  const t2 = (raw * raw * vx * k) / resid;
+  const slope = raw * (t2 / (t2 + 4));
+  const trend = Math.max(-45, Math.min(45, slope * ((due - asOfDay) / 30 - mx)));
+  // The same season a year earlier: invoices due within 30 days of this due date, a year back.
+  let sSum = 0;
+  let sN = 0;
+  const target = due - 365;
+  for (const i of h.byDue) {
+    if (h.due[i]! < target - 30) continue;
+    if (h.due[i]! > target + 30) break;
+    if (i < k) {
+      sSum += h.late[i]!;
+      sN++;
+    }
+  }
+  const plain = h.sy[k]! / k;
+  const gap = sN > 0 ? sSum / sN - plain : 0;
+  const ts = (gap * gap * sN) / Math.max(1, sd * sd);
+  const offset = sN >= 2 ? gap * (ts / (ts + 4)) : 0;
+  const share = (h.slate[k]! + 0.5) / (k + 1);
+  const usual = h.samount[k]! / k;
+  const rel = r.amount_cents && usual > 0 ? Math.log(Math.max(1, r.amount_cents) / Math.max(1, usual)) : 0;
+  return { n: k, k, offset, share, weekendDue: weekdayOfEpoch(due) >= 5 ? 1 : 0, x: [1, 1, mean, trend, h.late[k - 1]! - mean, plain, sd, Math.log1p(k), rel, ...invoice] };
+}
+
+function dot(a: number[], b: number[]): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+/** Weighted least squares with a small ridge, solved by Gaussian elimination; columns that never vary get 0. */
+function leastSquares(xtx: Float64Array, xty: Float64Array, p: number): number[] {
+  const a = Array.from({ length: p }, (_, i) => Array.from({ length: p + 1 }, (_, j) => (j < p ? xtx[i * p + j]! : xty[i]!)));
+  for (let i = 1; i < p; i++) a[i]![i]! += 1e-6 * (a[i]![i]! + 1);
+  for (let c = 0; c < p; c++) {
+    let piv = c;
+    for (let r = c + 1; r < p; r++) if (Math.abs(a[r]![c]!) > Math.abs(a[piv]![c]!)) piv = r;
+    [a[c], a[piv]] = [a[piv]!, a[c]!];
+    const d = a[c]![c]!;
+    if (Math.abs(d) < 1e-12) continue;
+    for (let r = 0; r < p; r++) {
+      if (r === c) continue;
+      const f = a[r]![c]! / d;
+      if (f !== 0) for (let j = c; j <= p; j++) a[r]![j]! -= f * a[c]![j]!;
+    }
+  }
+  return a.map((row, i) => (Math.abs(row[i]!) < 1e-12 ? 0 : row[p]! / row[i]!));
+}
 
 /**
  * A payment-run habit: at least 6 payments, and at least 60 % of the recency-weighted ones on
@@ -119,46 +331,272 @@ export function detectHabit(weekday: number[], dom: number[], payments: number):
   return { kind: 'none', day: null, share: Math.max(wdShare, bestShare) };
 }
 
+const binOf = (z: number) => Math.max(0, Math.min(BINS - 1, Math.floor((z - Z_MIN) / BIN)));
+
 /** Fits on every invoice issued by `asOf`, with only what was known then. */
-export function fitHazard(rows: FeatureRow[], asOf: string, options: { halfLifeDays?: number; prior?: number } = {}): HazardModel {
-  const halfLife = options.halfLifeDays ?? 365;
-  const strength = options.prior ?? 4;
-  const all = newCounts();
-  const terms = new Map<number, Counts>();
-  const customers = new Map<string, Counts>();
-  const weekdays = new Map<string, { weekday: number[]; dom: number[]; n: number }>();
-  let trainedOn = 0;
-  for (const r of rows) {
-    if (r.invoice_date > asOf) continue;
-    const paid = r.settled_date !== null && r.settled_date <= asOf;
-    const age = paid ? Math.max(0, daysBetween(r.invoice_date, r.settled_date!)) : daysBetween(r.invoice_date, asOf);
-    const w = 0.5 ** (daysBetween(r.invoice_date, asOf) / halfLife);
-    add(all, age, paid, w);
-    let t = terms.get(r.terms_days);
-    if (!t) terms.set(r.terms_days, (t = newCounts()));
-    add(t, age, paid, w);
-    let c = customers.get(r.customer_key);
-    if (!c) customers.set(r.customer_key, (c = newCounts()));
-    add(c, age, paid, w);
-    if (paid) {
-      let h = weekdays.get(r.customer_key);
-      if (!h) weekdays.set(r.customer_key, (h = { weekday: new Array<number>(7).fill(0), dom: new Array<number>(31).fill(0), n: 0 }));
-      h.weekday[weekdayOf(r.settled_date!)]! += w;
-      h.dom[dayOfMonth(r.settled_date!) - 1]! += w;
-      h.n++;
+export function fitHazard(rows: FeatureRow[], asOf: string): HazardModel {
+  const asOfDay = epochDay(asOf);
+  const known = rows.filter((r) => r.invoice_date <= asOf);
+  const histories = buildHistories(known, asOfDay);
+  const paid = (r: FeatureRow) => r.settled_date !== null && r.days_to_pay !== null && r.settled_date <= asOf;
+  const dueDay = (r: HazardRow) => (r.due_date ? epochDay(r.due_date) : epochDay(r.invoice_date) + r.terms_days);
+  const settled = known.filter(paid);
+  const lates = settled.map((r) => epochDay(r.settled_date!) - dueDay(r));
+  const globalLate = lates.length > 0 ? lates.reduce((s, x) => s + x, 0) / lates.length : 0;
+  // Expected days late: weighted least squares on the settled invoices.
+  const p = FEATURES.length;
+  const xtx = new Float64Array(p * p);
+  const xty = new Float64Array(p);
+  const feats = known.map((r) => features(histories.get(r.customer_key), r, asOfDay, globalLate));
+  const recency = known.map((r) => 0.5 ** ((asOfDay - epochDay(r.invoice_date)) / HALF_LIFE_FIT));
+  for (let i = 0; i < known.length; i++) {
+    if (!paid(known[i]!)) continue;
+    const x = feats[i]!.x;
+    const w = recency[i]!;
+    const y = epochDay(known[i]!.settled_date!) - dueDay(known[i]!) - feats[i]!.offset;
+    for (let a = 0; a < p; a++) {
+      if (x[a] === 0) continue;
+      xty[a]! += w * x[a]! * y;
+      for (let b = 0; b < p; b++) xtx[a * p + b]! += w * x[a]! * x[b]!;
     }
-    trainedOn++;
   }
-  const global = pooled(all);
-  const byTerms = new Map([...terms].map(([k, c]) => [k, c.exposure[0]! >= 20 ? pooled(c) : global]));
-  const byCustomer = new Map<string, number[]>();
-  const termsOf = new Map<string, number>();
-  for (const r of rows) if (r.invoice_date <= asOf) termsOf.set(r.customer_key, r.terms_days);
-  for (const [key, c] of customers) byCustomer.set(key, rates(c, byTerms.get(termsOf.get(key)!) ?? global, strength));
-  const habits = new Map<string, Habit & { weekday: number[]; dayOfMonth: number[] }>();
-  for (const [key, h] of weekdays) habits.set(key, { ...detectHabit(h.weekday, h.dom, h.n), weekday: h.weekday, dayOfMonth: h.dom });
-  return { asOf, byTerms, global, byCustomer, habits, trainedOn };
+  // Few invoices: the customer's own mean days late (everyone's without history).
+  const coef = settled.length >= 3 * p ? leastSquares(xtx, xty, p) : FEATURES.map((name) => (name === 'mean_late' ? 1 : 0));
+  const expectedLate = (i: number) => dot(coef, feats[i]!.x) + feats[i]!.offset;
+  // The customer's error around its expected day, settled strictly before each invoice: running sums by settlement day.
+  const errors = new Map<string, Map<number, number>>();
+  let e2 = 0;
+  let e2n = 0;
+  for (let i = 0; i < known.length; i++) {
+    const r = known[i]!;
+    if (!paid(r)) continue;
+    const err = epochDay(r.settled_date!) - dueDay(r) - expectedLate(i);
+    e2 += recency[i]! * err * err;
+    e2n += recency[i]!;
+    let m = errors.get(r.customer_key);
+    if (!m) errors.set(r.customer_key, (m = new Map()));
+    m.set(epochDay(r.settled_date!), (m.get(epochDay(r.settled_date!)) ?? 0) + err * err);
+  }
+  const globalScale = Math.max(1.5, Math.sqrt(e2 / Math.max(1e-9, e2n)));
+  for (const [key, h] of histories) {
+    const m = errors.get(key);
+    // Several invoices settled on one day share that day's sum, spread evenly over them.
+    const perDay = new Map<number, number>();
+    for (const s of h.settled) perDay.set(s, (perDay.get(s) ?? 0) + 1);
+    for (let i = 0; i < h.settled.length; i++) {
+      const s = h.settled[i]!;
+      const w = Math.exp((s - asOfDay) / HALF_LIFE_FEATURES * Math.LN2);
+      h.swe2[i + 1] = h.swe2[i]! + (w * (m?.get(s) ?? 0)) / perDay.get(s)!;
+    }
+  }
+  const model: HazardModel = {
+    asOf, coef, globalLate, globalScale, hazard: new Float64Array(BINS), tailWait: 30, byCustomer: new Map(), histories, habits: new Map(),
+    weekendRare: false, calibration: { w: [0, 1, 0, 0, 0] }, blend: 1, pays: pool([]), trainedOn: known.length,
+  };
+  // The pooled hazard on the z clock: events and exposure per bin, each invoice weighted by recency.
+  const events = new Float64Array(BINS);
+  const exposure = new Float64Array(BINS);
+  let tailPaid = 0;
+  let tailDays = 0;
+  const own = new Map<string, { events: Float64Array; exposure: Float64Array }>();
+  for (let i = 0; i < known.length; i++) {
+    const r = known[i]!;
+    const isPaid = paid(r);
+    const issued = epochDay(r.invoice_date);
+    const { mu, scale } = location(model, r, feats[i]!);
+    // A payment on day d is an event at z(d); an invoice open on the fit date has lived through its age.
+    const day = isPaid ? epochDay(r.settled_date!) - issued : asOfDay - issued + 1;
+    const z = (day - mu) / scale;
+    const w = recency[i]!;
+    let c = own.get(r.customer_key);
+    if (!c) own.set(r.customer_key, (c = { events: new Float64Array(BINS), exposure: new Float64Array(BINS) }));
+    const b = binOf(z);
+    const part = isPaid ? 1 : Math.min(1, Math.max(0, (z - (Z_MIN + b * BIN)) / BIN));
+    for (let k = 0; k < b; k++) {
+      exposure[k]! += w;
+      c.exposure[k]! += w;
+    }
+    exposure[b]! += w * part;
+    c.exposure[b]! += w * part;
+    if (isPaid) {
+      events[b]! += w;
+      c.events[b]! += w;
+    }
+    if (isPaid && z >= Z_MAX) {
+      tailDays += day - (mu + Z_MAX * scale);
+      tailPaid++;
+    }
+  }
+  // Bins few invoices reached borrow from their neighbours (a window wide enough to hold 30 invoices' exposure).
+  for (let k = 0; k < BINS; k++) {
+    let e = events[k]!;
+    let x = exposure[k]!;
+    for (let h = 1; x < 30 && h < 20; h++) {
+      e += (events[k - h] ?? 0) + (events[k + h] ?? 0);
+      x += (exposure[k - h] ?? 0) + (exposure[k + h] ?? 0);
+    }
+    model.hazard[k] = x > 0 ? Math.min(1, e / x) : 0;
+  }
+  model.tailWait = tailPaid > 0 ? Math.max(7, tailDays / tailPaid) : 30;
+  for (const [key, c] of own) {
+    const h = new Float64Array(BINS);
+    for (let k = 0; k < BINS; k++) h[k] = (c.events[k]! + PRIOR * model.hazard[k]!) / (c.exposure[k]! + PRIOR);
+    model.byCustomer.set(key, h);
+  }
+  // Payment runs, and how rare weekend payments are.
+  let weekend = 0;
+  const habitCounts = new Map<string, { weekday: number[]; dom: number[]; n: number }>();
+  for (let i = 0; i < known.length; i++) {
+    const r = known[i]!;
+    if (!paid(r)) continue;
+    const s = epochDay(r.settled_date!);
+    const w = recency[i]!;
+    let h = habitCounts.get(r.customer_key);
+    if (!h) habitCounts.set(r.customer_key, (h = { weekday: new Array<number>(7).fill(0), dom: new Array<number>(31).fill(0), n: 0 }));
+    h.weekday[weekdayOfEpoch(s)]! += w;
+    h.dom[domOfEpoch(s) - 1]! += w;
+    h.n++;
+    if (weekdayOfEpoch(s) >= 5) weekend++;
+  }
+  model.weekendRare = settled.length > 0 && weekend / settled.length < 0.05;
+  for (const [key, h] of habitCounts) model.habits.set(key, { ...detectHabit(h.weekday, h.dom, h.n), weekday: h.weekday, dayOfMonth: h.dom });
+  model.calibration = calibrate(model, known, feats, asOfDay);
+  model.pays = pool(settled.map((r) => epochDay(r.settled_date!) - epochDay(r.invoice_date)));
+  model.blend = blendWeight(model, known, feats, asOfDay);
+  return model;
 }
+
+/** Expected payment day (days from the invoice date) and the scale of its error. */
+function location(model: HazardModel, r: HazardRow, f: Known): { mu: number; scale: number } {
+  const issued = epochDay(r.invoice_date);
+  const due = r.due_date ? epochDay(r.due_date) : issued + r.terms_days;
+  const late = Math.max(-60, Math.min(365, dot(model.coef, f.x) + f.offset));
+  const h = model.histories.get(r.customer_key);
+  let scale = model.globalScale;
+  if (h && f.k > 0) {
+    const sw = h.sw[f.k]!;
+    // Shrunk towards everyone's by three recent invoices' worth (the weight of one settled today is 1).
+    const prior = 3 * Math.exp(((issued - epochDay(model.asOf)) / HALF_LIFE_FEATURES) * Math.LN2);
+    scale = Math.sqrt((h.swe2[f.k]! + prior * model.globalScale ** 2) / (sw + prior));
+  }
+  return { mu: due - issued + late, scale: Math.max(1.5, scale) };
+}
+
+/**
+ * The predicted day blends the distribution's median with the customer's own mean wait, by
+ * the weight (in twentieths) that had the lowest absolute error on the invoices open 30, 60
+ * and 90 days before the fit date and paid by it: each told its age then, the customer's
+ * wait from the payments made before that date, the distribution from the model fitted on
+ * the fit date — which has seen those payments, so the weight leans towards the model more
+ * than new invoices may justify; nothing after the fit date is read.
+ */
+function blendWeight(model: HazardModel, known: FeatureRow[], feats: Known[], asOfDay: number): number {
+  const cases: { h: number; c: number; actual: number }[] = [];
+  for (const back of [30, 60, 90]) {
+    const originDay = asOfDay - back;
+    const everyone = pool(known.filter((r) => r.settled_date !== null && epochDay(r.settled_date) <= originDay).map((r) => epochDay(r.settled_date!) - epochDay(r.invoice_date)));
+    for (let i = 0; i < known.length; i++) {
+      const r = known[i]!;
+      const issued = epochDay(r.invoice_date);
+      if (issued > originDay || r.settled_date === null || r.settled_date > model.asOf) continue;
+      const s = epochDay(r.settled_date);
+      if (s <= originDay) continue;
+      const age = originDay - issued;
+      cases.push({ h: median(model, r, feats[i]!, age), c: customerAfter(model.histories.get(r.customer_key), everyone, age, originDay + 1), actual: s - issued });
+    }
+  }
+  if (cases.length < 30) return 1;
+  let best = 1;
+  let bestErr = Number.POSITIVE_INFINITY;
+  for (let j = 0; j <= 20; j++) {
+    const w = j / 20;
+    let err = 0;
+    for (const x of cases) err += Math.abs(Math.round(w * x.h + (1 - w) * x.c) - x.actual);
+    if (err < bestErr - 1e-9) [best, bestErr] = [w, err];
+  }
+  return best;
+}
+
+/** The median payment day of the distribution of an invoice open at `age`. */
+function median(model: HazardModel, r: HazardRow, f: Known, age: number): number {
+  const { mass, first } = raw(model, r, f, age);
+  return quantiles(mass, first, [0.5])[0]!;
+}
+
+function quantiles(mass: Map<number, number>, first: number, qs: number[]): number[] {
+  const days = [...mass.keys()].sort((a, b) => a - b);
+  const sum = days.reduce((s, d) => s + mass.get(d)!, 0);
+  return qs.map((q) => {
+    if (sum <= 0) return first;
+    let c = 0;
+    for (const d of days) {
+      c += mass.get(d)! / sum;
+      if (c >= q - 1e-12) return d;
+    }
+    return days.at(-1)!;
+  });
+}
+
+/**
+ * The late probability is a logistic blend of the model's own and the customer's share of
+ * invoices paid late before the invoice date (shrunk: (late + ½) ÷ (paid + 1)), with whether
+ * the due date falls on a weekend (`calibrationInputs`). The weights are learnt on the
+ * invoices not yet due 30, 60, … 180 days before the fit date whose lateness was known by the
+ * fit date, each told its age then, with a small pull towards the model's own probability.
+ * The model that predicts them is the one fitted on the fit date (it has seen their
+ * payments); nothing after the fit date is read.
+ */
+function calibrate(model: HazardModel, known: FeatureRow[], feats: Known[], asOfDay: number): Calibration {
+  const xs: number[][] = [];
+  const ys: number[] = [];
+  for (const back of [30, 60, 90, 120, 150, 180]) {
+    const originDay = asOfDay - back;
+    for (let i = 0; i < known.length; i++) {
+      const r = known[i]!;
+      const issued = epochDay(r.invoice_date);
+      if (issued > originDay) continue;
+      const due = r.due_date ? epochDay(r.due_date) : issued + r.terms_days;
+      if (due <= originDay || due >= asOfDay) continue;
+      const s = r.settled_date !== null && r.settled_date <= model.asOf ? epochDay(r.settled_date) : null;
+      if (s !== null && s <= originDay) continue;
+      xs.push(calibrationInputs(raw(model, r, feats[i]!, originDay - issued).probLate, feats[i]!));
+      ys.push(s === null || s > due ? 1 : 0);
+    }
+  }
+  const k = calibrationInputs(0.5, feats[0] ?? { n: 0, k: 0, x: [], offset: 0, share: 0.5, weekendDue: 0 }).length;
+  // With no pull at all the model's own probability is taken as it is.
+  const prior = Array.from({ length: k }, (_, j) => (j === 1 ? 1 : 0));
+  if (xs.length < 30 || ys.every((y) => y === ys[0])) return { w: prior };
+  // Newton's method, with a ridge towards the model's own probability.
+  const w = [...prior];
+  for (let it = 0; it < 30; it++) {
+    const g = new Array<number>(k).fill(0);
+    const h = new Float64Array(k * k);
+    for (let i = 0; i < xs.length; i++) {
+      const v = xs[i]!;
+      const q = 1 / (1 + Math.exp(-dot(w, v)));
+      for (let a = 0; a < k; a++) {
+        g[a]! += (q - ys[i]!) * v[a]!;
+        for (let b = 0; b < k; b++) h[a * k + b]! += q * (1 - q) * v[a]! * v[b]!;
+      }
+    }
+    for (let a = 0; a < k; a++) {
+      g[a]! += w[a]! - prior[a]!;
+      h[a * (k + 1)]! += 1;
+    }
+    const step = leastSquares(h, Float64Array.from(g), k);
+    for (let a = 0; a < k; a++) w[a]! -= step[a]!;
+    if (step.reduce((s2, x) => s2 + Math.abs(x), 0) < 1e-8) break;
+  }
+  return { w: w.every(Number.isFinite) ? w : prior };
+}
+
+
+
+const logit = (p: number) => {
+  const q = Math.min(1 - 1e-4, Math.max(1e-4, p));
+  return Math.log(q / (1 - q));
+};
 
 export interface HazardPrediction {
   /** Days from the invoice date: median, 10 % and 90 % points of the payment day. */
@@ -170,68 +608,102 @@ export interface HazardPrediction {
   outcomes: number[];
 }
 
-/** Weight of a calendar day (days since 1970-01-01) for a customer: its habit's days weigh more, others less. */
-function dayWeight(habit: (Habit & { weekday: number[]; dayOfMonth: number[] }) | undefined, epochDay: number): number {
-  const wd = (epochDay + 3) % 7; // 1970-01-01 was a Thursday; 0 = Monday
-  if (!habit || habit.kind === 'none') return wd >= 5 ? 0.3 : 1;
-  if (habit.kind === 'weekday') return wd === habit.day ? 6 : wd >= 5 ? 0.1 : 0.5;
-  const date = new Date(epochDay * 86_400_000);
-  const d = date.getUTCDate();
-  const lastOfMonth = new Date((epochDay + 1) * 86_400_000).getUTCDate() === 1;
-  return Math.abs(d - habit.day!) <= 1 || (habit.day! >= 29 && d >= 28 && lastOfMonth) ? 6 : 0.5;
+/** The day a customer's payment lands on: the nearest day of its payment run, or the Monday after a weekend. */
+function snap(model: HazardModel, habit: Habit | undefined, issued: number, day: number, first: number): number {
+  const abs = issued + day;
+  if (habit?.kind === 'weekday') {
+    const delta = ((habit.day! - weekdayOfEpoch(abs) + 10) % 7) - 3; // −3 … +3
+    return Math.max(first, day + delta);
+  }
+  if (habit?.kind === 'day_of_month') {
+    for (let delta = 0; delta <= 15; delta++) {
+      for (const s of delta === 0 ? [0] : [-delta, delta]) {
+        const d = abs + s;
+        const dom = domOfEpoch(d);
+        if ((dom === habit.day || (habit.day! > dom && isLastOfMonth(d))) && day + s >= first) return day + s;
+      }
+    }
+    return day;
+  }
+  if (model.weekendRare) {
+    const wd = weekdayOfEpoch(abs);
+    if (wd >= 5) return day + (7 - wd);
+  }
+  return day;
+}
+
+/**
+ * The distribution before calibration: payment-day masses from `age + 1` on, given that a
+ * payment comes while the clock still has bins, and the probability of paying late (what is
+ * still unpaid past the last bin counts as late).
+ */
+function raw(model: HazardModel, r: HazardRow, f: Known, age: number): { mass: Map<number, number>; probLate: number; first: number } {
+  const { mu, scale } = location(model, r, f);
+  const issued = epochDay(r.invoice_date);
+  const dueDays = (r.due_date ? epochDay(r.due_date) : issued + r.terms_days) - issued;
+  const hazard = model.byCustomer.get(r.customer_key) ?? model.hazard;
+  const habit = model.habits.get(r.customer_key);
+  const first = Math.max(1, age + 1);
+  const mass = new Map<number, number>();
+  const put = (day: number, m: number) => {
+    if (m <= 0) return;
+    const d = snap(model, habit, issued, Math.max(first, day), first);
+    mass.set(d, (mass.get(d) ?? 0) + m);
+  };
+  let survival = 1;
+  let late = 0;
+  const z0 = (first - mu) / scale;
+  if (z0 < Z_MAX) {
+    const b0 = binOf(z0);
+    for (let k = b0; k < BINS && survival > 1e-7; k++) {
+      const lo = Z_MIN + k * BIN;
+      // The first bin counts only for the part still ahead.
+      const part = k === b0 && z0 > lo ? Math.max(0, (lo + BIN - z0) / BIN) : 1;
+      const m = survival * (1 - (1 - Math.min(0.999999, hazard[k]!)) ** part);
+      const from = mu + scale * Math.max(lo, z0);
+      const to = mu + scale * (lo + BIN);
+      // Spread over the whole days the bin covers.
+      const d0 = Math.ceil(from - 0.5);
+      const d1 = Math.max(d0, Math.ceil(to - 0.5) - 1);
+      for (let d = d0; d <= d1; d++) put(d, m / (d1 - d0 + 1));
+      survival -= m;
+    }
+  }
+  // Late: paid after the due date (on the day the payment lands), or not within the clock at all.
+  let total = 0;
+  for (const [d, m] of mass) {
+    total += m;
+    if (d > dueDays) late += m;
+  }
+  if (total < 0.01) {
+    // Already later than the clock reaches: the wait of the invoices that were paid that late.
+    mass.clear();
+    const rate = 1 / model.tailWait;
+    let s = 1;
+    for (let d = first; d < first + 6 * model.tailWait && s > 1e-4; d++) {
+      put(d, s * rate);
+      s -= s * rate;
+    }
+  }
+  return { mass, probLate: Math.min(1, Math.max(0, late + survival)), first };
 }
 
 /**
  * The payment-day distribution of an invoice still open on `asOf` (age `asOf` − invoice date),
  * conditional on its not being paid by then.
  */
-export function predictHazard(model: HazardModel, r: Pick<FeatureRow, 'customer_key' | 'invoice_date' | 'terms_days'>, asOf: string, points = 40): HazardPrediction {
-  const h = model.byCustomer.get(r.customer_key) ?? model.byTerms.get(r.terms_days) ?? model.global;
-  const habit = model.habits.get(r.customer_key);
-  const age = Math.max(0, daysBetween(r.invoice_date, asOf));
-  const issued = Date.parse(`${r.invoice_date}T00:00:00Z`) / 86_400_000;
-  const mass: number[] = []; // mass[i]: payment on day age + 1 + i
-  let survival = 1;
-  const startWeek = Math.floor((age + 1) / 7);
-  for (let k = startWeek; k < HORIZON_WEEKS && survival > 1e-6; k++) {
-    const hk = Math.max(h[Math.min(k, WEEKS - 1)]!, k >= WEEKS - 1 ? 0.02 : 0);
-    const first = Math.max(7 * k, age + 1);
-    const days: number[] = [];
-    let total = 0;
-    let left = 0;
-    for (let d = 7 * k; d < 7 * k + 7; d++) {
-      const wgt = dayWeight(habit, issued + d);
-      total += wgt;
-      if (d >= first) {
-        days.push(wgt);
-        left += wgt;
-      }
-    }
-    // The part of the week's hazard that falls on the days still ahead.
-    const inWeek = survival * hk * (left / total);
-    for (const wgt of days) mass.push((inWeek * wgt) / left);
-    survival -= inWeek;
-  }
-  // What is left beyond the horizon (never paid, or paid later than two years) is left out:
-  // the dates are those of a payment, given that one comes; the probability of paying late
-  // counts it as late.
-  const sum = mass.reduce((s, x) => s + x, 0) || 1;
-  const day0 = age + 1;
-  const quantile = (q: number) => {
-    let c = 0;
-    for (let i = 0; i < mass.length; i++) {
-      c += mass[i]! / sum;
-      if (c >= q - 1e-12) return day0 + i;
-    }
-    return day0 + mass.length - 1;
-  };
-  let late = survival;
-  for (let i = 0; i < mass.length; i++) if (day0 + i > r.terms_days) late += mass[i]!;
-  return {
-    days: quantile(0.5),
-    p10: quantile(0.1),
-    p90: quantile(0.9),
-    probLate: Math.min(1, Math.max(0, late / (sum + survival))),
-    outcomes: Array.from({ length: points }, (_, i) => quantile((i + 0.5) / points)),
-  };
+export function predictHazard(model: HazardModel, r: HazardRow, asOf: string, points = 40): HazardPrediction {
+  const issued = epochDay(r.invoice_date);
+  const age = Math.max(0, epochDay(asOf) - issued);
+  const f = features(model.histories.get(r.customer_key), r, epochDay(model.asOf), model.globalLate);
+  const { mass, probLate, first } = raw(model, r, f, age);
+  const [p10, med, p90] = quantiles(mass, first, [0.1, 0.5, 0.9]) as [number, number, number];
+  const own = customerAfter(model.histories.get(r.customer_key), model.pays, age, Math.min(epochDay(asOf), epochDay(model.asOf)) + 1);
+  const blended = Math.max(first, Math.round(model.blend * med + (1 - model.blend) * own));
+  const days = snap(model, model.habits.get(r.customer_key), issued, blended, first);
+  const dueDays = (r.due_date ? epochDay(r.due_date) : issued + r.terms_days) - issued;
+  // Already past its due date and unpaid: late for certain, whatever the calibration.
+  const calibrated = age >= dueDays ? 1 : 1 / (1 + Math.exp(-dot(model.calibration.w, calibrationInputs(probLate, f))));
+  const outcomes = quantiles(mass, first, Array.from({ length: points }, (_, i) => (i + 0.5) / points));
+  return { days, p10: Math.min(p10, days), p90: Math.max(p90, days), probLate: Math.min(1, Math.max(0, calibrated)), outcomes };
 }

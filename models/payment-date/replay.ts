@@ -19,11 +19,12 @@ import { fitPaymentDate, predictPaymentDate } from './model.ts';
  * Brier(share), and a reliability table of the published model (predicted against observed
  * in ten bands).
  */
-export const HAZARD_MODEL = 'payment-date/hazard-weekly@1';
+export const HAZARD_MODEL = 'payment-date/hazard@2';
 export const LINEAR_MODEL = 'payment-date/linear-history@1';
 
 export interface ReplayScore {
   origin: string;
+  customer: string;
   actual: number;
   age: number;
   terms: number;
@@ -36,6 +37,7 @@ export interface ReplayScore {
 
 export interface LateScore {
   origin: string;
+  customer: string;
   late: boolean;
   hazard: number;
   linear: number;
@@ -93,13 +95,13 @@ export function replayPaymentDates(history: FeatureRow[], asOf: string, options:
         const pool = later.length > 0 ? later : everyone.filter((d) => d > age);
         const customerMean = pool.length > 0 ? pool.reduce((s, x) => s + x, 0) / pool.length : age + 7;
         dates.push({
-          origin: m, actual: daysBetween(r.invoice_date, r.settled_date!), age, terms: r.terms_days, hazard: h.days, linear: Math.max(age + 1, Math.round(l.days)),
+          origin: m, customer: r.customer_key, actual: daysBetween(r.invoice_date, r.settled_date!), age, terms: r.terms_days, hazard: h.days, linear: Math.max(age + 1, Math.round(l.days)),
           due: Math.max(age + 1, r.terms_days), customerMean, inHazard: h.p10 <= daysBetween(r.invoice_date, r.settled_date!) && daysBetween(r.invoice_date, r.settled_date!) <= h.p90,
         });
       }
       if (r.due_date > m && (outcomeKnown || asOf > r.due_date)) {
         const s = lateShare.get(r.customer_key);
-        late.push({ origin: m, late: outcomeKnown ? r.settled_date! > r.due_date : true, hazard: h.probLate, linear: l.probLate, share: s ? s.late / s.n : globalLate });
+        late.push({ origin: m, customer: r.customer_key, late: outcomeKnown ? r.settled_date! > r.due_date : true, hazard: h.probLate, linear: l.probLate, share: s ? s.late / s.n : globalLate });
       }
     }
   }

@@ -50,6 +50,28 @@ describe('payment timing as time to event', () => {
     expect(new Date(`${addDays('2025-09-29', p.days)}T00:00:00Z`).getUTCDay()).toBe(4);
   });
 
+  it("follows a customer's own season: late for invoices due at the turn of the year, as it was a year earlier", () => {
+    // Pays on the due date, except 40 days late for invoices due in December or January.
+    const rows: FeatureRow[] = [];
+    for (let i = 0; i < 170; i++) {
+      const d = addDays('2024-01-02', i * 4);
+      const month = addDays(d, 30).slice(5, 7);
+      rows.push(row('core:9', d, 30 + (month === '12' || month === '01' ? 40 : 0)));
+    }
+    const asOf = '2025-11-30';
+    const model = fitHazard(rows.filter((r) => r.invoice_date <= asOf), asOf);
+    const inSeason = predictHazard(model, { customer_key: 'core:9', invoice_date: '2025-11-29', terms_days: 30 }, asOf);
+    // Due 2025-12-29: a year earlier the invoices due then were paid 40 days late.
+    expect(inSeason.days).toBeGreaterThanOrEqual(60);
+    expect(inSeason.days).toBeLessThanOrEqual(80);
+    expect(inSeason.probLate).toBeGreaterThan(0.8);
+    // Without the season (its December and January invoices paid on time too) the same invoice is expected near its due date.
+    const plain = rows.map((r) => ({ ...r, settled_date: addDays(r.invoice_date, 30), days_to_pay: 30 }));
+    const flat = predictHazard(fitHazard(plain, asOf), { customer_key: 'core:9', invoice_date: '2025-11-29', terms_days: 30 }, asOf);
+    expect(flat.days).toBeLessThanOrEqual(36);
+    expect(flat.probLate).toBeLessThan(0.5);
+  });
+
   it('replays honestly: what happens after the forecast date changes no replayed prediction', () => {
     const rows: FeatureRow[] = [];
     for (let i = 0; i < 150; i++) rows.push(row(`core:${i % 5}`, addDays('2025-01-02', i * 2), 10 + (i % 5) * 8 + (i % 3)));
