@@ -166,6 +166,8 @@ export const coreColumns = {
     id: 'integer', rate_date: 'text', base: 'text', currency: 'text', rate: 'text', source: 'text', created_at: 'text',
     updated_at: 'text',
   },
+  customer_exposure: { customer_id: 'integer', open_ar_minor: 'integer', unapplied_cash_minor: 'integer', unbilled_minor: 'integer' },
+  customer_exposure_items: { kind: 'text', entity_id: 'integer', customer_id: 'integer', amount_minor: 'integer' },
 } as const satisfies { readonly [T in keyof Database]: Shape<Database[T]> };
 
 export type CoreTable = keyof typeof coreColumns;

@@ -16,6 +16,7 @@ import * as exchangeRates from './migrations/0014_exchange_rates.ts';
 import * as moneyLists from './migrations/0015_money_lists.ts';
 import * as productExternalCode from './migrations/0016_product_external_code.ts';
 import * as userEmail from './migrations/0017_user_email.ts';
+import * as customerExposure from './migrations/0019_customer_exposure.ts';
 
 /**
  * Versioned migrations, applied in order, each in its own transaction, recorded in
@@ -43,6 +44,7 @@ export const migrations: Migration[] = [
   { version: '0015_money_lists', up: moneyLists.up },
   { version: '0016_product_external_code', up: productExternalCode.up },
   { version: '0017_user_email', up: userEmail.up },
+  { version: '0019_customer_exposure', up: customerExposure.up },
 ];
 
 export interface MigrateResult {

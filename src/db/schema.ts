@@ -42,6 +42,8 @@ export interface Database {
   collection_actions: CollectionActionsTable;
   invoice_forecasts: InvoiceForecastsTable;
   exchange_rates: ExchangeRatesTable;
+  customer_exposure: CustomerExposureTable;
+  customer_exposure_items: CustomerExposureItemsTable;
 }
 
 export interface SettingsTable {
@@ -630,4 +632,22 @@ export interface ExchangeRatesTable {
   source: string;
   created_at: string;
   updated_at: string;
+}
+
+/** Per customer, the running sums of the exposure items by kind (migration 0019), in minor units. */
+export interface CustomerExposureTable {
+  customer_id: number;
+  open_ar_minor: number;
+  unapplied_cash_minor: number;
+  unbilled_minor: number;
+}
+
+export type ExposureKind = 'invoice' | 'payment' | 'order';
+
+/** What one invoice (open balance), payment (unapplied cash) or order (unbilled amount) adds to its customer's exposure, kept only while not zero. */
+export interface CustomerExposureItemsTable {
+  kind: ExposureKind;
+  entity_id: number;
+  customer_id: number;
+  amount_minor: number;
 }

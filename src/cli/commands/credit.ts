@@ -7,6 +7,8 @@ import { getOrder } from '../../orders/order.service.ts';
 import { amount as formatAmount } from '../format.ts';
 import { creditDecisions, holdReasons, listHolds, rejectOrder, releaseOrder } from '../../credit/credit.service.ts';
 import type { Json } from './args.ts';
+import { rebuildExposure, verifyExposure } from '../../exposure/exposure.service.ts';
+import { progressBar } from '../progress.ts';
 
 /** Credit control (the API's credit.routes.ts): the holds and why, release, reject, decisions. */
 export function registerCredit(program: Command): void {
@@ -23,6 +25,36 @@ export function registerCredit(program: Command): void {
         const reasons = await holdReasons(core, holds.map((h) => h.id));
         const list = holds.map((h) => ({ id: h.id, customerId: h.customer_id, customerName: h.customer_name, totalMinor: h.total_minor, total: formatAmount(h.total_minor, h.currency), currency: h.currency, submittedAt: h.submitted_at, reasons: reasons.get(h.id) ?? [] }));
         emit(list, o, holdsText);
+      }),
+    );
+  credit
+    .command('exposure')
+    .option('--verify', "recompute every customer's exposure from history and list the differences (the default)")
+    .option('--rebuild', 'rebuild the maintained exposure of the customers that differ')
+    .option('--json')
+    .description("check the maintained exposure (open receivables, unapplied cash, unbilled orders) against the customers' history")
+    .action(async (o: Json & { verify?: boolean; rebuild?: boolean }) =>
+      withCore(async (core) => {
+        const bar = progressBar();
+        const tick = (done: number, total: number) => bar.update('customers', done, total);
+        try {
+          if (o.rebuild) {
+            const rebuilt = await rebuildExposure(core, cliActor(), tick);
+            bar.stop();
+            emit({ rebuilt }, o, (r) => (r.rebuilt.length ? `rebuilt the exposure of ${r.rebuilt.length} customer(s): ${r.rebuilt.join(', ')}` : "every customer's maintained exposure matches its history: nothing to rebuild"));
+            return;
+          }
+          const result = await verifyExposure(core, tick);
+          bar.stop();
+          emit(result, o, (r) =>
+            r.differences.length === 0
+              ? `${r.customers} customer(s): the maintained exposure matches the history`
+              : [`${r.differences.length} of ${r.customers} customer(s) differ (cashloop credit exposure --rebuild repairs them):`, ...r.differences.map((d) => `  customer ${d.customerId}: maintained ${JSON.stringify(d.maintained)} recomputed ${JSON.stringify(d.recomputed)}`)].join('\n'),
+          );
+          if (result.differences.length > 0) process.exitCode = 1;
+        } finally {
+          bar.stop();
+        }
       }),
     );
   credit
