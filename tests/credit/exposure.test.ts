@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { actor, seedBasics } from '../helpers/fixtures.ts';
@@ -13,6 +14,7 @@ import { applyPaymentToInvoice, listPayments, recordPayment, reversePayment } fr
 import { setSetting } from '../../src/settings/settings.service.ts';
 import { exposureFromHistory, maintainedExposure } from '../../src/exposure/exposure.repository.ts';
 import { rebuildExposure, verifyExposure } from '../../src/exposure/exposure.service.ts';
+import * as exposureMigration from '../../src/db/migrations/0019_customer_exposure.ts';
 
 /** A small seeded generator (mulberry32), so a failing sequence can be run again. */
 function generator(seed: number) {
@@ -108,6 +110,13 @@ describe('maintained exposure', () => {
     }
     await expectMaintainedEqualsHistory(core, customers, 'the whole sequence');
     for (const figure of ['openArMinor', 'unappliedCashMinor', 'unbilledMinor', 'overdueMinor', 'oldestDaysOverdue']) expect(reached[figure], figure).toBeGreaterThan(0);
+    expect((await verifyExposure(core)).differences).toEqual([]);
+    // The migration's backfill computes the same from the rows of a database that had no such tables.
+    const maintainedBefore = await core.db.kysely.selectFrom('customer_exposure').selectAll().orderBy('customer_id').execute();
+    await sql`drop table customer_exposure`.execute(core.db.kysely);
+    await sql`drop table customer_exposure_items`.execute(core.db.kysely);
+    await exposureMigration.up(core.db.kysely as never);
+    expect(await core.db.kysely.selectFrom('customer_exposure').selectAll().orderBy('customer_id').execute()).toEqual(maintainedBefore);
     expect((await verifyExposure(core)).differences).toEqual([]);
   }, 240_000);
 
