@@ -1,7 +1,10 @@
 // npm run bench:api — drives the HTTP API with autocannon and prints requests/s and p50/p99
 // latency beside the same rows written directly with the core's own database settings in the
 // same run (the baseline):
-//   - SQLite (a fresh file): order create, order submit, invoice list, 10 connections;
+//   - SQLite (a fresh file): order create, order submit for a customer who already has
+//     BENCH_APPROVED_ORDERS (default 10,000) approved orders — beside the same submissions
+//     called in-process and the credit check's figures read maintained and recomputed from
+//     history —, invoice list, 10 connections;
 //   - PostgreSQL (a fresh database on CASHLOOP_BENCH_PG_URL, default the local server), when it
 //     answers: order create and payment record with 10 and 50 connections, the pool sized by
 //     CASHLOOP_DB_POOL_SIZE (default: as many as the connections).
@@ -24,6 +27,8 @@ import { createShipment } from '../src/shipping/shipment.service.ts';
 import { setSetting } from '../src/settings/settings.service.ts';
 import { buildServer } from '../src/api/server.ts';
 import { createApiKey } from '../src/api/keys.service.ts';
+import { rebuildExposure } from '../src/exposure/exposure.service.ts';
+import { exposureFromHistory, maintainedExposure } from '../src/exposure/exposure.repository.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const which = process.env.BENCH_DB ?? 'both';
@@ -55,6 +60,45 @@ function drive(title: string, opts: autocannon.Options): Promise<Figure> {
 
 const share = (api: number, direct: number) => `${((api / direct) * 100).toFixed(0)} %`;
 
+/** The load average of the machine (1, 5, 15 minutes): the figures are read beside it. */
+const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' / ');
+
+/** p50 and p99 of a list of durations in ms. */
+function percentiles(times: number[]): { p50: number; p99: number } {
+  const sorted = [...times].sort((a, b) => a - b);
+  const at = (q: number) => Math.round((sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0) * 100) / 100;
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+/**
+ * Writes `count` orders of 30.00 (one line of two widgets) for a customer straight into the
+ * tables, in `status`: the history a long-standing customer has, made in seconds instead of
+ * through ten thousand requests. Answers their ids. The maintained exposure is rebuilt after.
+ */
+async function seedOrders(core: Core, customerId: number, status: 'draft' | 'approved', count: number): Promise<number[]> {
+  const now = new Date().toISOString();
+  const ids: number[] = [];
+  await core.db.kysely.transaction().execute(async (trx) => {
+    for (let done = 0; done < count; done += 500) {
+      const n = Math.min(500, count - done);
+      const rows = await trx
+        .insertInto('orders')
+        .values(Array.from({ length: n }, () => ({
+          customer_id: customerId, status, currency: 'EUR', order_date: now.slice(0, 10), idempotency_key: null, external_id: null, subtotal_minor: 2500, discount_minor: 0, tax_minor: 500, total_minor: 3000,
+          cancel_reason: null, created_at: now, submitted_at: status === 'draft' ? null : now, approved_at: status === 'draft' ? null : now, shipped_at: null, delivered_at: null, invoiced_at: null, paid_at: null, cancelled_at: null, updated_at: now,
+        })))
+        .returning('id')
+        .execute();
+      await trx
+        .insertInto('order_lines')
+        .values(rows.map((r) => ({ order_id: r.id, line_no: 1, product_id: 1, quantity: 2, unit_price_minor: 1250, discount_bp: 0, tax_rate_bp: 2000, gross_minor: 2500, discount_minor: 0, net_minor: 2500, tax_minor: 500, total_minor: 3000, reserved_qty: 0, shipped_qty: 0, invoiced_qty: 0 })))
+        .execute();
+      ids.push(...rows.map((r) => r.id));
+    }
+  });
+  return ids;
+}
+
 async function seedCatalog(core: Core, customers: number) {
   const ids: number[] = [];
   for (let i = 0; i < customers; i++) ids.push((await createCustomer(core, { name: `Bench ${i}`, creditLimit: '1000000000', currency: 'EUR' }, 'bench')).id);
@@ -72,9 +116,46 @@ async function benchSqlite(): Promise<void> {
   console.log(`\nSQLite: ${connections} connections, ${seconds} s per scenario, a fresh file at ${dir}`);
   const body = JSON.stringify({ customerId: customer, lines: [{ sku: 'WIDGET', quantity: 2 }] });
   const created = await drive('order create', { url: `${base}/orders`, method: 'POST', body, headers, connections });
-  const ordersMade = Number((await core.db.kysely.selectFrom('orders').select((eb) => eb.fn.max('id').as('m')).executeTakeFirstOrThrow()).m);
+
+  // Submission for a customer with a long history: BENCH_APPROVED_ORDERS approved orders
+  // already on the account, and drafts enough for the run; each request submits the next.
+  const history = Number(process.env.BENCH_APPROVED_ORDERS ?? 10_000);
+  const heavy = (await createCustomer(core, { name: 'Bench history', creditLimit: '1000000000', currency: 'EUR' }, 'bench')).id;
+  await seedOrders(core, heavy, 'approved', history);
+  const drafts = await seedOrders(core, heavy, 'draft', seconds * 4_000 + 3_000);
+  await rebuildExposure(core, 'bench');
   let next = 0;
-  await drive('order submit', { url: base, headers, connections, requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, path: `/orders/${(next++ % ordersMade) + 1}/submit` }) }] });
+  const submitted = await drive(`order submit (${history.toLocaleString('en')} approved)`, {
+    url: base,
+    headers,
+    connections,
+    requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, path: `/orders/${drafts[next++]}/submit` }) }],
+  });
+  // Baseline: the same submissions (credit check, approval, stock, event) called in-process, one after the other.
+  const direct: number[] = [];
+  const t1 = performance.now();
+  while (performance.now() - t1 < 3_000 && next < drafts.length) {
+    const s = performance.now();
+    await submitOrder(core, drafts[next++]!, 'bench');
+    direct.push(performance.now() - s);
+  }
+  const directRate = direct.length / ((performance.now() - t1) / 1000);
+  const dp = percentiles(direct);
+  console.log(`${'baseline: submitOrder direct'.padEnd(28)} ${directRate.toFixed(0).padStart(6)} orders/s  p50 ${dp.p50} ms  p99 ${dp.p99} ms  (the same submission called in-process, one at a time)`);
+  const today = new Date().toISOString().slice(0, 10);
+  const timed = async (read: () => Promise<unknown>) => {
+    const times: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const s = performance.now();
+      await read();
+      times.push(performance.now() - s);
+    }
+    return percentiles(times);
+  };
+  const kept = await timed(() => maintainedExposure(core.db.kysely, heavy, today));
+  const summed = await timed(() => exposureFromHistory(core.db.kysely, heavy, today));
+  console.log(`credit check figures of that customer: maintained row p50 ${kept.p50} ms; recomputed from its ${history.toLocaleString('en')}+ orders (what each check read before) p50 ${summed.p50} ms`);
+  console.log(`order submit over HTTP: ${share(submitted.perSecond, directRate)} of the in-process submissions, p99 ${submitted.p99} ms`);
   await drive('invoice list', { url: `${base}/invoices?customerId=${customer}&limit=50`, method: 'GET', headers, connections });
   await app.close();
   await closeCore(core);
@@ -222,6 +303,7 @@ async function benchPostgres(): Promise<void> {
   }
 }
 
-console.log(`cashloop API benchmark (${new Date().toISOString()}, ${os.cpus().length} cores)`);
+console.log(`cashloop API benchmark (${new Date().toISOString()}, ${os.cpus().length} cores, load average ${load()})`);
 if (which === 'sqlite' || which === 'both') await benchSqlite();
 if (which === 'postgres' || which === 'both') await benchPostgres();
+console.log(`\nload average at the end: ${load()} (a figure taken on a shared machine is read beside its same-run baseline)`);
