@@ -8,6 +8,11 @@
 //   - PostgreSQL (a fresh database on CASHLOOP_BENCH_PG_URL, default the local server), when it
 //     answers: order create and payment record with 10 and 50 connections, the pool sized by
 //     CASHLOOP_DB_POOL_SIZE (default: as many as the connections).
+// `npm run bench:api -- --profile`: where an order creation's time goes instead (SQLite, one
+// request at a time, in-process): the direct insert, the service's SQL (statements and the
+// commit's sync) and its own work, then the HTTP layer (authentication and validation before
+// the handler, serialisation after), the Idempotency-Key and the request log, each measured
+// as the difference it makes (BENCH_PROFILE_ORDERS, default 1,000 each).
 // BENCH_DB=sqlite|postgres|both (default both), BENCH_SECONDS (default 10), BENCH_CONNECTIONS
 // (SQLite, default 10), BENCH_PG_CONNECTIONS (default "10,50").
 import fs from 'node:fs';
@@ -26,6 +31,7 @@ import { submitOrder } from '../src/credit/credit.service.ts';
 import { createShipment } from '../src/shipping/shipment.service.ts';
 import { setSetting } from '../src/settings/settings.service.ts';
 import { buildServer } from '../src/api/server.ts';
+import { sqliteSynchronous } from '../src/db/connection.ts';
 import { createApiKey } from '../src/api/keys.service.ts';
 import { rebuildExposure } from '../src/exposure/exposure.service.ts';
 import { exposureFromHistory, maintainedExposure } from '../src/exposure/exposure.repository.ts';
@@ -164,7 +170,8 @@ async function benchSqlite(): Promise<void> {
   // SQLite with prepared statements and the core's pragmas, one transaction per order.
   const db = new SQLite(path.join(dir, 'cashloop.db'));
   db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${process.env.CASHLOOP_SQLITE_SYNCHRONOUS ?? 'NORMAL'}`);
+  // The core's own durability (CASHLOOP_SQLITE_SYNCHRONOUS, default full: every commit synced).
+  db.pragma(`synchronous = ${sqliteSynchronous()}`);
   const now = new Date().toISOString();
   const insOrder = db.prepare(`insert into orders (customer_id, status, currency, order_date, subtotal_minor, discount_minor, tax_minor, total_minor, created_at, updated_at) values (?, 'draft', 'EUR', ?, 2500, 0, 500, 3000, ?, ?)`);
   const insLine = db.prepare(`insert into order_lines (order_id, line_no, product_id, quantity, unit_price_minor, discount_bp, tax_rate_bp, gross_minor, discount_minor, net_minor, tax_minor, total_minor, reserved_qty, shipped_qty, invoiced_qty) values (?, 1, 1, 2, 1250, 0, 2000, 2500, 0, 2500, 500, 3000, 0, 0, 0)`);
@@ -184,9 +191,105 @@ async function benchSqlite(): Promise<void> {
   }
   const baseline = n / ((performance.now() - t0) / 1000);
   db.close();
-  console.log(`${'baseline: direct inserts'.padEnd(28)} ${baseline.toFixed(0).padStart(6)} orders/s written directly with better-sqlite3 (same rows, one transaction each)`);
+  console.log(`${'baseline: direct inserts'.padEnd(28)} ${baseline.toFixed(0).padStart(6)} orders/s written directly with better-sqlite3 (same rows, one transaction each, synchronous=${sqliteSynchronous()} as the core)`);
   console.log(`order create over HTTP: ${share(created.perSecond, baseline)} of the direct-insert baseline, p99 ${created.p99} ms`);
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Time spent in SQLite, by kind of statement, while `sqlTiming.on`: every statement the core prepares is wrapped. */
+const sqlTiming = { on: false, commit: 0, statements: 0, reads: 0 };
+function timeSqlite(): void {
+  const proto = (SQLite as unknown as { prototype: { prepare(source: string): unknown } }).prototype;
+  const prepare = proto.prepare;
+  proto.prepare = function (this: unknown, source: string) {
+    const stmt = prepare.call(this, source) as Record<string, (...args: unknown[]) => unknown>;
+    const kind = /^commit/i.test(source) ? 'commit' : /^select/i.test(source) ? 'reads' : 'statements';
+    for (const method of ['all', 'run', 'get']) {
+      const call = stmt[method]!;
+      stmt[method] = (...args: unknown[]) => {
+        if (!sqlTiming.on) return call.apply(stmt, args);
+        const t = performance.now();
+        try {
+          return call.apply(stmt, args);
+        } finally {
+          sqlTiming[kind] += performance.now() - t;
+        }
+      };
+    }
+    return stmt;
+  };
+}
+
+/** Where an order creation's time goes (`--profile`): each part measured as the difference it makes, one request at a time. */
+async function profileCreation(): Promise<void> {
+  const n = Number(process.env.BENCH_PROFILE_ORDERS ?? 1_000);
+  timeSqlite();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cashloop-bench-profile-'));
+  const file = path.join(dir, 'cashloop.db');
+  const core = await openCore({ url: `sqlite:${file}` });
+  const customer = (await seedCatalog(core, 1))[0]!;
+  const { key } = await createApiKey(core, { role: 'admin', name: 'bench' }, 'bench');
+  const quiet = await buildServer(core, { rateLimitPerMinute: 100_000_000 });
+  const logged = await buildServer(core, { rateLimitPerMinute: 100_000_000, logger: { level: 'info', stream: { write: () => undefined } } });
+  await quiet.ready();
+  await logged.ready();
+  const lines = [{ sku: 'WIDGET', quantity: 2 }];
+  const body = JSON.stringify({ customerId: customer, lines });
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  const each = async (work: (i: number) => Promise<unknown>) => {
+    for (let i = 0; i < 50; i++) await work(-1 - i); // warm-up
+    const t = performance.now();
+    for (let i = 0; i < n; i++) await work(i);
+    return (performance.now() - t) / n;
+  };
+  const post = (app: typeof quiet, extra: Record<string, string> = {}) => async () => {
+    const res = await app.inject({ method: 'POST', url: '/orders', payload: body, headers: { ...headers, ...extra } });
+    if (res.statusCode !== 201) throw new Error(`POST /orders answered ${res.statusCode}: ${res.body}`);
+  };
+
+  const direct = new SQLite(file);
+  direct.pragma('journal_mode = WAL');
+  direct.pragma(`synchronous = ${sqliteSynchronous()}`);
+  const now = new Date().toISOString();
+  const insOrder = direct.prepare(`insert into orders (customer_id, status, currency, order_date, subtotal_minor, discount_minor, tax_minor, total_minor, created_at, updated_at) values (?, 'draft', 'EUR', ?, 2500, 0, 500, 3000, ?, ?)`);
+  const insLine = direct.prepare(`insert into order_lines (order_id, line_no, product_id, quantity, unit_price_minor, discount_bp, tax_rate_bp, gross_minor, discount_minor, net_minor, tax_minor, total_minor, reserved_qty, shipped_qty, invoiced_qty) values (?, 1, 1, 2, 1250, 0, 2000, 2500, 0, 2500, 500, 3000, 0, 0, 0)`);
+  const insHist = direct.prepare(`insert into order_status_history (order_id, from_status, to_status, actor, at) values (?, null, 'draft', 'bench', ?)`);
+  const insEvent = direct.prepare(`insert into events (event_type, aggregate_type, aggregate_id, payload, actor, occurred_at) values ('order.created', 'order', ?, '{}', 'bench', ?)`);
+  const one = direct.transaction(() => {
+    const id = Number(insOrder.run(customer, now.slice(0, 10), now, now).lastInsertRowid);
+    insLine.run(id);
+    insHist.run(id, now);
+    insEvent.run(String(id), now);
+  });
+  const directMs = await each(async () => one());
+  direct.close();
+
+  sqlTiming.on = true;
+  const serviceMs = await each(() => createOrder(core, { customerId: customer, lines }, 'bench'));
+  sqlTiming.on = false;
+  const sql = { commit: sqlTiming.commit / (n + 50), statements: sqlTiming.statements / (n + 50), reads: sqlTiming.reads / (n + 50) };
+  const httpMs = await each(post(quiet));
+  const idemMs = await each(async (i) => post(quiet, { 'idempotency-key': `profile-${i}-${Math.random()}` })());
+  const loggedMs = await each(post(logged));
+  await quiet.close();
+  await logged.close();
+  await closeCore(core);
+  fs.rmSync(dir, { recursive: true, force: true });
+
+  const ms = (x: number) => `${x.toFixed(3).padStart(7)} ms`;
+  const row = (what: string, x: number, note = '') => console.log(`  ${what.padEnd(50)} ${ms(x)}${note ? `  ${note}` : ''}`);
+  console.log(`\nWhere an order creation's time goes (SQLite, synchronous=${sqliteSynchronous()}, one request at a time, in-process, mean of ${n}):`);
+  row('direct insert (baseline: the same rows)', directMs);
+  row('service createOrder, in all', serviceMs, `= ${(serviceMs / directMs).toFixed(1)}× the direct insert`);
+  row('  SQL: the commit (its sync to disk)', sql.commit);
+  row('  SQL: inserts and the event row', sql.statements);
+  row('  SQL: reads (customer, product, lines)', sql.reads);
+  row('  the service\'s own work (validation, pricing, query building, event JSON)', Math.max(0, serviceMs - sql.commit - sql.statements - sql.reads));
+  row('POST /orders over the HTTP layer (no log), in all', httpMs, `= ${(httpMs / directMs).toFixed(1)}× the direct insert`);
+  row('  the HTTP layer: authentication, parsing, validation, serialisation', httpMs - serviceMs);
+  row('with an Idempotency-Key: what the key adds', idemMs - httpMs);
+  row('with the request log at info: what the log adds', loggedMs - httpMs);
+  console.log(`order creation in-process over HTTP: ${share(directMs, httpMs)} of the direct-insert rate`);
 }
 
 /**
@@ -304,6 +407,9 @@ async function benchPostgres(): Promise<void> {
 }
 
 console.log(`cashloop API benchmark (${new Date().toISOString()}, ${os.cpus().length} cores, load average ${load()})`);
-if (which === 'sqlite' || which === 'both') await benchSqlite();
-if (which === 'postgres' || which === 'both') await benchPostgres();
+if (process.argv.includes('--profile')) await profileCreation();
+else {
+  if (which === 'sqlite' || which === 'both') await benchSqlite();
+  if (which === 'postgres' || which === 'both') await benchPostgres();
+}
 console.log(`\nload average at the end: ${load()} (a figure taken on a shared machine is read beside its same-run baseline)`);
