@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
@@ -82,7 +82,7 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
             // Keys and tokens given in the query string never reach the log, however spelled.
             serializers: logSerializers,
           },
-    disableRequestLogging: options.logRequests === false,
+    ...(options.logRequests === false ? { logController: new LogController({ disableRequestLogging: true }) } : {}),
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     requestIdHeader: 'x-request-id',
     frameworkErrors: frameworkError,
