@@ -24,13 +24,16 @@ interface Contribution {
   id: number;
   customerId: number;
   amount: number;
+  /** What is stored for the row now (0 when it has no item). */
+  was: number;
 }
 
 const unique = (ids: readonly number[] | undefined) => [...new Set(ids ?? [])];
 
 /**
  * What each touched row adds to its customer's exposure now, read from the rows (each costs
- * one row and its own children, never the customer's history): an open invoice its balance,
+ * one row and its own children, never the customer's history), beside what is stored for
+ * it (`customer_exposure_items`): an open invoice its balance,
  * a received payment its unapplied cash, an approved order its total less what is invoiced.
  */
 async function contributions(db: Kysely<Database>, touched: ExposureTouch): Promise<Contribution[]> {
@@ -41,7 +44,9 @@ async function contributions(db: Kysely<Database>, touched: ExposureTouch): Prom
   if (orders.length > 0) {
     const rows = await db
       .selectFrom('orders as o')
+      .leftJoin('customer_exposure_items as x', (join) => join.onRef('x.entity_id', '=', 'o.id').on('x.kind', '=', 'order'))
       .select((eb) => [
+        'x.amount_minor as stored_minor',
         'o.id',
         'o.customer_id',
         'o.status',
@@ -52,13 +57,15 @@ async function contributions(db: Kysely<Database>, touched: ExposureTouch): Prom
       .execute();
     for (const r of rows) {
       const counts = (UNBILLED_STATUSES as readonly string[]).includes(r.status);
-      out.push({ kind: 'order', id: r.id, customerId: r.customer_id, amount: counts ? Math.max(0, r.total_minor - Number(r.invoiced_minor ?? 0)) : 0 });
+      out.push({ kind: 'order', id: r.id, customerId: r.customer_id, amount: counts ? Math.max(0, r.total_minor - Number(r.invoiced_minor ?? 0)) : 0, was: Number(r.stored_minor ?? 0) });
     }
   }
   if (invoices.length > 0) {
     const rows = await db
       .selectFrom('invoices as i')
+      .leftJoin('customer_exposure_items as x', (join) => join.onRef('x.entity_id', '=', 'i.id').on('x.kind', '=', 'invoice'))
       .select((eb) => [
+        'x.amount_minor as stored_minor',
         'i.id',
         'i.customer_id',
         'i.status',
@@ -72,13 +79,15 @@ async function contributions(db: Kysely<Database>, touched: ExposureTouch): Prom
     for (const r of rows) {
       const balance = r.total_minor - Number(r.credited_minor ?? 0) - Number(r.paid_minor ?? 0) - Number(r.written_off_minor ?? 0);
       const open = (OPEN_INVOICE_STATUSES as readonly string[]).includes(r.status);
-      out.push({ kind: 'invoice', id: r.id, customerId: r.customer_id, amount: open ? Math.max(0, balance) : 0 });
+      out.push({ kind: 'invoice', id: r.id, customerId: r.customer_id, amount: open ? Math.max(0, balance) : 0, was: Number(r.stored_minor ?? 0) });
     }
   }
   if (payments.length > 0) {
     const rows = await db
       .selectFrom('payments as p')
+      .leftJoin('customer_exposure_items as x', (join) => join.onRef('x.entity_id', '=', 'p.id').on('x.kind', '=', 'payment'))
       .select((eb) => [
+        'x.amount_minor as stored_minor',
         'p.id',
         'p.customer_id',
         'p.status',
@@ -87,7 +96,7 @@ async function contributions(db: Kysely<Database>, touched: ExposureTouch): Prom
       ])
       .where('p.id', 'in', payments)
       .execute();
-    for (const r of rows) out.push({ kind: 'payment', id: r.id, customerId: r.customer_id, amount: r.status === 'received' ? Math.max(0, r.amount_minor - Number(r.applied_minor ?? 0)) : 0 });
+    for (const r of rows) out.push({ kind: 'payment', id: r.id, customerId: r.customer_id, amount: r.status === 'received' ? Math.max(0, r.amount_minor - Number(r.applied_minor ?? 0)) : 0, was: Number(r.stored_minor ?? 0) });
   }
   return out;
 }
@@ -105,22 +114,9 @@ async function contributions(db: Kysely<Database>, touched: ExposureTouch): Prom
 export async function syncExposure(db: Kysely<Database>, touched: ExposureTouch): Promise<void> {
   const now = await contributions(db, touched);
   if (now.length === 0) return;
-  const stored = await db
-    .selectFrom('customer_exposure_items')
-    .selectAll()
-    .where((eb) =>
-      eb.or(
-        (['order', 'invoice', 'payment'] as const)
-          .map((kind) => ({ kind, ids: now.filter((c) => c.kind === kind).map((c) => c.id) }))
-          .filter((k) => k.ids.length > 0)
-          .map((k) => eb.and([eb('kind', '=', k.kind), eb('entity_id', 'in', k.ids)])),
-      ),
-    )
-    .execute();
-  const before = new Map(stored.map((s) => [`${s.kind}:${s.entity_id}`, Number(s.amount_minor)]));
   const deltas = new Map<number, Record<ExposureKind, number>>();
   for (const c of now) {
-    const was = before.get(`${c.kind}:${c.id}`) ?? 0;
+    const { was } = c;
     if (c.amount === was) continue;
     if (c.amount === 0) await db.deleteFrom('customer_exposure_items').where('kind', '=', c.kind).where('entity_id', '=', c.id).execute();
     else
