@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { unappliedPayments } from '../invoicing/invoice.repository.ts';
 import { maintainedExposure, type ExposureFigures } from '../exposure/exposure.repository.ts';
 
 export type { ExposureFigures } from '../exposure/exposure.repository.ts';
@@ -54,7 +53,11 @@ export async function prepaidNotInvoicedMinor(db: Kysely<Database>, customerId: 
   return (await orders.execute()).reduce((s, o) => s + Math.max(0, o.total_minor - Number(o.invoiced_minor ?? 0)), 0);
 }
 
-/** The customer's payments not yet applied to invoices, in minor units. */
+/**
+ * The customer's payments not yet applied to invoices, in minor units: the maintained figure
+ * (`customer_exposure`), so recording a payment does not read every payment the customer made.
+ */
 export async function unappliedCashMinor(db: Kysely<Database>, customerId: number): Promise<number> {
-  return (await unappliedPayments(db, customerId)).reduce((s, p) => s + p.unapplied_minor, 0);
+  const row = await db.selectFrom('customer_exposure').select('unapplied_cash_minor').where('customer_id', '=', customerId).executeTakeFirst();
+  return Number(row?.unapplied_cash_minor ?? 0);
 }
