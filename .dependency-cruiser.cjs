@@ -33,7 +33,7 @@ const KNOWN_EXCEPTIONS = {
   facesReadingRepositories: [],
 };
 
-const AREAS = 'customers|catalog|orders|credit|shipping|invoicing|payments|collections|forecasts|settings|idempotency|users|notifications|rates';
+const AREAS = 'customers|catalog|orders|exposure|credit|shipping|invoicing|payments|collections|forecasts|settings|idempotency|users|notifications|rates';
 const FEEDERS = 'onboarding|bank|demo';
 const FACES = 'api|portal|workspace|cli';
 // Packages are matched wherever node_modules is (a linked one resolves outside the tree).

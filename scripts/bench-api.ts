@@ -1,10 +1,18 @@
 // npm run bench:api — drives the HTTP API with autocannon and prints requests/s and p50/p99
 // latency beside the same rows written directly with the core's own database settings in the
 // same run (the baseline):
-//   - SQLite (a fresh file): order create, order submit, invoice list, 10 connections;
+//   - SQLite (a fresh file): order create, order submit for a customer who already has
+//     BENCH_APPROVED_ORDERS (default 10,000) approved orders — beside the same submissions
+//     called in-process and the credit check's figures read maintained and recomputed from
+//     history —, invoice list, 10 connections;
 //   - PostgreSQL (a fresh database on CASHLOOP_BENCH_PG_URL, default the local server), when it
 //     answers: order create and payment record with 10 and 50 connections, the pool sized by
 //     CASHLOOP_DB_POOL_SIZE (default: as many as the connections).
+// `npm run bench:api -- --profile`: where an order creation's time goes instead (SQLite, one
+// request at a time, in-process): the direct insert, the service's SQL (statements and the
+// commit's sync) and its own work, then the HTTP layer (authentication and validation before
+// the handler, serialisation after), the Idempotency-Key and the request log, each measured
+// as the difference it makes (BENCH_PROFILE_ORDERS, default 1,000 each).
 // BENCH_DB=sqlite|postgres|both (default both), BENCH_SECONDS (default 10), BENCH_CONNECTIONS
 // (SQLite, default 10), BENCH_PG_CONNECTIONS (default "10,50").
 import fs from 'node:fs';
@@ -23,7 +31,10 @@ import { submitOrder } from '../src/credit/credit.service.ts';
 import { createShipment } from '../src/shipping/shipment.service.ts';
 import { setSetting } from '../src/settings/settings.service.ts';
 import { buildServer } from '../src/api/server.ts';
+import { sqliteSynchronous } from '../src/db/connection.ts';
 import { createApiKey } from '../src/api/keys.service.ts';
+import { rebuildExposure } from '../src/exposure/exposure.service.ts';
+import { exposureFromHistory, maintainedExposure } from '../src/exposure/exposure.repository.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const which = process.env.BENCH_DB ?? 'both';
@@ -55,6 +66,45 @@ function drive(title: string, opts: autocannon.Options): Promise<Figure> {
 
 const share = (api: number, direct: number) => `${((api / direct) * 100).toFixed(0)} %`;
 
+/** The load average of the machine (1, 5, 15 minutes): the figures are read beside it. */
+const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' / ');
+
+/** p50 and p99 of a list of durations in ms. */
+function percentiles(times: number[]): { p50: number; p99: number } {
+  const sorted = [...times].sort((a, b) => a - b);
+  const at = (q: number) => Math.round((sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0) * 100) / 100;
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+/**
+ * Writes `count` orders of 30.00 (one line of two widgets) for a customer straight into the
+ * tables, in `status`: the history a long-standing customer has, made in seconds instead of
+ * through ten thousand requests. Answers their ids. The maintained exposure is rebuilt after.
+ */
+async function seedOrders(core: Core, customerId: number, status: 'draft' | 'approved', count: number): Promise<number[]> {
+  const now = new Date().toISOString();
+  const ids: number[] = [];
+  await core.db.kysely.transaction().execute(async (trx) => {
+    for (let done = 0; done < count; done += 500) {
+      const n = Math.min(500, count - done);
+      const rows = await trx
+        .insertInto('orders')
+        .values(Array.from({ length: n }, () => ({
+          customer_id: customerId, status, currency: 'EUR', order_date: now.slice(0, 10), idempotency_key: null, external_id: null, subtotal_minor: 2500, discount_minor: 0, tax_minor: 500, total_minor: 3000,
+          cancel_reason: null, created_at: now, submitted_at: status === 'draft' ? null : now, approved_at: status === 'draft' ? null : now, shipped_at: null, delivered_at: null, invoiced_at: null, paid_at: null, cancelled_at: null, updated_at: now,
+        })))
+        .returning('id')
+        .execute();
+      await trx
+        .insertInto('order_lines')
+        .values(rows.map((r) => ({ order_id: r.id, line_no: 1, product_id: 1, quantity: 2, unit_price_minor: 1250, discount_bp: 0, tax_rate_bp: 2000, gross_minor: 2500, discount_minor: 0, net_minor: 2500, tax_minor: 500, total_minor: 3000, reserved_qty: 0, shipped_qty: 0, invoiced_qty: 0 })))
+        .execute();
+      ids.push(...rows.map((r) => r.id));
+    }
+  });
+  return ids;
+}
+
 async function seedCatalog(core: Core, customers: number) {
   const ids: number[] = [];
   for (let i = 0; i < customers; i++) ids.push((await createCustomer(core, { name: `Bench ${i}`, creditLimit: '1000000000', currency: 'EUR' }, 'bench')).id);
@@ -72,9 +122,46 @@ async function benchSqlite(): Promise<void> {
   console.log(`\nSQLite: ${connections} connections, ${seconds} s per scenario, a fresh file at ${dir}`);
   const body = JSON.stringify({ customerId: customer, lines: [{ sku: 'WIDGET', quantity: 2 }] });
   const created = await drive('order create', { url: `${base}/orders`, method: 'POST', body, headers, connections });
-  const ordersMade = Number((await core.db.kysely.selectFrom('orders').select((eb) => eb.fn.max('id').as('m')).executeTakeFirstOrThrow()).m);
+
+  // Submission for a customer with a long history: BENCH_APPROVED_ORDERS approved orders
+  // already on the account, and drafts enough for the run; each request submits the next.
+  const history = Number(process.env.BENCH_APPROVED_ORDERS ?? 10_000);
+  const heavy = (await createCustomer(core, { name: 'Bench history', creditLimit: '1000000000', currency: 'EUR' }, 'bench')).id;
+  await seedOrders(core, heavy, 'approved', history);
+  const drafts = await seedOrders(core, heavy, 'draft', seconds * 4_000 + 3_000);
+  await rebuildExposure(core, 'bench');
   let next = 0;
-  await drive('order submit', { url: base, headers, connections, requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, path: `/orders/${(next++ % ordersMade) + 1}/submit` }) }] });
+  const submitted = await drive(`order submit (${history.toLocaleString('en')} approved)`, {
+    url: base,
+    headers,
+    connections,
+    requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, path: `/orders/${drafts[next++]}/submit` }) }],
+  });
+  // Baseline: the same submissions (credit check, approval, stock, event) called in-process, one after the other.
+  const direct: number[] = [];
+  const t1 = performance.now();
+  while (performance.now() - t1 < 3_000 && next < drafts.length) {
+    const s = performance.now();
+    await submitOrder(core, drafts[next++]!, 'bench');
+    direct.push(performance.now() - s);
+  }
+  const directRate = direct.length / ((performance.now() - t1) / 1000);
+  const dp = percentiles(direct);
+  console.log(`${'baseline: submitOrder direct'.padEnd(28)} ${directRate.toFixed(0).padStart(6)} orders/s  p50 ${dp.p50} ms  p99 ${dp.p99} ms  (the same submission called in-process, one at a time)`);
+  const today = new Date().toISOString().slice(0, 10);
+  const timed = async (read: () => Promise<unknown>) => {
+    const times: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const s = performance.now();
+      await read();
+      times.push(performance.now() - s);
+    }
+    return percentiles(times);
+  };
+  const kept = await timed(() => maintainedExposure(core.db.kysely, heavy, today));
+  const summed = await timed(() => exposureFromHistory(core.db.kysely, heavy, today));
+  console.log(`credit check figures of that customer: maintained row p50 ${kept.p50} ms; recomputed from its ${history.toLocaleString('en')}+ orders (what each check read before) p50 ${summed.p50} ms`);
+  console.log(`order submit over HTTP: ${share(submitted.perSecond, directRate)} of the in-process submissions, p99 ${submitted.p99} ms`);
   await drive('invoice list', { url: `${base}/invoices?customerId=${customer}&limit=50`, method: 'GET', headers, connections });
   await app.close();
   await closeCore(core);
@@ -83,7 +170,8 @@ async function benchSqlite(): Promise<void> {
   // SQLite with prepared statements and the core's pragmas, one transaction per order.
   const db = new SQLite(path.join(dir, 'cashloop.db'));
   db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${process.env.CASHLOOP_SQLITE_SYNCHRONOUS ?? 'NORMAL'}`);
+  // The core's own durability (CASHLOOP_SQLITE_SYNCHRONOUS, default full: every commit synced).
+  db.pragma(`synchronous = ${sqliteSynchronous()}`);
   const now = new Date().toISOString();
   const insOrder = db.prepare(`insert into orders (customer_id, status, currency, order_date, subtotal_minor, discount_minor, tax_minor, total_minor, created_at, updated_at) values (?, 'draft', 'EUR', ?, 2500, 0, 500, 3000, ?, ?)`);
   const insLine = db.prepare(`insert into order_lines (order_id, line_no, product_id, quantity, unit_price_minor, discount_bp, tax_rate_bp, gross_minor, discount_minor, net_minor, tax_minor, total_minor, reserved_qty, shipped_qty, invoiced_qty) values (?, 1, 1, 2, 1250, 0, 2000, 2500, 0, 2500, 500, 3000, 0, 0, 0)`);
@@ -95,17 +183,120 @@ async function benchSqlite(): Promise<void> {
     insHist.run(id, now);
     insEvent.run(String(id), '{}', now);
   });
-  const t0 = performance.now();
-  let n = 0;
-  while (performance.now() - t0 < 3000) {
-    one();
-    n++;
-  }
-  const baseline = n / ((performance.now() - t0) / 1000);
+  const rate = () => {
+    const t0 = performance.now();
+    let n = 0;
+    while (performance.now() - t0 < 3000) {
+      one();
+      n++;
+    }
+    return n / ((performance.now() - t0) / 1000);
+  };
+  const baseline = rate();
+  // For reference: the same inserts without a sync per commit (what an earlier baseline measured).
+  db.pragma('synchronous = normal');
+  const unsynced = rate();
   db.close();
-  console.log(`${'baseline: direct inserts'.padEnd(28)} ${baseline.toFixed(0).padStart(6)} orders/s written directly with better-sqlite3 (same rows, one transaction each)`);
+  console.log(`${'baseline: direct inserts'.padEnd(28)} ${baseline.toFixed(0).padStart(6)} orders/s written directly with better-sqlite3 (same rows, one transaction each, synchronous=${sqliteSynchronous()} as the core)`);
+  console.log(`${'  (synchronous=normal)'.padEnd(28)} ${unsynced.toFixed(0).padStart(6)} orders/s, the same inserts not synced at each commit (not the core's durability)`);
   console.log(`order create over HTTP: ${share(created.perSecond, baseline)} of the direct-insert baseline, p99 ${created.p99} ms`);
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Time spent in SQLite, by kind of statement, while `sqlTiming.on`: every statement the core prepares is wrapped. */
+const sqlTiming = { on: false, commit: 0, statements: 0, reads: 0 };
+function timeSqlite(): void {
+  const proto = (SQLite as unknown as { prototype: { prepare(source: string): unknown } }).prototype;
+  const prepare = proto.prepare;
+  proto.prepare = function (this: unknown, source: string) {
+    const stmt = prepare.call(this, source) as Record<string, (...args: unknown[]) => unknown>;
+    const kind = /^commit/i.test(source) ? 'commit' : /^select/i.test(source) ? 'reads' : 'statements';
+    for (const method of ['all', 'run', 'get']) {
+      const call = stmt[method]!;
+      stmt[method] = (...args: unknown[]) => {
+        if (!sqlTiming.on) return call.apply(stmt, args);
+        const t = performance.now();
+        try {
+          return call.apply(stmt, args);
+        } finally {
+          sqlTiming[kind] += performance.now() - t;
+        }
+      };
+    }
+    return stmt;
+  };
+}
+
+/** Where an order creation's time goes (`--profile`): each part measured as the difference it makes, one request at a time. */
+async function profileCreation(): Promise<void> {
+  const n = Number(process.env.BENCH_PROFILE_ORDERS ?? 1_000);
+  timeSqlite();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cashloop-bench-profile-'));
+  const file = path.join(dir, 'cashloop.db');
+  const core = await openCore({ url: `sqlite:${file}` });
+  const customer = (await seedCatalog(core, 1))[0]!;
+  const { key } = await createApiKey(core, { role: 'admin', name: 'bench' }, 'bench');
+  const quiet = await buildServer(core, { rateLimitPerMinute: 100_000_000 });
+  const logged = await buildServer(core, { rateLimitPerMinute: 100_000_000, logger: { level: 'info', stream: { write: () => undefined } } });
+  await quiet.ready();
+  await logged.ready();
+  const lines = [{ sku: 'WIDGET', quantity: 2 }];
+  const body = JSON.stringify({ customerId: customer, lines });
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  const each = async (work: (i: number) => Promise<unknown>) => {
+    for (let i = 0; i < 50; i++) await work(-1 - i); // warm-up
+    const t = performance.now();
+    for (let i = 0; i < n; i++) await work(i);
+    return (performance.now() - t) / n;
+  };
+  const post = (app: typeof quiet, extra: Record<string, string> = {}) => async () => {
+    const res = await app.inject({ method: 'POST', url: '/orders', payload: body, headers: { ...headers, ...extra } });
+    if (res.statusCode !== 201) throw new Error(`POST /orders answered ${res.statusCode}: ${res.body}`);
+  };
+
+  const direct = new SQLite(file);
+  direct.pragma('journal_mode = WAL');
+  direct.pragma(`synchronous = ${sqliteSynchronous()}`);
+  const now = new Date().toISOString();
+  const insOrder = direct.prepare(`insert into orders (customer_id, status, currency, order_date, subtotal_minor, discount_minor, tax_minor, total_minor, created_at, updated_at) values (?, 'draft', 'EUR', ?, 2500, 0, 500, 3000, ?, ?)`);
+  const insLine = direct.prepare(`insert into order_lines (order_id, line_no, product_id, quantity, unit_price_minor, discount_bp, tax_rate_bp, gross_minor, discount_minor, net_minor, tax_minor, total_minor, reserved_qty, shipped_qty, invoiced_qty) values (?, 1, 1, 2, 1250, 0, 2000, 2500, 0, 2500, 500, 3000, 0, 0, 0)`);
+  const insHist = direct.prepare(`insert into order_status_history (order_id, from_status, to_status, actor, at) values (?, null, 'draft', 'bench', ?)`);
+  const insEvent = direct.prepare(`insert into events (event_type, aggregate_type, aggregate_id, payload, actor, occurred_at) values ('order.created', 'order', ?, '{}', 'bench', ?)`);
+  const one = direct.transaction(() => {
+    const id = Number(insOrder.run(customer, now.slice(0, 10), now, now).lastInsertRowid);
+    insLine.run(id);
+    insHist.run(id, now);
+    insEvent.run(String(id), now);
+  });
+  const directMs = await each(async () => one());
+  direct.close();
+
+  sqlTiming.on = true;
+  const serviceMs = await each(() => createOrder(core, { customerId: customer, lines }, 'bench'));
+  sqlTiming.on = false;
+  const sql = { commit: sqlTiming.commit / (n + 50), statements: sqlTiming.statements / (n + 50), reads: sqlTiming.reads / (n + 50) };
+  const httpMs = await each(post(quiet));
+  const idemMs = await each(async (i) => post(quiet, { 'idempotency-key': `profile-${i}-${Math.random()}` })());
+  const loggedMs = await each(post(logged));
+  await quiet.close();
+  await logged.close();
+  await closeCore(core);
+  fs.rmSync(dir, { recursive: true, force: true });
+
+  const ms = (x: number) => `${x.toFixed(3).padStart(7)} ms`;
+  const row = (what: string, x: number, note = '') => console.log(`  ${what.padEnd(50)} ${ms(x)}${note ? `  ${note}` : ''}`);
+  console.log(`\nWhere an order creation's time goes (SQLite, synchronous=${sqliteSynchronous()}, one request at a time, in-process, mean of ${n}):`);
+  row('direct insert (baseline: the same rows)', directMs);
+  row('service createOrder, in all', serviceMs, `= ${(serviceMs / directMs).toFixed(1)}× the direct insert`);
+  row('  SQL: the commit (its sync to disk)', sql.commit);
+  row('  SQL: inserts and the event row', sql.statements);
+  row('  SQL: reads (customer, product, lines)', sql.reads);
+  row('  the service\'s own work (validation, pricing, query building, event JSON)', Math.max(0, serviceMs - sql.commit - sql.statements - sql.reads));
+  row('POST /orders over the HTTP layer (no log), in all', httpMs, `= ${(httpMs / directMs).toFixed(1)}× the direct insert`);
+  row('  the HTTP layer: authentication, parsing, validation, serialisation', httpMs - serviceMs);
+  row('with an Idempotency-Key: what the key adds', idemMs - httpMs);
+  row('with the request log at info: what the log adds', loggedMs - httpMs);
+  console.log(`order creation in-process over HTTP: ${share(directMs, httpMs)} of the direct-insert rate`);
 }
 
 /**
@@ -222,6 +413,10 @@ async function benchPostgres(): Promise<void> {
   }
 }
 
-console.log(`cashloop API benchmark (${new Date().toISOString()}, ${os.cpus().length} cores)`);
-if (which === 'sqlite' || which === 'both') await benchSqlite();
-if (which === 'postgres' || which === 'both') await benchPostgres();
+console.log(`cashloop API benchmark (${new Date().toISOString()}, ${os.cpus().length} cores, load average ${load()})`);
+if (process.argv.includes('--profile')) await profileCreation();
+else {
+  if (which === 'sqlite' || which === 'both') await benchSqlite();
+  if (which === 'postgres' || which === 'both') await benchPostgres();
+}
+console.log(`\nload average at the end: ${load()} (a figure taken on a shared machine is read beside its same-run baseline)`);

@@ -1,53 +1,17 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { daysBetween } from '../shared/dates.ts';
-import { invoiceBalances, unappliedPayments } from '../invoicing/invoice.repository.ts';
+import { maintainedExposure, type ExposureFigures } from '../exposure/exposure.repository.ts';
 
-/** The figures the credit check rests on, for one customer on one day. */
-export interface ExposureFigures {
-  openArMinor: number;
-  unappliedCashMinor: number;
-  unbilledMinor: number;
-  overdueMinor: number;
-  oldestDaysOverdue: number;
-}
+export type { ExposureFigures } from '../exposure/exposure.repository.ts';
 
-export async function exposureFigures(db: Kysely<Database>, customerId: number, today: string, excludeOrderId?: number): Promise<ExposureFigures> {
-  const open = (await invoiceBalances(db, { customerId, openOnly: true })).filter((i) => i.balance_minor > 0);
-  let overdue = 0;
-  let oldest = 0;
-  for (const inv of open) {
-    const late = daysBetween(inv.due_date, today);
-    if (late > 0) {
-      overdue += inv.balance_minor;
-      oldest = Math.max(oldest, late);
-    }
-  }
-  const unapplied = (await unappliedPayments(db, customerId)).reduce((s, p) => s + p.unapplied_minor, 0);
-  // Approved orders not yet (fully) invoiced: their total less what has been invoiced.
-  let orders = db
-    .selectFrom('orders as o')
-    .select((eb) => [
-      'o.id',
-      'o.total_minor',
-      eb
-        .selectFrom('invoices as i')
-        .select((e) => e.fn.coalesce(e.fn.sum<number>('i.total_minor'), e.lit(0)).as('s'))
-        .whereRef('i.order_id', '=', 'o.id')
-        .where('i.status', '!=', 'cancelled')
-        .as('invoiced_minor'),
-    ])
-    .where('o.customer_id', '=', customerId)
-    .where('o.status', 'in', ['approved', 'partially_shipped', 'shipped', 'delivered']);
-  if (excludeOrderId !== undefined) orders = orders.where('o.id', '!=', excludeOrderId);
-  const unbilled = (await orders.execute()).reduce((s, o) => s + Math.max(0, o.total_minor - Number(o.invoiced_minor ?? 0)), 0);
-  return {
-    openArMinor: open.reduce((s, i) => s + i.balance_minor, 0),
-    unappliedCashMinor: unapplied,
-    unbilledMinor: unbilled,
-    overdueMinor: overdue,
-    oldestDaysOverdue: oldest,
-  };
+/**
+ * The figures the credit check rests on, for one customer on one day: the maintained
+ * exposure row (its cost does not grow with the customer's history) and the overdue figures
+ * from the open invoices past due. `excludeOrderId` leaves one order's unbilled amount out;
+ * `lock` takes the row for update (PostgreSQL), as a check that decides on it does.
+ */
+export function exposureFigures(db: Kysely<Database>, customerId: number, today: string, excludeOrderId?: number, lock = false): Promise<ExposureFigures> {
+  return maintainedExposure(db, customerId, today, { excludeOrderId, lock });
 }
 
 /** Open invoices of a customer that reached a dunning level whose actions include `credit_hold`. */
@@ -89,7 +53,11 @@ export async function prepaidNotInvoicedMinor(db: Kysely<Database>, customerId: 
   return (await orders.execute()).reduce((s, o) => s + Math.max(0, o.total_minor - Number(o.invoiced_minor ?? 0)), 0);
 }
 
-/** The customer's payments not yet applied to invoices, in minor units. */
+/**
+ * The customer's payments not yet applied to invoices, in minor units: the maintained figure
+ * (`customer_exposure`), so recording a payment does not read every payment the customer made.
+ */
 export async function unappliedCashMinor(db: Kysely<Database>, customerId: number): Promise<number> {
-  return (await unappliedPayments(db, customerId)).reduce((s, p) => s + p.unapplied_minor, 0);
+  const row = await db.selectFrom('customer_exposure').select('unapplied_cash_minor').where('customer_id', '=', customerId).executeTakeFirst();
+  return Number(row?.unapplied_cash_minor ?? 0);
 }

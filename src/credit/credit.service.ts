@@ -46,9 +46,9 @@ async function recordDecision(trx: Tx, order: OrderRow, decision: CreditDecision
 type Reader = Kysely<Database>;
 
 /** The credit check's inputs and verdict for an order of `orderTotalMinor` by a customer; `orderId`, once the order exists, is left out of the unbilled figure. */
-async function evaluateFor(db: Reader, customer: CustomerRow, currency: string, orderTotalMinor: number, today: string, orderId?: number) {
+async function evaluateFor(db: Reader, customer: CustomerRow, currency: string, orderTotalMinor: number, today: string, orderId?: number, lock = false) {
   const settings = await getSettings(db);
-  const figures = await exposureFigures(db, customer.id, today, orderId);
+  const figures = await exposureFigures(db, customer.id, today, orderId, lock);
   const evaluation = evaluateCredit({
     currency,
     customerStatus: customer.status,
@@ -77,9 +77,9 @@ export function onPrepaymentTerms(settings: Pick<Settings, 'credit.prepayment_cl
   return customer.status === 'active' && customer.risk_class !== null && classes.includes(customer.risk_class);
 }
 
-async function evaluate(trx: Tx, order: OrderRow, today: string) {
+async function evaluate(trx: Tx, order: OrderRow, today: string, dialect: DialectName) {
   const customer = await trx.selectFrom('customers').selectAll().where('id', '=', order.customer_id).executeTakeFirstOrThrow();
-  return evaluateFor(trx, customer, order.currency, order.total_minor, today, order.id);
+  return evaluateFor(trx, customer, order.currency, order.total_minor, today, order.id, dialect === 'postgres');
 }
 
 export interface CreditPreview {
@@ -137,7 +137,7 @@ export async function submitOrder(core: Core, id: number | string, actor: string
     await lockCustomerOfOrder(scope, orderId);
     const draft = await lockOrder(trx, orderId, dialect);
     const submitted = await moveOrder(trx, draft, 'submitted', at, actor);
-    const { evaluation, inputs, prepayment } = await evaluate(trx, submitted.order, today);
+    const { evaluation, inputs, prepayment } = await evaluate(trx, submitted.order, today, dialect);
     if (prepayment) {
       const why = `prepayment terms (risk class ${inputs.riskClass}): the order ships once a payment covers ${formatAmount(submitted.order.total_minor, submitted.order.currency)} ${submitted.order.currency}`;
       const decision = await recordDecision(trx, submitted.order, 'prepayment', true, evaluation, inputs, [why], actor, at);
@@ -312,7 +312,7 @@ async function decide(core: Core, id: number | string, decision: 'released' | 'r
     if (order.status !== 'credit_hold' && !(decision === 'rejected' && order.status === 'submitted')) {
       throw badTransition('order', orderId, order.status, decision === 'released' ? 'approved' : 'rejected', 'only an order on credit hold can be released or rejected');
     }
-    const { evaluation, inputs } = await evaluate(trx, order, today);
+    const { evaluation, inputs } = await evaluate(trx, order, today, dialect);
     const row = await recordDecision(trx, order, decision, false, evaluation, inputs, [why], actor, at);
     if (decision === 'released') {
       const { moved, reserved } = await approveInTx(trx, order, at, actor, dialect, why);

@@ -170,6 +170,8 @@ export const coreColumns = {
     id: 'integer', customer_id: 'integer', as_of: 'text', score: 'integer', risk_class: 'text', reasons: 'text',
     suggested_limit_minor: 'integer', actor: 'text', recorded_at: 'text',
   },
+  customer_exposure: { customer_id: 'integer', open_ar_minor: 'integer', unapplied_cash_minor: 'integer', unbilled_minor: 'integer' },
+  customer_exposure_items: { kind: 'text', entity_id: 'integer', customer_id: 'integer', amount_minor: 'integer' },
 } as const satisfies { readonly [T in keyof Database]: Shape<Database[T]> };
 
 export type CoreTable = keyof typeof coreColumns;

@@ -17,6 +17,7 @@ import * as moneyLists from './migrations/0015_money_lists.ts';
 import * as productExternalCode from './migrations/0016_product_external_code.ts';
 import * as userEmail from './migrations/0017_user_email.ts';
 import * as scoreHistory from './migrations/0018_score_history.ts';
+import * as customerExposure from './migrations/0019_customer_exposure.ts';
 
 /**
  * Versioned migrations, applied in order, each in its own transaction, recorded in
@@ -45,6 +46,7 @@ export const migrations: Migration[] = [
   { version: '0016_product_external_code', up: productExternalCode.up },
   { version: '0017_user_email', up: userEmail.up },
   { version: '0018_score_history', up: scoreHistory.up },
+  { version: '0019_customer_exposure', up: customerExposure.up },
 ];
 
 export interface MigrateResult {

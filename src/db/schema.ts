@@ -43,6 +43,8 @@ export interface Database {
   invoice_forecasts: InvoiceForecastsTable;
   exchange_rates: ExchangeRatesTable;
   credit_score_history: CreditScoreHistoryTable;
+  customer_exposure: CustomerExposureTable;
+  customer_exposure_items: CustomerExposureItemsTable;
 }
 
 export interface SettingsTable {
@@ -646,4 +648,22 @@ export interface CreditScoreHistoryTable {
   suggested_limit_minor: number;
   actor: string;
   recorded_at: string;
+}
+
+/** Per customer, the running sums of the exposure items by kind (migration 0019), in minor units. */
+export interface CustomerExposureTable {
+  customer_id: number;
+  open_ar_minor: number;
+  unapplied_cash_minor: number;
+  unbilled_minor: number;
+}
+
+export type ExposureKind = 'invoice' | 'payment' | 'order';
+
+/** What one invoice (open balance), payment (unapplied cash) or order (unbilled amount) adds to its customer's exposure, kept only while not zero. */
+export interface CustomerExposureItemsTable {
+  kind: ExposureKind;
+  entity_id: number;
+  customer_id: number;
+  amount_minor: number;
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { sql } from 'kysely';
 import path from 'node:path';
 import type { Core } from '../core.ts';
 import type { ManualClock } from '../shared/clock.ts';
@@ -73,6 +74,28 @@ export async function assertEmpty(core: Core): Promise<void> {
 }
 
 /**
+ * The history is written through the services, each change its own transaction; on SQLite
+ * (synchronous=full by default) every one of those commits waits for the disk, which was most
+ * of the generation's time. A demo history can be generated again, so while it is written the
+ * commits are not synced one by one (`synchronous=normal`: the file never corrupts, the
+ * writes reach the disk at checkpoints); at the end a checkpoint writes everything to the
+ * database file and the connection's own mode is set back before anything else is written.
+ * PostgreSQL is left as it is.
+ */
+async function syncAtTheEnd(core: Core): Promise<{ restore(): Promise<void> }> {
+  if (core.db.dialect !== 'sqlite') return { async restore() {} };
+  const db = core.db.kysely;
+  const mode = (await sql<{ synchronous: number }>`pragma synchronous`.execute(db)).rows[0]?.synchronous ?? 2;
+  await sql`pragma synchronous = normal`.execute(db);
+  return {
+    async restore() {
+      await sql.raw(`pragma synchronous = ${Number(mode)}`).execute(db);
+      await sql`pragma wal_checkpoint(full)`.execute(db);
+    },
+  };
+}
+
+/**
  * Generates the demo company into `core`, whose clock must be a ManualClock (the generator
  * moves it). Returns the manifest (also written to `dataDir`) and timing figures.
  */
@@ -92,7 +115,12 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
   const desk = new Random(`${options.seed}:collections`);
   const settings = await getSettings(core.db.kysely);
   const ctx = newSimulation(core, clock, { start: options.start, actor, totalDays, rng, sim, desk, settings, plan });
-  await liveThrough(ctx, plan, options.onProgress);
+  const durability = await syncAtTheEnd(core);
+  try {
+    await liveThrough(ctx, plan, options.onProgress);
+  } finally {
+    await durability.restore();
+  }
   const { counts, customers, profile } = ctx;
 
   const seconds = (performance.now() - startedAt) / 1000;

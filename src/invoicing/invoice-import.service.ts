@@ -5,6 +5,7 @@ import { formatMoney, parseAmount } from '../shared/money.ts';
 import { parseBusinessDate } from '../shared/dates.ts';
 import { requireId, requireText } from '../shared/validate.ts';
 import { invoiceBalances } from './invoice.repository.ts';
+import { syncExposure } from '../exposure/exposure.workflow.ts';
 import { toInvoice, type Invoice } from './invoice.service.ts';
 
 /** Prefix of the numbers imported invoices carry: they live outside the gapless INV sequence. */
@@ -74,6 +75,7 @@ export async function importHistoricalInvoice(core: Core, input: HistoricalInvoi
       .values({ invoice_id: invoice.id, order_line_id: null, product_id: null, description: `imported invoice ${externalRef}`, quantity: 1, unit_price_minor: amount, net_minor: amount, tax_rate_bp: 0, tax_minor: 0, total_minor: amount })
       .returningAll()
       .executeTakeFirstOrThrow();
+    await syncExposure(trx, { invoices: [invoice.id] });
     return { result: invoice.id, events: [{ type: 'invoice.imported', aggregate: 'invoice', id: invoice.id, after: { invoices: [invoice], invoice_lines: [line] } }] };
   });
   const [b] = await invoiceBalances(db, { invoiceIds: [id] });

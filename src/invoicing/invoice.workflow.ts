@@ -7,6 +7,7 @@ import { addDays, yearOf } from '../shared/dates.ts';
 import { partAmounts, sumAmounts } from '../orders/order.totals.ts';
 import { refreshOrderStatus } from '../orders/order.workflow.ts';
 import { invoiceBalances, unappliedPayments } from './invoice.repository.ts';
+import { syncExposure } from '../exposure/exposure.workflow.ts';
 import { nextDocumentNumber } from './numbering.ts';
 
 /**
@@ -16,11 +17,15 @@ import { nextDocumentNumber } from './numbering.ts';
 export async function settleStatus(trx: Tx, invoiceId: number, onDate: string, at: string): Promise<InvoiceRow> {
   const [inv] = await invoiceBalances(trx, { invoiceIds: [invoiceId] });
   if (!inv) throw new Error(`invoice ${invoiceId} vanished`);
-  if (inv.status === 'cancelled') return inv;
+  let row: InvoiceRow = inv;
   const status: InvoiceStatus = inv.balance_minor <= 0 ? 'paid' : inv.paid_minor > 0 ? 'partially_paid' : 'open';
   const settled = status === 'paid' ? (inv.status === 'paid' && inv.settled_date ? inv.settled_date : onDate) : null;
-  if (status === inv.status && settled === inv.settled_date) return inv;
-  return trx.updateTable('invoices').set({ status, settled_date: settled, updated_at: at }).where('id', '=', invoiceId).returningAll().executeTakeFirstOrThrow();
+  if (inv.status !== 'cancelled' && (status !== inv.status || settled !== inv.settled_date)) {
+    row = await trx.updateTable('invoices').set({ status, settled_date: settled, updated_at: at }).where('id', '=', invoiceId).returningAll().executeTakeFirstOrThrow();
+  }
+  // Every change to a balance (payment, credit note, write-off) settles the invoice here: its open balance moves the customer's exposure.
+  await syncExposure(trx, { invoices: [invoiceId] });
+  return row;
 }
 
 /**
@@ -45,6 +50,7 @@ export async function applyUnappliedCash(trx: Tx, invoice: InvoiceRow, onDate: s
     );
     left -= amount;
   }
+  if (allocations.length) await syncExposure(trx, { invoices: [invoice.id], payments: allocations.map((a) => a.payment_id) });
   return allocations;
 }
 
@@ -131,6 +137,8 @@ export async function invoiceShipment(trx: Tx, shipmentId: number, today: string
   for (const p of parts) {
     orderLines.push(await trx.updateTable('order_lines').set({ invoiced_qty: p.line.invoiced_qty + p.line.ship_qty }).where('id', '=', p.line.id).returningAll().executeTakeFirstOrThrow());
   }
+  // Invoiced, the amount moves from the order's unbilled to the invoice's open balance.
+  await syncExposure(trx, { invoices: [invoice.id], orders: [order.id] });
   // Taken first by the callers; taken here again (at once) so no caller can spend the cash without it.
   await lockCustomer({ trx, dialect }, order.customer_id);
   const allocations = await applyUnappliedCash(trx, invoice, today, at);

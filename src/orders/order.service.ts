@@ -214,7 +214,7 @@ export async function createOrder(core: Core, input: OrderInput, actor: string):
   const priced = await priceOrderLines(db, customer, input.lines);
   const totals = documentTotals(priced.map((p) => p.amounts));
 
-  const outcome = await runChange(core, actor, async ({ trx, at, today }) => {
+  const outcome = await runChange<{ id: number; created: boolean; order: Order | null }>(core, actor, async ({ trx, at, today }) => {
     const orderDate = input.orderDate ? parseBusinessDate(input.orderDate, 'orderDate') : today;
     const order = await trx
       .insertInto('orders')
@@ -243,7 +243,7 @@ export async function createOrder(core: Core, input: OrderInput, actor: string):
       const existing = await firstOrder(trx);
       if (!existing) throw new Error(`order ${idempotencyKey ?? externalId} was neither inserted nor found`);
       refuseOtherCustomer(existing);
-      return { result: { id: existing.id, created: false }, events: [], unchanged: true };
+      return { result: { id: existing.id, created: false, order: null }, events: [], unchanged: true };
     }
     const lines = await trx
       .insertInto('order_lines')
@@ -269,12 +269,15 @@ export async function createOrder(core: Core, input: OrderInput, actor: string):
       .returningAll()
       .execute();
     const history = await trx.insertInto('order_status_history').values({ order_id: order.id, from_status: null, to_status: 'draft', reason: null, actor, at }).returningAll().executeTakeFirstOrThrow();
+    // The answer is built from the rows just written (with the products' sku and name the
+    // pricing read), not read back after the commit.
+    const answer = toOrder(order, lines.map((l, i) => ({ ...l, sku: priced[i]!.sku, product_name: priced[i]!.name })));
     return {
-      result: { id: order.id, created: true },
+      result: { id: order.id, created: true, order: answer },
       events: [{ type: 'order.created', aggregate: 'order', id: order.id, after: { orders: [order], order_lines: lines, order_status_history: [history] } }],
     };
   });
-  return { ...(await loadOrder(core, outcome.id)), created: outcome.created };
+  return { ...(outcome.order ?? (await loadOrder(core, outcome.id))), created: outcome.created };
 }
 
 export async function getOrder(core: Core, id: number | string): Promise<Order> {

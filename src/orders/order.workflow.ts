@@ -5,6 +5,7 @@ import type { OrderLineRow, OrderRow, OrderStatus, OrderStatusHistoryTable, Stoc
 import type { Insertable, Selectable } from 'kysely';
 import { notFound } from '../shared/errors.ts';
 import { assertOrderMove } from './order.state.ts';
+import { syncExposure, UNBILLED_STATUSES } from '../exposure/exposure.workflow.ts';
 
 type HistoryRow = Selectable<OrderStatusHistoryTable>;
 
@@ -59,6 +60,9 @@ export async function moveOrder(trx: Tx, order: OrderRow, to: OrderStatus, at: s
   const updated = await trx.updateTable('orders').set(set).where('id', '=', order.id).returningAll().executeTakeFirstOrThrow();
   const history: Insertable<OrderStatusHistoryTable> = { order_id: order.id, from_status: order.status, to_status: to, reason, actor, at };
   const row = await trx.insertInto('order_status_history').values(history).returningAll().executeTakeFirstOrThrow();
+  // An order counts against credit (unbilled) in these statuses only: a move in or out of them moves the customer's exposure.
+  const counts = (s: OrderStatus) => (UNBILLED_STATUSES as readonly string[]).includes(s);
+  if (counts(order.status) || counts(to)) await syncExposure(trx, { orders: [order.id] });
   return { order: updated, history: row };
 }
 

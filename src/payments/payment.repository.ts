@@ -1,4 +1,5 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
+import { syncExposure } from '../exposure/exposure.workflow.ts';
 import type { AllocationRule, Database, PaymentAllocationsTable, PaymentRow, PaymentsTable } from '../db/schema.ts';
 
 /** All SQL about payments and their allocations. */
@@ -24,17 +25,21 @@ export function listPaymentRows(db: Kysely<Database>, options: { customerId?: nu
  * On PostgreSQL a transaction racing on the same id waits for the one ahead of it to
  * commit and then inserts nothing, instead of failing with a unique-key error.
  */
-export function insertPayment(db: Kysely<Database>, values: Insertable<PaymentsTable>): Promise<PaymentRow | undefined> {
-  return db
+export async function insertPayment(db: Kysely<Database>, values: Insertable<PaymentsTable>): Promise<PaymentRow | undefined> {
+  const row = await db
     .insertInto('payments')
     .values(values)
     .onConflict((oc) => oc.column('external_id').doNothing())
     .returningAll()
     .executeTakeFirst();
+  if (row) await syncExposure(db, { payments: [row.id] });
+  return row;
 }
 
-export function markPaymentReversed(db: Kysely<Database>, id: number, reason: string, at: string): Promise<PaymentRow> {
-  return db.updateTable('payments').set({ status: 'reversed', reversal_reason: reason, reversed_at: at }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+export async function markPaymentReversed(db: Kysely<Database>, id: number, reason: string, at: string): Promise<PaymentRow> {
+  const row = await db.updateTable('payments').set({ status: 'reversed', reversal_reason: reason, reversed_at: at }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+  await syncExposure(db, { payments: [id] });
+  return row;
 }
 
 /** Where a payment went, in the order it was applied, with the invoice numbers. */
@@ -59,15 +64,19 @@ export async function appliedMinor(db: Kysely<Database>, paymentId: number): Pro
   return Number(row.s);
 }
 
-export function insertAllocation(db: Kysely<Database>, a: { paymentId: number; invoiceId: number; amountMinor: number; rule: AllocationRule; appliedOn: string; at: string }): Promise<AllocationRow> {
-  return db
+export async function insertAllocation(db: Kysely<Database>, a: { paymentId: number; invoiceId: number; amountMinor: number; rule: AllocationRule; appliedOn: string; at: string }): Promise<AllocationRow> {
+  const row = await db
     .insertInto('payment_allocations')
     .values({ payment_id: a.paymentId, invoice_id: a.invoiceId, amount_minor: a.amountMinor, rule: a.rule, applied_on: a.appliedOn, reversed: 0, created_at: a.at })
     .returningAll()
     .executeTakeFirstOrThrow();
+  await syncExposure(db, { payments: [a.paymentId], invoices: [a.invoiceId] });
+  return row;
 }
 
 /** Undoes a payment's allocations (a reversal); returns them. */
-export function reverseAllocations(db: Kysely<Database>, paymentId: number): Promise<AllocationRow[]> {
-  return db.updateTable('payment_allocations').set({ reversed: 1 }).where('payment_id', '=', paymentId).where('reversed', '=', 0).returningAll().execute();
+export async function reverseAllocations(db: Kysely<Database>, paymentId: number): Promise<AllocationRow[]> {
+  const rows = await db.updateTable('payment_allocations').set({ reversed: 1 }).where('payment_id', '=', paymentId).where('reversed', '=', 0).returningAll().execute();
+  await syncExposure(db, { payments: [paymentId], invoices: rows.map((r) => r.invoice_id) });
+  return rows;
 }

@@ -10,7 +10,7 @@ import { invalid } from '../../shared/errors.ts';
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('start the HTTP API (JSON logs on stdout), the API docs at /docs, the customer portal and the reports at /reports')
+    .description('start the HTTP API (JSON logs on stdout: errors, and every request with CASHLOOP_LOG_REQUESTS=true), the API docs at /docs, the customer portal and the reports at /reports')
     .option('--port <port>', 'port (default: PORT, else 3000)', process.env.PORT ?? '3000')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .action(async (o: { port: string; host: string }) => {
@@ -18,7 +18,8 @@ export function registerServe(program: Command): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalid(`--port must be a port number, got ${o.port}`, { field: 'port', value: o.port, rule: 'port' });
       const { buildServer } = await import('../../api/server.ts');
       const core = await openCore();
-      const app = await buildServer(core, { logger: true, siteDir: path.join(dataDir(), 'site') });
+      // Errors are logged; a line per request only on demand (it costs about a tenth of a request).
+      const app = await buildServer(core, { logger: true, logRequests: process.env.CASHLOOP_LOG_REQUESTS === 'true', siteDir: path.join(dataDir(), 'site') });
       await app.listen({ port, host: o.host });
       const base = `http://${o.host}:${port}`;
       process.stderr.write(`cashloop API on ${base} (sign in ${base}/sign-in, docs ${base}/docs, reports ${base}/reports/, portal ${base}/portal?token=…); database ${core.db.location}\n`);
