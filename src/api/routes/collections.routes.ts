@@ -5,7 +5,7 @@ import { pageOf, type ListPageQuery } from '../../shared/facing.ts';
 import { runReminders } from '../../collections/reminder.service.ts';
 import { runMonthlyStatements } from '../../collections/statement-run.service.ts';
 import { getMessage, listOutbox, sendOutbox } from '../../collections/outbox.service.ts';
-import { worklist } from '../../collections/worklist.service.ts';
+import { worklistPage } from '../../collections/worklist.service.ts';
 import { listActions, logAction, LOGGED_KINDS } from '../../collections/action.service.ts';
 import { assignCustomer, listPolicies, savePolicy } from '../../collections/policy.service.ts';
 import { policyToJson } from '../../collections/policy.ts';
@@ -26,9 +26,8 @@ export const collectionRoutes: RouteSpec[] = [
   { method: 'GET', url: '/collections/worklist', response: WorklistResponse, permission: 'collections:read', tag: 'collections', summary: 'Open invoices ranked by amount at risk (open amount × probability of paying late), with promises, disputes, last and next action',
     querystring: listQuery({ collector: Type.Optional(Text(100)), asOf: Type.Optional(BusinessDate) }),
     handler: async (req, core) => {
-      const q = req.query as ListPageQuery & { collector?: string; asOf?: string };
-      const { items, ...about } = await worklist(core, { collector: q.collector, asOf: q.asOf, limit: MAX_LOG });
-      return { ...pageOf(items, q), ...about };
+      const { collector, asOf, after, limit } = req.query as ListPageQuery & { collector?: string; asOf?: string };
+      return worklistPage(core, { collector, asOf }, { after, limit });
     } },
   { method: 'POST', url: '/collections/runs', response: ReminderRunResponse, permission: 'collections:run', tag: 'collections', summary: 'Reminder run: one consolidated reminder per customer with invoices at a new level (dryRun writes nothing)',
     body: Type.Object({ asOf: Type.Optional(BusinessDate), dryRun: Type.Optional(Type.Boolean()), send: Type.Optional(Type.Boolean()) }, strict),

@@ -4,12 +4,13 @@ import { withCore, cliActor } from '../context.ts';
 import { emitDocument, everything, table } from '../output.ts';
 import { invalid } from '../../shared/errors.ts';
 import { amount as formatAmount } from '../format.ts';
-import { requireId, requireInt } from '../../shared/validate.ts';
+import { requireId } from '../../shared/validate.ts';
+import { pageQuery } from '../../shared/facing.ts';
 import type { OutboxStatus, PromiseStatus, DisputeStatus } from '../../db/schema.ts';
 import { runReminders, type ReminderRunResult } from '../../collections/reminder.service.ts';
 import { runMonthlyStatements } from '../../collections/statement-run.service.ts';
 import { exportOutbox, getMessage, listOutbox, sendOutbox } from '../../collections/outbox.service.ts';
-import { worklist, type Worklist } from '../../collections/worklist.service.ts';
+import { worklistPage, type WorklistPage } from '../../collections/worklist.service.ts';
 import { listActions, logAction } from '../../collections/action.service.ts';
 import { assignCustomer, getPolicy, listPolicies, savePolicy } from '../../collections/policy.service.ts';
 import { policyToJson } from '../../collections/policy.ts';
@@ -28,7 +29,7 @@ function runText(r: ReminderRunResult): string {
   return out.join('\n');
 }
 
-function worklistText(w: Worklist): string {
+function worklistText(w: WorklistPage): string {
   const head = `worklist as of ${w.asOf}${w.collector ? ` for ${w.collector}` : ''}: ${w.totalItems} open invoices, ranked by ${w.basis === 'forecast' ? `amount at risk (open × probability of paying late, forecast of ${w.forecastAsOf})` : 'days overdue × amount (no forecast published yet)'}`;
   return [
     head, '',
@@ -99,14 +100,13 @@ export function registerCollections(program: Command): void {
     .description('open invoices ranked by amount at risk (open × probability of paying late), with promises, disputes, last and next action')
     .option('--collector <name>', "only this collector's customers")
     .option('--as-of <date>', 'as of this day (default today)')
-    .option('--limit <n>', 'how many items', '50')
+    .option('--after <n>', 'the `next` of the previous page')
+    .option('--limit <n>', 'how many items, 1 to 500', '50')
     .option('--json')
-    .action(async (o: Json & { collector?: string; asOf?: string; limit: string }) => withCore(async (core) => {
-      const w = await worklist(core, { collector: o.collector, asOf: o.asOf, limit: requireInt(o.limit, 'limit', 1, 1000) });
-      // As GET /collections/worklist answers: the page of items, then what the ranking is about.
-      const { items, ...about } = w;
-      emitDocument({ ...everything(items), ...about }, o, () => worklistText(w));
-    }));
+    .action(async (o: Json & { collector?: string; asOf?: string; after?: string; limit: string }) => {
+      const paging = pageQuery(o);
+      return withCore(async (core) => emitDocument(await worklistPage(core, { collector: o.collector, asOf: o.asOf }, paging), o, worklistText));
+    });
   col
     .command('log')
     .description('log a call, e-mail, note or escalation, with the next action')

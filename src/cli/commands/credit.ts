@@ -4,7 +4,8 @@ import { emitDocument, everything } from '../output.ts';
 import { decisionsText, holdsText, orderText } from '../format.ts';
 import { requireId } from '../../shared/validate.ts';
 import { getOrder } from '../../orders/order.service.ts';
-import { creditDecisions, holdReasons, listHolds, rejectOrder, releaseOrder } from '../../credit/credit.service.ts';
+import { creditDecisions, creditHolds, rejectOrder, releaseOrder } from '../../credit/credit.service.ts';
+import { pageQuery } from '../../shared/facing.ts';
 import type { Json } from './args.ts';
 
 /** Credit control (the API's credit.routes.ts): the holds and why, release, reject, decisions. */
@@ -14,17 +15,16 @@ export function registerCredit(program: Command): void {
   credit.command('reject <orderId>').requiredOption('--reason <reason>').option('--json').action(async (id: string, o: Json & { reason: string }) => withCore(async (core) => emitDocument(await rejectOrder(core, id, o.reason, cliActor()), o, orderText)));
   credit
     .command('holds')
+    .option('--after <n>', 'the `next` of the previous page')
+    .option('--limit <n>', 'how many holds, 1 to 500 (default 100)')
     .option('--json')
     .description('orders waiting for a credit controller, each with why it is held')
-    .action(async (o: Json) =>
-      withCore(async (core) => {
-        const holds = await listHolds(core);
-        const reasons = await holdReasons(core, holds.map((h) => h.id));
-        // As GET /credit/holds answers: each hold with the reasons of the credit check.
-        const list = holds.map((h) => ({ ...h, reasons: reasons.get(h.id) ?? [] }));
-        emitDocument(everything(list), o, (p) => holdsText(p.items.map((h) => ({ id: h.id, customerId: h.customer_id, customerName: h.customer_name, totalMinor: h.total_minor, currency: h.currency, submittedAt: h.submitted_at, reasons: h.reasons }))));
-      }),
-    );
+    .action(async (o: Json & { after?: string; limit?: string }) => {
+      const paging = pageQuery(o);
+      return withCore(async (core) =>
+        emitDocument(await creditHolds(core, paging), o, (p) => holdsText(p.items.map((h) => ({ id: h.id, customerId: h.customer_id, customerName: h.customer_name, totalMinor: h.total_minor, currency: h.currency, submittedAt: h.submitted_at, reasons: h.reasons })))),
+      );
+    });
   credit
     .command('decisions <orderId>')
     .option('--json')
