@@ -131,5 +131,13 @@ describe(`the CLI's words on ${testDialect}`, { timeout: 180_000 }, () => {
     expect(work.code, work.stderr).toBe(0);
     expect(work.stdout).toContain('1,200.00 EUR');
     expect(work.stdout).not.toMatch(/\b1200\.00\b|\b120000\b/);
+
+    // A dispute over 1,100.00 settled with a smaller credit note: both amounts said as money.
+    const opened = await cli(['dispute', 'open', '--invoice', big, '--reason', 'ten widgets short', '--amount', '1100'], env);
+    expect(opened.code, opened.stderr).toBe(0);
+    expect(opened.stdout).toContain(`dispute 1 on ${big}: 1,100.00 EUR, open`);
+    const credited = await cli(['dispute', 'resolve', '1', '--outcome', 'credit', '--amount', '150'], env);
+    expect(credited.code, credited.stderr).toBe(0);
+    expect(credited.stdout).toMatch(/credit note (CN-\d{4}-\d{6}); \1 credits 150\.00 EUR/);
   });
 });

@@ -14,6 +14,7 @@ import { listActions, logAction } from '../../collections/action.service.ts';
 import { assignCustomer, getPolicy, listPolicies, savePolicy } from '../../collections/policy.service.ts';
 import { policyToJson } from '../../collections/policy.ts';
 import { cancelPromise, listPromises, PROMISE_STATUSES, promiseReliability, recordPromise, type PromiseToPay } from '../../collections/promise.service.ts';
+import { getInvoice } from '../../invoicing/invoice.service.ts';
 import { DISPUTE_STATUSES, listDisputes, openDispute, resolveDispute, type Dispute } from '../../collections/dispute.service.ts';
 import { amountOption, collect } from './args.ts';
 
@@ -213,7 +214,14 @@ export function registerCollections(program: Command): void {
     .option('--amount <decimal>', 'with credit: the credit note amount (default: the contested amount)', amountOption('amount'))
     .option('--note <text>')
     .option('--json')
-    .action(async (id: string, o: Json & { outcome: string; amount?: string; note?: string }) => withCore(async (core) => emitDocument(await resolveDispute(core, id, { outcome: o.outcome, amount: o.amount, note: o.note }, cliActor()), o, disputeText)));
+    .action(async (id: string, o: Json & { outcome: string; amount?: string; note?: string }) =>
+      withCore(async (core) => {
+        const d = await resolveDispute(core, id, { outcome: o.outcome, amount: o.amount, note: o.note }, cliActor());
+        // The amount credited (--amount, or the contested amount) is said as money beside the note's number.
+        const note = d.creditNote ? (await getInvoice(core, d.invoice)).creditNotes.find((n) => n.number === d.creditNote) : undefined;
+        emitDocument(d, o, (x) => `${disputeText(x)}${note ? `; ${note.number} credits ${money(note.amountMinor, x.currency)}` : ''}`);
+      }),
+    );
   dispute
     .command('list')
     .option('--customer <id>')
