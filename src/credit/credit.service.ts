@@ -344,6 +344,17 @@ export interface CreditDecision {
   decidedAt: string;
 }
 
+/**
+ * A page of an order's credit decisions, each naming the order's currency so its figures are
+ * written in it: what `GET /orders/:id/credit-decisions` and `cashloop credit decisions` both answer.
+ */
+export async function orderCreditDecisions(core: Core, id: number | string, query: ListPageQuery = {}): Promise<ListPage<CreditDecision & { currency: string }>> {
+  const paging = pageQuery(query);
+  const decisions = await creditDecisions(core, id);
+  const { currency } = await getOrder(core, id);
+  return pageOf(decisions.map((d) => ({ ...d, currency })), paging);
+}
+
 export async function creditDecisions(core: Core, id: number | string): Promise<CreditDecision[]> {
   const orderId = requireId(id, 'orderId');
   const exists = await core.db.kysely.selectFrom('orders').select('id').where('id', '=', orderId).executeTakeFirst();

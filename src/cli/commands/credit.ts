@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { withCore, cliActor } from '../context.ts';
-import { emitDocument, everything } from '../output.ts';
+import { emitDocument } from '../output.ts';
 import { decisionsText, holdsText, orderText } from '../format.ts';
 import { requireId } from '../../shared/validate.ts';
-import { getOrder } from '../../orders/order.service.ts';
-import { creditDecisions, creditHolds, rejectOrder, releaseOrder } from '../../credit/credit.service.ts';
+import { creditHolds, orderCreditDecisions, rejectOrder, releaseOrder } from '../../credit/credit.service.ts';
 import { pageQuery } from '../../shared/facing.ts';
 import type { Json } from './args.ts';
 
@@ -27,13 +26,13 @@ export function registerCredit(program: Command): void {
     });
   credit
     .command('decisions <orderId>')
+    .description("an order's credit decisions with their inputs, in the order's currency")
+    .option('--after <n>', 'the `next` of the previous page')
+    .option('--limit <n>', 'how many decisions, 1 to 500 (default 100)')
     .option('--json')
-    .action(async (id: string, o: Json) => {
+    .action(async (id: string, o: Json & { after?: string; limit?: string }) => {
       const orderId = requireId(id, 'orderId');
-      return withCore(async (core) => {
-        const { currency } = await getOrder(core, orderId);
-        // As GET /orders/:id/credit-decisions answers: each decision in the currency of the order.
-        emitDocument(everything((await creditDecisions(core, orderId)).map((d) => ({ ...d, currency }))), o, (p) => decisionsText(p.items, currency));
-      });
+      const paging = pageQuery(o);
+      return withCore(async (core) => emitDocument(await orderCreditDecisions(core, orderId, paging), o, (p) => decisionsText(p.items, p.items[0]?.currency ?? '')));
     });
 }
