@@ -1,4 +1,6 @@
 import { DomainError, exitCode } from '../shared/errors.ts';
+import type { TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { facing, pageOf, type ListPage } from '../shared/facing.ts';
 
 /** Options every command accepts. */
@@ -19,6 +21,16 @@ export function emit<T>(result: T, options: OutputOptions, render: (r: T) => str
  */
 export function emitDocument<T>(result: T, options: OutputOptions, render: (r: T) => string): void {
   if (options.json) process.stdout.write(`${JSON.stringify(facing(result), null, 2)}\n`);
+  else process.stdout.write(`${render(result)}\n`);
+}
+
+/**
+ * `emitDocument` for a resource whose API route answers through a response schema that leaves
+ * fields out: with `--json`, the document is written through the same schema (fields it does
+ * not name are dropped, as the API's serialiser drops them), so the CLI prints what the API does.
+ */
+export function emitAnswer<T>(schema: TSchema, result: T, options: OutputOptions, render: (r: T) => string): void {
+  if (options.json) process.stdout.write(`${JSON.stringify(Value.Clean(schema, facing(result)), null, 2)}\n`);
   else process.stdout.write(`${render(result)}\n`);
 }
 

@@ -143,6 +143,9 @@ export async function getDispute(core: Core, id: number | string): Promise<Dispu
   return toDispute(core.db.kysely, row);
 }
 
+/** The statuses a dispute goes through, as lists filter by them (`?status=`, `--status`). */
+export const DISPUTE_STATUSES = ['open', 'credited', 'rejected', 'withdrawn'] as const satisfies readonly DisputeStatus[];
+
 export async function listDisputes(db: Kysely<Database>, filter: { customerId?: number; status?: DisputeStatus } = {}): Promise<Dispute[]> {
   let q = db.selectFrom('disputes').selectAll().orderBy('id', 'desc');
   if (filter.customerId !== undefined) q = q.where('customer_id', '=', filter.customerId);

@@ -56,6 +56,9 @@ export const toMessage = (r: OutboxRow): OutboxMessage => ({
   id: r.id, kind: r.kind, customerId: r.customer_id, userId: r.user_id, asOf: r.as_of, to: r.to_address, subject: r.subject, status: r.status, error: r.error, attempts: r.attempts, createdAt: r.created_at, sentAt: r.sent_at, exportedAt: r.exported_at,
 });
 
+/** The statuses of a message in the outbox, as lists filter by them (`?status=`, `--status`). */
+export const OUTBOX_STATUSES = ['pending', 'sent', 'failed', 'exported'] as const satisfies readonly OutboxStatus[];
+
 export async function listOutbox(db: Kysely<Database>, filter: { status?: OutboxStatus; customerId?: number; kind?: OutboxKind; limit?: number } = {}): Promise<OutboxMessage[]> {
   let q = db.selectFrom('outbox_messages').selectAll().orderBy('id');
   if (filter.status) q = q.where('status', '=', filter.status);

@@ -191,6 +191,9 @@ export async function resolvePromises(core: Core, asOf: string, actor: string): 
   return decided;
 }
 
+/** The statuses a promise to pay goes through, as lists filter by them (`?status=`, `--status`). */
+export const PROMISE_STATUSES = ['open', 'kept', 'broken', 'cancelled'] as const satisfies readonly PromiseStatus[];
+
 export async function listPromises(db: Kysely<Database>, filter: { customerId?: number; status?: PromiseStatus } = {}): Promise<PromiseToPay[]> {
   let q = db.selectFrom('promises_to_pay').selectAll().orderBy('id', 'desc');
   if (filter.customerId !== undefined) q = q.where('customer_id', '=', filter.customerId);

@@ -3,6 +3,7 @@ import { forecastsByInvoice } from '../forecasts/forecast.service.ts';
 import { addDays, daysBetween, parseBusinessDate } from '../shared/dates.ts';
 import { formatAmount } from '../shared/money.ts';
 import { optionalText } from '../shared/validate.ts';
+import { PAGE_LIMIT, pageQuery, type ListPage, type ListPageQuery } from '../shared/facing.ts';
 import { disputedOn, openItemsAsOf, promisedOn, sentLevels } from './collections.repository.ts';
 import { promiseReliability } from './promise.service.ts';
 
@@ -104,4 +105,20 @@ export async function worklist(core: Core, options: { asOf?: string; collector?:
   out.sort((a, b) => key(b) - key(a) || b.daysPastDue - a.daysPastDue || b.balanceMinor - a.balanceMinor || a.invoice.localeCompare(b.invoice));
   out.forEach((x, n) => (x.rank = n + 1));
   return { asOf, basis: forecastAsOf === null ? 'days_overdue' : 'forecast', forecastAsOf, collector, items: out.slice(0, options.limit ?? 50), totalItems: out.length };
+}
+
+/** The worklist as every face answers it: a page of the ranking, then what the ranking is about. */
+export type WorklistPage = ListPage<WorklistItem> & Omit<Worklist, 'items'>;
+
+/**
+ * One page of the worklist, what `GET /collections/worklist` and `cashloop collections
+ * worklist` both answer: `after` is a position in the ranking (the `next` of the previous
+ * page), `limit` 1 to 500 (default 100); `totalItems` counts the whole ranking.
+ */
+export async function worklistPage(core: Core, options: { asOf?: string; collector?: string | null } = {}, query: ListPageQuery = {}): Promise<WorklistPage> {
+  const paging = pageQuery(query);
+  const start = paging.after ?? 0;
+  const end = start + (paging.limit ?? PAGE_LIMIT.default);
+  const { items, ...about } = await worklist(core, { ...options, limit: end });
+  return { items: items.slice(start), next: end < about.totalItems ? String(end) : null, ...about };
 }

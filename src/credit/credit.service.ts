@@ -6,6 +6,7 @@ import type { CreditDecisionKind, CreditDecisionsTable, CustomerRow, Database, O
 import { badTransition, conflict, DomainError, invalid, notFound } from '../shared/errors.ts';
 import { formatAmount } from '../shared/money.ts';
 import { requireId, requireText } from '../shared/validate.ts';
+import { pageOf, pageQuery, type ListPage, type ListPageQuery } from '../shared/facing.ts';
 import { getSettings, type Settings } from '../settings/settings.service.ts';
 import { getOrder, priceOrderLines, type Order, type OrderLineInput } from '../orders/order.service.ts';
 import { documentTotals } from '../orders/order.totals.ts';
@@ -343,6 +344,17 @@ export interface CreditDecision {
   decidedAt: string;
 }
 
+/**
+ * A page of an order's credit decisions, each naming the order's currency so its figures are
+ * written in it: what `GET /orders/:id/credit-decisions` and `cashloop credit decisions` both answer.
+ */
+export async function orderCreditDecisions(core: Core, id: number | string, query: ListPageQuery = {}): Promise<ListPage<CreditDecision & { currency: string }>> {
+  const paging = pageQuery(query);
+  const decisions = await creditDecisions(core, id);
+  const { currency } = await getOrder(core, id);
+  return pageOf(decisions.map((d) => ({ ...d, currency })), paging);
+}
+
 export async function creditDecisions(core: Core, id: number | string): Promise<CreditDecision[]> {
   const orderId = requireId(id, 'orderId');
   const exists = await core.db.kysely.selectFrom('orders').select('id').where('id', '=', orderId).executeTakeFirst();
@@ -377,6 +389,20 @@ export async function holdReasons(core: Core, orderIds: number[]): Promise<Map<n
   const rows = await core.db.kysely.selectFrom('credit_decisions').select(['order_id', 'reasons']).where('order_id', 'in', orderIds).orderBy('id').execute();
   for (const r of rows) reasons.set(r.order_id, JSON.parse(r.reasons) as string[]);
   return reasons;
+}
+
+/** An order on credit hold as every face lists it: the order's figures and why the credit check held it. */
+export type CreditHold = Awaited<ReturnType<typeof listHolds>>[number] & { reasons: string[] };
+
+/**
+ * A page of the orders on credit hold, oldest first, each with the reasons of its hold: what
+ * `GET /credit/holds` and `cashloop credit holds` both answer (`after` a position, `limit` 1 to 500).
+ */
+export async function creditHolds(core: Core, query: ListPageQuery = {}): Promise<ListPage<CreditHold>> {
+  const paging = pageQuery(query);
+  const holds = await listHolds(core);
+  const reasons = await holdReasons(core, holds.map((h) => h.id));
+  return pageOf(holds.map((h) => ({ ...h, reasons: reasons.get(h.id) ?? [] })), paging);
 }
 
 /** Orders waiting for a credit controller, oldest first. */

@@ -138,8 +138,11 @@ export async function getCustomer(core: Core, id: number | string): Promise<Cust
   return toCustomer(row);
 }
 
+/** A customer's statuses, as lists filter by them (`?status=`, `--status`). */
+export const CUSTOMER_STATUSES = ['active', 'blocked'] as const satisfies readonly CustomerStatus[];
+
 export async function listCustomers(core: Core, options: { afterId?: number; limit?: number; status?: CustomerStatus } = {}): Promise<Customer[]> {
-  const status = options.status === undefined ? undefined : oneOf(options.status, 'status', ['active', 'blocked'] as const);
+  const status = options.status === undefined ? undefined : oneOf(options.status, 'status', CUSTOMER_STATUSES);
   return (await listCustomerRows(core.db.kysely, { ...pageOptions(options), status })).map(toCustomer);
 }
 

@@ -1,4 +1,6 @@
 import { formatAmount } from './money.ts';
+import { MAX_ID } from './bounds.ts';
+import { requireInt } from './validate.ts';
 
 /**
  * How every face writes a document as JSON: the API's answers, the portal's, and the CLI's
@@ -29,6 +31,18 @@ export interface ListPageQuery {
 
 /** Default and largest page: `?limit=` is 1 to 500, 100 when left out. */
 export const PAGE_LIMIT = { default: 100, max: 500 } as const;
+
+/**
+ * The `after` and `limit` of a list as typed on a command line (`--after 100 --limit 50`) or
+ * passed by a caller, checked with the words and rules the API's schema answers with
+ * (`limit must be at most 500, got 1000`, rule `maximum`); absent ones stay absent.
+ */
+export function pageQuery(input: { after?: unknown; limit?: unknown }): ListPageQuery {
+  return {
+    ...(input.after === undefined ? {} : { after: requireInt(input.after, 'after', 0, MAX_ID, 'id_max') }),
+    ...(input.limit === undefined ? {} : { limit: requireInt(input.limit, 'limit', 1, PAGE_LIMIT.max) }),
+  };
+}
 
 /** A page of a whole list a service returns at once (a ranking, a log): the cursor is a position. */
 export function pageOf<T>(all: T[], query: ListPageQuery): ListPage<T> {

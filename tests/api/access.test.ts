@@ -435,6 +435,6 @@ describe(`access on ${testDialect}: sessions, CSRF, sign-in, headers, key and to
     expect(revoke.code, revoke.stderr).toBe(0);
     expect(revoke.stdout).toMatch(new RegExp(`customer ${customerId}: withdrew \\d+ portal token\\(s\\)`));
     const listed = await cli(['customer', 'portal-token', String(customerId), '--list', '--json'], env);
-    expect(JSON.parse(listed.stdout).every((x: { status: string }) => x.status !== 'live')).toBe(true);
+    expect((JSON.parse(listed.stdout) as { items: { status: string }[] }).items.every((x: { status: string }) => x.status !== 'live')).toBe(true);
   }, 120_000);
 });

@@ -9,7 +9,9 @@ import { createProduct } from '../../src/catalog/product.service.ts';
 import { receiveStock } from '../../src/catalog/inventory.service.ts';
 import { createOrder } from '../../src/orders/order.service.ts';
 import { submitOrder } from '../../src/credit/credit.service.ts';
-import { createShipment } from '../../src/shipping/shipment.service.ts';
+import { createShipment, deliverShipment } from '../../src/shipping/shipment.service.ts';
+import { buildServer } from '../../src/api/server.ts';
+import { createApiKey } from '../../src/api/keys.service.ts';
 
 /**
  * What the CLI says: money as money (separators, the currency's decimals, its code — never
@@ -35,6 +37,41 @@ describe(`the CLI's words on ${testDialect}`, { timeout: 180_000 }, () => {
     await createShipment(core, { orderId: shipped.id, carrier: 'DHL', trackingNumber: 'T1' }, actor);
   });
   afterAll(async () => t.cleanup());
+
+  it('refuses a wrong filter or page of a list with the words and rule the API answers the same query with', async () => {
+    const app = await buildServer(t.core, { rateLimitPerMinute: 1_000_000 });
+    try {
+      const bearer = (await createApiKey(t.core, { role: 'admin', name: 'faces' }, actor)).key;
+      const before = await countEvents(t.core);
+      const cases: [string[], string][] = [
+        [['customer', 'list', '--status', 'gone'], '/customers?status=gone'],
+        [['customer', 'list', '--limit', '501'], '/customers?limit=501'],
+        [['customer', 'list', '--after', 'x'], '/customers?after=x'],
+        [['order', 'list', '--status', 'lost'], '/orders?status=lost'],
+        [['order', 'list', '--limit', '0'], '/orders?limit=0'],
+        [['credit', 'holds', '--limit', 'abc'], '/credit/holds?limit=abc'],
+        [['collections', 'worklist', '--after', '-1'], '/collections/worklist?after=-1'],
+        [['collections', 'worklist', '--limit', '1000'], '/collections/worklist?limit=1000'],
+        [['collections', 'outbox', '--status', 'lost'], '/collections/outbox?status=lost'],
+        [['promise', 'list', '--status', 'kept-ish'], '/promises?status=kept-ish'],
+        [['dispute', 'list', '--status', 'closed'], '/disputes?status=closed'],
+      ];
+      for (const [args, url] of cases) {
+        const answer = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${bearer}` } });
+        expect(answer.statusCode, `GET ${url}: ${answer.body}`).toBe(400);
+        const problem = JSON.parse(answer.body) as { field: string; rule: string; detail: string };
+        const r = await cli([...args, '--json'], env);
+        expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+        const refusal = JSON.parse(r.stderr) as { field: string; rule: string; message: string };
+        // The API names the part of the request (querystring.status); the CLI the option (status).
+        expect(refusal.message, args.join(' ')).toBe(problem.detail.replace(/^querystring\./, ''));
+        expect(refusal.rule, args.join(' ')).toBe(problem.rule);
+      }
+      expect(await countEvents(t.core)).toBe(before);
+    } finally {
+      await app.close();
+    }
+  });
 
   it('prints money with separators and its currency, says why an order is held and what a delivery invoiced', async () => {
     const holds = await cli(['credit', 'holds'], env);
@@ -76,5 +113,31 @@ describe(`the CLI's words on ${testDialect}`, { timeout: 180_000 }, () => {
     // The wrong date stopped the pipeline before it ingested anything.
     const duck = fs.readdirSync(t.dataDir, { recursive: true }).map(String).filter((f) => f.endsWith('.duckdb'));
     expect(duck.map((f) => path.basename(f))).toEqual([]);
+  });
+
+  it('prints the money a collections command takes, or ranks, with separators and its currency', async () => {
+    // The held 1,200.00 EUR order, released, shipped and delivered: an invoice over a thousand.
+    const released = await cli(['credit', 'release', '1', '--reason', 'paid in advance by arrangement'], env);
+    expect(released.code, released.stderr).toBe(0);
+    const shipment = await createShipment(t.core, { orderId: 1, carrier: 'DHL', trackingNumber: 'T9' }, actor);
+    await deliverShipment(t.core, shipment.id, { signedBy: 'J. Doe' }, actor);
+    const big = (await t.core.db.kysely.selectFrom('invoices').select('number').where('order_id', '=', 1).executeTakeFirstOrThrow()).number;
+
+    const promise = await cli(['promise', 'add', '--customer', '1', '--date', '2026-04-15', '--invoice', big], env);
+    expect(promise.code, promise.stderr).toBe(0);
+    expect(promise.stdout).toContain('promise 1: 1,200.00 EUR by 2026-04-15');
+
+    const work = await cli(['collections', 'worklist', '--as-of', '2026-05-01'], env);
+    expect(work.code, work.stderr).toBe(0);
+    expect(work.stdout).toContain('1,200.00 EUR');
+    expect(work.stdout).not.toMatch(/\b1200\.00\b|\b120000\b/);
+
+    // A dispute over 1,100.00 settled with a smaller credit note: both amounts said as money.
+    const opened = await cli(['dispute', 'open', '--invoice', big, '--reason', 'ten widgets short', '--amount', '1100'], env);
+    expect(opened.code, opened.stderr).toBe(0);
+    expect(opened.stdout).toContain(`dispute 1 on ${big}: 1,100.00 EUR, open`);
+    const credited = await cli(['dispute', 'resolve', '1', '--outcome', 'credit', '--amount', '150'], env);
+    expect(credited.code, credited.stderr).toBe(0);
+    expect(credited.stdout).toMatch(/credit note (CN-\d{4}-\d{6}); \1 credits 150\.00 EUR/);
   });
 });

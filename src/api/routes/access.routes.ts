@@ -7,7 +7,8 @@ import { IdParams, ListQuery, strict } from './schemas.ts';
 import { Page } from './responses.ts';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
-const PortalTokenResponse = Type.Object({
+/** A portal token as the API (and `cashloop customer portal-token ID --list --json`) shows it: never the token. */
+export const PortalTokenResponse = Type.Object({
   id: Type.Integer(),
   customerId: Type.Integer(),
   createdAt: Type.String(),

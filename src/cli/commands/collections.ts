@@ -3,18 +3,19 @@ import type { Command } from 'commander';
 import { withCore, cliActor } from '../context.ts';
 import { emitDocument, everything, table } from '../output.ts';
 import { invalid } from '../../shared/errors.ts';
-import { amount as formatAmount } from '../format.ts';
-import { requireId, requireInt } from '../../shared/validate.ts';
-import type { OutboxStatus, PromiseStatus, DisputeStatus } from '../../db/schema.ts';
+import { amount as formatAmount, money } from '../format.ts';
+import { oneOf, requireId } from '../../shared/validate.ts';
+import { pageQuery } from '../../shared/facing.ts';
 import { runReminders, type ReminderRunResult } from '../../collections/reminder.service.ts';
 import { runMonthlyStatements } from '../../collections/statement-run.service.ts';
-import { exportOutbox, getMessage, listOutbox, sendOutbox } from '../../collections/outbox.service.ts';
-import { worklist, type Worklist } from '../../collections/worklist.service.ts';
+import { exportOutbox, getMessage, listOutbox, OUTBOX_STATUSES, sendOutbox } from '../../collections/outbox.service.ts';
+import { worklistPage, type WorklistPage } from '../../collections/worklist.service.ts';
 import { listActions, logAction } from '../../collections/action.service.ts';
 import { assignCustomer, getPolicy, listPolicies, savePolicy } from '../../collections/policy.service.ts';
 import { policyToJson } from '../../collections/policy.ts';
-import { cancelPromise, listPromises, promiseReliability, recordPromise, type PromiseToPay } from '../../collections/promise.service.ts';
-import { listDisputes, openDispute, resolveDispute, type Dispute } from '../../collections/dispute.service.ts';
+import { cancelPromise, listPromises, PROMISE_STATUSES, promiseReliability, recordPromise, type PromiseToPay } from '../../collections/promise.service.ts';
+import { getInvoice } from '../../invoicing/invoice.service.ts';
+import { DISPUTE_STATUSES, listDisputes, openDispute, resolveDispute, type Dispute } from '../../collections/dispute.service.ts';
 import { amountOption, collect } from './args.ts';
 
 type Json = { json?: boolean };
@@ -28,15 +29,15 @@ function runText(r: ReminderRunResult): string {
   return out.join('\n');
 }
 
-function worklistText(w: Worklist): string {
+function worklistText(w: WorklistPage): string {
   const head = `worklist as of ${w.asOf}${w.collector ? ` for ${w.collector}` : ''}: ${w.totalItems} open invoices, ranked by ${w.basis === 'forecast' ? `amount at risk (open × probability of paying late, forecast of ${w.forecastAsOf})` : 'days overdue × amount (no forecast published yet)'}`;
   return [
     head, '',
     table(w.items.map((i) => ({
-      rank: i.rank, customer: `${i.customerId} ${i.customer}`.slice(0, 28), collector: i.collector ?? '', invoice: i.invoice, due: i.dueDate, 'days over': i.daysPastDue, open: `${i.balance} ${i.currency}`, class: i.riskClass ?? '',
+      rank: i.rank, customer: `${i.customerId} ${i.customer}`.slice(0, 28), collector: i.collector ?? '', invoice: i.invoice, due: i.dueDate, 'days over': i.daysPastDue, open: money(i.balanceMinor, i.currency), class: i.riskClass ?? '',
       'p(late)': i.probLate === null ? '' : i.probLate.toFixed(2), level: i.dunningLevel || '', promise: i.promise ? `${i.promise.date}${i.promise.reliability === null ? '' : ` (kept ${Math.round(i.promise.reliability * 100)} %)`}` : i.brokenPromiseRecently ? 'broken' : '', dispute: i.disputed ? 'open' : '',
       'last action': i.lastAction ? `${i.lastAction.date} ${i.lastAction.kind}` : '', next: i.nextAction ? `${i.nextAction.on ?? ''} ${i.nextAction.what}${i.nextAction.overdue ? ' (due)' : ''}`.trim() : '',
-      'at risk': i.amountAtRisk ?? '',
+      'at risk': i.amountAtRiskMinor === null ? '' : money(i.amountAtRiskMinor, i.currency),
     }))),
   ].join('\n');
 }
@@ -80,33 +81,35 @@ export function registerCollections(program: Command): void {
     .option('--retry-failed', 'with --send: failed messages too')
     .option('--export <dir>', 'write pending messages as .eml files into DIR and mark them exported')
     .option('--json')
-    .action(async (o: Json & { status?: OutboxStatus; customer?: string; show?: string; html?: boolean; send?: boolean; retryFailed?: boolean; export?: string }) =>
-      withCore(async (core) => {
+    .action(async (o: Json & { status?: string; customer?: string; show?: string; html?: boolean; send?: boolean; retryFailed?: boolean; export?: string }) => {
+      // Checked as GET /collections/outbox checks ?status= and ?customerId=, with the same words.
+      const status = o.status === undefined ? undefined : oneOf(o.status, 'status', OUTBOX_STATUSES);
+      const customerId = o.customer ? requireId(o.customer, 'customer') : undefined;
+      return withCore(async (core) => {
         if (o.show) {
           const m = await getMessage(core.db.kysely, o.show);
           emitDocument(m, o, (x) => (o.html ? x.html : `To: ${x.to ?? '(no address)'}\nSubject: ${x.subject}\nStatus: ${x.status}${x.error ? ` (${x.error})` : ''}\n\n${x.text}`));
         } else if (o.send) {
           emitDocument(await sendOutbox(core, cliActor(), { retryFailed: o.retryFailed }), o, (r) => `sent ${r.sent}, failed ${r.failed}${r.takenOver ? `, ${r.takenOver} taken over by another sender` : ''}${r.failed ? `\n${table(r.results.filter((x) => x.status === 'failed').map((x) => ({ message: x.id, customer: x.customerId, error: x.error ?? '' })))}` : ''}`);
         } else if (o.export) {
-          emitDocument(await exportOutbox(core, o.export, cliActor(), { status: o.status }), o, (r) => `${r.files.length} messages written to ${r.dir}${r.takenOver ? ` (${r.takenOver} taken over by another sender)` : ''}`);
+          emitDocument(await exportOutbox(core, o.export, cliActor(), { status }), o, (r) => `${r.files.length} messages written to ${r.dir}${r.takenOver ? ` (${r.takenOver} taken over by another sender)` : ''}`);
         } else {
-          emitDocument(everything(await listOutbox(core.db.kysely, { status: o.status, customerId: o.customer ? requireId(o.customer, 'customer') : undefined })), o, (ms) => table(ms.items.map((m) => ({ message: m.id, kind: m.kind, customer: m.customerId, 'as of': m.asOf, to: m.to ?? '', status: m.status, subject: m.subject.slice(0, 70), error: m.error ?? '' }))));
+          emitDocument(everything(await listOutbox(core.db.kysely, { status, customerId })), o, (ms) => table(ms.items.map((m) => ({ message: m.id, kind: m.kind, customer: m.customerId, 'as of': m.asOf, to: m.to ?? '', status: m.status, subject: m.subject.slice(0, 70), error: m.error ?? '' }))));
         }
-      }),
-    );
+      });
+    });
   col
     .command('worklist')
     .description('open invoices ranked by amount at risk (open × probability of paying late), with promises, disputes, last and next action')
     .option('--collector <name>', "only this collector's customers")
     .option('--as-of <date>', 'as of this day (default today)')
-    .option('--limit <n>', 'how many items', '50')
+    .option('--after <n>', 'the `next` of the previous page')
+    .option('--limit <n>', 'how many items, 1 to 500', '50')
     .option('--json')
-    .action(async (o: Json & { collector?: string; asOf?: string; limit: string }) => withCore(async (core) => {
-      const w = await worklist(core, { collector: o.collector, asOf: o.asOf, limit: requireInt(o.limit, 'limit', 1, 1000) });
-      // As GET /collections/worklist answers: the page of items, then what the ranking is about.
-      const { items, ...about } = w;
-      emitDocument({ ...everything(items), ...about }, o, () => worklistText(w));
-    }));
+    .action(async (o: Json & { collector?: string; asOf?: string; after?: string; limit: string }) => {
+      const paging = pageQuery(o);
+      return withCore(async (core) => emitDocument(await worklistPage(core, { collector: o.collector, asOf: o.asOf }, paging), o, worklistText));
+    });
   col
     .command('log')
     .description('log a call, e-mail, note or escalation, with the next action')
@@ -173,16 +176,16 @@ export function registerCollections(program: Command): void {
     .option('--note <text>')
     .option('--json')
     .action(async (o: Json & { customer: string; date: string; invoice: string[]; amount?: string; by?: string; note?: string }) =>
-      withCore(async (core) => emitDocument(await recordPromise(core, { customerId: o.customer, date: o.date, invoices: o.invoice, amount: o.amount, promisedBy: o.by, note: o.note }, cliActor()), o, (p) => `promise ${p.id}: ${p.amount} ${p.currency} by ${p.promisedDate} for ${p.invoices.join(', ')}`)),
+      withCore(async (core) => emitDocument(await recordPromise(core, { customerId: o.customer, date: o.date, invoices: o.invoice, amount: o.amount, promisedBy: o.by, note: o.note }, cliActor()), o, (p) => `promise ${p.id}: ${money(p.amountMinor, p.currency)} by ${p.promisedDate} for ${p.invoices.join(', ')}`)),
     );
   promise
     .command('list')
     .option('--customer <id>')
     .option('--status <status>', 'open | kept | broken | cancelled')
     .option('--json')
-    .action(async (o: Json & { customer?: string; status?: PromiseStatus }) =>
+    .action(async (o: Json & { customer?: string; status?: string }) =>
       withCore(async (core) => {
-        const promises = await listPromises(core.db.kysely, { customerId: o.customer ? requireId(o.customer, 'customer') : undefined, status: o.status });
+        const promises = await listPromises(core.db.kysely, { customerId: o.customer ? requireId(o.customer, 'customer') : undefined, status: o.status === undefined ? undefined : oneOf(o.status, 'status', PROMISE_STATUSES) });
         const reliability = await promiseReliability(core.db.kysely);
         const kept = [...new Set(promises.map((p) => p.customerId))].filter((c) => reliability.has(c)).map((c) => `customer ${c}: ${reliability.get(c)!.kept} of ${reliability.get(c)!.kept + reliability.get(c)!.broken} promises kept`);
         emitDocument(everything(promises), o, (ps) => [promiseRows(ps.items), ...(kept.length ? ['', ...kept] : [])].join('\n'));
@@ -211,11 +214,18 @@ export function registerCollections(program: Command): void {
     .option('--amount <decimal>', 'with credit: the credit note amount (default: the contested amount)', amountOption('amount'))
     .option('--note <text>')
     .option('--json')
-    .action(async (id: string, o: Json & { outcome: string; amount?: string; note?: string }) => withCore(async (core) => emitDocument(await resolveDispute(core, id, { outcome: o.outcome, amount: o.amount, note: o.note }, cliActor()), o, disputeText)));
+    .action(async (id: string, o: Json & { outcome: string; amount?: string; note?: string }) =>
+      withCore(async (core) => {
+        const d = await resolveDispute(core, id, { outcome: o.outcome, amount: o.amount, note: o.note }, cliActor());
+        // The amount credited (--amount, or the contested amount) is said as money beside the note's number.
+        const note = d.creditNote ? (await getInvoice(core, d.invoice)).creditNotes.find((n) => n.number === d.creditNote) : undefined;
+        emitDocument(d, o, (x) => `${disputeText(x)}${note ? `; ${note.number} credits ${money(note.amountMinor, x.currency)}` : ''}`);
+      }),
+    );
   dispute
     .command('list')
     .option('--customer <id>')
     .option('--status <status>', 'open | credited | rejected | withdrawn')
     .option('--json')
-    .action(async (o: Json & { customer?: string; status?: DisputeStatus }) => withCore(async (core) => emitDocument(everything(await listDisputes(core.db.kysely, { customerId: o.customer ? requireId(o.customer, 'customer') : undefined, status: o.status })), o, (p) => disputeRows(p.items))));
+    .action(async (o: Json & { customer?: string; status?: string }) => withCore(async (core) => emitDocument(everything(await listDisputes(core.db.kysely, { customerId: o.customer ? requireId(o.customer, 'customer') : undefined, status: o.status === undefined ? undefined : oneOf(o.status, 'status', DISPUTE_STATUSES) })), o, (p) => disputeRows(p.items))));
 }

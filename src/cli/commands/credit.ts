@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { withCore, cliActor } from '../context.ts';
-import { emit, emitDocument, everything } from '../output.ts';
+import { emit, emitDocument } from '../output.ts';
 import { decisionsText, holdsText, orderText } from '../format.ts';
 import { requireId } from '../../shared/validate.ts';
-import { getOrder } from '../../orders/order.service.ts';
-import { creditDecisions, holdReasons, listHolds, rejectOrder, releaseOrder } from '../../credit/credit.service.ts';
+import { creditHolds, orderCreditDecisions, rejectOrder, releaseOrder } from '../../credit/credit.service.ts';
+import { pageQuery } from '../../shared/facing.ts';
 import type { Json } from './args.ts';
 import { rebuildExposure, verifyExposure } from '../../exposure/exposure.service.ts';
 import { progressBar } from '../progress.ts';
@@ -16,17 +16,16 @@ export function registerCredit(program: Command): void {
   credit.command('reject <orderId>').requiredOption('--reason <reason>').option('--json').action(async (id: string, o: Json & { reason: string }) => withCore(async (core) => emitDocument(await rejectOrder(core, id, o.reason, cliActor()), o, orderText)));
   credit
     .command('holds')
+    .option('--after <n>', 'the `next` of the previous page')
+    .option('--limit <n>', 'how many holds, 1 to 500 (default 100)')
     .option('--json')
     .description('orders waiting for a credit controller, each with why it is held')
-    .action(async (o: Json) =>
-      withCore(async (core) => {
-        const holds = await listHolds(core);
-        const reasons = await holdReasons(core, holds.map((h) => h.id));
-        // As GET /credit/holds answers: each hold with the reasons of the credit check.
-        const list = holds.map((h) => ({ ...h, reasons: reasons.get(h.id) ?? [] }));
-        emitDocument(everything(list), o, (p) => holdsText(p.items.map((h) => ({ id: h.id, customerId: h.customer_id, customerName: h.customer_name, totalMinor: h.total_minor, currency: h.currency, submittedAt: h.submitted_at, reasons: h.reasons }))));
-      }),
-    );
+    .action(async (o: Json & { after?: string; limit?: string }) => {
+      const paging = pageQuery(o);
+      return withCore(async (core) =>
+        emitDocument(await creditHolds(core, paging), o, (p) => holdsText(p.items.map((h) => ({ id: h.id, customerId: h.customer_id, customerName: h.customer_name, totalMinor: h.total_minor, currency: h.currency, submittedAt: h.submitted_at, reasons: h.reasons })))),
+      );
+    });
   credit
     .command('exposure')
     .option('--verify', "recompute every customer's exposure from history and list the differences (the default)")
@@ -59,13 +58,13 @@ export function registerCredit(program: Command): void {
     );
   credit
     .command('decisions <orderId>')
+    .description("an order's credit decisions with their inputs, in the order's currency")
+    .option('--after <n>', 'the `next` of the previous page')
+    .option('--limit <n>', 'how many decisions, 1 to 500 (default 100)')
     .option('--json')
-    .action(async (id: string, o: Json) => {
+    .action(async (id: string, o: Json & { after?: string; limit?: string }) => {
       const orderId = requireId(id, 'orderId');
-      return withCore(async (core) => {
-        const { currency } = await getOrder(core, orderId);
-        // As GET /orders/:id/credit-decisions answers: each decision in the currency of the order.
-        emitDocument(everything((await creditDecisions(core, orderId)).map((d) => ({ ...d, currency }))), o, (p) => decisionsText(p.items, currency));
-      });
+      const paging = pageQuery(o);
+      return withCore(async (core) => emitDocument(await orderCreditDecisions(core, orderId, paging), o, (p) => decisionsText(p.items, p.items[0]?.currency ?? '')));
     });
 }

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { withCore, cliActor } from '../context.ts';
 import { emitDocument, table } from '../output.ts';
-import { page } from '../../shared/facing.ts';
+import { page, pageQuery, PAGE_LIMIT } from '../../shared/facing.ts';
+import { oneOf } from '../../shared/validate.ts';
 import { amount, customerText } from '../format.ts';
-import { createCustomer, getCustomer, listCustomers, setCustomerStatus, updateCustomer } from '../../customers/customer.service.ts';
+import { createCustomer, CUSTOMER_STATUSES, getCustomer, listCustomers, setCustomerStatus, updateCustomer } from '../../customers/customer.service.ts';
 import { amountOption, type Json } from './args.ts';
 
 /** Customers (the API's customers.routes.ts): create, show, list, update, block, activate. */
@@ -37,13 +38,15 @@ export function registerCustomers(program: Command): void {
     .option('--after <id>')
     .option('--limit <n>', '', '100')
     .option('--json')
-    .action(async (o: Json & { status?: 'active' | 'blocked'; after?: string; limit: string }) =>
-      withCore(async (core) => {
-        const limit = Number(o.limit);
-        const list = page(await listCustomers(core, { status: o.status, afterId: o.after ? Number(o.after) : undefined, limit }), limit);
+    .action(async (o: Json & { status?: string; after?: string; limit: string }) => {
+      // Checked as GET /customers checks ?status=, ?after= and ?limit=, with the same words.
+      const status = o.status === undefined ? undefined : oneOf(o.status, 'status', CUSTOMER_STATUSES);
+      const { after, limit = PAGE_LIMIT.default } = pageQuery(o);
+      return withCore(async (core) => {
+        const list = page(await listCustomers(core, { status, afterId: after, limit }), limit);
         emitDocument(list, o, (l) => table(l.items.map((c) => ({ id: c.id, name: c.name, status: c.status, currency: c.currency, terms: c.paymentTermsDays, limit: amount(c.creditLimitMinor, c.currency), risk: c.riskClass ?? '' }))));
-      }),
-    );
+      });
+    });
   customer
     .command('update <id>')
     .option('--name <name>')

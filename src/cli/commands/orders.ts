@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { withCore, cliActor } from '../context.ts';
 import { emitDocument, everything, table } from '../output.ts';
-import { page } from '../../shared/facing.ts';
+import { page, pageQuery, PAGE_LIMIT } from '../../shared/facing.ts';
 import { amount, orderText } from '../format.ts';
-import { requireId } from '../../shared/validate.ts';
+import { oneOf, requireId } from '../../shared/validate.ts';
+import { ORDER_STATUSES } from '../../orders/order.state.ts';
 import { cancelOrder, createOrder, getOrder, listOrders, orderHistory } from '../../orders/order.service.ts';
 import { submitOrder } from '../../credit/credit.service.ts';
-import type { OrderStatus } from '../../db/schema.ts';
 import { getCustomer } from '../../customers/customer.service.ts';
 import { parseBusinessDate } from '../../shared/dates.ts';
 import { parseAmount } from '../../shared/money.ts';
@@ -45,13 +45,16 @@ export function registerOrders(program: Command): void {
     .option('--after <id>')
     .option('--limit <n>', '', '100')
     .option('--json')
-    .action(async (o: Json & { customer?: string; status?: OrderStatus; after?: string; limit: string }) =>
-      withCore(async (core) => {
-        const limit = Number(o.limit);
-        const list = page(await listOrders(core, { customerId: o.customer ? requireId(o.customer, 'customer') : undefined, status: o.status, afterId: o.after ? Number(o.after) : undefined, limit }), limit);
+    .action(async (o: Json & { customer?: string; status?: string; after?: string; limit: string }) => {
+      // Checked as GET /orders checks ?customerId=, ?status=, ?after= and ?limit=, with the same words.
+      const customerId = o.customer ? requireId(o.customer, 'customer') : undefined;
+      const status = o.status === undefined ? undefined : oneOf(o.status, 'status', ORDER_STATUSES);
+      const { after, limit = PAGE_LIMIT.default } = pageQuery(o);
+      return withCore(async (core) => {
+        const list = page(await listOrders(core, { customerId, status, afterId: after, limit }), limit);
         emitDocument(list, o, (l) => table(l.items.map((x) => ({ id: x.id, customer: x.customerId, date: x.orderDate, status: x.status, total: amount(x.totalMinor, x.currency), currency: x.currency }))));
-      }),
-    );
+      });
+    });
   order.command('cancel <id>').requiredOption('--reason <reason>').option('--json').action(async (id: string, o: Json & { reason: string }) => withCore(async (core) => emitDocument(await cancelOrder(core, id, o.reason, cliActor()), o, orderText)));
   order
     .command('history <id>')

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { openCore } from '../../core.ts';
 import { dataDir } from '../../db/connection.ts';
 import { cliActor, withCore } from '../context.ts';
-import { emit, table } from '../output.ts';
+import { emit, emitAnswer, emitDocument, everything, table } from '../output.ts';
 import { invalid } from '../../shared/errors.ts';
 
 /** `cashloop serve`, `cashloop apikey …` and `cashloop customer portal-token ID`. */
@@ -42,7 +42,7 @@ export function registerServe(program: Command): void {
   apikey.command('list').option('--json').action(async (o: { json?: boolean }) =>
     withCore(async (core) => {
       const { listApiKeys } = await import('../../api/keys.service.ts');
-      emit(await listApiKeys(core), o, (l) => table(l.map((k) => ({ id: k.id, name: k.name, role: k.role, created: k.createdAt, expires: k.expiresAt ?? '', revoked: k.revokedAt ?? '' }))));
+      emitDocument(everything(await listApiKeys(core)), o, (l) => table(l.items.map((k) => ({ id: k.id, name: k.name, role: k.role, created: k.createdAt, expires: k.expiresAt ?? '', revoked: k.revokedAt ?? '' }))));
     }),
   );
   apikey.command('revoke <id>').option('--json').action(async (id: string, o: { json?: boolean }) =>
@@ -75,7 +75,13 @@ export function registerServe(program: Command): void {
         const keys = await import('../../api/keys.service.ts');
         if (o.list && o.revoke) throw invalid('give --list or --revoke, not both', { field: 'revoke', rule: 'one_action' });
         if ((o.list || o.revoke) && o.days !== undefined) throw invalid('--days applies to a new token only', { field: 'days', value: o.days, rule: 'one_action' });
-        if (o.list) return emit(await keys.listPortalTokens(core, id), o, (l) => (l.length ? table(l.map((t) => ({ id: t.id, created: t.createdAt, expires: t.expiresAt ?? '', revoked: t.revokedAt ?? '', status: t.status }))) : `customer ${id} has no portal tokens`));
+        if (o.list) {
+          // As GET /customers/:id/portal-tokens answers: through its response schema, so nothing
+          // beyond what the API shows (never a token or its hash) can reach the terminal.
+          const { PortalTokenResponse } = await import('../../api/routes/access.routes.ts');
+          const { Page } = await import('../../api/routes/responses.ts');
+          return emitAnswer(Page(PortalTokenResponse), everything(await keys.listPortalTokens(core, id)), o, (l) => (l.items.length ? table(l.items.map((t) => ({ id: t.id, created: t.createdAt, expires: t.expiresAt ?? '', revoked: t.revokedAt ?? '', status: t.status }))) : `customer ${id} has no portal tokens`));
+        }
         if (o.revoke) {
           return emit(await keys.revokePortalTokens(core, id, cliActor()), o, (r) => (r.revoked.length ? `customer ${r.customerId}: withdrew ${r.revoked.length} portal token(s) (${r.revoked.map((t) => t.id).join(', ')}); their portal sessions have ended` : `customer ${r.customerId} had no working portal token`));
         }
