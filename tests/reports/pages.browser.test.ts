@@ -342,7 +342,7 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('every report page a
             where run_as_of = (select max(run_as_of) from forecast.cash_backtest) and as_of = date '${origin}' and week_start = date '${week}'`);
           expect(cents(received!), `the chart's actual for the week of ${week} (replay of ${origin})`).toBe(Number(want!.cents));
           expect(cents(total!), `the payments of the week of ${week} add up to its actual`).toBe(Number(want!.cents));
-          const dates = await column(page, '#replay', 'Payment date');
+          const dates = await column(page, '#replay-payments', 'Payment date');
           if (Number(n!.replace(/,/g, '')) > 0) {
             withPayments++;
             for (const d of dates) {
