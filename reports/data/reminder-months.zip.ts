@@ -5,7 +5,7 @@ import { mainScope, withSnapshot, type Row } from './snapshot.ts';
 /**
  * The reminded invoices behind the Collections page's dunning-effectiveness chart: every
  * reminder (an invoice reaching a dunning level) with the balance reminded, the day the
- * invoice's balance reached zero after it, and whether it was settled within 7, 14 and 30
+ * invoice's balance reached zero (on it or after), and whether it was settled within 7, 14 and 30
  * days — `yes`, `no`, or `not yet` when the window had not ended by the as-of date — judged
  * as metrics.dunning_effectiveness judges them (the balance at the window's end, payments,
  * credit notes and write-offs all counted). One Arrow file per month the reminders were sent
@@ -35,7 +35,7 @@ const files = await withSnapshot(async (q, has) => {
     select date_trunc('month', r.notice_date)::date::varchar as month, r.policy, r.level, r.level_name, r.notice_date::varchar as notice_date,
            coalesce(i.invoice_number, r.invoice_key) as invoice, r.customer_key as customer_id, coalesce(c.customer_name, r.customer_key) as customer, r.currency,
            r.days_past_due, minor_to_units(r.balance_cents, r.currency) as balance,
-           (select min(x.movement_date) from running x where x.invoice_key = r.invoice_key and x.movement_date > r.notice_date and i.amount_cents + x.moved <= 0 and x.movement_date <= date '${asOf}')::varchar as settled_on,
+           (select min(x.movement_date) from running x where x.invoice_key = r.invoice_key and x.movement_date >= r.notice_date and i.amount_cents + x.moved <= 0 and x.movement_date <= date '${asOf}')::varchar as settled_on,
            ${WINDOWS.map((w) => `case when r.notice_date + ${w} > date '${asOf}' then 'not yet'
                  when i.amount_cents + coalesce((select sum(m.cents) from mv m where m.invoice_key = r.invoice_key and m.movement_date <= r.notice_date + ${w}), 0) <= 0 then 'yes' else 'no' end as settled_${w}d`).join(',\n           ')}
     from r join marts.fct_invoices i on i.invoice_key = r.invoice_key

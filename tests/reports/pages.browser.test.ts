@@ -331,8 +331,8 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('every report page a
         const replayLinks = (await chartLinks(page)).filter((h) => h.includes('replay='));
         expect(replayLinks.length, 'every replayed week links to its payments').toBeGreaterThan(2);
         let withPayments = 0;
-        // The first week of the earliest replay (it also holds the days before its Monday), the next one, and the latest.
-        for (const link of [replayLinks[0]!, replayLinks[1]!, replayLinks.at(-1)!]) {
+        // The latest week, the first week of the earliest replay (it also holds the days before its Monday) and the next one.
+        for (const link of [replayLinks.at(-1)!, replayLinks[0]!, replayLinks[1]!]) {
           const [origin, week] = new URL(link, site.url).searchParams.get('replay')!.split('_');
           await page.goto(new URL(link, `${site.url}/cash.html`).href, { waitUntil: 'networkidle' });
           await page.waitForSelector('#replay p.sub');
@@ -382,11 +382,20 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('every report page a
           await page.goto(new URL(link, `${site.url}/collections.html`).href, { waitUntil: 'networkidle' });
           await page.waitForSelector('#reminders table tbody tr');
           const text = await page.locator('#reminders p.sub').innerText();
-          const [, settled, notices] = text.match(new RegExp(`Settled within ${windowDays} days: ([\\d,]+) of ([\\d,]+)`))!;
+          const [, settled, notices] = text.match(new RegExp(`within ${windowDays} days: ([\\d,]+) of ([\\d,]+)`))!;
           const [want] = await readWarehouse(snapshot, `select sum(notices)::int as notices, sum(settled)::int as settled from metrics.dunning_effectiveness where level = ${level} and window_days = ${windowDays}`);
           expect({ settled: Number(settled!.replace(/,/g, '')), notices: Number(notices!.replace(/,/g, '')) }, `level ${level}, ${windowDays} days`).toEqual({ settled: Number(want!.settled), notices: Number(want!.notices) });
           const [sent] = await readWarehouse(snapshot, `select count(*)::int as n from marts.fct_reminders where level = ${level}`);
           expect(Number(text.match(/^([\d,]+) reminders at level/)![1]!.replace(/,/g, ''))).toBe(Number(sent!.n));
+          // An invoice settled within 30 days of its reminder was paid off within them, and one not settled was not.
+          const [on, paid, in30] = await Promise.all(['Reminded on', 'Paid off on', 'Settled in 30 days'].map((h) => column(page, '#reminders', h)));
+          expect(in30.length).toBeGreaterThan(0);
+          in30.forEach((s, i) => {
+            // An empty cell: the balance has not reached zero by the as-of date.
+            const days = /\d/.test(paid[i] ?? '') ? (utcDay(paid[i]!) - utcDay(on[i]!)) / 864e5 : null;
+            if (s === 'yes') expect(days, `row ${i + 1}: reminded ${on[i]}, paid off ${paid[i]}`).toBeLessThanOrEqual(30);
+            if (s === 'no' && days != null) expect(days, `row ${i + 1}: reminded ${on[i]}, paid off ${paid[i]}`).toBeGreaterThan(30);
+          });
         }
         await page.screenshot({ path: path.join(shots, `drill-reminders-${width}.png`), fullPage: true });
         expect(problems).toEqual([]);
