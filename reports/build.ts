@@ -161,9 +161,10 @@ function processAlive(pid: number): boolean {
  * Files a page fetches only when asked (a customer picked, "show every open invoice", a
  * download, a month or week of a chart), not when it opens: the whole of the open items, the
  * parts of the customer drill-down, the month-end workbook, and the rows behind a month of
- * the KPIs, the sales or the orders, or behind a week of the cash forecast.
+ * the KPIs, the sales, the orders, the deliveries or the reminders, or behind a week of the
+ * cash forecast or of its replay against actual.
  */
-const ON_DEMAND = /(^|\/)(open-items\.|customer-detail\/|month-end-pack\.|kpi-months\/|sales-months\/|order-months\/|cash-weeks\/)/;
+const ON_DEMAND = /(^|\/)(open-items\.|customer-detail\/|month-end-pack\.|kpi-months\/|sales-months\/|order-months\/|cash-weeks\/|cash-replay\/|delivery-months\/|reminder-months\/)/;
 
 /**
  * Bytes each page makes a browser load when it opens: the HTML and every local file it

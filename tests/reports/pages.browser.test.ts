@@ -157,7 +157,7 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('every report page a
       expect(await page.locator('main table tbody tr').count()).toBeGreaterThan(0);
       expect(requested.filter((p) => p.includes('customer-detail/')).length).toBeLessThanOrEqual(1);
       // Every on-demand file stays under the limit on its own.
-      for (const dir of ['_file/data', '_file/data/customer-detail', '_file/data/kpi-months', '_file/data/sales-months', '_file/data/order-months', '_file/data/cash-weeks']) {
+      for (const dir of ['_file/data', '_file/data/customer-detail', '_file/data/kpi-months', '_file/data/sales-months', '_file/data/order-months', '_file/data/cash-weeks', '_file/data/cash-replay', '_file/data/delivery-months', '_file/data/reminder-months']) {
         for (const f of fs.readdirSync(path.join(dataDir, 'site', dir)).filter((x) => x.endsWith('.arrows'))) {
           expect(fs.statSync(path.join(dataDir, 'site', dir, f)).size, f).toBeLessThan(LIMIT);
         }
@@ -315,6 +315,89 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('every report page a
         expect(Number(placed!.replace(/,/g, ''))).toBe(Number(orders!.n));
         for (const d of await column(page, '#orders', 'Order date')) expect(new Date(utcDay(d)).toISOString().slice(0, 7)).toBe(orderMonth.slice(0, 7));
         await page.screenshot({ path: path.join(shots, `drill-fulfilment-month-${width}.png`), fullPage: true });
+        expect(problems).toEqual([]);
+      } finally {
+        await close();
+      }
+    }, 120_000);
+  }
+
+  for (const width of WIDTHS) {
+    it(`goes from the forecast-against-actual, on-time delivery and dunning charts to the rows behind them at ${width} px`, async () => {
+      const snapshot = warehousePaths(dataDir).snapshot;
+      const { page, problems, close } = await open(width, `${site.url}/cash.html`);
+      try {
+        // Cash: a replayed week lists the payments received in it; they add up to the week's actual, as the replay counted it.
+        const replayLinks = (await chartLinks(page)).filter((h) => h.includes('replay='));
+        expect(replayLinks.length, 'every replayed week links to its payments').toBeGreaterThan(2);
+        let withPayments = 0;
+        // The latest week, the first week of the earliest replay (it also holds the days before its Monday) and the next one.
+        for (const link of [replayLinks.at(-1)!, replayLinks[0]!, replayLinks[1]!]) {
+          const [origin, week] = new URL(link, site.url).searchParams.get('replay')!.split('_');
+          await page.goto(new URL(link, `${site.url}/cash.html`).href, { waitUntil: 'networkidle' });
+          await page.waitForSelector('#replay p.sub');
+          const sentence = await page.locator('#replay p.sub').innerText();
+          const [, received, n, total] = sentence.match(/; ([\d,.−]+ [A-Z]{3}) received in ([\d,]+) payments, adding up to ([\d,.−]+ [A-Z]{3})/)!;
+          const [want] = await readWarehouse(snapshot, `select actual_cents::bigint as cents from forecast.cash_backtest
+            where run_as_of = (select max(run_as_of) from forecast.cash_backtest) and as_of = date '${origin}' and week_start = date '${week}'`);
+          expect(cents(received!), `the chart's actual for the week of ${week} (replay of ${origin})`).toBe(Number(want!.cents));
+          expect(cents(total!), `the payments of the week of ${week} add up to its actual`).toBe(Number(want!.cents));
+          const dates = await column(page, '#replay-payments', 'Payment date');
+          if (Number(n!.replace(/,/g, '')) > 0) {
+            withPayments++;
+            for (const d of dates) {
+              expect(utcDay(d)).toBeGreaterThan(Date.parse(`${origin}T00:00:00Z`));
+              expect(utcDay(d)).toBeLessThanOrEqual(Date.parse(`${week}T00:00:00Z`) + 6 * 864e5);
+            }
+          }
+        }
+        expect(withPayments, 'a replayed week with payments').toBeGreaterThan(0);
+        await page.screenshot({ path: path.join(shots, `drill-cash-replay-${width}.png`), fullPage: true });
+
+        // Fulfilment: a shipping month of the on-time chart lists its delivered shipments, late ones first, and its share on time is the chart's.
+        await page.goto(`${site.url}/fulfilment.html`, { waitUntil: 'networkidle' });
+        const shippedLinks = (await chartLinks(page)).filter((h) => h.includes('shipped='));
+        expect(shippedLinks.length, 'the on-time delivery months link to their shipments').toBeGreaterThan(0);
+        const shippedLink = shippedLinks.at(-2) ?? shippedLinks.at(-1)!;
+        const shippedMonth = new URL(shippedLink, site.url).searchParams.get('shipped')!;
+        await page.goto(new URL(shippedLink, `${site.url}/fulfilment.html`).href, { waitUntil: 'networkidle' });
+        await page.waitForSelector('#deliveries table tbody tr');
+        const [, shipments, onTime, share, chart] = (await page.locator('#deliveries p.sub').innerText()).match(/^([\d,]+) shipments left .*; ([\d,]+) within \d+ days, ([\d.]+) % on time \(the chart: ([\d.]+) %\)/)!;
+        const [delivered] = await readWarehouse(snapshot, `select count(*)::int as n, count(*) filter (where days_in_transit <= 3)::int as on_time from marts.fct_shipments
+          where shipped_at is not null and delivered_at is not null and date_trunc('month', shipped_at) = date '${shippedMonth}'`);
+        expect([Number(shipments!.replace(/,/g, '')), Number(onTime!.replace(/,/g, ''))]).toEqual([Number(delivered!.n), Number(delivered!.on_time)]);
+        expect(share).toBe(chart);
+        const kinds = await column(page, '#deliveries', 'Delivery');
+        expect(kinds.length).toBeGreaterThan(0);
+        expect(kinds.slice(kinds.indexOf('on time') < 0 ? kinds.length : kinds.indexOf('on time')).every((k) => k === 'on time'), 'late ones first').toBe(true);
+        await page.screenshot({ path: path.join(shots, `drill-delivery-month-${width}.png`), fullPage: true });
+
+        // Collections: a level's point of the dunning chart lists its reminded invoices; those settled in the window match the chart's count.
+        await page.goto(`${site.url}/collections.html`, { waitUntil: 'networkidle' });
+        const levelLinks = (await chartLinks(page)).filter((h) => h.includes('level='));
+        expect(levelLinks.length, 'every point of the dunning chart links to its reminders').toBeGreaterThan(0);
+        for (const link of [levelLinks[0]!, levelLinks.at(-1)!]) {
+          const params = new URL(link, site.url).searchParams;
+          const [level, windowDays] = [Number(params.get('level')), Number(params.get('window'))];
+          await page.goto(new URL(link, `${site.url}/collections.html`).href, { waitUntil: 'networkidle' });
+          await page.waitForSelector('#reminders table tbody tr');
+          const text = await page.locator('#reminders p.sub').innerText();
+          const [, settled, notices] = text.match(new RegExp(`within ${windowDays} days: ([\\d,]+) of ([\\d,]+)`))!;
+          const [want] = await readWarehouse(snapshot, `select sum(notices)::int as notices, sum(settled)::int as settled from metrics.dunning_effectiveness where level = ${level} and window_days = ${windowDays}`);
+          expect({ settled: Number(settled!.replace(/,/g, '')), notices: Number(notices!.replace(/,/g, '')) }, `level ${level}, ${windowDays} days`).toEqual({ settled: Number(want!.settled), notices: Number(want!.notices) });
+          const [sent] = await readWarehouse(snapshot, `select count(*)::int as n from marts.fct_reminders where level = ${level}`);
+          expect(Number(text.match(/^([\d,]+) reminders at level/)![1]!.replace(/,/g, ''))).toBe(Number(sent!.n));
+          // An invoice settled within 30 days of its reminder was paid off within them, and one not settled was not.
+          const [on, paid, in30] = await Promise.all(['Reminded on', 'Paid off on', 'Settled in 30 days'].map((h) => column(page, '#reminders', h)));
+          expect(in30.length).toBeGreaterThan(0);
+          in30.forEach((s, i) => {
+            // An empty cell: the balance has not reached zero by the as-of date.
+            const days = /\d/.test(paid[i] ?? '') ? (utcDay(paid[i]!) - utcDay(on[i]!)) / 864e5 : null;
+            if (s === 'yes') expect(days, `row ${i + 1}: reminded ${on[i]}, paid off ${paid[i]}`).toBeLessThanOrEqual(30);
+            if (s === 'no' && days != null) expect(days, `row ${i + 1}: reminded ${on[i]}, paid off ${paid[i]}`).toBeGreaterThan(30);
+          });
+        }
+        await page.screenshot({ path: path.join(shots, `drill-reminders-${width}.png`), fullPage: true });
         expect(problems).toEqual([]);
       } finally {
         await close();
