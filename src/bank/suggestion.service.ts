@@ -135,7 +135,13 @@ interface PageReads {
   byPattern: Map<string, { id: number; name: string }[]>;
   /** By `currency:amount`: open invoices of exactly that total with their balance, oldest due first, at most `MAX_SUGGESTIONS`. */
   sameAmount: Map<string, InvoiceBalance[]>;
+  /** By bank line id: the customers who may have sent the money (see `payerCandidates`). */
+  payers: Map<number, Payer[]>;
+  /** By customer: the open invoices of the page's payers with their balance, oldest due first. */
+  openOf: Map<number, InvoiceBalance[]>;
 }
+
+type Payer = { id: number; name: string; currency: string; how: string };
 
 /** How many customers whose name contains the payer's words are looked at. */
 const NAME_SEARCHED = 50;
@@ -156,7 +162,7 @@ async function pageReads(core: Core, lines: BankEntryRow[]): Promise<PageReads> 
   const patterns = [...new Set(credits.flatMap((e) => namePattern(e.payer_name) ?? []))];
   const amounts = [...new Set(credits.map((e) => Number(e.amount_minor)))];
   const currencies = [...new Set(credits.map((e) => e.currency))];
-  const out: PageReads = { byIban: new Map(), byName: new Map(), byPattern: new Map(), sameAmount: new Map() };
+  const out: PageReads = { byIban: new Map(), byName: new Map(), byPattern: new Map(), sameAmount: new Map(), payers: new Map(), openOf: new Map() };
   const group = <K, V>(m: Map<K, V[]>, k: K, v: V) => m.set(k, [...(m.get(k) ?? []), v]);
   if (ibans.length) for (const c of await db.selectFrom('customers').select(['id', 'currency', 'iban']).where('iban', 'in', ibans).orderBy('id').execute()) group(out.byIban, c.iban!, { id: c.id, currency: c.currency });
   if (names.length) {
@@ -179,6 +185,13 @@ async function pageReads(core: Core, lines: BankEntryRow[]): Promise<PageReads> 
     const balances = same.length ? await invoiceBalances(db, { invoiceIds: same.map((i) => i.id), openOnly: true }) : [];
     for (const b of balances) group(out.sameAmount, `${b.currency}:${Number(b.total_minor)}`, b);
   }
+  // The payers of every line, then all their open invoices in one read.
+  for (const e of credits) out.payers.set(e.id, await payerCandidates(core, e, out));
+  const payerIds = [...new Set([...out.payers.values()].flatMap((cs) => cs.map((c) => c.id)))];
+  if (payerIds.length) {
+    const ids = await db.selectFrom('invoices').select('id').where('customer_id', 'in', payerIds).where('status', 'in', ['open', 'partially_paid']).execute();
+    for (const b of ids.length ? await invoiceBalances(db, { invoiceIds: ids.map((i) => i.id), openOnly: true }) : []) group(out.openOf, b.customer_id, b);
+  }
   return out;
 }
 
@@ -196,9 +209,9 @@ function payerOf(e: BankEntryRow, reads: PageReads): { id: number; currency: str
 }
 
 /** The customers who may have sent the money, and how each was recognised. */
-async function payerCandidates(core: Core, e: BankEntryRow, reads: PageReads): Promise<{ id: number; name: string; currency: string; how: string }[]> {
+async function payerCandidates(core: Core, e: BankEntryRow, reads: PageReads): Promise<Payer[]> {
   const db = core.db.kysely;
-  const out: { id: number; name: string; currency: string; how: string }[] = [];
+  const out: Payer[] = [];
   const add = async (id: number, how: string) => {
     if (out.some((c) => c.id === id)) return;
     const c = await db.selectFrom('customers').select(['id', 'name', 'currency']).where('id', '=', id).executeTakeFirst();
@@ -262,8 +275,8 @@ async function suggestionsWith(core: Core, e: BankEntryRow, reads: PageReads): P
   }
 
   // 2. The payer's own open invoices: one of exactly the amount, several adding up to it, else oldest first.
-  for (const c of await payerCandidates(core, e, reads)) {
-    const open = (await invoiceBalances(db, { customerId: c.id, openOnly: true })).filter((i) => i.balance_minor > 0);
+  for (const c of reads.payers.get(e.id) ?? []) {
+    const open = (reads.openOf.get(c.id) ?? []).filter((i) => i.balance_minor > 0);
     const who = `${c.how} ${c.name}`;
     const exact = open.find((i) => i.balance_minor === amount);
     if (exact) push({ kind: 'customer_amount', customerId: c.id, customer: c.name, allocations: [allocation(exact, amount)], unappliedMinor: 0, reason: `${cap(who)}, and ${exact.number} is open for exactly ${amountText}.` });
