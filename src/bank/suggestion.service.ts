@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Core } from '../core.ts';
 import { forUpdate, lockCustomer, runChange } from '../core.ts';
 import type { BankEntryRow, InvoiceRow } from '../db/schema.ts';
@@ -6,7 +7,7 @@ import { formatAmount, formatMoney, parsePositiveAmount } from '../shared/money.
 import { requireId, requireText } from '../shared/validate.ts';
 import { invoiceBalances, type InvoiceBalance } from '../invoicing/invoice.repository.ts';
 import { recordPaymentChange } from '../payments/payment.service.ts';
-import { BANK_ACTOR_METHOD, identifyPayer, invoicesNamedIn } from './bank.service.ts';
+import { BANK_ACTOR_METHOD, invoicesNamedIn } from './bank.service.ts';
 
 /**
  * Cash application by hand: for each bank line the import could not match, suggested
@@ -120,32 +121,119 @@ function oldestFirst(open: InvoiceBalance[], amount: number): { allocations: Sug
   return { allocations: out, unapplied: left };
 }
 
-/** The customers who may have sent the money, and how each was recognised. */
-async function payerCandidates(core: Core, e: BankEntryRow): Promise<{ id: number; name: string; currency: string; how: string }[]> {
+/**
+ * What the suggestions of a page of bank lines read in one go instead of line by line: the
+ * customers whose IBAN or exact name a line carries, the customers whose name contains a
+ * line's payer name word by word, and the untouched open invoices of exactly a line's amount.
+ * Each line's suggestions then pick their part; the rules stay those of one line.
+ */
+interface PageReads {
+  byIban: Map<string, { id: number; currency: string }[]>;
+  /** By `lower(name)` as the database lowers it. */
+  byName: Map<string, { id: number; currency: string }[]>;
+  /** By LIKE pattern: the matching customers, lowest id first, at most `NAME_SEARCHED`. */
+  byPattern: Map<string, { id: number; name: string }[]>;
+  /** By `currency:amount`: open invoices of exactly that total with their balance, oldest due first, at most `MAX_SUGGESTIONS`. */
+  sameAmount: Map<string, InvoiceBalance[]>;
+  /** By bank line id: the customers who may have sent the money (see `payerCandidates`). */
+  payers: Map<number, Payer[]>;
+  /** By customer: the open invoices of the page's payers with their balance, oldest due first. */
+  openOf: Map<number, InvoiceBalance[]>;
+}
+
+type Payer = { id: number; name: string; currency: string; how: string };
+
+/** How many customers whose name contains the payer's words are looked at. */
+const NAME_SEARCHED = 50;
+
+/** Every word of the payer's name, in order, anywhere in the customer's name (null when the name is too short to search). */
+function namePattern(payerName: string | null): string | null {
+  if (!payerName) return null;
+  const key = nameKey(payerName);
+  if (key.replace(/ /g, '').length < 3) return null;
+  return `%${key.split(' ').map((w) => w.replace(/[%_\\]/g, '')).join('%')}%`;
+}
+
+async function pageReads(core: Core, lines: BankEntryRow[]): Promise<PageReads> {
   const db = core.db.kysely;
-  const out: { id: number; name: string; currency: string; how: string }[] = [];
+  const credits = lines.filter((e) => e.direction === 'credit' && e.status === 'unmatched');
+  const ibans = [...new Set(credits.flatMap((e) => (e.payer_iban ? [e.payer_iban] : [])))];
+  const names = [...new Set(credits.flatMap((e) => (e.payer_name ? [e.payer_name.trim().toLowerCase()] : [])))];
+  const patterns = [...new Set(credits.flatMap((e) => namePattern(e.payer_name) ?? []))];
+  const amounts = [...new Set(credits.map((e) => Number(e.amount_minor)))];
+  const currencies = [...new Set(credits.map((e) => e.currency))];
+  const out: PageReads = { byIban: new Map(), byName: new Map(), byPattern: new Map(), sameAmount: new Map(), payers: new Map(), openOf: new Map() };
+  const group = <K, V>(m: Map<K, V[]>, k: K, v: V) => m.set(k, [...(m.get(k) ?? []), v]);
+  if (ibans.length) for (const c of await db.selectFrom('customers').select(['id', 'currency', 'iban']).where('iban', 'in', ibans).orderBy('id').execute()) group(out.byIban, c.iban!, { id: c.id, currency: c.currency });
+  if (names.length) {
+    for (const c of await db.selectFrom('customers').select(['id', 'currency', sql<string>`lower(name)`.as('lname')]).where((eb) => eb(eb.fn('lower', ['name']), 'in', names)).orderBy('id').execute()) group(out.byName, c.lname, { id: c.id, currency: c.currency });
+  }
+  if (patterns.length) {
+    // One pass over the customers for every pattern of the page; each row says which patterns it matches.
+    const flags = patterns.map((p, k) => sql<number>`case when lower(name) like ${p} then 1 else 0 end`.as(`m${k}`));
+    const rows = await db.selectFrom('customers').select(['id', 'name']).select(flags).where(sql<boolean>`(${sql.join(patterns.map((p) => sql`lower(name) like ${p}`), sql` or `)})`).orderBy('id').execute();
+    patterns.forEach((p, k) => out.byPattern.set(p, rows.filter((r) => Number((r as Record<string, unknown>)[`m${k}`]) === 1).slice(0, NAME_SEARCHED).map((r) => ({ id: r.id, name: r.name }))));
+  }
+  if (amounts.length) {
+    const same = await db
+      .selectFrom((eb) =>
+        eb.selectFrom('invoices').select(['id', 'total_minor', 'currency', sql<number>`row_number() over (partition by total_minor, currency order by due_date, id)`.as('rn')]).where('status', '=', 'open').where('total_minor', 'in', amounts).where('currency', 'in', currencies).as('s'),
+      )
+      .select('id')
+      .where('rn', '<=', MAX_SUGGESTIONS)
+      .execute();
+    const balances = same.length ? await invoiceBalances(db, { invoiceIds: same.map((i) => i.id), openOnly: true }) : [];
+    for (const b of balances) group(out.sameAmount, `${b.currency}:${Number(b.total_minor)}`, b);
+  }
+  // The payers of every line, then all their open invoices in one read.
+  for (const e of credits) out.payers.set(e.id, await payerCandidates(core, e, out));
+  const payerIds = [...new Set([...out.payers.values()].flatMap((cs) => cs.map((c) => c.id)))];
+  if (payerIds.length) {
+    const ids = await db.selectFrom('invoices').select('id').where('customer_id', 'in', payerIds).where('status', 'in', ['open', 'partially_paid']).execute();
+    for (const b of ids.length ? await invoiceBalances(db, { invoiceIds: ids.map((i) => i.id), openOnly: true }) : []) group(out.openOf, b.customer_id, b);
+  }
+  return out;
+}
+
+/** The customer who sent the money, as the import identifies it: by the IBAN on file, else by exactly one customer of that name. */
+function payerOf(e: BankEntryRow, reads: PageReads): { id: number; currency: string } | null {
+  if (e.payer_iban) {
+    const byIban = reads.byIban.get(e.payer_iban) ?? [];
+    if (byIban.length === 1) return byIban[0]!;
+  }
+  if (e.payer_name) {
+    const byName = reads.byName.get(e.payer_name.trim().toLowerCase()) ?? [];
+    if (byName.length === 1) return byName[0]!;
+  }
+  return null;
+}
+
+/** The customers who may have sent the money, and how each was recognised. */
+async function payerCandidates(core: Core, e: BankEntryRow, reads: PageReads): Promise<Payer[]> {
+  const db = core.db.kysely;
+  const out: Payer[] = [];
   const add = async (id: number, how: string) => {
     if (out.some((c) => c.id === id)) return;
     const c = await db.selectFrom('customers').select(['id', 'name', 'currency']).where('id', '=', id).executeTakeFirst();
     if (c) out.push({ ...c, how });
   };
-  const payer = await identifyPayer(core, { payerIban: e.payer_iban, payerName: e.payer_name });
-  if (payer) await add(payer.id, e.payer_iban && (await db.selectFrom('customers').select('id').where('id', '=', payer.id).where('iban', '=', e.payer_iban).executeTakeFirst()) ? `the payer's IBAN ${e.payer_iban} is on file for` : `the payer's name is that of`);
+  const payer = payerOf(e, reads);
+  if (payer) await add(payer.id, e.payer_iban && (reads.byIban.get(e.payer_iban) ?? []).some((c) => c.id === payer.id) ? `the payer's IBAN ${e.payer_iban} is on file for` : `the payer's name is that of`);
   if (e.customer_id !== null) await add(e.customer_id, 'the import identified the payer as');
-  if (out.length === 0 && e.payer_name) {
-    const key = nameKey(e.payer_name);
-    if (key.replace(/ /g, '').length >= 3) {
-      // Every word of the name, in order, anywhere in the customer's name; then the same name without legal forms.
-      const pattern = `%${key.split(' ').map((w) => w.replace(/[%_\\]/g, '')).join('%')}%`;
-      const like = await db.selectFrom('customers').select(['id', 'name']).where((eb) => eb(eb.fn('lower', ['name']), 'like', pattern)).limit(50).execute();
-      for (const c of like.filter((c) => nameKey(c.name) === key).slice(0, 3)) await add(c.id, `the payer's name "${e.payer_name}" reads as`);
-    }
+  const pattern = namePattern(e.payer_name);
+  if (out.length === 0 && pattern !== null) {
+    const key = nameKey(e.payer_name!);
+    for (const c of (reads.byPattern.get(pattern) ?? []).filter((c) => nameKey(c.name) === key).slice(0, 3)) await add(c.id, `the payer's name "${e.payer_name}" reads as`);
   }
   return out.filter((c) => c.currency === e.currency);
 }
 
 /** Suggested matches for one unmatched credit line, strongest first, each with its reason. */
 export async function suggestionsFor(core: Core, e: BankEntryRow): Promise<Suggestion[]> {
+  return suggestionsWith(core, e, await pageReads(core, [e]));
+}
+
+async function suggestionsWith(core: Core, e: BankEntryRow, reads: PageReads): Promise<Suggestion[]> {
   if (e.direction !== 'credit' || e.status !== 'unmatched') return [];
   const db = core.db.kysely;
   const amount = Number(e.amount_minor);
@@ -187,8 +275,8 @@ export async function suggestionsFor(core: Core, e: BankEntryRow): Promise<Sugge
   }
 
   // 2. The payer's own open invoices: one of exactly the amount, several adding up to it, else oldest first.
-  for (const c of await payerCandidates(core, e)) {
-    const open = (await invoiceBalances(db, { customerId: c.id, openOnly: true })).filter((i) => i.balance_minor > 0);
+  for (const c of reads.payers.get(e.id) ?? []) {
+    const open = (reads.openOf.get(c.id) ?? []).filter((i) => i.balance_minor > 0);
     const who = `${c.how} ${c.name}`;
     const exact = open.find((i) => i.balance_minor === amount);
     if (exact) push({ kind: 'customer_amount', customerId: c.id, customer: c.name, allocations: [allocation(exact, amount)], unappliedMinor: 0, reason: `${cap(who)}, and ${exact.number} is open for exactly ${amountText}.` });
@@ -206,8 +294,7 @@ export async function suggestionsFor(core: Core, e: BankEntryRow): Promise<Sugge
 
   // 3. Anyone's untouched invoice of exactly the amount, when the payer is not known.
   if (!out.some((s) => s.kind === 'customer_amount' || s.kind === 'several_invoices')) {
-    const same = await db.selectFrom('invoices').selectAll().where('status', '=', 'open').where('total_minor', '=', amount).where('currency', '=', e.currency).orderBy('due_date').orderBy('id').limit(MAX_SUGGESTIONS).execute();
-    const balances = same.length ? await invoiceBalances(db, { invoiceIds: same.map((i) => i.id), openOnly: true }) : [];
+    const balances = reads.sameAmount.get(`${e.currency}:${amount}`) ?? [];
     for (const i of balances.filter((b) => b.balance_minor === amount)) {
       push({ kind: 'exact_amount', customerId: i.customer_id, customer: await nameOf(i.customer_id), allocations: [allocation(i, amount)], unappliedMinor: 0, reason: `${i.number} of ${await nameOf(i.customer_id)} is open for exactly ${amountText} (due ${i.due_date}); the payer is not on file.` });
     }
@@ -217,7 +304,10 @@ export async function suggestionsFor(core: Core, e: BankEntryRow): Promise<Sugge
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-/** The unmatched lines, oldest booking first, paged in SQL, each credit with its suggestions. */
+/** How many lines share one set of reads (a page is one; the CSV of every line reads in steps). */
+const READ_CHUNK = 50;
+
+/** The unmatched lines, oldest booking first, paged in SQL, each credit with its suggestions, read for the page's lines together. */
 export async function unmatchedLines(core: Core, options: { from?: number; limit?: number } = {}): Promise<{ total: number; from: number; lines: UnmatchedLine[] }> {
   const db = core.db.kysely;
   const from = Math.max(0, Math.floor(options.from ?? 0));
@@ -227,11 +317,15 @@ export async function unmatchedLines(core: Core, options: { from?: number; limit
     db.selectFrom('bank_entries').selectAll().where('status', '=', 'unmatched').orderBy('booking_date').orderBy('id').offset(from).limit(limit).execute(),
   ]);
   const lines: UnmatchedLine[] = [];
-  for (const r of rows) {
-    lines.push({
+  for (let k = 0; k < rows.length; k += READ_CHUNK) {
+    const chunk = rows.slice(k, k + READ_CHUNK);
+    const reads = await pageReads(core, chunk);
+    for (const r of chunk) {
+      lines.push({
       id: r.id, key: r.entry_key, statementId: r.statement_id, entryRef: r.entry_ref, direction: r.direction, amountMinor: Number(r.amount_minor), currency: r.currency, bookingDate: r.booking_date,
-      payerName: r.payer_name, payerIban: r.payer_iban, remittance: r.remittance, returnReason: r.return_reason, customerId: r.customer_id, suggestions: await suggestionsFor(core, r),
-    });
+      payerName: r.payer_name, payerIban: r.payer_iban, remittance: r.remittance, returnReason: r.return_reason, customerId: r.customer_id, suggestions: await suggestionsWith(core, r, reads),
+      });
+    }
   }
   return { total: Number(count.n), from, lines };
 }

@@ -51,23 +51,31 @@ export async function accountTotals(db: Kysely<Database>, dialect: Db['dialect']
   const mine = collector === null ? sql`` : sql`and i.customer_id in (select id from customers where collector = ${collector})`;
   const open = sql`i.status in (${sql.join([...OPEN])}) ${mine}`;
   const overdue = sql`i.due_date < ${asOf}`;
-  type Sums = { customer_id: number; n: number; open_minor: number; overdue_n: number; overdue_minor: number; oldest_due: string | null; overdue_bal_days: number };
+  type Sums = { customer_id: number; name: string; collector: string | null; currency: string; risk_class: string | null; n: number; open_minor: number; overdue_n: number; overdue_minor: number; oldest_due: string | null; overdue_bal_days: number };
   const [totals, taken] = await Promise.all([
-    sql<Sums>`select i.customer_id, count(*) as n, sum(i.total_minor) as open_minor,
-        sum(case when ${overdue} then 1 else 0 end) as overdue_n,
-        sum(case when ${overdue} then i.total_minor else 0 end) as overdue_minor,
-        min(case when ${overdue} then i.due_date end) as oldest_due,
-        sum(case when ${overdue} then i.total_minor * ${due} else 0 end) as overdue_bal_days
-      from invoices i where ${open} group by i.customer_id`.execute(db),
+    // The customer's name and class come with the sums: one read, not one per thousand accounts.
+    sql<Sums>`select c.id as customer_id, c.name, c.collector, c.currency, c.risk_class, t.n, t.open_minor, t.overdue_n, t.overdue_minor, t.oldest_due, t.overdue_bal_days from (
+        select i.customer_id, count(*) as n, sum(i.total_minor) as open_minor,
+          sum(case when ${overdue} then 1 else 0 end) as overdue_n,
+          sum(case when ${overdue} then i.total_minor else 0 end) as overdue_minor,
+          min(case when ${overdue} then i.due_date end) as oldest_due,
+          sum(case when ${overdue} then i.total_minor * ${due} else 0 end) as overdue_bal_days
+        from invoices i where ${open} group by i.customer_id
+      ) t join customers c on c.id = t.customer_id`.execute(db),
+    // Starts from what was taken off (few rows) and looks each invoice up by id, so the open
+    // invoices are not walked a second time.
     sql<{ id: number; customer_id: number; due_date: string; total_minor: number; taken: number; dn: number }>`
-      select i.id, i.customer_id, i.due_date, i.total_minor, ${due} as dn, sum(x.amount_minor) as taken from (
-          select cn.invoice_id, cn.amount_minor from credit_notes cn
-          union all select w.invoice_id, w.amount_minor from write_offs w
-          union all select pa.invoice_id, pa.amount_minor from payment_allocations pa join invoices pi on pi.id = pa.invoice_id where pi.status = 'partially_paid' and pa.reversed = 0
-        ) x join invoices i on i.id = x.invoice_id
-      where ${open} group by i.id, i.customer_id, i.due_date, i.total_minor`.execute(db),
+      select i.id, i.customer_id, i.due_date, i.total_minor, ${due} as dn, x.taken from (
+          select y.invoice_id, sum(y.amount_minor) as taken from (
+            select cn.invoice_id, cn.amount_minor from credit_notes cn
+            union all select w.invoice_id, w.amount_minor from write_offs w
+            union all select pa.invoice_id, pa.amount_minor from payment_allocations pa join invoices pi on pi.id = pa.invoice_id where pi.status = 'partially_paid' and pa.reversed = 0
+          ) y group by y.invoice_id
+        ) x cross join invoices i
+      where i.id = x.invoice_id and ${open}`.execute(db),
   ]);
   const byCustomer = new Map(totals.rows.map((r) => [Number(r.customer_id), { n: Number(r.n), open: Number(r.open_minor), overdueN: Number(r.overdue_n), overdue: Number(r.overdue_minor), oldest: r.oldest_due, days: Number(r.overdue_bal_days) }]));
+  const customers = new Map(totals.rows.map((r) => [Number(r.customer_id), r]));
   // An invoice with something taken off: its balance replaces its total (and leaves the counts when nothing is left).
   for (const r of taken.rows) {
     const s = byCustomer.get(Number(r.customer_id));
@@ -86,10 +94,6 @@ export async function accountTotals(db: Kysely<Database>, dialect: Db['dialect']
     }
   }
   const ids = [...byCustomer.keys()].filter((id) => byCustomer.get(id)!.n > 0);
-  const customers = new Map<number, { name: string; collector: string | null; currency: string; risk_class: string | null }>();
-  for (let k = 0; k < ids.length; k += 1000) {
-    for (const c of await db.selectFrom('customers').select(['id', 'name', 'collector', 'currency', 'risk_class']).where('id', 'in', ids.slice(k, k + 1000)).execute()) customers.set(c.id, c);
-  }
   return ids.map((id) => {
     const s = byCustomer.get(id)!;
     const c = customers.get(id)!;

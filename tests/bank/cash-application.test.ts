@@ -12,7 +12,7 @@ import { submitOrder } from '../../src/credit/credit.service.ts';
 import { createShipment } from '../../src/shipping/shipment.service.ts';
 import { getPayment } from '../../src/payments/payment.service.ts';
 import { importBankStatement } from '../../src/bank/bank.service.ts';
-import { applyEntry, exactCombinations, looseInvoiceNumbers, nameKey, unmatchedLines } from '../../src/bank/suggestion.service.ts';
+import { applyEntry, exactCombinations, looseInvoiceNumbers, nameKey, suggestionsFor, unmatchedLines } from '../../src/bank/suggestion.service.ts';
 import { DomainError } from '../../src/shared/errors.ts';
 
 const MAPPING = path.resolve(import.meta.dirname, '../fixtures/bank/bank-export.mapping.json');
@@ -73,6 +73,15 @@ describe(`cash application by hand (${testDialect})`, () => {
     expect(report.unmatched).toBe(8);
   });
   afterAll(async () => t.cleanup());
+
+  it('suggests for a page of lines read together exactly what it suggests for each line alone', async () => {
+    const page = await unmatchedLines(t.core, { limit: 100 });
+    expect(page.lines.length).toBe(8);
+    const rows = await t.core.db.kysely.selectFrom('bank_entries').selectAll().where('status', '=', 'unmatched').execute();
+    for (const line of page.lines) expect(line.suggestions).toEqual(await suggestionsFor(t.core, rows.find((r) => r.id === line.id)!));
+    // The lines do not all suggest the same: the reads of the page reach the right line.
+    expect(new Set(page.lines.map((l) => JSON.stringify(l.suggestions))).size).toBeGreaterThan(4);
+  });
 
   it('suggests matches for each unmatched line with the reason for each, paged in SQL', async () => {
     const page = await unmatchedLines(t.core, { limit: 4 });

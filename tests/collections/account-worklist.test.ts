@@ -10,7 +10,9 @@ import { logAction } from '../../src/collections/action.service.ts';
 import { recordPayment } from '../../src/payments/payment.service.ts';
 import { worklist } from '../../src/collections/worklist.service.ts';
 import { accountPriority, accountWorklist } from '../../src/collections/account-worklist.service.ts';
-import { addDays } from '../../src/shared/dates.ts';
+import { addDays, daysBetween } from '../../src/shared/dates.ts';
+import { createCreditNote, writeOffInvoice } from '../../src/invoicing/invoice.service.ts';
+import { invoiceBalances } from '../../src/invoicing/invoice.repository.ts';
 import { replaceInvoiceForecasts } from '../../src/forecasts/forecast.service.ts';
 import { DomainError } from '../../src/shared/errors.ts';
 
@@ -130,5 +132,48 @@ describe(`account-level worklist (${testDialect})`, () => {
     const w = await accountWorklist(core);
     expect(w).toMatchObject({ basis: 'forecast', forecastAsOf: '2026-02-28' });
     expect(w.accounts.map((a) => [a.customer, a.priority, a.amountAtRiskMinor])).toEqual([['Delta', 60_000, 60_000], ['Bravo', 20_000, 20_000], ['Charlie', 10_000, 20_000], ['Alpha', 0, 90_000]]);
+  });
+});
+
+describe(`account totals after credit notes, write-offs and part payments (${testDialect})`, () => {
+  let t: TestCore;
+  beforeAll(async () => {
+    t = await createTestCore('2026-03-01T09:00:00Z');
+    const { core } = t;
+    for (const [name, invoices] of [
+      ['Foxtrot', [['F1', '2026-01-31', '400.00'], ['F2', '2026-02-20', '250.00'], ['F3', '2026-03-20', '90.00']]],
+      ['Golf', [['G1', '2026-02-01', '300.00'], ['G2', '2026-02-15', '120.00']]],
+      ['Hotel', [['H1', '2026-01-15', '80.00']]],
+    ] as const) {
+      const c = await createCustomer(core, { name, creditLimit: '100000', paymentTermsDays: 30, currency: 'EUR' }, actor);
+      for (const [ref, due, amount] of invoices) await importHistoricalInvoice(core, { customerId: c.id, externalRef: ref, invoiceDate: addDays(due, -30), dueDate: due, amount }, actor);
+      if (name === 'Golf') await recordPayment(core, { customerId: c.id, amount: '100.00', reference: 'G1' }, actor); // G1 partly paid
+    }
+    await createCreditNote(core, { invoice: 'F1', amount: '150.00', reason: 'returned goods' }, actor); // F1 partly credited
+    await createCreditNote(core, { invoice: 'F3', amount: '90.00', reason: 'price correction' }, actor); // F3 credited in full
+    await writeOffInvoice(core, 'F2', 'customer insolvent', actor, undefined, { badDebt: true }); // F2 written off
+    await createCreditNote(core, { invoice: 'G2', amount: '20.00', reason: 'price correction' }, actor);
+  });
+  afterAll(async () => t.cleanup());
+
+  it('counts each open invoice at its balance, as the invoice balances read one by one', async () => {
+    const w = await accountWorklist(t.core, { limit: 10 });
+    const open = (await invoiceBalances(t.core.db.kysely, { openOnly: true })).filter((i) => i.balance_minor > 0);
+    const expected = new Map<number, { openItems: number; openMinor: number; overdueItems: number; overdueMinor: number; priority: number }>();
+    for (const i of open) {
+      const e = expected.get(i.customer_id) ?? { openItems: 0, openMinor: 0, overdueItems: 0, overdueMinor: 0, priority: 0 };
+      e.openItems++;
+      e.openMinor += i.balance_minor;
+      if (i.due_date < w.asOf) {
+        e.overdueItems++;
+        e.overdueMinor += i.balance_minor;
+        e.priority += daysBetween(i.due_date, w.asOf) * i.balance_minor;
+      }
+      expected.set(i.customer_id, e);
+    }
+    expect(w.totalAccounts).toBe(expected.size);
+    for (const a of w.accounts) expect({ openItems: a.openItems, openMinor: a.openMinor, overdueItems: a.overdueItems, overdueMinor: a.overdueMinor, priority: a.priority }).toEqual(expected.get(a.customerId));
+    // Foxtrot: F1 250.00 open of 400.00 (overdue 29 days), F2 written off, F3 credited in full.
+    expect(w.accounts.find((a) => a.customer === 'Foxtrot')).toMatchObject({ openItems: 1, openMinor: 25_000, overdueItems: 1, overdueMinor: 25_000, priority: 29 * 25_000 });
   });
 });
