@@ -7,7 +7,10 @@
  *   - DuckDB's own read_csv of the same event rows (exported to CSV first) — the baseline;
  *   - a full pipeline run (ingest, transform, reconcile, publish) and its ingest rows/s;
  *   - an incremental run after 1 % more events;
+ *   - the floor (floor.ts): the same models' SQL straight in DuckDB over the same events, and
+ *     the pipeline's time over it per phase;
  *   - peak RSS.
+ * `--full-only` stops after the full run and its floor (for ten million invoices).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,15 +24,19 @@ import { migrate } from '../../src/db/migrate.ts';
 import { SPARE_ROW_GROUPS } from '../compact.ts';
 import { runPipeline, type PipelineRunResult } from '../run.ts';
 import { openWarehouse, lit } from '../../src/warehouse/warehouse.ts';
+import { measureFloor, type FloorResult } from './floor.ts';
 
 const { values } = parseArgs({
   options: {
     invoices: { type: 'string', default: '1000000' },
     dir: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    // Only the full run and its floor (the ten-million run: the incremental runs are measured at one million).
+    'full-only': { type: 'boolean', default: false },
     // Internal: the pipeline runs happen in a child process, so its peak RSS is the pipeline's own.
     phase: { type: 'string', default: 'main' },
     baseline: { type: 'string', default: '0' },
+    'baseline-ms': { type: 'string', default: '0' },
   },
 });
 const invoices = Number(values.invoices);
@@ -102,6 +109,20 @@ if (values.phase === 'main') {
   process.exit(0);
 }
 
+if (values.phase === 'floor') {
+  // In its own process too: the floor's memory is not counted in the pipeline's peak RSS.
+  const c0 = process.cpuUsage();
+  const f = await measureFloor(path.join(dir, 'warehouse.duckdb'), dir);
+  const c = process.cpuUsage(c0);
+  fs.writeFileSync(path.join(dir, 'floor.json'), JSON.stringify(f));
+  say(
+    `floor (the same SQL straight in DuckDB, plain tables, no bookkeeping): staging the events ${(f.stagingMs / 1000).toFixed(2)} s, models ${(f.modelsMs / 1000).toFixed(2)} s (${f.tables} tables, ${f.views} views), Parquet once ${(f.parquetMs / 1000).toFixed(2)} s (${f.parquetFiles} parts) — ${((c.user + c.system) / 1e6).toFixed(1)} s CPU, load average ${os.loadavg()[0]!.toFixed(1)}`,
+  );
+  say(`  floor's slowest models: ${f.slowest.map((m) => `${m.model} ${(m.ms / 1000).toFixed(2)} s`).join(', ')}`);
+  say(`  peak RSS of the floor process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  process.exit(0);
+}
+
 async function main() {
   const t0 = Date.now();
   const db = new SQLite(coreFile);
@@ -127,12 +148,14 @@ async function main() {
     fs.closeSync(out);
   }
   let baselineRowsPerS: number;
+  let baselineMs: number;
   {
     const wh = await openWarehouse(path.join(dir, 'baseline.duckdb'));
     const s = performance.now();
     const c0 = process.cpuUsage();
     await wh.conn.run(`create or replace table events as select * from read_csv(${lit(csv)}, header = true)`);
     const secs = (performance.now() - s) / 1000;
+    baselineMs = secs * 1000;
     wh.close();
     baselineRowsPerS = events / secs;
     const c = process.cpuUsage(c0);
@@ -142,7 +165,10 @@ async function main() {
   db.close();
   const child = spawnSync(
     process.execPath,
-    ['--import', 'tsx', fileURLToPath(import.meta.url), '--phase', 'run', '--dir', dir, '--invoices', String(invoices), '--baseline', String(baselineRowsPerS)],
+    [
+      '--import', 'tsx', fileURLToPath(import.meta.url), '--phase', 'run', '--dir', dir, '--invoices', String(invoices), '--baseline', String(baselineRowsPerS),
+      '--baseline-ms', String(baselineMs), ...(values['full-only'] ? ['--full-only'] : []),
+    ],
     { stdio: 'inherit' },
   );
   if (child.status !== 0) throw new Error(`pipeline phase failed (${child.status ?? child.signal})`);
@@ -191,6 +217,28 @@ const describe = (label: string, { r, ms, cpu }: { r: PipelineRunResult; ms: num
 // fitting in JavaScript would dominate them at this size.
 const steps = ['ingest', 'transform', 'reconcile', 'publish'];
 const full = describe('full run', await timed(() => runPipeline({ dataDir: dir, coreUrl, quiet: true, job: 'bench', steps })));
+const baselineMs = Number(values['baseline-ms']);
+say(`full run / read_csv baseline: ${(full.ms / baselineMs).toFixed(2)}×; peak RSS of the pipeline process so far: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+
+// The floor, from the same landed events, then the pipeline's time over it per phase.
+{
+  const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--phase', 'floor', '--dir', dir, '--invoices', String(invoices)], { stdio: 'inherit' });
+  if (child.status !== 0) throw new Error(`floor phase failed (${child.status ?? child.signal})`);
+  const f = JSON.parse(fs.readFileSync(path.join(dir, 'floor.json'), 'utf8')) as FloorResult;
+  const step = (name: string) => full.r.steps.find((s) => s.name === name)?.ms ?? 0;
+  const detail = full.r.steps.find((s) => s.name === 'transform')?.detail as { stagedMs?: number; models?: { ms: number }[] };
+  const pipelineModelsMs = (detail.models ?? []).reduce((a, m) => a + m.ms, 0);
+  const floorTotal = baselineMs + f.stagingMs + f.modelsMs + f.parquetMs;
+  const x = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+  say(
+    `pipeline ÷ floor: ingest ${x(step('ingest'), baselineMs)} read_csv; transform ${x(step('transform'), f.stagingMs + f.modelsMs)} (staging ${x(detail.stagedMs ?? 0, f.stagingMs)}, models ${x(pipelineModelsMs, f.modelsMs)}); publish ${x(step('publish'), f.parquetMs)}`,
+  );
+  say(`full run ${(full.ms / 1000).toFixed(2)} s ÷ floor ${(floorTotal / 1000).toFixed(2)} s (read_csv + staging + models + Parquet) = ${x(full.ms, floorTotal)}; the floor itself is ${x(floorTotal, baselineMs)} read_csv`);
+}
+if (values['full-only']) {
+  say(`peak RSS of the pipeline process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  process.exit(0);
+}
 
 const more = Math.max(1, Math.round(invoices / 100));
 const added = writeHistory(db, invoices + 1, more, false);
