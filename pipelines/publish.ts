@@ -316,7 +316,8 @@ async function copyComments(conn: DuckDBConnection): Promise<void> {
      left join duckdb_tables() as s on s.database_name = 'snap' and s.schema_name = w.schema_name and s.table_name = w.table_name
      where w.database_name = current_database() and w.schema_name in (${schemas}) and w.comment is not null and s.comment is distinct from w.comment`,
   );
-  for (const c of tables) await conn.run(`comment on table snap.${String(c.t)} is ${lit(String(c.comment))}`);
+  // Sent together: one call instead of one per comment.
+  const statements = tables.map((c) => `comment on table snap.${String(c.t)} is ${lit(String(c.comment))}`);
   const columns = await rowsJson(
     conn,
     `select w.schema_name || '.' || w.table_name as t, w.column_name as c, w.comment
@@ -324,7 +325,8 @@ async function copyComments(conn: DuckDBConnection): Promise<void> {
      left join duckdb_columns() as s on s.database_name = 'snap' and s.schema_name = w.schema_name and s.table_name = w.table_name and s.column_name = w.column_name
      where w.database_name = current_database() and w.schema_name in (${schemas}) and w.comment is not null and s.comment is distinct from w.comment`,
   );
-  for (const c of columns) await conn.run(`comment on column snap.${String(c.t)}.${ident(String(c.c))} is ${lit(String(c.comment))}`);
+  for (const c of columns) statements.push(`comment on column snap.${String(c.t)}.${ident(String(c.c))} is ${lit(String(c.comment))}`);
+  if (statements.length) await conn.run(statements.join(';\n'));
 }
 
 /**

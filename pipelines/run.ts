@@ -43,6 +43,8 @@ export interface StepResult {
   rowsRead: number;
   rowsWritten: number;
   ms: number;
+  /** CPU time of the process during the step (every thread, DuckDB's included), ms: on a shared machine the wall time also counts others' work. */
+  cpuMs?: number;
   detail?: unknown;
 }
 
@@ -262,17 +264,19 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
           }
         }
         const t0 = Date.now();
+        const c0 = process.cpuUsage();
         const r = await step.run(ctx);
-        results.push({ name: step.name, ms: Date.now() - t0, ...r });
+        results.push({ name: step.name, ms: Date.now() - t0, cpuMs: cpuMsSince(c0), ...r });
       }
       if (doPublish) {
         const t0 = Date.now();
+        const c0 = process.cpuUsage();
         // The run is recorded as succeeded just before the snapshot is taken, so the published
         // ops.pipeline_runs includes it; should the copy fail, the catch below marks it failed.
         published = await publish(wh.conn, dataDir, runId, async () => {
           await markSucceeded();
         });
-        results.push({ name: 'publish', rowsRead: 0, rowsWritten: published.tables.length, ms: Date.now() - t0, detail: published });
+        results.push({ name: 'publish', rowsRead: 0, rowsWritten: published.tables.length, ms: Date.now() - t0, cpuMs: cpuMsSince(c0), detail: published });
         ctx.log(`published ${published.tables.length} tables to ${published.snapshot} and ${published.parquet}`);
         if (options.site) {
           const t1 = Date.now();
@@ -320,6 +324,11 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
     wh.close();
     if (coreDb) await coreDb.close();
   }
+}
+
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(start);
+  return Math.round((c.user + c.system) / 1000);
 }
 
 function sum(results: StepResult[], key: 'rowsRead' | 'rowsWritten'): number {

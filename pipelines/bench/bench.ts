@@ -7,7 +7,10 @@
  *   - DuckDB's own read_csv of the same event rows (exported to CSV first) — the baseline;
  *   - a full pipeline run (ingest, transform, reconcile, publish) and its ingest rows/s;
  *   - an incremental run after 1 % more events;
+ *   - the floor (floor.ts): the same models' SQL straight in DuckDB over the same events, and
+ *     the pipeline's time over it per phase;
  *   - peak RSS.
+ * `--full-only` stops after the full run and its floor (for ten million invoices).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,15 +24,20 @@ import { migrate } from '../../src/db/migrate.ts';
 import { SPARE_ROW_GROUPS } from '../compact.ts';
 import { runPipeline, type PipelineRunResult } from '../run.ts';
 import { openWarehouse, lit } from '../../src/warehouse/warehouse.ts';
+import { measureFloor, type FloorResult } from './floor.ts';
 
 const { values } = parseArgs({
   options: {
     invoices: { type: 'string', default: '1000000' },
     dir: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    // Only the full run and its floor (the ten-million run: the incremental runs are measured at one million).
+    'full-only': { type: 'boolean', default: false },
     // Internal: the pipeline runs happen in a child process, so its peak RSS is the pipeline's own.
     phase: { type: 'string', default: 'main' },
     baseline: { type: 'string', default: '0' },
+    'baseline-ms': { type: 'string', default: '0' },
+    'baseline-cpu': { type: 'string', default: '0' },
   },
 });
 const invoices = Number(values.invoices);
@@ -49,50 +57,53 @@ const day0 = Date.UTC(2023, 0, 1) / 86_400_000;
 const iso = (d: number) => new Date(d * 86_400_000).toISOString().slice(0, 10);
 const customers = Math.max(10, Math.round(invoices / 100));
 
-/** Appends `count` invoices (and their payments, ~90 % paid) after what the core already holds. */
+/**
+ * Appends `count` invoices (and their payments, ~90 % paid) after what the core already holds,
+ * with their events: the rows are made by SQLite itself (a counting CTE, `json_object` for the
+ * payloads), so the fixture streams from the database into the database at any size and no
+ * row becomes a JavaScript object. An invoice's `invoice.issued` events come before the
+ * `payment.recorded` events of the same batch, so each invoice's newest image is its paid one.
+ */
 function writeHistory(db: SQLite.Database, firstInvoice: number, count: number, withCustomers: boolean): number {
-  const insCustomer = db.prepare(`insert into customers (id, name, country, segment, currency, payment_terms_days, credit_limit_minor, status, created_at, updated_at)
-    values (?, ?, 'DE', ?, 'EUR', 30, 1000000, 'active', ?, ?)`);
-  const insInvoice = db.prepare(`insert into invoices (id, number, customer_id, currency, invoice_date, due_date, status, subtotal_minor, tax_minor, total_minor, disputed, created_at, updated_at)
-    values (?, ?, ?, 'EUR', ?, ?, ?, ?, 0, ?, 0, ?, ?)`);
-  const insPayment = db.prepare(`insert into payments (id, customer_id, currency, amount_minor, payment_date, method, status, created_at)
-    values (?, ?, 'EUR', ?, ?, 'transfer', 'received', ?)`);
-  const insAlloc = db.prepare(`insert into payment_allocations (id, payment_id, invoice_id, amount_minor, rule, applied_on, reversed, created_at)
-    values (?, ?, ?, ?, 'reference', ?, 0, ?)`);
-  const insEvent = db.prepare(`insert into events (event_type, aggregate_type, aggregate_id, payload, actor, occurred_at) values (?, ?, ?, ?, 'bench', ?)`);
+  const last = firstInvoice + count - 1;
+  const date = (day: string) => `date((${day}) * 86400, 'unixepoch')`;
+  // Whole numbers only: the issue day is floor(id × 1096 / (invoices × 1.02)) in integer arithmetic.
+  const v = `with recursive s(id) as (select ${firstInvoice} union all select id + 1 from s where id < ${last}),
+    v as (select id, 1 + (id % ${customers}) as customer, ${day0} + (id * 1096 * 50) / (${invoices} * 51) as issued,
+                 1000 + ((id * 7919) % 500000) as amount, id % 10 <> 0 as paid from s),
+    w as (select *, ${date('issued')} as invoice_date, ${date('issued + 30')} as due_date, ${date('issued + 10 + ((id * 31) % 50)')} as pay_date from v),
+    x as (select *, invoice_date || 'T10:00:00.000Z' as at, pay_date || 'T11:00:00.000Z' as pat from w)`;
+  const invoice = (status: string) => `json_object('id', id, 'number', 'INV-' || id, 'external_ref', null, 'customer_id', customer, 'order_id', null, 'shipment_id', null,
+    'currency', 'EUR', 'invoice_date', invoice_date, 'due_date', due_date, 'status', ${status}, 'subtotal_minor', amount, 'tax_minor', 0, 'total_minor', amount,
+    'disputed', 0, 'settled_date', null, 'created_at', at, 'updated_at', at)`;
   let events = 0;
   db.transaction(() => {
     if (withCustomers) {
-      for (let c = 1; c <= customers; c++) {
-        const at = `${iso(day0)}T08:00:00.000Z`;
-        insCustomer.run(c, `Customer ${c}`, c % 3 === 0 ? 'retail' : 'wholesale', at, at);
-        const row = { id: c, external_id: null, name: `Customer ${c}`, country: 'DE', segment: c % 3 === 0 ? 'retail' : 'wholesale', currency: 'EUR', payment_terms_days: 30, credit_limit_minor: 1000000, risk_class: null, status: 'active', created_at: at, updated_at: at };
-        insEvent.run('customer.created', 'customer', String(c), JSON.stringify({ customers: [row] }), at);
-        events++;
-      }
+      const at = `${iso(day0)}T08:00:00.000Z`;
+      const c = `with recursive s(id) as (select 1 union all select id + 1 from s where id < ${customers}),
+        c as (select id, 'Customer ' || id as name, case when id % 3 = 0 then 'retail' else 'wholesale' end as segment from s)`;
+      db.exec(`${c} insert into customers (id, name, country, segment, currency, payment_terms_days, credit_limit_minor, status, created_at, updated_at)
+        select id, name, 'DE', segment, 'EUR', 30, 1000000, 'active', '${at}', '${at}' from c`);
+      events += db.prepare(`${c} insert into events (event_type, aggregate_type, aggregate_id, payload, actor, occurred_at)
+        select 'customer.created', 'customer', cast(id as text), json_object('customers', json_array(json_object('id', id, 'external_id', null, 'name', name, 'country', 'DE',
+          'segment', segment, 'currency', 'EUR', 'payment_terms_days', 30, 'credit_limit_minor', 1000000, 'risk_class', null, 'status', 'active',
+          'created_at', '${at}', 'updated_at', '${at}'))), 'bench', '${at}' from c`).run().changes;
     }
-    for (let k = 0; k < count; k++) {
-      const id = firstInvoice + k;
-      const customer = 1 + (id % customers);
-      const issued = day0 + Math.floor((id * 1096) / (invoices * 1.02));
-      const amount = 1000 + ((id * 7919) % 500_000);
-      const paid = id % 10 !== 0;
-      const payDay = issued + 10 + ((id * 31) % 50);
-      const at = `${iso(issued)}T10:00:00.000Z`;
-      const inv = { id, number: `INV-${id}`, external_ref: null, customer_id: customer, order_id: null, shipment_id: null, currency: 'EUR', invoice_date: iso(issued), due_date: iso(issued + 30), status: paid ? 'paid' : 'open', subtotal_minor: amount, tax_minor: 0, total_minor: amount, disputed: 0, settled_date: null, created_at: at, updated_at: at };
-      insInvoice.run(id, inv.number, customer, inv.invoice_date, inv.due_date, inv.status, amount, amount, at, at);
-      insEvent.run('invoice.issued', 'invoice', String(id), JSON.stringify({ invoices: [{ ...inv, status: 'open' }] }), at);
-      events++;
-      if (paid) {
-        const pat = `${iso(payDay)}T11:00:00.000Z`;
-        insPayment.run(id, customer, amount, iso(payDay), pat);
-        insAlloc.run(id, id, id, amount, iso(payDay), pat);
-        const payment = { id, customer_id: customer, currency: 'EUR', amount_minor: amount, payment_date: iso(payDay), method: 'transfer', bank_reference: null, external_id: null, status: 'received', reversal_reason: null, reversed_at: null, created_at: pat };
-        const alloc = { id, payment_id: id, invoice_id: id, amount_minor: amount, rule: 'reference', applied_on: iso(payDay), reversed: 0, created_at: pat };
-        insEvent.run('payment.recorded', 'payment', String(id), JSON.stringify({ payments: [payment], payment_allocations: [alloc], invoices: [inv] }), pat);
-        events++;
-      }
-    }
+    db.exec(`${v} insert into invoices (id, number, customer_id, currency, invoice_date, due_date, status, subtotal_minor, tax_minor, total_minor, disputed, created_at, updated_at)
+      select id, 'INV-' || id, customer, 'EUR', invoice_date, due_date, case when paid then 'paid' else 'open' end, amount, 0, amount, 0, at, at from x`);
+    events += db.prepare(`${v} insert into events (event_type, aggregate_type, aggregate_id, payload, actor, occurred_at)
+      select 'invoice.issued', 'invoice', cast(id as text), json_object('invoices', json_array(${invoice(`'open'`)})), 'bench', at from x`).run().changes;
+    db.exec(`${v} insert into payments (id, customer_id, currency, amount_minor, payment_date, method, status, created_at)
+      select id, customer, 'EUR', amount, pay_date, 'transfer', 'received', pat from x where paid`);
+    db.exec(`${v} insert into payment_allocations (id, payment_id, invoice_id, amount_minor, rule, applied_on, reversed, created_at)
+      select id, id, id, amount, 'reference', pay_date, 0, pat from x where paid`);
+    events += db.prepare(`${v} insert into events (event_type, aggregate_type, aggregate_id, payload, actor, occurred_at)
+      select 'payment.recorded', 'payment', cast(id as text), json_object(
+        'payments', json_array(json_object('id', id, 'customer_id', customer, 'currency', 'EUR', 'amount_minor', amount, 'payment_date', pay_date, 'method', 'transfer',
+          'bank_reference', null, 'external_id', null, 'status', 'received', 'reversal_reason', null, 'reversed_at', null, 'created_at', pat)),
+        'payment_allocations', json_array(json_object('id', id, 'payment_id', id, 'invoice_id', id, 'amount_minor', amount, 'rule', 'reference', 'applied_on', pay_date,
+          'reversed', 0, 'created_at', pat)),
+        'invoices', json_array(${invoice(`'paid'`)})), 'bench', pat from x where paid`).run().changes;
   })();
   return events;
 }
@@ -102,47 +113,81 @@ if (values.phase === 'main') {
   process.exit(0);
 }
 
+if (values.phase === 'floor') {
+  // In its own process too: the floor's memory is not counted in the pipeline's peak RSS.
+  const c0 = process.cpuUsage();
+  const f = await measureFloor(path.join(dir, 'warehouse.duckdb'), dir);
+  const c = process.cpuUsage(c0);
+  fs.writeFileSync(path.join(dir, 'floor.json'), JSON.stringify(f));
+  say(
+    `floor (the same SQL straight in DuckDB, plain tables, no bookkeeping): staging the events ${(f.stagingMs / 1000).toFixed(2)} s, models ${(f.modelsMs / 1000).toFixed(2)} s (${f.tables} tables, ${f.views} views), Parquet once ${(f.parquetMs / 1000).toFixed(2)} s (${f.parquetFiles} parts) — ${f.cpuS.toFixed(1)} s CPU (${((c.user + c.system) / 1e6).toFixed(1)} s with copying the events in), load average ${os.loadavg()[0]!.toFixed(1)}`,
+  );
+  say(`  floor's slowest models: ${f.slowest.map((m) => `${m.model} ${(m.ms / 1000).toFixed(2)} s`).join(', ')}`);
+  say(`  peak RSS of the floor process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  process.exit(0);
+}
+
 async function main() {
   const t0 = Date.now();
   const db = new SQLite(coreFile);
-  db.pragma('journal_mode = WAL');
+  // A fixture, written once: no rollback journal, and the secondary indexes made after the rows
+  // (sorting once instead of inserting ten million keys at random places).
+  // (A file in WAL mode leaves it for DELETE first: SQLite does not go from WAL to OFF in one step.)
+  db.pragma('journal_mode = DELETE');
+  db.pragma('journal_mode = OFF');
   db.pragma('synchronous = OFF');
+  db.pragma('cache_size = -262144');
+  const indexes = db
+    .prepare(`select name, sql from sqlite_master where type = 'index' and sql is not null and tbl_name in ('customers', 'invoices', 'payments', 'payment_allocations', 'events')`)
+    .all() as { name: string; sql: string }[];
+  for (const i of indexes) db.exec(`drop index "${i.name}"`);
   const events = writeHistory(db, 1, invoices, true);
+  for (const i of indexes) db.exec(i.sql);
+  db.pragma('journal_mode = WAL');
   say(`fixture: ${invoices.toLocaleString('en')} invoices, ${events.toLocaleString('en')} events written in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
   // DuckDB's own scan of the same rows, as CSV: the baseline the ingest is compared with.
   const csv = path.join(dir, 'events.csv');
   {
     const out = fs.openSync(csv, 'w');
-    const q = (s: string) => `"${s.replaceAll('"', '""')}"`;
-    let buf: string[] = ['seq,event_type,aggregate_type,aggregate_id,payload,actor,occurred_at'];
-    for (const r of db.prepare('select * from events order by seq').raw().iterate() as IterableIterator<unknown[]>) {
-      buf.push(`${r[0]},${r[1]},${r[2]},${r[3]},${q(String(r[4]))},${r[5]},${r[6]}`);
-      if (buf.length >= 50_000) {
-        fs.writeSync(out, `${buf.join('\n')}\n`);
-        buf = [];
-      }
+    // SQLite joins each batch of rows into CSV text itself (quoting the payloads), as the ingest reads the feed.
+    fs.writeSync(out, 'seq,event_type,aggregate_type,aggregate_id,payload,actor,occurred_at\n');
+    const batch = db.prepare(`select count(*) as n, max(seq) as last, group_concat(seq || ',' || event_type || ',' || aggregate_type || ',' || aggregate_id || ',"' ||
+        replace(payload, '"', '""') || '",' || actor || ',' || occurred_at, char(10)) || char(10) as text
+      from (select * from events where seq > ? order by seq limit 100000)`);
+    for (let after = 0; ; ) {
+      const b = batch.get(after) as { n: number; last: number; text: string | null };
+      if (b.n === 0) break;
+      fs.writeSync(out, b.text!);
+      after = b.last;
     }
-    fs.writeSync(out, `${buf.join('\n')}\n`);
     fs.closeSync(out);
+    say(`events exported to CSV for the baseline (${((Date.now() - t0) / 1000).toFixed(1)} s since the start)`);
   }
   let baselineRowsPerS: number;
+  let baselineMs: number;
+  let baselineCpu: number;
   {
     const wh = await openWarehouse(path.join(dir, 'baseline.duckdb'));
     const s = performance.now();
     const c0 = process.cpuUsage();
     await wh.conn.run(`create or replace table events as select * from read_csv(${lit(csv)}, header = true)`);
     const secs = (performance.now() - s) / 1000;
+    baselineMs = secs * 1000;
     wh.close();
     baselineRowsPerS = events / secs;
     const c = process.cpuUsage(c0);
+    baselineCpu = (c.user + c.system) / 1e6;
     say(`DuckDB read_csv baseline: ${events.toLocaleString('en')} rows in ${secs.toFixed(2)} s (${((c.user + c.system) / 1e6).toFixed(1)} s CPU) = ${Math.round(baselineRowsPerS).toLocaleString('en')} rows/s`);
   }
 
   db.close();
   const child = spawnSync(
     process.execPath,
-    ['--import', 'tsx', fileURLToPath(import.meta.url), '--phase', 'run', '--dir', dir, '--invoices', String(invoices), '--baseline', String(baselineRowsPerS)],
+    [
+      '--import', 'tsx', fileURLToPath(import.meta.url), '--phase', 'run', '--dir', dir, '--invoices', String(invoices), '--baseline', String(baselineRowsPerS),
+      '--baseline-ms', String(baselineMs), '--baseline-cpu', String(baselineCpu), ...(values['full-only'] ? ['--full-only'] : []),
+    ],
     { stdio: 'inherit' },
   );
   if (child.status !== 0) throw new Error(`pipeline phase failed (${child.status ?? child.signal})`);
@@ -185,12 +230,41 @@ const describe = (label: string, { r, ms, cpu }: { r: PipelineRunResult; ms: num
   const slowest = [...models].sort((a, b) => b.ms - a.ms).slice(0, 6);
   if (slowest.length) say(`  slowest models: ${slowest.map((m) => `${m.model} ${(m.ms / 1000).toFixed(2)} s`).join(', ')}`);
   say(`  ingest ${ingest.rowsRead.toLocaleString('en')} rows at ${Math.round(rate).toLocaleString('en')} rows/s (${(rate / baselineRowsPerS).toFixed(2)}× DuckDB read_csv)`);
-  return { r, ms };
+  return { r, ms, cpu };
 };
 // The forecast step (models/) is left out: these are the warehouse's figures, and the models'
 // fitting in JavaScript would dominate them at this size.
 const steps = ['ingest', 'transform', 'reconcile', 'publish'];
-const full = describe('full run', await timed(() => runPipeline({ dataDir: dir, coreUrl, quiet: true, job: 'bench', steps })));
+// The ten-million run shows its progress (on stderr) as it goes.
+const full = describe('full run', await timed(() => runPipeline({ dataDir: dir, coreUrl, quiet: !values['full-only'], job: 'bench', steps })));
+const baselineMs = Number(values['baseline-ms']);
+say(`full run / read_csv baseline: ${(full.ms / baselineMs).toFixed(2)}×; peak RSS of the pipeline process so far: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+
+// The floor, from the same landed events, then the pipeline's time over it per phase.
+{
+  const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--phase', 'floor', '--dir', dir, '--invoices', String(invoices)], { stdio: 'inherit' });
+  if (child.status !== 0) throw new Error(`floor phase failed (${child.status ?? child.signal})`);
+  const f = JSON.parse(fs.readFileSync(path.join(dir, 'floor.json'), 'utf8')) as FloorResult;
+  const step = (name: string) => full.r.steps.find((s) => s.name === name)?.ms ?? 0;
+  const detail = full.r.steps.find((s) => s.name === 'transform')?.detail as { stagedMs?: number; models?: { ms: number }[] };
+  const pipelineModelsMs = (detail.models ?? []).reduce((a, m) => a + m.ms, 0);
+  const floorTotal = baselineMs + f.stagingMs + f.modelsMs + f.parquetMs;
+  const x = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+  say(
+    `pipeline ÷ floor: ingest ${x(step('ingest'), baselineMs)} read_csv; transform ${x(step('transform'), f.stagingMs + f.modelsMs)} (staging ${x(detail.stagedMs ?? 0, f.stagingMs)}, models ${x(pipelineModelsMs, f.modelsMs)}); publish ${x(step('publish'), f.parquetMs)}`,
+  );
+  const baselineCpu = Number(values['baseline-cpu']);
+  const cpu = (name: string) => full.r.steps.find((s) => s.name === name)?.cpuMs ?? 0;
+  say(
+    `pipeline ÷ floor in CPU seconds: ingest ${(cpu('ingest') / 1000).toFixed(1)} ÷ read_csv ${baselineCpu.toFixed(1)} = ${x(cpu('ingest'), baselineCpu * 1000)}; transform ${(cpu('transform') / 1000).toFixed(1)} ÷ ${((f.stagingCpuMs + f.modelsCpuMs) / 1000).toFixed(1)} (staging ${(f.stagingCpuMs / 1000).toFixed(1)} + models ${(f.modelsCpuMs / 1000).toFixed(1)}) = ${x(cpu('transform'), f.stagingCpuMs + f.modelsCpuMs)}; publish ${(cpu('publish') / 1000).toFixed(1)} ÷ ${(f.parquetCpuMs / 1000).toFixed(1)} = ${x(cpu('publish'), f.parquetCpuMs)}`,
+  );
+  say(`in CPU seconds (every thread): full run ${full.cpu.toFixed(1)} s ÷ floor ${(baselineCpu + f.cpuS).toFixed(1)} s (read_csv ${baselineCpu.toFixed(1)} + ${f.cpuS.toFixed(1)}) = ${x(full.cpu, baselineCpu + f.cpuS)}`);
+  say(`full run ${(full.ms / 1000).toFixed(2)} s ÷ floor ${(floorTotal / 1000).toFixed(2)} s (read_csv + staging + models + Parquet) = ${x(full.ms, floorTotal)}; the floor itself is ${x(floorTotal, baselineMs)} read_csv`);
+}
+if (values['full-only']) {
+  say(`peak RSS of the pipeline process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  process.exit(0);
+}
 
 const more = Math.max(1, Math.round(invoices / 100));
 const added = writeHistory(db, invoices + 1, more, false);

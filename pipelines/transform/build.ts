@@ -70,16 +70,18 @@ export async function buildFull(conn: DuckDBConnection, model: Model, options: {
 async function writeComments(conn: DuckDBConnection, model: Model, kind: 'view' | 'table'): Promise<void> {
   const name = qualified(model);
   const comment = [model.description, model.grain ? `Grain: ${model.grain}.` : ''].filter(Boolean).join(' ');
-  if (comment) await conn.run(`comment on ${kind} ${name} is ${lit(comment)}`);
   const cols = await rowsJson(conn, `select column_name from information_schema.columns where table_schema = $1 and table_name = $2 order by ordinal_position`, [model.layer, model.name]);
   const missing: string[] = [];
+  // Every comment in one call: a statement sent on its own costs a round trip through the catalog.
+  const statements = comment ? [`comment on ${kind} ${name} is ${lit(comment)}`] : [];
   for (const c of cols) {
     const column = String(c.column_name);
     const text = model.columns.get(column);
-    if (text) await conn.run(`comment on column ${name}.${ident(column)} is ${lit(text)}`);
+    if (text) statements.push(`comment on column ${name}.${ident(column)} is ${lit(text)}`);
     else if (model.layer !== 'staging') missing.push(column);
   }
   if (missing.length) throw new Error(`model ${name}: column(s) ${missing.join(', ')} have no "-- column <name>: …" comment in ${model.file}`);
+  if (statements.length) await conn.run(statements.join(';\n'));
 }
 
 /**

@@ -27,6 +27,32 @@ export interface Warehouse {
   close(): void;
 }
 
+/**
+ * How much of the machine DuckDB may use, from the environment:
+ *
+ * - `CASHLOOP_DUCKDB_MEMORY` (default `1GB`): DuckDB's `memory_limit`. DuckDB takes 80 % of
+ *   RAM by default; a pipeline shares its machine with the core. What does not fit spills.
+ * - `CASHLOOP_DUCKDB_TEMP` (default `<warehouse file>.tmp`): the `temp_directory` it spills
+ *   to (sorts, joins, windows and temporary tables larger than the limit), emptied on close.
+ * - `CASHLOOP_DUCKDB_THREADS` (default: DuckDB's, one per core): `threads`.
+ *
+ * `preserve_insertion_order` is off: no model or copy relies on the order rows were
+ * inserted in (every order that matters is an ORDER BY), and keeping it costs memory.
+ */
+export function duckdbResources(file: string, readOnly = false): Record<string, string> {
+  const config: Record<string, string> = {
+    memory_limit: process.env.CASHLOOP_DUCKDB_MEMORY || '1GB',
+    preserve_insertion_order: 'false',
+  };
+  if (!readOnly) config.temp_directory = process.env.CASHLOOP_DUCKDB_TEMP || `${file}.tmp`;
+  const threads = process.env.CASHLOOP_DUCKDB_THREADS;
+  if (threads) {
+    if (!/^[1-9][0-9]*$/.test(threads)) throw new DomainError('invalid', `CASHLOOP_DUCKDB_THREADS must be a whole number of threads above zero, not ${threads}`, { field: 'CASHLOOP_DUCKDB_THREADS', value: threads, rule: 'positive_integer' });
+    config.threads = threads;
+  }
+  return config;
+}
+
 /** DuckDB's own number of vacuum tasks per checkpoint (its default): checkpoints compact row groups. */
 export const VACUUM_TASKS = 100;
 
@@ -40,9 +66,7 @@ export async function openWarehouse(file: string, options: { readOnly?: boolean;
   const config: Record<string, string> = {
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'true',
-    // DuckDB takes 80 % of RAM by default; a pipeline shares its machine with the core.
-    memory_limit: process.env.CASHLOOP_DUCKDB_MEMORY ?? '1GB',
-    preserve_insertion_order: 'false',
+    ...duckdbResources(file, options.readOnly === true),
   };
   if (options.readOnly) config.access_mode = 'READ_ONLY';
   if (options.deferCompaction) config.max_vacuum_tasks = '0';
