@@ -448,14 +448,15 @@ describe('forecast step on DuckDB', () => {
       expect(tables.map((t) => t.table_name)).toEqual(['sales_backtest', 'sales_monthly']);
       // The cash-in: every invoice was paid 20 days after issue, so none is open on 2025-06-30 and
       // all receipts come from new sales, invoiced from 1 July on and paid from 21 July on.
-      const weeks = await rowsJs(wh.conn, `select week_start::varchar as week_start, expected_cents, new_sales_cents, low_cents, high_cents from forecast.cash_weekly where as_of = date '2025-06-30' order by week_start`);
+      const weeks = await rowsJs(wh.conn, `select week_start::varchar as week_start, expected_cents, bottom_up_cents, new_sales_cents, low_cents, high_cents from forecast.cash_weekly where as_of = date '2025-06-30' order by week_start`);
       expect(weeks).toHaveLength(13);
       expect(weeks[0]!.week_start).toBe('2025-07-07');
-      for (const w of weeks) expect(Number(w.new_sales_cents)).toBe(Number(w.expected_cents));
-      expect(weeks.slice(0, 2).map((w) => Number(w.expected_cents))).toEqual([0, 0]);
+      // The bottom-up part (the published week combines it with the top-down one) is all new sales.
+      for (const w of weeks) expect(Number(w.new_sales_cents)).toBe(Number(w.bottom_up_cents));
+      expect(weeks.slice(0, 2).map((w) => Number(w.bottom_up_cents))).toEqual([0, 0]);
       // A steady week later on receives a week's worth of invoicing: the July forecast over 31 days × 7.
       const july = await rowsJs(wh.conn, `select expected_cents from forecast.sales_monthly where as_of = date '2025-06-30' and level = 'total' and month = date '2025-07-01'`);
-      expect(Number(weeks[3]!.expected_cents)).toBeCloseTo((Number(july[0]!.expected_cents) * 7) / 31, -2);
+      expect(Number(weeks[3]!.bottom_up_cents)).toBeCloseTo((Number(july[0]!.expected_cents) * 7) / 31, -2);
       expect(Number(weeks[3]!.low_cents)).toBeLessThan(Number(weeks[3]!.expected_cents));
     } finally {
       wh.close();
