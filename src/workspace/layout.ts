@@ -69,6 +69,7 @@ export function page(viewer: Viewer, p: PageOptions): string {
 ${p.body}
 </main>
 <script src="/app/assets/htmx.min.js"></script>
+<script src="/app/assets/workspace.js"></script>
 ${p.live ? html`<script src="/app/assets/sse.min.js"></script>` : ''}
 </body></html>`.text;
 }

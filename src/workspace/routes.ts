@@ -43,6 +43,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   'htmx.min.js': { file: require.resolve('htmx.org/dist/htmx.min.js'), type: 'text/javascript; charset=utf-8' },
   'sse.min.js': { file: require.resolve('htmx-ext-sse/dist/sse.min.js'), type: 'text/javascript; charset=utf-8' },
   'workspace.css': { file: new URL('./assets/workspace.css', import.meta.url).pathname, type: 'text/css; charset=utf-8' },
+  'workspace.js': { file: new URL('./assets/workspace.js', import.meta.url).pathname, type: 'text/javascript; charset=utf-8' },
 };
 
 export async function registerWorkspace(app: FastifyInstance, core: Core, options: WorkspaceOptions = {}): Promise<void> {

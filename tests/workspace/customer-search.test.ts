@@ -91,7 +91,7 @@ describe(`order entry finds the customer by name or number (${testDialect})`, ()
     expect(chosen.statusCode).toBe(200);
     expect(chosen.headers['hx-trigger']).toBe('customer-chosen');
     expect(chosen.body).toContain(`<input type="hidden" name="customerId" value="${ids['Acme Nord AG']}">`);
-    expect(chosen.body).toMatch(/<input id="customer-q"[^>]*value="Acme Nord AG"[^>]*autofocus/);
+    expect(chosen.body).toMatch(/<input id="customer-q"[^>]*value="Acme Nord AG"[^>]*data-refocus/);
     expect(flat(chosen.body)).toContain(`Chosen: Acme Nord AG, no. ${ids['Acme Nord AG']}, EUR, risk class not set`);
     expect(chosen.body).toContain('<div id="customer-results" aria-live="polite"></div></div>');
     expect((await sales.get('/app/orders/customer?id=999999')).statusCode).toBe(404);

@@ -299,19 +299,23 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('the workspace in a 
       await page.waitForURL(`${base}/app/orders`);
 
       // Order entry for a customer on prepayment terms: the terms show before submitting.
+      // A quick typist moves on to the product search while the chosen customer is still on its
+      // way (held back here for 600 ms, as a slow server would): the swap that shows the customer
+      // lands in the middle of the word and must leave the focus, and the typing, where they are.
       await page.fill('#customer-q', String(prepaidId));
+      const slowChoice = (url: URL) => url.pathname === '/app/orders/customer';
+      await page.route(slowChoice, async (route) => {
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        await route.continue();
+      });
       await page.getByRole('button', { name: 'Choose Prepaid Oy' }).click();
+      await page.locator('#product-q').pressSequentially('widg', { delay: 200 });
       await expect.poll(() => page.locator('#customer-chosen').innerText()).toContain('Chosen: Prepaid Oy');
-      // The search runs 250 ms after typing stops; on a busy machine the swap that shows the chosen
-      // customer can land after the typing, so the text is typed again (at most three times) until
-      // the results show.
-      const addWidget = page.getByRole('button', { name: 'Add WIDGET' });
-      for (let attempt = 0; attempt < 3 && !(await addWidget.isVisible()); attempt++) {
-        await page.fill('#product-q', '');
-        await page.fill('#product-q', 'widg');
-        await addWidget.waitFor({ timeout: 10_000 }).catch(() => undefined);
-      }
-      await addWidget.click();
+      await page.unroute(slowChoice);
+      expect(await page.locator('#product-q').inputValue()).toBe('widg');
+      expect(await page.locator('#customer-q').inputValue()).toBe('Prepaid Oy');
+      expect(await page.evaluate('document.activeElement?.id')).toBe('product-q');
+      await page.getByRole('button', { name: 'Add WIDGET' }).click();
       const qty = page.locator('#lines input[name=quantity]');
       await qty.fill('8');
       await qty.press('Tab');
@@ -386,5 +390,7 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('the workspace in a 
       expect(found).toEqual([]);
     }
     expect(problems).toEqual([]);
-  }, 120_000);
+    // Thirty-odd pages, each loaded, scanned by axe-core and photographed twice: on the shared
+    // 2-core machine under load this ran past two minutes without any failure of its own.
+  }, 300_000);
 });

@@ -93,14 +93,16 @@ function lineRow(p: Product, quantity: string, i: number, error?: FormError | nu
  * The customer of the order: a live search by name or number whose results are buttons
  * right after the field (Tab to one, Enter to choose it; the list pages on the server), and
  * the chosen customer's id in a hidden field. Choosing
- * swaps this block in again with the search field focused (`autofocus`, which htmx honours
- * after a swap), so the keyboard stays where the person was typing.
+ * swaps this block in again with the search field marked `data-refocus`: it takes the focus
+ * back when the swap settles, so the keyboard stays where the person was — unless they have
+ * moved on meanwhile (typing in the product search while the choice was on its way), whose
+ * typing must not jump into this field (assets/workspace.js).
  */
 function customerField(chosen: Customer | null, raw: string, error?: FormError | null, focus = false): Html {
   const mine = error && error.fields.includes('customerId') ? error : null;
   const describedBy = ['customer-chosen', mine ? 'f-customerId-error' : ''].filter(Boolean).join(' ');
   return html`<div class="field${mine ? ' invalid' : ''}" id="customer-field"><label for="customer-q">Customer (name or number)</label>
-<input id="customer-q" type="search" name="q" form="customer-search" autocomplete="off" value="${chosen?.name ?? ''}" aria-required="true"${mine ? html` aria-invalid="true"` : ''} aria-describedby="${describedBy}" aria-controls="customer-results" hx-get="/app/orders/customers" hx-trigger="input changed delay:250ms, search" hx-target="#customer-results"${focus ? html` autofocus` : ''}>
+<input id="customer-q" type="search" name="q" form="customer-search" autocomplete="off" value="${chosen?.name ?? ''}" aria-required="true"${mine ? html` aria-invalid="true"` : ''} aria-describedby="${describedBy}" aria-controls="customer-results" hx-get="/app/orders/customers" hx-trigger="input changed delay:250ms, search" hx-target="#customer-results"${focus ? html` data-refocus` : ''}>
 <input type="hidden" name="customerId" value="${chosen ? String(chosen.id) : raw}">
 <p class="hint" id="customer-chosen">${chosen ? html`Chosen: <strong>${chosen.name}</strong>, no. ${chosen.id}${chosen.externalId ? ` (${chosen.externalId})` : ''}, ${chosen.currency}, risk class ${chosen.riskClass ?? 'not set'}${chosen.status === 'active' ? '' : `, ${chosen.status}`}` : 'None chosen yet: type a name or number, then choose from the list.'}</p>
 ${mine ? html`<p class="field-error" id="f-customerId-error">${mine.fieldMessage('customerId')}</p>` : ''}
