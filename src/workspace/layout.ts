@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { allowed, type Permission } from '../api/permissions.ts';
 import { csrfTokenFor } from '../api/auth/session.service.ts';
-import { formatAmount } from '../shared/money.ts';
+import { displayMoney } from '../shared/figures.ts';
 import { html, href, type Child, type Html } from './html.ts';
 import type { FormError } from './forms.ts';
 
@@ -74,7 +74,8 @@ ${p.live ? html`<script src="/app/assets/sse.min.js"></script>` : ''}
 </body></html>`.text;
 }
 
-export const money = (minor: number, currency: string): string => `${formatAmount(minor, currency)} ${currency}`;
+/** Money on a page, grouped by thousands in the currency's decimals (`78,000.00 EUR`); a form's input keeps `formatAmount`'s plain text. */
+export const money = (minor: number, currency: string): string => displayMoney(minor, currency);
 
 const STATUS_TONE: Record<string, string> = {
   draft: 'grey', submitted: 'blue', approved: 'green', credit_hold: 'amber', awaiting_prepayment: 'amber', rejected: 'red', partially_shipped: 'blue', shipped: 'blue', delivered: 'blue', invoiced: 'violet', paid: 'green', cancelled: 'grey',

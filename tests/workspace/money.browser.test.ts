@@ -176,7 +176,7 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('the money pages in 
       const { context, page } = await open(keys.sales, 'sales', viewport);
       await page.goto(`${base}/app/sales`);
       const text = await page.locator('#portfolio').innerText();
-      expect(text).toContain('6 customers in EUR: sales 1710.00');
+      expect(text).toContain('6 customers in EUR: sales 1,710.00');
       expect(await page.locator('#portfolio tbody tr', { hasText: setup[label]!.first }).innerText()).toContain('300.00 EUR');
       await look(page, 'sales', viewport.width);
       await context.close();

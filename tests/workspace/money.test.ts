@@ -36,6 +36,8 @@ describe(`workspace money pages on ${testDialect}`, () => {
       ids[name] = (await createCustomer(core, { name, creditLimit: '100000', paymentTermsDays: 30, currency: 'EUR', salesRep: rep }, 'test')).id;
       if (collectorName) await assignCustomer(core, { customerId: ids[name]!, collector: collectorName }, 'test');
     }
+    // A customer in yen, which has no minor unit: its money shows without decimals.
+    ids['Echo KK'] = (await createCustomer(core, { name: 'Echo KK', creditLimit: '2500000', paymentTermsDays: 30, currency: 'JPY', salesRep: 'ola' }, 'test')).id;
     const inv = (name: string, ref: string, due: string, amount: string) => importHistoricalInvoice(core, { customerId: ids[name]!, externalRef: ref, invoiceDate: '2026-01-01', dueDate: due, amount }, 'test');
     await inv('Alpha GmbH', 'A1', '2026-02-20', '100.00'); // 10 days × 100
     await inv('Alpha GmbH', 'A2', '2026-02-25', '250.00'); // 5 days × 250
@@ -125,6 +127,20 @@ describe(`workspace money pages on ${testDialect}`, () => {
     expect(page).not.toContain('Delta BV');
     const csv = parseCsv((await sales.get('/app/sales?format=csv')).body);
     expect(csv.map((r) => [r.customer, r.sales_12_months, r.overdue, r.broken_promises])).toEqual([['Alpha GmbH', '350.00', '0.00', '0'], ['Bravo AG', '500.00', '500.00', '0'], ['Charlie SA', '80.00', '0.00', '0']]);
+    // Money on a page is grouped by thousands, as in the reports, in the currency's decimals;
+    // the value of a form's input and the CSV keep the plain figure a person types.
+    const customers = textOf((await sales.get('/app/customers')).body);
+    expect(customers).toContain('100,000.00 EUR');
+    expect(customers).toContain('2,500,000 JPY');
+    expect(customers).not.toContain('100000.00');
+    const alpha = (await sales.get(`/app/customers/${ids['Alpha GmbH']}`)).body;
+    expect(textOf(alpha)).toContain('Credit limit 100,000.00 EUR');
+    expect(alpha).toMatch(/name="creditLimit"[^>]*value="100000\.00"/);
+    const echo = (await sales.get(`/app/customers/${ids['Echo KK']}`)).body;
+    expect(textOf(echo)).toContain('Credit limit 2,500,000 JPY');
+    expect(echo).toMatch(/name="creditLimit"[^>]*value="2500000"/);
+    const customerCsv = parseCsv((await sales.get('/app/customers?format=csv')).body);
+    expect(customerCsv.filter((r) => r.name === 'Alpha GmbH' || r.name === 'Echo KK').map((r) => [r.name, r.credit_limit])).toEqual([['Alpha GmbH', '100000.00'], ['Echo KK', '2500000']]);
     const bad = await sales.get('/app/sales?after=-1');
     expect(bad.statusCode).toBe(400);
     expect(textOf(bad.body)).toContain('page_cursor');

@@ -6,6 +6,7 @@ import type { Core } from '../../core.ts';
 import { importBankStatement, matchEntry, type BankImportReport } from '../../bank/bank.service.ts';
 import { applyEntry, unmatchedLines, type Suggestion, type UnmatchedLine } from '../../bank/suggestion.service.ts';
 import { formatAmount } from '../../shared/money.ts';
+import { displayAmount } from '../../shared/figures.ts';
 import { getSettings } from '../../settings/settings.service.ts';
 import { invalid } from '../../shared/errors.ts';
 import { PRIVATE_MODE } from '../../shared/files.ts';
@@ -34,7 +35,7 @@ const SPLIT_ROWS = 3;
 
 /** One suggestion: its reason, what it applies, and the button that settles the line so. */
 function suggestionItem(viewer: Viewer, e: UnmatchedLine, s: Suggestion, n: number): Html {
-  const applies = s.allocations.map((a) => `${a.invoice} ${formatAmount(a.amountMinor, e.currency)}`).join(', ');
+  const applies = s.allocations.map((a) => `${a.invoice} ${displayAmount(a.amountMinor, e.currency)}`).join(', ');
   const label = s.allocations.length ? `Apply suggestion ${n + 1}` : `Keep on ${s.customer}'s account`;
   return html`<li><p>${s.reason}</p>
 <p class="muted">${customerLink(s.customerId, s.customer)}${applies ? ` · ${applies}` : ''}${s.unappliedMinor > 0 ? ` · ${money(s.unappliedMinor, e.currency)} unapplied` : ''}</p>

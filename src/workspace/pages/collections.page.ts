@@ -9,6 +9,7 @@ import { listOutbox } from '../../collections/outbox.service.ts';
 import { getCustomer } from '../../customers/customer.service.ts';
 import { accountStatement } from '../../payments/account-statement.service.ts';
 import { formatAmount } from '../../shared/money.ts';
+import { displayAmount, displayCount } from '../../shared/figures.ts';
 import { html, href, type Html } from '../html.ts';
 import { attempt, Form, type FormError } from '../forms.ts';
 import { csrfField, customerLink, errorSummary, field, money, notice, page, status, table, viewerOf } from '../layout.ts';
@@ -38,11 +39,11 @@ function workQuery(req: FastifyRequest): WorkQuery {
 
 const collectorOf = (req: FastifyRequest, q: WorkQuery): string | undefined => (q.mine ? req.apiKey!.name : q.collector);
 
-const daysLate = (d: number) => (d > 0 ? `${d} day${d === 1 ? '' : 's'} late` : d === 0 ? 'due today' : `due in ${-d} day${d === -1 ? '' : 's'}`);
+const daysLate = (d: number) => (d > 0 ? `${displayCount(d)} day${d === 1 ? '' : 's'} late` : d === 0 ? 'due today' : `due in ${displayCount(-d)} day${d === -1 ? '' : 's'}`);
 const oldestText = (a: AccountRow) => (a.oldestItem ? `${a.oldestItem.invoice} · ${daysLate(a.oldestItem.daysPastDue)}` : '');
 const contactText = (a: AccountRow) => (a.lastContact ? `${a.lastContact.kind} ${a.lastContact.date}` : '');
-const promiseText = (a: AccountRow) => (a.nextPromise ? `${formatAmount(a.nextPromise.amountMinor, a.currency)} by ${a.nextPromise.date}` : a.brokenPromiseRecently ? 'broken lately' : '');
-const disputeText = (a: AccountRow) => (a.dispute ? `${a.dispute.count} open · ${formatAmount(a.dispute.amountMinor, a.currency)}` : '');
+const promiseText = (a: AccountRow) => (a.nextPromise ? `${displayAmount(a.nextPromise.amountMinor, a.currency)} by ${a.nextPromise.date}` : a.brokenPromiseRecently ? 'broken lately' : '');
+const disputeText = (a: AccountRow) => (a.dispute ? `${displayCount(a.dispute.count)} open · ${displayAmount(a.dispute.amountMinor, a.currency)}` : '');
 
 async function worklistPage(core: Core, req: FastifyRequest): Promise<string> {
   const viewer = viewerOf(req);
@@ -54,14 +55,14 @@ async function worklistPage(core: Core, req: FastifyRequest): Promise<string> {
     active: '/app/collections',
     live: true,
     body: html`<h1>Collections worklist</h1>
-<p class="muted">${list.totalAccounts} account${list.totalAccounts === 1 ? '' : 's'} with an open balance on ${list.asOf}, ranked by ${list.basis === 'forecast' ? `the amount at risk in the payment forecasts of ${list.forecastAsOf}` : 'days overdue × amount (no forecasts published yet)'}; a promise or a dispute moves an account at once.</p>
+<p class="muted">${displayCount(list.totalAccounts)} account${list.totalAccounts === 1 ? '' : 's'} with an open balance on ${list.asOf}, ranked by ${list.basis === 'forecast' ? `the amount at risk in the payment forecasts of ${list.forecastAsOf}` : 'days overdue × amount (no forecasts published yet)'}; a promise or a dispute moves an account at once.</p>
 <form method="get" action="/app/collections" class="filters" role="search">
 <div class="field"><label for="f-mine"><input type="checkbox" id="f-mine" name="mine" value="1"${q.mine ? html` checked` : ''}> Assigned to me (${viewer.name})</label></div>
 ${field({ name: 'collector', label: 'Collector', value: q.collector ?? '' })}
 <button type="submit" class="secondary">Filter</button></form>
 <div id="worklist" hx-get="${href('/app/collections', { ...filters, from: q.from || null })}" hx-trigger="sse:collections throttle:1s, sse:money throttle:1s" hx-select="#worklist" hx-swap="outerHTML">
 ${table('Worklist by customer', [
-  { label: '#', num: true, cell: (a) => a.rank },
+  { label: '#', num: true, cell: (a) => displayCount(a.rank) },
   { label: 'Customer', cell: (a) => html`<a href="/app/collections/customers/${a.customerId}">${a.customer}</a>` },
   { label: 'Overdue', num: true, cell: (a) => (a.overdueMinor > 0 ? html`<strong>${money(a.overdueMinor, a.currency)}</strong>` : money(0, a.currency)) },
   { label: 'Oldest item', cell: (a) => oldestText(a) },
@@ -102,7 +103,7 @@ async function customerCollectionsPage(core: Core, req: FastifyRequest, id: stri
   const err = (form: Failure['form']) => (failure?.form === form ? failure.error : null);
   const val = (form: Failure['form'], name: string) => (failure?.form === form ? failure.values[name] ?? '' : '');
   const can = viewer.can('collections:write');
-  const invoiceOptions = [{ value: '', label: 'Every open invoice' }, ...statement.openInvoices.map((i) => ({ value: i.number, label: `${i.number} · ${i.balance} · due ${i.dueDate}` }))];
+  const invoiceOptions = [{ value: '', label: 'Every open invoice' }, ...statement.openInvoices.map((i) => ({ value: i.number, label: `${i.number} · ${displayAmount(i.balanceMinor, c.currency)} · due ${i.dueDate}` }))];
   const done = DONE[Form.query(req).text('done')];
   return page(viewer, {
     title: `Collections — ${c.name}`,
@@ -114,7 +115,7 @@ ${table('Open invoices', [
   { label: 'Invoice', cell: (i) => i.number },
   { label: 'Issued', cell: (i) => i.invoiceDate },
   { label: 'Due', cell: (i) => i.dueDate },
-  { label: 'Days late', num: true, cell: (i) => Math.max(0, i.daysPastDue) },
+  { label: 'Days late', num: true, cell: (i) => displayCount(Math.max(0, i.daysPastDue)) },
   { label: 'Open', num: true, cell: (i) => m(i.balanceMinor) },
 ], statement.openInvoices, 'Nothing open.')}</section>
 ${can ? html`<div class="grid">
@@ -181,7 +182,7 @@ async function reminderPreview(core: Core, customerId: string): Promise<Html> {
   const plan = plans[0];
   if (!plan) return html`<p class="muted">No invoice of ${c.name} has reached a new dunning level today: there is no reminder to send.</p>`;
   const { rendered, customer } = await renderPlan(core, plan, await companyOf(core.db.kysely));
-  return html`<p><strong>${rendered.subject}</strong> — to ${customer.email ?? 'no e-mail address on file (exported as a file)'}; level ${plan.level.level} (${plan.level.name}), ${money(plan.totalDueMinor, plan.currency)} due${plan.paused.length ? `, ${plan.paused.length} invoice(s) paused` : ''}.</p>
+  return html`<p><strong>${rendered.subject}</strong> — to ${customer.email ?? 'no e-mail address on file (exported as a file)'}; level ${plan.level.level} (${plan.level.name}), ${money(plan.totalDueMinor, plan.currency)} due${plan.paused.length ? `, ${displayCount(plan.paused.length)} invoice(s) paused` : ''}.</p>
 <pre class="letter">${rendered.text}</pre>`;
 }
 

@@ -3,6 +3,7 @@ import type { Core } from '../../core.ts';
 import { holdQueue, rejectOrder, releaseOrder, type HeldOrder } from '../../credit/credit.service.ts';
 import { updateCustomer } from '../../customers/customer.service.ts';
 import { formatAmount } from '../../shared/money.ts';
+import { displayCount } from '../../shared/figures.ts';
 import { html, type Html } from '../html.ts';
 import { attempt, Form, type FormError } from '../forms.ts';
 import { csrfField, customerLink, errorSummary, field, money, notice, orderLink, page, pager, status, viewerOf, type Viewer } from '../layout.ts';
@@ -40,7 +41,7 @@ ${d ? html`<ul>${d.reasons.map((r) => html`<li>${r}</li>`)}</ul>` : html`<p clas
 <dt>Order</dt><dd>${m(h.totalMinor)}, submitted ${h.submittedAt?.slice(0, 10) ?? ''}</dd>
 ${d ? html`<dt>Exposure</dt><dd><strong>${m(d.exposureMinor)}</strong> against limit ${m(d.creditLimitMinor)}${d.exposureMinor > d.creditLimitMinor ? html` (<strong>${m(d.exposureMinor - d.creditLimitMinor)}</strong> over)` : ''}</dd>
 <dt>Open receivables</dt><dd>${m(d.openArMinor)}</dd><dt>Approved, not invoiced</dt><dd>${m(d.unbilledMinor)}</dd>
-<dt>Overdue</dt><dd>${m(d.overdueMinor)}${d.maxDaysOverdue > 0 ? html`, oldest <strong>${d.maxDaysOverdue} days</strong> past due` : ''}</dd>` : ''}
+<dt>Overdue</dt><dd>${m(d.overdueMinor)}${d.maxDaysOverdue > 0 ? html`, oldest <strong>${displayCount(d.maxDaysOverdue)} days</strong> past due` : ''}</dd>` : ''}
 <dt>Risk class</dt><dd>${c.riskClass ?? 'not set'}</dd><dt>Limit now</dt><dd>${m(c.creditLimitMinor)}</dd><dt>Customer</dt><dd>${status(c.status)}</dd>
 </dl></div>
 <div>${viewer.can('credit:decide') ? html`<form method="post" action="/app/credit/orders/${h.id}/decide" class="stack">${csrfField(viewer)}${errorSummary(decideError)}
@@ -68,7 +69,7 @@ ${pager('/app/credit', { after: after || null }, list.next)}`,
   });
 }
 
-const holdCount = (n: number): string => `${n} order${n === 1 ? '' : 's'} on credit hold.`;
+const holdCount = (n: number): string => `${displayCount(n)} order${n === 1 ? '' : 's'} on credit hold.`;
 
 const DONE: Record<string, string> = { release: 'released', reject: 'rejected' };
 

@@ -9,7 +9,8 @@ import { AGING_BUCKETS, accountStatement } from '../../payments/account-statemen
 import { listActions } from '../../collections/action.service.ts';
 import { creditDecisions } from '../../credit/credit.service.ts';
 import { scoreHistory, type ScoreHistoryEntry } from '../../credit/score.service.ts';
-import { formatAmount, formatPercent } from '../../shared/money.ts';
+import { formatAmount } from '../../shared/money.ts';
+import { displayAmount, displayCount, displayPercent } from '../../shared/figures.ts';
 import { html, type Html } from '../html.ts';
 import { Form } from '../forms.ts';
 import { csrfField, customerLink, field, money, notice, page, pager, status, table, viewerOf, type Viewer } from '../layout.ts';
@@ -79,7 +80,7 @@ async function customerPage(core: Core, req: FastifyRequest, id: string): Promis
 ${section('facts', 'Customer', html`<dl class="facts">
 <dt>Id</dt><dd>${c.id}${c.externalId ? ` (${c.externalId})` : ''}</dd><dt>E-mail</dt><dd>${c.email ?? '—'}</dd><dt>IBAN</dt><dd>${c.iban ?? '—'}</dd>
 <dt>Country</dt><dd>${c.country ?? '—'}</dd><dt>Segment</dt><dd>${c.segment ?? '—'}</dd><dt>Sales rep</dt><dd>${c.salesRep ?? '—'}</dd><dt>Collector</dt><dd>${c.collector ?? '—'}</dd>
-<dt>Terms</dt><dd>${c.paymentTermsDays} days${c.earlyDiscountBp ? `, ${formatPercent(c.earlyDiscountBp)} % off within ${c.earlyDiscountDays} days` : ''}</dd></dl>`)}
+<dt>Terms</dt><dd>${c.paymentTermsDays} days${c.earlyDiscountBp ? `, ${displayPercent(c.earlyDiscountBp)} off within ${c.earlyDiscountDays} days` : ''}</dd></dl>`)}
 ${section('risk', 'Credit and risk', html`<dl class="facts">
 <dt>Risk class</dt><dd>${c.riskClass ?? 'not set'}</dd><dt>Credit limit</dt><dd>${m(c.creditLimitMinor)}</dd>
 ${lastDecision ? html`<dt>Last check</dt><dd>${lastDecision.decidedAt.slice(0, 10)}: ${lastDecision.decision.replaceAll('_', ' ')}, exposure ${m(lastDecision.exposureMinor)}</dd>${lastDecision.reasons.length ? html`<dt>Reasons</dt><dd>${lastDecision.reasons.join('; ')}</dd>` : ''}` : ''}
@@ -98,7 +99,7 @@ ${section('shipments', 'Shipments and proof of delivery', table('Shipments', [
   { label: 'Delivered', cell: (s) => (s.deliveredAt ? `${s.deliveredAt.slice(0, 10)}, signed by ${s.signedBy}` : '') },
   { label: 'Invoice', cell: (s) => s.invoiceNumber ?? '' },
 ], shipments, 'Nothing shipped.'))}
-${can('invoices:read') ? section('invoices', `Invoices (latest ${Math.min(RECENT, invoices.length)} of ${invoices.length})`, table('Invoices', [
+${can('invoices:read') ? section('invoices', `Invoices (latest ${displayCount(Math.min(RECENT, invoices.length))} of ${displayCount(invoices.length)})`, table('Invoices', [
   { label: 'Invoice', cell: (i) => i.number },
   { label: 'Date', cell: (i) => i.invoiceDate },
   { label: 'Due', cell: (i) => i.dueDate },
@@ -106,11 +107,11 @@ ${can('invoices:read') ? section('invoices', `Invoices (latest ${Math.min(RECENT
   { label: 'Total', num: true, cell: (i) => m(i.totalMinor) },
   { label: 'Open', num: true, cell: (i) => m(i.balanceMinor) },
 ], invoices.slice(0, RECENT), 'No invoice.'), `${base}?format=csv&list=invoices`) : ''}
-${can('payments:read') ? section('payments', `Payments (latest ${Math.min(RECENT, payments.length)} of ${payments.length})`, table('Payments', [
+${can('payments:read') ? section('payments', `Payments (latest ${displayCount(Math.min(RECENT, payments.length))} of ${displayCount(payments.length)})`, table('Payments', [
   { label: 'Payment', cell: (p) => p.id },
   { label: 'Date', cell: (p) => p.paymentDate },
   { label: 'Amount', num: true, cell: (p) => m(p.amountMinor) },
-  { label: 'Applied to', cell: (p) => p.allocations.filter((a) => !a.reversed).map((a) => `${a.invoiceNumber} ${formatAmount(a.amountMinor, p.currency)}`).join(', ') },
+  { label: 'Applied to', cell: (p) => p.allocations.filter((a) => !a.reversed).map((a) => `${a.invoiceNumber} ${displayAmount(a.amountMinor, p.currency)}`).join(', ') },
   { label: 'Unapplied', num: true, cell: (p) => m(p.unappliedMinor) },
   { label: 'Status', cell: (p) => status(p.status) },
 ], payments.slice(0, RECENT), 'No payment.'), `${base}?format=csv&list=payments`) : ''}
@@ -153,7 +154,7 @@ ${table('Score history', [
 }
 
 function ordersTable(recent: Awaited<ReturnType<typeof listOrders>>, total: number, c: Customer): Html {
-  return section('orders', `Orders (latest ${recent.length} of ${total})`, table('Orders', [
+  return section('orders', `Orders (latest ${displayCount(recent.length)} of ${displayCount(total)})`, table('Orders', [
     { label: 'Order', cell: (o) => html`<a href="/app/orders/${o.id}">Order ${o.id}</a>` },
     { label: 'Date', cell: (o) => o.orderDate },
     { label: 'Status', cell: (o) => status(o.status) },

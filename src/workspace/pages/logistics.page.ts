@@ -4,6 +4,7 @@ import type { OrderStatus } from '../../db/schema.ts';
 import { listOrders, type Order } from '../../orders/order.service.ts';
 import { getCustomer, type Customer } from '../../customers/customer.service.ts';
 import { createShipment, deliverShipment, listShipments, type Shipment } from '../../shipping/shipment.service.ts';
+import { displayCount } from '../../shared/figures.ts';
 import { html, href, type Html } from '../html.ts';
 import { attempt, Form, type FormError } from '../forms.ts';
 import { csrfField, customerLink, errorSummary, field, notice, orderLink, page, pager, status, viewerOf, type Viewer } from '../layout.ts';
@@ -47,7 +48,7 @@ function shipCard(viewer: Viewer, o: Order, c: Customer, failure: Failure | null
 <div class="table"><table class="list"><caption class="sr-only">Lines of order ${o.id}</caption><thead><tr><th scope="col">Product</th><th scope="col" class="num">Ordered</th><th scope="col" class="num">Shipped</th><th scope="col" class="num">Reserved</th><th scope="col">Ship now</th></tr></thead><tbody>
 ${open.map((l) => {
   const at = mine?.sent?.indexOf(l.sku) ?? -1;
-  return html`<tr><td data-label="Product"><strong>${l.sku}</strong> ${l.productName}</td><td data-label="Ordered" class="num">${l.quantity}</td><td data-label="Shipped" class="num">${l.shippedQty}</td><td data-label="Reserved" class="num">${l.reservedQty}</td>
+  return html`<tr><td data-label="Product"><strong>${l.sku}</strong> ${l.productName}</td><td data-label="Ordered" class="num">${displayCount(l.quantity)}</td><td data-label="Shipped" class="num">${displayCount(l.shippedQty)}</td><td data-label="Reserved" class="num">${displayCount(l.reservedQty)}</td>
 <td data-label="Ship now">${field({ name: `qty_${l.sku}`, id: `ship-${o.id}-${l.sku}`, label: `Quantity of ${l.sku} to ship`, type: 'number', value: l.reservedQty, error: mine?.error, errorKey: `lines.${at}.quantity`, hideLabel: true, attrs: html`min="0" inputmode="numeric"` })}</td></tr>`;
 })}</tbody></table></div>
 <div class="fields">${field({ name: 'carrier', id: `carrier-${o.id}`, label: 'Carrier', error: mine?.error, required: true })}${field({ name: 'trackingNumber', id: `tracking-${o.id}`, label: 'Tracking number', error: mine?.error, required: true })}</div>
@@ -62,7 +63,7 @@ ${waiting.length === 0 ? html`<p class="muted">Every shipment of this order is d
 ${waiting.map((s) => {
   const mine = failure?.target === `shipment-${s.id}` ? failure.error : null;
   return html`<form method="post" action="/app/logistics/shipments/${s.id}/deliver" class="stack" aria-label="Deliver shipment ${s.id}">${csrfField(viewer)}
-<p><strong>Shipment ${s.id}</strong> ${status(s.status)} · ${s.carrier} ${s.trackingNumber} · ${s.lines.map((l) => `${l.sku} × ${l.quantity}`).join(', ')} · shipped ${s.shippedAt?.slice(0, 10) ?? ''}</p>
+<p><strong>Shipment ${s.id}</strong> ${status(s.status)} · ${s.carrier} ${s.trackingNumber} · ${s.lines.map((l) => `${l.sku} × ${displayCount(l.quantity)}`).join(', ')} · shipped ${s.shippedAt?.slice(0, 10) ?? ''}</p>
 ${errorSummary(mine)}${field({ name: 'signedBy', id: `signed-${s.id}`, label: `Signed for shipment ${s.id} by`, error: mine, required: true, hint: 'The name on the proof of delivery.' })}
 ${viewer.can('shipments:write') ? html`<div class="actions"><button type="submit">Record delivery</button></div>` : ''}</form>`;
 })}</article>`;

@@ -8,7 +8,7 @@ import { getCustomer, searchCustomers, type Customer } from '../../customers/cus
 import { getProduct, searchProducts, type Product } from '../../catalog/product.service.ts';
 import { listShipments } from '../../shipping/shipment.service.ts';
 import { listInvoices } from '../../invoicing/invoice.service.ts';
-import { formatPercent } from '../../shared/money.ts';
+import { displayCount, displayPercent } from '../../shared/figures.ts';
 import { html, href, type Html } from '../html.ts';
 import { attempt, Form, type FormError } from '../forms.ts';
 import { csrfField, customerLink, errorSummary, field, money, notice, orderLink, page, pager, status, table, viewerOf, type Viewer } from '../layout.ts';
@@ -81,9 +81,9 @@ ${field({ name: 'customer', label: 'Customer id', type: 'number', value: q.custo
 function lineRow(p: Product, quantity: string, i: number, error?: FormError | null): Html {
   return html`<tr>
 <td data-label="Product"><input type="hidden" name="sku" value="${p.sku}"><strong>${p.sku}</strong> ${p.name}</td>
-<td data-label="Available" class="num">${p.available}</td>
+<td data-label="Available" class="num">${displayCount(p.available)}</td>
 <td data-label="Price" class="num">${money(p.listPriceMinor, p.currency)}</td>
-<td data-label="Tax" class="num">${formatPercent(p.taxRateBp)} %</td>
+<td data-label="Tax" class="num">${displayPercent(p.taxRateBp)}</td>
 <td data-label="Quantity">${field({ name: 'quantity', id: `qty-${p.sku}-${i}`, label: `Quantity of ${p.sku}`, type: 'number', value: quantity, error, errorKey: `lines.${i}.quantity`, hideLabel: true, attrs: html`min="1" inputmode="numeric"` })}</td>
 <td data-label=""><button type="button" class="link" hx-get="/app/orders/blank" hx-target="closest tr" hx-swap="delete">Remove ${p.sku}</button></td>
 </tr>`;
@@ -200,7 +200,7 @@ ${e.reasons.length ? html`<ul>${e.reasons.map((r) => html`<li>${r}</li>`)}</ul>`
 <dt>Unapplied cash</dt><dd>− ${m(p.figures.unappliedCashMinor)}</dd>
 <dt>Approved, not invoiced</dt><dd>${m(p.figures.unbilledMinor)}</dd>
 <dt>Exposure</dt><dd><strong>${m(e.exposureMinor)}</strong> of limit ${m(c.creditLimitMinor)}</dd>
-<dt>Overdue</dt><dd>${m(p.figures.overdueMinor)}${p.figures.oldestDaysOverdue > 0 ? `, oldest ${p.figures.oldestDaysOverdue} days` : ''}</dd>
+<dt>Overdue</dt><dd>${m(p.figures.overdueMinor)}${p.figures.oldestDaysOverdue > 0 ? `, oldest ${displayCount(p.figures.oldestDaysOverdue)} days` : ''}</dd>
 </dl></div>`;
 }
 
@@ -246,10 +246,10 @@ ${viewer.can('orders:write') && ['draft', 'submitted', 'credit_hold', 'approved'
     ], history)}</section></div>
 <section class="card"><h2>Lines</h2>${table('Order lines', [
       { label: 'Product', cell: (l) => html`<strong>${l.sku}</strong> ${l.productName}` },
-      { label: 'Ordered', num: true, cell: (l) => l.quantity },
-      { label: 'Reserved', num: true, cell: (l) => l.reservedQty },
-      { label: 'Shipped', num: true, cell: (l) => l.shippedQty },
-      { label: 'Backorder', num: true, cell: (l) => l.backorderQty },
+      { label: 'Ordered', num: true, cell: (l) => displayCount(l.quantity) },
+      { label: 'Reserved', num: true, cell: (l) => displayCount(l.reservedQty) },
+      { label: 'Shipped', num: true, cell: (l) => displayCount(l.shippedQty) },
+      { label: 'Backorder', num: true, cell: (l) => displayCount(l.backorderQty) },
       { label: 'Price', num: true, cell: (l) => m(l.unitPriceMinor) },
       { label: 'Total', num: true, cell: (l) => m(l.totalMinor) },
     ], o.lines)}</section>
@@ -258,14 +258,14 @@ ${viewer.can('credit:read') ? html`<section class="card"><h2>Credit decisions</h
       { label: 'Decision', cell: (d) => status(d.decision) },
       { label: 'Exposure', num: true, cell: (d) => m(d.exposureMinor) },
       { label: 'Limit', num: true, cell: (d) => m(d.creditLimitMinor) },
-      { label: 'Overdue', num: true, cell: (d) => html`${m(d.overdueMinor)}${d.maxDaysOverdue > 0 ? ` (${d.maxDaysOverdue} d)` : ''}` },
+      { label: 'Overdue', num: true, cell: (d) => html`${m(d.overdueMinor)}${d.maxDaysOverdue > 0 ? ` (${displayCount(d.maxDaysOverdue)} d)` : ''}` },
       { label: 'Reasons', cell: (d) => d.reasons.join('; ') },
       { label: 'By', cell: (d) => d.decidedBy },
     ], decisions, 'Not submitted yet.')}</section>` : ''}
 <div class="grid"><section class="card"><h2>Shipments</h2>${table('Shipments', [
       { label: 'Shipment', cell: (s) => `${s.id} · ${s.carrier} ${s.trackingNumber}` },
       { label: 'Status', cell: (s) => status(s.status) },
-      { label: 'Lines', cell: (s) => s.lines.map((l) => `${l.sku} × ${l.quantity}`).join(', ') },
+      { label: 'Lines', cell: (s) => s.lines.map((l) => `${l.sku} × ${displayCount(l.quantity)}`).join(', ') },
       { label: 'Proof of delivery', cell: (s) => (s.signedBy ? `signed by ${s.signedBy}, ${s.deliveredAt?.slice(0, 10)}` : '') },
     ], shipments, 'Nothing shipped yet.')}</section>
 <section class="card"><h2>Invoices</h2>${table('Invoices', [
@@ -324,7 +324,7 @@ export function registerOrderDesk(scope: FastifyInstance, core: Core): void {
       reply,
       (found.length === 0
         ? html`<p class="empty">No product matches “${text}”.</p>`
-        : html`<ul class="results">${found.map((p) => html`<li><span><strong>${p.sku}</strong> ${p.name}</span><span class="muted">${money(p.listPriceMinor, p.currency)} · ${p.available} available</span><button type="button" class="secondary" hx-get="${href('/app/orders/line', { sku: p.sku })}" hx-target="#lines" hx-swap="beforeend">Add ${p.sku}</button></li>`)}</ul>`
+        : html`<ul class="results">${found.map((p) => html`<li><span><strong>${p.sku}</strong> ${p.name}</span><span class="muted">${money(p.listPriceMinor, p.currency)} · ${displayCount(p.available)} available</span><button type="button" class="secondary" hx-get="${href('/app/orders/line', { sku: p.sku })}" hx-target="#lines" hx-swap="beforeend">Add ${p.sku}</button></li>`)}</ul>`
       ).text,
     );
   });

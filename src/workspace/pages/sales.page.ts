@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Core } from '../../core.ts';
 import { salesPortfolio, type Portfolio, type PortfolioCustomer } from '../../customers/portfolio.service.ts';
 import { formatAmount } from '../../shared/money.ts';
+import { displayAmount, displayCount, displayMeasure } from '../../shared/figures.ts';
 import { html, href, type Html } from '../html.ts';
 import { Form } from '../forms.ts';
 import { customerLink, field, money, page, pager, status, table, viewerOf } from '../layout.ts';
@@ -19,12 +20,12 @@ const PAGE_SIZE = 20;
 const repOf = (req: FastifyRequest): string => (Form.query(req).text('rep') || req.apiKey!.name).slice(0, 100);
 const afterOf = (req: FastifyRequest): string => Form.query(req).text('after') || '0';
 
-const days = (d: number | null) => (d === null ? '—' : `${d.toFixed(1)} d`);
-const lateText = (d: number | null) => (d === null ? '—' : d > 0 ? `${d.toFixed(1)} d late` : d < 0 ? `${(-d).toFixed(1)} d early` : 'on the day');
+const days = (d: number | null) => (d === null ? '—' : `${displayMeasure(d, 1)} d`);
+const lateText = (d: number | null) => (d === null ? '—' : d > 0 ? `${displayMeasure(d, 1)} d late` : d < 0 ? `${displayMeasure(-d, 1)} d early` : 'on the day');
 
 function portfolioTable(p: Portfolio): Html {
   const rows = p.customers;
-  return html`<p class="muted">${p.totals.length ? p.totals.map((t) => `${t.customers} customer${t.customers === 1 ? '' : 's'} in ${t.currency}: sales ${formatAmount(t.salesMinor, t.currency)}, open ${formatAmount(t.openMinor, t.currency)}, overdue ${formatAmount(t.overdueMinor, t.currency)}, ${t.brokenPromises} broken promise${t.brokenPromises === 1 ? '' : 's'}`).join('; ') : 'No customer yet'} — 12 months from ${p.from} to ${p.asOf}.</p>
+  return html`<p class="muted">${p.totals.length ? p.totals.map((t) => `${displayCount(t.customers)} customer${t.customers === 1 ? '' : 's'} in ${t.currency}: sales ${displayAmount(t.salesMinor, t.currency)}, open ${displayAmount(t.openMinor, t.currency)}, overdue ${displayAmount(t.overdueMinor, t.currency)}, ${displayCount(t.brokenPromises)} broken promise${t.brokenPromises === 1 ? '' : 's'}`).join('; ') : 'No customer yet'} — 12 months from ${p.from} to ${p.asOf}.</p>
 ${table(
     `Customers of ${p.rep}`,
     [
@@ -33,8 +34,8 @@ ${table(
       { label: 'Days to pay', num: true, cell: (c) => days(c.avgDaysToPay) },
       { label: 'Against terms', cell: (c) => lateText(c.avgDaysLate) },
       { label: 'Open', num: true, cell: (c) => money(c.openMinor, c.currency) },
-      { label: 'Overdue', num: true, cell: (c) => (c.overdueMinor > 0 ? html`<span><strong>${money(c.overdueMinor, c.currency)}</strong>${c.oldestOverdueDays !== null ? html` <span class="muted">(oldest ${c.oldestOverdueDays} d)</span>` : ''}</span>` : money(0, c.currency)) },
-      { label: 'Broken promises', num: true, cell: (c) => (c.brokenPromises > 0 ? html`<span class="badge amber">${c.brokenPromises}</span>` : '0') },
+      { label: 'Overdue', num: true, cell: (c) => (c.overdueMinor > 0 ? html`<span><strong>${money(c.overdueMinor, c.currency)}</strong>${c.oldestOverdueDays !== null ? html` <span class="muted">(oldest ${displayCount(c.oldestOverdueDays)} d)</span>` : ''}</span>` : money(0, c.currency)) },
+      { label: 'Broken promises', num: true, cell: (c) => (c.brokenPromises > 0 ? html`<span class="badge amber">${displayCount(c.brokenPromises)}</span>` : '0') },
       { label: 'Orders under way', cell: (c) => (c.ordersUnderWay.length ? html`<ul class="plain">${c.ordersUnderWay.map((o) => html`<li><a href="/app/orders/${o.id}">Order ${o.id}</a> ${status(o.status)}</li>`)}</ul>` : html`<span class="muted">none</span>`) },
       { label: 'Risk', cell: (c) => c.riskClass ?? '—' },
     ],
