@@ -1,6 +1,6 @@
-import { MONTHS, monthsBack } from '../components/months.js';
-import { emitArrowZip, type Kind } from './arrow-files.ts';
-import { withSnapshot, mainScope, type Row } from './snapshot.ts';
+import { MONTHS } from '../components/months.js';
+import type { Kind } from './arrow-files.ts';
+import { emitMonthFiles } from './month-files.ts';
 
 /**
  * The shipments behind the Fulfilment page's on-time delivery chart: every delivered shipment
@@ -13,9 +13,7 @@ const ON_TIME_DAYS = 3;
 const columns: Record<string, Kind> = {
   shipment: 'text', order: 'text', customer_id: 'words', customer: 'words', carrier: 'words', shipped: 'words', delivered: 'words', days_in_transit: 'number', delivery: 'words',
 };
-const files = await withSnapshot(async (q) => {
-  const scope = await mainScope(q);
-  const rows = await q(`
+await emitMonthFiles(columns, (scope) => `
     select date_trunc('month', s.shipped_at)::date::varchar as month, regexp_replace(s.shipment_key, '^[^:]*:', '') as shipment,
            regexp_replace(s.order_key, '^[^:]*:', '') as "order", s.customer_key as customer_id, coalesce(c.customer_name, s.customer_key) as customer, s.carrier,
            s.shipped_at::date::varchar as shipped, s.delivered_at::date::varchar as delivered, s.days_in_transit,
@@ -24,12 +22,3 @@ const files = await withSnapshot(async (q) => {
     where s.shipped_at is not null and s.delivered_at is not null
       and s.shipped_at >= date_trunc('month', date '${scope.asOf}') - interval ${MONTHS} month
     order by (s.days_in_transit <= ${ON_TIME_DAYS}), s.days_in_transit desc, s.shipped_at, s.shipment_key`);
-  const out = new Map<string, { rows: Row[]; columns: Record<string, Kind> }>();
-  for (let n = 0; n < MONTHS; n++) out.set(`back-${n}.arrows`, { rows: [], columns });
-  for (const r of rows) {
-    const n = monthsBack(String(r.month), scope.asOf);
-    if (n != null) out.get(`back-${n}.arrows`)!.rows.push(r);
-  }
-  return out;
-});
-await emitArrowZip(files);

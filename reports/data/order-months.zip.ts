@@ -1,6 +1,6 @@
-import { MONTHS, monthsBack } from '../components/months.js';
-import { emitArrowZip, type Kind } from './arrow-files.ts';
-import { mainScope, withSnapshot, type Row } from './snapshot.ts';
+import { MONTHS } from '../components/months.js';
+import type { Kind } from './arrow-files.ts';
+import { emitMonthFiles } from './month-files.ts';
 
 /**
  * The orders behind each month of the Fulfilment page: every order placed in the month with
@@ -19,21 +19,10 @@ const STEPS = [
 const columns: Record<string, Kind> = {
   order: 'text', customer_id: 'words', customer: 'words', order_date: 'words', status: 'words', ...Object.fromEntries(STEPS.map(([s]) => [s, 'number' as Kind])),
 };
-const files = await withSnapshot(async (q) => {
-  const scope = await mainScope(q);
-  const rows = await q(`
+await emitMonthFiles(columns, (scope) => `
     select date_trunc('month', o.order_date)::date::varchar as month, regexp_replace(o.order_key, '^[^:]*:', '') as "order", o.customer_key as customer_id,
            coalesce(c.customer_name, o.customer_key) as customer, o.order_date::varchar as order_date, o.status,
            ${STEPS.map(([s, a, b]) => `epoch(o.${b} - o.${a}) / 86400.0 as ${s}`).join(', ')}
     from marts.fct_orders o left join marts.dim_customer c on c.customer_key = o.customer_key
     where o.order_date <= date '${scope.asOf}' and o.order_date > date '${scope.asOf}' - interval ${MONTHS + 1} month
     order by o.order_date, o.order_key`);
-  const out = new Map<string, { rows: Row[]; columns: Record<string, Kind> }>();
-  for (let n = 0; n < MONTHS; n++) out.set(`back-${n}.arrows`, { rows: [], columns });
-  for (const r of rows) {
-    const n = monthsBack(String(r.month), scope.asOf);
-    if (n != null) out.get(`back-${n}.arrows`)!.rows.push(r);
-  }
-  return out;
-});
-await emitArrowZip(files);
