@@ -20,7 +20,7 @@ import { deliver, refreshWaiting, ship } from './tasks/shipping.ts';
  * business days, purchasing and the collections desk on Mondays; the bank last. Each task
  * lives in tasks/ by its business word.
  */
-export async function liveThrough(ctx: Simulation, plan: CompanyPlan, onProgress?: (day: number, totalDays: number, orders: number) => void): Promise<void> {
+export async function liveThrough(ctx: Simulation, plan: CompanyPlan, onProgress?: (day: number, totalDays: number, orders: number) => void, commit: 'day' | 'call' = 'day'): Promise<void> {
   const { clock, options, counts, totalDays } = ctx;
   const base = ctx.core;
   const joiners = new Map<number, CustomerPlan[]>();
@@ -34,14 +34,16 @@ export async function liveThrough(ctx: Simulation, plan: CompanyPlan, onProgress
     // A day's changes commit together: one commit a day instead of one per service call.
     // Every change still runs through its service, all-or-nothing inside the day's
     // transaction (core.ts, inOneTransaction), with its events as always.
-    await inOneTransaction(base, async (unit) => {
-      ctx.core = unit;
-      try {
-        await liveDay(ctx, day, date, joiners, launches);
-      } finally {
-        ctx.core = base;
-      }
-    });
+    if (commit === 'call') await liveDay(ctx, day, date, joiners, launches);
+    else
+      await inOneTransaction(base, async (unit) => {
+        ctx.core = unit;
+        try {
+          await liveDay(ctx, day, date, joiners, launches);
+        } finally {
+          ctx.core = base;
+        }
+      });
     onProgress?.(day + 1, totalDays, counts.orders);
   }
 }
