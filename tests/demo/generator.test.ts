@@ -42,7 +42,7 @@ describe(`demo company generator (${testDialect})`, () => {
     // The second company commits each service call on its own, as the generator did before a
     // day's calls were batched into one transaction: the two must not differ in anything.
     rb = await generateDemo(b.core, b.clock, { ...SIZE, commit: 'call' });
-  }, 120_000);
+  }, 900_000); // two companies; on PostgreSQL on a loaded machine each takes minutes
   afterAll(async () => {
     await a?.cleanup();
     await b?.cleanup();
