@@ -93,6 +93,59 @@ export async function runChange<T>(core: Core, actor: string, fn: Change<T>): Pr
   }
 }
 
+/**
+ * Runs `fn` with a core whose every read and change goes through one database transaction:
+ * the changes `fn` makes through the services commit together at the end, or none of them
+ * does. Each change keeps its own all-or-nothing inside it (`runChange` runs it in a
+ * savepoint, rolled back on failure or on an unchanged outcome), with its event rows as
+ * always. For a single writer that makes many changes in a row — the demo generator living
+ * through a day — where one commit per change is what costs. The transaction holds SQLite's
+ * write lock (and, on PostgreSQL, the locks the changes take) until it ends, so keep it to a
+ * batch, not to a whole run; on PostgreSQL its reads see its own writes at read committed
+ * (a service's read-only snapshot, which asks for repeatable read, runs inside it as it is).
+ */
+export async function inOneTransaction<T>(core: Core, fn: (unit: Core) => Promise<T>): Promise<T> {
+  return core.db.kysely.transaction().execute(async (trx) => fn({ ...core, db: { ...core.db, kysely: nestable(trx) } }));
+}
+
+/**
+ * The transaction `inOneTransaction` hands out: everything Kysely does, except that a
+ * transaction started on it (`.transaction().execute(cb)`, as `runChange` does) is a
+ * savepoint of it. Kysely keeps its state in private fields, so this is a proxy that calls
+ * the real transaction's methods on it, not a subclass.
+ */
+function nestable(trx: Tx): Tx {
+  let depth = 0;
+  const proxy: Tx = new Proxy(trx, {
+    get(target, prop) {
+      if (prop === 'transaction') return () => builder;
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const builder = {
+    // Isolation and access modes belong to the outer transaction; a savepoint has none of its own.
+    setIsolationLevel: () => builder,
+    setAccessMode: () => builder,
+    async execute<R>(cb: (t: Tx) => Promise<R>): Promise<R> {
+      const name = `cashloop_change_${++depth}`;
+      await sql.raw(`savepoint ${name}`).execute(trx);
+      try {
+        const result = await cb(proxy);
+        await sql.raw(`release savepoint ${name}`).execute(trx);
+        return result;
+      } catch (error) {
+        await sql.raw(`rollback to savepoint ${name}`).execute(trx);
+        await sql.raw(`release savepoint ${name}`).execute(trx);
+        throw error;
+      } finally {
+        depth--;
+      }
+    },
+  };
+  return proxy;
+}
+
 // Namespace of the per-customer advisory locks (the first key of the two-key form).
 const CUSTOMER_LOCK = 7_272_743;
 

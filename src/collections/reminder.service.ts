@@ -91,8 +91,9 @@ export async function planReminders(core: Core, asOf: string, options: { custome
   return { plans, customersChecked: customers.length };
 }
 
-export async function renderPlan(core: Core, plan: ReminderPlan, company: Company): Promise<{ rendered: RenderedMessage; customer: { name: string; email: string | null } }> {
-  const customer = await core.db.kysely.selectFrom('customers').select(['name', 'email']).where('id', '=', plan.customerId).executeTakeFirstOrThrow();
+/** Renders a plan's letter; `customer` (name and e-mail) when the caller has read it already. */
+export async function renderPlan(core: Core, plan: ReminderPlan, company: Company, known?: { name: string; email: string | null }): Promise<{ rendered: RenderedMessage; customer: { name: string; email: string | null } }> {
+  const customer = known ?? (await core.db.kysely.selectFrom('customers').select(['name', 'email']).where('id', '=', plan.customerId).executeTakeFirstOrThrow());
   const statement = await accountStatement(core, { customerId: plan.customerId, from: addDays(plan.asOf, -90), to: plan.asOf });
   return { rendered: renderReminder(plan, customer, company, statement), customer };
 }
@@ -117,9 +118,15 @@ export async function runReminders(core: Core, actor: string, options: ReminderR
   }
   const { plans, customersChecked } = await planReminders(core, asOf, { customerIds: options.customerIds, excludePromises });
   const company = await companyOf(db);
+  // The letters' names and addresses in one read, not one per letter.
+  const names = new Map<number, { name: string; email: string | null }>();
+  for (let i = 0; i < plans.length; i += 500) {
+    const rows = await db.selectFrom('customers').select(['id', 'name', 'email']).where('id', 'in', plans.slice(i, i + 500).map((p) => p.customerId)).execute();
+    for (const r of rows) names.set(r.id, { name: r.name, email: r.email });
+  }
   const messages: ReminderRunMessage[] = [];
   for (const plan of plans) {
-    const { rendered, customer } = await renderPlan(core, plan, company);
+    const { rendered, customer } = await renderPlan(core, plan, company, names.get(plan.customerId));
     const summary: ReminderRunMessage = {
       customerId: plan.customerId, customer: customer.name, to: customer.email, level: plan.level.level, levelName: plan.level.name, invoices: plan.lines.length,
       newNotices: plan.lines.filter((l) => l.isNew).length, totalDue: formatMoney(plan.totalDueMinor, plan.currency), paused: plan.paused.length, actions: plan.actions, messageId: null, subject: rendered.subject,

@@ -37,6 +37,13 @@ export interface DemoOptions {
   actor?: string;
   /** Customers' currencies and their shares (default: everyone in EUR); see currencies.ts. */
   currencies?: CurrencyMix;
+  /**
+   * How the service calls commit: `day` (default) — a simulated day's calls in one
+   * transaction, each call a savepoint in it; `call` — each call its own transaction, as the
+   * core does for the CLI and the API (the generator before batching: `npm run bench:demo`
+   * runs it as the same-run baseline). The company is the same either way.
+   */
+  commit?: 'day' | 'call';
   /** Called once per simulated day. */
   onProgress?: (day: number, totalDays: number, orders: number) => void;
 }
@@ -117,7 +124,7 @@ export async function generateDemo(core: Core, clock: ManualClock, options: Demo
   const ctx = newSimulation(core, clock, { start: options.start, actor, totalDays, rng, sim, desk, settings, plan });
   const durability = await syncAtTheEnd(core);
   try {
-    await liveThrough(ctx, plan, options.onProgress);
+    await liveThrough(ctx, plan, options.onProgress, options.commit ?? 'day');
   } finally {
     await durability.restore();
   }
