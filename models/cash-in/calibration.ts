@@ -30,6 +30,8 @@ import type { CashWeek } from './cash-weekly.ts';
  * said so by `intervalMethod: 'model'`.
  */
 export interface ReplayedWeek {
+  /** The month-end the week was forecast from; without it the coverage correction is not made (`coverageShift`). */
+  origin?: string;
   weekStart: string;
   expectedCents: number;
   actualCents: number;
@@ -43,11 +45,17 @@ export interface IntervalCalibration {
   lowError: number;
   /** Relative error at the upper end; 0 when not calibrated. */
   highError: number;
+  /** How far the quantile levels were moved out (in) from 10 % and 90 % by the earlier origins' coverage (`coverageShift`). */
+  shift: number;
 }
 
 export const MIN_CALIBRATION_WEEKS = 20;
 /** Days in which a replayed week's weight halves. */
 export const HALF_LIFE_DAYS = 91;
+/** The most the quantile levels move for the earlier origins' coverage: 10 % and 90 % become 5 % and 95 % at most (15 % and 85 % at least). */
+export const MAX_SHIFT = 0.05;
+/** Days from an origin by which its 13 weeks have all ended (the first week runs from the day after the origin to the Sunday before the second Monday). */
+export const FULL_REPLAY_DAYS = 13 * 7 + 7;
 
 /** Last day of a replayed week (week 0 starts the day after its origin and ends the Sunday before the second Monday). */
 export const weekEnd = (w: { weekStart: string }): string => addDays(w.weekStart, 6);
@@ -59,6 +67,12 @@ export const weekEnd = (w: { weekStart: string }): string => addDays(w.weekStart
  * @example calibrationAt(replayed, '2025-12-31') // { method: 'calibrated', weeks: 140, lowError: -0.21, highError: 0.17 }
  */
 export function calibrationAt(replayed: readonly ReplayedWeek[], asOf: string, minWeeks = MIN_CALIBRATION_WEEKS, halfLifeDays = HALF_LIFE_DAYS): IntervalCalibration {
+  const shift = coverageShift(replayed, asOf, minWeeks, halfLifeDays);
+  return baseCalibration(replayed, asOf, minWeeks, halfLifeDays, shift);
+}
+
+/** The weighted 10 % − `shift` and 90 % + `shift` points of the relative errors of the weeks ended by `asOf`. */
+function baseCalibration(replayed: readonly ReplayedWeek[], asOf: string, minWeeks: number, halfLifeDays: number, shift: number): IntervalCalibration {
   const known: { error: number; end: string }[] = [];
   for (const w of replayed) {
     // An expectation of nothing has no relative error.
@@ -66,7 +80,7 @@ export function calibrationAt(replayed: readonly ReplayedWeek[], asOf: string, m
     known.push({ error: (w.actualCents - w.expectedCents) / w.expectedCents, end: weekEnd(w) });
   }
   const n = known.length;
-  if (n < minWeeks) return { method: 'model', weeks: n, lowError: 0, highError: 0 };
+  if (n < minWeeks) return { method: 'model', weeks: n, lowError: 0, highError: 0, shift: 0 };
   // Weights relative to the latest week (weight 1), so no weight underflows.
   const latest = known.reduce((m, k) => (k.end > m ? k.end : m), known[0]!.end);
   const weighted = known.map((k) => ({ error: k.error, weight: 0.5 ** (daysBetween(k.end, latest) / halfLifeDays) })).sort((a, b) => a.error - b.error);
@@ -80,7 +94,42 @@ export function calibrationAt(replayed: readonly ReplayedWeek[], asOf: string, m
     }
     return weighted[weighted.length - 1]!.error;
   };
-  return { method: 'calibrated', weeks: n, lowError: point(0.1), highError: point(0.9) };
+  return { method: 'calibrated', weeks: n, lowError: point(0.1 - shift), highError: point(0.9 + shift), shift };
+}
+
+/**
+ * The correction of the quantile levels learnt from the earlier origins' coverage
+ * (conformal-style recalibration, after Gibbs & Candès, "Adaptive conformal inference under
+ * distribution shift", NeurIPS 2021, without its step-by-step updates): for each earlier
+ * origin, the interval the weighted quantiles gave there (from the weeks ended by that origin,
+ * no correction) is set against that origin's weeks, for the origins whose 13 weeks had all
+ * ended by `asOf` (a later origin's ended weeks are its nearest, which err less); the share they
+ * held, each week weighted by recency as the errors are, falls short of (exceeds) 80 % by d,
+ * and the levels move out (in) by d / 2 on each side, at most `MAX_SHIFT`. Nothing ended after
+ * `asOf` is read. 0 with fewer than `minWeeks` such weeks, or weeks without their origin.
+ */
+export function coverageShift(replayed: readonly ReplayedWeek[], asOf: string, minWeeks = MIN_CALIBRATION_WEEKS, halfLifeDays = HALF_LIFE_DAYS): number {
+  // Only origins whose 13 weeks had all ended by `asOf`: the weeks of a later origin that had ended are its first ones, which err less.
+  const origins = [...new Set(replayed.map((w) => w.origin).filter((o): o is string => o !== undefined && daysBetween(o, asOf) >= FULL_REPLAY_DAYS))].sort();
+  const judged: { held: boolean; end: string }[] = [];
+  for (const origin of origins) {
+    const base = baseCalibration(replayed, origin, minWeeks, halfLifeDays, 0);
+    if (base.method !== 'calibrated') continue;
+    const weeks = replayed.filter((w) => w.origin === origin && weekEnd(w) <= asOf && w.expectedCents > 0 && Number.isFinite(w.actualCents));
+    for (const w of calibrated(weeks.map((x) => ({ expectedCents: x.expectedCents, lowCents: 0, highCents: 0, intervalMethod: 'model' as const })), base).map((x, i) => ({ ...x, actual: weeks[i]!.actualCents, end: weekEnd(weeks[i]!) }))) {
+      judged.push({ held: w.actual >= w.lowCents && w.actual <= w.highCents, end: w.end });
+    }
+  }
+  if (judged.length < minWeeks) return 0;
+  const latest = judged.reduce((m, k) => (k.end > m ? k.end : m), judged[0]!.end);
+  let total = 0;
+  let held = 0;
+  for (const k of judged) {
+    const weight = 0.5 ** (daysBetween(k.end, latest) / halfLifeDays);
+    total += weight;
+    if (k.held) held += weight;
+  }
+  return Math.max(-MAX_SHIFT, Math.min(MAX_SHIFT, (0.8 - held / total) / 2));
 }
 
 /**

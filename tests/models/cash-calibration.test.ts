@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { calibrated, calibrationAt, MIN_CALIBRATION_WEEKS, type ReplayedWeek } from '../../models/cash-in/calibration.ts';
+import { calibrated, calibrationAt, coverageShift, MAX_SHIFT, MIN_CALIBRATION_WEEKS, type ReplayedWeek } from '../../models/cash-in/calibration.ts';
 import { backtestOrigins, calibrateReplays, cashBacktest, type BacktestWeek } from '../../models/cash-in/backtest.ts';
 import { firstWeekStart, type CashWeek } from '../../models/cash-in/cash-weekly.ts';
 import { openWarehouse } from '../../src/warehouse/warehouse.ts';
@@ -26,6 +26,7 @@ function weeksEndingBy(lastEnd: string, n: number, error: () => number, expected
   return Array.from({ length: n }, (_, i) => ({ weekStart: addDays(lastEnd, -6 - 7 * (i % 52)), expectedCents: expected, actualCents: Math.round(expected * (1 + error())) }));
 }
 
+const weekEndOf = (w: { weekStart: string }) => addDays(w.weekStart, 6);
 const inside = (w: { lowCents: number; highCents: number }, actual: number) => actual >= w.lowCents && actual <= w.highCents;
 
 describe('cash-in interval calibrated on the replays (weighted quantiles of relative errors)', () => {
@@ -124,14 +125,14 @@ describe('cash-in interval calibrated on the replays (weighted quantiles of rela
     // A week with nothing expected has no relative error and does not count.
     const nothing = { weekStart: '2025-06-24', expectedCents: 0, actualCents: 5_000 };
     const cal = calibrationAt([...nineteen, nothing], asOf);
-    expect(cal).toEqual({ method: 'model', weeks: 19, lowError: 0, highError: 0 });
+    expect(cal).toEqual({ method: 'model', weeks: 19, lowError: 0, highError: 0, shift: 0 });
     const model: CashWeek = { weekStart: '2025-07-07', expectedCents: 10_000, lowCents: 9_000, highCents: 11_000, newSalesCents: 0, intervalMethod: 'model' };
     expect(calibrated([model], cal)).toEqual([model]);
     // The twentieth week calibrates. With equal weights (no decay): the 2nd and 18th of the 20 sorted errors.
     const errors = Array.from({ length: 20 }, (_, i) => (i - 10) / 50); // −0.20 … +0.18
     const twenty = errors.map((e, i) => ({ weekStart: addDays(asOf, -6 - 7 * i), expectedCents: 100_000, actualCents: Math.round(100_000 * (1 + e)) }));
     const twentyCal = calibrationAt(twenty, asOf, 20, Infinity);
-    expect(twentyCal).toEqual({ method: 'calibrated', weeks: 20, lowError: -0.18, highError: 0.14 });
+    expect(twentyCal).toEqual({ method: 'calibrated', weeks: 20, lowError: -0.18, highError: 0.14, shift: 0 });
     expect(calibrated([model], twentyCal)).toEqual([{ ...model, lowCents: 8_200, highCents: 11_400, intervalMethod: 'calibrated' }]);
     expect(calibrationAt(twenty, asOf).method).toBe('calibrated');
   });
@@ -142,7 +143,7 @@ describe('cash-in interval calibrated on the replays (weighted quantiles of rela
     // Half-life 7 days: weights 1, 0.5, 0.25, 0.125; sorted errors −0.2 (0.25), −0.1 (0.5), +0.3 (1), +0.5 (0.125), total 1.875.
     const weeks = [week(0, 0.3), week(7, -0.1), week(14, -0.2), week(21, 0.5)];
     // 10 % of 1.875 = 0.1875: reached at −0.2; 90 % = 1.6875: reached at +0.3 (0.25 + 0.5 + 1 = 1.75).
-    expect(calibrationAt(weeks, asOf, 4, 7)).toEqual({ method: 'calibrated', weeks: 4, lowError: -0.2, highError: 0.3 });
+    expect(calibrationAt(weeks, asOf, 4, 7)).toEqual({ method: 'calibrated', weeks: 4, lowError: -0.2, highError: 0.3, shift: 0 });
     // With equal weights the old +0.5 would be the upper end (90 % of 4 = 3.6: the 4th).
     expect(calibrationAt(weeks, asOf, 4, Infinity)).toMatchObject({ lowError: -0.2, highError: 0.5 });
   });
@@ -150,14 +151,63 @@ describe('cash-in interval calibrated on the replays (weighted quantiles of rela
   it('the interval always holds the expectation and never goes below zero', () => {
     const w = { expectedCents: 10_000, lowCents: 0, highCents: 0, intervalMethod: 'model' as const };
     // Past receipts always above the forecast: the interval runs from the expectation up.
-    expect(calibrated([w], { method: 'calibrated', weeks: 30, lowError: 0.05, highError: 0.4 })[0]).toMatchObject({ lowCents: 10_000, highCents: 14_000 });
+    expect(calibrated([w], { method: 'calibrated', weeks: 30, lowError: 0.05, highError: 0.4, shift: 0 })[0]).toMatchObject({ lowCents: 10_000, highCents: 14_000 });
     // Always below: from down to the expectation.
-    expect(calibrated([w], { method: 'calibrated', weeks: 30, lowError: -0.5, highError: -0.1 })[0]).toMatchObject({ lowCents: 5_000, highCents: 10_000 });
+    expect(calibrated([w], { method: 'calibrated', weeks: 30, lowError: -0.5, highError: -0.1, shift: 0 })[0]).toMatchObject({ lowCents: 5_000, highCents: 10_000 });
     // Errors below −100 %: cut at zero.
-    expect(calibrated([w], { method: 'calibrated', weeks: 30, lowError: -1.7, highError: 0.2 })[0]).toMatchObject({ lowCents: 0, highCents: 12_000 });
+    expect(calibrated([w], { method: 'calibrated', weeks: 30, lowError: -1.7, highError: 0.2, shift: 0 })[0]).toMatchObject({ lowCents: 0, highCents: 12_000 });
     // Cents stay whole.
-    const odd = calibrated([{ ...w, expectedCents: 333 }], { method: 'calibrated', weeks: 30, lowError: -0.123, highError: 0.321 })[0]!;
+    const odd = calibrated([{ ...w, expectedCents: 333 }], { method: 'calibrated', weeks: 30, lowError: -0.123, highError: 0.321, shift: 0 })[0]!;
     expect([odd.lowCents, odd.highCents]).toEqual([292, 440]);
+  });
+});
+
+/** 30 month-ends from 2023-01-31, 13 replayed weeks each, relative errors normal with sd `sd(k)` at the k-th month-end. */
+function replays(sd: (k: number) => number, seed = 5): ReplayedWeek[] {
+  const z = normal(uniform(seed));
+  const out: ReplayedWeek[] = [];
+  let origin = '2023-01-31';
+  for (let k = 0; k < 30; k++) {
+    const start = firstWeekStart(origin);
+    for (let i = 0; i < 13; i++) out.push({ origin, weekStart: addDays(start, 7 * i), expectedCents: 1_000_000, actualCents: Math.max(0, Math.round(1_000_000 * (1 + sd(k) * z()))) });
+    origin = monthEnd(addDays(origin, 1));
+  }
+  return out;
+}
+
+describe('cash-in interval: the quantile levels corrected by the earlier origins\' coverage', () => {
+  const asOf = '2025-06-30';
+  it('barely moves them when the errors keep one distribution', () => {
+    expect(Math.abs(coverageShift(replays(() => 0.2), asOf))).toBeLessThan(0.03);
+  });
+
+  it('moves them out when the errors grow (the earlier intervals held too few weeks), in when they shrink, never beyond the cap', () => {
+    const growing = coverageShift(replays((k) => 0.05 * 1.12 ** k), asOf);
+    const shrinking = coverageShift(replays((k) => 0.4 * 0.88 ** k), asOf);
+    expect(growing).toBeGreaterThan(0.01);
+    expect(shrinking).toBeLessThan(-0.01);
+    expect(growing).toBeLessThanOrEqual(MAX_SHIFT);
+    expect(shrinking).toBeGreaterThanOrEqual(-MAX_SHIFT);
+    // Moved out, the interval is wider than the uncorrected weighted quantiles give.
+    const weeks = replays((k) => 0.05 * 1.12 ** k);
+    const c = calibrationAt(weeks, asOf);
+    expect(c.shift).toBe(growing);
+    const plain = calibrationAt(weeks.map(({ origin: _, ...w }) => w), asOf);
+    expect(plain.shift).toBe(0);
+    expect(c.highError - c.lowError).toBeGreaterThan(plain.highError - plain.lowError);
+  });
+
+  it('reads only the origins whose 13 weeks had ended, and no week ended after the date', () => {
+    const weeks = replays((k) => 0.05 * 1.12 ** k);
+    const before = coverageShift(weeks, asOf);
+    // A wild error in every week that ended after the date, or that an origin of the last three months forecast, changes nothing.
+    const wild = weeks.map((w) => (weekEndOf(w) > asOf || daysBetween(w.origin!, asOf) < 98 ? { ...w, actualCents: w.actualCents * 9 } : w));
+    expect(coverageShift(wild, asOf)).toBe(before);
+  });
+
+  it('makes no correction without the weeks\' origins or with too few weeks judged', () => {
+    expect(coverageShift(replays(() => 0.2).map(({ origin: _, ...w }) => w), asOf)).toBe(0);
+    expect(coverageShift(replays((k) => 0.05 * 1.12 ** k), '2023-06-30')).toBe(0);
   });
 });
 

@@ -8,7 +8,7 @@ import { candidates, combinationForecast, combine, defaultOf, fitHoltWinters, fi
 import { backtest, design, knownBy, mase, maseScale } from '../../models/sales/backtest.ts';
 import { BEST_SINGLE_BOUND, evaluateLevels, SALES_TABLES, salesForecast, SINGLE, writeSalesForecast, type SeriesForecast } from '../../models/sales/forecast.ts';
 import { reconcile, shareOut, solve } from '../../models/sales/reconcile.ts';
-import { BASELINE_PRIOR, bandOf, bandsOf, binomialBand, hedgeWeights, priorOf, replayLevel, WEIGHT_RATE } from '../../models/sales/weighting.ts';
+import { BASELINE_PRIOR, bandOf, bandsOf, binomialBand, hedgeWeights, ONE_SERIES_RATE_FACTOR, priorOf, replayLevel, WEIGHT_RATE } from '../../models/sales/weighting.ts';
 import { addMonths, firstForecastMonth, monthsBetween, salesHistory, type MonthlySeries } from '../../models/sales/series.ts';
 import { addDays } from '../../src/shared/dates.ts';
 
@@ -215,6 +215,21 @@ describe('weights learned walking forward', () => {
       const upTo = (l: typeof base) => l.series.map((s) => s.forecasts.filter((f) => f.origin <= c).map(({ origin, h, forecast, low, high }) => [origin, h, forecast, low, high]));
       expect(upTo(other)).toEqual(upTo(base));
     }
+  });
+
+  it('learns at half the rate on a level of one series: its losses are one series\' errors, not a level\'s mean', () => {
+    expect(ONE_SERIES_RATE_FACTOR).toBe(0.5);
+    const z = normalDraws(5);
+    const y = pure(34, 1000, 8).map((v) => v + 40 * z());
+    const member = (id: string) => ({ id, backtest: backtest(y), offset: 0 });
+    // Two copies of the series: the level's mean loss is the series' own, learnt at the full rate.
+    const alone = replayLevel([member('a')], WEIGHT_RATE);
+    const twice = replayLevel([member('a'), member('b')], WEIGHT_RATE * ONE_SERIES_RATE_FACTOR);
+    const full = replayLevel([member('a'), member('b')], WEIGHT_RATE);
+    for (const [c, w] of alone.weightsAt) for (const [m, v] of w) expect(v).toBeCloseTo(twice.weightsAt.get(c)!.get(m)!, 12);
+    // And not at the level's rate: at the first scored origin seasonal naive (behind on a trend) keeps more of its prior.
+    const o = backtest(y).origins[0]!;
+    expect(alone.weightsAt.get(o)!.get('seasonal_naive')!).toBeGreaterThan(full.weightsAt.get(o)!.get('seasonal_naive')! + 0.01);
   });
 
   it(`on the level, replayed MASE at most ${BEST_SINGLE_BOUND} × the best single method's where seasonal naive is best; on a noisy trend it learns, late`, () => {
