@@ -157,6 +157,15 @@ function customerAfter(h: History | undefined, everyone: Pool, age: number, befo
 /** Weights of the late probability's inputs (see `calibrationInputs`). */
 interface Calibration {
   w: number[];
+  /** Weight of the calibrated probability against the customer's plain late share (1: the calibrated one alone). */
+  a?: number;
+}
+
+/** The customer's plain share of invoices paid late among those settled by `day` (null without any). */
+function plainShare(h: History | undefined, day: number): number | null {
+  if (!h) return null;
+  const k = countBefore(h, day + 1);
+  return k > 0 ? h.slate[k]! / k : null;
 }
 
 /**
@@ -164,8 +173,15 @@ interface Calibration {
  * date falls on a weekend, and that times the share (a customer that pays at the last moment
  * is late when the due date is a Sunday and its payment lands on the Monday).
  */
-function calibrationInputs(p: number, f: Known): number[] {
-  return [1, logit(p), logit(f.share), f.weekendDue, f.weekendDue * logit(f.share)];
+function calibrationInputs(p: number, f: Known, share = f.share): number[] {
+  return [1, logit(p), logit(share), f.weekendDue, f.weekendDue * logit(share)];
+}
+
+/** The customer's share of invoices paid late among those settled by `day`, shrunk: (late + ½) ÷ (paid + 1). */
+function shareBy(h: History | undefined, day: number): number {
+  if (!h) return 0.5;
+  const k = countBefore(h, day + 1);
+  return (h.slate[k]! + 0.5) / (k + 1);
 }
 
 export const FEATURES = ['intercept', 'has_history', 'ew_mean_late', 'trend', 'last_minus_mean', 'mean_late', 'ew_sd_late', 'log_n', 'rel_amount', 'disputed', 'electronic', 'terms', 'log_overdue'];
@@ -346,7 +362,7 @@ export function detectHabit(weekday: number[], dom: number[], payments: number):
 const binOf = (z: number) => Math.max(0, Math.min(BINS - 1, Math.floor((z - Z_MIN) / BIN)));
 
 /** Fits on every invoice issued by `asOf`, with only what was known then. */
-export function fitHazard(rows: FeatureRow[], asOf: string): HazardModel {
+export function fitHazard(rows: FeatureRow[], asOf: string, nested = false): HazardModel {
   const asOfDay = epochDay(asOf);
   const known = rows.filter((r) => r.invoice_date <= asOf);
   const histories = buildHistories(known, asOfDay);
@@ -472,6 +488,7 @@ export function fitHazard(rows: FeatureRow[], asOf: string): HazardModel {
   }
   model.weekendRare = settled.length > 0 && weekend / settled.length < 0.05;
   for (const [key, h] of habitCounts) model.habits.set(key, { ...detectHabit(h.weekday, h.dom, h.n), weekday: h.weekday, dayOfMonth: h.dom });
+  if (nested) return model;
   model.calibration = calibrate(model, known, feats, asOfDay);
   model.pays = pool(settled.map((r) => epochDay(r.settled_date!) - epochDay(r.invoice_date)));
   model.blend = blendWeight(model, known, feats, asOfDay);
@@ -575,7 +592,9 @@ function quantiles(mass: Map<number, number>, first: number, qs: number[]): numb
 function calibrate(model: HazardModel, known: FeatureRow[], feats: Known[], asOfDay: number): Calibration {
   const xs: number[][] = [];
   const ys: number[] = [];
-  const backs = [30, 60, 90, 120, 150, 180];
+  const plains: (number | null)[] = [];
+  // Each origin costs a fit: above 100,000 invoices, every other one.
+  const backs = known.length > 100_000 ? [30, 90, 150] : [30, 60, 90, 120, 150, 180];
   for (const back of backs) {
     const originDay = asOfDay - back;
     const cases: { i: number; late: number }[] = [];
@@ -589,9 +608,16 @@ function calibrate(model: HazardModel, known: FeatureRow[], feats: Known[], asOf
       if (s !== null && s <= originDay) continue;
       cases.push({ i, late: s === null || s > due ? 1 : 0 });
     }
+    if (cases.length === 0) continue;
+    // The model as it stood at that origin: it has not seen these invoices' payments.
+    const sub = fitHazard(known, new Date(originDay * DAY_MS).toISOString().slice(0, 10), true);
     for (const { i, late } of evenly(cases, MAX_CASES / backs.length)) {
-      xs.push(calibrationInputs(raw(model, known[i]!, feats[i]!, originDay - epochDay(known[i]!.invoice_date)).probLate, feats[i]!));
+      const r = known[i]!;
+      const h = sub.histories.get(r.customer_key);
+      const f = features(h, r, originDay, sub.globalLate);
+      xs.push(calibrationInputs(raw(sub, r, f, originDay - epochDay(r.invoice_date)).probLate, f, shareBy(h, originDay)));
       ys.push(late);
+      plains.push(plainShare(h, originDay));
     }
   }
   const k = calibrationInputs(0.5, feats[0] ?? { n: 0, k: 0, x: [], offset: 0, share: 0.5, weekendDue: 0 }).length;
@@ -619,7 +645,18 @@ function calibrate(model: HazardModel, known: FeatureRow[], feats: Known[], asOf
     for (let a = 0; a < k; a++) w[a]! -= step[a]!;
     if (step.reduce((s2, x) => s2 + Math.abs(x), 0) < 1e-8) break;
   }
-  return { w: w.every(Number.isFinite) ? w : prior };
+  if (!w.every(Number.isFinite)) return { w: prior };
+  // Least squares of the outcome on the calibrated probability and the plain share: the weight a in [0, 1].
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const sh = plains[i];
+    if (sh === null || sh === undefined) continue;
+    const q = 1 / (1 + Math.exp(-dot(w, xs[i]!)));
+    num += (ys[i]! - sh) * (q - sh);
+    den += (q - sh) ** 2;
+  }
+  return { w, a: den > 0 ? Math.min(1, Math.max(0, num / den)) : 1 };
 }
 
 
@@ -734,7 +771,11 @@ export function predictHazard(model: HazardModel, r: HazardRow, asOf: string, po
   const days = snap(model, model.habits.get(r.customer_key), issued, blended, first);
   const dueDays = (r.due_date ? epochDay(r.due_date) : issued + r.terms_days) - issued;
   // Already past its due date and unpaid: late for certain, whatever the calibration.
-  const calibrated = age >= dueDays ? 1 : 1 / (1 + Math.exp(-dot(model.calibration.w, calibrationInputs(probLate, f))));
+  const knownDay = Math.min(epochDay(asOf), epochDay(model.asOf));
+  const q = 1 / (1 + Math.exp(-dot(model.calibration.w, calibrationInputs(probLate, f, shareBy(model.histories.get(r.customer_key), knownDay)))));
+  const sh = plainShare(model.histories.get(r.customer_key), knownDay);
+  const a = model.calibration.a ?? 1;
+  const calibrated = age >= dueDays ? 1 : sh === null ? q : a * q + (1 - a) * sh;
   const outcomes = quantiles(mass, first, Array.from({ length: points }, (_, i) => (i + 0.5) / points));
   return { days, p10: Math.min(p10, days), p90: Math.max(p90, days), probLate: Math.min(1, Math.max(0, calibrated)), outcomes };
 }
