@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql, type Transaction } from 'kysely';
 import type { Clock } from './shared/clock.ts';
 import { clockFromEnv } from './shared/clock.ts';
@@ -61,6 +62,26 @@ class Unchanged extends Error {
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * Work a caller asks to be done inside the transaction of the next change it runs, once:
+ * the HTTP API claims a request's Idempotency-Key there, so the key and the work it guards
+ * commit together (src/api/idempotency.hook.ts). If `claim` throws, the change fails with
+ * that error and writes nothing. It is taken by the first change that commits; a change that
+ * fails leaves it for the next one.
+ */
+export interface FirstChangeClaim {
+  claim?: (trx: Tx) => Promise<void>;
+}
+export const firstChange = new AsyncLocalStorage<FirstChangeClaim>();
+
+/** Takes the pending claim of the caller's context, if any, and the way to give it back. */
+function takeClaim(): { run?: (trx: Tx) => Promise<void>; giveBack(): void } {
+  const store = firstChange.getStore();
+  const run = store?.claim;
+  if (store) store.claim = undefined;
+  return { run, giveBack: () => { if (store && run && store.claim === undefined) store.claim = run; } };
+}
+
+/**
  * Runs one change: the new state and its event rows commit together or not at all.
  * Everything a service writes goes through here, so "every change is one transaction with
  * its event row" holds by construction. A transient conflict (deadlock, serialization
@@ -69,12 +90,24 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Several changes share one transaction by calling their `Change` forms inside one `fn`.
  */
 export async function runChange<T>(core: Core, actor: string, fn: Change<T>): Promise<T> {
-  if (core.db.dialect === 'sqlite') return commitInGroup(core, actor, fn);
+  const claim = takeClaim();
+  if (core.db.dialect === 'sqlite') {
+    try {
+      const done = await commitInGroup(core, actor, fn, claim.run);
+      // An unchanged outcome rolled its savepoint back, the claim with it.
+      if (done.unchanged) claim.giveBack();
+      return done.result;
+    } catch (error) {
+      claim.giveBack();
+      throw error;
+    }
+  }
   for (let attempt = 1; ; attempt++) {
     const now = core.clock.now();
     const at = now.toISOString();
     try {
       return await core.db.kysely.transaction().execute(async (trx) => {
+        if (claim.run) await claim.run(trx);
         const outcome = await fn({ trx, at, today: at.slice(0, 10), actor, dialect: core.db.dialect });
         if (outcome.unchanged) {
           if (outcome.events.length > 0) throw new Error('an unchanged outcome records no event');
@@ -86,8 +119,14 @@ export async function runChange<T>(core: Core, actor: string, fn: Change<T>): Pr
       });
     } catch (error) {
       // Rolled back: an unchanged outcome keeps "no event, no write" true by construction.
-      if (error instanceof Unchanged) return error.result as T;
-      if (!isTransient(error) || attempt >= RETRY.attempts) throw error;
+      if (error instanceof Unchanged) {
+        claim.giveBack();
+        return error.result as T;
+      }
+      if (!isTransient(error) || attempt >= RETRY.attempts) {
+        claim.giveBack();
+        throw error;
+      }
       const ceiling = Math.min(RETRY.maxMs, RETRY.baseMs * 2 ** attempt);
       await pause(ceiling / 2 + Math.random() * (ceiling / 2));
     }
@@ -109,6 +148,7 @@ export async function runChange<T>(core: Core, actor: string, fn: Change<T>): Pr
  */
 interface Pending {
   fn: Change<unknown>;
+  claim?: (trx: Tx) => Promise<void>;
   actor: string;
   attempt: number;
   resolve(value: unknown): void;
@@ -128,12 +168,12 @@ const groups = new WeakMap<Db, Group>();
 // The timer functions as they are when the core loads, so a test's fake timers cannot stall commits.
 const later = setImmediate;
 
-function commitInGroup<T>(core: Core, actor: string, fn: Change<T>): Promise<T> {
+function commitInGroup<T>(core: Core, actor: string, fn: Change<T>, claim?: (trx: Tx) => Promise<void>): Promise<{ result: T; unchanged: boolean }> {
   let group = groups.get(core.db);
   if (!group) groups.set(core.db, (group = { queue: [], running: false, scheduled: false, commits: 0, changes: 0 }));
   const g = group;
-  return new Promise<T>((resolve, reject) => {
-    g.queue.push({ fn: fn as Change<unknown>, actor, attempt: 1, resolve: resolve as (value: unknown) => void, reject });
+  return new Promise<{ result: T; unchanged: boolean }>((resolve, reject) => {
+    g.queue.push({ fn: fn as Change<unknown>, claim, actor, attempt: 1, resolve: resolve as (value: unknown) => void, reject });
     scheduleGroup(core, g);
   });
 }
@@ -158,6 +198,7 @@ async function runGroup(core: Core, g: Group): Promise<void> {
         const at = core.clock.now().toISOString();
         await sql`savepoint change`.execute(trx);
         try {
+          if (item.claim) await item.claim(trx);
           const outcome = await item.fn({ trx, at, today: at.slice(0, 10), actor: item.actor, dialect: 'sqlite' });
           if (outcome.unchanged) {
             if (outcome.events.length > 0) throw new Error('an unchanged outcome records no event');
@@ -167,7 +208,7 @@ async function runGroup(core: Core, g: Group): Promise<void> {
             await appendEvents(trx, 'sqlite', outcome.events, item.actor, at);
           }
           await sql`release change`.execute(trx);
-          settled.push({ item, ok: true, value: outcome.result });
+          settled.push({ item, ok: true, value: { result: outcome.result, unchanged: outcome.unchanged === true } });
         } catch (error) {
           await sql`rollback to change`.execute(trx);
           await sql`release change`.execute(trx);
