@@ -352,6 +352,8 @@ async function directPg(url: string, poolSize: number, workers: number, ms: numb
 
 async function benchPostgres(): Promise<void> {
   const admin = new pg.Client({ connectionString: pgAdmin });
+  // A connection the server ends (a restart, an administrator) fails the query in flight; it must not end the process unreported.
+  admin.on('error', (error) => console.log(`PostgreSQL: the administrative connection was ended: ${error.message}`));
   try {
     await admin.connect();
   } catch (error) {
