@@ -385,21 +385,30 @@ async function benchPostgres(): Promise<void> {
       const { app, base, headers } = await serve(core);
       console.log(`\nPostgreSQL: ${connections} HTTP connections, pool of ${poolSize} (CASHLOOP_DB_POOL_SIZE), ${seconds} s per scenario, ${customers.length} customers`);
       let k = 0;
-      const created = await drive(`order create (${connections})`, {
-        url: base,
-        headers,
-        connections,
-        requests: [{ method: 'POST', path: '/orders', setupRequest: (req) => ({ ...req, body: JSON.stringify({ customerId: customers[k++ % customers.length], lines: [{ sku: 'WIDGET', quantity: 2 }] }) }) }],
-      });
-      let p = 0;
-      const paid = await drive(`payment record (${connections})`, {
-        url: base,
-        headers,
-        connections,
-        requests: [{ method: 'POST', path: '/payments', setupRequest: (req) => ({ ...req, body: JSON.stringify({ customerId: customers[p++ % customers.length], amount: '1.00' }) }) }],
-      });
-      await app.close();
-      await closeCore(core);
+      let created: Figure;
+      let paid: Figure;
+      try {
+        created = await drive(`order create (${connections})`, {
+          url: base,
+          headers,
+          connections,
+          requests: [{ method: 'POST', path: '/orders', setupRequest: (req) => ({ ...req, body: JSON.stringify({ customerId: customers[k++ % customers.length], lines: [{ sku: 'WIDGET', quantity: 2 }] }) }) }],
+        });
+        let p = 0;
+        paid = await drive(`payment record (${connections})`, {
+          url: base,
+          headers,
+          connections,
+          requests: [{ method: 'POST', path: '/payments', setupRequest: (req) => ({ ...req, body: JSON.stringify({ customerId: customers[p++ % customers.length], amount: '1.00' }) }) }],
+        });
+      } catch (error) {
+        // Said before the server and its connections close, so the cause is not lost behind them.
+        console.log(`PostgreSQL, ${connections} connections: ${(error as Error).message}`);
+        throw error;
+      } finally {
+        await app.close();
+        await closeCore(core);
+      }
       const now = new Date().toISOString();
       const ms = Math.min(seconds, 5) * 1000;
       const orderDirect = await directPg(url, poolSize, connections, ms, async (c, i) => {
