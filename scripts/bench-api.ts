@@ -34,6 +34,7 @@ import { buildServer } from '../src/api/server.ts';
 import { sqliteSynchronous } from '../src/db/connection.ts';
 import { createApiKey } from '../src/api/keys.service.ts';
 import { rebuildExposure } from '../src/exposure/exposure.service.ts';
+import { groupCommitStats } from '../src/core.ts';
 import { exposureFromHistory, maintainedExposure } from '../src/exposure/exposure.repository.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -121,7 +122,22 @@ async function benchSqlite(): Promise<void> {
   const { app, base, headers } = await serve(core);
   console.log(`\nSQLite: ${connections} connections, ${seconds} s per scenario, a fresh file at ${dir}`);
   const body = JSON.stringify({ customerId: customer, lines: [{ sku: 'WIDGET', quantity: 2 }] });
+  const commits = (since: { commits: number; changes: number }) => {
+    const now = groupCommitStats(core);
+    const c = now.commits - since.commits;
+    const n = now.changes - since.changes;
+    return `${n.toLocaleString('en')} changes in ${c.toLocaleString('en')} synced commits (${(n / Math.max(1, c)).toFixed(1)} per commit)`;
+  };
+  let before = groupCommitStats(core);
   const created = await drive('order create', { url: `${base}/orders`, method: 'POST', body, headers, connections });
+  console.log(`  group commit: ${commits(before)}`);
+  before = groupCommitStats(core);
+  let keyNo = 0;
+  const keyed = await drive('order create + Idem.-Key', {
+    url: `${base}/orders`, method: 'POST', body, headers, connections,
+    requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'idempotency-key': `bench-${process.pid}-${keyNo++}` } }) }],
+  });
+  console.log(`  group commit: ${commits(before)}`);
 
   // Submission for a customer with a long history: BENCH_APPROVED_ORDERS approved orders
   // already on the account, and drafts enough for the run; each request submits the next.
@@ -131,12 +147,14 @@ async function benchSqlite(): Promise<void> {
   const drafts = await seedOrders(core, heavy, 'draft', seconds * 4_000 + 3_000);
   await rebuildExposure(core, 'bench');
   let next = 0;
+  before = groupCommitStats(core);
   const submitted = await drive(`order submit (${history.toLocaleString('en')} approved)`, {
     url: base,
     headers,
     connections,
     requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, path: `/orders/${drafts[next++]}/submit` }) }],
   });
+  console.log(`  group commit: ${commits(before)}`);
   // Baseline: the same submissions (credit check, approval, stock, event) called in-process, one after the other.
   const direct: number[] = [];
   const t1 = performance.now();
@@ -199,7 +217,7 @@ async function benchSqlite(): Promise<void> {
   db.close();
   console.log(`${'baseline: direct inserts'.padEnd(28)} ${baseline.toFixed(0).padStart(6)} orders/s written directly with better-sqlite3 (same rows, one transaction each, synchronous=${sqliteSynchronous()} as the core)`);
   console.log(`${'  (synchronous=normal)'.padEnd(28)} ${unsynced.toFixed(0).padStart(6)} orders/s, the same inserts not synced at each commit (not the core's durability)`);
-  console.log(`order create over HTTP: ${share(created.perSecond, baseline)} of the direct-insert baseline, p99 ${created.p99} ms`);
+  console.log(`order create over HTTP: ${share(created.perSecond, baseline)} of the direct-insert baseline, p99 ${created.p99} ms; with an Idempotency-Key ${share(keyed.perSecond, baseline)}, p99 ${keyed.p99} ms`);
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
@@ -334,6 +352,8 @@ async function directPg(url: string, poolSize: number, workers: number, ms: numb
 
 async function benchPostgres(): Promise<void> {
   const admin = new pg.Client({ connectionString: pgAdmin });
+  // A connection the server ends (a restart, an administrator) fails the query in flight; it must not end the process unreported.
+  admin.on('error', (error) => console.log(`PostgreSQL: the administrative connection was ended: ${error.message}`));
   try {
     await admin.connect();
   } catch (error) {
@@ -365,21 +385,30 @@ async function benchPostgres(): Promise<void> {
       const { app, base, headers } = await serve(core);
       console.log(`\nPostgreSQL: ${connections} HTTP connections, pool of ${poolSize} (CASHLOOP_DB_POOL_SIZE), ${seconds} s per scenario, ${customers.length} customers`);
       let k = 0;
-      const created = await drive(`order create (${connections})`, {
-        url: base,
-        headers,
-        connections,
-        requests: [{ method: 'POST', path: '/orders', setupRequest: (req) => ({ ...req, body: JSON.stringify({ customerId: customers[k++ % customers.length], lines: [{ sku: 'WIDGET', quantity: 2 }] }) }) }],
-      });
-      let p = 0;
-      const paid = await drive(`payment record (${connections})`, {
-        url: base,
-        headers,
-        connections,
-        requests: [{ method: 'POST', path: '/payments', setupRequest: (req) => ({ ...req, body: JSON.stringify({ customerId: customers[p++ % customers.length], amount: '1.00' }) }) }],
-      });
-      await app.close();
-      await closeCore(core);
+      let created: Figure;
+      let paid: Figure;
+      try {
+        created = await drive(`order create (${connections})`, {
+          url: base,
+          headers,
+          connections,
+          requests: [{ method: 'POST', path: '/orders', setupRequest: (req) => ({ ...req, body: JSON.stringify({ customerId: customers[k++ % customers.length], lines: [{ sku: 'WIDGET', quantity: 2 }] }) }) }],
+        });
+        let p = 0;
+        paid = await drive(`payment record (${connections})`, {
+          url: base,
+          headers,
+          connections,
+          requests: [{ method: 'POST', path: '/payments', setupRequest: (req) => ({ ...req, body: JSON.stringify({ customerId: customers[p++ % customers.length], amount: '1.00' }) }) }],
+        });
+      } catch (error) {
+        // Said before the server and its connections close, so the cause is not lost behind them.
+        console.log(`PostgreSQL, ${connections} connections: ${(error as Error).message}`);
+        throw error;
+      } finally {
+        await app.close();
+        await closeCore(core);
+      }
       const now = new Date().toISOString();
       const ms = Math.min(seconds, 5) * 1000;
       const orderDirect = await directPg(url, poolSize, connections, ms, async (c, i) => {

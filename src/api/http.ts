@@ -5,6 +5,7 @@ import type { Core } from '../core.ts';
 import type { Permission } from './permissions.ts';
 import type { ApiKey } from './keys.service.ts';
 import { facing } from '../shared/facing.ts';
+import { runHandler } from './idempotency.hook.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -51,7 +52,8 @@ export function addRoutes(app: FastifyInstance, core: Core, specs: RouteSpec[]):
     const route: RouteOptions = {
       method: s.method,
       url: s.url,
-      config: { permission: s.permission },
+      // An Idempotency-Key is claimed in the transaction of the handler's work (idempotency.hook.ts).
+      config: { permission: s.permission, claimsKeyInChange: true },
       schema: {
         summary: s.summary,
         tags: [s.tag],
@@ -63,7 +65,9 @@ export function addRoutes(app: FastifyInstance, core: Core, specs: RouteSpec[]):
         ...(s.response ? { response: { [s.status ?? 200]: s.response, ...(s.status === 201 ? { 200: s.response } : {}) } } : {}),
       },
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
-        const result = await s.handler(req, core);
+        const ran = await runHandler(core, req, reply, () => s.handler(req, core));
+        if (!('result' in ran)) return reply;
+        const result = ran.result;
         if (s.produces) {
           reply.type(s.produces).header('cache-control', 'private, no-store');
           if (s.filename) reply.header('content-disposition', `inline; filename="${s.filename(req, result).replace(/[^A-Za-z0-9._-]/g, '_')}"`);

@@ -71,9 +71,15 @@ export async function listApiKeys(core: Core): Promise<ApiKey[]> {
   return (await repo.allApiKeys(core.db.kysely)).map(toApiKey);
 }
 
+function forgetApiKey(core: Core, id: number): void {
+  const cache = cacheOf(core);
+  for (const [hash, entry] of cache) if (entry.row.id === id) cache.delete(hash);
+}
+
 export async function revokeApiKey(core: Core, id: number | string, actor: string): Promise<ApiKey> {
   const keyId = requireId(id, 'id');
-  return runChange(core, actor, async ({ trx, at }) => {
+  // Forgotten once the revocation has committed: from then on no request of this process uses it.
+  const revoked = await runChange(core, actor, async ({ trx, at }) => {
     const row = await repo.apiKeyById(trx, keyId);
     if (!row) throw notFound('api key', keyId);
     if (row.revoked_at) throw badTransition('api key', keyId, 'revoked', 'revoked', 'it is already revoked');
@@ -81,6 +87,8 @@ export async function revokeApiKey(core: Core, id: number | string, actor: strin
     const after = { ...row, revoked_at: at };
     return { result: toApiKey(after), events: [{ type: 'api_key.revoked', aggregate: 'api_key', id: keyId, after: { api_keys: [visible(after)] } }] };
   });
+  forgetApiKey(core, keyId);
+  return revoked;
 }
 
 /** Why a credential was refused: the rule (problem+json `rule`) and a sentence for the user. */
@@ -97,9 +105,38 @@ export function liveness(row: { revoked_at: string | null; expires_at: string | 
   return 'live';
 }
 
+/**
+ * How long this process trusts an API key it has read without reading it again: every
+ * request with a bearer key looked it up, one more database round trip per request (on
+ * PostgreSQL a pooled connection too). A key revoked in this process stops working at once
+ * (`revokeApiKey` forgets it); one revoked by another process (`cashloop apikey revoke` beside
+ * a running server) within this time. Expiry is checked on every request against the clock.
+ */
+export const API_KEY_CACHE_MS = 1_000;
+const REMEMBERED_KEYS = 10_000;
+const keyCache = new WeakMap<object, Map<string, { row: repo.ApiKeyRow; until: number }>>();
+
+function cacheOf(core: Core): Map<string, { row: repo.ApiKeyRow; until: number }> {
+  let cache = keyCache.get(core.db);
+  if (!cache) keyCache.set(core.db, (cache = new Map()));
+  return cache;
+}
+
 /** Checks an API key: the key, or why it is refused (unknown, revoked, expired). */
 export async function checkApiKey(core: Core, secret: string): Promise<{ ok: true; key: ApiKey } | Refusal> {
-  const row = await repo.apiKeyByHash(core.db.kysely, hashSecret(secret));
+  const hash = hashSecret(secret);
+  const cache = cacheOf(core);
+  const now = performance.now();
+  const hit = cache.get(hash);
+  let row = hit && hit.until > now ? hit.row : undefined;
+  if (!row) {
+    row = await repo.apiKeyByHash(core.db.kysely, hash);
+    // Only keys that exist are remembered: guesses are not, and never fill the cache.
+    if (row) {
+      if (cache.size >= REMEMBERED_KEYS) cache.delete(cache.keys().next().value!);
+      cache.set(hash, { row, until: now + API_KEY_CACHE_MS });
+    } else cache.delete(hash);
+  }
   return apiKeyVerdict(row, core.clock.now().toISOString());
 }
 

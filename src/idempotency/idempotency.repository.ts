@@ -51,6 +51,15 @@ export async function insertReservation(db: Kysely<Database>, r: NewReservation)
   return row?.id;
 }
 
+/** Inserts a key already completed with its answer; a row already there (another request's) is kept. */
+export async function insertCompleted(db: Kysely<Database>, r: NewReservation, response: { status: number; contentType: string; body: string }): Promise<void> {
+  await db
+    .insertInto('api_idempotency')
+    .values({ scope: r.scope, idem_key: r.key, ...reservationValues(r), state: 'completed', status: response.status, content_type: response.contentType, body: response.body, lease_until: null })
+    .onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing())
+    .execute();
+}
+
 export async function findKey(db: Kysely<Database>, scope: string, key: string): Promise<KeyRow | undefined> {
   return db.selectFrom('api_idempotency').selectAll().where('scope', '=', scope).where('idem_key', '=', key).executeTakeFirst();
 }

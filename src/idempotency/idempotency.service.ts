@@ -3,7 +3,9 @@ import type { Core } from '../core.ts';
 import type { Db } from '../db/connection.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import { conflict, DomainError, invalid } from '../shared/errors.ts';
-import { completeReservation, deleteExpired, deleteReservation, findKey, insertReservation, takeOverReservation, type NewReservation } from './idempotency.repository.ts';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { completeReservation, deleteExpired, deleteReservation, findKey, insertCompleted, insertReservation, takeOverReservation, type NewReservation } from './idempotency.repository.ts';
 
 /**
  * Idempotency-Keys as payment APIs promise them: a request carrying a key runs at most
@@ -53,7 +55,24 @@ export interface Reservation {
   token: string;
 }
 
+/**
+ * A key nobody holds yet, for a request that will claim it inside the transaction of its work
+ * (`claimKey`), so the key and the work commit together: no commit of its own before the work.
+ */
+export interface Deferred {
+  scope: string;
+  key: string;
+  fresh: NewReservation;
+}
+
 export type Begun = { outcome: 'reserved'; reservation: Reservation } | { outcome: 'replay'; response: StoredResponse };
+
+/** Thrown by `claimKey` when another request has the key: the caller starts over with `beginRequest`. */
+export class KeyTaken extends Error {
+  constructor(readonly key: string) {
+    super(`Idempotency-Key ${key} was taken by another request first`);
+  }
+}
 
 /**
  * The body as canonical JSON: object keys sorted at every level, no whitespace, so the
@@ -133,6 +152,19 @@ function waitForKey(core: Core, scope: string, key: string, ms: number): Promise
  * still running after `waitMs`.
  */
 export async function beginRequest(core: Core, request: IdempotentRequest, options: { waitMs?: number } = {}): Promise<Begun> {
+  return (await begin(core, request, options, false)) as Begun;
+}
+
+/**
+ * As `beginRequest`, but a key that has no row yet is not reserved here: the answer is
+ * `deferred`, and the request claims the key in the transaction of its work (`claimKey`),
+ * one commit for both.
+ */
+export async function lookUpRequest(core: Core, request: IdempotentRequest, options: { waitMs?: number } = {}): Promise<Begun | { outcome: 'deferred'; deferred: Deferred }> {
+  return begin(core, request, options, true);
+}
+
+async function begin(core: Core, request: IdempotentRequest, options: { waitMs?: number }, defer: boolean): Promise<Begun | { outcome: 'deferred'; deferred: Deferred }> {
   const db = core.db.kysely;
   const { scope, method, path } = request;
   const key = checkKey(request.key);
@@ -152,9 +184,13 @@ export async function beginRequest(core: Core, request: IdempotentRequest, optio
       localKeys(core).held.add(localKey(scope, key));
       return { outcome: 'reserved', reservation: { id, scope, key, token: fresh.token } };
     };
-    const id = await insertReservation(db, fresh);
-    if (id !== undefined) return reserved(id);
+    // `defer`: a key without a row is claimed later, in the work's own transaction (`claimKey`).
+    if (!defer) {
+      const id = await insertReservation(db, fresh);
+      if (id !== undefined) return reserved(id);
+    }
     const row = await findKey(db, scope, key);
+    if (!row && defer) return { outcome: 'deferred', deferred: { scope, key, fresh } };
     // Released or cleaned up between the two statements: the key is free, reserve it again.
     if (!row) continue;
     // An expired key is new again, whatever it was used for before.
@@ -186,6 +222,30 @@ export async function beginRequest(core: Core, request: IdempotentRequest, optio
     await waitForKey(core, scope, key, heldHere ? left : Math.min(pollMs, left));
     pollMs = Math.min(pollMs * 2, 500);
   }
+}
+
+/**
+ * Claims a deferred key inside the transaction `trx` of the request's work: the reservation
+ * row commits with the work or not at all. The unique (scope, key) index decides between
+ * concurrent requests with the same key: on PostgreSQL the second insert waits for the first
+ * transaction and then finds the row; on SQLite the changes run in turn. The loser gets
+ * `KeyTaken`, its transaction writes nothing, and it starts over with `beginRequest` (which
+ * waits for the winner's answer). Answers the reservation the request now holds.
+ */
+export async function claimKey(core: Core, trx: Kysely<Database>, deferred: Deferred): Promise<Reservation> {
+  const id = await insertReservation(trx, deferred.fresh);
+  if (id === undefined) throw new KeyTaken(deferred.key);
+  localKeys(core).held.add(localKey(deferred.scope, deferred.key));
+  return { id, scope: deferred.scope, key: deferred.key, token: deferred.fresh.token };
+}
+
+/**
+ * Stores the answer of a deferred request whose work claimed nothing (it failed and was
+ * rolled back, or wrote nothing): one insert, as a completed key. A concurrent request that
+ * stored first keeps its answer.
+ */
+export async function storeAnswer(core: Core, deferred: Deferred, response: StoredResponse): Promise<void> {
+  await insertCompleted(core.db.kysely, deferred.fresh, response);
 }
 
 /**
