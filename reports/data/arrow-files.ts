@@ -1,6 +1,6 @@
 import JSZip from 'jszip';
 import { Dictionary, Int32, Table, tableToIPC, Utf8, vectorFromArray, type Vector } from 'apache-arrow';
-import type { Row } from './snapshot.ts';
+import { currentRunner, type Row } from './snapshot.ts';
 
 /**
  * Column kinds of the drill-down files: `text` (a string, null kept), `words` (a string that
@@ -22,9 +22,20 @@ export function arrowTable(rows: readonly Row[], columns: Record<string, Kind>):
   return new Table(vectors);
 }
 
-/** Writes a zip of Arrow streams (`name → rows`) to stdout; a page opens one member on demand. */
+/** Writes a zip of Arrow streams (`name → rows`); a page opens one member on demand. */
 export async function emitArrowZip(files: Map<string, { rows: readonly Row[]; columns: Record<string, Kind> }>): Promise<void> {
+  await emitMembers(new Map([...files].map(([name, { rows, columns }]) => [name, tableToIPC(arrowTable(rows, columns), 'stream')])));
+}
+
+/**
+ * Writes an archive loader's members: as a zip on stdout when Framework runs the loader, or
+ * straight as the files the zip would hold in the one-process build (build-site.ts), which
+ * saves zipping them and Framework unzipping them one by one.
+ */
+export async function emitMembers(members: Map<string, Uint8Array>): Promise<void> {
+  const runner = currentRunner();
+  if (runner) return runner.writeMembers(members);
   const zip = new JSZip();
-  for (const [name, { rows, columns }] of files) zip.file(name, tableToIPC(arrowTable(rows, columns), 'stream'));
+  for (const [name, data] of members) zip.file(name, data);
   process.stdout.write(await zip.generateAsync({ type: 'nodebuffer', compression: 'STORE' }));
 }

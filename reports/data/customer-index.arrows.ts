@@ -1,5 +1,5 @@
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
-import { mainScope, withSnapshot } from './snapshot.ts';
+import { mainScope, output, withSnapshot } from './snapshot.ts';
 
 /**
  * Every customer, for the customer page's search: id, name, segment, risk class and
@@ -29,4 +29,4 @@ const table = await withSnapshot(async (q, has) => {
   t.schema.metadata.set('currency', scope.currency);
   return t;
 });
-process.stdout.write(tableToIPC(table, 'stream'));
+output(tableToIPC(table, 'stream'));

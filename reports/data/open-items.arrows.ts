@@ -1,5 +1,5 @@
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
-import { mainScope, withSnapshot } from './snapshot.ts';
+import { mainScope, output, withSnapshot } from './snapshot.ts';
 
 /**
  * Every open invoice on the data date as an Arrow stream, loaded only when a page asks for the
@@ -30,4 +30,4 @@ const table = await withSnapshot(async (q, has) => {
     risk_class: str('risk_class'),
   });
 });
-process.stdout.write(tableToIPC(table, 'stream'));
+output(tableToIPC(table, 'stream'));
