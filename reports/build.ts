@@ -5,9 +5,9 @@ import path from 'node:path';
 export interface ReportsBuild {
   siteDir: string;
   seconds: number;
-  pages: { page: string; bytes: number; onDemand: number }[];
-  /** Seconds of each step of the build (build-site.ts) and of each data loader. */
-  steps: { steps: Record<string, number>; loaders: Record<string, number> };
+  pages: { page: string; bytes: number; onDemand: number; onDemandFile?: string }[];
+  /** Seconds of each step of the build (build-site.ts) and of each data loader, and the processor seconds of the whole build. */
+  steps: { steps: Record<string, number>; loaders: Record<string, number>; cpuSeconds: number };
 }
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -102,7 +102,7 @@ export async function buildReports(options: { dataDir: string; siteDir?: string;
   }
   const seconds = (performance.now() - started) / 1000;
   const stepsLine = /^site-build-steps (.*)$/m.exec(output.join(''));
-  const steps = stepsLine ? (JSON.parse(stepsLine[1]!) as ReportsBuild['steps']) : { steps: {}, loaders: {} };
+  const steps = stepsLine ? (JSON.parse(stepsLine[1]!) as ReportsBuild['steps']) : { steps: {}, loaders: {}, cpuSeconds: NaN };
   const pages = pageWeights(siteDir);
   // The Data health page adds each run's site build to its seconds: the build's own time can
   // only be known after the build, so the next build reads it from here.
@@ -192,20 +192,21 @@ function processAlive(pid: number): boolean {
 }
 
 /**
- * Files a page fetches only when asked (a customer picked, "show every open invoice", a
- * download, a month or week of a chart), not when it opens: the whole of the open items, the
- * parts of the customer drill-down, the month-end workbook, and the rows behind a month of
+ * Files a page fetches only when asked (a customer picked or searched for, "show every open
+ * invoice", a download, a month or week of a chart), not when it opens: the open items of a
+ * bucket, the parts of the whole customer list and of the customer drill-down, the month-end
+ * workbook, and the rows behind a month of
  * the KPIs, the sales, the orders, the deliveries or the reminders, or behind a week of the
  * cash forecast or of its replay against actual.
  */
-const ON_DEMAND = /(^|\/)(open-items\.|customer-detail\/|month-end-pack\.|kpi-months\/|sales-months\/|order-months\/|cash-weeks\/|cash-replay\/|delivery-months\/|reminder-months\/)/;
+const ON_DEMAND = /(^|\/)(open-items\/|customer-search\/|customer-detail\/|month-end-pack\.|kpi-months\/|sales-months\/|order-months\/|cash-weeks\/|cash-replay\/|delivery-months\/|reminder-months\/)/;
 
 /**
  * Bytes each page makes a browser load when it opens: the HTML and every local file it
  * references, but for the files it fetches only on demand; `onDemand` is the largest of those
  * (one is fetched at a time).
  */
-export function pageWeights(siteDir: string): { page: string; bytes: number; onDemand: number }[] {
+export function pageWeights(siteDir: string): { page: string; bytes: number; onDemand: number; onDemandFile?: string }[] {
   const pages = fs.readdirSync(siteDir).filter((f) => f.endsWith('.html'));
   return pages.map((page) => {
     const html = fs.readFileSync(path.join(siteDir, page), 'utf8');
@@ -216,13 +217,15 @@ export function pageWeights(siteDir: string): { page: string; bytes: number; onD
     const staticRefs = new Set([...html.matchAll(/(?:href="|from ")(\.?\/?_(?:import|node|npm)\/[^"]+)"/g)].map((m) => path.normalize(m[1]!.replace(/^\.?\//, ''))));
     let bytes = Buffer.byteLength(html);
     let onDemand = 0;
+    let onDemandFile: string | undefined;
     for (const ref of refs) {
       const file = path.join(siteDir, ref);
       if (!fs.existsSync(file)) continue;
       const size = fs.statSync(file).size;
-      if (ON_DEMAND.test(ref) || (dynamic.has(ref) && !staticRefs.has(ref))) onDemand = Math.max(onDemand, size);
-      else bytes += size;
+      if (ON_DEMAND.test(ref) || (dynamic.has(ref) && !staticRefs.has(ref))) {
+        if (size > onDemand) [onDemand, onDemandFile] = [size, ref];
+      } else bytes += size;
     }
-    return { page, bytes, onDemand };
+    return { page, bytes, onDemand, ...(onDemandFile ? { onDemandFile } : {}) };
   });
 }

@@ -64,16 +64,26 @@ const secs = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `$
 
 function print(label: string, customers: number, base: ReportsBuild, site: ReportsBuild): void {
   const target = customers >= 150 && customers <= 250 ? `target ≤ 30 s at 200 customers: ${site.seconds <= 30 ? 'met' : 'NOT met'}` : 'the 30 s target is for about 200 customers';
-  console.log(`\n${label} (${customers} customers): build ${site.seconds.toFixed(1)} s (baseline ${base.seconds.toFixed(1)} s; ${target})`);
+  console.log(`\n${label} (${customers} customers): build ${site.seconds.toFixed(1)} s, ${site.steps.cpuSeconds.toFixed(1)} s of processor (baseline ${base.seconds.toFixed(1)} s, ${base.steps.cpuSeconds.toFixed(1)} s of processor; ${target})`);
   console.log(`  steps: ${secs(site.steps.steps)}`);
   console.log(`  baseline steps: ${secs(base.steps.steps)}`);
   const slowest = Object.entries(site.steps.loaders).sort((a, b) => b[1] - a[1]);
   console.log(`  data loaders, slowest first: ${slowest.map(([k, v]) => `${k.replace(/\.ts$/, '')} ${v.toFixed(1)}`).join(', ')} (s)`);
-  console.log(`  ${'page'.padEnd(18)} ${'on opening'.padStart(11)} ${'baseline'.padStart(9)} ${'largest on demand'.padStart(18)}`);
+  console.log(`  ${'page'.padEnd(18)} ${'on opening'.padStart(11)} ${'baseline'.padStart(9)} ${'largest on demand'.padStart(18)}  file`);
   for (const p of site.pages) {
     const b = base.pages.find((x) => x.page === p.page);
-    console.log(`  ${p.page.padEnd(18)} ${kb(p.bytes).padStart(11)} ${(b ? kb(b.bytes) : '–').padStart(9)} ${(p.onDemand ? kb(p.onDemand) : '–').padStart(18)}`);
+    console.log(`  ${p.page.padEnd(18)} ${kb(p.bytes).padStart(11)} ${(b ? kb(b.bytes) : '–').padStart(9)} ${(p.onDemand ? kb(p.onDemand) : '–').padStart(18)}  ${(p.onDemandFile ?? '').replace(/\.[0-9a-f]{8}\./, '.')}`);
   }
+  // The largest file of each on-demand folder: what grows with the company, file by file.
+  const folders = new Map<string, number>();
+  const data = path.join(site.siteDir, '_file', 'data');
+  for (const rel of fs.existsSync(data) ? fs.readdirSync(data, { recursive: true, encoding: 'utf8' }) : []) {
+    const file = path.join(data, rel);
+    if (!fs.statSync(file).isFile()) continue;
+    const key = path.dirname(rel) === '.' ? rel.replace(/\.[0-9a-f]{8}\./, '.') : `${path.dirname(rel)}/`;
+    folders.set(key, Math.max(folders.get(key) ?? 0, fs.statSync(file).size));
+  }
+  console.log(`  largest data file of each kind: ${[...folders].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${kb(v)}`).join(', ')}`);
   const heaviest = site.pages.reduce((a, p) => (p.bytes > a.bytes ? p : a));
   const demand = Math.max(...site.pages.map((p) => p.onDemand));
   console.log(`  heaviest on opening: ${heaviest.page} ${(heaviest.bytes / 1024 / 1024).toFixed(2)} MB; largest on-demand file ${(demand / 1024 / 1024).toFixed(2)} MB (limit 1.5 MB each): ${heaviest.bytes <= LIMIT && demand <= LIMIT ? 'within' : 'OVER'}`);
@@ -82,15 +92,17 @@ function print(label: string, customers: number, base: ReportsBuild, site: Repor
 try {
   console.log('baseline: an empty company (1 customer, 1 month)');
   const base = await buildReports({ dataDir: await company(1, 2), siteDir: path.join(work, 'site-baseline'), quiet: true });
-  console.log(`baseline build ${base.seconds.toFixed(1)} s (${secs(base.steps.steps)})`);
+  console.log(`baseline build ${base.seconds.toFixed(1)} s, ${base.steps.cpuSeconds.toFixed(1)} s of processor (${secs(base.steps.steps)}); load average ${os.loadavg()[0]!.toFixed(1)}`);
   const given = arg('--data-dir');
   if (given) {
     const dataDir = path.resolve(given);
+    console.log(`load average ${os.loadavg()[0]!.toFixed(1)}`);
     print(dataDir, await customersIn(dataDir), base, await buildReports({ dataDir, siteDir: path.join(work, 'site-given'), quiet: true }));
   } else {
     for (const n of sizes) {
       console.log(`\n${n} customers:`);
       const dataDir = await company(n, months);
+      console.log(`  load average ${os.loadavg()[0]!.toFixed(1)}`);
       print(`${n} customers × ${months} months`, await customersIn(dataDir), base, await buildReports({ dataDir, quiet: true }));
     }
   }

@@ -157,7 +157,7 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('every report page a
       expect(await page.locator('main table tbody tr').count()).toBeGreaterThan(0);
       expect(requested.filter((p) => p.includes('customer-detail/')).length).toBeLessThanOrEqual(1);
       // Every on-demand file stays under the limit on its own.
-      for (const dir of ['_file/data', '_file/data/customer-detail', '_file/data/kpi-months', '_file/data/sales-months', '_file/data/order-months', '_file/data/cash-weeks', '_file/data/cash-replay', '_file/data/delivery-months', '_file/data/reminder-months']) {
+      for (const dir of ['_file/data', '_file/data/open-items', '_file/data/customer-search', '_file/data/customer-detail', '_file/data/kpi-months', '_file/data/sales-months', '_file/data/order-months', '_file/data/cash-weeks', '_file/data/cash-replay', '_file/data/delivery-months', '_file/data/reminder-months']) {
         for (const f of fs.readdirSync(path.join(dataDir, 'site', dir)).filter((x) => x.endsWith('.arrows'))) {
           expect(fs.statSync(path.join(dataDir, 'site', dir, f)).size, f).toBeLessThan(LIMIT);
         }
