@@ -1,10 +1,11 @@
 import JSZip from 'jszip';
-import { Dictionary, Int32, Table, tableToIPC, Utf8, vectorFromArray, type Vector } from 'apache-arrow';
+import { Dictionary, Int8, Int16, Int32, Table, tableToIPC, Utf8, vectorFromArray, type Vector } from 'apache-arrow';
 import { currentRunner, type Row } from './snapshot.ts';
 
 /**
  * Column kinds of the drill-down files: `text` (a string, null kept), `words` (a string that
- * repeats — a name, a date, a category — dictionary-encoded so a month of rows stays small), `number` (a float, NaN for
+ * repeats — a name, a date, a category — dictionary-encoded so a month of rows stays small,
+ * its indices one byte a row when it has fewer than 128 values, two when fewer than 32,768), `number` (a float, NaN for
  * null; money is already in its currency's units, rounded by its exponent in SQL), `int`.
  */
 export type Kind = 'text' | 'words' | 'number' | 'int';
@@ -16,7 +17,11 @@ export function arrowTable(rows: readonly Row[], columns: Record<string, Kind>):
     const values = rows.map((r) => r[name]);
     if (kind === 'number') vectors[name] = vectorFromArray(Float64Array.from(values.map((v) => (v == null ? NaN : Number(v)))));
     else if (kind === 'int') vectors[name] = vectorFromArray(Int32Array.from(values.map((v) => Number(v ?? 0))));
-    else if (kind === 'words') vectors[name] = vectorFromArray(values.map((v) => (v == null ? null : String(v))), new Dictionary(new Utf8(), new Int32()));
+    else if (kind === 'words') {
+      const strings = values.map((v) => (v == null ? null : String(v)));
+      const distinct = new Set(strings).size;
+      vectors[name] = vectorFromArray(strings, new Dictionary(new Utf8(), distinct < 128 ? new Int8() : distinct < 32768 ? new Int16() : new Int32()));
+    }
     else vectors[name] = vectorFromArray(values.map((v) => (v == null ? null : String(v))), new Utf8());
   }
   return new Table(vectors);
