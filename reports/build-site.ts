@@ -18,6 +18,8 @@ import { openWarehouse } from '../src/warehouse/warehouse.ts';
 import { setRunner, snapshotFile } from './data/snapshot.ts';
 import config from '../observablehq.config.ts';
 
+// What `ps` shows for this process: the site build, Observable Framework's, of cashloop's reports.
+process.title = 'cashloop reports: observable build';
 const reports = import.meta.dirname;
 const stage = process.env.CASHLOOP_REPORTS_STAGE;
 if (!stage) throw new Error('CASHLOOP_REPORTS_STAGE is not set: reports/build.ts starts this build');

@@ -66,6 +66,7 @@ export async function buildReports(options: { dataDir: string; siteDir?: string;
         stoppedBy = signal;
         endGroup(child.pid);
         fs.rmSync(staging, { recursive: true, force: true, maxRetries: 5 });
+        fs.rmSync(stage, { recursive: true, force: true, maxRetries: 5 });
         stopListening();
         // This listener kept the signal from ending the process; with it gone the signal
         // does what it was sent to do, unless the program listens for it itself.
