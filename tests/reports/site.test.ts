@@ -48,7 +48,8 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('published reports i
     site = await serveStatic(path.join(dataDir, 'site'));
     browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
     fs.mkdirSync(shots, { recursive: true });
-  }, 180_000);
+    // Generous: a company, a pipeline run and a site build take minutes on a busy 2-core machine.
+  }, 420_000);
 
   afterAll(async () => {
     await browser?.close();
