@@ -83,7 +83,7 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('every report page a
     // The files are in by networkidle, but the page's cells may still be running on a busy
     // machine: every page but the definitions says its as-of date once they have.
     await page
-      .waitForFunction(() => location.pathname.endsWith('definitions.html') || /As of \d/.test(document.querySelector('main')?.textContent ?? ''), null, { timeout: 30_000 })
+      .waitForFunction(`location.pathname.endsWith('definitions.html') || /As of \\d/.test(document.querySelector('main')?.textContent ?? '')`, null, { timeout: 30_000 })
       .catch(() => undefined);
     return { page, problems, bytes: () => bytes, close: () => context.close() };
   }
@@ -240,7 +240,7 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('every report page a
   const chartLinks = async (page: Page, mark = '') => {
     // A busy machine may still be drawing the charts: wait for a link holding `mark`.
     await page
-      .waitForFunction((m) => [...document.querySelectorAll('main svg a')].some((a) => (a.getAttribute('href') ?? '').includes(m)), mark, { timeout: 30_000 })
+      .waitForFunction(`[...document.querySelectorAll('main svg a')].some((a) => (a.getAttribute('href') ?? '').includes(${JSON.stringify(mark)}))`, null, { timeout: 30_000 })
       .catch(() => undefined);
     return page.evaluate<string[]>(`[...document.querySelectorAll('main svg a')].map((a) => a.getAttribute('href')).filter(Boolean)`);
   };
