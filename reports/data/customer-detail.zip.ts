@@ -1,5 +1,5 @@
-import JSZip from 'jszip';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { emitMembers } from './arrow-files.ts';
 import { mainScope, withSnapshot, type Row } from './snapshot.ts';
 import { PARTS, partOf } from '../components/shard.js';
 
@@ -15,7 +15,7 @@ import { PARTS, partOf } from '../components/shard.js';
  * the amount paid towards a promise or the reminder's level), status (a promise's or dispute's
  * state, a reminder level's name), note (a dispute's reason).
  */
-const zip = await withSnapshot(async (q, has) => {
+const members = await withSnapshot(async (q, has) => {
   const scope = await mainScope(q);
   const cur = `source = '${scope.source}' and currency = '${scope.currency}'`;
   const forecasts = await has('forecast.invoice_payment');
@@ -71,13 +71,13 @@ const zip = await withSnapshot(async (q, has) => {
     : [];
   const parts: Row[][] = Array.from({ length: PARTS }, () => []);
   for (const r of [...open, ...paid, ...reasons, ...facts, ...promises, ...disputes, ...reminders]) parts[partOf(String(r.customer_id))]!.push(r);
-  const z = new JSZip();
+  const out = new Map<string, Uint8Array>();
   parts.forEach((rows, i) => {
     const str = (k: string) => rows.map((r) => (r[k] == null ? null : String(r[k])));
     const num = (k: string) => Float64Array.from(rows.map((r) => (r[k] == null ? NaN : Number(r[k]))));
     const t = tableFromArrays({ customer_id: str('customer_id') as string[], kind: str('kind') as string[], ref: str('ref') as string[], d1: str('d1') as string[], d2: str('d2') as string[], amount: num('amount'), n: num('n'), status: str('status') as string[], note: str('note') as string[] });
-    z.file(`part-${i}.arrows`, tableToIPC(t, 'stream'));
+    out.set(`part-${i}.arrows`, tableToIPC(t, 'stream'));
   });
-  return z;
+  return out;
 });
-process.stdout.write(await zip.generateAsync({ type: 'nodebuffer', compression: 'STORE' }));
+await emitMembers(members);

@@ -1,5 +1,5 @@
 import ExcelJS from 'exceljs';
-import { mainScope, withSnapshot } from './snapshot.ts';
+import { mainScope, output, withSnapshot } from './snapshot.ts';
 
 /**
  * The month-end pack as an Excel workbook, built with the site: the aging at the last closed
@@ -71,4 +71,4 @@ const book = await withSnapshot(async (q, has) => {
   }
   return wb;
 });
-process.stdout.write(Buffer.from(await book.xlsx.writeBuffer()));
+output(Buffer.from(await book.xlsx.writeBuffer()));

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { openWarehouse, rowsJson } from '../../src/warehouse/warehouse.ts';
+import { openWarehouse, rowsJson, type Warehouse } from '../../src/warehouse/warehouse.ts';
 
 /**
  * What every data loader shares: the published, read-only warehouse snapshot of the data
@@ -18,7 +18,9 @@ export type Row = Record<string, unknown>;
 
 /** Runs queries against the snapshot; numbers come back as numbers (cast money to DOUBLE in SQL). */
 export async function withSnapshot<T>(fn: (q: (sql: string) => Promise<Row[]>, has: (table: string) => Promise<boolean>) => Promise<T>): Promise<T> {
-  const wh = await openWarehouse(snapshotFile(), { readOnly: true });
+  // In the one-process build (build-site.ts) every loader shares one open snapshot.
+  const shared = runner?.warehouse;
+  const wh = shared ?? (await openWarehouse(snapshotFile(), { readOnly: true }));
   try {
     const q = async (sql: string) =>
       ((await rowsJson(wh.conn, sql)) as Row[]).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) && !k.endsWith('_key') && !k.endsWith('_id') ? Number(v) : v])));
@@ -29,7 +31,7 @@ export async function withSnapshot<T>(fn: (q: (sql: string) => Promise<Row[]>, h
     };
     return await fn(q, has);
   } finally {
-    wh.close();
+    if (!shared) wh.close();
   }
 }
 
@@ -41,7 +43,19 @@ export async function withSnapshot<T>(fn: (q: (sql: string) => Promise<Row[]>, h
  * month-end on or before it, at which month-based measures (DSO, CEI, days to pay) are shown.
  * They are the same day when the data date is a month-end.
  */
-export async function mainScope(q: (sql: string) => Promise<Row[]>): Promise<{ source: string; currency: string; asOf: string; monthEnd: string }> {
+export async function mainScope(q: (sql: string) => Promise<Row[]>): Promise<Scope> {
+  if (runner) return (runner.scope ??= findScope(q));
+  return await findScope(q);
+}
+
+export interface Scope {
+  source: string;
+  currency: string;
+  asOf: string;
+  monthEnd: string;
+}
+
+async function findScope(q: (sql: string) => Promise<Row[]>): Promise<Scope> {
   // The reporting currency's receivables lead when the company has them; otherwise the largest
   // (minor units are not comparable across currencies, so they only break ties within one).
   let reporting = '';
@@ -58,7 +72,36 @@ export async function mainScope(q: (sql: string) => Promise<Row[]>): Promise<{ s
   return { source: String(r.source), currency: String(r.currency), asOf, monthEnd: r.month_end == null ? asOf : String(r.month_end) };
 }
 
-/** Writes a loader's result to stdout (Framework reads it from there). */
+/** Writes a loader's result as JSON (see `output`). */
 export function emit(value: unknown): void {
-  process.stdout.write(JSON.stringify(value));
+  output(JSON.stringify(value));
+}
+
+/**
+ * Writes a loader's one file: to stdout when Framework runs the loader (`observable preview`),
+ * or to the site's source folder when build-site.ts runs every loader in its own process.
+ */
+export function output(data: string | Uint8Array): void {
+  if (runner) runner.write(data);
+  else process.stdout.write(data);
+}
+
+/**
+ * The one-process build (build-site.ts): the snapshot every loader reads, opened once, the
+ * main scope found once, and where the loader now running writes its file or its archive's
+ * members.
+ */
+export interface Runner {
+  warehouse: Warehouse;
+  scope?: Promise<Scope>;
+  write(data: string | Uint8Array): void;
+  /** The members of an archive loader (`name.zip.ts`), written as the files the zip would hold. */
+  writeMembers(members: Map<string, Uint8Array>): void;
+}
+let runner: Runner | undefined;
+export function setRunner(r: Runner | undefined): void {
+  runner = r;
+}
+export function currentRunner(): Runner | undefined {
+  return runner;
 }

@@ -13,6 +13,14 @@ import { pageWeights } from '../../reports/build.ts';
 import { serveStatic } from '../helpers/static-server.ts';
 import { testDialect } from '../helpers/db.ts';
 import { chromiumArgs, chromiumPath, hasChromium } from '../helpers/browser.ts';
+import { tableFromIPC } from 'apache-arrow';
+import { readWarehouse } from '../pipelines/ledger.ts';
+import { warehousePaths } from '../../src/warehouse/warehouse.ts';
+// @ts-expect-error -- a browser component in JavaScript, typed by JSDoc and checked by reports/tsconfig.json
+import { BUCKETS } from '../../reports/components/buckets.js';
+// @ts-expect-error -- a browser component in JavaScript, typed by JSDoc and checked by reports/tsconfig.json
+import { SEARCH_PARTS, searchPartOf } from '../../reports/components/shard.js';
+import { TOP } from '../../reports/data/customer-list.ts';
 
 const PAGES = ['index', 'aging', 'collections', 'customers', 'cash', 'sales', 'fulfilment', 'health', 'definitions'];
 const shots = path.resolve('test-output/reports');
@@ -42,7 +50,8 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('published reports i
     site = await serveStatic(path.join(dataDir, 'site'));
     browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
     fs.mkdirSync(shots, { recursive: true });
-  }, 180_000);
+    // Generous: a company, a pipeline run and a site build take minutes on a busy 2-core machine.
+  }, 420_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -57,6 +66,35 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('published reports i
     const html = fs.readFileSync(path.join(dataDir, 'site', 'index.html'), 'utf8');
     expect(html).toContain('href="./aging.html"');
     expect(html).not.toMatch(/cdn\.jsdelivr|fonts\.googleapis|unpkg\.com/);
+  });
+
+  it('writes the open invoices one file per bucket and the customer list in parts, the customer page opening with the largest balances', async () => {
+    const data = path.join(dataDir, 'site', '_file', 'data');
+    // Built files carry a content hash: part-3.0123abcd.arrows.
+    const parts = (dir: string, stem: string) =>
+      new Map(fs.readdirSync(path.join(data, dir)).flatMap((f) => {
+        const m = new RegExp(`^${stem}-(\\d+)\\.[0-9a-f]{8}\\.arrows$`).exec(f);
+        return m ? [[Number(m[1]), tableFromIPC(fs.readFileSync(path.join(data, dir, f))).toArray().map((r) => ({ ...r }) as Record<string, unknown>)] as const] : [];
+      }));
+    const one = (stem: string) => fs.readdirSync(data).find((f) => new RegExp(`^${stem}\\.[0-9a-f]{8}\\.`).test(f))!;
+
+    const buckets = parts('open-items', 'bucket');
+    expect([...buckets.keys()].sort()).toEqual((BUCKETS as string[]).map((_, i) => i));
+    for (const [n, rows] of buckets) for (const r of rows) expect(r.bucket, String(r.invoice)).toBe(BUCKETS[n]);
+    const collections = JSON.parse(fs.readFileSync(path.join(data, one('collections')), 'utf8')) as { openCount: number };
+    expect([...buckets.values()].reduce((a, rows) => a + rows.length, 0)).toBe(collections.openCount);
+    expect(collections.openCount).toBeGreaterThan(0);
+
+    const customers = (await readWarehouse(warehousePaths(dataDir).snapshot, 'select customer_key from marts.dim_customer')).map((r) => String(r.customer_key));
+    const search = parts('customer-search', 'part');
+    expect(search.size).toBe(SEARCH_PARTS);
+    for (const [n, rows] of search) for (const r of rows) expect(searchPartOf(String(r.customer_id))).toBe(n);
+    expect([...search.values()].flat().map((r) => String(r.customer_id)).sort()).toEqual([...customers].sort());
+    const opening = tableFromIPC(fs.readFileSync(path.join(data, one('customer-index'))));
+    expect(opening.numRows).toBe(Math.min(TOP, customers.length));
+    expect(Number(opening.schema.metadata.get('customers'))).toBe(customers.length);
+    const balances = opening.getChild('open_amount')!.toArray() as Float64Array;
+    expect([...balances]).toEqual([...balances].sort((a, b) => b - a));
   });
 
   for (const page of PAGES) {

@@ -1,11 +1,15 @@
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
-import { mainScope, withSnapshot } from './snapshot.ts';
+import { BUCKETS, bucketFile } from '../components/buckets.js';
+import { emitMembers } from './arrow-files.ts';
+import { mainScope, withSnapshot, type Row } from './snapshot.ts';
 
 /**
- * Every open invoice on the data date as an Arrow stream, loaded only when a page asks for the
- * rows behind a chart or the whole worklist (Collections' "all open invoices", Aging's buckets).
+ * Every open invoice on the data date, one Arrow stream per aging bucket
+ * (`bucket-N.arrows`, N by components/buckets.js), most overdue first, loaded only when a page
+ * asks for the rows behind a chart or the whole worklist (Aging's buckets, Collections' "all
+ * open invoices", which reads the six files oldest bucket first).
  */
-const table = await withSnapshot(async (q, has) => {
+const members = await withSnapshot(async (q, has) => {
   const scope = await mainScope(q);
   const scores = await has('forecast.customer_scores');
   const rows = await q(`
@@ -18,6 +22,17 @@ const table = await withSnapshot(async (q, has) => {
     ${scores ? `left join (select customer_key, risk_class from forecast.customer_scores where as_of = (select max(as_of) from forecast.customer_scores)) s on s.customer_key = o.customer_key` : ''}
     where o.source = '${scope.source}' and o.currency = '${scope.currency}' and o.as_of = '${scope.asOf}'
     order by o.days_past_due desc, o.open_cents desc`);
+  const parts: Row[][] = BUCKETS.map(() => []);
+  for (const r of rows) {
+    const n = bucketFile(String(r.bucket));
+    if (n < 0) throw new Error(`open item ${String(r.invoice)} is in bucket "${String(r.bucket)}", which is not one of ${BUCKETS.join(', ')} (reports/components/buckets.js)`);
+    parts[n]!.push(r);
+  }
+  return new Map(parts.map((part, n) => [`bucket-${n}.arrows`, tableToIPC(openItemsTable(part), 'stream')]));
+});
+await emitMembers(members);
+
+function openItemsTable(rows: Row[]) {
   const str = (k: string) => rows.map((r) => String(r[k] ?? ''));
   return tableFromArrays({
     invoice: str('invoice'),
@@ -29,5 +44,4 @@ const table = await withSnapshot(async (q, has) => {
     open_amount: Float64Array.from(rows.map((r) => Number(r.open_amount))),
     risk_class: str('risk_class'),
   });
-});
-process.stdout.write(tableToIPC(table, 'stream'));
+}
