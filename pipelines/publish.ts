@@ -17,6 +17,8 @@ export interface PublishResult {
   partsKept: number;
   /** True when the snapshot was written afresh rather than updated from the previous one. */
   freshSnapshot: boolean;
+  /** Parts written into the snapshot file only to catch up with the publish before it (the file of the publish before last), beyond `partsWritten`. */
+  snapshotPartsCaughtUp: number;
   /** True when the whole current snapshot file was copied to start from (no spare file to update in place, or a reader held it). */
   snapshotCopied: boolean;
   /** Where the publish's time went, ms: finding the parts, the Parquet folder, the snapshot. */
@@ -97,6 +99,7 @@ export async function publish(conn: DuckDBConnection, dataDir: string, runId: st
     partsKept: parquet.kept + snapshot.kept,
     freshSnapshot: snapshot.fresh,
     snapshotCopied: snapshot.copied,
+    snapshotPartsCaughtUp: snapshot.caughtUp,
     ms: { parts: Math.round(t1 - t0), parquet: Math.round(t2 - t1), snapshot: Math.round(t3 - t2) },
   };
 }
@@ -324,11 +327,36 @@ async function attachSpare(conn: DuckDBConnection, spare: string, snapshot: stri
   return { copied, fresh: !copied };
 }
 
+/** The parts of each table in the snapshot readers have now (null when there is none, or it records none). */
+async function publishedParts(conn: DuckDBConnection, snapshot: string, spare: string): Promise<Map<string, Map<string, string>> | null> {
+  if (inode(snapshot) === null || inode(snapshot) === inode(spare)) return null;
+  try {
+    await conn.run(`attach ${lit(snapshot)} as cur (read_only)`);
+  } catch {
+    return null;
+  }
+  try {
+    const has = await rowsJson(conn, `select 1 from duckdb_tables() where database_name = 'cur' and schema_name = 'ops' and table_name = 'published_parts'`);
+    if (has.length === 0) return null;
+    const out = new Map<string, Map<string, string>>();
+    for (const r of await rowsJson(conn, 'select table_name, part, version from cur.ops.published_parts')) {
+      const t = String(r.table_name);
+      if (!out.has(t)) out.set(t, new Map());
+      out.get(t)!.set(String(r.part), String(r.version));
+    }
+    return out;
+  } finally {
+    await conn.run('detach cur');
+  }
+}
+
 /** Brings the spare snapshot file up to date with changed parts only, then makes it the snapshot by a link renamed over it. */
 async function publishSnapshot(conn: DuckDBConnection, spare: string, snapshot: string, runId: string, current: TableParts[]) {
   const tablesChanged: string[] = [];
   let written = 0;
   let kept = 0;
+  const readers = await publishedParts(conn, snapshot, spare);
+  let caughtUp = 0;
   const { copied, fresh } = await attachSpare(conn, spare, snapshot);
   try {
     const hasParts = (await rowsJson(conn, `select 1 from duckdb_tables() where database_name = 'snap' and schema_name = 'ops' and table_name = 'published_parts'`)).length > 0;
@@ -363,10 +391,15 @@ async function publishSnapshot(conn: DuckDBConnection, spare: string, snapshot: 
       }
       const changed = [...t.parts].filter(([p, v]) => b.parts.get(p) !== v).map(([p]) => p);
       const removed = [...b.parts.keys()].filter((p) => !t.parts.has(p));
-      kept += t.parts.size - changed.length;
+      // Counted against what readers had (the current snapshot): the rest is the spare file catching up.
+      const had = readers?.get(t.table);
+      const news = had ? [...t.parts].filter(([p, v]) => had.get(p) !== v).length : changed.length;
+      const gone = had ? [...had.keys()].filter((p) => !t.parts.has(p)).length : removed.length;
+      kept += t.parts.size - news;
+      written += news;
+      caughtUp += Math.max(0, changed.length - news);
+      if (news > 0 || gone > 0) tablesChanged.push(t.table);
       if (changed.length === 0 && removed.length === 0) continue;
-      tablesChanged.push(t.table);
-      written += changed.length;
       await conn.run(`delete from snap.${t.table} where ${partFilter(t.column, [...changed, ...removed])}`);
       if (changed.length > 0) await conn.run(`insert into snap.${t.table} select * from ${t.table} where ${partFilter(t.column, changed)}`);
     }
@@ -395,7 +428,7 @@ async function publishSnapshot(conn: DuckDBConnection, spare: string, snapshot: 
   fs.rmSync(link, { force: true });
   fs.linkSync(spare, link);
   fs.renameSync(link, snapshot);
-  return { tablesChanged, written, kept, fresh, copied };
+  return { tablesChanged, written, kept, fresh, copied, caughtUp };
 }
 
 /** Brings the snapshot's table and column comments in line with the warehouse's (only those that differ are written). */
