@@ -17,7 +17,16 @@ export interface PublishResult {
   partsKept: number;
   /** True when the snapshot was written afresh rather than updated from the previous one. */
   freshSnapshot: boolean;
+  /** Parts written into the snapshot file only to catch up with the publish before it (the file of the publish before last), beyond `partsWritten`. */
+  snapshotPartsCaughtUp: number;
+  /** True when the whole current snapshot file was copied to start from (no spare file to update in place, or a reader held it). */
+  snapshotCopied: boolean;
+  /** Where the publish's time went, ms: finding the parts, the Parquet folder, the snapshot. */
+  ms: { parts: number; parquet: number; snapshot: number };
 }
+
+/** The two snapshot files that take turns as `published/warehouse.duckdb`. */
+export const SNAPSHOT_FILES = ['.snapshot-a.duckdb', '.snapshot-b.duckdb'];
 
 /** The schemas analysts read; raw, staging and ops stay inside the warehouse file. */
 export const PUBLIC_SCHEMAS = ['marts', 'metrics', 'forecast'];
@@ -52,28 +61,34 @@ interface Manifest {
  * - Parquet: a new folder `published/.parquet-<run>` gets the changed parts written and the
  *   unchanged ones hard-linked from the previous folder; then the symbolic link
  *   `published/parquet` is switched to it by rename.
- * - Snapshot: the previous snapshot file is copied, the changed parts are replaced in the
- *   copy in one transaction, and the copy is renamed over the snapshot.
+ * - Snapshot: two snapshot files take turns (`published/.snapshot-a.duckdb` and
+ *   `.snapshot-b.duckdb`); `published/warehouse.duckdb` is a hard link to one of them. The
+ *   other one — the snapshot of the publish before last — is brought up to date in place
+ *   (the parts that changed since its own version are replaced, in one transaction), then
+ *   linked under a temporary name and renamed over `warehouse.duckdb`. No copy of the whole
+ *   file is made, unless a reader still holds that older file open (DuckDB's lock says so;
+ *   this process's own open files are looked up too) or it does not exist yet: then the
+ *   current snapshot is copied into it first, as every publish did before.
  *
  * Both appear by rename, so a reader sees the previous complete set or the new one, never
- * half of either; a reader that has the old snapshot open keeps reading it; and a run killed
- * at any point leaves the previous copies in place (its leftovers are removed next time).
+ * half of either; a reader that has the current snapshot open keeps reading it (the file
+ * written is never the one `warehouse.duckdb` names); and a run killed at any point leaves the
+ * previous copies in place (its leftovers are removed next time).
  */
 export async function publish(conn: DuckDBConnection, dataDir: string, runId: string, beforeSnapshot?: () => Promise<void>): Promise<PublishResult> {
   const paths = warehousePaths(dataDir);
   fs.mkdirSync(paths.published, { recursive: true });
-  // The previous snapshot is the starting point of the next: its copy is made while the Parquet parts are written.
-  const tmp = path.join(paths.published, `.warehouse-${runId}.duckdb`);
-  fs.rmSync(tmp, { force: true });
-  fs.rmSync(`${tmp}.wal`, { force: true });
-  const copied = fs.existsSync(paths.snapshot) ? fs.promises.copyFile(paths.snapshot, tmp, fs.constants.COPYFILE_FICLONE).then(() => true) : Promise.resolve(false);
-  copied.catch(() => undefined);
+  const spare = spareSnapshot(paths.published, paths.snapshot);
+  const t0 = performance.now();
   const current = await currentParts(conn);
   const tables = current.map((t) => t.table);
+  const t1 = performance.now();
   const parquet = await publishParquet(conn, paths.published, paths.parquet, runId, current);
+  const t2 = performance.now();
   await beforeSnapshot?.();
-  const snapshot = await publishSnapshot(conn, tmp, paths.snapshot, await copied, current);
+  const snapshot = await publishSnapshot(conn, spare, paths.snapshot, runId, current);
   removeLeftovers(paths.published, parquet.keep);
+  const t3 = performance.now();
   const changed = new Set([...parquet.tablesChanged, ...snapshot.tablesChanged]);
   return {
     snapshot: paths.snapshot,
@@ -83,6 +98,9 @@ export async function publish(conn: DuckDBConnection, dataDir: string, runId: st
     partsWritten: parquet.written + snapshot.written,
     partsKept: parquet.kept + snapshot.kept,
     freshSnapshot: snapshot.fresh,
+    snapshotCopied: snapshot.copied,
+    snapshotPartsCaughtUp: snapshot.caughtUp,
+    ms: { parts: Math.round(t1 - t0), parquet: Math.round(t2 - t1), snapshot: Math.round(t3 - t2) },
   };
 }
 
@@ -235,13 +253,111 @@ async function publishParquet(conn: DuckDBConnection, published: string, link: s
   return { tablesChanged, written, kept, keep: [nextName, ...(previousDir ? [path.basename(previousDir)] : [])] };
 }
 
-/** Brings `tmp` (a copy of the previous snapshot, or nothing) up to date with changed parts only, then renames it over the snapshot. */
-async function publishSnapshot(conn: DuckDBConnection, tmp: string, snapshot: string, copied: boolean, current: TableParts[]) {
-  const fresh = !copied;
+/** The inode of a file, or null when it does not exist. */
+function inode(file: string): number | null {
+  try {
+    return fs.statSync(file).ino;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The snapshot file this publish writes: the one of the pair that `warehouse.duckdb` does not
+ * name (a reader opening the snapshot now gets the other), `a` when there is none yet.
+ */
+function spareSnapshot(published: string, snapshot: string): string {
+  const current = inode(snapshot);
+  const [a, b] = SNAPSHOT_FILES.map((f) => path.join(published, f)) as [string, string];
+  const ia = inode(a);
+  if (current !== null && ia === current) return b;
+  if (ia !== null) return a;
+  const ib = inode(b);
+  return ib !== null && ib !== current ? b : a;
+}
+
+/**
+ * True when this process itself has `file` open (DuckDB's lock on a file keeps other processes
+ * out, not the process that holds it). Unknown (no /proc) counts as open: the safe answer.
+ */
+function openHere(file: string): boolean {
+  const ino = inode(file);
+  if (ino === null) return false;
+  let fds: string[];
+  try {
+    fds = fs.readdirSync('/proc/self/fd');
+  } catch {
+    return true;
+  }
+  const dev = fs.statSync(file).dev;
+  return fds.some((fd) => {
+    try {
+      const s = fs.statSync(`/proc/self/fd/${fd}`);
+      return s.ino === ino && s.dev === dev;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Replaces `spare` (and its WAL) with a copy of the current snapshot, or removes it when there is none. Returns whether it copied. */
+function copyCurrent(spare: string, snapshot: string): boolean {
+  fs.rmSync(spare, { force: true });
+  fs.rmSync(`${spare}.wal`, { force: true });
+  if (!fs.existsSync(snapshot)) return false;
+  fs.copyFileSync(snapshot, spare, fs.constants.COPYFILE_FICLONE);
+  return true;
+}
+
+/**
+ * Opens the spare snapshot file for writing as `snap`: in place when it exists and no one
+ * reads it, else after copying the current snapshot into it (or empty on a first publish).
+ */
+async function attachSpare(conn: DuckDBConnection, spare: string, snapshot: string): Promise<{ copied: boolean; fresh: boolean }> {
+  if (fs.existsSync(spare) && !openHere(spare)) {
+    try {
+      await conn.run(`attach ${lit(spare)} as snap`);
+      return { copied: false, fresh: false };
+    } catch {
+      // Held by a reader in another process (DuckDB's file lock), or unreadable: start from a copy.
+    }
+  }
+  const copied = copyCurrent(spare, snapshot);
+  await conn.run(`attach ${lit(spare)} as snap`);
+  return { copied, fresh: !copied };
+}
+
+/** The parts of each table in the snapshot readers have now (null when there is none, or it records none). */
+async function publishedParts(conn: DuckDBConnection, snapshot: string, spare: string): Promise<Map<string, Map<string, string>> | null> {
+  if (inode(snapshot) === null || inode(snapshot) === inode(spare)) return null;
+  try {
+    await conn.run(`attach ${lit(snapshot)} as cur (read_only)`);
+  } catch {
+    return null;
+  }
+  try {
+    const has = await rowsJson(conn, `select 1 from duckdb_tables() where database_name = 'cur' and schema_name = 'ops' and table_name = 'published_parts'`);
+    if (has.length === 0) return null;
+    const out = new Map<string, Map<string, string>>();
+    for (const r of await rowsJson(conn, 'select table_name, part, version from cur.ops.published_parts')) {
+      const t = String(r.table_name);
+      if (!out.has(t)) out.set(t, new Map());
+      out.get(t)!.set(String(r.part), String(r.version));
+    }
+    return out;
+  } finally {
+    await conn.run('detach cur');
+  }
+}
+
+/** Brings the spare snapshot file up to date with changed parts only, then makes it the snapshot by a link renamed over it. */
+async function publishSnapshot(conn: DuckDBConnection, spare: string, snapshot: string, runId: string, current: TableParts[]) {
   const tablesChanged: string[] = [];
   let written = 0;
   let kept = 0;
-  await conn.run(`attach ${lit(tmp)} as snap`);
+  const readers = await publishedParts(conn, snapshot, spare);
+  let caughtUp = 0;
+  const { copied, fresh } = await attachSpare(conn, spare, snapshot);
   try {
     const hasParts = (await rowsJson(conn, `select 1 from duckdb_tables() where database_name = 'snap' and schema_name = 'ops' and table_name = 'published_parts'`)).length > 0;
     const before = new Map<string, { column: string | null; parts: Map<string, string> }>();
@@ -275,10 +391,15 @@ async function publishSnapshot(conn: DuckDBConnection, tmp: string, snapshot: st
       }
       const changed = [...t.parts].filter(([p, v]) => b.parts.get(p) !== v).map(([p]) => p);
       const removed = [...b.parts.keys()].filter((p) => !t.parts.has(p));
-      kept += t.parts.size - changed.length;
+      // Counted against what readers had (the current snapshot): the rest is the spare file catching up.
+      const had = readers?.get(t.table);
+      const news = had ? [...t.parts].filter(([p, v]) => had.get(p) !== v).length : changed.length;
+      const gone = had ? [...had.keys()].filter((p) => !t.parts.has(p)).length : removed.length;
+      kept += t.parts.size - news;
+      written += news;
+      caughtUp += Math.max(0, changed.length - news);
+      if (news > 0 || gone > 0) tablesChanged.push(t.table);
       if (changed.length === 0 && removed.length === 0) continue;
-      tablesChanged.push(t.table);
-      written += changed.length;
       await conn.run(`delete from snap.${t.table} where ${partFilter(t.column, [...changed, ...removed])}`);
       if (changed.length > 0) await conn.run(`insert into snap.${t.table} select * from ${t.table} where ${partFilter(t.column, changed)}`);
     }
@@ -301,9 +422,13 @@ async function publishSnapshot(conn: DuckDBConnection, tmp: string, snapshot: st
   }
   faultPoint('publish:before-snapshot-rename');
   // Owner only (0600) before it appears under its public name, like the warehouse it copies.
-  keepPrivate(tmp);
-  fs.renameSync(tmp, snapshot);
-  return { tablesChanged, written, kept, fresh };
+  keepPrivate(spare);
+  // A second name for the file, renamed over the snapshot: readers see the old file or the new one.
+  const link = path.join(path.dirname(snapshot), `.warehouse-${runId}.duckdb`);
+  fs.rmSync(link, { force: true });
+  fs.linkSync(spare, link);
+  fs.renameSync(link, snapshot);
+  return { tablesChanged, written, kept, fresh, copied, caughtUp };
 }
 
 /** Brings the snapshot's table and column comments in line with the warehouse's (only those that differ are written). */

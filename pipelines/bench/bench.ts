@@ -23,6 +23,7 @@ import { connect } from '../../src/db/connection.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { SPARE_ROW_GROUPS } from '../compact.ts';
 import { runPipeline, type PipelineRunResult } from '../run.ts';
+import type { PublishResult } from '../publish.ts';
 import { openWarehouse, lit } from '../../src/warehouse/warehouse.ts';
 import { measureFloor, type FloorResult } from './floor.ts';
 
@@ -224,8 +225,13 @@ const describe = (label: string, { r, ms, cpu }: { r: PipelineRunResult; ms: num
     const stagedMs = transform.stagedMs ?? 0;
     say(`  transform: staging the events ${(stagedMs / 1000).toFixed(2)} s, models ${(modelMs / 1000).toFixed(2)} s, the rest (state checks, commit) ${((stepMs - stagedMs - modelMs) / 1000).toFixed(2)} s`);
   }
-  const published = r.steps.find((s) => s.name === 'publish')?.detail as { partsWritten?: number; partsKept?: number } | undefined;
-  if (published) say(`  published: ${published.partsWritten} parts written, ${published.partsKept} kept`);
+  const published = r.steps.find((s) => s.name === 'publish')?.detail as PublishResult | undefined;
+  if (published) {
+    const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    say(
+      `  published: ${published.partsWritten} parts written, ${published.partsKept} kept — finding them ${sec(published.ms.parts)}, Parquet ${sec(published.ms.parquet)}, snapshot ${sec(published.ms.snapshot)} (${published.freshSnapshot ? 'written afresh' : published.snapshotCopied ? 'after copying the whole file' : `updated in place, no copy; ${published.snapshotPartsCaughtUp} parts more to catch up with the publish before`})`,
+    );
+  }
   const models = (r.steps.find((s) => s.name === 'transform')?.detail as { models?: { model: string; ms: number }[] } | undefined)?.models ?? [];
   const slowest = [...models].sort((a, b) => b.ms - a.ms).slice(0, 6);
   if (slowest.length) say(`  slowest models: ${slowest.map((m) => `${m.model} ${(m.ms / 1000).toFixed(2)} s`).join(', ')}`);
