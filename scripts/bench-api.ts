@@ -14,7 +14,8 @@
 // the handler, serialisation after), the Idempotency-Key and the request log, each measured
 // as the difference it makes (BENCH_PROFILE_ORDERS, default 1,000 each).
 // BENCH_DB=sqlite|postgres|both (default both), BENCH_SECONDS (default 10), BENCH_CONNECTIONS
-// (SQLite, default 10), BENCH_PG_CONNECTIONS (default "10,50").
+// (SQLite, default 10), BENCH_PG_CONNECTIONS (default "10,50"), BENCH_PG_SCENARIOS (default
+// "order,payment": which PostgreSQL scenarios run, with their baselines).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -384,18 +385,19 @@ async function benchPostgres(): Promise<void> {
       }
       const { app, base, headers } = await serve(core);
       console.log(`\nPostgreSQL: ${connections} HTTP connections, pool of ${poolSize} (CASHLOOP_DB_POOL_SIZE), ${seconds} s per scenario, ${customers.length} customers`);
+      const scenarios = (process.env.BENCH_PG_SCENARIOS ?? 'order,payment').split(',').map((x) => x.trim());
       let k = 0;
-      let created: Figure;
-      let paid: Figure;
+      let created: Figure | undefined;
+      let paid: Figure | undefined;
       try {
-        created = await drive(`order create (${connections})`, {
+        if (scenarios.includes('order')) created = await drive(`order create (${connections})`, {
           url: base,
           headers,
           connections,
           requests: [{ method: 'POST', path: '/orders', setupRequest: (req) => ({ ...req, body: JSON.stringify({ customerId: customers[k++ % customers.length], lines: [{ sku: 'WIDGET', quantity: 2 }] }) }) }],
         });
         let p = 0;
-        paid = await drive(`payment record (${connections})`, {
+        if (scenarios.includes('payment')) paid = await drive(`payment record (${connections})`, {
           url: base,
           headers,
           connections,
@@ -411,7 +413,7 @@ async function benchPostgres(): Promise<void> {
       }
       const now = new Date().toISOString();
       const ms = Math.min(seconds, 5) * 1000;
-      const orderDirect = await directPg(url, poolSize, connections, ms, async (c, i) => {
+      const orderDirect = created && await directPg(url, poolSize, connections, ms, async (c, i) => {
         const customer = customers[i % customers.length];
         const o = await c.query(`insert into orders (customer_id, status, currency, order_date, subtotal_minor, discount_minor, tax_minor, total_minor, created_at, updated_at) values ($1, 'draft', 'EUR', $2, 2500, 0, 500, 3000, $3, $3) returning id`, [customer, now.slice(0, 10), now]);
         const id = o.rows[0].id as number;
@@ -426,15 +428,16 @@ async function benchPostgres(): Promise<void> {
         await c.end();
         return r.rows.map((x: { customer_id: number; id: number }) => [x.customer_id, x.id] as const);
       })()));
-      const paymentDirect = await directPg(url, poolSize, connections, ms, async (c, i) => {
+      const paymentDirect = paid && await directPg(url, poolSize, connections, ms, async (c, i) => {
         const customer = customers[i % customers.length]!;
         const pay = await c.query(`insert into payments (customer_id, currency, amount_minor, payment_date, method, status, created_at) values ($1, 'EUR', 100, $2, 'bank_transfer', 'received', $3) returning id`, [customer, now.slice(0, 10), now]);
         await c.query(`insert into payment_allocations (payment_id, invoice_id, amount_minor, rule, applied_on, reversed, created_at) values ($1, $2, 100, 'oldest_due', $3, 0, $4)`, [pay.rows[0].id, invoiceOf.get(customer), now.slice(0, 10), now]);
         await c.query(`insert into events (event_type, aggregate_type, aggregate_id, payload, actor, occurred_at) values ('payment.recorded', 'payment', $1, '{}', 'bench', $2)`, [String(pay.rows[0].id), now]);
       });
-      console.log(`${'baseline: order inserts'.padEnd(28)} ${orderDirect.perSecond.toFixed(0).padStart(6)} tx/s  p50 ${orderDirect.p50} ms  p99 ${orderDirect.p99} ms  (same rows written directly, ${connections} workers, pool of ${poolSize})`);
-      console.log(`${'baseline: payment inserts'.padEnd(28)} ${paymentDirect.perSecond.toFixed(0).padStart(6)} tx/s  p50 ${paymentDirect.p50} ms  p99 ${paymentDirect.p99} ms`);
-      console.log(`order create over HTTP: ${share(created.perSecond, orderDirect.perSecond)} of the direct inserts; payment record: ${share(paid.perSecond, paymentDirect.perSecond)}`);
+      if (orderDirect) console.log(`${'baseline: order inserts'.padEnd(28)} ${orderDirect.perSecond.toFixed(0).padStart(6)} tx/s  p50 ${orderDirect.p50} ms  p99 ${orderDirect.p99} ms  (same rows written directly, ${connections} workers, pool of ${poolSize})`);
+      if (paymentDirect) console.log(`${'baseline: payment inserts'.padEnd(28)} ${paymentDirect.perSecond.toFixed(0).padStart(6)} tx/s  p50 ${paymentDirect.p50} ms  p99 ${paymentDirect.p99} ms  (same rows written directly, ${connections} workers, pool of ${poolSize})`);
+      const shares = [created && orderDirect && `order create over HTTP: ${share(created.perSecond, orderDirect.perSecond)} of the direct inserts`, paid && paymentDirect && `payment record over HTTP: ${share(paid.perSecond, paymentDirect.perSecond)} of the direct inserts`];
+      console.log(shares.filter(Boolean).join('; '));
     }
   } finally {
     await admin.query(`drop database if exists ${name} with (force)`);
