@@ -13,8 +13,12 @@
 // commit's sync) and its own work, then the HTTP layer (authentication and validation before
 // the handler, serialisation after), the Idempotency-Key and the request log, each measured
 // as the difference it makes (BENCH_PROFILE_ORDERS, default 1,000 each).
+// `npm run bench:api -- --payment-profile`: where a payment's time goes on PostgreSQL instead:
+// the statements one recording sends, then BENCH_PROFILE_WORKERS (10) at once
+// (BENCH_PROFILE_PAYMENTS, default 200).
 // BENCH_DB=sqlite|postgres|both (default both), BENCH_SECONDS (default 10), BENCH_CONNECTIONS
-// (SQLite, default 10), BENCH_PG_CONNECTIONS (default "10,50").
+// (SQLite, default 10), BENCH_PG_CONNECTIONS (default "10,50"), BENCH_PG_SCENARIOS (default
+// "order,payment": which PostgreSQL scenarios run, with their baselines).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +33,7 @@ import { receiveStock } from '../src/catalog/inventory.service.ts';
 import { createOrder } from '../src/orders/order.service.ts';
 import { submitOrder } from '../src/credit/credit.service.ts';
 import { createShipment } from '../src/shipping/shipment.service.ts';
+import { recordPayment } from '../src/payments/payment.service.ts';
 import { setSetting } from '../src/settings/settings.service.ts';
 import { buildServer } from '../src/api/server.ts';
 import { sqliteSynchronous } from '../src/db/connection.ts';
@@ -384,18 +389,19 @@ async function benchPostgres(): Promise<void> {
       }
       const { app, base, headers } = await serve(core);
       console.log(`\nPostgreSQL: ${connections} HTTP connections, pool of ${poolSize} (CASHLOOP_DB_POOL_SIZE), ${seconds} s per scenario, ${customers.length} customers`);
+      const scenarios = (process.env.BENCH_PG_SCENARIOS ?? 'order,payment').split(',').map((x) => x.trim());
       let k = 0;
-      let created: Figure;
-      let paid: Figure;
+      let created: Figure | undefined;
+      let paid: Figure | undefined;
       try {
-        created = await drive(`order create (${connections})`, {
+        if (scenarios.includes('order')) created = await drive(`order create (${connections})`, {
           url: base,
           headers,
           connections,
           requests: [{ method: 'POST', path: '/orders', setupRequest: (req) => ({ ...req, body: JSON.stringify({ customerId: customers[k++ % customers.length], lines: [{ sku: 'WIDGET', quantity: 2 }] }) }) }],
         });
         let p = 0;
-        paid = await drive(`payment record (${connections})`, {
+        if (scenarios.includes('payment')) paid = await drive(`payment record (${connections})`, {
           url: base,
           headers,
           connections,
@@ -411,7 +417,7 @@ async function benchPostgres(): Promise<void> {
       }
       const now = new Date().toISOString();
       const ms = Math.min(seconds, 5) * 1000;
-      const orderDirect = await directPg(url, poolSize, connections, ms, async (c, i) => {
+      const orderDirect = created && await directPg(url, poolSize, connections, ms, async (c, i) => {
         const customer = customers[i % customers.length];
         const o = await c.query(`insert into orders (customer_id, status, currency, order_date, subtotal_minor, discount_minor, tax_minor, total_minor, created_at, updated_at) values ($1, 'draft', 'EUR', $2, 2500, 0, 500, 3000, $3, $3) returning id`, [customer, now.slice(0, 10), now]);
         const id = o.rows[0].id as number;
@@ -426,15 +432,16 @@ async function benchPostgres(): Promise<void> {
         await c.end();
         return r.rows.map((x: { customer_id: number; id: number }) => [x.customer_id, x.id] as const);
       })()));
-      const paymentDirect = await directPg(url, poolSize, connections, ms, async (c, i) => {
+      const paymentDirect = paid && await directPg(url, poolSize, connections, ms, async (c, i) => {
         const customer = customers[i % customers.length]!;
         const pay = await c.query(`insert into payments (customer_id, currency, amount_minor, payment_date, method, status, created_at) values ($1, 'EUR', 100, $2, 'bank_transfer', 'received', $3) returning id`, [customer, now.slice(0, 10), now]);
         await c.query(`insert into payment_allocations (payment_id, invoice_id, amount_minor, rule, applied_on, reversed, created_at) values ($1, $2, 100, 'oldest_due', $3, 0, $4)`, [pay.rows[0].id, invoiceOf.get(customer), now.slice(0, 10), now]);
         await c.query(`insert into events (event_type, aggregate_type, aggregate_id, payload, actor, occurred_at) values ('payment.recorded', 'payment', $1, '{}', 'bench', $2)`, [String(pay.rows[0].id), now]);
       });
-      console.log(`${'baseline: order inserts'.padEnd(28)} ${orderDirect.perSecond.toFixed(0).padStart(6)} tx/s  p50 ${orderDirect.p50} ms  p99 ${orderDirect.p99} ms  (same rows written directly, ${connections} workers, pool of ${poolSize})`);
-      console.log(`${'baseline: payment inserts'.padEnd(28)} ${paymentDirect.perSecond.toFixed(0).padStart(6)} tx/s  p50 ${paymentDirect.p50} ms  p99 ${paymentDirect.p99} ms`);
-      console.log(`order create over HTTP: ${share(created.perSecond, orderDirect.perSecond)} of the direct inserts; payment record: ${share(paid.perSecond, paymentDirect.perSecond)}`);
+      if (orderDirect) console.log(`${'baseline: order inserts'.padEnd(28)} ${orderDirect.perSecond.toFixed(0).padStart(6)} tx/s  p50 ${orderDirect.p50} ms  p99 ${orderDirect.p99} ms  (same rows written directly, ${connections} workers, pool of ${poolSize})`);
+      if (paymentDirect) console.log(`${'baseline: payment inserts'.padEnd(28)} ${paymentDirect.perSecond.toFixed(0).padStart(6)} tx/s  p50 ${paymentDirect.p50} ms  p99 ${paymentDirect.p99} ms  (same rows written directly, ${connections} workers, pool of ${poolSize})`);
+      const shares = [created && orderDirect && `order create over HTTP: ${share(created.perSecond, orderDirect.perSecond)} of the direct inserts`, paid && paymentDirect && `payment record over HTTP: ${share(paid.perSecond, paymentDirect.perSecond)} of the direct inserts`];
+      console.log(shares.filter(Boolean).join('; '));
     }
   } finally {
     await admin.query(`drop database if exists ${name} with (force)`);
@@ -442,8 +449,82 @@ async function benchPostgres(): Promise<void> {
   }
 }
 
+/**
+ * Where a payment's time goes on PostgreSQL (`--payment-profile`): the statements one
+ * recording sends (counted and timed on the client, one payment at a time, in-process), then
+ * BENCH_PROFILE_WORKERS (default 10) recording at once, with the server process's CPU per
+ * payment. On a shared 2-core machine every statement is a round trip that waits for a core,
+ * so the count is what the rate follows.
+ */
+async function profilePayment(): Promise<void> {
+  const n = Number(process.env.BENCH_PROFILE_PAYMENTS ?? 200);
+  const workers = Number(process.env.BENCH_PROFILE_WORKERS ?? 10);
+  const admin = new pg.Client({ connectionString: pgAdmin });
+  await admin.connect();
+  const name = `cashloop_bench_pay_${process.pid}`;
+  await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.query(`create database ${name}`);
+  const core = await openCore({ url: pgAdmin.replace(/\/[^/]*$/, `/${name}`), poolSize: workers });
+  try {
+    const customers = await seedCatalog(core, 10);
+    await setSetting(core, 'invoicing.trigger', 'shipment', 'bench');
+    for (const c of customers) {
+      const o = await createOrder(core, { customerId: c, lines: [{ sku: 'WIDGET', quantity: 100_000 }] }, 'bench');
+      await submitOrder(core, o.id, 'bench');
+      await createShipment(core, { orderId: o.id, carrier: 'UPS', trackingNumber: `P${c}` }, 'bench');
+    }
+    const spent = new Map<string, { ms: number; count: number }>();
+    let counting = false;
+    const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+    const query = proto.query;
+    proto.query = function (this: unknown, ...args: unknown[]) {
+      const first = args[0] as string | { text?: string };
+      const text = (typeof first === 'string' ? first : String(first?.text)).replace(/\s+/g, ' ').slice(0, 90);
+      const t = performance.now();
+      const out = query.apply(this, args) as { then?: (a: () => void, b: () => void) => void };
+      if (counting && typeof out?.then === 'function') {
+        out.then(() => {
+          const s = spent.get(text) ?? { ms: 0, count: 0 };
+          s.ms += performance.now() - t;
+          s.count++;
+          spent.set(text, s);
+        }, () => undefined);
+      }
+      return out;
+    };
+    for (let i = 0; i < 20; i++) await recordPayment(core, { customerId: customers[i % 10]!, amount: '1.00' }, 'bench');
+    counting = true;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await recordPayment(core, { customerId: customers[i % 10]!, amount: '1.00' }, 'bench');
+    const one = (performance.now() - t0) / n;
+    counting = false;
+    proto.query = query;
+    const statements = [...spent.values()].reduce((a, s) => a + s.count, 0) / n;
+    console.log(`\nWhere a payment's time goes (PostgreSQL, in-process, one at a time, mean of ${n}): ${one.toFixed(2)} ms, ${statements.toFixed(1)} statements`);
+    for (const [text, s] of [...spent].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12)) console.log(`  ${(s.ms / n).toFixed(3).padStart(7)} ms  x${(s.count / n).toFixed(1)}  ${text}`);
+    let next = 0;
+    const cpu = process.cpuUsage();
+    const t1 = performance.now();
+    const total = n * 4;
+    await Promise.all(Array.from({ length: workers }, async () => {
+      while (next < total) {
+        const i = next++;
+        await recordPayment(core, { customerId: customers[i % 10]!, amount: '1.00' }, 'bench');
+      }
+    }));
+    const wall = performance.now() - t1;
+    const used = process.cpuUsage(cpu);
+    console.log(`${workers} at once, in-process: ${(total / (wall / 1000)).toFixed(0)} payments/s, ${(((used.user + used.system) / 1000) / total).toFixed(2)} ms of this process's CPU per payment`);
+  } finally {
+    await closeCore(core);
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  }
+}
+
 console.log(`cashloop API benchmark (${new Date().toISOString()}, ${os.cpus().length} cores, load average ${load()})`);
 if (process.argv.includes('--profile')) await profileCreation();
+else if (process.argv.includes('--payment-profile')) await profilePayment();
 else {
   if (which === 'sqlite' || which === 'both') await benchSqlite();
   if (which === 'postgres' || which === 'both') await benchPostgres();

@@ -21,18 +21,28 @@ export function listPaymentRows(db: Kysely<Database>, options: { customerId?: nu
 }
 
 /**
+ * `exposureLater`: the caller writes several rows in a row (a payment and its allocations)
+ * and brings the maintained exposure up to date once for all of them (`syncExposure` with
+ * every row it wrote), in the same transaction and before anything reads the exposure.
+ * One sync instead of one per row: recording a payment made 28 statements, 4 of them this.
+ */
+export interface ExposureLater {
+  exposureLater?: boolean;
+}
+
+/**
  * Inserts a payment unless its external id is already taken; then it returns undefined.
  * On PostgreSQL a transaction racing on the same id waits for the one ahead of it to
  * commit and then inserts nothing, instead of failing with a unique-key error.
  */
-export async function insertPayment(db: Kysely<Database>, values: Insertable<PaymentsTable>): Promise<PaymentRow | undefined> {
+export async function insertPayment(db: Kysely<Database>, values: Insertable<PaymentsTable>, options: ExposureLater = {}): Promise<PaymentRow | undefined> {
   const row = await db
     .insertInto('payments')
     .values(values)
     .onConflict((oc) => oc.column('external_id').doNothing())
     .returningAll()
     .executeTakeFirst();
-  if (row) await syncExposure(db, { payments: [row.id] });
+  if (row && !options.exposureLater) await syncExposure(db, { payments: [row.id] });
   return row;
 }
 
@@ -64,13 +74,13 @@ export async function appliedMinor(db: Kysely<Database>, paymentId: number): Pro
   return Number(row.s);
 }
 
-export async function insertAllocation(db: Kysely<Database>, a: { paymentId: number; invoiceId: number; amountMinor: number; rule: AllocationRule; appliedOn: string; at: string }): Promise<AllocationRow> {
+export async function insertAllocation(db: Kysely<Database>, a: { paymentId: number; invoiceId: number; amountMinor: number; rule: AllocationRule; appliedOn: string; at: string }, options: ExposureLater = {}): Promise<AllocationRow> {
   const row = await db
     .insertInto('payment_allocations')
     .values({ payment_id: a.paymentId, invoice_id: a.invoiceId, amount_minor: a.amountMinor, rule: a.rule, applied_on: a.appliedOn, reversed: 0, created_at: a.at })
     .returningAll()
     .executeTakeFirstOrThrow();
-  await syncExposure(db, { payments: [a.paymentId], invoices: [a.invoiceId] });
+  if (!options.exposureLater) await syncExposure(db, { payments: [a.paymentId], invoices: [a.invoiceId] });
   return row;
 }
 

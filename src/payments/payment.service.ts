@@ -13,6 +13,7 @@ import { settleStatus } from '../invoicing/invoice.workflow.ts';
 import { refreshOrderStatus } from '../orders/order.workflow.ts';
 import { cashKeptForPrepayment, releaseCoveredOrdersInChange } from '../credit/credit.service.ts';
 import { rewaitUncoveredOrders } from './prepayment-reversal.ts';
+import { syncExposure } from '../exposure/exposure.workflow.ts';
 import { planCashApplication, planChosenApplication, type ChosenAllocation } from './cash-application.ts';
 import { appliedMinor, findPayment, findPaymentByExternalId, insertAllocation, insertPayment, listPaymentRows, markPaymentReversed, paymentAllocations, reverseAllocations } from './payment.repository.ts';
 
@@ -173,7 +174,7 @@ export function recordPaymentChange(input: PaymentInput): Change<Recorded> {
     const open = (await invoiceBalances(trx, { customerId, openOnly: true })).filter((i) => i.balance_minor > 0);
     // Cash that prepaid orders hold, or that now pays for orders waiting for their prepayment, is not spent on other invoices by the rules.
     const kept = input.allocations ? 0 : await cashKeptForPrepayment(trx, customerId, amount);
-    const payment = await insertPayment(trx, { customer_id: customerId, currency, amount_minor: amount, payment_date: date, method, bank_reference: reference, payer, external_id: externalId, status: 'received', reversal_reason: null, reversed_at: null, created_at: at });
+    const payment = await insertPayment(trx, { customer_id: customerId, currency, amount_minor: amount, payment_date: date, method, bank_reference: reference, payer, external_id: externalId, status: 'received', reversal_reason: null, reversed_at: null, created_at: at }, { exposureLater: true });
     if (!payment) {
       // Another customer's transaction committed this external id after our check: the
       // customer lock does not order us against it, the unique key did.
@@ -184,7 +185,9 @@ export function recordPaymentChange(input: PaymentInput): Change<Recorded> {
     const items = open.map((i) => ({ id: i.id, number: i.number, externalRef: i.external_ref, dueDate: i.due_date, balanceMinor: i.balance_minor, discountMinor: earlyDiscount(customer, i, date) }));
     const plan = input.allocations ? planChosenApplication(amount, input.allocations, items) : planCashApplication(amount - kept, reference, items);
     const allocations = [];
-    for (const a of plan.allocations) allocations.push(await insertAllocation(trx, { paymentId: payment.id, invoiceId: a.invoiceId, amountMinor: a.amountMinor, rule: a.rule, appliedOn: date, at }));
+    for (const a of plan.allocations) allocations.push(await insertAllocation(trx, { paymentId: payment.id, invoiceId: a.invoiceId, amountMinor: a.amountMinor, rule: a.rule, appliedOn: date, at }, { exposureLater: true }));
+    // The payment and its allocations move the customer's exposure once, before anything below reads it.
+    await syncExposure(trx, { payments: [payment.id], invoices: plan.allocations.map((a) => a.invoiceId) });
     // The discount that settles an invoice is a credit note like any other, from the one writer.
     const discounts = [];
     const discountHistory: unknown[] = [];
