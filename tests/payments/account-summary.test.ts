@@ -43,6 +43,10 @@ describe(`account summary on ${testDialect}`, () => {
     const seen: { credit: number; open: number; balance: number; count: number }[] = [];
     const readers = Array.from({ length: 4 }, async () => {
       while (writing) {
+        // Yield to the event loop between reads, as requests do: on SQLite the driver answers
+        // in the same turn, and changes commit in groups started from the event loop (group
+        // commit), so a reader that never yields would keep the payments from ever committing.
+        await new Promise((resolve) => setImmediate(resolve));
         const s = await accountSummary(t.core, customerId);
         seen.push({ credit: s.creditOnAccountMinor, open: s.openMinor, balance: s.balanceMinor, count: s.openInvoices.length });
       }
