@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { sql, type Transaction } from 'kysely';
+import { performance } from 'node:perf_hooks';
+import { sql, type KyselyPlugin, type Transaction } from 'kysely';
 import type { Clock } from './shared/clock.ts';
 import { clockFromEnv } from './shared/clock.ts';
 import { connect, type ConnectOptions, type Db } from './db/connection.ts';
@@ -204,6 +205,8 @@ interface Pending {
   claim?: (trx: Tx) => Promise<void>;
   actor: string;
   attempt: number;
+  /** When the change joined the queue (monotonic ms), for the group's maximum wait. */
+  queuedAt: number;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -217,6 +220,15 @@ interface Group {
 }
 /** At most this many changes share a commit, so one sync never waits for an unbounded group. */
 export const GROUP_COMMIT_MAX = 64;
+/**
+ * The longest a queued change waits for its group to start when the event loop does not come
+ * round. A group is started from the event loop (after the turn's I/O), but SQLite's driver
+ * answers reads in the same turn: code that reads in a loop without ever yielding to the event
+ * loop (a report, a script, a test) would hold every commit off for as long as it reads. Once
+ * the oldest queued change has waited this long, the next query this process makes (or the
+ * next change queued) starts the group at once.
+ */
+export const GROUP_COMMIT_MAX_WAIT_MS = 20;
 const groups = new WeakMap<Db, Group>();
 // The timer functions as they are when the core loads, so a test's fake timers cannot stall commits.
 const later = setImmediate;
@@ -226,8 +238,8 @@ function commitInGroup<T>(core: Core, actor: string, fn: Change<T>, claim?: (trx
   if (!group) groups.set(core.db, (group = { queue: [], running: false, scheduled: false, commits: 0, changes: 0 }));
   const g = group;
   return new Promise<{ result: T; unchanged: boolean }>((resolve, reject) => {
-    g.queue.push({ fn: fn as Change<unknown>, claim, actor, attempt: 1, resolve: resolve as (value: unknown) => void, reject });
-    scheduleGroup(core, g);
+    g.queue.push({ fn: fn as Change<unknown>, claim, actor, attempt: 1, queuedAt: performance.now(), resolve: resolve as (value: unknown) => void, reject });
+    if (!runOverdueGroup(core, g)) scheduleGroup(core, g);
   });
 }
 
@@ -237,8 +249,36 @@ function scheduleGroup(core: Core, g: Group): void {
   // After the I/O of this turn: the requests that arrived together join one group.
   later(() => {
     g.scheduled = false;
-    void runGroup(core, g);
+    if (!g.running) void runGroup(core, g);
   });
+}
+
+/**
+ * Starts the group now if its oldest change has waited `GROUP_COMMIT_MAX_WAIT_MS` without the
+ * event loop coming round; true when it did. The pending `setImmediate` then finds it running
+ * and leaves it be.
+ */
+function runOverdueGroup(core: Core, g: Group): boolean {
+  if (g.running || g.queue.length === 0) return false;
+  if (performance.now() - g.queue[0]!.queuedAt < GROUP_COMMIT_MAX_WAIT_MS) return false;
+  void runGroup(core, g);
+  return true;
+}
+
+/**
+ * Checks the group's maximum wait after every query the core's database answers (one clock
+ * read when changes are queued, nothing otherwise), so reads that never yield to the event
+ * loop still let the queued changes commit. The group's own queries pass it by: it is running.
+ */
+function groupAgeGuard(core: Core): KyselyPlugin {
+  return {
+    transformQuery: (args) => args.node,
+    transformResult: async (args) => {
+      const g = groups.get(core.db);
+      if (g && g.queue.length > 0) runOverdueGroup(core, g);
+      return args.result;
+    },
+  };
 }
 
 async function runGroup(core: Core, g: Group): Promise<void> {
@@ -284,6 +324,7 @@ async function runGroup(core: Core, g: Group): Promise<void> {
       const ceiling = Math.min(RETRY.maxMs, RETRY.baseMs * 2 ** item.attempt);
       item.attempt++;
       setTimeout(() => {
+        item.queuedAt = performance.now();
         g.queue.push(item);
         scheduleGroup(core, g);
       }, ceiling / 2 + Math.random() * (ceiling / 2));
@@ -327,7 +368,10 @@ export function forUpdate<QB extends { forUpdate(): QB }>(qb: QB, dialect: Db['d
 export async function openCore(options: ConnectOptions & { clock?: Clock; migrate?: boolean } = {}): Promise<Core> {
   const db = connect(options);
   if (options.migrate !== false) await migrate(db);
-  return { db, clock: options.clock ?? clockFromEnv() };
+  const core: Core = { db, clock: options.clock ?? clockFromEnv() };
+  // SQLite's group commit starts groups from the event loop; the guard starts an overdue one from a query.
+  if (db.dialect === 'sqlite') db.kysely = db.kysely.withPlugin(groupAgeGuard(core));
+  return core;
 }
 
 export async function closeCore(core: Core): Promise<void> {

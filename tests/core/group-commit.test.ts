@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestCore, type TestCore } from '../helpers/db.ts';
-import { groupCommitStats, runChange } from '../../src/core.ts';
+import { GROUP_COMMIT_MAX_WAIT_MS, groupCommitStats, runChange } from '../../src/core.ts';
 import { readEvents } from '../../src/events/event.repository.ts';
 
 /**
@@ -79,4 +79,45 @@ describe('group commit on SQLite', () => {
       other.close();
     }
   });
+});
+
+describe('group commit on SQLite beside reads that never yield', () => {
+  let t: TestCore;
+  beforeAll(async () => {
+    t = await createTestCore('2026-01-05T09:00:00Z', 'sqlite');
+    await sql`create table gc_busy (n integer not null)`.execute(t.core.db.kysely);
+  });
+  afterAll(async () => t.cleanup());
+
+  it('commits a queued change after its maximum wait even when readers never let the event loop come round', async () => {
+    // SQLite's driver answers in the same turn, so these readers run on microtasks alone and
+    // the event loop, where a group is normally started, never comes round while they read.
+    let writing = true;
+    let starved = false;
+    let reads = 0;
+    const readers = Array.from({ length: 3 }, async () => {
+      while (writing) {
+        await sql`select count(*) as n from gc_busy`.execute(t.core.db.kysely);
+        // A backstop so that, without the guard, the readers give up and the test fails instead of hanging.
+        if (++reads > 200_000) {
+          starved = true;
+          writing = false;
+        }
+      }
+    });
+    const started = performance.now();
+    const written = runChange(t.core, 'test', async ({ trx }) => {
+      await sql`insert into gc_busy (n) values (1)`.execute(trx);
+      return { result: 'written', events: [{ type: 'probe.written', aggregate: 'probe', id: 'busy', after: {} }] };
+    }).finally(() => {
+      writing = false;
+    });
+    await Promise.all(readers);
+    expect(starved).toBe(false);
+    await expect(written).resolves.toBe('written');
+    // It waited about the maximum wait, not for the readers to stop (they stop only once it is done).
+    expect(performance.now() - started).toBeLessThan(GROUP_COMMIT_MAX_WAIT_MS + 2_000);
+    const rows = (await sql<{ n: number }>`select count(*) as n from gc_busy`.execute(t.core.db.kysely)).rows;
+    expect(rows[0]!.n).toBe(1);
+  }, 60_000);
 });
