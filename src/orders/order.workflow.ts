@@ -37,13 +37,14 @@ export async function lockOrder(trx: Tx, orderId: number, dialect: DialectName):
 /**
  * Takes the lock of the order's customer (see `lockCustomer`) as the first lock of a change
  * that uses their credit or invoices the order; an order's customer never changes, so it is
- * read without a lock. Returns the customer's id.
+ * read without a lock. SQLite has one writer and no such lock, so nothing is read there:
+ * every caller reads the order itself next (`lockOrder`), which answers not found as this did.
  */
-export async function lockCustomerOfOrder(scope: Pick<ChangeScope, 'trx' | 'dialect'>, orderId: number): Promise<number> {
+export async function lockCustomerOfOrder(scope: Pick<ChangeScope, 'trx' | 'dialect'>, orderId: number): Promise<void> {
+  if (scope.dialect !== 'postgres') return;
   const order = await scope.trx.selectFrom('orders').select('customer_id').where('id', '=', orderId).executeTakeFirst();
   if (!order) throw notFound('order', orderId);
   await lockCustomer(scope, order.customer_id);
-  return order.customer_id;
 }
 
 /**
