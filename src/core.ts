@@ -203,6 +203,8 @@ function nestable(trx: Tx): Tx {
 interface Pending {
   fn: Change<unknown>;
   claim?: (trx: Tx) => Promise<void>;
+  /** Bookkeeping that records no event (`writeInGroup`). */
+  plain?: boolean;
   actor: string;
   attempt: number;
   /** When the change joined the queue (monotonic ms), for the group's maximum wait. */
@@ -233,12 +235,12 @@ const groups = new WeakMap<Db, Group>();
 // The timer functions as they are when the core loads, so a test's fake timers cannot stall commits.
 const later = setImmediate;
 
-function commitInGroup<T>(core: Core, actor: string, fn: Change<T>, claim?: (trx: Tx) => Promise<void>): Promise<{ result: T; unchanged: boolean }> {
+function commitInGroup<T>(core: Core, actor: string, fn: Change<T>, claim?: (trx: Tx) => Promise<void>, plain = false): Promise<{ result: T; unchanged: boolean }> {
   let group = groups.get(core.db);
   if (!group) groups.set(core.db, (group = { queue: [], running: false, scheduled: false, commits: 0, changes: 0 }));
   const g = group;
   return new Promise<{ result: T; unchanged: boolean }>((resolve, reject) => {
-    g.queue.push({ fn: fn as Change<unknown>, claim, actor, attempt: 1, queuedAt: performance.now(), resolve: resolve as (value: unknown) => void, reject });
+    g.queue.push({ fn: fn as Change<unknown>, claim, plain, actor, attempt: 1, queuedAt: performance.now(), resolve: resolve as (value: unknown) => void, reject });
     if (!runOverdueGroup(core, g)) scheduleGroup(core, g);
   });
 }
@@ -296,7 +298,7 @@ async function runGroup(core: Core, g: Group): Promise<void> {
           if (outcome.unchanged) {
             if (outcome.events.length > 0) throw new Error('an unchanged outcome records no event');
             await sql`rollback to change`.execute(trx);
-          } else {
+          } else if (!item.plain) {
             if (outcome.events.length === 0) throw new Error('a change must record at least one event');
             await appendEvents(trx, 'sqlite', outcome.events, item.actor, at);
           }
@@ -331,6 +333,20 @@ async function runGroup(core: Core, g: Group): Promise<void> {
     } else item.reject(value);
   }
   scheduleGroup(core, g);
+}
+
+/**
+ * Writes bookkeeping that records no business event — an Idempotency-Key's stored answer —
+ * durably, without a synced commit of its own on SQLite: there it joins the group commit in
+ * its own savepoint (a failure takes back only its own writes) and answers once that commit
+ * is on disk, as a change does. On PostgreSQL it runs as it is, each statement committed on
+ * its own. Not for changes to the business's state: those go through `runChange`, with their
+ * event.
+ */
+export async function writeInGroup<T>(core: Core, write: (db: Db['kysely']) => Promise<T>): Promise<T> {
+  if (core.db.dialect !== 'sqlite') return write(core.db.kysely);
+  const done = await commitInGroup(core, 'system', async ({ trx }) => ({ result: await write(trx), events: [] }), undefined, true);
+  return done.result;
 }
 
 /** How many commits the group commit has made on this SQLite database, and how many changes they carried. */

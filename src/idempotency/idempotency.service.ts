@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Core } from '../core.ts';
+import { writeInGroup, type Core } from '../core.ts';
 import type { Db } from '../db/connection.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import { conflict, DomainError, invalid } from '../shared/errors.ts';
@@ -245,7 +245,8 @@ export async function claimKey(core: Core, trx: Kysely<Database>, deferred: Defe
  * stored first keeps its answer.
  */
 export async function storeAnswer(core: Core, deferred: Deferred, response: StoredResponse): Promise<void> {
-  await insertCompleted(core.db.kysely, deferred.fresh, response);
+  // In the next group commit on SQLite rather than a synced commit of its own.
+  await writeInGroup(core, (db) => insertCompleted(db, deferred.fresh, response));
 }
 
 /**
@@ -254,7 +255,7 @@ export async function storeAnswer(core: Core, deferred: Deferred, response: Stor
  */
 export async function completeRequest(core: Core, reservation: Reservation, response: StoredResponse): Promise<boolean> {
   try {
-    return await completeReservation(core.db.kysely, reservation.id, reservation.token, response);
+    return await writeInGroup(core, (db) => completeReservation(db, reservation.id, reservation.token, response));
   } finally {
     letGo(core, reservation.scope, reservation.key);
   }

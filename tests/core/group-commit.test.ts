@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestCore, type TestCore } from '../helpers/db.ts';
-import { GROUP_COMMIT_MAX_WAIT_MS, groupCommitStats, runChange } from '../../src/core.ts';
+import { GROUP_COMMIT_MAX_WAIT_MS, groupCommitStats, runChange, writeInGroup } from '../../src/core.ts';
 import { readEvents } from '../../src/events/event.repository.ts';
 
 /**
@@ -59,6 +59,32 @@ describe('group commit on SQLite', () => {
     const now = await names();
     expect(now).toContain('kept');
     expect(now).not.toContain('undone');
+  });
+
+  it('lets bookkeeping without an event (writeInGroup) share the commit, a failing one taking back only its own row', async () => {
+    const before = groupCommitStats(t.core);
+    const results = await Promise.allSettled([
+      runChange(t.core, 'test', async ({ trx }) => {
+        await sql`insert into gc_probe (name) values ('change')`.execute(trx);
+        return { result: 'change', events: [{ type: 'probe.written', aggregate: 'probe', id: 'change', after: {} }] };
+      }),
+      writeInGroup(t.core, async (db) => {
+        await sql`insert into gc_probe (name) values ('note')`.execute(db);
+        return 'note';
+      }),
+      writeInGroup(t.core, async (db) => {
+        await sql`insert into gc_probe (name) values ('bad note')`.execute(db);
+        throw new Error('bookkeeping fails');
+      }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    const now = await names();
+    expect(now).toEqual(expect.arrayContaining(['change', 'note']));
+    expect(now).not.toContain('bad note');
+    const after = groupCommitStats(t.core);
+    // One synced commit for the change and the bookkeeping together.
+    expect(after.commits - before.commits).toBe(1);
+    expect(after.changes - before.changes).toBe(3);
   });
 
   it('answers a change only once its commit is done: what it wrote is readable from another connection then', async () => {
