@@ -127,11 +127,13 @@ async function benchSqlite(): Promise<void> {
   const { app, base, headers } = await serve(core);
   console.log(`\nSQLite: ${connections} connections, ${seconds} s per scenario, a fresh file at ${dir}`);
   const body = JSON.stringify({ customerId: customer, lines: [{ sku: 'WIDGET', quantity: 2 }] });
-  const commits = (since: { commits: number; changes: number }) => {
+  const commits = (since: { commits: number; changes: number; writes: number }) => {
     const now = groupCommitStats(core);
     const c = now.commits - since.commits;
     const n = now.changes - since.changes;
-    return `${n.toLocaleString('en')} changes in ${c.toLocaleString('en')} synced commits (${(n / Math.max(1, c)).toFixed(1)} per commit)`;
+    const w = now.writes - since.writes;
+    const answers = w > 0 ? ` and ${w.toLocaleString('en')} stored answers of Idempotency-Keys` : '';
+    return `${n.toLocaleString('en')} changes${answers} in ${c.toLocaleString('en')} synced commits (${(n / Math.max(1, c)).toFixed(1)} changes per commit)`;
   };
   let before = groupCommitStats(core);
   const created = await drive('order create', { url: `${base}/orders`, method: 'POST', body, headers, connections });

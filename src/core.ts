@@ -219,6 +219,8 @@ interface Group {
   /** Commits made and changes they carried (committed or failed alone), for measurement and tests. */
   commits: number;
   changes: number;
+  /** Bookkeeping writes (`writeInGroup`) the commits carried besides the changes. */
+  writes: number;
 }
 /** At most this many changes share a commit, so one sync never waits for an unbounded group. */
 export const GROUP_COMMIT_MAX = 64;
@@ -237,7 +239,7 @@ const later = setImmediate;
 
 function commitInGroup<T>(core: Core, actor: string, fn: Change<T>, claim?: (trx: Tx) => Promise<void>, plain = false): Promise<{ result: T; unchanged: boolean }> {
   let group = groups.get(core.db);
-  if (!group) groups.set(core.db, (group = { queue: [], running: false, scheduled: false, commits: 0, changes: 0 }));
+  if (!group) groups.set(core.db, (group = { queue: [], running: false, scheduled: false, commits: 0, changes: 0, writes: 0 }));
   const g = group;
   return new Promise<{ result: T; unchanged: boolean }>((resolve, reject) => {
     g.queue.push({ fn: fn as Change<unknown>, claim, plain, actor, attempt: 1, queuedAt: performance.now(), resolve: resolve as (value: unknown) => void, reject });
@@ -312,7 +314,9 @@ async function runGroup(core: Core, g: Group): Promise<void> {
       }
     });
     g.commits++;
-    g.changes += batch.length;
+    const writes = batch.filter((item) => item.plain).length;
+    g.writes += writes;
+    g.changes += batch.length - writes;
   } catch (error) {
     // The commit (or the transaction's start) failed: nothing of the group was written.
     settled.length = 0;
@@ -349,10 +353,13 @@ export async function writeInGroup<T>(core: Core, write: (db: Db['kysely']) => P
   return done.result;
 }
 
-/** How many commits the group commit has made on this SQLite database, and how many changes they carried. */
-export function groupCommitStats(core: Core): { commits: number; changes: number } {
+/**
+ * How many commits the group commit has made on this SQLite database, how many changes they
+ * carried, and how many bookkeeping writes (`writeInGroup`) besides.
+ */
+export function groupCommitStats(core: Core): { commits: number; changes: number; writes: number } {
   const g = groups.get(core.db);
-  return { commits: g?.commits ?? 0, changes: g?.changes ?? 0 };
+  return { commits: g?.commits ?? 0, changes: g?.changes ?? 0, writes: g?.writes ?? 0 };
 }
 
 // Namespace of the per-customer advisory locks (the first key of the two-key form).
