@@ -14,6 +14,7 @@ import { renderReminder, type Company, type RenderedMessage } from './message.re
 import { policiesFor } from './policy.service.ts';
 import { decidePromises, resolvePromises } from './promise.service.ts';
 import { insertAction } from './action.service.ts';
+import { withoutBodies } from './outbox.repository.ts';
 import { configuredSmtp, sendOutbox } from './outbox.service.ts';
 
 /**
@@ -174,6 +175,6 @@ async function recordReminder(core: Core, plan: ReminderPlan, rendered: Rendered
     if (plan.actions.includes('hand_over')) {
       actions.push(await insertAction(trx, { customer_id: plan.customerId, invoice_id: null, kind: 'escalation', note: `handed over to collections at ${plan.level.name}: ${fresh.filter((l) => l.level.actions.includes('hand_over')).map((l) => l.number).join(', ')}`, next_action: 'collections agency follow-up', next_action_on: addDays(plan.asOf, 14), action_date: plan.asOf, actor, created_at: at }));
     }
-    return { result: message.id, events: [{ type: 'dunning.reminder_created', aggregate: 'customer', id: plan.customerId, after: { outbox_messages: [message], dunning_notices: notices, collection_actions: actions } }] };
+    return { result: message.id, events: [{ type: 'dunning.reminder_created', aggregate: 'customer', id: plan.customerId, after: { outbox_messages: [withoutBodies(message)], dunning_notices: notices, collection_actions: actions } }] };
   });
 }

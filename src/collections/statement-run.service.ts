@@ -7,6 +7,7 @@ import { accountStatement } from '../payments/account-statement.service.ts';
 import { renderAccountStatement } from './message.render.ts';
 import { companyOf } from './reminder.service.ts';
 import { insertAction } from './action.service.ts';
+import { withoutBodies } from './outbox.repository.ts';
 
 /**
  * Monthly statements of account: for a month (default: the last complete one), one
@@ -52,7 +53,7 @@ export async function runMonthlyStatements(core: Core, actor: string, options: {
           .returningAll()
           .executeTakeFirstOrThrow();
         const action = await insertAction(trx, { customer_id: c.id, invoice_id: null, kind: 'statement', note: `statement ${from} to ${to}, balance ${formatMoney(statement.closingBalanceMinor, statement.currency)}`, next_action: null, next_action_on: null, action_date: to, actor, created_at: at });
-        return { result: message.id, events: [{ type: 'statement.created', aggregate: 'customer', id: c.id, after: { outbox_messages: [message], collection_actions: [action] } }] };
+        return { result: message.id, events: [{ type: 'statement.created', aggregate: 'customer', id: c.id, after: { outbox_messages: [withoutBodies(message)], collection_actions: [action] } }] };
       });
     }
     result.statements.push({ customerId: c.id, customer: c.name, closingBalance: formatMoney(statement.closingBalanceMinor, statement.currency), lines: statement.lines.length, messageId });
