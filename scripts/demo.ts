@@ -2,6 +2,7 @@
 // empty, run every pipeline step (and build the reports site), then start the API server with
 // the reports, the API docs and a customer's portal, and print their addresses.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { openCore, closeCore } from '../src/core.ts';
 import { dataDir as defaultDataDir } from '../src/db/connection.ts';
@@ -26,6 +27,14 @@ const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const startedAt = performance.now();
+/** Where the time to the address went, stage by stage: printed with it, for README/docs figures. */
+const stages: [string, number][] = [];
+let stageStart = performance.now();
+const stageDone = (name: string) => {
+  const now = performance.now();
+  stages.push([name, (now - stageStart) / 1000]);
+  stageStart = now;
+};
 const RATES_SAMPLE = path.resolve(import.meta.dirname, '../data/samples/rates-eur.csv');
 
 /** First day of the month 24 months before this one: the history ends at the last month-end. */
@@ -38,6 +47,7 @@ say(`cashloop demo — data directory ${dataDir}`);
 const probe = await openCore();
 const customers = Number((await probe.db.kysely.selectFrom('customers').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 await closeCore(probe);
+stageDone('opening the database');
 
 let manifest: DemoManifest | null = null;
 const manifestFile = path.join(dataDir, MANIFEST_FILE);
@@ -52,10 +62,12 @@ if (customers === 0) {
   try {
     const result = await generateDemo(core, clock, { ...size, currencies, dataDir, actor: 'demo', onProgress: (day, total, orders) => bar.update(day, total, orders) });
     bar.stop();
+    stageDone('generating');
     manifest = result.manifest;
     say(summaryText(result, core.db.location, manifestFile));
     // The sample's reference rates, so the warehouse can convert every currency into the reporting one.
     const rates = await loadRates(core, parseRatesCsv(fs.readFileSync(RATES_SAMPLE, 'utf8'), 'EUR', path.basename(RATES_SAMPLE)), path.basename(RATES_SAMPLE), 'demo');
+    stageDone('rates');
     say(`    exchange rates loaded from ${path.relative(process.cwd(), RATES_SAMPLE)}: ${rates.currencies.join(', ')} per 1 EUR, ${rates.firstDate} … ${rates.lastDate}`);
   } finally {
     bar.stop();
@@ -68,8 +80,10 @@ if (customers === 0) {
 
 const asOf = manifest?.end;
 say(`2/3 running every pipeline step${asOf ? ` as of ${asOf}` : ''}, then publishing the warehouse and building the reports…`);
+stageStart = performance.now();
 const run = await runPipeline({ dataDir, steps: ['all'], asOf, site: true, job: 'demo' });
 for (const s of run.steps) say(`    ${s.name.padEnd(10)} ${(s.ms / 1000).toFixed(1).padStart(6)} s`);
+stageDone('pipeline and site');
 {
   // The credit scores go back to the core, so the next orders are checked against them.
   const core = await openCore();
@@ -85,13 +99,15 @@ for (const s of run.steps) say(`    ${s.name.padEnd(10)} ${(s.ms / 1000).toFixed
   } finally {
     await closeCore(core);
   }
+  stageDone('scores, forecasts, reminders');
 }
 
 say('3/3 starting the server…');
 const siteDir = path.join(dataDir, 'site');
 const urls = await startServer();
+stageDone('server');
 say('');
-say(`cashloop is running (${((performance.now() - startedAt) / 1000).toFixed(1)} s from the start of npm run demo to this address):`);
+say(`cashloop is running (${((performance.now() - startedAt) / 1000).toFixed(1)} s from the start of npm run demo to this address: ${stages.map(([n, sec]) => `${n} ${sec.toFixed(1)} s`).join(', ')}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}):`);
 for (const [what, url] of urls) say(`  ${what.padEnd(26)} ${url}`);
 say('');
 say(`warehouse for analysts: ${run.published?.snapshot ?? path.join(dataDir, 'published', 'warehouse.duckdb')} (cashloop query "select * from metrics.ar_kpis_monthly")`);

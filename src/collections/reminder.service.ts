@@ -7,13 +7,14 @@ import { addDays, parseBusinessDate } from '../shared/dates.ts';
 import { formatMoney } from '../shared/money.ts';
 import { conflict } from '../shared/errors.ts';
 import { getSettings } from '../settings/settings.service.ts';
-import { accountStatement } from '../payments/account-statement.service.ts';
+import { accountStatement, accountStatements, type AccountStatement } from '../payments/account-statement.service.ts';
 import { disputedOn, openItemsAsOf, promisedOn, sentLevels } from './collections.repository.ts';
 import { planReminder, type ReminderCandidate, type ReminderPlan } from './reminder.rules.ts';
 import { renderReminder, type Company, type RenderedMessage } from './message.render.ts';
 import { policiesFor } from './policy.service.ts';
 import { decidePromises, resolvePromises } from './promise.service.ts';
 import { insertAction } from './action.service.ts';
+import { withoutBodies } from './outbox.repository.ts';
 import { configuredSmtp, sendOutbox } from './outbox.service.ts';
 
 /**
@@ -91,10 +92,16 @@ export async function planReminders(core: Core, asOf: string, options: { custome
   return { plans, customersChecked: customers.length };
 }
 
-/** Renders a plan's letter; `customer` (name and e-mail) when the caller has read it already. */
-export async function renderPlan(core: Core, plan: ReminderPlan, company: Company, known?: { name: string; email: string | null }): Promise<{ rendered: RenderedMessage; customer: { name: string; email: string | null } }> {
+/** The period of the statement a reminder carries: the 90 days up to the run's day. */
+const statementFrom = (asOf: string) => addDays(asOf, -90);
+
+/**
+ * Renders a plan's letter; `customer` (name and e-mail) and `statement` (the customer's
+ * statement for the 90 days to the plan's day) when the caller has read them already.
+ */
+export async function renderPlan(core: Core, plan: ReminderPlan, company: Company, known?: { name: string; email: string | null }, read?: AccountStatement): Promise<{ rendered: RenderedMessage; customer: { name: string; email: string | null } }> {
   const customer = known ?? (await core.db.kysely.selectFrom('customers').select(['name', 'email']).where('id', '=', plan.customerId).executeTakeFirstOrThrow());
-  const statement = await accountStatement(core, { customerId: plan.customerId, from: addDays(plan.asOf, -90), to: plan.asOf });
+  const statement = read ?? (await accountStatement(core, { customerId: plan.customerId, from: statementFrom(plan.asOf), to: plan.asOf }));
   return { rendered: renderReminder(plan, customer, company, statement), customer };
 }
 
@@ -124,9 +131,11 @@ export async function runReminders(core: Core, actor: string, options: ReminderR
     const rows = await db.selectFrom('customers').select(['id', 'name', 'email']).where('id', 'in', plans.slice(i, i + 500).map((p) => p.customerId)).execute();
     for (const r of rows) names.set(r.id, { name: r.name, email: r.email });
   }
+  // Their statements too, read together: the letters only add to the outbox, so none changes another's statement.
+  const statements = await accountStatements(core, plans.map((p) => p.customerId), statementFrom(asOf), asOf);
   const messages: ReminderRunMessage[] = [];
   for (const plan of plans) {
-    const { rendered, customer } = await renderPlan(core, plan, company, names.get(plan.customerId));
+    const { rendered, customer } = await renderPlan(core, plan, company, names.get(plan.customerId), statements.get(plan.customerId));
     const summary: ReminderRunMessage = {
       customerId: plan.customerId, customer: customer.name, to: customer.email, level: plan.level.level, levelName: plan.level.name, invoices: plan.lines.length,
       newNotices: plan.lines.filter((l) => l.isNew).length, totalDue: formatMoney(plan.totalDueMinor, plan.currency), paused: plan.paused.length, actions: plan.actions, messageId: null, subject: rendered.subject,
@@ -174,6 +183,6 @@ async function recordReminder(core: Core, plan: ReminderPlan, rendered: Rendered
     if (plan.actions.includes('hand_over')) {
       actions.push(await insertAction(trx, { customer_id: plan.customerId, invoice_id: null, kind: 'escalation', note: `handed over to collections at ${plan.level.name}: ${fresh.filter((l) => l.level.actions.includes('hand_over')).map((l) => l.number).join(', ')}`, next_action: 'collections agency follow-up', next_action_on: addDays(plan.asOf, 14), action_date: plan.asOf, actor, created_at: at }));
     }
-    return { result: message.id, events: [{ type: 'dunning.reminder_created', aggregate: 'customer', id: plan.customerId, after: { outbox_messages: [message], dunning_notices: notices, collection_actions: actions } }] };
+    return { result: message.id, events: [{ type: 'dunning.reminder_created', aggregate: 'customer', id: plan.customerId, after: { outbox_messages: [withoutBodies(message)], dunning_notices: notices, collection_actions: actions } }] };
   });
 }

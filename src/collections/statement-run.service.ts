@@ -3,10 +3,11 @@ import { runChange } from '../core.ts';
 import { invalid } from '../shared/errors.ts';
 import { addDays, monthEnd } from '../shared/dates.ts';
 import { formatMoney } from '../shared/money.ts';
-import { accountStatement } from '../payments/account-statement.service.ts';
+import { accountStatements } from '../payments/account-statement.service.ts';
 import { renderAccountStatement } from './message.render.ts';
 import { companyOf } from './reminder.service.ts';
 import { insertAction } from './action.service.ts';
+import { withoutBodies } from './outbox.repository.ts';
 
 /**
  * Monthly statements of account: for a month (default: the last complete one), one
@@ -34,13 +35,22 @@ export async function runMonthlyStatements(core: Core, actor: string, options: {
   if (options.customerIds) q = q.where('id', 'in', options.customerIds.length ? options.customerIds : [-1]);
   const customers = await q.execute();
   const result: StatementRunResult = { month, from, to, dryRun: options.dryRun ?? false, statements: [], skipped: 0 };
+  // Which statements of the month are written already, and the rest's statements, read together
+  // (500 customers a read), not one read per customer.
+  const keyOf = (id: number) => `statement:${id}:${month}`;
+  const written = new Set<string>();
+  for (let i = 0; i < customers.length; i += 500) {
+    const rows = await db.selectFrom('outbox_messages').select('dedupe_key').where('dedupe_key', 'in', customers.slice(i, i + 500).map((c) => keyOf(c.id))).execute();
+    for (const r of rows) if (r.dedupe_key) written.add(r.dedupe_key);
+  }
+  const statements = await accountStatements(core, customers.filter((c) => !written.has(keyOf(c.id))).map((c) => c.id), from, to);
   for (const c of customers) {
-    const key = `statement:${c.id}:${month}`;
-    if (await db.selectFrom('outbox_messages').select('id').where('dedupe_key', '=', key).executeTakeFirst()) {
+    const key = keyOf(c.id);
+    if (written.has(key)) {
       result.skipped++;
       continue;
     }
-    const statement = await accountStatement(core, { customerId: c.id, from, to });
+    const statement = statements.get(c.id)!;
     if (statement.lines.length === 0 && statement.closingBalanceMinor === 0) continue;
     const rendered = renderAccountStatement(statement, c, company);
     let messageId: number | null = null;
@@ -52,7 +62,7 @@ export async function runMonthlyStatements(core: Core, actor: string, options: {
           .returningAll()
           .executeTakeFirstOrThrow();
         const action = await insertAction(trx, { customer_id: c.id, invoice_id: null, kind: 'statement', note: `statement ${from} to ${to}, balance ${formatMoney(statement.closingBalanceMinor, statement.currency)}`, next_action: null, next_action_on: null, action_date: to, actor, created_at: at });
-        return { result: message.id, events: [{ type: 'statement.created', aggregate: 'customer', id: c.id, after: { outbox_messages: [message], collection_actions: [action] } }] };
+        return { result: message.id, events: [{ type: 'statement.created', aggregate: 'customer', id: c.id, after: { outbox_messages: [withoutBodies(message)], collection_actions: [action] } }] };
       });
     }
     result.statements.push({ customerId: c.id, customer: c.name, closingBalance: formatMoney(statement.closingBalanceMinor, statement.currency), lines: statement.lines.length, messageId });

@@ -18,6 +18,7 @@ import * as productExternalCode from './migrations/0016_product_external_code.ts
 import * as userEmail from './migrations/0017_user_email.ts';
 import * as scoreHistory from './migrations/0018_score_history.ts';
 import * as customerExposure from './migrations/0019_customer_exposure.ts';
+import * as dunningNoticesInvoice from './migrations/0020_dunning_notices_invoice.ts';
 
 /**
  * Versioned migrations, applied in order, each in its own transaction, recorded in
@@ -47,6 +48,7 @@ export const migrations: Migration[] = [
   { version: '0017_user_email', up: userEmail.up },
   { version: '0018_score_history', up: scoreHistory.up },
   { version: '0019_customer_exposure', up: customerExposure.up },
+  { version: '0020_dunning_notices_invoice', up: dunningNoticesInvoice.up },
 ];
 
 export interface MigrateResult {

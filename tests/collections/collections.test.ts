@@ -38,6 +38,11 @@ async function notices(core: Core) {
   return rows.map((r) => [r.external_ref, r.level, r.notice_date]);
 }
 
+async function lastEventOf(core: Core, type: string): Promise<Record<string, Record<string, unknown>[] | undefined>> {
+  const row = await core.db.kysely.selectFrom('events').select('payload').where('event_type', '=', type).orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow();
+  return JSON.parse(row.payload) as Record<string, Record<string, unknown>[] | undefined>;
+}
+
 describe(`collections on ${testDialect}`, () => {
   let t: TestCore;
   let a: number;
@@ -86,6 +91,14 @@ describe(`collections on ${testDialect}`, () => {
     // Interest: 100.00 × 8 % × 48 / 365 = 1.05; fee 10.00 once; total = 350.00 + 10.00 + 1.05.
     expect(m.text).toMatch(/Interest on overdue amounts\s+1\.05 EUR/);
     expect(m.text).toMatch(/Total to pay\s+361\.05 EUR/);
+
+    // The event names the letter and its notices, without the letter's text: that stays in the outbox.
+    const event = await lastEventOf(core, 'dunning.reminder_created');
+    expect(event.outbox_messages).toEqual([expect.objectContaining({ id: first.messages[0]!.messageId, kind: 'reminder', customer_id: a, subject: m.subject, status: 'pending' })]);
+    expect(event.outbox_messages![0]).not.toHaveProperty('body_text');
+    expect(event.outbox_messages![0]).not.toHaveProperty('body_html');
+    expect(event.dunning_notices).toHaveLength(3);
+    expect(JSON.stringify(event)).not.toContain('Statement of account');
 
     // Same day again: nothing new, nothing written.
     const events = await countEvents(core);
@@ -180,6 +193,10 @@ describe(`collections on ${testDialect}`, () => {
     // A (A1, A2, A3 dated by January), B (B1, B2); C's first invoice is dated in March.
     expect(r.statements.map((s) => [s.customerId, s.closingBalance])).toEqual([[a, '350.00 EUR'], [b, '380.00 EUR']]);
     expect((await runMonthlyStatements(core, actor, { month: '2026-01' })).statements).toEqual([]);
+    const event = await lastEventOf(core, 'statement.created');
+    expect(event.outbox_messages).toEqual([expect.objectContaining({ kind: 'statement', customer_id: b })]);
+    expect(event.outbox_messages![0]).not.toHaveProperty('body_text');
+    expect(event.outbox_messages![0]).not.toHaveProperty('body_html');
     const out = path.join(t.dataDir, 'outbox');
     const exported = await exportOutbox(core, out, actor);
     expect(exported.files).toHaveLength(2);
