@@ -66,7 +66,7 @@ export const tickCount = (span, chars) => Math.max(2, Math.floor(span / (chars *
 /**
  * The months of a band axis to label when they are written slanted (−45°): every k-th, counted
  * back from the latest, so neighbouring labels stay a line of text apart on a narrow chart (24
- * months on a phone: every third). `span` is the axis' length in pixels.
+ * months on a phone: every third or fourth). `span` is the axis' length in pixels.
  * @template T
  * @param {Iterable<T>} values the axis' values, in any order, repeats allowed
  * @param {number} span
@@ -77,8 +77,9 @@ export function monthTicks(values, span) {
   const byKey = new Map();
   for (const v of values) byKey.set(String(v), v);
   const all = [...byKey.keys()].sort().map((k) => /** @type {T} */ (byKey.get(k)));
-  // 17 px of axis per label keeps 12 px across the slanted text (17 × sin 45°).
-  const k = Math.max(1, Math.ceil((all.length * 17) / Math.max(1, span)));
+  // 22 px of axis per label keeps 15 px across the slanted text (22 × sin 45°): a line of the
+  // 10 px axis font and some air (17 px left the labels touching on a phone).
+  const k = Math.max(1, Math.ceil((all.length * 22) / Math.max(1, span)));
   return all.filter((_, i) => (all.length - 1 - i) % k === 0);
 }
 

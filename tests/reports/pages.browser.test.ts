@@ -42,7 +42,7 @@ const overlappingTicks = `(() => {
         const [x0, y0, h] = anchors[i - 1];
         const [x1, y1] = anchors[i];
         const gap = Math.abs((x1 - x0) * across[0] + (y1 - y0) * across[1]);
-        if (gap < 0.8 * h) out.push(name + ': "' + texts[i - 1].textContent + '" and "' + texts[i].textContent + '" ' + gap.toFixed(1) + ' px apart across the text, ' + h.toFixed(1) + ' px high');
+        if (gap < h) out.push(name + ': "' + texts[i - 1].textContent + '" and "' + texts[i].textContent + '" ' + gap.toFixed(1) + ' px apart across the text, ' + h.toFixed(1) + ' px high');
       }
       continue;
     }
