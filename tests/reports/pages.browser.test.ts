@@ -63,7 +63,8 @@ const overlappingTicks = `(() => {
  * Every report page at desktop (1440 px) and phone (390 px) width, built from a demo company
  * whose data date is six days into a month (so the month-to-date panel shows): no console
  * error, no request leaving the machine, nothing wider than the screen outside a scroll
- * container, no "null", "NaN", "Infinity" or raw ISO date in the text, and no page loading
+ * container, no two tick labels of an axis running together, no "null", "NaN", "Infinity" or
+ * raw ISO date in the text, and no page loading
  * more than 1.5 MB when it opens. Then the drill-downs, the CSV and the month-end workbook.
  * Screenshots go to test-output/reports/<page>-<width>.png.
  */
