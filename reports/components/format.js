@@ -40,6 +40,71 @@ export function num(v, decimals = 1) {
   return n < 0 && Number(s.replace(/,/g, "")) !== 0 ? `−${s}` : s;
 }
 
+/**
+ * A figure for an axis tick where room is short (a phone): "950", "12k", "1.5M", "−2k" — at
+ * most one decimal, so the ticks of a money axis stay apart at 390 px.
+ * @param {Figure} v
+ */
+export function compact(v) {
+  const n = toNumber(v);
+  if (n == null) return DASH;
+  const size = Math.abs(n);
+  const [d, unit] = size >= 1e9 ? [1e9, "G"] : size >= 1e6 ? [1e6, "M"] : size >= 1e3 ? [1e3, "k"] : [1, ""];
+  const s = `${Number((size / d).toFixed(1))}${unit}`;
+  return n < 0 && s !== "0" ? `−${s}` : s;
+}
+
+/**
+ * How many ticks a horizontal axis of `span` pixels holds when each label is about `chars`
+ * characters of the 10 px axis font (about 6.5 px a character, and a gap): at least 2. A hint
+ * for Plot's `ticks`, which may round it to a nicer count.
+ * @param {number} span
+ * @param {number} chars
+ */
+export const tickCount = (span, chars) => Math.max(2, Math.floor(span / (chars * 6.5 + 14)));
+
+/**
+ * The months of a band axis to label when they are written slanted (−45°): every k-th, counted
+ * back from the latest, so neighbouring labels stay a line of text apart on a narrow chart (24
+ * months on a phone: every third or fourth). `span` is the axis' length in pixels.
+ * @template T
+ * @param {Iterable<T>} values the axis' values, in any order, repeats allowed
+ * @param {number} span
+ * @returns {T[]}
+ */
+export function monthTicks(values, span) {
+  /** @type {Map<string, T>} */
+  const byKey = new Map();
+  for (const v of values) byKey.set(String(v), v);
+  const all = [...byKey.keys()].sort().map((k) => /** @type {T} */ (byKey.get(k)));
+  // 22 px of axis per label keeps 15 px across the slanted text (22 × sin 45°): a line of the
+  // 10 px axis font and some air (17 px left the labels touching on a phone).
+  const k = Math.max(1, Math.ceil((all.length * 22) / Math.max(1, span)));
+  return all.filter((_, i) => (all.length - 1 - i) % k === 0);
+}
+
+/**
+ * Ticks for a log-like (symlog) axis over these values: 1-2-5, 1-3 or 1 per power of ten,
+ * whichever gives at most 7, and 0 when the values reach it. Left to itself the axis spaces its
+ * ticks evenly in value, so 100,000, 150,000 and 200,000 land on top of each other.
+ * @param {Iterable<Figure>} values
+ * @returns {number[]}
+ */
+export function logTicks(values) {
+  const ns = [...values].map(toNumber).filter((n) => n != null);
+  if (!ns.length) return [];
+  const lo = Math.min(...ns);
+  const hi = Math.max(...ns);
+  const top = Math.max(1, Math.ceil(Math.log10(Math.max(1, hi))));
+  for (const steps of [[1, 2, 5], [1, 3], [1]]) {
+    const ticks = [];
+    for (let p = 0; p <= top; p++) for (const s of steps) ticks.push(s * 10 ** p);
+    const inside = [...(lo <= 0 ? [0] : []), ...ticks.filter((t) => t >= Math.max(lo, 1) && t <= hi)];
+    if (inside.length <= 7 || steps.length === 1) return inside;
+  }
+  return [];
+}
+
 /** A whole count with thousands separators. @type {(v: Figure) => string} */
 export const count = (v) => num(v, 0);
 

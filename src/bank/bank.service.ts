@@ -5,7 +5,8 @@ import { lockCustomer, runChange } from '../core.ts';
 import type { EventInput } from '../events/event.repository.ts';
 import type { BankEntryRow, InvoiceRow } from '../db/schema.ts';
 import { badTransition, conflict, DomainError, invalid, notFound } from '../shared/errors.ts';
-import { formatAmount, formatMoney } from '../shared/money.ts';
+import { formatAmount } from '../shared/money.ts';
+import { displayMoney } from '../shared/figures.ts';
 import { requireId, requireText, textProblem } from '../shared/validate.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import { invoiceBalances } from '../invoicing/invoice.repository.ts';
@@ -333,7 +334,7 @@ export async function matchEntry(core: Core, entryId: number | string, invoice: 
   const inv = await db.selectFrom('invoices').selectAll().where((eb) => eb.or([eb('number', '=', number), eb('external_ref', '=', number)])).executeTakeFirst();
   if (!inv) throw notFound('invoice', number);
   if (inv.currency !== entry.currency) {
-    throw conflict(`bank entry ${id} is ${formatMoney(Number(entry.amount_minor), entry.currency)}; invoice ${inv.number} is in ${inv.currency}`, { entity: 'bank_entry', id, field: 'invoice', value: number, rule: 'currency_match' });
+    throw conflict(`bank entry ${id} is ${displayMoney(Number(entry.amount_minor), entry.currency)}; invoice ${inv.number} is in ${inv.currency}`, { entity: 'bank_entry', id, field: 'invoice', value: number, rule: 'currency_match' });
   }
   const pay = recordPaymentChange({ customerId: inv.customer_id, amount: formatAmount(Number(entry.amount_minor), entry.currency), currency: entry.currency, date: entry.booking_date, method: BANK_ACTOR_METHOD, reference: referenceFor(inv, entry.remittance), payer: entry.payer_name, externalId: entry.entry_key });
   // The payment and the match commit together: a match that loses a race records nothing.

@@ -3,7 +3,8 @@ import type { Core } from '../core.ts';
 import { forUpdate, lockCustomer, runChange } from '../core.ts';
 import type { BankEntryRow, InvoiceRow } from '../db/schema.ts';
 import { badTransition, conflict, invalid, notFound } from '../shared/errors.ts';
-import { formatAmount, formatMoney, parsePositiveAmount } from '../shared/money.ts';
+import { formatAmount, parsePositiveAmount } from '../shared/money.ts';
+import { displayMoney } from '../shared/figures.ts';
 import { requireId, requireText } from '../shared/validate.ts';
 import { invoiceBalances, type InvoiceBalance } from '../invoicing/invoice.repository.ts';
 import { recordPaymentChange } from '../payments/payment.service.ts';
@@ -61,7 +62,7 @@ const MAX_COMBINED = 4;
 const MAX_SEARCHED = 20;
 const MAX_SUGGESTIONS = 5;
 
-const money = formatMoney;
+const money = displayMoney;
 
 /** Invoice numbers written loosely in a remittance: `inv 2026 000123`, `INV2026000123`, `2026-000123`. */
 export function looseInvoiceNumbers(text: string | null): string[] {

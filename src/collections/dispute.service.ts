@@ -3,7 +3,8 @@ import type { Core } from '../core.ts';
 import { forUpdate, lockCustomer, runChange } from '../core.ts';
 import type { Database, DisputeStatus, DisputesTable } from '../db/schema.ts';
 import { badTransition, invalid, notFound } from '../shared/errors.ts';
-import { formatAmount, formatMoney, parsePositiveAmount } from '../shared/money.ts';
+import { formatAmount, parsePositiveAmount } from '../shared/money.ts';
+import { displayMoney } from '../shared/figures.ts';
 import { oneOf, optionalText, requireId, requireInt, requireText } from '../shared/validate.ts';
 import { findByNumber, issueCreditNote } from '../invoicing/invoice.service.ts';
 import { invoiceBalances } from '../invoicing/invoice.repository.ts';
@@ -77,7 +78,7 @@ export async function openDispute(core: Core, input: OpenDisputeInput, actor: st
     }
     const amount = input.amount === undefined || input.amount === null || input.amount === '' ? ceiling : parsePositiveAmount(input.amount, inv.currency, 'amount');
     if (amount > ceiling) {
-      throw invalid(`amount ${formatMoney(amount, inv.currency)} is more than the ${lineNo === null ? 'open balance' : `line's total (or the open balance)`} ${formatMoney(ceiling, inv.currency)} of invoice ${inv.number}`, {
+      throw invalid(`amount ${displayMoney(amount, inv.currency)} is more than the ${lineNo === null ? 'open balance' : `line's total (or the open balance)`} ${displayMoney(ceiling, inv.currency)} of invoice ${inv.number}`, {
         entity: 'invoice', id: inv.number, field: 'amount', value: input.amount, rule: 'amount_within_balance',
       });
     }
@@ -87,7 +88,7 @@ export async function openDispute(core: Core, input: OpenDisputeInput, actor: st
       .returningAll()
       .executeTakeFirstOrThrow();
     const invoice = await trx.updateTable('invoices').set({ disputed: 1, updated_at: at }).where('id', '=', inv.id).returningAll().executeTakeFirstOrThrow();
-    const action = await insertAction(trx, { customer_id: inv.customer_id, invoice_id: inv.id, kind: 'dispute', note: `dispute ${row.id} opened on ${inv.number}${lineNo ? ` line ${lineNo}` : ''} for ${formatMoney(amount, inv.currency)}: ${reason}`, next_action: 'settle the dispute', next_action_on: null, action_date: today, actor, created_at: at });
+    const action = await insertAction(trx, { customer_id: inv.customer_id, invoice_id: inv.id, kind: 'dispute', note: `dispute ${row.id} opened on ${inv.number}${lineNo ? ` line ${lineNo}` : ''} for ${displayMoney(amount, inv.currency)}: ${reason}`, next_action: 'settle the dispute', next_action_on: null, action_date: today, actor, created_at: at });
     return { result: await toDispute(trx, row), events: [{ type: 'dispute.opened', aggregate: 'invoice', id: inv.id, after: { disputes: [row], invoices: [invoice], collection_actions: [action] } }] };
   });
 }

@@ -1,4 +1,4 @@
-import { formatMoney } from '../shared/money.ts';
+import { displayMoney } from '../shared/figures.ts';
 import type { AccountStatement } from '../payments/account-statement.service.ts';
 import { AGING_BUCKETS } from '../payments/account-statement.service.ts';
 import type { ReminderPlan } from './reminder.rules.ts';
@@ -59,7 +59,7 @@ function page(title: string, body: string): string {
 }
 
 function statementParts(s: AccountStatement): { text: string; html: string } {
-  const money = (m: number) => formatMoney(m, s.currency);
+  const money = (m: number) => displayMoney(m, s.currency);
   const aging = AGING_BUCKETS.map((b) => [b === 'current' ? 'not yet due' : `${b} days overdue`, money(s.aging[b])]);
   const shown = s.lines.slice(-15);
   const omitted = s.lines.length - shown.length;
@@ -74,7 +74,7 @@ function statementParts(s: AccountStatement): { text: string; html: string } {
 
 /** The consolidated reminder of one customer: every invoice at its level, fee, interest, total, how to pay, and the statement. */
 export function renderReminder(plan: ReminderPlan, customer: { name: string }, company: Company, statement: AccountStatement): RenderedMessage {
-  const money = (m: number) => formatMoney(m, plan.currency);
+  const money = (m: number) => displayMoney(m, plan.currency);
   const overdue = plan.lines.filter((l) => l.daysPastDue > 0).length;
   const subject =
     plan.level.template === 'friendly'
@@ -116,7 +116,7 @@ export function renderReminder(plan: ReminderPlan, customer: { name: string }, c
 
 /** The monthly statement of account of one customer. */
 export function renderAccountStatement(statement: AccountStatement, customer: { name: string }, company: Company): RenderedMessage {
-  const money = (m: number) => formatMoney(m, statement.currency);
+  const money = (m: number) => displayMoney(m, statement.currency);
   const subject = `Statement of account ${statement.from} to ${statement.to}: balance ${money(statement.closingBalanceMinor)} — ${company.name}`;
   const st = statementParts(statement);
   const open = statement.openInvoices.map((o) => [o.number, o.invoiceDate, o.dueDate, o.daysPastDue > 0 ? `${days(o.daysPastDue)} overdue` : 'not yet due', money(o.balanceMinor)]);

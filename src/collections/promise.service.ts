@@ -5,7 +5,8 @@ import type { Database, PromiseStatus, PromisesToPayTable } from '../db/schema.t
 import type { Selectable } from 'kysely';
 import { conflict, invalid, notFound } from '../shared/errors.ts';
 import { addDays, parseBusinessDate } from '../shared/dates.ts';
-import { formatAmount, formatMoney, parsePositiveAmount } from '../shared/money.ts';
+import { formatAmount, parsePositiveAmount } from '../shared/money.ts';
+import { displayMoney } from '../shared/figures.ts';
 import { optionalText, requireId } from '../shared/validate.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import { openItemsAsOf, paidBetween } from './collections.repository.ts';
@@ -79,7 +80,7 @@ export async function recordPromise(core: Core, input: PromiseInput, actor: stri
     const balance = items.reduce((s, o) => s + o.balance_minor, 0);
     const amount = input.amount === undefined || input.amount === null || input.amount === '' ? balance : parsePositiveAmount(input.amount, currency, 'amount');
     if (amount > balance) {
-      throw invalid(`amount ${formatMoney(amount, currency)} is more than the invoices' open balance ${formatMoney(balance, currency)}`, { field: 'amount', value: input.amount, rule: 'amount_within_balance' });
+      throw invalid(`amount ${displayMoney(amount, currency)} is more than the invoices' open balance ${displayMoney(balance, currency)}`, { field: 'amount', value: input.amount, rule: 'amount_within_balance' });
     }
     const standing = await trx
       .selectFrom('promise_invoices as pi')
@@ -99,7 +100,7 @@ export async function recordPromise(core: Core, input: PromiseInput, actor: stri
     await trx.insertInto('promise_invoices').values(links).execute();
     const action = await insertAction(trx, {
       customer_id: customerId, invoice_id: items.length === 1 ? items[0]!.invoice_id : null, kind: 'promise',
-      note: `promised ${formatMoney(amount, currency)} by ${promisedDate} for ${items.map((o) => o.number).join(', ')}${promisedBy ? ` (${promisedBy})` : ''}${note ? `: ${note}` : ''}`,
+      note: `promised ${displayMoney(amount, currency)} by ${promisedDate} for ${items.map((o) => o.number).join(', ')}${promisedBy ? ` (${promisedBy})` : ''}${note ? `: ${note}` : ''}`,
       next_action: 'check the promised payment', next_action_on: addDays(promisedDate, 1), action_date: today, actor, created_at: at,
     });
     return {
@@ -181,7 +182,7 @@ export async function resolvePromises(core: Core, asOf: string, actor: string): 
         if (!row) throw conflict(`promise ${p.id} was decided meanwhile`, { entity: 'promise', id: p.id, rule: 'promise_open' });
         const action = await insertAction(trx, {
           customer_id: p.customer_id, invoice_id: ids.length === 1 ? ids[0]! : null, kind: 'promise',
-          note: status === 'kept' ? `promise ${p.id} kept: ${formatMoney(paidMinor, p.currency)} received` : `promise ${p.id} broken: ${formatMoney(paidMinor, p.currency)} of ${formatMoney(Number(p.amount_minor), p.currency)} received by ${d.deadline}; dunning resumes`,
+          note: status === 'kept' ? `promise ${p.id} kept: ${displayMoney(paidMinor, p.currency)} received` : `promise ${p.id} broken: ${displayMoney(paidMinor, p.currency)} of ${displayMoney(Number(p.amount_minor), p.currency)} received by ${d.deadline}; dunning resumes`,
           next_action: status === 'broken' ? 'call about the broken promise' : null, next_action_on: status === 'broken' ? on : null, action_date: on, actor, created_at: at,
         });
         return { result: toPromise(row, await promiseInvoiceNumbers(trx, p.id)), events: [{ type: `promise.${status}`, aggregate: 'customer', id: p.customer_id, after: { promises_to_pay: [row], collection_actions: [action] } }] };

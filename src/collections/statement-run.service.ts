@@ -3,6 +3,7 @@ import { runChange } from '../core.ts';
 import { invalid } from '../shared/errors.ts';
 import { addDays, monthEnd } from '../shared/dates.ts';
 import { formatMoney } from '../shared/money.ts';
+import { displayMoney } from '../shared/figures.ts';
 import { accountStatements } from '../payments/account-statement.service.ts';
 import { renderAccountStatement } from './message.render.ts';
 import { companyOf } from './reminder.service.ts';
@@ -61,7 +62,7 @@ export async function runMonthlyStatements(core: Core, actor: string, options: {
           .values({ kind: 'statement', customer_id: c.id, dedupe_key: key, as_of: to, to_address: c.email, subject: rendered.subject, body_text: rendered.text, body_html: rendered.html, status: 'pending', error: null, attempts: 0, created_at: at, sent_at: null, exported_at: null })
           .returningAll()
           .executeTakeFirstOrThrow();
-        const action = await insertAction(trx, { customer_id: c.id, invoice_id: null, kind: 'statement', note: `statement ${from} to ${to}, balance ${formatMoney(statement.closingBalanceMinor, statement.currency)}`, next_action: null, next_action_on: null, action_date: to, actor, created_at: at });
+        const action = await insertAction(trx, { customer_id: c.id, invoice_id: null, kind: 'statement', note: `statement ${from} to ${to}, balance ${displayMoney(statement.closingBalanceMinor, statement.currency)}`, next_action: null, next_action_on: null, action_date: to, actor, created_at: at });
         return { result: message.id, events: [{ type: 'statement.created', aggregate: 'customer', id: c.id, after: { outbox_messages: [withoutBodies(message)], collection_actions: [action] } }] };
       });
     }

@@ -1,5 +1,5 @@
 import type { RiskClass } from '../db/schema.ts';
-import { formatMoney } from '../shared/money.ts';
+import { displayMoney } from '../shared/figures.ts';
 
 /**
  * The automatic credit check, as a pure function of its inputs so every decision can be
@@ -47,7 +47,7 @@ export interface CreditEvaluation {
 }
 
 export function evaluateCredit(i: CreditInputs): CreditEvaluation {
-  const money = (m: number) => formatMoney(m, i.currency);
+  const money = (m: number) => displayMoney(m, i.currency);
   const exposure = i.openArMinor - i.unappliedCashMinor + i.unbilledMinor + i.orderTotalMinor;
   const rules: RuleResult[] = [
     {

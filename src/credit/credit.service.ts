@@ -4,7 +4,7 @@ import { runChange } from '../core.ts';
 import type { DialectName } from '../db/connection.ts';
 import type { CreditDecisionKind, CreditDecisionsTable, CustomerRow, Database, OrderRow } from '../db/schema.ts';
 import { badTransition, conflict, DomainError, invalid, notFound } from '../shared/errors.ts';
-import { formatAmount } from '../shared/money.ts';
+import { displayMoney } from '../shared/figures.ts';
 import { requireId, requireText } from '../shared/validate.ts';
 import { pageOf, pageQuery, type ListPage, type ListPageQuery } from '../shared/facing.ts';
 import { getSettings, type Settings } from '../settings/settings.service.ts';
@@ -140,7 +140,7 @@ export async function submitOrder(core: Core, id: number | string, actor: string
     const submitted = await moveOrder(trx, draft, 'submitted', at, actor);
     const { evaluation, inputs, prepayment } = await evaluate(trx, submitted.order, today, dialect);
     if (prepayment) {
-      const why = `prepayment terms (risk class ${inputs.riskClass}): the order ships once a payment covers ${formatAmount(submitted.order.total_minor, submitted.order.currency)} ${submitted.order.currency}`;
+      const why = `prepayment terms (risk class ${inputs.riskClass}): the order ships once a payment covers ${displayMoney(submitted.order.total_minor, submitted.order.currency)}`;
       const decision = await recordDecision(trx, submitted.order, 'prepayment', true, evaluation, inputs, [why], actor, at);
       const waiting = await moveOrder(trx, submitted.order, 'awaiting_prepayment', at, actor, why);
       return {
@@ -221,12 +221,12 @@ export async function confirmPrepayment(core: Core, id: number | string, actor: 
     if (order.status !== 'awaiting_prepayment') throw badTransition('order', orderId, order.status, 'approved', 'only an order awaiting its prepayment is released by a payment');
     const cover = await coverOf(trx, order);
     if (!cover.covered) {
-      const m = (x: number) => `${formatAmount(x, order.currency)} ${order.currency}`;
+      const m = (x: number) => `${displayMoney(x, order.currency)}`;
       throw conflict(`order ${orderId} needs a prepayment of ${m(order.total_minor)}; the customer's unapplied payments of ${m(cover.unappliedCashMinor)}${cover.heldForOtherOrdersMinor > 0 ? `, less ${m(cover.heldForOtherOrdersMinor)} held for other prepaid orders,` : ''} leave ${m(Math.max(0, cover.availableMinor))}`, {
         entity: 'order', id: orderId, field: 'payment', value: cover.availableMinor, rule: 'prepayment_not_covered',
       });
     }
-    const why = `prepayment received: ${formatAmount(cover.availableMinor, order.currency)} ${order.currency} unapplied covers the order`;
+    const why = `prepayment received: ${displayMoney(cover.availableMinor, order.currency)} unapplied covers the order`;
     const { moved, reserved } = await approveInTx(trx, order, at, actor, dialect, why);
     return { result: cover, events: [{ type: 'order.prepaid', aggregate: 'order', id: orderId, after: { orders: [moved.order], order_status_history: [moved.history], order_lines: reserved.lines, stock_levels: reserved.stock } }] };
   });
@@ -286,7 +286,7 @@ export async function releaseCoveredOrdersInChange(scope: ChangeScope, customerI
     if (order.status !== 'awaiting_prepayment') continue;
     const cover = await coverOf(trx, order);
     if (!cover.covered) continue;
-    const why = `prepayment received: ${formatAmount(cover.availableMinor, order.currency)} ${order.currency} unapplied covers the order`;
+    const why = `prepayment received: ${displayMoney(cover.availableMinor, order.currency)} unapplied covers the order`;
     const { moved, reserved } = await approveInTx(trx, order, at, actor, dialect, why);
     released.push(order.id);
     events.push({ type: 'order.prepaid', aggregate: 'order', id: order.id, after: { orders: [moved.order], order_status_history: [moved.history], order_lines: reserved.lines, stock_levels: reserved.stock } });

@@ -1,7 +1,8 @@
 import type { Core } from '../core.ts';
 import { runChange } from '../core.ts';
 import { conflict, invalid, notFound } from '../shared/errors.ts';
-import { formatMoney, parseAmount } from '../shared/money.ts';
+import { parseAmount } from '../shared/money.ts';
+import { displayMoney } from '../shared/figures.ts';
 import { parseBusinessDate } from '../shared/dates.ts';
 import { requireId, requireText } from '../shared/validate.ts';
 import { invoiceBalances } from './invoice.repository.ts';
@@ -52,7 +53,7 @@ export async function importHistoricalInvoice(core: Core, input: HistoricalInvoi
   const existing = await db.selectFrom('invoices').select(['id', 'number', 'customer_id', 'total_minor']).where((eb) => eb.or([eb('external_ref', '=', externalRef), eb('number', '=', number)])).executeTakeFirst();
   if (existing) {
     if (existing.customer_id !== customerId || existing.total_minor !== amount) {
-      throw conflict(`invoice ${externalRef} was already imported as ${existing.number} with other details (customer or amount ${formatMoney(existing.total_minor, currency)})`, {
+      throw conflict(`invoice ${externalRef} was already imported as ${existing.number} with other details (customer or amount ${displayMoney(existing.total_minor, currency)})`, {
         entity: 'invoice', id: externalRef, field: 'externalRef', value: externalRef, rule: 'idempotent_retry',
       });
     }

@@ -2,7 +2,8 @@ import type { Core } from '../core.ts';
 import { lockCustomer, runChange, type Change, type ChangeScope } from '../core.ts';
 import type { CreditNoteKind } from '../db/schema.ts';
 import { badTransition, conflict, invalid, notFound } from '../shared/errors.ts';
-import { formatAmount, formatMoney, parsePositiveAmount } from '../shared/money.ts';
+import { formatAmount, parsePositiveAmount } from '../shared/money.ts';
+import { displayMoney } from '../shared/figures.ts';
 import { daysBetween, parseBusinessDate, yearOf } from '../shared/dates.ts';
 import { oneOf, requireText } from '../shared/validate.ts';
 import { getSettings } from '../settings/settings.service.ts';
@@ -150,7 +151,7 @@ export async function issueCreditNote(
   if (!inv) throw notFound('invoice', input.number);
   if (inv.status === 'cancelled') throw badTransition('invoice', inv.number, inv.status, 'credited', 'the invoice is cancelled');
   if (amount > inv.balance_minor) {
-    throw conflict(`invoice ${inv.number} cannot take a credit note of ${formatMoney(amount, inv.currency)}: open balance is ${formatMoney(inv.balance_minor, inv.currency)}`, {
+    throw conflict(`invoice ${inv.number} cannot take a credit note of ${displayMoney(amount, inv.currency)}: open balance is ${displayMoney(inv.balance_minor, inv.currency)}`, {
       entity: 'invoice', id: inv.number, field: 'amount', value: input.amountText ?? formatAmount(amount, inv.currency), rule: 'credit_within_balance',
     });
   }
@@ -191,7 +192,7 @@ export function writeOffChange(number: string, reason: string, date?: string, op
     if (!inv) throw notFound('invoice', target.number);
     if (inv.balance_minor <= 0) throw badTransition('invoice', inv.number, inv.status, 'written_off', 'nothing is left to write off');
     if (!options.badDebt && inv.balance_minor > tolerance) {
-      throw invalid(`invoice ${inv.number} has ${formatMoney(inv.balance_minor, inv.currency)} open; only up to ${formatMoney(tolerance, inv.currency)} may be written off (a bad debt is written off as such)`, {
+      throw invalid(`invoice ${inv.number} has ${displayMoney(inv.balance_minor, inv.currency)} open; only up to ${displayMoney(tolerance, inv.currency)} may be written off (a bad debt is written off as such)`, {
         entity: 'invoice', id: inv.number, field: 'balance', value: formatAmount(inv.balance_minor, inv.currency), rule: 'write_off_tolerance',
       });
     }

@@ -1,6 +1,6 @@
 import type { Core, Tx } from '../core.ts';
 import { runChange } from '../core.ts';
-import { formatAmount } from '../shared/money.ts';
+import { displayMoney } from '../shared/figures.ts';
 import { requireId } from '../shared/validate.ts';
 import { invalid } from '../shared/errors.ts';
 import * as repo from './notification.repository.ts';
@@ -36,7 +36,7 @@ const toNotification = (r: repo.NotificationRow): Notification => ({ id: r.id, r
 /** Tells the credit controllers about a new hold; called inside the submission's transaction. Answers the rows written (for its event). */
 export async function notifyCreditHold(trx: Tx, hold: { orderId: number; customerId: number; customerName: string; totalMinor: number; currency: string; reasons: string[] }, at: string): Promise<repo.NotificationRow[]> {
   const controllers = await repo.enabledUsersOfRole(trx, 'credit');
-  const subject = `Order ${hold.orderId} of ${hold.customerName} (${formatAmount(hold.totalMinor, hold.currency)} ${hold.currency}) is on credit hold: ${hold.reasons.join('; ')}`;
+  const subject = `Order ${hold.orderId} of ${hold.customerName} (${displayMoney(hold.totalMinor, hold.currency)}) is on credit hold: ${hold.reasons.join('; ')}`;
   return repo.insertNew(
     trx,
     controllers.map((name) => ({ recipient: name, kind: 'credit_hold', subject: subject.slice(0, 1000), link: `/app/credit#hold-${hold.orderId}`, customer_id: hold.customerId, dedupe_key: `credit_hold:${hold.orderId}:${name}`, created_at: at, read_at: null, digested_at: null })),
@@ -56,12 +56,12 @@ export async function raiseNotifications(core: Core, actor: string): Promise<{ r
     const rows = [
       ...notices.map((d) => ({
         recipient: d.sales_rep!, kind: 'dunning_level', customer_id: d.customer_id, link: `/app/customers/${d.customer_id}`,
-        subject: `${d.customer_name}: invoice ${d.number} reached dunning level ${d.level} (${d.level_name}), ${d.days_past_due} days past due, ${formatAmount(d.balance_minor, d.currency)} ${d.currency} open`,
+        subject: `${d.customer_name}: invoice ${d.number} reached dunning level ${d.level} (${d.level_name}), ${d.days_past_due} days past due, ${displayMoney(d.balance_minor, d.currency)} open`,
         dedupe_key: `dunning_level:${d.id}`, created_at: at, read_at: null, digested_at: null,
       })),
       ...promises.map((p) => ({
         recipient: p.sales_rep!, kind: 'promise_broken', customer_id: p.customer_id, link: `/app/customers/${p.customer_id}`,
-        subject: `${p.customer_name} broke the promise to pay ${formatAmount(p.amount_minor, p.currency)} ${p.currency} by ${p.promised_date}`,
+        subject: `${p.customer_name} broke the promise to pay ${displayMoney(p.amount_minor, p.currency)} by ${p.promised_date}`,
         dedupe_key: `promise_broken:${p.id}`, created_at: at, read_at: null, digested_at: null,
       })),
     ];

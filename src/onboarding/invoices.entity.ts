@@ -1,7 +1,8 @@
 /** Onboarding's invoices file: historical invoices `IMP-<invoice_id>`; a settled date becomes a settlement payment. */
 import { importHistoricalInvoice } from '../invoicing/invoice-import.service.ts';
 import { recordPayment } from '../payments/payment.service.ts';
-import { formatAmount, formatMoney } from '../shared/money.ts';
+import { formatAmount } from '../shared/money.ts';
+import { displayMoney } from '../shared/figures.ts';
 import { textMax } from '../extract/contract.ts';
 import { duplicate, knownCustomer, REPEATED, SETTLEMENT_METHOD, type EntitySpec } from './entity.ts';
 
@@ -40,7 +41,7 @@ export const invoices: EntitySpec<InvoiceRecord> = {
     if (f.problems.length || !ref || !customer || !invoiceDate || !dueDate || amount === null) return null;
     const existing = await ctx.core.db.kysely.selectFrom('invoices').select(['number', 'customer_id', 'total_minor']).where('external_ref', '=', ref).executeTakeFirst();
     if (existing && (existing.customer_id !== customer.id || existing.total_minor !== amount)) {
-      f.problem('invoice_id', ref, 'idempotent_retry', `invoice_id ${ref} is already in cashloop as ${existing.number} with another customer or amount (${formatMoney(existing.total_minor, customer.currency)})`);
+      f.problem('invoice_id', ref, 'idempotent_retry', `invoice_id ${ref} is already in cashloop as ${existing.number} with another customer or amount (${displayMoney(existing.total_minor, customer.currency)})`);
       return null;
     }
     return {

@@ -1,6 +1,6 @@
 /** Onboarding's order lines file: the lines of one order follow each other and are written as one historical order. */
 import { importHistoricalOrder } from '../orders/order-import.service.ts';
-import { formatAmount } from '../shared/money.ts';
+import { displayMoney } from '../shared/figures.ts';
 import { MAX_AMOUNT_MINOR, MAX_QUANTITY } from '../shared/bounds.ts';
 import { textMax } from '../extract/contract.ts';
 import { contentOf, knownCustomer, REPEATED, type EntitySpec } from './entity.ts';
@@ -52,7 +52,7 @@ export const orders: EntitySpec<OrderLineRecord> = {
       const line = BigInt(quantity) * BigInt(price);
       const orderTotal = g && externalId === g.key ? g.totalMinor + Number(line) : Number(line);
       if (line > BigInt(MAX_AMOUNT_MINOR) || orderTotal > MAX_AMOUNT_MINOR) {
-        f.problem('quantity', f.raw('quantity'), 'amount_max', `quantity ${quantity} × unit_price ${f.raw('unit_price')} takes ${line > BigInt(MAX_AMOUNT_MINOR) ? 'the line' : `order ${externalId}`} above the largest amount cashloop holds (${formatAmount(MAX_AMOUNT_MINOR, customer!.currency)} ${customer!.currency})`);
+        f.problem('quantity', f.raw('quantity'), 'amount_max', `quantity ${quantity} × unit_price ${f.raw('unit_price')} takes ${line > BigInt(MAX_AMOUNT_MINOR) ? 'the line' : `order ${externalId}`} above the largest amount cashloop holds (${displayMoney(MAX_AMOUNT_MINOR, customer!.currency)})`);
       } else if (g && externalId === g.key) {
         g.totalMinor = orderTotal;
       }

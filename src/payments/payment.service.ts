@@ -3,7 +3,8 @@ import type { Change, ChangeOutcome, ChangeScope, Core } from '../core.ts';
 import { lockCustomer, runChange } from '../core.ts';
 import type { Database, PaymentRow } from '../db/schema.ts';
 import { badTransition, conflict, invalid, notFound } from '../shared/errors.ts';
-import { applyRate, formatAmount, formatMoney, parseCurrency, parsePositiveAmount } from '../shared/money.ts';
+import { applyRate, formatAmount, parseCurrency, parsePositiveAmount } from '../shared/money.ts';
+import { displayMoney } from '../shared/figures.ts';
 import { daysBetween, parseBusinessDate } from '../shared/dates.ts';
 import { optionalText, requireId, requireText } from '../shared/validate.ts';
 import { findCustomer } from '../customers/customer.repository.ts';
@@ -289,10 +290,10 @@ export function applyPaymentChange(input: ApplyInput): Change<Payment> {
     const unapplied = p.amount_minor - (await appliedMinor(trx, paymentId));
     const wanted = input.amount === undefined ? Math.min(unapplied, target.balance_minor) : parsePositiveAmount(input.amount, p.currency, 'amount');
     if (wanted > unapplied || wanted <= 0) {
-      throw conflict(`payment ${paymentId} has ${formatMoney(unapplied, p.currency)} unapplied; it cannot pay ${formatMoney(wanted, p.currency)}`, { entity: 'payment', id: paymentId, field: 'amount', value: input.amount, rule: 'within_unapplied' });
+      throw conflict(`payment ${paymentId} has ${displayMoney(unapplied, p.currency)} unapplied; it cannot pay ${displayMoney(wanted, p.currency)}`, { entity: 'payment', id: paymentId, field: 'amount', value: input.amount, rule: 'within_unapplied' });
     }
     if (wanted > target.balance_minor) {
-      throw conflict(`invoice ${inv.number} cannot take ${formatMoney(wanted, p.currency)}: open balance is ${formatMoney(target.balance_minor, p.currency)}`, { entity: 'invoice', id: inv.number, field: 'amount', value: input.amount, rule: 'within_balance' });
+      throw conflict(`invoice ${inv.number} cannot take ${displayMoney(wanted, p.currency)}: open balance is ${displayMoney(target.balance_minor, p.currency)}`, { entity: 'invoice', id: inv.number, field: 'amount', value: input.amount, rule: 'within_balance' });
     }
     const allocation = await insertAllocation(trx, { paymentId, invoiceId: inv.id, amountMinor: wanted, rule: 'manual', appliedOn: today, at });
     const touched = await settleTouched(scope, [inv.id], today);

@@ -1,5 +1,5 @@
 import type { ChangeScope } from '../core.ts';
-import { formatAmount } from '../shared/money.ts';
+import { displayMoney } from '../shared/figures.ts';
 import { lockOrder, moveOrder, releaseOrderStock } from '../orders/order.workflow.ts';
 import { prepaidNotInvoicedMinor, unappliedCashMinor } from '../credit/credit.repository.ts';
 
@@ -39,7 +39,7 @@ export async function rewaitUncoveredOrders(scope: ChangeScope, customerId: numb
     if (shortfall <= 0) break;
     const order = await lockOrder(trx, id, dialect);
     if (order.status !== 'approved') continue;
-    const why = `payment ${paymentId} was reversed: the customer's unapplied payments no longer cover the order (${formatAmount(shortfall, order.currency)} ${order.currency} short); it waits for a payment of ${formatAmount(order.total_minor, order.currency)} ${order.currency} again`;
+    const why = `payment ${paymentId} was reversed: the customer's unapplied payments no longer cover the order (${displayMoney(shortfall, order.currency)} short); it waits for a payment of ${displayMoney(order.total_minor, order.currency)} again`;
     const moved = await moveOrder(trx, order, 'awaiting_prepayment', at, actor, why);
     const stock = await releaseOrderStock(trx, order.id, at, dialect);
     shortfall -= order.total_minor;

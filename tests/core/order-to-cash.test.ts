@@ -38,7 +38,7 @@ describe(`order to cash on ${testDialect}`, () => {
 
     const held = await submitOrder(core, order.id, actor);
     expect(held.status).toBe('credit_hold');
-    expect(held.credit.reasons).toEqual(['exposure 1200.00 EUR exceeds credit limit 1000.00 EUR']);
+    expect(held.credit.reasons).toEqual(['exposure 1,200.00 EUR exceeds credit limit 1,000.00 EUR']);
 
     const released = await releaseOrder(core, order.id, 'long-standing customer', actor);
     expect(released.status).toBe('approved');

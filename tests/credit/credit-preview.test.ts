@@ -41,7 +41,7 @@ describe(`credit preview and product search on ${testDialect}`, () => {
     // 1000.00 + 12.50 less 10 % plus 20 % tax = 13.50
     expect(hold.orderTotalMinor).toBe(100_000 + 1_350);
     expect(hold.evaluation.approved).toBe(false);
-    expect(hold.evaluation.reasons).toEqual(['exposure 1013.50 EUR exceeds credit limit 1000.00 EUR']);
+    expect(hold.evaluation.reasons).toEqual(['exposure 1,013.50 EUR exceeds credit limit 1,000.00 EUR']);
     expect(await countEvents(t.core)).toBe(before);
     // The submission of the same order reaches the same verdict with the same exposure.
     const order = await createOrder(t.core, { customerId, lines: [{ sku: 'GADGET-10', quantity: 10 }, { sku: 'WIDGET', quantity: 1, discountPercent: '10' }] }, actor);

@@ -18,7 +18,7 @@ describe('credit rules', () => {
   it('one cent over the limit holds, with the figures in the reason', () => {
     const r = evaluateCredit({ ...base, orderTotalMinor: 55_001 });
     expect(r.approved).toBe(false);
-    expect(r.reasons).toEqual(['exposure 1000.01 EUR exceeds credit limit 1000.00 EUR']);
+    expect(r.reasons).toEqual(['exposure 1,000.01 EUR exceeds credit limit 1,000.00 EUR']);
   });
   it('holds on an invoice overdue more than N days, not at exactly N', () => {
     expect(evaluateCredit({ ...base, oldestDaysOverdue: 30, overdueMinor: 100 }).approved).toBe(true);

@@ -22,7 +22,7 @@ describe(`import and bank commands (${testDialect})`, () => {
     expect(r.stdout).toMatch(/imported customers from .*customers\.csv \(csv\)\nrows read 3, accepted 3, rejected 0; created 3, already there 0/);
     expect(r.stdout).toMatch(/imported orders from .*order_lines\.csv/);
     expect(r.stdout).toMatch(/C001 +EUR +900\.00 +900\.00 +yes/);
-    expect(r.stdout).toMatch(/folder tie-out — open receivables per customer after all files[^]*C003 +USD +1499\.99 +1499\.99 +yes[^]*tie-out: agrees for all 3 customers\s*$/);
+    expect(r.stdout).toMatch(/folder tie-out — open receivables per customer after all files[^]*C003 +USD +1,499\.99 +1,499\.99 +yes[^]*tie-out: agrees for all 3 customers\s*$/);
     const again = JSON.parse((await cli(['import', 'folder', path.join(fixtures, 'onboarding/canonical'), '--json'], env)).stdout) as { files: { created: number }[]; tieOutAgrees: boolean };
     expect(again.files.map((f) => f.created)).toEqual([0, 0, 0, 0, 0]);
     expect(again.tieOutAgrees).toBe(true);

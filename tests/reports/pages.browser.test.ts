@@ -22,10 +22,49 @@ const LIMIT = 1.5 * 1024 * 1024;
 const shots = path.resolve('test-output/reports');
 
 /**
+ * Tick labels of one axis that run into each other ("10,00020,00030,000"), as text for the
+ * failure message. Level labels: their boxes on the screen must not intersect. Rotated labels
+ * (month names at −45°) lie side by side like the lines of a page: their boxes on the screen
+ * overlap anyway, so the test is that neighbours' anchors are at least a line of text apart
+ * across the writing direction.
+ */
+const overlappingTicks = `(() => {
+  const out = [];
+  for (const axis of document.querySelectorAll('main svg g[aria-label$="tick label"]')) {
+    const texts = [...axis.querySelectorAll('text')].filter((t) => t.textContent.trim() !== '');
+    const rotation = Number(/rotate\\(([-\\d.]+)\\)/.exec(texts[0]?.getAttribute('transform') ?? '')?.[1] ?? 0);
+    const name = (axis.closest('figure')?.querySelector('h2')?.textContent ?? axis.closest('svg')?.getAttribute('aria-label') ?? 'a chart') + ', ' + axis.getAttribute('aria-label');
+    if (rotation % 180 !== 0) {
+      const a = (rotation * Math.PI) / 180;
+      const across = [-Math.sin(a), Math.cos(a)];
+      const anchors = texts.map((t) => { const m = t.getScreenCTM(); return [m.e, m.f, t.getBBox().height]; });
+      for (let i = 1; i < anchors.length; i++) {
+        const [x0, y0, h] = anchors[i - 1];
+        const [x1, y1] = anchors[i];
+        const gap = Math.abs((x1 - x0) * across[0] + (y1 - y0) * across[1]);
+        if (gap < h) out.push(name + ': "' + texts[i - 1].textContent + '" and "' + texts[i].textContent + '" ' + gap.toFixed(1) + ' px apart across the text, ' + h.toFixed(1) + ' px high');
+      }
+      continue;
+    }
+    const boxes = texts.map((t) => t.getBoundingClientRect());
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const [p, q] = [boxes[i], boxes[j]];
+        if (Math.min(p.right, q.right) - Math.max(p.left, q.left) > 0.5 && Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top) > 0.5) {
+          out.push(name + ': "' + texts[i].textContent + '" overlaps "' + texts[j].textContent + '"');
+        }
+      }
+    }
+  }
+  return out.slice(0, 8);
+})()`;
+
+/**
  * Every report page at desktop (1440 px) and phone (390 px) width, built from a demo company
  * whose data date is six days into a month (so the month-to-date panel shows): no console
  * error, no request leaving the machine, nothing wider than the screen outside a scroll
- * container, no "null", "NaN", "Infinity" or raw ISO date in the text, and no page loading
+ * container, no two tick labels of an axis running together, no "null", "NaN", "Infinity" or
+ * raw ISO date in the text, and no page loading
  * more than 1.5 MB when it opens. Then the drill-downs, the CSV and the month-end workbook.
  * Screenshots go to test-output/reports/<page>-<width>.png.
  */
@@ -121,6 +160,7 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('every report page a
             return out.slice(0, 5);
           })()`);
           expect(overflow).toEqual([]);
+          expect(await page.evaluate<string[]>(overlappingTicks), 'no two tick labels of an axis overlap').toEqual([]);
           if (name !== 'definitions') expect(await page.locator('main svg').count(), 'a chart').toBeGreaterThan(0);
           expect(bytes(), 'bytes loaded on opening').toBeLessThan(LIMIT);
           await page.screenshot({ path: path.join(shots, `${name}-${width}.png`), fullPage: true });

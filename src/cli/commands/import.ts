@@ -5,6 +5,7 @@ import { emit, table } from '../output.ts';
 import { progressBar } from '../progress.ts';
 import { conflict } from '../../shared/errors.ts';
 import { formatAmount } from '../../shared/money.ts';
+import { amount, money } from '../format.ts';
 import { ENTITIES } from '../../onboarding/entity.ts';
 import { canonicalMapping } from '../../extract/mapping.ts';
 import { CATCH_ALL_CUSTOMER } from '../../extract/contract.ts';
@@ -31,7 +32,7 @@ export function reportText(r: ImportReport): string {
   if (r.rejectedFile) out.push(`rejected rows with their reasons: ${r.rejectedFile}`);
   if (r.amounts.length) {
     out.push('', 'amounts by currency (accepted rows):');
-    out.push(table(r.amounts.map((a) => ({ currency: a.currency, rows: a.rows, amount: formatAmount(a.amountMinor, a.currency) }))));
+    out.push(table(r.amounts.map((a) => ({ currency: a.currency, rows: a.rows, amount: amount(a.amountMinor, a.currency) }))));
   }
   if (r.tieOut) out.push('', tieOutText('open receivables per customer (as in the extract / as in cashloop):', r.tieOut));
   return out.join('\n');
@@ -39,7 +40,7 @@ export function reportText(r: ImportReport): string {
 
 /** Rows with a blank customer id: how many went to the catch-all customer, and their amounts. */
 export function catchAllText(c: CatchAllReport): string {
-  const amounts = c.amounts.map((a) => `${formatAmount(a.amountMinor, a.currency)} ${a.currency}`).join(', ');
+  const amounts = c.amounts.map((a) => money(a.amountMinor, a.currency)).join(', ');
   return `rows with a blank customer id, given to the catch-all customer ${c.customer} (${c.name}): ${c.rows} (${amounts})`;
 }
 
@@ -61,14 +62,14 @@ export function tieOutText(title: string, rows: CustomerTieOut[]): string {
   const out = [title];
   const shown = rows.filter((t) => !t.agrees).concat(rows.filter((t) => t.agrees)).slice(0, 100);
   const label = (t: CustomerTieOut) => (t.externalId === CATCH_ALL_CUSTOMER.id ? `${t.externalId} (catch-all)` : (t.externalId ?? t.customerId));
-  out.push(table(shown.map((t) => ({ customer: label(t), currency: t.currency, extract: formatAmount(t.expectedMinor, t.currency), cashloop: formatAmount(t.actualMinor, t.currency), agrees: t.agrees ? 'yes' : 'NO' }))));
+  out.push(table(shown.map((t) => ({ customer: label(t), currency: t.currency, extract: amount(t.expectedMinor, t.currency), cashloop: amount(t.actualMinor, t.currency), agrees: t.agrees ? 'yes' : 'NO' }))));
   if (rows.length > shown.length) out.push(`… ${rows.length - shown.length} more customers, all agreeing`);
   const totals = new Map<string, [number, number]>();
   for (const t of rows) {
     const s = totals.get(t.currency) ?? [0, 0];
     totals.set(t.currency, [s[0] + t.expectedMinor, s[1] + t.actualMinor]);
   }
-  for (const [cur, [e, a]] of totals) out.push(`total ${cur}: extract ${formatAmount(e, cur)}, cashloop ${formatAmount(a, cur)}`);
+  for (const [cur, [e, a]] of totals) out.push(`total ${cur}: extract ${amount(e, cur)}, cashloop ${amount(a, cur)}`);
   const differ = rows.filter((t) => !t.agrees).length;
   out.push(differ === 0 ? `tie-out: agrees for all ${rows.length} customers` : `tie-out: DOES NOT AGREE for ${differ} customers`);
   return out.join('\n');
@@ -126,7 +127,7 @@ export function registerImport(program: Command): void {
         const differ = failing.filter((t) => !t.agrees);
         if (differ.length) {
           const first = differ[0]!;
-          throw conflict(`tie-out failed: open receivables of ${differ.length} customers differ between the extract and cashloop (first: ${first.externalId}, extract ${formatAmount(first.expectedMinor, first.currency)}, cashloop ${formatAmount(first.actualMinor, first.currency)})`, {
+          throw conflict(`tie-out failed: open receivables of ${differ.length} customers differ between the extract and cashloop (first: ${first.externalId}, extract ${amount(first.expectedMinor, first.currency)}, cashloop ${amount(first.actualMinor, first.currency)})`, {
             entity: 'customer', id: first.externalId ?? first.customerId, field: 'open_receivables', value: formatAmount(first.actualMinor, first.currency), rule: 'tie_out',
           });
         }
