@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { calibrated, calibrationAt, coverageShift, MAX_SHIFT, MIN_CALIBRATION_WEEKS, type ReplayedWeek } from '../../models/cash-in/calibration.ts';
+import { adaptiveShift, calibrated, calibrationAt, MAX_SHIFT, MIN_CALIBRATION_WEEKS, type ReplayedWeek } from '../../models/cash-in/calibration.ts';
 import { backtestOrigins, calibrateReplays, cashBacktest, type BacktestWeek } from '../../models/cash-in/backtest.ts';
 import { firstWeekStart, type CashWeek } from '../../models/cash-in/cash-weekly.ts';
 import { openWarehouse } from '../../src/warehouse/warehouse.ts';
@@ -128,24 +128,31 @@ describe('cash-in interval calibrated on the replays (weighted quantiles of rela
     expect(cal).toEqual({ method: 'model', weeks: 19, lowError: 0, highError: 0, shift: 0 });
     const model: CashWeek = { weekStart: '2025-07-07', expectedCents: 10_000, lowCents: 9_000, highCents: 11_000, newSalesCents: 0, intervalMethod: 'model' };
     expect(calibrated([model], cal)).toEqual([model]);
-    // The twentieth week calibrates. With equal weights (no decay): the 2nd and 18th of the 20 sorted errors.
+    // The twentieth week calibrates. With equal weights (no decay) and the new week's weight 1, 90 % of 21 = 18.9:
+    // the 19th of the 20 sorted errors from the bottom (upper end) and from the top (lower end) — the split-conformal ranks.
     const errors = Array.from({ length: 20 }, (_, i) => (i - 10) / 50); // −0.20 … +0.18
     const twenty = errors.map((e, i) => ({ weekStart: addDays(asOf, -6 - 7 * i), expectedCents: 100_000, actualCents: Math.round(100_000 * (1 + e)) }));
     const twentyCal = calibrationAt(twenty, asOf, 20, Infinity);
-    expect(twentyCal).toEqual({ method: 'calibrated', weeks: 20, lowError: -0.18, highError: 0.14, shift: 0 });
-    expect(calibrated([model], twentyCal)).toEqual([{ ...model, lowCents: 8_200, highCents: 11_400, intervalMethod: 'calibrated' }]);
+    expect(twentyCal).toEqual({ method: 'calibrated', weeks: 20, lowError: -0.18, highError: 0.16, shift: 0 });
+    expect(calibrated([model], twentyCal)).toEqual([{ ...model, lowCents: 8_200, highCents: 11_600, intervalMethod: 'calibrated' }]);
     expect(calibrationAt(twenty, asOf).method).toBe('calibrated');
   });
 
   it('weighs a week by its age: the weight halves every half-life', () => {
     const asOf = '2025-06-29'; // a Sunday
     const week = (endsDaysBefore: number, error: number): ReplayedWeek => ({ weekStart: addDays(asOf, -6 - endsDaysBefore), expectedCents: 100_000, actualCents: Math.round(100_000 * (1 + error)) });
-    // Half-life 7 days: weights 1, 0.5, 0.25, 0.125; sorted errors −0.2 (0.25), −0.1 (0.5), +0.3 (1), +0.5 (0.125), total 1.875.
-    const weeks = [week(0, 0.3), week(7, -0.1), week(14, -0.2), week(21, 0.5)];
-    // 10 % of 1.875 = 0.1875: reached at −0.2; 90 % = 1.6875: reached at +0.3 (0.25 + 0.5 + 1 = 1.75).
-    expect(calibrationAt(weeks, asOf, 4, 7)).toEqual({ method: 'calibrated', weeks: 4, lowError: -0.2, highError: 0.3, shift: 0 });
-    // With equal weights the old +0.5 would be the upper end (90 % of 4 = 3.6: the 4th).
-    expect(calibrationAt(weeks, asOf, 4, Infinity)).toMatchObject({ lowError: -0.2, highError: 0.5 });
+    // Half-life 7 days: weights 1, 0.5, 0.25, 0.125 and the new week's 1; sorted errors −0.2 (0.25), −0.1 (0.5),
+    // −0.05 (0.0625), +0.3 (1), +0.5 (0.125), total 1.9375 + 1 = 2.9375, 90 % of it 2.64375.
+    const weeks = [week(0, 0.3), week(7, -0.1), week(14, -0.2), week(21, 0.5), week(28, -0.05)];
+    // Upper end, from the bottom: 0.25 + 0.5 + 0.0625 + 1 = 1.8125, + 0.125 = 1.9375 — never reached: the largest error, +0.5.
+    // Lower end, from the top: 0.125 + 1 + 0.0625 + 0.5 = 1.6875, + 0.25 = 1.9375 — never reached: the smallest, −0.2.
+    expect(calibrationAt(weeks, asOf, 5, 7)).toEqual({ method: 'calibrated', weeks: 5, lowError: -0.2, highError: 0.5, shift: 0 });
+    // Twenty recent weeks (weight 1 each) and one a year older with an error of +200 % (weight 0.5^6.5 = 0.011 at a
+    // 56-day half-life): 90 % of 21.011 = 18.91, the 19th from either side, as without the old week.
+    const many = [...Array.from({ length: 20 }, (_, i) => ({ ...week(0, (i - 10) / 50) })), week(7 * 52, 2)];
+    expect(calibrationAt(many, asOf, 5, 7 * 8)).toMatchObject({ lowError: -0.18, highError: 0.16 });
+    // With equal weights the old week counts fully: 90 % of 22 = 19.8, the 20th from either side (+0.18; from the top, −0.18).
+    expect(calibrationAt(many, asOf, 5, Infinity)).toMatchObject({ lowError: -0.18, highError: 0.18 });
   });
 
   it('the interval always holds the expectation and never goes below zero', () => {
@@ -175,20 +182,20 @@ function replays(sd: (k: number) => number, seed = 5): ReplayedWeek[] {
   return out;
 }
 
-describe('cash-in interval: the quantile levels corrected by the earlier origins\' coverage', () => {
+describe('cash-in interval: the quantile levels follow the coverage of the intervals given at earlier month-ends', () => {
   const asOf = '2025-06-30';
   it('barely moves them when the errors keep one distribution', () => {
-    expect(Math.abs(coverageShift(replays(() => 0.2), asOf))).toBeLessThan(0.03);
+    expect(Math.abs(adaptiveShift(replays(() => 0.2), asOf))).toBeLessThan(0.03);
   });
 
   it('moves them out when the errors grow (the earlier intervals held too few weeks), in when they shrink, never beyond the cap', () => {
-    const growing = coverageShift(replays((k) => 0.05 * 1.12 ** k), asOf);
-    const shrinking = coverageShift(replays((k) => 0.4 * 0.88 ** k), asOf);
+    const growing = adaptiveShift(replays((k) => 0.05 * 1.12 ** k), asOf);
+    const shrinking = adaptiveShift(replays((k) => 0.4 * 0.88 ** k), asOf);
     expect(growing).toBeGreaterThan(0.01);
     expect(shrinking).toBeLessThan(-0.01);
     expect(growing).toBeLessThanOrEqual(MAX_SHIFT);
     expect(shrinking).toBeGreaterThanOrEqual(-MAX_SHIFT);
-    // Moved out, the interval is wider than the uncorrected weighted quantiles give.
+    // Moved out, the interval is wider than the uncorrected conformal points give.
     const weeks = replays((k) => 0.05 * 1.12 ** k);
     const c = calibrationAt(weeks, asOf);
     expect(c.shift).toBe(growing);
@@ -197,17 +204,26 @@ describe('cash-in interval: the quantile levels corrected by the earlier origins
     expect(c.highError - c.lowError).toBeGreaterThan(plain.highError - plain.lowError);
   });
 
-  it('reads only the origins whose 13 weeks had ended, and no week ended after the date', () => {
-    const weeks = replays((k) => 0.05 * 1.12 ** k);
-    const before = coverageShift(weeks, asOf);
-    // A wild error in every week that ended after the date, or that an origin of the last three months forecast, changes nothing.
-    const wild = weeks.map((w) => (weekEndOf(w) > asOf || daysBetween(w.origin!, asOf) < 98 ? { ...w, actualCents: w.actualCents * 9 } : w));
-    expect(coverageShift(wild, asOf)).toBe(before);
+  it('by hand: each week missed moves the levels out by step × 0.8 / 2, each held in by step × 0.2 / 2', () => {
+    // Errors of 0 for 40 weeks: every interval is [expected, expected] and holds a week with no error, misses any other.
+    const z = replays(() => 0).map((w) => ({ ...w, actualCents: w.expectedCents }));
+    const asOfLate = '2025-06-30';
+    // Every week held: the shift is −step × 0.2 / 2 per week judged, down to the cap.
+    expect(adaptiveShift(z, asOfLate, 20, 91, 0.005)).toBeCloseTo(-MAX_SHIFT, 10);
+    expect(adaptiveShift(z, asOfLate, 20, 91, 0.0001)).toBeLessThan(0);
   });
 
-  it('makes no correction without the weeks\' origins or with too few weeks judged', () => {
-    expect(coverageShift(replays(() => 0.2).map(({ origin: _, ...w }) => w), asOf)).toBe(0);
-    expect(coverageShift(replays((k) => 0.05 * 1.12 ** k), '2023-06-30')).toBe(0);
+  it('reads only the origins whose 13 weeks had ended, and no week ended after the date', () => {
+    const weeks = replays((k) => 0.05 * 1.12 ** k);
+    const before = adaptiveShift(weeks, asOf);
+    // A wild error in every week that ended after the date, or that an origin of the last three months forecast, changes nothing.
+    const wild = weeks.map((w) => (weekEndOf(w) > asOf || daysBetween(w.origin!, asOf) < 98 ? { ...w, actualCents: w.actualCents * 9 } : w));
+    expect(adaptiveShift(wild, asOf)).toBe(before);
+  });
+
+  it('makes no correction without the weeks\' origins or with too few weeks behind the first month-ends', () => {
+    expect(adaptiveShift(replays(() => 0.2).map(({ origin: _, ...w }) => w), asOf)).toBe(0);
+    expect(adaptiveShift(replays((k) => 0.05 * 1.12 ** k), '2023-06-30')).toBe(0);
   });
 });
 
