@@ -33,7 +33,7 @@ import type { FeatureRow } from './features.ts';
  * blended with the customer's own mean wait by a weight learnt on the months before the fit
  * date, snapped to the payment run; the probability of paying after the due date (what is
  * not paid within the clock counts as late) is blended with the customer's late share by a
- * logistic calibration learnt on the months before the fit date, scored by the models fitted
+ * logistic calibration (with its plain and recency-weighted late shares) learnt on the months before the fit date, scored by the models fitted
  * then (they had not seen the payments they are scored on).
  *
  * Cost: a sort and one pass over the invoices to fit (a 13 × 13 system for the expected
@@ -79,6 +79,8 @@ interface History {
   sy: Float64Array;
   /** Running count of the ones paid after their due date. */
   slate: Float64Array;
+  /** Running recency-weighted count of the ones paid after their due date (weights as `sw`). */
+  swlate: Float64Array;
   samount: Float64Array;
   /** Running sums of the squared fit errors, same weights (filled after the fit). */
   swe2: Float64Array;
@@ -173,10 +175,19 @@ function plainShare(h: History | undefined, day: number): number | null {
 /**
  * 1, logit of the model's probability, logit of the customer's late share, whether the due
  * date falls on a weekend, and that times the share (a customer that pays at the last moment
- * is late when the due date is a Sunday and its payment lands on the Monday).
+ * is late when the due date is a Sunday and its payment lands on the Monday), and logit of the
+ * customer's recency-weighted late share (half-life 90 days): a customer that has started or
+ * stopped paying late shows it there before its plain share moves.
  */
-function calibrationInputs(p: number, f: Known, share = f.share): number[] {
-  return [1, logit(p), logit(share), f.weekendDue, f.weekendDue * logit(share)];
+function calibrationInputs(p: number, f: Known, share = f.share, recent = share): number[] {
+  return [1, logit(p), logit(share), f.weekendDue, f.weekendDue * logit(share), logit(recent)];
+}
+
+/** The customer's recency-weighted share of invoices paid late among those settled by `day` (weights of the fit), shrunk by one recent invoice's worth towards ½. */
+function recentShareBy(h: History | undefined, day: number): number {
+  if (!h) return 0.5;
+  const k = countBefore(h, day + 1);
+  return (h.swlate[k]! + 0.5) / (h.sw[k]! + 1);
 }
 
 /** The customer's share of invoices paid late among those settled by `day`, shrunk: (late + ½) ÷ (paid + 1). */
@@ -288,7 +299,7 @@ function buildHistories(cols: HazardColumns, known: Int32Array, asOfDay: number)
     const h: History = {
       settled: list.map((x) => x.s), late: list.map((x) => x.l), pay: list.map((x) => x.p), due: list.map((x) => x.d), amount: list.map((x) => x.a),
       sw: new Float64Array(n + 1), swy: new Float64Array(n + 1), swyy: new Float64Array(n + 1), swx: new Float64Array(n + 1), swxx: new Float64Array(n + 1),
-      swxy: new Float64Array(n + 1), sy: new Float64Array(n + 1), slate: new Float64Array(n + 1), samount: new Float64Array(n + 1), swe2: new Float64Array(n + 1), byDue: [],
+      swxy: new Float64Array(n + 1), sy: new Float64Array(n + 1), slate: new Float64Array(n + 1), swlate: new Float64Array(n + 1), samount: new Float64Array(n + 1), swe2: new Float64Array(n + 1), byDue: [],
     };
     for (let i = 0; i < n; i++) {
       const w = Math.exp((list[i]!.s - asOfDay) / HALF_LIFE_FEATURES * Math.LN2);
@@ -302,6 +313,7 @@ function buildHistories(cols: HazardColumns, known: Int32Array, asOfDay: number)
       h.swxy[i + 1] = h.swxy[i]! + w * x * y;
       h.sy[i + 1] = h.sy[i]! + y;
       h.slate[i + 1] = h.slate[i]! + (y > 0 ? 1 : 0);
+      h.swlate[i + 1] = h.swlate[i]! + (y > 0 ? w : 0);
       h.samount[i + 1] = h.samount[i]! + list[i]!.a;
     }
     h.byDue = list.map((_, i) => i).sort((a, b) => h.due[a]! - h.due[b]!);
@@ -538,7 +550,7 @@ function fitColumns(cols: HazardColumns, known: Int32Array, asOfDay: number, nes
   }
   const model: HazardModel = {
     asOf, coef, globalLate, globalScale, hazard: new Float64Array(BINS), tailWait: 30, byCustomer: new Map(), histories, habits: new Map(),
-    weekendRare: false, calibration: { w: [0, 1, 0, 0, 0] }, blend: 1, pays: pool([]), trainedOn: n,
+    weekendRare: false, calibration: { w: [0, 1, 0, 0, 0, 0] }, blend: 1, pays: pool([]), trainedOn: n,
   };
   // The pooled hazard on the z clock: events and exposure per bin, each invoice weighted by recency.
   const events = new Float64Array(BINS);
@@ -704,8 +716,8 @@ function quantiles(mass: Map<number, number>, first: number, qs: number[]): numb
 
 /**
  * The late probability is a logistic blend of the model's own and the customer's share of
- * invoices paid late (shrunk: (late + ½) ÷ (paid + 1)), with whether the due date falls on a
- * weekend (`calibrationInputs`), then weighed against the customer's plain late share by the
+ * invoices paid late (shrunk: (late + ½) ÷ (paid + 1)) and its recency-weighted share, with
+ * whether the due date falls on a weekend (`calibrationInputs`), then weighed against the customer's plain late share by the
  * weight in [0, 1] with the least squared error. Both are learnt on the invoices not yet due
  * 30, 60, … 180 days before the fit date whose lateness was known by the fit date (every other
  * origin above 100,000 invoices), each scored by the model fitted at its origin — which had
@@ -748,7 +760,8 @@ function calibrate(model: HazardModel, cols: HazardColumns, known: Int32Array, a
       const cu = cols.customer[j]!;
       const h = sub.hist[cu];
       const f = featuresAt(h, cols, j, originDay, sub.model.globalLate);
-      xs.push(calibrationInputs(rawAt(sub.model, cols.issued[j]!, cols.due[j]!, cols.customerKeys[cu]!, h, f, originDay - cols.issued[j]!).probLate, f, shareBy(h, originDay)));
+      const r = rawAt(sub.model, cols.issued[j]!, cols.due[j]!, cols.customerKeys[cu]!, h, f, originDay - cols.issued[j]!);
+      xs.push(calibrationInputs(r.probLate, f, shareBy(h, originDay), recentShareBy(h, originDay)));
       ys.push(late);
       plains.push(plainShare(h, originDay));
     }
@@ -910,7 +923,7 @@ export function predictHazard(model: HazardModel, r: HazardRow, asOf: string, po
   const dueDays = (r.due_date ? epochDay(r.due_date) : issued + r.terms_days) - issued;
   // Already past its due date and unpaid: late for certain, whatever the calibration.
   const knownDay = Math.min(epochDay(asOf), epochDay(model.asOf));
-  const q = 1 / (1 + Math.exp(-dot(model.calibration.w, calibrationInputs(probLate, f, shareBy(model.histories.get(r.customer_key), knownDay)))));
+  const q = 1 / (1 + Math.exp(-dot(model.calibration.w, calibrationInputs(probLate, f, shareBy(model.histories.get(r.customer_key), knownDay), recentShareBy(model.histories.get(r.customer_key), knownDay)))));
   const sh = plainShare(model.histories.get(r.customer_key), knownDay);
   const a = model.calibration.a ?? 1;
   const calibrated = age >= dueDays ? 1 : sh === null ? q : a * q + (1 - a) * sh;
