@@ -1,4 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { currencyExponent } from '../../src/shared/money.ts';
+import { emptyColumns, type HazardColumns } from './hazard.ts';
 
 /**
  * Features of an invoice for payment-date prediction, computed in DuckDB from the marts and
@@ -181,5 +183,47 @@ async function readFeatures(conn: DuckDBConnection, sql: string): Promise<Featur
       month: Number(c.month[i]),
     };
   }
+  return out;
+}
+
+/**
+ * The invoices the hazard model fits on, as columns (`HazardColumns`) straight from the feature
+ * query: days as integers since 1970-01-01, a customer index, flags and the overdue balance in
+ * typed arrays, read column by column — no row object per invoice, which at a million invoices
+ * spares seconds and a gigabyte. Same invoices and order as `issueTimeFeatures`.
+ */
+export async function issueTimeColumns(conn: DuckDBConnection): Promise<HazardColumns> {
+  const reader = await conn.runAndReadAll(`
+    with f as (${featureSql(`${base}, invoice_date as pred_date from marts.fct_invoices where not coalesce(is_cancelled, false) and amount_cents > 0`)})
+    select dense_rank() over (order by customer_key)::integer - 1 as customer, customer_key, currency,
+           (invoice_date::date - date '1970-01-01')::integer as issued, (coalesce(due_date::date, invoice_date::date + terms_days) - date '1970-01-01')::integer as due,
+           (settled_date::date - date '1970-01-01')::integer as settled, (days_to_pay is not null) as counted,
+           amount_cents::double as amount, terms_days::integer as terms, is_disputed, is_electronic, overdue_cents::double as overdue
+    from f order by invoice_date, invoice_key`);
+  const c = reader.getColumnsObjectJS() as Record<string, unknown[]>;
+  const n = c.customer!.length;
+  const out = emptyColumns(n);
+  const keys: string[] = [];
+  const exponents = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const k = c.customer![i] as number;
+    out.customer[i] = k;
+    keys[k] ??= c.customer_key![i] as string;
+    out.issued[i] = c.issued![i] as number;
+    out.due[i] = c.due![i] as number;
+    const s = c.settled![i];
+    if (s !== null && s !== undefined) out.settled[i] = s as number;
+    out.counted[i] = c.counted![i] === true ? 1 : 0;
+    out.amount[i] = c.amount![i] as number;
+    out.terms[i] = c.terms![i] as number;
+    out.disputed[i] = c.is_disputed![i] === true ? 1 : 0;
+    out.electronic[i] = c.is_electronic![i] === true ? 1 : 0;
+    const overdue = Number(c.overdue![i] ?? 0);
+    const currency = c.currency![i] as string;
+    let e = exponents.get(currency);
+    if (e === undefined) exponents.set(currency, (e = 10 ** currencyExponent(currency)));
+    out.overdue[i] = overdue ? Math.log1p(overdue / e) : 0;
+  }
+  out.customerKeys = keys;
   return out;
 }

@@ -33,7 +33,7 @@ import type { FeatureRow } from './features.ts';
  * blended with the customer's own mean wait by a weight learnt on the months before the fit
  * date, snapped to the payment run; the probability of paying after the due date (what is
  * not paid within the clock counts as late) is blended with the customer's late share by a
- * logistic calibration learnt on the months before the fit date, scored by the models fitted
+ * logistic calibration (with its plain and recency-weighted late shares) learnt on the months before the fit date, scored by the models fitted
  * then (they had not seen the payments they are scored on).
  *
  * Cost: a sort and one pass over the invoices to fit (a 13 × 13 system for the expected
@@ -79,6 +79,8 @@ interface History {
   sy: Float64Array;
   /** Running count of the ones paid after their due date. */
   slate: Float64Array;
+  /** Running recency-weighted count of the ones paid after their due date (weights as `sw`). */
+  swlate: Float64Array;
   samount: Float64Array;
   /** Running sums of the squared fit errors, same weights (filled after the fit). */
   swe2: Float64Array;
@@ -173,10 +175,19 @@ function plainShare(h: History | undefined, day: number): number | null {
 /**
  * 1, logit of the model's probability, logit of the customer's late share, whether the due
  * date falls on a weekend, and that times the share (a customer that pays at the last moment
- * is late when the due date is a Sunday and its payment lands on the Monday).
+ * is late when the due date is a Sunday and its payment lands on the Monday), and logit of the
+ * customer's recency-weighted late share (half-life 90 days): a customer that has started or
+ * stopped paying late shows it there before its plain share moves.
  */
-function calibrationInputs(p: number, f: Known, share = f.share): number[] {
-  return [1, logit(p), logit(share), f.weekendDue, f.weekendDue * logit(share)];
+function calibrationInputs(p: number, f: Known, share = f.share, recent = share): number[] {
+  return [1, logit(p), logit(share), f.weekendDue, f.weekendDue * logit(share), logit(recent)];
+}
+
+/** The customer's recency-weighted share of invoices paid late among those settled by `day` (weights of the fit), shrunk by one recent invoice's worth towards ½. */
+function recentShareBy(h: History | undefined, day: number): number {
+  if (!h) return 0.5;
+  const k = countBefore(h, day + 1);
+  return (h.swlate[k]! + 0.5) / (h.sw[k]! + 1);
 }
 
 /** The customer's share of invoices paid late among those settled by `day`, shrunk: (late + ½) ÷ (paid + 1). */
@@ -207,26 +218,88 @@ const isLastOfMonth = (d: number) => new Date((d + 1) * DAY_MS).getUTCDate() ===
 /** The row fields the model reads; any missing invoice field takes a neutral value. */
 export type HazardRow = Pick<FeatureRow, 'customer_key' | 'invoice_date' | 'terms_days'> & Partial<Pick<FeatureRow, 'due_date' | 'amount_cents' | 'is_disputed' | 'is_electronic' | 'overdue_cents' | 'currency'>>;
 
-/** Weights relative to the fit date keep exp() in range whatever the calendar. */
-function buildHistories(rows: FeatureRow[], asOfDay: number): Map<string, History> {
-  const by = new Map<string, { s: number; l: number; d: number; a: number; p: number }[]>();
-  for (const r of rows) {
-    if (r.settled_date === null || r.days_to_pay === null) continue;
-    const s = epochDay(r.settled_date);
-    if (s > asOfDay) continue;
-    const due = r.due_date ? epochDay(r.due_date) : epochDay(r.invoice_date) + r.terms_days;
-    let list = by.get(r.customer_key);
-    if (!list) by.set(r.customer_key, (list = []));
-    list.push({ s, l: s - due, d: due, a: r.amount_cents, p: s - epochDay(r.invoice_date) });
+/** Settlement day of an invoice still open. */
+const OPEN = 2 ** 31 - 1;
+
+/**
+ * The invoices a fit reads, as columns: day numbers, amounts and flags in typed arrays and one
+ * customer index per invoice — a million invoices are a few dozen megabytes, read once, and the
+ * fit and its earlier-origin refits never parse a date or look up a customer by its key.
+ */
+export interface HazardColumns {
+  n: number;
+  customerKeys: string[];
+  customer: Int32Array;
+  /** Days since 1970-01-01. */
+  issued: Int32Array;
+  due: Int32Array;
+  /** Settlement day, or `OPEN` while unsettled. */
+  settled: Int32Array;
+  /** 1 when the settlement has its days to pay (0 for one cleared without them, which the fit counts as open). */
+  counted: Uint8Array;
+  amount: Float64Array;
+  terms: Int32Array;
+  disputed: Uint8Array;
+  electronic: Uint8Array;
+  /** log(1 + the customer's overdue balance in major units) when the invoice was issued. */
+  overdue: Float64Array;
+}
+
+/** Columns of `n` invoices, to be filled. */
+export function emptyColumns(n: number): HazardColumns {
+  return {
+    n, customerKeys: [], customer: new Int32Array(n), issued: new Int32Array(n), due: new Int32Array(n), settled: new Int32Array(n).fill(OPEN), counted: new Uint8Array(n),
+    amount: new Float64Array(n), terms: new Int32Array(n), disputed: new Uint8Array(n), electronic: new Uint8Array(n), overdue: new Float64Array(n),
+  };
+}
+
+/** The columns of feature rows (the fit counts a settled invoice without days to pay as open). */
+export function hazardColumns(rows: HazardRow[] & Partial<Pick<FeatureRow, 'settled_date' | 'days_to_pay'>>[]): HazardColumns {
+  const c = emptyColumns(rows.length);
+  const index = new Map<string, number>();
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]! as HazardRow & Partial<Pick<FeatureRow, 'settled_date' | 'days_to_pay'>>;
+    let k = index.get(r.customer_key);
+    if (k === undefined) {
+      index.set(r.customer_key, (k = c.customerKeys.length));
+      c.customerKeys.push(r.customer_key);
+    }
+    c.customer[i] = k;
+    const issued = epochDay(r.invoice_date);
+    c.issued[i] = issued;
+    c.due[i] = r.due_date ? epochDay(r.due_date) : issued + r.terms_days;
+    if (r.settled_date !== null && r.settled_date !== undefined) c.settled[i] = epochDay(r.settled_date);
+    c.counted[i] = r.days_to_pay !== null && r.days_to_pay !== undefined ? 1 : 0;
+    c.amount[i] = r.amount_cents ?? 0;
+    c.terms[i] = r.terms_days;
+    c.disputed[i] = r.is_disputed ? 1 : 0;
+    c.electronic[i] = r.is_electronic ? 1 : 0;
+    c.overdue[i] = r.overdue_cents ? Math.log1p(r.overdue_cents / 10 ** currencyExponent(r.currency ?? 'EUR')) : 0;
   }
-  const out = new Map<string, History>();
-  for (const [key, list] of by) {
+  return c;
+}
+
+/** Weights relative to the fit date keep exp() in range whatever the calendar. Indexed by customer. */
+function buildHistories(cols: HazardColumns, known: Int32Array, asOfDay: number): (History | undefined)[] {
+  const by: ({ s: number; l: number; d: number; a: number; p: number }[] | undefined)[] = new Array(cols.customerKeys.length);
+  for (const j of known) {
+    const s = cols.settled[j]!;
+    if (s > asOfDay || !cols.counted[j]) continue;
+    const due = cols.due[j]!;
+    const c = cols.customer[j]!;
+    const list = by[c] ?? (by[c] = []);
+    list.push({ s, l: s - due, d: due, a: cols.amount[j]!, p: s - cols.issued[j]! });
+  }
+  const out: (History | undefined)[] = new Array(cols.customerKeys.length);
+  for (let c = 0; c < by.length; c++) {
+    const list = by[c];
+    if (!list) continue;
     list.sort((x, y) => x.s - y.s);
     const n = list.length;
     const h: History = {
       settled: list.map((x) => x.s), late: list.map((x) => x.l), pay: list.map((x) => x.p), due: list.map((x) => x.d), amount: list.map((x) => x.a),
       sw: new Float64Array(n + 1), swy: new Float64Array(n + 1), swyy: new Float64Array(n + 1), swx: new Float64Array(n + 1), swxx: new Float64Array(n + 1),
-      swxy: new Float64Array(n + 1), sy: new Float64Array(n + 1), slate: new Float64Array(n + 1), samount: new Float64Array(n + 1), swe2: new Float64Array(n + 1), byDue: [],
+      swxy: new Float64Array(n + 1), sy: new Float64Array(n + 1), slate: new Float64Array(n + 1), swlate: new Float64Array(n + 1), samount: new Float64Array(n + 1), swe2: new Float64Array(n + 1), byDue: [],
     };
     for (let i = 0; i < n; i++) {
       const w = Math.exp((list[i]!.s - asOfDay) / HALF_LIFE_FEATURES * Math.LN2);
@@ -240,10 +313,11 @@ function buildHistories(rows: FeatureRow[], asOfDay: number): Map<string, Histor
       h.swxy[i + 1] = h.swxy[i]! + w * x * y;
       h.sy[i + 1] = h.sy[i]! + y;
       h.slate[i + 1] = h.slate[i]! + (y > 0 ? 1 : 0);
+      h.swlate[i + 1] = h.swlate[i]! + (y > 0 ? w : 0);
       h.samount[i + 1] = h.samount[i]! + list[i]!.a;
     }
     h.byDue = list.map((_, i) => i).sort((a, b) => h.due[a]! - h.due[b]!);
-    out.set(key, h);
+    out[c] = h;
   }
   return out;
 }
@@ -277,9 +351,17 @@ interface Known {
 function features(h: History | undefined, r: HazardRow, asOfDay: number, globalLate: number, knownBefore?: number): Known {
   const issued = epochDay(r.invoice_date);
   const due = r.due_date ? epochDay(r.due_date) : issued + r.terms_days;
-  const k = h ? countBefore(h, knownBefore ?? issued) : 0;
   const overdue = r.overdue_cents ? Math.log1p(r.overdue_cents / 10 ** currencyExponent(r.currency ?? 'EUR')) : 0;
-  const invoice = [r.is_disputed ? 1 : 0, r.is_electronic ? 1 : 0, r.terms_days, overdue];
+  return featuresOf(h, issued, due, r.amount_cents ?? 0, [r.is_disputed ? 1 : 0, r.is_electronic ? 1 : 0, r.terms_days, overdue], asOfDay, globalLate, knownBefore);
+}
+
+/** The same, for invoice `j` of the columns. */
+function featuresAt(h: History | undefined, cols: HazardColumns, j: number, asOfDay: number, globalLate: number): Known {
+  return featuresOf(h, cols.issued[j]!, cols.due[j]!, cols.amount[j]!, [cols.disputed[j]!, cols.electronic[j]!, cols.terms[j]!, cols.overdue[j]!], asOfDay, globalLate);
+}
+
+function featuresOf(h: History | undefined, issued: number, due: number, amount: number, invoice: number[], asOfDay: number, globalLate: number, knownBefore?: number): Known {
+  const k = h ? countBefore(h, knownBefore ?? issued) : 0;
   if (!h || k === 0) return { n: 0, k: 0, offset: 0, share: 0.5, weekendDue: weekdayOfEpoch(due) >= 5 ? 1 : 0, x: [1, 0, globalLate, 0, 0, globalLate, 0, 0, 0, ...invoice] };
   const sw = h.sw[k]!;
   const mean = h.swy[k]! / sw;
@@ -293,12 +375,20 @@ function features(h: History | undefined, r: HazardRow, asOfDay: number, globalL
   const t2 = (raw * raw * vx * k) / resid;
   const slope = raw * (t2 / (t2 + 4));
   const trend = Math.max(-45, Math.min(45, slope * ((due - asOfDay) / 30 - mx)));
-  // The same season a year earlier: invoices due within 30 days of this due date, a year back.
+  // The same season a year earlier: invoices due within 30 days of this due date, a year back
+  // (found by bisection in the history sorted by due day).
   let sSum = 0;
   let sN = 0;
   const target = due - 365;
-  for (const i of h.byDue) {
-    if (h.due[i]! < target - 30) continue;
+  let lo = 0;
+  let hi = h.byDue.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (h.due[h.byDue[mid]!]! < target - 30) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let q = lo; q < h.byDue.length; q++) {
+    const i = h.byDue[q]!;
     if (h.due[i]! > target + 30) break;
     if (i < k) {
       sSum += h.late[i]!;
@@ -311,7 +401,7 @@ function features(h: History | undefined, r: HazardRow, asOfDay: number, globalL
   const offset = sN >= 2 ? gap * (ts / (ts + 4)) : 0;
   const share = (h.slate[k]! + 0.5) / (k + 1);
   const usual = h.samount[k]! / k;
-  const rel = r.amount_cents && usual > 0 ? Math.log(Math.max(1, r.amount_cents) / Math.max(1, usual)) : 0;
+  const rel = amount && usual > 0 ? Math.log(Math.max(1, amount) / Math.max(1, usual)) : 0;
   return { n: k, k, offset, share, weekendDue: weekdayOfEpoch(due) >= 5 ? 1 : 0, x: [1, 1, mean, trend, h.late[k - 1]! - mean, plain, sd, Math.log1p(k), rel, ...invoice] };
 }
 
@@ -363,27 +453,61 @@ export function detectHabit(weekday: number[], dom: number[], payments: number):
 
 const binOf = (z: number) => Math.max(0, Math.min(BINS - 1, Math.floor((z - Z_MIN) / BIN)));
 
-/** Fits on every invoice issued by `asOf`, with only what was known then. */
-export function fitHazard(rows: FeatureRow[], asOf: string, nested = false): HazardModel {
+/** Above this many invoices the refits at earlier origins for the calibration read only the customers of the invoices they score. */
+const LARGE = 100_000;
+
+/**
+ * Fits on every invoice issued by `asOf`, with only what was known then. The rows may come as
+ * columns (`hazardColumns`, or read straight from the warehouse) to spare a million row objects.
+ */
+export function fitHazard(rows: FeatureRow[] | HazardColumns, asOf: string): HazardModel {
+  const cols = Array.isArray(rows) ? hazardColumns(rows) : rows;
   const asOfDay = epochDay(asOf);
-  const known = rows.filter((r) => r.invoice_date <= asOf);
-  const histories = buildHistories(known, asOfDay);
-  const paid = (r: FeatureRow) => r.settled_date !== null && r.days_to_pay !== null && r.settled_date <= asOf;
-  const dueDay = (r: HazardRow) => (r.due_date ? epochDay(r.due_date) : epochDay(r.invoice_date) + r.terms_days);
-  const settled = known.filter(paid);
-  const lates = settled.map((r) => epochDay(r.settled_date!) - dueDay(r));
-  const globalLate = lates.length > 0 ? lates.reduce((s, x) => s + x, 0) / lates.length : 0;
+  let m = 0;
+  for (let j = 0; j < cols.n; j++) if (cols.issued[j]! <= asOfDay) m++;
+  const known = new Int32Array(m);
+  m = 0;
+  for (let j = 0; j < cols.n; j++) if (cols.issued[j]! <= asOfDay) known[m++] = j;
+  return fitColumns(cols, known, asOfDay, false).model;
+}
+
+interface Fitted {
+  model: HazardModel;
+  /** The customers' histories by customer index. */
+  hist: (History | undefined)[];
+}
+
+/** The fit on the invoices `known` (indices into `cols`, in their order); `nested`: a refit at an earlier origin, without its own calibration. */
+function fitColumns(cols: HazardColumns, known: Int32Array, asOfDay: number, nested: boolean): Fitted {
+  const asOf = new Date(asOfDay * DAY_MS).toISOString().slice(0, 10);
+  const hist = buildHistories(cols, known, asOfDay);
+  const n = known.length;
+  const paid = (j: number) => cols.settled[j]! <= asOfDay && cols.counted[j] === 1;
+  let nSettled = 0;
+  let lateSum = 0;
+  for (const j of known) {
+    if (!paid(j)) continue;
+    nSettled++;
+    lateSum += cols.settled[j]! - cols.due[j]!;
+  }
+  const globalLate = nSettled > 0 ? lateSum / nSettled : 0;
   // Expected days late: weighted least squares on the settled invoices.
   const p = FEATURES.length;
   const xtx = new Float64Array(p * p);
   const xty = new Float64Array(p);
-  const feats = known.map((r) => features(histories.get(r.customer_key), r, asOfDay, globalLate));
-  const recency = known.map((r) => 0.5 ** ((asOfDay - epochDay(r.invoice_date)) / HALF_LIFE_FIT));
-  for (let i = 0; i < known.length; i++) {
-    if (!paid(known[i]!)) continue;
+  const feats = new Array<Known>(n);
+  const recency = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const j = known[i]!;
+    feats[i] = featuresAt(hist[cols.customer[j]!], cols, j, asOfDay, globalLate);
+    recency[i] = 0.5 ** ((asOfDay - cols.issued[j]!) / HALF_LIFE_FIT);
+  }
+  for (let i = 0; i < n; i++) {
+    const j = known[i]!;
+    if (!paid(j)) continue;
     const x = feats[i]!.x;
     const w = recency[i]!;
-    const y = epochDay(known[i]!.settled_date!) - dueDay(known[i]!) - feats[i]!.offset;
+    const y = cols.settled[j]! - cols.due[j]! - feats[i]!.offset;
     for (let a = 0; a < p; a++) {
       if (x[a] === 0) continue;
       xty[a]! += w * x[a]! * y;
@@ -391,55 +515,60 @@ export function fitHazard(rows: FeatureRow[], asOf: string, nested = false): Haz
     }
   }
   // Few invoices: the customer's own mean days late (everyone's without history).
-  const coef = settled.length >= 3 * p ? leastSquares(xtx, xty, p) : FEATURES.map((name) => (name === 'mean_late' ? 1 : 0));
+  const coef = nSettled >= 3 * p ? leastSquares(xtx, xty, p) : FEATURES.map((name) => (name === 'mean_late' ? 1 : 0));
   const expectedLate = (i: number) => dot(coef, feats[i]!.x) + feats[i]!.offset;
   // The customer's error around its expected day, settled strictly before each invoice: running sums by settlement day.
-  const errors = new Map<string, Map<number, number>>();
+  const errors: (Map<number, number> | undefined)[] = new Array(cols.customerKeys.length);
   let e2 = 0;
   let e2n = 0;
-  for (let i = 0; i < known.length; i++) {
-    const r = known[i]!;
-    if (!paid(r)) continue;
-    const err = epochDay(r.settled_date!) - dueDay(r) - expectedLate(i);
+  for (let i = 0; i < n; i++) {
+    const j = known[i]!;
+    if (!paid(j)) continue;
+    const s = cols.settled[j]!;
+    const err = s - cols.due[j]! - expectedLate(i);
     e2 += recency[i]! * err * err;
     e2n += recency[i]!;
-    let m = errors.get(r.customer_key);
-    if (!m) errors.set(r.customer_key, (m = new Map()));
-    m.set(epochDay(r.settled_date!), (m.get(epochDay(r.settled_date!)) ?? 0) + err * err);
+    const c = cols.customer[j]!;
+    const e = errors[c] ?? (errors[c] = new Map());
+    e.set(s, (e.get(s) ?? 0) + err * err);
   }
   const globalScale = Math.max(1.5, Math.sqrt(e2 / Math.max(1e-9, e2n)));
-  for (const [key, h] of histories) {
-    const m = errors.get(key);
+  const histories = new Map<string, History>();
+  for (let c = 0; c < hist.length; c++) {
+    const h = hist[c];
+    if (!h) continue;
+    histories.set(cols.customerKeys[c]!, h);
+    const e = errors[c];
     // Several invoices settled on one day share that day's sum, spread evenly over them.
     const perDay = new Map<number, number>();
     for (const s of h.settled) perDay.set(s, (perDay.get(s) ?? 0) + 1);
     for (let i = 0; i < h.settled.length; i++) {
       const s = h.settled[i]!;
       const w = Math.exp((s - asOfDay) / HALF_LIFE_FEATURES * Math.LN2);
-      h.swe2[i + 1] = h.swe2[i]! + (w * (m?.get(s) ?? 0)) / perDay.get(s)!;
+      h.swe2[i + 1] = h.swe2[i]! + (w * (e?.get(s) ?? 0)) / perDay.get(s)!;
     }
   }
   const model: HazardModel = {
     asOf, coef, globalLate, globalScale, hazard: new Float64Array(BINS), tailWait: 30, byCustomer: new Map(), histories, habits: new Map(),
-    weekendRare: false, calibration: { w: [0, 1, 0, 0, 0] }, blend: 1, pays: pool([]), trainedOn: known.length,
+    weekendRare: false, calibration: { w: [0, 1, 0, 0, 0, 0] }, blend: 1, pays: pool([]), trainedOn: n,
   };
   // The pooled hazard on the z clock: events and exposure per bin, each invoice weighted by recency.
   const events = new Float64Array(BINS);
   const exposure = new Float64Array(BINS);
   let tailPaid = 0;
   let tailDays = 0;
-  const own = new Map<string, { events: Float64Array; exposure: Float64Array }>();
-  for (let i = 0; i < known.length; i++) {
-    const r = known[i]!;
-    const isPaid = paid(r);
-    const issued = epochDay(r.invoice_date);
-    const { mu, scale } = location(model, r, feats[i]!);
+  const own: ({ events: Float64Array; exposure: Float64Array } | undefined)[] = new Array(cols.customerKeys.length);
+  for (let i = 0; i < n; i++) {
+    const j = known[i]!;
+    const isPaid = paid(j);
+    const issued = cols.issued[j]!;
+    const cu = cols.customer[j]!;
+    const { mu, scale } = locationAt(model, issued, cols.due[j]!, hist[cu], feats[i]!);
     // A payment on day d is an event at z(d); an invoice open on the fit date has lived through its age.
-    const day = isPaid ? epochDay(r.settled_date!) - issued : asOfDay - issued + 1;
+    const day = isPaid ? cols.settled[j]! - issued : asOfDay - issued + 1;
     const z = (day - mu) / scale;
     const w = recency[i]!;
-    let c = own.get(r.customer_key);
-    if (!c) own.set(r.customer_key, (c = { events: new Float64Array(BINS), exposure: new Float64Array(BINS) }));
+    const c = own[cu] ?? (own[cu] = { events: new Float64Array(BINS), exposure: new Float64Array(BINS) });
     const b = binOf(z);
     const part = isPaid ? 1 : Math.min(1, Math.max(0, (z - (Z_MIN + b * BIN)) / BIN));
     for (let k = 0; k < b; k++) {
@@ -468,41 +597,45 @@ export function fitHazard(rows: FeatureRow[], asOf: string, nested = false): Haz
     model.hazard[k] = x > 0 ? Math.min(1, e / x) : 0;
   }
   model.tailWait = tailPaid > 0 ? Math.max(7, tailDays / tailPaid) : 30;
-  for (const [key, c] of own) {
+  for (let cu = 0; cu < own.length; cu++) {
+    const c = own[cu];
+    if (!c) continue;
     const h = new Float64Array(BINS);
     for (let k = 0; k < BINS; k++) h[k] = (c.events[k]! + PRIOR * model.hazard[k]!) / (c.exposure[k]! + PRIOR);
-    model.byCustomer.set(key, h);
+    model.byCustomer.set(cols.customerKeys[cu]!, h);
   }
   // Payment runs, and how rare weekend payments are.
   let weekend = 0;
-  const habitCounts = new Map<string, { weekday: number[]; dom: number[]; n: number }>();
-  for (let i = 0; i < known.length; i++) {
-    const r = known[i]!;
-    if (!paid(r)) continue;
-    const s = epochDay(r.settled_date!);
+  const habitCounts: ({ weekday: number[]; dom: number[]; n: number } | undefined)[] = new Array(cols.customerKeys.length);
+  for (let i = 0; i < n; i++) {
+    const j = known[i]!;
+    if (!paid(j)) continue;
+    const s = cols.settled[j]!;
     const w = recency[i]!;
-    let h = habitCounts.get(r.customer_key);
-    if (!h) habitCounts.set(r.customer_key, (h = { weekday: new Array<number>(7).fill(0), dom: new Array<number>(31).fill(0), n: 0 }));
+    const cu = cols.customer[j]!;
+    const h = habitCounts[cu] ?? (habitCounts[cu] = { weekday: new Array<number>(7).fill(0), dom: new Array<number>(31).fill(0), n: 0 });
     h.weekday[weekdayOfEpoch(s)]! += w;
     h.dom[domOfEpoch(s) - 1]! += w;
     h.n++;
     if (weekdayOfEpoch(s) >= 5) weekend++;
   }
-  model.weekendRare = settled.length > 0 && weekend / settled.length < 0.05;
-  for (const [key, h] of habitCounts) model.habits.set(key, { ...detectHabit(h.weekday, h.dom, h.n), weekday: h.weekday, dayOfMonth: h.dom });
-  if (nested) return model;
-  model.calibration = calibrate(model, known, feats, asOfDay);
-  model.pays = pool(settled.map((r) => epochDay(r.settled_date!) - epochDay(r.invoice_date)));
-  model.blend = blendWeight(model, known, feats, asOfDay);
-  return model;
+  model.weekendRare = nSettled > 0 && weekend / nSettled < 0.05;
+  for (let cu = 0; cu < habitCounts.length; cu++) {
+    const h = habitCounts[cu];
+    if (h) model.habits.set(cols.customerKeys[cu]!, { ...detectHabit(h.weekday, h.dom, h.n), weekday: h.weekday, dayOfMonth: h.dom });
+  }
+  if (nested) return { model, hist };
+  model.calibration = calibrate(model, cols, known, asOfDay);
+  const pays: number[] = [];
+  for (const j of known) if (paid(j)) pays.push(cols.settled[j]! - cols.issued[j]!);
+  model.pays = pool(pays);
+  model.blend = blendWeight(model, hist, cols, known, feats, asOfDay);
+  return { model, hist };
 }
 
 /** Expected payment day (days from the invoice date) and the scale of its error. */
-function location(model: HazardModel, r: HazardRow, f: Known): { mu: number; scale: number } {
-  const issued = epochDay(r.invoice_date);
-  const due = r.due_date ? epochDay(r.due_date) : issued + r.terms_days;
+function locationAt(model: HazardModel, issued: number, due: number, h: History | undefined, f: Known): { mu: number; scale: number } {
   const late = Math.max(-60, Math.min(365, dot(model.coef, f.x) + f.offset));
-  const h = model.histories.get(r.customer_key);
   let scale = model.globalScale;
   if (h && f.k > 0) {
     const sw = h.sw[f.k]!;
@@ -521,22 +654,27 @@ function location(model: HazardModel, r: HazardRow, f: Known): { mu: number; sca
  * the fit date — which has seen those payments, so the weight leans towards the model more
  * than new invoices may justify; nothing after the fit date is read.
  */
-function blendWeight(model: HazardModel, known: FeatureRow[], feats: Known[], asOfDay: number): number {
+function blendWeight(model: HazardModel, hist: (History | undefined)[], cols: HazardColumns, known: Int32Array, feats: Known[], asOfDay: number): number {
   const cases: { h: number; c: number; actual: number }[] = [];
   for (const back of [30, 60, 90]) {
     const originDay = asOfDay - back;
-    const everyone = pool(known.filter((r) => r.settled_date !== null && epochDay(r.settled_date) <= originDay).map((r) => epochDay(r.settled_date!) - epochDay(r.invoice_date)));
+    const before: number[] = [];
+    for (const j of known) if (cols.settled[j]! <= originDay) before.push(cols.settled[j]! - cols.issued[j]!);
+    const everyone = pool(before);
     const open: number[] = [];
     for (let i = 0; i < known.length; i++) {
-      const r = known[i]!;
-      if (epochDay(r.invoice_date) > originDay || r.settled_date === null || r.settled_date > model.asOf || epochDay(r.settled_date) <= originDay) continue;
+      const j = known[i]!;
+      const s = cols.settled[j]!;
+      if (cols.issued[j]! > originDay || s > asOfDay || s <= originDay) continue;
       open.push(i);
     }
     for (const i of evenly(open, MAX_CASES / 3)) {
-      const r = known[i]!;
-      const issued = epochDay(r.invoice_date);
+      const j = known[i]!;
+      const issued = cols.issued[j]!;
       const age = originDay - issued;
-      cases.push({ h: median(model, r, feats[i]!, age), c: customerAfter(model.histories.get(r.customer_key), everyone, age, originDay + 1), actual: epochDay(r.settled_date!) - issued });
+      const h = hist[cols.customer[j]!];
+      const { mass, first } = rawAt(model, issued, cols.due[j]!, cols.customerKeys[cols.customer[j]!]!, h, feats[i]!, age);
+      cases.push({ h: quantiles(mass, first, [0.5])[0]!, c: customerAfter(h, everyone, age, originDay + 1), actual: cols.settled[j]! - issued });
     }
   }
   if (cases.length < 30) return 1;
@@ -562,12 +700,6 @@ function evenly<T>(items: T[], max: number): T[] {
   return Array.from({ length: Math.floor(max) }, (_, j) => items[Math.floor(j * step)]!);
 }
 
-/** The median payment day of the distribution of an invoice open at `age`. */
-function median(model: HazardModel, r: HazardRow, f: Known, age: number): number {
-  const { mass, first } = raw(model, r, f, age);
-  return quantiles(mass, first, [0.5])[0]!;
-}
-
 function quantiles(mass: Map<number, number>, first: number, qs: number[]): number[] {
   const days = [...mass.keys()].sort((a, b) => a - b);
   const sum = days.reduce((s, d) => s + mass.get(d)!, 0);
@@ -584,46 +716,57 @@ function quantiles(mass: Map<number, number>, first: number, qs: number[]): numb
 
 /**
  * The late probability is a logistic blend of the model's own and the customer's share of
- * invoices paid late (shrunk: (late + ½) ÷ (paid + 1)), with whether the due date falls on a
- * weekend (`calibrationInputs`), then weighed against the customer's plain late share by the
+ * invoices paid late (shrunk: (late + ½) ÷ (paid + 1)) and its recency-weighted share, with
+ * whether the due date falls on a weekend (`calibrationInputs`), then weighed against the customer's plain late share by the
  * weight in [0, 1] with the least squared error. Both are learnt on the invoices not yet due
  * 30, 60, … 180 days before the fit date whose lateness was known by the fit date (every other
  * origin above 100,000 invoices), each scored by the model fitted at its origin — which had
  * not seen its payment — and told the customer's share as it stood then, with a small pull
- * towards the model's own probability. Nothing after the fit date is read.
+ * towards the model's own probability. Above 100,000 invoices the model at an origin is fitted
+ * on the customers of the invoices it scores. Nothing after the fit date is read.
  */
-function calibrate(model: HazardModel, known: FeatureRow[], feats: Known[], asOfDay: number): Calibration {
+function calibrate(model: HazardModel, cols: HazardColumns, known: Int32Array, asOfDay: number): Calibration {
   const xs: number[][] = [];
   const ys: number[] = [];
   const plains: (number | null)[] = [];
   // Each origin costs a fit: above 100,000 invoices, every other one.
-  const backs = known.length > 100_000 ? [30, 90, 150] : [30, 60, 90, 120, 150, 180];
+  const backs = known.length > LARGE ? [30, 90, 150] : [30, 60, 90, 120, 150, 180];
   for (const back of backs) {
     const originDay = asOfDay - back;
-    const cases: { i: number; late: number }[] = [];
-    for (let i = 0; i < known.length; i++) {
-      const r = known[i]!;
-      const issued = epochDay(r.invoice_date);
+    const cases: { j: number; late: number }[] = [];
+    for (const j of known) {
+      const issued = cols.issued[j]!;
       if (issued > originDay) continue;
-      const due = r.due_date ? epochDay(r.due_date) : issued + r.terms_days;
+      const due = cols.due[j]!;
       if (due <= originDay || due >= asOfDay) continue;
-      const s = r.settled_date !== null && r.settled_date <= model.asOf ? epochDay(r.settled_date) : null;
+      const s = cols.settled[j]! <= asOfDay ? cols.settled[j]! : null;
       if (s !== null && s <= originDay) continue;
-      cases.push({ i, late: s === null || s > due ? 1 : 0 });
+      cases.push({ j, late: s === null || s > due ? 1 : 0 });
     }
     if (cases.length === 0) continue;
+    const scored = evenly(cases, MAX_CASES / backs.length);
     // The model as it stood at that origin: it has not seen these invoices' payments.
-    const sub = fitHazard(known, new Date(originDay * DAY_MS).toISOString().slice(0, 10), true);
-    for (const { i, late } of evenly(cases, MAX_CASES / backs.length)) {
-      const r = known[i]!;
-      const h = sub.histories.get(r.customer_key);
-      const f = features(h, r, originDay, sub.globalLate);
-      xs.push(calibrationInputs(raw(sub, r, f, originDay - epochDay(r.invoice_date)).probLate, f, shareBy(h, originDay)));
+    let atOrigin: number[] = [];
+    if (known.length > LARGE) {
+      const mine = new Uint8Array(cols.customerKeys.length);
+      for (const { j } of scored) mine[cols.customer[j]!] = 1;
+      for (const j of known) if (cols.issued[j]! <= originDay && mine[cols.customer[j]!]) atOrigin.push(j);
+    } else {
+      atOrigin = [];
+      for (const j of known) if (cols.issued[j]! <= originDay) atOrigin.push(j);
+    }
+    const sub = fitColumns(cols, Int32Array.from(atOrigin), originDay, true);
+    for (const { j, late } of scored) {
+      const cu = cols.customer[j]!;
+      const h = sub.hist[cu];
+      const f = featuresAt(h, cols, j, originDay, sub.model.globalLate);
+      const r = rawAt(sub.model, cols.issued[j]!, cols.due[j]!, cols.customerKeys[cu]!, h, f, originDay - cols.issued[j]!);
+      xs.push(calibrationInputs(r.probLate, f, shareBy(h, originDay), recentShareBy(h, originDay)));
       ys.push(late);
       plains.push(plainShare(h, originDay));
     }
   }
-  const k = calibrationInputs(0.5, feats[0] ?? { n: 0, k: 0, x: [], offset: 0, share: 0.5, weekendDue: 0 }).length;
+  const k = calibrationInputs(0.5, { n: 0, k: 0, x: [], offset: 0, share: 0.5, weekendDue: 0 }).length;
   // With no pull at all the model's own probability is taken as it is.
   const prior = Array.from({ length: k }, (_, j) => (j === 1 ? 1 : 0));
   if (xs.length < 30 || ys.every((y) => y === ys[0])) return { w: prior };
@@ -709,11 +852,16 @@ function snap(model: HazardModel, habit: Habit | undefined, issued: number, day:
  * still unpaid past the last bin counts as late).
  */
 function raw(model: HazardModel, r: HazardRow, f: Known, age: number): { mass: Map<number, number>; probLate: number; first: number } {
-  const { mu, scale } = location(model, r, f);
   const issued = epochDay(r.invoice_date);
-  const dueDays = (r.due_date ? epochDay(r.due_date) : issued + r.terms_days) - issued;
-  const hazard = model.byCustomer.get(r.customer_key) ?? model.hazard;
-  const habit = model.habits.get(r.customer_key);
+  const due = r.due_date ? epochDay(r.due_date) : issued + r.terms_days;
+  return rawAt(model, issued, due, r.customer_key, model.histories.get(r.customer_key), f, age);
+}
+
+function rawAt(model: HazardModel, issued: number, due: number, customer: string, h: History | undefined, f: Known, age: number): { mass: Map<number, number>; probLate: number; first: number } {
+  const { mu, scale } = locationAt(model, issued, due, h, f);
+  const dueDays = due - issued;
+  const hazard = model.byCustomer.get(customer) ?? model.hazard;
+  const habit = model.habits.get(customer);
   const first = Math.max(1, age + 1);
   const mass = new Map<number, number>();
   const put = (day: number, m: number) => {
@@ -775,7 +923,7 @@ export function predictHazard(model: HazardModel, r: HazardRow, asOf: string, po
   const dueDays = (r.due_date ? epochDay(r.due_date) : issued + r.terms_days) - issued;
   // Already past its due date and unpaid: late for certain, whatever the calibration.
   const knownDay = Math.min(epochDay(asOf), epochDay(model.asOf));
-  const q = 1 / (1 + Math.exp(-dot(model.calibration.w, calibrationInputs(probLate, f, shareBy(model.histories.get(r.customer_key), knownDay)))));
+  const q = 1 / (1 + Math.exp(-dot(model.calibration.w, calibrationInputs(probLate, f, shareBy(model.histories.get(r.customer_key), knownDay), recentShareBy(model.histories.get(r.customer_key), knownDay)))));
   const sh = plainShare(model.histories.get(r.customer_key), knownDay);
   const a = model.calibration.a ?? 1;
   const calibrated = age >= dueDays ? 1 : sh === null ? q : a * q + (1 - a) * sh;
