@@ -162,7 +162,7 @@ describe(`incremental runs equal full builds (${testDialect})`, () => {
     for (const model of ['metrics.ar_aging_totals', 'metrics.ar_invoiced_monthly', 'metrics.ar_settled_monthly', 'marts.dim_date']) {
       expect({ model, mode: m[model] }).toEqual({ model, mode: 'incremental' });
     }
-  });
+  }, 600_000);
 
   it('a replay of another date rebuilds whole, and so does the return to the usual date; then runs are incremental again', async () => {
     const replay = await runAndCompare('2026-04-30');
@@ -176,5 +176,5 @@ describe(`incremental runs equal full builds (${testDialect})`, () => {
     expect(Object.values(modes(idle)).filter((m) => m !== 'view' && m !== 'unchanged')).toEqual([]);
     const published = idle.steps.find((s) => s.name === 'publish')!.detail as { tablesChanged: string[]; partsWritten: number };
     expect(published).toMatchObject({ tablesChanged: [], partsWritten: 0 });
-  });
+  }, 600_000); // nine pipeline runs: minutes on a loaded machine
 });
