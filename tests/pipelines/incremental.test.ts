@@ -7,6 +7,7 @@ import { createOrder } from '../../src/orders/order.service.ts';
 import { submitOrder } from '../../src/credit/credit.service.ts';
 import { createShipment, deliverShipment } from '../../src/shipping/shipment.service.ts';
 import { recordPayment } from '../../src/payments/payment.service.ts';
+import { loadRates, parseRatesCsv } from '../../src/rates/rates.service.ts';
 import { runPipeline, type PipelineRunResult } from '../../pipelines/run.ts';
 import type { TransformResult } from '../../pipelines/transform/transform.ts';
 import { warehousePaths } from '../../src/warehouse/warehouse.ts';
@@ -91,6 +92,10 @@ describe(`incremental runs equal full builds (${testDialect})`, () => {
     }
     // Nothing about orders or customers changed; write-offs read invoices, which did, but none is touched.
     expect(m['marts.fct_write_offs']).toBe('incremental');
+    // The small totals the KPIs read move by the changes alone; the calendar does not move at all.
+    for (const model of ['metrics.ar_aging_totals', 'metrics.ar_invoiced_monthly', 'metrics.ar_settled_monthly', 'marts.dim_date']) {
+      expect({ model, mode: m[model] }).toEqual({ model, mode: 'incremental' });
+    }
     expect(m['marts.dim_customer']).toBe('unchanged');
     expect(m['marts.fct_orders']).toBe('unchanged');
   });
@@ -101,6 +106,7 @@ describe(`incremental runs equal full builds (${testDialect})`, () => {
     await l.invoice(ids.c3!, 'I0', '2025-12-15', '2026-01-14', 15_000); // before the first month measured
     const c4 = await l.customer('C4', 'USD');
     const i7 = await l.invoice(c4, 'I7', '2026-04-01', '2026-05-01', 70_000, 'USD');
+    ids = { ...ids, c4, i7 };
     await l.payment(c4, '2026-06-01', 20_000, [[i7, 20_000]], 'USD');
     await runChange(t.core, actor, async ({ trx }) => {
       const row = await trx.updateTable('customers').set({ name: 'C2 Renamed GmbH' }).where('id', '=', ids.c2!).returningAll().executeTakeFirstOrThrow();
@@ -114,6 +120,8 @@ describe(`incremental runs equal full builds (${testDialect})`, () => {
     expect(m['marts.fct_invoices']).toBe('incremental');
     expect(m['marts.fct_write_offs']).toBe('incremental');
     expect(m['marts.dim_customer']).toBe('full');
+    // An invoice before the first day: the calendar grows backwards in place.
+    expect(m['marts.dim_date']).toBe('incremental');
   });
 
   it('orders through their lifecycle, and a payment dated after the as-of date', async () => {
@@ -142,6 +150,20 @@ describe(`incremental runs equal full builds (${testDialect})`, () => {
     await runAndCompare('2026-06-30');
   });
 
+  it('exchange rates loaded, then changed, with a late payment into an old month in the other currency', async () => {
+    await loadRates(t.core, parseRatesCsv('Date,USD,\n2026-03-31,1.1000,\n', 'EUR'), 'rates-1.csv', 'test');
+    await runAndCompare('2026-06-30');
+    await loadRates(t.core, parseRatesCsv('Date,USD,\n2026-03-31,1.1200,\n2026-05-29,1.0900,\n', 'EUR'), 'rates-2.csv', 'test');
+    const usd = await l.customer('C5', 'USD');
+    const i8 = await l.invoice(usd, 'I8', '2026-04-03', '2026-05-03', 40_000, 'USD');
+    await l.payment(usd, '2026-04-28', 40_000, [[i8, 40_000]], 'USD'); // settled in April, recorded now
+    await l.payment(ids.c4!, '2026-05-10', 10_000, [[ids.i7!, 10_000]], 'USD'); // I7's May and June balances fall
+    const m = modes(await runAndCompare('2026-06-30'));
+    for (const model of ['metrics.ar_aging_totals', 'metrics.ar_invoiced_monthly', 'metrics.ar_settled_monthly', 'marts.dim_date']) {
+      expect({ model, mode: m[model] }).toEqual({ model, mode: 'incremental' });
+    }
+  }, 600_000);
+
   it('a replay of another date rebuilds whole, and so does the return to the usual date; then runs are incremental again', async () => {
     const replay = await runAndCompare('2026-04-30');
     expect((replay.steps.find((s) => s.name === 'transform')!.detail as TransformResult).fullReason).toMatch(/as-of date 2026-06-30 → 2026-04-30/);
@@ -154,5 +176,5 @@ describe(`incremental runs equal full builds (${testDialect})`, () => {
     expect(Object.values(modes(idle)).filter((m) => m !== 'view' && m !== 'unchanged')).toEqual([]);
     const published = idle.steps.find((s) => s.name === 'publish')!.detail as { tablesChanged: string[]; partsWritten: number };
     expect(published).toMatchObject({ tablesChanged: [], partsWritten: 0 });
-  });
+  }, 600_000); // nine pipeline runs: minutes on a loaded machine
 });

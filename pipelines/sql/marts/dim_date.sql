@@ -10,6 +10,25 @@
 -- column iso_week: ISO week number
 -- column is_month_end: True on the last day of a month
 -- column is_weekend: True on Saturday and Sunday
+-- incremental key: date_day
+/* changed keys:
+-- The calendar only moves when its first day does: when a changed invoice, order or payment
+-- (its row before or after the change) is dated on or before the first day. Then every day from
+-- that date to the first day is computed again, and to the as-of date when a row that was on the
+-- first day changed (the first day may move later); otherwise nothing is (and nothing is scanned).
+select cast(d as date) as date_day
+from
+  (select min(day) as low, min(day) filter (where _change = 'old') as low_old from (
+    select _change, invoice_date as day from delta_marts_fct_invoices
+    union all select _change, order_date from delta_marts_fct_orders
+    union all select _change, payment_date from delta_marts_fct_payments)) as changed_rows,
+  (select min(date_day) as first_day from marts.dim_date) as calendar,
+  range(
+    cast(changed_rows.low as timestamp),
+    cast(case when changed_rows.low_old <= calendar.first_day then getvariable('as_of') else calendar.first_day end as timestamp) + interval 1 day,
+    interval 1 day) as t(d)
+where changed_rows.low <= calendar.first_day
+*/
 with bounds as (
   -- From the marts (already cut at the as-of date), whose date columns are plain and cheap to scan.
   select

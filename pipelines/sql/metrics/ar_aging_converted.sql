@@ -10,9 +10,9 @@
 -- column invoice_count: Number of open invoices in the bucket, all currencies
 -- column currencies: The currencies added up
 with per_currency as (
-  select source, currency, as_of, bucket, min(bucket_order) as bucket_order, sum(amount_cents) as amount_cents, sum(invoice_count) as invoice_count
-  from metrics.ar_aging
-  group by source, currency, as_of, bucket
+  -- The aging's per-currency totals, kept up to date by its changes.
+  select source, currency, as_of, bucket, bucket_order, amount_cents, invoice_count
+  from metrics.ar_aging_totals
 ),
 
 joined as (

@@ -9,11 +9,11 @@
 -- column credited_cents: Credit notes dated in the period, minor units
 -- column credit_sales_cents: invoiced_cents − credited_cents
 with invoiced as (
-  select p.source, p.currency, p.period_end, cast(sum(i.amount_cents) as bigint) as cents
+  -- From the monthly invoice totals (not cancelled), kept up to date by their changes.
+  select p.source, p.currency, p.period_end, cast(sum(i.invoiced_cents) as bigint) as cents
   from metrics.ar_periods as p
-  join marts.fct_invoices as i
-    on i.source = p.source and i.currency = p.currency and cast(date_trunc('month', i.invoice_date) as date) = p.month_start
-  where not i.is_cancelled
+  join metrics.ar_invoiced_monthly as i
+    on i.source = p.source and i.currency = p.currency and i.invoice_month = p.month_start
   group by all
 ),
 

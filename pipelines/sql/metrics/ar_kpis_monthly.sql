@@ -26,10 +26,10 @@
 -- column avg_days_late: Mean days late of those invoices
 -- column weighted_days_late: Mean days late weighted by invoice amount
 with aged as (
-  -- AR(M) and current AR(M) from the aging, whose buckets hold every open invoice at M
-  -- (current = not yet past due); a fifth of the rows of metrics.ar_open_items to add up.
+  -- AR(M) and current AR(M) from the aging's per-currency totals, whose buckets hold every
+  -- open invoice at M (current = not yet past due): a few rows per month-end to add up.
   select source, currency, as_of, cast(sum(amount_cents) as bigint) as ar_total_cents, cast(sum(amount_cents) filter (where bucket = 'current') as bigint) as ar_current_cents
-  from metrics.ar_aging
+  from metrics.ar_aging_totals
   group by all
 ),
 
@@ -84,18 +84,17 @@ countback as (
 ),
 
 settled as (
+  -- From the settled invoices' monthly counts and sums, kept up to date by their changes.
   select
     p.source, p.currency, p.period_end,
-    count(i.invoice_key) as invoices_settled,
-    avg(i.days_to_pay) as avg_days_to_pay,
-    sum(i.days_to_pay * i.amount_cents) / nullif(sum(i.amount_cents), 0) as weighted_days_to_pay,
-    avg(i.days_late) as avg_days_late,
-    sum(i.days_late * i.amount_cents) / nullif(sum(i.amount_cents), 0) as weighted_days_late
+    coalesce(i.invoices_settled, 0) as invoices_settled,
+    i.days_to_pay_sum / i.invoices_settled as avg_days_to_pay,
+    i.days_to_pay_weighted / nullif(i.amount_cents, 0) as weighted_days_to_pay,
+    case when i.days_late_count > 0 then i.days_late_sum / i.days_late_count end as avg_days_late,
+    case when i.days_late_count > 0 then i.days_late_weighted / nullif(i.amount_cents, 0) end as weighted_days_late
   from metrics.ar_periods as p
-  left join marts.fct_invoices as i
-    on i.source = p.source and i.currency = p.currency and i.days_to_pay is not null
-    and cast(date_trunc('month', i.settled_date) as date) = p.month_start
-  group by all
+  left join metrics.ar_settled_monthly as i
+    on i.source = p.source and i.currency = p.currency and i.settled_month = p.month_start
 ),
 
 final as (

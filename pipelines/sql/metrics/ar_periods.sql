@@ -7,9 +7,9 @@
 -- column days_in_period: Days from month_start to period_end inclusive
 -- column is_month_end: True when period_end is the last day of its month
 with spans as (
-  select source, currency, cast(date_trunc('month', min(invoice_date)) as date) as first_month
-  from marts.fct_invoices
-  where not is_cancelled
+  -- The monthly invoice totals (not cancelled) hold a row for every month with an invoice.
+  select source, currency, min(invoice_month) as first_month
+  from metrics.ar_invoiced_monthly
   group by source, currency
 ),
 
