@@ -125,7 +125,16 @@ async function startServer(): Promise<[string, string][]> {
   const customer = await core.db.kysely.selectFrom('customers').select('id').orderBy('id').executeTakeFirst();
   const portal = customer ? await createPortalToken(core, customer.id, 'demo') : null;
   const app = await buildServer(core, { siteDir });
-  await app.listen({ port, host });
+  try {
+    await app.listen({ port, host });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+    // The company and the warehouse are ready; only the address is taken. Say so, not a stack.
+    await app.close();
+    await closeCore(core);
+    say(`port ${port} on ${host} is in use (another cashloop, or another program): the demo data in ${dataDir} is ready — start again with PORT=<free port> npm run demo, which keeps it`);
+    process.exit(1);
+  }
   const base = `http://${host}:${port}`;
   return [
     ['workspace', `${base}/app?key=${key}`],

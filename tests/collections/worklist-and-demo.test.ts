@@ -13,6 +13,7 @@ import { openDispute } from '../../src/collections/dispute.service.ts';
 import { assignCustomer } from '../../src/collections/policy.service.ts';
 import { logAction } from '../../src/collections/action.service.ts';
 import { addDays } from '../../src/shared/dates.ts';
+import { accountStatement, accountStatements } from '../../src/payments/account-statement.service.ts';
 
 describe(`collector worklist (${testDialect})`, () => {
   let t: TestCore;
@@ -106,5 +107,17 @@ describe(`reminder run on the demo company (${testDialect})`, () => {
     }
     expect((await runReminders(core, actor, { asOf })).messages).toEqual([]);
     expect((await planReminders(core, asOf)).plans).toEqual([]);
+  });
+
+  it("reads many customers' statements together exactly as one by one (the letters enclose them)", async () => {
+    const { core } = t;
+    const ids = (await core.db.kysely.selectFrom('customers').select('id').orderBy('id').execute()).map((r) => r.id);
+    const end = demo.manifest.end;
+    for (const [from, to] of [[addDays(end, -90), end], ['2024-01-01', end], [addDays(end, -40), addDays(end, -10)]] as const) {
+      const together = await accountStatements(core, [...ids, ...ids.slice(0, 3)], from, to);
+      expect([...together.keys()].sort((a, b) => a - b)).toEqual(ids);
+      for (const id of ids) expect(together.get(id), `customer ${id}, ${from} to ${to}`).toEqual(await accountStatement(core, { customerId: id, from, to }));
+    }
+    expect((await accountStatements(core, [999_999], end, end)).size).toBe(0);
   });
 });
