@@ -235,6 +235,7 @@ const describe = (label: string, { r, ms, cpu }: { r: PipelineRunResult; ms: num
   const models = (r.steps.find((s) => s.name === 'transform')?.detail as { models?: { model: string; ms: number }[] } | undefined)?.models ?? [];
   const slowest = [...models].sort((a, b) => b.ms - a.ms).slice(0, 6);
   if (slowest.length) say(`  slowest models: ${slowest.map((m) => `${m.model} ${(m.ms / 1000).toFixed(2)} s`).join(', ')}`);
+  say(`  peak RSS of the process when each step ended: ${r.steps.map((s) => `${s.name} ${s.peakRssMb ?? '?'} MB`).join(', ')}`);
   say(`  ingest ${ingest.rowsRead.toLocaleString('en')} rows at ${Math.round(rate).toLocaleString('en')} rows/s (${(rate / baselineRowsPerS).toFixed(2)}× DuckDB read_csv)`);
   return { r, ms, cpu };
 };
