@@ -45,6 +45,8 @@ export interface StepResult {
   ms: number;
   /** CPU time of the process during the step (every thread, DuckDB's included), ms: on a shared machine the wall time also counts others' work. */
   cpuMs?: number;
+  /** The process's peak resident memory so far (MB) when the step ended: where a run's peak RSS was reached. */
+  peakRssMb?: number;
   detail?: unknown;
 }
 
@@ -266,7 +268,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
         const t0 = Date.now();
         const c0 = process.cpuUsage();
         const r = await step.run(ctx);
-        results.push({ name: step.name, ms: Date.now() - t0, cpuMs: cpuMsSince(c0), ...r });
+        results.push({ name: step.name, ms: Date.now() - t0, cpuMs: cpuMsSince(c0), peakRssMb: peakRssMb(), ...r });
       }
       if (doPublish) {
         const t0 = Date.now();
@@ -276,7 +278,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
         published = await publish(wh.conn, dataDir, runId, async () => {
           await markSucceeded();
         });
-        results.push({ name: 'publish', rowsRead: 0, rowsWritten: published.tables.length, ms: Date.now() - t0, cpuMs: cpuMsSince(c0), detail: published });
+        results.push({ name: 'publish', rowsRead: 0, rowsWritten: published.tables.length, ms: Date.now() - t0, cpuMs: cpuMsSince(c0), peakRssMb: peakRssMb(), detail: published });
         ctx.log(`published ${published.tables.length} tables to ${published.snapshot} and ${published.parquet}`);
         if (options.site) {
           const t1 = Date.now();
@@ -324,6 +326,10 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
     wh.close();
     if (coreDb) await coreDb.close();
   }
+}
+
+function peakRssMb(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
 function cpuMsSince(start: NodeJS.CpuUsage): number {

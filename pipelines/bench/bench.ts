@@ -238,6 +238,7 @@ const describe = (label: string, { r, ms, cpu }: { r: PipelineRunResult; ms: num
   // On an incremental run, every model that did any work, with how: where its seconds go.
   const worked = models.filter((m) => m.mode !== 'unchanged' && m.mode !== 'view');
   if (transform?.fullReason === null && worked.length) say(`  per model: ${worked.map((m) => `${m.model.replace(/^\w+\./, '')} ${m.mode} ${(m.ms / 1000).toFixed(2)} s`).join(', ')}`);
+  say(`  peak RSS of the process when each step ended: ${r.steps.map((s) => `${s.name} ${s.peakRssMb ?? '?'} MB`).join(', ')}`);
   say(`  ingest ${ingest.rowsRead.toLocaleString('en')} rows at ${Math.round(rate).toLocaleString('en')} rows/s (${(rate / baselineRowsPerS).toFixed(2)}× DuckDB read_csv)`);
   return { r, ms, cpu };
 };

@@ -60,8 +60,8 @@ describe(`event feed ingest (${testDialect})`, () => {
     const forged = await t.core.db.kysely.selectFrom('events').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirstOrThrow();
     await t.core.db.kysely.updateTable('events').set({ payload: `{}\n${forged.seq}\x1fforged.event\x1ftest\x1f0\x1f{}` }).where('seq', '=', Number(forged.seq)).execute();
 
-    // Small batches: several groups, the core's next group read while DuckDB loads the previous one.
-    const r = await ingestEvents(wh.conn, t.core.db, { runId: 'r1', batchSize: 100 });
+    // Small batches written in smaller slices: several groups, the core's next group read while DuckDB loads the previous one.
+    const r = await ingestEvents(wh.conn, t.core.db, { runId: 'r1', batchSize: 100, sliceSize: 30 });
     expect(r).toMatchObject({ rowsRead: 1_307, rowsWritten: 1_307, fromSeq: 0, toSeq: 1_307 });
     // Only the batches holding an awkward value went row by row.
     expect(r.batchesByRow).toBeGreaterThanOrEqual(1);
