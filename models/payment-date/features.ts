@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { currencyExponent } from '../../src/shared/money.ts';
-import { emptyColumns, type HazardColumns } from './hazard.ts';
+import { emptyColumns, type HazardColumns } from './columns.ts';
 
 /**
  * Features of an invoice for payment-date prediction, computed in DuckDB from the marts and
