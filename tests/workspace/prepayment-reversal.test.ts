@@ -107,11 +107,12 @@ describe(`a payment reversal sends released prepaid orders back to wait (${testD
       await blocker.query('select id from orders where id = $1 for update', [orderId]);
       const ship = () => createShipment(t.core, { orderId, carrier: 'UPS', trackingNumber: `RACE-${round}` }, actor);
       const reverse = () => reversePayment(t.core, paid.id, 'bounced', actor);
-      const racing = round % 2 === 0 ? [ship(), new Promise((r) => setTimeout(r, 30)).then(reverse)] : [reverse(), new Promise((r) => setTimeout(r, 30)).then(ship)];
+      // Settled from the start: either side may be refused while the blocker still holds the row.
+      const racing = Promise.allSettled(round % 2 === 0 ? [ship(), new Promise((r) => setTimeout(r, 30)).then(reverse)] : [reverse(), new Promise((r) => setTimeout(r, 30)).then(ship)]);
       await new Promise((r) => setTimeout(r, 300));
       await blocker.query('commit');
       await blocker.end();
-      const settled = await Promise.allSettled(racing);
+      const settled = await racing;
       for (const s of settled) if (s.status === 'rejected') expect((s.reason as DomainError).kind, String(s.reason)).toBe('transition');
 
       const order = await getOrder(t.core, orderId);
