@@ -118,6 +118,9 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('the workspace in a 
     await page.screenshot({ path: path.join(shots, `${name}-${width}.png`), fullPage: true });
     // Usable on a phone: nothing wider than the screen.
     expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1'), `${name} at ${width} px is wider than the screen`).toBe(true);
+    // A date is never broken at its hyphens: each <time> sits on one line box.
+    const broken = await page.evaluate("[...document.querySelectorAll('time')].filter((t) => t.getClientRects().length > 1).map((t) => t.textContent)");
+    expect(broken, `${name} at ${width} px breaks a date across lines`).toEqual([]);
   }
 
   const notice = (page: Page) => page.locator('.alert.ok').innerText();
@@ -197,7 +200,7 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('the workspace in a 
       await cash.page.goto(`${base}/app/cash`);
       await cash.page.setInputFiles('#f-file', { name: `statement-${label}.xml`, mimeType: 'application/xml', buffer: Buffer.from(camtStatement(`WALK-${label}`, [{ ref: 'W1', amount: '900.00', date: '2026-03-02' }])) });
       await cash.page.getByRole('button', { name: 'Import' }).click();
-      expect(await notice(cash.page)).toBe('Statement imported: 1 entries read, 0 matched, 1 waiting for a match, 0 returned, 0 other debits.');
+      expect(await notice(cash.page)).toBe('Statement imported: 1 entry read, 0 matched, 1 waiting for a match, 0 returned, 0 other debits.');
       const line = cash.page.locator('article', { hasText: '900.00 EUR on 2026-03-02' }).first();
       await shot(cash.page, 'cash', viewport.width);
       await line.getByLabel(/Invoice number for bank line/).fill(invoice);

@@ -10,7 +10,7 @@ import { displayAmount } from '../../shared/figures.ts';
 import { getSettings } from '../../settings/settings.service.ts';
 import { invalid } from '../../shared/errors.ts';
 import { PRIVATE_MODE } from '../../shared/files.ts';
-import { html, href, type Html } from '../html.ts';
+import { day, html, href, type Html } from '../html.ts';
 import { acceptUploads, attempt, Form, type FormError } from '../forms.ts';
 import { csrfField, customerLink, errorSummary, field, money, notice, page, viewerOf, type Viewer } from '../layout.ts';
 import { actorOf, sendCsv, sendPage, wantsCsv } from '../reply.ts';
@@ -49,7 +49,7 @@ function entryCard(viewer: Viewer, e: UnmatchedLine, failure: Failure | null): H
   const split = failure?.id === `split-${e.id}` ? failure : null;
   const typed = (name: string, n: number) => split?.values?.[name]?.[n] ?? '';
   const payer = e.customerId ?? e.suggestions[0]?.customerId ?? null;
-  return html`<article class="card" aria-labelledby="entry-${e.id}-h"><h2 id="entry-${e.id}-h">Bank line ${e.id}: ${money(e.amountMinor, e.currency)} on ${e.bookingDate}</h2>
+  return html`<article class="card" aria-labelledby="entry-${e.id}-h"><h2 id="entry-${e.id}-h">Bank line ${e.id}: ${money(e.amountMinor, e.currency)} on ${day(e.bookingDate)}</h2>
 <dl class="facts"><dt>Payer</dt><dd>${e.payerName ?? 'unknown'}${e.customerId ? html` (${customerLink(e.customerId, `customer ${e.customerId}`)})` : ''}</dd>
 <dt>IBAN</dt><dd>${e.payerIban ?? '—'}</dd><dt>Remittance</dt><dd>${e.remittance ?? '—'}</dd><dt>Statement</dt><dd>${e.statementId} / ${e.entryRef}</dd></dl>
 ${e.direction === 'credit' ? html`<h3>Suggested matches</h3>${e.suggestions.length ? html`<ol class="results">${e.suggestions.map((s, n) => suggestionItem(viewer, e, s, n))}</ol>` : html`<p class="muted">Nothing suggests itself: no invoice is named, the payer is not on file, and no open invoice is of this amount.</p>`}` : html`<p class="muted">A return whose payment was not found${e.returnReason ? ` (${e.returnReason})` : ''}.</p>`}
@@ -85,7 +85,7 @@ type Counts = Record<(typeof COUNTS)[number], number>;
 
 // The notice is built from the counts alone, so a link cannot make the page say something else.
 const reportText = (r: Counts): string =>
-  `Statement imported: ${r.entries} entries read, ${r.matched} matched, ${r.unmatched} waiting for a match, ${r.reversed} returned, ${r.ignored} other debits${r.unchanged ? `, ${r.unchanged} imported before` : ''}.`;
+  `Statement imported: ${r.entries} ${r.entries === 1 ? 'entry' : 'entries'} read, ${r.matched} matched, ${r.unmatched} waiting for a match, ${r.reversed} returned, ${r.ignored} other debits${r.unchanged ? `, ${r.unchanged} imported before` : ''}.`;
 
 /** Writes an uploaded statement to a private folder under its own name (the service's messages name it), runs the import, removes it. */
 async function importUpload(core: Core, upload: { filename: string; data: Buffer } | undefined, actor: string): Promise<BankImportReport> {

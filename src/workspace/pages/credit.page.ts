@@ -4,7 +4,7 @@ import { holdQueue, rejectOrder, releaseOrder, type HeldOrder } from '../../cred
 import { updateCustomer } from '../../customers/customer.service.ts';
 import { formatAmount } from '../../shared/money.ts';
 import { displayCount } from '../../shared/figures.ts';
-import { html, type Html } from '../html.ts';
+import { day, html, type Html } from '../html.ts';
 import { attempt, Form, type FormError } from '../forms.ts';
 import { csrfField, customerLink, errorSummary, field, money, notice, orderLink, page, pager, status, viewerOf, type Viewer } from '../layout.ts';
 import { actorOf, sendCsv, sendPage, wantsCsv } from '../reply.ts';
@@ -38,7 +38,7 @@ function holdCard(viewer: Viewer, h: Hold, failure: Failure | null): Html {
 <h3>Why it is held</h3>
 ${d ? html`<ul>${d.reasons.map((r) => html`<li>${r}</li>`)}</ul>` : html`<p class="muted">No automatic decision recorded.</p>`}
 <dl class="facts">
-<dt>Order</dt><dd>${m(h.totalMinor)}, submitted ${h.submittedAt?.slice(0, 10) ?? ''}</dd>
+<dt>Order</dt><dd>${m(h.totalMinor)}, submitted ${day(h.submittedAt)}</dd>
 ${d ? html`<dt>Exposure</dt><dd><strong>${m(d.exposureMinor)}</strong> against limit ${m(d.creditLimitMinor)}${d.exposureMinor > d.creditLimitMinor ? html` (<strong>${m(d.exposureMinor - d.creditLimitMinor)}</strong> over)` : ''}</dd>
 <dt>Open receivables</dt><dd>${m(d.openArMinor)}</dd><dt>Approved, not invoiced</dt><dd>${m(d.unbilledMinor)}</dd>
 <dt>Overdue</dt><dd>${m(d.overdueMinor)}${d.maxDaysOverdue > 0 ? html`, oldest <strong>${displayCount(d.maxDaysOverdue)} days</strong> past due` : ''}</dd>` : ''}

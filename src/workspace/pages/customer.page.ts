@@ -11,7 +11,7 @@ import { creditDecisions } from '../../credit/credit.service.ts';
 import { scoreHistory, type ScoreHistoryEntry } from '../../credit/score.service.ts';
 import { formatAmount } from '../../shared/money.ts';
 import { displayAmount, displayCount, displayPercent } from '../../shared/figures.ts';
-import { html, type Html } from '../html.ts';
+import { day, html, type Html } from '../html.ts';
 import { Form } from '../forms.ts';
 import { csrfField, customerLink, field, money, notice, page, pager, status, table, viewerOf, type Viewer } from '../layout.ts';
 import { sendCsv, sendPage, wantsCsv } from '../reply.ts';
@@ -83,7 +83,7 @@ ${section('facts', 'Customer', html`<dl class="facts">
 <dt>Terms</dt><dd>${c.paymentTermsDays} days${c.earlyDiscountBp ? `, ${displayPercent(c.earlyDiscountBp)} off within ${c.earlyDiscountDays} days` : ''}</dd></dl>`)}
 ${section('risk', 'Credit and risk', html`<dl class="facts">
 <dt>Risk class</dt><dd>${c.riskClass ?? 'not set'}</dd><dt>Credit limit</dt><dd>${m(c.creditLimitMinor)}</dd>
-${lastDecision ? html`<dt>Last check</dt><dd>${lastDecision.decidedAt.slice(0, 10)}: ${lastDecision.decision.replaceAll('_', ' ')}, exposure ${m(lastDecision.exposureMinor)}</dd>${lastDecision.reasons.length ? html`<dt>Reasons</dt><dd>${lastDecision.reasons.join('; ')}</dd>` : ''}` : ''}
+${lastDecision ? html`<dt>Last check</dt><dd>${day(lastDecision.decidedAt)}: ${lastDecision.decision.replaceAll('_', ' ')}, exposure ${m(lastDecision.exposureMinor)}</dd>${lastDecision.reasons.length ? html`<dt>Reasons</dt><dd>${lastDecision.reasons.join('; ')}</dd>` : ''}` : ''}
 ${statement ? html`<dt>Balance</dt><dd>${m(statement.closingBalanceMinor)}</dd>` : ''}</dl>
 ${can('customers:write') ? html`<form method="post" action="/app/credit/customers/${c.id}/limit" class="stack">${csrfField(viewer)}<input type="hidden" name="back" value="customer">
 ${field({ name: 'creditLimit', label: `Credit limit (${c.currency})`, value: formatAmount(c.creditLimitMinor, c.currency), required: true, attrs: html`inputmode="decimal"` })}<div class="actions"><button type="submit" class="secondary">Change limit</button></div></form>` : ''}`)}
@@ -96,7 +96,7 @@ ${section('shipments', 'Shipments and proof of delivery', table('Shipments', [
   { label: 'Carrier', cell: (s) => `${s.carrier} ${s.trackingNumber}` },
   { label: 'Status', cell: (s) => status(s.status) },
   { label: 'Lines', cell: (s) => s.lines.map((l) => `${l.sku} × ${l.quantity}`).join(', ') },
-  { label: 'Delivered', cell: (s) => (s.deliveredAt ? `${s.deliveredAt.slice(0, 10)}, signed by ${s.signedBy}` : '') },
+  { label: 'Delivered', cell: (s) => (s.deliveredAt ? html`${day(s.deliveredAt)}, signed by ${s.signedBy}` : '') },
   { label: 'Invoice', cell: (s) => s.invoiceNumber ?? '' },
 ], shipments, 'Nothing shipped.'))}
 ${can('invoices:read') ? section('invoices', `Invoices (latest ${displayCount(Math.min(RECENT, invoices.length))} of ${displayCount(invoices.length)})`, table('Invoices', [

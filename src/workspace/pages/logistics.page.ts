@@ -5,7 +5,7 @@ import { listOrders, type Order } from '../../orders/order.service.ts';
 import { getCustomer, type Customer } from '../../customers/customer.service.ts';
 import { createShipment, deliverShipment, listShipments, type Shipment } from '../../shipping/shipment.service.ts';
 import { displayCount } from '../../shared/figures.ts';
-import { html, href, type Html } from '../html.ts';
+import { day, html, href, type Html } from '../html.ts';
 import { attempt, Form, type FormError } from '../forms.ts';
 import { csrfField, customerLink, errorSummary, field, notice, orderLink, page, pager, status, viewerOf, type Viewer } from '../layout.ts';
 import { actorOf, sendCsv, sendPage, wantsCsv } from '../reply.ts';
@@ -63,7 +63,7 @@ ${waiting.length === 0 ? html`<p class="muted">Every shipment of this order is d
 ${waiting.map((s) => {
   const mine = failure?.target === `shipment-${s.id}` ? failure.error : null;
   return html`<form method="post" action="/app/logistics/shipments/${s.id}/deliver" class="stack" aria-label="Deliver shipment ${s.id}">${csrfField(viewer)}
-<p><strong>Shipment ${s.id}</strong> ${status(s.status)} · ${s.carrier} ${s.trackingNumber} · ${s.lines.map((l) => `${l.sku} × ${displayCount(l.quantity)}`).join(', ')} · shipped ${s.shippedAt?.slice(0, 10) ?? ''}</p>
+<p><strong>Shipment ${s.id}</strong> ${status(s.status)} · ${s.carrier} ${s.trackingNumber} · ${s.lines.map((l) => `${l.sku} × ${displayCount(l.quantity)}`).join(', ')} · shipped ${day(s.shippedAt)}</p>
 ${errorSummary(mine)}${field({ name: 'signedBy', id: `signed-${s.id}`, label: `Signed for shipment ${s.id} by`, error: mine, required: true, hint: 'The name on the proof of delivery.' })}
 ${viewer.can('shipments:write') ? html`<div class="actions"><button type="submit">Record delivery</button></div>` : ''}</form>`;
 })}</article>`;

@@ -9,7 +9,7 @@ import { getProduct, searchProducts, type Product } from '../../catalog/product.
 import { listShipments } from '../../shipping/shipment.service.ts';
 import { listInvoices } from '../../invoicing/invoice.service.ts';
 import { displayCount, displayPercent } from '../../shared/figures.ts';
-import { html, href, type Html } from '../html.ts';
+import { day, html, href, type Html } from '../html.ts';
 import { attempt, Form, type FormError } from '../forms.ts';
 import { csrfField, customerLink, errorSummary, field, money, notice, orderLink, page, pager, status, table, viewerOf, type Viewer } from '../layout.ts';
 import { actorOf, sendCsv, sendPage, wantsCsv } from '../reply.ts';
@@ -266,7 +266,7 @@ ${viewer.can('credit:read') ? html`<section class="card"><h2>Credit decisions</h
       { label: 'Shipment', cell: (s) => `${s.id} · ${s.carrier} ${s.trackingNumber}` },
       { label: 'Status', cell: (s) => status(s.status) },
       { label: 'Lines', cell: (s) => s.lines.map((l) => `${l.sku} × ${displayCount(l.quantity)}`).join(', ') },
-      { label: 'Proof of delivery', cell: (s) => (s.signedBy ? `signed by ${s.signedBy}, ${s.deliveredAt?.slice(0, 10)}` : '') },
+      { label: 'Proof of delivery', cell: (s) => (s.signedBy ? html`signed by ${s.signedBy}, ${day(s.deliveredAt)}` : '') },
     ], shipments, 'Nothing shipped yet.')}</section>
 <section class="card"><h2>Invoices</h2>${table('Invoices', [
       { label: 'Invoice', cell: (i) => i.number },
