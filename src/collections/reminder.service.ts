@@ -5,7 +5,7 @@ import { runChange } from '../core.ts';
 import type { Database } from '../db/schema.ts';
 import { addDays, parseBusinessDate } from '../shared/dates.ts';
 import { formatMoney } from '../shared/money.ts';
-import { conflict } from '../shared/errors.ts';
+import { conflict, DomainError } from '../shared/errors.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import { accountStatement, accountStatements, type AccountStatement } from '../payments/account-statement.service.ts';
 import { disputedOn, openItemsAsOf, promisedOn, sentLevels } from './collections.repository.ts';
@@ -140,7 +140,15 @@ export async function runReminders(core: Core, actor: string, options: ReminderR
       customerId: plan.customerId, customer: customer.name, to: customer.email, level: plan.level.level, levelName: plan.level.name, invoices: plan.lines.length,
       newNotices: plan.lines.filter((l) => l.isNew).length, totalDue: formatMoney(plan.totalDueMinor, plan.currency), paused: plan.paused.length, actions: plan.actions, messageId: null, subject: rendered.subject,
     };
-    if (!dryRun) summary.messageId = await recordReminder(core, plan, rendered, customer.email, actor);
+    if (!dryRun) {
+      const id = await recordReminder(core, plan, rendered, customer.email, actor).catch((e: unknown) => {
+        // Another run wrote this very letter while this one prepared it: it is sent once, by that run.
+        if (e instanceof DomainError && e.detail.rule === 'reminder_once') return null;
+        throw e;
+      });
+      if (id === null) continue;
+      summary.messageId = id;
+    }
     messages.push(summary);
   }
   let sent: number | null = null;
@@ -162,8 +170,11 @@ async function recordReminder(core: Core, plan: ReminderPlan, rendered: Rendered
     const message = await trx
       .insertInto('outbox_messages')
       .values({ kind: 'reminder', customer_id: plan.customerId, dedupe_key: key, as_of: plan.asOf, to_address: email, subject: rendered.subject, body_text: rendered.text, body_html: rendered.html, status: 'pending', error: null, attempts: 0, created_at: at, sent_at: null, exported_at: null })
+      // Two runs at once both pass the check above on PostgreSQL; the unique key lets one write.
+      .onConflict((oc) => oc.column('dedupe_key').doNothing())
       .returningAll()
-      .executeTakeFirstOrThrow();
+      .executeTakeFirst();
+    if (!message) throw conflict(`reminder ${key} was written by another run at the same time`, { entity: 'message', id: key, rule: 'reminder_once' });
     const fresh = plan.lines.filter((l) => l.isNew);
     // The letter's fee is recorded once, on the first invoice at the highest new level.
     const topNew = Math.max(...fresh.map((l) => l.level.level));

@@ -60,11 +60,19 @@ export async function runMonthlyStatements(core: Core, actor: string, options: {
         const message = await trx
           .insertInto('outbox_messages')
           .values({ kind: 'statement', customer_id: c.id, dedupe_key: key, as_of: to, to_address: c.email, subject: rendered.subject, body_text: rendered.text, body_html: rendered.html, status: 'pending', error: null, attempts: 0, created_at: at, sent_at: null, exported_at: null })
+          // Another run of the same month may have written it since the read above (PostgreSQL
+          // runs them side by side): the unique key keeps the statement once, and this run skips it.
+          .onConflict((oc) => oc.column('dedupe_key').doNothing())
           .returningAll()
-          .executeTakeFirstOrThrow();
+          .executeTakeFirst();
+        if (!message) return { result: null, events: [], unchanged: true };
         const action = await insertAction(trx, { customer_id: c.id, invoice_id: null, kind: 'statement', note: `statement ${from} to ${to}, balance ${displayMoney(statement.closingBalanceMinor, statement.currency)}`, next_action: null, next_action_on: null, action_date: to, actor, created_at: at });
         return { result: message.id, events: [{ type: 'statement.created', aggregate: 'customer', id: c.id, after: { outbox_messages: [withoutBodies(message)], collection_actions: [action] } }] };
       });
+      if (messageId === null) {
+        result.skipped++;
+        continue;
+      }
     }
     result.statements.push({ customerId: c.id, customer: c.name, closingBalance: formatMoney(statement.closingBalanceMinor, statement.currency), lines: statement.lines.length, messageId });
   }
