@@ -97,9 +97,10 @@ stageStart = performance.now();
 stageCpu = cpuNow();
 const run = await runPipeline({ dataDir, steps: ['all'], asOf, site: true, job: 'demo' });
 for (const s of run.steps) say(`    ${s.name.padEnd(10)} ${(s.ms / 1000).toFixed(1).padStart(6)} s`);
-// The site is built in a child process, which reports its own processor seconds.
-const siteCpu = (run.steps.find((s) => s.name === 'site')?.detail as ReportsBuild | undefined)?.steps.cpuSeconds;
-stageDone('pipeline and site', Number.isFinite(siteCpu) ? siteCpu! : 0);
+// The site is built in a child process, which reports its steps and its own processor seconds.
+const site = run.steps.find((s) => s.name === 'site')?.detail as ReportsBuild | undefined;
+if (site) say(`    (site: ${Object.entries(site.steps.steps).filter(([, sec]) => sec >= 0.05).map(([n, sec]) => `${n} ${sec.toFixed(1)} s`).join(', ')}; CPU ${site.steps.cpuSeconds.toFixed(1)} s)`);
+stageDone('pipeline and site', Number.isFinite(site?.steps.cpuSeconds) ? site!.steps.cpuSeconds : 0);
 {
   // The credit scores go back to the core, so the next orders are checked against them.
   const core = await openCore();
