@@ -1,5 +1,6 @@
+import { Worker } from 'node:worker_threads';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { issueTimeFeatures } from './payment-date/features.ts';
+import { issueTimeFeatures, type FeatureRow } from './payment-date/features.ts';
 import { walkForward } from './payment-date/evaluate.ts';
 import { customerScores } from './credit-score/customer-scores.ts';
 import { writePaymentCycle } from './payment-cycle/cycle.ts';
@@ -11,8 +12,8 @@ import { convertCashWeekly } from './cash-in/converted.ts';
 import { appendRows, ensureTables, readTables } from './tables.ts';
 import { plainWords } from './cash-in/plain-words.ts';
 import { CASH_MODELS, publishedCashWeeks } from './cash-in/published.ts';
-import { fitHazard, predictHazard } from './payment-date/hazard.ts';
-import { chooseLate, chooseModel, HAZARD_MODEL, LINEAR_MODEL, reliabilityTable, replayMetrics, replayPaymentDates } from './payment-date/replay.ts';
+import { fitHazard, predictHazard, type HazardModel } from './payment-date/hazard.ts';
+import { chooseLate, chooseModel, HAZARD_MODEL, LINEAR_MODEL, reliabilityTable, replayMetrics, replayPaymentDates, type Replay } from './payment-date/replay.ts';
 
 /** The payment-date forecast: the hazard model and the linear one, each output from the candidate that won the replay. */
 export const PAYMENT_DATE_MODEL = 'payment-date@2';
@@ -43,6 +44,73 @@ export function amountAtRisk(openMinor: number, bp: number): number {
   return Number((sign * (sign * product + 5_000n)) / 10_000n);
 }
 
+// The payment-date models' share of the step, computed in a worker thread (see paymentDateModels).
+const PAYMENT_DATE_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+(async () => {
+  try {
+    (await import(workerData.tsx)).register();
+    const { replayPaymentDates } = await import(workerData.replay);
+    const { fitHazard } = await import(workerData.hazard);
+    const replay = replayPaymentDates(workerData.history, workerData.asOf, workerData.options);
+    const hazard = fitHazard(workerData.history, workerData.asOf);
+    parentPort.postMessage({ replay, hazard });
+  } catch (error) {
+    parentPort.postMessage({ error: String((error && error.stack) || error) });
+  }
+})();
+`;
+
+/** The payment-date candidates' replay and the hazard model, and the thread that computed them. */
+export interface PaymentDateFits {
+  replay: Replay;
+  hazard: HazardModel;
+  thread: 'worker' | 'main';
+}
+
+/**
+ * Both payment-date candidates replayed at the last six month-ends, and the hazard model fitted
+ * on everything known by `asOf`: plain computation over the history rows, without the warehouse,
+ * and most of the step's processor time. It runs in a worker thread, started before the step
+ * asks DuckDB for the scores, the sales and the cash-in forecasts, so on a machine with two
+ * cores both go on at once. The same functions on the same rows give the same figures. Where a
+ * worker cannot load the models (a test runner that compiles TypeScript its own way), they run
+ * on this thread when asked for.
+ */
+export function paymentDateModels(history: FeatureRow[], asOf: string, options: { origins: number; minSettled: number }): { result(): Promise<PaymentDateFits>; stop(): void } {
+  const here = (): PaymentDateFits => ({ replay: replayPaymentDates(history, asOf, options), hazard: fitHazard(history, asOf), thread: 'main' });
+  let inWorker: Promise<PaymentDateFits | null>;
+  let worker: Worker | undefined;
+  try {
+    const w = new Worker(PAYMENT_DATE_WORKER, {
+      eval: true,
+      workerData: {
+        // tsx's ESM entry, which registers its loader in the worker (the CLI starts without one).
+        tsx: import.meta.resolve('tsx/esm/api'),
+        replay: new URL('./payment-date/replay.ts', import.meta.url).href,
+        hazard: new URL('./payment-date/hazard.ts', import.meta.url).href,
+        history, asOf, options,
+      },
+    });
+    worker = w;
+    inWorker = new Promise((resolve) => {
+      w.once('message', (m: { replay?: Replay; hazard?: HazardModel; error?: string }) => {
+        resolve(m.replay && m.hazard ? { replay: m.replay, hazard: m.hazard, thread: 'worker' } : null);
+        void w.terminate();
+      });
+      w.once('error', () => resolve(null));
+      w.once('exit', () => resolve(null));
+    });
+  } catch {
+    inWorker = Promise.resolve(null);
+  }
+  return {
+    result: async () => (await inWorker) ?? here(),
+    // Not needed (too little history, or the step failed): the worker ends, its work unused.
+    stop: () => void worker?.terminate(),
+  };
+}
+
 /**
  * The `forecast` step of the pipeline: fits the payment-date model on everything settled by
  * `asOf`, forecasts every invoice open on `asOf`, forecasts monthly sales per total,
@@ -57,26 +125,37 @@ export async function runForecastStep(conn: DuckDBConnection, options: { asOf: s
   await conn.run(SALES_TABLES);
   const history = (await issueTimeFeatures(conn)).filter((r) => r.invoice_date <= asOf);
   const settledByAsOf = history.filter((r) => r.settled_date !== null && r.settled_date <= asOf).length;
+  // Started now, used once the cash-in outlook says whether there are payment dates to forecast.
+  const payDateModels = paymentDateModels(history, asOf, { origins: 6, minSettled: MIN_SETTLED });
   const tables: Record<string, number> = { 'forecast.invoice_payment': 0, 'forecast.cash_weekly': 0, 'forecast.customer_payment_cycle': 0, 'forecast.customer_scores': 0, 'forecast.model_evaluations': 0 };
   const runs: { model: string; status: 'written' | 'skipped'; rows: number; reason: string | null }[] = [];
   const written = (model: string, rows: number) => runs.push({ model, status: 'written', rows, reason: null });
   const skipped = (model: string, reason: string) => runs.push({ model, status: 'skipped', rows: 0, reason });
-  const scores = await customerScores(conn, asOf);
-  const sales = await computeSalesForecast(conn, asOf);
-  // The cash-in forecast replayed at past month-ends, each with only what was known then.
-  const backtest = await cashBacktest(conn, asOf, async (origin) => {
-    const hist = await salesHistory(conn, origin);
-    const past = salesForecast({ ...hist, series: hist.series.filter((x) => x.level === 'total') }, origin);
-    const o = await cashOutlook(conn, origin, history, past, { maxTrainingRows: 100_000, predictions: false, byCurrency: true });
-    return o && o.byCurrency.map(({ currency, weeks }) => ({ currency, weeks, open: o.open.filter((r) => r.currency === currency).map((r) => ({ openCents: r.open_cents, dueDate: r.due_date })) }));
+  // The warehouse's share, while the worker fits the payment-date models (stopped if this fails).
+  const { scores, sales, backtest, outlook } = await (async () => {
+    const scores = await customerScores(conn, asOf);
+    const sales = await computeSalesForecast(conn, asOf);
+    // The cash-in forecast replayed at past month-ends, each with only what was known then.
+    const backtest = await cashBacktest(conn, asOf, async (origin) => {
+      const hist = await salesHistory(conn, origin);
+      const past = salesForecast({ ...hist, series: hist.series.filter((x) => x.level === 'total') }, origin);
+      const o = await cashOutlook(conn, origin, history, past, { maxTrainingRows: 100_000, predictions: false, byCurrency: true });
+      return o && o.byCurrency.map(({ currency, weeks }) => ({ currency, weeks, open: o.open.filter((r) => r.currency === currency).map((r) => ({ openCents: r.open_cents, dueDate: r.due_date })) }));
+    });
+    const outlook = await cashOutlook(conn, asOf, history, sales, { minSettled: MIN_SETTLED, byCurrency: true });
+    return { scores, sales, backtest, outlook };
+  })().catch((error: unknown) => {
+    payDateModels.stop();
+    throw error;
   });
-  const outlook = await cashOutlook(conn, asOf, history, sales, { minSettled: MIN_SETTLED, byCurrency: true });
   // Both payment-date candidates replayed on the invoices open at the last six month-ends; each
   // published figure comes from the one that did better there (dates by MAE, late by Brier).
-  const replay = outlook ? replayPaymentDates(history, asOf, { origins: 6, minSettled: MIN_SETTLED }) : null;
+  const fitted = outlook ? await payDateModels.result() : null;
+  payDateModels.stop();
+  const replay = fitted ? fitted.replay : null;
   const datesBy = replay ? chooseModel(replay) : 'hazard';
   const lateBy = replay ? chooseLate(replay) : 'hazard';
-  const hazard = outlook ? fitHazard(history, asOf) : null;
+  const hazard = fitted ? fitted.hazard : null;
   const modelName = (k: 'hazard' | 'linear') => (k === 'hazard' ? HAZARD_MODEL : LINEAR_MODEL);
   const published = datesBy === lateBy ? modelName(datesBy) : `dates ${modelName(datesBy)}, late ${modelName(lateBy)}`;
   await conn.run('begin transaction');

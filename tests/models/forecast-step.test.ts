@@ -4,7 +4,10 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { appendRows, ensureTables, parseTables } from '../../models/tables.ts';
-import { amountAtRisk, basisPoints, FORECAST_TABLES, runForecastStep } from '../../models/forecast-step.ts';
+import { amountAtRisk, basisPoints, FORECAST_TABLES, paymentDateModels, runForecastStep } from '../../models/forecast-step.ts';
+import { issueTimeFeatures } from '../../models/payment-date/features.ts';
+import { fitHazard } from '../../models/payment-date/hazard.ts';
+import { replayPaymentDates } from '../../models/payment-date/replay.ts';
 import { openCore, closeCore } from '../../src/core.ts';
 import { ManualClock } from '../../src/shared/clock.ts';
 import { generateDemo } from '../../src/demo/generator.ts';
@@ -93,6 +96,15 @@ describe('the whole pipeline on a small demo company (20 customers × 12 months,
         // Every figure of these models' evaluations is a number or NULL with its reason (the sales block writes its own).
         const bad = await rowsJs(wh.conn, `select model, metric from forecast.model_evaluations where model not like 'sales/%' and (value is null or baseline_value is null) and note is null`);
         expect(bad).toEqual([]);
+
+        // The payment-date models are fitted in a worker thread while DuckDB computes the rest:
+        // the same replay and hazard model as fitted on this thread.
+        const history = (await issueTimeFeatures(wh.conn)).filter((r) => r.invoice_date <= asOf);
+        const fitted = await paymentDateModels(history, asOf, { origins: 6, minSettled: 20 }).result();
+        expect(fitted.thread).toBe('worker');
+        expect(fitted.replay.dates.length).toBeGreaterThan(0);
+        expect(fitted.replay).toEqual(replayPaymentDates(history, asOf, { origins: 6, minSettled: 20 }));
+        expect(fitted.hazard).toEqual(fitHazard(history, asOf));
 
         // Ten days into the history almost nothing is settled: the models are skipped, with the reason.
         const early = addDays('2025-01-01', 10);
