@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { maintainedExposure, type ExposureFigures } from '../exposure/exposure.repository.ts';
+import { flushExposure } from '../exposure/exposure.workflow.ts';
 
 export type { ExposureFigures } from '../exposure/exposure.repository.ts';
 
@@ -58,6 +59,7 @@ export async function prepaidNotInvoicedMinor(db: Kysely<Database>, customerId: 
  * (`customer_exposure`), so recording a payment does not read every payment the customer made.
  */
 export async function unappliedCashMinor(db: Kysely<Database>, customerId: number): Promise<number> {
+  await flushExposure(db);
   const row = await db.selectFrom('customer_exposure').select('unapplied_cash_minor').where('customer_id', '=', customerId).executeTakeFirst();
   return Number(row?.unapplied_cash_minor ?? 0);
 }
