@@ -13,6 +13,11 @@
 // commit's sync) and its own work, then the HTTP layer (authentication and validation before
 // the handler, serialisation after), the Idempotency-Key and the request log, each measured
 // as the difference it makes (BENCH_PROFILE_ORDERS, default 1,000 each).
+// `npm run bench:api -- --submit-profile`: where an order submission's time goes instead
+// (SQLite, in-process, BENCH_PROFILE_WORKERS (10) at once for a customer with
+// BENCH_APPROVED_ORDERS approved orders, BENCH_PROFILE_ORDERS (2,000) submissions): this
+// process's CPU per submission, and the time in each SQL statement (the commit's sync among
+// them) beside the service's own work.
 // `npm run bench:api -- --payment-profile`: where a payment's time goes on PostgreSQL instead:
 // the statements one recording sends, then BENCH_PROFILE_WORKERS (10) at once
 // (BENCH_PROFILE_PAYMENTS, default 200).
@@ -325,6 +330,87 @@ async function profileCreation(): Promise<void> {
 }
 
 /**
+ * Time spent in each SQL statement, by its text, while `bySql.on`: every statement the core
+ * prepares is wrapped. Wall time and this process's CPU time (a loaded machine stretches the
+ * first, not the second; a sync to disk is wall time without CPU).
+ */
+const bySql = { on: false, stats: new Map<string, { n: number; ms: number; cpuMs: number }>() };
+function timeEachStatement(): void {
+  const proto = (SQLite as unknown as { prototype: { prepare(source: string): unknown } }).prototype;
+  const prepare = proto.prepare;
+  proto.prepare = function (this: unknown, source: string) {
+    const stmt = prepare.call(this, source) as Record<string, (...args: unknown[]) => unknown>;
+    for (const method of ['all', 'run', 'get', 'iterate']) {
+      const call = stmt[method]!;
+      stmt[method] = (...args: unknown[]) => {
+        if (!bySql.on) return call.apply(stmt, args);
+        const t = performance.now();
+        const c = process.cpuUsage();
+        try {
+          return call.apply(stmt, args);
+        } finally {
+          const used = process.cpuUsage(c);
+          const e = bySql.stats.get(source) ?? { n: 0, ms: 0, cpuMs: 0 };
+          e.n++;
+          e.ms += performance.now() - t;
+          e.cpuMs += (used.user + used.system) / 1000;
+          bySql.stats.set(source, e);
+        }
+      };
+    }
+    return stmt;
+  };
+}
+
+/**
+ * Where an order submission's time goes (`--submit-profile`): submissions of a customer with
+ * a long history, several at once in-process (they share group commits as the server's do),
+ * this process's CPU per submission, and the time of each SQL statement.
+ */
+async function profileSubmission(): Promise<void> {
+  const n = Number(process.env.BENCH_PROFILE_ORDERS ?? 2_000);
+  const workers = Number(process.env.BENCH_PROFILE_WORKERS ?? 10);
+  const history = Number(process.env.BENCH_APPROVED_ORDERS ?? 10_000);
+  timeEachStatement();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cashloop-bench-submit-'));
+  const core = await openCore({ url: `sqlite:${path.join(dir, 'cashloop.db')}` });
+  try {
+    await seedCatalog(core, 0);
+    const heavy = (await createCustomer(core, { name: 'Bench history', creditLimit: '1000000000', currency: 'EUR' }, 'bench')).id;
+    await seedOrders(core, heavy, 'approved', history);
+    const drafts = await seedOrders(core, heavy, 'draft', n + 200);
+    await rebuildExposure(core, 'bench');
+    let next = 0;
+    for (let i = 0; i < 200; i++) await submitOrder(core, drafts[next++]!, 'bench'); // warm-up
+    const before = groupCommitStats(core);
+    bySql.on = true;
+    const cpu = process.cpuUsage();
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: workers }, async () => {
+      while (next < drafts.length) await submitOrder(core, drafts[next++]!, 'bench');
+    }));
+    const wall = performance.now() - t0;
+    const used = process.cpuUsage(cpu);
+    bySql.on = false;
+    const after = groupCommitStats(core);
+    const per = (ms: number) => `${(ms / n).toFixed(3).padStart(7)} ms`;
+    const cpuMs = (used.user + used.system) / 1000;
+    const sqlMs = [...bySql.stats.values()].reduce((a, e) => a + e.ms, 0);
+    const sqlCpu = [...bySql.stats.values()].reduce((a, e) => a + e.cpuMs, 0);
+    console.log(`
+Where an order submission's time goes (SQLite, synchronous=${sqliteSynchronous()}, ${workers} at once in-process, ${n.toLocaleString('en')} submissions, ${history.toLocaleString('en')} approved orders on the customer):`);
+    console.log(`  ${(n / (wall / 1000)).toFixed(0)} submissions/s; ${(cpuMs / n).toFixed(3)} ms of this process's CPU per submission (user ${(used.user / 1000 / n).toFixed(3)}, system ${(used.system / 1000 / n).toFixed(3)}); ${((after.changes - before.changes) / Math.max(1, after.commits - before.commits)).toFixed(1)} submissions per synced commit`);
+    console.log(`  CPU per submission: ${per(cpuMs).trim()}, of which ${per(sqlCpu).trim()} in SQLite's statements (${((sqlCpu / cpuMs) * 100).toFixed(0)} %) and ${per(cpuMs - sqlCpu).trim()} in JavaScript (query building, rules, event JSON, the group commit)`);
+    console.log(`  wall per submission: ${per(wall).trim()}, of which ${per(sqlMs).trim()} in SQLite's statements (the commit's sync to disk included)`);
+    console.log('  the statements, by wall time per submission (CPU beside it; count per submission):');
+    for (const [source, e] of [...bySql.stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) console.log(`  ${per(e.ms)} wall ${per(e.cpuMs)} CPU ${(e.n / n).toFixed(2).padStart(5)}×  ${source.replace(/\s+/g, ' ').slice(0, 100)}`);
+  } finally {
+    await closeCore(core);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
  * The baseline on PostgreSQL: `workers` loops, each on its own pooled connection, writing the
  * rows a request writes (one transaction each) for `ms` milliseconds; returns rows per second
  * and the 99th percentile of a transaction's time.
@@ -526,6 +612,7 @@ async function profilePayment(): Promise<void> {
 
 console.log(`cashloop API benchmark (${new Date().toISOString()}, ${os.cpus().length} cores, load average ${load()})`);
 if (process.argv.includes('--profile')) await profileCreation();
+else if (process.argv.includes('--submit-profile')) await profileSubmission();
 else if (process.argv.includes('--payment-profile')) await profilePayment();
 else {
   if (which === 'sqlite' || which === 'both') await benchSqlite();

@@ -83,6 +83,65 @@ function takeClaim(): { run?: (trx: Tx) => Promise<void>; giveBack(): void } {
 }
 
 /**
+ * Upkeep a change's helpers put off to the end of the change: derived figures that several
+ * steps of one change would otherwise bring up to date once each (the maintained exposure,
+ * which moving an order, issuing an invoice and settling it each touch). `runChange` keeps
+ * one list per change, keyed by the transaction the change runs on, and runs it once the
+ * change's own work is done and before its event rows are written; a change that fails or
+ * is unchanged drops it with its savepoint. A change nested in another (the same
+ * transaction) shares the outer one's list.
+ */
+interface ChangeEnd {
+  depth: number;
+  work: Map<string, () => Promise<void>>;
+}
+const changeEnds = new WeakMap<object, ChangeEnd>();
+
+/**
+ * Puts `work` off to the end of the change running on `trx`, once per `key` however often it
+ * is asked: 'added' the first time in this change, 'already' after. False when `trx` is no
+ * change's transaction (a script's own transaction, a plain connection): the caller then
+ * does the work at once.
+ */
+export function atChangeEnd(trx: object, key: string, work: () => Promise<void>): 'added' | 'already' | false {
+  const end = changeEnds.get(trx);
+  if (!end) return false;
+  if (end.work.has(key)) return 'already';
+  end.work.set(key, work);
+  return 'added';
+}
+
+/** Runs `fn` as a change on `trx`, then the upkeep it put off (unless it failed or is unchanged). */
+async function withChangeEnd<T>(trx: object, fn: () => Promise<ChangeOutcome<T>>): Promise<ChangeOutcome<T>> {
+  let end = changeEnds.get(trx);
+  if (end) {
+    // Nested in a change on the same transaction: the outer change runs the upkeep.
+    end.depth++;
+    try {
+      return await fn();
+    } finally {
+      end.depth--;
+    }
+  }
+  end = { depth: 1, work: new Map() };
+  changeEnds.set(trx, end);
+  try {
+    const outcome = await fn();
+    if (!outcome.unchanged) {
+      // Work may put off more work (a flush that touches another kind of row): run until none is left.
+      while (end.work.size > 0) {
+        const [key, work] = end.work.entries().next().value!;
+        end.work.delete(key);
+        await work();
+      }
+    }
+    return outcome;
+  } finally {
+    changeEnds.delete(trx);
+  }
+}
+
+/**
  * Runs one change: the new state and its event rows commit together or not at all.
  * Everything a service writes goes through here, so "every change is one transaction with
  * its event row" holds by construction. A transient conflict (deadlock, serialization
@@ -109,7 +168,7 @@ export async function runChange<T>(core: Core, actor: string, fn: Change<T>): Pr
     try {
       return await core.db.kysely.transaction().execute(async (trx) => {
         if (claim.run) await claim.run(trx);
-        const outcome = await fn({ trx, at, today: at.slice(0, 10), actor, dialect: core.db.dialect });
+        const outcome = await withChangeEnd(trx, () => fn({ trx, at, today: at.slice(0, 10), actor, dialect: core.db.dialect }));
         if (outcome.unchanged) {
           if (outcome.events.length > 0) throw new Error('an unchanged outcome records no event');
           throw new Unchanged(outcome.result);
@@ -296,7 +355,7 @@ async function runGroup(core: Core, g: Group): Promise<void> {
         await sql`savepoint change`.execute(trx);
         try {
           if (item.claim) await item.claim(trx);
-          const outcome = await item.fn({ trx, at, today: at.slice(0, 10), actor: item.actor, dialect: 'sqlite' });
+          const outcome = await withChangeEnd(trx, () => item.fn({ trx, at, today: at.slice(0, 10), actor: item.actor, dialect: 'sqlite' }));
           if (outcome.unchanged) {
             if (outcome.events.length > 0) throw new Error('an unchanged outcome records no event');
             await sql`rollback to change`.execute(trx);

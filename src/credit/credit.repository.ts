@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { maintainedExposure, type ExposureFigures } from '../exposure/exposure.repository.ts';
+import { flushExposure } from '../exposure/exposure.workflow.ts';
 
 export type { ExposureFigures } from '../exposure/exposure.repository.ts';
 
@@ -16,17 +17,17 @@ export function exposureFigures(db: Kysely<Database>, customerId: number, today:
 
 /** Open invoices of a customer that reached a dunning level whose actions include `credit_hold`. */
 export async function finalNoticeInvoices(db: Kysely<Database>, customerId: number): Promise<string[]> {
+  // Distinct and in order here, not in SQL: the rows are few (none for most customers), while
+  // SQLite's DISTINCT and ORDER BY each open a temporary b-tree on every credit check.
   const rows = await db
     .selectFrom('dunning_notices as n')
     .innerJoin('invoices as i', 'i.id', 'n.invoice_id')
     .select('i.number')
-    .distinct()
     .where('n.customer_id', '=', customerId)
     .where('n.actions', 'like', '%credit_hold%')
     .where('i.status', 'in', ['open', 'partially_paid'])
-    .orderBy('i.number')
     .execute();
-  return rows.map((r) => r.number);
+  return [...new Set(rows.map((r) => r.number))].sort();
 }
 
 /**
@@ -58,6 +59,7 @@ export async function prepaidNotInvoicedMinor(db: Kysely<Database>, customerId: 
  * (`customer_exposure`), so recording a payment does not read every payment the customer made.
  */
 export async function unappliedCashMinor(db: Kysely<Database>, customerId: number): Promise<number> {
+  await flushExposure(db);
   const row = await db.selectFrom('customer_exposure').select('unapplied_cash_minor').where('customer_id', '=', customerId).executeTakeFirst();
   return Number(row?.unapplied_cash_minor ?? 0);
 }

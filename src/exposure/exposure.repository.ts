@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { daysBetween } from '../shared/dates.ts';
-import { OPEN_INVOICE_STATUSES, syncExposure, UNBILLED_STATUSES } from './exposure.workflow.ts';
+import { flushExposure, OPEN_INVOICE_STATUSES, syncExposureNow, UNBILLED_STATUSES } from './exposure.workflow.ts';
 
 /** The running sums of a customer's exposure, in minor units. */
 export interface ExposureSums {
@@ -23,6 +23,7 @@ export interface ExposureFigures extends ExposureSums {
  * row for update, for a check that decides on it.
  */
 export async function maintainedExposure(db: Kysely<Database>, customerId: number, today: string, options: { excludeOrderId?: number; lock?: boolean } = {}): Promise<ExposureFigures> {
+  await flushExposure(db);
   let q = db.selectFrom('customer_exposure').selectAll().where('customer_id', '=', customerId);
   if (options.lock) q = q.forUpdate();
   const row = await q.executeTakeFirst();
@@ -104,15 +105,17 @@ export async function customerIds(db: Kysely<Database>): Promise<number[]> {
 /**
  * Recomputes one customer's maintained exposure from scratch (inside a transaction): the
  * items and the row are dropped, then every invoice, payment and order of the customer is
- * taken through `syncExposure` again, a chunk at a time.
+ * taken through `syncExposureNow` again, a chunk at a time (what the running change had
+ * gathered is brought in first).
  */
 export async function rebuildCustomerExposure(db: Kysely<Database>, customerId: number): Promise<void> {
+  await flushExposure(db);
   await db.deleteFrom('customer_exposure_items').where('customer_id', '=', customerId).execute();
   await db.deleteFrom('customer_exposure').where('customer_id', '=', customerId).execute();
   await db.insertInto('customer_exposure').values({ customer_id: customerId, open_ar_minor: 0, unapplied_cash_minor: 0, unbilled_minor: 0 }).execute();
   const ids = async (table: 'orders' | 'invoices' | 'payments') => (await db.selectFrom(table).select('id').where('customer_id', '=', customerId).orderBy('id').execute()).map((r) => r.id);
   const chunks = (list: number[]) => Array.from({ length: Math.ceil(list.length / 500) }, (_, k) => list.slice(k * 500, k * 500 + 500));
-  for (const c of chunks(await ids('orders'))) await syncExposure(db, { orders: c });
-  for (const c of chunks(await ids('invoices'))) await syncExposure(db, { invoices: c });
-  for (const c of chunks(await ids('payments'))) await syncExposure(db, { payments: c });
+  for (const c of chunks(await ids('orders'))) await syncExposureNow(db, { orders: c });
+  for (const c of chunks(await ids('invoices'))) await syncExposureNow(db, { invoices: c });
+  for (const c of chunks(await ids('payments'))) await syncExposureNow(db, { payments: c });
 }

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, ExposureKind } from '../db/schema.ts';
+import { atChangeEnd } from '../core.ts';
 
 /** The rows a change wrote that may move a customer's exposure. */
 export interface ExposureTouch {
@@ -101,6 +102,9 @@ async function contributions(db: Kysely<Database>, touched: ExposureTouch): Prom
   return out;
 }
 
+/** The rows each running change touched and has not yet brought into its customer's figures, by the change's transaction. */
+const gathered = new WeakMap<object, { orders: Set<number>; invoices: Set<number>; payments: Set<number> }>();
+
 /**
  * Brings the maintained exposure (`customer_exposure`, migration 0019) up to date after a
  * change wrote these orders, invoices, payments or their children (allocations, credit notes,
@@ -108,10 +112,38 @@ async function contributions(db: Kysely<Database>, touched: ExposureTouch): Prom
  * difference is added to its customer's running sums. Call it inside the change's
  * transaction, after the write, from the function that writes: the figures then commit or
  * roll back with the change, and the credit check reads one row instead of the history.
- * Rows that count nothing before and after cost one read. Adding (`x = x + d`) keeps
- * concurrent changes of one customer from losing each other's difference.
+ * Inside a change (`runChange`) the rows are gathered and brought up to date once, at the
+ * end of the change (or when the change reads the figures first, `flushExposure`): a
+ * shipment that moves its order, issues its invoice and settles it does it once, not three
+ * times. Outside one it is done at once. Rows that count nothing before and after cost one
+ * read. Adding (`x = x + d`) keeps concurrent changes of one customer from losing each
+ * other's difference.
  */
 export async function syncExposure(db: Kysely<Database>, touched: ExposureTouch): Promise<void> {
+  const deferred = atChangeEnd(db, 'exposure', () => flushExposure(db));
+  if (!deferred) return syncExposureNow(db, touched);
+  let pending = gathered.get(db);
+  // First in this change: rows a failed change on the same transaction left (a group commit's earlier change) were rolled back with it.
+  if (!pending || deferred === 'added') gathered.set(db, (pending = { orders: new Set(), invoices: new Set(), payments: new Set() }));
+  for (const id of touched.orders ?? []) pending.orders.add(id);
+  for (const id of touched.invoices ?? []) pending.invoices.add(id);
+  for (const id of touched.payments ?? []) pending.payments.add(id);
+}
+
+/**
+ * Brings the rows the running change on `db` touched into their customers' figures now;
+ * every read of the maintained figures calls it first, so a change that reads its own
+ * customer's exposure sees its own writes. Nothing to do outside a change.
+ */
+export async function flushExposure(db: Kysely<Database>): Promise<void> {
+  const pending = gathered.get(db);
+  if (!pending) return;
+  gathered.delete(db);
+  await syncExposureNow(db, { orders: [...pending.orders], invoices: [...pending.invoices], payments: [...pending.payments] });
+}
+
+/** `syncExposure` done at once. */
+export async function syncExposureNow(db: Kysely<Database>, touched: ExposureTouch): Promise<void> {
   const now = await contributions(db, touched);
   if (now.length === 0) return;
   const deltas = new Map<number, Record<ExposureKind, number>>();

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { actor, seedBasics } from '../helpers/fixtures.ts';
@@ -119,6 +119,38 @@ describe('maintained exposure', () => {
     expect(await core.db.kysely.selectFrom('customer_exposure').selectAll().orderBy('customer_id').execute()).toEqual(maintainedBefore);
     expect((await verifyExposure(core)).differences).toEqual([]);
   }, 240_000);
+
+  it('brings a change\'s touched rows into the figures once per change: a shipment that moves its order, issues its invoice and moves the order again writes the customer\'s row once', async () => {
+    const { core } = t;
+    const c = await createCustomer(core, { name: 'Once Oy', creditLimit: '5000', paymentTermsDays: 30, currency: 'EUR' }, actor);
+    await setSetting(core, 'invoicing.trigger', 'shipment', actor);
+    const o = await createOrder(core, { customerId: c.id, lines: [{ sku: 'WIDGET', quantity: 3 }] }, actor);
+    await submitOrder(core, o.id, actor);
+    // Every statement that writes the customer's running sums, counted on the way to the database.
+    let writes = 0;
+    const counter: KyselyPlugin = {
+      transformQuery: (args) => {
+        const node = args.node as { kind: string; into?: { table?: { identifier?: { name?: string } } } };
+        if (node.kind === 'InsertQueryNode' && node.into?.table?.identifier?.name === 'customer_exposure') writes++;
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    };
+    const plain = core.db.kysely;
+    core.db.kysely = plain.withPlugin(counter);
+    try {
+      await createShipment(core, { orderId: o.id, carrier: 'DHL', trackingNumber: 'ONCE-1' }, actor);
+    } finally {
+      core.db.kysely = plain;
+    }
+    const today = core.clock.now().toISOString().slice(0, 10);
+    const figures = await maintainedExposure(core.db.kysely, c.id, today);
+    // The order left unbilled for an open invoice of the same 45.00: both moves are in the one write.
+    expect(figures).toEqual(await exposureFromHistory(core.db.kysely, c.id, today));
+    expect(figures.unbilledMinor).toBe(0);
+    expect(figures.openArMinor).toBe(4_500);
+    expect(writes).toBe(1);
+  });
 
   it('finds a maintained row that drifted from history, and rebuilds it', async () => {
     const { core } = t;
