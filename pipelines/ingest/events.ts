@@ -47,7 +47,7 @@ const SLICE = 4_000;
  * call a page) took SQLite about a quarter less CPU at a million invoices. Mapped pages count
  * in the process's resident memory, so the map is dropped and made again after every batch
  * (a different size makes SQLite remap): it never holds more than about one batch of the
- * feed's pages, where one map over the whole run grew the process by the size of the file.
+ * feed's pages, where one map over the whole run grew the process by most of the file.
  * Under SQLite's own ceiling (2 GB); a larger core is mapped up to it and read as before beyond.
  */
 const MMAP_BYTES = 2_000_000_000;
