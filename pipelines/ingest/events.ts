@@ -41,6 +41,17 @@ interface Slice {
  */
 const SLICE = 4_000;
 
+/**
+ * How much of the core's SQLite file its reads may map into memory while the ingest runs.
+ * Reading the feed through the map instead of copying every page out of the file (one system
+ * call a page) took SQLite about a quarter less CPU at a million invoices. Mapped pages count
+ * in the process's resident memory, so the map is dropped and made again after every batch
+ * (a different size makes SQLite remap): it never holds more than about one batch of the
+ * feed's pages, where one map over the whole run grew the process by most of the file.
+ * Under SQLite's own ceiling (2 GB); a larger core is mapped up to it and read as before beyond.
+ */
+const MMAP_BYTES = 2_000_000_000;
+
 /** A batch written to its scratch file (the text is not kept in memory). */
 interface Written {
   file: string;
@@ -82,6 +93,7 @@ export async function ingestEvents(
       options.progress.start('ingest events', Number(total?.n ?? 0));
     }
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cashloop-ingest-'));
+    const mapped = await mapCore(core);
     let cursor = fromSeq;
     let rows = 0;
     let byRow = 0;
@@ -94,6 +106,7 @@ export async function ingestEvents(
         while (group.length < GROUP && !done) {
           const file = path.join(scratch, `batch-${g % 2}-${group.length}.txt`);
           const batch = await writeBatch(core, cursor, batchSize, sliceSize, file);
+          await mapped?.remap();
           if (batch.n === 0) break;
           group.push({ file, after: cursor, ...batch });
           cursor = batch.last;
@@ -111,6 +124,7 @@ export async function ingestEvents(
       await loading?.catch(() => undefined);
       throw error;
     } finally {
+      await mapped?.restore();
       fs.rmSync(scratch, { recursive: true, force: true });
       options.progress?.stop();
     }
@@ -121,13 +135,39 @@ export async function ingestEvents(
 }
 
 /**
+ * On SQLite, lets this connection read the core's file through a memory map for the ingest's
+ * reads (see `MMAP_BYTES`); `remap` drops the pages mapped so far, `restore` puts the
+ * connection's own setting back. Nothing on PostgreSQL.
+ */
+async function mapCore(core: Db): Promise<{ remap(): Promise<void>; restore(): Promise<void> } | null> {
+  if (core.dialect !== 'sqlite') return null;
+  const setting = async (bytes?: number) =>
+    Number(Object.values((await sql<Record<string, number>>`pragma ${sql.raw(bytes === undefined ? 'mmap_size' : `mmap_size = ${bytes}`)}`.execute(core.kysely)).rows[0] ?? {})[0] ?? 0);
+  const own = await setting();
+  let size = MMAP_BYTES;
+  await setting(size);
+  return {
+    async remap() {
+      size = size === MMAP_BYTES ? MMAP_BYTES - 4096 : MMAP_BYTES;
+      await setting(size);
+    },
+    async restore() {
+      await setting(own);
+    },
+  };
+}
+
+/**
  * Writes the next batch of at most `limit` events after `after` to `file`, a slice at a
  * time, and returns what the core counted: events, last seq, bytes of their values, and
  * whether the text can be read as such (no carriage return in a value, which would stop
  * DuckDB's reader with an error and abort the transaction).
  */
 async function writeBatch(core: Db, after: number, limit: number, sliceSize: number, file: string): Promise<Omit<Written, 'file' | 'after'>> {
-  const fd = fs.openSync(file, 'w');
+  // The two groups' files are written over in place (and cut to length): the kernel copies
+  // into pages the file already has instead of finding and zeroing new ones for every batch.
+  const fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w');
+  let at = 0;
   const written = { n: 0, last: after, bytes: 0, asText: true };
   try {
     while (written.n < limit) {
@@ -135,14 +175,15 @@ async function writeBatch(core: Db, after: number, limit: number, sliceSize: num
       const slice = await readSlice(core, written.last, wanted);
       if (slice.n === 0) break;
       const text = typeof slice.text === 'string' ? Buffer.from(slice.text) : slice.text;
-      fs.writeSync(fd, text);
-      fs.writeSync(fd, NEWLINE);
+      at = writeAt(fd, text, at);
+      at = writeAt(fd, NEWLINE, at);
       if (text.includes(13)) written.asText = false;
       written.n += slice.n;
       written.last = slice.last;
       written.bytes += slice.bytes;
       if (slice.n < wanted) break;
     }
+    fs.ftruncateSync(fd, at);
   } finally {
     fs.closeSync(fd);
   }
@@ -150,6 +191,12 @@ async function writeBatch(core: Db, after: number, limit: number, sliceSize: num
 }
 
 const NEWLINE = Buffer.from('\n');
+
+/** Writes all of `data` at `at` and returns the position after it. */
+function writeAt(fd: number, data: Buffer, at: number): number {
+  for (let done = 0; done < data.length; ) done += fs.writeSync(fd, data, done, data.length - done, at + done);
+  return at + data.length;
+}
 
 /** The next slice of events after `after`, joined into text by the core's database. */
 async function readSlice(core: Db, after: number, limit: number): Promise<Slice> {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { ingestEvents } from '../../pipelines/ingest/events.ts';
@@ -60,8 +61,13 @@ describe(`event feed ingest (${testDialect})`, () => {
     const forged = await t.core.db.kysely.selectFrom('events').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirstOrThrow();
     await t.core.db.kysely.updateTable('events').set({ payload: `{}\n${forged.seq}\x1fforged.event\x1ftest\x1f0\x1f{}` }).where('seq', '=', Number(forged.seq)).execute();
 
+    // On SQLite the ingest reads through a memory map and gives the connection its own setting back afterwards.
+    const mmapSize = async () => (t.core.db.dialect === 'sqlite' ? (await sql<{ mmap_size: number }>`pragma mmap_size`.execute(t.core.db.kysely)).rows[0]?.mmap_size : null);
+    const mmapBefore = await mmapSize();
+
     // Small batches written in smaller slices: several groups, the core's next group read while DuckDB loads the previous one.
     const r = await ingestEvents(wh.conn, t.core.db, { runId: 'r1', batchSize: 100, sliceSize: 30 });
+    expect(await mmapSize()).toBe(mmapBefore);
     expect(r).toMatchObject({ rowsRead: 1_307, rowsWritten: 1_307, fromSeq: 0, toSeq: 1_307 });
     // Only the batches holding an awkward value went row by row.
     expect(r.batchesByRow).toBeGreaterThanOrEqual(1);
