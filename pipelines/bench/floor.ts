@@ -13,6 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { coreTables, ensureWarehouseSchema } from '../schema.ts';
+import { newestImages } from '../transform/core-staging.ts';
 import { body, loadModels, qualified } from '../transform/models.ts';
 import { hiveFolder } from '../publish.ts';
 import { ident, lit, openWarehouse, rowsJson } from '../../src/warehouse/warehouse.ts';
@@ -58,10 +59,7 @@ export async function measureFloor(source: string, dir: string): Promise<FloorRe
     await conn.run(`create temp table _parsed as select seq, from_json(payload, ${lit(JSON.stringify(spec))}) as p from raw.events`);
     for (const [table, columns] of Object.entries(coreTables)) {
       await conn.run(`drop table staging.core_${table}`);
-      await conn.run(`create table staging.core_${table} as
-        select _seq, ${Object.keys(columns).map((n) => `r.${n}`).join(', ')}
-        from (select seq as _seq, unnest(p.${table}) as r from _parsed where len(p.${table}) > 0)
-        qualify row_number() over (partition by r.id order by _seq desc) = 1`);
+      await conn.run(`create table staging.core_${table} as ${newestImages(table, Object.keys(columns), '_parsed')}`);
     }
     await conn.run('drop table _parsed');
     await conn.run('checkpoint');

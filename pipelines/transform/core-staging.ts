@@ -33,6 +33,23 @@ async function backfillNewTables(conn: DuckDBConnection): Promise<number> {
 }
 
 /**
+ * The newest image of each row of a core table among parsed events (`seq`, `p`: the payload as
+ * one struct holding a list per table): its highest `seq`, and within one event its last place
+ * in the list. Picked by a plain aggregate (the newest place per id) and a semi join on it: both
+ * spill to disk when larger than DuckDB's memory limit, where a window partitioned by id over
+ * every image (ten million invoices: 19 million rows) holds more than it can spill and fails.
+ */
+export function newestImages(table: string, names: string[], parsed: string): string {
+  const images = `select seq as _seq, unnest(p.${table}) as r, generate_subscripts(p.${table}, 1) as _pos from ${parsed} where len(p.${table}) > 0`;
+  // Where an image stands in the feed, as one number: a HUGEINT aggregate keeps a fixed-size state.
+  const place = `_seq::hugeint * 4294967296 + _pos`;
+  return `with images as not materialized (${images}),
+    newest as (select r.id as id, max(${place}) as place from images group by r.id)
+    select _seq, ${names.map((n) => `r."${n}"`).join(', ')}
+    from images semi join newest on newest.id = images.r.id and newest.place = ${place}`;
+}
+
+/**
  * Brings `staging.core_<table>` up to date with the events landed since the last transform:
  * the payloads are after-images keyed by table name, so for each table the newest image of
  * a row (highest seq) replaces the staged one. Only new events are parsed, which keeps an
@@ -61,10 +78,7 @@ export async function stageCoreEvents(conn: DuckDBConnection, options: { deltas?
     select seq, from_json(payload, ${lit(JSON.stringify(spec))}) as p from raw.events where seq > ${from} and seq <= ${to}`);
   let rowsWritten = backfilled;
   for (const [table, columns] of Object.entries(coreTables)) {
-    const names = Object.keys(columns);
-    const newest = `select _seq, ${names.map((n) => `r."${n}"`).join(', ')}
-      from (select seq as _seq, unnest(p.${table}) as r from _new_events where len(p.${table}) > 0)
-      qualify row_number() over (partition by r.id order by _seq desc) = 1`;
+    const newest = newestImages(table, Object.keys(columns), '_new_events');
     if (!options.deltas && (await scalarNumber(conn, `select count(*) from (select 1 from staging.core_${table} limit 1)`)) === 0) {
       // An empty table (the first build) takes the rows straight: nothing to replace, no delta to keep.
       const n = Number((await conn.run(`insert into staging.core_${table} by name ${newest}`)).rowsChanged);
