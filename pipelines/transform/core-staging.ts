@@ -49,9 +49,12 @@ export async function stageCoreEvents(conn: DuckDBConnection, options: { deltas?
   const to = await scalarNumber(conn, 'select coalesce(max(seq), 0) from raw.events');
   const changed: Record<string, number> = Object.fromEntries(Object.keys(coreTables).map((t) => [t, 0]));
   if (options.deltas) {
-    for (const table of Object.keys(coreTables)) {
-      await conn.run(`create or replace temp table ${deltaTable(`staging.core_${table}`)} as select 'old' as _change, * from staging.core_${table} limit 0`);
-    }
+    // Every table's empty delta in one call: a statement sent on its own costs a round trip.
+    await conn.run(
+      Object.keys(coreTables)
+        .map((table) => `create or replace temp table ${deltaTable(`staging.core_${table}`)} as select 'old' as _change, * from staging.core_${table} limit 0`)
+        .join(';\n'),
+    );
   }
   if (to <= from) return { events: 0, rowsWritten: backfilled, changed };
   const events = await scalarNumber(conn, 'select count(*) from raw.events where seq > $1 and seq <= $2', [BigInt(from), BigInt(to)]);
@@ -60,7 +63,11 @@ export async function stageCoreEvents(conn: DuckDBConnection, options: { deltas?
   await conn.run(`create or replace temp table _new_events as
     select seq, from_json(payload, ${lit(JSON.stringify(spec))}) as p from raw.events where seq > ${from} and seq <= ${to}`);
   let rowsWritten = backfilled;
-  for (const [table, columns] of Object.entries(coreTables)) {
+  // Which tables the new events carry rows of, in one pass: the others are not looked at again.
+  const tables = Object.keys(coreTables);
+  const carried = (await rowsJson(conn, `select ${tables.map((t, i) => `coalesce(sum(len(p.${t})), 0) as n${i}`).join(', ')} from _new_events`))[0]!;
+  for (const [i, [table, columns]] of Object.entries(coreTables).entries()) {
+    if (Number(carried[`n${i}`]) === 0) continue;
     const names = Object.keys(columns);
     const newest = `select _seq, ${names.map((n) => `r."${n}"`).join(', ')}
       from (select seq as _seq, unnest(p.${table}) as r from _new_events where len(p.${table}) > 0)
