@@ -37,6 +37,8 @@ const { values } = parseArgs({
     // Only the full run and its floor (the ten-million run: the incremental runs are measured at one million).
     'full-only': { type: 'boolean', default: false },
     'reuse-fixture': { type: 'boolean', default: false },
+    // Only the incremental runs, over a folder kept from an earlier `--keep --full-only` run (a copy of it: they add to it).
+    reuse: { type: 'boolean', default: false },
     // Internal: the pipeline runs happen in a child process, so its peak RSS is the pipeline's own.
     phase: { type: 'string', default: 'main' },
     baseline: { type: 'string', default: '0' },
@@ -55,7 +57,7 @@ if (reuse) {
   for (const f of fs.readdirSync(dir)) if (!f.startsWith('cashloop.db')) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
 }
 
-if (values.phase === 'main' && !reuse) {
+if (values.phase === 'main' && !reuse && !values.reuse) {
   // The core's schema, through its own migrations; the rows below go straight into the tables.
   const db = connect({ url: `sqlite:${coreFile}` });
   await migrate(db);
@@ -117,6 +119,11 @@ function writeHistory(db: SQLite.Database, firstInvoice: number, count: number, 
   return events;
 }
 
+if (values.phase === 'main' && values.reuse) {
+  // The fixture, its baseline and the full run are those kept in the folder: straight to the runs.
+  const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--phase', 'run', '--dir', dir, '--invoices', String(invoices), '--reuse'], { stdio: 'inherit' });
+  process.exit(child.status ?? 1);
+}
 if (values.phase === 'main') {
   await main();
   process.exit(0);
@@ -209,7 +216,8 @@ async function main() {
 }
 
 // Phase "run", in its own process: full run, 1 % more events, incremental run, peak RSS.
-const baselineRowsPerS = Number(values.baseline);
+const kept = values.reuse ? (JSON.parse(fs.readFileSync(path.join(dir, 'full-run.json'), 'utf8')) as { ms: number; baseline: number }) : null;
+const baselineRowsPerS = kept ? kept.baseline : Number(values.baseline);
 const db = new SQLite(coreFile);
 const events = (db.prepare('select count(*) as n from events').get() as { n: number }).n;
 const coreUrl = `sqlite:${coreFile}`;
@@ -258,12 +266,19 @@ const describe = (label: string, { r, ms, cpu }: { r: PipelineRunResult; ms: num
 // fitting in JavaScript would dominate them at this size.
 const steps = ['ingest', 'transform', 'reconcile', 'publish'];
 // The ten-million run shows its progress (on stderr) as it goes.
-const full = describe('full run', await timed(() => runPipeline({ dataDir: dir, coreUrl, quiet: !values['full-only'], job: 'bench', steps })));
+// `--reuse`: the full run was made before in this folder (kept with `--keep --full-only`, and
+// copied before each use: the runs below add to it); its time is read back, not measured again.
+const fullFile = path.join(dir, 'full-run.json');
+const full = kept
+  ? { ms: kept.ms }
+  : describe('full run', await timed(() => runPipeline({ dataDir: dir, coreUrl, quiet: !values['full-only'], job: 'bench', steps })));
+if (values.reuse) say(`full run (measured before, read from ${fullFile}): ${(full.ms / 1000).toFixed(2)} s`);
+else fs.writeFileSync(fullFile, JSON.stringify({ ms: full.ms, baseline: baselineRowsPerS }));
 const baselineMs = Number(values['baseline-ms']);
-say(`full run / read_csv baseline: ${(full.ms / baselineMs).toFixed(2)}×; peak RSS of the pipeline process so far: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+if (!values.reuse) say(`full run / read_csv baseline: ${(full.ms / baselineMs).toFixed(2)}×; peak RSS of the pipeline process so far: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
 
 // The floor, from the same landed events, then the pipeline's time over it per phase.
-{
+if (!values.reuse && 'r' in full) {
   const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--phase', 'floor', '--dir', dir, '--invoices', String(invoices)], { stdio: 'inherit' });
   if (child.status !== 0) throw new Error(`floor phase failed (${child.status ?? child.signal})`);
   const f = JSON.parse(fs.readFileSync(path.join(dir, 'floor.json'), 'utf8')) as FloorResult;

@@ -222,10 +222,12 @@ export async function recordFullParts(conn: DuckDBConnection, model: Model, runI
   };
   if (before.size === after.length && after.every(unchanged)) return false;
   await conn.run('delete from ops.table_parts where table_name = $1', [name]);
-  for (const r of after) {
+  // Every part in one statement: a small model rebuilt whole has a part per month, each once a statement of its own.
+  const values = after.map((r) => {
     const version = unchanged(r) ? before.get(String(r.part))!.version : runId;
-    await conn.run('insert into ops.table_parts values ($1, $2, $3, $4, $5::hugeint)', [name, String(r.part), version, BigInt(String(r.row_count)), r.fp === null ? null : String(r.fp)]);
-  }
+    return `(${lit(name)}, ${lit(String(r.part))}, ${lit(version)}, ${BigInt(String(r.row_count))}, ${r.fp === null ? 'null' : `${lit(String(r.fp))}::hugeint`})`;
+  });
+  if (values.length > 0) await conn.run(`insert into ops.table_parts values ${values.join(', ')}`);
   return true;
 }
 
@@ -254,8 +256,7 @@ export async function recordDeltaParts(conn: DuckDBConnection, model: Model, run
     (await rowsJson(conn, partCounts(model, name, partFilter(model.partitionColumn, touched)))).map((r) => [String(r.part), String(r.row_count)]),
   );
   await conn.run(`delete from ops.table_parts where table_name = $1 and part in (${list})`, [name]);
-  for (const p of touched) {
-    const n = counts.get(p);
-    if (n !== undefined) await conn.run('insert into ops.table_parts values ($1, $2, $3, $4, null)', [name, p, runId, BigInt(n)]);
-  }
+  // One statement for every touched part that still holds rows.
+  const rows = touched.filter((p) => counts.has(p)).map((p) => `(${lit(name)}, ${lit(p)}, ${lit(runId)}, ${BigInt(counts.get(p)!)}, null)`);
+  if (rows.length > 0) await conn.run(`insert into ops.table_parts values ${rows.join(', ')}`);
 }

@@ -66,9 +66,12 @@ export async function stageCoreEvents(conn: DuckDBConnection, options: { deltas?
   const to = await scalarNumber(conn, 'select coalesce(max(seq), 0) from raw.events');
   const changed: Record<string, number> = Object.fromEntries(Object.keys(coreTables).map((t) => [t, 0]));
   if (options.deltas) {
-    for (const table of Object.keys(coreTables)) {
-      await conn.run(`create or replace temp table ${deltaTable(`staging.core_${table}`)} as select 'old' as _change, * from staging.core_${table} limit 0`);
-    }
+    // Every table's empty delta in one call: a statement sent on its own costs a round trip.
+    await conn.run(
+      Object.keys(coreTables)
+        .map((table) => `create or replace temp table ${deltaTable(`staging.core_${table}`)} as select 'old' as _change, * from staging.core_${table} limit 0`)
+        .join(';\n'),
+    );
   }
   if (to <= from) return { events: 0, rowsWritten: backfilled, changed };
   const events = await scalarNumber(conn, 'select count(*) from raw.events where seq > $1 and seq <= $2', [BigInt(from), BigInt(to)]);
@@ -77,7 +80,11 @@ export async function stageCoreEvents(conn: DuckDBConnection, options: { deltas?
   await conn.run(`create or replace temp table _new_events as
     select seq, from_json(payload, ${lit(JSON.stringify(spec))}) as p from raw.events where seq > ${from} and seq <= ${to}`);
   let rowsWritten = backfilled;
-  for (const [table, columns] of Object.entries(coreTables)) {
+  // Which tables the new events carry rows of, in one pass: the others are not looked at again.
+  const tables = Object.keys(coreTables);
+  const carried = (await rowsJson(conn, `select ${tables.map((t, i) => `coalesce(sum(len(p.${t})), 0) as n${i}`).join(', ')} from _new_events`))[0]!;
+  for (const [i, [table, columns]] of Object.entries(coreTables).entries()) {
+    if (Number(carried[`n${i}`]) === 0) continue;
     const newest = newestImages(table, Object.keys(columns), '_new_events');
     if (!options.deltas && (await scalarNumber(conn, `select count(*) from (select 1 from staging.core_${table} limit 1)`)) === 0) {
       // An empty table (the first build) takes the rows straight: nothing to replace, no delta to keep.

@@ -115,6 +115,14 @@ export async function transform(conn: DuckDBConnection, options: { asOf?: string
       return status.get(table) ?? { changed: true, delta: false };
     };
 
+    // An unchanged model's empty delta is made only when a model downstream reads it.
+    const readDeltas = new Set(models.flatMap((m) => m.deltaReads));
+    const noChange = async (name: string) => {
+      if (readDeltas.has(deltaTable(name))) await emptyDelta(conn, name);
+    };
+    // Unchanged tables are counted together at the end, in one statement.
+    const uncounted: { build: ModelBuild; table: string }[] = [];
+
     let rowsWritten = stagedResult.rowsWritten;
     // What each model was built from, written to ops.model_state in one statement at the end.
     const stateRows: [string, string, string | null, string, string, string][] = [];
@@ -143,7 +151,7 @@ export async function transform(conn: DuckDBConnection, options: { asOf?: string
       if (same && inputs.every((i) => !i.changed)) {
         mode = 'unchanged';
         written = 0;
-        await emptyDelta(conn, name);
+        await noChange(name);
         result = { changed: false, delta: true };
       } else if (same && model.incrementalKey.length > 0 && inputs.every((i) => !i.changed || i.delta) && model.deltaReads.every((d) => deltaTables.has(d))) {
         mode = 'incremental';
@@ -163,15 +171,18 @@ export async function transform(conn: DuckDBConnection, options: { asOf?: string
         if (!refill) remade.add(name);
         await checkKeys(conn, model);
         const changed = await recordFullParts(conn, model, runId, written);
-        if (!changed) await emptyDelta(conn, name);
+        if (!changed) await noChange(name);
         result = { changed, delta: !changed };
       }
       if (result.delta) deltaTables.add(deltaTable(name));
       status.set(name, result);
       relations.add(name);
       stateRows.push([name, model.hash, asOf, extractMark, partExpression(model), mode]);
-      const rows = await scalarNumber(conn, `select count(*) from ${name}`);
-      built.push({ model: name, mode, rows, rowsWritten: written, ms: Math.round(performance.now() - started) });
+      const build: ModelBuild = { model: name, mode, rows: 0, rowsWritten: written, ms: 0 };
+      if (mode === 'unchanged') uncounted.push({ build, table: name });
+      else build.rows = await scalarNumber(conn, `select count(*) from ${name}`);
+      build.ms = Math.round(performance.now() - started);
+      built.push(build);
       rowsWritten += written;
       options.progress?.increment(1);
     }
@@ -179,7 +190,11 @@ export async function transform(conn: DuckDBConnection, options: { asOf?: string
     await conn.run(
       `insert or replace into ops.model_state values ${stateRows.map(([name, hash, date, mark, part, mode]) => `(${lit(name)}, ${lit(hash)}, ${date === null ? 'null' : `date ${lit(date)}`}, ${lit(mark)}, ${lit(part)}, ${lit(mode)}, ${lit(runId)}, now())`).join(', ')}`,
     );
-    for (const t of deltaTables) await conn.run(`drop table if exists ${t}`);
+    if (uncounted.length > 0) {
+      const counts = (await rowsJson(conn, `select ${uncounted.map((u, i) => `(select count(*) from ${u.table}) as n${i}`).join(', ')}`))[0]!;
+      uncounted.forEach((u, i) => (u.build.rows = Number(counts[`n${i}`])));
+    }
+    if (deltaTables.size > 0) await conn.run([...deltaTables].map((t) => `drop table if exists ${t}`).join(';\n'));
     options.progress?.stop();
     faultPoint('transform:before-commit');
     return { asOf, eventsStaged: stagedResult.events, stagedMs, rowsWritten, fullReason, models: built };

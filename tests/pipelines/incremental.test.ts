@@ -44,6 +44,10 @@ describe(`incremental runs equal full builds (${testDialect})`, () => {
     const [a, b] = [await dumpPublic(warehousePaths(inc).warehouse), await dumpPublic(warehousePaths(full).warehouse)];
     expect(Object.keys(a)).toEqual(Object.keys(b));
     for (const table of Object.keys(b)) expect({ table, rows: a[table] }).toEqual({ table, rows: b[table] });
+    // The row counts the run reports are the tables' own, the unchanged ones (counted together at the end) too.
+    const reported = (r.steps.find((s) => s.name === 'transform')!.detail as TransformResult).models.filter((m) => m.mode !== 'view');
+    expect(reported.length).toBeGreaterThan(0);
+    for (const m of reported) expect({ model: m.model, mode: m.mode, rows: m.rows }).toEqual({ model: m.model, mode: m.mode, rows: a[m.model]!.length });
     // What analysts read is what the run built: the snapshot updated in place and the Parquet parts.
     const schemas = ['marts', 'metrics', 'forecast'];
     expect(await dumpSchemas(warehousePaths(inc).snapshot, schemas)).toEqual(await dumpSchemas(warehousePaths(inc).warehouse, schemas));
