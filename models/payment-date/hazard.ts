@@ -33,8 +33,9 @@ export { emptyColumns, type HazardColumns } from './columns.ts';
  *
  * For each open invoice this gives a distribution of payment days conditional on its still
  * being open: the 10 % and 90 % points as the interval; the predicted day is the median,
- * blended with the customer's own mean wait by a weight learnt on the months before the fit
- * date, snapped to the payment run; the probability of paying after the due date (what is
+ * blended with the customer's own median and mean wait (moved by what the model sees beyond
+ * the customer's mean) by weights learnt at earlier origins, each scored by the model fitted
+ * there, snapped to the payment run; the probability of paying after the due date (what is
  * not paid within the clock counts as late) is blended with the customer's late share by a
  * logistic calibration (with its plain and recency-weighted late shares) learnt on the months before the fit date, scored by the models fitted
  * then (they had not seen the payments they are scored on).
