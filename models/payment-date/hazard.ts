@@ -33,8 +33,9 @@ export { emptyColumns, type HazardColumns } from './columns.ts';
  *
  * For each open invoice this gives a distribution of payment days conditional on its still
  * being open: the 10 % and 90 % points as the interval; the predicted day is the median,
- * blended with the customer's own mean wait by a weight learnt on the months before the fit
- * date, snapped to the payment run; the probability of paying after the due date (what is
+ * blended with the customer's own median and mean wait (moved by what the model sees beyond
+ * the customer's mean) by weights learnt at earlier origins, each scored by the model fitted
+ * there, snapped to the payment run; the probability of paying after the due date (what is
  * not paid within the clock counts as late) is blended with the customer's late share by a
  * logistic calibration (with its plain and recency-weighted late shares) learnt on the months before the fit date, scored by the models fitted
  * then (they had not seen the payments they are scored on).
@@ -108,7 +109,7 @@ export interface HazardModel {
   /** Payments landing on a Saturday or Sunday are rare enough to move there to the Monday. */
   weekendRare: boolean;
   /** Weight of the distribution's median in the predicted day; the rest is the customer's own mean wait (see `blendWeight`). */
-  blend: number;
+  blend: [number, number];
   /** Days to pay of every invoice settled by the fit date, ascending, with suffix sums. */
   pays: Pool;
   /** Late probability: σ(a + b·logit p + c·logit share), see `calibrate`. */
@@ -146,19 +147,16 @@ function pooledAfter(p: Pool, age: number): number | null {
  * The customer's own mean wait for an invoice still open at `age`: its days to pay, among the
  * invoices settled before `beforeDay` that took longer than `age` (everyone's when it has none).
  */
-function customerAfter(h: History | undefined, everyone: Pool, age: number, beforeDay: number): number {
-  let sum = 0;
-  let n = 0;
-  if (h) {
-    for (let i = 0; i < h.settled.length && h.settled[i]! < beforeDay; i++) {
-      if (h.pay[i]! > age) {
-        sum += h.pay[i]!;
-        n++;
-      }
-    }
+function customerAfter(h: History | undefined, everyone: Pool, age: number, beforeDay: number): { mean: number; median: number } {
+  const later: number[] = [];
+  if (h) for (let i = 0; i < h.settled.length && h.settled[i]! < beforeDay; i++) if (h.pay[i]! > age) later.push(h.pay[i]!);
+  if (later.length > 0) {
+    later.sort((a, b) => a - b);
+    const mid = later.length >> 1;
+    return { mean: later.reduce((s, x) => s + x, 0) / later.length, median: later.length % 2 === 1 ? later[mid]! : (later[mid - 1]! + later[mid]!) / 2 };
   }
-  if (n > 0) return sum / n;
-  return pooledAfter(everyone, age) ?? age + 7;
+  const m = pooledAfter(everyone, age) ?? age + 7;
+  return { mean: m, median: m };
 }
 
 /** Weights of the late probability's inputs (see `calibrationInputs`). */
@@ -519,7 +517,7 @@ function fitColumns(cols: HazardColumns, known: Int32Array, asOfDay: number, nes
   }
   const model: HazardModel = {
     asOf, coef, globalLate, globalScale, hazard: new Float64Array(BINS), tailWait: 30, byCustomer: new Map(), histories, habits: new Map(),
-    weekendRare: false, calibration: { w: [0, 1, 0, 0, 0, 0] }, blend: 1, pays: pool([]), trainedOn: n,
+    weekendRare: false, calibration: { w: [0, 1, 0, 0, 0, 0] }, blend: [1, 0], pays: pool([]), trainedOn: n,
   };
   // The pooled hazard on the z clock: events and exposure per bin, each invoice weighted by recency.
   const events = new Float64Array(BINS);
@@ -594,11 +592,12 @@ function fitColumns(cols: HazardColumns, known: Int32Array, asOfDay: number, nes
     if (h) model.habits.set(cols.customerKeys[cu]!, { ...detectHabit(h.weekday, h.dom, h.n), weekday: h.weekday, dayOfMonth: h.dom });
   }
   if (nested) return { model, hist };
-  model.calibration = calibrate(model, cols, known, asOfDay);
   const pays: number[] = [];
   for (const j of known) if (paid(j)) pays.push(cols.settled[j]! - cols.issued[j]!);
   model.pays = pool(pays);
-  model.blend = blendWeight(model, hist, cols, known, feats, asOfDay);
+  const { calibration, blendCases } = calibrate(model, cols, known, asOfDay);
+  model.calibration = calibration;
+  model.blend = blendWeights(blendCases);
   return { model, hist };
 }
 
@@ -613,49 +612,6 @@ function locationAt(model: HazardModel, issued: number, due: number, h: History 
     scale = Math.sqrt((h.swe2[f.k]! + prior * model.globalScale ** 2) / (sw + prior));
   }
   return { mu: due - issued + late, scale: Math.max(1.5, scale) };
-}
-
-/**
- * The predicted day blends the distribution's median with the customer's own mean wait, by
- * the weight (in twentieths) that had the lowest absolute error on the invoices open 30, 60
- * and 90 days before the fit date and paid by it: each told its age then, the customer's
- * wait from the payments made before that date, the distribution from the model fitted on
- * the fit date — which has seen those payments, so the weight leans towards the model more
- * than new invoices may justify; nothing after the fit date is read.
- */
-function blendWeight(model: HazardModel, hist: (History | undefined)[], cols: HazardColumns, known: Int32Array, feats: Known[], asOfDay: number): number {
-  const cases: { h: number; c: number; actual: number }[] = [];
-  for (const back of [30, 60, 90]) {
-    const originDay = asOfDay - back;
-    const before: number[] = [];
-    for (const j of known) if (cols.settled[j]! <= originDay) before.push(cols.settled[j]! - cols.issued[j]!);
-    const everyone = pool(before);
-    const open: number[] = [];
-    for (let i = 0; i < known.length; i++) {
-      const j = known[i]!;
-      const s = cols.settled[j]!;
-      if (cols.issued[j]! > originDay || s > asOfDay || s <= originDay) continue;
-      open.push(i);
-    }
-    for (const i of evenly(open, MAX_CASES / 3)) {
-      const j = known[i]!;
-      const issued = cols.issued[j]!;
-      const age = originDay - issued;
-      const h = hist[cols.customer[j]!];
-      const { mass, first } = rawAt(model, issued, cols.due[j]!, cols.customerKeys[cols.customer[j]!]!, h, feats[i]!, age);
-      cases.push({ h: quantiles(mass, first, [0.5])[0]!, c: customerAfter(h, everyone, age, originDay + 1), actual: cols.settled[j]! - issued });
-    }
-  }
-  if (cases.length < 30) return 1;
-  let best = 1;
-  let bestErr = Number.POSITIVE_INFINITY;
-  for (let j = 0; j <= 20; j++) {
-    const w = j / 20;
-    let err = 0;
-    for (const x of cases) err += Math.abs(Math.round(w * x.h + (1 - w) * x.c) - x.actual);
-    if (err < bestErr - 1e-9) [best, bestErr] = [w, err];
-  }
-  return best;
 }
 
 /**
@@ -694,7 +650,8 @@ function quantiles(mass: Map<number, number>, first: number, qs: number[]): numb
  * towards the model's own probability. Above 100,000 invoices the model at an origin is fitted
  * on the customers of the invoices it scores. Nothing after the fit date is read.
  */
-function calibrate(model: HazardModel, cols: HazardColumns, known: Int32Array, asOfDay: number): Calibration {
+function calibrate(model: HazardModel, cols: HazardColumns, known: Int32Array, asOfDay: number): { calibration: Calibration; blendCases: BlendCase[] } {
+  const blendCases: BlendCase[] = [];
   const xs: number[][] = [];
   const ys: number[] = [];
   const plains: (number | null)[] = [];
@@ -712,19 +669,37 @@ function calibrate(model: HazardModel, cols: HazardColumns, known: Int32Array, a
       if (s !== null && s <= originDay) continue;
       cases.push({ j, late: s === null || s > due ? 1 : 0 });
     }
-    if (cases.length === 0) continue;
+    // Open at the origin and paid by the fit date: the predicted day's blend is scored on them.
+    const paidSince: number[] = [];
+    for (const j of known) if (cols.issued[j]! <= originDay && cols.settled[j]! > originDay && cols.settled[j]! <= asOfDay && cols.counted[j]) paidSince.push(j);
+    if (cases.length === 0 && paidSince.length === 0) continue;
     const scored = evenly(cases, MAX_CASES / backs.length);
+    const dated = evenly(paidSince, MAX_CASES / backs.length);
     // The model as it stood at that origin: it has not seen these invoices' payments.
     let atOrigin: number[] = [];
     if (known.length > LARGE) {
       const mine = new Uint8Array(cols.customerKeys.length);
       for (const { j } of scored) mine[cols.customer[j]!] = 1;
+      for (const j of dated) mine[cols.customer[j]!] = 1;
       for (const j of known) if (cols.issued[j]! <= originDay && mine[cols.customer[j]!]) atOrigin.push(j);
     } else {
       atOrigin = [];
       for (const j of known) if (cols.issued[j]! <= originDay) atOrigin.push(j);
     }
     const sub = fitColumns(cols, Int32Array.from(atOrigin), originDay, true);
+    const before: number[] = [];
+    for (const j of atOrigin) if (cols.settled[j]! <= originDay && cols.counted[j]) before.push(cols.settled[j]! - cols.issued[j]!);
+    const everyone = pool(before);
+    for (const j of dated) {
+      const cu = cols.customer[j]!;
+      const h = sub.hist[cu];
+      const age = originDay - cols.issued[j]!;
+      const f = featuresAt(h, cols, j, originDay, sub.model.globalLate);
+      const { mass, first } = rawAt(sub.model, cols.issued[j]!, cols.due[j]!, cols.customerKeys[cu]!, h, f, age);
+      const own = customerAfter(h, everyone, age, originDay + 1);
+      const d = shift(sub.model, f);
+      blendCases.push({ h: quantiles(mass, first, [0.5])[0]!, mean: own.mean + d, median: own.median + d, actual: cols.settled[j]! - cols.issued[j]! });
+    }
     for (const { j, late } of scored) {
       const cu = cols.customer[j]!;
       const h = sub.hist[cu];
@@ -738,7 +713,7 @@ function calibrate(model: HazardModel, cols: HazardColumns, known: Int32Array, a
   const k = calibrationInputs(0.5, { n: 0, k: 0, x: [], offset: 0, share: 0.5, weekendDue: 0 }).length;
   // With no pull at all the model's own probability is taken as it is.
   const prior = Array.from({ length: k }, (_, j) => (j === 1 ? 1 : 0));
-  if (xs.length < 30 || ys.every((y) => y === ys[0])) return { w: prior };
+  if (xs.length < 30 || ys.every((y) => y === ys[0])) return { calibration: { w: prior }, blendCases };
   // Newton's method, with a ridge towards the model's own probability.
   const w = [...prior];
   for (let it = 0; it < 30; it++) {
@@ -760,7 +735,7 @@ function calibrate(model: HazardModel, cols: HazardColumns, known: Int32Array, a
     for (let a = 0; a < k; a++) w[a]! -= step[a]!;
     if (step.reduce((s2, x) => s2 + Math.abs(x), 0) < 1e-8) break;
   }
-  if (!w.every(Number.isFinite)) return { w: prior };
+  if (!w.every(Number.isFinite)) return { calibration: { w: prior }, blendCases };
   // Least squares of the outcome on the calibrated probability and the plain share: the weight a in [0, 1].
   let num = 0;
   let den = 0;
@@ -771,7 +746,50 @@ function calibrate(model: HazardModel, cols: HazardColumns, known: Int32Array, a
     num += (ys[i]! - sh) * (q - sh);
     den += (q - sh) ** 2;
   }
-  return { w, a: den > 0 ? Math.min(1, Math.max(0, num / den)) : 1 };
+  return { calibration: { w, a: den > 0 ? Math.min(1, Math.max(0, num / den)) : 1 }, blendCases };
+}
+
+const MEAN_LATE = FEATURES.indexOf('mean_late');
+
+/**
+ * What the model sees beyond the customer's plain mean: its expected days late (recent
+ * payments, trend carried to the due date, the customer's own season, the invoice's amount,
+ * terms, dispute flag) less the customer's plain mean days late, in days. The customer's mean
+ * and median wait are moved by it before they are blended, so a customer that is getting
+ * slower, or whose season is coming, is not predicted at its old average.
+ */
+function shift(model: HazardModel, f: Known): number {
+  return f.k > 0 ? Math.max(-60, Math.min(365, dot(model.coef, f.x) + f.offset)) - f.x[MEAN_LATE]! : 0;
+}
+
+interface BlendCase {
+  /** The distribution's median, the customer's mean and median wait (days from the invoice date), and the day paid. */
+  h: number;
+  mean: number;
+  median: number;
+  actual: number;
+}
+
+/**
+ * Weights (in twentieths, summing to 1) of the distribution's median, the customer's median
+ * wait and its mean wait with the least absolute error on the invoices open at the earlier
+ * origins and paid by the fit date, each scored by the model fitted at its origin.
+ */
+function blendWeights(cases: BlendCase[]): [number, number] {
+  if (cases.length < 30) return [1, 0];
+  let best: [number, number] = [1, 0];
+  let bestErr = Number.POSITIVE_INFINITY;
+  // From the model alone down: on a tie the model's own median stays.
+  for (let a = 20; a >= 0; a--) {
+    for (let b = 0; b <= 20 - a; b++) {
+      const wh = a / 20;
+      const wm = b / 20;
+      let err = 0;
+      for (const x of cases) err += Math.abs(Math.round(wh * x.h + wm * x.median + (1 - wh - wm) * x.mean) - x.actual);
+      if (err < bestErr - 1e-9) [best, bestErr] = [[wh, wm], err];
+    }
+  }
+  return best;
 }
 
 
@@ -887,7 +905,9 @@ export function predictHazard(model: HazardModel, r: HazardRow, asOf: string, po
   const { mass, probLate, first } = raw(model, r, f, age);
   const [p10, med, p90] = quantiles(mass, first, [0.1, 0.5, 0.9]) as [number, number, number];
   const own = customerAfter(model.histories.get(r.customer_key), model.pays, age, Math.min(epochDay(asOf), epochDay(model.asOf)) + 1);
-  const blended = Math.max(first, Math.round(model.blend * med + (1 - model.blend) * own));
+  const [wh, wm] = model.blend;
+  const d = shift(model, f);
+  const blended = Math.max(first, Math.round(wh * med + wm * (own.median + d) + (1 - wh - wm) * (own.mean + d)));
   const days = snap(model, model.habits.get(r.customer_key), issued, blended, first);
   const dueDays = (r.due_date ? epochDay(r.due_date) : issued + r.terms_days) - issued;
   // Already past its due date and unpaid: late for certain, whatever the calibration.
