@@ -77,6 +77,15 @@ function printSales() {
   console.log(`
 sales: 12-month forecast replayed at past month-ends (rolling origin, weights and intervals learned from earlier months only), history to ${first.as_of}; MASE, mean over each level's series`);
   console.log(salesEvaluationText(sales.map((r) => ({ level: String(r.model).slice('sales/'.length), metric: String(r.metric), baseline: String(r.baseline), value: r.value === null ? null : Number(r.value), baselineValue: r.baseline_value === null ? null : Number(r.baseline_value) }))));
+  // What is published: the replay reconciled at each origin (models/sales/forecast.ts, replayReconciled).
+  for (const level of ['total', 'category', 'segment', 'product']) {
+    const get = (metric: string) => sales.find((r) => r.model === `sales/${level}` && r.metric === metric);
+    const rec = get('mase_reconciled');
+    const ratio = get('mase_reconciled_to_best_single');
+    const pairs = get('reconciled_replays');
+    if (!rec || rec.value === null) continue;
+    console.log(`  ${level.padEnd(8)} reconciled (published): MASE ${Number(rec.value).toFixed(3)} (before reconciliation ${Number(rec.baseline_value).toFixed(3)}), ÷ best single ${ratio?.value == null ? '–' : `${Number(ratio.value).toFixed(3)} (${String(ratio.baseline).replace('_', ' ')})`}, on ${pairs?.value} of ${pairs?.baseline_value} forecasts replayed (the origins at which every series had one)`);
+  }
   for (const level of ['total', 'category', 'segment', 'product']) if (sales.some((r) => r.model === `sales/${level}`)) {
     console.log(`
 sales/${level}:`);

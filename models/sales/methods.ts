@@ -8,7 +8,7 @@ import { MultivariateLinearRegression } from 'ml-regression';
  * combinations). The baseline every other method is judged against is the seasonal naive
  * forecast (naive below 12 months).
  */
-export type Method = 'seasonal_naive' | 'holt_winters' | 'regression' | 'combination' | 'naive' | 'mean';
+export type Method = 'seasonal_naive' | 'holt_winters' | 'regression' | 'combination' | 'seasonal_drift' | 'naive' | 'mean';
 
 export const SEASON = 12;
 /** Months a series needs before Holt-Winters and the regression are fitted (12 dummies + trend leave 2 degrees of freedom). */
@@ -187,5 +187,31 @@ export function forecastWith(method: Method, y: number[], h: number): number[] {
       return regressionForecast(y, h);
     case 'holt_winters':
       return holtWintersForecast(fitHoltWinters(y), h);
+    case 'seasonal_drift':
+      return seasonalDriftForecast(y, h);
   }
+}
+
+/**
+ * Seasonal naive plus a drift shrunk by its evidence — measured as a candidate that might lose
+ * little whether seasonal naive or a trend method is best (models/README.md, "A candidate
+ * that loses little"); not among the `candidates`. The drift is the mean year-over-year change
+ * d̄ of the last k = min(12, n − m) months, kept in the share max(0, 1 − `DRIFT_T2` · s²/(k d̄²))
+ * (s² the sample variance of those changes: a positive-part James-Stein shrinkage toward no
+ * drift, the whole drift only when its t-statistic is far above √`DRIFT_T2`):
+ * `ŷ(n+h) = y(n+h−m(j+1)) + (j+1) · share · d̄`, j = ⌊(h−1)/m⌋ (no drift from a single change). Needs n ≥ m + 1.
+ */
+export const DRIFT_T2 = 9;
+
+export function seasonalDriftForecast(y: number[], h: number, m = SEASON): number[] {
+  const n = y.length;
+  const k = Math.min(m, n - m);
+  if (k < 1) throw new Error(`seasonal naive with drift needs ${m + 1} months, the series has ${n}`);
+  const d: number[] = [];
+  for (let t = n - k; t < n; t++) d.push(y[t]! - y[t - m]!);
+  const mean = d.reduce((a, b) => a + b, 0) / k;
+  // One change tells nothing of its spread: no drift.
+  const variance = k > 1 ? d.reduce((a, b) => a + (b - mean) ** 2, 0) / (k - 1) : Infinity;
+  const share = mean === 0 ? 0 : Math.max(0, 1 - (DRIFT_T2 * variance) / k / (mean * mean));
+  return seasonalNaive(y, h, m).map((v, i) => v + share * mean * (Math.floor(i / m) + 1));
 }

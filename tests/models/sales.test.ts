@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../pipelines/run.ts';
 import { openWarehouse, rowsJs } from '../../src/warehouse/warehouse.ts';
-import { candidates, combinationForecast, combine, defaultOf, fitHoltWinters, fitTrendSeason, forecastWith, holtWintersForecast, meanForecast, naive, regressionForecast, seasonalNaive } from '../../models/sales/methods.ts';
+import { candidates, combinationForecast, combine, defaultOf, DRIFT_T2, fitHoltWinters, fitTrendSeason, forecastWith, holtWintersForecast, meanForecast, naive, regressionForecast, seasonalDriftForecast, seasonalNaive } from '../../models/sales/methods.ts';
 import { backtest, design, knownBy, mase, maseScale } from '../../models/sales/backtest.ts';
 import { BEST_SINGLE_BOUND, evaluateLevels, SALES_TABLES, salesForecast, SINGLE, writeSalesForecast, type SeriesForecast } from '../../models/sales/forecast.ts';
 import { reconcile, shareOut, solve } from '../../models/sales/reconcile.ts';
@@ -304,6 +304,66 @@ describe('sales intervals', () => {
     expect(Math.min(...widths)).toBeGreaterThanOrEqual(60);
     expect(mean).toBeLessThan(95);
   }, 60_000);
+});
+
+describe('seasonal naive with a shrunk drift', () => {
+  it('keeps the whole drift of a steady trend, none of a drift within the noise, part of one in between', () => {
+    // A steady trend: every year-over-year change is 84, no spread: the whole drift, the forecast is exact.
+    seasonalDriftForecast(pure(30), 12).forEach((f, i) => expect(f).toBeCloseTo(pure(42)[30 + i]!, 9));
+    // Changes of +10 and −10 alternating: mean 0, no drift: seasonal naive.
+    const flat = Array.from({ length: 24 }, (_, t) => 100 + SEASON[t % 12]! + (t >= 12 ? (t % 2 ? 10 : -10) : 0));
+    expect(seasonalDriftForecast(flat, 3)).toEqual(seasonalNaive(flat, 3));
+    // 14 months, changes 20 and 22: mean 21, sample variance 2, share 1 − 9 × 2 / 2 / 21² = 432/441.
+    expect(DRIFT_T2).toBe(9);
+    const y = [...pure(12, 100, 0), 100 + SEASON[0]! + 20, 100 + SEASON[1]! + 22];
+    expect(seasonalDriftForecast(y, 1)[0]).toBeCloseTo(100 + SEASON[2]! + (432 / 441) * 21, 9);
+    // Changes 10 and 30: mean 20, variance 200, share 1 − 9 × 100 / 400 < 0: no drift.
+    const z = [...pure(12, 100, 0), 100 + SEASON[0]! + 10, 100 + SEASON[1]! + 30];
+    expect(seasonalDriftForecast(z, 2)).toEqual(seasonalNaive(z, 2));
+    // One change tells nothing of its spread.
+    const one = [...pure(12, 100, 0), 100 + SEASON[0]! + 50];
+    expect(seasonalDriftForecast(one, 1)).toEqual(seasonalNaive(one, 1));
+    expect(forecastWith('seasonal_drift', pure(30), 2)).toEqual(seasonalDriftForecast(pure(30), 2));
+    expect(candidates(24)).not.toContain('seasonal_drift');
+  });
+});
+
+describe('the replay reconciled as published', () => {
+  it('scores each series after reconciling every origin: the parts add up to the total at every origin', () => {
+    // A total with little noise; two categories and two segments share it with much noise. The
+    // total learns its own weights, so the parts' forecasts do not add up to it before.
+    const z = normalDraws(41);
+    const n = 30;
+    const total = pure(n, 10_000, 20).map((v) => v + 30 * z());
+    const e = Array.from({ length: n }, () => 400 * z());
+    const a = total.map((v, t) => 0.4 * v + e[t]!);
+    const b = total.map((v, t) => 0.6 * v - e[t]!);
+    const s = (level: MonthlySeries['level'], key: string, values: number[]): MonthlySeries => ({ currency: 'EUR', level, key, start: '2023-01-01', values, monthsWithSales: n });
+    const f = salesForecast({ series: [s('total', 'total', total), s('category', 'a', a), s('category', 'b', b), s('segment', 'x', a.map((v, t) => v - 0.5 * e[t]!)), s('segment', 'y', b.map((v, t) => v + 0.5 * e[t]!))], grossRatio: {}, invoices: 0 }, '2030-01-31');
+    const of = (key: string, level = 'category') => f.forecasts.find((x) => x.series.key === key && x.series.level === level)!;
+    const [t, ra, rb, rx, ry] = [of('total', 'total'), of('a'), of('b'), of('x', 'segment'), of('y', 'segment')];
+    // Every series starts together: every replayed pair is scored.
+    for (const x of f.forecasts) expect(x.reconciled!.pairs).toBe(x.replay!.forecasts.length);
+    const at = (x: SeriesForecast, i: number) => x.reconciled!.forecasts[i]!.forecast;
+    const before = (x: SeriesForecast, i: number) => x.replay!.forecasts[i]!.forecast;
+    let gap = 0;
+    t.reconciled!.forecasts.forEach((p, i) => {
+      for (const x of [ra, rb, rx, ry]) expect([x.reconciled!.forecasts[i]!.origin, x.reconciled!.forecasts[i]!.h]).toEqual([p.origin, p.h]);
+      expect(at(ra, i) + at(rb, i)).toBeCloseTo(at(t, i), 6);
+      expect(at(rx, i) + at(ry, i)).toBeCloseTo(at(t, i), 6);
+      gap += Math.abs(before(ra, i) + before(rb, i) - before(t, i));
+    });
+    expect(gap / t.reconciled!.pairs).toBeGreaterThan(1);
+    expect(ra.reconciled!.after).not.toBeCloseTo(ra.reconciled!.before, 6);
+    // Each candidate's MASE on the same pairs, as the replay reports it.
+    expect(ra.reconciled!.methods.get('seasonal_naive')).toBeCloseTo(ra.replay!.methodMase.get('seasonal_naive')!, 12);
+    const level = evaluateLevels(f).find((l) => l.level === 'category')!;
+    const get = (m: string) => level.metrics.find((x) => x.metric === m)!;
+    expect(get('mase_reconciled').value).toBeCloseTo((ra.reconciled!.after + rb.reconciled!.after) / 2, 12);
+    expect(get('mase_reconciled').baselineValue).toBeCloseTo(get('mase').value, 12);
+    expect(get('reconciled_replays').value).toBe(get('reconciled_replays').baselineValue);
+    expect(get('mase_reconciled_to_best_single').baselineValue).toBe(BEST_SINGLE_BOUND);
+  });
 });
 
 describe('reconciliation', () => {
