@@ -33,7 +33,11 @@ const ACTION_TEXT: Record<string, string> = {
 
 const days = (n: number) => `${n} day${n === 1 ? '' : 's'}`;
 
+const HTML_SPECIAL = /[&<>"']/;
+
 export function escapeHtml(value: string): string {
+  // Most cells (dates, amounts, numbers) hold none of the five characters: returned as they are.
+  if (!HTML_SPECIAL.test(value)) return value;
   return value.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
 }
 
