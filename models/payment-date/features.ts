@@ -53,17 +53,18 @@ export interface FeatureRow {
  * The invoices as the payment-date model reads them (marts.fct_invoices with its own days to
  * pay and days late). A write-off is not a payment: an invoice counts as paid only when
  * payments cleared it, on the day of its last payment — a remainder written off afterwards
- * within 5 % of the invoice (bank charges, a short payment) does not move that day. An invoice
- * settled by a larger write-off (bad debt) or without any payment (a credit note) has no days
- * to pay: the hazard fit counts it as open until the day it was settled (censored there), and
- * the replay scores no payment date on it. The demo's bad debts are whole balances or most of
- * one (the smallest 172 EUR), its bank charges at most 5 EUR; an extract has no write-offs.
+ * within 5 % of the invoice or 500 minor units (the core's default write-off tolerance: bank
+ * charges, a short payment) does not move that day. An invoice settled by a larger write-off
+ * (bad debt) or without any payment (a credit note) has no days to pay: the hazard fit counts
+ * it as open until the day it was settled (censored there), and the replay scores no payment
+ * date on it. On the demo companies every bad debt is above both bounds and every bank charge
+ * within them; an extract has no write-offs.
  */
 export const PAID_INVOICES = `(
   select i.* replace (
-    (case when i.days_to_pay is not null and coalesce(i.written_off_cents, 0) <= 0.05 * i.amount_cents
+    (case when i.days_to_pay is not null and coalesce(i.written_off_cents, 0) <= greatest(0.05 * i.amount_cents, 500)
           then least(coalesce(p.last_paid, i.settled_date), i.settled_date) - i.invoice_date end)::integer as days_to_pay,
-    (case when i.days_to_pay is not null and coalesce(i.written_off_cents, 0) <= 0.05 * i.amount_cents
+    (case when i.days_to_pay is not null and coalesce(i.written_off_cents, 0) <= greatest(0.05 * i.amount_cents, 500)
           then greatest(0, least(coalesce(p.last_paid, i.settled_date), i.settled_date) - i.due_date) end)::integer as days_late)
   from marts.fct_invoices i
   left join (

@@ -127,10 +127,11 @@ describe('payment timing as time to event', () => {
           ('B', date '2025-01-01', date '2025-01-31', 10000, 9700, 300, date '2025-02-25', 55, 25),     -- paid short on day 20, 3.00 written off on day 55
           ('C', date '2025-01-01', date '2025-01-31', 10000, 0, 10000, date '2025-06-01', null, null),  -- written off whole as bad debt
           ('D', date '2025-01-01', date '2025-01-31', 10000, 2000, 8000, date '2025-06-01', 151, 121),  -- paid a fifth, the rest written off
-          ('E', date '2025-01-01', date '2025-01-31', 10000, 0, 0, date '2025-01-10', null, null)       -- credited in full
+          ('E', date '2025-01-01', date '2025-01-31', 10000, 0, 0, date '2025-01-10', null, null),      -- credited in full
+          ('F', date '2025-01-01', date '2025-01-31', 5000, 4600, 400, date '2025-02-25', 55, 25)       -- 50.00 paid short on day 18, 4.00 of bank charges written off
         ) t(invoice_key, invoice_date, due_date, amount_cents, paid_cents, written_off_cents, settled_date, days_to_pay, days_late);
         create table marts.fct_payment_allocations as select * from (values
-          ('A', date '2025-01-20', false), ('B', date '2025-01-21', false), ('B', date '2025-02-05', true), ('D', date '2025-02-01', false)
+          ('A', date '2025-01-20', false), ('B', date '2025-01-21', false), ('B', date '2025-02-05', true), ('D', date '2025-02-01', false), ('F', date '2025-01-19', false)
         ) t(invoice_key, effective_date, is_reversed);`);
       const reader = await conn.runAndReadAll(`select invoice_key, days_to_pay, days_late from ${PAID_INVOICES} order by invoice_key`);
       expect(reader.getRowObjectsJS()).toEqual([
@@ -139,6 +140,7 @@ describe('payment timing as time to event', () => {
         { invoice_key: 'C', days_to_pay: null, days_late: null },
         { invoice_key: 'D', days_to_pay: null, days_late: null },
         { invoice_key: 'E', days_to_pay: null, days_late: null },
+        { invoice_key: 'F', days_to_pay: 18, days_late: 0 }, // 8 % of a small invoice, within the 5.00 tolerance
       ]);
     } finally {
       conn.closeSync();
