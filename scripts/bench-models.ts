@@ -73,6 +73,11 @@ try {
                hash(i) % 50 = 0 as is_disputed, false as is_cancelled, null::date as last_movement_date,
                case when i % 3 = 0 then 'Electronic' else 'Paper' end as billing_channel, 'bench' as source
         from paid;
+      -- One payment per settled invoice: the payment-date features read the last payment of an invoice with a write-off.
+      create table marts.fct_payment_allocations as
+        select 'bench:A' || substr(invoice_key, 8) as allocation_key, invoice_key, customer_key, settled_date as applied_date, settled_date as allocated_on,
+               settled_date as effective_date, amount_cents, 'reference' as rule, false as is_reversed, null::date as reversed_date, 'bench' as source
+        from marts.fct_invoices where settled_date is not null;
       create table marts.fct_order_lines as
         select i.order_key, l.line_no, i.customer_key, 'bench:P' || ((hash(i.invoice_key) + l.line_no * 97) % ${PRODUCTS}) as product_key,
                i.invoice_date as order_date, 'EUR' as currency,

@@ -17,9 +17,9 @@ export interface HazardColumns {
   /** Days since 1970-01-01. */
   issued: Int32Array;
   due: Int32Array;
-  /** Settlement day, or `OPEN` while unsettled. */
+  /** Payment day of a paid invoice (`counted`), else the day it was settled without being paid (written off, credited), or `OPEN` while unsettled. */
   settled: Int32Array;
-  /** 1 when the settlement has its days to pay (0 for one cleared without them, which the fit counts as open). */
+  /** 1 when the invoice was paid (it has days to pay); 0 for one settled without a payment, which the fit counts as open until its settlement day (censored there). */
   counted: Uint8Array;
   amount: Float64Array;
   terms: Int32Array;

@@ -49,6 +49,32 @@ export interface FeatureRow {
  * exp(−pred/120), which cancels in the weighted mean. A target's own invoice is taken back
  * out where it would count (an overdue open invoice is not its own overdue balance).
  */
+/**
+ * The invoices as the payment-date model reads them (marts.fct_invoices with its own days to
+ * pay and days late). A write-off is not a payment: an invoice counts as paid only when
+ * payments cleared it, on the day of its last payment — a remainder written off afterwards
+ * within 5 % of the invoice or 500 minor units (the core's default write-off tolerance: bank
+ * charges, a short payment) does not move that day. An invoice settled by a larger write-off
+ * (bad debt) or without any payment (a credit note) has no days to pay: the hazard fit counts
+ * it as open until the day it was settled (censored there), and the replay scores no payment
+ * date on it. On the demo companies every bad debt is above both bounds and every bank charge
+ * within them; an extract has no write-offs.
+ */
+export const PAID_INVOICES = `(
+  select i.* replace (
+    (case when i.days_to_pay is not null and coalesce(i.written_off_cents, 0) <= greatest(0.05 * i.amount_cents, 500)
+          then least(coalesce(p.last_paid, i.settled_date), i.settled_date) - i.invoice_date end)::integer as days_to_pay,
+    (case when i.days_to_pay is not null and coalesce(i.written_off_cents, 0) <= greatest(0.05 * i.amount_cents, 500)
+          then greatest(0, least(coalesce(p.last_paid, i.settled_date), i.settled_date) - i.due_date) end)::integer as days_late)
+  from marts.fct_invoices i
+  left join (
+    -- The last payment standing, read only for the invoices something was written off from.
+    select invoice_key, max(effective_date) as last_paid from marts.fct_payment_allocations
+    where not coalesce(is_reversed, false) and invoice_key in (select invoice_key from marts.fct_invoices where written_off_cents > 0)
+    group by invoice_key
+  ) p on p.invoice_key = i.invoice_key
+)`;
+
 export function featureSql(target: string): string {
   // Days since 2000-01-01 keep exp(days/120) far from overflow (about e^300 in 2100).
   const day = (col: string) => `(${col} - date '2000-01-01')`;
@@ -58,7 +84,7 @@ export function featureSql(target: string): string {
       select customer_key, settled_date as k, count(*) as n, sum(days_to_pay) as s_days, sum(days_to_pay * days_to_pay) as s_days2,
              sum(days_to_pay * exp(${day('settled_date')} / 120.0)) as s_days_w, sum(exp(${day('settled_date')} / 120.0)) as s_w,
              sum(case when days_late > 0 then 1 else 0 end) as n_late, sum(days_late) as s_late, sum(amount_cents) as s_amount
-      from marts.fct_invoices
+      from ${PAID_INVOICES}
       where days_to_pay is not null and settled_date is not null
       group by all
     ),
@@ -133,7 +159,7 @@ const base = `select invoice_key, customer_key, currency, invoice_date, due_date
 
 /** Every invoice with features as of its own issue date (training and walk-forward rows). */
 export async function issueTimeFeatures(conn: DuckDBConnection): Promise<FeatureRow[]> {
-  return readFeatures(conn, featureSql(`${base}, invoice_date as pred_date from marts.fct_invoices where not coalesce(is_cancelled, false) and amount_cents > 0`));
+  return readFeatures(conn, featureSql(`${base}, invoice_date as pred_date from ${PAID_INVOICES} where not coalesce(is_cancelled, false) and amount_cents > 0`));
 }
 
 /** Invoices open on `asOf` (from metrics.ar_open_items), with features as of that date. */
@@ -194,10 +220,10 @@ async function readFeatures(conn: DuckDBConnection, sql: string): Promise<Featur
  */
 export async function issueTimeColumns(conn: DuckDBConnection): Promise<HazardColumns> {
   const reader = await conn.runAndReadAll(`
-    with f as (${featureSql(`${base}, invoice_date as pred_date from marts.fct_invoices where not coalesce(is_cancelled, false) and amount_cents > 0`)})
+    with f as (${featureSql(`${base}, invoice_date as pred_date from ${PAID_INVOICES} where not coalesce(is_cancelled, false) and amount_cents > 0`)})
     select dense_rank() over (order by customer_key)::integer - 1 as customer, customer_key, currency,
            (invoice_date::date - date '1970-01-01')::integer as issued, (coalesce(due_date::date, invoice_date::date + terms_days) - date '1970-01-01')::integer as due,
-           (settled_date::date - date '1970-01-01')::integer as settled, (days_to_pay is not null) as counted,
+           (coalesce(invoice_date::date + days_to_pay, settled_date::date) - date '1970-01-01')::integer as settled, (days_to_pay is not null) as counted,
            amount_cents::double as amount, terms_days::integer as terms, is_disputed, is_electronic, overdue_cents::double as overdue
     from f order by invoice_date, invoice_key`);
   const c = reader.getColumnsObjectJS() as Record<string, unknown[]>;

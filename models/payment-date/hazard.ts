@@ -9,9 +9,11 @@ export { emptyColumns, type HazardColumns } from './columns.ts';
  * plus the days late its customer's history points to — and a scale, the customer's usual
  * error around it. Invoice age is measured from that expected day in units of the scale
  * (z = (age − expected) ÷ scale) and the hazard of payment is learnt on that clock in bins of
- * a quarter of the scale, from every invoice issued by the fit date: a settled one is an
+ * a quarter of the scale, from every invoice issued by the fit date: a paid one is an
  * event in the bin it was paid in, one still open is censored at its age — at risk in the
- * bins it has lived through, never counted as paid or as missing. Each customer has its own
+ * bins it has lived through, never counted as paid or as missing — and one settled without
+ * being paid (written off as bad debt, credited) is censored at the day it was settled: a
+ * write-off is not a payment. Each customer has its own
  * hazards, shrunk towards everyone's by three invoices' worth of exposure per bin, so a
  * customer with invoices long open past their expected day is slow on its own clock.
  *
@@ -220,7 +222,7 @@ const isLastOfMonth = (d: number) => new Date((d + 1) * DAY_MS).getUTCDate() ===
 export type HazardRow = Pick<FeatureRow, 'customer_key' | 'invoice_date' | 'terms_days'> & Partial<Pick<FeatureRow, 'due_date' | 'amount_cents' | 'is_disputed' | 'is_electronic' | 'overdue_cents' | 'currency'>>;
 
 
-/** The columns of feature rows (the fit counts a settled invoice without days to pay as open). */
+/** The columns of feature rows: a paid invoice settles on its payment day; one settled without days to pay is censored at its settlement day. */
 export function hazardColumns(rows: HazardRow[] & Partial<Pick<FeatureRow, 'settled_date' | 'days_to_pay'>>[]): HazardColumns {
   const c = emptyColumns(rows.length);
   const index = new Map<string, number>();
@@ -235,8 +237,9 @@ export function hazardColumns(rows: HazardRow[] & Partial<Pick<FeatureRow, 'sett
     const issued = epochDay(r.invoice_date);
     c.issued[i] = issued;
     c.due[i] = r.due_date ? epochDay(r.due_date) : issued + r.terms_days;
-    if (r.settled_date !== null && r.settled_date !== undefined) c.settled[i] = epochDay(r.settled_date);
     c.counted[i] = r.days_to_pay !== null && r.days_to_pay !== undefined ? 1 : 0;
+    if (c.counted[i]) c.settled[i] = issued + r.days_to_pay!;
+    else if (r.settled_date !== null && r.settled_date !== undefined) c.settled[i] = epochDay(r.settled_date);
     c.amount[i] = r.amount_cents ?? 0;
     c.terms[i] = r.terms_days;
     c.disputed[i] = r.is_disputed ? 1 : 0;
@@ -531,8 +534,9 @@ function fitColumns(cols: HazardColumns, known: Int32Array, asOfDay: number, nes
     const issued = cols.issued[j]!;
     const cu = cols.customer[j]!;
     const { mu, scale } = locationAt(model, issued, cols.due[j]!, hist[cu], feats[i]!);
-    // A payment on day d is an event at z(d); an invoice open on the fit date has lived through its age.
-    const day = isPaid ? cols.settled[j]! - issued : asOfDay - issued + 1;
+    // A payment on day d is an event at z(d); an invoice open on the fit date has lived through
+    // its age, one settled without a payment (written off, credited) through the day before.
+    const day = isPaid || cols.settled[j]! <= asOfDay ? cols.settled[j]! - issued : asOfDay - issued + 1;
     const z = (day - mu) / scale;
     const w = recency[i]!;
     const c = own[cu] ?? (own[cu] = { events: new Float64Array(BINS), exposure: new Float64Array(BINS) });

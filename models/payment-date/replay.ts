@@ -61,6 +61,14 @@ export function replayOrigins(asOf: string, count: number): string[] {
   return out;
 }
 
+/**
+ * Settled after its due date: paid after it, or settled without a payment (written off) after
+ * it — an invoice written off was not paid on time.
+ */
+function settledLate(r: FeatureRow): boolean {
+  return r.days_to_pay !== null ? addDays(r.invoice_date, r.days_to_pay) > r.due_date : r.settled_date! > r.due_date;
+}
+
 export function replayPaymentDates(history: FeatureRow[], asOf: string, options: { origins?: number; minSettled?: number } = {}): Replay {
   const origins: string[] = [];
   const dates: ReplayScore[] = [];
@@ -75,33 +83,36 @@ export function replayPaymentDates(history: FeatureRow[], asOf: string, options:
     const paidDays = new Map<string, number[]>();
     const lateShare = new Map<string, { late: number; n: number }>();
     for (const r of settled) {
-      const d = daysBetween(r.invoice_date, r.settled_date!);
-      (paidDays.get(r.customer_key) ?? paidDays.set(r.customer_key, []).get(r.customer_key)!).push(d);
       const s = lateShare.get(r.customer_key) ?? { late: 0, n: 0 };
-      s.late += r.settled_date! > r.due_date ? 1 : 0;
+      s.late += settledLate(r) ? 1 : 0;
       s.n++;
       lateShare.set(r.customer_key, s);
+      // A write-off is not a payment: the customer's mean wait is over the invoices it paid.
+      if (r.days_to_pay !== null) (paidDays.get(r.customer_key) ?? paidDays.set(r.customer_key, []).get(r.customer_key)!).push(r.days_to_pay);
     }
-    const everyone = settled.map((r) => daysBetween(r.invoice_date, r.settled_date!));
-    const globalLate = settled.filter((r) => r.settled_date! > r.due_date).length / settled.length;
+    const everyone = settled.filter((r) => r.days_to_pay !== null).map((r) => r.days_to_pay!);
+    const globalLate = settled.filter(settledLate).length / settled.length;
     for (const r of known) {
       if (r.settled_date !== null && r.settled_date <= m) continue;
       const age = daysBetween(r.invoice_date, m);
       const h = predictHazard(hazard, r, m);
       const l = predictPaymentDate(linear, r, age);
       const outcomeKnown = r.settled_date !== null && r.settled_date <= asOf;
-      if (outcomeKnown) {
+      // Scored on the payment date only when it was paid since the origin: an invoice written
+      // off (or credited) is no payment date for any candidate or baseline.
+      if (outcomeKnown && r.days_to_pay !== null && r.days_to_pay > age) {
+        const actual = r.days_to_pay;
         const later = (paidDays.get(r.customer_key) ?? []).filter((d) => d > age);
         const pool = later.length > 0 ? later : everyone.filter((d) => d > age);
         const customerMean = pool.length > 0 ? pool.reduce((s, x) => s + x, 0) / pool.length : age + 7;
         dates.push({
-          origin: m, customer: r.customer_key, actual: daysBetween(r.invoice_date, r.settled_date!), age, terms: r.terms_days, hazard: h.days, linear: Math.max(age + 1, Math.round(l.days)),
-          due: Math.max(age + 1, r.terms_days), customerMean, inHazard: h.p10 <= daysBetween(r.invoice_date, r.settled_date!) && daysBetween(r.invoice_date, r.settled_date!) <= h.p90,
+          origin: m, customer: r.customer_key, actual, age, terms: r.terms_days, hazard: h.days, linear: Math.max(age + 1, Math.round(l.days)),
+          due: Math.max(age + 1, r.terms_days), customerMean, inHazard: h.p10 <= actual && actual <= h.p90,
         });
       }
       if (r.due_date > m && (outcomeKnown || asOf > r.due_date)) {
         const s = lateShare.get(r.customer_key);
-        late.push({ origin: m, customer: r.customer_key, late: outcomeKnown ? r.settled_date! > r.due_date : true, hazard: h.probLate, linear: l.probLate, share: s ? s.late / s.n : globalLate });
+        late.push({ origin: m, customer: r.customer_key, late: outcomeKnown ? settledLate(r) : true, hazard: h.probLate, linear: l.probLate, share: s ? s.late / s.n : globalLate });
       }
     }
   }

@@ -1,7 +1,8 @@
+import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { detectHabit, fitHazard, predictHazard } from '../../models/payment-date/hazard.ts';
 import { replayPaymentDates } from '../../models/payment-date/replay.ts';
-import type { FeatureRow } from '../../models/payment-date/features.ts';
+import { PAID_INVOICES, type FeatureRow } from '../../models/payment-date/features.ts';
 import { addDays, daysBetween } from '../../src/shared/dates.ts';
 
 const row = (customer: string, invoiceDate: string, paidAfter: number | null, terms = 30): FeatureRow => ({
@@ -84,5 +85,65 @@ describe('payment timing as time to event', () => {
     expect(a.origins).toEqual(['2025-06-30', '2025-07-31', '2025-08-31', '2025-09-30']);
     for (const s of a.dates) expect(s.actual).toBeGreaterThan(s.age);
     expect(a.dates.every((s) => daysBetween('2025-01-01', s.origin) > 0)).toBe(true);
+  });
+
+  it('a write-off is not a payment: a written-off invoice is scored on no payment date, and counts as late', () => {
+    const rows: FeatureRow[] = [];
+    for (let i = 0; i < 150; i++) rows.push(row(`core:${i % 5}`, addDays('2025-01-02', i * 2), 10 + (i % 5) * 8 + (i % 3)));
+    // Customer core:9 stops paying: its invoices are written off as bad debt 150 days after issue.
+    const stopped: FeatureRow[] = [];
+    for (let i = 0; i < 8; i++) {
+      const d = addDays('2025-07-01', i * 7);
+      stopped.push({ ...row('core:9', d, null), settled_date: addDays(d, 150), open_cents: 0 });
+    }
+    const asOf = '2025-12-31';
+    const replay = replayPaymentDates([...rows, ...stopped], asOf, { origins: 4 });
+    expect(replay.dates.some((s) => s.customer === 'core:9')).toBe(false);
+    const late = replay.late.filter((s) => s.customer === 'core:9');
+    expect(late.length).toBeGreaterThan(0);
+    expect(late.every((s) => s.late)).toBe(true);
+  });
+
+  it('an invoice paid short and its remainder written off later was paid on the day of the payment', () => {
+    // Pays on day 20 (terms 30), 10 days before the due date; the bank charges it deducted are written off on day 45.
+    const rows: FeatureRow[] = [];
+    for (let i = 0; i < 60; i++) {
+      const d = addDays('2025-01-06', i * 4);
+      rows.push({ ...row('core:3', d, 20), settled_date: addDays(d, 45) });
+    }
+    const asOf = '2025-10-31';
+    const p = predictHazard(fitHazard(rows, asOf), { customer_key: 'core:3', invoice_date: '2025-10-30', terms_days: 30 }, asOf);
+    expect(p.days).toBeLessThanOrEqual(24);
+    expect(p.probLate).toBeLessThan(0.2);
+  });
+
+  it('reads days to pay from the last payment, and none for a bad debt or an invoice only credited', async () => {
+    const duck = await DuckDBInstance.create(':memory:');
+    const conn = await duck.connect();
+    try {
+      await conn.run(`create schema marts;
+        create table marts.fct_invoices as select * from (values
+          ('A', date '2025-01-01', date '2025-01-31', 10000, 10000, 0, date '2025-01-20', 19, 0),       -- paid in full on day 19
+          ('B', date '2025-01-01', date '2025-01-31', 10000, 9700, 300, date '2025-02-25', 55, 25),     -- paid short on day 20, 3.00 written off on day 55
+          ('C', date '2025-01-01', date '2025-01-31', 10000, 0, 10000, date '2025-06-01', null, null),  -- written off whole as bad debt
+          ('D', date '2025-01-01', date '2025-01-31', 10000, 2000, 8000, date '2025-06-01', 151, 121),  -- paid a fifth, the rest written off
+          ('E', date '2025-01-01', date '2025-01-31', 10000, 0, 0, date '2025-01-10', null, null),      -- credited in full
+          ('F', date '2025-01-01', date '2025-01-31', 5000, 4600, 400, date '2025-02-25', 55, 25)       -- 50.00 paid short on day 18, 4.00 of bank charges written off
+        ) t(invoice_key, invoice_date, due_date, amount_cents, paid_cents, written_off_cents, settled_date, days_to_pay, days_late);
+        create table marts.fct_payment_allocations as select * from (values
+          ('A', date '2025-01-20', false), ('B', date '2025-01-21', false), ('B', date '2025-02-05', true), ('D', date '2025-02-01', false), ('F', date '2025-01-19', false)
+        ) t(invoice_key, effective_date, is_reversed);`);
+      const reader = await conn.runAndReadAll(`select invoice_key, days_to_pay, days_late from ${PAID_INVOICES} order by invoice_key`);
+      expect(reader.getRowObjectsJS()).toEqual([
+        { invoice_key: 'A', days_to_pay: 19, days_late: 0 },
+        { invoice_key: 'B', days_to_pay: 20, days_late: 0 }, // the reversed payment of 5 February does not count
+        { invoice_key: 'C', days_to_pay: null, days_late: null },
+        { invoice_key: 'D', days_to_pay: null, days_late: null },
+        { invoice_key: 'E', days_to_pay: null, days_late: null },
+        { invoice_key: 'F', days_to_pay: 18, days_late: 0 }, // 8 % of a small invoice, within the 5.00 tolerance
+      ]);
+    } finally {
+      conn.closeSync();
+    }
   });
 });
