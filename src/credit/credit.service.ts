@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { ChangeScope, Core, Tx } from '../core.ts';
 import { runChange } from '../core.ts';
 import type { DialectName } from '../db/connection.ts';
@@ -15,15 +15,26 @@ import { notifyCreditHold } from '../notifications/notification.service.ts';
 import { lockCustomerOfOrder, lockOrder, moveOrder, reserveOrderStock } from '../orders/order.workflow.ts';
 import { exposureFigures, finalNoticeInvoices, prepaidNotInvoicedMinor, unappliedCashMinor, type ExposureFigures } from './credit.repository.ts';
 import { evaluateCredit, type CreditEvaluation } from './credit.rules.ts';
+import { prepared } from '../db/prepared.ts';
 
 export interface SubmitResult extends Order {
   credit: CreditEvaluation;
 }
 
+type NewDecision = Omit<Insertable<CreditDecisionsTable>, 'id'>;
+const DECISION_COLUMNS = [
+  'order_id', 'decision', 'automatic', 'exposure_minor', 'credit_limit_minor', 'open_ar_minor', 'unbilled_minor', 'order_total_minor', 'overdue_minor',
+  'max_days_overdue', 'risk_class', 'reasons', 'rules', 'decided_by', 'decided_at',
+] as const satisfies readonly (keyof NewDecision)[];
+// Built once (src/db/prepared.ts): every submission writes one.
+const insertDecision = prepared(
+  (db, _d, ...values: unknown[]) => db.insertInto('credit_decisions').values(Object.fromEntries(DECISION_COLUMNS.map((c, i) => [c, values[i]])) as unknown as NewDecision).returningAll(),
+  DECISION_COLUMNS.length,
+);
+const customerById = prepared((db, _d, id: number) => db.selectFrom('customers').selectAll().where('id', '=', id));
+
 async function recordDecision(trx: Tx, order: OrderRow, decision: CreditDecisionKind, automatic: boolean, evaluation: CreditEvaluation, inputs: Awaited<ReturnType<typeof exposureFigures>> & { limit: number; riskClass: string | null }, reasons: string[], actor: string, at: string) {
-  return trx
-    .insertInto('credit_decisions')
-    .values({
+  const row: NewDecision = {
       order_id: order.id,
       decision,
       automatic: automatic ? 1 : 0,
@@ -39,9 +50,8 @@ async function recordDecision(trx: Tx, order: OrderRow, decision: CreditDecision
       rules: JSON.stringify(evaluation.rules),
       decided_by: actor,
       decided_at: at,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  };
+  return insertDecision.one(trx, ...DECISION_COLUMNS.map((c) => row[c]));
 }
 
 type Reader = Kysely<Database>;
@@ -79,7 +89,7 @@ export function onPrepaymentTerms(settings: Pick<Settings, 'credit.prepayment_cl
 }
 
 async function evaluate(trx: Tx, order: OrderRow, today: string, dialect: DialectName) {
-  const customer = await trx.selectFrom('customers').selectAll().where('id', '=', order.customer_id).executeTakeFirstOrThrow();
+  const customer = await customerById.one(trx, order.customer_id);
   return evaluateFor(trx, customer, order.currency, order.total_minor, today, order.id, dialect === 'postgres');
 }
 
