@@ -8,7 +8,7 @@ import { displayMoney } from '../shared/figures.ts';
 import { requireId, requireText } from '../shared/validate.ts';
 import { pageOf, pageQuery, type ListPage, type ListPageQuery } from '../shared/facing.ts';
 import { getSettings, type Settings } from '../settings/settings.service.ts';
-import { getOrder, priceOrderLines, type Order, type OrderLineInput } from '../orders/order.service.ts';
+import { getOrder, orderAsWritten, priceOrderLines, type Order, type OrderLineInput } from '../orders/order.service.ts';
 import { documentTotals } from '../orders/order.totals.ts';
 import { getCustomer, type Customer } from '../customers/customer.service.ts';
 import { notifyCreditHold } from '../notifications/notification.service.ts';
@@ -143,7 +143,7 @@ async function approveInTx(trx: Tx, order: OrderRow, at: string, actor: string, 
  */
 export async function submitOrder(core: Core, id: number | string, actor: string): Promise<SubmitResult> {
   const orderId = requireId(id, 'orderId');
-  const evaluation = await runChange(core, actor, async (scope) => {
+  const { evaluation, order } = await runChange(core, actor, async (scope) => {
     const { trx, at, today, dialect } = scope;
     await lockCustomerOfOrder(scope, orderId);
     const draft = await lockOrder(trx, orderId, dialect);
@@ -154,7 +154,7 @@ export async function submitOrder(core: Core, id: number | string, actor: string
       const decision = await recordDecision(trx, submitted.order, 'prepayment', true, evaluation, inputs, [why], actor, at);
       const waiting = await moveOrder(trx, submitted.order, 'awaiting_prepayment', at, actor, why);
       return {
-        result: evaluation,
+        result: { evaluation, order: await orderAsWritten(trx, waiting.order) },
         events: [{ type: 'order.awaiting_prepayment', aggregate: 'order', id: orderId, after: { orders: [waiting.order], order_status_history: [submitted.history, waiting.history], credit_decisions: [decision] } }],
       };
     }
@@ -162,7 +162,7 @@ export async function submitOrder(core: Core, id: number | string, actor: string
     if (evaluation.approved) {
       const { moved, reserved } = await approveInTx(trx, submitted.order, at, actor, dialect, null);
       return {
-        result: evaluation,
+        result: { evaluation, order: await orderAsWritten(trx, moved.order) },
         events: [{ type: 'order.approved', aggregate: 'order', id: orderId, after: { orders: [moved.order], order_status_history: [submitted.history, moved.history], credit_decisions: [decision], order_lines: reserved.lines, stock_levels: reserved.stock } }],
       };
     }
@@ -170,11 +170,12 @@ export async function submitOrder(core: Core, id: number | string, actor: string
     const customer = await trx.selectFrom('customers').select('name').where('id', '=', held.order.customer_id).executeTakeFirstOrThrow();
     const told = await notifyCreditHold(trx, { orderId, customerId: held.order.customer_id, customerName: customer.name, totalMinor: held.order.total_minor, currency: held.order.currency, reasons: evaluation.reasons }, at);
     return {
-      result: evaluation,
+      result: { evaluation, order: await orderAsWritten(trx, held.order) },
       events: [{ type: 'order.credit_held', aggregate: 'order', id: orderId, after: { orders: [held.order], order_status_history: [submitted.history, held.history], credit_decisions: [decision], ...(told.length ? { notifications: told } : {}) } }],
     };
   });
-  return { ...(await getOrder(core, orderId)), credit: evaluation };
+  // The order as the change left it (read in its transaction), not read again after the commit.
+  return { ...order, credit: evaluation };
 }
 
 /** A credit controller releases a held order (it is approved and reserves stock). */

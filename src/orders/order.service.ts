@@ -309,6 +309,14 @@ export async function createOrder(core: Core, input: OrderInput, actor: string):
   return { ...(outcome.order ?? (await loadOrder(core, outcome.id))), created: outcome.created };
 }
 
+/**
+ * An order as a change leaves it, from its row as the change wrote it and its lines read in
+ * the same transaction: the change answers with what it committed, with no read after.
+ */
+export async function orderAsWritten(db: Kysely<Database>, row: OrderRow): Promise<Order> {
+  return toOrder(row, await linesOfOrder.execute(db, row.id));
+}
+
 export async function getOrder(core: Core, id: number | string): Promise<Order> {
   return loadOrder(core, requireId(id, 'orderId'));
 }
