@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
-import { sql, type KyselyPlugin, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type KyselyPlugin, type Transaction } from 'kysely';
 import type { Clock } from './shared/clock.ts';
 import { clockFromEnv } from './shared/clock.ts';
 import { connect, type ConnectOptions, type Db } from './db/connection.ts';
@@ -344,6 +344,11 @@ function groupAgeGuard(core: Core): KyselyPlugin {
   };
 }
 
+// The group's own statements, compiled once.
+const SAVEPOINT = CompiledQuery.raw('savepoint change');
+const ROLLBACK_TO = CompiledQuery.raw('rollback to change');
+const RELEASE = CompiledQuery.raw('release change');
+
 async function runGroup(core: Core, g: Group): Promise<void> {
   g.running = true;
   const batch = g.queue.splice(0, GROUP_COMMIT_MAX);
@@ -352,22 +357,22 @@ async function runGroup(core: Core, g: Group): Promise<void> {
     await core.db.kysely.transaction().execute(async (trx) => {
       for (const item of batch) {
         const at = core.clock.now().toISOString();
-        await sql`savepoint change`.execute(trx);
+        await trx.executeQuery(SAVEPOINT);
         try {
           if (item.claim) await item.claim(trx);
           const outcome = await withChangeEnd(trx, () => item.fn({ trx, at, today: at.slice(0, 10), actor: item.actor, dialect: 'sqlite' }));
           if (outcome.unchanged) {
             if (outcome.events.length > 0) throw new Error('an unchanged outcome records no event');
-            await sql`rollback to change`.execute(trx);
+            await trx.executeQuery(ROLLBACK_TO);
           } else if (!item.plain) {
             if (outcome.events.length === 0) throw new Error('a change must record at least one event');
             await appendEvents(trx, 'sqlite', outcome.events, item.actor, at);
           }
-          await sql`release change`.execute(trx);
+          await trx.executeQuery(RELEASE);
           settled.push({ item, ok: true, value: { result: outcome.result, unchanged: outcome.unchanged === true } });
         } catch (error) {
-          await sql`rollback to change`.execute(trx);
-          await sql`release change`.execute(trx);
+          await trx.executeQuery(ROLLBACK_TO);
+          await trx.executeQuery(RELEASE);
           settled.push({ item, ok: false, value: error });
         }
       }

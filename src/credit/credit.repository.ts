@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { maintainedExposure, type ExposureFigures } from '../exposure/exposure.repository.ts';
 import { flushExposure } from '../exposure/exposure.workflow.ts';
+import { prepared } from '../db/prepared.ts';
 
 export type { ExposureFigures } from '../exposure/exposure.repository.ts';
 
@@ -15,18 +16,22 @@ export function exposureFigures(db: Kysely<Database>, customerId: number, today:
   return maintainedExposure(db, customerId, today, { excludeOrderId, lock });
 }
 
-/** Open invoices of a customer that reached a dunning level whose actions include `credit_hold`. */
-export async function finalNoticeInvoices(db: Kysely<Database>, customerId: number): Promise<string[]> {
-  // Distinct and in order here, not in SQL: the rows are few (none for most customers), while
-  // SQLite's DISTINCT and ORDER BY each open a temporary b-tree on every credit check.
-  const rows = await db
+// Built once (src/db/prepared.ts): every credit check reads it.
+const finalNotices = prepared((db, _d, customerId: number) =>
+  db
     .selectFrom('dunning_notices as n')
     .innerJoin('invoices as i', 'i.id', 'n.invoice_id')
     .select('i.number')
     .where('n.customer_id', '=', customerId)
     .where('n.actions', 'like', '%credit_hold%')
-    .where('i.status', 'in', ['open', 'partially_paid'])
-    .execute();
+    .where('i.status', 'in', ['open', 'partially_paid']),
+);
+
+/** Open invoices of a customer that reached a dunning level whose actions include `credit_hold`. */
+export async function finalNoticeInvoices(db: Kysely<Database>, customerId: number): Promise<string[]> {
+  // Distinct and in order here, not in SQL: the rows are few (none for most customers), while
+  // SQLite's DISTINCT and ORDER BY each open a temporary b-tree on every credit check.
+  const rows = await finalNotices.execute(db, customerId);
   return [...new Set(rows.map((r) => r.number))].sort();
 }
 

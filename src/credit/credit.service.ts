@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { ChangeScope, Core, Tx } from '../core.ts';
 import { runChange } from '../core.ts';
 import type { DialectName } from '../db/connection.ts';
@@ -8,22 +8,33 @@ import { displayMoney } from '../shared/figures.ts';
 import { requireId, requireText } from '../shared/validate.ts';
 import { pageOf, pageQuery, type ListPage, type ListPageQuery } from '../shared/facing.ts';
 import { getSettings, type Settings } from '../settings/settings.service.ts';
-import { getOrder, priceOrderLines, type Order, type OrderLineInput } from '../orders/order.service.ts';
+import { getOrder, orderAsWritten, priceOrderLines, type Order, type OrderLineInput } from '../orders/order.service.ts';
 import { documentTotals } from '../orders/order.totals.ts';
 import { getCustomer, type Customer } from '../customers/customer.service.ts';
 import { notifyCreditHold } from '../notifications/notification.service.ts';
 import { lockCustomerOfOrder, lockOrder, moveOrder, reserveOrderStock } from '../orders/order.workflow.ts';
 import { exposureFigures, finalNoticeInvoices, prepaidNotInvoicedMinor, unappliedCashMinor, type ExposureFigures } from './credit.repository.ts';
 import { evaluateCredit, type CreditEvaluation } from './credit.rules.ts';
+import { prepared } from '../db/prepared.ts';
 
 export interface SubmitResult extends Order {
   credit: CreditEvaluation;
 }
 
+type NewDecision = Omit<Insertable<CreditDecisionsTable>, 'id'>;
+const DECISION_COLUMNS = [
+  'order_id', 'decision', 'automatic', 'exposure_minor', 'credit_limit_minor', 'open_ar_minor', 'unbilled_minor', 'order_total_minor', 'overdue_minor',
+  'max_days_overdue', 'risk_class', 'reasons', 'rules', 'decided_by', 'decided_at',
+] as const satisfies readonly (keyof NewDecision)[];
+// Built once (src/db/prepared.ts): every submission writes one.
+const insertDecision = prepared(
+  (db, _d, ...values: unknown[]) => db.insertInto('credit_decisions').values(Object.fromEntries(DECISION_COLUMNS.map((c, i) => [c, values[i]])) as unknown as NewDecision).returningAll(),
+  DECISION_COLUMNS.length,
+);
+const customerById = prepared((db, _d, id: number) => db.selectFrom('customers').selectAll().where('id', '=', id));
+
 async function recordDecision(trx: Tx, order: OrderRow, decision: CreditDecisionKind, automatic: boolean, evaluation: CreditEvaluation, inputs: Awaited<ReturnType<typeof exposureFigures>> & { limit: number; riskClass: string | null }, reasons: string[], actor: string, at: string) {
-  return trx
-    .insertInto('credit_decisions')
-    .values({
+  const row: NewDecision = {
       order_id: order.id,
       decision,
       automatic: automatic ? 1 : 0,
@@ -39,9 +50,8 @@ async function recordDecision(trx: Tx, order: OrderRow, decision: CreditDecision
       rules: JSON.stringify(evaluation.rules),
       decided_by: actor,
       decided_at: at,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  };
+  return insertDecision.one(trx, ...DECISION_COLUMNS.map((c) => row[c]));
 }
 
 type Reader = Kysely<Database>;
@@ -79,7 +89,7 @@ export function onPrepaymentTerms(settings: Pick<Settings, 'credit.prepayment_cl
 }
 
 async function evaluate(trx: Tx, order: OrderRow, today: string, dialect: DialectName) {
-  const customer = await trx.selectFrom('customers').selectAll().where('id', '=', order.customer_id).executeTakeFirstOrThrow();
+  const customer = await customerById.one(trx, order.customer_id);
   return evaluateFor(trx, customer, order.currency, order.total_minor, today, order.id, dialect === 'postgres');
 }
 
@@ -133,7 +143,7 @@ async function approveInTx(trx: Tx, order: OrderRow, at: string, actor: string, 
  */
 export async function submitOrder(core: Core, id: number | string, actor: string): Promise<SubmitResult> {
   const orderId = requireId(id, 'orderId');
-  const evaluation = await runChange(core, actor, async (scope) => {
+  const { evaluation, order } = await runChange(core, actor, async (scope) => {
     const { trx, at, today, dialect } = scope;
     await lockCustomerOfOrder(scope, orderId);
     const draft = await lockOrder(trx, orderId, dialect);
@@ -144,7 +154,7 @@ export async function submitOrder(core: Core, id: number | string, actor: string
       const decision = await recordDecision(trx, submitted.order, 'prepayment', true, evaluation, inputs, [why], actor, at);
       const waiting = await moveOrder(trx, submitted.order, 'awaiting_prepayment', at, actor, why);
       return {
-        result: evaluation,
+        result: { evaluation, order: await orderAsWritten(trx, waiting.order) },
         events: [{ type: 'order.awaiting_prepayment', aggregate: 'order', id: orderId, after: { orders: [waiting.order], order_status_history: [submitted.history, waiting.history], credit_decisions: [decision] } }],
       };
     }
@@ -152,7 +162,7 @@ export async function submitOrder(core: Core, id: number | string, actor: string
     if (evaluation.approved) {
       const { moved, reserved } = await approveInTx(trx, submitted.order, at, actor, dialect, null);
       return {
-        result: evaluation,
+        result: { evaluation, order: await orderAsWritten(trx, moved.order) },
         events: [{ type: 'order.approved', aggregate: 'order', id: orderId, after: { orders: [moved.order], order_status_history: [submitted.history, moved.history], credit_decisions: [decision], order_lines: reserved.lines, stock_levels: reserved.stock } }],
       };
     }
@@ -160,11 +170,12 @@ export async function submitOrder(core: Core, id: number | string, actor: string
     const customer = await trx.selectFrom('customers').select('name').where('id', '=', held.order.customer_id).executeTakeFirstOrThrow();
     const told = await notifyCreditHold(trx, { orderId, customerId: held.order.customer_id, customerName: customer.name, totalMinor: held.order.total_minor, currency: held.order.currency, reasons: evaluation.reasons }, at);
     return {
-      result: evaluation,
+      result: { evaluation, order: await orderAsWritten(trx, held.order) },
       events: [{ type: 'order.credit_held', aggregate: 'order', id: orderId, after: { orders: [held.order], order_status_history: [submitted.history, held.history], credit_decisions: [decision], ...(told.length ? { notifications: told } : {}) } }],
     };
   });
-  return { ...(await getOrder(core, orderId)), credit: evaluation };
+  // The order as the change left it (read in its transaction), not read again after the commit.
+  return { ...order, credit: evaluation };
 }
 
 /** A credit controller releases a held order (it is approved and reserves stock). */

@@ -1,6 +1,7 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { DialectName } from '../db/connection.ts';
+import { prepared } from '../db/prepared.ts';
 
 /** What a change records about itself: one row of the audit trail and change feed. */
 export interface EventInput {
@@ -24,6 +25,12 @@ export interface EventRecord {
 // Any constant works; it only has to be the same in every writer.
 const EVENT_FEED_LOCK = 7_272_742;
 
+const feedLock = CompiledQuery.raw(`select pg_advisory_xact_lock(${EVENT_FEED_LOCK})`);
+// Most changes record one event: that statement is built once (src/db/prepared.ts).
+const insertOne = prepared((db, _d, type: string, aggregate: string, id: string, payload: string, actor: string, at: string) =>
+  db.insertInto('events').values({ event_type: type, aggregate_type: aggregate, aggregate_id: id, payload, actor, occurred_at: at }).returning('seq'),
+);
+
 /**
  * Appends events as the last statements of a change's transaction.
  *
@@ -43,7 +50,12 @@ export async function appendEvents(
   at: string,
 ): Promise<number[]> {
   if (events.length === 0) return [];
-  if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${EVENT_FEED_LOCK})`.execute(trx);
+  if (dialect === 'postgres') await trx.executeQuery(feedLock);
+  if (events.length === 1) {
+    const e = events[0]!;
+    const row = await insertOne.one(trx, e.type, e.aggregate, String(e.id), JSON.stringify(e.after), actor, at);
+    return [Number(row.seq)];
+  }
   const rows = await trx
     .insertInto('events')
     .values(

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { daysBetween } from '../shared/dates.ts';
+import { prepared } from '../db/prepared.ts';
 import { flushExposure, OPEN_INVOICE_STATUSES, syncExposureNow, UNBILLED_STATUSES } from './exposure.workflow.ts';
 
 /** The running sums of a customer's exposure, in minor units. */
@@ -16,6 +17,20 @@ export interface ExposureFigures extends ExposureSums {
   oldestDaysOverdue: number;
 }
 
+// The credit check's reads, built once (src/db/prepared.ts).
+const exposureRow = prepared((db, _d, customerId: number) => db.selectFrom('customer_exposure').selectAll().where('customer_id', '=', customerId));
+const exposureRowForUpdate = prepared((db, _d, customerId: number) => db.selectFrom('customer_exposure').selectAll().where('customer_id', '=', customerId).forUpdate());
+const orderItem = prepared((db, _d, orderId: number) => db.selectFrom('customer_exposure_items').select('amount_minor').where('kind', '=', 'order').where('entity_id', '=', orderId));
+const overdueItems = prepared((db, _d, customerId: number, today: string) =>
+  db
+    .selectFrom('customer_exposure_items as x')
+    .innerJoin('invoices as i', 'i.id', 'x.entity_id')
+    .select((eb) => [eb.fn.coalesce(eb.fn.sum<number>('x.amount_minor'), eb.lit(0)).as('overdue'), eb.fn.min<string>('i.due_date').as('oldest')])
+    .where('x.customer_id', '=', customerId)
+    .where('x.kind', '=', 'invoice')
+    .where('i.due_date', '<', today),
+);
+
 /**
  * A customer's exposure as maintained (`customer_exposure`): one row, plus the overdue
  * figures from the open invoices past due (their items, so only what is open is read).
@@ -24,22 +39,13 @@ export interface ExposureFigures extends ExposureSums {
  */
 export async function maintainedExposure(db: Kysely<Database>, customerId: number, today: string, options: { excludeOrderId?: number; lock?: boolean } = {}): Promise<ExposureFigures> {
   await flushExposure(db);
-  let q = db.selectFrom('customer_exposure').selectAll().where('customer_id', '=', customerId);
-  if (options.lock) q = q.forUpdate();
-  const row = await q.executeTakeFirst();
+  const row = await (options.lock ? exposureRowForUpdate : exposureRow).first(db, customerId);
   let unbilled = Number(row?.unbilled_minor ?? 0);
   if (options.excludeOrderId !== undefined) {
-    const own = await db.selectFrom('customer_exposure_items').select('amount_minor').where('kind', '=', 'order').where('entity_id', '=', options.excludeOrderId).executeTakeFirst();
+    const own = await orderItem.first(db, options.excludeOrderId);
     unbilled -= Number(own?.amount_minor ?? 0);
   }
-  const late = await db
-    .selectFrom('customer_exposure_items as x')
-    .innerJoin('invoices as i', 'i.id', 'x.entity_id')
-    .select((eb) => [eb.fn.coalesce(eb.fn.sum<number>('x.amount_minor'), eb.lit(0)).as('overdue'), eb.fn.min<string>('i.due_date').as('oldest')])
-    .where('x.customer_id', '=', customerId)
-    .where('x.kind', '=', 'invoice')
-    .where('i.due_date', '<', today)
-    .executeTakeFirst();
+  const late = await overdueItems.first(db, customerId, today);
   return {
     openArMinor: Number(row?.open_ar_minor ?? 0),
     unappliedCashMinor: Number(row?.unapplied_cash_minor ?? 0),

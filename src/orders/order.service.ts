@@ -1,7 +1,7 @@
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { Core } from '../core.ts';
 import { runChange } from '../core.ts';
-import type { Database, OrderLineRow, OrderRow, OrderStatus } from '../db/schema.ts';
+import type { Database, OrderLineRow, OrderLinesTable, OrderRow, OrdersTable, OrderStatus } from '../db/schema.ts';
 import { conflict, DomainError, invalid, notFound } from '../shared/errors.ts';
 import { formatAmount, parseAmount, parsePercent } from '../shared/money.ts';
 import { parseBusinessDate } from '../shared/dates.ts';
@@ -10,6 +10,7 @@ import { documentTotals, lineAmounts, type LineAmounts } from './order.totals.ts
 import { lockOrder, moveOrder, releaseOrderStock } from './order.workflow.ts';
 import { ORDER_STATUSES } from './order.state.ts';
 import { countCustomerOrders, customerOrderIdsNewestFirst } from './order.repository.ts';
+import { prepared } from '../db/prepared.ts';
 
 export interface OrderLineInput {
   sku: string;
@@ -111,19 +112,55 @@ export function toOrder(o: OrderRow, lines: (OrderLineRow & { sku: string; produ
   };
 }
 
-async function loadOrder(core: Core, orderId: number): Promise<Order> {
-  const db = core.db.kysely;
-  const o = await db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirst();
-  if (!o) throw notFound('order', orderId);
-  const lines = await db
+// The statements of order entry and of reading an order, built once (src/db/prepared.ts).
+const orderById = prepared((db, _d, id: number) => db.selectFrom('orders').selectAll().where('id', '=', id));
+const linesOfOrder = prepared((db, _d, orderId: number) =>
+  db
     .selectFrom('order_lines')
     .innerJoin('products', 'products.id', 'order_lines.product_id')
     .selectAll('order_lines')
     .select(['products.sku', 'products.name as product_name'])
     .where('order_id', '=', orderId)
-    .orderBy('line_no')
-    .execute();
-  return toOrder(o, lines);
+    .orderBy('line_no'),
+);
+const customerById = prepared((db, _d, id: number) => db.selectFrom('customers').selectAll().where('id', '=', id));
+const productBySku = prepared((db, _d, sku: string) => db.selectFrom('products').selectAll().where('sku', '=', sku));
+const orderByKey = prepared((db, _d, key: string) => db.selectFrom('orders').select(['id', 'customer_id']).where('idempotency_key', '=', key));
+const orderByExternalId = prepared((db, _d, externalId: string) => db.selectFrom('orders').select(['id', 'customer_id']).where('external_id', '=', externalId));
+type NewOrder = Omit<Insertable<OrdersTable>, 'id'>;
+const ORDER_COLUMNS = [
+  'customer_id', 'status', 'currency', 'order_date', 'idempotency_key', 'external_id', 'subtotal_minor', 'discount_minor', 'tax_minor', 'total_minor',
+  'cancel_reason', 'created_at', 'submitted_at', 'approved_at', 'shipped_at', 'delivered_at', 'invoiced_at', 'paid_at', 'cancelled_at', 'updated_at',
+] as const satisfies readonly (keyof NewOrder)[];
+const insertOrder = prepared(
+  (db, _d, ...values: unknown[]) =>
+    db
+      .insertInto('orders')
+      .values(Object.fromEntries(ORDER_COLUMNS.map((c, i) => [c, values[i]])) as unknown as NewOrder)
+      // Retries racing with one key: the unique key lets one insert; the others wait for
+      // it to commit, insert nothing, and answer with that order.
+      .onConflict((oc) => oc.doNothing())
+      .returningAll(),
+  ORDER_COLUMNS.length,
+);
+type NewLine = Omit<Insertable<OrderLinesTable>, 'id'>;
+const LINE_COLUMNS = [
+  'order_id', 'line_no', 'product_id', 'quantity', 'unit_price_minor', 'discount_bp', 'tax_rate_bp', 'gross_minor', 'discount_minor', 'net_minor', 'tax_minor', 'total_minor',
+  'reserved_qty', 'shipped_qty', 'invoiced_qty',
+] as const satisfies readonly (keyof NewLine)[];
+const insertLine = prepared(
+  (db, _d, ...values: unknown[]) => db.insertInto('order_lines').values(Object.fromEntries(LINE_COLUMNS.map((c, i) => [c, values[i]])) as unknown as NewLine).returningAll(),
+  LINE_COLUMNS.length,
+);
+const insertHistory = prepared((db, _d, orderId: number, actor: string, at: string) =>
+  db.insertInto('order_status_history').values({ order_id: orderId, from_status: null, to_status: 'draft', reason: null, actor, at }).returningAll(),
+);
+
+async function loadOrder(core: Core, orderId: number): Promise<Order> {
+  const db = core.db.kysely;
+  const o = await orderById.first(db, orderId);
+  if (!o) throw notFound('order', orderId);
+  return toOrder(o, await linesOfOrder.execute(db, orderId));
 }
 
 /** An order line priced as the order will store it. */
@@ -152,7 +189,7 @@ export async function priceOrderLines(db: Kysely<Database>, customer: { id: numb
     try {
       const sku = requireText(line.sku, `lines.${i}.sku`, 64);
       const quantity = requireQuantity(line.quantity, `lines.${i}.quantity`);
-      const product = await db.selectFrom('products').selectAll().where('sku', '=', sku).executeTakeFirst();
+      const product = await productBySku.first(db, sku);
       if (!product) throw invalid(`line ${i + 1}: product ${sku} does not exist`, { field: `lines.${i}.sku`, value: sku, rule: 'product_exists' });
       let unitPrice = product.list_price_minor;
       if (line.unitPrice !== undefined && line.unitPrice !== null && line.unitPrice !== '') {
@@ -189,8 +226,8 @@ export async function createOrder(core: Core, input: OrderInput, actor: string):
   const db = core.db.kysely;
   /** The order a key or external id already names, if any. */
   const firstOrder = async (reader: typeof db) =>
-    (idempotencyKey ? await reader.selectFrom('orders').select(['id', 'customer_id']).where('idempotency_key', '=', idempotencyKey).executeTakeFirst() : undefined) ??
-    (externalId ? await reader.selectFrom('orders').select(['id', 'customer_id']).where('external_id', '=', externalId).executeTakeFirst() : undefined);
+    (idempotencyKey ? await orderByKey.first(reader, idempotencyKey) : undefined) ??
+    (externalId ? await orderByExternalId.first(reader, externalId) : undefined);
   const refuseOtherCustomer = (existing: { id: number; customer_id: number }) => {
     if (existing.customer_id !== customerId) {
       throw conflict(`idempotency key ${idempotencyKey ?? externalId} was used for order ${existing.id} of another customer`, {
@@ -206,7 +243,7 @@ export async function createOrder(core: Core, input: OrderInput, actor: string):
     }
   }
 
-  const customer = await db.selectFrom('customers').selectAll().where('id', '=', customerId).executeTakeFirst();
+  const customer = await customerById.first(db, customerId);
   if (!customer) throw notFound('customer', customerId);
   if (!Array.isArray(input.lines) || input.lines.length === 0) {
     throw invalid('an order needs at least one line', { entity: 'order', field: 'lines', value: input.lines, rule: 'lines_required' });
@@ -216,59 +253,51 @@ export async function createOrder(core: Core, input: OrderInput, actor: string):
 
   const outcome = await runChange<{ id: number; created: boolean; order: Order | null }>(core, actor, async ({ trx, at, today }) => {
     const orderDate = input.orderDate ? parseBusinessDate(input.orderDate, 'orderDate') : today;
-    const order = await trx
-      .insertInto('orders')
-      .values({
-        customer_id: customerId,
-        status: 'draft',
-        currency: customer.currency,
-        order_date: orderDate,
-        idempotency_key: idempotencyKey,
-        external_id: externalId,
-        subtotal_minor: totals.gross,
-        discount_minor: totals.discount,
-        tax_minor: totals.tax,
-        total_minor: totals.total,
-        cancel_reason: null,
-        created_at: at,
-        submitted_at: null, approved_at: null, shipped_at: null, delivered_at: null, invoiced_at: null, paid_at: null, cancelled_at: null,
-        updated_at: at,
-      })
-      // Retries racing with one key: the unique key lets one insert; the others wait for
-      // it to commit, insert nothing, and answer with that order.
-      .onConflict((oc) => oc.doNothing())
-      .returningAll()
-      .executeTakeFirst();
+    const row: NewOrder = {
+      customer_id: customerId,
+      status: 'draft',
+      currency: customer.currency,
+      order_date: orderDate,
+      idempotency_key: idempotencyKey,
+      external_id: externalId,
+      subtotal_minor: totals.gross,
+      discount_minor: totals.discount,
+      tax_minor: totals.tax,
+      total_minor: totals.total,
+      cancel_reason: null,
+      created_at: at,
+      submitted_at: null, approved_at: null, shipped_at: null, delivered_at: null, invoiced_at: null, paid_at: null, cancelled_at: null,
+      updated_at: at,
+    };
+    const order = await insertOrder.first(trx, ...ORDER_COLUMNS.map((c) => row[c]));
     if (!order) {
       const existing = await firstOrder(trx);
       if (!existing) throw new Error(`order ${idempotencyKey ?? externalId} was neither inserted nor found`);
       refuseOtherCustomer(existing);
       return { result: { id: existing.id, created: false, order: null }, events: [], unchanged: true };
     }
-    const lines = await trx
-      .insertInto('order_lines')
-      .values(
-        priced.map((p, i) => ({
-          order_id: order.id,
-          line_no: i + 1,
-          product_id: p.product_id,
-          quantity: p.quantity,
-          unit_price_minor: p.unit_price_minor,
-          discount_bp: p.discount_bp,
-          tax_rate_bp: p.tax_rate_bp,
-          gross_minor: p.amounts.gross,
-          discount_minor: p.amounts.discount,
-          net_minor: p.amounts.net,
-          tax_minor: p.amounts.tax,
-          total_minor: p.amounts.total,
-          reserved_qty: 0,
-          shipped_qty: 0,
-          invoiced_qty: 0,
-        })),
-      )
-      .returningAll()
-      .execute();
-    const history = await trx.insertInto('order_status_history').values({ order_id: order.id, from_status: null, to_status: 'draft', reason: null, actor, at }).returningAll().executeTakeFirstOrThrow();
+    const lines: OrderLineRow[] = [];
+    for (const [i, p] of priced.entries()) {
+      const line: NewLine = {
+        order_id: order.id,
+        line_no: i + 1,
+        product_id: p.product_id,
+        quantity: p.quantity,
+        unit_price_minor: p.unit_price_minor,
+        discount_bp: p.discount_bp,
+        tax_rate_bp: p.tax_rate_bp,
+        gross_minor: p.amounts.gross,
+        discount_minor: p.amounts.discount,
+        net_minor: p.amounts.net,
+        tax_minor: p.amounts.tax,
+        total_minor: p.amounts.total,
+        reserved_qty: 0,
+        shipped_qty: 0,
+        invoiced_qty: 0,
+      };
+      lines.push(await insertLine.one(trx, ...LINE_COLUMNS.map((c) => line[c])));
+    }
+    const history = await insertHistory.one(trx, order.id, actor, at);
     // The answer is built from the rows just written (with the products' sku and name the
     // pricing read), not read back after the commit.
     const answer = toOrder(order, lines.map((l, i) => ({ ...l, sku: priced[i]!.sku, product_name: priced[i]!.name })));
@@ -278,6 +307,14 @@ export async function createOrder(core: Core, input: OrderInput, actor: string):
     };
   });
   return { ...(outcome.order ?? (await loadOrder(core, outcome.id))), created: outcome.created };
+}
+
+/**
+ * An order as a change leaves it, from its row as the change wrote it and its lines read in
+ * the same transaction: the change answers with what it committed, with no read after.
+ */
+export async function orderAsWritten(db: Kysely<Database>, row: OrderRow): Promise<Order> {
+  return toOrder(row, await linesOfOrder.execute(db, row.id));
 }
 
 export async function getOrder(core: Core, id: number | string): Promise<Order> {

@@ -2,10 +2,11 @@ import type { ChangeScope, Tx } from '../core.ts';
 import { forUpdate, lockCustomer } from '../core.ts';
 import type { DialectName } from '../db/connection.ts';
 import type { OrderLineRow, OrderRow, OrderStatus, OrderStatusHistoryTable, StockLevelsTable } from '../db/schema.ts';
-import type { Insertable, Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
 import { notFound } from '../shared/errors.ts';
 import { assertOrderMove } from './order.state.ts';
 import { syncExposure, UNBILLED_STATUSES } from '../exposure/exposure.workflow.ts';
+import { prepared, preparedByShape } from '../db/prepared.ts';
 
 type HistoryRow = Selectable<OrderStatusHistoryTable>;
 
@@ -28,8 +29,26 @@ const STAMP: Partial<Record<OrderStatus, keyof OrderRow>> = {
   cancelled: 'cancelled_at',
 };
 
-export async function lockOrder(trx: Tx, orderId: number, dialect: DialectName): Promise<OrderRow> {
-  const order = await forUpdate(trx.selectFrom('orders').selectAll().where('id', '=', orderId), dialect).executeTakeFirst();
+// The statements every order move sends, built once (src/db/prepared.ts).
+const orderForUpdate = prepared((db, dialect, id: number) => forUpdate(db.selectFrom('orders').selectAll().where('id', '=', id), dialect));
+const insertHistory = prepared((db, _d, orderId: number, from: OrderStatus | null, to: OrderStatus, reason: string | null, actor: string, at: string) =>
+  db.insertInto('order_status_history').values({ order_id: orderId, from_status: from, to_status: to, reason, actor, at }).returningAll(),
+);
+/** `update orders set <these columns> where id = ? returning *`, one statement per set of columns. */
+const updateOrder = preparedByShape((columns: string) =>
+  prepared(
+    (db, _d, id: number, ...values: unknown[]) =>
+      db.updateTable('orders').set(Object.fromEntries(columns.split(',').map((c, i) => [c, values[i]]))).where('id', '=', id).returningAll(),
+    1 + columns.split(',').length,
+  ),
+);
+const orderLinesInOrder = prepared((db, _d, orderId: number) => db.selectFrom('order_lines').selectAll().where('order_id', '=', orderId).orderBy('line_no'));
+const stockForUpdate = prepared((db, dialect, productId: number) => forUpdate(db.selectFrom('stock_levels').selectAll().where('product_id', '=', productId), dialect));
+const reserveLine = prepared((db, _d, id: number, reserved: number) => db.updateTable('order_lines').set({ reserved_qty: reserved }).where('id', '=', id).returningAll());
+const reserveStock = prepared((db, _d, productId: number, reserved: number, at: string) => db.updateTable('stock_levels').set({ reserved, updated_at: at }).where('product_id', '=', productId).returningAll());
+
+export async function lockOrder(trx: Tx, orderId: number, _dialect: DialectName): Promise<OrderRow> {
+  const order = await orderForUpdate.first(trx, orderId);
   if (!order) throw notFound('order', orderId);
   return order;
 }
@@ -58,9 +77,9 @@ export async function moveOrder(trx: Tx, order: OrderRow, to: OrderStatus, at: s
   if (stamp && (order[stamp] === null || to === 'paid')) (set as Record<string, unknown>)[stamp] = at;
   if (to === 'cancelled') set.cancel_reason = reason;
   if (order.status === 'paid' && to === 'invoiced') set.paid_at = null;
-  const updated = await trx.updateTable('orders').set(set).where('id', '=', order.id).returningAll().executeTakeFirstOrThrow();
-  const history: Insertable<OrderStatusHistoryTable> = { order_id: order.id, from_status: order.status, to_status: to, reason, actor, at };
-  const row = await trx.insertInto('order_status_history').values(history).returningAll().executeTakeFirstOrThrow();
+  const columns = Object.keys(set);
+  const updated = await updateOrder(columns.join(',')).one(trx, order.id, ...columns.map((c) => (set as Record<string, unknown>)[c]));
+  const row = await insertHistory.one(trx, order.id, order.status, to, reason, actor, at);
   // An order counts against credit (unbilled) in these statuses only: a move in or out of them moves the customer's exposure.
   const counts = (s: OrderStatus) => (UNBILLED_STATUSES as readonly string[]).includes(s);
   if (counts(order.status) || counts(to)) await syncExposure(trx, { orders: [order.id] });
@@ -71,17 +90,17 @@ export async function moveOrder(trx: Tx, order: OrderRow, to: OrderStatus, at: s
  * Reserves free stock for every line of an order at approval; what cannot be reserved is
  * backorder (quantity − shipped − reserved) and waits for receipts.
  */
-export async function reserveOrderStock(trx: Tx, orderId: number, at: string, dialect: DialectName): Promise<{ lines: OrderLineRow[]; stock: Selectable<StockLevelsTable>[] }> {
-  const lines = await trx.selectFrom('order_lines').selectAll().where('order_id', '=', orderId).orderBy('line_no').execute();
+export async function reserveOrderStock(trx: Tx, orderId: number, at: string, _dialect: DialectName): Promise<{ lines: OrderLineRow[]; stock: Selectable<StockLevelsTable>[] }> {
+  const lines = await orderLinesInOrder.execute(trx, orderId);
   const changedLines: OrderLineRow[] = [];
   const stocks: Selectable<StockLevelsTable>[] = [];
   for (const line of lines) {
-    const stock = await forUpdate(trx.selectFrom('stock_levels').selectAll().where('product_id', '=', line.product_id), dialect).executeTakeFirstOrThrow();
+    const stock = await stockForUpdate.one(trx, line.product_id);
     const want = line.quantity - line.shipped_qty - line.reserved_qty;
     const take = Math.max(0, Math.min(want, stock.on_hand - stock.reserved));
     if (take === 0) continue;
-    changedLines.push(await trx.updateTable('order_lines').set({ reserved_qty: line.reserved_qty + take }).where('id', '=', line.id).returningAll().executeTakeFirstOrThrow());
-    stocks.push(await trx.updateTable('stock_levels').set({ reserved: stock.reserved + take, updated_at: at }).where('product_id', '=', line.product_id).returningAll().executeTakeFirstOrThrow());
+    changedLines.push(await reserveLine.one(trx, line.id, line.reserved_qty + take));
+    stocks.push(await reserveStock.one(trx, line.product_id, stock.reserved + take, at));
   }
   return { lines: changedLines, stock: stocks };
 }

@@ -6,6 +6,7 @@ import type { Database } from '../db/schema.ts';
 import { invalid } from '../shared/errors.ts';
 import { MAX_AMOUNT_MINOR } from '../shared/bounds.ts';
 import { checkText } from '../shared/validate.ts';
+import { prepared } from '../db/prepared.ts';
 
 /**
  * Company settings the rules read. Stored in the `settings` table; every key has a default
@@ -174,8 +175,11 @@ function companyIban(key: string, value: string): string {
   return iban;
 }
 
+// Every credit check and invoice reads them: built once (src/db/prepared.ts).
+const allSettings = prepared((db, _d) => db.selectFrom('settings').selectAll());
+
 export async function getSettings(db: Kysely<Database>): Promise<Settings> {
-  const rows = await db.selectFrom('settings').selectAll().execute();
+  const rows = await allSettings.execute(db);
   const settings: Settings = { ...defaultSettings };
   for (const r of rows) {
     if (r.key in defaultSettings) (settings as unknown as Record<string, unknown>)[r.key] = parseSetting(r.key, r.value);

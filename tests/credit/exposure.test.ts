@@ -1,4 +1,4 @@
-import { sql, type KyselyPlugin } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { actor, seedBasics } from '../helpers/fixtures.ts';
@@ -126,23 +126,21 @@ describe('maintained exposure', () => {
     await setSetting(core, 'invoicing.trigger', 'shipment', actor);
     const o = await createOrder(core, { customerId: c.id, lines: [{ sku: 'WIDGET', quantity: 3 }] }, actor);
     await submitOrder(core, o.id, actor);
-    // Every statement that writes the customer's running sums, counted on the way to the database.
-    let writes = 0;
-    const counter: KyselyPlugin = {
-      transformQuery: (args) => {
-        const node = args.node as { kind: string; into?: { table?: { identifier?: { name?: string } } } };
-        if (node.kind === 'InsertQueryNode' && node.into?.table?.identifier?.name === 'customer_exposure') writes++;
-        return args.node;
-      },
-      transformResult: async (args) => args.result,
-    };
-    const plain = core.db.kysely;
-    core.db.kysely = plain.withPlugin(counter);
-    try {
-      await createShipment(core, { orderId: o.id, carrier: 'DHL', trackingNumber: 'ONCE-1' }, actor);
-    } finally {
-      core.db.kysely = plain;
+    // Every write of the customer's running sums, counted by the database itself (a trigger),
+    // whichever way the statement was built.
+    const db = core.db.kysely;
+    if (testDialect === 'postgres') {
+      await sql`create table exposure_writes (n integer)`.execute(db);
+      await sql`create function count_exposure_write() returns trigger language plpgsql as $$ begin insert into exposure_writes values (1); return null; end $$`.execute(db);
+      await sql`create trigger count_exposure_writes after insert or update on customer_exposure for each row execute function count_exposure_write()`.execute(db);
+    } else {
+      await sql`create temp table exposure_writes (n integer)`.execute(db);
+      await sql`create temp trigger count_exposure_inserts after insert on customer_exposure begin insert into exposure_writes values (1); end`.execute(db);
+      await sql`create temp trigger count_exposure_updates after update on customer_exposure begin insert into exposure_writes values (1); end`.execute(db);
     }
+    await createShipment(core, { orderId: o.id, carrier: 'DHL', trackingNumber: 'ONCE-1' }, actor);
+    const counted = await sql<{ n: number }>`select count(*) as n from exposure_writes`.execute(db);
+    const writes = Number(counted.rows[0]!.n);
     const today = core.clock.now().toISOString().slice(0, 10);
     const figures = await maintainedExposure(core.db.kysely, c.id, today);
     // The order left unbilled for an open invoice of the same 45.00: both moves are in the one write.
