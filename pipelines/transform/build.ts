@@ -120,6 +120,7 @@ export async function buildIncremental(conn: DuckDBConnection, model: Model): Pr
     await emptyDelta(conn, name);
     return { keys: 0, deltaRows: 0 };
   }
+  await setCoreIdRange(conn, model);
   if (model.sums.length > 0) await summedRows(conn, model);
   else await run(conn, model, `create or replace temp table _model_new as select b.* from (\n${incrementalBody(model)}\n) as b semi join incremental_keys as k on ${keyMatch(model, 'b', 'k')}`);
   await run(conn, model, `create or replace temp table _model_old as select t.* from ${name} as t semi join incremental_keys as k on ${keyMatch(model, 't', 'k')}`);
@@ -153,6 +154,27 @@ export async function buildIncremental(conn: DuckDBConnection, model: Model): Pr
   }
   for (const t of ['incremental_keys', '_model_new', '_model_old', '_model_keys']) await conn.run(`drop table if exists ${t}`);
   return { keys: keyCount, deltaRows };
+}
+
+/** The variables a marker may name to bound the core ids of the keys being recomputed (see `setCoreIdRange`). */
+export const CORE_ID_MIN = 'incremental_core_id_min';
+export const CORE_ID_MAX = 'incremental_core_id_max';
+
+/**
+ * For a model whose markers name them, sets `getvariable('incremental_core_id_min')` and
+ * `…_max` to the lowest and highest core id among its `core:<id>` keys (null when there is
+ * none). A filter `core_id between` them is a constant range DuckDB applies while scanning,
+ * skipping the row groups outside it by their min/max; `core_id in (select … from
+ * incremental_keys)` alone is a join, applied only after every row of the table has been read
+ * and renamed by its staging view. New rows have the highest ids, so a run's keys are mostly
+ * a narrow range. The range adds nothing to the `in` filter it stands beside: same rows.
+ */
+async function setCoreIdRange(conn: DuckDBConnection, model: Model): Promise<void> {
+  if (!model.sql.includes(CORE_ID_MIN) && !model.sql.includes(CORE_ID_MAX)) return;
+  if (model.incrementalKey.length !== 1) throw new Error(`${describe(model)}: the core id range needs a single incremental key column`);
+  const k = ident(model.incrementalKey[0]!);
+  const ids = `(select try_cast(substr(${k}, 6) as bigint) as id from incremental_keys where ${k} like 'core:%')`;
+  await conn.run(`set variable ${CORE_ID_MIN} = (select min(id) from ${ids}); set variable ${CORE_ID_MAX} = (select max(id) from ${ids})`);
 }
 
 /**
