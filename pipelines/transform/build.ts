@@ -120,9 +120,11 @@ export async function buildIncremental(conn: DuckDBConnection, model: Model): Pr
     await emptyDelta(conn, name);
     return { keys: 0, deltaRows: 0 };
   }
+  await setCoreIdRange(conn, model);
+  // The keys' rows as they are: compared with the new ones below, and a sums model adds to them.
+  await run(conn, model, `create or replace temp table _model_old as select t.* from ${name} as t semi join incremental_keys as k on ${keyMatch(model, 't', 'k')}`);
   if (model.sums.length > 0) await summedRows(conn, model);
   else await run(conn, model, `create or replace temp table _model_new as select b.* from (\n${incrementalBody(model)}\n) as b semi join incremental_keys as k on ${keyMatch(model, 'b', 'k')}`);
-  await run(conn, model, `create or replace temp table _model_old as select t.* from ${name} as t semi join incremental_keys as k on ${keyMatch(model, 't', 'k')}`);
   // Only rows that really differ: downstream work (and publishing) follows the true change.
   // When no row repeats on either side (nor shares its hash with another), the difference is
   // an anti join on the row hash confirmed by comparing whole rows, several times faster than
@@ -155,14 +157,34 @@ export async function buildIncremental(conn: DuckDBConnection, model: Model): Pr
   return { keys: keyCount, deltaRows };
 }
 
+/** The variables a marker may name to bound the core ids of the keys being recomputed (see `setCoreIdRange`). */
+export const CORE_ID_MIN = 'incremental_core_id_min';
+export const CORE_ID_MAX = 'incremental_core_id_max';
+
 /**
- * The new rows of a sums model's changed keys, into `_model_new`: the rows they have, plus
+ * For a model whose markers name them, sets `getvariable('incremental_core_id_min')` and
+ * `…_max` to the lowest and highest core id among its `core:<id>` keys (null when there is
+ * none). A filter `core_id between` them is a constant range DuckDB applies while scanning,
+ * skipping the row groups outside it by their min/max; `core_id in (select … from
+ * incremental_keys)` alone is a join, applied only after every row of the table has been read
+ * and renamed by its staging view. New rows have the highest ids, so a run's keys are mostly
+ * a narrow range. The range adds nothing to the `in` filter it stands beside: same rows.
+ */
+async function setCoreIdRange(conn: DuckDBConnection, model: Model): Promise<void> {
+  if (!model.sql.includes(CORE_ID_MIN) && !model.sql.includes(CORE_ID_MAX)) return;
+  if (model.incrementalKey.length !== 1) throw new Error(`${describe(model)}: the core id range needs a single incremental key column`);
+  const k = ident(model.incrementalKey[0]!);
+  const ids = `(select try_cast(substr(${k}, 6) as bigint) as id from incremental_keys where ${k} like 'core:%')`;
+  await conn.run(`set variable ${CORE_ID_MIN} = (select min(id) from ${ids}); set variable ${CORE_ID_MAX} = (select max(id) from ${ids})`);
+}
+
+/**
+ * The new rows of a sums model's changed keys, into `_model_new`: the rows they have (`_model_old`), plus
  * the model's SELECT over its input's new rows, minus the same over the input's replaced rows,
  * added up per row of the table; a row whose count falls to zero goes. Exactly what computing
  * those keys again would give, reading only the input's delta instead of all its rows of them.
  */
 async function summedRows(conn: DuckDBConnection, model: Model): Promise<void> {
-  const name = qualified(model);
   const columns = (
     await rowsJson(conn, `select column_name as c, data_type as t from information_schema.columns where table_schema = $1 and table_name = $2 order by ordinal_position`, [model.layer, model.name])
   ).map((r) => ({ name: String(r.c), type: String(r.t) }));
@@ -178,7 +200,7 @@ async function summedRows(conn: DuckDBConnection, model: Model): Promise<void> {
     model,
     `create or replace temp table _model_sums as
      select ${added} from (
-       select ${list} from ${name} as t semi join incremental_keys as k on ${keyMatch(model, 't', 'k')}
+       select ${list} from _model_old
        union all select ${list} from (\n${bodyOverDelta(model, 'new')}\n)
        union all select ${negated} from (\n${bodyOverDelta(model, 'old')}\n)
      ) as r semi join incremental_keys as k on ${keyMatch(model, 'r', 'k')}
@@ -187,8 +209,10 @@ async function summedRows(conn: DuckDBConnection, model: Model): Promise<void> {
   const count = ident(model.rowCount!);
   const negative = await scalarNumber(conn, `select count(*) from _model_sums where ${count} < 0`);
   if (negative > 0) throw new Error(`${describe(model)}: ${negative} row(s) would count fewer than no ${model.rowCount} after adding the changes; the table does not match its input`);
-  await conn.run(`create or replace temp table _model_new as select * from _model_sums where ${count} > 0`);
-  await conn.run('drop table _model_sums');
+  // Rows counting nothing go; the rest become the new rows as they are (no copy).
+  await conn.run(`delete from _model_sums where ${count} = 0`);
+  await conn.run('drop table if exists _model_new');
+  await conn.run('alter table _model_sums rename to _model_new');
 }
 
 /** An empty delta: the table did not change this run. */

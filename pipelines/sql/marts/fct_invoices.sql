@@ -30,8 +30,10 @@ union select invoice_key from delta_marts_fct_invoice_movements
 with invoices as (
   select * from staging.stg_invoices
   where invoice_date <= getvariable('as_of')
-  -- An update in place runs only when no extract was loaded, so every changed key is a core one.
-  /*incremental: and core_id in (select cast(substr(invoice_key, 6) as bigint) from incremental_keys where invoice_key like 'core:%') */
+  -- An update in place runs only when no extract was loaded, so every changed key is a core one;
+  -- the range of their ids (set by the runner) lets the scan skip row groups outside it.
+  /*incremental: and core_id between getvariable('incremental_core_id_min') and getvariable('incremental_core_id_max')
+    and core_id in (select cast(substr(invoice_key, 6) as bigint) from incremental_keys where invoice_key like 'core:%') */
 ),
 
 movements as (

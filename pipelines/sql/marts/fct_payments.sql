@@ -28,5 +28,7 @@ select
   source
 from staging.stg_payments
 where payment_date <= getvariable('as_of')
-  -- An update in place runs only when no extract was loaded, so every changed key is a core one.
-  /*incremental: and core_id in (select cast(substr(payment_key, 6) as bigint) from incremental_keys where payment_key like 'core:%') */
+  -- An update in place runs only when no extract was loaded, so every changed key is a core one;
+  -- the range of their ids (set by the runner) lets the scan skip row groups outside it.
+  /*incremental: and core_id between getvariable('incremental_core_id_min') and getvariable('incremental_core_id_max')
+    and core_id in (select cast(substr(payment_key, 6) as bigint) from incremental_keys where payment_key like 'core:%') */
