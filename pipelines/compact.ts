@@ -35,10 +35,10 @@ export async function compactionDue(conn: DuckDBConnection): Promise<Compaction>
 /**
  * The share of DuckDB's memory limit a compacting run keeps. Vacuuming reads every row group
  * of the tables it merges and writes them again, and DuckDB keeps the blocks it read in its
- * buffer pool up to the limit: at a million invoices, merging `raw.events`' row groups alone
- * took the process from 140 MB to 1,252 MB of resident memory under the 1 GB default, and to
- * 775 MB under 500 MB, in the same CPU time. An incremental run's own work (its process peaks
- * at about 680 MB) fits in the smaller pool; what does not spills.
+ * buffer pool up to the limit: at a million invoices the run that compacts took the process
+ * from about 680 MB (the incremental runs before it) to 1,424 MB under the 1 GB default, and
+ * to 951 MB with half of it (`npm run bench:pipeline -- --reuse`, pipelines/README.md). An
+ * incremental run's own work fits in the smaller pool; what does not spills.
  */
 export const COMPACTION_MEMORY_SHARE = 0.5;
 
