@@ -22,13 +22,8 @@ export interface IngestEventsResult {
 /** Separates the values of one event in a batch's text; newline separates events. */
 const SEPARATOR = '\x1f';
 const COLUMNS = ['event_type', 'aggregate_type', 'aggregate_id', 'payload', 'actor', 'occurred_at'] as const;
-/**
- * Batches per DuckDB statement: enough rows for both of its threads to parse and compress.
- * The first groups are smaller (one batch, then two): DuckDB waits idle while the core's
- * database reads the first group, so the sooner it has one, the sooner both run at once.
- */
+/** Batches per DuckDB statement: enough rows for both of its threads to parse and compress. */
 const GROUP = 4;
-const groupSize = (g: number) => Math.min(GROUP, 2 ** g);
 
 /** One slice of the feed as the core's database joined it: its size, last seq, the bytes of its values, and the text. */
 interface Slice {
@@ -108,7 +103,7 @@ export async function ingestEvents(
       // parallel) while the core's database joins the next group: two groups of files alternate.
       for (let g = 0, done = false; !done; g++) {
         const group: Written[] = [];
-        while (group.length < groupSize(g) && !done) {
+        while (group.length < GROUP && !done) {
           const file = path.join(scratch, `batch-${g % 2}-${group.length}.txt`);
           const batch = await writeBatch(core, cursor, batchSize, sliceSize, file);
           await mapped?.remap();
