@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
-import { compactionDue, SPARE_ROW_GROUPS } from '../../pipelines/compact.ts';
+import { allowVacuum, COMPACTION_MEMORY_SHARE, compactionDue, parseDuckdbBytes, SPARE_ROW_GROUPS } from '../../pipelines/compact.ts';
 import { runPipeline } from '../../pipelines/run.ts';
 import { ensureWarehouseSchema } from '../../pipelines/schema.ts';
-import { openWarehouse, scalarNumber, warehousePaths } from '../../src/warehouse/warehouse.ts';
+import { openWarehouse, rowsJson, scalarNumber, warehousePaths } from '../../src/warehouse/warehouse.ts';
 import { Ledger, readWarehouse, tempDir } from './ledger.ts';
 
 /** Appends `batches` small loads to raw.events, each committed and checkpointed without vacuuming, as incremental runs do. */
@@ -80,6 +80,24 @@ describe(`compaction of the warehouse file (${testDialect})`, () => {
     try {
       expect((await compactionDue(wh.conn)).due).toBe(false);
       expect(await scalarNumber(wh.conn, 'select count(*) from raw.events')).toBeGreaterThan(0);
+    } finally {
+      wh.close();
+    }
+  });
+
+  it('a compacting run vacuums under a smaller share of DuckDB\'s memory limit', async () => {
+    expect(parseDuckdbBytes('953.6 MiB')).toBe(Math.round(953.6 * 2 ** 20));
+    expect(parseDuckdbBytes('2.0 GiB')).toBe(2 * 2 ** 30);
+    expect(parseDuckdbBytes('512 bytes')).toBe(512);
+    expect(parseDuckdbBytes('unlimited')).toBeNull();
+    const limit = async (conn: Parameters<typeof allowVacuum>[0]) => parseDuckdbBytes(String((await rowsJson(conn, `select current_setting('memory_limit') as v`))[0]!.v))!;
+    const wh = await openWarehouse(warehousePaths(dir).warehouse);
+    try {
+      const before = await limit(wh.conn);
+      await allowVacuum(wh.conn);
+      expect(Number((await rowsJson(wh.conn, `select current_setting('max_vacuum_tasks') as v`))[0]!.v)).toBeGreaterThan(0);
+      // DuckDB prints the limit rounded to a tenth of its unit.
+      expect(Math.abs((await limit(wh.conn)) - before * COMPACTION_MEMORY_SHARE)).toBeLessThan(before / 1000);
     } finally {
       wh.close();
     }
