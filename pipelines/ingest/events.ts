@@ -25,11 +25,11 @@ const COLUMNS = ['event_type', 'aggregate_type', 'aggregate_id', 'payload', 'act
 /** Batches per DuckDB statement: enough rows for both of its threads to parse and compress. */
 const GROUP = 4;
 
-/** One slice of the feed as the core's database joined it: its size, last seq, the bytes of its values, and the text. */
+/** One slice of the feed as the core's database joined it: its size, first and last seq, and the text. */
 interface Slice {
   n: number;
+  first: number;
   last: number;
-  bytes: number;
   text: Buffer | string;
 }
 
@@ -159,7 +159,9 @@ async function mapCore(core: Db): Promise<{ remap(): Promise<void>; restore(): P
 
 /**
  * Writes the next batch of at most `limit` events after `after` to `file`, a slice at a
- * time, and returns what the core counted: events, last seq, bytes of their values, and
+ * time, and returns what the core counted: events, last seq, bytes of their values (the
+ * text's bytes less the separators, the newlines and the seqs' digits: no function of the
+ * core's database runs on every value to count them), and
  * whether the text can be read as such (no carriage return in a value, which would stop
  * DuckDB's reader with an error and abort the transaction).
  */
@@ -180,7 +182,7 @@ async function writeBatch(core: Db, after: number, limit: number, sliceSize: num
       if (text.includes(13)) written.asText = false;
       written.n += slice.n;
       written.last = slice.last;
-      written.bytes += slice.bytes;
+      written.bytes += text.length - SEPARATORS_PER_EVENT * slice.n + 1 - (await seqDigits(core, slice));
       if (slice.n < wanted) break;
     }
     fs.ftruncateSync(fd, at);
@@ -200,22 +202,47 @@ function writeAt(fd: number, data: Buffer, at: number): number {
 
 /** The next slice of events after `after`, joined into text by the core's database. */
 async function readSlice(core: Db, after: number, limit: number): Promise<Slice> {
-  const bytes = COLUMNS.map((c) => `octet_length(${c})`).join(' + ');
   if (core.dialect === 'postgres') {
-    const r = await sql<{ n: number; last: number; bytes: number; text: string | null }>`
-      select count(*) as n, coalesce(max(seq), 0) as last, coalesce(sum(${sql.raw(bytes)}), 0) as bytes,
+    const r = await sql<{ n: number; first: number; last: number; text: string | null }>`
+      select count(*) as n, coalesce(min(seq), 0) as first, coalesce(max(seq), 0) as last,
              string_agg(concat_ws(chr(31), seq, ${sql.raw(COLUMNS.join(', '))}), chr(10)) as text
       from (select seq, ${sql.raw(COLUMNS.join(', '))} from events where seq > ${after} order by seq limit ${limit}) as b`.execute(core.kysely);
     const row = r.rows[0]!;
-    return { n: Number(row.n), last: Number(row.last), bytes: Number(row.bytes), text: row.text ?? '' };
+    return { n: Number(row.n), first: Number(row.first), last: Number(row.last), text: row.text ?? '' };
   }
   // As a blob, the text reaches the file without becoming a JavaScript string.
-  const r = await sql<{ n: number; last: number; bytes: number; text: Buffer | null }>`
-    select count(*) as n, coalesce(max(seq), 0) as last, coalesce(sum(${sql.raw(bytes)}), 0) as bytes,
+  const r = await sql<{ n: number; first: number; last: number; text: Buffer | null }>`
+    select count(*) as n, coalesce(min(seq), 0) as first, coalesce(max(seq), 0) as last,
            cast(group_concat(concat_ws(char(31), seq, ${sql.raw(COLUMNS.join(', '))}), char(10)) as blob) as text
     from (select seq, ${sql.raw(COLUMNS.join(', '))} from events where seq > ${after} order by seq limit ${limit})`.execute(core.kysely);
   const row = r.rows[0]!;
-  return { n: Number(row.n), last: Number(row.last), bytes: Number(row.bytes), text: row.text ?? Buffer.alloc(0) };
+  return { n: Number(row.n), first: Number(row.first), last: Number(row.last), text: row.text ?? Buffer.alloc(0) };
+}
+
+/** Separators in an event's line (between seq and its six values) and the newline after it. */
+const SEPARATORS_PER_EVENT = COLUMNS.length + 1;
+
+/**
+ * The digits of the seqs in a slice, written as the core's database writes an integer. A
+ * slice without gaps (first to last, one seq each) is counted here; one with gaps is counted
+ * by the core's database.
+ */
+async function seqDigits(core: Db, slice: Slice): Promise<number> {
+  if (slice.first >= 1 && slice.last - slice.first + 1 === slice.n) return digitsFromTo(slice.first, slice.last);
+  const r = await sql<{ digits: number }>`
+    select coalesce(sum(length(${sql.raw(core.dialect === 'postgres' ? 'seq::text' : 'seq')})), 0) as digits from events where seq >= ${slice.first} and seq <= ${slice.last}`.execute(core.kysely);
+  return Number(r.rows[0]!.digits);
+}
+
+/** The number of decimal digits written to write every whole number from `first` to `last` (both at least 1). */
+export function digitsFromTo(first: number, last: number): number {
+  let digits = 0;
+  for (let d = 1, low = 1; low <= last; d++, low *= 10) {
+    const from = Math.max(first, low);
+    const to = Math.min(last, low * 10 - 1);
+    if (to >= from) digits += (to - from + 1) * d;
+  }
+  return digits;
 }
 
 /** Counts the events of `raw.events` in (after, last] and the bytes of their values. */

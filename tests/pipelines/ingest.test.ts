@@ -78,9 +78,11 @@ describe(`event feed ingest (${testDialect})`, () => {
     expect(await rowsJson(wh.conn, `select value from ops.watermarks where name = 'core_events'`)).toEqual([{ value: '1307' }]);
 
     // The next run loads only what came after the watermark.
+    // With gaps in the seqs (a sequence skips the numbers of a rolled-back insert), the seqs' digits are counted by the core's database.
     await addEvents(ordinary.slice(0, 250));
-    const next = await ingestEvents(wh.conn, t.core.db, { runId: 'r2', batchSize: 100 });
-    expect(next).toMatchObject({ rowsRead: 250, fromSeq: 1_307, toSeq: 1_557, batchesByRow: 0 });
+    await t.core.db.kysely.deleteFrom('events').where('seq', 'in', [1_400, 1_401, 1_520]).execute();
+    const next = await ingestEvents(wh.conn, t.core.db, { runId: 'r2', batchSize: 100, sliceSize: 30 });
+    expect(next).toMatchObject({ rowsRead: 247, fromSeq: 1_307, toSeq: 1_557, batchesByRow: 0 });
     expect(await landed()).toEqual(await coreEvents());
   });
 
