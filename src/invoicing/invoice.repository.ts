@@ -25,6 +25,13 @@ export interface BalanceFilter {
  * notes, write-offs), never stored twice: balance = total − credited − paid − written off.
  */
 export async function invoiceBalances(db: Kysely<Database>, filter: BalanceFilter = {}): Promise<InvoiceBalance[]> {
+  // The two shapes asked per delivery, payment and simulated day run prepared; the same rows either way.
+  const keys = Object.keys(filter).filter((k) => filter[k as keyof BalanceFilter] !== undefined);
+  if (keys.length === 1 && filter.invoiceIds?.length === 1) {
+    const one = await invoiceBalance(db, filter.invoiceIds[0]!);
+    return one ? [one] : [];
+  }
+  if (keys.length === 2 && filter.customerId !== undefined && filter.openOnly === true) return openInvoiceBalances(db, filter.customerId);
   let q = balancesQuery(db);
   if (filter.customerId !== undefined) q = q.where('i.customer_id', '=', filter.customerId);
   if (filter.invoiceIds) q = q.where('i.id', 'in', filter.invoiceIds.length ? filter.invoiceIds : [-1]);
