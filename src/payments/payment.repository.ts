@@ -1,16 +1,68 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import { syncExposure } from '../exposure/exposure.workflow.ts';
-import type { AllocationRule, Database, PaymentAllocationsTable, PaymentRow, PaymentsTable } from '../db/schema.ts';
+import type { AllocationRule, Database, PaymentAllocationsTable, PaymentRow, PaymentsTable, PaymentStatus } from '../db/schema.ts';
+import { prepared } from '../db/prepared.ts';
+
+// The statements recording a payment runs, built once (src/db/prepared.ts).
+const paymentById = prepared((db, _d, id: number) => db.selectFrom('payments').selectAll().where('id', '=', id));
+const paymentByExternalId = prepared((db, _d, externalId: string) => db.selectFrom('payments').selectAll().where('external_id', '=', externalId));
+const insertPaymentRow = prepared(
+  (
+    db,
+    _d,
+    customerId: number,
+    currency: string,
+    amount: number,
+    paymentDate: string,
+    method: string,
+    bankReference: string | null,
+    payer: string | null,
+    externalId: string | null,
+    status: PaymentStatus,
+    reversalReason: string | null,
+    reversedAt: string | null,
+    createdAt: string,
+  ) =>
+    db
+      .insertInto('payments')
+      .values({
+        customer_id: customerId,
+        currency,
+        amount_minor: amount,
+        payment_date: paymentDate,
+        method,
+        bank_reference: bankReference,
+        payer,
+        external_id: externalId,
+        status,
+        reversal_reason: reversalReason,
+        reversed_at: reversedAt,
+        created_at: createdAt,
+      })
+      .onConflict((oc) => oc.column('external_id').doNothing())
+      .returningAll(),
+);
+const allocationsOfPayment = prepared((db, _d, paymentId: number) =>
+  db
+    .selectFrom('payment_allocations')
+    .innerJoin('invoices', 'invoices.id', 'payment_allocations.invoice_id')
+    .select(['invoices.number', 'payment_allocations.amount_minor', 'payment_allocations.rule', 'payment_allocations.applied_on', 'payment_allocations.reversed'])
+    .where('payment_id', '=', paymentId)
+    .orderBy('payment_allocations.id'),
+);
+const insertAllocationRow = prepared((db, _d, paymentId: number, invoiceId: number, amount: number, rule: AllocationRule, appliedOn: string, at: string) =>
+  db.insertInto('payment_allocations').values({ payment_id: paymentId, invoice_id: invoiceId, amount_minor: amount, rule, applied_on: appliedOn, reversed: 0, created_at: at }).returningAll(),
+);
 
 /** All SQL about payments and their allocations. */
 export type AllocationRow = Selectable<PaymentAllocationsTable>;
 
 export function findPayment(db: Kysely<Database>, id: number): Promise<PaymentRow | undefined> {
-  return db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst();
+  return paymentById.first(db, id);
 }
 
 export function findPaymentByExternalId(db: Kysely<Database>, externalId: string): Promise<PaymentRow | undefined> {
-  return db.selectFrom('payments').selectAll().where('external_id', '=', externalId).executeTakeFirst();
+  return paymentByExternalId.first(db, externalId);
 }
 
 export function listPaymentRows(db: Kysely<Database>, options: { customerId?: number; afterId?: number; limit?: number } = {}): Promise<PaymentRow[]> {
@@ -36,12 +88,8 @@ export interface ExposureLater {
  * commit and then inserts nothing, instead of failing with a unique-key error.
  */
 export async function insertPayment(db: Kysely<Database>, values: Insertable<PaymentsTable>, options: ExposureLater = {}): Promise<PaymentRow | undefined> {
-  const row = await db
-    .insertInto('payments')
-    .values(values)
-    .onConflict((oc) => oc.column('external_id').doNothing())
-    .returningAll()
-    .executeTakeFirst();
+  const v = values;
+  const row = await insertPaymentRow.first(db, v.customer_id, v.currency, v.amount_minor, v.payment_date, v.method, v.bank_reference ?? null, v.payer ?? null, v.external_id ?? null, v.status, v.reversal_reason ?? null, v.reversed_at ?? null, v.created_at);
   if (row && !options.exposureLater) await syncExposure(db, { payments: [row.id] });
   return row;
 }
@@ -54,13 +102,7 @@ export async function markPaymentReversed(db: Kysely<Database>, id: number, reas
 
 /** Where a payment went, in the order it was applied, with the invoice numbers. */
 export function paymentAllocations(db: Kysely<Database>, paymentId: number) {
-  return db
-    .selectFrom('payment_allocations')
-    .innerJoin('invoices', 'invoices.id', 'payment_allocations.invoice_id')
-    .select(['invoices.number', 'payment_allocations.amount_minor', 'payment_allocations.rule', 'payment_allocations.applied_on', 'payment_allocations.reversed'])
-    .where('payment_id', '=', paymentId)
-    .orderBy('payment_allocations.id')
-    .execute();
+  return allocationsOfPayment.execute(db, paymentId);
 }
 
 /** What a payment has paid off so far (allocations not reversed). */
@@ -75,11 +117,7 @@ export async function appliedMinor(db: Kysely<Database>, paymentId: number): Pro
 }
 
 export async function insertAllocation(db: Kysely<Database>, a: { paymentId: number; invoiceId: number; amountMinor: number; rule: AllocationRule; appliedOn: string; at: string }, options: ExposureLater = {}): Promise<AllocationRow> {
-  const row = await db
-    .insertInto('payment_allocations')
-    .values({ payment_id: a.paymentId, invoice_id: a.invoiceId, amount_minor: a.amountMinor, rule: a.rule, applied_on: a.appliedOn, reversed: 0, created_at: a.at })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const row = await insertAllocationRow.one(db, a.paymentId, a.invoiceId, a.amountMinor, a.rule, a.appliedOn, a.at);
   if (!options.exposureLater) await syncExposure(db, { payments: [a.paymentId], invoices: [a.invoiceId] });
   return row;
 }

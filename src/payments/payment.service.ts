@@ -8,7 +8,7 @@ import { displayMoney } from '../shared/figures.ts';
 import { daysBetween, parseBusinessDate } from '../shared/dates.ts';
 import { optionalText, requireId, requireText } from '../shared/validate.ts';
 import { findCustomer } from '../customers/customer.repository.ts';
-import { findInvoiceByNumberOrRef, invoiceBalances } from '../invoicing/invoice.repository.ts';
+import { findInvoiceByNumberOrRef, invoiceBalances, openInvoiceBalances } from '../invoicing/invoice.repository.ts';
 import { issueCreditNote } from '../invoicing/invoice.service.ts';
 import { settleStatus } from '../invoicing/invoice.workflow.ts';
 import { refreshOrderStatus } from '../orders/order.workflow.ts';
@@ -172,7 +172,7 @@ export function recordPaymentChange(input: PaymentInput): Change<Recorded> {
     }
     const date = input.date ? parseBusinessDate(input.date, 'date') : today;
     if (date > today) throw invalid(`payment date ${date} is in the future`, { field: 'date', value: date, rule: 'not_future' });
-    const open = (await invoiceBalances(trx, { customerId, openOnly: true })).filter((i) => i.balance_minor > 0);
+    const open = (await openInvoiceBalances(trx, customerId)).filter((i) => i.balance_minor > 0);
     // Cash that prepaid orders hold, or that now pays for orders waiting for their prepayment, is not spent on other invoices by the rules.
     const kept = input.allocations ? 0 : await cashKeptForPrepayment(trx, customerId, amount);
     const payment = await insertPayment(trx, { customer_id: customerId, currency, amount_minor: amount, payment_date: date, method, bank_reference: reference, payer, external_id: externalId, status: 'received', reversal_reason: null, reversed_at: null, created_at: at }, { exposureLater: true });

@@ -9,6 +9,7 @@ import { lockCustomerOfOrder, lockOrder, refreshOrderStatus } from '../orders/or
 import { badTransition } from '../shared/errors.ts';
 import { invoiceShipment } from '../invoicing/invoice.workflow.ts';
 import { assertShipmentMove } from './shipment.state.ts';
+import { prepared } from '../db/prepared.ts';
 
 export interface ShipmentInput {
   orderId: number | string;
@@ -32,7 +33,39 @@ export interface Shipment {
   invoiceNumber: string | null;
 }
 
-const findShipment = (db: Kysely<Database>, id: number) => db.selectFrom('shipments').selectAll().where('id', '=', id).executeTakeFirst();
+// The statements shipping and delivering run per shipment and line, built once (src/db/prepared.ts).
+const shipmentById = prepared((db, _d, id: number) => db.selectFrom('shipments').selectAll().where('id', '=', id));
+const shipmentForUpdate = prepared((db, dialect, id: number) => forUpdate(db.selectFrom('shipments').selectAll().where('id', '=', id), dialect));
+const linesOfShipment = prepared((db, _d, shipmentId: number) =>
+  db.selectFrom('shipment_lines').innerJoin('products', 'products.id', 'shipment_lines.product_id').select(['products.sku', 'shipment_lines.quantity']).where('shipment_id', '=', shipmentId).orderBy('shipment_lines.id'),
+);
+const eventsOfShipment = prepared((db, _d, shipmentId: number) => db.selectFrom('shipment_events').select(['status', 'note', 'at']).where('shipment_id', '=', shipmentId).orderBy('id'));
+const invoiceOfShipment = prepared((db, _d, shipmentId: number) => db.selectFrom('invoices').select('number').where('shipment_id', '=', shipmentId));
+const orderLinesToShip = prepared((db, _d, orderId: number) =>
+  db.selectFrom('order_lines').innerJoin('products', 'products.id', 'order_lines.product_id').selectAll('order_lines').select('products.sku').where('order_id', '=', orderId).orderBy('line_no'),
+);
+const insertShipment = prepared((db, _d, orderId: number, carrier: string, tracking: string, at: string) =>
+  db.insertInto('shipments').values({ order_id: orderId, status: 'shipped', carrier, tracking_number: tracking, shipped_at: at, delivered_at: null, signed_by: null, created_at: at, updated_at: at }).returningAll(),
+);
+const stockForUpdate = prepared((db, dialect, productId: number) => forUpdate(db.selectFrom('stock_levels').selectAll().where('product_id', '=', productId), dialect));
+const takeStock = prepared((db, _d, productId: number, onHand: number, reserved: number, at: string) =>
+  db.updateTable('stock_levels').set({ on_hand: onHand, reserved, updated_at: at }).where('product_id', '=', productId).returningAll(),
+);
+const insertMovement = prepared((db, _d, productId: number, quantity: number, reference: string, at: string) =>
+  db.insertInto('stock_movements').values({ product_id: productId, kind: 'shipment', quantity, reason: 'shipment', reference, created_at: at }).returningAll(),
+);
+const shipLine = prepared((db, _d, id: number, reserved: number, shipped: number) => db.updateTable('order_lines').set({ reserved_qty: reserved, shipped_qty: shipped }).where('id', '=', id).returningAll());
+const insertShipmentLine = prepared((db, _d, shipmentId: number, orderLineId: number, productId: number, quantity: number) =>
+  db.insertInto('shipment_lines').values({ shipment_id: shipmentId, order_line_id: orderLineId, product_id: productId, quantity }).returningAll(),
+);
+const insertShipmentEvent = prepared((db, _d, shipmentId: number, status: ShipmentStatus, note: string | null, at: string) =>
+  db.insertInto('shipment_events').values({ shipment_id: shipmentId, status, note, at }).returningAll(),
+);
+const markDelivered = prepared((db, _d, id: number, deliveredAt: string, signedBy: string, at: string) =>
+  db.updateTable('shipments').set({ status: 'delivered', delivered_at: deliveredAt, signed_by: signedBy, updated_at: at }).where('id', '=', id).returningAll(),
+);
+
+const findShipment = (db: Kysely<Database>, id: number) => shipmentById.first(db, id);
 
 export async function getShipment(core: Core, id: number | string): Promise<Shipment> {
   const shipmentId = requireId(id, 'shipmentId');
@@ -43,9 +76,9 @@ export async function getShipment(core: Core, id: number | string): Promise<Ship
 
 async function toShipment(core: Core, s: ShipmentRow): Promise<Shipment> {
   const db = core.db.kysely;
-  const lines = await db.selectFrom('shipment_lines').innerJoin('products', 'products.id', 'shipment_lines.product_id').select(['products.sku', 'shipment_lines.quantity']).where('shipment_id', '=', s.id).orderBy('shipment_lines.id').execute();
-  const events = await db.selectFrom('shipment_events').select(['status', 'note', 'at']).where('shipment_id', '=', s.id).orderBy('id').execute();
-  const invoice = await db.selectFrom('invoices').select('number').where('shipment_id', '=', s.id).executeTakeFirst();
+  const lines = await linesOfShipment.execute(db, s.id);
+  const events = await eventsOfShipment.execute(db, s.id);
+  const invoice = await invoiceOfShipment.first(db, s.id);
   return {
     id: s.id,
     orderId: s.order_id,
@@ -89,7 +122,7 @@ export async function createShipment(core: Core, input: ShipmentInput, actor: st
     if (order.status !== 'approved' && order.status !== 'partially_shipped') {
       throw badTransition('order', orderId, order.status, 'shipped', 'only an approved order can ship');
     }
-    const lines = await trx.selectFrom('order_lines').innerJoin('products', 'products.id', 'order_lines.product_id').selectAll('order_lines').select('products.sku').where('order_id', '=', orderId).orderBy('line_no').execute();
+    const lines = await orderLinesToShip.execute(trx, orderId);
     const plan: { line: (typeof lines)[number]; quantity: number }[] = [];
     if (wanted) {
       for (const [i, w] of wanted.entries()) {
@@ -101,7 +134,7 @@ export async function createShipment(core: Core, input: ShipmentInput, actor: st
       for (const line of lines) if (line.reserved_qty > 0) plan.push({ line, quantity: line.reserved_qty });
       if (plan.length === 0) throw invalid(`order ${orderId} has nothing reserved to ship; receive stock or name the lines`, { entity: 'order', id: orderId, field: 'lines', rule: 'nothing_to_ship' });
     }
-    const shipment = await trx.insertInto('shipments').values({ order_id: orderId, status: 'shipped', carrier, tracking_number: tracking, shipped_at: at, delivered_at: null, signed_by: null, created_at: at, updated_at: at }).returningAll().executeTakeFirstOrThrow();
+    const shipment = await insertShipment.one(trx, orderId, carrier, tracking, at);
     const changedLines: OrderLineRow[] = [];
     const stocks = [];
     const movements = [];
@@ -111,7 +144,7 @@ export async function createShipment(core: Core, input: ShipmentInput, actor: st
       if (p.quantity > left) {
         throw invalid(`order ${orderId} line ${p.line.line_no} (${p.line.sku}) has ${left} left to ship, not ${p.quantity}`, { entity: 'order', id: orderId, field: `lines.${i}.quantity`, value: p.quantity, rule: 'quantity_within_open' });
       }
-      const stock = await forUpdate(trx.selectFrom('stock_levels').selectAll().where('product_id', '=', p.line.product_id), dialect).executeTakeFirstOrThrow();
+      const stock = await stockForUpdate.one(trx, p.line.product_id);
       const fromReserved = Math.min(p.line.reserved_qty, p.quantity);
       const fromFree = p.quantity - fromReserved;
       if (fromFree > stock.on_hand - stock.reserved) {
@@ -119,14 +152,14 @@ export async function createShipment(core: Core, input: ShipmentInput, actor: st
           entity: 'product', id: p.line.sku, field: `lines.${i}.quantity`, value: p.quantity, rule: 'stock_available',
         });
       }
-      stocks.push(await trx.updateTable('stock_levels').set({ on_hand: stock.on_hand - p.quantity, reserved: stock.reserved - fromReserved, updated_at: at }).where('product_id', '=', p.line.product_id).returningAll().executeTakeFirstOrThrow());
-      movements.push(await trx.insertInto('stock_movements').values({ product_id: p.line.product_id, kind: 'shipment', quantity: -p.quantity, reason: 'shipment', reference: `shipment ${shipment.id}`, created_at: at }).returningAll().executeTakeFirstOrThrow());
-      changedLines.push(await trx.updateTable('order_lines').set({ reserved_qty: p.line.reserved_qty - fromReserved, shipped_qty: p.line.shipped_qty + p.quantity }).where('id', '=', p.line.id).returningAll().executeTakeFirstOrThrow());
-      shipmentLines.push(await trx.insertInto('shipment_lines').values({ shipment_id: shipment.id, order_line_id: p.line.id, product_id: p.line.product_id, quantity: p.quantity }).returningAll().executeTakeFirstOrThrow());
+      stocks.push(await takeStock.one(trx, p.line.product_id, stock.on_hand - p.quantity, stock.reserved - fromReserved, at));
+      movements.push(await insertMovement.one(trx, p.line.product_id, -p.quantity, `shipment ${shipment.id}`, at));
+      changedLines.push(await shipLine.one(trx, p.line.id, p.line.reserved_qty - fromReserved, p.line.shipped_qty + p.quantity));
+      shipmentLines.push(await insertShipmentLine.one(trx, shipment.id, p.line.id, p.line.product_id, p.quantity));
       p.line.reserved_qty -= fromReserved;
       p.line.shipped_qty += p.quantity;
     }
-    const shipEvent = await trx.insertInto('shipment_events').values({ shipment_id: shipment.id, status: 'shipped', note: null, at }).returningAll().executeTakeFirstOrThrow();
+    const shipEvent = await insertShipmentEvent.one(trx, shipment.id, 'shipped', null, at);
     const orderChange = await refreshOrderStatus(trx, orderId, at, actor, dialect);
     const after: Record<string, unknown[]> = {
       shipments: [shipment],
@@ -153,12 +186,12 @@ export async function updateShipmentStatus(core: Core, id: number | string, stat
   const shipmentId = requireId(id, 'shipmentId');
   const to = oneOf(status, 'status', ['in_transit', 'failed'] as const);
   const text = optionalText(note, 'note', 500);
-  await runChange(core, actor, async ({ trx, at, dialect }) => {
-    const s = await forUpdate(trx.selectFrom('shipments').selectAll().where('id', '=', shipmentId), dialect).executeTakeFirst();
+  await runChange(core, actor, async ({ trx, at }) => {
+    const s = await shipmentForUpdate.first(trx, shipmentId);
     if (!s) throw notFound('shipment', shipmentId);
     assertShipmentMove(shipmentId, s.status, to);
     const updated = await trx.updateTable('shipments').set({ status: to, updated_at: at }).where('id', '=', shipmentId).returningAll().executeTakeFirstOrThrow();
-    const ev = await trx.insertInto('shipment_events').values({ shipment_id: shipmentId, status: to, note: text, at }).returningAll().executeTakeFirstOrThrow();
+    const ev = await insertShipmentEvent.one(trx, shipmentId, to, text, at);
     return { result: null, events: [{ type: to === 'failed' ? 'shipment.delivery_failed' : 'shipment.in_transit', aggregate: 'shipment', id: shipmentId, after: { shipments: [updated], shipment_events: [ev] } }] };
   });
   return getShipment(core, shipmentId);
@@ -182,13 +215,13 @@ export async function deliverShipment(core: Core, id: number | string, input: { 
       if (!shipment) throw notFound('shipment', shipmentId);
       await lockCustomerOfOrder(scope, shipment.order_id);
     }
-    const s = await forUpdate(trx.selectFrom('shipments').selectAll().where('id', '=', shipmentId), dialect).executeTakeFirst();
+    const s = await shipmentForUpdate.first(trx, shipmentId);
     if (!s) throw notFound('shipment', shipmentId);
     assertShipmentMove(shipmentId, s.status, 'delivered');
     const deliveredAt = input.deliveredAt ?? at;
     if (Number.isNaN(Date.parse(deliveredAt))) throw invalid(`deliveredAt must be an ISO timestamp, got ${deliveredAt}`, { field: 'deliveredAt', value: deliveredAt, rule: 'timestamp_format' });
-    const updated = await trx.updateTable('shipments').set({ status: 'delivered', delivered_at: deliveredAt, signed_by: signedBy, updated_at: at }).where('id', '=', shipmentId).returningAll().executeTakeFirstOrThrow();
-    const ev = await trx.insertInto('shipment_events').values({ shipment_id: shipmentId, status: 'delivered', note: `signed by ${signedBy}`, at: deliveredAt }).returningAll().executeTakeFirstOrThrow();
+    const updated = await markDelivered.one(trx, shipmentId, deliveredAt, signedBy, at);
+    const ev = await insertShipmentEvent.one(trx, shipmentId, 'delivered', `signed by ${signedBy}`, deliveredAt);
     const after: Record<string, unknown[]> = { shipments: [updated], shipment_events: [ev] };
     const history = [];
     if (invoicing) {
