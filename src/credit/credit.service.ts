@@ -8,7 +8,7 @@ import { displayMoney } from '../shared/figures.ts';
 import { requireId, requireText } from '../shared/validate.ts';
 import { pageOf, pageQuery, type ListPage, type ListPageQuery } from '../shared/facing.ts';
 import { getSettings, type Settings } from '../settings/settings.service.ts';
-import { getOrder, orderAsWritten, priceOrderLines, type Order, type OrderLineInput } from '../orders/order.service.ts';
+import { getOrder, orderAsWritten, priceOrderLines, toOrder, type Order, type OrderLineInput } from '../orders/order.service.ts';
 import { documentTotals } from '../orders/order.totals.ts';
 import { getCustomer, type Customer } from '../customers/customer.service.ts';
 import { notifyCreditHold } from '../notifications/notification.service.ts';
@@ -16,6 +16,7 @@ import { lockCustomerOfOrder, lockOrder, moveOrder, reserveOrderStock } from '..
 import { exposureFigures, finalNoticeInvoices, prepaidNotInvoicedMinor, unappliedCashMinor, type ExposureFigures } from './credit.repository.ts';
 import { evaluateCredit, type CreditEvaluation } from './credit.rules.ts';
 import { prepared } from '../db/prepared.ts';
+import { UNBILLED_STATUSES } from '../exposure/exposure.workflow.ts';
 
 export interface SubmitResult extends Order {
   credit: CreditEvaluation;
@@ -90,7 +91,12 @@ export function onPrepaymentTerms(settings: Pick<Settings, 'credit.prepayment_cl
 
 async function evaluate(trx: Tx, order: OrderRow, today: string, dialect: DialectName) {
   const customer = await customerById.one(trx, order.customer_id);
-  return evaluateFor(trx, customer, order.currency, order.total_minor, today, order.id, dialect === 'postgres');
+  // The order's own unbilled amount is left out of the figures; an order counts (has an
+  // exposure item) only in the unbilled statuses, and the figures are read after the change's
+  // pending exposure is brought up to date, so a submitted or held order has nothing to leave
+  // out and its item is not read.
+  const counts = (UNBILLED_STATUSES as readonly string[]).includes(order.status);
+  return evaluateFor(trx, customer, order.currency, order.total_minor, today, counts ? order.id : undefined, dialect === 'postgres');
 }
 
 export interface CreditPreview {
@@ -162,7 +168,7 @@ export async function submitOrder(core: Core, id: number | string, actor: string
     if (evaluation.approved) {
       const { moved, reserved } = await approveInTx(trx, submitted.order, at, actor, dialect, null);
       return {
-        result: { evaluation, order: await orderAsWritten(trx, moved.order) },
+        result: { evaluation, order: toOrder(moved.order, reserved.all) },
         events: [{ type: 'order.approved', aggregate: 'order', id: orderId, after: { orders: [moved.order], order_status_history: [submitted.history, moved.history], credit_decisions: [decision], order_lines: reserved.lines, stock_levels: reserved.stock } }],
       };
     }
