@@ -27,6 +27,32 @@ const finalNotices = prepared((db, _d, customerId: number) =>
     .where('i.status', 'in', ['open', 'partially_paid']),
 );
 
+/**
+ * The customer's row for a credit check, and whether an open invoice of theirs reached a
+ * dunning level whose actions include `credit_hold` (`final_notice`: the condition of
+ * `finalNotices`, as an exists beside the row). Most customers have none: the check then
+ * needs no further statement for the rule; one who has reads the invoices' numbers.
+ */
+export const customerForCreditCheck = prepared((db, _d, customerId: number) =>
+  db
+    .selectFrom('customers as c')
+    .selectAll('c')
+    .select((eb) =>
+      eb
+        .exists(
+          eb
+            .selectFrom('dunning_notices as n')
+            .innerJoin('invoices as i', 'i.id', 'n.invoice_id')
+            .select('n.id')
+            .whereRef('n.customer_id', '=', 'c.id')
+            .where('n.actions', 'like', '%credit_hold%')
+            .where('i.status', 'in', ['open', 'partially_paid']),
+        )
+        .as('final_notice'),
+    )
+    .where('c.id', '=', customerId),
+);
+
 /** Open invoices of a customer that reached a dunning level whose actions include `credit_hold`. */
 export async function finalNoticeInvoices(db: Kysely<Database>, customerId: number): Promise<string[]> {
   // Distinct and in order here, not in SQL: the rows are few (none for most customers), while

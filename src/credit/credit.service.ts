@@ -13,7 +13,7 @@ import { documentTotals } from '../orders/order.totals.ts';
 import { getCustomer, type Customer } from '../customers/customer.service.ts';
 import { notifyCreditHold } from '../notifications/notification.service.ts';
 import { lockCustomerOfOrder, lockOrder, moveOrder, reserveOrderStock } from '../orders/order.workflow.ts';
-import { exposureFigures, finalNoticeInvoices, prepaidNotInvoicedMinor, unappliedCashMinor, type ExposureFigures } from './credit.repository.ts';
+import { customerForCreditCheck, exposureFigures, finalNoticeInvoices, prepaidNotInvoicedMinor, unappliedCashMinor, type ExposureFigures } from './credit.repository.ts';
 import { evaluateCredit, type CreditEvaluation } from './credit.rules.ts';
 import { prepared } from '../db/prepared.ts';
 import { UNBILLED_STATUSES } from '../exposure/exposure.workflow.ts';
@@ -32,7 +32,6 @@ const insertDecision = prepared(
   (db, _d, ...values: unknown[]) => db.insertInto('credit_decisions').values(Object.fromEntries(DECISION_COLUMNS.map((c, i) => [c, values[i]])) as unknown as NewDecision).returningAll(),
   DECISION_COLUMNS.length,
 );
-const customerById = prepared((db, _d, id: number) => db.selectFrom('customers').selectAll().where('id', '=', id));
 
 async function recordDecision(trx: Tx, order: OrderRow, decision: CreditDecisionKind, automatic: boolean, evaluation: CreditEvaluation, inputs: Awaited<ReturnType<typeof exposureFigures>> & { limit: number; riskClass: string | null }, reasons: string[], actor: string, at: string) {
   const row: NewDecision = {
@@ -57,8 +56,12 @@ async function recordDecision(trx: Tx, order: OrderRow, decision: CreditDecision
 
 type Reader = Kysely<Database>;
 
-/** The credit check's inputs and verdict for an order of `orderTotalMinor` by a customer; `orderId`, once the order exists, is left out of the unbilled figure. */
-async function evaluateFor(db: Reader, customer: CustomerRow, currency: string, orderTotalMinor: number, today: string, orderId?: number, lock = false) {
+/**
+ * The credit check's inputs and verdict for an order of `orderTotalMinor` by a customer;
+ * `orderId`, once the order exists, is left out of the unbilled figure. A customer read with
+ * `final_notice` (`customerForCreditCheck`) has the final-notice invoices read only when it is set.
+ */
+async function evaluateFor(db: Reader, customer: CustomerRow & { final_notice?: unknown }, currency: string, orderTotalMinor: number, today: string, orderId?: number, lock = false) {
   const settings = await getSettings(db);
   const figures = await exposureFigures(db, customer.id, today, orderId, lock);
   const evaluation = evaluateCredit({
@@ -74,7 +77,7 @@ async function evaluateFor(db: Reader, customer: CustomerRow, currency: string, 
     oldestDaysOverdue: figures.oldestDaysOverdue,
     maxDaysOverdueAllowed: settings['credit.max_days_overdue'],
     classDLimitSharePercent: settings['credit.class_d_limit_share'],
-    finalNoticeInvoices: await finalNoticeInvoices(db, customer.id),
+    finalNoticeInvoices: customer.final_notice === undefined || Boolean(customer.final_notice) ? await finalNoticeInvoices(db, customer.id) : [],
   });
   return { evaluation, figures, prepayment: onPrepaymentTerms(settings, customer), inputs: { ...figures, limit: customer.credit_limit_minor, riskClass: customer.risk_class } };
 }
@@ -90,7 +93,7 @@ export function onPrepaymentTerms(settings: Pick<Settings, 'credit.prepayment_cl
 }
 
 async function evaluate(trx: Tx, order: OrderRow, today: string, dialect: DialectName) {
-  const customer = await customerById.one(trx, order.customer_id);
+  const customer = await customerForCreditCheck.one(trx, order.customer_id);
   // The order's own unbilled amount is left out of the figures; an order counts (has an
   // exposure item) only in the unbilled statuses, and the figures are read after the change's
   // pending exposure is brought up to date, so a submitted or held order has nothing to leave
