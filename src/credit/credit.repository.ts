@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { maintainedExposure, type ExposureFigures } from '../exposure/exposure.repository.ts';
 import { flushExposure } from '../exposure/exposure.workflow.ts';
@@ -16,6 +16,13 @@ export function exposureFigures(db: Kysely<Database>, customerId: number, today:
   return maintainedExposure(db, customerId, today, { excludeOrderId, lock });
 }
 
+/**
+ * The pattern of a dunning level's actions that hold credit, written into the SQL as a
+ * literal: SQLite re-prepares a statement whenever a parameter on the right of LIKE is bound
+ * (its plan may depend on the pattern), so a bound pattern cost a fresh prepare on every check.
+ */
+const HOLDS_CREDIT = sql.lit('%credit_hold%');
+
 // Built once (src/db/prepared.ts): every credit check reads it.
 const finalNotices = prepared((db, _d, customerId: number) =>
   db
@@ -23,7 +30,7 @@ const finalNotices = prepared((db, _d, customerId: number) =>
     .innerJoin('invoices as i', 'i.id', 'n.invoice_id')
     .select('i.number')
     .where('n.customer_id', '=', customerId)
-    .where('n.actions', 'like', '%credit_hold%')
+    .where('n.actions', 'like', HOLDS_CREDIT)
     .where('i.status', 'in', ['open', 'partially_paid']),
 );
 
@@ -45,7 +52,7 @@ export const customerForCreditCheck = prepared((db, _d, customerId: number) =>
             .innerJoin('invoices as i', 'i.id', 'n.invoice_id')
             .select('n.id')
             .whereRef('n.customer_id', '=', 'c.id')
-            .where('n.actions', 'like', '%credit_hold%')
+            .where('n.actions', 'like', HOLDS_CREDIT)
             .where('i.status', 'in', ['open', 'partially_paid']),
         )
         .as('final_notice'),
