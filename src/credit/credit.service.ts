@@ -99,7 +99,7 @@ async function evaluate(trx: Tx, order: OrderRow, today: string, dialect: Dialec
   // pending exposure is brought up to date, so a submitted or held order has nothing to leave
   // out and its item is not read.
   const counts = (UNBILLED_STATUSES as readonly string[]).includes(order.status);
-  return evaluateFor(trx, customer, order.currency, order.total_minor, today, counts ? order.id : undefined, dialect === 'postgres');
+  return { customer, ...(await evaluateFor(trx, customer, order.currency, order.total_minor, today, counts ? order.id : undefined, dialect === 'postgres')) };
 }
 
 export interface CreditPreview {
@@ -157,7 +157,7 @@ export async function submitOrder(core: Core, id: number | string, actor: string
     await lockCustomerOfOrder(scope, orderId);
     const draft = await lockOrder(trx, orderId, dialect);
     const submitted = await moveOrder(trx, draft, 'submitted', at, actor);
-    const { evaluation, inputs, prepayment } = await evaluate(trx, submitted.order, today, dialect);
+    const { evaluation, inputs, prepayment, customer } = await evaluate(trx, submitted.order, today, dialect);
     if (prepayment) {
       const why = `prepayment terms (risk class ${inputs.riskClass}): the order ships once a payment covers ${displayMoney(submitted.order.total_minor, submitted.order.currency)}`;
       const decision = await recordDecision(trx, submitted.order, 'prepayment', true, evaluation, inputs, [why], actor, at);
@@ -176,7 +176,6 @@ export async function submitOrder(core: Core, id: number | string, actor: string
       };
     }
     const held = await moveOrder(trx, submitted.order, 'credit_hold', at, actor, evaluation.reasons.join('; '));
-    const customer = await trx.selectFrom('customers').select('name').where('id', '=', held.order.customer_id).executeTakeFirstOrThrow();
     const told = await notifyCreditHold(trx, { orderId, customerId: held.order.customer_id, customerName: customer.name, totalMinor: held.order.total_minor, currency: held.order.currency, reasons: evaluation.reasons }, at);
     return {
       result: { evaluation, order: await orderAsWritten(trx, held.order) },
