@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { maintainedExposure, type ExposureFigures } from '../exposure/exposure.repository.ts';
 import { flushExposure } from '../exposure/exposure.workflow.ts';
@@ -16,6 +16,13 @@ export function exposureFigures(db: Kysely<Database>, customerId: number, today:
   return maintainedExposure(db, customerId, today, { excludeOrderId, lock });
 }
 
+/**
+ * The pattern of a dunning level's actions that hold credit, written into the SQL as a
+ * literal: SQLite re-prepares a statement whenever a parameter on the right of LIKE is bound
+ * (its plan may depend on the pattern), so a bound pattern cost a fresh prepare on every check.
+ */
+const HOLDS_CREDIT = sql.lit('%credit_hold%');
+
 // Built once (src/db/prepared.ts): every credit check reads it.
 const finalNotices = prepared((db, _d, customerId: number) =>
   db
@@ -23,8 +30,34 @@ const finalNotices = prepared((db, _d, customerId: number) =>
     .innerJoin('invoices as i', 'i.id', 'n.invoice_id')
     .select('i.number')
     .where('n.customer_id', '=', customerId)
-    .where('n.actions', 'like', '%credit_hold%')
+    .where('n.actions', 'like', HOLDS_CREDIT)
     .where('i.status', 'in', ['open', 'partially_paid']),
+);
+
+/**
+ * The customer's row for a credit check, and whether an open invoice of theirs reached a
+ * dunning level whose actions include `credit_hold` (`final_notice`: the condition of
+ * `finalNotices`, as an exists beside the row). Most customers have none: the check then
+ * needs no further statement for the rule; one who has reads the invoices' numbers.
+ */
+export const customerForCreditCheck = prepared((db, _d, customerId: number) =>
+  db
+    .selectFrom('customers as c')
+    .selectAll('c')
+    .select((eb) =>
+      eb
+        .exists(
+          eb
+            .selectFrom('dunning_notices as n')
+            .innerJoin('invoices as i', 'i.id', 'n.invoice_id')
+            .select('n.id')
+            .whereRef('n.customer_id', '=', 'c.id')
+            .where('n.actions', 'like', HOLDS_CREDIT)
+            .where('i.status', 'in', ['open', 'partially_paid']),
+        )
+        .as('final_notice'),
+    )
+    .where('c.id', '=', customerId),
 );
 
 /** Open invoices of a customer that reached a dunning level whose actions include `credit_hold`. */

@@ -8,14 +8,15 @@ import { displayMoney } from '../shared/figures.ts';
 import { requireId, requireText } from '../shared/validate.ts';
 import { pageOf, pageQuery, type ListPage, type ListPageQuery } from '../shared/facing.ts';
 import { getSettings, type Settings } from '../settings/settings.service.ts';
-import { getOrder, orderAsWritten, priceOrderLines, type Order, type OrderLineInput } from '../orders/order.service.ts';
+import { getOrder, orderAsWritten, priceOrderLines, toOrder, type Order, type OrderLineInput } from '../orders/order.service.ts';
 import { documentTotals } from '../orders/order.totals.ts';
 import { getCustomer, type Customer } from '../customers/customer.service.ts';
 import { notifyCreditHold } from '../notifications/notification.service.ts';
 import { lockCustomerOfOrder, lockOrder, moveOrder, reserveOrderStock } from '../orders/order.workflow.ts';
-import { exposureFigures, finalNoticeInvoices, prepaidNotInvoicedMinor, unappliedCashMinor, type ExposureFigures } from './credit.repository.ts';
+import { customerForCreditCheck, exposureFigures, finalNoticeInvoices, prepaidNotInvoicedMinor, unappliedCashMinor, type ExposureFigures } from './credit.repository.ts';
 import { evaluateCredit, type CreditEvaluation } from './credit.rules.ts';
 import { prepared } from '../db/prepared.ts';
+import { UNBILLED_STATUSES } from '../exposure/exposure.workflow.ts';
 
 export interface SubmitResult extends Order {
   credit: CreditEvaluation;
@@ -31,7 +32,6 @@ const insertDecision = prepared(
   (db, _d, ...values: unknown[]) => db.insertInto('credit_decisions').values(Object.fromEntries(DECISION_COLUMNS.map((c, i) => [c, values[i]])) as unknown as NewDecision).returningAll(),
   DECISION_COLUMNS.length,
 );
-const customerById = prepared((db, _d, id: number) => db.selectFrom('customers').selectAll().where('id', '=', id));
 
 async function recordDecision(trx: Tx, order: OrderRow, decision: CreditDecisionKind, automatic: boolean, evaluation: CreditEvaluation, inputs: Awaited<ReturnType<typeof exposureFigures>> & { limit: number; riskClass: string | null }, reasons: string[], actor: string, at: string) {
   const row: NewDecision = {
@@ -56,8 +56,12 @@ async function recordDecision(trx: Tx, order: OrderRow, decision: CreditDecision
 
 type Reader = Kysely<Database>;
 
-/** The credit check's inputs and verdict for an order of `orderTotalMinor` by a customer; `orderId`, once the order exists, is left out of the unbilled figure. */
-async function evaluateFor(db: Reader, customer: CustomerRow, currency: string, orderTotalMinor: number, today: string, orderId?: number, lock = false) {
+/**
+ * The credit check's inputs and verdict for an order of `orderTotalMinor` by a customer;
+ * `orderId`, once the order exists, is left out of the unbilled figure. A customer read with
+ * `final_notice` (`customerForCreditCheck`) has the final-notice invoices read only when it is set.
+ */
+async function evaluateFor(db: Reader, customer: CustomerRow & { final_notice?: unknown }, currency: string, orderTotalMinor: number, today: string, orderId?: number, lock = false) {
   const settings = await getSettings(db);
   const figures = await exposureFigures(db, customer.id, today, orderId, lock);
   const evaluation = evaluateCredit({
@@ -73,7 +77,7 @@ async function evaluateFor(db: Reader, customer: CustomerRow, currency: string, 
     oldestDaysOverdue: figures.oldestDaysOverdue,
     maxDaysOverdueAllowed: settings['credit.max_days_overdue'],
     classDLimitSharePercent: settings['credit.class_d_limit_share'],
-    finalNoticeInvoices: await finalNoticeInvoices(db, customer.id),
+    finalNoticeInvoices: customer.final_notice === undefined || Boolean(customer.final_notice) ? await finalNoticeInvoices(db, customer.id) : [],
   });
   return { evaluation, figures, prepayment: onPrepaymentTerms(settings, customer), inputs: { ...figures, limit: customer.credit_limit_minor, riskClass: customer.risk_class } };
 }
@@ -89,8 +93,13 @@ export function onPrepaymentTerms(settings: Pick<Settings, 'credit.prepayment_cl
 }
 
 async function evaluate(trx: Tx, order: OrderRow, today: string, dialect: DialectName) {
-  const customer = await customerById.one(trx, order.customer_id);
-  return evaluateFor(trx, customer, order.currency, order.total_minor, today, order.id, dialect === 'postgres');
+  const customer = await customerForCreditCheck.one(trx, order.customer_id);
+  // The order's own unbilled amount is left out of the figures; an order counts (has an
+  // exposure item) only in the unbilled statuses, and the figures are read after the change's
+  // pending exposure is brought up to date, so a submitted or held order has nothing to leave
+  // out and its item is not read.
+  const counts = (UNBILLED_STATUSES as readonly string[]).includes(order.status);
+  return { customer, ...(await evaluateFor(trx, customer, order.currency, order.total_minor, today, counts ? order.id : undefined, dialect === 'postgres')) };
 }
 
 export interface CreditPreview {
@@ -148,7 +157,7 @@ export async function submitOrder(core: Core, id: number | string, actor: string
     await lockCustomerOfOrder(scope, orderId);
     const draft = await lockOrder(trx, orderId, dialect);
     const submitted = await moveOrder(trx, draft, 'submitted', at, actor);
-    const { evaluation, inputs, prepayment } = await evaluate(trx, submitted.order, today, dialect);
+    const { evaluation, inputs, prepayment, customer } = await evaluate(trx, submitted.order, today, dialect);
     if (prepayment) {
       const why = `prepayment terms (risk class ${inputs.riskClass}): the order ships once a payment covers ${displayMoney(submitted.order.total_minor, submitted.order.currency)}`;
       const decision = await recordDecision(trx, submitted.order, 'prepayment', true, evaluation, inputs, [why], actor, at);
@@ -162,12 +171,11 @@ export async function submitOrder(core: Core, id: number | string, actor: string
     if (evaluation.approved) {
       const { moved, reserved } = await approveInTx(trx, submitted.order, at, actor, dialect, null);
       return {
-        result: { evaluation, order: await orderAsWritten(trx, moved.order) },
+        result: { evaluation, order: toOrder(moved.order, reserved.all) },
         events: [{ type: 'order.approved', aggregate: 'order', id: orderId, after: { orders: [moved.order], order_status_history: [submitted.history, moved.history], credit_decisions: [decision], order_lines: reserved.lines, stock_levels: reserved.stock } }],
       };
     }
     const held = await moveOrder(trx, submitted.order, 'credit_hold', at, actor, evaluation.reasons.join('; '));
-    const customer = await trx.selectFrom('customers').select('name').where('id', '=', held.order.customer_id).executeTakeFirstOrThrow();
     const told = await notifyCreditHold(trx, { orderId, customerId: held.order.customer_id, customerName: customer.name, totalMinor: held.order.total_minor, currency: held.order.currency, reasons: evaluation.reasons }, at);
     return {
       result: { evaluation, order: await orderAsWritten(trx, held.order) },

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { daysBetween } from '../shared/dates.ts';
 import { prepared } from '../db/prepared.ts';
@@ -18,8 +18,32 @@ export interface ExposureFigures extends ExposureSums {
 }
 
 // The credit check's reads, built once (src/db/prepared.ts).
-const exposureRow = prepared((db, _d, customerId: number) => db.selectFrom('customer_exposure').selectAll().where('customer_id', '=', customerId));
-const exposureRowForUpdate = prepared((db, _d, customerId: number) => db.selectFrom('customer_exposure').selectAll().where('customer_id', '=', customerId).forUpdate());
+/**
+ * The customer's row with the overdue figures beside it, in one statement: the items of its
+ * open invoices past due (the items are written with the row, so a customer without a row
+ * has none). `lock` takes the row for update (PostgreSQL locks the row of the outer query only).
+ */
+const rowWithOverdue = (lock: boolean) =>
+  prepared((db, _d, customerId: number, today: string) => {
+    const pastDue = (eb: ExpressionBuilder<Database & { ce: Database['customer_exposure'] }, 'ce'>) =>
+      eb
+        .selectFrom('customer_exposure_items as x')
+        .innerJoin('invoices as i', 'i.id', 'x.entity_id')
+        .whereRef('x.customer_id', '=', 'ce.customer_id')
+        .where('x.kind', '=', 'invoice')
+        .where('i.due_date', '<', today);
+    const q = db
+      .selectFrom('customer_exposure as ce')
+      .selectAll('ce')
+      .select((eb) => [
+        pastDue(eb).select((e) => e.fn.coalesce(e.fn.sum<number>('x.amount_minor'), e.lit(0)).as('s')).as('overdue'),
+        pastDue(eb).select((e) => e.fn.min<string>('i.due_date').as('m')).as('oldest'),
+      ])
+      .where('ce.customer_id', '=', customerId);
+    return lock ? q.forUpdate() : q;
+  });
+const exposureRow = rowWithOverdue(false);
+const exposureRowForUpdate = rowWithOverdue(true);
 const orderItem = prepared((db, _d, orderId: number) => db.selectFrom('customer_exposure_items').select('amount_minor').where('kind', '=', 'order').where('entity_id', '=', orderId));
 const overdueItems = prepared((db, _d, customerId: number, today: string) =>
   db
@@ -32,20 +56,22 @@ const overdueItems = prepared((db, _d, customerId: number, today: string) =>
 );
 
 /**
- * A customer's exposure as maintained (`customer_exposure`): one row, plus the overdue
- * figures from the open invoices past due (their items, so only what is open is read).
+ * A customer's exposure as maintained (`customer_exposure`): one row, and beside it in the
+ * same statement the overdue figures from the open invoices past due (their items, so only
+ * what is open is read).
  * `excludeOrderId` leaves one order's unbilled amount out. `lock` (PostgreSQL) takes the
  * row for update, for a check that decides on it.
  */
 export async function maintainedExposure(db: Kysely<Database>, customerId: number, today: string, options: { excludeOrderId?: number; lock?: boolean } = {}): Promise<ExposureFigures> {
   await flushExposure(db);
-  const row = await (options.lock ? exposureRowForUpdate : exposureRow).first(db, customerId);
+  const row = await (options.lock ? exposureRowForUpdate : exposureRow).first(db, customerId, today);
   let unbilled = Number(row?.unbilled_minor ?? 0);
   if (options.excludeOrderId !== undefined) {
     const own = await orderItem.first(db, options.excludeOrderId);
     unbilled -= Number(own?.amount_minor ?? 0);
   }
-  const late = await overdueItems.first(db, customerId, today);
+  // Read on their own only for a customer without a row (nothing counted yet: none overdue).
+  const late = row ?? (await overdueItems.first(db, customerId, today));
   return {
     openArMinor: Number(row?.open_ar_minor ?? 0),
     unappliedCashMinor: Number(row?.unapplied_cash_minor ?? 0),

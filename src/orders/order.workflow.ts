@@ -9,6 +9,8 @@ import { syncExposure, UNBILLED_STATUSES } from '../exposure/exposure.workflow.t
 import { prepared, preparedByShape } from '../db/prepared.ts';
 
 type HistoryRow = Selectable<OrderStatusHistoryTable>;
+/** An order line with its product's SKU and name, as an order is answered. */
+export type OrderLineWithProduct = OrderLineRow & { sku: string; product_name: string };
 
 /** Rows a workflow step changed, for the event's after-image. */
 export interface OrderChange {
@@ -42,7 +44,16 @@ const updateOrder = preparedByShape((columns: string) =>
     1 + columns.split(',').length,
   ),
 );
-const orderLinesInOrder = prepared((db, _d, orderId: number) => db.selectFrom('order_lines').selectAll().where('order_id', '=', orderId).orderBy('line_no'));
+// With each line's product, as an order is answered (`toOrder`): the approval answers the order from these lines.
+const orderLinesInOrder = prepared((db, _d, orderId: number) =>
+  db
+    .selectFrom('order_lines')
+    .innerJoin('products', 'products.id', 'order_lines.product_id')
+    .selectAll('order_lines')
+    .select(['products.sku', 'products.name as product_name'])
+    .where('order_id', '=', orderId)
+    .orderBy('line_no'),
+);
 const stockForUpdate = prepared((db, dialect, productId: number) => forUpdate(db.selectFrom('stock_levels').selectAll().where('product_id', '=', productId), dialect));
 const reserveLine = prepared((db, _d, id: number, reserved: number) => db.updateTable('order_lines').set({ reserved_qty: reserved }).where('id', '=', id).returningAll());
 const reserveStock = prepared((db, _d, productId: number, reserved: number, at: string) => db.updateTable('stock_levels').set({ reserved, updated_at: at }).where('product_id', '=', productId).returningAll());
@@ -88,21 +99,30 @@ export async function moveOrder(trx: Tx, order: OrderRow, to: OrderStatus, at: s
 
 /**
  * Reserves free stock for every line of an order at approval; what cannot be reserved is
- * backorder (quantity − shipped − reserved) and waits for receipts.
+ * backorder (quantity − shipped − reserved) and waits for receipts. Answers the lines it
+ * changed and the stock rows (the event's after-image), and every line of the order as it
+ * now stands with its product (`all`, in line order), so the order is answered without
+ * reading its lines again.
  */
-export async function reserveOrderStock(trx: Tx, orderId: number, at: string, _dialect: DialectName): Promise<{ lines: OrderLineRow[]; stock: Selectable<StockLevelsTable>[] }> {
+export async function reserveOrderStock(trx: Tx, orderId: number, at: string, _dialect: DialectName): Promise<{ lines: OrderLineRow[]; stock: Selectable<StockLevelsTable>[]; all: OrderLineWithProduct[] }> {
   const lines = await orderLinesInOrder.execute(trx, orderId);
   const changedLines: OrderLineRow[] = [];
   const stocks: Selectable<StockLevelsTable>[] = [];
+  const all: OrderLineWithProduct[] = [];
   for (const line of lines) {
     const stock = await stockForUpdate.one(trx, line.product_id);
     const want = line.quantity - line.shipped_qty - line.reserved_qty;
     const take = Math.max(0, Math.min(want, stock.on_hand - stock.reserved));
-    if (take === 0) continue;
-    changedLines.push(await reserveLine.one(trx, line.id, line.reserved_qty + take));
+    if (take === 0) {
+      all.push(line);
+      continue;
+    }
+    const changed = await reserveLine.one(trx, line.id, line.reserved_qty + take);
+    changedLines.push(changed);
+    all.push({ ...changed, sku: line.sku, product_name: line.product_name });
     stocks.push(await reserveStock.one(trx, line.product_id, stock.reserved + take, at));
   }
-  return { lines: changedLines, stock: stocks };
+  return { lines: changedLines, stock: stocks, all };
 }
 
 /** Gives back an order's reservations (cancellation). */
