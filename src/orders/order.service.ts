@@ -7,7 +7,7 @@ import { formatAmount, parseAmount, parsePercent } from '../shared/money.ts';
 import { parseBusinessDate } from '../shared/dates.ts';
 import { oneOf, optionalText, pageOptions, requireId, requireInt, requireQuantity, requireText } from '../shared/validate.ts';
 import { documentTotals, lineAmounts, type LineAmounts } from './order.totals.ts';
-import { lockOrder, moveOrder, releaseOrderStock } from './order.workflow.ts';
+import { lockOrder, moveOrder, orderLinesInOrder, releaseOrderStock } from './order.workflow.ts';
 import { ORDER_STATUSES } from './order.state.ts';
 import { countCustomerOrders, customerOrderIdsNewestFirst } from './order.repository.ts';
 import { prepared } from '../db/prepared.ts';
@@ -114,15 +114,6 @@ export function toOrder(o: OrderRow, lines: (OrderLineRow & { sku: string; produ
 
 // The statements of order entry and of reading an order, built once (src/db/prepared.ts).
 const orderById = prepared((db, _d, id: number) => db.selectFrom('orders').selectAll().where('id', '=', id));
-const linesOfOrder = prepared((db, _d, orderId: number) =>
-  db
-    .selectFrom('order_lines')
-    .innerJoin('products', 'products.id', 'order_lines.product_id')
-    .selectAll('order_lines')
-    .select(['products.sku', 'products.name as product_name'])
-    .where('order_id', '=', orderId)
-    .orderBy('line_no'),
-);
 const customerById = prepared((db, _d, id: number) => db.selectFrom('customers').selectAll().where('id', '=', id));
 const productBySku = prepared((db, _d, sku: string) => db.selectFrom('products').selectAll().where('sku', '=', sku));
 const orderByKey = prepared((db, _d, key: string) => db.selectFrom('orders').select(['id', 'customer_id']).where('idempotency_key', '=', key));
@@ -160,7 +151,7 @@ async function loadOrder(core: Core, orderId: number): Promise<Order> {
   const db = core.db.kysely;
   const o = await orderById.first(db, orderId);
   if (!o) throw notFound('order', orderId);
-  return toOrder(o, await linesOfOrder.execute(db, orderId));
+  return toOrder(o, await orderLinesInOrder.execute(db, orderId));
 }
 
 /** An order line priced as the order will store it. */
@@ -314,7 +305,7 @@ export async function createOrder(core: Core, input: OrderInput, actor: string):
  * the same transaction: the change answers with what it committed, with no read after.
  */
 export async function orderAsWritten(db: Kysely<Database>, row: OrderRow): Promise<Order> {
-  return toOrder(row, await linesOfOrder.execute(db, row.id));
+  return toOrder(row, await orderLinesInOrder.execute(db, row.id));
 }
 
 export async function getOrder(core: Core, id: number | string): Promise<Order> {

@@ -44,8 +44,9 @@ const updateOrder = preparedByShape((columns: string) =>
     1 + columns.split(',').length,
   ),
 );
-// With each line's product, as an order is answered (`toOrder`): the approval answers the order from these lines.
-const orderLinesInOrder = prepared((db, _d, orderId: number) =>
+// An order's lines with each line's product, in line order, as an order is answered (`toOrder`):
+// reading an order and the approval (which answers the order from these lines) share it.
+export const orderLinesInOrder = prepared((db, _d, orderId: number) =>
   db
     .selectFrom('order_lines')
     .innerJoin('products', 'products.id', 'order_lines.product_id')
