@@ -6,7 +6,7 @@ import { runPipeline } from '../../pipelines/run.ts';
 import { openWarehouse, rowsJs } from '../../src/warehouse/warehouse.ts';
 import { candidates, combinationForecast, combine, defaultOf, DRIFT_T2, fitHoltWinters, fitTrendSeason, forecastWith, holtWintersForecast, meanForecast, naive, regressionForecast, seasonalDriftForecast, seasonalNaive } from '../../models/sales/methods.ts';
 import { backtest, design, knownBy, mase, maseScale } from '../../models/sales/backtest.ts';
-import { BEST_SINGLE_BOUND, evaluateLevels, SALES_TABLES, salesForecast, SINGLE, writeSalesForecast, type SeriesForecast } from '../../models/sales/forecast.ts';
+import { BEST_SINGLE_BOUND, evaluateLevels, SALES_TABLES, salesForecast, SINGLE, TOTAL_VARIANCE_SHARE, writeSalesForecast, type SeriesForecast } from '../../models/sales/forecast.ts';
 import { reconcile, shareOut, solve } from '../../models/sales/reconcile.ts';
 import { BASELINE_PRIOR, bandOf, bandsOf, binomialBand, hedgeWeights, ONE_SERIES_RATE_FACTOR, priorOf, replayLevel, WEIGHT_RATE } from '../../models/sales/weighting.ts';
 import { addMonths, firstForecastMonth, monthsBetween, salesHistory, type MonthlySeries } from '../../models/sales/series.ts';
@@ -363,6 +363,39 @@ describe('the replay reconciled as published', () => {
     expect(get('mase_reconciled').baselineValue).toBeCloseTo(get('mase').value, 12);
     expect(get('reconciled_replays').value).toBe(get('reconciled_replays').baselineValue);
     expect(get('mase_reconciled_to_best_single').baselineValue).toBe(BEST_SINGLE_BOUND);
+  });
+});
+
+describe('reconciliation of the published forecast', () => {
+  it(`the total brings ${TOTAL_VARIANCE_SHARE} of its replayed error as its variance: it keeps its own forecast, the parts give way`, () => {
+    // A total on a trend, two categories that each carry half of it with their own noise: in
+    // cents the total errs about as much as its parts together. Given its whole error as its
+    // variance the total would take about half of every gap.
+    const z = normalDraws(77);
+    const n = 30;
+    const total = pure(n, 1_000_000, 8_000).map((v) => v + 20_000 * z());
+    const a = total.map((v) => 0.5 * v + 15_000 * z());
+    const b = total.map((v, t) => v - a[t]!);
+    const s = (level: MonthlySeries['level'], key: string, values: number[]): MonthlySeries => ({ currency: 'EUR', level, key, start: '2023-01-01', values, monthsWithSales: n });
+    const f = salesForecast({ series: [s('total', 'total', total), s('category', 'a', a), s('category', 'b', b)], grossRatio: {}, invoices: 0 }, '2030-01-31');
+    const t = f.forecasts.find((x) => x.series.level === 'total')!;
+    const parts = f.forecasts.filter((x) => x.series.level !== 'total');
+    const vTotal = t.replay!.mseCents;
+    const vParts = parts.reduce((acc, x) => acc + Math.max(1, x.replay!.mseCents), 0);
+    expect(vTotal / vParts).toBeGreaterThan(0.3);
+    let moved = 0;
+    let gap = 0;
+    t.months.forEach((m, i) => {
+      moved += Math.abs(m.expectedCents - t.base[i]!);
+      gap += Math.abs(parts.reduce((acc, x) => acc + x.base[i]!, 0) - t.base[i]!);
+      // The published parts add up to the published total.
+      expect(parts.reduce((acc, x) => acc + x.months[i]!.expectedCents, 0)).toBe(m.expectedCents);
+    });
+    expect(gap / n).toBeGreaterThan(1_000);
+    // The total's share of the gaps: s·v / (s·v + Σ v of the parts), a few per cent, not half.
+    const share = (TOTAL_VARIANCE_SHARE * vTotal) / (TOTAL_VARIANCE_SHARE * vTotal + vParts);
+    expect(moved / gap).toBeCloseTo(share, 2);
+    expect(moved / gap).toBeLessThan(0.05);
   });
 });
 
