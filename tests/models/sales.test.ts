@@ -6,7 +6,7 @@ import { runPipeline } from '../../pipelines/run.ts';
 import { openWarehouse, rowsJs } from '../../src/warehouse/warehouse.ts';
 import { candidates, combinationForecast, combine, defaultOf, DRIFT_T2, fitHoltWinters, fitTrendSeason, forecastWith, holtWintersForecast, meanForecast, naive, regressionForecast, seasonalDriftForecast, seasonalNaive } from '../../models/sales/methods.ts';
 import { backtest, design, knownBy, mase, maseScale } from '../../models/sales/backtest.ts';
-import { BEST_SINGLE_BOUND, evaluateLevels, SALES_TABLES, salesForecast, SINGLE, TOTAL_VARIANCE_SHARE, writeSalesForecast, type SeriesForecast } from '../../models/sales/forecast.ts';
+import { BEST_SINGLE_BOUND, evaluateLevels, SALES_TABLES, salesForecast, SINGLE, TOTAL_GIVES_WAY, TOTAL_VARIANCE_SHARE, totalShare, writeSalesForecast, type SeriesForecast } from '../../models/sales/forecast.ts';
 import { reconcile, shareOut, solve } from '../../models/sales/reconcile.ts';
 import { BASELINE_PRIOR, bandOf, bandsOf, binomialBand, hedgeWeights, ONE_SERIES_RATE_FACTOR, priorOf, replayLevel, WEIGHT_RATE } from '../../models/sales/weighting.ts';
 import { addMonths, firstForecastMonth, monthsBetween, salesHistory, type MonthlySeries } from '../../models/sales/series.ts';
@@ -396,6 +396,22 @@ describe('reconciliation of the published forecast', () => {
     const share = (TOTAL_VARIANCE_SHARE * vTotal) / (TOTAL_VARIANCE_SHARE * vTotal + vParts);
     expect(moved / gap).toBeCloseTo(share, 2);
     expect(moved / gap).toBeLessThan(0.05);
+  });
+});
+
+describe('when the total gives way', () => {
+  it(`keeps ${TOTAL_VARIANCE_SHARE} of its variance unless it erred more than ${TOTAL_GIVES_WAY} × the sum of its parts, from the months before the origin only`, () => {
+    // Replayed errors (actual − forecast) by calendar month at horizon 1: the total's and its two categories'.
+    const replayed = (level: MonthlySeries['level'], key: string, errors: number[]) =>
+      ({ series: { currency: 'EUR', level, key, start: '2024-01-01', values: [], monthsWithSales: 0 }, replay: { forecasts: errors.map((e, i) => ({ origin: 15 + i, h: 1, forecast: 100 - e, actual: 100, low: null, high: null })) } }) as unknown as SeriesForecast;
+    // Months 15–17: the total errs 10 where its parts' errors add up to 9 (within 1.5 ×); months 18–19: 40 against 8.
+    const mine = [replayed('total', 'total', [10, -10, 10, 40, 40]), replayed('category', 'a', [5, -5, 5, 4, 4]), replayed('category', 'b', [4, -4, 4, 4, 4])];
+    expect(totalShare(mine, 15)).toBe(TOTAL_VARIANCE_SHARE); // nothing known: the total keeps its forecast
+    expect(totalShare(mine, 18)).toBe(TOTAL_VARIANCE_SHARE); // months 15–17: 300 against 1.5 × 243
+    expect(totalShare(mine, 19)).toBe(1); // with month 18: 1900 against 1.5 × 307
+    expect(totalShare(mine, Infinity)).toBe(1);
+    // A grouping with a series missing at a month leaves that month out.
+    expect(totalShare([mine[0]!, mine[1]!, replayed('category', 'b', [4, -4, 4])], Infinity)).toBe(TOTAL_VARIANCE_SHARE);
   });
 });
 
