@@ -7,7 +7,7 @@ import { invalid } from '../src/shared/errors.ts';
 import { ingestEvents } from './ingest/events.ts';
 import { ingestExtract } from './ingest/extract.ts';
 import { publish, type PublishResult } from './publish.ts';
-import { allowVacuum, compactionDue } from './compact.ts';
+import { allowVacuum, checkpointAtClose, compactionDue } from './compact.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { readCoreTotals, reconcile, ReconciliationError, type CoreTotals, type ReconciliationResult } from './reconcile.ts';
 import { ensureWarehouseSchema } from './schema.ts';
@@ -235,6 +235,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
   const stepNames = [...steps.map((s) => s.name), ...(doPublish ? ['publish'] : [])].join(',');
   try {
     await ensureWarehouseSchema(wh.conn);
+    await checkpointAtClose(wh.conn);
     const compaction = await compactionDue(wh.conn);
     const compacted = options.compact === true || compaction.due;
     if (compacted) {

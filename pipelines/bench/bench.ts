@@ -234,7 +234,7 @@ const timed = async (fn: () => Promise<PipelineRunResult>) => {
 const describe = (label: string, { r, ms, cpu }: { r: PipelineRunResult; ms: number; cpu: number }) => {
   const ingest = r.steps.find((s) => s.name === 'ingest')!;
   const rate = ingest.rowsRead / (ingest.ms / 1000);
-  say(`${label}${r.compacted ? ' (vacuums the file)' : ''}: ${(ms / 1000).toFixed(2)} s total (${cpu.toFixed(1)} s CPU, load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores) — ${r.steps.map((s) => `${s.name} ${(s.ms / 1000).toFixed(2)} s`).join(', ')}`);
+  say(`${label}${r.compacted ? ' (vacuums the file)' : ''}: ${(ms / 1000).toFixed(2)} s total (${cpu.toFixed(1)} s CPU, load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores) — ${r.steps.map((s) => `${s.name} ${(s.ms / 1000).toFixed(2)} s`).join(', ')}, outside the steps (opening, closing with its checkpoint) ${((ms - r.steps.reduce((a, s) => a + s.ms, 0)) / 1000).toFixed(2)} s (${(cpu - r.steps.reduce((a, s) => a + (s.cpuMs ?? 0), 0) / 1000).toFixed(1)} s CPU)`);
   const transform = r.steps.find((s) => s.name === 'transform')?.detail as { fullReason?: string | null; stagedMs?: number; models?: { model: string; mode: string; ms: number }[] } | undefined;
   if (transform?.models) {
     const count = (mode: string) => transform.models!.filter((m) => m.mode === mode).length;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
-import { allowVacuum, COMPACTION_MEMORY_SHARE, compactionDue, parseDuckdbBytes, SPARE_ROW_GROUPS } from '../../pipelines/compact.ts';
+import { allowVacuum, checkpointAtClose, COMPACTION_MEMORY_SHARE, compactionDue, parseDuckdbBytes, SPARE_ROW_GROUPS } from '../../pipelines/compact.ts';
 import { runPipeline } from '../../pipelines/run.ts';
 import { ensureWarehouseSchema } from '../../pipelines/schema.ts';
 import { openWarehouse, rowsJson, scalarNumber, warehousePaths } from '../../src/warehouse/warehouse.ts';
@@ -83,6 +83,29 @@ describe(`compaction of the warehouse file (${testDialect})`, () => {
     } finally {
       wh.close();
     }
+  });
+
+  it("a run's commits append to the write-ahead log without checkpointing; closing the file checkpoints it, with every row", async () => {
+    const file = warehousePaths(dir).warehouse;
+    const wal = `${file}.wal`;
+    const walBytes = () => (fs.existsSync(wal) ? fs.statSync(wal).size : 0);
+    const wh = await openWarehouse(file, { deferCompaction: true });
+    try {
+      await ensureWarehouseSchema(wh.conn);
+      await wh.conn.run('checkpoint');
+      await checkpointAtClose(wh.conn);
+      // Two commits of about 13 MB of log each (a 1 % run's events, then its model changes): together over DuckDB's default threshold (16 MB).
+      for (const first of [1_000_000, 2_000_000]) {
+        await wh.conn.run(
+          `insert into raw.events select ${first} + range, 'test.noted', 'test', cast(range as varchar), repeat('x', 200) || range, 'test', '2026-03-01T00:00:00Z', 'log' from range(50000)`,
+        );
+      }
+      expect(walBytes()).toBeGreaterThan(16 * 2 ** 20);
+    } finally {
+      wh.close();
+    }
+    expect(walBytes()).toBe(0);
+    expect(await readWarehouse(file, 'select count(*) as n from raw.events')).toEqual([{ n: '100000' }]);
   });
 
   it('a compacting run vacuums under a smaller share of DuckDB\'s memory limit', async () => {
