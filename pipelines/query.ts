@@ -38,7 +38,7 @@ export async function queryPublished(dataDir: string, sqlText: string): Promise<
       error_type?: string;
       error_message?: string;
     };
-    if (parsed.error && parsed.error_type === 'not implemented') throw new Error(`read-only: only queries run here (${parsed.error_message ?? ''})`);
+    if (parsed.error && parsed.error_type === 'not implemented') throw new Error('not a query: only SELECT, FROM, WITH, DESCRIBE, SHOW and SUMMARIZE run on the read-only snapshot (not EXPLAIN, PRAGMA, SET or any write)');
     const reader = await conn.runAndReadAll(sqlText);
     return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() as Record<string, unknown>[], snapshot };
   } catch (error) {
