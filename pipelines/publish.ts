@@ -12,26 +12,28 @@ export interface PublishResult {
   tables: string[];
   /** Tables whose published copies were written (in whole or in part) this time. */
   tablesChanged: string[];
-  /** Parts copied into the Parquet folder and the snapshot; the others were kept as published. */
+  /** Parts written into the Parquet folder; the others were kept as published (hard links to the previous folder's files). */
   partsWritten: number;
   partsKept: number;
-  /** True when the snapshot was written afresh rather than updated from the previous one. */
-  freshSnapshot: boolean;
-  /** Parts written into the snapshot file only to catch up with the publish before it (the file of the publish before last), beyond `partsWritten`. */
-  snapshotPartsCaughtUp: number;
-  /** True when the whole current snapshot file was copied to start from (no spare file to update in place, or a reader held it). */
-  snapshotCopied: boolean;
+  /** The Parquet version folder the snapshot's views read (`published/.parquet-<run>`). */
+  parquetVersion: string;
   /** Where the publish's time went, ms: finding the parts, the Parquet folder, the snapshot. */
   ms: { parts: number; parquet: number; snapshot: number };
 }
 
-/** The two snapshot files that take turns as `published/warehouse.duckdb`. */
-export const SNAPSHOT_FILES = ['.snapshot-a.duckdb', '.snapshot-b.duckdb'];
+/**
+ * How long a Parquet version folder is kept after the next publish replaced it: a reader that
+ * opened the snapshot before then (its views name that folder) can read on for this long.
+ * The folder of the publish before the current one is kept whatever its age.
+ */
+export const KEEP_REPLACED_PARQUET_MS = 60 * 60 * 1000;
 
 /** The schemas analysts read; raw, staging and ops stay inside the warehouse file. */
 export const PUBLIC_SCHEMAS = ['marts', 'metrics', 'forecast'];
 /** The run log tables published beside them (small: always copied whole). */
 const OPS_TABLES = ['ops.pipeline_runs', 'ops.reconciliation', 'ops.extract_loads'];
+/** The layout of the Parquet folders this code writes (see `Manifest.layout`). */
+const LAYOUT = 'hive-exact';
 
 /** A public table as it is now: how it splits into parts, each part's version, and its columns. */
 interface TableParts {
@@ -42,12 +44,18 @@ interface TableParts {
   parts: Map<string, string>;
   /** Column names and types: a different one republishes the table whole. */
   columns: string;
+  /** The same, one entry per column. */
+  columnList: { name: string; type: string }[];
 }
 
 /** What a Parquet version folder holds, in its `_manifest.json`. */
 interface Manifest {
   run: string;
-  /** `hive` since the monthly parts moved into `<column>_month=YYYY-MM/` folders; older manifests have none and are rewritten whole. */
+  /**
+   * `hive-exact` since HUGEINT columns are written as DECIMAL(38,0) (exact, where DuckDB's Parquet writer made them DOUBLE);
+   * `hive` since the monthly parts moved into `<column>_month=YYYY-MM/` folders; older manifests have none. A folder of
+   * another layout than the current one is rewritten whole.
+   */
   layout?: string;
   tables: Record<string, { column: string | null; columns: string; parts: Record<string, { version: string; files: string[] }> }>;
 }
@@ -61,24 +69,21 @@ interface Manifest {
  * - Parquet: a new folder `published/.parquet-<run>` gets the changed parts written and the
  *   unchanged ones hard-linked from the previous folder; then the symbolic link
  *   `published/parquet` is switched to it by rename.
- * - Snapshot: two snapshot files take turns (`published/.snapshot-a.duckdb` and
- *   `.snapshot-b.duckdb`); `published/warehouse.duckdb` is a hard link to one of them. The
- *   other one — the snapshot of the publish before last — is brought up to date in place
- *   (the parts that changed since its own version are replaced, in one transaction), then
- *   linked under a temporary name and renamed over `warehouse.duckdb`. No copy of the whole
- *   file is made, unless a reader still holds that older file open (DuckDB's lock says so;
- *   this process's own open files are looked up too) or it does not exist yet: then the
- *   current snapshot is copied into it first, as every publish did before.
+ * - Snapshot: `published/warehouse.duckdb` is a small DuckDB file of views, one per public
+ *   table, over the files of that Parquet folder (absolute paths; the table and column
+ *   comments are on the views), with the run log tables (`ops.*`, small) copied in. It is
+ *   written afresh under a temporary name each time — it holds no rows of the marts, so it
+ *   costs next to nothing — and renamed over `warehouse.duckdb`.
  *
  * Both appear by rename, so a reader sees the previous complete set or the new one, never
- * half of either; a reader that has the current snapshot open keeps reading it (the file
- * written is never the one `warehouse.duckdb` names); and a run killed at any point leaves the
- * previous copies in place (its leftovers are removed next time).
+ * half of either. A reader that has the snapshot open keeps reading the Parquet folder its
+ * views name: a folder is kept while it is current, while it is the one before the current
+ * one, and for `KEEP_REPLACED_PARQUET_MS` after a later publish replaced it. A run killed at
+ * any point leaves the previous copies in place (its leftovers are removed next time).
  */
 export async function publish(conn: DuckDBConnection, dataDir: string, runId: string, beforeSnapshot?: () => Promise<void>): Promise<PublishResult> {
   const paths = warehousePaths(dataDir);
   fs.mkdirSync(paths.published, { recursive: true });
-  const spare = spareSnapshot(paths.published, paths.snapshot);
   const t0 = performance.now();
   const current = await currentParts(conn);
   const tables = current.map((t) => t.table);
@@ -86,20 +91,18 @@ export async function publish(conn: DuckDBConnection, dataDir: string, runId: st
   const parquet = await publishParquet(conn, paths.published, paths.parquet, runId, current);
   const t2 = performance.now();
   await beforeSnapshot?.();
-  const snapshot = await publishSnapshot(conn, spare, paths.snapshot, runId, current);
+  await publishSnapshot(conn, paths.snapshot, runId, current, parquet);
   removeLeftovers(paths.published, parquet.keep);
   const t3 = performance.now();
-  const changed = new Set([...parquet.tablesChanged, ...snapshot.tablesChanged]);
+  const changed = new Set(parquet.tablesChanged);
   return {
     snapshot: paths.snapshot,
     parquet: paths.parquet,
     tables,
     tablesChanged: tables.filter((t) => changed.has(t)),
-    partsWritten: parquet.written + snapshot.written,
-    partsKept: parquet.kept + snapshot.kept,
-    freshSnapshot: snapshot.fresh,
-    snapshotCopied: snapshot.copied,
-    snapshotPartsCaughtUp: snapshot.caughtUp,
+    partsWritten: parquet.written,
+    partsKept: parquet.kept,
+    parquetVersion: parquet.dir,
     ms: { parts: Math.round(t1 - t0), parquet: Math.round(t2 - t1), snapshot: Math.round(t3 - t2) },
   };
 }
@@ -124,32 +127,49 @@ async function currentParts(conn: DuckDBConnection): Promise<TableParts[]> {
     if (!recorded.has(t)) recorded.set(t, new Map());
     recorded.get(t)!.set(String(r.part), String(r.version));
   }
-  const signatures = await columnSignatures(conn, 'current_database()');
+  const signatures = await columnSignatures(conn);
   const out: TableParts[] = [];
   for (const table of tables) {
-    const columns = signatures.get(table) ?? '';
+    const columnList = signatures.get(table) ?? [];
+    const columns = columnList.map((c) => `${c.name} ${c.type}`).join(', ');
     const layout = layouts.get(table);
     if (layout !== undefined) {
       const column = /strftime\(([a-z0-9_]+),/.exec(layout)?.[1] ?? null;
       const parts = recorded.get(table) ?? new Map<string, string>();
       // An empty table is published as one empty part, so its schema is still there to read.
-      out.push({ table, column, parts: parts.size > 0 ? parts : new Map([['all', `empty:${columns}`]]), columns });
+      out.push({ table, column, parts: parts.size > 0 ? parts : new Map([['all', `empty:${columns}`]]), columns, columnList });
     } else {
       const fp = (await rowsJson(conn, `select count(*) || ':' || coalesce(cast(sum(hash(t)::hugeint) as varchar), '0') as fp from ${table} as t`))[0]!.fp;
-      out.push({ table, column: null, parts: new Map([['all', `fp:${String(fp)}`]]), columns });
+      out.push({ table, column: null, parts: new Map([['all', `fp:${String(fp)}`]]), columns, columnList });
     }
   }
   return out;
 }
 
-/** Each public table's column names and types, `name TYPE, …` in column order (one catalog query for all). */
-async function columnSignatures(conn: DuckDBConnection, database: string): Promise<Map<string, string>> {
+/** Each public table's columns, names and types in column order (one catalog query for all). */
+async function columnSignatures(conn: DuckDBConnection): Promise<Map<string, { name: string; type: string }[]>> {
   const rows = await rowsJson(
     conn,
-    `select schema_name || '.' || table_name as t, string_agg(column_name || ' ' || data_type, ', ' order by column_index) as c
-     from duckdb_columns() where database_name = ${database} and schema_name in (${PUBLIC_SCHEMAS.map(lit).join(', ')}) group by all`,
+    `select schema_name || '.' || table_name as t, column_name as name, data_type as type
+     from duckdb_columns() where database_name = current_database() and schema_name in (${PUBLIC_SCHEMAS.map(lit).join(', ')}) order by t, column_index`,
   );
-  return new Map(rows.map((r) => [String(r.t), String(r.c)]));
+  const out = new Map<string, { name: string; type: string }[]>();
+  for (const r of rows) {
+    const t = String(r.t);
+    if (!out.has(t)) out.set(t, []);
+    out.get(t)!.push({ name: String(r.name), type: String(r.type) });
+  }
+  return out;
+}
+
+/**
+ * The columns a table's Parquet files hold: all of them, a HUGEINT as DECIMAL(38,0) — DuckDB's
+ * Parquet writer would make it a DOUBLE, losing digits past 2^53; a DECIMAL is exact in every
+ * engine that reads Parquet.
+ */
+function parquetSelect(t: Pick<TableParts, 'columnList'>): string {
+  const huge = t.columnList.filter((c) => c.type === 'HUGEINT');
+  return huge.length === 0 ? '*' : `* replace (${huge.map((c) => `cast(${ident(c.name)} as decimal(38, 0)) as ${ident(c.name)}`).join(', ')})`;
 }
 
 function partExpr(t: Pick<TableParts, 'column'>): string {
@@ -191,7 +211,7 @@ async function publishParquet(conn: DuckDBConnection, published: string, link: s
   const next = path.join(published, nextName);
   fs.rmSync(next, { recursive: true, force: true });
   fs.mkdirSync(next, { recursive: true });
-  const manifest: Manifest = { run: runId, layout: 'hive', tables: {} };
+  const manifest: Manifest = { run: runId, layout: LAYOUT, tables: {} };
   const tablesChanged: string[] = [];
   let written = 0;
   let kept = 0;
@@ -199,7 +219,7 @@ async function publishParquet(conn: DuckDBConnection, published: string, link: s
     const dir = path.join(next, t.table);
     fs.mkdirSync(dir);
     const before = previous?.tables[t.table];
-    const sameLayout = before !== undefined && previous?.layout === 'hive' && before.column === t.column && before.columns === t.columns;
+    const sameLayout = before !== undefined && previous?.layout === LAYOUT && before.column === t.column && before.columns === t.columns;
     const entry: Manifest['tables'][string] = { column: t.column, columns: t.columns, parts: {} };
     const toWrite: string[] = [];
     for (const [part, version] of t.parts) {
@@ -218,13 +238,13 @@ async function publishParquet(conn: DuckDBConnection, published: string, link: s
       written += toWrite.length;
       if (t.column === null || toWrite.includes('all')) {
         const file = `${toWrite[0]}.parquet`;
-        await conn.run(`copy (select * from ${t.table}) to ${lit(path.join(dir, file))} (format parquet, compression zstd)`);
+        await conn.run(`copy (select ${parquetSelect(t)} from ${t.table}) to ${lit(path.join(dir, file))} (format parquet, compression zstd)`);
         entry.parts[toWrite[0]!] = { version: t.parts.get(toWrite[0]!)!, files: [file] };
       } else {
         // One scan writes every changed part, each into its own folder; the files are then named by part.
         const scratch = path.join(next, `.scratch-${t.table}`);
         await conn.run(
-          `copy (select *, ${partExpr(t)} as _part from ${t.table} where ${partFilter(t.column, toWrite)}) to ${lit(scratch)} (format parquet, compression zstd, partition_by (_part))`,
+          `copy (select ${parquetSelect(t)}, ${partExpr(t)} as _part from ${t.table} where ${partFilter(t.column, toWrite)}) to ${lit(scratch)} (format parquet, compression zstd, partition_by (_part))`,
         );
         for (const part of toWrite) {
           const from = path.join(scratch, `_part=${part}`);
@@ -250,217 +270,109 @@ async function publishParquet(conn: DuckDBConnection, published: string, link: s
   fs.symlinkSync(nextName, tmpLink);
   if (fs.existsSync(link) && !fs.lstatSync(link).isSymbolicLink()) fs.renameSync(link, path.join(published, `.parquet-old-${runId}`));
   fs.renameSync(tmpLink, link);
-  return { tablesChanged, written, kept, keep: [nextName, ...(previousDir ? [path.basename(previousDir)] : [])] };
+  return { tablesChanged, written, kept, dir: next, manifest, keep: [nextName, ...(previousDir ? [path.basename(previousDir)] : [])] };
 }
 
-/** The inode of a file, or null when it does not exist. */
-function inode(file: string): number | null {
-  try {
-    return fs.statSync(file).ino;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The snapshot file this publish writes: the one of the pair that `warehouse.duckdb` does not
- * name (a reader opening the snapshot now gets the other), `a` when there is none yet.
- */
-function spareSnapshot(published: string, snapshot: string): string {
-  const current = inode(snapshot);
-  const [a, b] = SNAPSHOT_FILES.map((f) => path.join(published, f)) as [string, string];
-  const ia = inode(a);
-  if (current !== null && ia === current) return b;
-  if (ia !== null) return a;
-  const ib = inode(b);
-  return ib !== null && ib !== current ? b : a;
+/** A public table's Parquet files, absolute, in part order, from the manifest of the folder just written. */
+function parquetFiles(folder: string, entry: Manifest['tables'][string]): string[] {
+  return Object.keys(entry.parts)
+    .sort()
+    .flatMap((p) => entry.parts[p]!.files.map((f) => path.join(folder, f)));
 }
 
 /**
- * True when this process itself has `file` open (DuckDB's lock on a file keeps other processes
- * out, not the process that holds it). Unknown (no /proc) counts as open: the safe answer.
+ * The view that reads one public table from its Parquet files: each column cast back to the
+ * warehouse's type (a HUGEINT is kept in the Parquet as DECIMAL(38,0), see `parquetSelect`).
+ * A table with no file (no rows in any part) is an empty query of the same columns.
  */
-function openHere(file: string): boolean {
-  const ino = inode(file);
-  if (ino === null) return false;
-  let fds: string[];
-  try {
-    fds = fs.readdirSync('/proc/self/fd');
-  } catch {
-    return true;
-  }
-  const dev = fs.statSync(file).dev;
-  return fds.some((fd) => {
-    try {
-      const s = fs.statSync(`/proc/self/fd/${fd}`);
-      return s.ino === ino && s.dev === dev;
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** Replaces `spare` (and its WAL) with a copy of the current snapshot, or removes it when there is none. Returns whether it copied. */
-function copyCurrent(spare: string, snapshot: string): boolean {
-  fs.rmSync(spare, { force: true });
-  fs.rmSync(`${spare}.wal`, { force: true });
-  if (!fs.existsSync(snapshot)) return false;
-  fs.copyFileSync(snapshot, spare, fs.constants.COPYFILE_FICLONE);
-  return true;
+function viewSql(name: string, files: string[], columns: { name: string; type: string }[]): string {
+  const list = columns.map((c) => `cast(${ident(c.name)} as ${c.type}) as ${ident(c.name)}`).join(', ');
+  const from = files.length > 0 ? `from read_parquet([${files.map(lit).join(', ')}], hive_partitioning = false)` : 'where false';
+  return files.length > 0 ? `create view ${name} as select ${list} ${from}` : `create view ${name} as select ${columns.map((c) => `cast(null as ${c.type}) as ${ident(c.name)}`).join(', ')} where false`;
 }
 
 /**
- * Opens the spare snapshot file for writing as `snap`: in place when it exists and no one
- * reads it, else after copying the current snapshot into it (or empty on a first publish).
+ * Writes the snapshot afresh as a small file of views over the Parquet folder this publish
+ * wrote (absolute paths), with the warehouse's table and column comments and the run log
+ * tables copied, then renames it over `warehouse.duckdb`.
  */
-async function attachSpare(conn: DuckDBConnection, spare: string, snapshot: string): Promise<{ copied: boolean; fresh: boolean }> {
-  if (fs.existsSync(spare) && !openHere(spare)) {
-    try {
-      await conn.run(`attach ${lit(spare)} as snap`);
-      return { copied: false, fresh: false };
-    } catch {
-      // Held by a reader in another process (DuckDB's file lock), or unreadable: start from a copy.
-    }
-  }
-  const copied = copyCurrent(spare, snapshot);
-  await conn.run(`attach ${lit(spare)} as snap`);
-  return { copied, fresh: !copied };
-}
-
-/** The parts of each table in the snapshot readers have now (null when there is none, or it records none). */
-async function publishedParts(conn: DuckDBConnection, snapshot: string, spare: string): Promise<Map<string, Map<string, string>> | null> {
-  if (inode(snapshot) === null || inode(snapshot) === inode(spare)) return null;
+async function publishSnapshot(conn: DuckDBConnection, snapshot: string, runId: string, current: TableParts[], parquet: { dir: string; manifest: Manifest }) {
+  const file = path.join(path.dirname(snapshot), `.warehouse-${runId}.duckdb`);
+  fs.rmSync(file, { force: true });
+  fs.rmSync(`${file}.wal`, { force: true });
+  await conn.run(`attach ${lit(file)} as snap`);
   try {
-    await conn.run(`attach ${lit(snapshot)} as cur (read_only)`);
-  } catch {
-    return null;
-  }
-  try {
-    const has = await rowsJson(conn, `select 1 from duckdb_tables() where database_name = 'cur' and schema_name = 'ops' and table_name = 'published_parts'`);
-    if (has.length === 0) return null;
-    const out = new Map<string, Map<string, string>>();
-    for (const r of await rowsJson(conn, 'select table_name, part, version from cur.ops.published_parts')) {
-      const t = String(r.table_name);
-      if (!out.has(t)) out.set(t, new Map());
-      out.get(t)!.set(String(r.part), String(r.version));
-    }
-    return out;
-  } finally {
-    await conn.run('detach cur');
-  }
-}
-
-/** Brings the spare snapshot file up to date with changed parts only, then makes it the snapshot by a link renamed over it. */
-async function publishSnapshot(conn: DuckDBConnection, spare: string, snapshot: string, runId: string, current: TableParts[]) {
-  const tablesChanged: string[] = [];
-  let written = 0;
-  let kept = 0;
-  const readers = await publishedParts(conn, snapshot, spare);
-  let caughtUp = 0;
-  const { copied, fresh } = await attachSpare(conn, spare, snapshot);
-  try {
-    const hasParts = (await rowsJson(conn, `select 1 from duckdb_tables() where database_name = 'snap' and schema_name = 'ops' and table_name = 'published_parts'`)).length > 0;
-    const before = new Map<string, { column: string | null; parts: Map<string, string> }>();
-    if (hasParts) {
-      for (const r of await rowsJson(conn, 'select table_name, part_column, part, version from snap.ops.published_parts')) {
-        const t = String(r.table_name);
-        if (!before.has(t)) before.set(t, { column: r.part_column === null ? null : String(r.part_column), parts: new Map() });
-        before.get(t)!.parts.set(String(r.part), String(r.version));
-      }
-    }
-    const snapTables = new Set(
-      (
-        await rowsJson(
-          conn,
-          `select schema_name || '.' || table_name as t from duckdb_tables() where database_name = 'snap' and schema_name in (${PUBLIC_SCHEMAS.map(lit).join(', ')})`,
-        )
-      ).map((r) => String(r.t)),
-    );
-    const snapSignatures = await columnSignatures(conn, `'snap'`);
-    // One transaction for the whole snapshot: a commit per statement would cost hundreds of syncs.
+    // One transaction: one sync for the whole file.
     await conn.run('begin transaction');
     for (const schema of [...PUBLIC_SCHEMAS, 'ops']) await conn.run(`create schema if not exists snap.${schema}`);
-    for (const t of current) {
-      const b = before.get(t.table);
-      const same = snapTables.has(t.table) && b !== undefined && b.column === t.column && snapSignatures.get(t.table) === t.columns;
-      if (!same) {
-        await conn.run(`create or replace table snap.${t.table} as select * from ${t.table}`);
-        tablesChanged.push(t.table);
-        written += t.parts.size;
-        continue;
-      }
-      const changed = [...t.parts].filter(([p, v]) => b.parts.get(p) !== v).map(([p]) => p);
-      const removed = [...b.parts.keys()].filter((p) => !t.parts.has(p));
-      // Counted against what readers had (the current snapshot): the rest is the spare file catching up.
-      const had = readers?.get(t.table);
-      const news = had ? [...t.parts].filter(([p, v]) => had.get(p) !== v).length : changed.length;
-      const gone = had ? [...had.keys()].filter((p) => !t.parts.has(p)).length : removed.length;
-      kept += t.parts.size - news;
-      written += news;
-      caughtUp += Math.max(0, changed.length - news);
-      if (news > 0 || gone > 0) tablesChanged.push(t.table);
-      if (changed.length === 0 && removed.length === 0) continue;
-      await conn.run(`delete from snap.${t.table} where ${partFilter(t.column, [...changed, ...removed])}`);
-      if (changed.length > 0) await conn.run(`insert into snap.${t.table} select * from ${t.table} where ${partFilter(t.column, changed)}`);
-    }
-    for (const t of snapTables) {
-      if (!current.some((c) => c.table === t)) await conn.run(`drop table snap.${t}`);
-    }
-    for (const t of OPS_TABLES) await conn.run(`create or replace table snap.${t} as select * from ${t}`);
-    const partRows = current.flatMap((t) => [...t.parts].map(([p, v]) => `(${lit(t.table)}, ${t.column === null ? 'null' : lit(t.column)}, ${lit(p)}, ${lit(v)})`));
-    await conn.run(`create or replace table snap.ops.published_parts (table_name VARCHAR, part_column VARCHAR, part VARCHAR, version VARCHAR)`);
-    if (partRows.length > 0) await conn.run(`insert into snap.ops.published_parts values ${partRows.join(', ')}`);
-    await copyComments(conn);
+    const statements: string[] = [];
+    for (const t of current) statements.push(viewSql(`snap.${t.table}`, parquetFiles(path.resolve(parquet.dir, t.table), parquet.manifest.tables[t.table]!), t.columnList));
+    for (const t of OPS_TABLES) statements.push(`create table snap.${t} as select * from ${t}`);
+    statements.push(...(await commentStatements(conn)));
+    // Sent together: one call instead of one per statement.
+    await conn.run(statements.join(';\n'));
     faultPoint('publish:before-snapshot-commit');
     await conn.run('commit');
-    await conn.run('checkpoint snap');
   } catch (error) {
     await conn.run('rollback').catch(() => undefined);
+    await conn.run('detach snap').catch(() => undefined);
+    fs.rmSync(file, { force: true });
     throw error;
-  } finally {
-    await conn.run('detach snap');
   }
+  await conn.run('detach snap');
+  fs.rmSync(`${file}.wal`, { force: true });
   faultPoint('publish:before-snapshot-rename');
-  // Owner only (0600) before it appears under its public name, like the warehouse it copies.
-  keepPrivate(spare);
-  // A second name for the file, renamed over the snapshot: readers see the old file or the new one.
-  const link = path.join(path.dirname(snapshot), `.warehouse-${runId}.duckdb`);
-  fs.rmSync(link, { force: true });
-  fs.linkSync(spare, link);
-  fs.renameSync(link, snapshot);
-  return { tablesChanged, written, kept, fresh, copied, caughtUp };
+  // Owner only (0600) before it appears under its public name, like the warehouse it reads from.
+  keepPrivate(file);
+  fs.renameSync(file, snapshot);
 }
 
-/** Brings the snapshot's table and column comments in line with the warehouse's (only those that differ are written). */
-async function copyComments(conn: DuckDBConnection): Promise<void> {
+/** The warehouse's table and column comments on the public tables, as statements on the snapshot's views. */
+async function commentStatements(conn: DuckDBConnection): Promise<string[]> {
   const schemas = PUBLIC_SCHEMAS.map(lit).join(', ');
   const tables = await rowsJson(
     conn,
-    `select w.schema_name || '.' || w.table_name as t, w.comment
-     from duckdb_tables() as w
-     left join duckdb_tables() as s on s.database_name = 'snap' and s.schema_name = w.schema_name and s.table_name = w.table_name
-     where w.database_name = current_database() and w.schema_name in (${schemas}) and w.comment is not null and s.comment is distinct from w.comment`,
+    `select schema_name || '.' || table_name as t, comment from duckdb_tables()
+     where database_name = current_database() and schema_name in (${schemas}) and comment is not null`,
   );
-  // Sent together: one call instead of one per comment.
-  const statements = tables.map((c) => `comment on table snap.${String(c.t)} is ${lit(String(c.comment))}`);
   const columns = await rowsJson(
     conn,
-    `select w.schema_name || '.' || w.table_name as t, w.column_name as c, w.comment
-     from duckdb_columns() as w
-     left join duckdb_columns() as s on s.database_name = 'snap' and s.schema_name = w.schema_name and s.table_name = w.table_name and s.column_name = w.column_name
-     where w.database_name = current_database() and w.schema_name in (${schemas}) and w.comment is not null and s.comment is distinct from w.comment`,
+    `select c.schema_name || '.' || c.table_name as t, c.column_name as c, c.comment from duckdb_columns() as c
+     join duckdb_tables() as w on w.database_name = c.database_name and w.schema_name = c.schema_name and w.table_name = c.table_name
+     where c.database_name = current_database() and c.schema_name in (${schemas}) and c.comment is not null`,
   );
-  for (const c of columns) statements.push(`comment on column snap.${String(c.t)}.${ident(String(c.c))} is ${lit(String(c.comment))}`);
-  if (statements.length) await conn.run(statements.join(';\n'));
+  return [
+    ...tables.map((r) => `comment on view snap.${String(r.t)} is ${lit(String(r.comment))}`),
+    ...columns.map((r) => `comment on column snap.${String(r.t)}.${ident(String(r.c))} is ${lit(String(r.comment))}`),
+  ];
 }
 
 /**
  * Removes what earlier publishes left behind: Parquet folders other than the current one and
- * the one before it (a reader may still be reading that), and unfinished snapshot copies.
+ * the one before it once a later one replaced them more than `KEEP_REPLACED_PARQUET_MS` ago
+ * (a reader holding an older snapshot reads them until then), folders no publish finished,
+ * unfinished snapshot files, and the two snapshot files of the earlier layout.
  */
-function removeLeftovers(published: string, keep: string[]): void {
+function removeLeftovers(published: string, keep: string[], now = Date.now()): void {
+  const finished = (f: string) => {
+    try {
+      return fs.statSync(path.join(published, f, '_manifest.json')).mtimeMs;
+    } catch {
+      return null;
+    }
+  };
+  const versions = fs
+    .readdirSync(published)
+    .filter((f) => f.startsWith('.parquet-') && !f.startsWith('.parquet-link-'))
+    .map((f) => ({ f, at: finished(f) }));
+  const done = versions.filter((v): v is { f: string; at: number } => v.at !== null).sort((x, y) => x.at - y.at || x.f.localeCompare(y.f));
+  const replacedAt = new Map(done.map((v, i) => [v.f, done[i + 1]?.at ?? now]));
+  for (const { f, at } of versions) {
+    const recent = at !== null && now - replacedAt.get(f)! < KEEP_REPLACED_PARQUET_MS;
+    if (!keep.includes(f) && !recent) fs.rmSync(path.join(published, f), { recursive: true, force: true });
+  }
   for (const f of fs.readdirSync(published)) {
-    if ((f.startsWith('.parquet-') && !keep.includes(f)) || /^\.warehouse-.*\.duckdb(\.wal)?$/.test(f)) {
+    if (f.startsWith('.parquet-link-') || /^\.warehouse-.*\.duckdb(\.wal)?$/.test(f) || /^\.snapshot-[ab]\.duckdb(\.wal)?$/.test(f)) {
       fs.rmSync(path.join(published, f), { recursive: true, force: true });
     }
   }

@@ -249,7 +249,7 @@ const describe = (label: string, { r, ms, cpu }: { r: PipelineRunResult; ms: num
   if (published) {
     const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     say(
-      `  published: ${published.partsWritten} parts written, ${published.partsKept} kept — finding them ${sec(published.ms.parts)}, Parquet ${sec(published.ms.parquet)}, snapshot ${sec(published.ms.snapshot)} (${published.freshSnapshot ? 'written afresh' : published.snapshotCopied ? 'after copying the whole file' : `updated in place, no copy; ${published.snapshotPartsCaughtUp} parts more to catch up with the publish before`})`,
+      `  published: ${published.partsWritten} parts written, ${published.partsKept} kept — finding them ${sec(published.ms.parts)}, Parquet ${sec(published.ms.parquet)}, snapshot ${sec(published.ms.snapshot)} (views over the Parquet)`,
     );
   }
   const models = transform?.models ?? [];

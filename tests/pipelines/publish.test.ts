@@ -4,7 +4,6 @@ import readline from 'node:readline';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
-import { SNAPSHOT_FILES } from '../../pipelines/publish.ts';
 import { runPipeline } from '../../pipelines/run.ts';
 import { openWarehouse, rowsJson, warehousePaths } from '../../src/warehouse/warehouse.ts';
 import { dumpSchemas, Ledger, parquetDifferences, tempDir } from './ledger.ts';
@@ -57,7 +56,20 @@ async function openInvoices(file: string): Promise<string> {
   }
 }
 
-describe(`publishing the snapshot without copying it whole (${testDialect})`, () => {
+/** The snapshot's views and tables in the public schemas and ops, with the Parquet folders their views read. */
+async function snapshotObjects(file: string) {
+  const wh = await openWarehouse(file, { readOnly: true });
+  try {
+    const views = await rowsJson(wh.conn, `select schema_name || '.' || view_name as v, sql, comment from duckdb_views() where not internal and database_name = current_database() order by 1`);
+    const tables = await rowsJson(wh.conn, `select schema_name || '.' || table_name as t from duckdb_tables() where database_name = current_database() order by 1`);
+    const folders = new Set(views.flatMap((v) => [...String(v.sql).matchAll(/'([^']+\.parquet)'/g)].map((m) => path.dirname(m[1]!).split(path.sep).find((_, i, all) => all.slice(0, i).join(path.sep).endsWith('published'))!)));
+    return { views, tables: tables.map((r) => String(r.t)), folders: [...folders] };
+  } finally {
+    wh.close();
+  }
+}
+
+describe(`publishing the snapshot as views over the Parquet (${testDialect})`, () => {
   let t: TestCore;
   let dir: string;
   const children: ChildProcessWithoutNullStreams[] = [];
@@ -72,41 +84,56 @@ describe(`publishing the snapshot without copying it whole (${testDialect})`, ()
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('two snapshot files take turns: after the second publish each one is updated in place, and equals the warehouse', async () => {
+  it('the snapshot is a small file of views over the Parquet folder of its own publish, with the comments, and reads as the warehouse', async () => {
     const l = new Ledger(t.core);
     const c1 = await l.customer('C1');
     const paths = warehousePaths(dir);
-    const [a, b] = SNAPSHOT_FILES.map((f) => path.join(paths.published, f)) as [string, string];
     const schemas = ['marts', 'metrics'];
-    const seen: { fresh: boolean; copied: boolean; file: string }[] = [];
-    for (let k = 0; k < 5; k++) {
-      const inv = await l.invoice(c1, `INV${k}`, `2026-0${1 + (k % 3)}-1${k}`, `2026-0${2 + (k % 3)}-1${k}`, 10_000 * (k + 1));
+    for (let k = 0; k < 3; k++) {
+      const inv = await l.invoice(c1, `INV${k}`, `2026-0${1 + k}-1${k}`, `2026-0${2 + k}-1${k}`, 10_000 * (k + 1));
       if (k > 0) await l.payment(c1, '2026-03-2' + String(k), 1_000, [[inv, 1_000]]);
       const r = await run();
-      const ino = fs.statSync(paths.snapshot).ino;
-      seen.push({ fresh: r.published!.freshSnapshot, copied: r.published!.snapshotCopied, file: ino === fs.statSync(a).ino ? 'a' : ino === fs.statSync(b).ino ? 'b' : '?' });
       // What analysts read is what the run built, in the snapshot and in the Parquet copies.
       expect(await dumpSchemas(paths.snapshot, schemas)).toEqual(await dumpSchemas(paths.warehouse, schemas));
       expect(await parquetDifferences(dir)).toEqual({});
+      const snap = await snapshotObjects(paths.snapshot);
+      // Every public table is a view reading the folder this publish wrote; only the run log is copied as tables.
+      expect(snap.folders).toEqual([path.basename(r.published!.parquetVersion)]);
+      expect(snap.tables).toEqual(['ops.extract_loads', 'ops.pipeline_runs', 'ops.reconciliation']);
+      expect(snap.views.map((v) => String(v.v)).sort()).toEqual([...r.published!.tables].sort());
+      expect(fs.statSync(paths.snapshot).size).toBeLessThan(2_000_000);
     }
-    expect(seen).toEqual([
-      { fresh: true, copied: false, file: 'a' },
-      // The second publish has no second file yet: it copies the first once.
-      { fresh: false, copied: true, file: 'b' },
-      { fresh: false, copied: false, file: 'a' },
-      { fresh: false, copied: false, file: 'b' },
-      { fresh: false, copied: false, file: 'a' },
-    ]);
-    // A run with nothing new changes nothing readers see; the other file still catches up with the last change.
+    // The tables' and columns' comments are on the views.
+    const wh = await openWarehouse(paths.warehouse, { readOnly: true });
+    const snap = await openWarehouse(paths.snapshot, { readOnly: true });
+    try {
+      const comments = `select schema_name || '.' || table_name as t, column_name, comment from duckdb_columns() where database_name = current_database() and schema_name in ('marts', 'metrics') and comment is not null order by all`;
+      const wanted = await rowsJson(wh.conn, comments);
+      expect(wanted.length).toBeGreaterThan(20);
+      expect(await rowsJson(snap.conn, comments)).toEqual(wanted);
+      const tableComments = await rowsJson(wh.conn, `select schema_name || '.' || table_name as t, comment from duckdb_tables() where schema_name in ('marts', 'metrics') and comment is not null order by all`);
+      expect(tableComments.length).toBeGreaterThan(5);
+      expect(await rowsJson(snap.conn, `select schema_name || '.' || view_name as t, comment from duckdb_views() where schema_name in ('marts', 'metrics') and comment is not null order by all`)).toEqual(tableComments);
+      // The column types are the warehouse's; a HUGEINT is kept exact in the Parquet, as DECIMAL(38,0).
+      const types = `select schema_name || '.' || table_name as t, column_name, data_type from duckdb_columns() where database_name = current_database() and schema_name in ('marts', 'metrics') order by all`;
+      expect(await rowsJson(snap.conn, types)).toEqual(await rowsJson(wh.conn, types));
+      const huge = await rowsJson(
+        wh.conn,
+        `select column_name, column_type from (describe select * from read_parquet('${paths.parquet}/metrics.ar_settled_monthly/**/*.parquet', hive_partitioning = false)) where column_name = 'amount_cents'`,
+      );
+      expect(huge).toEqual([{ column_name: 'amount_cents', column_type: 'DECIMAL(38,0)' }]);
+    } finally {
+      wh.close();
+      snap.close();
+    }
+    // A run with nothing new changes nothing readers see; nothing else is left beside the snapshot.
     const idle = await run();
-    expect(idle.published).toMatchObject({ tablesChanged: [], partsWritten: 0, snapshotCopied: false });
-    expect(idle.published!.snapshotPartsCaughtUp).toBeGreaterThan(0);
+    expect(idle.published).toMatchObject({ tablesChanged: [], partsWritten: 0 });
     expect(await dumpSchemas(paths.snapshot, schemas)).toEqual(await dumpSchemas(paths.warehouse, schemas));
-    // Nothing else is left beside them.
-    expect(fs.readdirSync(paths.published).filter((f) => f.endsWith('.duckdb')).sort()).toEqual([...SNAPSHOT_FILES, 'warehouse.duckdb'].sort());
+    expect(fs.readdirSync(paths.published).filter((f) => f.includes('.duckdb'))).toEqual(['warehouse.duckdb']);
   }, 240_000);
 
-  it('a reader holding an older snapshot open keeps reading it: the publish that would reuse that file copies the current one instead', async () => {
+  it('a reader holding an older snapshot keeps reading it while later publishes replace it; replaced Parquet folders go an hour later', async () => {
     const l = new Ledger(t.core);
     const c1 = await l.customer('C1');
     const paths = warehousePaths(dir);
@@ -116,34 +143,50 @@ describe(`publishing the snapshot without copying it whole (${testDialect})`, ()
     await run();
     const before = await openInvoices(paths.snapshot);
 
-    // A reader in another process holds the current file (b): DuckDB's lock keeps the publish out of it.
+    // A reader in another process, and one in this process, hold the snapshot open across four publishes.
     const other = reader(paths.snapshot);
     children.push(other.child);
     expect(await other.ask()).toBe(before);
-    let here: Awaited<ReturnType<typeof openWarehouse>> | null = null;
-    let hereSaw = '';
-    const copied: boolean[] = [];
+    const here = await openWarehouse(paths.snapshot, { readOnly: true });
     try {
       for (let k = 2; k < 6; k++) {
-        await l.invoice(c1, `INV${k}`, '2026-02-1' + String(k), '2026-03-1' + String(k), 1_000 * k);
-        const r = await run();
-        copied.push(r.published!.snapshotCopied);
+        await l.invoice(c1, `INV${k}`, '2026-01-1' + String(k), '2026-02-1' + String(k), 1_000 * k);
+        await run();
         expect(await other.ask()).toBe(before);
-        if (here) expect(JSON.stringify(await rowsJson(here.conn, OPEN_INVOICES))).toBe(hereSaw);
+        expect(JSON.stringify(await rowsJson(here.conn, OPEN_INVOICES))).toBe(before);
         expect(await dumpSchemas(paths.snapshot, ['marts', 'metrics'])).toEqual(await dumpSchemas(paths.warehouse, ['marts', 'metrics']));
-        if (k === 2) {
-          // A reader in this process holds the file just published (a): no lock between the two in one process.
-          here = await openWarehouse(paths.snapshot, { readOnly: true });
-          hereSaw = JSON.stringify(await rowsJson(here.conn, OPEN_INVOICES));
-        }
       }
     } finally {
-      (here as Awaited<ReturnType<typeof openWarehouse>> | null)?.close();
+      here.close();
     }
-    // k=2 writes a in place; k=3 would write b (the other process reads it) and k=4 a (this one does):
-    // both copy the current snapshot instead; k=5 writes the fresh copy b in place again.
-    expect(copied).toEqual([false, true, true, false]);
     expect(await openInvoices(paths.snapshot)).toBe(await openInvoices(paths.warehouse));
     expect(await openInvoices(paths.snapshot)).not.toBe(before);
+    const versions = () => fs.readdirSync(paths.published).filter((f) => /^\.parquet-\d/.test(f)).sort();
+    expect(versions()).toHaveLength(6);
+
+    // Two hours later: a publish keeps its own folder and the one before it, and removes the others.
+    const earlier = new Date(Date.now() - 2 * 3600_000);
+    for (const v of versions()) fs.utimesSync(path.join(paths.published, v, '_manifest.json'), earlier, earlier);
+    const last = versions().at(-1)!;
+    const r = await run();
+    expect(versions()).toEqual([last, path.basename(r.published!.parquetVersion)].sort());
+    expect(await openInvoices(paths.snapshot)).toBe(await openInvoices(paths.warehouse));
+  }, 240_000);
+
+  it('a data folder published by the earlier layout (two snapshot files with tables, DOUBLE for HUGEINT) is published afresh, and its files removed', async () => {
+    const l = new Ledger(t.core);
+    const c1 = await l.customer('C1');
+    const paths = warehousePaths(dir);
+    await l.invoice(c1, 'INV0', '2026-01-10', '2026-02-09', 10_000);
+    const first = await run();
+    // As the earlier code left it: a manifest of the `hive` layout, the two snapshot files.
+    const manifest = path.join(paths.parquet, '_manifest.json');
+    fs.writeFileSync(manifest, fs.readFileSync(manifest, 'utf8').replace('"layout": "hive-exact"', '"layout": "hive"'));
+    for (const f of ['.snapshot-a.duckdb', '.snapshot-b.duckdb']) fs.copyFileSync(paths.snapshot, path.join(paths.published, f));
+    const r = await run();
+    expect(r.published!.partsKept).toBe(0);
+    expect(r.published!.partsWritten).toBe(first.published!.partsWritten + first.published!.partsKept);
+    expect(fs.readdirSync(paths.published).filter((f) => f.includes('.duckdb'))).toEqual(['warehouse.duckdb']);
+    expect(await parquetDifferences(dir)).toEqual({});
   }, 240_000);
 });

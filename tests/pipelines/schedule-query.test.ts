@@ -144,6 +144,9 @@ describe(`scheduler and read-only query (${testDialect})`, () => {
       `create table marts.x as select 1`,
       `drop table metrics.ar_aging`,
       `copy (select 1) to '${path.join(dir, 'leak.csv')}'`,
+      // The views read the published folder, so its files can be read: no statement may write there.
+      `copy (select 1) to '${path.join(warehousePaths(dir).published, 'leak.csv')}'`,
+      `copy (select 1) to '${path.join(warehousePaths(dir).parquet, 'marts.dim_customer', 'all.parquet')}' (format parquet)`,
       `attach '${path.join(dir, 'other.duckdb')}' as other`,
       `set access_mode = 'READ_WRITE'`,
     ]) {
@@ -155,6 +158,14 @@ describe(`scheduler and read-only query (${testDialect})`, () => {
       expect((err as DomainError).kind, write).toBe('forbidden');
     }
     expect(fs.existsSync(path.join(dir, 'leak.csv'))).toBe(false);
+    expect(fs.existsSync(path.join(warehousePaths(dir).published, 'leak.csv'))).toBe(false);
+    // Reading the published Parquet files is allowed (they are public); nothing outside it is.
+    expect((await queryPublished(dir, `select count(*) as n from read_parquet('${warehousePaths(dir).parquet}/marts.fct_invoices/**/*.parquet')`)).rows).toEqual([{ n: '1' }]);
+    const outside = await queryPublished(dir, `select * from read_csv('${path.join(dir, 'x.csv')}')`).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect((outside as DomainError).kind).toBe('forbidden');
     expect((await queryPublished(dir, `select count(*) as n from marts.fct_invoices`)).rows).toEqual([{ n: '1' }]);
   });
 });
