@@ -784,7 +784,7 @@ function standsOut(model: HazardModel, issued: number, due: number, h: History |
   return Math.abs(shift(model, f)) / locationAt(model, issued, due, h, f).scale;
 }
 
-interface BlendCase {
+export interface BlendCase {
   /** How far the customer's change stands out (`standsOut`). */
   t: number;
   /** The distribution's median, the customer's mean and median wait (days from the invoice date), and the day paid. */
@@ -817,7 +817,7 @@ const STAND_OUT = [0.25, 0.5, 1, Number.POSITIVE_INFINITY];
  * origins and paid by the fit date, each scored by the model fitted at its origin. A side with
  * fewer than 30 invoices takes the weights learnt on all of them. On a tie, one set for all.
  */
-function chooseBlend(cases: BlendCase[]): { weights: [[number, number], [number, number]]; standOut: number } {
+export function chooseBlend(cases: BlendCase[]): { weights: [[number, number], [number, number]]; standOut: number } {
   const all = blendWeights(cases);
   let best = { weights: [all, all] as [[number, number], [number, number]], standOut: Number.POSITIVE_INFINITY };
   let bestErr = blendError(cases, all);
