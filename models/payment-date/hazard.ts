@@ -172,6 +172,59 @@ interface Calibration {
   w: number[];
   /** Weight of the calibrated probability against the customer's plain late share (1: the calibrated one alone). */
   a?: number;
+  /**
+   * Isotonic map of that probability (knots: mean predicted, observed rate, ascending), learnt on
+   * the same earlier invoices: the logistic blend cannot bend, and its probabilities came out
+   * too high for the customers rarely late and too low for the ones mostly late.
+   */
+  iso?: { x: number[]; y: number[] };
+}
+
+/** Cases' worth of its own mean prediction each isotonic block's observed rate is pulled towards. */
+const ISO_PRIOR = 5;
+
+/**
+ * Pool-adjacent-violators on the (probability, outcome) pairs sorted by probability: blocks of
+ * neighbours (and of equal probabilities) merged until their observed rates rise; then each
+ * rate pulled towards the block's mean probability by `ISO_PRIOR` cases (a block of one late
+ * invoice is not a certainty), kept rising.
+ */
+export function isotonic(pairs: { p: number; y: number }[]): { x: number[]; y: number[] } {
+  const sorted = [...pairs].sort((u, v) => u.p - v.p);
+  const blocks: { sp: number; sy: number; n: number }[] = [];
+  for (const { p, y } of sorted) {
+    blocks.push({ sp: p, sy: y, n: 1 });
+    while (blocks.length > 1) {
+      const c = blocks.at(-2)!;
+      const b = blocks.at(-1)!;
+      if (c.sy / c.n < b.sy / b.n && c.sp / c.n < b.sp / b.n) break;
+      blocks.pop();
+      c.sp += b.sp;
+      c.sy += b.sy;
+      c.n += b.n;
+    }
+  }
+  const y: number[] = [];
+  for (const b of blocks) y.push(Math.max(y.at(-1) ?? 0, (b.sy + (ISO_PRIOR * b.sp) / b.n) / (b.n + ISO_PRIOR)));
+  return { x: blocks.map((b) => b.sp / b.n), y };
+}
+
+/** The isotonic map at `p`: linear between the knots; below the first towards 0, above the last towards 1. */
+export function applyIsotonic(iso: { x: number[]; y: number[] }, p: number): number {
+  const { x, y } = iso;
+  const x0 = x[0]!;
+  const xn = x.at(-1)!;
+  const yn = y.at(-1)!;
+  if (p <= x0) return x0 > 0 ? (y[0]! * p) / x0 : y[0]!;
+  if (p >= xn) return xn < 1 ? yn + ((1 - yn) * (p - xn)) / (1 - xn) : yn;
+  let lo = 0;
+  let hi = x.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (x[mid]! <= p) lo = mid;
+    else hi = mid;
+  }
+  return y[lo]! + ((p - x[lo]!) / (x[hi]! - x[lo]!)) * (y[hi]! - y[lo]!);
 }
 
 /** The customer's plain share of invoices paid late among those settled by `day` (null without any). */
@@ -758,7 +811,15 @@ function calibrate(model: HazardModel, cols: HazardColumns, known: Int32Array, a
     num += (ys[i]! - sh) * (q - sh);
     den += (q - sh) ** 2;
   }
-  return { calibration: { w, a: den > 0 ? Math.min(1, Math.max(0, num / den)) : 1 }, blendCases };
+  const a = den > 0 ? Math.min(1, Math.max(0, num / den)) : 1;
+  // The probability so blended, on the same invoices, against what happened: its isotonic map.
+  const pairs: { p: number; y: number }[] = [];
+  for (let i = 0; i < xs.length; i++) {
+    const q = 1 / (1 + Math.exp(-dot(w, xs[i]!)));
+    const sh = plains[i];
+    pairs.push({ p: sh === null || sh === undefined ? q : a * q + (1 - a) * sh, y: ys[i]! });
+  }
+  return { calibration: { w, a, iso: isotonic(pairs) }, blendCases };
 }
 
 const MEAN_LATE = FEATURES.indexOf('mean_late');
@@ -974,7 +1035,8 @@ export function predictHazard(model: HazardModel, r: HazardRow, asOf: string, po
   const q = 1 / (1 + Math.exp(-dot(model.calibration.w, calibrationInputs(probLate, f, shareBy(model.histories.get(r.customer_key), knownDay), recentShareBy(model.histories.get(r.customer_key), knownDay)))));
   const sh = plainShare(model.histories.get(r.customer_key), knownDay);
   const a = model.calibration.a ?? 1;
-  const calibrated = age >= dueDays ? 1 : sh === null ? q : a * q + (1 - a) * sh;
+  const mixed = sh === null ? q : a * q + (1 - a) * sh;
+  const calibrated = age >= dueDays ? 1 : model.calibration.iso ? applyIsotonic(model.calibration.iso, mixed) : mixed;
   const outcomes = quantiles(mass, first, Array.from({ length: points }, (_, i) => (i + 0.5) / points));
   return { days, p10: Math.min(p10, days), p90: Math.max(p90, days), probLate: Math.min(1, Math.max(0, calibrated)), outcomes };
 }
