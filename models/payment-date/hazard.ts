@@ -37,10 +37,11 @@ export { emptyColumns, type HazardColumns } from './columns.ts';
  * being open: the 10 % and 90 % points as the interval; the predicted day is the median,
  * blended with the customer's own median and mean wait (moved by what the model sees beyond
  * the customer's mean) by weights learnt at earlier origins, each scored by the model fitted
- * there, snapped to the payment run; the probability of paying after the due date (what is
+ * there — one set for customers keeping their habit, one for those whose change stands out
+ * (`chooseBlend`) — snapped to the payment run; the probability of paying after the due date (what is
  * not paid within the clock counts as late) is blended with the customer's late share by a
  * logistic calibration (with its plain and recency-weighted late shares) learnt on the months before the fit date, scored by the models fitted
- * then (they had not seen the payments they are scored on).
+ * then (they had not seen the payments they are scored on), then through an isotonic map learnt on the same invoices.
  *
  * Cost: a sort and one pass over the invoices to fit (a 13 × 13 system for the expected
  * day), the same fit at six earlier origins (three above 100,000 invoices) for the
