@@ -37,10 +37,11 @@ export { emptyColumns, type HazardColumns } from './columns.ts';
  * being open: the 10 % and 90 % points as the interval; the predicted day is the median,
  * blended with the customer's own median and mean wait (moved by what the model sees beyond
  * the customer's mean) by weights learnt at earlier origins, each scored by the model fitted
- * there, snapped to the payment run; the probability of paying after the due date (what is
+ * there — one set for customers keeping their habit, one for those whose change stands out
+ * (`chooseBlend`) — snapped to the payment run; the probability of paying after the due date (what is
  * not paid within the clock counts as late) is blended with the customer's late share by a
  * logistic calibration (with its plain and recency-weighted late shares) learnt on the months before the fit date, scored by the models fitted
- * then (they had not seen the payments they are scored on).
+ * then (they had not seen the payments they are scored on), then through an isotonic map learnt on the same invoices.
  *
  * Cost: a sort and one pass over the invoices to fit (a 13 × 13 system for the expected
  * day), the same fit at six earlier origins (three above 100,000 invoices) for the
@@ -110,8 +111,14 @@ export interface HazardModel {
   habits: Map<string, Habit & { weekday: number[]; dayOfMonth: number[] }>;
   /** Payments landing on a Saturday or Sunday are rare enough to move there to the Monday. */
   weekendRare: boolean;
-  /** Weight of the distribution's median in the predicted day; the rest is the customer's own mean wait (see `blendWeight`). */
-  blend: [number, number];
+  /**
+   * Weights of the distribution's median and of the customer's median wait in the predicted day
+   * (the rest is the customer's mean wait), for the invoices whose customer shows no change
+   * standing out (`blend[0]`) and for those whose does (`blend[1]`); see `blendWeights`.
+   */
+  blend: [[number, number], [number, number]];
+  /** How far the model's shift must stand out of the customer's usual error (in units of it) for the second weights; Infinity: one set for all. */
+  standOut: number;
   /** Days to pay of every invoice settled by the fit date, ascending, with suffix sums. */
   pays: Pool;
   /** Late probability: σ(a + b·logit p + c·logit share), see `calibrate`. */
@@ -166,6 +173,59 @@ interface Calibration {
   w: number[];
   /** Weight of the calibrated probability against the customer's plain late share (1: the calibrated one alone). */
   a?: number;
+  /**
+   * Isotonic map of that probability (knots: mean predicted, observed rate, ascending), learnt on
+   * the same earlier invoices: the logistic blend cannot bend, and its probabilities came out
+   * too high for the customers rarely late and too low for the ones mostly late.
+   */
+  iso?: { x: number[]; y: number[] };
+}
+
+/** Cases' worth of its own mean prediction each isotonic block's observed rate is pulled towards. */
+const ISO_PRIOR = 5;
+
+/**
+ * Pool-adjacent-violators on the (probability, outcome) pairs sorted by probability: blocks of
+ * neighbours (and of equal probabilities) merged until their observed rates rise; then each
+ * rate pulled towards the block's mean probability by `ISO_PRIOR` cases (a block of one late
+ * invoice is not a certainty), kept rising.
+ */
+export function isotonic(pairs: { p: number; y: number }[]): { x: number[]; y: number[] } {
+  const sorted = [...pairs].sort((u, v) => u.p - v.p);
+  const blocks: { sp: number; sy: number; n: number }[] = [];
+  for (const { p, y } of sorted) {
+    blocks.push({ sp: p, sy: y, n: 1 });
+    while (blocks.length > 1) {
+      const c = blocks.at(-2)!;
+      const b = blocks.at(-1)!;
+      if (c.sy / c.n < b.sy / b.n && c.sp / c.n < b.sp / b.n) break;
+      blocks.pop();
+      c.sp += b.sp;
+      c.sy += b.sy;
+      c.n += b.n;
+    }
+  }
+  const y: number[] = [];
+  for (const b of blocks) y.push(Math.max(y.at(-1) ?? 0, (b.sy + (ISO_PRIOR * b.sp) / b.n) / (b.n + ISO_PRIOR)));
+  return { x: blocks.map((b) => b.sp / b.n), y };
+}
+
+/** The isotonic map at `p`: linear between the knots; below the first towards 0, above the last towards 1. */
+export function applyIsotonic(iso: { x: number[]; y: number[] }, p: number): number {
+  const { x, y } = iso;
+  const x0 = x[0]!;
+  const xn = x.at(-1)!;
+  const yn = y.at(-1)!;
+  if (p <= x0) return x0 > 0 ? (y[0]! * p) / x0 : y[0]!;
+  if (p >= xn) return xn < 1 ? yn + ((1 - yn) * (p - xn)) / (1 - xn) : yn;
+  let lo = 0;
+  let hi = x.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (x[mid]! <= p) lo = mid;
+    else hi = mid;
+  }
+  return y[lo]! + ((p - x[lo]!) / (x[hi]! - x[lo]!)) * (y[hi]! - y[lo]!);
 }
 
 /** The customer's plain share of invoices paid late among those settled by `day` (null without any). */
@@ -520,7 +580,7 @@ function fitColumns(cols: HazardColumns, known: Int32Array, asOfDay: number, nes
   }
   const model: HazardModel = {
     asOf, coef, globalLate, globalScale, hazard: new Float64Array(BINS), tailWait: 30, byCustomer: new Map(), histories, habits: new Map(),
-    weekendRare: false, calibration: { w: [0, 1, 0, 0, 0, 0] }, blend: [1, 0], pays: pool([]), trainedOn: n,
+    weekendRare: false, calibration: { w: [0, 1, 0, 0, 0, 0] }, blend: [[1, 0], [1, 0]], standOut: Number.POSITIVE_INFINITY, pays: pool([]), trainedOn: n,
   };
   // The pooled hazard on the z clock: events and exposure per bin, each invoice weighted by recency.
   const events = new Float64Array(BINS);
@@ -601,7 +661,9 @@ function fitColumns(cols: HazardColumns, known: Int32Array, asOfDay: number, nes
   model.pays = pool(pays);
   const { calibration, blendCases } = calibrate(model, cols, known, asOfDay);
   model.calibration = calibration;
-  model.blend = blendWeights(blendCases);
+  const blend = chooseBlend(blendCases);
+  model.blend = blend.weights;
+  model.standOut = blend.standOut;
   return { model, hist };
 }
 
@@ -702,7 +764,7 @@ function calibrate(model: HazardModel, cols: HazardColumns, known: Int32Array, a
       const { mass, first } = rawAt(sub.model, cols.issued[j]!, cols.due[j]!, cols.customerKeys[cu]!, h, f, age);
       const own = customerAfter(h, everyone, age, originDay + 1);
       const d = shift(sub.model, f);
-      blendCases.push({ h: quantiles(mass, first, [0.5])[0]!, mean: own.mean + d, median: own.median + d, actual: cols.settled[j]! - cols.issued[j]! });
+      blendCases.push({ t: standsOut(sub.model, cols.issued[j]!, cols.due[j]!, h, f), h: quantiles(mass, first, [0.5])[0]!, mean: own.mean + d, median: own.median + d, actual: cols.settled[j]! - cols.issued[j]! });
     }
     for (const { j, late } of scored) {
       const cu = cols.customer[j]!;
@@ -750,7 +812,15 @@ function calibrate(model: HazardModel, cols: HazardColumns, known: Int32Array, a
     num += (ys[i]! - sh) * (q - sh);
     den += (q - sh) ** 2;
   }
-  return { calibration: { w, a: den > 0 ? Math.min(1, Math.max(0, num / den)) : 1 }, blendCases };
+  const a = den > 0 ? Math.min(1, Math.max(0, num / den)) : 1;
+  // The probability so blended, on the same invoices, against what happened: its isotonic map.
+  const pairs: { p: number; y: number }[] = [];
+  for (let i = 0; i < xs.length; i++) {
+    const q = 1 / (1 + Math.exp(-dot(w, xs[i]!)));
+    const sh = plains[i];
+    pairs.push({ p: sh === null || sh === undefined ? q : a * q + (1 - a) * sh, y: ys[i]! });
+  }
+  return { calibration: { w, a, iso: isotonic(pairs) }, blendCases };
 }
 
 const MEAN_LATE = FEATURES.indexOf('mean_late');
@@ -766,7 +836,19 @@ function shift(model: HazardModel, f: Known): number {
   return f.k > 0 ? Math.max(-60, Math.min(365, dot(model.coef, f.x) + f.offset)) - f.x[MEAN_LATE]! : 0;
 }
 
-interface BlendCase {
+/**
+ * How far what the model sees beyond the customer's plain mean (`shift`) stands out of the
+ * customer's usual error around its expected day, in units of that error: 0 for a customer
+ * that keeps its habit, 1 or more for one that is changing (getting slower, its season
+ * coming) as far as its history shows.
+ */
+function standsOut(model: HazardModel, issued: number, due: number, h: History | undefined, f: Known): number {
+  return Math.abs(shift(model, f)) / locationAt(model, issued, due, h, f).scale;
+}
+
+export interface BlendCase {
+  /** How far the customer's change stands out (`standsOut`). */
+  t: number;
   /** The distribution's median, the customer's mean and median wait (days from the invoice date), and the day paid. */
   h: number;
   mean: number;
@@ -779,6 +861,39 @@ interface BlendCase {
  * wait and its mean wait with the least absolute error on the invoices open at the earlier
  * origins and paid by the fit date, each scored by the model fitted at its origin.
  */
+/** Sum of absolute errors of the predicted day under weights `w` (model median, customer median; the rest the customer mean). */
+function blendError(cases: BlendCase[], w: [number, number]): number {
+  let err = 0;
+  for (const x of cases) err += Math.abs(Math.round(w[0] * x.h + w[1] * x.median + (1 - w[0] - w[1]) * x.mean) - x.actual);
+  return err;
+}
+
+/** Thresholds of `standsOut` tried for the second set of weights (Infinity: one set for every invoice, as before). */
+const STAND_OUT = [0.25, 0.5, 1, Number.POSITIVE_INFINITY];
+
+/**
+ * The predicted day's weights, one set for the invoices of customers keeping their habit and
+ * one for those whose change stands out at least `standOut` (a customer that keeps its habit is
+ * best predicted by its own median wait, one that changes by the model): the threshold among
+ * `STAND_OUT` and both sets with the least absolute error on the invoices open at the earlier
+ * origins and paid by the fit date, each scored by the model fitted at its origin. A side with
+ * fewer than 30 invoices takes the weights learnt on all of them. On a tie, one set for all.
+ */
+export function chooseBlend(cases: BlendCase[]): { weights: [[number, number], [number, number]]; standOut: number } {
+  const all = blendWeights(cases);
+  let best = { weights: [all, all] as [[number, number], [number, number]], standOut: Number.POSITIVE_INFINITY };
+  let bestErr = blendError(cases, all);
+  for (const th of STAND_OUT) {
+    if (!Number.isFinite(th)) continue;
+    const steady = cases.filter((x) => x.t < th);
+    const changing = cases.filter((x) => x.t >= th);
+    const weights: [[number, number], [number, number]] = [steady.length >= 30 ? blendWeights(steady) : all, changing.length >= 30 ? blendWeights(changing) : all];
+    const err = blendError(steady, weights[0]) + blendError(changing, weights[1]);
+    if (err < bestErr - 1e-9) [best, bestErr] = [{ weights, standOut: th }, err];
+  }
+  return best;
+}
+
 function blendWeights(cases: BlendCase[]): [number, number] {
   if (cases.length < 30) return [1, 0];
   let best: [number, number] = [1, 0];
@@ -909,7 +1024,9 @@ export function predictHazard(model: HazardModel, r: HazardRow, asOf: string, po
   const { mass, probLate, first } = raw(model, r, f, age);
   const [p10, med, p90] = quantiles(mass, first, [0.1, 0.5, 0.9]) as [number, number, number];
   const own = customerAfter(model.histories.get(r.customer_key), model.pays, age, Math.min(epochDay(asOf), epochDay(model.asOf)) + 1);
-  const [wh, wm] = model.blend;
+  const due = r.due_date ? epochDay(r.due_date) : issued + r.terms_days;
+  const h = model.histories.get(r.customer_key);
+  const [wh, wm] = model.blend[standsOut(model, issued, due, h, f) >= model.standOut ? 1 : 0];
   const d = shift(model, f);
   const blended = Math.max(first, Math.round(wh * med + wm * (own.median + d) + (1 - wh - wm) * (own.mean + d)));
   const days = snap(model, model.habits.get(r.customer_key), issued, blended, first);
@@ -919,7 +1036,8 @@ export function predictHazard(model: HazardModel, r: HazardRow, asOf: string, po
   const q = 1 / (1 + Math.exp(-dot(model.calibration.w, calibrationInputs(probLate, f, shareBy(model.histories.get(r.customer_key), knownDay), recentShareBy(model.histories.get(r.customer_key), knownDay)))));
   const sh = plainShare(model.histories.get(r.customer_key), knownDay);
   const a = model.calibration.a ?? 1;
-  const calibrated = age >= dueDays ? 1 : sh === null ? q : a * q + (1 - a) * sh;
+  const mixed = sh === null ? q : a * q + (1 - a) * sh;
+  const calibrated = age >= dueDays ? 1 : model.calibration.iso ? applyIsotonic(model.calibration.iso, mixed) : mixed;
   const outcomes = quantiles(mass, first, Array.from({ length: points }, (_, i) => (i + 0.5) / points));
   return { days, p10: Math.min(p10, days), p90: Math.max(p90, days), probLate: Math.min(1, Math.max(0, calibrated)), outcomes };
 }

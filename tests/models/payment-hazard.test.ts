@@ -1,6 +1,6 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { detectHabit, fitHazard, predictHazard } from '../../models/payment-date/hazard.ts';
+import { applyIsotonic, chooseBlend, detectHabit, fitHazard, isotonic, predictHazard, type BlendCase } from '../../models/payment-date/hazard.ts';
 import { replayPaymentDates } from '../../models/payment-date/replay.ts';
 import { PAID_INVOICES, type FeatureRow } from '../../models/payment-date/features.ts';
 import { addDays, daysBetween } from '../../src/shared/dates.ts';
@@ -71,6 +71,57 @@ describe('payment timing as time to event', () => {
     const flat = predictHazard(fitHazard(plain, asOf), { customer_key: 'core:9', invoice_date: '2025-11-29', terms_days: 30 }, asOf);
     expect(flat.days).toBeLessThanOrEqual(36);
     expect(flat.probLate).toBeLessThan(0.5);
+  });
+
+  it("learns the predicted day's blend apart for customers keeping their habit and for those changing", () => {
+    // Customers keeping their habit (nothing standing out) are paid on their own median wait, the
+    // model's median 6 days off; customers whose change stands out are paid on the model's median,
+    // their old median 12 days off. The customer's mean is off for both.
+    const cases: BlendCase[] = [];
+    for (let i = 0; i < 60; i++) {
+      const actual = 30 + (i % 7);
+      cases.push({ t: 0.1, h: actual + (i % 2 === 0 ? 20 : -20), median: actual, mean: actual + 9, actual });
+      cases.push({ t: 1.5, h: actual, median: actual - 12, mean: actual - 15, actual });
+    }
+    const blend = chooseBlend(cases);
+    expect(blend.standOut).toBeGreaterThan(0.1);
+    expect(blend.standOut).toBeLessThanOrEqual(1.5);
+    // Steady customers: (almost) all the weight on their own median; changing ones: on the model's.
+    expect(blend.weights[0][0]).toBe(0);
+    expect(blend.weights[0][1]).toBeGreaterThanOrEqual(0.9);
+    expect(blend.weights[1]).toEqual([1, 0]);
+    // When nothing tells them apart (every customer keeps its habit), one set for all, as before.
+    const steady = cases.map((c) => ({ ...c, t: 0 }));
+    expect(chooseBlend(steady).standOut).toBe(Number.POSITIVE_INFINITY);
+    // Too few changing customers (under 30) to learn their own weights: they take everyone's.
+    const few = [...cases.filter((c) => c.t < 1), ...cases.filter((c) => c.t >= 1).slice(0, 20)];
+    const b = chooseBlend(few);
+    expect(b.weights[1]).toEqual(b.standOut === Number.POSITIVE_INFINITY ? b.weights[0] : chooseBlend(few.map((c) => ({ ...c, t: 0 }))).weights[0]);
+  });
+
+  it('maps the late probability through what happened at the earlier origins: rising, pulled towards the prediction where cases are few', () => {
+    // Predicted 0.2 but never late, predicted 0.5 and late 9 times in 10: a logistic blend too flat at both ends.
+    const pairs = [
+      ...Array.from({ length: 50 }, () => ({ p: 0.2, y: 0 })),
+      ...Array.from({ length: 50 }, (_, i) => ({ p: 0.5, y: i % 10 === 0 ? 0 : 1 })),
+      { p: 0.9, y: 0 },
+    ];
+    const iso = isotonic(pairs);
+    // Never late at 0.2: about one case in 55 (five cases' worth of the prediction over 50 on time).
+    expect(applyIsotonic(iso, 0.2)).toBeGreaterThan(0.01);
+    expect(applyIsotonic(iso, 0.2)).toBeLessThan(0.03);
+    expect(applyIsotonic(iso, 0.5)).toBeGreaterThan(0.8);
+    // One invoice predicted 0.9 and paid on time merges with its neighbours instead of mapping 0.9 to 0.
+    expect(applyIsotonic(iso, 0.9)).toBeGreaterThan(0.8);
+    // Rising everywhere, from 0 at 0 to 1 at 1.
+    let last = -1;
+    for (let p = 0; p <= 1.0001; p += 0.05) {
+      const q = applyIsotonic(iso, Math.min(1, p));
+      expect(q).toBeGreaterThanOrEqual(last - 1e-12);
+      last = q;
+    }
+    expect(applyIsotonic(iso, 0)).toBe(0);
+    expect(applyIsotonic(iso, 1)).toBeCloseTo(1, 9);
   });
 
   it('replays honestly: what happens after the forecast date changes no replayed prediction', () => {
