@@ -188,7 +188,8 @@ async function main() {
   let baselineMs: number;
   let baselineCpu: number;
   {
-    const wh = await openWarehouse(path.join(dir, 'baseline.duckdb'));
+    // In DuckDB's own default format and storage choices: the baseline is DuckDB left to itself.
+    const wh = await openWarehouse(path.join(dir, 'baseline.duckdb'), { defaultFormat: true });
     const s = performance.now();
     const c0 = process.cpuUsage();
     await wh.conn.run(`create or replace table events as select * from read_csv(${lit(csv)}, header = true)`);

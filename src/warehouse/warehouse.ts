@@ -57,11 +57,27 @@ export function duckdbResources(file: string, readOnly = false): Record<string, 
 export const VACUUM_TASKS = 100;
 
 /**
+ * The storage format a new warehouse file is made in: the first that stores a column with
+ * zstd (DuckDB 1.2 and later read it). The landed events' payloads are stored so (see
+ * `ensureWarehouseSchema`). Only the file the pipeline writes: the published snapshot and
+ * other files a run makes keep DuckDB's default format.
+ */
+export const WAREHOUSE_STORAGE_VERSION = 'v1.2.0';
+
+/** Whether the open file's storage format can store a column with zstd (a warehouse made before it was the format, or DuckDB's default, cannot). */
+export async function storesZstd(conn: DuckDBConnection): Promise<boolean> {
+  const tags = (await conn.runAndReadAll(`select cast(tags['storage_version'] as varchar) from duckdb_databases() where database_name = current_database()`)).getRowsJS()[0]?.[0];
+  const m = /^v(\d+)\.(\d+)\./.exec(String(tags ?? ''));
+  return m !== null && (Number(m[1]) > 1 || (Number(m[1]) === 1 && Number(m[2]) >= 2));
+}
+
+/**
  * Opens a DuckDB file. Nothing is ever downloaded: extension auto-install is off, and only
  * the built-in parquet, json and icu extensions are used. With `deferCompaction`, checkpoints
- * do not merge row groups (see `compactWarehouse`).
+ * do not merge row groups (see `compactWarehouse`). A file that does not exist yet is made in
+ * `WAREHOUSE_STORAGE_VERSION`, unless `defaultFormat` (DuckDB's own, as a comparison needs).
  */
-export async function openWarehouse(file: string, options: { readOnly?: boolean; deferCompaction?: boolean } = {}): Promise<Warehouse> {
+export async function openWarehouse(file: string, options: { readOnly?: boolean; deferCompaction?: boolean; defaultFormat?: boolean } = {}): Promise<Warehouse> {
   if (!options.readOnly) fs.mkdirSync(path.dirname(file), { recursive: true });
   const config: Record<string, string> = {
     autoinstall_known_extensions: 'false',
@@ -70,6 +86,8 @@ export async function openWarehouse(file: string, options: { readOnly?: boolean;
   };
   if (options.readOnly) config.access_mode = 'READ_ONLY';
   if (options.deferCompaction) config.max_vacuum_tasks = '0';
+  // After the settings are checked: a refused setting leaves no file behind.
+  if (!options.readOnly && !options.defaultFormat && !fs.existsSync(file)) await makeWarehouseFile(file);
   let instance: DuckDBInstance;
   try {
     instance = await DuckDBInstance.create(file, config);
@@ -97,6 +115,19 @@ export async function openWarehouse(file: string, options: { readOnly?: boolean;
       instance.closeSync();
     },
   };
+}
+
+/** Makes an empty DuckDB file in `WAREHOUSE_STORAGE_VERSION` (an instance's own file takes DuckDB's default format; an attached one takes the format asked). */
+async function makeWarehouseFile(file: string): Promise<void> {
+  const maker = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
+  const conn = await maker.connect();
+  try {
+    await conn.run(`attach ${lit(file)} as made (storage_version '${WAREHOUSE_STORAGE_VERSION}')`);
+    await conn.run('detach made');
+  } finally {
+    conn.closeSync();
+    maker.closeSync();
+  }
 }
 
 /**

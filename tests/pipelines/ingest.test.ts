@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestCore, testDialect, type TestCore } from '../helpers/db.ts';
 import { ingestEvents } from '../../pipelines/ingest/events.ts';
 import { ensureWarehouseSchema } from '../../pipelines/schema.ts';
-import { openWarehouse, rowsJson, type Warehouse } from '../../src/warehouse/warehouse.ts';
+import { lit, openWarehouse, rowsJson, storesZstd, type Warehouse } from '../../src/warehouse/warehouse.ts';
 import { tempDir } from './ledger.ts';
 
 /** Events with values a delimited text cannot carry as they are, among ordinary ones. */
@@ -84,6 +84,36 @@ describe(`event feed ingest (${testDialect})`, () => {
     const next = await ingestEvents(wh.conn, t.core.db, { runId: 'r2', batchSize: 100, sliceSize: 30 });
     expect(next).toMatchObject({ rowsRead: 247, fromSeq: 1_307, toSeq: 1_557, batchesByRow: 0 });
     expect(await landed()).toEqual(await coreEvents());
+  });
+
+  it('stores the landed payloads with zstd in a new warehouse, and as DuckDB chooses in one of an older format', async () => {
+    const payloads = Array.from({ length: 3_000 }, (_, i) => ({ actor: 'demo', payload: JSON.stringify({ invoices: [{ id: i, number: `INV-${i}`, total_minor: (i * 7919) % 100_003 }] }) }));
+    await addEvents(payloads);
+    await ingestEvents(wh.conn, t.core.db, { runId: 'r1' });
+    await wh.conn.run('checkpoint');
+    const compression = async (conn: Warehouse['conn']) =>
+      (await rowsJson(conn, `select distinct compression from pragma_storage_info('raw.events') where column_name = 'payload' and segment_type <> 'VALIDITY'`)).map((r) => r.compression);
+    expect(await storesZstd(wh.conn)).toBe(true);
+    expect(await compression(wh.conn)).toEqual(['ZSTD']);
+    expect(await landed()).toEqual(await coreEvents());
+
+    // A warehouse made before (DuckDB's default format) would store a column asked for zstd
+    // uncompressed: its payloads are left to DuckDB's own choice.
+    const older = await openWarehouse(path.join(dir, 'older.duckdb'), { defaultFormat: true });
+    try {
+      await ensureWarehouseSchema(older.conn);
+      expect(await storesZstd(older.conn)).toBe(false);
+      await older.conn.run(`attach ${lit(path.join(dir, 'warehouse.duckdb'))} as made (read_only)`);
+      await older.conn.run('insert into raw.events select * from made.raw.events');
+      await older.conn.run('detach made');
+      await older.conn.run('checkpoint');
+      const chosen = await compression(older.conn);
+      expect(chosen.length).toBeGreaterThan(0);
+      expect(chosen).not.toContain('Uncompressed');
+      expect(chosen).not.toContain('ZSTD');
+    } finally {
+      older.close();
+    }
   });
 
   it('loads nothing and keeps the watermark when nothing is new', async () => {
