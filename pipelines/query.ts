@@ -12,8 +12,8 @@ export interface QueryResult {
 }
 
 /**
- * Runs SQL on the published snapshot, read-only: only queries run (a statement DuckDB cannot
- * serialise as a SELECT — COPY, ATTACH, SET, any write — is refused before it runs); the file
+ * Runs SQL on the published snapshot, read-only: only queries run, and EXPLAIN [ANALYZE] of one
+ * (a statement DuckDB cannot serialise as a SELECT — COPY, ATTACH, SET, any write — is refused before it runs); the file
  * is opened in READ_ONLY mode with external access off except for reading the published
  * folder (the snapshot's views read its Parquet files), settings locked, so a query can read
  * the marts and metrics and change nothing anywhere.
@@ -33,12 +33,15 @@ export async function queryPublished(dataDir: string, sqlText: string): Promise<
   await conn.run(`set allowed_directories = [${folders.join(', ')}]; set enable_external_access = false; set lock_configuration = true`);
   await defineMoneyMacros(conn); // minor_to_units(amount_cents, currency) in analysts' queries too
   try {
-    const parsed = JSON.parse(String((await conn.runAndReadAll(`select json_serialize_sql(${`'${sqlText.replaceAll("'", "''")}'`}) as j`)).getRowObjectsJson()[0]!.j)) as {
+    // EXPLAIN [ANALYZE] of a query shows its plan (ANALYZE runs it, a read like any other): the
+    // query after it is checked as any other statement is.
+    const checked = sqlText.replace(/^\s*explain(\s+analyze)?\s+/i, '');
+    const parsed = JSON.parse(String((await conn.runAndReadAll(`select json_serialize_sql(${`'${checked.replaceAll("'", "''")}'`}) as j`)).getRowObjectsJson()[0]!.j)) as {
       error: boolean;
       error_type?: string;
       error_message?: string;
     };
-    if (parsed.error && parsed.error_type === 'not implemented') throw new Error('not a query: only SELECT, FROM, WITH, DESCRIBE, SHOW and SUMMARIZE run on the read-only snapshot (not EXPLAIN, PRAGMA, SET or any write)');
+    if (parsed.error && parsed.error_type === 'not implemented') throw new Error('not a query: only SELECT, FROM, WITH, DESCRIBE, SHOW and SUMMARIZE run on the read-only snapshot, and EXPLAIN [ANALYZE] of one (not PRAGMA, SET or any write)');
     const reader = await conn.runAndReadAll(sqlText);
     return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() as Record<string, unknown>[], snapshot };
   } catch (error) {

@@ -149,6 +149,10 @@ describe(`scheduler and read-only query (${testDialect})`, () => {
       `copy (select 1) to '${path.join(warehousePaths(dir).parquet, 'marts.dim_customer', 'all.parquet')}' (format parquet)`,
       `attach '${path.join(dir, 'other.duckdb')}' as other`,
       `set access_mode = 'READ_WRITE'`,
+      // EXPLAIN shows a query's plan; of anything else it is refused like the statement itself.
+      `explain copy (select 1) to '${path.join(warehousePaths(dir).published, 'leak.csv')}'`,
+      `explain analyze copy (select 1) to '${path.join(warehousePaths(dir).published, 'leak.csv')}'`,
+      `explain analyze delete from marts.fct_invoices`,
     ]) {
       const err = await queryPublished(dir, write).then(
         () => null,
@@ -167,5 +171,14 @@ describe(`scheduler and read-only query (${testDialect})`, () => {
     );
     expect((outside as DomainError).kind).toBe('forbidden');
     expect((await queryPublished(dir, `select count(*) as n from marts.fct_invoices`)).rows).toEqual([{ n: '1' }]);
+    // An analyst may see a query's plan, and its run's (EXPLAIN ANALYZE).
+    for (const [explain, key] of [
+      [`explain select invoice_number from marts.fct_invoices where open_cents > 0`, 'physical_plan'],
+      [`EXPLAIN ANALYZE select invoice_number from marts.fct_invoices where open_cents > 0`, 'analyzed_plan'],
+    ]) {
+      const plan = await queryPublished(dir!, explain!);
+      expect(plan.rows.map((r) => r.explain_key), explain).toEqual([key]);
+      expect(String(plan.rows[0]!.explain_value), explain).toMatch(/invoice_number/i);
+    }
   });
 });
