@@ -162,6 +162,12 @@ describe.skipIf(!hasChromium || testDialect === 'postgres')('every report page a
           expect(overflow).toEqual([]);
           expect(await page.evaluate<string[]>(overlappingTicks), 'no two tick labels of an axis overlap').toEqual([]);
           if (name !== 'definitions') expect(await page.locator('main svg').count(), 'a chart').toBeGreaterThan(0);
+          if (name === 'sales') {
+            // The accuracy table counts forecasts and replays in whole numbers, measures with three decimals.
+            const row = (label: string) => page.locator('main tr', { hasText: label }).first().innerText();
+            expect(await row('forecasts scored as published')).toMatch(/forecasts replayed\s+\d+\s+\d+\s*$/);
+            expect(await row('MASE as published (made to add up)')).toMatch(/\d\.\d{3}\s+\d\.\d{3}\s*$/);
+          }
           expect(bytes(), 'bytes loaded on opening').toBeLessThan(LIMIT);
           await page.screenshot({ path: path.join(shots, `${name}-${width}.png`), fullPage: true });
           expect(problems).toEqual([]);
