@@ -19,6 +19,8 @@ export interface PublishResult {
   parquetVersion: string;
   /** Where the publish's time went, ms: finding the parts, the Parquet folder, the snapshot. */
   ms: { parts: number; parquet: number; snapshot: number };
+  /** Each table whose Parquet was written: its parts written and the ms they took. */
+  written: { table: string; parts: number; ms: number }[];
 }
 
 /**
@@ -103,6 +105,7 @@ export async function publish(conn: DuckDBConnection, dataDir: string, runId: st
     partsWritten: parquet.written,
     partsKept: parquet.kept,
     parquetVersion: parquet.dir,
+    written: parquet.timings,
     ms: { parts: Math.round(t1 - t0), parquet: Math.round(t2 - t1), snapshot: Math.round(t3 - t2) },
   };
 }
@@ -213,6 +216,7 @@ async function publishParquet(conn: DuckDBConnection, published: string, link: s
   fs.mkdirSync(next, { recursive: true });
   const manifest: Manifest = { run: runId, layout: LAYOUT, tables: {} };
   const tablesChanged: string[] = [];
+  const timings: { table: string; parts: number; ms: number }[] = [];
   let written = 0;
   let kept = 0;
   for (const t of current) {
@@ -234,6 +238,7 @@ async function publishParquet(conn: DuckDBConnection, published: string, link: s
       } else toWrite.push(part);
     }
     if (toWrite.length > 0) {
+      const w0 = performance.now();
       tablesChanged.push(t.table);
       written += toWrite.length;
       if (t.column === null || toWrite.includes('all')) {
@@ -257,6 +262,7 @@ async function publishParquet(conn: DuckDBConnection, published: string, link: s
         }
         fs.rmSync(scratch, { recursive: true, force: true });
       }
+      timings.push({ table: t.table, parts: toWrite.length, ms: Math.round(performance.now() - w0) });
     }
     if (toWrite.length === 0 && before && Object.keys(before.parts).some((p) => !t.parts.has(p))) tablesChanged.push(t.table);
     manifest.tables[t.table] = entry;
@@ -270,7 +276,7 @@ async function publishParquet(conn: DuckDBConnection, published: string, link: s
   fs.symlinkSync(nextName, tmpLink);
   if (fs.existsSync(link) && !fs.lstatSync(link).isSymbolicLink()) fs.renameSync(link, path.join(published, `.parquet-old-${runId}`));
   fs.renameSync(tmpLink, link);
-  return { tablesChanged, written, kept, dir: next, manifest, keep: [nextName, ...(previousDir ? [path.basename(previousDir)] : [])] };
+  return { tablesChanged, timings, written, kept, dir: next, manifest, keep: [nextName, ...(previousDir ? [path.basename(previousDir)] : [])] };
 }
 
 /** A public table's Parquet files, absolute, in part order, from the manifest of the folder just written. */

@@ -63,7 +63,20 @@ export interface PipelineRunResult {
   warehouse: string;
   /** True when this run's checkpoints vacuumed the warehouse file (see compact.ts). */
   compacted: boolean;
+  /**
+   * What the run spends outside its steps, wall ms and CPU ms: opening the warehouse file,
+   * checking its schema and whether it is due for compaction (`setup`), and closing it, which
+   * checkpoints what the run wrote (`close`). Closing happens after the result is made, so
+   * `close` is filled in just before `runPipeline` returns.
+   */
+  overhead: { open: Timing; setup: Timing; close: Timing };
   ms: number;
+}
+
+/** Wall and CPU milliseconds of one part of a run. */
+export interface Timing {
+  ms: number;
+  cpuMs: number;
 }
 
 /** What a step sees: the open warehouse, the core (opened on first use), the options, and shared results. */
@@ -213,7 +226,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
   const paths = warehousePaths(dataDir);
   // What a site build killed outright (SIGKILL, power cut) left beside the site goes first.
   removeStaleBuilds(path.join(dataDir, 'site'));
+  const openStart = timingStart();
   const wh = await openWarehouse(paths.warehouse, { deferCompaction: true });
+  const overhead = { open: timingSince(openStart), setup: { ms: 0, cpuMs: 0 }, close: { ms: 0, cpuMs: 0 } };
   let coreDb: Db | null | undefined;
   const ctx: StepContext = {
     conn: wh.conn,
@@ -233,7 +248,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
   };
   const results: StepResult[] = [];
   const stepNames = [...steps.map((s) => s.name), ...(doPublish ? ['publish'] : [])].join(',');
+  let result: PipelineRunResult | undefined;
   try {
+    const setupStart = timingStart();
     await ensureWarehouseSchema(wh.conn);
     await checkpointAtClose(wh.conn);
     const compaction = await compactionDue(wh.conn);
@@ -245,6 +262,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
     // The DuckDB file lock makes this process the only writer: a run still marked running was killed.
     await wh.conn.run(`update ops.pipeline_runs set status = 'abandoned', ended_at = now(), error = 'process ended before the run finished' where status = 'running'`);
     await wh.conn.run(`insert into ops.pipeline_runs (run_id, job, steps, started_at, status) values ($1, $2, $3, now(), 'running')`, [runId, job, stepNames]);
+    overhead.setup = timingSince(setupStart);
     let published: PublishResult | null = null;
     const markSucceeded = () =>
       wh.conn.run(
@@ -303,7 +321,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
         .catch(() => undefined);
       throw error;
     }
-    const result: PipelineRunResult = {
+    result = {
       runId,
       job,
       status: 'succeeded',
@@ -315,18 +333,30 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
       published,
       warehouse: paths.warehouse,
       compacted,
-      ms: Date.now() - started,
+      overhead,
+      ms: 0,
     };
     if (!published) await markSucceeded();
-    return result;
   } catch (error) {
     // A file DuckDB cannot read back fails the run with what to do about it, not an IO error.
     throw asDamaged(error, paths.warehouse);
   } finally {
     await ctx.coreTotals?.catch(() => undefined);
+    const closeStart = timingStart();
     wh.close();
+    overhead.close = timingSince(closeStart);
     if (coreDb) await coreDb.close();
   }
+  result.ms = Date.now() - started;
+  return result;
+}
+
+function timingStart(): { at: number; cpu: NodeJS.CpuUsage } {
+  return { at: performance.now(), cpu: process.cpuUsage() };
+}
+
+function timingSince(start: { at: number; cpu: NodeJS.CpuUsage }): Timing {
+  return { ms: Math.round(performance.now() - start.at), cpuMs: cpuMsSince(start.cpu) };
 }
 
 function peakRssMb(): number {

@@ -235,7 +235,11 @@ const timed = async (fn: () => Promise<PipelineRunResult>) => {
 const describe = (label: string, { r, ms, cpu }: { r: PipelineRunResult; ms: number; cpu: number }) => {
   const ingest = r.steps.find((s) => s.name === 'ingest')!;
   const rate = ingest.rowsRead / (ingest.ms / 1000);
-  say(`${label}${r.compacted ? ' (vacuums the file)' : ''}: ${(ms / 1000).toFixed(2)} s total (${cpu.toFixed(1)} s CPU, load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores) — ${r.steps.map((s) => `${s.name} ${(s.ms / 1000).toFixed(2)} s`).join(', ')}, outside the steps (opening, closing with its checkpoint) ${((ms - r.steps.reduce((a, s) => a + s.ms, 0)) / 1000).toFixed(2)} s (${(cpu - r.steps.reduce((a, s) => a + (s.cpuMs ?? 0), 0) / 1000).toFixed(1)} s CPU)`);
+  const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const cpuSec = (ms: number | undefined) => `${((ms ?? 0) / 1000).toFixed(2)} CPU`;
+  say(`${label}${r.compacted ? ' (vacuums the file)' : ''}: ${(ms / 1000).toFixed(2)} s total (${cpu.toFixed(1)} s CPU, load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores) — ${r.steps.map((s) => `${s.name} ${sec(s.ms)} (${cpuSec(s.cpuMs)})`).join(', ')}, outside the steps ${((ms - r.steps.reduce((a, s) => a + s.ms, 0)) / 1000).toFixed(2)} s (${(cpu - r.steps.reduce((a, s) => a + (s.cpuMs ?? 0), 0) / 1000).toFixed(2)} s CPU)`);
+  const o = r.overhead;
+  say(`  outside the steps: opening the file ${sec(o.open.ms)} (${cpuSec(o.open.cpuMs)}), schema and compaction checks ${sec(o.setup.ms)} (${cpuSec(o.setup.cpuMs)}), closing it with its checkpoint ${sec(o.close.ms)} (${cpuSec(o.close.cpuMs)}), the rest (loading code, the core) ${sec(ms - r.steps.reduce((a, s) => a + s.ms, 0) - o.open.ms - o.setup.ms - o.close.ms)}`);
   const transform = r.steps.find((s) => s.name === 'transform')?.detail as { fullReason?: string | null; stagedMs?: number; models?: { model: string; mode: string; ms: number }[] } | undefined;
   if (transform?.models) {
     const count = (mode: string) => transform.models!.filter((m) => m.mode === mode).length;
@@ -248,10 +252,11 @@ const describe = (label: string, { r, ms, cpu }: { r: PipelineRunResult; ms: num
   }
   const published = r.steps.find((s) => s.name === 'publish')?.detail as PublishResult | undefined;
   if (published) {
-    const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     say(
       `  published: ${published.partsWritten} parts written, ${published.partsKept} kept — finding them ${sec(published.ms.parts)}, Parquet ${sec(published.ms.parquet)}, snapshot ${sec(published.ms.snapshot)} (views over the Parquet)`,
     );
+    const slowestParts = [...published.written].sort((a, b) => b.ms - a.ms).slice(0, 6);
+    if (slowestParts.length) say(`  Parquet written: ${slowestParts.map((w) => `${w.table} ${w.parts} part${w.parts === 1 ? '' : 's'} ${sec(w.ms)}`).join(', ')}${published.written.length > 6 ? ` and ${published.written.length - 6} more tables` : ''}`);
   }
   const models = transform?.models ?? [];
   const slowest = [...models].sort((a, b) => b.ms - a.ms).slice(0, 6);
