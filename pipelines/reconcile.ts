@@ -146,26 +146,34 @@ export async function reconcile(conn: DuckDBConnection, core: Db | null, asOf: s
       deferred = true;
       note = `core is at event ${t.seq}, the warehouse at ${watermark}: the core moved on after the load; checked next run`;
     } else {
-      add('core', 'invoice count', t.invoices, await scalarNumber(conn, 'select count(*) from staging.core_invoices'));
-      add('core', 'invoiced cents', t.invoiced, await scalarNumber(conn, 'select coalesce(sum(total_minor), 0) from staging.core_invoices'));
-      add('core', 'payment count', t.payments, await scalarNumber(conn, `select count(*) from staging.core_payments where status = 'received'`));
-      add('core', 'received cents', t.received, await scalarNumber(conn, `select coalesce(sum(amount_minor), 0) from staging.core_payments where status = 'received'`));
-      // The marts are as of the run's date; compare them when nothing in the core is dated
-      // after it (read from the staged core tables: the staging views would join and rename
-      // every row to answer).
-      const latest = await rowsJson(
-        conn,
-        `select cast(greatest(
-           (select max(cast(invoice_date as date)) from staging.core_invoices),
-           (select max(greatest(cast(payment_date as date), cast(left(reversed_at, 10) as date))) from staging.core_payments),
-           (select max(cast(applied_on as date)) from staging.core_payment_allocations),
-           (select max(cast(credit_date as date)) from staging.core_credit_notes),
-           (select max(cast(write_off_date as date)) from staging.core_write_offs)) as varchar) as d`,
-      );
-      const latestDate = latest[0]?.d;
+      // One statement for the staged totals and the latest business date (read from the staged
+      // core tables: the staging views would join and rename every row to answer). The dates are
+      // ISO text, so the latest text is the latest date and only it is cast.
+      const staged = (
+        await rowsJson(
+          conn,
+          `select (select count(*) from staging.core_invoices) as invoices,
+             (select coalesce(sum(total_minor), 0) from staging.core_invoices) as invoiced,
+             (select count(*) from staging.core_payments where status = 'received') as payments,
+             (select coalesce(sum(amount_minor), 0) from staging.core_payments where status = 'received') as received,
+             cast(greatest(
+               (select cast(max(invoice_date) as date) from staging.core_invoices),
+               (select greatest(cast(max(payment_date) as date), cast(max(left(reversed_at, 10)) as date)) from staging.core_payments),
+               (select cast(max(applied_on) as date) from staging.core_payment_allocations),
+               (select cast(max(credit_date) as date) from staging.core_credit_notes),
+               (select cast(max(write_off_date) as date) from staging.core_write_offs)) as varchar) as latest`,
+        )
+      )[0]!;
+      add('core', 'invoice count', t.invoices, Number(staged.invoices));
+      add('core', 'invoiced cents', t.invoiced, Number(staged.invoiced));
+      add('core', 'payment count', t.payments, Number(staged.payments));
+      add('core', 'received cents', t.received, Number(staged.received));
+      // The marts are as of the run's date; compare them when nothing in the core is dated after it.
+      const latestDate = staged.latest;
       if (asOf !== undefined && (typeof latestDate !== 'string' || latestDate <= asOf)) {
-        add('core', 'invoices in marts', t.invoices, await scalarNumber(conn, `select count(*) from marts.fct_invoices where source = 'core'`));
-        add('core', 'open receivables cents', t.open, await scalarNumber(conn, `select coalesce(sum(open_cents), 0) from marts.fct_invoices where source = 'core'`));
+        const marts = (await rowsJson(conn, `select count(*) as n, coalesce(sum(open_cents), 0) as open from marts.fct_invoices where source = 'core'`))[0]!;
+        add('core', 'invoices in marts', t.invoices, Number(marts.n));
+        add('core', 'open receivables cents', t.open, Number(marts.open));
       }
     }
   }

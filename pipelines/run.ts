@@ -162,8 +162,12 @@ const reconcileStep: PipelineStep = {
     const asOf = ctx.asOf ?? (await lastAsOf(ctx.conn));
     const r = await reconcile(ctx.conn, await ctx.core(), asOf, ctx.coreTotals);
     ctx.reconciliation = r;
-    for (const c of r.checks) {
-      await ctx.conn.run('insert into ops.reconciliation values ($1, now(), $2, $3, $4, $5, $6)', [ctx.runId, c.source, c.check, c.expected, c.actual, c.ok]);
+    // One statement for every check.
+    if (r.checks.length > 0) {
+      await ctx.conn.run(
+        `insert into ops.reconciliation values ${r.checks.map((_, i) => `($1, now(), $${5 * i + 2}, $${5 * i + 3}, $${5 * i + 4}, $${5 * i + 5}, $${5 * i + 6})`).join(', ')}`,
+        [ctx.runId, ...r.checks.flatMap((c) => [c.source, c.check, c.expected, c.actual, c.ok])],
+      );
     }
     if (r.status === 'failed') throw new ReconciliationError(r.checks);
     ctx.log(`reconcile: ${r.status}${r.note ? ` (${r.note})` : ''}, ${r.checks.length} checks`);
