@@ -45,6 +45,62 @@ export interface Backtest {
   errors: BacktestForecast[];
   /** Forecasts of origins before the first scored one (warm-up): they teach the weights, they are not scored. */
   warmup: BacktestForecast[];
+  /** Each candidate's in-sample evidence at each origin from 13 on (and at n, the published forecast's): its leave-one-out errors on the months before it, scaled by `scaleAt` (`insampleLoss`); empty below 16 months. */
+  insampleAt: Map<number, Map<Method, number>>;
+}
+
+/**
+ * Leave-one-out errors on the months t ≥ m of y (the in-sample evidence of the weights,
+ * weighting.ts): seasonal naive's y(t) − y(t−m), and the trend-and-month regression's fitted
+ * without month t — the slope from every other month's deviation from its calendar month's
+ * mean (the same least-squares slope as `fitTrendSeason`'s), the month's level from the
+ * same calendar month's other months. On 15 months that is each year-over-year change against
+ * the mean of the two others: y = 100, 90, 80, then the 9 months of a season, then 110, 105, 80
+ * gives seasonal naive's errors 10, 15, 0 and the regression's 10 − 7.5, 15 − 5, 0 − 12.5.
+ * Months whose calendar month has no other observation, or whose removal leaves no slope, are
+ * left out. Cost O(n²) (n ≤ 27 here).
+ */
+export function leaveOneOutErrors(y: number[], m = SEASON): { t: number; sn: number; re: number }[] {
+  const n = y.length;
+  const out: { t: number; sn: number; re: number }[] = [];
+  for (let i = m; i < n; i++) {
+    let num = 0;
+    let den = 0;
+    let own: { tMean: number; yMean: number } | null = null;
+    for (let p = 0; p < m; p++) {
+      const ts: number[] = [];
+      for (let t = p; t < n; t += m) if (t !== i) ts.push(t);
+      if (ts.length === 0) continue;
+      const tMean = ts.reduce((a, t) => a + t, 0) / ts.length;
+      const yMean = ts.reduce((a, t) => a + y[t]!, 0) / ts.length;
+      for (const t of ts) {
+        num += (t - tMean) * (y[t]! - yMean);
+        den += (t - tMean) ** 2;
+      }
+      if (p === i % m) own = { tMean, yMean };
+    }
+    if (!own || den <= 0) continue;
+    const slope = num / den;
+    out.push({ t: i, sn: y[i]! - y[i - m]!, re: y[i]! - (own.yMean + slope * (i - own.tMean)) });
+  }
+  return out;
+}
+
+/**
+ * Each candidate's leave-one-out absolute errors on y, summed and divided by `scale`. Holt-Winters,
+ * which starts from that regression and has no leave-one-out form, is scored as the regression;
+ * the combination as the mean of its three (seasonal naive, the regression twice).
+ */
+export function insampleLoss(y: number[], methods: Method[], scale: number): Map<Method, number> {
+  const errs = leaveOneOutErrors(y);
+  const abs = (f: (e: { sn: number; re: number }) => number) => errs.reduce((a, e) => a + Math.abs(f(e)), 0) / scale;
+  const out = new Map<Method, number>();
+  for (const method of methods) {
+    if (method === 'seasonal_naive') out.set(method, abs((e) => e.sn));
+    else if (method === 'holt_winters' || method === 'regression') out.set(method, abs((e) => e.re));
+    else if (method === 'combination') out.set(method, abs((e) => (e.sn + 2 * e.re) / 3));
+  }
+  return out;
 }
 
 export const Z80 = 1.2816;
@@ -109,7 +165,9 @@ export function backtest(y: number[]): Backtest {
     return { method, mase: mase(pairs, scale), maeCents: pairs.length ? pairs.reduce((a, p) => a + Math.abs(p.actual - p.forecast), 0) / pairs.length : NaN, forecasts: pairs.length };
   });
   const scaleAt = new Map([...warm, ...origins].map((o) => [o, maseScale(y.slice(0, o))]));
-  return { months: n, origins, horizon, scale, scaleAt, baseline, methods: accuracy, errors, warmup };
+  const insampleAt = new Map<number, Map<Method, number>>();
+  if (n > MIN_SEASONAL_FIT) for (let o = SEASON + 1; o <= n; o++) insampleAt.set(o, insampleLoss(y.slice(0, o), methods, o === n ? scale : (scaleAt.get(o) ?? maseScale(y.slice(0, o)))));
+  return { months: n, origins, horizon, scale, scaleAt, baseline, methods: accuracy, errors, warmup, insampleAt };
 }
 
 /** Backtest forecasts whose target month (index origin + h − 1) had been observed by origin `o` (months 0…o−1). */

@@ -24,6 +24,15 @@ import { type Method } from './methods.ts';
  * dozen errors are mostly noise, a level's errors together are evidence. The forecast at
  * each origin is the weighted mean of the candidates' forecasts made there.
  *
+ * In-sample evidence beside the backtest's: at the first origins the backtest knows three
+ * forecasts a series (from 13 and 14 months of history, where the regression nearly
+ * interpolates), while the history before the origin already tells whether last year's months
+ * plus the trend read from the other months predict a month better than last year's month
+ * alone. Each candidate's leave-one-out errors on that history (backtest.ts,
+ * `leaveOneOutErrors`) multiply its weight by exp(−`IN_SAMPLE_RATE` × their scaled sum,
+ * averaged over the level's series): a trend that shows in the history carries weight from the
+ * first origin on, and seasonal naive keeps it where the history shows none.
+ *
  * Intervals (calibrated on the replay): the residuals (actual − forecast) of that
  * weighted forecast, divided by the series' MASE scale as known at its origin (the
  * in-sample seasonal naive error: a series' noise, not its size), of every month before c
@@ -41,6 +50,18 @@ export const WEIGHT_RATE = 0.5;
  */
 export const ONE_SERIES_RATE_FACTOR = 0.5;
 export const BASELINE_PRIOR = 0.85;
+/**
+ * Rate of the in-sample evidence (backtest.ts, `insampleAt`): at each month the weights also
+ * carry exp(−`IN_SAMPLE_RATE` × L), L a candidate's leave-one-out absolute errors on the
+ * history before that month, scaled by the series' MASE scale and averaged over the level's
+ * series — the pseudo-Bayesian-model-averaging weight exp(elpd_loo) (Yao, Vehtari, Simpson &
+ * Gelman, "Using stacking to average Bayesian predictive distributions", Bayesian Analysis
+ * 13(3), 2018, §3.1) of a Laplace predictive density whose scale is the series' MASE scale.
+ * Not the backtest's rate: each month counts once in it, where a month of the backtest is
+ * forecast from up to 12 origins at once. It does not accumulate: it is worked out again on
+ * the longer history at each month.
+ */
+export const IN_SAMPLE_RATE = 1;
 export const MIN_RESIDUALS = 10;
 const HORIZON = 12;
 
@@ -218,11 +239,20 @@ export function replayLevel(members: Member[], levelRate = WEIGHT_RATE): LevelWe
     }
   };
   const weightsAt = new Map<number, Map<Method, number>>();
+  // The backtest's losses known at c plus the in-sample evidence on each series' history before c (null: the whole history), in units of the rate.
+  const withInsample = (known: Map<Method, number>, c: number | null) => {
+    const out = new Map(known);
+    for (const member of members) {
+      const ins = member.backtest.insampleAt.get(c === null ? member.backtest.months : c - member.offset);
+      for (const [m, l] of ins ?? []) if (out.has(m)) out.set(m, out.get(m)! + ((IN_SAMPLE_RATE / rate) * l) / per);
+    }
+    return out;
+  };
   for (let c = 0; c <= lastMonth; c++) {
     // Known at c: the months before c.
     for (const [m, l] of lossAt.get(c - 1) ?? []) losses.set(m, losses.get(m)! + l);
     addResiduals(residualsAt.get(c - 1));
-    const weights = hedgeWeights(losses, rate, prior);
+    const weights = hedgeWeights(withInsample(losses, c), rate, prior);
     weightsAt.set(c, weights);
     const starting = byOrigin.get(c);
     if (!starting) continue;
@@ -251,7 +281,7 @@ export function replayLevel(members: Member[], levelRate = WEIGHT_RATE): LevelWe
   for (const [m, l] of lossAt.get(lastMonth) ?? []) losses.set(m, losses.get(m)! + l);
   for (const [t, rs] of residualsAt) if (t >= lastMonth) addResiduals(rs);
   const series = members.map((member) => summarise(member, forecasts.get(member.id)!));
-  return { methods, weights: hedgeWeights(losses, rate, prior), bands: bandsOf(residuals, HORIZON, lastMonth + 1), weightsAt, series };
+  return { methods, weights: hedgeWeights(withInsample(losses, null), rate, prior), bands: bandsOf(residuals, HORIZON, lastMonth + 1), weightsAt, series };
 }
 
 function summarise(member: Member, fs: ReplayedForecast[]): SeriesReplay {

@@ -5,10 +5,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../pipelines/run.ts';
 import { openWarehouse, rowsJs } from '../../src/warehouse/warehouse.ts';
 import { candidates, combinationForecast, combine, defaultOf, DRIFT_T2, fitHoltWinters, fitTrendSeason, forecastWith, holtWintersForecast, meanForecast, naive, regressionForecast, seasonalDriftForecast, seasonalNaive } from '../../models/sales/methods.ts';
-import { backtest, design, knownBy, mase, maseScale } from '../../models/sales/backtest.ts';
+import { backtest, design, insampleLoss, knownBy, leaveOneOutErrors, mase, maseScale } from '../../models/sales/backtest.ts';
 import { BEST_SINGLE_BOUND, evaluateLevels, SALES_TABLES, salesForecast, SINGLE, TOTAL_GIVES_WAY, TOTAL_VARIANCE_SHARE, totalShare, writeSalesForecast, type SeriesForecast } from '../../models/sales/forecast.ts';
 import { reconcile, shareOut, solve } from '../../models/sales/reconcile.ts';
-import { BASELINE_PRIOR, bandOf, bandsOf, binomialBand, hedgeWeights, ONE_SERIES_RATE_FACTOR, priorOf, replayLevel, WEIGHT_RATE } from '../../models/sales/weighting.ts';
+import { BASELINE_PRIOR, bandOf, bandsOf, binomialBand, hedgeWeights, IN_SAMPLE_RATE, ONE_SERIES_RATE_FACTOR, priorOf, replayLevel, WEIGHT_RATE } from '../../models/sales/weighting.ts';
 import { addMonths, firstForecastMonth, monthsBetween, salesHistory, type MonthlySeries } from '../../models/sales/series.ts';
 import { addDays } from '../../src/shared/dates.ts';
 
@@ -215,6 +215,58 @@ describe('weights learned walking forward', () => {
       const upTo = (l: typeof base) => l.series.map((s) => s.forecasts.filter((f) => f.origin <= c).map(({ origin, h, forecast, low, high }) => [origin, h, forecast, low, high]));
       expect(upTo(other)).toEqual(upTo(base));
     }
+  });
+
+  it('leave-one-out errors by hand: on 15 months each year-over-year change against the mean of the two others', () => {
+    const y = [100, 90, 80, ...SEASON.slice(3).map((s) => 500 + s), 110, 105, 80];
+    expect(leaveOneOutErrors(y)).toEqual([
+      { t: 12, sn: 10, re: 10 - 7.5 },
+      { t: 13, sn: 15, re: 15 - 5 },
+      { t: 14, sn: 0, re: 0 - 12.5 },
+    ]);
+    // Scaled and summed per candidate; Holt-Winters as the regression, the combination as the mean of its three.
+    const loss = insampleLoss(y, candidates(16), 5);
+    expect(loss.get('seasonal_naive')).toBeCloseTo(25 / 5, 12);
+    expect(loss.get('regression')).toBeCloseTo((2.5 + 10 + 12.5) / 5, 12);
+    expect(loss.get('holt_winters')).toBe(loss.get('regression'));
+    expect(loss.get('combination')).toBeCloseTo((Math.abs(10 + 5) / 3 + Math.abs(15 + 20) / 3 + Math.abs(0 - 25) / 3) / 5, 12);
+    // An exact trend and season: the regression left one out is exact, seasonal naive a year behind.
+    for (const e of leaveOneOutErrors(pure(27))) {
+      expect(e.sn).toBeCloseTo(7 * 12, 9);
+      expect(e.re).toBeCloseTo(0, 9);
+    }
+    // Never the months from the origin on: the evidence at origin o is the history's before it.
+    const bt = backtest(pure(27));
+    expect(bt.insampleAt.get(15)).toEqual(insampleLoss(pure(15), candidates(27), bt.scaleAt.get(15)!));
+  });
+
+  it(`the history before each origin counts beside the backtest: exp(−${IN_SAMPLE_RATE} × its scaled leave-one-out errors), from the first origin on`, () => {
+    const z = normalDraws(13);
+    const replay = (series: number[][], withEvidence: boolean) =>
+      replayLevel(series.map((y, i) => {
+        const bt = backtest(y);
+        return { id: String(i), backtest: withEvidence ? bt : { ...bt, insampleAt: new Map() }, offset: 0 };
+      }));
+    const first = backtest(pure(27)).origins[0]!;
+    // A trend the history shows: the regression carries more weight from the first origin on, seasonal naive less.
+    const trend = [0, 1, 2].map((k) => pure(27, 1000 + 100 * k, 8).map((v) => v + 12 * z()));
+    const [tWith, tWithout] = [replay(trend, true), replay(trend, false)];
+    expect(tWith.weightsAt.get(first)!.get('regression')!).toBeGreaterThan(1.5 * tWithout.weightsAt.get(first)!.get('regression')!);
+    expect(tWith.weightsAt.get(first)!.get('seasonal_naive')!).toBeLessThan(tWithout.weightsAt.get(first)!.get('seasonal_naive')! - 0.05);
+    // A season and noise without a trend: the regression left one out errs more, seasonal naive keeps more of its prior.
+    const flat = [0, 1, 2].map((k) => pure(27, 1000 + 100 * k, 0).map((v) => v + 12 * z()));
+    const [fWith, fWithout] = [replay(flat, true), replay(flat, false)];
+    expect(fWith.weightsAt.get(first)!.get('seasonal_naive')!).toBeGreaterThan(fWithout.weightsAt.get(first)!.get('seasonal_naive')!);
+    // By hand at the first origin: the prior, times exp(−η × the backtest's losses known), times exp(−IN_SAMPLE_RATE × the mean in-sample loss).
+    const bts = trend.map((y) => backtest(y));
+    const known = new Map<string, number>();
+    for (const bt of bts) for (const e of knownBy([...bt.warmup, ...bt.errors], first)) known.set(e.method, (known.get(e.method) ?? 0) + Math.abs(e.actual - e.forecast) / bt.scaleAt.get(e.origin)! / bts.length);
+    const score = new Map([...known].map(([m, l]) => [m, WEIGHT_RATE * l + IN_SAMPLE_RATE * bts.reduce((a, bt) => a + bt.insampleAt.get(first)!.get(m as never)!, 0) / bts.length] as const));
+    const min = Math.min(...score.values());
+    const prior = priorOf(bts[0]!.methods.map((m) => m.method), 'seasonal_naive');
+    const raw = new Map([...score].map(([m, v]) => [m, prior.get(m as never)! * Math.exp(-(v - min))]));
+    const sum = [...raw.values()].reduce((a, b) => a + b, 0);
+    for (const [m, w] of raw) expect(tWith.weightsAt.get(first)!.get(m as never)!).toBeCloseTo(w / sum, 9);
   });
 
   it('learns at half the rate on a level of one series: its losses are one series\' errors, not a level\'s mean', () => {
