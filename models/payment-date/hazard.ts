@@ -1075,9 +1075,10 @@ export function predictHazard(model: HazardModel, r: HazardRow, asOf: string, po
   const h = model.histories.get(r.customer_key);
   const [wh, wm] = model.blend[standsOut(model, issued, due, h, f) >= model.standOut ? 1 : 0];
   const d = shift(model, f);
-  const mixed0 = wh * med + wm * (own.median + d) + (1 - wh - wm) * (own.mean + d);
+  const weighed = wh * med + wm * (own.median + d) + (1 - wh - wm) * (own.mean + d);
+  // Pulled towards the customer's plain mean wait as far as that mean beat the model on its earlier invoices.
   const wo = model.towardOwn?.get(r.customer_key) ?? 0;
-  const blended = Math.max(first, Math.round((1 - wo) * mixed0 + wo * own.mean));
+  const blended = Math.max(first, Math.round((1 - wo) * weighed + wo * own.mean));
   const days = snap(model, model.habits.get(r.customer_key), issued, blended, first);
   const dueDays = (r.due_date ? epochDay(r.due_date) : issued + r.terms_days) - issued;
   // Already past its due date and unpaid: late for certain, whatever the calibration.
