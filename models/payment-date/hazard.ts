@@ -38,7 +38,9 @@ export { emptyColumns, type HazardColumns } from './columns.ts';
  * blended with the customer's own median and mean wait (moved by what the model sees beyond
  * the customer's mean) by weights learnt at earlier origins, each scored by the model fitted
  * there — one set for customers keeping their habit, one for those whose change stands out
- * (`chooseBlend`) — snapped to the payment run; the probability of paying after the due date (what is
+ * (`chooseBlend`) — then pulled towards the customer's plain mean wait as far as that mean
+ * beat the blended day on the customer's own earlier invoices (`towardOwn`), and snapped to
+ * the payment run; the probability of paying after the due date (what is
  * not paid within the clock counts as late) is blended with the customer's late share by a
  * logistic calibration (with its plain and recency-weighted late shares) learnt on the months before the fit date, scored by the models fitted
  * then (they had not seen the payments they are scored on), then through an isotonic map learnt on the same invoices.
@@ -121,6 +123,8 @@ export interface HazardModel {
   standOut: number;
   /** Days to pay of every invoice settled by the fit date, ascending, with suffix sums. */
   pays: Pool;
+  /** Per customer: weight of its own wait against the blended day (`towardOwn`). */
+  towardOwn?: Map<string, number>;
   /** Late probability: σ(a + b·logit p + c·logit share), see `calibrate`. */
   calibration: Calibration;
   trainedOn: number;
@@ -179,6 +183,21 @@ interface Calibration {
    * too high for the customers rarely late and too low for the ones mostly late.
    */
   iso?: { x: number[]; y: number[] };
+}
+
+/**
+ * How far a set of differences (the model's error less the customer's own baseline's, on
+ * the same earlier invoices) shows the baseline ahead, as a weight in [0, 1): t² ÷ (t² + 4)
+ * of their mean over its standard error when the baseline did better on average, else 0.
+ */
+export function standingOut(diffs: number[]): number {
+  const n = diffs.length;
+  if (n < 3) return 0;
+  const m = diffs.reduce((s, x) => s + x, 0) / n;
+  if (m <= 0) return 0;
+  const v = diffs.reduce((s, x) => s + (x - m) ** 2, 0) / (n - 1);
+  const t2 = v > 0 ? (m * m * n) / v : Number.POSITIVE_INFINITY;
+  return Number.isFinite(t2) ? t2 / (t2 + 4) : 1;
 }
 
 /** Cases' worth of its own mean prediction each isotonic block's observed rate is pulled towards. */
@@ -664,6 +683,7 @@ function fitColumns(cols: HazardColumns, known: Int32Array, asOfDay: number, nes
   const blend = chooseBlend(blendCases);
   model.blend = blend.weights;
   model.standOut = blend.standOut;
+  model.towardOwn = towardOwn(blendCases, blend, cols.customerKeys);
   return { model, hist };
 }
 
@@ -764,7 +784,7 @@ function calibrate(model: HazardModel, cols: HazardColumns, known: Int32Array, a
       const { mass, first } = rawAt(sub.model, cols.issued[j]!, cols.due[j]!, cols.customerKeys[cu]!, h, f, age);
       const own = customerAfter(h, everyone, age, originDay + 1);
       const d = shift(sub.model, f);
-      blendCases.push({ t: standsOut(sub.model, cols.issued[j]!, cols.due[j]!, h, f), h: quantiles(mass, first, [0.5])[0]!, mean: own.mean + d, median: own.median + d, actual: cols.settled[j]! - cols.issued[j]! });
+      blendCases.push({ t: standsOut(sub.model, cols.issued[j]!, cols.due[j]!, h, f), h: quantiles(mass, first, [0.5])[0]!, mean: own.mean + d, median: own.median + d, actual: cols.settled[j]! - cols.issued[j]!, customer: cu, plainMean: own.mean });
     }
     for (const { j, late } of scored) {
       const cu = cols.customer[j]!;
@@ -854,6 +874,9 @@ export interface BlendCase {
   mean: number;
   median: number;
   actual: number;
+  /** The customer (index into the columns), and its mean wait before the model's shift. */
+  customer?: number;
+  plainMean?: number;
 }
 
 /**
@@ -892,6 +915,30 @@ export function chooseBlend(cases: BlendCase[]): { weights: [[number, number], [
     if (err < bestErr - 1e-9) [best, bestErr] = [{ weights, standOut: th }, err];
   }
   return best;
+}
+
+/**
+ * Per customer, the weight of its plain mean wait (over its past payments later than the
+ * invoice's age, not moved by the model) against the blended day: how far that mean has
+ * beaten the blended day on the customer's own invoices open at the earlier origins, each
+ * scored by the model fitted there (`standingOut`). A customer whose mean has beaten the
+ * model before — one paying at random, or keeping a habit the model reads changes into —
+ * gets more of its mean; one the model has served well keeps the blend.
+ */
+export function towardOwn(cases: BlendCase[], blend: { weights: [[number, number], [number, number]]; standOut: number }, keys: string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  const diffs: number[][] = [];
+  for (const x of cases) {
+    if (x.customer === undefined || x.plainMean === undefined) continue;
+    const [wh, wm] = blend.weights[x.t >= blend.standOut ? 1 : 0];
+    const b = Math.round(wh * x.h + wm * x.median + (1 - wh - wm) * x.mean);
+    (diffs[x.customer] ??= []).push(Math.abs(b - x.actual) - Math.abs(Math.round(x.plainMean) - x.actual));
+  }
+  for (let c = 0; c < diffs.length; c++) {
+    const w = diffs[c] ? standingOut(diffs[c]!) : 0;
+    if (w > 0) out.set(keys[c]!, w);
+  }
+  return out;
 }
 
 function blendWeights(cases: BlendCase[]): [number, number] {
@@ -1028,7 +1075,10 @@ export function predictHazard(model: HazardModel, r: HazardRow, asOf: string, po
   const h = model.histories.get(r.customer_key);
   const [wh, wm] = model.blend[standsOut(model, issued, due, h, f) >= model.standOut ? 1 : 0];
   const d = shift(model, f);
-  const blended = Math.max(first, Math.round(wh * med + wm * (own.median + d) + (1 - wh - wm) * (own.mean + d)));
+  const weighed = wh * med + wm * (own.median + d) + (1 - wh - wm) * (own.mean + d);
+  // Pulled towards the customer's plain mean wait as far as that mean beat the model on its earlier invoices.
+  const wo = model.towardOwn?.get(r.customer_key) ?? 0;
+  const blended = Math.max(first, Math.round((1 - wo) * weighed + wo * own.mean));
   const days = snap(model, model.habits.get(r.customer_key), issued, blended, first);
   const dueDays = (r.due_date ? epochDay(r.due_date) : issued + r.terms_days) - issued;
   // Already past its due date and unpaid: late for certain, whatever the calibration.

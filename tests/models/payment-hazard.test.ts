@@ -1,6 +1,6 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { applyIsotonic, chooseBlend, detectHabit, fitHazard, isotonic, predictHazard, type BlendCase } from '../../models/payment-date/hazard.ts';
+import { applyIsotonic, chooseBlend, detectHabit, fitHazard, isotonic, predictHazard, standingOut, towardOwn, type BlendCase } from '../../models/payment-date/hazard.ts';
 import { replayPaymentDates } from '../../models/payment-date/replay.ts';
 import { PAID_INVOICES, type FeatureRow } from '../../models/payment-date/features.ts';
 import { addDays, daysBetween } from '../../src/shared/dates.ts';
@@ -97,6 +97,34 @@ describe('payment timing as time to event', () => {
     const few = [...cases.filter((c) => c.t < 1), ...cases.filter((c) => c.t >= 1).slice(0, 20)];
     const b = chooseBlend(few);
     expect(b.weights[1]).toEqual(b.standOut === Number.POSITIVE_INFINITY ? b.weights[0] : chooseBlend(few.map((c) => ({ ...c, t: 0 }))).weights[0]);
+  });
+
+  it("pulls the predicted day towards the customer's plain mean only for the customers whose mean beat the model before", () => {
+    // Customer 0 pays at random around its mean (the model, reading changes into the noise, is 8 days off);
+    // customer 1 is changing and the model follows it (its old mean 10 days off); customer 2 is a tie.
+    const cases: BlendCase[] = [];
+    for (let i = 0; i < 12; i++) {
+      const noise = (i % 5) - 2;
+      cases.push({ t: 0, h: 40 + (i % 2 === 0 ? 8 : -8), median: 40 + (i % 2 === 0 ? 8 : -8), mean: 40 + (i % 2 === 0 ? 8 : -8), actual: 40 + noise, customer: 0, plainMean: 40 });
+      cases.push({ t: 2, h: 50 + noise, median: 50 + noise, mean: 50 + noise, actual: 50 + noise, customer: 1, plainMean: 40 });
+      cases.push({ t: 0, h: 30 + noise, median: 30 + noise, mean: 30 + noise, actual: 30 + noise, customer: 2, plainMean: 30 + noise });
+    }
+    const w = towardOwn(cases, { weights: [[1, 0], [1, 0]], standOut: 1 }, ['core:0', 'core:1', 'core:2']);
+    expect(w.get('core:0')).toBeGreaterThan(0.9);
+    expect(w.has('core:1')).toBe(false);
+    expect(w.has('core:2')).toBe(false);
+    // The weight is how far the mean's lead stands out of its noise: few or mixed cases, little weight.
+    expect(standingOut([1, -1, 2])).toBeLessThan(0.2);
+    expect(standingOut([5, 5.5, 4.5, 5, 6, 4])).toBeGreaterThan(0.9);
+    expect(standingOut([-3, -2, -4])).toBe(0);
+    expect(standingOut([9, 9])).toBe(0); // too few to tell
+    // Predicting: a customer given all the weight is predicted on its plain mean wait beyond the invoice's age.
+    const rows: FeatureRow[] = [];
+    for (let i = 0; i < 40; i++) rows.push(row('core:5', addDays('2025-01-02', i * 7), 20 + (i % 4) * 10));
+    const model = fitHazard(rows, '2025-12-31');
+    model.towardOwn = new Map([['core:5', 1]]);
+    // Paid after 20, 30, 40, 50 days in turn: still open at 25 days, its mean wait beyond is 40.
+    expect(predictHazard(model, { customer_key: 'core:5', invoice_date: '2025-12-06', terms_days: 30 }, '2025-12-31').days).toBe(40);
   });
 
   it('maps the late probability through what happened at the earlier origins: rising, pulled towards the prediction where cases are few', () => {
