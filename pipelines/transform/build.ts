@@ -100,6 +100,13 @@ export async function checkKeys(conn: DuckDBConnection, model: Model): Promise<v
   if (nulls > 0) throw new Error(`${describe(model)}: ${nulls} row(s) have a null in the incremental key (${model.incrementalKey.join(', ')})`);
 }
 
+/** What an update in place did: the keys recomputed, the rows of its delta, and the published parts they fall in. */
+export interface IncrementalOutcome {
+  keys: number;
+  deltaRows: number;
+  parts: string[];
+}
+
 /**
  * Updates a model in place: the keys its changed-keys query names are recomputed with the
  * model's own SELECT (restricted to them), compared with the rows they have now, and only
@@ -109,38 +116,45 @@ export async function checkKeys(conn: DuckDBConnection, model: Model): Promise<v
  * Each step is a statement, and at a million invoices a statement that does almost nothing
  * still costs about a millisecond: the steps that need no answer in between are sent together.
  */
-export async function buildIncremental(conn: DuckDBConnection, model: Model, columns?: Column[]): Promise<{ keys: number; deltaRows: number }> {
+export async function buildIncremental(conn: DuckDBConnection, model: Model, columns?: Column[]): Promise<IncrementalOutcome> {
   if (model.sums.length > 0) return buildSums(conn, model, columns ?? (await tableColumns(conn, [qualified(model)])).get(qualified(model)) ?? []);
   const name = qualified(model);
   const delta = deltaTable(name);
   const keys = model.incrementalKey.map(ident).join(', ');
-  const keyCount = await scalar(
+  // The number of keys, and the table's rows as its part records count them (no scan).
+  const [counted] = await rowsJson(
     conn,
-    model,
     `create or replace temp table incremental_keys as select distinct ${keys} from (\n${model.changedKeys}\n) as changed where ${model.incrementalKey.map((k) => `${ident(k)} is not null`).join(' and ')};
     ${coreIdRange(model)}
-    select count(*) from incremental_keys`,
-  );
+    select (select count(*) from incremental_keys) as keys, (select coalesce(sum(row_count), 0) from ops.table_parts where table_name = ${lit(name)}) as rows`,
+  ).catch((error: unknown) => {
+    throw new Error(`${describe(model)} failed: ${(error as Error).message}`, { cause: error });
+  });
+  const keyCount = Number(counted!.keys);
   if (keyCount === 0) {
     await emptyDelta(conn, name);
-    return { keys: 0, deltaRows: 0 };
+    return { keys: 0, deltaRows: 0, parts: [] };
   }
+  // When the keys are most of the table (every customer touched, in a run whose new invoices
+  // reach them all), the markers' filter keeps nearly every row and costs more than it saves
+  // (a join over the whole input): the SELECT runs as a full build does, and the keys' rows
+  // are taken from it.
+  const mostKeys = 2 * keyCount > Number(counted!.rows);
   // The keys' rows as they are and as the model's SELECT gives them now, then whether a side
   // repeats a row (or shares its hash with another), which decides how they are compared.
   const repeated = await scalar(
     conn,
     model,
     `create or replace temp table _model_old as select t.* from ${name} as t semi join incremental_keys as k on ${keyMatch(model, 't', 'k')};
-    create or replace temp table _model_new as select b.* from (\n${incrementalBody(model)}\n) as b semi join incremental_keys as k on ${keyMatch(model, 'b', 'k')};
+    create or replace temp table _model_new as select b.* from (\n${mostKeys ? body(model) : incrementalBody(model)}\n) as b semi join incremental_keys as k on ${keyMatch(model, 'b', 'k')};
     select (select count(*) - count(distinct hash(t)) from _model_old as t) + (select count(*) - count(distinct hash(t)) from _model_new as t)`,
   );
   // Only rows that really differ: downstream work (and publishing) follows the true change.
   // When no row repeats on either side (nor shares its hash with another), the difference is
   // an anti join on the row hash confirmed by comparing whole rows, several times faster than
   // EXCEPT ALL, which keeps count of repeated rows and is used otherwise.
-  const deltaRows = await scalar(
+  const [changed] = await rowsJson(
     conn,
-    model,
     `${
       repeated === 0
         ? `create or replace temp table ${delta} as
@@ -153,8 +167,11 @@ export async function buildIncremental(conn: DuckDBConnection, model: Model, col
     union all
     select 'new' as _change, * from (select * from _model_new except all select * from _model_old)`
     };
-    select count(*) from ${delta}`,
-  );
+    ${deltaSummary(model)}`,
+  ).catch((error: unknown) => {
+    throw new Error(`${describe(model)} failed: ${(error as Error).message}`, { cause: error });
+  });
+  const deltaRows = Number(changed!.n);
   const write =
     deltaRows > 0
       ? [
@@ -164,7 +181,7 @@ export async function buildIncremental(conn: DuckDBConnection, model: Model, col
         ]
       : [];
   await run(conn, model, [...write, 'drop table if exists incremental_keys', 'drop table if exists _model_new', 'drop table if exists _model_old', 'drop table if exists _model_keys'].join(';\n'));
-  return { keys: keyCount, deltaRows };
+  return { keys: keyCount, deltaRows, parts: partsOf(changed!) };
 }
 
 /** A table's columns in order, with their SQL types. */
@@ -184,6 +201,15 @@ export async function tableColumns(conn: DuckDBConnection, tables: string[]): Pr
   );
   for (const r of rows) out.get(String(r.t))?.push({ name: String(r.c), type: String(r.ty) });
   return out;
+}
+
+/** The rows of a model's delta (`n`) and the published parts they fall in (`parts`, as text), in one statement. */
+function deltaSummary(model: Model, more?: string): string {
+  return `select count(*) as n, string_agg(distinct ${partExpression(model)}, '\n') as parts${more ? `, ${more}` : ''} from ${deltaTable(qualified(model))}`;
+}
+
+function partsOf(row: Record<string, unknown>): string[] {
+  return row.parts === null || row.parts === undefined ? [] : String(row.parts).split('\n');
 }
 
 /** Runs statements whose last one is a count, and returns that count. */
@@ -225,7 +251,7 @@ function coreIdRange(model: Model): string {
  * zero, when the row goes. Exactly what computing the keys again would give, reading only the
  * input's delta instead of all its rows of them, and no comparison of old and new rows.
  */
-async function buildSums(conn: DuckDBConnection, model: Model, columns: Column[]): Promise<{ keys: number; deltaRows: number }> {
+async function buildSums(conn: DuckDBConnection, model: Model, columns: Column[]): Promise<IncrementalOutcome> {
   const name = qualified(model);
   const delta = deltaTable(name);
   const sums = new Set(model.sums);
@@ -255,7 +281,7 @@ async function buildSums(conn: DuckDBConnection, model: Model, columns: Column[]
   );
   if (changes === 0) {
     await run(conn, model, `drop table _model_change; create or replace temp table ${delta} as select 'old' as _change, * from ${name} limit 0`);
-    return { keys: 0, deltaRows: 0 };
+    return { keys: 0, deltaRows: 0, parts: [] };
   }
   const [checked] = await rowsJson(
     conn,
@@ -266,7 +292,7 @@ async function buildSums(conn: DuckDBConnection, model: Model, columns: Column[]
      select 'new' as _change, * from (
        select ${summed(true)} from (select ${list} from old union all select ${list} from _model_change) group by ${groups.join(', ')}
      ) where ${count} <> 0;
-     select count(*) as n, count(*) filter (where _change = 'new' and ${count} < 0) as negative from ${delta}`,
+     ${deltaSummary(model, `count(*) filter (where _change = 'new' and ${count} < 0) as negative`)}`,
   ).catch((error: unknown) => {
     throw new Error(`${describe(model)} failed: ${(error as Error).message}`, { cause: error });
   });
@@ -279,7 +305,7 @@ async function buildSums(conn: DuckDBConnection, model: Model, columns: Column[]
      insert into ${name} select * exclude (_change) from ${delta} where _change = 'new';
      drop table _model_change`,
   );
-  return { keys: changes, deltaRows: Number(checked!.n) };
+  return { keys: changes, deltaRows: Number(checked!.n), parts: partsOf(checked!) };
 }
 
 /** An empty delta: the table did not change this run. */
@@ -334,13 +360,12 @@ function partCounts(model: Model, table: string, where: string): string {
 }
 
 /**
- * Records the parts an incremental update touched (those of its delta's old and new rows):
- * each gets this run as its version and its new row count; a part left empty is dropped.
+ * Records the parts an incremental update touched (those of its delta's old and new rows, as
+ * the update found them): each gets this run as its version and its new row count; a part
+ * left empty is dropped.
  */
-export async function recordDeltaParts(conn: DuckDBConnection, model: Model, runId: string): Promise<void> {
+export async function recordDeltaParts(conn: DuckDBConnection, model: Model, runId: string, touched: string[]): Promise<void> {
   const name = qualified(model);
-  const part = partExpression(model);
-  const touched = (await rowsJson(conn, `select distinct ${part} as part from ${deltaTable(name)}`)).map((r) => String(r.part));
   if (touched.length === 0) return;
   const list = touched.map(lit).join(', ');
   // The touched parts' records replaced in one call: those left empty have no row in the counts.

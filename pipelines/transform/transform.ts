@@ -159,7 +159,7 @@ export async function transform(conn: DuckDBConnection, options: { asOf?: string
         mode = 'incremental';
         if (model.sums.length > 0 && sumsColumns === null) sumsColumns = await tableColumns(conn, models.filter((m) => m.sums.length > 0).map(qualified));
         const r = await buildIncremental(conn, model, sumsColumns?.get(name));
-        await recordDeltaParts(conn, model, runId);
+        await recordDeltaParts(conn, model, runId, r.parts);
         written = r.deltaRows;
         result = { changed: r.deltaRows > 0, delta: true };
       } else {
