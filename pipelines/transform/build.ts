@@ -60,10 +60,8 @@ export async function buildView(conn: DuckDBConnection, model: Model): Promise<v
  */
 export async function buildFull(conn: DuckDBConnection, model: Model, options: { refill?: boolean } = {}): Promise<number> {
   const name = qualified(model);
-  if (options.refill) {
-    await conn.run(`delete from ${name}`);
-    await run(conn, model, `insert into ${name} by name\n${body(model)}`);
-  } else await replaceRelation(conn, model, 'table');
+  if (options.refill) return scalar(conn, model, `delete from ${name};\ninsert into ${name} by name\n${body(model)};\nselect count(*) from ${name}`);
+  await replaceRelation(conn, model, 'table');
   return scalarNumber(conn, `select count(*) from ${name}`);
 }
 
@@ -321,30 +319,33 @@ export async function emptyDelta(conn: DuckDBConnection, table: string): Promise
 export async function recordFullParts(conn: DuckDBConnection, model: Model, runId: string, rows: number): Promise<boolean> {
   const name = qualified(model);
   const fingerprint = rows <= FINGERPRINT_MAX_ROWS;
-  const before = new Map(
-    (await rowsJson(conn, 'select part, version, row_count, cast(fingerprint as varchar) as fp from ops.table_parts where table_name = $1', [name])).map((r) => [
-      String(r.part),
-      { version: String(r.version), rows: String(r.row_count), fp: r.fp === null ? null : String(r.fp) },
-    ]),
-  );
-  const after = await rowsJson(
+  // The parts as recorded and as they are now, in one statement.
+  const parts = await rowsJson(
     conn,
-    fingerprint
-      ? `select ${partExpression(model)} as part, count(*) as row_count, cast(sum(hash(t)::hugeint) as varchar) as fp from ${name} as t group by all`
-      : `select part, row_count, null as fp from (${partCounts(model, name, 'true')})`,
+    `select 'before' as side, part, version, cast(row_count as varchar) as row_count, cast(fingerprint as varchar) as fp from ops.table_parts where table_name = ${lit(name)}
+     union all
+     select 'after', part, null, cast(row_count as varchar), fp from (${
+       fingerprint
+         ? `select ${partExpression(model)} as part, count(*) as row_count, cast(sum(hash(t)::hugeint) as varchar) as fp from ${name} as t group by all`
+         : `select part, row_count, null as fp from (${partCounts(model, name, 'true')})`
+     })`,
   );
+  const before = new Map(
+    parts.filter((r) => r.side === 'before').map((r) => [String(r.part), { version: String(r.version), rows: String(r.row_count), fp: r.fp === null ? null : String(r.fp) }]),
+  );
+  const after = parts.filter((r) => r.side === 'after');
   const unchanged = (r: Record<string, unknown>) => {
     const b = before.get(String(r.part));
     return fingerprint && b !== undefined && b.fp !== null && b.fp === r.fp && b.rows === String(r.row_count);
   };
   if (before.size === after.length && after.every(unchanged)) return false;
-  await conn.run('delete from ops.table_parts where table_name = $1', [name]);
-  // Every part in one statement: a small model rebuilt whole has a part per month, each once a statement of its own.
+  // Every part in one statement, after the old records in the same call: a small model rebuilt
+  // whole has a part per month, each once a statement of its own.
   const values = after.map((r) => {
     const version = unchanged(r) ? before.get(String(r.part))!.version : runId;
     return `(${lit(name)}, ${lit(String(r.part))}, ${lit(version)}, ${BigInt(String(r.row_count))}, ${r.fp === null ? 'null' : `${lit(String(r.fp))}::hugeint`})`;
   });
-  if (values.length > 0) await conn.run(`insert into ops.table_parts values ${values.join(', ')}`);
+  await conn.run([`delete from ops.table_parts where table_name = ${lit(name)}`, ...(values.length > 0 ? [`insert into ops.table_parts values ${values.join(', ')}`] : [])].join(';\n'));
   return true;
 }
 
