@@ -114,21 +114,22 @@ export interface IncrementalOutcome {
  * Each step is a statement, and at a million invoices a statement that does almost nothing
  * still costs about a millisecond: the steps that need no answer in between are sent together.
  */
-export async function buildIncremental(conn: DuckDBConnection, model: Model, columns?: Column[]): Promise<IncrementalOutcome> {
-  if (model.sums.length > 0) return buildSums(conn, model, columns ?? (await tableColumns(conn, [qualified(model)])).get(qualified(model)) ?? []);
+export async function buildIncremental(
+  conn: DuckDBConnection,
+  model: Model,
+  options: { columns?: Column[]; tableRows?: number } = {},
+): Promise<IncrementalOutcome> {
+  if (model.sums.length > 0) return buildSums(conn, model, options.columns ?? (await tableColumns(conn, [qualified(model)])).get(qualified(model)) ?? []);
   const name = qualified(model);
   const delta = deltaTable(name);
   const keys = model.incrementalKey.map(ident).join(', ');
-  // The number of keys, and the table's rows as its part records count them (no scan).
-  const [counted] = await rowsJson(
+  const keyCount = await scalar(
     conn,
+    model,
     `create or replace temp table incremental_keys as select distinct ${keys} from (\n${model.changedKeys}\n) as changed where ${model.incrementalKey.map((k) => `${ident(k)} is not null`).join(' and ')};
     ${coreIdRange(model)}
-    select (select count(*) from incremental_keys) as keys, (select coalesce(sum(row_count), 0) from ops.table_parts where table_name = ${lit(name)}) as rows`,
-  ).catch((error: unknown) => {
-    throw new Error(`${describe(model)} failed: ${(error as Error).message}`, { cause: error });
-  });
-  const keyCount = Number(counted!.keys);
+    select count(*) from incremental_keys`,
+  );
   if (keyCount === 0) {
     await emptyDelta(conn, name);
     return { keys: 0, deltaRows: 0, parts: [] };
@@ -137,7 +138,7 @@ export async function buildIncremental(conn: DuckDBConnection, model: Model, col
   // reach them all), the markers' filter keeps nearly every row and costs more than it saves
   // (a join over the whole input): the SELECT runs as a full build does, and the keys' rows
   // are taken from it.
-  const mostKeys = 2 * keyCount > Number(counted!.rows);
+  const mostKeys = options.tableRows !== undefined && 2 * keyCount > options.tableRows;
   // The keys' rows as they are and as the model's SELECT gives them now, then whether a side
   // repeats a row (or shares its hash with another), which decides how they are compared.
   const repeated = await scalar(

@@ -124,6 +124,7 @@ export async function transform(conn: DuckDBConnection, options: { asOf?: string
     const uncounted: { build: ModelBuild; table: string }[] = [];
     // The columns of the sums models, read from the catalog once, when the first one is updated in place.
     let sumsColumns: Map<string, Column[]> | null = null;
+    let tableRows: Map<string, number> | undefined;
 
     let rowsWritten = stagedResult.rowsWritten;
     // What each model was built from, written to ops.model_state in one statement at the end.
@@ -158,7 +159,9 @@ export async function transform(conn: DuckDBConnection, options: { asOf?: string
       } else if (same && model.incrementalKey.length > 0 && inputs.every((i) => !i.changed || i.delta) && model.deltaReads.every((d) => deltaTables.has(d))) {
         mode = 'incremental';
         if (model.sums.length > 0 && sumsColumns === null) sumsColumns = await tableColumns(conn, models.filter((m) => m.sums.length > 0).map(qualified));
-        const r = await buildIncremental(conn, model, sumsColumns?.get(name));
+        // The tables' rows as their part records count them (no scan), read once, when the first model is updated in place.
+        tableRows ??= new Map((await rowsJson(conn, 'select table_name, sum(row_count) as n from ops.table_parts group by table_name')).map((r) => [String(r.table_name), Number(r.n)]));
+        const r = await buildIncremental(conn, model, { columns: sumsColumns?.get(name), tableRows: tableRows.get(name) });
         await recordDeltaParts(conn, model, runId, r.parts);
         written = r.deltaRows;
         result = { changed: r.deltaRows > 0, delta: true };
