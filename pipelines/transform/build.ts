@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ident, lit, rowsJson, scalarNumber } from '../../src/warehouse/warehouse.ts';
-import { body, bodyOverDelta, deltaTable, incrementalBody, partExpression, partFilter, qualified, type Model } from './models.ts';
+import { body, bodyOverDelta, deltaTable, incrementalBody, partExpression, qualified, type Model } from './models.ts';
 
 /** Tables rebuilt whole up to this size get a content fingerprint per part, so an unchanged one is not republished. */
 export const FINGERPRINT_MAX_ROWS = 250_000;
@@ -363,16 +363,20 @@ function partCounts(model: Model, table: string, where: string): string {
 
 /**
  * Records the parts an incremental update touched (those of its delta's old and new rows, as
- * the update found them): each gets this run as its version and its new row count; a part
- * left empty is dropped.
+ * the update found them): each gets this run as its version and its new row count — the
+ * recorded one plus the delta's new rows less its old ones, so no part of the table is read
+ * again —; a part left empty is dropped.
  */
 export async function recordDeltaParts(conn: DuckDBConnection, model: Model, runId: string, touched: string[]): Promise<void> {
   const name = qualified(model);
   if (touched.length === 0) return;
-  const list = touched.map(lit).join(', ');
-  // The touched parts' records replaced in one call: those left empty have no row in the counts.
   await conn.run(
-    `delete from ops.table_parts where table_name = ${lit(name)} and part in (${list});
-     insert into ops.table_parts select ${lit(name)}, part, ${lit(runId)}, row_count, null from (${partCounts(model, name, partFilter(model.partitionColumn, touched))}) where part in (${list})`,
+    `create or replace temp table _model_parts as
+     select d.part, coalesce(b.row_count, 0) + d.change as row_count
+     from (select ${partExpression(model)} as part, count(*) filter (where _change = 'new') - count(*) filter (where _change = 'old') as change from ${deltaTable(name)} group by all) as d
+     left join ops.table_parts as b on b.table_name = ${lit(name)} and b.part = d.part;
+     delete from ops.table_parts where table_name = ${lit(name)} and part in (select part from _model_parts);
+     insert into ops.table_parts select ${lit(name)}, part, ${lit(runId)}, row_count, null from _model_parts where row_count > 0;
+     drop table _model_parts`,
   );
 }
