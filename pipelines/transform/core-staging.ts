@@ -74,18 +74,24 @@ export async function stageCoreEvents(conn: DuckDBConnection, options: { deltas?
     );
   }
   if (to <= from) return { events: 0, rowsWritten: backfilled, changed };
-  const events = await scalarNumber(conn, 'select count(*) from raw.events where seq > $1 and seq <= $2', [BigInt(from), BigInt(to)]);
-  // Each payload is parsed once, into one struct holding a list per core table.
-  const spec = Object.fromEntries(Object.entries(coreTables).map(([table, columns]) => [table, [columns]]));
-  await conn.run(`create or replace temp table _new_events as
-    select seq, from_json(payload, ${lit(JSON.stringify(spec))}) as p from raw.events where seq > ${from} and seq <= ${to}`);
-  let rowsWritten = backfilled;
-  // Which tables the new events carry rows of, in one pass: the others are not looked at again.
+  // Each payload is parsed once, into one struct holding a list per core table. (Parsing only
+  // the tables whose names the payloads hold was tried: finding them by a text search of the
+  // payloads cost more than the parse it saved.)
   const tables = Object.keys(coreTables);
-  const carried = (await rowsJson(conn, `select ${tables.map((t, i) => `coalesce(sum(len(p.${t})), 0) as n${i}`).join(', ')} from _new_events`))[0]!;
-  for (const [i, [table, columns]] of Object.entries(coreTables).entries()) {
+  const spec = Object.fromEntries(Object.entries(coreTables).map(([table, columns]) => [table, [columns]]));
+  let rowsWritten = backfilled;
+  // Which tables the new events carry rows of, in the same call: the others are not looked at again.
+  const carried = (
+    await rowsJson(
+      conn,
+      `create or replace temp table _new_events as
+       select seq, from_json(payload, ${lit(JSON.stringify(spec))}) as p from raw.events where seq > ${from} and seq <= ${to};
+       select count(*) as events, ${tables.map((t, i) => `coalesce(sum(len(p.${t})), 0) as n${i}`).join(', ')} from _new_events`,
+    )
+  )[0]!;
+  for (const [i, table] of tables.entries()) {
     if (Number(carried[`n${i}`]) === 0) continue;
-    const newest = newestImages(table, Object.keys(columns), '_new_events');
+    const newest = newestImages(table, Object.keys(coreTables[table]!), '_new_events');
     if (!options.deltas && (await scalarNumber(conn, `select count(*) from (select 1 from staging.core_${table} limit 1)`)) === 0) {
       // An empty table (the first build) takes the rows straight: nothing to replace, no delta to keep.
       const n = Number((await conn.run(`insert into staging.core_${table} by name ${newest}`)).rowsChanged);
@@ -93,21 +99,27 @@ export async function stageCoreEvents(conn: DuckDBConnection, options: { deltas?
       rowsWritten += n;
       continue;
     }
-    await conn.run(`create or replace temp table _new_rows as ${newest}`);
-    const n = await scalarNumber(conn, 'select count(*) from _new_rows');
-    if (n === 0) continue;
+    const delta = deltaTable(`staging.core_${table}`);
+    // The newest images, the delta (rows replaced, then their new images) and the replacement, in one call.
+    const n = await scalarNumber(
+      conn,
+      [
+        `create or replace temp table _new_rows as ${newest}`,
+        ...(options.deltas
+          ? [
+              `insert into ${delta} by name select 'old' as _change, * from staging.core_${table} where id in (select id from _new_rows)`,
+              `insert into ${delta} by name select 'new' as _change, * from _new_rows`,
+            ]
+          : []),
+        `delete from staging.core_${table} where id in (select id from _new_rows)`,
+        `insert into staging.core_${table} by name select * from _new_rows`,
+        'select count(*) from _new_rows',
+      ].join(';\n'),
+    );
     changed[table] = n;
-    if (options.deltas) {
-      const delta = deltaTable(`staging.core_${table}`);
-      await conn.run(`insert into ${delta} by name select 'old' as _change, * from staging.core_${table} where id in (select id from _new_rows)`);
-      await conn.run(`insert into ${delta} by name select 'new' as _change, * from _new_rows`);
-    }
-    await conn.run(`delete from staging.core_${table} where id in (select id from _new_rows)`);
-    await conn.run(`insert into staging.core_${table} by name select * from _new_rows`);
     rowsWritten += n;
   }
-  await conn.run('drop table if exists _new_rows');
-  await conn.run('drop table if exists _new_events');
+  await conn.run('drop table if exists _new_rows; drop table if exists _new_events');
   await setWatermark(conn, STAGING_WATERMARK, to);
-  return { events, rowsWritten, changed };
+  return { events: Number(carried.events), rowsWritten, changed };
 }

@@ -4,7 +4,7 @@ import { clockFromEnv } from '../../src/shared/clock.ts';
 import { invalid } from '../../src/shared/errors.ts';
 import { coreTables, getWatermark } from '../schema.ts';
 import { faultPoint, inTransaction, lit, rowsJson, scalarNumber } from '../../src/warehouse/warehouse.ts';
-import { buildFull, buildIncremental, buildView, checkKeys, emptyDelta, recordDeltaParts, recordFullParts } from './build.ts';
+import { buildFull, buildIncremental, buildView, checkKeys, emptyDelta, recordDeltaParts, recordFullParts, tableColumns, type Column } from './build.ts';
 import { STAGING_WATERMARK, stageCoreEvents } from './core-staging.ts';
 import { deltaTable, loadModels, partExpression, qualified, sqlDir } from './models.ts';
 import type { Progress } from '../progress.ts';
@@ -120,8 +120,11 @@ export async function transform(conn: DuckDBConnection, options: { asOf?: string
     const noChange = async (name: string) => {
       if (readDeltas.has(deltaTable(name))) await emptyDelta(conn, name);
     };
-    // Unchanged tables are counted together at the end, in one statement.
+    // Tables left unchanged or updated in place are counted together at the end, in one statement.
     const uncounted: { build: ModelBuild; table: string }[] = [];
+    // The columns of the sums models, read from the catalog once, when the first one is updated in place.
+    let sumsColumns: Map<string, Column[]> | null = null;
+    let tableRows: Map<string, number> | undefined;
 
     let rowsWritten = stagedResult.rowsWritten;
     // What each model was built from, written to ops.model_state in one statement at the end.
@@ -155,8 +158,11 @@ export async function transform(conn: DuckDBConnection, options: { asOf?: string
         result = { changed: false, delta: true };
       } else if (same && model.incrementalKey.length > 0 && inputs.every((i) => !i.changed || i.delta) && model.deltaReads.every((d) => deltaTables.has(d))) {
         mode = 'incremental';
-        const r = await buildIncremental(conn, model);
-        await recordDeltaParts(conn, model, runId);
+        if (model.sums.length > 0 && sumsColumns === null) sumsColumns = await tableColumns(conn, models.filter((m) => m.sums.length > 0).map(qualified));
+        // The tables' rows as their part records count them (no scan), read once, when the first model is updated in place.
+        tableRows ??= new Map((await rowsJson(conn, 'select table_name, sum(row_count) as n from ops.table_parts group by table_name')).map((r) => [String(r.table_name), Number(r.n)]));
+        const r = await buildIncremental(conn, model, { columns: sumsColumns?.get(name), tableRows: tableRows.get(name) });
+        await recordDeltaParts(conn, model, runId, r.parts);
         written = r.deltaRows;
         result = { changed: r.deltaRows > 0, delta: true };
       } else {
@@ -179,8 +185,8 @@ export async function transform(conn: DuckDBConnection, options: { asOf?: string
       relations.add(name);
       stateRows.push([name, model.hash, asOf, extractMark, partExpression(model), mode]);
       const build: ModelBuild = { model: name, mode, rows: 0, rowsWritten: written, ms: 0 };
-      if (mode === 'unchanged') uncounted.push({ build, table: name });
-      else build.rows = await scalarNumber(conn, `select count(*) from ${name}`);
+      if (mode === 'full') build.rows = written;
+      else uncounted.push({ build, table: name });
       build.ms = Math.round(performance.now() - started);
       built.push(build);
       rowsWritten += written;
